@@ -1,0 +1,36 @@
+//! Command line: clap arguments -> checked configuration -> dispatch; exit codes live in
+//! [`exit`]. Each subcommand has its own file; this module only routes.
+
+pub mod exit;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Conformance and fuzz test harness for DoIP entities (ISO 13400-2) and ISO-TP nodes
+/// (ISO 15765-2).
+#[derive(Debug, Parser)]
+#[command(name = "doipcheck", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Entry point used by `main.rs`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
+        }
+    };
+    match cli.command {
+        None => {
+            println!("doipcheck {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::from(exit::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Capture writing (pcapng) and, later, reading.

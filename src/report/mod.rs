@@ -1,0 +1,1 @@
+//! Reporters: console, JUnit, JSON. They consume runner events and nothing else.

@@ -1,0 +1,1 @@
+//! The only event loop: runs cases over transports, owns the clock, emits events.

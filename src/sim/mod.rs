@@ -1,0 +1,5 @@
+//! PURE reference DoIP entity / gateway / ECU logic with named fault switches. Driven by thin
+//! transport code; time is an argument.
+//!
+//! May import: `crate::codec`, `crate::proto`. Must not touch tokio, sockets, files or the OS
+//! clock.

@@ -1,0 +1,1 @@
+//! Suite YAML model, loading, validation with source spans, and variable resolution.

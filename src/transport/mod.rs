@@ -1,0 +1,4 @@
+//! ALL sockets: DoIP over TCP/TLS/UDP, CAN over the in-memory bus, cannelloni UDP and
+//! SocketCAN (behind the `socketcan` feature).
+//!
+//! Never imports `suite`, `runner` or `report`.

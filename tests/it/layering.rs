@@ -1,0 +1,125 @@
+//! Keeps the architecture of design.md true: codec, proto and sim are pure, and codec imports
+//! no other module of the crate.
+
+use std::path::{Path, PathBuf};
+
+/// Words that mean I/O, an async runtime or the OS clock. A match inside a comment still
+/// counts unless the line is a comment: write around it rather than mention it in code.
+const IMPURE: &[&str] = &[
+    "tokio",
+    "std::net",
+    "std::fs",
+    "std::thread::sleep",
+    "Instant::now",
+    "SystemTime::now",
+    "std::time::Instant",
+    "std::time::SystemTime",
+    "std::process",
+];
+
+/// Crate modules each pure module may import.
+const ALLOWED_IMPORTS: &[(&str, &[&str])] =
+    &[("codec", &["codec"]), ("proto", &["codec", "proto"]), ("sim", &["codec", "proto", "sim"])];
+
+const CRATE_MODULES: &[&str] =
+    &["cli", "codec", "pcap", "proto", "report", "runner", "sim", "suite", "transport"];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn code_lines(path: &Path) -> Vec<(usize, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim_start();
+            !(t.starts_with("//") || t.starts_with("*"))
+        })
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect()
+}
+
+/// Every violation in `src/<module>`: impure words, and imports of crate modules outside the
+/// allowed list.
+fn violations(src: &Path, module: &str, allowed: &[&str]) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(&src.join(module), &mut files);
+    let module_file = src.join(format!("{module}.rs"));
+    if module_file.exists() {
+        files.push(module_file);
+    }
+    let mut found = Vec::new();
+    for file in files {
+        for (n, line) in code_lines(&file) {
+            for word in IMPURE {
+                if line.contains(word) {
+                    found.push(format!("{}:{n}: `{word}` in pure module {module}", file.display()));
+                }
+            }
+            for other in CRATE_MODULES.iter().filter(|m| !allowed.contains(m)) {
+                for pattern in [format!("crate::{other}"), format!("doipcheck::{other}")] {
+                    if line.contains(&pattern) {
+                        found.push(format!(
+                            "{}:{n}: `{pattern}` imported by {module}, which may import only {allowed:?}",
+                            file.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn pure_modules_do_no_io_and_import_only_what_they_may() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    for (module, allowed) in ALLOWED_IMPORTS {
+        all.extend(violations(&src, module, allowed));
+    }
+    assert!(all.is_empty(), "layering violations:\n{}", all.join("\n"));
+}
+
+#[test]
+fn transport_never_imports_suite_runner_or_report() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src.join("transport"), &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        for (n, line) in code_lines(&file) {
+            for other in ["suite", "runner", "report"] {
+                if line.contains(&format!("crate::{other}")) {
+                    found.push(format!("{}:{n}: transport imports {other}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "layering violations:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_checker_catches_an_impure_line() {
+    // Guard against a checker that can never fail: feed it a module that breaks both rules.
+    let dir = std::env::temp_dir().join(format!("doipcheck-layering-{}", std::process::id()));
+    let module = dir.join("codec");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("bad.rs"),
+        "use tokio::net::TcpStream;\nuse crate::runner::Event;\n// tokio in a comment is fine\n",
+    )
+    .unwrap();
+    let found = violations(&dir, "codec", &["codec"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+}

@@ -1,0 +1,4 @@
+//! The one integration test binary: cross-module scenarios live here as modules (linking many
+//! test binaries is the slow part on 2 cores).
+
+mod layering;
