@@ -22,6 +22,8 @@
 
 pub mod cli;
 pub mod codec;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod pcap;
 pub mod proto;
 pub mod report;
