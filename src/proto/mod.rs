@@ -2,3 +2,4 @@
 //! in the manner of quinn-proto: ISO-TP sender/receiver, DoIP socket rules.
 //!
 //! May import: `crate::codec`. Must not touch tokio, sockets, files or the OS clock.
+pub mod time;
