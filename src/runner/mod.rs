@@ -1,1 +1,3 @@
 //! The only event loop: runs cases over transports, owns the clock, emits events.
+
+pub mod event;

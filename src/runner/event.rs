@@ -1,0 +1,637 @@
+//! The event model: everything a run produces, as plain data. Reporters (console, JUnit, JSON,
+//! pcapng captures) consume these events and nothing else (design.md "Runner and reports").
+//!
+//! # Contract
+//!
+//! - One [`Event::RunStarted`] first and one [`Event::RunFinished`] last.
+//! - Every case of the plan gets exactly one [`Event::CaseStarted`] and, later, exactly one
+//!   [`Event::CaseFinished`] (also for skipped cases, also on Ctrl-C: the running case then ends
+//!   with [`Verdict::Error`] and cases that never started are not reported at all).
+//! - Every case-scoped event carries the [`CaseKey`] of its case. The events of one case arrive
+//!   in order, between its `CaseStarted` and its `CaseFinished`; with `--jobs N > 1` the events
+//!   of different cases interleave. A `retry:` case keeps one `CaseStarted`/`CaseFinished`
+//!   pair; each new attempt is announced by a [`NoteEvent`] and its steps follow.
+//! - Times are [`RunTime`]: a monotonic duration since the run started (the wall clock at that
+//!   moment is [`RunStarted::wall_clock_unix_us`]), taken where the bytes were read or written.
+//! - Every byte that crossed a connection appears in exactly one [`FrameEvent`], in order, per
+//!   connection, and every connection is bracketed by [`ConnectionEvent`]s (opened first; closed,
+//!   reset or abandoned last). That is what a capture writer needs to synthesise consistent TCP
+//!   sequence numbers and handshakes.
+//! - A received TCP frame is one deframed DoIP message when the bytes framed; otherwise it is the
+//!   bytes as read, with [`Decoded::Error`] saying why they did not decode.
+//!
+//! Serialization (serde, for the JSON reporter): each event is an object with a `"event"` tag,
+//! times are integer microseconds, bytes are lowercase hex strings.
+//!
+//! This module imports nothing else from the crate, so reporters depend on it alone.
+
+use serde::{Serialize, Serializer};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One thing that happened during a run. See the module doc for ordering guarantees.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted(RunStarted),
+    CaseStarted(CaseStarted),
+    Step(StepEvent),
+    Connection(ConnectionEvent),
+    Frame(FrameEvent),
+    Note(NoteEvent),
+    Metric(MetricEvent),
+    CaseFinished(CaseFinished),
+    RunFinished(RunFinished),
+}
+
+impl Event {
+    /// The case an event belongs to; `None` for run-level events.
+    pub fn case(&self) -> Option<CaseKey> {
+        match self {
+            Event::RunStarted(_) | Event::RunFinished(_) => None,
+            Event::CaseStarted(e) => Some(e.case),
+            Event::Step(e) => Some(e.case),
+            Event::Connection(e) => Some(e.case),
+            Event::Frame(e) => Some(e.case),
+            Event::Note(e) => Some(e.case),
+            Event::Metric(e) => Some(e.case),
+            Event::CaseFinished(e) => Some(e.case),
+        }
+    }
+}
+
+/// Receives the events of a run, in order, on one thread. Console, JUnit, JSON and capture
+/// writers implement this; the runner calls every sink with every event.
+pub trait EventSink: Send {
+    /// Handle one event. An error (a report file that cannot be written) is remembered by the
+    /// runner, which keeps running the other sinks and reports the first error at the end.
+    fn handle(&mut self, event: &Event) -> std::io::Result<()>;
+}
+
+/// A sink that keeps every event, for tests and for tools that post-process a run.
+#[derive(Debug, Default, Clone)]
+pub struct CollectingSink {
+    pub events: Vec<Event>,
+}
+
+impl EventSink for CollectingSink {
+    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        self.events.push(event.clone());
+        Ok(())
+    }
+}
+
+/// Monotonic time since the run started. Serialized as integer microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct RunTime(pub Duration);
+
+impl RunTime {
+    pub const ZERO: RunTime = RunTime(Duration::ZERO);
+
+    pub fn as_micros(self) -> u64 {
+        u64::try_from(self.0.as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Time from `earlier` to `self`, zero when `earlier` is later.
+    pub fn since(self, earlier: RunTime) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl Serialize for RunTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.as_micros())
+    }
+}
+
+/// Identifies a case within one run: its position in the run plan (after matrix expansion,
+/// filtering and sharding), starting at 0. Stable for the whole run, unique per case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CaseKey(pub u32);
+
+/// The outcome of a case (design.md "Suite format"). Ordered from best to worst, so the
+/// verdict of a run is the maximum of its cases'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A `requires` the profile lacks (or a filter); nothing was sent.
+    Skipped,
+    /// Every step held.
+    Pass,
+    /// Setup could not reach the state the case needs; nothing was judged.
+    Inconclusive,
+    /// The target broke a rule the case checks.
+    Fail,
+    /// A harness or transport problem (also: interrupted by Ctrl-C).
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Skipped => "skipped",
+            Verdict::Pass => "pass",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Fail => "fail",
+            Verdict::Error => "error",
+        }
+    }
+
+    /// Whether this verdict makes the run exit with `exit::FAILURE`.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Verdict::Inconclusive | Verdict::Fail | Verdict::Error)
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The run begins.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunStarted {
+    /// Wall clock (microseconds since the Unix epoch) at [`RunTime::ZERO`]; absolute frame
+    /// times for captures are this plus the frame's [`RunTime`].
+    pub wall_clock_unix_us: u64,
+    /// What is tested, for people: `"built-in simulator"`, `"192.0.2.10:13400"`, with the
+    /// simulator fault when one is set (`"built-in simulator (fault: no_close_on_bad_pattern)"`).
+    pub target: String,
+    /// The target profile file, `None` for the simulator's built-in profile.
+    #[serde(serialize_with = "ser_opt_path")]
+    pub profile: Option<PathBuf>,
+    /// How many cases the plan holds (all will get a `CaseFinished`, unless interrupted).
+    pub case_count: u32,
+    /// Parallel jobs.
+    pub jobs: u32,
+    /// `(k, n)` of `--shard K/N`, when sharded.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// Where a case comes from and what it claims; everything a report shows about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseInfo {
+    /// The suite file, as given on the command line (relative paths stay relative).
+    #[serde(serialize_with = "ser_path")]
+    pub suite_file: PathBuf,
+    /// The suite's `suite:` name (JUnit classname).
+    pub suite: String,
+    /// The suite's `title:`.
+    pub suite_title: String,
+    /// The case id; a matrix case carries its parameters: `HDR-UNK-001[payload_type=0x0009]`.
+    pub id: String,
+    pub title: String,
+    /// The clause the case checks, e.g. `ISO 13400-2:2019 Table 19`.
+    pub clause: Option<String>,
+    pub tags: Vec<String>,
+    /// Profile capabilities the case needs.
+    pub requires: Vec<String>,
+    /// Simulator faults the case is meant to catch.
+    pub detects: Vec<String>,
+    /// Matrix parameters of this expansion, in declaration order: `[("payload_type", "0x0009")]`.
+    pub matrix: Vec<(String, String)>,
+    /// Line of the case's `id:` in the suite file (1-based), to point people at the source.
+    pub line: u32,
+}
+
+/// A case begins (after filtering; also emitted for cases that will be skipped).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseStarted {
+    pub case: CaseKey,
+    pub at: RunTime,
+    pub info: CaseInfo,
+}
+
+/// Which part of a case a step belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The suite's `setup:` (failure -> inconclusive).
+    SuiteSetup,
+    /// The case's `setup:` (failure -> inconclusive).
+    CaseSetup,
+    /// The case's `steps:` (failure -> fail).
+    Steps,
+    /// The case's `finally:` (always runs; failure -> error unless the case already failed).
+    CaseFinally,
+    /// The suite's `finally:` (always runs, after the case's).
+    SuiteFinally,
+}
+
+/// Where a step is written in its suite file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SourceLocation {
+    #[serde(serialize_with = "ser_path")]
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based, in characters.
+    pub column: u32,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// Identifies a step within its case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct StepRef {
+    pub phase: Phase,
+    /// 0-based position in its phase's list.
+    pub index: u32,
+    /// The step kind as written: `send`, `expect_raw`, `udp_expect`, ...
+    pub kind: String,
+    pub location: SourceLocation,
+}
+
+/// A step began or ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepEvent {
+    pub case: CaseKey,
+    pub at: RunTime,
+    pub step: StepRef,
+    /// One line for people, with variables substituted: `send routing_activation_request
+    /// source_address=0x0e80`.
+    pub summary: String,
+    pub status: StepStatus,
+}
+
+/// The state a [`StepEvent`] reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Started,
+    /// The step held; `elapsed` from its start.
+    Passed {
+        #[serde(serialize_with = "ser_duration_us")]
+        elapsed: Duration,
+    },
+    /// The step did not hold; the case's [`Reason`] tells why (the first failure only).
+    Failed {
+        #[serde(serialize_with = "ser_duration_us")]
+        elapsed: Duration,
+    },
+    /// Not run, because an earlier step ended the case.
+    NotRun,
+}
+
+/// The transport a frame or connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Tcp,
+    /// TCP with TLS (ISO 13400-2:2019, port 3496); frame bytes are the plaintext DoIP bytes.
+    Tls,
+    Udp,
+    Can,
+}
+
+/// One end of a link: an IP socket address, or a CAN node on a named bus.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    Socket(SocketAddr),
+    /// A CAN participant: the bus name (`mem0`, `cannelloni:127.0.0.1:20000`) and the CAN id it
+    /// transmits on.
+    Can {
+        bus: String,
+        id: u32,
+        extended: bool,
+    },
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Socket(a) => write!(f, "{a}"),
+            Endpoint::Can { bus, id, extended: true } => write!(f, "{bus}#{id:08X}"),
+            Endpoint::Can { bus, id, extended: false } => write!(f, "{bus}#{id:03X}"),
+        }
+    }
+}
+
+/// Direction of a frame, seen from the harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Harness -> target.
+    Sent,
+    /// Target -> harness.
+    Received,
+}
+
+/// A connection (TCP/TLS stream or UDP socket) changed state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionEvent {
+    pub case: CaseKey,
+    pub at: RunTime,
+    pub transport: Transport,
+    pub local: Endpoint,
+    pub peer: Endpoint,
+    pub change: ConnectionChange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionChange {
+    /// TCP handshake done (TLS: handshake done too) / UDP socket bound.
+    Opened,
+    /// The harness closed its side (FIN).
+    ClosedByUs,
+    /// The target closed its side (read returned end of stream).
+    ClosedByPeer,
+    /// The connection was reset (RST) or failed with an I/O error.
+    Reset,
+    /// The case ended with the connection still open; the harness dropped it.
+    Abandoned,
+}
+
+/// Bytes sent to or received from the target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrameEvent {
+    pub case: CaseKey,
+    /// When the bytes were written, or when the last byte of the frame was read.
+    pub at: RunTime,
+    pub direction: Direction,
+    pub transport: Transport,
+    pub local: Endpoint,
+    pub peer: Endpoint,
+    /// CAN frame details (id, flags) for `Transport::Can`, `None` otherwise.
+    pub can: Option<CanFrameMeta>,
+    #[serde(serialize_with = "ser_hex")]
+    pub bytes: Vec<u8>,
+    pub decoded: Decoded,
+}
+
+/// What a CAN frame looked like on the bus (for LINKTYPE_CAN_SOCKETCAN captures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct CanFrameMeta {
+    pub id: u32,
+    pub extended: bool,
+    /// CAN FD frame (`bytes` may be up to 64 long).
+    pub fd: bool,
+    /// CAN FD bit rate switch.
+    pub brs: bool,
+}
+
+/// How the harness understood a frame's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decoded {
+    /// A message that decoded: `name` is the message kind as a suite names it
+    /// (`routing_activation_response`), `summary` one line of its fields.
+    Message { name: String, summary: String },
+    /// The bytes did not decode; `error` names the field and the rule.
+    Error { error: String },
+    /// Not decoded on purpose (raw chunks of a `send_raw`, CAN frames of a raw step).
+    Raw,
+}
+
+/// Something people should see in the transcript: a handler answered an alive check, a UDS
+/// 0x78 extended the wait, a retry began.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoteEvent {
+    pub case: CaseKey,
+    pub at: RunTime,
+    pub text: String,
+}
+
+/// A value recorded by a `measure` step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricEvent {
+    pub case: CaseKey,
+    pub at: RunTime,
+    pub name: String,
+    #[serde(serialize_with = "ser_duration_us")]
+    pub value: Duration,
+}
+
+/// Why a case did not pass: the first failure only (later ones are consequences).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Reason {
+    /// One sentence: `expected routing_activation_response within 2s, got generic_nack`.
+    pub message: String,
+    /// The step that failed, when a step did.
+    pub step: Option<StepRef>,
+    /// Field by field, what the step expected and what arrived (empty when not about fields).
+    pub fields: Vec<FieldMismatch>,
+    /// The expected bytes as a pattern (`02 fd 00 00 ?? ?? ?? ??`), when the step had one.
+    pub expected_hex: Option<String>,
+    /// The bytes that arrived instead, when some did.
+    #[serde(serialize_with = "ser_opt_hex")]
+    pub actual_bytes: Option<Vec<u8>>,
+    /// How the harness decoded `actual_bytes`.
+    pub actual_decoded: Option<Decoded>,
+}
+
+/// One field that did not match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldMismatch {
+    /// Dotted path: `routing_activation_response.response_code`.
+    pub field: String,
+    /// The matcher, as written after substitution: `0x10`, `one_of [0x10, 0x11]`, `any`.
+    pub expected: String,
+    /// The value that arrived, or `absent`.
+    pub actual: String,
+}
+
+/// A case ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseFinished {
+    pub case: CaseKey,
+    pub at: RunTime,
+    pub verdict: Verdict,
+    /// Why, for every verdict except `pass` (for `skipped`: the missing requirement).
+    pub reason: Option<Reason>,
+    /// From `CaseStarted` to now, over all attempts.
+    #[serde(serialize_with = "ser_duration_us")]
+    pub duration: Duration,
+    /// Attempts made (1 without `retry:`).
+    pub attempts: u32,
+    /// Passed only after an earlier attempt failed.
+    pub flaky: bool,
+    /// Where the capture of this case is written, when the capture policy keeps one (always
+    /// for failing cases, for all with `--pcap all`). The capture sink writes exactly there.
+    #[serde(serialize_with = "ser_opt_path")]
+    pub capture: Option<PathBuf>,
+}
+
+/// How many cases ended with each verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    pub pass: u32,
+    pub fail: u32,
+    pub inconclusive: u32,
+    pub error: u32,
+    pub skipped: u32,
+    /// Passed after a retry (also counted in `pass`).
+    pub flaky: u32,
+}
+
+impl Counts {
+    pub fn add(&mut self, verdict: Verdict, flaky: bool) {
+        let slot = match verdict {
+            Verdict::Pass => &mut self.pass,
+            Verdict::Fail => &mut self.fail,
+            Verdict::Inconclusive => &mut self.inconclusive,
+            Verdict::Error => &mut self.error,
+            Verdict::Skipped => &mut self.skipped,
+        };
+        *slot = slot.saturating_add(1);
+        if flaky {
+            self.flaky = self.flaky.saturating_add(1);
+        }
+    }
+
+    pub fn total(&self) -> u32 {
+        self.pass
+            .saturating_add(self.fail)
+            .saturating_add(self.inconclusive)
+            .saturating_add(self.error)
+            .saturating_add(self.skipped)
+    }
+
+    /// Whether the run should exit with `exit::FAILURE`.
+    pub fn any_failure(&self) -> bool {
+        self.fail > 0 || self.inconclusive > 0 || self.error > 0
+    }
+}
+
+/// The run ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunFinished {
+    pub at: RunTime,
+    pub counts: Counts,
+    /// Ctrl-C or `--fail-fast` stopped the run before every planned case ran.
+    pub interrupted: bool,
+    /// Why it stopped early, when it did: `interrupted (Ctrl-C)`, `fail-fast after HDR-INV-001`.
+    pub stop_reason: Option<String>,
+}
+
+fn ser_hex<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes))
+}
+
+fn ser_opt_hex<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match bytes {
+        Some(b) => s.serialize_some(&hex::encode(b)),
+        None => s.serialize_none(),
+    }
+}
+
+fn ser_duration_us<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+fn ser_path<S: Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
+}
+
+fn ser_opt_path<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.serialize_some(&p.to_string_lossy()),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_info() -> CaseInfo {
+        CaseInfo {
+            suite_file: PathBuf::from("suites/doip/header.yaml"),
+            suite: "doip-header-handling".into(),
+            suite_title: "Generic header handling".into(),
+            id: "HDR-INV-001".into(),
+            title: "inverse version mismatch is NACKed".into(),
+            clause: Some("ISO 13400-2:2019 Table 19".into()),
+            tags: vec!["nack".into()],
+            requires: vec!["doip.tcp".into()],
+            detects: vec![],
+            matrix: vec![],
+            line: 12,
+        }
+    }
+
+    #[test]
+    fn events_serialize_with_tag_micros_and_hex() {
+        let local: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.1:13400".parse().unwrap();
+        let events = [
+            Event::CaseStarted(CaseStarted {
+                case: CaseKey(0),
+                at: RunTime(Duration::from_micros(1500)),
+                info: sample_info(),
+            }),
+            Event::Frame(FrameEvent {
+                case: CaseKey(0),
+                at: RunTime(Duration::from_millis(2)),
+                direction: Direction::Received,
+                transport: Transport::Tcp,
+                local: Endpoint::Socket(local),
+                peer: Endpoint::Socket(peer),
+                can: None,
+                bytes: vec![0x02, 0xfd, 0x00, 0x00, 0, 0, 0, 1, 0],
+                decoded: Decoded::Message {
+                    name: "generic_nack".into(),
+                    summary: "generic_nack code=incorrect_pattern_format".into(),
+                },
+            }),
+            Event::CaseFinished(CaseFinished {
+                case: CaseKey(0),
+                at: RunTime(Duration::from_millis(3)),
+                verdict: Verdict::Fail,
+                reason: Some(Reason {
+                    message: "socket stayed open".into(),
+                    actual_bytes: Some(vec![0xab]),
+                    ..Reason::default()
+                }),
+                duration: Duration::from_micros(1500),
+                attempts: 1,
+                flaky: false,
+                capture: Some(PathBuf::from("reports/captures/HDR-INV-001.pcapng")),
+            }),
+        ];
+        let json: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+        assert!(
+            json[0].starts_with(r#"{"event":"case_started","case":0,"at":1500,"#),
+            "{}",
+            json[0]
+        );
+        assert!(json[1].contains(r#""bytes":"02fd00000000000100""#), "{}", json[1]);
+        assert!(json[1].contains(r#""local":{"socket":"127.0.0.1:50000"}"#), "{}", json[1]);
+        assert!(json[2].contains(r#""verdict":"fail""#), "{}", json[2]);
+        assert!(json[2].contains(r#""actual_bytes":"ab""#), "{}", json[2]);
+        assert!(json[2].contains(r#""duration":1500"#), "{}", json[2]);
+    }
+
+    #[test]
+    fn verdicts_order_from_best_to_worst() {
+        let mut v =
+            [Verdict::Error, Verdict::Pass, Verdict::Fail, Verdict::Skipped, Verdict::Inconclusive];
+        v.sort();
+        assert_eq!(
+            v,
+            [Verdict::Skipped, Verdict::Pass, Verdict::Inconclusive, Verdict::Fail, Verdict::Error]
+        );
+        assert!(!Verdict::Skipped.is_failure() && !Verdict::Pass.is_failure());
+        assert!(Verdict::Inconclusive.is_failure());
+    }
+
+    #[test]
+    fn counts_add_up_and_flag_failures() {
+        let mut c = Counts::default();
+        c.add(Verdict::Pass, true);
+        c.add(Verdict::Skipped, false);
+        assert_eq!((c.total(), c.flaky), (2, 1));
+        assert!(!c.any_failure());
+        c.add(Verdict::Inconclusive, false);
+        assert!(c.any_failure());
+    }
+}
