@@ -4,3 +4,4 @@
 //! this crate, tokio, sockets, files or the OS clock.
 
 pub mod can;
+pub mod isotp;
