@@ -389,7 +389,6 @@ pub struct FrameFormat {
     pub padding: Padding,
 }
 
-
 /// The SF_DL a frame of `can_dl` bytes can carry: 7 (6 with an address byte) up to CAN_DL 8,
 /// CAN_DL - 2 (- 1) above, with the SF escape (ISO 15765-2:2016 §9.6.2.1, Table 10).
 pub const fn max_sf_dl(can_dl: usize, address_len: usize) -> usize {
