@@ -2,3 +2,5 @@
 //! test binaries is the slow part on 2 cores).
 
 mod layering;
+mod pcap_capture;
+mod tshark;
