@@ -4,4 +4,5 @@
 //! this crate, tokio, sockets, files or the OS clock.
 
 pub mod can;
+pub mod cannelloni;
 pub mod isotp;

@@ -2,3 +2,5 @@
 //! SocketCAN (behind the `socketcan` feature).
 //!
 //! Never imports `suite`, `runner` or `report`.
+
+pub mod can;

@@ -1,6 +1,7 @@
 //! The one integration test binary: cross-module scenarios live here as modules (linking many
 //! test binaries is the slow part on 2 cores).
 
+mod can_transport;
 mod layering;
 mod pcap_capture;
 mod tshark;
