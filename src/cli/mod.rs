@@ -2,6 +2,7 @@
 //! [`exit`]. Each subcommand has its own file; this module only routes.
 
 pub mod exit;
+pub mod isotp;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,7 +17,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// ISO-TP over CAN: send, receive and dump (like can-utils isotpsend/isotprecv/isotpdump).
+    Isotp(isotp::IsotpArgs),
+}
 
 /// Entry point used by `main.rs`.
 pub fn main() -> ExitCode {
@@ -32,5 +36,6 @@ pub fn main() -> ExitCode {
             println!("doipcheck {}", env!("CARGO_PKG_VERSION"));
             ExitCode::from(exit::SUCCESS)
         }
+        Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
     }
 }

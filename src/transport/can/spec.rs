@@ -236,7 +236,7 @@ fn parse_options(query: Option<&str>) -> Result<(NodeOptions, Option<Duration>),
 }
 
 /// `0`, or a whole number followed by `s`, `ms` or `us`.
-fn parse_duration(s: &str) -> Option<Duration> {
+pub fn parse_duration(s: &str) -> Option<Duration> {
     if s == "0" {
         return Some(Duration::ZERO);
     }

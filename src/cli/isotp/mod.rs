@@ -1,0 +1,57 @@
+//! `doipcheck isotp send|recv|dump`: ISO-TP from a terminal, like can-utils' isotpsend,
+//! isotprecv and isotpdump, over any CAN transport spec (`--can memory:NAME`,
+//! `cannelloni:LOCAL_PORT@HOST:PORT`, `socketcan:can0`).
+//!
+//! Every command is bounded: `--timeout` (and `--count` where it applies) end it, so scripts
+//! and tests never hang. Transport failures exit with [`exit::UNREACHABLE`], usage errors with
+//! [`exit::USAGE`].
+
+pub mod args;
+pub mod dump;
+
+use super::exit;
+use crate::transport::can::{CanTransport, CanTransportError};
+use clap::{Args, Subcommand};
+
+/// ISO-TP (ISO 15765-2) over CAN: send, receive or decode.
+#[derive(Debug, Args)]
+pub struct IsotpArgs {
+    #[command(subcommand)]
+    pub command: IsotpCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IsotpCommand {
+    /// Decode every frame on the bus into a line: id, length, frame type, SF_DL/FF_DL, SN,
+    /// FS/BS/STmin, data.
+    Dump(dump::DumpArgs),
+}
+
+/// Runs the subcommand on a fresh single-threaded runtime; returns the exit code.
+pub fn run(args: IsotpArgs) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match args.command {
+            IsotpCommand::Dump(a) => dump::run(a).await,
+        }
+    })
+}
+
+/// Opens the transport or says why not (exit code for the caller).
+pub(crate) async fn open(spec: &crate::transport::can::CanSpec) -> Result<CanTransport, u8> {
+    CanTransport::open(spec).await.map_err(|e| report_transport_error(&e))
+}
+
+pub(crate) fn report_transport_error(e: &CanTransportError) -> u8 {
+    eprintln!("error: {e}");
+    match e {
+        CanTransportError::Spec(_) => exit::USAGE,
+        _ => exit::UNREACHABLE,
+    }
+}
