@@ -5,4 +5,7 @@
 
 pub mod can;
 pub mod cannelloni;
+pub mod doip;
 pub mod isotp;
+mod open_enum;
+pub mod uds;
