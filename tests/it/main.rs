@@ -5,4 +5,6 @@ mod can_transport;
 mod isotp_cli;
 mod layering;
 mod pcap_capture;
+mod report;
+mod report_events;
 mod tshark;

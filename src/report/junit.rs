@@ -1,0 +1,146 @@
+//! JUnit XML (quick-junit): one `<testsuite>` per suite file, one `<testcase>` per finished
+//! case with classname = suite and name = `ID title`, properties (clause, verdict, target,
+//! profile, capture, ...), the failure explanation and the case's transcript as system-out.
+//!
+//! Mapping of verdicts: fail -> `<failure type="fail">`, error -> `<error type="error">`,
+//! inconclusive -> `<error type="inconclusive">` (nothing was judged, and CI must not count it
+//! as green), skipped -> `<skipped>`. All text passes [`printable`] first, so the file is
+//! well-formed XML whatever bytes the target sent (quick-junit escapes markup, including `]]>`).
+
+use std::io::Write;
+use std::path::Path;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::log::{CaseLog, RunLog};
+use super::text::{explain, printable, transcript};
+use crate::runner::event::{CaseFinished, Verdict};
+
+/// The JUnit report of the finished cases of `log`.
+pub fn junit_report(log: &RunLog) -> Report {
+    let mut report = Report::new("doipcheck");
+    let target = log.started.as_ref().map(|s| printable(&s.target));
+    let profile = log.started.as_ref().map(|s| match &s.profile {
+        Some(p) => printable(&p.to_string_lossy()),
+        None => "built-in".to_owned(),
+    });
+    // One testsuite per suite file, in the order files first appear in the plan.
+    let mut suites: Vec<(std::path::PathBuf, TestSuite)> = Vec::new();
+    let mut total = std::time::Duration::ZERO;
+    for (case, finished) in log.finished_cases() {
+        let index = match suites.iter().position(|(file, _)| *file == case.info.suite_file) {
+            Some(i) => i,
+            None => {
+                let mut suite = TestSuite::new(printable(&case.info.suite));
+                suite.add_property(Property::new(
+                    "file",
+                    printable(&case.info.suite_file.to_string_lossy()),
+                ));
+                suite.add_property(Property::new("title", printable(&case.info.suite_title)));
+                suite.set_time(std::time::Duration::ZERO);
+                suites.push((case.info.suite_file.clone(), suite));
+                suites.len() - 1
+            }
+        };
+        let suite = &mut suites[index].1;
+        suite.add_test_case(test_case(case, finished, target.as_deref(), profile.as_deref()));
+        let time = suite.time.unwrap_or_default().saturating_add(finished.duration);
+        suite.set_time(time);
+        total = total.saturating_add(finished.duration);
+    }
+    report.add_test_suites(suites.into_iter().map(|(_, s)| s));
+    match &log.finished {
+        Some(f) => report.set_time(f.at.0),
+        None => report.set_time(total),
+    };
+    report
+}
+
+fn test_case(
+    case: &CaseLog,
+    finished: &CaseFinished,
+    target: Option<&str>,
+    profile: Option<&str>,
+) -> TestCase {
+    let info = &case.info;
+    let status = match finished.verdict {
+        Verdict::Pass => TestCaseStatus::success(),
+        Verdict::Skipped => {
+            let mut s = TestCaseStatus::skipped();
+            if let Some(r) = &finished.reason {
+                s.set_message(one_line(&r.message));
+            }
+            s
+        }
+        Verdict::Fail | Verdict::Error | Verdict::Inconclusive => {
+            let kind = if finished.verdict == Verdict::Fail {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
+            let mut s = TestCaseStatus::non_success(kind);
+            s.set_type(finished.verdict.as_str());
+            if let Some(r) = &finished.reason {
+                s.set_message(one_line(&r.message));
+            }
+            s.set_description(explain(finished, ""));
+            s
+        }
+    };
+    let mut tc = TestCase::new(printable(&format!("{} {}", info.id, info.title)), status);
+    tc.set_classname(printable(&info.suite));
+    tc.set_time(finished.duration);
+    let mut props = vec![("verdict", finished.verdict.as_str().to_owned())];
+    if let Some(clause) = &info.clause {
+        props.push(("clause", printable(clause)));
+    }
+    if let Some(t) = target {
+        props.push(("target", t.to_owned()));
+    }
+    if let Some(p) = profile {
+        props.push(("profile", p.to_owned()));
+    }
+    props.push(("id", printable(&info.id)));
+    props.push((
+        "source",
+        printable(&format!("{}:{}", info.suite_file.to_string_lossy(), info.line)),
+    ));
+    if !info.tags.is_empty() {
+        props.push(("tags", printable(&info.tags.join(","))));
+    }
+    if !info.requires.is_empty() {
+        props.push(("requires", printable(&info.requires.join(","))));
+    }
+    for (name, value) in &info.matrix {
+        props.push(("matrix", printable(&format!("{name}={value}"))));
+    }
+    if finished.attempts > 1 {
+        props.push(("attempts", finished.attempts.to_string()));
+    }
+    if finished.flaky {
+        props.push(("flaky", "true".to_owned()));
+    }
+    if let Some(capture) = &finished.capture {
+        props.push(("capture", printable(&capture.to_string_lossy())));
+    }
+    tc.add_properties(props.into_iter().map(|(n, v)| Property::new(n, v)));
+    let mut out = transcript(case.started_at, &case.events);
+    if let Some(capture) = &finished.capture {
+        out.push_str(&format!("capture: {}\n", printable(&capture.to_string_lossy())));
+    }
+    tc.set_system_out(out);
+    tc
+}
+
+/// `text` for an attribute: printable, tabs and newlines as spaces (an XML parser would turn
+/// them into spaces anyway, XML 1.0 §3.3.3; this way every reader sees the same).
+fn one_line(text: &str) -> String {
+    printable(text).replace(['\t', '\n'], " ")
+}
+
+/// Writes the JUnit report of `log` to `path` (through a temporary file and a rename, so a
+/// reader never sees half a file), creating the parent folder.
+pub fn write_junit(log: &RunLog, path: &Path) -> std::io::Result<()> {
+    let xml = junit_report(log).to_string().map_err(std::io::Error::other)?;
+    super::write_atomically(path, |w| w.write_all(xml.as_bytes()))
+}
