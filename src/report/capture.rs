@@ -19,7 +19,7 @@ use crate::pcap::{
 use crate::proto::time::Instant;
 use crate::runner::event::{
     CanFrameMeta, CaseInfo, CaseKey, ConnectionChange, Decoded, Direction, Endpoint, Event,
-    FrameEvent, RunStarted, Transport,
+    FrameEvent, RunStarted, Transport, Verdict,
 };
 
 /// Where the capture of a case goes under the report folder: `DIR/captures/NNNN-ID.pcapng`,
@@ -33,6 +33,36 @@ pub fn capture_path(report_dir: &Path, case: CaseKey, info: &CaseInfo) -> PathBu
         .take(100)
         .collect();
     report_dir.join("captures").join(format!("{:04}-{id}.pcapng", case.0))
+}
+
+/// Which cases keep a capture (`--pcap failing|all|none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CapturePolicy {
+    /// Cases that failed, errored or were inconclusive (the default).
+    #[default]
+    Failing,
+    /// Every case that ran (skipped cases send nothing and get none).
+    All,
+    /// No captures.
+    None,
+}
+
+impl CapturePolicy {
+    /// What the runner puts in `CaseFinished::capture` for `case` ending with `verdict`.
+    pub fn capture_for(
+        self,
+        report_dir: &Path,
+        case: CaseKey,
+        info: &CaseInfo,
+        verdict: Verdict,
+    ) -> Option<PathBuf> {
+        let keep = match self {
+            CapturePolicy::Failing => verdict.is_failure(),
+            CapturePolicy::All => verdict != Verdict::Skipped,
+            CapturePolicy::None => false,
+        };
+        keep.then(|| capture_path(report_dir, case, info))
+    }
 }
 
 fn socket(e: &Endpoint) -> Option<SocketAddr> {
@@ -229,6 +259,25 @@ mod tests {
             matrix: vec![],
             line: 1,
         }
+    }
+
+    #[test]
+    fn the_policy_keeps_failing_cases_by_default_and_never_skipped_ones() {
+        let dir = Path::new("r");
+        let keeps = |policy: CapturePolicy, verdict| {
+            policy.capture_for(dir, CaseKey(1), &info("X"), verdict).is_some()
+        };
+        for v in [Verdict::Fail, Verdict::Error, Verdict::Inconclusive] {
+            assert!(keeps(CapturePolicy::Failing, v) && keeps(CapturePolicy::All, v));
+        }
+        assert!(!keeps(CapturePolicy::Failing, Verdict::Pass));
+        assert!(keeps(CapturePolicy::All, Verdict::Pass));
+        assert!(!keeps(CapturePolicy::All, Verdict::Skipped));
+        assert!(!keeps(CapturePolicy::None, Verdict::Fail));
+        assert_eq!(
+            CapturePolicy::Failing.capture_for(dir, CaseKey(1), &info("X"), Verdict::Fail),
+            Some(PathBuf::from("r/captures/0001-X.pcapng"))
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! ```text
 //! let options = ReportOptions::new("reports");          // --report-dir; .junit/.json override
 //! let mut reports = Reporters::new(options, ConsoleMode::Auto);
-//! // pass `reports` as an EventSink; for each case it captures, set
-//! // CaseFinished::capture = Some(report::capture_path(&dir, key, &info))
+//! // pass `reports` as an EventSink; when a case ends, set CaseFinished::capture to
+//! // CapturePolicy::Failing.capture_for(&dir, key, &info, verdict)   (`--pcap all`: ::All)
 //! // ... run: every event goes to reports.handle(&event) ...
 //! let written = reports.finish()?;                       // also after Ctrl-C
 //! ```
@@ -33,7 +33,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use capture::{capture_path, write_case_capture};
+pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ConsoleMode, ConsoleReporter, SLOWEST_SHOWN};
 pub use json::{FORMAT as JSON_FORMAT, json_report, write_json};
 pub use junit::{junit_report, write_junit};
@@ -179,7 +179,10 @@ impl EventSink for Reporters {
         };
         let console = self.console.handle(event);
         if let (Event::RunFinished(_), Some(w)) = (event, &self.written) {
-            let line = format!("{:>12} {} {}", "Reports", w.junit.display(), w.json.display());
+            let mut line = format!("{:>12} {} {}", "Reports", w.junit.display(), w.json.display());
+            if let Some(first) = w.captures.first().and_then(|p| p.parent()) {
+                line.push_str(&format!(" ({} captures in {})", w.captures.len(), first.display()));
+            }
             self.console.line(&printable(&line))?;
         }
         files.and(console)
