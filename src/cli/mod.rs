@@ -1,6 +1,7 @@
 //! Command line: clap arguments -> checked configuration -> dispatch; exit codes live in
 //! [`exit`]. Each subcommand has its own file; this module only routes.
 
+pub mod decode;
 pub mod exit;
 pub mod isotp;
 
@@ -18,6 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Decode DoIP messages given as hex: summary and every field, or --json.
+    Decode(decode::DecodeArgs),
     /// ISO-TP over CAN: send, receive and dump (like can-utils isotpsend/isotprecv/isotpdump).
     Isotp(isotp::IsotpArgs),
 }
@@ -32,10 +35,8 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => {
-            println!("doipcheck {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::from(exit::SUCCESS)
-        }
+        None => ExitCode::from(decode::run_default()),
+        Some(Command::Decode(args)) => ExitCode::from(decode::run(args)),
         Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
     }
 }

@@ -2,6 +2,7 @@
 //! test binaries is the slow part on 2 cores).
 
 mod can_transport;
+mod decode_cli;
 mod isotp_cli;
 mod layering;
 mod pcap_capture;

@@ -132,7 +132,7 @@ pub enum Rule {
     },
     /// Bytes follow the declared payload (a datagram or a hex line holds more than one
     /// message's worth).
-    #[error("{extra} bytes follow the declared payload")]
+    #[error("the input holds {extra} more byte(s) than the declared payload length")]
     TrailingBytes {
         /// How many.
         extra: usize,

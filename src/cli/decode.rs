@@ -1,0 +1,341 @@
+//! `doipcheck decode`: DoIP messages from hex (pasted from logs) to a summary and every field,
+//! for people (default) or machines (`--json`, one object per message per line).
+//!
+//! Input: the arguments joined as one message, or, without arguments, one message per line of
+//! stdin. Spaces, `:`, `-`, `,` and `0x` prefixes are ignored; empty lines and lines starting
+//! with `#` are skipped. Exit 0 when every message is valid, 1 when any is not, 2 when there
+//! is no input.
+//!
+//! JSON object per input: `input` (hex), `valid`, then either `summary`, `payload_type` (id or
+//! `unknown`), `header` and `fields` (every field by name; codes as `{"value", "name"}`,
+//! numbers and addresses as numbers, bytes as lowercase hex, a printable VIN as text, absent
+//! optional fields as `null`), or `error` (`rule`, `message`, `field`, `offset`, `nack_code`,
+//! `closes_tcp_socket`) with the `header` as sent when 8 bytes are present.
+
+use super::exit;
+use crate::codec::doip::fields::{
+    FieldValue, NamedField, header_fields, payload_fields, validated_header_fields,
+};
+use crate::codec::doip::{Error, HeaderView, Message};
+use clap::Args;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal};
+
+/// Decode DoIP messages given as hex.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The message as hex (spaces allowed; several arguments are joined). Without it, one
+    /// message per line is read from stdin.
+    pub hex: Vec<String>,
+    /// One JSON object per message (every field by name) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The example the default command decodes (a UDS ReadDataByIdentifier 0xF190 request).
+pub const EXAMPLE: &str = "02fd8001000000070e00100022f190";
+
+/// Runs `doipcheck decode`; returns the exit code.
+pub fn run(args: DecodeArgs) -> u8 {
+    let inputs: Vec<String> = if !args.hex.is_empty() {
+        vec![args.hex.join(" ")]
+    } else {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprintln!(
+                "error: no input. Give the message as hex, e.g. `doipcheck decode {EXAMPLE}`, \
+                 or pipe one message per line on stdin."
+            );
+            return exit::USAGE;
+        }
+        let mut lines = Vec::new();
+        for line in stdin.lock().lines() {
+            match line {
+                Ok(line) => lines.push(line),
+                Err(e) => {
+                    eprintln!("error: reading stdin: {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
+        lines
+            .into_iter()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .collect()
+    };
+    let mut all_valid = true;
+    let mut out = String::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let decoded = decode(input);
+        all_valid &= decoded.is_valid();
+        if args.json {
+            out.push_str(&decoded.to_json());
+            out.push('\n');
+        } else {
+            if i > 0 {
+                out.push('\n');
+            }
+            decoded.write_human(&mut out);
+        }
+    }
+    print!("{out}");
+    if all_valid { exit::SUCCESS } else { exit::FAILURE }
+}
+
+/// What `cargo run --release` does until the suite runner lands: decode the example and say so.
+pub fn run_default() -> u8 {
+    let decoded = decode(EXAMPLE);
+    println!(
+        "doipcheck {}: the suite runner is not built yet; decoding an example DoIP message instead (doipcheck decode {EXAMPLE}):",
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut out = String::new();
+    decoded.write_human(&mut out);
+    print!("{out}");
+    if decoded.is_valid() { exit::SUCCESS } else { exit::FAILURE }
+}
+
+/// One input line, decoded.
+pub struct Decoded {
+    /// The input text.
+    pub text: String,
+    /// The bytes (or why the text is not hex).
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+/// The input as bytes: hex digits with separators (whitespace, `:`, `-`, `,`) and `0x`
+/// prefixes ignored.
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let mut digits = String::with_capacity(text.len());
+    for token in text.split(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | ',')) {
+        let token = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")).unwrap_or(token);
+        digits.push_str(token);
+    }
+    hex::decode(&digits).map_err(|e| match e {
+        hex::FromHexError::InvalidHexCharacter { c, index } => {
+            format!("not hex: {c:?} at digit {index}")
+        }
+        hex::FromHexError::OddLength => format!("odd number of hex digits ({})", digits.len()),
+        other => other.to_string(),
+    })
+}
+
+/// Decodes one input line.
+pub fn decode(text: &str) -> Decoded {
+    Decoded { text: text.trim().to_owned(), bytes: parse_hex(text) }
+}
+
+impl Decoded {
+    fn parsed(&self) -> Option<Result<Message<'_>, Error>> {
+        self.bytes.as_ref().ok().map(|b| Message::parse(b))
+    }
+
+    /// True when the input is hex of exactly one valid message.
+    pub fn is_valid(&self) -> bool {
+        matches!(self.parsed(), Some(Ok(_)))
+    }
+
+    /// Summary line, then the header and payload fields (or the error and the header as
+    /// sent).
+    pub fn write_human(&self, out: &mut String) {
+        let bytes = match &self.bytes {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                let _ = writeln!(out, "{}\n  invalid input: {why}", self.text);
+                return;
+            }
+        };
+        let _ = writeln!(out, "{}", hex::encode(bytes));
+        match Message::parse(bytes) {
+            Ok(message) => {
+                let _ = writeln!(out, "  {message}");
+                write_fields(out, "header", &validated_header_fields(&message.header()));
+                write_fields(out, "payload", &payload_fields(&message.payload));
+            }
+            Err(error) => {
+                let _ = writeln!(out, "  invalid: {error}");
+                let _ = write!(out, "  rule {}", error.rule.id());
+                match error.nack_code() {
+                    Some(code) => {
+                        let _ = write!(
+                            out,
+                            "; an entity answers generic NACK 0x{:02X} ({code})",
+                            code.raw()
+                        );
+                        if error.closes_tcp_socket() {
+                            out.push_str(" and closes the TCP socket");
+                        }
+                    }
+                    None => out.push_str("; no NACK (too short to be a message)"),
+                }
+                out.push('\n');
+                if let Ok(view) = HeaderView::new(&bytes[..]) {
+                    write_fields(out, "header", &header_fields(&view));
+                }
+            }
+        }
+    }
+
+    /// One JSON object on one line, keys in a fixed order (see the module docs for the
+    /// shape).
+    pub fn to_json(&self) -> String {
+        let bytes = match &self.bytes {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                return object(&[
+                    ("input", json_string(&self.text)),
+                    ("valid", "false".into()),
+                    (
+                        "error",
+                        object(&[
+                            ("rule", json_string("invalid_hex")),
+                            ("message", json_string(why)),
+                        ]),
+                    ),
+                ]);
+            }
+        };
+        let input = json_string(&hex::encode(bytes));
+        match Message::parse(bytes) {
+            Ok(message) => object(&[
+                ("input", input),
+                ("valid", "true".into()),
+                ("summary", json_string(&message.to_string())),
+                (
+                    "payload_type",
+                    json_string(message.payload.payload_type().id().unwrap_or("unknown")),
+                ),
+                ("header", fields_json(&validated_header_fields(&message.header()))),
+                ("fields", fields_json(&payload_fields(&message.payload))),
+            ]),
+            Err(error) => {
+                let nack = match error.nack_code() {
+                    Some(code) => code_json(u64::from(code.raw()), code.id()),
+                    None => "null".into(),
+                };
+                let error_json = object(&[
+                    ("rule", json_string(error.rule.id())),
+                    ("message", json_string(&error.rule.to_string())),
+                    ("field", json_string(error.field.id())),
+                    ("offset", error.offset.to_string()),
+                    ("nack_code", nack),
+                    ("closes_tcp_socket", error.closes_tcp_socket().to_string()),
+                ]);
+                let mut pairs =
+                    vec![("input", input), ("valid", "false".into()), ("error", error_json)];
+                if let Ok(view) = HeaderView::new(&bytes[..]) {
+                    pairs.push(("header", fields_json(&header_fields(&view))));
+                }
+                object(&pairs)
+            }
+        }
+    }
+}
+
+/// A JSON object from keys and already-encoded values, keys in the given order (serde_json's
+/// map sorts them, which would scatter a message's fields out of wire order).
+fn object(pairs: &[(&str, String)]) -> String {
+    let mut out = String::from("{");
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&json_string(key));
+        out.push(':');
+        out.push_str(value);
+    }
+    out.push('}');
+    out
+}
+
+fn json_string(s: &str) -> String {
+    Value::String(s.to_owned()).to_string()
+}
+
+fn code_json(raw: u64, id: Option<&str>) -> String {
+    object(&[("value", raw.to_string()), ("name", id.map_or_else(|| "null".into(), json_string))])
+}
+
+fn write_fields(out: &mut String, title: &str, fields: &[NamedField<'_>]) {
+    for (i, field) in fields.iter().enumerate() {
+        let label = if i == 0 { title } else { "" };
+        let _ = writeln!(out, "  {label:<8} {:<27} {}", field.name, human_value(&field.value));
+    }
+}
+
+fn human_value(value: &FieldValue<'_>) -> String {
+    match value {
+        FieldValue::Number(n) => n.to_string(),
+        FieldValue::Hex(v, width) => format!("0x{v:0w$X}", w = usize::from(*width) * 2),
+        FieldValue::Code { raw, width, description, .. } => {
+            let hex = format!("0x{raw:0w$X}", w = usize::from(*width) * 2);
+            match description {
+                Some(text) => format!("{hex} {text}"),
+                None => format!("{hex} (unknown)"),
+            }
+        }
+        FieldValue::Bytes([]) => "(empty)".into(),
+        FieldValue::Bytes(b) => b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" "),
+        FieldValue::Vin(vin) => match printable(&vin[..]) {
+            Some(text) => text.into(),
+            None => format!("{} (not printable)", hex::encode_upper(vin)),
+        },
+        FieldValue::Absent => "(absent)".into(),
+    }
+}
+
+fn printable(bytes: &[u8]) -> Option<&str> {
+    bytes.iter().all(u8::is_ascii_graphic).then(|| std::str::from_utf8(bytes).ok()).flatten()
+}
+
+fn fields_json(fields: &[NamedField<'_>]) -> String {
+    let pairs: Vec<(&str, String)> = fields
+        .iter()
+        .map(|field| {
+            let value = match &field.value {
+                FieldValue::Number(n) | FieldValue::Hex(n, _) => n.to_string(),
+                FieldValue::Code { raw, id, .. } => code_json(*raw, *id),
+                FieldValue::Bytes(b) => json_string(&hex::encode(b)),
+                FieldValue::Vin(vin) => json_string(
+                    &printable(&vin[..]).map_or_else(|| hex::encode(vin), str::to_owned),
+                ),
+                FieldValue::Absent => "null".into(),
+            };
+            (field.name, value)
+        })
+        .collect();
+    object(&pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_accepts_spaces_colons_and_0x_prefixes() {
+        assert_eq!(parse_hex("02 fd:80-01,0x00").unwrap(), [0x02, 0xFD, 0x80, 0x01, 0x00]);
+        assert_eq!(parse_hex("  ").unwrap(), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn bad_hex_says_where() {
+        assert_eq!(parse_hex("02fz").unwrap_err(), "not hex: 'z' at digit 3");
+        assert_eq!(parse_hex("02f").unwrap_err(), "odd number of hex digits (3)");
+    }
+
+    #[test]
+    fn json_keeps_fields_in_wire_order_and_parses() {
+        let line = decode(EXAMPLE).to_json();
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["fields"]["user_data"], "22f190");
+        assert_eq!(value["header"]["payload_type"]["name"], "diagnostic_message");
+        let source = line.find("source_address").unwrap();
+        assert!(source < line.find("target_address").unwrap(), "{line}");
+    }
+
+    #[test]
+    fn the_example_is_valid() {
+        assert!(decode(EXAMPLE).is_valid());
+    }
+}
