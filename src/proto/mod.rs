@@ -2,4 +2,5 @@
 //! in the manner of quinn-proto: ISO-TP sender/receiver, DoIP socket rules.
 //!
 //! May import: `crate::codec`. Must not touch tokio, sockets, files or the OS clock.
+pub mod isotp;
 pub mod time;
