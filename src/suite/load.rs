@@ -1,0 +1,387 @@
+//! Loading: find suite files, read and validate every one of them, and report *all* errors of
+//! all files at once (any error means nothing runs: a bad file is never silently skipped).
+//! Then planning: matrix expansion, `--tags`, `--case`, `--shard`, and `requires` against the
+//! profile (a case whose requirement the profile lacks is planned as skipped, with the reason).
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::model::{Case, Step, StepKind, Suite};
+use super::profile::{self, Profile};
+use super::read;
+use super::tags::TagExpr;
+use super::value::{Expr, Value};
+use super::yaml;
+use crate::runner::event::CaseInfo;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Suite files found under a directory: `*.yaml` / `*.yml`, except profiles (`profile.yaml`,
+/// `*.profile.yaml`), which live beside suites.
+pub fn is_profile_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name == "profile.yaml" || name == "profile.yml" || name.ends_with(".profile.yaml") || name.ends_with(".profile.yml")
+}
+
+/// Every error of a load, with the sources needed to render them.
+#[derive(Debug, Default)]
+pub struct LoadErrors {
+    pub diagnostics: Vec<Diagnostic>,
+    sources: HashMap<PathBuf, String>,
+}
+
+impl LoadErrors {
+    /// All diagnostics, rustc-style, followed by a count line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.diagnostics {
+            let src = self.sources.get(&d.file).map(String::as_str).unwrap_or("");
+            out.push_str(&d.render(src));
+            out.push('\n');
+        }
+        let files: BTreeSet<&PathBuf> = self.diagnostics.iter().map(|d| &d.file).collect();
+        let n = self.diagnostics.len();
+        out.push_str(&format!(
+            "error: {n} error{} in {} file{}; nothing was run\n",
+            if n == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        ));
+        out
+    }
+}
+
+/// Suites that loaded without any error.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub suites: Vec<Arc<Suite>>,
+}
+
+/// Reads a file, refusing huge ones before reading them whole.
+fn read_source(path: &Path, errors: &mut LoadErrors) -> Option<String> {
+    let fail = |errors: &mut LoadErrors, msg: String| {
+        errors.diagnostics.push(Diagnostic { file: path.to_owned(), pos: None, message: msg, label: String::new(), help: None });
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > yaml::MAX_FILE_BYTES as u64 => {
+            fail(errors, format!("file is {} bytes, larger than the limit of {} bytes", m.len(), yaml::MAX_FILE_BYTES));
+            return None;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            fail(errors, format!("cannot read: {e}"));
+            return None;
+        }
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                fail(errors, format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()));
+                None
+            }
+        },
+        Err(e) => {
+            fail(errors, format!("cannot read: {e}"));
+            None
+        }
+    }
+}
+
+/// The suite files named by `paths` (directories are searched recursively, sorted).
+pub fn find_suite_files(paths: &[PathBuf], errors: &mut LoadErrors) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let before = out.len();
+            walk_dir(p, &mut out, errors, 0);
+            if out.len() == before {
+                errors.diagnostics.push(Diagnostic {
+                    file: p.clone(),
+                    pos: None,
+                    message: "no suite files (*.yaml) in this directory".into(),
+                    label: String::new(),
+                    help: None,
+                });
+            }
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            errors.diagnostics.push(Diagnostic {
+                file: p.clone(),
+                pos: None,
+                message: "no such file or directory".into(),
+                label: String::new(),
+                help: None,
+            });
+        }
+    }
+    out
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut LoadErrors, depth: u32) {
+    if depth > 16 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.diagnostics.push(Diagnostic { file: dir.to_owned(), pos: None, message: format!("cannot read directory: {e}"), label: String::new(), help: None });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            walk_dir(&p, out, errors, depth + 1);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) && !is_profile_file(&p) {
+            out.push(p);
+        }
+    }
+}
+
+/// Loads and validates every suite under `paths`. `known_faults`: simulator fault names a
+/// `detects:` may list (empty: not checked).
+pub fn load_suites(paths: &[PathBuf], known_faults: &[&str]) -> Result<Loaded, LoadErrors> {
+    let mut errors = LoadErrors::default();
+    let files = find_suite_files(paths, &mut errors);
+    let mut suites = Vec::new();
+    for file in files {
+        let Some(src) = read_source(&file, &mut errors) else { continue };
+        let mut d = Diagnostics::new(&file);
+        match yaml::parse(&src) {
+            Ok(tree) => {
+                if let Some(suite) = read::read_suite(&file, &tree, &mut d) {
+                    validate_suite(&suite, known_faults, &mut d);
+                    suites.push(suite);
+                }
+            }
+            Err(e) => d.push(e.pos, e.message, "here".into(), None),
+        }
+        errors.diagnostics.append(&mut d.list);
+        errors.sources.insert(file, src);
+    }
+    check_unique(&suites, &mut errors);
+    if errors.diagnostics.is_empty() {
+        Ok(Loaded { suites: suites.into_iter().map(Arc::new).collect() })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Loads a profile file (or the defaults when `path` is `None`).
+pub fn load_profile(path: Option<&Path>) -> Result<Profile, LoadErrors> {
+    let Some(path) = path else { return Ok(Profile::defaults()) };
+    let mut errors = LoadErrors::default();
+    let Some(src) = read_source(path, &mut errors) else { return Err(errors) };
+    let mut d = Diagnostics::new(path);
+    let profile = match yaml::parse(&src) {
+        Ok(tree) => Profile::read(&tree, &mut d),
+        Err(e) => {
+            d.push(e.pos, e.message, "here".into(), None);
+            Profile::defaults()
+        }
+    };
+    errors.diagnostics.append(&mut d.list);
+    errors.sources.insert(path.to_owned(), src);
+    if errors.diagnostics.is_empty() { Ok(profile) } else { Err(errors) }
+}
+
+fn check_unique(suites: &[Suite], errors: &mut LoadErrors) {
+    let mut names: HashMap<&str, &Path> = HashMap::new();
+    let mut ids: HashMap<&str, (&Path, u32)> = HashMap::new();
+    for s in suites {
+        if let Some(first) = names.insert(&s.name, &s.file)
+            && !s.name.is_empty()
+        {
+            errors.diagnostics.push(Diagnostic {
+                file: s.file.clone(),
+                pos: Some(yaml::Pos { line: 1, column: 1 }),
+                message: format!("suite name `{}` is also used by {}", s.name, first.display()),
+                label: "duplicate suite name".into(),
+                help: None,
+            });
+        }
+        for c in &s.cases {
+            if let Some((file, line)) = ids.insert(&c.id, (&s.file, c.pos.line))
+                && !c.id.is_empty()
+            {
+                errors.diagnostics.push(Diagnostic {
+                    file: s.file.clone(),
+                    pos: Some(c.pos),
+                    message: format!("case id `{}` is already used at {}:{line}", c.id, file.display()),
+                    label: "duplicate id".into(),
+                    help: Some("case ids are unique across the run: `--case ID` and reports rely on it".into()),
+                });
+            }
+        }
+    }
+}
+
+/// Checks what needs the whole suite: names used in `${...}` are defined before use, profile
+/// paths exist, capabilities and faults are known, steps fit their phase.
+fn validate_suite(suite: &Suite, known_faults: &[&str], d: &mut Diagnostics) {
+    let mut reported_caps = BTreeSet::new();
+    let mut check_caps = |caps: &[String], pos: yaml::Pos, d: &mut Diagnostics| {
+        for c in caps {
+            if reported_caps.insert(c.clone()) {
+                profile::check_capability(c, pos, d);
+            }
+        }
+    };
+    check_caps(&suite.requires, yaml::Pos { line: 1, column: 1 }, d);
+    let suite_vars: Vec<String> = suite.vars.iter().map(|(n, _)| n.clone()).collect();
+    for (_, e) in &suite.vars {
+        check_refs(e, &BTreeSet::new(), d);
+    }
+    for case in &suite.cases {
+        check_caps(&case.requires, case.pos, d);
+        if !known_faults.is_empty() {
+            for f in &case.detects {
+                if !known_faults.contains(&f.as_str()) {
+                    read::unknown(d, case.pos, "simulator fault in `detects`", f, known_faults.iter().copied());
+                }
+            }
+        }
+        let mut defined: BTreeSet<String> = suite_vars.iter().cloned().collect();
+        defined.extend(case.matrix.iter().map(|(n, _)| n.clone()));
+        for (_, values) in &case.matrix {
+            for v in values {
+                check_refs(v, &BTreeSet::new(), d);
+            }
+        }
+        for step in suite.setup.iter().chain(&case.setup).chain(&case.steps).chain(&case.finally).chain(&suite.finally) {
+            for e in step.kind.exprs() {
+                check_refs(e, &defined, d);
+            }
+            if let StepKind::Capture(pairs) = &step.kind {
+                defined.extend(pairs.iter().map(|(n, _)| n.clone()));
+            }
+        }
+    }
+}
+
+fn check_refs(e: &Expr, defined: &BTreeSet<String>, d: &mut Diagnostics) {
+    for v in e.vars() {
+        if let Some(path) = v.profile_path() {
+            if !profile::is_known_path(path) {
+                let keys = profile::KEYS.iter().map(|k| k.path);
+                read::unknown(d, e.pos, "profile key", path, keys);
+            }
+        } else if !defined.contains(&v.name) {
+            let help = super::diag::did_you_mean(&v.name, defined.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| "define it in `vars:`, `matrix:` or an earlier `capture:`; profile values are `${profile.name}`".into());
+            d.error_help(e.pos, format!("`${{{}}}` is not defined here", v.name), "undefined", help);
+        }
+    }
+}
+
+/// Selection of cases for a run.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub tags: Option<TagExpr>,
+    /// Case ids (with or without a matrix suffix; an id without one selects every expansion).
+    pub cases: Vec<String>,
+    /// `(k, n)`: keep the k-th of every n planned cases (1-based k).
+    pub shard: Option<(u32, u32)>,
+}
+
+/// One case as it will run: a suite case with one matrix combination.
+#[derive(Debug, Clone)]
+pub struct PlannedCase {
+    pub suite: Arc<Suite>,
+    /// Index into `suite.cases`.
+    pub case_index: usize,
+    /// Matrix parameters of this expansion.
+    pub params: Vec<(String, Expr)>,
+    pub info: CaseInfo,
+    /// Why it will be skipped (a requirement the profile lacks).
+    pub skip: Option<String>,
+}
+
+impl PlannedCase {
+    pub fn case(&self) -> &Case {
+        &self.suite.cases[self.case_index]
+    }
+
+    /// Every step in execution order with its phase.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        let c = self.case();
+        self.suite.setup.iter().chain(&c.setup).chain(&c.steps).chain(&c.finally).chain(&self.suite.finally)
+    }
+}
+
+/// Expands, filters and shards the loaded suites against a profile.
+pub fn plan(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<PlannedCase> {
+    let mut out = Vec::new();
+    let scope: BTreeMap<String, Value> = profile.scope_entries().collect();
+    for suite in &loaded.suites {
+        for (index, case) in suite.cases.iter().enumerate() {
+            for params in expand(&case.matrix) {
+                let matrix: Vec<(String, String)> = params
+                    .iter()
+                    .map(|(n, e)| (n.clone(), e.resolve(&scope).map(|v| v.to_string()).unwrap_or_else(|_| e.source())))
+                    .collect();
+                let id = if matrix.is_empty() {
+                    case.id.clone()
+                } else {
+                    let p: Vec<String> = matrix.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                    format!("{}[{}]", case.id, p.join(","))
+                };
+                let mut tags = suite.tags.clone();
+                tags.extend(case.tags.iter().cloned());
+                let mut requires = suite.requires.clone();
+                requires.extend(case.requires.iter().cloned());
+                if let Some(t) = &filter.tags
+                    && !t.matches(&tags)
+                {
+                    continue;
+                }
+                if !filter.cases.is_empty() && !filter.cases.iter().any(|c| *c == id || *c == case.id) {
+                    continue;
+                }
+                let missing: Vec<&String> = requires.iter().filter(|r| !profile.has_capability(r)).collect();
+                let skip = (!missing.is_empty()).then(|| {
+                    let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                    format!("the profile lacks {}", names.join(", "))
+                });
+                let info = CaseInfo {
+                    suite_file: suite.file.clone(),
+                    suite: suite.name.clone(),
+                    suite_title: suite.title.clone(),
+                    id,
+                    title: case.title.clone(),
+                    clause: case.clause.clone(),
+                    tags,
+                    requires,
+                    detects: case.detects.clone(),
+                    matrix,
+                    line: case.pos.line,
+                };
+                out.push(PlannedCase { suite: suite.clone(), case_index: index, params, info, skip });
+            }
+        }
+    }
+    if let Some((k, n)) = filter.shard {
+        out = out.into_iter().enumerate().filter(|(i, _)| (*i as u32) % n == k - 1).map(|(_, c)| c).collect();
+    }
+    out
+}
+
+/// The cartesian product of matrix parameters, in declaration order (first parameter slowest).
+fn expand(matrix: &[(String, Vec<Expr>)]) -> Vec<Vec<(String, Expr)>> {
+    let mut combos: Vec<Vec<(String, Expr)>> = vec![Vec::new()];
+    for (name, values) in matrix {
+        let mut next = Vec::with_capacity(combos.len() * values.len());
+        for c in &combos {
+            for v in values {
+                let mut c = c.clone();
+                c.push((name.clone(), v.clone()));
+                next.push(c);
+            }
+        }
+        combos = next;
+    }
+    combos
+}

@@ -1,0 +1,329 @@
+//! The target profile: what the unit under test declares (design.md "Target profile").
+//!
+//! A profile is a YAML file of known keys, each with a type and, where the standard gives one,
+//! a default (ISO 13400-2:2019 Table 46 timings, ports 13400/3496, ISO 14229 P2/P2*). Suites read
+//! it as `${profile.<path>}`; `requires:` names [`CAPABILITIES`] the profile must list.
+
+use super::diag::{Diagnostics, did_you_mean};
+use super::value::{Value, parse_duration, parse_hex, parse_int};
+use super::yaml::{Pos, Yaml, YamlKind};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The type of a profile key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Int { max: u64 },
+    Str,
+    Bool,
+    Duration,
+    Bytes { len: usize },
+    /// 17 characters.
+    Vin,
+    StrList,
+    IntList { max: u64 },
+}
+
+/// One key of the profile.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileKey {
+    /// Dotted path: `timing.a_doip_ctrl`.
+    pub path: &'static str,
+    pub ty: KeyType,
+    /// The default when the profile leaves the key out, as YAML text; `None`: no default
+    /// (a `${profile.x}` to it then fails the case with "profile has no x").
+    pub default: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+const U8: KeyType = KeyType::Int { max: 0xFF };
+const U16: KeyType = KeyType::Int { max: 0xFFFF };
+const U32: KeyType = KeyType::Int { max: 0xFFFF_FFFF };
+
+const fn key(path: &'static str, ty: KeyType, default: Option<&'static str>, doc: &'static str) -> ProfileKey {
+    ProfileKey { path, ty, default, doc }
+}
+
+/// Every key a profile may hold.
+pub const KEYS: &[ProfileKey] = &[
+    key("name", KeyType::Str, Some("target"), "Name of the unit under test, for reports."),
+    key("protocol_version", U8, Some("0x02"), "DoIP protocol version the entity implements (0x02 = 2012, 0x03 = 2019)."),
+    key("entity_address", U16, Some("0x1000"), "Logical address of the DoIP entity."),
+    key("tester_address", U16, Some("0x0E80"), "Logical address the harness uses as a tester."),
+    key("functional_address", U16, Some("0xE400"), "Functional (group) logical address."),
+    key("ecu_addresses", KeyType::IntList { max: 0xFFFF }, Some("[]"), "Logical addresses of ECUs behind a gateway."),
+    key("unknown_address", U16, Some("0x0FFF"), "A logical address no node has (for negative tests)."),
+    key("vin", KeyType::Vin, Some("\"00000000000000000\""), "Vehicle identification number (17 characters)."),
+    key("eid", KeyType::Bytes { len: 6 }, Some("\"00 00 00 00 00 00\""), "Entity identification (6 bytes, usually a MAC address)."),
+    key("gid", KeyType::Bytes { len: 6 }, Some("\"00 00 00 00 00 00\""), "Group identification (6 bytes)."),
+    key("node_type", KeyType::Str, Some("gateway"), "`gateway` or `node` (entity status response)."),
+    key("max_sockets", U8, Some("1"), "Max concurrent TCP data sockets (MCTS)."),
+    key("max_data_size", U32, None, "Max data size (MDS) when the entity reports it."),
+    key("activation_types", KeyType::IntList { max: 0xFF }, Some("[0x00]"), "Routing activation types the entity accepts."),
+    key("power_mode", KeyType::Str, Some("ready"), "Diagnostic power mode the entity reports."),
+    key("further_action", U8, Some("0x00"), "Further action byte of the vehicle announcement."),
+    key("capabilities", KeyType::StrList, Some("[doip.tcp, doip.udp]"), "What the target supports; `requires:` selects cases by these."),
+    key("ports.tcp", U16, Some("13400"), "TCP_DATA port (ISO 13400-2:2019 Table 47)."),
+    key("ports.udp", U16, Some("13400"), "UDP_DISCOVERY port."),
+    key("ports.tls", U16, Some("3496"), "TLS TCP_DATA port (2019)."),
+    key("network.broadcast_address", KeyType::Str, Some("255.255.255.255"), "Where `udp_send: { to: broadcast }` goes."),
+    key("timing.a_doip_ctrl", KeyType::Duration, Some("2s"), "A_DoIP_Ctrl: the tester's wait for UDP responses."),
+    key("timing.a_processing_time", KeyType::Duration, Some("2s"), "A_Processing_Time: the entity's time to answer."),
+    key("timing.a_doip_diagnostic_message", KeyType::Duration, Some("50ms"), "A_DoIP_Diagnostic_Message: diagnostic ACK/NACK performance time."),
+    key("timing.a_doip_announce_wait", KeyType::Duration, Some("500ms"), "A_DoIP_Announce_Wait: maximum random delay before the first announcement."),
+    key("timing.a_doip_announce_interval", KeyType::Duration, Some("500ms"), "A_DoIP_Announce_Interval."),
+    key("timing.a_doip_announce_num", KeyType::Int { max: 255 }, Some("3"), "A_DoIP_Announce_Num."),
+    key("timing.a_vehicle_discovery_timer", KeyType::Duration, Some("5s"), "A_Vehicle_Discovery_Timer."),
+    key("timing.t_tcp_initial_inactivity", KeyType::Duration, Some("2s"), "T_TCP_Initial_Inactivity."),
+    key("timing.t_tcp_general_inactivity", KeyType::Duration, Some("300s"), "T_TCP_General_Inactivity."),
+    key("timing.t_tcp_alive_check", KeyType::Duration, Some("500ms"), "T_TCP_Alive_Check."),
+    key("timing.tolerance", KeyType::Duration, Some("50ms"), "Slack granted to every timing assertion against the declared values."),
+    key("uds.p2", KeyType::Duration, Some("50ms"), "P2 server (ISO 14229-2)."),
+    key("uds.p2_star", KeyType::Duration, Some("5s"), "P2* server after NRC 0x78."),
+    key("can.bus", KeyType::Str, Some("mem"), "CAN transport for ISO-TP cases (`mem`, `cannelloni:HOST:PORT`)."),
+    key("can.fd", KeyType::Bool, Some("false"), "Use CAN FD frames."),
+    key("isotp.tx_id", U32, Some("0x7E0"), "CAN id the harness sends ISO-TP frames on."),
+    key("isotp.rx_id", U32, Some("0x7E8"), "CAN id the target answers on."),
+    key("isotp.extended_ids", KeyType::Bool, Some("false"), "29-bit CAN ids."),
+    key("isotp.padding", U8, Some("0xCC"), "Padding byte of classic frames."),
+    key("isotp.block_size", U8, Some("0"), "BS the target's receiver announces."),
+    key("isotp.st_min", U8, Some("0"), "STmin the target's receiver announces (raw byte)."),
+    key("isotp.n_bs", KeyType::Duration, Some("1s"), "N_Bs timeout."),
+    key("isotp.n_cr", KeyType::Duration, Some("1s"), "N_Cr timeout."),
+    key("isotp.wft_max", U8, Some("0"), "N_WFTmax of the target's receiver."),
+    key("isotp.fc_parameters", KeyType::Str, Some("static"), "`static` (BS/STmin from the first CTS) or `dynamic`."),
+];
+
+/// Capabilities a profile may list and a `requires:` may name.
+pub const CAPABILITIES: &[(&str, &str)] = &[
+    ("doip.tcp", "DoIP over TCP on ports.tcp"),
+    ("doip.udp", "vehicle identification and status over UDP on ports.udp"),
+    ("doip.tls", "DoIP over TLS on ports.tls (2019)"),
+    ("doip.entity_status", "answers the DoIP entity status request"),
+    ("doip.power_mode", "answers the diagnostic power mode information request"),
+    ("doip.mds", "reports max data size in the entity status response"),
+    ("doip.announcements", "sends vehicle announcements after start"),
+    ("doip.alive_check", "sends alive check requests when all sockets are taken"),
+    ("doip.central_security", "routing activation type 0xE0"),
+    ("doip.oem_specific", "OEM-specific field in routing activation"),
+    ("uds", "a UDS server behind the entity address"),
+    ("isotp", "an ISO-TP node on the profile's CAN bus"),
+    ("can.fd", "CAN FD frames"),
+    ("sim", "only the built-in simulator (cases that need its fault switches)"),
+];
+
+/// A loaded profile: every key with its value (given or default), ready for `${profile.*}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub values: BTreeMap<String, Value>,
+}
+
+impl Profile {
+    /// The profile with every default and nothing else.
+    pub fn defaults() -> Profile {
+        let mut diags = Diagnostics::new(Path::new("<defaults>"));
+        let mut values = BTreeMap::new();
+        for k in KEYS {
+            if let Some(text) = k.default {
+                let y = super::yaml::parse(text).expect("default values are valid YAML");
+                if let Some(v) = convert(&y, k, &mut diags) {
+                    values.insert(k.path.to_owned(), v);
+                }
+            }
+        }
+        debug_assert!(diags.is_empty(), "{:?}", diags.list);
+        Profile { values }
+    }
+
+    /// Reads a profile file's tree; mistakes go to `diags`.
+    pub fn read(y: &Yaml, diags: &mut Diagnostics) -> Profile {
+        let mut profile = Profile::defaults();
+        walk(y, "", &mut profile, diags);
+        profile
+    }
+
+    /// The value at a dotted path (`timing.a_doip_ctrl`).
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        self.values.get(path)
+    }
+
+    pub fn has_capability(&self, cap: &str) -> bool {
+        matches!(self.get("capabilities"), Some(Value::List(l)) if l.iter().any(|v| matches!(v, Value::Str(s) if s == cap)))
+    }
+
+    /// Every `${profile.*}` variable for a scope.
+    pub fn scope_entries(&self) -> impl Iterator<Item = (String, Value)> + '_ {
+        self.values.iter().map(|(k, v)| (format!("profile.{k}"), v.clone()))
+    }
+}
+
+/// Whether `path` is a key of the profile (or a group of keys).
+pub fn is_known_path(path: &str) -> bool {
+    KEYS.iter().any(|k| k.path == path)
+}
+
+fn walk(y: &Yaml, prefix: &str, profile: &mut Profile, diags: &mut Diagnostics) {
+    let YamlKind::Map(entries) = &y.kind else {
+        let what = if prefix.is_empty() { "the profile".to_owned() } else { format!("`{}`", prefix.trim_end_matches('.')) };
+        diags.error(y.pos, format!("{what} must be a map, found {}", y.describe()), "expected a map");
+        return;
+    };
+    for (k, v) in entries {
+        let path = format!("{prefix}{}", k.name);
+        if let Some(spec) = KEYS.iter().find(|s| s.path == path) {
+            if let Some(value) = convert(v, spec, diags) {
+                if spec.path == "capabilities" {
+                    check_capabilities(v, diags);
+                }
+                profile.values.insert(path, value);
+            }
+        } else if KEYS.iter().any(|s| s.path.starts_with(&format!("{path}."))) {
+            walk(v, &format!("{path}."), profile, diags);
+        } else {
+            let siblings = sibling_names(prefix);
+            let help = did_you_mean(&k.name, siblings.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("known keys here: {}", siblings.join(", ")));
+            diags.error_help(k.pos, format!("unknown profile key `{path}`"), "unknown key", help);
+        }
+    }
+}
+
+fn sibling_names(prefix: &str) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = KEYS
+        .iter()
+        .filter_map(|k| k.path.strip_prefix(prefix))
+        .map(|rest| rest.split('.').next().unwrap_or(rest))
+        .collect();
+    names.dedup();
+    names
+}
+
+fn check_capabilities(y: &Yaml, diags: &mut Diagnostics) {
+    if let YamlKind::Seq(items) = &y.kind {
+        for item in items {
+            if let Some(s) = item.as_str() {
+                check_capability(s, item.pos, diags);
+            }
+        }
+    }
+}
+
+/// Reports a capability name that is not in [`CAPABILITIES`].
+pub fn check_capability(name: &str, pos: Pos, diags: &mut Diagnostics) {
+    if CAPABILITIES.iter().any(|(c, _)| *c == name) {
+        return;
+    }
+    let help = did_you_mean(name, CAPABILITIES.iter().map(|(c, _)| *c))
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| {
+            format!("known capabilities: {}", CAPABILITIES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "))
+        });
+    diags.error_help(pos, format!("unknown capability `{name}`"), "unknown capability", help);
+}
+
+fn convert(y: &Yaml, spec: &ProfileKey, diags: &mut Diagnostics) -> Option<Value> {
+    let r = convert_value(y, spec.ty);
+    match r {
+        Ok(v) => Some(v),
+        Err(msg) => {
+            diags.error(y.pos, format!("profile key `{}`: {msg}", spec.path), "wrong value");
+            None
+        }
+    }
+}
+
+fn convert_value(y: &Yaml, ty: KeyType) -> Result<Value, String> {
+    let int = |y: &Yaml, max: u64| -> Result<u64, String> {
+        let v = match &y.kind {
+            YamlKind::Int(i) => u64::try_from(*i).map_err(|_| format!("{i} is negative"))?,
+            YamlKind::Str(s) => parse_int(s)?,
+            _ => return Err(format!("expected an integer, found {}", y.describe())),
+        };
+        if v > max {
+            return Err(format!("{v:#x} is larger than {max:#x}"));
+        }
+        Ok(v)
+    };
+    match ty {
+        KeyType::Int { max } => int(y, max).map(Value::Int),
+        KeyType::Str => match &y.kind {
+            YamlKind::Str(s) => Ok(Value::Str(s.clone())),
+            _ => Err(format!("expected a string, found {}", y.describe())),
+        },
+        KeyType::Bool => match &y.kind {
+            YamlKind::Bool(b) => Ok(Value::Bool(*b)),
+            _ => Err(format!("expected true or false, found {}", y.describe())),
+        },
+        KeyType::Duration => match &y.kind {
+            YamlKind::Str(s) => parse_duration(s).map(Value::Duration),
+            YamlKind::Int(_) => Err("a duration needs a unit: us, ms, s or min".into()),
+            _ => Err(format!("expected a duration like `500ms`, found {}", y.describe())),
+        },
+        KeyType::Bytes { len } => match &y.kind {
+            YamlKind::Str(s) => {
+                let b = parse_hex(s)?;
+                if b.len() != len {
+                    return Err(format!("expected {len} bytes, found {}", b.len()));
+                }
+                Ok(Value::Bytes(b))
+            }
+            _ => Err(format!("expected {len} hex bytes, found {}", y.describe())),
+        },
+        KeyType::Vin => match &y.kind {
+            YamlKind::Str(s) if s.len() == 17 && s.is_ascii() => Ok(Value::Str(s.clone())),
+            YamlKind::Str(s) => Err(format!("a VIN has 17 ASCII characters, `{s}` has {}", s.chars().count())),
+            _ => Err(format!("expected a 17-character VIN, found {}", y.describe())),
+        },
+        KeyType::StrList => match &y.kind {
+            YamlKind::Seq(items) => items
+                .iter()
+                .map(|i| i.as_str().map(|s| Value::Str(s.to_owned())).ok_or_else(|| format!("expected strings, found {}", i.describe())))
+                .collect::<Result<_, _>>()
+                .map(Value::List),
+            _ => Err(format!("expected a list, found {}", y.describe())),
+        },
+        KeyType::IntList { max } => match &y.kind {
+            YamlKind::Seq(items) => {
+                items.iter().map(|i| int(i, max).map(Value::Int)).collect::<Result<_, _>>().map(Value::List)
+            }
+            _ => Err(format!("expected a list, found {}", y.describe())),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> (Profile, Vec<String>) {
+        let mut d = Diagnostics::new(Path::new("p.yaml"));
+        let p = Profile::read(&super::super::yaml::parse(src).unwrap(), &mut d);
+        (p, d.list.iter().map(|d| format!("{}: {}", d.pos.unwrap(), d.message)).collect())
+    }
+
+    #[test]
+    fn defaults_follow_the_standard() {
+        let p = Profile::defaults();
+        assert_eq!(p.get("timing.a_doip_ctrl"), Some(&Value::Duration(std::time::Duration::from_secs(2))));
+        assert_eq!(p.get("ports.tls"), Some(&Value::Int(3496)));
+        assert!(p.has_capability("doip.tcp") && !p.has_capability("doip.tls"));
+    }
+
+    #[test]
+    fn given_values_replace_defaults_and_mistakes_are_all_reported() {
+        let (p, errors) = read(
+            "tester_address: 0x0E81\ntiming:\n  t_tcp_alive_chek: 1s\n  a_doip_ctrl: 2\ncapabilities: [doip.tsl]\nvin: short\n",
+        );
+        assert_eq!(p.get("tester_address"), Some(&Value::Int(0x0E81)));
+        assert_eq!(
+            errors,
+            [
+                "3:3: unknown profile key `timing.t_tcp_alive_chek`",
+                "4:16: profile key `timing.a_doip_ctrl`: a duration needs a unit: us, ms, s or min",
+                "5:16: unknown capability `doip.tsl`",
+                "6:6: profile key `vin`: a VIN has 17 ASCII characters, `short` has 5",
+            ]
+        );
+    }
+}
