@@ -4,6 +4,8 @@
 pub mod decode;
 pub mod exit;
 pub mod isotp;
+pub mod list;
+pub mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +25,10 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// ISO-TP over CAN: send, receive and dump (like can-utils isotpsend/isotprecv/isotpdump).
     Isotp(isotp::IsotpArgs),
+    /// Check suite files (and a profile): every error of every file, then exit 2.
+    Validate(validate::ValidateArgs),
+    /// List the cases of suites: id, title, tags, clause, requirements.
+    List(list::ListArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -38,5 +44,7 @@ pub fn main() -> ExitCode {
         None => ExitCode::from(decode::run_default()),
         Some(Command::Decode(args)) => ExitCode::from(decode::run(args)),
         Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
+        Some(Command::Validate(args)) => ExitCode::from(validate::run(args)),
+        Some(Command::List(args)) => ExitCode::from(list::run(args)),
     }
 }

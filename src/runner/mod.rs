@@ -1,3 +1,4 @@
 //! The only event loop: runs cases over transports, owns the clock, emits events.
 
 pub mod event;
+pub mod target;

@@ -48,11 +48,8 @@ impl Diagnostic {
         let width = token_width(&line, col);
         let _ = writeln!(out, "{gutter} |");
         let _ = writeln!(out, "{line_no} | {line}");
-        let indent: String = line
-            .chars()
-            .take(col)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
+        let indent: String =
+            line.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         let carets = "^".repeat(width.max(1));
         if self.label.is_empty() {
             let _ = writeln!(out, "{gutter} | {indent}{carets}");
@@ -78,7 +75,9 @@ fn token_width(line: &str, col: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(col).collect();
     match rest.first() {
         None => 1,
-        Some(&q @ ('"' | '\'')) => rest[1..].iter().position(|&c| c == q).map_or(rest.len(), |i| i + 2),
+        Some(&q @ ('"' | '\'')) => {
+            rest[1..].iter().position(|&c| c == q).map_or(rest.len(), |i| i + 2)
+        }
         Some(&open @ ('{' | '[')) => {
             let close = if open == '{' { '}' } else { ']' };
             let mut depth = 0usize;
@@ -112,7 +111,10 @@ fn token_width(line: &str, col: usize) -> usize {
 }
 
 /// The closest candidate to `word` by edit distance, when it is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
@@ -122,19 +124,29 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance, in characters.
+/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment),
+/// in characters: `titel` is one edit from `title`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Diagnostics of one file, collected while reading it.
@@ -197,6 +209,7 @@ mod tests {
         assert_eq!(did_you_mean("tittle", ["title", "tags", "steps"]), Some("title"));
         assert_eq!(did_you_mean("expct", ["expect", "expect_raw"]), Some("expect"));
         assert_eq!(did_you_mean("zzzzzz", ["title", "tags"]), None);
+        assert_eq!(did_you_mean("titel", ["title", "tags"]), Some("title"));
     }
 
     #[test]

@@ -19,7 +19,10 @@ use std::sync::Arc;
 /// `*.profile.yaml`), which live beside suites.
 pub fn is_profile_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name == "profile.yaml" || name == "profile.yml" || name.ends_with(".profile.yaml") || name.ends_with(".profile.yml")
+    name == "profile.yaml"
+        || name == "profile.yml"
+        || name.ends_with(".profile.yaml")
+        || name.ends_with(".profile.yml")
 }
 
 /// Every error of a load, with the sources needed to render them.
@@ -59,11 +62,24 @@ pub struct Loaded {
 /// Reads a file, refusing huge ones before reading them whole.
 fn read_source(path: &Path, errors: &mut LoadErrors) -> Option<String> {
     let fail = |errors: &mut LoadErrors, msg: String| {
-        errors.diagnostics.push(Diagnostic { file: path.to_owned(), pos: None, message: msg, label: String::new(), help: None });
+        errors.diagnostics.push(Diagnostic {
+            file: path.to_owned(),
+            pos: None,
+            message: msg,
+            label: String::new(),
+            help: None,
+        });
     };
     match std::fs::metadata(path) {
         Ok(m) if m.len() > yaml::MAX_FILE_BYTES as u64 => {
-            fail(errors, format!("file is {} bytes, larger than the limit of {} bytes", m.len(), yaml::MAX_FILE_BYTES));
+            fail(
+                errors,
+                format!(
+                    "file is {} bytes, larger than the limit of {} bytes",
+                    m.len(),
+                    yaml::MAX_FILE_BYTES
+                ),
+            );
             return None;
         }
         Ok(_) => {}
@@ -76,7 +92,13 @@ fn read_source(path: &Path, errors: &mut LoadErrors) -> Option<String> {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Some(s),
             Err(e) => {
-                fail(errors, format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()));
+                fail(
+                    errors,
+                    format!(
+                        "not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                );
                 None
             }
         },
@@ -125,7 +147,13 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut LoadErrors, depth: 
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.diagnostics.push(Diagnostic { file: dir.to_owned(), pos: None, message: format!("cannot read directory: {e}"), label: String::new(), help: None });
+            errors.diagnostics.push(Diagnostic {
+                file: dir.to_owned(),
+                pos: None,
+                message: format!("cannot read directory: {e}"),
+                label: String::new(),
+                help: None,
+            });
             return;
         }
     };
@@ -134,7 +162,9 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut LoadErrors, depth: 
     for p in paths {
         if p.is_dir() {
             walk_dir(&p, out, errors, depth + 1);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) && !is_profile_file(&p) {
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            && !is_profile_file(&p)
+        {
             out.push(p);
         }
     }
@@ -209,9 +239,16 @@ fn check_unique(suites: &[Suite], errors: &mut LoadErrors) {
                 errors.diagnostics.push(Diagnostic {
                     file: s.file.clone(),
                     pos: Some(c.pos),
-                    message: format!("case id `{}` is already used at {}:{line}", c.id, file.display()),
+                    message: format!(
+                        "case id `{}` is already used at {}:{line}",
+                        c.id,
+                        file.display()
+                    ),
                     label: "duplicate id".into(),
-                    help: Some("case ids are unique across the run: `--case ID` and reports rely on it".into()),
+                    help: Some(
+                        "case ids are unique across the run: `--case ID` and reports rely on it"
+                            .into(),
+                    ),
                 });
             }
         }
@@ -219,27 +256,23 @@ fn check_unique(suites: &[Suite], errors: &mut LoadErrors) {
 }
 
 /// Checks what needs the whole suite: names used in `${...}` are defined before use, profile
-/// paths exist, capabilities and faults are known, steps fit their phase.
+/// paths exist, simulator faults are known.
 fn validate_suite(suite: &Suite, known_faults: &[&str], d: &mut Diagnostics) {
-    let mut reported_caps = BTreeSet::new();
-    let mut check_caps = |caps: &[String], pos: yaml::Pos, d: &mut Diagnostics| {
-        for c in caps {
-            if reported_caps.insert(c.clone()) {
-                profile::check_capability(c, pos, d);
-            }
-        }
-    };
-    check_caps(&suite.requires, yaml::Pos { line: 1, column: 1 }, d);
     let suite_vars: Vec<String> = suite.vars.iter().map(|(n, _)| n.clone()).collect();
     for (_, e) in &suite.vars {
         check_refs(e, &BTreeSet::new(), d);
     }
     for case in &suite.cases {
-        check_caps(&case.requires, case.pos, d);
         if !known_faults.is_empty() {
             for f in &case.detects {
                 if !known_faults.contains(&f.as_str()) {
-                    read::unknown(d, case.pos, "simulator fault in `detects`", f, known_faults.iter().copied());
+                    read::unknown(
+                        d,
+                        case.pos,
+                        "simulator fault in `detects`",
+                        f,
+                        known_faults.iter().copied(),
+                    );
                 }
             }
         }
@@ -250,7 +283,14 @@ fn validate_suite(suite: &Suite, known_faults: &[&str], d: &mut Diagnostics) {
                 check_refs(v, &BTreeSet::new(), d);
             }
         }
-        for step in suite.setup.iter().chain(&case.setup).chain(&case.steps).chain(&case.finally).chain(&suite.finally) {
+        for step in suite
+            .setup
+            .iter()
+            .chain(&case.setup)
+            .chain(&case.steps)
+            .chain(&case.finally)
+            .chain(&suite.finally)
+        {
             for e in step.kind.exprs() {
                 check_refs(e, &defined, d);
             }
@@ -272,7 +312,12 @@ fn check_refs(e: &Expr, defined: &BTreeSet<String>, d: &mut Diagnostics) {
             let help = super::diag::did_you_mean(&v.name, defined.iter().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| "define it in `vars:`, `matrix:` or an earlier `capture:`; profile values are `${profile.name}`".into());
-            d.error_help(e.pos, format!("`${{{}}}` is not defined here", v.name), "undefined", help);
+            d.error_help(
+                e.pos,
+                format!("`${{{}}}` is not defined here", v.name),
+                "undefined",
+                help,
+            );
         }
     }
 }
@@ -308,7 +353,13 @@ impl PlannedCase {
     /// Every step in execution order with its phase.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         let c = self.case();
-        self.suite.setup.iter().chain(&c.setup).chain(&c.steps).chain(&c.finally).chain(&self.suite.finally)
+        self.suite
+            .setup
+            .iter()
+            .chain(&c.setup)
+            .chain(&c.steps)
+            .chain(&c.finally)
+            .chain(&self.suite.finally)
     }
 }
 
@@ -321,7 +372,14 @@ pub fn plan(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<PlannedC
             for params in expand(&case.matrix) {
                 let matrix: Vec<(String, String)> = params
                     .iter()
-                    .map(|(n, e)| (n.clone(), e.resolve(&scope).map(|v| v.to_string()).unwrap_or_else(|_| e.source())))
+                    .map(|(n, e)| {
+                        (
+                            n.clone(),
+                            e.resolve(&scope)
+                                .map(|v| matrix_text(&v))
+                                .unwrap_or_else(|_| e.source()),
+                        )
+                    })
                     .collect();
                 let id = if matrix.is_empty() {
                     case.id.clone()
@@ -338,10 +396,13 @@ pub fn plan(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<PlannedC
                 {
                     continue;
                 }
-                if !filter.cases.is_empty() && !filter.cases.iter().any(|c| *c == id || *c == case.id) {
+                if !filter.cases.is_empty()
+                    && !filter.cases.iter().any(|c| *c == id || *c == case.id)
+                {
                     continue;
                 }
-                let missing: Vec<&String> = requires.iter().filter(|r| !profile.has_capability(r)).collect();
+                let missing: Vec<&String> =
+                    requires.iter().filter(|r| !profile.has_capability(r)).collect();
                 let skip = (!missing.is_empty()).then(|| {
                     let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
                     format!("the profile lacks {}", names.join(", "))
@@ -359,14 +420,35 @@ pub fn plan(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<PlannedC
                     matrix,
                     line: case.pos.line,
                 };
-                out.push(PlannedCase { suite: suite.clone(), case_index: index, params, info, skip });
+                out.push(PlannedCase {
+                    suite: suite.clone(),
+                    case_index: index,
+                    params,
+                    info,
+                    skip,
+                });
             }
         }
     }
     if let Some((k, n)) = filter.shard {
-        out = out.into_iter().enumerate().filter(|(i, _)| (*i as u32) % n == k - 1).map(|(_, c)| c).collect();
+        out = out
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| (*i as u32) % n == k - 1)
+            .map(|(_, c)| c)
+            .collect();
     }
     out
+}
+
+/// A matrix value in a case id: integers in hex, as suites write codes.
+fn matrix_text(v: &Value) -> String {
+    match v {
+        Value::Int(i) if *i <= 0xFF => format!("0x{i:02X}"),
+        Value::Int(i) if *i <= 0xFFFF => format!("0x{i:04X}"),
+        Value::Int(i) => format!("0x{i:X}"),
+        other => other.to_string(),
+    }
 }
 
 /// The cartesian product of matrix parameters, in declaration order (first parameter slowest).

@@ -125,7 +125,13 @@ const fn f(name: &'static str, ty: FieldType, default: Option<&'static str>) -> 
 }
 
 const fn code(name: &'static str, codes: Codes, default: &'static str) -> FieldSpec {
-    FieldSpec { name, ty: FieldType::U8, codes: Some(codes), optional: false, default: Some(default) }
+    FieldSpec {
+        name,
+        ty: FieldType::U8,
+        codes: Some(codes),
+        optional: false,
+        default: Some(default),
+    }
 }
 
 const fn opt(mut s: FieldSpec) -> FieldSpec {
@@ -229,14 +235,24 @@ pub const MESSAGES: &[MessageSpec] = &[
             opt(f("oem_specific", FieldType::U32, None)),
         ],
     },
-    MessageSpec { name: "alive_check_request", payload_type: 0x0007, carrier: Carrier::Tcp, fields: &[] },
+    MessageSpec {
+        name: "alive_check_request",
+        payload_type: 0x0007,
+        carrier: Carrier::Tcp,
+        fields: &[],
+    },
     MessageSpec {
         name: "alive_check_response",
         payload_type: 0x0008,
         carrier: Carrier::Tcp,
         fields: &[f("source_address", FieldType::U16, TESTER)],
     },
-    MessageSpec { name: "entity_status_request", payload_type: 0x4001, carrier: Carrier::Udp, fields: &[] },
+    MessageSpec {
+        name: "entity_status_request",
+        payload_type: 0x4001,
+        carrier: Carrier::Udp,
+        fields: &[],
+    },
     MessageSpec {
         name: "entity_status_response",
         payload_type: 0x4002,

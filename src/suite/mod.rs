@@ -1,11 +1,11 @@
 //! Suite YAML model, loading, validation with source spans, and variable resolution.
-pub mod yaml;
 pub mod diag;
-pub mod value;
+pub mod load;
 pub mod messages;
 pub mod model;
 pub mod profile;
-pub mod spec;
 pub mod read;
+pub mod spec;
 pub mod tags;
-pub mod load;
+pub mod value;
+pub mod yaml;

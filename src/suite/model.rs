@@ -177,8 +177,14 @@ pub struct Timing {
 /// Every kind of step.
 #[derive(Debug, Clone)]
 pub enum StepKind {
-    Connect { connection: String, transport: StreamKind, port: Option<Expr> },
-    Disconnect { connection: String },
+    Connect {
+        connection: String,
+        transport: StreamKind,
+        port: Option<Expr>,
+    },
+    Disconnect {
+        connection: String,
+    },
     /// Macro: routing activation request, expect the response with `response_code`.
     Activate {
         connection: String,
@@ -187,25 +193,79 @@ pub enum StepKind {
         response_code: Option<Expr>,
         within: Option<Expr>,
     },
-    Send { connection: String, message: MessageBody<Expr>, overrides: Overrides },
-    SendRaw { connection: String, hex: Expr, chunks: Vec<Expr>, delay: Option<Expr> },
-    Expect { connection: String, message: MessageBody<Matcher>, timing: Timing },
-    ExpectRaw { connection: String, hex: Expr, mask: Option<Expr>, timing: Timing },
-    ExpectNone { connection: String, duration: Expr },
-    ExpectClosed { connection: String, within: Option<Expr> },
-    ExpectOpen { connection: String, duration: Expr },
-    UdpSend { payload: UdpPayload<Expr>, overrides: Overrides, to: UdpDestination },
-    UdpExpect { payload: UdpPayload<Matcher>, timing: Timing },
-    CanSend { id: Expr, data: Expr, extended: bool, fd: bool },
-    CanExpect { id: Expr, data: Option<Expr>, timing: Timing, gap_min: Option<Expr>, gap_max: Option<Expr> },
-    IsotpSend { data: Expr },
-    IsotpExpect { data: Expr, timing: Timing },
+    Send {
+        connection: String,
+        message: MessageBody<Expr>,
+        overrides: Overrides,
+    },
+    SendRaw {
+        connection: String,
+        hex: Expr,
+        chunks: Vec<Expr>,
+        delay: Option<Expr>,
+    },
+    Expect {
+        connection: String,
+        message: MessageBody<Matcher>,
+        timing: Timing,
+    },
+    ExpectRaw {
+        connection: String,
+        hex: Expr,
+        mask: Option<Expr>,
+        timing: Timing,
+    },
+    ExpectNone {
+        connection: String,
+        duration: Expr,
+    },
+    ExpectClosed {
+        connection: String,
+        within: Option<Expr>,
+    },
+    ExpectOpen {
+        connection: String,
+        duration: Expr,
+    },
+    UdpSend {
+        payload: UdpPayload<Expr>,
+        overrides: Overrides,
+        to: UdpDestination,
+    },
+    UdpExpect {
+        payload: UdpPayload<Matcher>,
+        timing: Timing,
+    },
+    CanSend {
+        id: Expr,
+        data: Expr,
+        extended: bool,
+        fd: bool,
+    },
+    CanExpect {
+        id: Expr,
+        data: Option<Expr>,
+        timing: Timing,
+        gap_min: Option<Expr>,
+        gap_max: Option<Expr>,
+    },
+    IsotpSend {
+        data: Expr,
+    },
+    IsotpExpect {
+        data: Expr,
+        timing: Timing,
+    },
     Wait(Expr),
     /// `name: field` pairs read from the last message an expect step matched.
     Capture(Vec<(String, String)>),
     /// Record the time from the last frame sent to the last frame received as a metric,
     /// optionally asserting bounds.
-    Measure { name: String, min: Option<Expr>, max: Option<Expr> },
+    Measure {
+        name: String,
+        min: Option<Expr>,
+        max: Option<Expr>,
+    },
 }
 
 impl StepKind {
@@ -254,18 +314,27 @@ impl StepKind {
         }
         fn overrides<'a>(o: &'a Overrides, out: &mut Vec<&'a Expr>) {
             out.extend(
-                [&o.version, &o.inverse_version, &o.payload_type, &o.payload_length, &o.truncate, &o.append]
-                    .into_iter()
-                    .flatten(),
+                [
+                    &o.version,
+                    &o.inverse_version,
+                    &o.payload_type,
+                    &o.payload_length,
+                    &o.truncate,
+                    &o.append,
+                ]
+                .into_iter()
+                .flatten(),
             );
         }
         let mut out = Vec::new();
         match self {
             StepKind::Connect { port, .. } => out.extend(port.iter()),
             StepKind::Disconnect { .. } | StepKind::Capture(_) => {}
-            StepKind::Activate { source_address, activation_type, response_code, within, .. } => {
-                out.extend([source_address, activation_type, response_code, within].into_iter().flatten())
-            }
+            StepKind::Activate {
+                source_address, activation_type, response_code, within, ..
+            } => out.extend(
+                [source_address, activation_type, response_code, within].into_iter().flatten(),
+            ),
             StepKind::Send { message, overrides: o, .. } => {
                 body(message, &mut out);
                 overrides(o, &mut out);
@@ -284,7 +353,9 @@ impl StepKind {
                 out.extend(mask.iter());
                 timing(t, &mut out);
             }
-            StepKind::ExpectNone { duration, .. } | StepKind::ExpectOpen { duration, .. } => out.push(duration),
+            StepKind::ExpectNone { duration, .. } | StepKind::ExpectOpen { duration, .. } => {
+                out.push(duration)
+            }
             StepKind::ExpectClosed { within, .. } => out.extend(within.iter()),
             StepKind::UdpSend { payload, overrides: o, to } => {
                 match payload {

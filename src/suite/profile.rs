@@ -13,15 +13,21 @@ use std::path::Path;
 /// The type of a profile key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyType {
-    Int { max: u64 },
+    Int {
+        max: u64,
+    },
     Str,
     Bool,
     Duration,
-    Bytes { len: usize },
+    Bytes {
+        len: usize,
+    },
     /// 17 characters.
     Vin,
     StrList,
-    IntList { max: u64 },
+    IntList {
+        max: u64,
+    },
 }
 
 /// One key of the profile.
@@ -40,47 +46,158 @@ const U8: KeyType = KeyType::Int { max: 0xFF };
 const U16: KeyType = KeyType::Int { max: 0xFFFF };
 const U32: KeyType = KeyType::Int { max: 0xFFFF_FFFF };
 
-const fn key(path: &'static str, ty: KeyType, default: Option<&'static str>, doc: &'static str) -> ProfileKey {
+const fn key(
+    path: &'static str,
+    ty: KeyType,
+    default: Option<&'static str>,
+    doc: &'static str,
+) -> ProfileKey {
     ProfileKey { path, ty, default, doc }
 }
 
 /// Every key a profile may hold.
 pub const KEYS: &[ProfileKey] = &[
     key("name", KeyType::Str, Some("target"), "Name of the unit under test, for reports."),
-    key("protocol_version", U8, Some("0x02"), "DoIP protocol version the entity implements (0x02 = 2012, 0x03 = 2019)."),
+    key(
+        "protocol_version",
+        U8,
+        Some("0x02"),
+        "DoIP protocol version the entity implements (0x02 = 2012, 0x03 = 2019).",
+    ),
+    key(
+        "inverse_version",
+        U8,
+        None,
+        "Derived, not written in the file: protocol_version XOR 0xFF.",
+    ),
     key("entity_address", U16, Some("0x1000"), "Logical address of the DoIP entity."),
     key("tester_address", U16, Some("0x0E80"), "Logical address the harness uses as a tester."),
     key("functional_address", U16, Some("0xE400"), "Functional (group) logical address."),
-    key("ecu_addresses", KeyType::IntList { max: 0xFFFF }, Some("[]"), "Logical addresses of ECUs behind a gateway."),
-    key("unknown_address", U16, Some("0x0FFF"), "A logical address no node has (for negative tests)."),
-    key("vin", KeyType::Vin, Some("\"00000000000000000\""), "Vehicle identification number (17 characters)."),
-    key("eid", KeyType::Bytes { len: 6 }, Some("\"00 00 00 00 00 00\""), "Entity identification (6 bytes, usually a MAC address)."),
-    key("gid", KeyType::Bytes { len: 6 }, Some("\"00 00 00 00 00 00\""), "Group identification (6 bytes)."),
-    key("node_type", KeyType::Str, Some("gateway"), "`gateway` or `node` (entity status response)."),
+    key(
+        "ecu_addresses",
+        KeyType::IntList { max: 0xFFFF },
+        Some("[]"),
+        "Logical addresses of ECUs behind a gateway.",
+    ),
+    key(
+        "unknown_address",
+        U16,
+        Some("0x0FFF"),
+        "A logical address no node has (for negative tests).",
+    ),
+    key(
+        "vin",
+        KeyType::Vin,
+        Some("\"00000000000000000\""),
+        "Vehicle identification number (17 characters).",
+    ),
+    key(
+        "eid",
+        KeyType::Bytes { len: 6 },
+        Some("\"00 00 00 00 00 00\""),
+        "Entity identification (6 bytes, usually a MAC address).",
+    ),
+    key(
+        "gid",
+        KeyType::Bytes { len: 6 },
+        Some("\"00 00 00 00 00 00\""),
+        "Group identification (6 bytes).",
+    ),
+    key(
+        "node_type",
+        KeyType::Str,
+        Some("gateway"),
+        "`gateway` or `node` (entity status response).",
+    ),
     key("max_sockets", U8, Some("1"), "Max concurrent TCP data sockets (MCTS)."),
     key("max_data_size", U32, None, "Max data size (MDS) when the entity reports it."),
-    key("activation_types", KeyType::IntList { max: 0xFF }, Some("[0x00]"), "Routing activation types the entity accepts."),
+    key(
+        "activation_types",
+        KeyType::IntList { max: 0xFF },
+        Some("[0x00]"),
+        "Routing activation types the entity accepts.",
+    ),
     key("power_mode", KeyType::Str, Some("ready"), "Diagnostic power mode the entity reports."),
     key("further_action", U8, Some("0x00"), "Further action byte of the vehicle announcement."),
-    key("capabilities", KeyType::StrList, Some("[doip.tcp, doip.udp]"), "What the target supports; `requires:` selects cases by these."),
+    key(
+        "capabilities",
+        KeyType::StrList,
+        Some("[doip.tcp, doip.udp]"),
+        "What the target supports; `requires:` selects cases by these.",
+    ),
     key("ports.tcp", U16, Some("13400"), "TCP_DATA port (ISO 13400-2:2019 Table 47)."),
     key("ports.udp", U16, Some("13400"), "UDP_DISCOVERY port."),
     key("ports.tls", U16, Some("3496"), "TLS TCP_DATA port (2019)."),
-    key("network.broadcast_address", KeyType::Str, Some("255.255.255.255"), "Where `udp_send: { to: broadcast }` goes."),
-    key("timing.a_doip_ctrl", KeyType::Duration, Some("2s"), "A_DoIP_Ctrl: the tester's wait for UDP responses."),
-    key("timing.a_processing_time", KeyType::Duration, Some("2s"), "A_Processing_Time: the entity's time to answer."),
-    key("timing.a_doip_diagnostic_message", KeyType::Duration, Some("50ms"), "A_DoIP_Diagnostic_Message: diagnostic ACK/NACK performance time."),
-    key("timing.a_doip_announce_wait", KeyType::Duration, Some("500ms"), "A_DoIP_Announce_Wait: maximum random delay before the first announcement."),
-    key("timing.a_doip_announce_interval", KeyType::Duration, Some("500ms"), "A_DoIP_Announce_Interval."),
+    key(
+        "network.broadcast_address",
+        KeyType::Str,
+        Some("255.255.255.255"),
+        "Where `udp_send: { to: broadcast }` goes.",
+    ),
+    key(
+        "timing.a_doip_ctrl",
+        KeyType::Duration,
+        Some("2s"),
+        "A_DoIP_Ctrl: the tester's wait for UDP responses.",
+    ),
+    key(
+        "timing.a_processing_time",
+        KeyType::Duration,
+        Some("2s"),
+        "A_Processing_Time: the entity's time to answer.",
+    ),
+    key(
+        "timing.a_doip_diagnostic_message",
+        KeyType::Duration,
+        Some("50ms"),
+        "A_DoIP_Diagnostic_Message: diagnostic ACK/NACK performance time.",
+    ),
+    key(
+        "timing.a_doip_announce_wait",
+        KeyType::Duration,
+        Some("500ms"),
+        "A_DoIP_Announce_Wait: maximum random delay before the first announcement.",
+    ),
+    key(
+        "timing.a_doip_announce_interval",
+        KeyType::Duration,
+        Some("500ms"),
+        "A_DoIP_Announce_Interval.",
+    ),
     key("timing.a_doip_announce_num", KeyType::Int { max: 255 }, Some("3"), "A_DoIP_Announce_Num."),
-    key("timing.a_vehicle_discovery_timer", KeyType::Duration, Some("5s"), "A_Vehicle_Discovery_Timer."),
-    key("timing.t_tcp_initial_inactivity", KeyType::Duration, Some("2s"), "T_TCP_Initial_Inactivity."),
-    key("timing.t_tcp_general_inactivity", KeyType::Duration, Some("300s"), "T_TCP_General_Inactivity."),
+    key(
+        "timing.a_vehicle_discovery_timer",
+        KeyType::Duration,
+        Some("5s"),
+        "A_Vehicle_Discovery_Timer.",
+    ),
+    key(
+        "timing.t_tcp_initial_inactivity",
+        KeyType::Duration,
+        Some("2s"),
+        "T_TCP_Initial_Inactivity.",
+    ),
+    key(
+        "timing.t_tcp_general_inactivity",
+        KeyType::Duration,
+        Some("300s"),
+        "T_TCP_General_Inactivity.",
+    ),
     key("timing.t_tcp_alive_check", KeyType::Duration, Some("500ms"), "T_TCP_Alive_Check."),
-    key("timing.tolerance", KeyType::Duration, Some("50ms"), "Slack granted to every timing assertion against the declared values."),
+    key(
+        "timing.tolerance",
+        KeyType::Duration,
+        Some("50ms"),
+        "Slack granted to every timing assertion against the declared values.",
+    ),
     key("uds.p2", KeyType::Duration, Some("50ms"), "P2 server (ISO 14229-2)."),
     key("uds.p2_star", KeyType::Duration, Some("5s"), "P2* server after NRC 0x78."),
-    key("can.bus", KeyType::Str, Some("mem"), "CAN transport for ISO-TP cases (`mem`, `cannelloni:HOST:PORT`)."),
+    key(
+        "can.bus",
+        KeyType::Str,
+        Some("mem"),
+        "CAN transport for ISO-TP cases (`mem`, `cannelloni:HOST:PORT`).",
+    ),
     key("can.fd", KeyType::Bool, Some("false"), "Use CAN FD frames."),
     key("isotp.tx_id", U32, Some("0x7E0"), "CAN id the harness sends ISO-TP frames on."),
     key("isotp.rx_id", U32, Some("0x7E8"), "CAN id the target answers on."),
@@ -91,7 +208,12 @@ pub const KEYS: &[ProfileKey] = &[
     key("isotp.n_bs", KeyType::Duration, Some("1s"), "N_Bs timeout."),
     key("isotp.n_cr", KeyType::Duration, Some("1s"), "N_Cr timeout."),
     key("isotp.wft_max", U8, Some("0"), "N_WFTmax of the target's receiver."),
-    key("isotp.fc_parameters", KeyType::Str, Some("static"), "`static` (BS/STmin from the first CTS) or `dynamic`."),
+    key(
+        "isotp.fc_parameters",
+        KeyType::Str,
+        Some("static"),
+        "`static` (BS/STmin from the first CTS) or `dynamic`.",
+    ),
 ];
 
 /// Capabilities a profile may list and a `requires:` may name.
@@ -132,13 +254,24 @@ impl Profile {
             }
         }
         debug_assert!(diags.is_empty(), "{:?}", diags.list);
-        Profile { values }
+        let mut p = Profile { values };
+        p.derive();
+        p
+    }
+
+    /// Sets the derived keys from the ones they derive from.
+    fn derive(&mut self) {
+        if let Some(Value::Int(v)) = self.values.get("protocol_version") {
+            let inverse = Value::Int(*v ^ 0xFF);
+            self.values.insert("inverse_version".to_owned(), inverse);
+        }
     }
 
     /// Reads a profile file's tree; mistakes go to `diags`.
     pub fn read(y: &Yaml, diags: &mut Diagnostics) -> Profile {
         let mut profile = Profile::defaults();
         walk(y, "", &mut profile, diags);
+        profile.derive();
         profile
     }
 
@@ -164,13 +297,27 @@ pub fn is_known_path(path: &str) -> bool {
 
 fn walk(y: &Yaml, prefix: &str, profile: &mut Profile, diags: &mut Diagnostics) {
     let YamlKind::Map(entries) = &y.kind else {
-        let what = if prefix.is_empty() { "the profile".to_owned() } else { format!("`{}`", prefix.trim_end_matches('.')) };
-        diags.error(y.pos, format!("{what} must be a map, found {}", y.describe()), "expected a map");
+        let what = if prefix.is_empty() {
+            "the profile".to_owned()
+        } else {
+            format!("`{}`", prefix.trim_end_matches('.'))
+        };
+        diags.error(
+            y.pos,
+            format!("{what} must be a map, found {}", y.describe()),
+            "expected a map",
+        );
         return;
     };
     for (k, v) in entries {
         let path = format!("{prefix}{}", k.name);
-        if let Some(spec) = KEYS.iter().find(|s| s.path == path) {
+        if path == "inverse_version" {
+            diags.error(
+                k.pos,
+                "`inverse_version` is derived from `protocol_version`; do not set it",
+                "derived key",
+            );
+        } else if let Some(spec) = KEYS.iter().find(|s| s.path == path) {
             if let Some(value) = convert(v, spec, diags) {
                 if spec.path == "capabilities" {
                     check_capabilities(v, diags);
@@ -217,7 +364,10 @@ pub fn check_capability(name: &str, pos: Pos, diags: &mut Diagnostics) {
     let help = did_you_mean(name, CAPABILITIES.iter().map(|(c, _)| *c))
         .map(|s| format!("did you mean `{s}`?"))
         .unwrap_or_else(|| {
-            format!("known capabilities: {}", CAPABILITIES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "))
+            format!(
+                "known capabilities: {}",
+                CAPABILITIES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+            )
         });
     diags.error_help(pos, format!("unknown capability `{name}`"), "unknown capability", help);
 }
@@ -272,21 +422,29 @@ fn convert_value(y: &Yaml, ty: KeyType) -> Result<Value, String> {
         },
         KeyType::Vin => match &y.kind {
             YamlKind::Str(s) if s.len() == 17 && s.is_ascii() => Ok(Value::Str(s.clone())),
-            YamlKind::Str(s) => Err(format!("a VIN has 17 ASCII characters, `{s}` has {}", s.chars().count())),
+            YamlKind::Str(s) => {
+                Err(format!("a VIN has 17 ASCII characters, `{s}` has {}", s.chars().count()))
+            }
             _ => Err(format!("expected a 17-character VIN, found {}", y.describe())),
         },
         KeyType::StrList => match &y.kind {
             YamlKind::Seq(items) => items
                 .iter()
-                .map(|i| i.as_str().map(|s| Value::Str(s.to_owned())).ok_or_else(|| format!("expected strings, found {}", i.describe())))
+                .map(|i| {
+                    i.as_str()
+                        .map(|s| Value::Str(s.to_owned()))
+                        .ok_or_else(|| format!("expected strings, found {}", i.describe()))
+                })
                 .collect::<Result<_, _>>()
                 .map(Value::List),
             _ => Err(format!("expected a list, found {}", y.describe())),
         },
         KeyType::IntList { max } => match &y.kind {
-            YamlKind::Seq(items) => {
-                items.iter().map(|i| int(i, max).map(Value::Int)).collect::<Result<_, _>>().map(Value::List)
-            }
+            YamlKind::Seq(items) => items
+                .iter()
+                .map(|i| int(i, max).map(Value::Int))
+                .collect::<Result<_, _>>()
+                .map(Value::List),
             _ => Err(format!("expected a list, found {}", y.describe())),
         },
     }
@@ -305,7 +463,10 @@ mod tests {
     #[test]
     fn defaults_follow_the_standard() {
         let p = Profile::defaults();
-        assert_eq!(p.get("timing.a_doip_ctrl"), Some(&Value::Duration(std::time::Duration::from_secs(2))));
+        assert_eq!(
+            p.get("timing.a_doip_ctrl"),
+            Some(&Value::Duration(std::time::Duration::from_secs(2)))
+        );
         assert_eq!(p.get("ports.tls"), Some(&Value::Int(3496)));
         assert!(p.has_capability("doip.tcp") && !p.has_capability("doip.tls"));
     }

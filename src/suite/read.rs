@@ -22,6 +22,7 @@ pub fn read_suite(file: &Path, y: &Yaml, d: &mut Diagnostics) -> Option<Suite> {
     let title = m.req_str("title", d).unwrap_or_default();
     let spec_text = m.opt_str("spec", d);
     let requires = m.str_list("requires", d);
+    check_requires(&m, d);
     let tags = m.str_list("tags", d);
     let handlers = m.get("handlers").map(|y| handlers(y, d)).unwrap_or_default();
     let vars = m.get("vars").map(|y| vars(y, d)).unwrap_or_default();
@@ -36,7 +37,11 @@ pub fn read_suite(file: &Path, y: &Yaml, d: &mut Diagnostics) -> Option<Suite> {
                 }
             }
         }
-        Some((y, _)) => d.error(y.pos, format!("`cases` must be a list, found {}", y.describe()), "expected a list of cases"),
+        Some((y, _)) => d.error(
+            y.pos,
+            format!("`cases` must be a list, found {}", y.describe()),
+            "expected a list of cases",
+        ),
         None => {}
     }
     Some(Suite {
@@ -62,9 +67,14 @@ fn case(y: &Yaml, d: &mut Diagnostics) -> Option<Case> {
         && !id.is_empty()
         && !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        d.error(idy.pos, format!("case id `{id}` may only hold letters, digits, `-`, `_` and `.`"), "invalid id");
+        d.error(
+            idy.pos,
+            format!("case id `{id}` may only hold letters, digits, `-`, `_` and `.`"),
+            "invalid id",
+        );
     }
     let title = m.req_str("title", d).unwrap_or_default();
+    check_requires(&m, d);
     let retry = m.get("retry").map(|y| retry(y, d)).unwrap_or_default();
     let timeout = match m.get("timeout") {
         Some(t) => literal_duration(t, "timeout", d).unwrap_or(DEFAULT_CASE_TIMEOUT),
@@ -72,7 +82,11 @@ fn case(y: &Yaml, d: &mut Diagnostics) -> Option<Case> {
     };
     let steps_list = m.get("steps").map(|y| steps(y, d)).unwrap_or_default();
     if m.get("steps").is_some_and(|s| matches!(&s.kind, YamlKind::Seq(v) if v.is_empty())) {
-        d.error(m.get("steps").map_or(y.pos, |s| s.pos), format!("case `{id}` has no steps"), "empty list");
+        d.error(
+            m.get("steps").map_or(y.pos, |s| s.pos),
+            format!("case `{id}` has no steps"),
+            "empty list",
+        );
     }
     Some(Case {
         pos: m.get("id").map_or(y.pos, |i| i.pos),
@@ -102,7 +116,11 @@ fn literal_duration(y: &Yaml, what: &str, d: &mut Diagnostics) -> Option<Duratio
             }
         },
         _ => {
-            d.error(y.pos, format!("`{what}` must be a duration like `2s`, found {}", y.describe()), "not a duration");
+            d.error(
+                y.pos,
+                format!("`{what}` must be a duration like `2s`, found {}", y.describe()),
+                "not a duration",
+            );
             None
         }
     }
@@ -124,7 +142,8 @@ fn retry(y: &Yaml, d: &mut Diagnostics) -> Retry {
             if m.get("attempts").is_none() {
                 d.error(y.pos, "`retry` needs `attempts`", "missing `attempts`");
             }
-            let delay = m.get("delay").and_then(|t| literal_duration(t, "delay", d)).unwrap_or_default();
+            let delay =
+                m.get("delay").and_then(|t| literal_duration(t, "delay", d)).unwrap_or_default();
             Retry { attempts: n, delay }
         }
         _ => Retry { attempts: attempts(y, d), delay: Duration::ZERO },
@@ -133,7 +152,11 @@ fn retry(y: &Yaml, d: &mut Diagnostics) -> Retry {
 
 fn handlers(y: &Yaml, d: &mut Diagnostics) -> Vec<Handler> {
     let YamlKind::Seq(items) = &y.kind else {
-        d.error(y.pos, format!("`handlers` must be a list, found {}", y.describe()), "expected a list");
+        d.error(
+            y.pos,
+            format!("`handlers` must be a list, found {}", y.describe()),
+            "expected a list",
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -162,15 +185,25 @@ fn vars(y: &Yaml, d: &mut Diagnostics) -> Vec<(String, Expr)> {
 }
 
 fn check_var_name(k: &Key, d: &mut Diagnostics) {
-    let ok = !k.name.is_empty() && k.name != "profile" && k.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let ok = !k.name.is_empty()
+        && k.name != "profile"
+        && k.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok {
-        d.error(k.pos, format!("`{}` is not a variable name (letters, digits, `_`; not `profile`)", k.name), "invalid name");
+        d.error(
+            k.pos,
+            format!("`{}` is not a variable name (letters, digits, `_`; not `profile`)", k.name),
+            "invalid name",
+        );
     }
 }
 
 fn matrix(y: &Yaml, d: &mut Diagnostics) -> Vec<(String, Vec<Expr>)> {
     let YamlKind::Map(entries) = &y.kind else {
-        d.error(y.pos, format!("`matrix` must be a map of lists, found {}", y.describe()), "expected a map");
+        d.error(
+            y.pos,
+            format!("`matrix` must be a map of lists, found {}", y.describe()),
+            "expected a map",
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -180,7 +213,11 @@ fn matrix(y: &Yaml, d: &mut Diagnostics) -> Vec<(String, Vec<Expr>)> {
             YamlKind::Seq(items) if !items.is_empty() => {
                 out.push((k.name.clone(), items.iter().filter_map(|i| expr(i, d)).collect()));
             }
-            _ => d.error(v.pos, format!("matrix parameter `{}` needs a non-empty list of values", k.name), "expected a list"),
+            _ => d.error(
+                v.pos,
+                format!("matrix parameter `{}` needs a non-empty list of values", k.name),
+                "expected a list",
+            ),
         }
     }
     out
@@ -188,7 +225,11 @@ fn matrix(y: &Yaml, d: &mut Diagnostics) -> Vec<(String, Vec<Expr>)> {
 
 fn steps(y: &Yaml, d: &mut Diagnostics) -> Vec<Step> {
     let YamlKind::Seq(items) = &y.kind else {
-        d.error(y.pos, format!("steps must be a list, found {}", y.describe()), "expected a list of steps");
+        d.error(
+            y.pos,
+            format!("steps must be a list, found {}", y.describe()),
+            "expected a list of steps",
+        );
         return Vec::new();
     };
     items.iter().filter_map(|i| step(i, d)).collect()
@@ -200,13 +241,23 @@ fn step(y: &Yaml, d: &mut Diagnostics) -> Option<Step> {
             Some(s) => format!("write `- {}: ...` with its arguments", s.name),
             None => "a step is a map with one key, the step kind: `- expect: { ... }`".to_owned(),
         };
-        d.error_help(y.pos, format!("a step must be a map, found {}", y.describe()), "not a step", help);
+        d.error_help(
+            y.pos,
+            format!("a step must be a map, found {}", y.describe()),
+            "not a step",
+            help,
+        );
         return None;
     };
     let [(key, body)] = entries.as_slice() else {
         let label = if entries.is_empty() { "empty step" } else { "more than one key" };
         let help = "each step is a map with exactly one key (its kind); check the indentation of the lines after it";
-        d.error_help(y.pos, format!("a step must have exactly one key, found {}", entries.len()), label, help);
+        d.error_help(
+            y.pos,
+            format!("a step must have exactly one key, found {}", entries.len()),
+            label,
+            help,
+        );
         return None;
     };
     let Some(spec) = spec::step(&key.name) else {
@@ -225,7 +276,11 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
     }
     if spec.name == "capture" {
         let YamlKind::Map(entries) = &body.kind else {
-            d.error(body.pos, "`capture` must map names to fields: `{ name: field }`", "expected a map");
+            d.error(
+                body.pos,
+                "`capture` must map names to fields: `{ name: field }`",
+                "expected a map",
+            );
             return None;
         };
         let mut out = Vec::new();
@@ -255,7 +310,11 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
         }
         if message_key.is_some() && messages::message(&k.name).is_some() {
             if message_entry.is_some() {
-                d.error(k.pos, format!("{what} takes one message, this is a second"), "second message");
+                d.error(
+                    k.pos,
+                    format!("{what} takes one message, this is a second"),
+                    "second message",
+                );
             } else {
                 message_entry = Some((k, v));
             }
@@ -275,7 +334,8 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
     }
     let connection = m.opt_str("connection", d).unwrap_or_else(|| "main".to_owned());
     let ex = |name: &str, d: &mut Diagnostics| m.get(name).and_then(|v| expr(v, d));
-    let timing = |d: &mut Diagnostics| Timing { within: ex("within", d), not_before: ex("not_before", d) };
+    let timing =
+        |d: &mut Diagnostics| Timing { within: ex("within", d), not_before: ex("not_before", d) };
     let kind = match spec.name {
         "connect" => StepKind::Connect {
             connection,
@@ -308,13 +368,19 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
                 missing_message(key, spec, d);
                 None
             })?;
-            StepKind::Send { connection, message: send_body(mk, mv, d)?, overrides: overrides(m.get("override"), d) }
+            StepKind::Send {
+                connection,
+                message: send_body(mk, mv, d)?,
+                overrides: overrides(m.get("override"), d),
+            }
         }
         "send_raw" => StepKind::SendRaw {
             connection,
             hex: ex("hex", d)?,
             chunks: match m.get("chunks") {
-                Some(Yaml { kind: YamlKind::Seq(items), .. }) => items.iter().filter_map(|i| expr(i, d)).collect(),
+                Some(Yaml { kind: YamlKind::Seq(items), .. }) => {
+                    items.iter().filter_map(|i| expr(i, d)).collect()
+                }
                 _ => Vec::new(),
             },
             delay: ex("delay", d),
@@ -326,7 +392,12 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
             })?;
             StepKind::Expect { connection, message: expect_body(mk, mv, d)?, timing: timing(d) }
         }
-        "expect_raw" => StepKind::ExpectRaw { connection, hex: ex("hex", d)?, mask: ex("mask", d), timing: timing(d) },
+        "expect_raw" => StepKind::ExpectRaw {
+            connection,
+            hex: ex("hex", d)?,
+            mask: ex("mask", d),
+            timing: timing(d),
+        },
         "expect_none" => StepKind::ExpectNone { connection, duration: ex("for", d)? },
         "expect_closed" => StepKind::ExpectClosed { connection, within: ex("within", d) },
         "expect_open" => StepKind::ExpectOpen { connection, duration: ex("for", d)? },
@@ -361,7 +432,9 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
         },
         "isotp_send" => StepKind::IsotpSend { data: ex("data", d)? },
         "isotp_expect" => StepKind::IsotpExpect { data: ex("data", d)?, timing: timing(d) },
-        "measure" => StepKind::Measure { name: m.req_str("name", d)?, min: ex("min", d), max: ex("max", d) },
+        "measure" => {
+            StepKind::Measure { name: m.req_str("name", d)?, min: ex("min", d), max: ex("max", d) }
+        }
         other => {
             d.error(key.pos, format!("step kind `{other}` has no reader"), "internal error");
             return None;
@@ -373,9 +446,15 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
 fn missing_message(key: &Key, spec: &StepSpec, d: &mut Diagnostics) {
     d.error_help(
         key.pos,
-        format!("`{}` needs a message, e.g. `{}: {{ alive_check_request: {{}} }}`", spec.name, spec.name),
+        format!(
+            "`{}` needs a message, e.g. `{}: {{ alive_check_request: {{}} }}`",
+            spec.name, spec.name
+        ),
         "no message",
-        format!("messages: {}", messages::MESSAGES.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")),
+        format!(
+            "messages: {}",
+            messages::MESSAGES.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+        ),
     );
 }
 
@@ -391,7 +470,11 @@ fn udp_payload<F>(
         (Some((k, v)), None) => Some(UdpPayload::Message(body(k, v, d)?)),
         (None, Some(h)) => Some(UdpPayload::Hex(expr(h, d)?)),
         (Some((k, _)), Some(_)) => {
-            d.error(k.pos, format!("`{}` takes a message or `hex`, not both", spec.name), "both given");
+            d.error(
+                k.pos,
+                format!("`{}` takes a message or `hex`, not both", spec.name),
+                "both given",
+            );
             None
         }
         (None, None) => {
@@ -410,19 +493,33 @@ fn fields_map<'a>(k: &Key, v: &'a Yaml, d: &mut Diagnostics) -> Option<&'a [(Key
         YamlKind::Map(entries) => Some(entries),
         YamlKind::Null => Some(&[]),
         _ => {
-            d.error(v.pos, format!("message `{}` takes a map of fields, found {}", k.name, v.describe()), "expected `{ field: value }`");
+            d.error(
+                v.pos,
+                format!("message `{}` takes a map of fields, found {}", k.name, v.describe()),
+                "expected `{ field: value }`",
+            );
             None
         }
     }
 }
 
-fn field_spec(msg: &MessageSpec, k: &Key, d: &mut Diagnostics) -> Option<&'static messages::FieldSpec> {
+fn field_spec(
+    msg: &MessageSpec,
+    k: &Key,
+    d: &mut Diagnostics,
+) -> Option<&'static messages::FieldSpec> {
     let f = msg.field(&k.name);
     if f.is_none() {
         if msg.fields.is_empty() {
             d.error(k.pos, format!("message `{}` has no fields", msg.name), "unknown field");
         } else {
-            unknown(d, k.pos, &format!("field of `{}`", msg.name), &k.name, msg.fields.iter().map(|f| f.name));
+            unknown(
+                d,
+                k.pos,
+                &format!("field of `{}`", msg.name),
+                &k.name,
+                msg.fields.iter().map(|f| f.name),
+            );
         }
     }
     f
@@ -441,7 +538,11 @@ fn send_body(k: &Key, v: &Yaml, d: &mut Diagnostics) -> Option<MessageBody<Expr>
     }
     for fs in msg.fields {
         if fs.default.is_none() && !fs.optional && !fields.iter().any(|(n, _, _)| n == fs.name) {
-            d.error(k.pos, format!("`{}` needs field `{}` ({})", msg.name, fs.name, fs.ty.describe()), "missing field");
+            d.error(
+                k.pos,
+                format!("`{}` needs field `{}` ({})", msg.name, fs.name, fs.ty.describe()),
+                "missing field",
+            );
         }
     }
     Some(MessageBody { name: msg.name.to_owned(), pos: k.pos, fields })
@@ -467,7 +568,11 @@ fn matcher(y: &Yaml, fs: &messages::FieldSpec, d: &mut Diagnostics) -> Option<Ma
         YamlKind::Str(s) if s == "any" => Some(Matcher::Any),
         YamlKind::Str(s) if s == "absent" => {
             if !fs.optional {
-                d.error(y.pos, format!("field `{}` is always present; `absent` can never match", fs.name), "not optional");
+                d.error(
+                    y.pos,
+                    format!("field `{}` is always present; `absent` can never match", fs.name),
+                    "not optional",
+                );
             }
             Some(Matcher::Absent)
         }
@@ -503,9 +608,15 @@ fn matcher(y: &Yaml, fs: &messages::FieldSpec, d: &mut Diagnostics) -> Option<Ma
                 "mask" | "value" => {
                     let get = |n: &str| entries.iter().find(|(k, _)| k.name == n).map(|(_, v)| v);
                     match (get("mask"), get("value")) {
-                        (Some(mk), Some(vl)) => Some(Matcher::Mask { mask: expr(mk, d)?, value: expr(vl, d)? }),
+                        (Some(mk), Some(vl)) => {
+                            Some(Matcher::Mask { mask: expr(mk, d)?, value: expr(vl, d)? })
+                        }
                         _ => {
-                            d.error(y.pos, "a mask matcher needs both `mask` and `value`", "incomplete matcher");
+                            d.error(
+                                y.pos,
+                                "a mask matcher needs both `mask` and `value`",
+                                "incomplete matcher",
+                            );
                             None
                         }
                     }
@@ -537,10 +648,13 @@ fn matcher(y: &Yaml, fs: &messages::FieldSpec, d: &mut Diagnostics) -> Option<Ma
 fn check_field_value(e: &Expr, fs: &messages::FieldSpec, d: &mut Diagnostics) {
     match (&e.kind, fs.ty) {
         (ExprKind::Template(_), _) => {}
-        (ExprKind::Int(v), ty) if ty.max().is_some()
-            && *v > ty.max().unwrap_or(u64::MAX) => {
-                d.error(e.pos, format!("field `{}` is {}; {v:#x} does not fit", fs.name, ty.describe()), "out of range");
-            }
+        (ExprKind::Int(v), ty) if ty.max().is_some() && *v > ty.max().unwrap_or(u64::MAX) => {
+            d.error(
+                e.pos,
+                format!("field `{}` is {}; {v:#x} does not fit", fs.name, ty.describe()),
+                "out of range",
+            );
+        }
         (ExprKind::Str(s), ty) if ty.max().is_some() => {
             if let Some(codes) = fs.codes
                 && codes.value_of(s).is_some()
@@ -549,10 +663,24 @@ fn check_field_value(e: &Expr, fs: &messages::FieldSpec, d: &mut Diagnostics) {
             }
             match parse_int(s) {
                 Ok(v) if v <= ty.max().unwrap_or(u64::MAX) => {}
-                Ok(v) => d.error(e.pos, format!("field `{}` is {}; {v:#x} does not fit", fs.name, ty.describe()), "out of range"),
+                Ok(v) => d.error(
+                    e.pos,
+                    format!("field `{}` is {}; {v:#x} does not fit", fs.name, ty.describe()),
+                    "out of range",
+                ),
                 Err(_) => match fs.codes {
-                    Some(codes) => unknown(d, e.pos, &format!("value for `{}`", fs.name), s, codes.named().iter().map(|(n, _)| *n)),
-                    None => d.error(e.pos, format!("field `{}` is {}, found `{s}`", fs.name, ty.describe()), "not a number"),
+                    Some(codes) => unknown(
+                        d,
+                        e.pos,
+                        &format!("value for `{}`", fs.name),
+                        s,
+                        codes.named().iter().map(|(n, _)| *n),
+                    ),
+                    None => d.error(
+                        e.pos,
+                        format!("field `{}` is {}, found `{s}`", fs.name, ty.describe()),
+                        "not a number",
+                    ),
                 },
             }
         }
@@ -561,15 +689,24 @@ fn check_field_value(e: &Expr, fs: &messages::FieldSpec, d: &mut Diagnostics) {
                 if let Some(n) = len
                     && b.len() != n
                 {
-                    d.error(e.pos, format!("field `{}` has {n} bytes, found {}", fs.name, b.len()), "wrong length");
+                    d.error(
+                        e.pos,
+                        format!("field `{}` has {n} bytes, found {}", fs.name, b.len()),
+                        "wrong length",
+                    );
                 }
             }
             Err(msg) => d.error(e.pos, format!("field `{}`: {msg}", fs.name), "not hex"),
         },
         (ExprKind::Str(s), FieldType::Vin)
-            if s.len() != 17 && parse_hex(s).map(|b| b.len()) != Ok(17) => {
-                d.error(e.pos, format!("a VIN has 17 characters, `{s}` has {}", s.chars().count()), "wrong length");
-            }
+            if s.len() != 17 && parse_hex(s).map(|b| b.len()) != Ok(17) =>
+        {
+            d.error(
+                e.pos,
+                format!("a VIN has 17 characters, `{s}` has {}", s.chars().count()),
+                "wrong length",
+            );
+        }
         (ExprKind::Int(_), FieldType::Bytes(_) | FieldType::Vin) | (ExprKind::Bool(_), _) => {
             d.error(e.pos, format!("field `{}` is {}", fs.name, fs.ty.describe()), "wrong type");
         }
@@ -582,7 +719,13 @@ fn check_code(e: &Expr, codes: Codes, field: &str, d: &mut Diagnostics) {
         && codes.value_of(s).is_none()
         && parse_int(s).is_err()
     {
-        unknown(d, e.pos, &format!("value for `{field}`"), s, codes.named().iter().map(|(n, _)| *n));
+        unknown(
+            d,
+            e.pos,
+            &format!("value for `{field}`"),
+            s,
+            codes.named().iter().map(|(n, _)| *n),
+        );
     }
 }
 
@@ -611,21 +754,36 @@ fn check_typed(v: &Yaml, ks: &KeySpec, step: &str, d: &mut Diagnostics) {
     match ks.ty {
         Ty::Enum(words) => match v.as_str() {
             Some(s) if words.contains(&s) => {}
-            Some(s) => unknown(d, v.pos, &format!("value for `{}`", ks.name), s, words.iter().copied()),
-            None => d.error(v.pos, format!("`{}` must be one of {}", ks.name, words.join(", ")), "wrong type"),
+            Some(s) => {
+                unknown(d, v.pos, &format!("value for `{}`", ks.name), s, words.iter().copied())
+            }
+            None => d.error(
+                v.pos,
+                format!("`{}` must be one of {}", ks.name, words.join(", ")),
+                "wrong type",
+            ),
         },
-        Ty::Bool
-            if !matches!(v.kind, YamlKind::Bool(_)) => {
-                d.error(v.pos, format!("`{}` must be true or false, found {}", ks.name, v.describe()), "not a boolean");
-            }
-        Ty::Str
-            if v.as_str().is_none() => {
-                d.error(v.pos, format!("`{}` must be a string, found {}", ks.name, v.describe()), "not a string");
-            }
-        Ty::ValueList
-            if !matches!(v.kind, YamlKind::Seq(_)) => {
-                d.error(v.pos, format!("`{}` must be a list, found {}", ks.name, v.describe()), "not a list");
-            }
+        Ty::Bool if !matches!(v.kind, YamlKind::Bool(_)) => {
+            d.error(
+                v.pos,
+                format!("`{}` must be true or false, found {}", ks.name, v.describe()),
+                "not a boolean",
+            );
+        }
+        Ty::Str if v.as_str().is_none() => {
+            d.error(
+                v.pos,
+                format!("`{}` must be a string, found {}", ks.name, v.describe()),
+                "not a string",
+            );
+        }
+        Ty::ValueList if !matches!(v.kind, YamlKind::Seq(_)) => {
+            d.error(
+                v.pos,
+                format!("`{}` must be a list, found {}", ks.name, v.describe()),
+                "not a list",
+            );
+        }
         Ty::Duration | Ty::Hex | Ty::Pattern | Ty::Value | Ty::Int => {
             if let Ok(e) = Expr::from_yaml(v) {
                 check_literal(&e, ks.ty, &format!("{step}.{}", ks.name), d);
@@ -644,8 +802,12 @@ fn check_literal(e: &Expr, ty: Ty, what: &str, d: &mut Diagnostics) {
         (ExprKind::Str(s), Ty::Hex) => parse_hex(s).map(drop),
         (ExprKind::Str(s), Ty::Pattern) => BytePattern::parse(s).map(drop),
         (ExprKind::Str(s), Ty::Int) => parse_int(s).map(drop),
-        (ExprKind::Int(_), Ty::Hex | Ty::Pattern) => Err("hex bytes must be quoted: `\"01 02\"`".into()),
-        (ExprKind::Bool(_), Ty::Duration | Ty::Hex | Ty::Pattern | Ty::Int | Ty::Value) => Err("found a boolean".to_string()),
+        (ExprKind::Int(_), Ty::Hex | Ty::Pattern) => {
+            Err("hex bytes must be quoted: `\"01 02\"`".into())
+        }
+        (ExprKind::Bool(_), Ty::Duration | Ty::Hex | Ty::Pattern | Ty::Int | Ty::Value) => {
+            Err("found a boolean".to_string())
+        }
         _ => Ok(()),
     };
     if let Err(msg) = r {
@@ -664,14 +826,38 @@ fn expr(y: &Yaml, d: &mut Diagnostics) -> Option<Expr> {
 }
 
 /// Reports an unknown name with the closest known one.
-pub fn unknown<'a>(d: &mut Diagnostics, pos: Pos, what: &str, name: &str, known: impl IntoIterator<Item = &'a str>) {
+/// `what` is a noun with an optional context: `step kind`, `key in a case`, `field of `x``.
+pub fn unknown<'a>(
+    d: &mut Diagnostics,
+    pos: Pos,
+    what: &str,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) {
     let known: Vec<&str> = known.into_iter().collect();
     let help = match did_you_mean(name, known.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
-        None if known.len() <= 12 => format!("expected one of: {}", known.join(", ")),
+        None if known.len() <= 16 => format!("expected one of: {}", known.join(", ")),
         None => format!("expected one of {} names (see docs/suite-format.md)", known.len()),
     };
-    d.error_help(pos, format!("unknown {what} `{name}`"), "unknown", help);
+    let message = [" in ", " of ", " for "]
+        .iter()
+        .find_map(|sep| {
+            what.split_once(sep).map(|(noun, ctx)| format!("unknown {noun} `{name}`{sep}{ctx}"))
+        })
+        .unwrap_or_else(|| format!("unknown {what} `{name}`"));
+    d.error_help(pos, message, "unknown", help);
+}
+
+/// Reports unknown capability names in a `requires:` list.
+fn check_requires(m: &Map, d: &mut Diagnostics) {
+    if let Some(Yaml { kind: YamlKind::Seq(items), .. }) = m.get("requires") {
+        for item in items {
+            if let Some(name) = item.as_str() {
+                super::profile::check_capability(name, item.pos, d);
+            }
+        }
+    }
 }
 
 /// A map node being read.
@@ -685,7 +871,11 @@ impl<'y> Map<'y> {
         match &y.kind {
             YamlKind::Map(entries) => Some(Map { pos: y.pos, entries }),
             _ => {
-                d.error(y.pos, format!("{what} must be a map, found {}", y.describe()), "expected a map");
+                d.error(
+                    y.pos,
+                    format!("{what} must be a map, found {}", y.describe()),
+                    "expected a map",
+                );
                 None
             }
         }
@@ -708,7 +898,11 @@ impl<'y> Map<'y> {
     fn check_required(&self, keys: &[KeySpec], what: &str, d: &mut Diagnostics) {
         for ks in keys.iter().filter(|k| k.required) {
             if self.get(ks.name).is_none() {
-                d.error(self.pos, format!("{what} needs `{}` ({})", ks.name, ks.doc), format!("missing `{}`", ks.name));
+                d.error(
+                    self.pos,
+                    format!("{what} needs `{}` ({})", ks.name, ks.doc),
+                    format!("missing `{}`", ks.name),
+                );
             }
         }
     }
@@ -726,7 +920,11 @@ impl<'y> Map<'y> {
         match &v.kind {
             YamlKind::Str(s) => Some(s.clone()),
             _ => {
-                d.error(v.pos, format!("`{name}` must be a string, found {}", v.describe()), "not a string");
+                d.error(
+                    v.pos,
+                    format!("`{name}` must be a string, found {}", v.describe()),
+                    "not a string",
+                );
                 None
             }
         }
@@ -740,13 +938,21 @@ impl<'y> Map<'y> {
                 .filter_map(|i| match i.as_str() {
                     Some(s) => Some(s.to_owned()),
                     None => {
-                        d.error(i.pos, format!("`{name}` holds strings, found {}", i.describe()), "not a string");
+                        d.error(
+                            i.pos,
+                            format!("`{name}` holds strings, found {}", i.describe()),
+                            "not a string",
+                        );
                         None
                     }
                 })
                 .collect(),
             _ => {
-                d.error(v.pos, format!("`{name}` must be a list, found {}", v.describe()), "not a list");
+                d.error(
+                    v.pos,
+                    format!("`{name}` must be a list, found {}", v.describe()),
+                    "not a list",
+                );
                 Vec::new()
             }
         }

@@ -30,7 +30,9 @@ pub enum Ty {
     /// One of the given words.
     Enum(&'static [&'static str]),
     /// Field values of a typed message (send) or matchers (expect).
-    MessageFields { matchers: bool },
+    MessageFields {
+        matchers: bool,
+    },
 }
 
 /// One key of a map in a suite file.
@@ -55,9 +57,13 @@ const fn req(name: &'static str, ty: Ty, doc: &'static str) -> KeySpec {
 pub enum MessageKey {
     None,
     /// Exactly one message key is required.
-    Required { matchers: bool },
+    Required {
+        matchers: bool,
+    },
     /// A message key or `hex:` (UDP steps).
-    OrHex { matchers: bool },
+    OrHex {
+        matchers: bool,
+    },
 }
 
 /// One step kind.
@@ -89,10 +95,18 @@ pub const CASE_KEYS: &[KeySpec] = &[
     req("title", Ty::Str, "What the case checks, for people."),
     k("clause", Ty::Str, "The clause checked, e.g. `ISO 13400-2:2019 Table 19`."),
     k("tags", Ty::StrList, "Tags for `--tags`."),
-    k("requires", Ty::StrList, "Capabilities the profile must list; otherwise the case is skipped."),
+    k(
+        "requires",
+        Ty::StrList,
+        "Capabilities the profile must list; otherwise the case is skipped.",
+    ),
     k("detects", Ty::StrList, "Simulator faults this case must catch."),
     k("matrix", Ty::Matrix, "Parameter lists; the case runs once per combination, as `${name}`."),
-    k("retry", Ty::Retry, "Run a failing case again (`3` or `{ attempts: 3, delay: 1s }`); a later pass is flaky."),
+    k(
+        "retry",
+        Ty::Retry,
+        "Run a failing case again (`3` or `{ attempts: 3, delay: 1s }`); a later pass is flaky.",
+    ),
     k("handlers", Ty::Handlers, "Handlers active in this case (added to the suite's)."),
     k("timeout", Ty::Duration, "Upper bound for the whole case (default 60s)."),
     k("setup", Ty::Steps, "Steps before `steps`; a failure makes the case inconclusive."),
@@ -100,10 +114,23 @@ pub const CASE_KEYS: &[KeySpec] = &[
     k("finally", Ty::Steps, "Steps run after the case, whatever happened."),
 ];
 
-const CONNECTION: KeySpec = k("connection", Ty::Str, "Connection name (default `main`); several let a case hold several sockets.");
-const WITHIN: KeySpec = k("within", Ty::Duration, "Fail when nothing matching arrives in this time (default `${profile.timing.a_doip_ctrl}`).");
-const NOT_BEFORE: KeySpec = k("not_before", Ty::Duration, "Fail when the match arrives earlier than this.");
-const OVERRIDE: KeySpec = k("override", Ty::Overrides, "Break the message on purpose: version, inverse_version, payload_type, payload_length, truncate, append.");
+const CONNECTION: KeySpec = k(
+    "connection",
+    Ty::Str,
+    "Connection name (default `main`); several let a case hold several sockets.",
+);
+const WITHIN: KeySpec = k(
+    "within",
+    Ty::Duration,
+    "Fail when nothing matching arrives in this time (default `${profile.timing.a_doip_ctrl}`).",
+);
+const NOT_BEFORE: KeySpec =
+    k("not_before", Ty::Duration, "Fail when the match arrives earlier than this.");
+const OVERRIDE: KeySpec = k(
+    "override",
+    Ty::Overrides,
+    "Break the message on purpose: version, inverse_version, payload_type, payload_length, truncate, append.",
+);
 
 pub const OVERRIDE_KEYS: &[KeySpec] = &[
     k("version", Ty::Value, "Protocol version byte."),
@@ -146,7 +173,11 @@ pub const STEPS: &[StepSpec] = &[
             CONNECTION,
             k("source_address", Ty::Value, "Tester address (default `${profile.tester_address}`)."),
             k("activation_type", Ty::Value, "Activation type (default `default`)."),
-            k("response_code", Ty::Value, "Expected response code (default `successfully_activated`)."),
+            k(
+                "response_code",
+                Ty::Value,
+                "Expected response code (default `successfully_activated`).",
+            ),
             WITHIN,
         ],
         message: MessageKey::None,
@@ -164,7 +195,11 @@ pub const STEPS: &[StepSpec] = &[
         scalar: None,
         keys: &[
             req("hex", Ty::Hex, "The bytes."),
-            k("chunks", Ty::ValueList, "Sizes of the pieces written one by one (the rest goes last)."),
+            k(
+                "chunks",
+                Ty::ValueList,
+                "Sizes of the pieces written one by one (the rest goes last).",
+            ),
             k("delay", Ty::Duration, "Pause between chunks."),
             CONNECTION,
         ],
@@ -182,7 +217,11 @@ pub const STEPS: &[StepSpec] = &[
         doc: "Wait for one DoIP message (or the bytes available) matching a hex pattern.",
         scalar: None,
         keys: &[
-            req("hex", Ty::Pattern, "Pattern: hex, `??` any byte, `?` any nibble, trailing `..` any rest."),
+            req(
+                "hex",
+                Ty::Pattern,
+                "Pattern: hex, `??` any byte, `?` any nibble, trailing `..` any rest.",
+            ),
             k("mask", Ty::Hex, "Bits that must match, one mask byte per pattern byte."),
             CONNECTION,
             WITHIN,
@@ -217,7 +256,11 @@ pub const STEPS: &[StepSpec] = &[
         scalar: None,
         keys: &[
             k("hex", Ty::Hex, "Raw bytes instead of a typed message."),
-            k("to", Ty::Value, "`unicast` (default), `broadcast` (the profile's broadcast address) or `HOST:PORT`."),
+            k(
+                "to",
+                Ty::Value,
+                "`unicast` (default), `broadcast` (the profile's broadcast address) or `HOST:PORT`.",
+            ),
             OVERRIDE,
         ],
         message: MessageKey::OrHex { matchers: false },
@@ -250,7 +293,11 @@ pub const STEPS: &[StepSpec] = &[
             k("data", Ty::Pattern, "Data pattern."),
             WITHIN,
             NOT_BEFORE,
-            k("gap_min", Ty::Duration, "Least time since the previous frame of the target (e.g. STmin)."),
+            k(
+                "gap_min",
+                Ty::Duration,
+                "Least time since the previous frame of the target (e.g. STmin).",
+            ),
             k("gap_max", Ty::Duration, "Most time since the previous frame of the target."),
         ],
         message: MessageKey::None,

@@ -99,7 +99,9 @@ impl Parser<'_> {
                 self.at += 1;
                 Ok(e)
             }
-            Some(t @ (")" | "&" | "|" | "," | "and" | "or")) => Err(format!("expected a tag, found `{t}`")),
+            Some(t @ (")" | "&" | "|" | "," | "and" | "or")) => {
+                Err(format!("expected a tag, found `{t}`"))
+            }
             Some(t) => {
                 let t = t.to_owned();
                 self.at += 1;

@@ -221,9 +221,9 @@ impl Expr {
     /// Reads a scalar node; `Err` for collections, null and floats.
     pub fn from_yaml(y: &Yaml) -> Result<Expr, String> {
         let kind = match &y.kind {
-            YamlKind::Int(i) => {
-                ExprKind::Int(u64::try_from(*i).map_err(|_| format!("{i} is out of range (0..=2^64-1)"))?)
-            }
+            YamlKind::Int(i) => ExprKind::Int(
+                u64::try_from(*i).map_err(|_| format!("{i} is out of range (0..=2^64-1)"))?,
+            ),
             YamlKind::Bool(b) => ExprKind::Bool(*b),
             YamlKind::Str(s) => parse_template(s)?,
             other => return Err(format!("expected a value, found {}", kind_name(other))),
@@ -313,19 +313,22 @@ pub fn parse_template(s: &str) -> Result<ExprKind, String> {
             parts.push(Part::Text(rest[..start].to_owned()));
         }
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| format!("`${{` without a closing `}}` in `{s}`"))?;
+        let end =
+            after.find('}').ok_or_else(|| format!("`${{` without a closing `}}` in `{s}`"))?;
         let inner = after[..end].trim();
         let (name, format) = match inner.split_once(':') {
             Some((n, f)) => {
-                let f = IntFormat::parse(f.trim())
-                    .ok_or_else(|| format!("unknown format `{f}` in `${{{inner}}}` (use u8, u16 or u32)"))?;
+                let f = IntFormat::parse(f.trim()).ok_or_else(|| {
+                    format!("unknown format `{f}` in `${{{inner}}}` (use u8, u16 or u32)")
+                })?;
                 (n.trim(), Some(f))
             }
             None => (inner, None),
         };
         let valid = !name.is_empty()
             && name.split('.').all(|seg| {
-                !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                !seg.is_empty()
+                    && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             });
         if !valid {
             return Err(format!("`${{{inner}}}` is not a valid name (letters, digits, `_`, dots)"));
@@ -473,7 +476,10 @@ mod tests {
         let mut s = BTreeMap::new();
         s.insert("profile.tester_address".into(), Value::Int(0x0E80));
         s.insert("payload_type".into(), Value::Int(0x0009));
-        s.insert("profile.timing.a_processing_time".into(), Value::Duration(Duration::from_secs(2)));
+        s.insert(
+            "profile.timing.a_processing_time".into(),
+            Value::Duration(Duration::from_secs(2)),
+        );
         s
     }
 
@@ -496,7 +502,9 @@ mod tests {
             expr("02 FD ${payload_type:u16} 00").resolve(&scope()),
             Ok(Value::Str("02 FD 00 09 00".into()))
         );
-        assert!(expr("${nope}").resolve(&scope()).unwrap_err().contains("`${nope}` is not defined"));
+        assert!(
+            expr("${nope}").resolve(&scope()).unwrap_err().contains("`${nope}` is not defined")
+        );
     }
 
     #[test]

@@ -142,6 +142,11 @@ fn plain_message(e: &serde_saphyr::Error) -> String {
     };
     let text = text.split(" at line ").next().unwrap_or(text);
     let text = text.split(", set DuplicateKeyPolicy").next().unwrap_or(text);
+    if text.starts_with("budget breached") || text.contains("recursion limit") {
+        return format!(
+            "refused by the loading limits ({text}): at most {MAX_EVENTS} YAML nodes after alias expansion, {MAX_ALIASES} aliases and {MAX_DEPTH} levels of nesting"
+        );
+    }
     text.to_owned()
 }
 

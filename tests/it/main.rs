@@ -1,6 +1,7 @@
 //! The one integration test binary: cross-module scenarios live here as modules (linking many
 //! test binaries is the slow part on 2 cores).
 
+mod bad_suites;
 mod can_transport;
 mod decode_cli;
 mod isotp_cli;

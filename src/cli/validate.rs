@@ -1,0 +1,59 @@
+//! `doipcheck validate [PATHS]`: load every suite (and the profile) and report every error of
+//! every file, rustc-style; exit 2 when there is any, 0 otherwise.
+
+use super::exit;
+use crate::suite::load;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Suites checked when no path is given.
+pub const DEFAULT_SUITES: &str = "suites";
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Suite files or directories (default: suites/).
+    pub paths: Vec<PathBuf>,
+    /// Target profile to check as well.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+}
+
+/// Paths given, or the default suites folder.
+pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() { vec![PathBuf::from(DEFAULT_SUITES)] } else { paths.to_vec() }
+}
+
+/// Runs the command; the text to print goes to the returned string (stdout on success,
+/// stderr on error) so that tests can check it.
+pub fn validate(args: &ValidateArgs) -> (u8, String) {
+    let paths = paths_or_default(&args.paths);
+    let mut text = String::new();
+    let mut code = exit::SUCCESS;
+    if let Err(e) = load::load_profile(args.profile.as_deref()) {
+        text.push_str(&e.render());
+        code = exit::USAGE;
+    }
+    match load::load_suites(&paths, crate::runner::target::KNOWN_FAULTS) {
+        Ok(loaded) => {
+            if code == exit::SUCCESS {
+                let cases: usize = loaded.suites.iter().map(|s| s.cases.len()).sum();
+                text.push_str(&format!("ok: {} suites, {} cases\n", loaded.suites.len(), cases));
+            }
+        }
+        Err(e) => {
+            text.push_str(&e.render());
+            code = exit::USAGE;
+        }
+    }
+    (code, text)
+}
+
+pub fn run(args: ValidateArgs) -> u8 {
+    let (code, text) = validate(&args);
+    if code == exit::SUCCESS {
+        print!("{text}");
+    } else {
+        eprint!("{text}");
+    }
+    code
+}
