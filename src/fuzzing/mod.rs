@@ -3,3 +3,5 @@
 //! function checks an oracle (e.g. parse then emit gives the input back), not only "no panic".
 //!
 //! May import: `crate::codec`, `crate::proto`, `crate::sim` (pure modules only).
+
+pub mod isotp;

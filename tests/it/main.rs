@@ -5,6 +5,7 @@ mod bad_suites;
 mod can_transport;
 mod decode_cli;
 mod isotp_cli;
+mod isotp_corpus;
 mod layering;
 mod pcap_capture;
 mod report;
