@@ -4,4 +4,5 @@
 //!
 //! May import: `crate::codec`, `crate::proto`, `crate::sim` (pure modules only).
 
+pub mod doip;
 pub mod isotp;

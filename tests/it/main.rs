@@ -4,6 +4,8 @@
 mod bad_suites;
 mod can_transport;
 mod decode_cli;
+mod doip_properties;
+mod fuzz_corpus;
 mod isotp_cli;
 mod isotp_corpus;
 mod layering;
