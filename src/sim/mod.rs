@@ -3,3 +3,5 @@
 //!
 //! May import: `crate::codec`, `crate::proto`. Must not touch tokio, sockets, files or the OS
 //! clock.
+
+pub mod config;

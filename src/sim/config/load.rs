@@ -1,0 +1,300 @@
+//! YAML text -> validated [`SimConfig`], with the line and column of every error. Syntax and type
+//! errors come from serde-saphyr (which knows the failing node's position); the cross-field rules
+//! below use the positions kept by `Spanned` fields.
+
+use super::{EcuConfig, SimConfig, UdsConfig};
+use core::fmt;
+use serde_saphyr::Location;
+
+/// A configuration error at a position of the YAML text (1-based; 0 = position unknown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn at(location: Location, message: impl Into<String>) -> Self {
+        ConfigError { line: location.line(), column: location.column(), message: message.into() }
+    }
+
+    /// `file:line:col: message`, the form editors and CI logs link to.
+    pub fn with_file(&self, file: &str) -> String {
+        if self.line == 0 {
+            format!("{file}: {}", self.message)
+        } else {
+            format!("{file}:{}:{}: {}", self.line, self.column, self.message)
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.line, self.column, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub(super) fn from_yaml_str(text: &str) -> Result<SimConfig, ConfigError> {
+    // An empty document is the all-defaults configuration.
+    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim().starts_with('#')) {
+        return Ok(SimConfig::default());
+    }
+    let config: SimConfig = serde_saphyr::from_str(text).map_err(|e| {
+        let location = e.location().unwrap_or(Location::UNKNOWN);
+        // The plain message without the rendered snippet: the caller prefixes file:line:col.
+        let message = e.without_snippet().to_string();
+        ConfigError::at(location, first_line(&message))
+    })?;
+    validate(&config)?;
+    Ok(config)
+}
+
+/// The first line of serde-saphyr's message without its ` at line L, column C` suffix (the
+/// position is printed once, in front).
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message).trim();
+    match line.rfind(" at line ") {
+        Some(i) if line[i..].contains(", column ") => line[..i].to_string(),
+        _ => line.to_string(),
+    }
+}
+
+/// Rules no single field can check on its own.
+fn validate(config: &SimConfig) -> Result<(), ConfigError> {
+    let entity = &config.logical_address;
+    let unknown = Location::UNKNOWN;
+    if !matches!(config.protocol_version, 0x01..=0x04) {
+        return Err(ConfigError::at(
+            unknown,
+            format!(
+                "protocol_version 0x{:02X} is not a DoIP version the entity can implement (0x01-0x04)",
+                config.protocol_version
+            ),
+        ));
+    }
+    if entity.value == 0x0000 || config.tester_addresses.contains(&entity.value) {
+        return Err(ConfigError::at(
+            entity.referenced,
+            format!(
+                "logical_address 0x{:04X} is reserved or a tester address (ISO 13400-2:2019 Table 13)",
+                entity.value
+            ),
+        ));
+    }
+    if config.max_tcp_sockets == 0 {
+        return Err(ConfigError::at(unknown, "max_tcp_sockets must be at least 1"));
+    }
+    if u32::from(config.max_connections) < u32::from(config.max_tcp_sockets) {
+        return Err(ConfigError::at(
+            unknown,
+            "max_connections must be at least max_tcp_sockets (each registered socket is a connection)",
+        ));
+    }
+    if config.max_data_size < 5 {
+        return Err(ConfigError::at(
+            unknown,
+            "max_data_size must hold at least a diagnostic message with one byte of user data (5)",
+        ));
+    }
+    let mut seen_types = Vec::new();
+    for a in &config.activation {
+        if seen_types.contains(&a.activation_type) {
+            return Err(ConfigError::at(
+                unknown,
+                format!("activation type 0x{:02X} is listed twice", a.activation_type),
+            ));
+        }
+        seen_types.push(a.activation_type);
+        if a.requires_tls && config.network.tls_port.is_none() {
+            return Err(ConfigError::at(
+                unknown,
+                format!(
+                    "activation type 0x{:02X} requires TLS but network.tls_port is not set",
+                    a.activation_type
+                ),
+            ));
+        }
+    }
+    validate_uds("uds", &config.uds)?;
+    let mut addresses = vec![entity.value, config.functional_address];
+    for ecu in &config.ecus {
+        validate_ecu(ecu, &addresses, config)?;
+        addresses.push(ecu.logical_address.value);
+    }
+    Ok(())
+}
+
+fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<(), ConfigError> {
+    let la = &ecu.logical_address;
+    if taken.contains(&la.value) || config.tester_addresses.contains(&la.value) || la.value == 0 {
+        return Err(ConfigError::at(
+            la.referenced,
+            format!(
+                "ECU `{}` logical_address 0x{:04X} is already used by the entity, the functional address, a tester or another ECU",
+                ecu.name, la.value
+            ),
+        ));
+    }
+    let limit = if ecu.extended { 0x1FFF_FFFF } else { 0x7FF };
+    for (field, id) in [("request_id", ecu.request_id), ("response_id", ecu.response_id)] {
+        if id > limit {
+            return Err(ConfigError::at(
+                la.referenced,
+                format!(
+                    "ECU `{}` {field} 0x{id:X} does not fit a {} identifier",
+                    ecu.name,
+                    if ecu.extended { "29-bit" } else { "11-bit" }
+                ),
+            ));
+        }
+    }
+    if ecu.request_id == ecu.response_id {
+        return Err(ConfigError::at(
+            la.referenced,
+            format!("ECU `{}` request_id and response_id must differ", ecu.name),
+        ));
+    }
+    validate_uds(&format!("ecus.{}.uds", ecu.name), &ecu.uds)
+}
+
+fn validate_uds(path: &str, uds: &UdsConfig) -> Result<(), ConfigError> {
+    let unknown = Location::UNKNOWN;
+    for (did, value) in &uds.dids {
+        if value.ascii.is_some() == value.hex.is_some() {
+            return Err(ConfigError::at(
+                unknown,
+                format!("{path}.dids.0x{did:04X} needs exactly one of `ascii` or `hex`"),
+            ));
+        }
+    }
+    if let Some(security) = &uds.security {
+        if security.seed.0.len() != security.key_mask.0.len() || security.seed.0.is_empty() {
+            return Err(ConfigError::at(
+                unknown,
+                format!("{path}.security: seed and key_mask must be non-empty and of equal length"),
+            ));
+        }
+        if let Some(level) = security.levels.iter().find(|l| *l % 2 == 0 || **l > 0x7D) {
+            return Err(ConfigError::at(
+                unknown,
+                format!(
+                    "{path}.security.levels: 0x{level:02X} is not an odd requestSeed sub-function (0x01-0x7D, ISO 14229-1 Table 42)"
+                ),
+            ));
+        }
+    }
+    if uds.max_request_length == 0 {
+        return Err(ConfigError::at(unknown, format!("{path}.max_request_length must be at least 1")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::time::Duration;
+
+    #[test]
+    fn an_empty_document_is_the_default_entity() {
+        let c = from_yaml_str("# nothing\n").unwrap();
+        assert_eq!(c.protocol_version, 0x02);
+        assert_eq!(c.timing.t_tcp_general_inactivity.get(), Duration::from_secs(300));
+        assert_eq!(c.timing.t_tcp_initial_inactivity.get(), Duration::from_secs(2));
+        assert_eq!(c.timing.t_tcp_alive_check.get(), Duration::from_millis(500));
+        assert_eq!(c.timing.a_doip_announce_num, 3);
+    }
+
+    #[test]
+    fn hex_integers_durations_and_dids_parse() {
+        let text = "\
+protocol_version: 0x03
+logical_address: 0x1000
+vin: ABCDEFGHJKLMNPRST
+eid: '02:00:00:00:00:01'
+timing:
+  t_tcp_alive_check: 250ms
+uds:
+  dids:
+    0xF190: { ascii: HELLO }
+    0x1234: { hex: '01 02', writable: true }
+ecus:
+  - name: engine
+    logical_address: 0x0011
+    request_id: 0x7E0
+    response_id: 0x7E8
+";
+        let c = from_yaml_str(text).unwrap();
+        assert_eq!(c.protocol_version, 3);
+        assert_eq!(c.entity_address(), 0x1000);
+        assert_eq!(&c.vin.0, b"ABCDEFGHJKLMNPRST");
+        assert_eq!(c.eid.0, [2, 0, 0, 0, 0, 1]);
+        assert_eq!(c.timing.t_tcp_alive_check.get(), Duration::from_millis(250));
+        assert_eq!(c.uds.dids[&0xF190].value(), b"HELLO");
+        assert_eq!(c.uds.dids[&0x1234].value(), vec![1, 2]);
+        assert_eq!(c.ecus[0].logical_address.value, 0x11);
+        assert_eq!(c.ecus[0].logical_address.referenced.line(), 13);
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_at_its_line_and_column() {
+        let e = from_yaml_str("timing:\n  t_tcp_alive_check: 500\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 22), "{e}");
+        assert!(e.message.ends_with("e.g. `500ms`"), "{e}");
+        assert_eq!(
+            e.with_file("sim.yaml"),
+            format!("sim.yaml:2:22: {}", e.message)
+        );
+    }
+
+    #[test]
+    fn a_short_vin_is_reported_at_its_position() {
+        let e = from_yaml_str("protocol_version: 2\nvin: ABC\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("17 characters"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error() {
+        let e = from_yaml_str("max_sockets: 3\n").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        assert!(e.message.contains("max_sockets"), "{e}");
+    }
+
+    #[test]
+    fn a_duplicate_ecu_address_points_at_the_second_ecu() {
+        let text = "\
+ecus:
+  - { name: a, logical_address: 0x11, request_id: 0x7E0, response_id: 0x7E8 }
+  - { name: b, logical_address: 0x11, request_id: 0x7E1, response_id: 0x7E9 }
+";
+        let e = from_yaml_str(text).unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("already used"), "{e}");
+    }
+
+    #[test]
+    fn an_entity_address_in_the_tester_list_is_rejected() {
+        let e = from_yaml_str("logical_address: 0x0E00\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 18), "{e}");
+    }
+
+    #[test]
+    fn a_did_needs_exactly_one_value() {
+        let e = from_yaml_str("uds:\n  dids:\n    0x0001: { writable: true }\n").unwrap_err();
+        assert!(e.message.contains("exactly one of"), "{e}");
+    }
+
+    #[test]
+    fn an_even_security_level_is_rejected() {
+        let e = from_yaml_str("uds:\n  security: { levels: [2], seed: '01', key_mask: '02' }\n")
+            .unwrap_err();
+        assert!(e.message.contains("odd requestSeed"), "{e}");
+    }
+}

@@ -1,0 +1,443 @@
+//! The simulator's configuration: one YAML document (see `fixtures/sim/sim.yaml`) whose every
+//! field has a default that matches ISO 13400-2:2019 (timers of Table 39 / protocol.md), so an
+//! empty file is a conformant entity.
+//!
+//! [`SimConfig::from_yaml_str`] parses and validates text; reading the file is the caller's job
+//! (this module is pure). Errors carry the line and column of the offending value.
+
+mod load;
+mod values;
+
+pub use load::ConfigError;
+pub use values::{ConfigDuration, ConfigIpAddr, ConfigSocketAddr, HexBytes, SixBytes, Vin};
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+
+/// The whole simulator: one DoIP entity (a gateway with a local UDS responder) and the CAN ECUs
+/// behind it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Protocol version the entity implements and writes in every reply (0x02 = 2012,
+    /// 0x03 = 2019). Requests must carry it (or 0xFF in vehicle identification requests).
+    pub protocol_version: u8,
+    /// The entity's logical address (ISO 13400-2:2019 Table 13).
+    pub logical_address: Spanned<u16>,
+    pub vin: Vin,
+    pub eid: SixBytes,
+    pub gid: SixBytes,
+    /// Further action byte of the announcement (0x00 none, 0x10 central security).
+    pub further_action: u8,
+    /// VIN/GID sync status byte; absent = the 32-byte announcement without it.
+    pub vin_gid_sync_status: Option<u8>,
+    pub node_type: NodeType,
+    /// MCTS: how many TCP_DATA sockets may be registered (routing activated) at once.
+    pub max_tcp_sockets: u8,
+    /// Hard limit of open TCP connections (activated or not); more are refused at accept.
+    /// Bounds the simulator's memory under a connection flood.
+    pub max_connections: u16,
+    /// MDS: the largest DoIP message (header excluded) the entity can ever process.
+    pub max_data_size: u32,
+    /// Whether the entity status response carries MDS (it is optional, Table 11).
+    pub report_max_data_size: bool,
+    pub power_mode: PowerMode,
+    /// Logical addresses of testers allowed to activate routing.
+    pub tester_addresses: Vec<u16>,
+    /// Functional logical address: requests to it go to the local responder and every ECU.
+    pub functional_address: u16,
+    pub activation: Vec<ActivationTypeConfig>,
+    /// What a diagnostic message on a socket without routing activation gets (sources differ:
+    /// protocol.md "Other socket rules").
+    pub unactivated_diagnostic: UnactivatedDiagnostic,
+    /// How many bytes of the request the diagnostic ACK/NACK echoes (ISO 13400-2:2019 Table 28
+    /// "previous diagnostic message data", optional).
+    pub ack_echo_bytes: u16,
+    pub timing: Timing,
+    pub network: Network,
+    pub announce: Announce,
+    /// The entity's own UDS responder (diagnostic messages to `logical_address`).
+    pub uds: UdsConfig,
+    /// CAN ECUs behind the gateway, reached over ISO-TP.
+    pub ecus: Vec<EcuConfig>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            protocol_version: 0x02,
+            logical_address: unspanned(0x0010),
+            vin: Vin(*b"WDOIPCHECK0000001"),
+            eid: SixBytes([0x00, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E]),
+            gid: SixBytes([0x00, 0x1A, 0x2B, 0x3C, 0x4D, 0x5F]),
+            further_action: 0x00,
+            vin_gid_sync_status: None,
+            node_type: NodeType::Gateway,
+            max_tcp_sockets: 4,
+            max_connections: 256,
+            max_data_size: 4096,
+            report_max_data_size: true,
+            power_mode: PowerMode::Ready,
+            tester_addresses: vec![0x0E00, 0x0E80, 0x0F00],
+            functional_address: 0xE400,
+            activation: vec![
+                ActivationTypeConfig::plain(0x00),
+                ActivationTypeConfig::plain(0x01),
+                ActivationTypeConfig { requires_tls: true, ..ActivationTypeConfig::plain(0xE0) },
+            ],
+            unactivated_diagnostic: UnactivatedDiagnostic::Nack,
+            ack_echo_bytes: 0,
+            timing: Timing::default(),
+            network: Network::default(),
+            announce: Announce::default(),
+            uds: UdsConfig::default(),
+            ecus: Vec::new(),
+        }
+    }
+}
+
+/// Node type of the entity status response (ISO 13400-2:2019 Table 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeType {
+    Gateway,
+    Node,
+}
+
+impl NodeType {
+    pub const fn code(self) -> u8 {
+        match self {
+            NodeType::Gateway => 0x00,
+            NodeType::Node => 0x01,
+        }
+    }
+}
+
+/// Diagnostic power mode (ISO 13400-2:2019 Table 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerMode {
+    NotReady,
+    Ready,
+    NotSupported,
+}
+
+impl PowerMode {
+    pub const fn code(self) -> u8 {
+        match self {
+            PowerMode::NotReady => 0x00,
+            PowerMode::Ready => 0x01,
+            PowerMode::NotSupported => 0x02,
+        }
+    }
+}
+
+/// What happens to a diagnostic message on a socket that has not activated routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnactivatedDiagnostic {
+    /// Diagnostic NACK 0x02 (invalid source address); the socket stays open.
+    Nack,
+    /// Close the socket without an answer.
+    Close,
+}
+
+/// What the entity does after accepting an activation type that needs confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Confirmation {
+    /// No confirmation needed: code 0x10.
+    #[default]
+    None,
+    /// Code 0x11 (will be activated, confirmation required); the socket stays open.
+    Pending,
+    /// Code 0x05 (rejected confirmation); the socket is closed.
+    Rejected,
+}
+
+/// One supported routing activation type and what it requires (ISO 13400-2:2019 Table 24/25).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationTypeConfig {
+    #[serde(rename = "type")]
+    pub activation_type: u8,
+    /// Only on the TLS port (2019): on plain TCP the answer is 0x07.
+    #[serde(default)]
+    pub requires_tls: bool,
+    /// Denied with 0x04 unless the request's OEM-specific field equals this value.
+    #[serde(default)]
+    pub authentication: Option<HexBytes>,
+    #[serde(default)]
+    pub confirmation: Confirmation,
+}
+
+impl ActivationTypeConfig {
+    pub fn plain(activation_type: u8) -> Self {
+        ActivationTypeConfig {
+            activation_type,
+            requires_tls: false,
+            authentication: None,
+            confirmation: Confirmation::None,
+        }
+    }
+}
+
+/// DoIP timers (protocol.md "Timing parameters"; ISO 13400-2:2019 Table 39 defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timing {
+    /// Upper bound of the random A_DoIP_Announce_Wait before the first announcement.
+    pub a_doip_announce_wait: ConfigDuration,
+    pub a_doip_announce_interval: ConfigDuration,
+    pub a_doip_announce_num: u8,
+    pub t_tcp_initial_inactivity: ConfigDuration,
+    pub t_tcp_general_inactivity: ConfigDuration,
+    pub t_tcp_alive_check: ConfigDuration,
+    /// A_Processing_Time: the entity's bound for answering UDP requests (it answers at once;
+    /// faults use this to answer late).
+    pub a_processing_time: ConfigDuration,
+    /// A_DoIP_Diagnostic_Message timeout: the bound for the diagnostic ACK/NACK.
+    pub a_doip_diagnostic_message: ConfigDuration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            a_doip_announce_wait: ConfigDuration::from_millis(500),
+            a_doip_announce_interval: ConfigDuration::from_millis(500),
+            a_doip_announce_num: 3,
+            t_tcp_initial_inactivity: ConfigDuration::from_millis(2_000),
+            t_tcp_general_inactivity: ConfigDuration::from_millis(300_000),
+            t_tcp_alive_check: ConfigDuration::from_millis(500),
+            a_processing_time: ConfigDuration::from_millis(2_000),
+            a_doip_diagnostic_message: ConfigDuration::from_millis(2_000),
+        }
+    }
+}
+
+/// Where the process binds (used by the driver only). Port 0 = an ephemeral port.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Network {
+    pub bind: ConfigIpAddr,
+    pub tcp_port: u16,
+    pub udp_port: u16,
+    /// TLS TCP_DATA port (ISO 13400-2:2019: 3496); absent = no TLS listener.
+    pub tls_port: Option<u16>,
+    /// PEM certificate chain and key paths; absent = a self-signed certificate is generated.
+    pub tls_certificate: Option<String>,
+    pub tls_private_key: Option<String>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            bind: ConfigIpAddr(core::net::IpAddr::V4(core::net::Ipv4Addr::LOCALHOST)),
+            tcp_port: 13400,
+            udp_port: 13400,
+            tls_port: Some(3496),
+            tls_certificate: None,
+            tls_private_key: None,
+        }
+    }
+}
+
+/// Vehicle announcements (ISO 13400-2:2019 §9.2 / protocol.md "Announcements").
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Announce {
+    pub enabled: bool,
+    /// Where announcements go: loopback unless told otherwise (never broadcast by default).
+    pub destination: ConfigSocketAddr,
+    /// Seed of the RNG drawing A_DoIP_Announce_Wait, so runs are reproducible.
+    pub seed: u64,
+}
+
+impl Default for Announce {
+    fn default() -> Self {
+        Announce {
+            enabled: true,
+            destination: ConfigSocketAddr(core::net::SocketAddr::new(
+                core::net::IpAddr::V4(core::net::Ipv4Addr::LOCALHOST),
+                13400,
+            )),
+            seed: 0x5EED,
+        }
+    }
+}
+
+/// A UDS responder (ISO 14229-1): the entity's own, or one CAN ECU's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UdsConfig {
+    /// Data identifiers for 0x22 / 0x2E.
+    pub dids: BTreeMap<u16, DidConfig>,
+    /// Diagnostic sessions 0x10 accepts (0x01 default, 0x02 programming, 0x03 extended).
+    pub sessions: Vec<u8>,
+    /// Reset types 0x11 accepts (0x01 hard, 0x02 key off/on, 0x03 soft).
+    pub reset_types: Vec<u8>,
+    /// Security access 0x27; absent = service not supported.
+    pub security: Option<SecurityConfig>,
+    /// P2server_max reported in the 0x50 response.
+    pub p2_server_max: ConfigDuration,
+    /// P2*server_max reported in the 0x50 response.
+    pub p2_star_server_max: ConfigDuration,
+    /// Per-service timing: a delay before the answer and response-pending (0x78) sequences.
+    pub services: BTreeMap<u8, ServiceTiming>,
+    /// Longest request the responder accepts; longer ones are NACKed at the DoIP level with
+    /// 0x04 (diagnostic message too large).
+    pub max_request_length: u32,
+}
+
+impl Default for UdsConfig {
+    fn default() -> Self {
+        let mut dids = BTreeMap::new();
+        dids.insert(
+            0xF190,
+            DidConfig { ascii: Some("WDOIPCHECK0000001".into()), ..DidConfig::default() },
+        );
+        dids.insert(
+            0xF18C,
+            DidConfig { ascii: Some("SIM-0001".into()), ..DidConfig::default() },
+        );
+        dids.insert(
+            0x0100,
+            DidConfig { hex: Some(HexBytes(vec![0x00, 0x00])), writable: true, ..Default::default() },
+        );
+        UdsConfig {
+            dids,
+            sessions: vec![0x01, 0x02, 0x03],
+            reset_types: vec![0x01, 0x02, 0x03],
+            security: Some(SecurityConfig::default()),
+            p2_server_max: ConfigDuration::from_millis(50),
+            p2_star_server_max: ConfigDuration::from_millis(5_000),
+            services: BTreeMap::new(),
+            max_request_length: 4095,
+        }
+    }
+}
+
+/// One data identifier: its value as ASCII text or hex bytes (exactly one of them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DidConfig {
+    pub ascii: Option<String>,
+    pub hex: Option<HexBytes>,
+    /// 0x2E may overwrite it (with a value of the same length).
+    pub writable: bool,
+    /// Writing needs this security level unlocked (the odd requestSeed sub-function).
+    pub write_security_level: Option<u8>,
+}
+
+impl DidConfig {
+    /// The initial value (validation guarantees exactly one of `ascii` / `hex`).
+    pub fn value(&self) -> Vec<u8> {
+        match (&self.ascii, &self.hex) {
+            (Some(text), _) => text.as_bytes().to_vec(),
+            (None, Some(bytes)) => bytes.0.clone(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// Security access 0x27 with a fixed seed and key = seed XOR mask: simple, but it exercises
+/// the whole requestSeed / sendKey exchange, including a wrong key (NRC 0x35).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Odd requestSeed sub-functions supported (sendKey is the next even value).
+    pub levels: Vec<u8>,
+    pub seed: HexBytes,
+    /// key = seed XOR key_mask (same length as the seed).
+    pub key_mask: HexBytes,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            levels: vec![0x01],
+            seed: HexBytes(vec![0x12, 0x34, 0x56, 0x78]),
+            key_mask: HexBytes(vec![0xA5, 0xA5, 0xA5, 0xA5]),
+        }
+    }
+}
+
+/// Timing of one service's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceTiming {
+    /// Time before the first answer (pending or final).
+    pub delay: ConfigDuration,
+    /// How many NRC 0x78 (response pending) answers come before the final one.
+    pub pending: u8,
+    /// Time between response-pending answers and before the final one.
+    pub pending_interval: ConfigDuration,
+}
+
+/// A CAN ECU behind the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcuConfig {
+    pub name: String,
+    pub logical_address: Spanned<u16>,
+    /// CAN ID the gateway sends requests on (the ECU's receive ID).
+    pub request_id: u32,
+    /// CAN ID the ECU answers on.
+    pub response_id: u32,
+    /// 29-bit identifiers.
+    #[serde(default)]
+    pub extended: bool,
+    #[serde(default)]
+    pub isotp: IsotpConfig,
+    #[serde(default)]
+    pub uds: UdsConfig,
+}
+
+/// ISO-TP parameters of one ECU link (ISO 15765-2:2016 §9.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IsotpConfig {
+    /// Block size sent in flow control frames (0 = no further FC).
+    pub block_size: u8,
+    /// Raw STmin byte sent in flow control frames.
+    pub st_min: u8,
+    /// Padding byte for classic frames; absent = length-optimised frames.
+    pub padding: Option<u8>,
+    pub n_bs: ConfigDuration,
+    pub n_cr: ConfigDuration,
+}
+
+impl Default for IsotpConfig {
+    fn default() -> Self {
+        IsotpConfig {
+            block_size: 0,
+            st_min: 0,
+            padding: Some(0xCC),
+            n_bs: ConfigDuration::from_millis(1_000),
+            n_cr: ConfigDuration::from_millis(1_000),
+        }
+    }
+}
+
+/// A value with no source position (defaults and values set in code).
+pub fn unspanned<T>(value: T) -> Spanned<T> {
+    Spanned::new(value, serde_saphyr::Location::UNKNOWN, serde_saphyr::Location::UNKNOWN)
+}
+
+impl SimConfig {
+    /// Parses and validates one YAML document; errors carry line and column.
+    pub fn from_yaml_str(text: &str) -> Result<SimConfig, ConfigError> {
+        load::from_yaml_str(text)
+    }
+
+    /// The entity's logical address.
+    pub fn entity_address(&self) -> u16 {
+        self.logical_address.value
+    }
+
+    /// The configuration of activation type `t`, if supported.
+    pub fn activation_type(&self, t: u8) -> Option<&ActivationTypeConfig> {
+        self.activation.iter().find(|a| a.activation_type == t)
+    }
+}
