@@ -5,3 +5,5 @@
 //! clock.
 
 pub mod config;
+pub mod faults;
+pub mod uds;

@@ -43,7 +43,9 @@ impl std::error::Error for ConfigError {}
 
 pub(super) fn from_yaml_str(text: &str) -> Result<SimConfig, ConfigError> {
     // An empty document is the all-defaults configuration.
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim().starts_with('#')) {
+    if text.trim().is_empty()
+        || text.lines().all(|l| l.trim().is_empty() || l.trim().starts_with('#'))
+    {
         return Ok(SimConfig::default());
     }
     let config: SimConfig = serde_saphyr::from_str(text).map_err(|e| {
@@ -191,7 +193,10 @@ fn validate_uds(path: &str, uds: &UdsConfig) -> Result<(), ConfigError> {
         }
     }
     if uds.max_request_length == 0 {
-        return Err(ConfigError::at(unknown, format!("{path}.max_request_length must be at least 1")));
+        return Err(ConfigError::at(
+            unknown,
+            format!("{path}.max_request_length must be at least 1"),
+        ));
     }
     Ok(())
 }
@@ -247,10 +252,7 @@ ecus:
         let e = from_yaml_str("timing:\n  t_tcp_alive_check: 500\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 22), "{e}");
         assert!(e.message.ends_with("e.g. `500ms`"), "{e}");
-        assert_eq!(
-            e.with_file("sim.yaml"),
-            format!("sim.yaml:2:22: {}", e.message)
-        );
+        assert_eq!(e.with_file("sim.yaml"), format!("sim.yaml:2:22: {}", e.message));
     }
 
     #[test]

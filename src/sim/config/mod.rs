@@ -297,13 +297,14 @@ impl Default for UdsConfig {
             0xF190,
             DidConfig { ascii: Some("WDOIPCHECK0000001".into()), ..DidConfig::default() },
         );
-        dids.insert(
-            0xF18C,
-            DidConfig { ascii: Some("SIM-0001".into()), ..DidConfig::default() },
-        );
+        dids.insert(0xF18C, DidConfig { ascii: Some("SIM-0001".into()), ..DidConfig::default() });
         dids.insert(
             0x0100,
-            DidConfig { hex: Some(HexBytes(vec![0x00, 0x00])), writable: true, ..Default::default() },
+            DidConfig {
+                hex: Some(HexBytes(vec![0x00, 0x00])),
+                writable: true,
+                ..Default::default()
+            },
         );
         UdsConfig {
             dids,

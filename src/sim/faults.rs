@@ -1,0 +1,277 @@
+//! The fault catalogue: named switches, each breaking exactly one rule of ISO 13400-2 so that
+//! every shipped test case can be shown to catch at least one fault (design.md "Simulator").
+//!
+//! A [`FaultSet`] is a small bitset; the entity asks `faults.has(Fault::X)` at the one place
+//! where the rule is applied. `doipcheck sim --list-faults` prints [`Fault::ALL`] with
+//! [`Fault::rule`].
+
+use core::fmt;
+
+macro_rules! faults {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal : $rule:literal ,)*) => {
+        /// One named fault. The doc line of each says what the faulty entity does.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Fault {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Fault {
+            /// Every fault, in catalogue order.
+            pub const ALL: &'static [Fault] = &[$(Fault::$variant,)*];
+
+            /// The command-line name (`--fault NAME`).
+            pub const fn name(self) -> &'static str {
+                match self { $(Fault::$variant => $name,)* }
+            }
+
+            /// The rule this fault breaks, with its clause.
+            pub const fn rule(self) -> &'static str {
+                match self { $(Fault::$variant => $rule,)* }
+            }
+        }
+    };
+}
+
+faults! {
+    // Generic header handling (ISO 13400-2:2019 §8.1.2 / Table 19, order of protocol.md).
+    /// Answers a bad version / inverse version with NACK 0x01 instead of 0x00.
+    WrongNackOnBadPattern = "wrong_nack_on_bad_pattern":
+        "incorrect pattern (version unsupported or inverse != version XOR 0xFF) is NACKed with code 0x00 (ISO 13400-2:2019 Table 19)",
+    /// Closes the socket on a bad pattern without sending NACK 0x00 first.
+    NoNackOnBadPattern = "no_nack_on_bad_pattern":
+        "incorrect pattern is answered with generic NACK 0x00 before the socket is closed (ISO 13400-2:2019 Table 19)",
+    /// Sends NACK 0x00 on a bad pattern but keeps the TCP socket open.
+    NoCloseOnBadPattern = "no_close_on_bad_pattern":
+        "after NACK 0x00 (incorrect pattern) the entity closes the TCP socket (ISO 13400-2:2019 §8.1.2)",
+    /// Accepts the default version 0xFF in a message other than a vehicle identification request.
+    AcceptsDefaultVersionOnTcp = "accepts_default_version_on_tcp":
+        "protocol version 0xFF is valid only in vehicle identification requests 0x0001-0x0003 (ISO 13400-2:2019 Table 16)",
+    /// Silently discards a message with an unknown payload type.
+    NoNackOnUnknownPayloadType = "no_nack_on_unknown_payload_type":
+        "an unknown or unsupported payload type is NACKed with code 0x01 (ISO 13400-2:2019 Table 19)",
+    /// NACKs an unknown payload type with 0x01 and then closes the socket.
+    CloseOnUnknownPayloadType = "close_on_unknown_payload_type":
+        "after NACK 0x01 (unknown payload type) the TCP socket stays open (ISO 13400-2:2019 §8.1.2)",
+    /// Processes a message longer than its MDS instead of NACKing it with 0x02.
+    MdsNotEnforced = "mds_not_enforced":
+        "a message longer than the entity's max data size is NACKed with code 0x02 and discarded (ISO 13400-2:2019 Table 19)",
+    /// NACKs a message longer than MDS with 0x04 (invalid length) instead of 0x02.
+    WrongNackOnTooLarge = "wrong_nack_on_too_large":
+        "a message longer than the max data size gets NACK code 0x02, not 0x04 (ISO 13400-2:2019 Table 19)",
+    /// NACKs a payload length that is wrong for its type with 0x01 instead of 0x04.
+    WrongNackOnInvalidLength = "wrong_nack_on_invalid_length":
+        "a payload length wrong for the payload type is NACKed with code 0x04 (ISO 13400-2:2019 Table 19)",
+    /// NACKs an invalid payload length with 0x04 but keeps the TCP socket open.
+    NoCloseOnInvalidLength = "no_close_on_invalid_length":
+        "after NACK 0x04 (invalid payload length) the entity closes the TCP socket (ISO 13400-2:2019 §8.1.2)",
+    /// Writes protocol version + 1 in replies.
+    ReplyWrongVersion = "reply_wrong_version":
+        "replies carry the protocol version the entity implements (ISO 13400-2:2019 §8.1.1)",
+    /// Writes an inverse version that is not version XOR 0xFF in replies.
+    ReplyWrongInverse = "reply_wrong_inverse":
+        "the inverse protocol version of every reply is version XOR 0xFF (ISO 13400-2:2019 Table 16)",
+    // Stream framing.
+    /// Processes only the first DoIP message of each TCP segment.
+    DropsSecondMessageInSegment = "drops_second_message_in_segment":
+        "several DoIP messages in one TCP segment are each processed (TCP is a byte stream, ISO 13400-2:2019 §7.1)",
+    /// Discards a header that arrives split across TCP segments.
+    CannotReassembleSplitHeader = "cannot_reassemble_split_header":
+        "a DoIP header split across TCP segments is reassembled (TCP is a byte stream, ISO 13400-2:2019 §7.1)",
+    // Routing activation (ISO 13400-2:2019 §9.3, Table 25, Figure 10).
+    /// Activates routing for a source address that is not a known tester.
+    ActivationAcceptsUnknownSa = "activation_accepts_unknown_sa":
+        "routing activation from an unknown source address is denied with code 0x00 (ISO 13400-2:2019 Table 25)",
+    /// Denies an unknown source address with 0x00 but keeps the socket open.
+    ActivationNoCloseOnUnknownSa = "activation_no_close_on_unknown_sa":
+        "after routing activation response 0x00 the entity closes the socket (ISO 13400-2:2019 Table 25)",
+    /// Activates an activation type it does not support.
+    ActivationAcceptsUnsupportedType = "activation_accepts_unsupported_type":
+        "an unsupported activation type is denied with code 0x06 and the socket closed (ISO 13400-2:2019 Table 25)",
+    /// Activates a different source address on an already activated socket.
+    ActivationAcceptsChangedSa = "activation_accepts_changed_sa":
+        "a second activation with a different source address on an activated socket is denied with code 0x02 (ISO 13400-2:2019 Table 25)",
+    /// Denies with 0x01 when all sockets are registered, without alive-checking them first.
+    ActivationNoAliveCheckWhenFull = "activation_no_alive_check_when_full":
+        "when all sockets are registered, the entity alive-checks them and reuses one that does not answer before denying with 0x01 (ISO 13400-2:2019 Figure 10)",
+    /// Denies an SA active on another socket with 0x03 without alive-checking that socket.
+    ActivationNoAliveCheckSameSa = "activation_no_alive_check_same_sa":
+        "when the source address is active on another socket, the entity alive-checks that socket and denies with 0x03 only if it answers (ISO 13400-2:2019 Figure 10)",
+    /// Activates on plain TCP an activation type that requires TLS.
+    ActivationIgnoresTlsRequirement = "activation_ignores_tls_requirement":
+        "an activation type that requires TLS is denied with code 0x07 on a plain TCP socket (ISO 13400-2:2019 Table 25)",
+    /// Denies missing authentication with 0x04 and then closes the socket.
+    ActivationCloseOnMissingAuth = "activation_close_on_missing_auth":
+        "after routing activation response 0x04 (missing authentication) the socket stays open (ISO 13400-2:2019 Table 25)",
+    // Alive check (ISO 13400-2:2019 §9.4).
+    /// Treats an alive check response as if none had arrived.
+    AliveCheckResponseIgnored = "alive_check_response_ignored":
+        "a socket that answers the entity's alive check request within T_TCP_Alive_Check stays open (ISO 13400-2:2019 §9.4)",
+    /// Does not answer a tester's alive check request.
+    NoAliveCheckAnswer = "no_alive_check_answer":
+        "an alive check request is answered with an alive check response (ISO 13400-2:2019 Table 27)",
+    // Entity status and identification (ISO 13400-2:2019 §9.2, §9.5).
+    /// Reports NCTS one higher than the sockets really open.
+    NctsWrong = "ncts_wrong":
+        "NCTS in the entity status response equals the number of TCP_DATA sockets currently open (ISO 13400-2:2019 Table 11)",
+    /// Reports MCTS one higher than the configured maximum.
+    MctsWrong = "mcts_wrong":
+        "MCTS in the entity status response equals the sockets the entity really accepts (ISO 13400-2:2019 Table 11)",
+    /// Omits MDS from the entity status response although it has one.
+    MdsOmitted = "mds_omitted":
+        "an entity with a max data size reports it in the entity status response (ISO 13400-2:2019 Table 11)",
+    /// Answers a vehicle identification request with an EID that is not its own.
+    AnswersMismatchedEid = "answers_mismatched_eid":
+        "a vehicle identification request with an EID that does not match gets no response (ISO 13400-2:2019 §9.2)",
+    /// Answers a vehicle identification request with a VIN that is not its own.
+    AnswersMismatchedVin = "answers_mismatched_vin":
+        "a vehicle identification request with a VIN that does not match gets no response (ISO 13400-2:2019 §9.2)",
+    /// Does not answer a UDP request within A_Processing_Time.
+    UdpAnswerLate = "udp_answer_late":
+        "UDP requests are answered within A_Processing_Time (ISO 13400-2:2019 Table 39)",
+    // Announcements (ISO 13400-2:2019 §9.2, Table 39).
+    /// Sends one announcement fewer than A_DoIP_Announce_Num.
+    AnnounceCountWrong = "announce_count_wrong":
+        "the entity sends A_DoIP_Announce_Num vehicle announcements (ISO 13400-2:2019 Table 39)",
+    /// Sends announcements half of A_DoIP_Announce_Interval apart.
+    AnnounceIntervalWrong = "announce_interval_wrong":
+        "vehicle announcements are A_DoIP_Announce_Interval apart (ISO 13400-2:2019 Table 39)",
+    /// Sends the first announcement before A_DoIP_Announce_Wait has passed.
+    AnnounceNoWait = "announce_no_wait":
+        "the first vehicle announcement waits the random A_DoIP_Announce_Wait (ISO 13400-2:2019 Table 39)",
+    // Diagnostic messages (ISO 13400-2:2019 §9.6).
+    /// Sends the diagnostic ACK after A_DoIP_Diagnostic_Message.
+    DiagAckLate = "diag_ack_late":
+        "the diagnostic message ACK comes within A_DoIP_Diagnostic_Message (ISO 13400-2:2019 Table 39)",
+    /// Sends no diagnostic ACK, only the UDS response.
+    DiagAckMissing = "diag_ack_missing":
+        "every routed diagnostic message is acknowledged with payload type 0x8002 (ISO 13400-2:2019 §9.6)",
+    /// Swaps source and target address in the diagnostic ACK.
+    DiagAckSwappedAddresses = "diag_ack_swapped_addresses":
+        "the diagnostic ACK's source is the request's target and its target the tester (ISO 13400-2:2019 Table 28)",
+    /// NACKs an unknown target address with 0x06 instead of 0x03.
+    DiagWrongNackUnknownTa = "diag_wrong_nack_unknown_ta":
+        "a diagnostic message to an unknown target address is NACKed with code 0x03 (ISO 13400-2:2019 Table 30)",
+    /// Routes a diagnostic message whose source address is not the one activated on the socket.
+    DiagAcceptsWrongSa = "diag_accepts_wrong_sa":
+        "a diagnostic message whose source address is not activated on the socket is NACKed with code 0x02 (ISO 13400-2:2019 Table 30)",
+    /// Routes a request larger than the target accepts instead of NACKing it with 0x04.
+    DiagNoNackTooLarge = "diag_no_nack_too_large":
+        "a diagnostic message larger than the target can take is NACKed with code 0x04 (ISO 13400-2:2019 Table 30)",
+    // TCP timers (ISO 13400-2:2019 Table 39).
+    /// Never closes a socket that does not activate routing.
+    InitialInactivityNever = "initial_inactivity_never":
+        "a socket without routing activation is closed after T_TCP_Initial_Inactivity (ISO 13400-2:2019 Table 39)",
+    /// Closes a socket without routing activation at half of T_TCP_Initial_Inactivity.
+    InitialInactivityEarly = "initial_inactivity_early":
+        "a socket without routing activation stays open for T_TCP_Initial_Inactivity (ISO 13400-2:2019 Table 39)",
+    /// Never closes an idle activated socket.
+    GeneralInactivityNever = "general_inactivity_never":
+        "an activated socket idle for T_TCP_General_Inactivity is closed (ISO 13400-2:2019 Table 39)",
+    /// Closes an idle activated socket at half of T_TCP_General_Inactivity.
+    GeneralInactivityEarly = "general_inactivity_early":
+        "an activated socket stays open until idle for T_TCP_General_Inactivity (ISO 13400-2:2019 Table 39)",
+    /// Keeps a socket whose alive check went unanswered.
+    AliveCheckTimeoutNever = "alive_check_timeout_never":
+        "a socket that does not answer an alive check within T_TCP_Alive_Check is closed (ISO 13400-2:2019 §9.4)",
+    /// Gives up on an alive check at half of T_TCP_Alive_Check.
+    AliveCheckTimeoutEarly = "alive_check_timeout_early":
+        "an alive check response arriving within T_TCP_Alive_Check keeps the socket (ISO 13400-2:2019 Table 39)",
+}
+
+impl Fault {
+    /// The fault called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Fault::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown fault name, with the list of known ones for the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown simulator fault `{0}` (see `doipcheck sim --list-faults`)")]
+pub struct UnknownFault(pub String);
+
+/// A set of active faults (empty = the conformant entity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FaultSet(u128);
+
+impl FaultSet {
+    pub const NONE: FaultSet = FaultSet(0);
+
+    pub fn has(self, fault: Fault) -> bool {
+        self.0 & (1u128 << fault as u32) != 0
+    }
+
+    pub fn insert(&mut self, fault: Fault) {
+        self.0 |= 1u128 << fault as u32;
+    }
+
+    pub fn with(mut self, fault: Fault) -> Self {
+        self.insert(fault);
+        self
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Fault> {
+        Fault::ALL.iter().copied().filter(move |f| self.has(*f))
+    }
+
+    /// Parses fault names (as given to `--fault` / `--sim-fault`).
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<FaultSet, UnknownFault> {
+        let mut set = FaultSet::NONE;
+        for name in names {
+            let name = name.as_ref();
+            set.insert(Fault::from_name(name).ok_or_else(|| UnknownFault(name.to_string()))?);
+        }
+        Ok(set)
+    }
+}
+
+impl FromIterator<Fault> for FaultSet {
+    fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> Self {
+        let mut set = FaultSet::NONE;
+        for f in iter {
+            set.insert(f);
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_snake_case_and_round_trip() {
+        assert!(Fault::ALL.len() >= 25, "the catalogue promises at least 25 faults");
+        assert!(Fault::ALL.len() <= 128, "FaultSet is a u128");
+        let mut names: Vec<_> = Fault::ALL.iter().map(|f| f.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Fault::ALL.len());
+        for f in Fault::ALL {
+            assert!(f.name().chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{f}");
+            assert_eq!(Fault::from_name(f.name()), Some(*f));
+            assert!(f.rule().contains("ISO"), "{f} must cite its clause");
+        }
+    }
+
+    #[test]
+    fn a_set_holds_exactly_what_was_inserted() {
+        let set = FaultSet::from_names(&["ncts_wrong", "diag_ack_late"]).unwrap();
+        assert_eq!(set.iter().collect::<Vec<_>>(), vec![Fault::NctsWrong, Fault::DiagAckLate]);
+        assert!(!set.has(Fault::MctsWrong));
+        assert_eq!(
+            FaultSet::from_names(&["nope"]).unwrap_err().to_string(),
+            "unknown simulator fault `nope` (see `doipcheck sim --list-faults`)"
+        );
+    }
+}
