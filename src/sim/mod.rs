@@ -5,5 +5,6 @@
 //! clock.
 
 pub mod config;
+pub mod entity;
 pub mod faults;
 pub mod uds;

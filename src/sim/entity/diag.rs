@@ -1,0 +1,141 @@
+//! Diagnostic message routing (ISO 13400-2:2019 §9.6, Tables 28-30): source address checks,
+//! the ACK (0x8002) or NACK (0x8003) with its code, and the UDS responses of the local
+//! responder (its own logical address and the functional address) played out on the clock.
+
+use super::{ConnId, Entity, Output, Peer};
+use crate::codec::doip::{
+    DiagnosticAckCode, DiagnosticMessage, DiagnosticMessageAck, DiagnosticMessageNack,
+    DiagnosticNackCode as Nack, Payload,
+};
+use crate::proto::time::Instant;
+use crate::sim::config::UnactivatedDiagnostic;
+use crate::sim::faults::Fault;
+use crate::sim::uds::nrc;
+use core::time::Duration;
+use std::borrow::Cow;
+
+/// How much later than A_DoIP_Diagnostic_Message the `diag_ack_late` fault answers.
+const LATE_BY: Duration = Duration::from_millis(500);
+
+impl Entity {
+    pub(super) fn handle_diagnostic_message(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        message: &DiagnosticMessage<'_>,
+    ) {
+        let Some(active) = self.conns.get(&conn).map(|c| c.source_address) else { return };
+        let (sa, ta) = (message.source_address, message.target_address);
+        match active {
+            None => match self.config.unactivated_diagnostic {
+                UnactivatedDiagnostic::Nack => {
+                    return self.diag_nack(now, conn, message, Nack::InvalidSourceAddress);
+                }
+                UnactivatedDiagnostic::Close => {
+                    self.log(now, Peer::Tcp(conn), || {
+                        format!("rx {message} -> no routing activation, closing")
+                    });
+                    return self.close(now, conn, "diagnostic message without routing activation");
+                }
+            },
+            // Table 30: the SA must be the one activated on this socket.
+            Some(active) if active != sa && !self.has(Fault::DiagAcceptsWrongSa) => {
+                return self.diag_nack(now, conn, message, Nack::InvalidSourceAddress);
+            }
+            Some(_) => {}
+        }
+        let la = self.config.entity_address();
+        let functional = ta == self.config.functional_address;
+        if ta != la && !functional {
+            let code = if self.config.ecus.iter().any(|e| e.logical_address.value == ta) {
+                // The CAN side is not connected in this entity: the ECU cannot be reached.
+                Nack::TargetUnreachable
+            } else if self.has(Fault::DiagWrongNackUnknownTa) {
+                Nack::TargetUnreachable
+            } else {
+                Nack::UnknownTargetAddress
+            };
+            return self.diag_nack(now, conn, message, code);
+        }
+        if message.user_data.len() > self.local_uds.max_request_length()
+            && !self.has(Fault::DiagNoNackTooLarge)
+        {
+            return self.diag_nack(now, conn, message, Nack::DiagnosticMessageTooLarge);
+        }
+        self.diag_ack(now, conn, message);
+        let schedule = self.local_uds.handle_request(&message.user_data);
+        let count = schedule.len();
+        for response in schedule {
+            // ISO 14229-1:2020 §8.7.3: functional requests get no 0x11 / 0x12 / 0x31 NRCs.
+            if functional
+                && matches!(
+                    response.bytes.as_slice(),
+                    [
+                        0x7F,
+                        _,
+                        nrc::SERVICE_NOT_SUPPORTED
+                            | nrc::SUB_FUNCTION_NOT_SUPPORTED
+                            | nrc::REQUEST_OUT_OF_RANGE
+                    ]
+                )
+            {
+                continue;
+            }
+            let reply = DiagnosticMessage::new(la, sa, response.bytes);
+            let bytes = self.reply(Payload::DiagnosticMessage(reply));
+            self.emit_at(now, now + response.delay, Output::Tcp { conn, bytes });
+        }
+        self.log(now, Peer::Tcp(conn), || format!("rx {message} -> ACK, {count} UDS response(s)"));
+    }
+
+    /// The positive ACK (Table 28), within A_DoIP_Diagnostic_Message.
+    fn diag_ack(&mut self, now: Instant, conn: ConnId, message: &DiagnosticMessage<'_>) {
+        if self.has(Fault::DiagAckMissing) {
+            return;
+        }
+        let (mut source, mut target) = (message.target_address, message.source_address);
+        if self.has(Fault::DiagAckSwappedAddresses) {
+            core::mem::swap(&mut source, &mut target);
+        }
+        let ack = DiagnosticMessageAck {
+            source_address: source,
+            target_address: target,
+            ack_code: DiagnosticAckCode::Acknowledged,
+            previous_diagnostic_message: self.echo(message),
+        };
+        let bytes = self.reply(Payload::DiagnosticMessageAck(ack));
+        let at = if self.has(Fault::DiagAckLate) {
+            now + self.config.timing.a_doip_diagnostic_message.get() + LATE_BY
+        } else {
+            now
+        };
+        self.emit_at(now, at, Output::Tcp { conn, bytes });
+    }
+
+    /// The NACK (Table 29) with `code`; the socket stays open.
+    fn diag_nack(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        message: &DiagnosticMessage<'_>,
+        code: Nack,
+    ) {
+        let nack = DiagnosticMessageNack {
+            source_address: message.target_address,
+            target_address: message.source_address,
+            nack_code: code,
+            previous_diagnostic_message: self.echo(message),
+        };
+        let bytes = self.reply(Payload::DiagnosticMessageNack(nack));
+        self.release(now, Output::Tcp { conn, bytes });
+        self.log(now, Peer::Tcp(conn), || {
+            format!("rx {message} -> NACK 0x{:02X} ({code})", code.raw())
+        });
+    }
+
+    /// The configured number of leading user data bytes echoed in ACK/NACK.
+    fn echo(&self, message: &DiagnosticMessage<'_>) -> Cow<'static, [u8]> {
+        let n = usize::from(self.config.ack_echo_bytes).min(message.user_data.len());
+        Cow::Owned(message.user_data[..n].to_vec())
+    }
+}

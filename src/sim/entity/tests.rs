@@ -1,0 +1,933 @@
+//! Virtual-clock tests of the entity: every timer at its exact boundary (1 µs before: open;
+//! at the boundary: closed), every header and activation rule, and one test per fault showing
+//! that the conformant entity keeps the rule and the faulty one breaks it.
+
+use super::*;
+use crate::codec::doip::{
+    ActivationType, AliveCheckResponse, DiagnosticMessage, Message, Payload, ProtocolVersion,
+    RoutingActivationRequest, VehicleIdentificationRequestWithEid,
+    VehicleIdentificationRequestWithVin,
+};
+use crate::sim::config::{ActivationTypeConfig, Confirmation, HexBytes};
+use core::net::{IpAddr, Ipv4Addr};
+
+const TESTER: u16 = 0x0E00;
+const OTHER_TESTER: u16 = 0x0E80;
+const ENTITY: u16 = 0x0010;
+const US: Duration = Duration::from_micros(1);
+
+fn peer() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 50000)
+}
+
+fn msg(payload: Payload<'_>) -> Vec<u8> {
+    Message::new(ProtocolVersion::Iso2012, payload).to_bytes()
+}
+
+fn activation(sa: u16, t: u8) -> Vec<u8> {
+    msg(Payload::RoutingActivationRequest(RoutingActivationRequest::new(
+        sa,
+        ActivationType::from_raw(t),
+    )))
+}
+
+fn diag(sa: u16, ta: u16, data: &[u8]) -> Vec<u8> {
+    msg(Payload::DiagnosticMessage(DiagnosticMessage::new(sa, ta, data.to_vec())))
+}
+
+fn raw_header(version: u8, inverse: u8, t: u16, len: u32) -> Vec<u8> {
+    let mut v = vec![version, inverse];
+    v.extend_from_slice(&t.to_be_bytes());
+    v.extend_from_slice(&len.to_be_bytes());
+    v
+}
+
+/// An entity on a virtual clock, with the outputs seen so far.
+struct Sim {
+    e: Entity,
+    now: Instant,
+    /// (time, output)
+    seen: Vec<(Instant, Output)>,
+    next_conn: ConnId,
+}
+
+impl Sim {
+    fn new(config: SimConfig, faults: FaultSet) -> Self {
+        let mut e = Entity::new(config, faults, Instant::ZERO);
+        e.set_logging(false);
+        Sim { e, now: Instant::ZERO, seen: Vec::new(), next_conn: 1 }
+    }
+
+    fn conformant() -> Self {
+        Self::new(quiet(), FaultSet::NONE)
+    }
+
+    fn with(fault: FaultSet) -> Self {
+        Self::new(quiet(), fault)
+    }
+
+    fn drain(&mut self) {
+        while let Some(o) = self.e.poll_output() {
+            self.seen.push((self.now, o));
+        }
+    }
+
+    /// Runs the clock to `t`, firing every timer at its own instant.
+    fn advance_to(&mut self, t: Instant) {
+        while let Some(wake) = self.e.poll_timeout() {
+            if wake > t {
+                break;
+            }
+            self.now = wake.max(self.now);
+            self.e.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = t;
+        self.e.handle_timeout(t);
+        self.drain();
+    }
+
+    fn advance(&mut self, d: Duration) {
+        self.advance_to(self.now + d);
+    }
+
+    fn connect(&mut self) -> ConnId {
+        self.connect_tls(false)
+    }
+
+    fn connect_tls(&mut self, tls: bool) -> ConnId {
+        let id = self.next_conn;
+        self.next_conn += 1;
+        assert!(self.e.handle_tcp_accept(self.now, id, tls));
+        self.drain();
+        id
+    }
+
+    fn send(&mut self, conn: ConnId, bytes: &[u8]) {
+        self.e.handle_tcp_data(self.now, conn, bytes);
+        self.drain();
+    }
+
+    fn udp(&mut self, bytes: &[u8]) {
+        self.e.handle_udp(self.now, peer(), bytes);
+        self.drain();
+    }
+
+    fn activated(&mut self, sa: u16) -> ConnId {
+        let c = self.connect();
+        self.send(c, &activation(sa, 0x00));
+        assert_eq!(self.activation_code(c), Some(0x10));
+        self.seen.clear();
+        c
+    }
+
+    /// Messages written to `conn`, parsed.
+    fn tcp_messages(&self, conn: ConnId) -> Vec<Message<'static>> {
+        self.seen
+            .iter()
+            .filter_map(|(_, o)| match o {
+                Output::Tcp { conn: c, bytes } if *c == conn => {
+                    Some(Message::parse(bytes).expect("entity output parses").into_owned())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn tcp_bytes(&self, conn: ConnId) -> Vec<Vec<u8>> {
+        self.seen
+            .iter()
+            .filter_map(|(_, o)| match o {
+                Output::Tcp { conn: c, bytes } if *c == conn => Some(bytes.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn closed(&self, conn: ConnId) -> bool {
+        self.seen.iter().any(|(_, o)| *o == Output::Close { conn })
+    }
+
+    fn closed_at(&self, conn: ConnId) -> Option<Instant> {
+        self.seen.iter().find(|(_, o)| *o == Output::Close { conn }).map(|(t, _)| *t)
+    }
+
+    fn generic_nacks(&self, conn: ConnId) -> Vec<u8> {
+        self.tcp_messages(conn)
+            .iter()
+            .filter_map(|m| match &m.payload {
+                Payload::GenericNack(n) => Some(n.nack_code.raw()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn activation_code(&self, conn: ConnId) -> Option<u8> {
+        self.tcp_messages(conn).iter().rev().find_map(|m| match &m.payload {
+            Payload::RoutingActivationResponse(r) => Some(r.response_code.raw()),
+            _ => None,
+        })
+    }
+
+    fn alive_check_requests(&self, conn: ConnId) -> usize {
+        self.tcp_messages(conn)
+            .iter()
+            .filter(|m| matches!(m.payload, Payload::AliveCheckRequest))
+            .count()
+    }
+
+    fn udp_messages(&self) -> Vec<(Instant, SocketAddr, Message<'static>)> {
+        self.seen
+            .iter()
+            .filter_map(|(t, o)| match o {
+                Output::Udp { to, bytes } => {
+                    Some((*t, *to, Message::parse(bytes).expect("parses").into_owned()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn status(&mut self) -> crate::codec::doip::EntityStatusResponse {
+        self.seen.clear();
+        self.udp(&msg(Payload::EntityStatusRequest));
+        match self.udp_messages().pop().map(|m| m.2.payload) {
+            Some(Payload::EntityStatusResponse(s)) => s,
+            other => panic!("no status: {other:?}"),
+        }
+    }
+}
+
+/// The default configuration without announcements (they would fill every output list).
+fn quiet() -> SimConfig {
+    let mut c = SimConfig::default();
+    c.announce.enabled = false;
+    c
+}
+
+// ---------------------------------------------------------------- conformant behaviour
+
+#[test]
+fn activation_then_a_uds_request_gets_ack_and_response() {
+    let mut s = Sim::conformant();
+    let c = s.activated(TESTER);
+    s.send(c, &diag(TESTER, ENTITY, &[0x22, 0xF1, 0x90]));
+    let m = s.tcp_messages(c);
+    assert_eq!(m.len(), 2, "{m:?}");
+    let Payload::DiagnosticMessageAck(ack) = &m[0].payload else { panic!("{m:?}") };
+    assert_eq!((ack.source_address, ack.target_address, ack.ack_code.raw()), (ENTITY, TESTER, 0));
+    let Payload::DiagnosticMessage(r) = &m[1].payload else { panic!("{m:?}") };
+    assert_eq!((r.source_address, r.target_address), (ENTITY, TESTER));
+    assert_eq!(&r.user_data[..3], &[0x62, 0xF1, 0x90]);
+    assert_eq!(&r.user_data[3..], b"WDOIPCHECK0000001");
+    assert!(!s.closed(c));
+}
+
+#[test]
+fn header_rules_in_order_with_their_socket_outcomes() {
+    // Bad inverse: NACK 0x00 and close.
+    let mut s = Sim::conformant();
+    let c = s.connect();
+    s.send(c, &raw_header(0x02, 0x00, 0x0005, 7));
+    assert_eq!(s.generic_nacks(c), vec![0x00]);
+    assert!(s.closed(c));
+    // A version the entity does not implement (valid elsewhere): NACK 0x00 and close.
+    let c = s.connect();
+    s.send(c, &raw_header(0x03, 0xFC, 0x0005, 7));
+    assert_eq!(s.generic_nacks(c), vec![0x00]);
+    assert!(s.closed(c));
+    // 0xFF on TCP: NACK 0x00 and close.
+    let c = s.connect();
+    s.send(c, &raw_header(0xFF, 0x00, 0x0007, 0));
+    assert_eq!(s.generic_nacks(c), vec![0x00]);
+    assert!(s.closed(c));
+    // Unknown type: NACK 0x01, its payload skipped exactly, the next message handled.
+    let c = s.connect();
+    let mut stream = raw_header(0x02, 0xFD, 0x1234, 3);
+    stream.extend_from_slice(&[0x00, 0x07, 0x00]); // payload that looks like a header start
+    stream.extend_from_slice(&msg(Payload::AliveCheckRequest));
+    s.send(c, &stream);
+    assert_eq!(s.generic_nacks(c), vec![0x01]);
+    assert!(matches!(s.tcp_messages(c)[1].payload, Payload::AliveCheckResponse(_)));
+    assert!(!s.closed(c));
+    // UDP-only type on TCP: NACK 0x01, stays open.
+    let c = s.connect();
+    s.send(c, &msg(Payload::EntityStatusRequest));
+    assert_eq!(s.generic_nacks(c), vec![0x01]);
+    assert!(!s.closed(c));
+    // Above MDS: NACK 0x02, skipped exactly, stays open.
+    let c = s.connect();
+    let mut stream = raw_header(0x02, 0xFD, 0x8001, 5000);
+    stream.extend(core::iter::repeat_n(0x02, 5000));
+    stream.extend_from_slice(&msg(Payload::AliveCheckRequest));
+    s.send(c, &stream);
+    assert_eq!(s.generic_nacks(c), vec![0x02]);
+    assert_eq!(s.tcp_messages(c).len(), 2);
+    assert!(!s.closed(c));
+    // Wrong length for the type: NACK 0x04 and close.
+    let c = s.connect();
+    s.send(c, &raw_header(0x02, 0xFD, 0x0008, 3));
+    assert_eq!(s.generic_nacks(c), vec![0x04]);
+    assert!(s.closed(c));
+}
+
+#[test]
+fn a_4_gib_length_is_nacked_at_once_and_never_buffered() {
+    let mut s = Sim::conformant();
+    let c = s.connect();
+    s.send(c, &raw_header(0x02, 0xFD, 0x8001, u32::MAX));
+    assert_eq!(s.generic_nacks(c), vec![0x02], "judged from the header alone");
+    for _ in 0..64 {
+        s.send(c, &[0xAB; 65536]);
+    }
+    assert!(s.e.buffered_bytes() <= 4096 + 8, "skipped bytes are counted, not kept");
+    assert!(!s.closed(c));
+}
+
+#[test]
+fn one_byte_drips_and_many_messages_per_segment_both_deframe() {
+    let mut s = Sim::conformant();
+    let c = s.connect();
+    for b in activation(TESTER, 0) {
+        s.send(c, &[b]);
+    }
+    assert_eq!(s.activation_code(c), Some(0x10));
+    let mut burst = Vec::new();
+    for _ in 0..10 {
+        burst.extend_from_slice(&diag(TESTER, ENTITY, &[0x3E, 0x00]));
+    }
+    s.seen.clear();
+    s.send(c, &burst);
+    assert_eq!(s.tcp_messages(c).len(), 20, "ACK + response for each of 10 requests");
+}
+
+#[test]
+fn initial_inactivity_closes_at_exactly_t_tcp_initial_inactivity() {
+    let mut s = Sim::conformant();
+    let c = s.connect();
+    s.advance(Duration::from_secs(2) - US);
+    assert!(!s.closed(c));
+    s.advance(US);
+    assert_eq!(s.closed_at(c), Some(Instant::from_millis(2000)));
+    assert_eq!(s.e.open_sockets(), 0);
+}
+
+#[test]
+fn general_inactivity_closes_an_idle_activated_socket_at_the_boundary() {
+    let mut s = Sim::conformant();
+    s.advance(Duration::from_millis(100));
+    let c = s.activated(TESTER);
+    s.advance(Duration::from_secs(100));
+    // An unprompted alive check response is activity and restarts the timer.
+    s.send(c, &msg(Payload::AliveCheckResponse(AliveCheckResponse { source_address: TESTER })));
+    let last = s.now;
+    s.advance(Duration::from_secs(300) - US);
+    assert!(!s.closed(c));
+    s.advance(US);
+    assert_eq!(s.closed_at(c), Some(last + Duration::from_secs(300)));
+}
+
+fn one_socket() -> SimConfig {
+    SimConfig { max_tcp_sockets: 1, ..quiet() }
+}
+
+#[test]
+fn all_sockets_taken_alive_check_answered_denies_with_0x01() {
+    let mut s = Sim::new(one_socket(), FaultSet::NONE);
+    let a = s.activated(TESTER);
+    let b = s.connect();
+    s.send(b, &activation(OTHER_TESTER, 0));
+    assert_eq!(s.alive_check_requests(a), 1);
+    assert_eq!(s.activation_code(b), None, "no answer before the alive check ends");
+    s.advance(Duration::from_millis(100));
+    s.send(a, &msg(Payload::AliveCheckResponse(AliveCheckResponse { source_address: TESTER })));
+    assert_eq!(s.activation_code(b), Some(0x01));
+    assert!(s.closed(b));
+    s.advance(Duration::from_secs(1));
+    assert!(!s.closed(a));
+}
+
+#[test]
+fn all_sockets_taken_silent_socket_is_closed_at_t_tcp_alive_check_and_replaced() {
+    let mut s = Sim::new(one_socket(), FaultSet::NONE);
+    let a = s.activated(TESTER);
+    let b = s.connect();
+    let asked = s.now;
+    s.send(b, &activation(OTHER_TESTER, 0));
+    s.advance(Duration::from_millis(500) - US);
+    assert!(!s.closed(a));
+    s.advance(US);
+    assert_eq!(s.closed_at(a), Some(asked + Duration::from_millis(500)));
+    assert_eq!(s.activation_code(b), Some(0x10));
+    assert_eq!(s.e.registered_sockets(), 1);
+}
+
+#[test]
+fn same_sa_on_another_socket_alive_answer_gives_0x03() {
+    let mut s = Sim::conformant();
+    let a = s.activated(TESTER);
+    let b = s.connect();
+    s.send(b, &activation(TESTER, 0));
+    assert_eq!(s.alive_check_requests(a), 1);
+    s.send(a, &msg(Payload::AliveCheckResponse(AliveCheckResponse { source_address: TESTER })));
+    assert_eq!(s.activation_code(b), Some(0x03));
+    assert!(s.closed(b));
+}
+
+#[test]
+fn same_sa_on_a_dead_socket_moves_to_the_new_one() {
+    let mut s = Sim::conformant();
+    let a = s.activated(TESTER);
+    let b = s.connect();
+    s.send(b, &activation(TESTER, 0));
+    s.advance(Duration::from_millis(500));
+    assert!(s.closed(a));
+    assert_eq!(s.activation_code(b), Some(0x10));
+    s.send(b, &diag(TESTER, ENTITY, &[0x3E, 0x00]));
+    assert_eq!(s.tcp_messages(b).len(), 3);
+}
+
+#[test]
+fn every_routing_activation_code_is_reachable_by_configuration() {
+    let mut config = quiet();
+    config.activation.push(ActivationTypeConfig {
+        authentication: Some(HexBytes(vec![0xCA, 0xFE, 0xBA, 0xBE])),
+        ..ActivationTypeConfig::plain(0xE1)
+    });
+    config.activation.push(ActivationTypeConfig {
+        confirmation: Confirmation::Pending,
+        ..ActivationTypeConfig::plain(0xE2)
+    });
+    config.activation.push(ActivationTypeConfig {
+        confirmation: Confirmation::Rejected,
+        ..ActivationTypeConfig::plain(0xE3)
+    });
+    let mut s = Sim::new(config, FaultSet::NONE);
+    let cases: &[(u16, u8, u8, bool)] = &[
+        (0x0123, 0x00, 0x00, true),
+        (TESTER, 0x05, 0x06, true),
+        (TESTER, 0xE0, 0x07, false),
+        (TESTER, 0xE1, 0x04, false),
+        (TESTER, 0xE3, 0x05, true),
+        (TESTER, 0xE2, 0x11, false),
+        (TESTER, 0x00, 0x10, false),
+    ];
+    for &(sa, t, code, closes) in cases {
+        let c = s.connect();
+        s.send(c, &activation(sa, t));
+        assert_eq!(s.activation_code(c), Some(code), "sa {sa:04X} type {t:02X}");
+        assert_eq!(s.closed(c), closes, "socket outcome of code {code:02X}");
+        if code == 0x11 {
+            // A second request completes the confirmation.
+            s.send(c, &activation(sa, t));
+            assert_eq!(s.activation_code(c), Some(0x10));
+        }
+        s.e.handle_tcp_closed(s.now, c);
+    }
+    // The right OEM field authenticates.
+    let c = s.connect();
+    let mut r = RoutingActivationRequest::new(TESTER, ActivationType::from_raw(0xE1));
+    r.oem_specific = Some(0xCAFE_BABE);
+    s.send(c, &msg(Payload::RoutingActivationRequest(r)));
+    assert_eq!(s.activation_code(c), Some(0x10));
+    // A different SA on an activated socket: 0x02 and close.
+    s.send(c, &activation(OTHER_TESTER, 0x00));
+    assert_eq!(s.activation_code(c), Some(0x02));
+    assert!(s.closed(c));
+    // TLS type on a TLS socket succeeds.
+    let t = s.connect_tls(true);
+    s.send(t, &activation(OTHER_TESTER, 0xE0));
+    assert_eq!(s.activation_code(t), Some(0x10));
+}
+
+#[test]
+fn diagnostic_nack_codes() {
+    let mut config = quiet();
+    config.uds.max_request_length = 8;
+    config.ecus.push(crate::sim::config::EcuConfig {
+        name: "engine".into(),
+        logical_address: crate::sim::config::unspanned(0x0011),
+        request_id: 0x7E0,
+        response_id: 0x7E8,
+        extended: false,
+        isotp: Default::default(),
+        uds: Default::default(),
+    });
+    let mut s = Sim::new(config, FaultSet::NONE);
+    let unactivated = s.connect();
+    s.send(unactivated, &diag(TESTER, ENTITY, &[0x3E, 0x00]));
+    let a = s.activated(TESTER);
+    for (sa, ta, data, code) in [
+        (OTHER_TESTER, ENTITY, &[0x3E, 0x00][..], 0x02),
+        (TESTER, 0x0999, &[0x3E, 0x00][..], 0x03),
+        (TESTER, ENTITY, &[0x22; 9][..], 0x04),
+        (TESTER, 0x0011, &[0x3E, 0x00][..], 0x06),
+    ] {
+        s.seen.clear();
+        s.send(a, &diag(sa, ta, data));
+        let m = s.tcp_messages(a);
+        let [Message { payload: Payload::DiagnosticMessageNack(n), .. }] = &m[..] else {
+            panic!("{m:?}")
+        };
+        assert_eq!(n.nack_code.raw(), code);
+        assert_eq!((n.source_address, n.target_address), (ta, sa));
+    }
+    assert!(!s.closed(a));
+}
+
+#[test]
+fn response_pending_sequences_play_out_on_the_clock() {
+    let mut config = quiet();
+    config.uds.services.insert(
+        0x22,
+        crate::sim::config::ServiceTiming {
+            delay: crate::sim::config::ConfigDuration::from_millis(20),
+            pending: 1,
+            pending_interval: crate::sim::config::ConfigDuration::from_millis(100),
+        },
+    );
+    let mut s = Sim::new(config, FaultSet::NONE);
+    let c = s.activated(TESTER);
+    let t0 = s.now;
+    s.send(c, &diag(TESTER, ENTITY, &[0x22, 0x01, 0x00]));
+    s.advance(Duration::from_secs(1));
+    let times: Vec<_> = s.seen.iter().map(|(t, _)| *t - t0).collect();
+    assert_eq!(times, vec![Duration::ZERO, Duration::from_millis(20), Duration::from_millis(120)]);
+    let m = s.tcp_messages(c);
+    let Payload::DiagnosticMessage(p) = &m[1].payload else { panic!() };
+    assert_eq!(&p.user_data[..], &[0x7F, 0x22, 0x78]);
+}
+
+#[test]
+fn tester_alive_check_request_is_answered_with_the_entity_address() {
+    let mut s = Sim::conformant();
+    let c = s.connect();
+    s.send(c, &msg(Payload::AliveCheckRequest));
+    let m = s.tcp_messages(c);
+    assert!(matches!(
+        m[..],
+        [Message {
+            payload: Payload::AliveCheckResponse(AliveCheckResponse { source_address: ENTITY }),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn udp_identification_status_and_power_mode() {
+    let mut s = Sim::conformant();
+    s.udp(&msg(Payload::VehicleIdentificationRequest));
+    let mut vir_default = msg(Payload::VehicleIdentificationRequest);
+    vir_default[0] = 0xFF;
+    vir_default[1] = 0x00;
+    s.udp(&vir_default);
+    let eid = SimConfig::default().eid.0;
+    s.udp(&msg(Payload::VehicleIdentificationRequestWithEid(
+        VehicleIdentificationRequestWithEid { eid },
+    )));
+    s.udp(&msg(Payload::VehicleIdentificationRequestWithVin(
+        VehicleIdentificationRequestWithVin { vin: *b"WDOIPCHECK0000001" },
+    )));
+    let answers = s.udp_messages();
+    assert_eq!(answers.len(), 4);
+    for (t, to, m) in &answers {
+        assert_eq!((*t, *to), (Instant::ZERO, peer()), "to the requester, at once");
+        assert_eq!(m.protocol_version, ProtocolVersion::Iso2012);
+        let Payload::VehicleAnnouncement(a) = &m.payload else { panic!("{m:?}") };
+        assert_eq!((&a.vin, a.logical_address, a.eid), (b"WDOIPCHECK0000001", ENTITY, eid));
+    }
+    let a = s.connect();
+    let _b = s.connect();
+    let status = s.status();
+    assert_eq!(
+        (status.node_type.raw(), status.max_concurrent_sockets, status.currently_open_sockets),
+        (0x00, 4, 2)
+    );
+    assert_eq!(status.max_data_size, Some(4096));
+    s.e.handle_tcp_closed(s.now, a);
+    assert_eq!(s.status().currently_open_sockets, 1);
+    s.seen.clear();
+    s.udp(&msg(Payload::PowerModeInformationRequest));
+    let m = s.udp_messages();
+    assert!(matches!(
+        &m[0].2.payload,
+        Payload::PowerModeInformationResponse(p) if p.power_mode.raw() == 0x01
+    ));
+}
+
+#[test]
+fn udp_header_rules_and_silence_for_answers() {
+    let mut s = Sim::conformant();
+    s.udp(&raw_header(0x02, 0x02, 0x0001, 0));
+    s.udp(&msg(Payload::AliveCheckRequest));
+    s.udp(&raw_header(0x02, 0xFD, 0x4001, 1));
+    let codes: Vec<_> = s
+        .udp_messages()
+        .into_iter()
+        .map(|(_, _, m)| match m.payload {
+            Payload::GenericNack(n) => n.nack_code.raw(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(codes, vec![0x00, 0x01, 0x04]);
+    s.seen.clear();
+    s.udp(&msg(Payload::GenericNack(crate::codec::doip::GenericNack {
+        nack_code: crate::codec::doip::GenericNackCode::from_raw(0),
+    })));
+    s.udp(&[0x02, 0xFD]);
+    assert!(s.seen.is_empty(), "NACKs and runts get no answer");
+}
+
+#[test]
+fn announcements_after_the_seeded_wait_then_num_times_interval_apart() {
+    let mut config = SimConfig::default();
+    config.announce.seed = 7;
+    let mut s = Sim::new(config.clone(), FaultSet::NONE);
+    let wait = s.e.announce_wait();
+    assert!(wait <= Duration::from_millis(500));
+    s.advance(Duration::from_secs(5));
+    let times: Vec<_> = s
+        .udp_messages()
+        .iter()
+        .map(|(t, to, _)| {
+            assert_eq!(*to, config.announce.destination.0, "to loopback by default");
+            t.since_epoch()
+        })
+        .collect();
+    let ms500 = Duration::from_millis(500);
+    assert_eq!(times, vec![wait, wait + ms500, wait + 2 * ms500]);
+    let again = Sim::new(config, FaultSet::NONE);
+    assert_eq!(again.e.announce_wait(), wait, "same seed, same wait");
+}
+
+#[test]
+fn connections_beyond_max_connections_are_refused() {
+    let mut s = Sim::new(SimConfig { max_connections: 4, ..quiet() }, FaultSet::NONE);
+    for _ in 0..4 {
+        s.connect();
+    }
+    assert!(!s.e.handle_tcp_accept(s.now, 99, false));
+    assert_eq!(s.e.open_sockets(), 4);
+}
+
+// ---------------------------------------------------------------- one test per fault
+
+fn alive_response(sa: u16) -> Vec<u8> {
+    msg(Payload::AliveCheckResponse(AliveCheckResponse { source_address: sa }))
+}
+
+/// Whether the entity with `faults` keeps the rule `fault` is about. The conformant entity
+/// must keep every rule; the entity with `fault` on must break its own.
+fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
+    use Fault as F;
+    let mut s = Sim::with(faults);
+    match fault {
+        F::WrongNackOnBadPattern | F::NoNackOnBadPattern | F::NoCloseOnBadPattern => {
+            let c = s.activated(TESTER);
+            s.send(c, &raw_header(0x02, 0x00, 0x8001, 6));
+            match fault {
+                F::WrongNackOnBadPattern => s.generic_nacks(c).first() == Some(&0x00),
+                F::NoNackOnBadPattern => !s.generic_nacks(c).is_empty(),
+                _ => s.closed(c),
+            }
+        }
+        F::AcceptsDefaultVersionOnTcp => {
+            let c = s.connect();
+            s.send(c, &raw_header(0xFF, 0x00, 0x0007, 0));
+            s.generic_nacks(c) == [0x00]
+        }
+        F::NoNackOnUnknownPayloadType | F::CloseOnUnknownPayloadType => {
+            let c = s.connect();
+            s.send(c, &raw_header(0x02, 0xFD, 0x1234, 0));
+            if fault == F::NoNackOnUnknownPayloadType {
+                s.generic_nacks(c) == [0x01]
+            } else {
+                !s.closed(c)
+            }
+        }
+        F::MdsNotEnforced | F::WrongNackOnTooLarge => {
+            let c = s.activated(TESTER);
+            let mut data = vec![0x22, 0xF1, 0x90];
+            data.resize(4997, 0);
+            s.send(c, &diag(TESTER, ENTITY, &data));
+            s.generic_nacks(c) == [0x02]
+        }
+        F::WrongNackOnInvalidLength | F::NoCloseOnInvalidLength => {
+            let c = s.connect();
+            s.send(c, &raw_header(0x02, 0xFD, 0x0008, 3));
+            if fault == F::WrongNackOnInvalidLength {
+                s.generic_nacks(c) == [0x04]
+            } else {
+                s.closed(c)
+            }
+        }
+        F::ReplyWrongVersion | F::ReplyWrongInverse => {
+            let c = s.connect();
+            s.send(c, &msg(Payload::AliveCheckRequest));
+            let bytes = s.tcp_bytes(c);
+            if fault == F::ReplyWrongVersion {
+                bytes[0][0] == 0x02
+            } else {
+                bytes[0][1] == !bytes[0][0]
+            }
+        }
+        F::DropsSecondMessageInSegment => {
+            let c = s.connect();
+            let mut two = msg(Payload::AliveCheckRequest);
+            two.extend_from_slice(&msg(Payload::AliveCheckRequest));
+            s.send(c, &two);
+            s.tcp_bytes(c).len() == 2
+        }
+        F::CannotReassembleSplitHeader => {
+            let c = s.connect();
+            let m = msg(Payload::AliveCheckRequest);
+            s.send(c, &m[..3]);
+            s.send(c, &m[3..6]);
+            s.send(c, &m[6..]);
+            s.tcp_bytes(c).len() == 1
+        }
+        F::ActivationAcceptsUnknownSa | F::ActivationNoCloseOnUnknownSa => {
+            let c = s.connect();
+            s.send(c, &activation(0x0123, 0x00));
+            if fault == F::ActivationAcceptsUnknownSa {
+                s.activation_code(c) == Some(0x00)
+            } else {
+                s.closed(c)
+            }
+        }
+        F::ActivationAcceptsUnsupportedType => {
+            let c = s.connect();
+            s.send(c, &activation(TESTER, 0x42));
+            s.activation_code(c) == Some(0x06)
+        }
+        F::ActivationAcceptsChangedSa => {
+            let c = s.activated(TESTER);
+            s.send(c, &activation(OTHER_TESTER, 0x00));
+            s.activation_code(c) == Some(0x02)
+        }
+        F::ActivationNoAliveCheckWhenFull => {
+            let mut s = Sim::new(one_socket(), faults);
+            let a = s.activated(TESTER);
+            let b = s.connect();
+            s.send(b, &activation(OTHER_TESTER, 0x00));
+            s.alive_check_requests(a) == 1 && s.activation_code(b).is_none()
+        }
+        F::ActivationNoAliveCheckSameSa => {
+            let a = s.activated(TESTER);
+            let b = s.connect();
+            s.send(b, &activation(TESTER, 0x00));
+            s.alive_check_requests(a) == 1 && s.activation_code(b).is_none()
+        }
+        F::ActivationIgnoresTlsRequirement => {
+            let c = s.connect();
+            s.send(c, &activation(TESTER, 0xE0));
+            s.activation_code(c) == Some(0x07)
+        }
+        F::ActivationCloseOnMissingAuth => {
+            let mut config = quiet();
+            config.activation.push(ActivationTypeConfig {
+                authentication: Some(HexBytes(vec![1, 2, 3, 4])),
+                ..ActivationTypeConfig::plain(0xE1)
+            });
+            let mut s = Sim::new(config, faults);
+            let c = s.connect();
+            s.send(c, &activation(TESTER, 0xE1));
+            s.activation_code(c) == Some(0x04) && !s.closed(c)
+        }
+        F::AliveCheckResponseIgnored => {
+            let mut s = Sim::new(one_socket(), faults);
+            let a = s.activated(TESTER);
+            let b = s.connect();
+            s.send(b, &activation(OTHER_TESTER, 0x00));
+            s.send(a, &alive_response(TESTER));
+            s.advance(Duration::from_secs(1));
+            !s.closed(a) && s.activation_code(b) == Some(0x01)
+        }
+        F::NoAliveCheckAnswer => {
+            let c = s.connect();
+            s.send(c, &msg(Payload::AliveCheckRequest));
+            matches!(
+                s.tcp_messages(c)[..],
+                [Message { payload: Payload::AliveCheckResponse(_), .. }]
+            )
+        }
+        F::NctsWrong => {
+            s.connect();
+            s.connect();
+            s.status().currently_open_sockets == 2
+        }
+        F::MctsWrong => s.status().max_concurrent_sockets == 4,
+        F::MdsOmitted => s.status().max_data_size == Some(4096),
+        F::AnswersMismatchedEid => {
+            s.udp(&msg(Payload::VehicleIdentificationRequestWithEid(
+                VehicleIdentificationRequestWithEid { eid: [9; 6] },
+            )));
+            s.udp_messages().is_empty()
+        }
+        F::AnswersMismatchedVin => {
+            s.udp(&msg(Payload::VehicleIdentificationRequestWithVin(
+                VehicleIdentificationRequestWithVin { vin: *b"XXXXXXXXXXXXXXXXX" },
+            )));
+            s.udp_messages().is_empty()
+        }
+        F::UdpAnswerLate => {
+            s.udp(&msg(Payload::VehicleIdentificationRequest));
+            s.advance(Duration::from_secs(5));
+            let m = s.udp_messages();
+            m.len() == 1 && m[0].0 <= Instant::ZERO + Duration::from_secs(2)
+        }
+        F::AnnounceCountWrong | F::AnnounceIntervalWrong | F::AnnounceNoWait => {
+            let config = SimConfig::default();
+            let max = config.timing.a_doip_announce_wait.get().as_micros() as u64;
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.announce.seed);
+            let expected_wait = Duration::from_micros(rng.random_range(0..=max));
+            let mut s = Sim::new(config, faults);
+            s.advance(Duration::from_secs(10));
+            let times: Vec<_> = s.udp_messages().iter().map(|m| m.0.since_epoch()).collect();
+            match fault {
+                F::AnnounceCountWrong => times.len() == 3,
+                F::AnnounceIntervalWrong => {
+                    times.windows(2).all(|w| w[1] - w[0] == Duration::from_millis(500))
+                }
+                _ => times.first() == Some(&expected_wait) && expected_wait > Duration::ZERO,
+            }
+        }
+        F::DiagAckLate | F::DiagAckMissing | F::DiagAckSwappedAddresses => {
+            let c = s.activated(TESTER);
+            let sent = s.now;
+            s.send(c, &diag(TESTER, ENTITY, &[0x3E, 0x00]));
+            s.advance(Duration::from_secs(5));
+            let acks: Vec<_> = s
+                .seen
+                .iter()
+                .filter_map(|(t, o)| match o {
+                    Output::Tcp { bytes, .. } => match Message::parse(bytes).ok()?.payload {
+                        Payload::DiagnosticMessageAck(a) => {
+                            Some((*t, a.source_address, a.target_address))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            match fault {
+                F::DiagAckLate => acks.iter().all(|a| a.0 - sent <= Duration::from_secs(2)),
+                F::DiagAckMissing => acks.len() == 1,
+                _ => acks.iter().all(|a| (a.1, a.2) == (ENTITY, TESTER)),
+            }
+        }
+        F::DiagWrongNackUnknownTa | F::DiagAcceptsWrongSa | F::DiagNoNackTooLarge => {
+            let mut config = quiet();
+            config.uds.max_request_length = 8;
+            let mut s = Sim::new(config, faults);
+            let c = s.activated(TESTER);
+            let (request, expected) = match fault {
+                F::DiagWrongNackUnknownTa => (diag(TESTER, 0x0999, &[0x3E, 0x00]), 0x03),
+                F::DiagAcceptsWrongSa => (diag(OTHER_TESTER, ENTITY, &[0x3E, 0x00]), 0x02),
+                _ => (diag(TESTER, ENTITY, &[0x22; 9]), 0x04),
+            };
+            s.send(c, &request);
+            matches!(
+                &s.tcp_messages(c)[..],
+                [Message { payload: Payload::DiagnosticMessageNack(n), .. }] if n.nack_code.raw() == expected
+            )
+        }
+        F::InitialInactivityNever | F::InitialInactivityEarly => {
+            let c = s.connect();
+            s.advance(Duration::from_secs(2) - US);
+            let open_before = !s.closed(c);
+            s.advance(US);
+            open_before && s.closed(c)
+        }
+        F::GeneralInactivityNever | F::GeneralInactivityEarly => {
+            let c = s.activated(TESTER);
+            s.advance(Duration::from_secs(300) - US);
+            let open_before = !s.closed(c);
+            s.advance(US);
+            open_before && s.closed(c)
+        }
+        F::AliveCheckTimeoutNever | F::AliveCheckTimeoutEarly => {
+            let mut s = Sim::new(one_socket(), faults);
+            let a = s.activated(TESTER);
+            let b = s.connect();
+            s.send(b, &activation(OTHER_TESTER, 0x00));
+            s.advance(Duration::from_millis(500) - US);
+            let open_before = !s.closed(a);
+            s.advance(US);
+            open_before && s.closed(a) && s.activation_code(b) == Some(0x10)
+        }
+    }
+}
+
+macro_rules! fault_tests {
+    ($($test:ident => $fault:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                assert!(rule_holds(Fault::$fault, FaultSet::NONE), "the conformant entity breaks: {}", Fault::$fault.rule());
+                assert!(
+                    !rule_holds(Fault::$fault, FaultSet::NONE.with(Fault::$fault)),
+                    "fault {} does not break: {}", Fault::$fault, Fault::$fault.rule()
+                );
+            }
+        )*
+
+        #[test]
+        fn every_fault_has_its_test() {
+            let tested = [$(Fault::$fault,)*];
+            for f in Fault::ALL {
+                assert!(tested.contains(f), "no test for fault {f}");
+            }
+        }
+    };
+}
+
+fault_tests! {
+    fault_wrong_nack_on_bad_pattern => WrongNackOnBadPattern,
+    fault_no_nack_on_bad_pattern => NoNackOnBadPattern,
+    fault_no_close_on_bad_pattern => NoCloseOnBadPattern,
+    fault_accepts_default_version_on_tcp => AcceptsDefaultVersionOnTcp,
+    fault_no_nack_on_unknown_payload_type => NoNackOnUnknownPayloadType,
+    fault_close_on_unknown_payload_type => CloseOnUnknownPayloadType,
+    fault_mds_not_enforced => MdsNotEnforced,
+    fault_wrong_nack_on_too_large => WrongNackOnTooLarge,
+    fault_wrong_nack_on_invalid_length => WrongNackOnInvalidLength,
+    fault_no_close_on_invalid_length => NoCloseOnInvalidLength,
+    fault_reply_wrong_version => ReplyWrongVersion,
+    fault_reply_wrong_inverse => ReplyWrongInverse,
+    fault_drops_second_message_in_segment => DropsSecondMessageInSegment,
+    fault_cannot_reassemble_split_header => CannotReassembleSplitHeader,
+    fault_activation_accepts_unknown_sa => ActivationAcceptsUnknownSa,
+    fault_activation_no_close_on_unknown_sa => ActivationNoCloseOnUnknownSa,
+    fault_activation_accepts_unsupported_type => ActivationAcceptsUnsupportedType,
+    fault_activation_accepts_changed_sa => ActivationAcceptsChangedSa,
+    fault_activation_no_alive_check_when_full => ActivationNoAliveCheckWhenFull,
+    fault_activation_no_alive_check_same_sa => ActivationNoAliveCheckSameSa,
+    fault_activation_ignores_tls_requirement => ActivationIgnoresTlsRequirement,
+    fault_activation_close_on_missing_auth => ActivationCloseOnMissingAuth,
+    fault_alive_check_response_ignored => AliveCheckResponseIgnored,
+    fault_no_alive_check_answer => NoAliveCheckAnswer,
+    fault_ncts_wrong => NctsWrong,
+    fault_mcts_wrong => MctsWrong,
+    fault_mds_omitted => MdsOmitted,
+    fault_answers_mismatched_eid => AnswersMismatchedEid,
+    fault_answers_mismatched_vin => AnswersMismatchedVin,
+    fault_udp_answer_late => UdpAnswerLate,
+    fault_announce_count_wrong => AnnounceCountWrong,
+    fault_announce_interval_wrong => AnnounceIntervalWrong,
+    fault_announce_no_wait => AnnounceNoWait,
+    fault_diag_ack_late => DiagAckLate,
+    fault_diag_ack_missing => DiagAckMissing,
+    fault_diag_ack_swapped_addresses => DiagAckSwappedAddresses,
+    fault_diag_wrong_nack_unknown_ta => DiagWrongNackUnknownTa,
+    fault_diag_accepts_wrong_sa => DiagAcceptsWrongSa,
+    fault_diag_no_nack_too_large => DiagNoNackTooLarge,
+    fault_initial_inactivity_never => InitialInactivityNever,
+    fault_initial_inactivity_early => InitialInactivityEarly,
+    fault_general_inactivity_never => GeneralInactivityNever,
+    fault_general_inactivity_early => GeneralInactivityEarly,
+    fault_alive_check_timeout_never => AliveCheckTimeoutNever,
+    fault_alive_check_timeout_early => AliveCheckTimeoutEarly,
+}
+
+use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
