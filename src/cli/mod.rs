@@ -6,6 +6,7 @@ pub mod exit;
 pub mod isotp;
 pub mod list;
 pub mod validate;
+pub mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// List the cases of suites: id, title, tags, clause, requirements.
     List(list::ListArgs),
+    /// Run the reference DoIP entity (simulator) until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -46,5 +49,6 @@ pub fn main() -> ExitCode {
         Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
         Some(Command::Validate(args)) => ExitCode::from(validate::run(args)),
         Some(Command::List(args)) => ExitCode::from(list::run(args)),
+        Some(Command::Sim(args)) => sim::run(args),
     }
 }

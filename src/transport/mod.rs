@@ -4,3 +4,4 @@
 //! Never imports `suite`, `runner` or `report`.
 
 pub mod can;
+pub mod doip;

@@ -13,3 +13,4 @@ mod pcap_capture;
 mod report;
 mod report_events;
 mod tshark;
+mod sim_interop;

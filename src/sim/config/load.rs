@@ -207,6 +207,15 @@ mod tests {
     use core::time::Duration;
 
     #[test]
+    fn the_shipped_example_loads() {
+        let text = include_str!("../../../fixtures/sim/sim.yaml");
+        let c = from_yaml_str(text).unwrap();
+        assert_eq!(c.activation.len(), 5);
+        assert_eq!(c.uds.services[&0x2E].pending, 2);
+        assert_eq!(c.announce.seed, 24301);
+    }
+
+    #[test]
     fn an_empty_document_is_the_default_entity() {
         let c = from_yaml_str("# nothing\n").unwrap();
         assert_eq!(c.protocol_version, 0x02);

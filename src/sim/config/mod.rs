@@ -432,6 +432,17 @@ impl SimConfig {
         load::from_yaml_str(text)
     }
 
+    /// The default entity on ephemeral loopback ports (port 0) with announcements off: what a
+    /// test or a runner job wants (announcements to a fixed port would reach other instances).
+    pub fn ephemeral() -> SimConfig {
+        let mut config = SimConfig::default();
+        config.network.tcp_port = 0;
+        config.network.udp_port = 0;
+        config.network.tls_port = Some(0);
+        config.announce.enabled = false;
+        config
+    }
+
     /// The entity's logical address.
     pub fn entity_address(&self) -> u16 {
         self.logical_address.value

@@ -1,0 +1,114 @@
+//! `doipcheck sim`: the reference DoIP entity as its own process, bound to 127.0.0.1 unless the
+//! configuration says otherwise, one log line per exchange on stdout, until Ctrl-C.
+
+use super::exit;
+use crate::sim::config::SimConfig;
+use crate::sim::entity::{Peer, SimEvent};
+use crate::sim::faults::{Fault, FaultSet};
+use crate::transport::doip::sim_host::SimHost;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Run the reference DoIP entity (simulator).
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// YAML configuration (see fixtures/sim/sim.yaml); defaults match ISO 13400-2.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Break one rule on purpose (repeatable); see --list-faults.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Print every fault with the rule it breaks, then exit.
+    #[arg(long)]
+    pub list_faults: bool,
+}
+
+pub fn run(args: SimArgs) -> ExitCode {
+    if args.list_faults {
+        print!("{}", fault_list());
+        return ExitCode::from(exit::SUCCESS);
+    }
+    let config = match &args.config {
+        None => SimConfig::default(),
+        Some(path) => {
+            let shown = path.display().to_string();
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("error: cannot read {shown}: {e}");
+                    return ExitCode::from(exit::USAGE);
+                }
+            };
+            match SimConfig::from_yaml_str(&text) {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("error: {}", e.with_file(&shown));
+                    return ExitCode::from(exit::USAGE);
+                }
+            }
+        }
+    };
+    let faults = match FaultSet::from_names(&args.faults) {
+        Ok(faults) => faults,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    runtime.block_on(serve(config, faults))
+}
+
+async fn serve(config: SimConfig, faults: FaultSet) -> ExitCode {
+    let log = Box::new(|event: &SimEvent| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", log_line(event));
+    });
+    let host = match SimHost::start_with_log(config.clone(), faults, log).await {
+        Ok(host) => host,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    println!(
+        "doipcheck sim: entity 0x{:04X} VIN {} on TCP {} UDP {}{}",
+        config.entity_address(),
+        String::from_utf8_lossy(&config.vin.0),
+        host.tcp_addr(),
+        host.udp_addr(),
+        host.tls_addr().map(|a| format!(" TLS {a}")).unwrap_or_default()
+    );
+    for fault in faults.iter() {
+        println!("fault {}: breaks \"{}\"", fault.name(), fault.rule());
+    }
+    println!("Ctrl-C stops");
+    let _ = tokio::signal::ctrl_c().await;
+    host.shutdown().await;
+    println!("stopped");
+    ExitCode::from(exit::SUCCESS)
+}
+
+/// `   12.345678s tcp#3  rx ... -> ...`
+pub fn log_line(event: &SimEvent) -> String {
+    let peer = match event.peer {
+        Peer::Udp(addr) => format!("udp {addr}"),
+        Peer::Tcp(conn) => format!("tcp#{conn}"),
+        Peer::Entity => "entity".to_string(),
+    };
+    format!("{:>12.6}s {peer:<22} {}", event.at.since_epoch().as_secs_f64(), event.text)
+}
+
+/// The `--list-faults` text: one fault per line with the rule it breaks.
+pub fn fault_list() -> String {
+    let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
+    Fault::ALL.iter().map(|f| format!("{:<width$}  {}\n", f.name(), f.rule())).collect()
+}

@@ -1,0 +1,9 @@
+//! DoIP over real sockets (TCP, TLS, UDP) with tokio.
+//!
+//! [`sim_host`] runs the pure simulator entity ([`crate::sim::entity`]) on loopback sockets:
+//! it owns the sockets and the clock and nothing else.
+//!
+//! Never imports `suite`, `runner` or `report`.
+
+pub mod sim_host;
+pub mod tls;

@@ -1,0 +1,412 @@
+//! The simulator's tokio host: binds the TCP_DATA, TLS and UDP_DISCOVERY sockets (127.0.0.1 by
+//! default, any port 0 becomes an ephemeral port), and drives one pure
+//! [`Entity`](crate::sim::entity::Entity) with what arrives and the monotonic clock.
+//!
+//! ```text
+//!  accept tasks ──Accepted──┐
+//!  connection tasks ─Data/Closed─► actor (owns the Entity, the UDP socket, the timer)
+//!  connection tasks ◄─bytes to write (bounded; dropping the sender closes the socket)
+//! ```
+//!
+//! For the runner, one instance per job:
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use doipcheck::sim::{config::SimConfig, faults::FaultSet};
+//! use doipcheck::transport::doip::sim_host::SimHost;
+//! let faults = FaultSet::from_names(&["no_close_on_bad_pattern"])?;
+//! let host = SimHost::start(SimConfig::ephemeral(), faults).await?;
+//! let (tcp, udp, tls) = (host.tcp_addr(), host.udp_addr(), host.tls_addr());
+//! // ... run the case against 127.0.0.1 ports tcp / udp / tls ...
+//! host.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use super::tls::{self, TlsError};
+use crate::proto::time::Instant;
+use crate::sim::config::SimConfig;
+use crate::sim::entity::{ConnId, Entity, Output, SimEvent};
+use crate::sim::faults::FaultSet;
+use rustls::pki_types::CertificateDer;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Called with each log line of the entity (one per exchange), on the host's task.
+pub type LogSink = Box<dyn FnMut(&SimEvent) + Send>;
+
+/// Why the host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("cannot bind {what} on {addr}: {source}")]
+    Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+/// Bytes one connection reads at a time (the only per-connection buffer of the host).
+const READ_CHUNK: usize = 4096;
+/// Writes queued for one connection before the host gives up on a peer that does not read.
+const WRITE_QUEUE: usize = 256;
+/// Events queued from all connections to the entity (readers wait when it is full).
+const EVENT_QUEUE: usize = 1024;
+/// Longest TLS handshake the host waits for.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+enum HostEvent {
+    Accepted { conn: ConnId, tls: bool, stream: Box<dyn Stream> },
+    Data { conn: ConnId, bytes: Vec<u8> },
+    Closed { conn: ConnId },
+}
+
+/// A running simulator.
+pub struct SimHost {
+    tcp_addr: SocketAddr,
+    udp_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    tls_certificate: Option<CertificateDer<'static>>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl SimHost {
+    /// Binds the sockets of `config.network` and starts the entity with `faults`.
+    pub async fn start(config: SimConfig, faults: FaultSet) -> Result<SimHost, HostError> {
+        Self::start_inner(config, faults, None).await
+    }
+
+    /// [`SimHost::start`] with every log line of the entity passed to `log`.
+    pub async fn start_with_log(
+        config: SimConfig,
+        faults: FaultSet,
+        log: LogSink,
+    ) -> Result<SimHost, HostError> {
+        Self::start_inner(config, faults, Some(log)).await
+    }
+
+    /// The TCP_DATA address.
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp_addr
+    }
+
+    /// The UDP_DISCOVERY address.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    /// The TLS TCP_DATA address, when TLS is configured.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// The certificate the TLS port presents (self-signed unless configured).
+    pub fn tls_certificate(&self) -> Option<&CertificateDer<'static>> {
+        self.tls_certificate.as_ref()
+    }
+
+    /// Stops accepting, closes every connection and waits for the host's tasks.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    async fn start_inner(
+        config: SimConfig,
+        faults: FaultSet,
+        log: Option<LogSink>,
+    ) -> Result<SimHost, HostError> {
+        let ip = config.network.bind.0;
+        let bind_tcp = |what, port| async move {
+            let addr = SocketAddr::new(ip, port);
+            TcpListener::bind(addr).await.map_err(|source| HostError::Bind { what, addr, source })
+        };
+        let tcp = bind_tcp("TCP_DATA", config.network.tcp_port).await?;
+        let udp_bind = SocketAddr::new(ip, config.network.udp_port);
+        let udp = UdpSocket::bind(udp_bind).await.map_err(|source| HostError::Bind {
+            what: "UDP_DISCOVERY",
+            addr: udp_bind,
+            source,
+        })?;
+        let tls = match config.network.tls_port {
+            Some(port) => {
+                let server = tls::server(
+                    config.network.tls_certificate.as_deref(),
+                    config.network.tls_private_key.as_deref(),
+                )?;
+                Some((bind_tcp("TLS TCP_DATA", port).await?, server))
+            }
+            None => None,
+        };
+        let local = |l: &TcpListener, what| {
+            l.local_addr().map_err(|source| HostError::Bind {
+                what,
+                addr: SocketAddr::new(ip, 0),
+                source,
+            })
+        };
+        let tcp_addr = local(&tcp, "TCP_DATA")?;
+        let udp_addr = udp.local_addr().map_err(|source| HostError::Bind {
+            what: "UDP_DISCOVERY",
+            addr: udp_bind,
+            source,
+        })?;
+        let tls_addr = match &tls {
+            Some((l, _)) => Some(local(l, "TLS TCP_DATA")?),
+            None => None,
+        };
+        let tls_certificate = tls.as_ref().map(|(_, s)| s.certificate.clone());
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+        let next_conn = Arc::new(AtomicU64::new(1));
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(accept_tcp(
+            tcp,
+            events_tx.clone(),
+            next_conn.clone(),
+            shutdown_rx.clone(),
+        )));
+        if let Some((listener, server)) = tls {
+            let acceptor = tokio_rustls::TlsAcceptor::from(server.config);
+            tasks.push(tokio::spawn(accept_tls(
+                listener,
+                acceptor,
+                events_tx.clone(),
+                next_conn,
+                shutdown_rx.clone(),
+            )));
+        }
+        let epoch = tokio::time::Instant::now();
+        let mut entity = Entity::new(config, faults, Instant::ZERO);
+        entity.set_logging(log.is_some());
+        let actor = Actor { entity, writers: HashMap::new(), udp, epoch, log, events_tx };
+        tasks.push(tokio::spawn(actor.run(events_rx, shutdown_rx)));
+        Ok(SimHost { tcp_addr, udp_addr, tls_addr, tls_certificate, shutdown, tasks })
+    }
+}
+
+/// Owns the entity: every input goes through here, in order.
+struct Actor {
+    entity: Entity,
+    writers: HashMap<ConnId, mpsc::Sender<Vec<u8>>>,
+    udp: UdpSocket,
+    epoch: tokio::time::Instant,
+    log: Option<LogSink>,
+    events_tx: mpsc::Sender<HostEvent>,
+}
+
+impl Actor {
+    fn now(&self) -> Instant {
+        Instant::from_epoch(self.epoch.elapsed())
+    }
+
+    async fn run(
+        mut self,
+        mut events: mpsc::Receiver<HostEvent>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut datagram = vec![0u8; 65536];
+        // Announcements may be due at once.
+        self.entity.handle_timeout(self.now());
+        self.flush();
+        loop {
+            let wake = self.entity.poll_timeout().map(|t| self.epoch + t.since_epoch());
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                event = events.recv() => match event {
+                    Some(event) => self.on_event(event),
+                    None => break,
+                },
+                received = self.udp.recv_from(&mut datagram) => {
+                    // Errors (an ICMP unreachable reported late) are not the entity's business.
+                    if let Ok((n, from)) = received {
+                        let now = self.now();
+                        self.entity.handle_udp(now, from, &datagram[..n]);
+                    }
+                }
+                _ = sleep => {
+                    let now = self.now();
+                    self.entity.handle_timeout(now);
+                }
+            }
+            self.flush();
+        }
+        // Dropping the writers closes every connection.
+        self.writers.clear();
+    }
+
+    fn on_event(&mut self, event: HostEvent) {
+        let now = self.now();
+        match event {
+            HostEvent::Accepted { conn, tls, stream } => {
+                if self.entity.handle_tcp_accept(now, conn, tls) {
+                    let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+                    self.writers.insert(conn, tx);
+                    tokio::spawn(run_connection(conn, stream, self.events_tx.clone(), rx));
+                }
+                // Refused: dropping the stream closes it.
+            }
+            HostEvent::Data { conn, bytes } => self.entity.handle_tcp_data(now, conn, &bytes),
+            HostEvent::Closed { conn } => {
+                self.writers.remove(&conn);
+                self.entity.handle_tcp_closed(now, conn);
+            }
+        }
+    }
+
+    /// Carries out what the entity decided, and passes its log lines on.
+    fn flush(&mut self) {
+        while let Some(output) = self.entity.poll_output() {
+            match output {
+                Output::Udp { to, bytes } => {
+                    // UDP may drop; a full socket buffer drops like a network would.
+                    let _ = self.udp.try_send_to(&bytes, to);
+                }
+                Output::Tcp { conn, bytes } => {
+                    let Some(writer) = self.writers.get(&conn) else { continue };
+                    if writer.try_send(bytes).is_err() {
+                        // The peer does not read (queue full) or is gone: memory stays bounded.
+                        self.writers.remove(&conn);
+                        let now = self.now();
+                        self.entity.handle_tcp_closed(now, conn);
+                    }
+                }
+                Output::Close { conn } => {
+                    // The connection task writes what is queued, then sees the end and closes.
+                    self.writers.remove(&conn);
+                }
+            }
+        }
+        if let Some(log) = &mut self.log {
+            while let Some(event) = self.entity.poll_event() {
+                log(&event);
+            }
+        }
+    }
+}
+
+async fn accept_tcp(
+    listener: TcpListener,
+    events: mpsc::Sender<HostEvent>,
+    next_conn: Arc<AtomicU64>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    let conn = next_conn.fetch_add(1, Ordering::Relaxed);
+                    let event = HostEvent::Accepted { conn, tls: false, stream: Box::new(stream) };
+                    if events.send(event).await.is_err() {
+                        break;
+                    }
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+async fn accept_tls(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    events: mpsc::Sender<HostEvent>,
+    next_conn: Arc<AtomicU64>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    let acceptor = acceptor.clone();
+                    let events = events.clone();
+                    let conn = next_conn.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(async move {
+                        let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                        if let Ok(Ok(stream)) = handshake.await {
+                            let event = HostEvent::Accepted { conn, tls: true, stream: Box::new(stream) };
+                            let _ = events.send(event).await;
+                        }
+                    });
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+/// One connection: forwards what it reads to the entity and writes what the entity sends,
+/// coalescing queued writes into one system call. Ends (closing the socket) when the entity
+/// drops its sender, or reports `Closed` when the peer goes away.
+async fn run_connection(
+    conn: ConnId,
+    stream: Box<dyn Stream>,
+    events: mpsc::Sender<HostEvent>,
+    mut writes: mpsc::Receiver<Vec<u8>>,
+) {
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let mut buf = [0u8; READ_CHUNK];
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        tokio::select! {
+            read = reader.read(&mut buf) => match read {
+                Ok(0) | Err(_) => {
+                    let _ = events.send(HostEvent::Closed { conn }).await;
+                    return;
+                }
+                Ok(n) => {
+                    let event = HostEvent::Data { conn, bytes: buf[..n].to_vec() };
+                    if events.send(event).await.is_err() {
+                        return;
+                    }
+                }
+            },
+            write = writes.recv() => match write {
+                Some(bytes) => {
+                    out.clear();
+                    out.extend_from_slice(&bytes);
+                    while out.len() < 65536 {
+                        match writes.try_recv() {
+                            Ok(more) => out.extend_from_slice(&more),
+                            Err(_) => break,
+                        }
+                    }
+                    if writer.write_all(&out).await.is_err() {
+                        let _ = events.send(HostEvent::Closed { conn }).await;
+                        return;
+                    }
+                    if out.capacity() > 65536 {
+                        out = Vec::new();
+                    }
+                }
+                None => {
+                    let _ = writer.shutdown().await;
+                    return;
+                }
+            },
+        }
+    }
+}
