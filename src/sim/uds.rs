@@ -6,34 +6,9 @@
 //! delays and response-pending (NRC 0x78) sequences are data the driver plays out on its clock.
 
 use super::config::{ServiceTiming, UdsConfig};
+use crate::codec::uds::{Nrc, ServiceId, negative_response};
 use core::time::Duration;
 use std::collections::BTreeMap;
-
-/// Service identifiers (ISO 14229-1:2020 Table 23).
-pub mod sid {
-    pub const DIAGNOSTIC_SESSION_CONTROL: u8 = 0x10;
-    pub const ECU_RESET: u8 = 0x11;
-    pub const READ_DATA_BY_IDENTIFIER: u8 = 0x22;
-    pub const SECURITY_ACCESS: u8 = 0x27;
-    pub const WRITE_DATA_BY_IDENTIFIER: u8 = 0x2E;
-    pub const TESTER_PRESENT: u8 = 0x3E;
-    pub const NEGATIVE_RESPONSE: u8 = 0x7F;
-    /// Positive response SID = request SID + 0x40.
-    pub const POSITIVE_OFFSET: u8 = 0x40;
-}
-
-/// Negative response codes (ISO 14229-1:2020 Table A.1).
-pub mod nrc {
-    pub const SERVICE_NOT_SUPPORTED: u8 = 0x11;
-    pub const SUB_FUNCTION_NOT_SUPPORTED: u8 = 0x12;
-    pub const INCORRECT_LENGTH: u8 = 0x13;
-    pub const CONDITIONS_NOT_CORRECT: u8 = 0x22;
-    pub const REQUEST_SEQUENCE_ERROR: u8 = 0x24;
-    pub const REQUEST_OUT_OF_RANGE: u8 = 0x31;
-    pub const SECURITY_ACCESS_DENIED: u8 = 0x33;
-    pub const INVALID_KEY: u8 = 0x35;
-    pub const RESPONSE_PENDING: u8 = 0x78;
-}
 
 /// "suppressPosRspMsgIndicationBit" of a sub-function byte (ISO 14229-1:2020 §8.2.2).
 const SUPPRESS_POSITIVE_RESPONSE: u8 = 0x80;
@@ -90,18 +65,20 @@ impl UdsResponder {
 
     /// The final response, or `None` when a positive response is suppressed.
     fn respond(&mut self, service: u8, request: &[u8]) -> Option<Vec<u8>> {
-        let result = match service {
-            sid::DIAGNOSTIC_SESSION_CONTROL => self.session_control(request),
-            sid::ECU_RESET => self.ecu_reset(request),
-            sid::READ_DATA_BY_IDENTIFIER => self.read_dids(request),
-            sid::WRITE_DATA_BY_IDENTIFIER => self.write_did(request),
-            sid::TESTER_PRESENT => tester_present(request),
-            sid::SECURITY_ACCESS if self.config.security.is_some() => self.security_access(request),
-            _ => Err(nrc::SERVICE_NOT_SUPPORTED),
+        let result = match ServiceId::from_raw(service) {
+            ServiceId::DiagnosticSessionControl => self.session_control(request),
+            ServiceId::EcuReset => self.ecu_reset(request),
+            ServiceId::ReadDataByIdentifier => self.read_dids(request),
+            ServiceId::WriteDataByIdentifier => self.write_did(request),
+            ServiceId::TesterPresent => tester_present(request),
+            ServiceId::SecurityAccess if self.config.security.is_some() => {
+                self.security_access(request)
+            }
+            _ => Err(Nrc::ServiceNotSupported),
         };
         match result {
             Ok(Some(body)) => {
-                let mut response = vec![service.wrapping_add(sid::POSITIVE_OFFSET)];
+                let mut response = vec![ServiceId::from_raw(service).positive_response()];
                 response.extend_from_slice(&body);
                 Some(response)
             }
@@ -111,11 +88,11 @@ impl UdsResponder {
     }
 
     /// 0x10 (ISO 14229-1:2020 §10.2): `10 <session>` -> `50 <session> <P2 ms:2> <P2* 10ms:2>`.
-    fn session_control(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, u8> {
-        let [_, sub] = request else { return Err(nrc::INCORRECT_LENGTH) };
+    fn session_control(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, Nrc> {
+        let [_, sub] = request else { return Err(Nrc::IncorrectMessageLengthOrInvalidFormat) };
         let session = sub & !SUPPRESS_POSITIVE_RESPONSE;
         if !self.config.sessions.contains(&session) {
-            return Err(nrc::SUB_FUNCTION_NOT_SUPPORTED);
+            return Err(Nrc::SubFunctionNotSupported);
         }
         self.session = session;
         // A session change relocks security (ISO 14229-1:2020 §10.4.1).
@@ -135,11 +112,11 @@ impl UdsResponder {
 
     /// 0x11 (ISO 14229-1:2020 §10.3): `11 <type>` -> `51 <type>`; the reset returns to the
     /// default session and relocks.
-    fn ecu_reset(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, u8> {
-        let [_, sub] = request else { return Err(nrc::INCORRECT_LENGTH) };
+    fn ecu_reset(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, Nrc> {
+        let [_, sub] = request else { return Err(Nrc::IncorrectMessageLengthOrInvalidFormat) };
         let reset_type = sub & !SUPPRESS_POSITIVE_RESPONSE;
         if !self.config.reset_types.contains(&reset_type) {
-            return Err(nrc::SUB_FUNCTION_NOT_SUPPORTED);
+            return Err(Nrc::SubFunctionNotSupported);
         }
         self.session = 0x01;
         self.unlocked = 0;
@@ -152,10 +129,10 @@ impl UdsResponder {
 
     /// 0x22 (ISO 14229-1:2020 §11.2): `22 (<did:2>)+` -> `62 (<did:2> <data>)+`. Unknown DIDs are
     /// skipped; when none is known the answer is NRC 0x31.
-    fn read_dids(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, u8> {
+    fn read_dids(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, Nrc> {
         let ids = &request[1..];
-        if ids.is_empty() || ids.len() % 2 != 0 {
-            return Err(nrc::INCORRECT_LENGTH);
+        if ids.is_empty() || !ids.len().is_multiple_of(2) {
+            return Err(Nrc::IncorrectMessageLengthOrInvalidFormat);
         }
         let mut body = Vec::new();
         for pair in ids.chunks_exact(2) {
@@ -165,30 +142,30 @@ impl UdsResponder {
                 body.extend_from_slice(value);
             }
         }
-        if body.is_empty() { Err(nrc::REQUEST_OUT_OF_RANGE) } else { Ok(Some(body)) }
+        if body.is_empty() { Err(Nrc::RequestOutOfRange) } else { Ok(Some(body)) }
     }
 
     /// 0x2E (ISO 14229-1:2020 §11.7): `2E <did:2> <data>` -> `6E <did:2>`.
-    fn write_did(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, u8> {
+    fn write_did(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, Nrc> {
         if request.len() < 4 {
-            return Err(nrc::INCORRECT_LENGTH);
+            return Err(Nrc::IncorrectMessageLengthOrInvalidFormat);
         }
         let did = u16::from_be_bytes([request[1], request[2]]);
         let Some(config) = self.config.dids.get(&did) else {
-            return Err(nrc::REQUEST_OUT_OF_RANGE);
+            return Err(Nrc::RequestOutOfRange);
         };
         if !config.writable {
-            return Err(nrc::REQUEST_OUT_OF_RANGE);
+            return Err(Nrc::RequestOutOfRange);
         }
         let data = &request[3..];
         // The record has a fixed length: the length of its configured value.
         if data.len() != config.value().len() {
-            return Err(nrc::INCORRECT_LENGTH);
+            return Err(Nrc::IncorrectMessageLengthOrInvalidFormat);
         }
         if let Some(level) = config.write_security_level
             && self.unlocked != level
         {
-            return Err(nrc::SECURITY_ACCESS_DENIED);
+            return Err(Nrc::SecurityAccessDenied);
         }
         self.dids.insert(did, data.to_vec());
         Ok(Some(request[1..3].to_vec()))
@@ -196,16 +173,18 @@ impl UdsResponder {
 
     /// 0x27 (ISO 14229-1:2020 §10.4): odd sub-function = requestSeed, even = sendKey with
     /// key = seed XOR key_mask. A seed of zeros means "already unlocked".
-    fn security_access(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, u8> {
-        let Some(security) = &self.config.security else { return Err(nrc::SERVICE_NOT_SUPPORTED) };
-        let Some(&sub) = request.get(1) else { return Err(nrc::INCORRECT_LENGTH) };
+    fn security_access(&mut self, request: &[u8]) -> Result<Option<Vec<u8>>, Nrc> {
+        let Some(security) = &self.config.security else { return Err(Nrc::ServiceNotSupported) };
+        let Some(&sub) = request.get(1) else {
+            return Err(Nrc::IncorrectMessageLengthOrInvalidFormat);
+        };
         let level_fn = sub & !SUPPRESS_POSITIVE_RESPONSE;
         if level_fn % 2 == 1 {
             if !security.levels.contains(&level_fn) {
-                return Err(nrc::SUB_FUNCTION_NOT_SUPPORTED);
+                return Err(Nrc::SubFunctionNotSupported);
             }
             if request.len() != 2 {
-                return Err(nrc::INCORRECT_LENGTH);
+                return Err(Nrc::IncorrectMessageLengthOrInvalidFormat);
             }
             let mut body = vec![level_fn];
             if self.unlocked == level_fn {
@@ -219,19 +198,19 @@ impl UdsResponder {
         } else {
             let level = level_fn.wrapping_sub(1);
             if level_fn == 0 || !security.levels.contains(&level) {
-                return Err(nrc::SUB_FUNCTION_NOT_SUPPORTED);
+                return Err(Nrc::SubFunctionNotSupported);
             }
             if request.len() < 3 {
-                return Err(nrc::INCORRECT_LENGTH);
+                return Err(Nrc::IncorrectMessageLengthOrInvalidFormat);
             }
             if self.seed_sent_for != Some(level) {
-                return Err(nrc::REQUEST_SEQUENCE_ERROR);
+                return Err(Nrc::RequestSequenceError);
             }
             self.seed_sent_for = None;
             let expected: Vec<u8> =
                 security.seed.0.iter().zip(&security.key_mask.0).map(|(s, m)| s ^ m).collect();
             if request[2..] != expected[..] {
-                return Err(nrc::INVALID_KEY);
+                return Err(Nrc::InvalidKey);
             }
             self.unlocked = level;
             if sub & SUPPRESS_POSITIVE_RESPONSE != 0 {
@@ -243,17 +222,17 @@ impl UdsResponder {
 }
 
 /// 0x3E (ISO 14229-1:2020 §10.5): `3E 00` -> `7E 00`; `3E 80` -> no response.
-fn tester_present(request: &[u8]) -> Result<Option<Vec<u8>>, u8> {
-    let [_, sub] = request else { return Err(nrc::INCORRECT_LENGTH) };
+fn tester_present(request: &[u8]) -> Result<Option<Vec<u8>>, Nrc> {
+    let [_, sub] = request else { return Err(Nrc::IncorrectMessageLengthOrInvalidFormat) };
     if sub & !SUPPRESS_POSITIVE_RESPONSE != 0x00 {
-        return Err(nrc::SUB_FUNCTION_NOT_SUPPORTED);
+        return Err(Nrc::SubFunctionNotSupported);
     }
     if sub & SUPPRESS_POSITIVE_RESPONSE != 0 { Ok(None) } else { Ok(Some(vec![0x00])) }
 }
 
 /// `7F <service> <nrc>`.
-pub fn negative(service: u8, code: u8) -> Vec<u8> {
-    vec![sid::NEGATIVE_RESPONSE, service, code]
+pub fn negative(service: u8, code: Nrc) -> Vec<u8> {
+    negative_response(ServiceId::from_raw(service), code).to_vec()
 }
 
 /// The final response after `timing.delay`, preceded by `timing.pending` NRC 0x78 answers
@@ -262,7 +241,7 @@ fn schedule(service: u8, final_response: Vec<u8>, timing: ServiceTiming) -> Vec<
     let mut out = Vec::with_capacity(usize::from(timing.pending) + 1);
     let mut at = timing.delay.get();
     for _ in 0..timing.pending {
-        out.push(ScheduledResponse { delay: at, bytes: negative(service, nrc::RESPONSE_PENDING) });
+        out.push(ScheduledResponse { delay: at, bytes: negative(service, Nrc::ResponsePending) });
         at = at.saturating_add(timing.pending_interval.get());
     }
     out.push(ScheduledResponse { delay: at, bytes: final_response });

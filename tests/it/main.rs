@@ -12,5 +12,5 @@ mod layering;
 mod pcap_capture;
 mod report;
 mod report_events;
-mod tshark;
 mod sim_interop;
+mod tshark;

@@ -56,11 +56,11 @@ impl fmt::Display for ConfigDuration {
         let us = self.0.as_micros();
         if us == 0 {
             write!(f, "0")
-        } else if us % 60_000_000 == 0 {
+        } else if us.is_multiple_of(60_000_000) {
             write!(f, "{}min", us / 60_000_000)
-        } else if us % 1_000_000 == 0 {
+        } else if us.is_multiple_of(1_000_000) {
             write!(f, "{}s", us / 1_000_000)
-        } else if us % 1000 == 0 {
+        } else if us.is_multiple_of(1000) {
             write!(f, "{}ms", us / 1000)
         } else {
             write!(f, "{us}us")
@@ -115,7 +115,7 @@ impl HexBytes {
         let digits: String =
             text.chars().filter(|c| !matches!(c, ' ' | ':' | '-' | '_' | '\t')).collect();
         let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return Err(format!("hex `{text}` has an odd number of digits"));
         }
         hex::decode(digits).map(HexBytes).map_err(|e| format!("hex `{text}` is not valid: {e}"))

@@ -7,10 +7,10 @@ use crate::codec::doip::{
     DiagnosticAckCode, DiagnosticMessage, DiagnosticMessageAck, DiagnosticMessageNack,
     DiagnosticNackCode as Nack, Payload,
 };
+use crate::codec::uds::Nrc;
 use crate::proto::time::Instant;
 use crate::sim::config::UnactivatedDiagnostic;
 use crate::sim::faults::Fault;
-use crate::sim::uds::nrc;
 use core::time::Duration;
 use std::borrow::Cow;
 
@@ -68,15 +68,12 @@ impl Entity {
         for response in schedule {
             // ISO 14229-1:2020 §8.7.3: functional requests get no 0x11 / 0x12 / 0x31 NRCs.
             if functional
+                && let [0x7F, _, code] = response.bytes[..]
                 && matches!(
-                    response.bytes.as_slice(),
-                    [
-                        0x7F,
-                        _,
-                        nrc::SERVICE_NOT_SUPPORTED
-                            | nrc::SUB_FUNCTION_NOT_SUPPORTED
-                            | nrc::REQUEST_OUT_OF_RANGE
-                    ]
+                    Nrc::from_raw(code),
+                    Nrc::ServiceNotSupported
+                        | Nrc::SubFunctionNotSupported
+                        | Nrc::RequestOutOfRange
                 )
             {
                 continue;
