@@ -5,8 +5,8 @@ pub mod decode;
 pub mod exit;
 pub mod isotp;
 pub mod list;
-pub mod validate;
 pub mod sim;
+pub mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
