@@ -13,4 +13,5 @@ mod pcap_capture;
 mod report;
 mod report_events;
 mod sim_interop;
+mod sim_robustness;
 mod tshark;
