@@ -1,5 +1,5 @@
-//! The JSON report, for tools: the run, then every case in plan order with its verdict and
-//! all its events (frames with their full bytes as hex), then the run's end and counts.
+//! The JSON report, for tools: the run, then every case with its verdict and all its events
+//! (frames with their full bytes as hex), then the run's end and counts.
 //!
 //! Shape (`format` names the version of this shape; fields are added, never renamed):
 //! ```text
@@ -12,25 +12,23 @@
 //! ```
 //! Events serialize as `runner::event` defines: an `"event"` tag, times in integer
 //! microseconds since the run started, bytes as lowercase hex.
+//!
+//! The report is streamed: each case is written when it finishes and its events are then
+//! dropped from memory, so a flooding target costs disk, not memory. Cases therefore appear in
+//! the order they finished (plan order with one job; sort by `"case"` for plan order), and
+//! cases a cut-short run never finished come last with `"verdict": null`.
 
 use std::io::Write;
-use std::path::Path;
 
 use serde::Serialize;
 
-use super::log::RunLog;
+use super::log::CaseLog;
 use crate::runner::event::{
     CaseFinished, CaseInfo, CaseKey, Counts, Event, RunFinished, RunStarted, RunTime, Verdict,
 };
 
 /// The version of the JSON shape.
 pub const FORMAT: &str = "doipcheck-report/1";
-
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
 
 #[derive(Serialize)]
 struct JsonCase<'a> {
@@ -42,48 +40,52 @@ struct JsonCase<'a> {
     events: &'a [Event],
 }
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    format: &'static str,
-    tool: Tool,
-    run: Option<&'a RunStarted>,
-    cases: Vec<JsonCase<'a>>,
-    finished: Option<&'a RunFinished>,
-    counts: Counts,
+/// Writes the JSON report piece by piece: [`JsonStream::start`], a [`JsonStream::case`] per
+/// case, [`JsonStream::end`].
+pub struct JsonStream<W: Write> {
+    out: W,
+    cases: usize,
 }
 
-/// The JSON report of `log`, pretty-printed. Cases still running (a run cut short before the
-/// runner could end them) appear with `"verdict": null`.
-pub fn json_report(log: &RunLog) -> serde_json::Result<String> {
-    let mut counts = Counts::default();
-    for (_, f) in log.finished_cases() {
-        counts.add(f.verdict, f.flaky);
+impl<W: Write> JsonStream<W> {
+    /// Writes everything before the first case.
+    pub fn start(mut out: W, run: Option<&RunStarted>) -> std::io::Result<Self> {
+        writeln!(out, "{{")?;
+        writeln!(out, "\"format\": \"{FORMAT}\",")?;
+        writeln!(
+            out,
+            "\"tool\": {{\"name\": \"doipcheck\", \"version\": \"{}\"}},",
+            env!("CARGO_PKG_VERSION")
+        )?;
+        write!(out, "\"run\": ")?;
+        serde_json::to_writer_pretty(&mut out, &run)?;
+        write!(out, ",\n\"cases\": [")?;
+        Ok(JsonStream { out, cases: 0 })
     }
-    let report = JsonReport {
-        format: FORMAT,
-        tool: Tool { name: "doipcheck", version: env!("CARGO_PKG_VERSION") },
-        run: log.started.as_ref(),
-        cases: log
-            .cases
-            .values()
-            .map(|c| JsonCase {
-                case: c.key,
-                info: &c.info,
-                started_at: c.started_at,
-                verdict: c.finished.as_ref().map(|f| f.verdict),
-                finished: c.finished.as_ref(),
-                events: &c.events,
-            })
-            .collect(),
-        finished: log.finished.as_ref(),
-        counts,
-    };
-    serde_json::to_string_pretty(&report)
-}
 
-/// Writes the JSON report of `log` to `path` (atomically, creating the parent folder).
-pub fn write_json(log: &RunLog, path: &Path) -> std::io::Result<()> {
-    let mut json = json_report(log).map_err(std::io::Error::other)?;
-    json.push('\n');
-    super::write_atomically(path, |w| w.write_all(json.as_bytes()))
+    /// Writes one case with all its events (`finished` is `None` for a case cut short).
+    pub fn case(&mut self, case: &CaseLog, finished: Option<&CaseFinished>) -> std::io::Result<()> {
+        let json = JsonCase {
+            case: case.key,
+            info: &case.info,
+            started_at: case.started_at,
+            verdict: finished.map(|f| f.verdict),
+            finished,
+            events: &case.events,
+        };
+        self.out.write_all(if self.cases == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer_pretty(&mut self.out, &json)?;
+        self.cases += 1;
+        Ok(())
+    }
+
+    /// Writes the end of the report and hands back the writer.
+    pub fn end(mut self, finished: Option<&RunFinished>, counts: &Counts) -> std::io::Result<W> {
+        write!(self.out, "\n],\n\"finished\": ")?;
+        serde_json::to_writer_pretty(&mut self.out, &finished)?;
+        write!(self.out, ",\n\"counts\": ")?;
+        serde_json::to_writer_pretty(&mut self.out, counts)?;
+        writeln!(self.out, "\n}}")?;
+        Ok(self.out)
+    }
 }

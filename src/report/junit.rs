@@ -7,62 +7,78 @@
 //! as green), skipped -> `<skipped>`. All text passes [`printable`] first, so the file is
 //! well-formed XML whatever bytes the target sent (quick-junit escapes markup, including `]]>`).
 
-use std::io::Write;
-use std::path::Path;
-
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::log::{CaseLog, RunLog};
+use super::log::CaseLog;
 use super::text::{explain, printable, transcript};
-use crate::runner::event::{CaseFinished, Verdict};
+use crate::runner::event::{CaseFinished, CaseInfo, RunFinished, RunStarted, Verdict};
 
-/// The JUnit report of the finished cases of `log`.
-pub fn junit_report(log: &RunLog) -> Report {
+/// What the JUnit report keeps of a finished case: small, so a long run holds every case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JunitCase {
+    pub info: CaseInfo,
+    pub finished: CaseFinished,
+    /// [`transcript`] of the case's events (bounded in lines).
+    pub transcript: String,
+}
+
+impl JunitCase {
+    pub fn new(case: &CaseLog, finished: &CaseFinished) -> Self {
+        JunitCase {
+            info: case.info.clone(),
+            finished: finished.clone(),
+            transcript: transcript(case.started_at, &case.events),
+        }
+    }
+}
+
+/// The JUnit report of `cases` (finished cases, in plan order).
+pub fn junit_report<'a>(
+    run: Option<&RunStarted>,
+    run_finished: Option<&RunFinished>,
+    cases: impl IntoIterator<Item = &'a JunitCase>,
+) -> Report {
     let mut report = Report::new("doipcheck");
-    let target = log.started.as_ref().map(|s| printable(&s.target));
-    let profile = log.started.as_ref().map(|s| match &s.profile {
+    let target = run.map(|s| printable(&s.target));
+    let profile = run.map(|s| match &s.profile {
         Some(p) => printable(&p.to_string_lossy()),
         None => "built-in".to_owned(),
     });
     // One testsuite per suite file, in the order files first appear in the plan.
     let mut suites: Vec<(std::path::PathBuf, TestSuite)> = Vec::new();
     let mut total = std::time::Duration::ZERO;
-    for (case, finished) in log.finished_cases() {
-        let index = match suites.iter().position(|(file, _)| *file == case.info.suite_file) {
+    for case in cases {
+        let (info, finished) = (&case.info, &case.finished);
+        let index = match suites.iter().position(|(file, _)| *file == info.suite_file) {
             Some(i) => i,
             None => {
-                let mut suite = TestSuite::new(printable(&case.info.suite));
+                let mut suite = TestSuite::new(printable(&info.suite));
                 suite.add_property(Property::new(
                     "file",
-                    printable(&case.info.suite_file.to_string_lossy()),
+                    printable(&info.suite_file.to_string_lossy()),
                 ));
-                suite.add_property(Property::new("title", printable(&case.info.suite_title)));
+                suite.add_property(Property::new("title", printable(&info.suite_title)));
                 suite.set_time(std::time::Duration::ZERO);
-                suites.push((case.info.suite_file.clone(), suite));
+                suites.push((info.suite_file.clone(), suite));
                 suites.len() - 1
             }
         };
         let suite = &mut suites[index].1;
-        suite.add_test_case(test_case(case, finished, target.as_deref(), profile.as_deref()));
+        suite.add_test_case(test_case(case, target.as_deref(), profile.as_deref()));
         let time = suite.time.unwrap_or_default().saturating_add(finished.duration);
         suite.set_time(time);
         total = total.saturating_add(finished.duration);
     }
     report.add_test_suites(suites.into_iter().map(|(_, s)| s));
-    match &log.finished {
+    match run_finished {
         Some(f) => report.set_time(f.at.0),
         None => report.set_time(total),
     };
     report
 }
 
-fn test_case(
-    case: &CaseLog,
-    finished: &CaseFinished,
-    target: Option<&str>,
-    profile: Option<&str>,
-) -> TestCase {
-    let info = &case.info;
+fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> TestCase {
+    let (info, finished) = (&case.info, &case.finished);
     let status = match finished.verdict {
         Verdict::Pass => TestCaseStatus::success(),
         Verdict::Skipped => {
@@ -124,7 +140,7 @@ fn test_case(
         props.push(("capture", printable(&capture.to_string_lossy())));
     }
     tc.add_properties(props.into_iter().map(|(n, v)| Property::new(n, v)));
-    let mut out = transcript(case.started_at, &case.events);
+    let mut out = case.transcript.clone();
     if let Some(capture) = &finished.capture {
         out.push_str(&format!("capture: {}\n", printable(&capture.to_string_lossy())));
     }
@@ -136,11 +152,4 @@ fn test_case(
 /// them into spaces anyway, XML 1.0 §3.3.3; this way every reader sees the same).
 fn one_line(text: &str) -> String {
     printable(text).replace(['\t', '\n'], " ")
-}
-
-/// Writes the JUnit report of `log` to `path` (through a temporary file and a rename, so a
-/// reader never sees half a file), creating the parent folder.
-pub fn write_junit(log: &RunLog, path: &Path) -> std::io::Result<()> {
-    let xml = junit_report(log).to_string().map_err(std::io::Error::other)?;
-    super::write_atomically(path, |w| w.write_all(xml.as_bytes()))
 }

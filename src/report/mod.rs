@@ -15,15 +15,18 @@
 //! - The console prints as events arrive (a bar on a terminal, plain lines elsewhere).
 //! - A case's capture is written when its `CaseFinished` arrives, to the path it names (none
 //!   when `capture` is `None`), from the case's connection and frame events.
-//! - JUnit (`junit.xml`) and JSON (`report.json`) are written on `RunFinished`, and by
-//!   [`Reporters::finish`] if that never came (a run cut short): they hold the cases that
-//!   finished. Files are written through a temporary file and a rename.
+//! - JSON (`report.json`) is streamed: each case as it finishes, its events then dropped from
+//!   memory. JUnit (`junit.xml`) is written on `RunFinished`. Both are completed by
+//!   [`Reporters::finish`] if `RunFinished` never came (a run cut short): they hold the cases
+//!   that finished. Files appear under their name only when complete (written as
+//!   `NAME.partial`, then renamed).
 //! - [`write_all`] renders the same files from a recorded event list after the fact.
 //!
 //! May import `runner::event`, `pcap`, `codec` (CAN frames) and `proto::time`.
 
 mod capture;
 mod console;
+mod files;
 mod json;
 mod junit;
 mod log;
@@ -35,9 +38,10 @@ use std::path::{Path, PathBuf};
 
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ConsoleMode, ConsoleReporter, SLOWEST_SHOWN};
-pub use json::{FORMAT as JSON_FORMAT, json_report, write_json};
-pub use junit::{junit_report, write_junit};
-pub use log::{CaseLog, RunLog};
+pub use files::FileReports;
+pub use json::{FORMAT as JSON_FORMAT, JsonStream};
+pub use junit::{JunitCase, junit_report};
+pub use log::CaseLog;
 pub use text::printable;
 
 pub use crate::pcap::PortMapping;
@@ -84,85 +88,21 @@ pub struct Written {
     pub captures: Vec<PathBuf>,
 }
 
-/// The file reports (JUnit, JSON, captures) as an event sink.
-pub struct FileReports {
-    options: ReportOptions,
-    log: RunLog,
-    captures: Vec<PathBuf>,
-}
-
-impl FileReports {
-    pub fn new(options: ReportOptions) -> Self {
-        FileReports { options, log: RunLog::default(), captures: Vec::new() }
-    }
-
-    /// The events recorded so far, grouped by case.
-    pub fn log(&self) -> &RunLog {
-        &self.log
-    }
-
-    /// Writes JUnit and JSON for the cases finished so far and says where every file went.
-    pub fn finish(&mut self) -> std::io::Result<Written> {
-        let junit = self.options.junit_path();
-        let json = self.options.json_path();
-        write_junit(&self.log, &junit).map_err(|e| context(e, &junit))?;
-        write_json(&self.log, &json).map_err(|e| context(e, &json))?;
-        Ok(Written { junit, json, captures: self.captures.clone() })
-    }
-}
-
-impl EventSink for FileReports {
-    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
-        self.log.record(event);
-        match event {
-            Event::CaseFinished(f) => {
-                let (Some(path), Some(case)) = (&f.capture, self.log.cases.get(&f.case)) else {
-                    return Ok(());
-                };
-                capture::write_case_capture_file(
-                    self.log.started.as_ref(),
-                    case,
-                    self.options.port_mapping,
-                    path,
-                )
-                .map_err(|e| context(e, path))?;
-                self.captures.push(path.clone());
-                Ok(())
-            }
-            Event::RunFinished(_) => self.finish().map(|_| ()),
-            _ => Ok(()),
-        }
-    }
-}
-
 /// Console and file reports together: the one sink the runner needs.
 pub struct Reporters {
     console: ConsoleReporter<std::io::Stderr>,
     files: FileReports,
-    /// Set once the files were written for `RunFinished`, so `finish` does not write twice.
-    written: Option<Written>,
 }
 
 impl Reporters {
     pub fn new(options: ReportOptions, console: ConsoleMode) -> Self {
-        Reporters {
-            console: ConsoleReporter::stderr(console),
-            files: FileReports::new(options),
-            written: None,
-        }
+        Reporters { console: ConsoleReporter::stderr(console), files: FileReports::new(options) }
     }
 
     /// Writes JUnit and JSON unless `RunFinished` already did (call it after the run, also
     /// after Ctrl-C), and says where every file is.
     pub fn finish(&mut self) -> std::io::Result<Written> {
-        match &self.written {
-            Some(w) => Ok(w.clone()),
-            None => {
-                let w = self.files.finish()?;
-                self.written = Some(w.clone());
-                Ok(w)
-            }
-        }
+        self.files.finish()
     }
 }
 
@@ -170,15 +110,10 @@ impl EventSink for Reporters {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
         // Files first, so the console's last line can say where they are; a file error does
         // not silence the console.
-        let files = match event {
-            Event::RunFinished(_) => {
-                self.files.log.record(event);
-                self.finish().map(|_| ())
-            }
-            _ => self.files.handle(event),
-        };
+        let files = self.files.handle(event);
         let console = self.console.handle(event);
-        if let (Event::RunFinished(_), Some(w)) = (event, &self.written) {
+        if let (Event::RunFinished(_), Ok(())) = (event, &files) {
+            let w = self.files.finish()?;
             let mut line = format!("{:>12} {} {}", "Reports", w.junit.display(), w.json.display());
             if let Some(first) = w.captures.first().and_then(|p| p.parent()) {
                 line.push_str(&format!(" ({} captures in {})", w.captures.len(), first.display()));
@@ -194,17 +129,16 @@ impl EventSink for Reporters {
 pub fn write_all(options: &ReportOptions, events: &[Event]) -> std::io::Result<Written> {
     let mut files = FileReports::new(options.clone());
     for event in events {
-        match event {
-            // `finish` below writes JUnit and JSON once, whether or not the run ended.
-            Event::RunFinished(_) => files.log.record(event),
-            _ => files.handle(event)?,
-        }
+        files.handle(event)?;
     }
     files.finish()
 }
 
-fn context(e: std::io::Error, path: &Path) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+/// `PATH.partial`, where a file is written before it is renamed to `PATH`.
+pub(crate) fn partial_path(path: &Path) -> PathBuf {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    PathBuf::from(partial)
 }
 
 /// Writes a file through `PATH.partial` and a rename, creating the parent folder, so readers
@@ -216,9 +150,7 @@ pub(crate) fn write_atomically(
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
+    let partial = partial_path(path);
     let mut file = BufWriter::new(File::create(&partial)?);
     let result = write(&mut file).and_then(|()| file.flush());
     drop(file);

@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use doipcheck::report::{
-    ConsoleReporter, ReportOptions, RunLog, json_report, junit_report, printable, write_all,
-};
+use doipcheck::report::{ConsoleReporter, ReportOptions, Written, printable, write_all};
 use doipcheck::runner::event::{Decoded, Event, EventSink, Transport};
 use proptest::prelude::*;
 
@@ -26,16 +24,31 @@ fn console_output_is_golden() {
     insta::assert_snapshot!(console_output(&sample_run(Path::new("reports"), false)));
 }
 
-#[test]
-fn junit_is_golden() {
-    let log = RunLog::from_events(&sample_run(Path::new("reports"), false));
-    insta::assert_snapshot!(junit_report(&log).to_string().unwrap());
+/// Writes the reports of `events` into `dir` and reads JUnit and JSON back, with `dir` shown
+/// as `[dir]` so the text is the same on every machine.
+fn written_reports(dir: &Path, events: &[Event]) -> (Written, String, String) {
+    let written = write_all(&ReportOptions::new(dir), events).unwrap();
+    let read =
+        |p: &Path| std::fs::read_to_string(p).unwrap().replace(dir.to_str().unwrap(), "[dir]");
+    let (junit, json) = (read(&written.junit), read(&written.json));
+    (written, junit, json)
 }
 
 #[test]
-fn json_is_golden() {
-    let log = RunLog::from_events(&sample_run(Path::new("reports"), false));
-    insta::assert_snapshot!(json_report(&log).unwrap());
+fn junit_is_golden() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, junit, _) = written_reports(dir.path(), &sample_run(dir.path(), false));
+    insta::assert_snapshot!(junit);
+}
+
+#[test]
+fn json_is_golden_and_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, json) = written_reports(dir.path(), &sample_run(dir.path(), false));
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["cases"].as_array().unwrap().len(), 6);
+    assert_eq!(value["counts"]["fail"], 1);
+    insta::assert_snapshot!(json);
 }
 
 /// Every `.xml` file under `dir`, recursively.
@@ -154,8 +167,9 @@ proptest! {
         markup in prop::sample::select(vec!["]]>", "<![CDATA[", "&", "<a>", "\"'", "\r\n", "\u{0}"]),
     ) {
         let text = format!("{text}{markup}{text}");
-        let log = RunLog::from_events(&run_with_text(Path::new("reports"), &text));
-        let xml = junit_report(&log).to_string().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (_, xml, json) = written_reports(dir.path(), &run_with_text(dir.path(), &text));
+        prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
         let doc = roxmltree::Document::parse(&xml);
         prop_assert!(doc.is_ok(), "{:?}\n{}", doc.err(), xml);
         let doc = doc.unwrap();

@@ -1,0 +1,277 @@
+//! [`FileReports`]: the file reports (JUnit, JSON, captures) as one event sink.
+//!
+//! Memory stays bounded by the cases running at once: a case's events are kept until its
+//! `CaseFinished`, then its capture is written, its JSON is streamed out and only a small
+//! summary (the JUnit test case with its bounded transcript) is kept.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use super::capture::write_case_capture_file;
+use super::json::JsonStream;
+use super::junit::{JunitCase, junit_report};
+use super::log::CaseLog;
+use super::{ReportOptions, Written, partial_path, write_atomically};
+use crate::runner::event::{CaseKey, Counts, Event, EventSink, RunFinished, RunStarted};
+
+/// JUnit, JSON and capture files of one run.
+pub struct FileReports {
+    options: ReportOptions,
+    run: Option<RunStarted>,
+    running: BTreeMap<CaseKey, CaseLog>,
+    done: BTreeMap<CaseKey, JunitCase>,
+    counts: Counts,
+    run_finished: Option<RunFinished>,
+    /// The JSON report being streamed into `report.json.partial`; `None` before the first event
+    /// (and after a write error, which `error` keeps).
+    json: Option<JsonStream<BufWriter<File>>>,
+    error: Option<std::io::Error>,
+    captures: Vec<PathBuf>,
+    written: Option<Written>,
+}
+
+impl FileReports {
+    pub fn new(options: ReportOptions) -> Self {
+        FileReports {
+            options,
+            run: None,
+            running: BTreeMap::new(),
+            done: BTreeMap::new(),
+            counts: Counts::default(),
+            run_finished: None,
+            json: None,
+            error: None,
+            captures: Vec::new(),
+            written: None,
+        }
+    }
+
+    /// Writes JUnit and ends the JSON report, with the cases finished so far (cases still
+    /// running come last in the JSON with no verdict), and says where every file went. Called
+    /// by `RunFinished`; call it yourself when a run was cut short. Later calls return the
+    /// same answer and write nothing.
+    pub fn finish(&mut self) -> std::io::Result<Written> {
+        if let Some(w) = &self.written {
+            return Ok(w.clone());
+        }
+        let junit_path = self.options.junit_path();
+        let report =
+            junit_report(self.run.as_ref(), self.run_finished.as_ref(), self.done.values());
+        let junit = report.to_string().map_err(std::io::Error::other).and_then(|xml| {
+            write_atomically(&junit_path, |w| std::io::Write::write_all(w, xml.as_bytes()))
+        });
+        let json_path = self.options.json_path();
+        let json = self.end_json(&json_path);
+        // JUnit is written even when JSON failed, and the other way round; the first error wins.
+        junit.map_err(|e| context(e, &junit_path))?;
+        json?;
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let written =
+            Written { junit: junit_path, json: json_path, captures: self.captures.clone() };
+        self.written = Some(written.clone());
+        Ok(written)
+    }
+
+    /// Streams the unfinished cases and the end of the JSON report, then renames it in place.
+    /// Errors name the file.
+    fn end_json(&mut self, path: &Path) -> std::io::Result<()> {
+        self.open_json()?;
+        let Some(mut json) = self.json.take() else { return Ok(()) };
+        let mut end = || -> std::io::Result<()> {
+            for case in self.running.values() {
+                json.case(case, None)?;
+            }
+            Ok(())
+        };
+        end().map_err(|e| context(e, path))?;
+        let mut out =
+            json.end(self.run_finished.as_ref(), &self.counts).map_err(|e| context(e, path))?;
+        std::io::Write::flush(&mut out).map_err(|e| context(e, path))?;
+        drop(out);
+        std::fs::rename(partial_path(path), path).map_err(|e| context(e, path))
+    }
+
+    /// Opens the JSON stream unless it is open or failed before.
+    fn open_json(&mut self) -> std::io::Result<()> {
+        if self.json.is_some() || self.error.is_some() || self.written.is_some() {
+            return Ok(());
+        }
+        let path = self.options.json_path();
+        let open = || -> std::io::Result<JsonStream<BufWriter<File>>> {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            let file = BufWriter::new(File::create(partial_path(&path))?);
+            JsonStream::start(file, self.run.as_ref())
+        };
+        match open() {
+            Ok(json) => {
+                self.json = Some(json);
+                Ok(())
+            }
+            Err(e) => Err(self.fail(context(e, &path))),
+        }
+    }
+
+    /// Keeps the first error for `finish` and returns one like it for the caller now.
+    fn fail(&mut self, e: std::io::Error) -> std::io::Error {
+        let copy = std::io::Error::new(e.kind(), e.to_string());
+        self.json = None;
+        self.error.get_or_insert(e);
+        copy
+    }
+
+    fn case_finished(&mut self, key: CaseKey) -> std::io::Result<()> {
+        let Some(case) = self.running.remove(&key) else { return Ok(()) };
+        let Some(Event::CaseFinished(finished)) = case.events.last() else { return Ok(()) };
+        self.counts.add(finished.verdict, finished.flaky);
+        self.done.insert(key, JunitCase::new(&case, finished));
+        let mut result = Ok(());
+        if let Some(path) = &finished.capture {
+            match write_case_capture_file(self.run.as_ref(), &case, self.options.port_mapping, path)
+            {
+                Ok(()) => self.captures.push(path.clone()),
+                Err(e) => result = Err(context(e, path)),
+            }
+        }
+        self.open_json()?;
+        if let Some(json) = &mut self.json
+            && let Err(e) = json.case(&case, Some(finished))
+        {
+            let path = self.options.json_path();
+            return Err(self.fail(context(e, &path)));
+        }
+        result
+    }
+}
+
+impl EventSink for FileReports {
+    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        match event {
+            Event::RunStarted(s) => {
+                self.run = Some(s.clone());
+                self.open_json()
+            }
+            Event::RunFinished(f) => {
+                self.run_finished = Some(f.clone());
+                self.finish().map(|_| ())
+            }
+            Event::CaseStarted(s) => {
+                let case = CaseLog {
+                    key: s.case,
+                    info: s.info.clone(),
+                    started_at: s.at,
+                    events: Vec::new(),
+                };
+                self.running.insert(s.case, case);
+                Ok(())
+            }
+            other => {
+                // Events of a case that never started cannot happen by the runner's contract;
+                // a report must not invent a case for them.
+                let Some(key) = other.case() else { return Ok(()) };
+                let Some(case) = self.running.get_mut(&key) else { return Ok(()) };
+                case.events.push(other.clone());
+                match other {
+                    Event::CaseFinished(_) => self.case_finished(key),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+fn context(e: std::io::Error, path: &Path) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::event::{CaseFinished, CaseInfo, CaseStarted, NoteEvent, RunTime, Verdict};
+    use std::time::Duration;
+
+    fn started(key: u32) -> Event {
+        Event::CaseStarted(CaseStarted {
+            case: CaseKey(key),
+            at: RunTime::ZERO,
+            info: CaseInfo {
+                suite_file: PathBuf::from("s.yaml"),
+                suite: "s".into(),
+                suite_title: "S".into(),
+                id: format!("C-{key}"),
+                title: "t".into(),
+                clause: None,
+                tags: vec![],
+                requires: vec![],
+                detects: vec![],
+                matrix: vec![],
+                line: 1,
+            },
+        })
+    }
+
+    fn note(key: u32) -> Event {
+        Event::Note(NoteEvent { case: CaseKey(key), at: RunTime::ZERO, text: "n".into() })
+    }
+
+    fn finished(key: u32) -> Event {
+        Event::CaseFinished(CaseFinished {
+            case: CaseKey(key),
+            at: RunTime::ZERO,
+            verdict: Verdict::Pass,
+            reason: None,
+            duration: Duration::ZERO,
+            attempts: 1,
+            flaky: false,
+            capture: None,
+        })
+    }
+
+    fn json_cases(path: &Path) -> Vec<(u64, Option<String>, usize)> {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let verdict = c["verdict"].as_str().map(str::to_owned);
+                (c["case"].as_u64().unwrap(), verdict, c["events"].as_array().unwrap().len())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_finished_case_is_streamed_and_forgotten_and_a_cut_short_run_still_ends_both_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = FileReports::new(ReportOptions::new(dir.path()));
+        for e in [started(1), started(0), note(1), note(0), finished(1), note(7)] {
+            files.handle(&e).unwrap();
+        }
+        assert_eq!(files.running.keys().copied().collect::<Vec<_>>(), [CaseKey(0)]);
+        assert!(dir.path().join("report.json.partial").exists());
+        assert!(!dir.path().join("report.json").exists());
+        let written = files.finish().unwrap();
+        assert_eq!(files.finish().unwrap(), written, "finish twice writes once");
+        // Case 1 finished first; case 0 was cut short; the note for case 7 was dropped.
+        assert_eq!(json_cases(&written.json), [(1, Some("pass".into()), 2), (0, None, 1)]);
+        let xml = std::fs::read_to_string(&written.junit).unwrap();
+        assert!(xml.contains(r#"<testcase name="C-1 t""#) && !xml.contains("C-0"), "{xml}");
+        assert!(!dir.path().join("report.json.partial").exists());
+    }
+
+    #[test]
+    fn an_unwritable_report_folder_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"").unwrap();
+        let mut files = FileReports::new(ReportOptions::new(blocker.join("reports")));
+        let err = files.handle(&started(0)).and_then(|()| files.finish().map(|_| ())).unwrap_err();
+        assert!(err.to_string().contains("cannot write"), "{err}");
+        assert!(err.to_string().contains("reports/"), "{err}");
+    }
+}
