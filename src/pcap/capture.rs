@@ -23,6 +23,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use super::link::{
     self, ENTITY_MAC, SynthesisError, TCP_MSS, TESTER_MAC, TcpSegment, UDP_MAX_PAYLOAD,
 };
+use super::tcp::{Close, Side, TcpFlow};
 use crate::codec::can::CanFrame;
 use crate::proto::time::Instant;
 
@@ -46,22 +47,6 @@ pub struct Endpoints {
     pub tester: SocketAddr,
     /// The DoIP entity's socket address.
     pub entity: SocketAddr,
-}
-
-/// Who ended a TCP connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    Tester,
-    Entity,
-}
-
-/// How a TCP connection ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Close {
-    /// An orderly close (FIN).
-    Fin,
-    /// An abort (RST).
-    Reset,
 }
 
 /// Which entity ports the capture shows.
@@ -94,17 +79,6 @@ pub enum CaptureError {
     Write(#[from] PcapNgWriteError),
     #[error(transparent)]
     Synthesis(#[from] SynthesisError),
-}
-
-/// The sequence state of one synthesized TCP connection.
-#[derive(Debug)]
-struct TcpFlow {
-    /// Sequence number of the next byte the tester sends.
-    tester_next: u32,
-    /// Sequence number of the next byte the entity sends.
-    entity_next: u32,
-    tester_fin: bool,
-    entity_fin: bool,
 }
 
 /// A pcapng capture being written to `W`.
@@ -177,7 +151,7 @@ impl<W: Write> Capture<W> {
         self.connections = self.connections.wrapping_add(1);
         // Distinct, reproducible initial sequence numbers; Wireshark shows them relative anyway.
         let tester_isn = self.connections.wrapping_mul(0x0100_0000);
-        let entity_isn = tester_isn ^ 0x8000_0000;
+        let (flow, handshake) = TcpFlow::open(tester_isn, tester_isn ^ 0x8000_0000);
         let mut comment = format!(
             "{} tester {} -> entity {}",
             if tls { "TLS" } else { "TCP" },
@@ -190,32 +164,12 @@ impl<W: Write> Capture<W> {
         if tls {
             comment.push_str("; TLS payload shown decrypted");
         }
-        let flow = TcpFlow {
-            tester_next: tester_isn.wrapping_add(1),
-            entity_next: entity_isn.wrapping_add(1),
-            tester_fin: false,
-            entity_fin: false,
-        };
         self.flows.insert(ends, flow);
-        let syn = TcpSegment {
-            seq: tester_isn,
-            ack: None,
-            syn: true,
-            fin: false,
-            rst: false,
-            psh: false,
-        };
-        self.tcp_segment(at, ends, Side::Tester, syn, &[], Some(comment))?;
-        let syn_ack =
-            TcpSegment { seq: entity_isn, ack: Some(tester_isn.wrapping_add(1)), syn: true, ..syn };
-        self.tcp_segment(at, ends, Side::Entity, syn_ack, &[], None)?;
-        let ack = TcpSegment {
-            seq: tester_isn.wrapping_add(1),
-            ack: Some(entity_isn.wrapping_add(1)),
-            syn: false,
-            ..syn
-        };
-        self.tcp_segment(at, ends, Side::Tester, ack, &[], None)
+        let mut comment = Some(comment);
+        for (from, segment) in handshake {
+            self.tcp_segment(at, ends, from, segment, &[], comment.take())?;
+        }
+        Ok(())
     }
 
     /// Bytes went over the TCP connection `ends` at `at`: written as PSH/ACK segments of at
@@ -242,20 +196,8 @@ impl<W: Write> Capture<W> {
             let end = bytes.len().min(offset + TCP_MSS);
             let chunk = &bytes[offset..end];
             let Some(flow) = self.flows.get_mut(&ends) else { break };
-            let (seq, ack) = match from {
-                Side::Tester => (&mut flow.tester_next, flow.entity_next),
-                Side::Entity => (&mut flow.entity_next, flow.tester_next),
-            };
-            let segment = TcpSegment {
-                seq: *seq,
-                ack: Some(ack),
-                syn: false,
-                fin: false,
-                rst: false,
-                psh: true,
-            };
             // A chunk is at most one MSS, so its length fits u32.
-            *seq = seq.wrapping_add(chunk.len() as u32);
+            let segment = flow.data(from, chunk.len() as u32);
             self.tcp_segment(at, ends, from, segment, chunk, comment.take())?;
             offset = end;
             if offset >= bytes.len() {
@@ -276,64 +218,14 @@ impl<W: Write> Capture<W> {
         how: Close,
     ) -> Result<(), CaptureError> {
         let Some(flow) = self.flows.get_mut(&ends) else { return Ok(()) };
-        let (seq, ack) = match by {
-            Side::Tester => (flow.tester_next, flow.entity_next),
-            Side::Entity => (flow.entity_next, flow.tester_next),
-        };
-        match how {
-            Close::Reset => {
-                self.flows.remove(&ends);
-                let rst = TcpSegment {
-                    seq,
-                    ack: Some(ack),
-                    syn: false,
-                    fin: false,
-                    rst: true,
-                    psh: false,
-                };
-                self.tcp_segment(at, ends, by, rst, &[], None)
-            }
-            Close::Fin => {
-                let already = match by {
-                    Side::Tester => std::mem::replace(&mut flow.tester_fin, true),
-                    Side::Entity => std::mem::replace(&mut flow.entity_fin, true),
-                };
-                if already {
-                    return Ok(());
-                }
-                // The FIN occupies one sequence number (RFC 9293 §3.4).
-                match by {
-                    Side::Tester => flow.tester_next = seq.wrapping_add(1),
-                    Side::Entity => flow.entity_next = seq.wrapping_add(1),
-                }
-                let both_closed = flow.tester_fin && flow.entity_fin;
-                if both_closed {
-                    self.flows.remove(&ends);
-                }
-                let fin = TcpSegment {
-                    seq,
-                    ack: Some(ack),
-                    syn: false,
-                    fin: true,
-                    rst: false,
-                    psh: false,
-                };
-                self.tcp_segment(at, ends, by, fin, &[], None)?;
-                let other = match by {
-                    Side::Tester => Side::Entity,
-                    Side::Entity => Side::Tester,
-                };
-                let ack_of_fin = TcpSegment {
-                    seq: ack,
-                    ack: Some(seq.wrapping_add(1)),
-                    syn: false,
-                    fin: false,
-                    rst: false,
-                    psh: false,
-                };
-                self.tcp_segment(at, ends, other, ack_of_fin, &[], None)
-            }
+        let (segments, over) = flow.close(by, how);
+        if over {
+            self.flows.remove(&ends);
         }
+        for (from, segment) in segments {
+            self.tcp_segment(at, ends, from, segment, &[], None)?;
+        }
+        Ok(())
     }
 
     /// A UDP datagram between tester and entity at `at`. A payload longer than one IPv4

@@ -17,9 +17,10 @@
 
 mod capture;
 mod link;
+mod tcp;
 
 pub use capture::{
-    Capture, CaptureError, CaptureOptions, Close, DOIP_PORT, Direction, Endpoints, PortMapping,
-    Side,
+    Capture, CaptureError, CaptureOptions, DOIP_PORT, Direction, Endpoints, PortMapping,
 };
 pub use link::SynthesisError;
+pub use tcp::{Close, Side};
