@@ -5,6 +5,7 @@ pub mod decode;
 pub mod exit;
 pub mod isotp;
 pub mod list;
+pub mod run;
 pub mod sim;
 pub mod validate;
 
@@ -26,6 +27,9 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// ISO-TP over CAN: send, receive and dump (like can-utils isotpsend/isotprecv/isotpdump).
     Isotp(isotp::IsotpArgs),
+    /// Run suites against a DoIP entity (default: the shipped suites against the built-in
+    /// simulator) and write console, JUnit, JSON and capture reports.
+    Run(Box<run::RunArgs>),
     /// Check suite files (and a profile): every error of every file, then exit 2.
     Validate(validate::ValidateArgs),
     /// List the cases of suites: id, title, tags, clause, requirements.
@@ -47,6 +51,7 @@ pub fn main() -> ExitCode {
         None => ExitCode::from(decode::run_default()),
         Some(Command::Decode(args)) => ExitCode::from(decode::run(args)),
         Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
+        Some(Command::Run(args)) => ExitCode::from(run::run(*args)),
         Some(Command::Validate(args)) => ExitCode::from(validate::run(args)),
         Some(Command::List(args)) => ExitCode::from(list::run(args)),
         Some(Command::Sim(args)) => sim::run(args),

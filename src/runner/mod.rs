@@ -1,4 +1,17 @@
 //! The only event loop: runs cases over transports, owns the clock, emits events.
 
+pub mod case;
+pub mod conn;
 pub mod event;
+pub mod message;
+pub mod record;
+pub mod run;
 pub mod target;
+pub mod tls;
+pub mod udp;
+
+pub use case::{CaseEnv, Endpoints};
+pub use run::{RunOptions, RunResult, run};
+
+/// Start of the reason of a case that could not reach the target (exit code 3).
+pub const UNREACHABLE_PREFIX: &str = "target unreachable: ";

@@ -54,47 +54,40 @@ pub enum Codes {
 }
 
 impl Codes {
-    /// Named values `(id, wire value)`, as the codec names them.
-    pub fn named(self) -> &'static [(&'static str, u8)] {
+    /// Named values `(id, wire value)`, taken from the codec's open enums (one vocabulary).
+    pub fn named(self) -> Vec<(&'static str, u8)> {
+        fn list<T: Copy>(
+            named: &[T],
+            id: fn(T) -> Option<&'static str>,
+            raw: fn(T) -> u8,
+        ) -> Vec<(&'static str, u8)> {
+            named.iter().filter_map(|&c| id(c).map(|n| (n, raw(c)))).collect()
+        }
+        use crate::codec::doip::codes::*;
         match self {
-            Codes::GenericNack => &[
-                ("incorrect_pattern_format", 0x00),
-                ("unknown_payload_type", 0x01),
-                ("message_too_large", 0x02),
-                ("out_of_memory", 0x03),
-                ("invalid_payload_length", 0x04),
-            ],
+            Codes::GenericNack => {
+                list(GenericNackCode::NAMED, GenericNackCode::id, GenericNackCode::raw)
+            }
             Codes::ActivationType => {
-                &[("default", 0x00), ("wwh_obd", 0x01), ("central_security", 0xE0)]
+                list(ActivationType::NAMED, ActivationType::id, ActivationType::raw)
             }
-            Codes::RoutingActivationResponse => &[
-                ("unknown_source_address", 0x00),
-                ("all_sockets_registered", 0x01),
-                ("different_source_address", 0x02),
-                ("source_address_already_active", 0x03),
-                ("missing_authentication", 0x04),
-                ("rejected_confirmation", 0x05),
-                ("unsupported_activation_type", 0x06),
-                ("tls_required", 0x07),
-                ("successfully_activated", 0x10),
-                ("confirmation_required", 0x11),
-            ],
-            Codes::DiagnosticAck => &[("acknowledged", 0x00)],
-            Codes::DiagnosticNack => &[
-                ("invalid_source_address", 0x02),
-                ("unknown_target_address", 0x03),
-                ("diagnostic_message_too_large", 0x04),
-                ("out_of_memory", 0x05),
-                ("target_unreachable", 0x06),
-                ("unknown_network", 0x07),
-                ("transport_protocol_error", 0x08),
-            ],
-            Codes::NodeType => &[("gateway", 0x00), ("node", 0x01)],
-            Codes::PowerMode => &[("not_ready", 0x00), ("ready", 0x01), ("not_supported", 0x02)],
+            Codes::RoutingActivationResponse => list(
+                RoutingActivationResponseCode::NAMED,
+                RoutingActivationResponseCode::id,
+                RoutingActivationResponseCode::raw,
+            ),
+            Codes::DiagnosticAck => {
+                list(DiagnosticAckCode::NAMED, DiagnosticAckCode::id, DiagnosticAckCode::raw)
+            }
+            Codes::DiagnosticNack => {
+                list(DiagnosticNackCode::NAMED, DiagnosticNackCode::id, DiagnosticNackCode::raw)
+            }
+            Codes::NodeType => list(NodeType::NAMED, NodeType::id, NodeType::raw),
+            Codes::PowerMode => list(PowerMode::NAMED, PowerMode::id, PowerMode::raw),
             Codes::FurtherAction => {
-                &[("no_further_action", 0x00), ("routing_activation_required", 0x10)]
+                list(FurtherAction::NAMED, FurtherAction::id, FurtherAction::raw)
             }
-            Codes::SyncStatus => &[("synchronized", 0x00), ("incomplete", 0x10)],
+            Codes::SyncStatus => list(SyncStatus::NAMED, SyncStatus::id, SyncStatus::raw),
         }
     }
 

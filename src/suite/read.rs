@@ -674,7 +674,7 @@ fn check_field_value(e: &Expr, fs: &messages::FieldSpec, d: &mut Diagnostics) {
                         e.pos,
                         &format!("value for `{}`", fs.name),
                         s,
-                        codes.named().iter().map(|(n, _)| *n),
+                        codes.named().into_iter().map(|(n, _)| n),
                     ),
                     None => d.error(
                         e.pos,
@@ -724,7 +724,7 @@ fn check_code(e: &Expr, codes: Codes, field: &str, d: &mut Diagnostics) {
             e.pos,
             &format!("value for `{field}`"),
             s,
-            codes.named().iter().map(|(n, _)| *n),
+            codes.named().into_iter().map(|(n, _)| n),
         );
     }
 }

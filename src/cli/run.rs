@@ -1,0 +1,295 @@
+//! `doipcheck run [PATHS]`: load and validate the suites and the profile (any error: exit 2,
+//! nothing runs), plan the cases, run them against `--target` or the built-in simulator, and
+//! write the console, JUnit, JSON and capture reports (also after Ctrl-C).
+
+use super::exit;
+use super::list::default_profile;
+use super::validate::paths_or_default;
+use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters};
+use crate::runner::event::EventSink;
+use crate::runner::{CaseEnv, Endpoints, RunOptions};
+use crate::suite::load::{self, Filter};
+use crate::suite::profile::Profile;
+use crate::suite::tags::TagExpr;
+use crate::suite::value::Value;
+use clap::{Args, ValueEnum};
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Suite files or directories (default: suites/).
+    pub paths: Vec<PathBuf>,
+    /// The DoIP entity to test, HOST or HOST:PORT (TCP data port; UDP and TLS ports come from
+    /// the profile). Without it, the built-in simulator is tested.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub target: Option<String>,
+    /// Target profile (default: suites/profile.yaml, the simulator's; with --target, the
+    /// standard's defaults when no profile is given).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Cases run in parallel (each job gets its own simulator instance; against --target only
+    /// with --target-parallel).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: u32,
+    /// The --target tolerates parallel connections from several cases.
+    #[arg(long)]
+    pub target_parallel: bool,
+    /// Tag expression: `timing`, `nack and not slow`, `(a|b) & !c`.
+    #[arg(long)]
+    pub tags: Option<String>,
+    /// Run only these case ids (repeatable; an id without `[...]` selects all its matrix cases).
+    #[arg(long = "case", value_name = "ID")]
+    pub cases: Vec<String>,
+    /// Run the K-th of N shards (1-based), e.g. `--shard 2/4`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Start no new case after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Where reports go.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// JUnit file (default: REPORT_DIR/junit.xml).
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// JSON file (default: REPORT_DIR/report.json).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Which cases keep a pcapng capture.
+    #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
+    pub pcap: PcapArg,
+    /// Run against a simulator with this fault switched on (repeatable).
+    #[arg(long = "sim-fault", value_name = "NAME")]
+    pub sim_faults: Vec<String>,
+    /// Plain console lines, no progress bar.
+    #[arg(long)]
+    pub plain: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PcapArg {
+    #[default]
+    Failing,
+    All,
+    None,
+}
+
+/// Parses `K/N` with 1 <= K <= N.
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let (k, n) =
+        text.split_once('/').ok_or_else(|| format!("--shard `{text}`: write K/N, e.g. 1/4"))?;
+    let k: u32 = k.trim().parse().map_err(|_| format!("--shard `{text}`: K is not a number"))?;
+    let n: u32 = n.trim().parse().map_err(|_| format!("--shard `{text}`: N is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("--shard `{text}`: need 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+/// `HOST` or `HOST:PORT` (IPv6 as `[::1]:13400`) to an address and an optional port.
+pub fn parse_target(text: &str) -> Result<(IpAddr, Option<u16>), String> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok((ip, None));
+    }
+    if let Ok(sa) = text.parse::<std::net::SocketAddr>() {
+        return Ok((sa.ip(), Some(sa.port())));
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (
+            h,
+            Some(p.parse::<u16>().map_err(|_| format!("--target `{text}`: `{p}` is not a port"))?),
+        ),
+        _ => (text, None),
+    };
+    let ip = (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("--target `{text}`: cannot resolve `{host}`: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--target `{text}`: `{host}` has no address"))?
+        .ip();
+    Ok((ip, port))
+}
+
+fn port(profile: &Profile, key: &str, default: u16) -> u16 {
+    match profile.get(key) {
+        Some(Value::Int(p)) => *p as u16,
+        _ => default,
+    }
+}
+
+/// Runs the command and returns the exit code.
+pub fn run(args: RunArgs) -> u8 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err((code, text)) => {
+            eprint!("{text}");
+            if !text.ends_with('\n') {
+                eprintln!();
+            }
+            code
+        }
+    }
+}
+
+fn usage(text: impl Into<String>) -> (u8, String) {
+    (exit::USAGE, format!("error: {}", text.into()))
+}
+
+fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
+    let shard = args.shard.as_deref().map(parse_shard).transpose().map_err(usage)?;
+    let tags = args
+        .tags
+        .as_deref()
+        .map(TagExpr::parse)
+        .transpose()
+        .map_err(|e| usage(format!("--tags: {e}")))?;
+    if args.jobs == 0 {
+        return Err(usage("--jobs must be at least 1"));
+    }
+    if args.target.is_some() && !args.sim_faults.is_empty() {
+        return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
+    }
+    let profile_path = match (&args.profile, &args.target) {
+        (Some(p), _) => Some(p.clone()),
+        (None, None) => default_profile(),
+        (None, Some(_)) => None,
+    };
+    let profile =
+        load::load_profile(profile_path.as_deref()).map_err(|e| (exit::USAGE, e.render()))?;
+    let paths = paths_or_default(&args.paths);
+    let loaded = load::load_suites(&paths, crate::runner::target::KNOWN_FAULTS)
+        .map_err(|e| (exit::USAGE, e.render()))?;
+    let plan = load::plan(&loaded, &profile, &Filter { tags, cases: args.cases.clone(), shard });
+    if plan.is_empty() {
+        return Err(usage("no case matches the filters"));
+    }
+    let (label, targets) = match &args.target {
+        Some(text) => {
+            let (ip, explicit_port) = parse_target(text).map_err(usage)?;
+            let endpoints = Endpoints {
+                ip,
+                tcp: explicit_port.unwrap_or_else(|| port(&profile, "ports.tcp", 13400)),
+                udp: port(&profile, "ports.udp", 13400),
+                tls: port(&profile, "ports.tls", 3496),
+            };
+            let jobs = if args.target_parallel { args.jobs } else { 1 };
+            if jobs < args.jobs {
+                eprintln!(
+                    "note: running serially against {text} (add --target-parallel if it tolerates parallel cases)"
+                );
+            }
+            (format!("{ip}:{}", endpoints.tcp), vec![endpoints; jobs as usize])
+        }
+        None => {
+            return crate::runner::target::run_against_simulator(
+                args,
+                profile,
+                profile_path,
+                plan,
+                shard,
+            );
+        }
+    };
+    let env = CaseEnv {
+        profile: Arc::new(profile),
+        tls: crate::runner::tls::client_config().ok(),
+        connect_timeout: Duration::from_secs(5),
+    };
+    Ok(execute(&args, env, targets, label, profile_path, plan, shard))
+}
+
+/// Runs the plan on a fresh runtime with the reporters, and maps the result to an exit code.
+pub fn execute(
+    args: &RunArgs,
+    env: CaseEnv,
+    targets: Vec<Endpoints>,
+    label: String,
+    profile_path: Option<PathBuf>,
+    plan: Vec<crate::suite::load::PlannedCase>,
+    shard: Option<(u32, u32)>,
+) -> u8 {
+    let mut options = ReportOptions::new(&args.report_dir);
+    options.junit = args.junit.clone();
+    options.json = args.json.clone();
+    let mut reporters =
+        Reporters::new(options, if args.plain { ConsoleMode::Plain } else { ConsoleMode::Auto });
+    let run_options = RunOptions {
+        target_label: label,
+        profile_path,
+        fail_fast: args.fail_fast,
+        capture: match args.pcap {
+            PcapArg::Failing => CapturePolicy::Failing,
+            PcapArg::All => CapturePolicy::All,
+            PcapArg::None => CapturePolicy::None,
+        },
+        report_dir: args.report_dir.clone(),
+        shard,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run_with_ctrl_c(plan, env, targets, run_options, &mut reporters));
+    finish(&mut reporters, &result)
+}
+
+/// Runs with Ctrl-C wired to the cancel signal.
+pub async fn run_with_ctrl_c(
+    plan: Vec<crate::suite::load::PlannedCase>,
+    env: CaseEnv,
+    targets: Vec<Endpoints>,
+    options: RunOptions,
+    sink: &mut dyn EventSink,
+) -> crate::runner::RunResult {
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = cancel_tx.send(true);
+        }
+    });
+    let result = crate::runner::run(plan, env, targets, options, sink, cancel_rx).await;
+    ctrl_c.abort();
+    result
+}
+
+/// Writes the reports (again, if the run was cut short) and picks the exit code.
+pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult) -> u8 {
+    if let Err(e) = reporters.finish() {
+        eprintln!("error: {e}");
+        return exit::FAILURE;
+    }
+    if let Some(e) = &result.sink_error {
+        eprintln!("error: {e}");
+        return exit::FAILURE;
+    }
+    if result.unreachable {
+        return exit::UNREACHABLE;
+    }
+    if result.counts.any_failure() || result.interrupted { exit::FAILURE } else { exit::SUCCESS }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_and_targets_parse() {
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        assert!(
+            parse_shard("5/4").is_err() && parse_shard("0/1").is_err() && parse_shard("x").is_err()
+        );
+        assert_eq!(parse_target("127.0.0.1"), Ok(("127.0.0.1".parse().unwrap(), None)));
+        assert_eq!(
+            parse_target("127.0.0.1:13401"),
+            Ok(("127.0.0.1".parse().unwrap(), Some(13401)))
+        );
+        assert_eq!(parse_target("[::1]:13400"), Ok(("::1".parse().unwrap(), Some(13400))));
+        assert!(parse_target("localhost:x").is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! TCP and TLS connections to the target's data port, as a case sees them: whole DoIP
+//! messages out of any chunking (the codec's deframer), every byte recorded as a frame event
+//! with the time of the read that completed it, and every wait bounded by a deadline.
+//!
+//! A header the deframer rejects (garbage, a 4 GiB length) is not waited on: its bytes become
+//! one frame with the decode error, and the stream is treated as desynchronised from then on
+//! (every later read is reported as raw bytes), because nothing marks where a next message
+//! would start.
+
+use super::record::{Recorder, decoded_message};
+use crate::codec::doip::{Deframed, Deframer, Message};
+use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, RunTime, Transport};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout_at;
+
+/// Largest DoIP payload the harness accepts from a target; larger declared lengths are
+/// reported at once (never allocated, never waited for).
+pub const MAX_RECEIVED_PAYLOAD: u32 = 1024 * 1024;
+/// Bound on a single write (a target that stops reading must not hang a case).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Something that arrived.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// When the read that completed it returned.
+    pub at: RunTime,
+    pub bytes: Vec<u8>,
+    /// The message, or why the bytes are not one.
+    pub message: Result<Message<'static>, String>,
+}
+
+/// What a bounded read found.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    Frame(Received),
+    /// The target closed the connection (end of stream); nothing buffered is left.
+    Closed {
+        at: RunTime,
+    },
+    /// Reset or another I/O error.
+    Reset {
+        at: RunTime,
+        error: String,
+    },
+    /// The deadline passed.
+    Timeout,
+}
+
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    ClosedByPeer(RunTime),
+    Failed(RunTime),
+    ClosedByUs,
+}
+
+/// One TCP or TLS connection of a case.
+pub struct Connection {
+    pub transport: Transport,
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+    stream: Stream,
+    buf: Vec<u8>,
+    deframer: Deframer,
+    desynced: bool,
+    /// Messages read while another step waited (a `wait`, handlers), for later expects.
+    pub queue: VecDeque<Received>,
+    state: State,
+    reset_error: String,
+    last_read_at: RunTime,
+}
+
+/// Opens a connection within `timeout`; TLS when `tls` is given.
+pub async fn connect(
+    addr: SocketAddr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+    rec: &Recorder,
+) -> Result<Connection, String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let tcp = match timeout_at(deadline, TcpStream::connect(addr)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Err(format!("cannot connect to {addr}: {e}")),
+        Err(_) => return Err(format!("cannot connect to {addr}: no answer within {timeout:?}")),
+    };
+    let _ = tcp.set_nodelay(true);
+    let local = tcp.local_addr().map_err(|e| format!("local address: {e}"))?;
+    let (stream, transport) = match tls {
+        None => (Stream::Tcp(tcp), Transport::Tcp),
+        Some(config) => {
+            let connector = tokio_rustls::TlsConnector::from(config);
+            let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+            match timeout_at(deadline, connector.connect(name, tcp)).await {
+                Ok(Ok(s)) => (Stream::Tls(Box::new(s)), Transport::Tls),
+                Ok(Err(e)) => return Err(format!("TLS handshake with {addr} failed: {e}")),
+                Err(_) => {
+                    return Err(format!("TLS handshake with {addr}: no answer within {timeout:?}"));
+                }
+            }
+        }
+    };
+    let at = rec.now();
+    rec.connection(
+        at,
+        transport,
+        Endpoint::Socket(local),
+        Endpoint::Socket(addr),
+        ConnectionChange::Opened,
+    );
+    Ok(Connection {
+        transport,
+        local,
+        peer: addr,
+        stream,
+        buf: Vec::new(),
+        deframer: Deframer::new(MAX_RECEIVED_PAYLOAD),
+        desynced: false,
+        queue: VecDeque::new(),
+        state: State::Open,
+        reset_error: String::new(),
+        last_read_at: at,
+    })
+}
+
+impl Connection {
+    fn endpoints(&self) -> (Endpoint, Endpoint) {
+        (Endpoint::Socket(self.local), Endpoint::Socket(self.peer))
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.state == State::Open
+    }
+
+    /// Writes `bytes` and records them; returns when they were handed to the kernel.
+    pub async fn send(
+        &mut self,
+        bytes: Vec<u8>,
+        decoded: Decoded,
+        rec: &mut Recorder,
+    ) -> Result<RunTime, String> {
+        if self.state == State::ClosedByUs {
+            return Err("the connection was closed by a `disconnect` step".into());
+        }
+        let write = async {
+            match &mut self.stream {
+                Stream::Tcp(s) => write_all(s, &bytes).await,
+                Stream::Tls(s) => write_all(s.as_mut(), &bytes).await,
+            }
+        };
+        let result = tokio::time::timeout(WRITE_TIMEOUT, write).await;
+        let at = rec.now();
+        let (local, peer) = self.endpoints();
+        match result {
+            Ok(Ok(())) => {
+                rec.frame(at, Direction::Sent, self.transport, local, peer, bytes, decoded)?;
+                Ok(at)
+            }
+            Ok(Err(e)) => Err(format!("sending to {}: {e}", self.peer)),
+            Err(_) => Err(format!(
+                "sending to {}: the target did not read for {WRITE_TIMEOUT:?}",
+                self.peer
+            )),
+        }
+    }
+
+    /// The next frame, or what ended the wait, no later than `deadline`.
+    pub async fn read(
+        &mut self,
+        deadline: tokio::time::Instant,
+        rec: &mut Recorder,
+    ) -> Result<ReadOutcome, String> {
+        loop {
+            if let Some(r) = self.queue.pop_front() {
+                return Ok(ReadOutcome::Frame(r));
+            }
+            if let Some(r) = self.take_frame(rec)? {
+                return Ok(ReadOutcome::Frame(r));
+            }
+            match self.state {
+                State::ClosedByPeer(at) => return Ok(ReadOutcome::Closed { at }),
+                State::Failed(at) => {
+                    return Ok(ReadOutcome::Reset { at, error: self.reset_error.clone() });
+                }
+                State::ClosedByUs => {
+                    return Err("the connection was closed by a `disconnect` step".into());
+                }
+                State::Open => {}
+            }
+            let mut chunk = [0u8; READ_CHUNK];
+            let read = async {
+                match &mut self.stream {
+                    Stream::Tcp(s) => s.read(&mut chunk).await,
+                    Stream::Tls(s) => s.read(&mut chunk).await,
+                }
+            };
+            let result = timeout_at(deadline, read).await;
+            // The time the bytes were read: taken before anything else is done with them.
+            let now = Instant::now();
+            let at = rec.clock.at(now);
+            match result {
+                Err(_) => return Ok(ReadOutcome::Timeout),
+                Ok(Ok(0)) => {
+                    self.state = State::ClosedByPeer(at);
+                    let (l, p) = self.endpoints();
+                    self.flush_partial(at, rec)?;
+                    rec.connection(at, self.transport, l, p, ConnectionChange::ClosedByPeer);
+                }
+                Ok(Ok(n)) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    self.last_read_at = at;
+                }
+                Ok(Err(e)) => {
+                    self.state = State::Failed(at);
+                    self.reset_error = e.to_string();
+                    let (l, p) = self.endpoints();
+                    self.flush_partial(at, rec)?;
+                    rec.connection(at, self.transport, l, p, ConnectionChange::Reset);
+                }
+            }
+        }
+    }
+
+    /// A whole frame from the buffer, if one is there.
+    fn take_frame(&mut self, rec: &mut Recorder) -> Result<Option<Received>, String> {
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let at = self.last_read_at;
+        if self.desynced {
+            let bytes = std::mem::take(&mut self.buf);
+            let error =
+                "bytes after an undecodable header (the stream has no message boundary any more)"
+                    .to_owned();
+            return self.record(at, bytes, Err(error), rec).map(Some);
+        }
+        match self.deframer.next(&self.buf) {
+            Deframed::Message { message, len } => {
+                let message = message.into_owned();
+                let bytes: Vec<u8> = self.buf.drain(..len).collect();
+                self.record(at, bytes, Ok(message), rec).map(Some)
+            }
+            Deframed::NeedMore { .. } => Ok(None),
+            Deframed::Skipped { len } => {
+                self.buf.drain(..len);
+                Ok(None)
+            }
+            Deframed::Rejected(error) => {
+                self.desynced = true;
+                let bytes = std::mem::take(&mut self.buf);
+                self.record(at, bytes, Err(error.to_string()), rec).map(Some)
+            }
+        }
+    }
+
+    /// Bytes of an incomplete message when the stream ends.
+    fn flush_partial(&mut self, at: RunTime, rec: &mut Recorder) -> Result<(), String> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut self.buf);
+        let error =
+            format!("incomplete message: the stream ended after {} bytes of it", bytes.len());
+        let r = self.record(at, bytes, Err(error), rec)?;
+        self.queue.push_back(r);
+        Ok(())
+    }
+
+    fn record(
+        &self,
+        at: RunTime,
+        bytes: Vec<u8>,
+        message: Result<Message<'static>, String>,
+        rec: &mut Recorder,
+    ) -> Result<Received, String> {
+        let decoded = match &message {
+            Ok(m) => decoded_message(m),
+            Err(e) => Decoded::Error { error: e.clone() },
+        };
+        let (l, p) = self.endpoints();
+        rec.frame(at, Direction::Received, self.transport, l, p, bytes.clone(), decoded)?;
+        Ok(Received { at, bytes, message })
+    }
+
+    /// Closes our side (FIN) and records it.
+    pub async fn close(&mut self, rec: &Recorder) {
+        if self.state == State::ClosedByUs {
+            return;
+        }
+        let shutdown = async {
+            match &mut self.stream {
+                Stream::Tcp(s) => s.shutdown().await,
+                Stream::Tls(s) => s.shutdown().await,
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(200), shutdown).await;
+        let was_open = self.state == State::Open;
+        self.state = State::ClosedByUs;
+        if was_open {
+            let (l, p) = self.endpoints();
+            rec.connection(rec.now(), self.transport, l, p, ConnectionChange::ClosedByUs);
+        }
+    }
+
+    /// The case ended with the connection open: record what was buffered and drop it.
+    pub fn abandon(&mut self, rec: &mut Recorder) {
+        let at = rec.now();
+        if !self.buf.is_empty() && self.state != State::ClosedByUs {
+            let bytes = std::mem::take(&mut self.buf);
+            let (l, p) = self.endpoints();
+            let error =
+                format!("{} bytes of an incomplete message when the case ended", bytes.len());
+            let _ = rec.frame(
+                at,
+                Direction::Received,
+                self.transport,
+                l,
+                p,
+                bytes,
+                Decoded::Error { error },
+            );
+        }
+        if self.state == State::Open {
+            let (l, p) = self.endpoints();
+            rec.connection(at, self.transport, l, p, ConnectionChange::Abandoned);
+        }
+        self.state = State::ClosedByUs;
+    }
+}
+
+async fn write_all<S: AsyncWrite + AsyncRead + Unpin + ?Sized>(
+    s: &mut S,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    s.write_all(bytes).await?;
+    s.flush().await
+}

@@ -1,0 +1,268 @@
+//! The run loop: cases from the plan go to `jobs` workers (each with its own target
+//! endpoints), their events come back over one channel and are handed to the sinks in order
+//! on this task, the only consumer. Ctrl-C (or the caller's cancel signal) ends running cases
+//! with `error` and starts no new ones; `--fail-fast` starts no new case after a failure.
+
+use super::case::{Attempt, CaseEnv, CaseRun, Endpoints};
+use super::event::*;
+use super::record::{Clock, Recorder};
+use crate::report::CapturePolicy;
+use crate::suite::load::PlannedCase;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// For people: what is tested.
+    pub target_label: String,
+    pub profile_path: Option<PathBuf>,
+    pub fail_fast: bool,
+    pub capture: CapturePolicy,
+    pub report_dir: PathBuf,
+    pub shard: Option<(u32, u32)>,
+}
+
+/// What a run ended with.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    pub counts: Counts,
+    pub interrupted: bool,
+    /// Some case could not reach the target and no case reached it.
+    pub unreachable: bool,
+    /// The first error a sink reported (a report file that could not be written).
+    pub sink_error: Option<String>,
+}
+
+/// Runs `plan`: worker `j` talks to `targets[j]` (one per job). `cancel` turning true ends
+/// the run as Ctrl-C does.
+pub async fn run(
+    plan: Vec<PlannedCase>,
+    env: CaseEnv,
+    targets: Vec<Endpoints>,
+    options: RunOptions,
+    sink: &mut dyn EventSink,
+    mut cancel: watch::Receiver<bool>,
+) -> RunResult {
+    let clock = Clock::start();
+    let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let mut result = RunResult::default();
+    let mut deliver = |event: &Event, result: &mut RunResult| {
+        if let Err(e) = sink.handle(event)
+            && result.sink_error.is_none()
+        {
+            result.sink_error = Some(e.to_string());
+        }
+    };
+    deliver(
+        &Event::RunStarted(RunStarted {
+            wall_clock_unix_us: u64::try_from(wall.as_micros()).unwrap_or(u64::MAX),
+            target: options.target_label.clone(),
+            profile: options.profile_path.clone(),
+            case_count: plan.len() as u32,
+            jobs: targets.len() as u32,
+            shard: options.shard,
+        }),
+        &mut result,
+    );
+    let plan = Arc::new(plan);
+    let next = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    for endpoints in targets {
+        let worker = Worker {
+            plan: plan.clone(),
+            next: next.clone(),
+            stop: stop.clone(),
+            stop_rx: stop_rx.clone(),
+            env: env.clone(),
+            endpoints,
+            clock,
+            tx: tx.clone(),
+            options: options.clone(),
+        };
+        workers.spawn(worker.run());
+    }
+    drop(tx);
+    let mut stop_reason: Option<String> = None;
+    let mut reached = false;
+    let mut unreachable = false;
+    let mut cancelled = *cancel.borrow();
+    loop {
+        tokio::select! {
+            event = rx.recv() => {
+                let Some(event) = event else { break };
+                if let Event::CaseFinished(f) = &event {
+                    result.counts.add(f.verdict, f.flaky);
+                    if f.verdict.is_failure() && options.fail_fast && stop_reason.is_none() {
+                        stop.store(true, Ordering::SeqCst);
+                        stop_reason = Some("fail-fast after the first failing case".into());
+                    }
+                    match f.reason.as_ref().map(|r| r.message.as_str()) {
+                        Some(m) if f.verdict == Verdict::Error && m.starts_with(super::UNREACHABLE_PREFIX) => unreachable = true,
+                        _ if f.verdict != Verdict::Skipped && f.verdict != Verdict::Error => reached = true,
+                        _ => {}
+                    }
+                }
+                deliver(&event, &mut result);
+            }
+            changed = cancel.changed(), if !cancelled => {
+                if changed.is_err() || *cancel.borrow() {
+                    cancelled = true;
+                    stop.store(true, Ordering::SeqCst);
+                    let _ = stop_tx.send(true);
+                    stop_reason = Some("interrupted (Ctrl-C)".into());
+                }
+            }
+        }
+    }
+    while workers.join_next().await.is_some() {}
+    let interrupted = stop_reason.is_some() && (result.counts.total() as usize) < plan.len();
+    result.interrupted = interrupted || cancelled;
+    result.unreachable = unreachable && !reached;
+    deliver(
+        &Event::RunFinished(RunFinished {
+            at: clock.now(),
+            counts: result.counts,
+            interrupted: result.interrupted,
+            stop_reason: if result.interrupted { stop_reason } else { None },
+        }),
+        &mut result,
+    );
+    result
+}
+
+struct Worker {
+    plan: Arc<Vec<PlannedCase>>,
+    next: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    stop_rx: watch::Receiver<bool>,
+    env: CaseEnv,
+    endpoints: Endpoints,
+    clock: Clock,
+    tx: mpsc::UnboundedSender<Event>,
+    options: RunOptions,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let index = self.next.fetch_add(1, Ordering::SeqCst);
+            let plan = self.plan.clone();
+            let Some(planned) = plan.get(index) else { return };
+            self.run_case(CaseKey(index as u32), planned).await;
+        }
+    }
+
+    async fn run_case(&mut self, key: CaseKey, planned: &PlannedCase) {
+        let rec = Recorder::new(key, self.clock, self.tx.clone());
+        let started = rec.now();
+        rec.emit(Event::CaseStarted(CaseStarted {
+            case: key,
+            at: started,
+            info: planned.info.clone(),
+        }));
+        let (verdict, reason, attempts, flaky) = match &planned.skip {
+            Some(why) => (
+                Verdict::Skipped,
+                Some(Reason { message: why.clone(), ..Reason::default() }),
+                0,
+                false,
+            ),
+            None => self.attempts(key, planned, &rec).await,
+        };
+        let at = rec.now();
+        let capture =
+            self.options.capture.capture_for(&self.options.report_dir, key, &planned.info, verdict);
+        rec.emit(Event::CaseFinished(CaseFinished {
+            case: key,
+            at,
+            verdict,
+            reason,
+            duration: at.since(started),
+            attempts,
+            flaky,
+            capture,
+        }));
+    }
+
+    async fn attempts(
+        &mut self,
+        key: CaseKey,
+        planned: &PlannedCase,
+        rec: &Recorder,
+    ) -> (Verdict, Option<Reason>, u32, bool) {
+        let retry = planned.case().retry;
+        let mut last = Attempt { verdict: Verdict::Error, reason: None, unreachable: false };
+        let mut failed_before = false;
+        for attempt in 1..=retry.attempts.max(1) {
+            if attempt > 1 {
+                let why = last.reason.as_ref().map(|r| r.message.clone()).unwrap_or_default();
+                rec.note(format!(
+                    "attempt {attempt} of {} (the previous one was {}: {why})",
+                    retry.attempts, last.verdict
+                ));
+                if !retry.delay.is_zero() && self.pause(retry.delay).await {
+                    return (Verdict::Error, Some(interrupted()), attempt - 1, false);
+                }
+            }
+            last = self.attempt(key, planned).await;
+            if last.verdict == Verdict::Pass {
+                return (Verdict::Pass, None, attempt, failed_before);
+            }
+            failed_before = true;
+            if *self.stop_rx.borrow() || last.unreachable {
+                return (last.verdict, last.reason, attempt, false);
+            }
+        }
+        (last.verdict, last.reason, retry.attempts.max(1), false)
+    }
+
+    /// Sleeps; `true` when the run was interrupted meanwhile.
+    async fn pause(&mut self, d: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => false,
+            _ = self.stop_rx.wait_for(|s| *s) => true,
+        }
+    }
+
+    async fn attempt(&mut self, key: CaseKey, planned: &PlannedCase) -> Attempt {
+        let rec = Recorder::new(key, self.clock, self.tx.clone());
+        let mut run = match CaseRun::new(planned, &self.env, self.endpoints, rec) {
+            Ok(r) => r,
+            Err(f) => {
+                let (super::case::Failure::Fail(r)
+                | super::case::Failure::Error(r)
+                | super::case::Failure::Unreachable(r)) = f;
+                return Attempt { verdict: Verdict::Error, reason: Some(r), unreachable: false };
+            }
+        };
+        let timeout = planned.case().timeout;
+        let mut stop_rx = self.stop_rx.clone();
+        let outcome = tokio::select! {
+            a = tokio::time::timeout(timeout, run.run()) => match a {
+                Ok(a) => a,
+                Err(_) => Attempt {
+                    verdict: Verdict::Error,
+                    reason: Some(Reason { message: format!("the case exceeded its timeout of {}", crate::suite::value::format_duration(timeout)), ..Reason::default() }),
+                    unreachable: false,
+                },
+            },
+            _ = stop_rx.wait_for(|s| *s) => Attempt { verdict: Verdict::Error, reason: Some(interrupted()), unreachable: false },
+        };
+        run.close_all().await;
+        outcome
+    }
+}
+
+fn interrupted() -> Reason {
+    Reason { message: "interrupted (Ctrl-C): the case did not finish".into(), ..Reason::default() }
+}

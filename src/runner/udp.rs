@@ -1,0 +1,139 @@
+//! The case's UDP socket for vehicle identification, entity status and power mode steps:
+//! datagrams to the target's discovery port (or the profile's broadcast address), each
+//! datagram one frame event, every receive bounded by a deadline.
+
+use super::conn::Received;
+use super::record::{Recorder, decoded_message};
+use crate::codec::doip::Message;
+use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, Transport};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use tokio::net::UdpSocket;
+use tokio::time::timeout_at;
+
+/// Largest datagram read (a DoIP UDP message is far smaller; the rest is truncated).
+const MAX_DATAGRAM: usize = 65_536;
+
+pub struct Udp {
+    socket: UdpSocket,
+    /// The address the target sees us at (the unspecified bind address resolved).
+    pub local: SocketAddr,
+    /// The last peer we sent to, for the closing event.
+    last_peer: SocketAddr,
+}
+
+/// What a bounded receive found.
+pub enum UdpOutcome {
+    Datagram { from: SocketAddr, received: Received },
+    Timeout,
+}
+
+impl Udp {
+    /// Binds an ephemeral port on the family of `target`.
+    pub async fn bind(target: SocketAddr, broadcast: bool, rec: &Recorder) -> Result<Udp, String> {
+        let any: IpAddr = if target.is_ipv4() {
+            Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            Ipv6Addr::UNSPECIFIED.into()
+        };
+        let socket = UdpSocket::bind((any, 0))
+            .await
+            .map_err(|e| format!("cannot bind a UDP socket: {e}"))?;
+        if broadcast {
+            socket.set_broadcast(true).map_err(|e| format!("cannot enable broadcast: {e}"))?;
+        }
+        let port = socket.local_addr().map_err(|e| format!("local address: {e}"))?.port();
+        let ip = route_ip(target).await.unwrap_or(any);
+        let local = SocketAddr::new(ip, port);
+        rec.connection(
+            rec.now(),
+            Transport::Udp,
+            Endpoint::Socket(local),
+            Endpoint::Socket(target),
+            ConnectionChange::Opened,
+        );
+        Ok(Udp { socket, local, last_peer: target })
+    }
+
+    pub async fn send(
+        &mut self,
+        to: SocketAddr,
+        bytes: Vec<u8>,
+        decoded: Decoded,
+        rec: &mut Recorder,
+    ) -> Result<(), String> {
+        if to.ip().is_ipv4() && to.ip() == IpAddr::V4(Ipv4Addr::BROADCAST)
+            || is_directed_broadcast(to)
+        {
+            let _ = self.socket.set_broadcast(true);
+        }
+        self.socket.send_to(&bytes, to).await.map_err(|e| format!("sending to {to}: {e}"))?;
+        let at = rec.now();
+        self.last_peer = to;
+        rec.frame(
+            at,
+            Direction::Sent,
+            Transport::Udp,
+            Endpoint::Socket(self.local),
+            Endpoint::Socket(to),
+            bytes,
+            decoded,
+        )
+    }
+
+    pub async fn recv(
+        &mut self,
+        deadline: tokio::time::Instant,
+        rec: &mut Recorder,
+    ) -> Result<UdpOutcome, String> {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let result = timeout_at(deadline, self.socket.recv_from(&mut buf)).await;
+        let at = rec.now();
+        match result {
+            Err(_) => Ok(UdpOutcome::Timeout),
+            Ok(Err(e)) => Err(format!("receiving UDP: {e}")),
+            Ok(Ok((n, from))) => {
+                buf.truncate(n);
+                let message =
+                    Message::parse(&buf).map(Message::into_owned).map_err(|e| e.to_string());
+                let decoded = match &message {
+                    Ok(m) => decoded_message(m),
+                    Err(e) => Decoded::Error { error: e.clone() },
+                };
+                rec.frame(
+                    at,
+                    Direction::Received,
+                    Transport::Udp,
+                    Endpoint::Socket(self.local),
+                    Endpoint::Socket(from),
+                    buf.clone(),
+                    decoded,
+                )?;
+                Ok(UdpOutcome::Datagram { from, received: Received { at, bytes: buf, message } })
+            }
+        }
+    }
+
+    pub fn close(&self, rec: &Recorder) {
+        rec.connection(
+            rec.now(),
+            Transport::Udp,
+            Endpoint::Socket(self.local),
+            Endpoint::Socket(self.last_peer),
+            ConnectionChange::ClosedByUs,
+        );
+    }
+}
+
+fn is_directed_broadcast(to: SocketAddr) -> bool {
+    matches!(to.ip(), IpAddr::V4(v4) if v4.octets()[3] == 255)
+}
+
+/// The local address the OS would use to reach `target` (a connected UDP socket sends
+/// nothing; it only asks the routing table).
+async fn route_ip(target: SocketAddr) -> Option<IpAddr> {
+    let any: IpAddr =
+        if target.is_ipv4() { Ipv4Addr::UNSPECIFIED.into() } else { Ipv6Addr::UNSPECIFIED.into() };
+    let probe = UdpSocket::bind((any, 0)).await.ok()?;
+    probe.connect(target).await.ok()?;
+    probe.local_addr().ok().map(|a| a.ip())
+}
