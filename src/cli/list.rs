@@ -34,7 +34,7 @@ pub fn list(args: &ListArgs) -> (u8, String) {
         Ok(p) => p,
         Err(e) => return (exit::USAGE, e.render()),
     };
-    let loaded = match load::load_suites(&paths, crate::runner::target::KNOWN_FAULTS) {
+    let loaded = match load::load_suites(&paths, &crate::runner::target::known_faults()) {
         Ok(l) => l,
         Err(e) => return (exit::USAGE, e.render()),
     };

@@ -7,6 +7,7 @@ use super::list::default_profile;
 use super::validate::paths_or_default;
 use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters};
 use crate::runner::event::EventSink;
+use crate::runner::target::{Simulators, TargetSource, known_faults, simulator_label};
 use crate::runner::{CaseEnv, Endpoints, RunOptions};
 use crate::suite::load::{self, Filter};
 use crate::suite::profile::Profile;
@@ -160,8 +161,8 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let profile =
         load::load_profile(profile_path.as_deref()).map_err(|e| (exit::USAGE, e.render()))?;
     let paths = paths_or_default(&args.paths);
-    let loaded = load::load_suites(&paths, crate::runner::target::KNOWN_FAULTS)
-        .map_err(|e| (exit::USAGE, e.render()))?;
+    let loaded =
+        load::load_suites(&paths, &known_faults()).map_err(|e| (exit::USAGE, e.render()))?;
     let plan = load::plan(&loaded, &profile, &Filter { tags, cases: args.cases.clone(), shard });
     if plan.is_empty() {
         return Err(usage("no case matches the filters"));
@@ -181,16 +182,21 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                     "note: running serially against {text} (add --target-parallel if it tolerates parallel cases)"
                 );
             }
-            (format!("{ip}:{}", endpoints.tcp), vec![endpoints; jobs as usize])
+            (format!("{ip}:{}", endpoints.tcp), TargetSource::Fixed(vec![endpoints; jobs as usize]))
         }
         None => {
-            return crate::runner::target::run_against_simulator(
-                args,
-                profile,
-                profile_path,
-                plan,
-                shard,
-            );
+            let faults = known_faults();
+            if let Some(bad) = args.sim_faults.iter().find(|f| !faults.contains(&f.as_str())) {
+                let help = crate::suite::diag::did_you_mean(bad, faults.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(usage(format!(
+                    "--sim-fault: unknown fault `{bad}`{help}; `doipcheck sim --list-faults` lists them"
+                )));
+            }
+            let source =
+                TargetSource::Simulator { jobs: args.jobs, faults: args.sim_faults.clone() };
+            (simulator_label(&args.sim_faults), source)
         }
     };
     let env = CaseEnv {
@@ -205,7 +211,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
 pub fn execute(
     args: &RunArgs,
     env: CaseEnv,
-    targets: Vec<Endpoints>,
+    targets: TargetSource,
     label: String,
     profile_path: Option<PathBuf>,
     plan: Vec<crate::suite::load::PlannedCase>,
@@ -235,8 +241,27 @@ pub fn execute(
             return exit::FAILURE;
         }
     };
-    let result = runtime.block_on(run_with_ctrl_c(plan, env, targets, run_options, &mut reporters));
-    finish(&mut reporters, &result)
+    let result = runtime.block_on(async {
+        match targets {
+            TargetSource::Fixed(endpoints) => {
+                Ok(run_with_ctrl_c(plan, env, endpoints, run_options, &mut reporters).await)
+            }
+            TargetSource::Simulator { jobs, faults } => {
+                let (sims, endpoints) = Simulators::start(jobs, &faults).await?;
+                let result =
+                    run_with_ctrl_c(plan, env, endpoints, run_options, &mut reporters).await;
+                sims.shutdown().await;
+                Ok::<_, String>(result)
+            }
+        }
+    });
+    match result {
+        Ok(result) => finish(&mut reporters, &result),
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::FAILURE
+        }
+    }
 }
 
 /// Runs with Ctrl-C wired to the cancel signal.

@@ -33,7 +33,7 @@ pub fn validate(args: &ValidateArgs) -> (u8, String) {
         text.push_str(&e.render());
         code = exit::USAGE;
     }
-    match load::load_suites(&paths, crate::runner::target::KNOWN_FAULTS) {
+    match load::load_suites(&paths, &crate::runner::target::known_faults()) {
         Ok(loaded) => {
             if code == exit::SUCCESS {
                 let cases: usize = loaded.suites.iter().map(|s| s.cases.len()).sum();

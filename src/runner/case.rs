@@ -47,11 +47,11 @@ pub struct CaseEnv {
 #[derive(Debug, Clone)]
 pub enum Failure {
     /// The target broke a rule.
-    Fail(Reason),
+    Fail(Box<Reason>),
     /// A harness or transport problem.
-    Error(Reason),
+    Error(Box<Reason>),
     /// The target could not be reached at all.
-    Unreachable(Reason),
+    Unreachable(Box<Reason>),
 }
 
 impl Failure {
@@ -60,14 +60,21 @@ impl Failure {
             Failure::Fail(r) | Failure::Error(r) | Failure::Unreachable(r) => r,
         }
     }
+
+    /// The reason, whatever the kind.
+    pub fn into_reason(self) -> Reason {
+        match self {
+            Failure::Fail(r) | Failure::Error(r) | Failure::Unreachable(r) => *r,
+        }
+    }
 }
 
 fn fail(message: impl Into<String>) -> Failure {
-    Failure::Fail(Reason { message: message.into(), ..Reason::default() })
+    Failure::Fail(Box::new(Reason { message: message.into(), ..Reason::default() }))
 }
 
 fn error(message: impl Into<String>) -> Failure {
-    Failure::Error(Reason { message: message.into(), ..Reason::default() })
+    Failure::Error(Box::new(Reason { message: message.into(), ..Reason::default() }))
 }
 
 /// The outcome of one attempt.
@@ -162,12 +169,12 @@ impl<'a> CaseRun<'a> {
                 if let Err(f) = self.run_step(phase, i, step).await {
                     let setup = phase != Phase::Steps;
                     let (v, r) = match f {
-                        Failure::Fail(r) if setup => (Verdict::Inconclusive, r),
-                        Failure::Fail(r) => (Verdict::Fail, r),
-                        Failure::Error(r) => (Verdict::Error, r),
+                        Failure::Fail(r) if setup => (Verdict::Inconclusive, *r),
+                        Failure::Fail(r) => (Verdict::Fail, *r),
+                        Failure::Error(r) => (Verdict::Error, *r),
                         Failure::Unreachable(r) => {
                             unreachable = true;
-                            (Verdict::Error, r)
+                            (Verdict::Error, *r)
                         }
                     };
                     verdict = v;
@@ -183,8 +190,7 @@ impl<'a> CaseRun<'a> {
                 if let Err(f) = self.run_step(phase, i, step).await {
                     if verdict == Verdict::Pass {
                         verdict = Verdict::Error;
-                        let (Failure::Fail(r) | Failure::Error(r) | Failure::Unreachable(r)) = f;
-                        reason = Some(r);
+                        reason = Some(f.into_reason());
                     }
                     break;
                 }
@@ -228,7 +234,7 @@ impl<'a> CaseRun<'a> {
             summary: summary.clone(),
             status: StepStatus::Started,
         }));
-        let result = self.exec(&step.kind).await;
+        let result = Box::pin(self.exec(&step.kind)).await;
         let at = self.rec.now();
         let elapsed = at.since(started);
         let status = if result.is_ok() {
@@ -291,10 +297,10 @@ impl<'a> CaseRun<'a> {
                 let c = conn::connect(addr, tls, self.env.connect_timeout, &self.rec)
                     .await
                     .map_err(|m| {
-                        Failure::Unreachable(Reason {
+                        Failure::Unreachable(Box::new(Reason {
                             message: format!("{}{m}", super::UNREACHABLE_PREFIX),
                             ..Reason::default()
-                        })
+                        }))
                     })?;
                 self.conns.insert(connection.clone(), c);
                 Ok(())
@@ -1020,14 +1026,14 @@ fn mismatch(message: String, received: &Received, fields: Vec<FieldMismatch>) ->
         Ok(m) => decoded_message(m),
         Err(e) => Decoded::Error { error: e.clone() },
     });
-    Failure::Fail(Reason {
+    Failure::Fail(Box::new(Reason {
         message,
         step: None,
         fields,
         expected_hex: None,
         actual_bytes: Some(received.bytes.clone()),
         actual_decoded,
-    })
+    }))
 }
 
 fn describe_mismatches(m: &[FieldMismatch]) -> String {

@@ -72,6 +72,8 @@ pub struct Connection {
     pub peer: SocketAddr,
     stream: Stream,
     buf: Vec<u8>,
+    /// Where reads land (on the heap: futures holding it stay small).
+    chunk: Vec<u8>,
     deframer: Deframer,
     desynced: bool,
     /// Messages read while another step waited (a `wait`, handlers), for later expects.
@@ -124,6 +126,7 @@ pub async fn connect(
         peer: addr,
         stream,
         buf: Vec::new(),
+        chunk: vec![0; READ_CHUNK],
         deframer: Deframer::new(MAX_RECEIVED_PAYLOAD),
         desynced: false,
         queue: VecDeque::new(),
@@ -197,11 +200,11 @@ impl Connection {
                 }
                 State::Open => {}
             }
-            let mut chunk = [0u8; READ_CHUNK];
+            let chunk = &mut self.chunk;
             let read = async {
                 match &mut self.stream {
-                    Stream::Tcp(s) => s.read(&mut chunk).await,
-                    Stream::Tls(s) => s.read(&mut chunk).await,
+                    Stream::Tcp(s) => s.read(chunk).await,
+                    Stream::Tls(s) => s.read(chunk).await,
                 }
             };
             let result = timeout_at(deadline, read).await;
@@ -217,7 +220,7 @@ impl Connection {
                     rec.connection(at, self.transport, l, p, ConnectionChange::ClosedByPeer);
                 }
                 Ok(Ok(n)) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
+                    self.buf.extend_from_slice(&self.chunk[..n]);
                     self.last_read_at = at;
                 }
                 Ok(Err(e)) => {

@@ -239,16 +239,17 @@ impl Worker {
         let mut run = match CaseRun::new(planned, &self.env, self.endpoints, rec) {
             Ok(r) => r,
             Err(f) => {
-                let (super::case::Failure::Fail(r)
-                | super::case::Failure::Error(r)
-                | super::case::Failure::Unreachable(r)) = f;
-                return Attempt { verdict: Verdict::Error, reason: Some(r), unreachable: false };
+                return Attempt {
+                    verdict: Verdict::Error,
+                    reason: Some(f.into_reason()),
+                    unreachable: false,
+                };
             }
         };
         let timeout = planned.case().timeout;
         let mut stop_rx = self.stop_rx.clone();
         let outcome = tokio::select! {
-            a = tokio::time::timeout(timeout, run.run()) => match a {
+            a = tokio::time::timeout(timeout, Box::pin(run.run())) => match a {
                 Ok(a) => a,
                 Err(_) => Attempt {
                     verdict: Verdict::Error,
