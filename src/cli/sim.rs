@@ -20,6 +20,10 @@ pub struct SimArgs {
     /// Break one rule on purpose (repeatable); see --list-faults.
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
+    /// The CAN bus of the simulated ECUs, overriding the configuration's `can`
+    /// (e.g. `cannelloni:20000@127.0.0.1:20001`).
+    #[arg(long, value_name = "SPEC")]
+    pub can: Option<String>,
     /// Print every fault with the rule it breaks, then exit.
     #[arg(long)]
     pub list_faults: bool,
@@ -30,7 +34,7 @@ pub fn run(args: SimArgs) -> ExitCode {
         print!("{}", fault_list());
         return ExitCode::from(exit::SUCCESS);
     }
-    let config = match &args.config {
+    let mut config = match &args.config {
         None => SimConfig::default(),
         Some(path) => {
             let shown = path.display().to_string();
@@ -50,6 +54,9 @@ pub fn run(args: SimArgs) -> ExitCode {
             }
         }
     };
+    if let Some(spec) = args.can {
+        config.can = Some(spec);
+    }
     let faults = match FaultSet::from_names(&args.faults) {
         Ok(faults) => faults,
         Err(e) => {
@@ -87,6 +94,16 @@ async fn serve(config: SimConfig, faults: FaultSet) -> ExitCode {
         host.udp_addr(),
         host.tls_addr().map(|a| format!(" TLS {a}")).unwrap_or_default()
     );
+    for ecu in &config.ecus {
+        println!(
+            "ECU {} 0x{:04X}: CAN request id 0x{:X}, response id 0x{:X} on {}",
+            ecu.name,
+            ecu.logical_address.value,
+            ecu.request_id,
+            ecu.response_id,
+            config.can.as_deref().unwrap_or("a private in-process bus")
+        );
+    }
     for fault in faults.iter() {
         println!("fault {}: breaks \"{}\"", fault.name(), fault.rule());
     }

@@ -176,6 +176,25 @@ faults! {
     /// Gives up on an alive check at half of T_TCP_Alive_Check.
     AliveCheckTimeoutEarly = "alive_check_timeout_early":
         "an alive check response arriving within T_TCP_Alive_Check keeps the socket (ISO 13400-2:2019 Table 39)",
+    // ISO-TP side of the simulated CAN ECUs (ISO 15765-2:2016).
+    /// The ECU's sender takes an FC WAIT for CTS and goes on sending.
+    IsotpIgnoresWait = "isotp_ignores_wait":
+        "after FC WAIT the sender sends no CF until the next FC CTS (ISO 15765-2:2016 §9.6.5.1)",
+    /// The ECU numbers its consecutive frames from 2 instead of 1.
+    IsotpWrongSn = "isotp_wrong_sn":
+        "consecutive frames carry SN 1, 2, ... 15, 0, 1, ... after the first frame (ISO 15765-2:2016 §9.6.4.3)",
+    /// The ECU's sender sends consecutive frames back to back whatever STmin says.
+    IsotpIgnoresStMin = "isotp_ignores_st_min":
+        "the sender leaves at least STmin between consecutive frames (ISO 15765-2:2016 §9.6.5.5)",
+    /// The ECU's sender takes a reserved STmin as 0 instead of 127 ms.
+    IsotpReservedStMinNot127ms = "isotp_reserved_st_min_not_127ms":
+        "a reserved STmin (0x80-0xF0, 0xFA-0xFF) makes the sender use 127 ms (ISO 15765-2:2016 §9.6.5.5)",
+    /// The ECU stays silent on a first frame larger than its buffer instead of sending FC OVFLW.
+    IsotpNoFcOverflow = "isotp_no_fc_overflow":
+        "a first frame with FF_DL above the receiver's buffer is answered with FC OVFLW (ISO 15765-2:2016 §9.6.5.1)",
+    /// The ECU's sender sends every consecutive frame without waiting for the FC after a block.
+    IsotpBlockSizeIgnored = "isotp_block_size_ignored":
+        "the sender waits for the next FC after BS consecutive frames (ISO 15765-2:2016 §9.6.5.3)",
 }
 
 impl Fault {
@@ -258,7 +277,10 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Fault::ALL.len());
         for f in Fault::ALL {
-            assert!(f.name().chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{f}");
+            assert!(
+                f.name().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{f}"
+            );
             assert_eq!(Fault::from_name(f.name()), Some(*f));
             assert!(f.rule().contains("ISO"), "{f} must cite its clause");
         }

@@ -5,6 +5,8 @@
 //! clock.
 
 pub mod config;
+pub mod ecu;
 pub mod entity;
 pub mod faults;
+pub mod gateway;
 pub mod uds;

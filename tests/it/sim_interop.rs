@@ -68,11 +68,22 @@ fn python_doipclient_and_udsoncan_get_the_configured_values() {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let host = rt.block_on(SimHost::start(config.clone(), FaultSet::NONE)).unwrap();
-    let ascii_dids: serde_json::Map<String, serde_json::Value> = config
-        .uds
-        .dids
+    let ascii_dids = |uds: &doipcheck::sim::config::UdsConfig| -> serde_json::Value {
+        uds.dids
+            .iter()
+            .filter_map(|(id, d)| Some((format!("{id:04X}"), d.ascii.clone()?.into())))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let ecus: Vec<serde_json::Value> = config
+        .ecus
         .iter()
-        .filter_map(|(id, d)| Some((format!("{id:04X}"), d.ascii.clone()?.into())))
+        .map(|e| {
+            serde_json::json!({
+                "logical_address": e.logical_address.value,
+                "ascii_dids": ascii_dids(&e.uds),
+            })
+        })
         .collect();
     let expect = serde_json::json!({
         "host": "127.0.0.1",
@@ -83,11 +94,13 @@ fn python_doipclient_and_udsoncan_get_the_configured_values() {
         "eid": hex::encode(config.eid.0),
         "gid": hex::encode(config.gid.0),
         "tester_address": config.tester_addresses[0],
+        "second_tester_address": config.tester_addresses[1],
         "node_type": config.node_type.code(),
         "max_tcp_sockets": config.max_tcp_sockets,
         "max_data_size": config.max_data_size,
         "power_mode": config.power_mode.code(),
-        "ascii_dids": ascii_dids,
+        "ascii_dids": ascii_dids(&config.uds),
+        "ecus": ecus,
     });
     let (ok, output) = run_bounded(
         Command::new(python)
@@ -99,4 +112,41 @@ fn python_doipclient_and_udsoncan_get_the_configured_values() {
     eprintln!("{output}");
     assert!(ok, "python-doipclient interop failed:\n{output}");
     assert!(output.contains("0 failure(s)"), "{output}");
+}
+
+/// Two UDP ports free on 127.0.0.1 right now.
+fn free_udp_ports() -> (u16, u16) {
+    let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
+}
+
+#[test]
+fn python_can_isotp_over_cannelloni_gets_a_multi_frame_answer_from_a_simulated_ecu() {
+    let Some(python) = venv_python() else { return };
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (sim_port, peer_port) = free_udp_ports();
+    let text = format!(
+        "can: cannelloni:{sim_port}@127.0.0.1:{peer_port}\n\
+         ecus:\n  - {{ name: engine, logical_address: 0x0011, request_id: 0x7E0, response_id: 0x7E8 }}\n"
+    );
+    let mut config = SimConfig::from_yaml_str(&text).unwrap();
+    let ephemeral = SimConfig::ephemeral();
+    config.network = ephemeral.network;
+    config.announce = ephemeral.announce;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let host = rt.block_on(SimHost::start(config.clone(), FaultSet::NONE)).unwrap();
+    let (ok, output) = run_bounded(
+        Command::new(python)
+            .arg(manifest.join("tests/python/sim_isotp_uds.py"))
+            .args(["--local", &peer_port.to_string(), "--remote", &sim_port.to_string()])
+            .args(["--tx-id", "7E0", "--rx-id", "7E8", "--hex", "22F190"]),
+        Duration::from_secs(30),
+    );
+    rt.block_on(host.shutdown());
+    eprintln!("{output}");
+    assert!(ok, "python can-isotp interop failed:\n{output}");
+    let expected = format!("RX 62f190{}", hex::encode(b"WDOIPCHECK0000001"));
+    assert!(output.contains(&expected), "{output}");
 }

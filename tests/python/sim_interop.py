@@ -77,5 +77,22 @@ with Client(DoIPClientUDSConnector(client), config=config, request_timeout=2) as
     check("TesterPresent", response.positive, True)
 
 client.close()
+
+# CAN ECUs behind the gateway, over our ISO-TP stack: a client per ECU address (the client
+# accepts answers from its ECU address only), as a second tester.
+for ecu in expect["ecus"]:
+    ecu_client = DoIPClient(
+        host,
+        ecu["logical_address"],
+        tcp_port=expect["tcp_port"],
+        udp_port=expect["udp_port"],
+        client_logical_address=expect["second_tester_address"],
+    )
+    for did, value in ecu["ascii_dids"].items():
+        ecu_client.send_diagnostic(bytes.fromhex("22" + did))
+        answer = bytes(ecu_client.receive_diagnostic(timeout=2))
+        check(f"ECU 0x{ecu['logical_address']:04X} ReadDataByIdentifier 0x{did}", answer,
+              bytes.fromhex("62" + did) + value.encode("ascii"))
+    ecu_client.close()
 print(f"{failures} failure(s)", flush=True)
 sys.exit(failures)

@@ -61,6 +61,9 @@ pub struct SimConfig {
     pub uds: UdsConfig,
     /// CAN ECUs behind the gateway, reached over ISO-TP.
     pub ecus: Vec<EcuConfig>,
+    /// The CAN bus of the ECUs as a transport spec (`cannelloni:20000@127.0.0.1:20001`,
+    /// `memory:NAME`); absent = a private in-process memory bus.
+    pub can: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -93,6 +96,7 @@ impl Default for SimConfig {
             announce: Announce::default(),
             uds: UdsConfig::default(),
             ecus: Vec::new(),
+            can: None,
         }
     }
 }
@@ -393,6 +397,14 @@ pub struct EcuConfig {
     pub isotp: IsotpConfig,
     #[serde(default)]
     pub uds: UdsConfig,
+    /// Simulate this ECU on the bus (false: the gateway only routes to it, for a real or
+    /// external ECU on the configured `can` bus).
+    #[serde(default = "yes")]
+    pub simulated: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// ISO-TP parameters of one ECU link (ISO 15765-2:2016 §9.6).

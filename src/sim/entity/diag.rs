@@ -47,10 +47,15 @@ impl Entity {
         let la = self.config.entity_address();
         let functional = ta == self.config.functional_address;
         if ta != la && !functional {
-            let code = if self.config.ecus.iter().any(|e| e.logical_address.value == ta) {
-                // The CAN side is not connected in this entity: the ECU cannot be reached.
-                Nack::TargetUnreachable
-            } else if self.has(Fault::DiagWrongNackUnknownTa) {
+            if let Some(index) = self.links.iter().position(|l| l.ecu_address == ta) {
+                if message.user_data.len() > self.links[index].max_request_length
+                    && !self.has(Fault::DiagNoNackTooLarge)
+                {
+                    return self.diag_nack(now, conn, message, Nack::DiagnosticMessageTooLarge);
+                }
+                return self.forward_to_ecu(now, conn, index, message);
+            }
+            let code = if self.has(Fault::DiagWrongNackUnknownTa) {
                 Nack::TargetUnreachable
             } else {
                 Nack::UnknownTargetAddress
@@ -110,7 +115,7 @@ impl Entity {
     }
 
     /// The NACK (Table 29) with `code`; the socket stays open.
-    fn diag_nack(
+    pub(super) fn diag_nack(
         &mut self,
         now: Instant,
         conn: ConnId,
@@ -132,7 +137,6 @@ impl Entity {
 
     /// The configured number of leading user data bytes echoed in ACK/NACK.
     fn echo(&self, message: &DiagnosticMessage<'_>) -> Cow<'static, [u8]> {
-        let n = usize::from(self.config.ack_echo_bytes).min(message.user_data.len());
-        Cow::Owned(message.user_data[..n].to_vec())
+        self.echo_bytes(&message.user_data)
     }
 }

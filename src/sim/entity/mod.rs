@@ -14,6 +14,7 @@
 //! [`Fault`](crate::sim::faults::Fault) is applied at exactly one of those places.
 
 mod activation;
+mod can;
 mod diag;
 mod tcp;
 mod udp;
@@ -22,9 +23,12 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use crate::codec::can::CanFrame;
 use crate::proto::time::Instant;
 use crate::sim::config::SimConfig;
+use crate::sim::ecu::EcuNode;
 use crate::sim::faults::{Fault, FaultSet};
+use crate::sim::gateway::GatewayLink;
 use crate::sim::uds::UdsResponder;
 use core::net::SocketAddr;
 use core::time::Duration;
@@ -42,6 +46,8 @@ pub enum Output {
     Tcp { conn: ConnId, bytes: Vec<u8> },
     /// Close a TCP connection after writing everything queued before this.
     Close { conn: ConnId },
+    /// Put a frame on the CAN bus (the gateway's and the simulated ECUs' ISO-TP traffic).
+    Can(CanFrame),
 }
 
 /// Who an exchange was with.
@@ -96,6 +102,10 @@ pub struct Entity {
     logging: bool,
     announce: udp::Announcer,
     local_uds: UdsResponder,
+    /// The simulated CAN ECUs.
+    ecus: Vec<EcuNode>,
+    /// The gateway's link to each configured ECU.
+    links: Vec<GatewayLink>,
 }
 
 impl Entity {
@@ -104,6 +114,20 @@ impl Entity {
     pub fn new(config: SimConfig, faults: FaultSet, now: Instant) -> Self {
         let announce = udp::Announcer::new(&config, faults, now);
         let local_uds = UdsResponder::new(&config.uds);
+        // Validation guarantees distinct request and response ids, the only way an ISO-TP
+        // configuration could be refused; an ECU that still fails is left out (unreachable).
+        let mut ecus = Vec::new();
+        let mut links = Vec::new();
+        for ecu in &config.ecus {
+            if ecu.simulated
+                && let Ok(node) = EcuNode::new(ecu, faults)
+            {
+                ecus.push(node);
+            }
+            if let Ok(link) = GatewayLink::new(ecu) {
+                links.push(link);
+            }
+        }
         Entity {
             config,
             faults,
@@ -117,6 +141,8 @@ impl Entity {
             logging: true,
             announce,
             local_uds,
+            ecus,
+            links,
         }
     }
 
@@ -172,6 +198,7 @@ impl Entity {
             }
         };
         consider(self.scheduled.peek().map(|s| s.0.at));
+        consider(self.can_poll_timeout());
         for conn in self.conns.values() {
             consider(conn.next_deadline());
         }
@@ -189,6 +216,7 @@ impl Entity {
         }
         self.announce_due(now);
         self.tcp_timers_due(now);
+        self.can_timers_due(now);
     }
 
     /// Queues `output` now, or at `at` when that is later.
@@ -215,7 +243,7 @@ impl Entity {
                     return;
                 }
             }
-            Output::Udp { .. } => {}
+            Output::Udp { .. } | Output::Can(_) => {}
         }
         self.outputs.push_back(output);
     }

@@ -3,12 +3,13 @@
 //! that the conformant entity keeps the rule and the faulty one breaks it.
 
 use super::*;
+use crate::codec::can::{CanFrame, CanId};
 use crate::codec::doip::{
     ActivationType, AliveCheckResponse, DiagnosticMessage, Message, Payload, ProtocolVersion,
     RoutingActivationRequest, VehicleIdentificationRequestWithEid,
     VehicleIdentificationRequestWithVin,
 };
-use crate::sim::config::{ActivationTypeConfig, Confirmation, HexBytes};
+use crate::sim::config::{ActivationTypeConfig, Confirmation, EcuConfig, HexBytes};
 use core::net::{IpAddr, Ipv4Addr};
 
 const TESTER: u16 = 0x0E00;
@@ -444,15 +445,7 @@ fn every_routing_activation_code_is_reachable_by_configuration() {
 fn diagnostic_nack_codes() {
     let mut config = quiet();
     config.uds.max_request_length = 8;
-    config.ecus.push(crate::sim::config::EcuConfig {
-        name: "engine".into(),
-        logical_address: crate::sim::config::unspanned(0x0011),
-        request_id: 0x7E0,
-        response_id: 0x7E8,
-        extended: false,
-        isotp: Default::default(),
-        uds: Default::default(),
-    });
+    config.ecus.push(EcuConfig { uds: config.uds.clone(), ..ecu() });
     let mut s = Sim::new(config, FaultSet::NONE);
     let unactivated = s.connect();
     s.send(unactivated, &diag(TESTER, ENTITY, &[0x3E, 0x00]));
@@ -461,7 +454,7 @@ fn diagnostic_nack_codes() {
         (OTHER_TESTER, ENTITY, &[0x3E, 0x00][..], 0x02),
         (TESTER, 0x0999, &[0x3E, 0x00][..], 0x03),
         (TESTER, ENTITY, &[0x22; 9][..], 0x04),
-        (TESTER, 0x0011, &[0x3E, 0x00][..], 0x06),
+        (TESTER, ECU, &[0x22; 9][..], 0x04),
     ] {
         s.seen.clear();
         s.send(a, &diag(sa, ta, data));
@@ -608,6 +601,147 @@ fn connections_beyond_max_connections_are_refused() {
     }
     assert!(!s.e.handle_tcp_accept(s.now, 99, false));
     assert_eq!(s.e.open_sockets(), 4);
+}
+
+// ---------------------------------------------------------------- gateway to CAN ECUs
+
+const ECU: u16 = 0x0011;
+const REQUEST_ID: u32 = 0x7E0;
+const RESPONSE_ID: u32 = 0x7E8;
+
+/// A CAN ECU at 0x0011 on 0x7E0 / 0x7E8 with a 20-byte writable DID 0x0300.
+fn ecu() -> EcuConfig {
+    let mut uds = crate::sim::config::UdsConfig::default();
+    uds.dids.insert(
+        0x0300,
+        crate::sim::config::DidConfig {
+            hex: Some(HexBytes(vec![0x11; 20])),
+            writable: true,
+            ..Default::default()
+        },
+    );
+    EcuConfig {
+        name: "engine".into(),
+        logical_address: crate::sim::config::unspanned(ECU),
+        request_id: REQUEST_ID,
+        response_id: RESPONSE_ID,
+        extended: false,
+        isotp: Default::default(),
+        uds,
+        simulated: true,
+    }
+}
+
+fn with_ecu(ecu: EcuConfig, faults: FaultSet) -> Sim {
+    let mut config = quiet();
+    config.ecus.push(ecu);
+    Sim::new(config, faults)
+}
+
+impl Sim {
+    fn can_frames(&self) -> Vec<(Instant, CanFrame)> {
+        self.seen
+            .iter()
+            .filter_map(|(t, o)| match o {
+                Output::Can(f) => Some((*t, *f)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Frames the ECU sent (on its response id).
+    fn ecu_frames(&self) -> Vec<(Instant, Vec<u8>)> {
+        self.can_frames()
+            .into_iter()
+            .filter(|(_, f)| f.id().raw() == RESPONSE_ID)
+            .map(|(t, f)| (t, f.data().to_vec()))
+            .collect()
+    }
+
+    fn can_in(&mut self, id: u32, data: &[u8]) {
+        let mut padded = data.to_vec();
+        padded.resize(8, 0xCC);
+        let frame = CanFrame::new(CanId::new(id, false).unwrap(), &padded).unwrap();
+        self.e.handle_can_frame(self.now, &frame);
+        self.drain();
+    }
+}
+
+#[test]
+fn a_request_to_a_can_ecu_is_acked_and_its_multi_frame_answer_routed_back() {
+    let mut s = with_ecu(ecu(), FaultSet::NONE);
+    let c = s.activated(TESTER);
+    s.send(c, &diag(TESTER, ECU, &[0x22, 0xF1, 0x90]));
+    let m = s.tcp_messages(c);
+    assert_eq!(m.len(), 2, "{m:?}");
+    let Payload::DiagnosticMessageAck(ack) = &m[0].payload else { panic!("{m:?}") };
+    assert_eq!((ack.source_address, ack.target_address), (ECU, TESTER));
+    let Payload::DiagnosticMessage(r) = &m[1].payload else { panic!("{m:?}") };
+    assert_eq!((r.source_address, r.target_address), (ECU, TESTER));
+    assert_eq!(&r.user_data[3..], b"WDOIPCHECK0000001");
+    // SF request, FF answer, FC from the gateway, 2 CFs, all on the bus.
+    let pcis: Vec<u8> = s.can_frames().iter().map(|(_, f)| f.data()[0] >> 4).collect();
+    assert_eq!(pcis, vec![0, 1, 3, 2, 2]);
+}
+
+#[test]
+fn a_multi_frame_request_is_acked_after_the_transfer() {
+    let mut s = with_ecu(ecu(), FaultSet::NONE);
+    let c = s.activated(TESTER);
+    let mut write = vec![0x2E, 0x03, 0x00];
+    write.extend_from_slice(&[0x42; 20]);
+    s.send(c, &diag(TESTER, ECU, &write));
+    let m = s.tcp_messages(c);
+    assert!(matches!(m[0].payload, Payload::DiagnosticMessageAck(_)), "{m:?}");
+    let Payload::DiagnosticMessage(r) = &m[1].payload else { panic!("{m:?}") };
+    assert_eq!(&r.user_data[..], &[0x6E, 0x03, 0x00]);
+}
+
+#[test]
+fn no_flow_control_from_the_bus_is_nack_0x06_at_n_bs() {
+    let mut s = with_ecu(EcuConfig { simulated: false, ..ecu() }, FaultSet::NONE);
+    let c = s.activated(TESTER);
+    s.send(c, &diag(TESTER, ECU, &[0x2E, 0x03, 0x00, 1, 2, 3, 4, 5, 6, 7]));
+    s.advance(Duration::from_millis(1000) - US);
+    assert!(s.tcp_messages(c).is_empty(), "neither ACK nor NACK before N_Bs");
+    s.advance(US);
+    let m = s.tcp_messages(c);
+    let [Message { payload: Payload::DiagnosticMessageNack(n), .. }] = &m[..] else {
+        panic!("{m:?}")
+    };
+    assert_eq!((n.nack_code.raw(), n.source_address), (0x06, ECU));
+}
+
+#[test]
+fn flow_control_overflow_from_the_ecu_is_nack_0x08() {
+    let mut s = with_ecu(EcuConfig { simulated: false, ..ecu() }, FaultSet::NONE);
+    let c = s.activated(TESTER);
+    s.send(c, &diag(TESTER, ECU, &[0x2E, 0x03, 0x00, 1, 2, 3, 4, 5, 6, 7]));
+    s.can_in(RESPONSE_ID, &[0x32, 0x00, 0x00]);
+    let m = s.tcp_messages(c);
+    let [Message { payload: Payload::DiagnosticMessageNack(n), .. }] = &m[..] else {
+        panic!("{m:?}")
+    };
+    assert_eq!(n.nack_code.raw(), 0x08);
+}
+
+#[test]
+fn another_tester_on_the_bus_reaches_the_ecu_without_the_gateway_interfering() {
+    let mut s = with_ecu(ecu(), FaultSet::NONE);
+    s.can_in(REQUEST_ID, &[0x03, 0x22, 0xF1, 0x90]);
+    let frames = s.can_frames();
+    assert_eq!(frames.len(), 1, "only the ECU's FF, no FC from the idle gateway: {frames:?}");
+    assert_eq!(&frames[0].1.data()[..2], &[0x10, 20]);
+}
+
+/// Drives the ECU's multi-frame answer to `22 F1 90` (FF + 2 CFs) with the flow control
+/// `fc` after the FF; returns the ECU's frames with their times.
+fn ecu_answer_with_fc(faults: FaultSet, fc: &[u8]) -> Vec<(Instant, Vec<u8>)> {
+    let mut s = with_ecu(ecu(), faults);
+    s.can_in(REQUEST_ID, &[0x03, 0x22, 0xF1, 0x90]);
+    s.can_in(REQUEST_ID, fc);
+    s.advance(Duration::from_millis(600));
+    s.ecu_frames()
 }
 
 // ---------------------------------------------------------------- one test per fault
@@ -856,6 +990,33 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.advance(US);
             open_before && s.closed(a) && s.activation_code(b) == Some(0x10)
         }
+        F::IsotpIgnoresWait => {
+            let frames = ecu_answer_with_fc(faults, &[0x31, 0x00, 0x00]);
+            frames.len() == 1 // the FF only: a WAIT holds the CFs back
+        }
+        F::IsotpWrongSn => {
+            let frames = ecu_answer_with_fc(faults, &[0x30, 0x00, 0x00]);
+            frames.len() == 3 && frames[1].1[0] == 0x21 && frames[2].1[0] == 0x22
+        }
+        F::IsotpIgnoresStMin | F::IsotpReservedStMinNot127ms => {
+            let (st_min, gap) = if fault == F::IsotpIgnoresStMin {
+                (0x0A, Duration::from_millis(10))
+            } else {
+                (0x80, Duration::from_millis(127))
+            };
+            let frames = ecu_answer_with_fc(faults, &[0x30, 0x00, st_min]);
+            frames.len() == 3 && frames[2].0 - frames[1].0 >= gap
+        }
+        F::IsotpBlockSizeIgnored => {
+            let frames = ecu_answer_with_fc(faults, &[0x30, 0x01, 0x00]);
+            frames.len() == 2 // FF and one CF, then the sender waits for the next FC
+        }
+        F::IsotpNoFcOverflow => {
+            let mut s = with_ecu(ecu(), faults);
+            // Escaped FF with FF_DL 5000 > the ECU's 4095-byte buffer.
+            s.can_in(REQUEST_ID, &[0x10, 0x00, 0x00, 0x00, 0x13, 0x88, 0x2E, 0x03]);
+            s.ecu_frames().iter().any(|(_, d)| d[0] == 0x32)
+        }
     }
 }
 
@@ -928,6 +1089,12 @@ fault_tests! {
     fault_general_inactivity_early => GeneralInactivityEarly,
     fault_alive_check_timeout_never => AliveCheckTimeoutNever,
     fault_alive_check_timeout_early => AliveCheckTimeoutEarly,
+    fault_isotp_ignores_wait => IsotpIgnoresWait,
+    fault_isotp_wrong_sn => IsotpWrongSn,
+    fault_isotp_ignores_st_min => IsotpIgnoresStMin,
+    fault_isotp_reserved_st_min_not_127ms => IsotpReservedStMinNot127ms,
+    fault_isotp_no_fc_overflow => IsotpNoFcOverflow,
+    fault_isotp_block_size_ignored => IsotpBlockSizeIgnored,
 }
 
 use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};

@@ -27,6 +27,10 @@ use crate::proto::time::Instant;
 use crate::sim::config::SimConfig;
 use crate::sim::entity::{ConnId, Entity, Output, SimEvent};
 use crate::sim::faults::FaultSet;
+use crate::transport::can::memory::MemoryBus;
+use crate::transport::can::{
+    CanSpec, CanTransport, CanTransportError, NodeOptions, Origin, Received,
+};
 use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -48,6 +52,8 @@ pub enum HostError {
     Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("CAN bus `{spec}`: {source}")]
+    Can { spec: String, source: CanTransportError },
 }
 
 /// Bytes one connection reads at a time (the only per-connection buffer of the host).
@@ -74,6 +80,7 @@ pub struct SimHost {
     udp_addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
     tls_certificate: Option<CertificateDer<'static>>,
+    can_bus: Option<MemoryBus>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -111,6 +118,12 @@ impl SimHost {
     /// The certificate the TLS port presents (self-signed unless configured).
     pub fn tls_certificate(&self) -> Option<&CertificateDer<'static>> {
         self.tls_certificate.as_ref()
+    }
+
+    /// The private in-process CAN bus of the simulated ECUs (when the configuration names no
+    /// `can` spec and has ECUs): join it with `bus.node(..)` to reach them over ISO-TP.
+    pub fn can_bus(&self) -> Option<&MemoryBus> {
+        self.can_bus.as_ref()
     }
 
     /// Stops accepting, closes every connection and waits for the host's tasks.
@@ -166,6 +179,7 @@ impl SimHost {
             None => None,
         };
         let tls_certificate = tls.as_ref().map(|(_, s)| s.certificate.clone());
+        let (can, can_bus) = open_can(&config).await?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
@@ -190,9 +204,37 @@ impl SimHost {
         let epoch = tokio::time::Instant::now();
         let mut entity = Entity::new(config, faults, Instant::ZERO);
         entity.set_logging(log.is_some());
-        let actor = Actor { entity, writers: HashMap::new(), udp, epoch, log, events_tx };
+        let actor = Actor { entity, writers: HashMap::new(), udp, can, epoch, log, events_tx };
         tasks.push(tokio::spawn(actor.run(events_rx, shutdown_rx)));
-        Ok(SimHost { tcp_addr, udp_addr, tls_addr, tls_certificate, shutdown, tasks })
+        Ok(SimHost { tcp_addr, udp_addr, tls_addr, tls_certificate, can_bus, shutdown, tasks })
+    }
+}
+
+/// The CAN node of the entity: the configured transport, or a private memory bus when there
+/// are ECUs and no spec; none without ECUs.
+async fn open_can(
+    config: &SimConfig,
+) -> Result<(Option<CanTransport>, Option<MemoryBus>), HostError> {
+    match &config.can {
+        Some(text) => {
+            let error = |source| HostError::Can { spec: text.clone(), source };
+            let spec: CanSpec = text.parse().map_err(|e| error(CanTransportError::Spec(e)))?;
+            Ok((Some(CanTransport::open(&spec).await.map_err(error)?), None))
+        }
+        None if !config.ecus.is_empty() => {
+            let bus = MemoryBus::new();
+            let node = bus.node(NodeOptions::default());
+            Ok((Some(CanTransport::Memory(node)), Some(bus)))
+        }
+        None => Ok((None, None)),
+    }
+}
+
+/// The next frame from the bus, or never without one.
+async fn recv_can(can: &mut Option<CanTransport>) -> Result<Received, CanTransportError> {
+    match can {
+        Some(can) => can.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -201,6 +243,7 @@ struct Actor {
     entity: Entity,
     writers: HashMap<ConnId, mpsc::Sender<Vec<u8>>>,
     udp: UdpSocket,
+    can: Option<CanTransport>,
     epoch: tokio::time::Instant,
     log: Option<LogSink>,
     events_tx: mpsc::Sender<HostEvent>,
@@ -219,7 +262,7 @@ impl Actor {
         let mut datagram = vec![0u8; 65536];
         // Announcements may be due at once.
         self.entity.handle_timeout(self.now());
-        self.flush();
+        self.flush().await;
         loop {
             let wake = self.entity.poll_timeout().map(|t| self.epoch + t.since_epoch());
             let sleep = async {
@@ -242,12 +285,21 @@ impl Actor {
                         self.entity.handle_udp(now, from, &datagram[..n]);
                     }
                 }
+                received = recv_can(&mut self.can) => match received {
+                    Ok(Received { frame, origin: Origin::Peer, .. }) => {
+                        let now = self.now();
+                        self.entity.handle_can_frame(now, &frame);
+                    }
+                    Ok(_) => {}
+                    // A transport that fails for good is dropped; DoIP goes on.
+                    Err(_) => self.can = None,
+                },
                 _ = sleep => {
                     let now = self.now();
                     self.entity.handle_timeout(now);
                 }
             }
-            self.flush();
+            self.flush().await;
         }
         // Dropping the writers closes every connection.
         self.writers.clear();
@@ -273,7 +325,7 @@ impl Actor {
     }
 
     /// Carries out what the entity decided, and passes its log lines on.
-    fn flush(&mut self) {
+    async fn flush(&mut self) {
         while let Some(output) = self.entity.poll_output() {
             match output {
                 Output::Udp { to, bytes } => {
@@ -293,7 +345,16 @@ impl Actor {
                     // The connection task writes what is queued, then sees the end and closes.
                     self.writers.remove(&conn);
                 }
+                Output::Can(frame) => {
+                    if let Some(can) = &mut self.can {
+                        // A frame the transport cannot carry is lost, as on a real bus.
+                        let _ = can.send(&frame).await;
+                    }
+                }
             }
+        }
+        if let Some(can) = &mut self.can {
+            let _ = can.flush().await;
         }
         if let Some(log) = &mut self.log {
             while let Some(event) = self.entity.poll_event() {

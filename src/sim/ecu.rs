@@ -1,0 +1,212 @@
+//! A simulated CAN ECU behind the gateway: our ISO-TP stack ([`Endpoint`]) on the ECU's CAN
+//! ids, answering with its own [`UdsResponder`]. It is the peer of the gateway and also the
+//! ISO-TP target of the ISO-TP suites (any node on the bus may talk to it).
+//!
+//! The ISO-TP faults are applied here as a fault injector around the conformant stack (the
+//! smoltcp middleware shape): flow control frames coming in are rewritten before the stack
+//! sees them (so its sender ignores WAIT, BS or STmin), and frames going out are rewritten or
+//! dropped (wrong SN, no FC OVFLW). Each breaks exactly one rule of ISO 15765-2:2016.
+
+use super::config::{EcuConfig, IsotpConfig};
+use super::faults::{Fault, FaultSet};
+use super::uds::UdsResponder;
+use crate::codec::can::{CanFrame, CanId};
+use crate::codec::isotp::{FrameFormat, Padding, StMin};
+use crate::proto::isotp::{Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers};
+use crate::proto::time::Instant;
+use std::collections::VecDeque;
+
+/// Which end of an ECU link a configuration is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The ECU: receives on `request_id`, sends on `response_id`.
+    Ecu,
+    /// The gateway (or any tester): sends on `request_id`, receives on `response_id`.
+    Tester,
+}
+
+/// The ISO-TP configuration of one end of an ECU's link (normal addressing, classic CAN).
+pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
+    let id = |raw| CanId::new(raw, ecu.extended).unwrap_or_else(zero_id);
+    let (tx, rx) = match side {
+        Side::Ecu => (id(ecu.response_id), id(ecu.request_id)),
+        Side::Tester => (id(ecu.request_id), id(ecu.response_id)),
+    };
+    let mut config = IsoTpConfig::new(IsoTpAddress::normal(tx, rx));
+    config.format = FrameFormat { padding: padding(&ecu.isotp), ..FrameFormat::default() };
+    config.timers =
+        Timers { n_bs: ecu.isotp.n_bs.get(), n_cr: ecu.isotp.n_cr.get(), ..Timers::default() };
+    config.receiver = ReceiverProfile {
+        block_size: ecu.isotp.block_size,
+        st_min: StMin::from_raw(ecu.isotp.st_min),
+        max_receive_size: match side {
+            Side::Ecu => ecu.uds.max_request_length,
+            Side::Tester => ReceiverProfile::default().max_receive_size,
+        },
+        ..ReceiverProfile::default()
+    };
+    config
+}
+
+/// Validation keeps ids in range; this is the unreachable fallback that keeps the code
+/// panic-free.
+fn zero_id() -> CanId {
+    CanId::Standard(crate::codec::can::StandardId::MAX)
+}
+
+fn padding(isotp: &IsotpConfig) -> Padding {
+    match isotp.padding {
+        Some(byte) => Padding::padded(byte),
+        None => Padding::length_optimised(0xCC),
+    }
+}
+
+/// One simulated ECU.
+#[derive(Debug)]
+pub struct EcuNode {
+    pub name: String,
+    pub logical_address: u16,
+    rx_id: CanId,
+    endpoint: Endpoint,
+    uds: UdsResponder,
+    /// UDS responses not yet due (delays, response-pending sequences).
+    scheduled: Vec<(Instant, Vec<u8>)>,
+    /// Due responses waiting for the sender (one message at a time).
+    ready: VecDeque<Vec<u8>>,
+    faults: FaultSet,
+}
+
+/// Responses an ECU holds at most (a tester flooding requests cannot grow memory).
+const MAX_QUEUED_RESPONSES: usize = 64;
+
+impl EcuNode {
+    pub fn new(
+        config: &EcuConfig,
+        faults: FaultSet,
+    ) -> Result<Self, crate::proto::isotp::ConfigError> {
+        let isotp = isotp_config(config, Side::Ecu);
+        Ok(EcuNode {
+            name: config.name.clone(),
+            logical_address: config.logical_address.value,
+            rx_id: isotp.address.rx.id,
+            endpoint: Endpoint::new(isotp)?,
+            uds: UdsResponder::new(&config.uds),
+            scheduled: Vec::new(),
+            ready: VecDeque::new(),
+            faults,
+        })
+    }
+
+    /// A frame from the bus (frames for other nodes are ignored by the stack).
+    pub fn handle_frame(&mut self, now: Instant, frame: &CanFrame) {
+        if frame.id() != self.rx_id {
+            return;
+        }
+        let frame = self.rewrite_incoming(frame);
+        self.endpoint.handle_frame(now, &frame);
+        self.pump(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.endpoint.handle_timeout(now);
+        self.pump(now);
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let scheduled = self.scheduled.iter().map(|(t, _)| *t).min();
+        match (self.endpoint.poll_timeout(), scheduled) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next frame for the bus.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<CanFrame> {
+        loop {
+            let frame = self.endpoint.poll_transmit()?;
+            self.pump(now);
+            if let Some(frame) = self.rewrite_outgoing(frame) {
+                return Some(frame);
+            }
+        }
+    }
+
+    /// Requests in, UDS responses scheduled, due responses handed to the sender.
+    fn pump(&mut self, now: Instant) {
+        while let Some(event) = self.endpoint.poll_event() {
+            if let Event::MessageReceived { payload, .. } = event {
+                for response in self.uds.handle_request(&payload) {
+                    if self.scheduled.len() + self.ready.len() < MAX_QUEUED_RESPONSES {
+                        self.scheduled.push((now + response.delay, response.bytes));
+                    }
+                }
+            }
+        }
+        let mut i = 0;
+        while i < self.scheduled.len() {
+            if self.scheduled[i].0 <= now {
+                let (_, bytes) = self.scheduled.remove(i);
+                self.ready.push_back(bytes);
+            } else {
+                i += 1;
+            }
+        }
+        if !self.endpoint.is_sending()
+            && let Some(next) = self.ready.pop_front()
+        {
+            // Cannot fail: not busy, and UDS responses are never empty.
+            let _ = self.endpoint.send(now, &next);
+        }
+    }
+
+    /// Flow control frames as the faulty sender perceives them.
+    fn rewrite_incoming(&self, frame: &CanFrame) -> CanFrame {
+        let data = frame.data();
+        let Some(&pci) = data.first() else { return *frame };
+        if pci >> 4 != 0x3 || data.len() < 3 {
+            return *frame;
+        }
+        let mut d = data.to_vec();
+        let f = self.faults;
+        if f.has(Fault::IsotpIgnoresWait) && pci & 0x0F == 0x1 {
+            d[0] = 0x30; // WAIT taken for CTS
+        }
+        if f.has(Fault::IsotpBlockSizeIgnored) {
+            d[1] = 0x00;
+        }
+        if f.has(Fault::IsotpIgnoresStMin) {
+            d[2] = 0x00;
+        }
+        if f.has(Fault::IsotpReservedStMinNot127ms)
+            && matches!(StMin::from_raw(d[2]), StMin::Reserved(_))
+        {
+            d[2] = 0x00;
+        }
+        rebuild(frame, &d)
+    }
+
+    /// Frames as the faulty ECU puts them on the bus; `None` drops the frame.
+    fn rewrite_outgoing(&self, frame: CanFrame) -> Option<CanFrame> {
+        let data = frame.data();
+        let pci = *data.first()?;
+        if self.faults.has(Fault::IsotpNoFcOverflow) && pci == 0x32 {
+            return None;
+        }
+        if self.faults.has(Fault::IsotpWrongSn) && pci >> 4 == 0x2 {
+            let mut d = data.to_vec();
+            d[0] = 0x20 | ((pci + 1) & 0x0F);
+            return Some(rebuild(&frame, &d));
+        }
+        Some(frame)
+    }
+}
+
+/// `frame` with new data bytes (same id and format).
+fn rebuild(frame: &CanFrame, data: &[u8]) -> CanFrame {
+    let rebuilt = if frame.is_fd() {
+        CanFrame::new_fd(frame.id(), data, frame.brs())
+    } else {
+        CanFrame::new(frame.id(), data)
+    };
+    rebuilt.unwrap_or(*frame)
+}
