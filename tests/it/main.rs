@@ -8,6 +8,7 @@ mod doip_properties;
 mod fuzz_corpus;
 mod isotp_cli;
 mod isotp_corpus;
+mod isotp_interop;
 mod layering;
 mod pcap_capture;
 mod report;

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod dump;
+pub mod transfer;
 
 use super::exit;
 use crate::transport::can::{CanTransport, CanTransportError};
@@ -22,6 +23,10 @@ pub struct IsotpArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum IsotpCommand {
+    /// Send messages (hex argument, or one per stdin line) through our ISO-TP stack.
+    Send(transfer::SendArgs),
+    /// Print each received message as hex; N_Result errors go to stderr (exit status 1).
+    Recv(transfer::RecvArgs),
     /// Decode every frame on the bus into a line: id, length, frame type, SF_DL/FF_DL, SN,
     /// FS/BS/STmin, data.
     Dump(dump::DumpArgs),
@@ -38,6 +43,8 @@ pub fn run(args: IsotpArgs) -> u8 {
     };
     runtime.block_on(async {
         match args.command {
+            IsotpCommand::Send(a) => transfer::run_send(a).await,
+            IsotpCommand::Recv(a) => transfer::run_recv(a).await,
             IsotpCommand::Dump(a) => dump::run(a).await,
         }
     })

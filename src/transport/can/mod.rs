@@ -18,6 +18,7 @@
 //! May import `codec` and `proto`; never `suite`, `runner` or `report`.
 
 pub mod cannelloni;
+pub mod driver;
 pub mod memory;
 #[cfg(feature = "socketcan")]
 pub mod socketcan;

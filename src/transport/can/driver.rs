@@ -1,0 +1,214 @@
+//! Drives a pure ISO-TP [`Endpoint`] over a [`CanTransport`] on the real clock: the small
+//! tokio loop of the quinn-proto model (feed frames with their receive stamps, sleep until
+//! `poll_timeout`, send what `poll_transmit` yields, hand out `poll_event`).
+//!
+//! Time: the driver's epoch is its creation; the endpoint sees `proto::time::Instant` = time
+//! since then. Frames carry the stamp the transport took when it read them, so STmin and N_Cr
+//! are judged on arrival time rather than on when this loop got round to them. The time handed
+//! in never goes backwards (a frame read late but stamped early is fed at the latest `now`).
+//!
+//! With `echo` in the spec the endpoint should use `TxConfirmation::Explicit`: each echo of
+//! our own frame becomes `handle_tx_confirmation`, so N_As / N_Ar are real.
+
+use super::{CanTransport, CanTransportError, Origin};
+use crate::proto::isotp::{Endpoint, Event, SendError, TxConfirmation};
+use crate::proto::time::Instant as ProtoInstant;
+use std::time::Instant;
+
+/// An [`Endpoint`] on a [`CanTransport`].
+#[derive(Debug)]
+pub struct IsoTpDriver {
+    transport: CanTransport,
+    endpoint: Endpoint,
+    epoch: Instant,
+    last_now: ProtoInstant,
+}
+
+impl IsoTpDriver {
+    pub fn new(transport: CanTransport, endpoint: Endpoint) -> Self {
+        IsoTpDriver { transport, endpoint, epoch: Instant::now(), last_now: ProtoInstant::ZERO }
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    pub fn transport(&self) -> &CanTransport {
+        &self.transport
+    }
+
+    /// The endpoint's time for the monotonic instant `at`, never earlier than the last one.
+    fn proto_time(&mut self, at: Instant) -> ProtoInstant {
+        let t = ProtoInstant::from_epoch(at.saturating_duration_since(self.epoch));
+        self.last_now = self.last_now.max(t);
+        self.last_now
+    }
+
+    /// The real instant of the endpoint time `t`.
+    fn real_time(&self, t: ProtoInstant) -> Instant {
+        self.epoch
+            .checked_add(t.since_epoch())
+            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400))
+    }
+
+    /// Starts sending `payload` (the frames go out while [`IsoTpDriver::next_event`] runs).
+    pub fn send(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        let now = self.proto_time(Instant::now());
+        self.endpoint.send(now, payload)
+    }
+
+    /// Runs the endpoint until it reports an event, or until `deadline` (then `None`).
+    /// Cancel-safe between frames: a frame is taken from the transport only when it is fed.
+    pub async fn next_event(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Event>, CanTransportError> {
+        loop {
+            while let Some(frame) = self.endpoint.poll_transmit() {
+                self.transport.send(&frame).await?;
+            }
+            if let Some(event) = self.endpoint.poll_event() {
+                return Ok(Some(event));
+            }
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return Ok(None);
+            }
+            let wake = self.endpoint.poll_timeout().map(|t| self.real_time(t));
+            let far = Instant::now();
+            tokio::select! {
+                biased;
+                r = self.transport.recv() => {
+                    let rx = r?;
+                    let now = self.proto_time(rx.at);
+                    match rx.origin {
+                        Origin::Peer => self.endpoint.handle_frame(now, &rx.frame),
+                        Origin::Echo => {
+                            if self.endpoint.config().tx_confirmation == TxConfirmation::Explicit {
+                                self.endpoint.handle_tx_confirmation(now);
+                            }
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.unwrap_or(far).into()), if wake.is_some() => {
+                    let now = self.proto_time(Instant::now());
+                    self.endpoint.handle_timeout(now);
+                }
+                _ = tokio::time::sleep_until(deadline.unwrap_or(far).into()), if deadline.is_some() => {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Sends what a batching transport still holds.
+    pub async fn flush(&mut self) -> Result<(), CanTransportError> {
+        self.transport.flush().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::can::{CanId, StandardId};
+    use crate::codec::isotp::StMin;
+    use crate::proto::isotp::{IsoTpAddress, IsoTpConfig, NResult, ReceiverProfile};
+    use crate::transport::can::memory::MemoryBus;
+    use std::time::Duration;
+
+    fn id(raw: u16) -> CanId {
+        CanId::Standard(StandardId::new(raw).unwrap())
+    }
+
+    async fn driver(
+        bus: &str,
+        echo: bool,
+        tx: u16,
+        rx: u16,
+        receiver: ReceiverProfile,
+    ) -> IsoTpDriver {
+        let spec = format!("memory:{bus}{}", if echo { "?echo" } else { "" });
+        let transport = CanTransport::open(&spec.parse().unwrap()).await.unwrap();
+        let mut config = IsoTpConfig::new(IsoTpAddress::normal(id(tx), id(rx)));
+        config.receiver = receiver;
+        if echo {
+            config.tx_confirmation = TxConfirmation::Explicit;
+        }
+        IsoTpDriver::new(transport, Endpoint::new(config).unwrap())
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    async fn until(d: &mut IsoTpDriver, pick: impl Fn(&Event) -> bool) -> Event {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let e = d.next_event(Some(deadline)).await.unwrap().expect("no event before 10 s");
+            if pick(&e) {
+                return e;
+            }
+        }
+    }
+
+    /// Runs `d` until its own message was sent and the peer's arrived; returns the latter.
+    async fn exchange(d: &mut IsoTpDriver) -> Vec<u8> {
+        let (mut got, mut sent) = (None, false);
+        while got.is_none() || !sent {
+            let e = until(d, |e| matches!(e, Event::MessageReceived { .. } | Event::MessageSent));
+            match e.await {
+                Event::MessageReceived { payload, .. } => got = Some(payload),
+                _ => sent = true,
+            }
+        }
+        got.unwrap_or_default()
+    }
+
+    #[test]
+    fn full_duplex_transfers_with_echo_confirmations_keep_stmin_and_bs() {
+        rt().block_on(async {
+            let grant = ReceiverProfile {
+                block_size: 3,
+                st_min: StMin::from_raw(0xF5),
+                ..ReceiverProfile::default()
+            };
+            let mut a = driver("driver-duplex", true, 0x7E0, 0x7E8, grant).await;
+            let mut b = driver("driver-duplex", true, 0x7E8, 0x7E0, grant).await;
+            let to_b: Vec<u8> = (0..300).map(|i| i as u8).collect();
+            let to_a: Vec<u8> = (0..200).map(|i| (i * 3) as u8).collect();
+            a.send(&to_b).unwrap();
+            b.send(&to_a).unwrap();
+            let started = Instant::now();
+            let (ra, rb) = tokio::join!(exchange(&mut a), exchange(&mut b));
+            assert_eq!(ra, to_a);
+            assert_eq!(rb, to_b);
+            // 300 bytes = FF + 42 CFs: at least 41 gaps of 500 us between CFs.
+            assert!(started.elapsed() >= Duration::from_micros(41 * 500));
+        });
+    }
+
+    #[test]
+    fn a_silent_peer_ends_in_n_timeout_bs_after_the_first_frame() {
+        rt().block_on(async {
+            let mut a =
+                driver("driver-silent", false, 0x7E0, 0x7E8, ReceiverProfile::default()).await;
+            // A node that only listens, so the FF has somewhere to go.
+            let _listener = MemoryBus::named("driver-silent").node(Default::default());
+            a.send(&[0u8; 20]).unwrap();
+            let started = Instant::now();
+            let e = until(&mut a, |e| matches!(e, Event::SendFailed { .. })).await;
+            assert_eq!(e, Event::SendFailed { result: NResult::TimeoutBs });
+            assert!(started.elapsed() >= Duration::from_millis(1000));
+        });
+    }
+
+    #[test]
+    fn next_event_returns_none_at_the_deadline() {
+        rt().block_on(async {
+            let mut a =
+                driver("driver-idle", false, 0x7E0, 0x7E8, ReceiverProfile::default()).await;
+            let deadline = Instant::now() + Duration::from_millis(20);
+            assert_eq!(a.next_event(Some(deadline)).await.unwrap(), None);
+            assert!(Instant::now() >= deadline);
+        });
+    }
+}
