@@ -48,7 +48,12 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => ExitCode::from(decode::run_default()),
+        // No subcommand: `doipcheck run` with its defaults (the shipped suites against the
+        // built-in simulator, reports into reports/).
+        None => match Cli::try_parse_from(["doipcheck", "run"]) {
+            Ok(Cli { command: Some(Command::Run(args)) }) => ExitCode::from(run::run(*args)),
+            _ => ExitCode::from(exit::USAGE),
+        },
         Some(Command::Decode(args)) => ExitCode::from(decode::run(args)),
         Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
         Some(Command::Run(args)) => ExitCode::from(run::run(*args)),

@@ -13,6 +13,7 @@ mod layering;
 mod pcap_capture;
 mod report;
 mod report_events;
+mod runner_hostile;
 mod runner_sim;
 mod sim_interop;
 mod sim_robustness;

@@ -1,0 +1,250 @@
+//! The runner against deliberately hostile in-test peers: garbage, a 4 GiB length, drips,
+//! resets, floods, silence, nobody listening. Each yields a verdict within its bound, never
+//! a hang or a panic.
+
+use doipcheck::runner::event::{CollectingSink, Event, Verdict};
+use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, RunResult, run};
+use doipcheck::suite::load::{self, Filter};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the peer does with each connection.
+#[derive(Clone, Copy)]
+enum Peer {
+    Garbage,
+    HugeLength,
+    Drip,
+    Reset,
+    Flood,
+    Silence,
+}
+
+async fn behave(peer: Peer, mut s: TcpStream) {
+    let mut sink = [0u8; 1024];
+    match peer {
+        Peer::Garbage => {
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n\x00\xff\x13").await;
+            let _ = s.read(&mut sink).await;
+        }
+        Peer::HugeLength => {
+            // A diagnostic message claiming 4 GiB - 1 of payload, then nothing.
+            let _ = s.write_all(&[0x02, 0xFD, 0x80, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x0E]).await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        Peer::Drip => {
+            // A header announcing 1000 bytes, then one byte every 50 ms.
+            let _ = s.write_all(&[0x02, 0xFD, 0x80, 0x01, 0x00, 0x00, 0x03, 0xE8]).await;
+            for _ in 0..200 {
+                if s.write_all(&[0x00]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Peer::Reset => {
+            let _ = s.read(&mut sink).await;
+            let _ = s.set_zero_linger();
+            drop(s);
+        }
+        Peer::Flood => {
+            let alive = [0x02u8, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
+            let burst: Vec<u8> = alive.iter().copied().cycle().take(8 * 512).collect();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if s.write_all(&burst).await.is_err() {
+                    return;
+                }
+            }
+        }
+        Peer::Silence => {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+    }
+}
+
+async fn start(peer: Peer) -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(behave(peer, s));
+        }
+    });
+    port
+}
+
+const SUITE: &str = r#"
+suite: hostile
+title: one case against a hostile peer
+handlers: HANDLERS
+cases:
+  - id: HOSTILE-001
+    title: routing activation against a hostile peer
+    timeout: 20s
+    steps:
+      - connect: {}
+      - send: { routing_activation_request: {} }
+      - expect: { routing_activation_response: {}, within: 1s }
+"#;
+
+/// Runs the one-case suite against `port`; the verdict, the reason and the time it took.
+async fn run_against(port: u16, handlers: &str) -> (Verdict, String, Duration, RunResult) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("hostile.yaml");
+    std::fs::write(&file, SUITE.replace("HANDLERS", handlers)).expect("write suite");
+    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let profile = doipcheck::suite::profile::Profile::defaults();
+    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let env =
+        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let endpoints =
+        Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
+    let options = RunOptions {
+        target_label: "hostile peer".into(),
+        profile_path: None,
+        fail_fast: false,
+        capture: doipcheck::report::CapturePolicy::None,
+        report_dir: dir.path().to_owned(),
+        shard: None,
+    };
+    let mut sink = CollectingSink::default();
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let result = run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
+    let took = started.elapsed();
+    let finished = sink
+        .events
+        .iter()
+        .find_map(|e| if let Event::CaseFinished(f) = e { Some(f.clone()) } else { None })
+        .expect("the case finished");
+    assert!(matches!(sink.events.last(), Some(Event::RunFinished(_))));
+    let reason = finished.reason.map(|r| r.message).unwrap_or_default();
+    (finished.verdict, reason, took, result)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn garbage_fails_the_expectation_at_once() {
+    let port = start(Peer::Garbage).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(reason.contains("do not decode"), "{reason}");
+    assert!(took < Duration::from_millis(900), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_4_gib_length_is_judged_without_waiting_for_the_body() {
+    let port = start(Peer::HugeLength).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(reason.contains("do not decode"), "{reason}");
+    assert!(took < Duration::from_millis(900), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_drip_that_never_completes_times_out_within_the_bound() {
+    let port = start(Peer::Drip).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(reason.contains("nothing arrived"), "{reason}");
+    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(3), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_reset_is_a_failure_not_a_hang() {
+    let port = start(Peer::Reset).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(reason.contains("reset") || reason.contains("closed"), "{reason}");
+    assert!(took < Duration::from_millis(900), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_flood_of_unexpected_messages_fails_at_the_first() {
+    let port = start(Peer::Flood).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(reason.contains("got alive_check_request"), "{reason}");
+    assert!(took < Duration::from_millis(900), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_flood_answered_by_the_handler_still_ends_within_the_bound() {
+    let port = start(Peer::Flood).await;
+    let (verdict, reason, took, _) = run_against(port, "[answer_alive_check]").await;
+    assert!(matches!(verdict, Verdict::Fail | Verdict::Error), "{verdict:?} {reason}");
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn silence_times_out() {
+    let port = start(Peer::Silence).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(reason.contains("nothing arrived"), "{reason}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn nobody_listening_is_an_unreachable_target() {
+    // Bind and drop to find a port nobody listens on.
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let (verdict, reason, _, result) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Error, "{reason}");
+    assert!(reason.starts_with(doipcheck::runner::UNREACHABLE_PREFIX), "{reason}");
+    assert!(result.unreachable);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
+    let port = start(Peer::Silence).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("slow.yaml");
+    let text = SUITE.replace("HANDLERS", "[]").replace("within: 1s", "within: 30s");
+    let text = format!(
+        "{text}  - id: HOSTILE-002\n    title: never started\n    steps:\n      - wait: 1ms\n"
+    );
+    std::fs::write(&file, text).expect("write suite");
+    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let profile = doipcheck::suite::profile::Profile::defaults();
+    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let env =
+        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let endpoints =
+        Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
+    let options = RunOptions {
+        target_label: "hostile peer".into(),
+        profile_path: None,
+        fail_fast: false,
+        capture: doipcheck::report::CapturePolicy::None,
+        report_dir: dir.path().to_owned(),
+        shard: None,
+    };
+    let mut sink = CollectingSink::default();
+    let (cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = cancel.send(true);
+    });
+    let started = Instant::now();
+    let result = run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(result.interrupted);
+    let finished: Vec<_> = sink
+        .events
+        .iter()
+        .filter_map(|e| if let Event::CaseFinished(f) = e { Some(f) } else { None })
+        .collect();
+    assert_eq!(finished.len(), 1, "only the running case is reported");
+    assert_eq!(finished[0].verdict, Verdict::Error);
+    assert!(finished[0].reason.as_ref().is_some_and(|r| r.message.contains("interrupted")));
+    let Some(Event::RunFinished(end)) = sink.events.last() else { panic!("no RunFinished") };
+    assert!(end.interrupted && end.stop_reason.as_deref() == Some("interrupted (Ctrl-C)"));
+}
