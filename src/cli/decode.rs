@@ -83,19 +83,6 @@ pub fn run(args: DecodeArgs) -> u8 {
     if all_valid { exit::SUCCESS } else { exit::FAILURE }
 }
 
-/// What `cargo run --release` does until the suite runner lands: decode the example and say so.
-pub fn run_default() -> u8 {
-    let decoded = decode(EXAMPLE);
-    println!(
-        "doipcheck {}: the suite runner is not built yet; decoding an example DoIP message instead (doipcheck decode {EXAMPLE}):",
-        env!("CARGO_PKG_VERSION")
-    );
-    let mut out = String::new();
-    decoded.write_human(&mut out);
-    print!("{out}");
-    if decoded.is_valid() { exit::SUCCESS } else { exit::FAILURE }
-}
-
 /// One input line, decoded.
 pub struct Decoded {
     /// The input text.

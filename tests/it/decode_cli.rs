@@ -142,12 +142,3 @@ fn one_invalid_input_among_valid_ones_exits_1() {
     let out = run_with_stdin(&["decode"], "02fd000700000000\n02fd00070000000100\n");
     assert_eq!(out.status.code(), Some(1));
 }
-
-#[test]
-fn no_subcommand_decodes_the_example_and_says_the_runner_is_not_built() {
-    let out = doipcheck().output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.lines().next().unwrap().contains("suite runner is not built yet"), "{stdout}");
-    assert!(stdout.contains("Diagnostic message 0x0E00 -> 0x1000, 3 bytes: 22 F1 90"));
-}

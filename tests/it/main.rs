@@ -13,6 +13,7 @@ mod layering;
 mod pcap_capture;
 mod report;
 mod report_events;
+mod run_cli;
 mod runner_hostile;
 mod runner_sim;
 mod sim_interop;

@@ -1,0 +1,74 @@
+//! The `doipcheck` binary without arguments is `doipcheck run`: the shipped suites against the
+//! built-in simulator, reports in reports/ (README's first command).
+
+use std::process::Command;
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn no_subcommand_runs_the_shipped_suites_against_the_simulator_and_writes_junit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites"),
+        &dir.path().join("suites"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("passed"), "{stderr}");
+    let junit =
+        std::fs::read_to_string(dir.path().join("reports/junit.xml")).expect("junit written");
+    let doc = roxmltree::Document::parse(&junit).expect("strict XML");
+    let cases = doc.descendants().filter(|n| n.has_tag_name("testcase")).count();
+    assert!(cases >= 10, "{cases} test cases in junit.xml");
+}
+
+#[test]
+fn a_bad_suite_stops_the_run_with_exit_2_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/bad-suites/unknown-key.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(bad)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `title`?"));
+    assert!(!dir.path().join("reports/junit.xml").exists(), "nothing ran, no report");
+}
+
+#[test]
+fn an_unreachable_target_exits_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let suites = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/doip/routing.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(dir.path())
+        .args(["run", "--plain", "--target"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(suites)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("reports/junit.xml").exists(), "reports are written even so");
+}
