@@ -572,6 +572,13 @@ impl<'a> CaseRun<'a> {
             let name = message.payload.payload_type().id().unwrap_or("unknown payload type");
             if name != expected.name {
                 if self.handle(connection, &message).await? {
+                    if Instant::now() >= deadline {
+                        return Err(fail(format!(
+                            "expected {} within {}, only messages the handlers answered arrived",
+                            expected.name,
+                            format_duration(within)
+                        )));
+                    }
                     continue;
                 }
             } else {
@@ -735,6 +742,9 @@ impl<'a> CaseRun<'a> {
                     if let Ok(m) = &r.message
                         && self.handle(connection, &m.clone()).await?
                     {
+                        if Instant::now() >= deadline {
+                            return Ok(());
+                        }
                         continue;
                     }
                     return Err(mismatch(
@@ -774,6 +784,12 @@ impl<'a> CaseRun<'a> {
                         format_duration(within)
                     )));
                 }
+                ReadOutcome::Frame(_) if Instant::now() >= deadline => {
+                    return Err(fail(format!(
+                        "expected the target to close the connection within {}, it kept sending",
+                        format_duration(within)
+                    )));
+                }
                 ReadOutcome::Frame(_) => {}
             }
         }
@@ -809,9 +825,15 @@ impl<'a> CaseRun<'a> {
                     if let Ok(m) = &r.message
                         && self.handle(connection, &m.clone()).await?
                     {
+                        if Instant::now() >= deadline {
+                            break Ok(());
+                        }
                         continue;
                     }
                     kept.push(r);
+                    if Instant::now() >= deadline {
+                        break Ok(());
+                    }
                 }
             }
         };

@@ -200,6 +200,10 @@ impl Connection {
                 }
                 State::Open => {}
             }
+            // A peer that keeps the socket readable must not stretch the wait.
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(ReadOutcome::Timeout);
+            }
             let chunk = &mut self.chunk;
             let read = async {
                 match &mut self.stream {
