@@ -12,6 +12,7 @@ mod isotp_interop;
 mod layering;
 mod pcap_capture;
 mod report;
+mod report_e2e;
 mod report_events;
 mod run_cli;
 mod runner_hostile;
