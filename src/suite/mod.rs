@@ -5,6 +5,7 @@ pub mod messages;
 pub mod model;
 pub mod profile;
 pub mod read;
+pub mod schema;
 pub mod spec;
 pub mod tags;
 pub mod value;

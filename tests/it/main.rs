@@ -17,6 +17,7 @@ mod report_events;
 mod run_cli;
 mod runner_hostile;
 mod runner_sim;
+mod schema;
 mod sim_interop;
 mod sim_robustness;
 mod tshark;

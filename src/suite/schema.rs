@@ -1,0 +1,155 @@
+//! The JSON Schema of suite files (for editor completion), generated from the same tables the
+//! reader uses ([`super::spec`], [`super::messages`]). `docs/suite.schema.json` is this
+//! output; a test fails when it is out of date (`DOIPCHECK_UPDATE_SCHEMA=1 cargo test --test it
+//! schema` rewrites it).
+
+use super::messages::{FieldSpec, FieldType, MESSAGES};
+use super::model::Handler;
+use super::spec::{self, KeySpec, MessageKey, Ty};
+use serde_json::{Map, Value, json};
+
+fn ty(t: Ty) -> Value {
+    match t {
+        Ty::Str => json!({ "type": "string" }),
+        Ty::Value => json!({ "$ref": "#/$defs/value" }),
+        Ty::Int => json!({ "type": ["integer", "string"] }),
+        Ty::Bool => json!({ "type": "boolean" }),
+        Ty::Duration => json!({ "$ref": "#/$defs/duration" }),
+        Ty::Hex => json!({ "$ref": "#/$defs/hex" }),
+        Ty::Pattern => json!({ "$ref": "#/$defs/pattern" }),
+        Ty::StrList => json!({ "type": "array", "items": { "type": "string" } }),
+        Ty::ValueList => json!({ "type": "array", "items": { "$ref": "#/$defs/value" } }),
+        Ty::Steps => json!({ "$ref": "#/$defs/steps" }),
+        Ty::Cases => json!({ "type": "array", "items": { "$ref": "#/$defs/case" } }),
+        Ty::Matrix => json!({
+            "type": "object",
+            "additionalProperties": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/value" } }
+        }),
+        Ty::Retry => json!({ "oneOf": [
+            { "type": "integer", "minimum": 1, "maximum": 100 },
+            keys_object(spec::RETRY_KEYS),
+        ] }),
+        Ty::Handlers => json!({
+            "type": "array",
+            "items": { "enum": Handler::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>() }
+        }),
+        Ty::Vars => {
+            json!({ "type": "object", "additionalProperties": { "$ref": "#/$defs/value" } })
+        }
+        Ty::Capture => json!({ "type": "object", "additionalProperties": { "type": "string" } }),
+        Ty::Overrides => keys_object(spec::OVERRIDE_KEYS),
+        Ty::Enum(words) => json!({ "enum": words }),
+        Ty::MessageFields { .. } => json!({ "type": "object" }),
+    }
+}
+
+fn keys_object(keys: &[KeySpec]) -> Value {
+    let mut props = Map::new();
+    for k in keys {
+        let mut v = ty(k.ty);
+        if let Value::Object(o) = &mut v {
+            o.insert("description".into(), json!(k.doc));
+        }
+        props.insert(k.name.into(), v);
+    }
+    let required: Vec<&str> = keys.iter().filter(|k| k.required).map(|k| k.name).collect();
+    let mut o = json!({ "type": "object", "additionalProperties": false, "properties": props });
+    if !required.is_empty() {
+        o["required"] = json!(required);
+    }
+    o
+}
+
+fn field(f: &FieldSpec, matchers: bool) -> Value {
+    let base = match f.ty {
+        FieldType::Bytes(_) => {
+            json!({ "$ref": if matchers { "#/$defs/pattern" } else { "#/$defs/hex" } })
+        }
+        FieldType::Vin => json!({ "type": "string" }),
+        _ => match f.codes {
+            Some(codes) => json!({ "anyOf": [
+                { "enum": codes.named().iter().map(|(n, _)| *n).collect::<Vec<_>>() },
+                { "$ref": "#/$defs/value" },
+            ] }),
+            None => json!({ "$ref": "#/$defs/value" }),
+        },
+    };
+    if matchers { json!({ "anyOf": [base, { "$ref": "#/$defs/matcher" }] }) } else { base }
+}
+
+fn message_fields(name: &str, matchers: bool) -> Value {
+    let m = MESSAGES.iter().find(|m| m.name == name).expect("message from the table");
+    let mut props = Map::new();
+    for f in m.fields {
+        props.insert(f.name.into(), field(f, matchers));
+    }
+    json!({ "type": ["object", "null"], "additionalProperties": false, "properties": props })
+}
+
+fn step(s: &spec::StepSpec) -> Value {
+    let body = if let Some(t) = s.scalar {
+        ty(t)
+    } else if s.name == "capture" {
+        ty(Ty::Capture)
+    } else {
+        let mut o = keys_object(s.keys);
+        if let MessageKey::Required { matchers } | MessageKey::OrHex { matchers } = s.message {
+            let props = o["properties"].as_object_mut().expect("an object");
+            for m in MESSAGES {
+                props.insert(m.name.into(), message_fields(m.name, matchers));
+            }
+            let names: Vec<&str> = MESSAGES.iter().map(|m| m.name).collect();
+            let mut one_of: Vec<Value> = names.iter().map(|n| json!({ "required": [n] })).collect();
+            if matches!(s.message, MessageKey::OrHex { .. }) {
+                one_of.push(json!({ "required": ["hex"] }));
+            }
+            o["oneOf"] = json!(one_of);
+        }
+        if matches!(s.name, "disconnect" | "expect_closed" | "connect" | "activate") {
+            json!({ "anyOf": [o, { "type": "null" }] })
+        } else {
+            o
+        }
+    };
+    json!({
+        "type": "object",
+        "description": s.doc,
+        "additionalProperties": false,
+        "required": [s.name],
+        "properties": { s.name: body },
+    })
+}
+
+/// The schema as a JSON value.
+pub fn json_schema() -> Value {
+    let steps: Vec<Value> = spec::STEPS.iter().map(step).collect();
+    let mut suite = keys_object(spec::SUITE_KEYS);
+    suite["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    suite["$id"] = json!("https://github.com/doipcheck/doipcheck/docs/suite.schema.json");
+    suite["title"] = json!("doipcheck suite");
+    suite["description"] = json!("A doipcheck test suite (docs/suite-format.md).");
+    suite["$defs"] = json!({
+        "value": { "type": ["integer", "string", "boolean"], "description": "A number (0x.. hex allowed), a code name, text, or `${name}`." },
+        "duration": { "type": "string", "pattern": "^(\\$\\{[^}]+\\}|[0-9.]+ ?(us|ms|s|m|min))$", "description": "`500ms`, `2s`, `250us`, `1m`, or `${...}`." },
+        "hex": { "type": "string", "description": "Hex bytes, spaces allowed: `02 FD 80 01`; `${name:u16}` inserts a value." },
+        "pattern": { "type": "string", "description": "Hex with `??` (any byte), `?` (any nibble) and a trailing `..` (any rest)." },
+        "matcher": { "oneOf": [
+            { "enum": ["any", "absent"] },
+            { "type": "object", "additionalProperties": false, "required": ["one_of"], "properties": { "one_of": { "type": "array", "items": { "$ref": "#/$defs/value" } } } },
+            { "type": "object", "additionalProperties": false, "required": ["range"], "properties": { "range": { "type": "array", "minItems": 2, "maxItems": 2, "items": { "$ref": "#/$defs/value" } } } },
+            { "type": "object", "additionalProperties": false, "required": ["mask", "value"], "properties": { "mask": { "$ref": "#/$defs/value" }, "value": { "$ref": "#/$defs/value" } } },
+            { "type": "object", "additionalProperties": false, "required": ["hex"], "properties": { "hex": { "$ref": "#/$defs/pattern" } } },
+        ] },
+        "step": { "oneOf": steps },
+        "steps": { "type": "array", "items": { "$ref": "#/$defs/step" } },
+        "case": keys_object(spec::CASE_KEYS),
+    });
+    suite
+}
+
+/// The schema file's text: pretty JSON with a final newline.
+pub fn schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(&json_schema()).expect("a JSON value serializes");
+    s.push('\n');
+    s
+}
