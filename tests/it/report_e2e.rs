@@ -35,8 +35,10 @@ fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
     if !tshark::tshark_or_skip("a_real_run_writes_captures_tshark_decodes") {
         return;
     }
-    // Every capture at once: tshark's start-up dominates, and there are two cores.
-    let mut runs = Vec::new();
+    // tshark's start-up dominates its time, but each instance holds ~150 MB: run as many at
+    // once as there are cores, never one per case (a few hundred cases would exhaust memory).
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut checks = Vec::new();
     for case in cases {
         let Some(capture) = case["finished"]["capture"].as_str() else { continue };
         let frames: Vec<&serde_json::Value> = case["events"]
@@ -48,23 +50,32 @@ fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
             })
             .collect();
         let decoded = frames.iter().filter(|e| e["decoded"].get("message").is_some()).count();
-        let all_decoded = decoded == frames.len();
-        let child = Command::new("tshark")
-            .args(["-n", "-2", "-r", capture, "-T", "fields", "-E", "separator=/t"])
-            .args(["-E", "occurrence=a", "-E", "aggregator=,"])
-            .args(["-e", "frame.number", "-e", "doip.type", "-e", "_ws.expert.severity"])
-            .args(["-e", "frame.comment"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        runs.push((capture.to_owned(), decoded, all_decoded, child));
+        checks.push((capture.to_owned(), decoded, decoded == frames.len()));
     }
-    assert_eq!(runs.len(), cases.len(), "--pcap all keeps a capture of every case that ran");
+    assert_eq!(checks.len(), cases.len(), "--pcap all keeps a capture of every case that ran");
+    let mut runs = Vec::new();
+    for batch in checks.chunks(parallel) {
+        let children: Vec<_> = batch
+            .iter()
+            .map(|(capture, _, _)| {
+                Command::new("tshark")
+                    .args(["-n", "-2", "-r", capture, "-T", "fields", "-E", "separator=/t"])
+                    .args(["-E", "occurrence=a", "-E", "aggregator=,"])
+                    .args(["-e", "frame.number", "-e", "doip.type", "-e", "_ws.expert.severity"])
+                    .args(["-e", "frame.comment"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for ((capture, decoded, all_decoded), child) in batch.iter().zip(children) {
+            runs.push((capture.clone(), *decoded, *all_decoded, child.wait_with_output().unwrap()));
+        }
+    }
     // _ws.expert.severity of an error-level note (Wireshark's PI_ERROR).
     const ERROR: u32 = 0x0080_0000;
-    for (capture, decoded, all_decoded, child) in runs {
-        let out = child.wait_with_output().unwrap();
+    for (capture, decoded, all_decoded, out) in runs {
         assert!(out.status.success(), "tshark failed on {capture}");
         let text = String::from_utf8(out.stdout).unwrap();
         let mut doip_messages = 0;
