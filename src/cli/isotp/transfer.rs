@@ -367,3 +367,88 @@ mod tests {
         assert_eq!(format_payload(&[0x62, 0xF1, 0x90]), "62 F1 90");
     }
 }
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+    use crate::codec::isotp::AddressingMode;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        link: LinkArgs,
+    }
+
+    fn config(args: &str) -> Result<IsoTpConfig, String> {
+        let argv = std::iter::once("x").chain(args.split_whitespace());
+        Wrapper::try_parse_from(argv).map_err(|e| e.to_string())?.link.config()
+    }
+
+    #[test]
+    fn normal_addressing_with_receiver_grants_and_fd() {
+        let c = config("--can memory:x --tx-id 7E0 --rx-id 18DAF110 --bs 3 --stmin F5 --fd --brs")
+            .unwrap();
+        assert_eq!(c.address.tx.id.to_string(), "7E0");
+        assert_eq!(c.address.rx.id.to_string(), "18DAF110");
+        assert_eq!((c.receiver.block_size, c.receiver.st_min), (3, StMin::Micros(500)));
+        assert_eq!((c.tx_dl.get(), c.format.fd, c.format.brs), (64, true, true));
+        assert_eq!(c.tx_confirmation, TxConfirmation::OnPoll);
+    }
+
+    #[test]
+    fn echo_in_the_spec_makes_confirmations_explicit() {
+        let c = config("--can memory:x?echo --tx-id 7E0 --rx-id 7E8").unwrap();
+        assert_eq!(c.tx_confirmation, TxConfirmation::Explicit);
+    }
+
+    #[test]
+    fn fixed_extended_and_mixed_addressing_build_their_ids_and_bytes() {
+        let c = config(
+            "--can memory:x --addressing normal-fixed --source-address F1 --target-address 10",
+        )
+        .unwrap();
+        assert_eq!(c.address.tx.id.to_string(), "18DA10F1");
+        let c = config(
+            "--can memory:x --addressing extended --tx-id 7E0 --rx-id 7E8 --source-address F1 --target-address 10",
+        )
+        .unwrap();
+        assert_eq!(
+            (c.address.mode, c.address.tx.address_byte),
+            (AddressingMode::Extended, Some(0x10))
+        );
+        let c = config(
+            "--can memory:x --addressing mixed --tx-id 7E0 --rx-id 7E8 --address-extension 55",
+        )
+        .unwrap();
+        assert_eq!(c.address.rx.address_byte, Some(0x55));
+    }
+
+    #[test]
+    fn missing_or_wrong_settings_say_what_to_give() {
+        assert!(config("--can memory:x").unwrap_err().contains("needs --tx-id and --rx-id"));
+        assert!(
+            config("--can memory:x --addressing normal-fixed --target-address 10")
+                .unwrap_err()
+                .contains("needs --source-address")
+        );
+        assert!(
+            config("--can memory:x --tx-id 7E0 --rx-id 7E8 --tx-dl 9")
+                .unwrap_err()
+                .contains("TX_DL is one of")
+        );
+        assert!(
+            config("--can memory:x --tx-id 7E0 --rx-id 7E8 --tx-dl 64")
+                .unwrap_err()
+                .contains("needs CAN FD")
+        );
+        assert!(
+            config("--can memory:x --tx-id 7E0 --rx-id 7E0").unwrap_err().contains("tx and rx")
+        );
+        assert!(
+            config("--can nowhere --tx-id 7E0 --rx-id 7E8")
+                .unwrap_err()
+                .contains("no transport kind")
+        );
+    }
+}
