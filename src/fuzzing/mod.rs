@@ -4,5 +4,6 @@
 //!
 //! May import: `crate::codec`, `crate::proto`, `crate::sim` (pure modules only).
 
+pub mod cannelloni;
 pub mod doip;
 pub mod isotp;

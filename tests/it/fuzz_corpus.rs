@@ -47,3 +47,8 @@ fn the_corpus_has_a_seed_for_every_payload_type() {
         assert!(found, "no valid seed of type {payload_type}");
     }
 }
+
+#[test]
+fn every_cannelloni_datagram_corpus_file_passes_the_oracle() {
+    replay("cannelloni_datagram", doipcheck::fuzzing::cannelloni::cannelloni_datagram);
+}
