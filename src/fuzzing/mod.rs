@@ -7,3 +7,4 @@
 pub mod cannelloni;
 pub mod doip;
 pub mod isotp;
+pub mod sim;

@@ -52,3 +52,8 @@ fn the_corpus_has_a_seed_for_every_payload_type() {
 fn every_cannelloni_datagram_corpus_file_passes_the_oracle() {
     replay("cannelloni_datagram", doipcheck::fuzzing::cannelloni::cannelloni_datagram);
 }
+
+#[test]
+fn every_sim_entity_corpus_file_passes_the_oracle() {
+    replay("sim_entity", doipcheck::fuzzing::sim::sim_entity);
+}

@@ -18,6 +18,7 @@ mod run_cli;
 mod runner_hostile;
 mod runner_sim;
 mod schema;
+mod sim_cli;
 mod sim_interop;
 mod sim_robustness;
 mod tshark;

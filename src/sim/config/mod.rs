@@ -40,6 +40,9 @@ pub struct SimConfig {
     pub max_connections: u16,
     /// MDS: the largest DoIP message (header excluded) the entity can ever process.
     pub max_data_size: u32,
+    /// Payload bytes all sockets together may hold in messages still arriving; a header that
+    /// would exceed it is NACKed with 0x03 (out of memory) and its message skipped.
+    pub rx_buffer_budget: u32,
     /// Whether the entity status response carries MDS (it is optional, Table 11).
     pub report_max_data_size: bool,
     pub power_mode: PowerMode,
@@ -80,6 +83,7 @@ impl Default for SimConfig {
             max_tcp_sockets: 4,
             max_connections: 256,
             max_data_size: 4096,
+            rx_buffer_budget: 1 << 20,
             report_max_data_size: true,
             power_mode: PowerMode::Ready,
             tester_addresses: vec![0x0E00, 0x0E80, 0x0F00],

@@ -94,6 +94,8 @@ pub struct Entity {
     conns: HashMap<ConnId, tcp::Conn>,
     /// Registered (routing-activated) source addresses and the socket each is active on.
     registered: BTreeMap<u16, ConnId>,
+    /// Receive-buffer bytes reserved by messages in progress, across all sockets.
+    rx_reserved: u64,
     pending_activations: Vec<activation::PendingActivation>,
     outputs: VecDeque<Output>,
     scheduled: BinaryHeap<Reverse<Scheduled>>,
@@ -133,6 +135,7 @@ impl Entity {
             faults,
             conns: HashMap::new(),
             registered: BTreeMap::new(),
+            rx_reserved: 0,
             pending_activations: Vec::new(),
             outputs: VecDeque::new(),
             scheduled: BinaryHeap::new(),

@@ -45,6 +45,8 @@ pub(super) struct Conn {
     /// Bytes still to skip of a message whose pattern this entity rejected without closing
     /// (only under a fault; the codec's deframer skips what it rejects itself).
     skip_rejected: u64,
+    /// Payload bytes reserved from the receive budget for the message being received.
+    reserved: u64,
 }
 
 impl Conn {
@@ -105,6 +107,7 @@ impl Entity {
                 rx_buf: Vec::new(),
                 deframer: Deframer::with_rules(self.tcp_rules()),
                 skip_rejected: 0,
+                reserved: 0,
             },
         );
         self.log(now, Peer::Tcp(conn), || {
@@ -177,9 +180,16 @@ impl Entity {
                     rest[0] = self.config.protocol_version;
                     rest[1] = !self.config.protocol_version;
                 }
-                if !self.pattern_ok(&rest[..HEADER_LEN]) {
-                    let declared = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]);
-                    if self.header_error(now, conn, GenericNackCode::IncorrectPatternFormat) {
+                let declared = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]);
+                let code = if !self.pattern_ok(&rest[..HEADER_LEN]) {
+                    Some(GenericNackCode::IncorrectPatternFormat)
+                } else if !self.reserve_receive_buffer(conn, rest) {
+                    Some(GenericNackCode::OutOfMemory)
+                } else {
+                    None
+                };
+                if let Some(code) = code {
+                    if self.header_error(now, conn, code) {
                         return None;
                     }
                     let c = self.conns.get_mut(&conn)?;
@@ -199,6 +209,7 @@ impl Entity {
                 }
                 Deframed::Message { message, len } => {
                     pos += len;
+                    self.rx_reserved -= core::mem::take(&mut c.reserved);
                     self.dispatch(now, conn, message);
                     if drop_second {
                         // The faulty entity handles one message per segment, drops the rest.
@@ -208,6 +219,30 @@ impl Entity {
             }
         }
         Some(pos)
+    }
+
+    /// Table 19 row 4 (NACK 0x03, out of memory): a valid message that must wait for more bytes
+    /// reserves its payload length from the entity's receive budget, shared by all sockets;
+    /// false when the budget cannot hold it now. Messages already complete, and those the
+    /// codec rejects for other rules, reserve nothing.
+    fn reserve_receive_buffer(&mut self, conn: ConnId, front: &[u8]) -> bool {
+        let rules = self.tcp_rules();
+        let budget = u64::from(self.config.rx_buffer_budget);
+        let Some(c) = self.conns.get_mut(&conn) else { return true };
+        if c.reserved > 0 {
+            return true;
+        }
+        let Ok(header) = crate::codec::doip::Header::parse_with(front, &rules) else { return true };
+        let length = u64::from(header.payload_length);
+        if front.len() as u64 >= HEADER_LEN as u64 + length {
+            return true;
+        }
+        if self.rx_reserved + length > budget {
+            return false;
+        }
+        c.reserved = length;
+        self.rx_reserved += length;
+        true
     }
 
     /// A header broke a rule: send the generic NACK and close the socket when Table 19 says
@@ -305,6 +340,7 @@ impl Entity {
     /// Forgets a socket and everything that refers to it. False when it was not open.
     fn remove_conn(&mut self, now: Instant, conn: ConnId) -> bool {
         let Some(c) = self.conns.remove(&conn) else { return false };
+        self.rx_reserved -= c.reserved;
         if let Some(sa) = c.source_address
             && self.registered.get(&sa) == Some(&conn)
         {

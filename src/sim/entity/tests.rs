@@ -273,6 +273,39 @@ fn header_rules_in_order_with_their_socket_outcomes() {
 }
 
 #[test]
+fn a_message_beyond_the_shared_receive_budget_is_nack_0x03_and_skipped() {
+    let mut s = Sim::new(SimConfig { rx_buffer_budget: 5000, ..quiet() }, FaultSet::NONE);
+    let a = s.activated(TESTER);
+    let b = s.activated(OTHER_TESTER);
+    let mut first = diag(TESTER, ENTITY, &[0x22; 3000]);
+    let rest = first.split_off(100);
+    s.send(a, &first);
+    // 3000 bytes are reserved for a; b's 3000 more do not fit the 5000-byte budget now.
+    let mut second = diag(OTHER_TESTER, ENTITY, &[0x22; 3000]);
+    second.extend_from_slice(&msg(Payload::AliveCheckRequest));
+    s.send(b, &second[..50]);
+    assert_eq!(s.generic_nacks(b), vec![0x03]);
+    s.send(b, &second[50..]);
+    assert!(
+        matches!(
+            s.tcp_messages(b).last().map(|m| &m.payload),
+            Some(Payload::AliveCheckResponse(_))
+        ),
+        "the rejected message was skipped exactly"
+    );
+    assert!(!s.closed(b));
+    s.send(a, &rest);
+    let a_messages = s.tcp_messages(a);
+    assert!(
+        matches!(a_messages[0].payload, Payload::DiagnosticMessageAck(_)),
+        "a's message was processed: {a_messages:?}"
+    );
+    // The budget is free again.
+    s.send(b, &diag(OTHER_TESTER, ENTITY, &[0x22; 3000])[..100]);
+    assert_eq!(s.generic_nacks(b), vec![0x03]);
+}
+
+#[test]
 fn a_4_gib_length_is_nacked_at_once_and_never_buffered() {
     let mut s = Sim::conformant();
     let c = s.connect();
