@@ -467,3 +467,52 @@ fn expand(matrix: &[(String, Vec<Expr>)]) -> Vec<Vec<(String, Expr)>> {
     }
     combos
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(text: &str) -> Loaded {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("s.yaml");
+        std::fs::write(&file, text).expect("write");
+        load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()))
+    }
+
+    const SUITE: &str = "suite: s\ntitle: t\ncases:\n  - id: A\n    title: a\n    tags: [fast]\n    matrix: { x: [1, 0x1000], y: [a, b] }\n    steps: [ { wait: 1ms } ]\n  - id: B\n    title: b\n    tags: [slow]\n    requires: [doip.tls]\n    steps: [ { wait: 1ms } ]\n";
+
+    fn ids(plan: &[PlannedCase]) -> Vec<String> {
+        plan.iter().map(|p| p.info.id.clone()).collect()
+    }
+
+    #[test]
+    fn matrices_expand_in_declaration_order_with_ids_naming_the_values() {
+        let plan = plan(&loaded(SUITE), &Profile::defaults(), &Filter::default());
+        assert_eq!(
+            ids(&plan),
+            ["A[x=0x01,y=a]", "A[x=0x01,y=b]", "A[x=0x1000,y=a]", "A[x=0x1000,y=b]", "B"]
+        );
+    }
+
+    #[test]
+    fn a_missing_capability_plans_a_skip_with_the_reason() {
+        let plan = plan(&loaded(SUITE), &Profile::defaults(), &Filter::default());
+        assert_eq!(plan[4].skip.as_deref(), Some("the profile lacks doip.tls"));
+        assert!(plan[0].skip.is_none());
+    }
+
+    #[test]
+    fn tags_cases_and_shards_select() {
+        let l = loaded(SUITE);
+        let p = Profile::defaults();
+        let by_tag =
+            Filter { tags: Some(TagExpr::parse("not fast").unwrap()), ..Filter::default() };
+        assert_eq!(ids(&plan(&l, &p, &by_tag)), ["B"]);
+        let by_id = Filter { cases: vec!["A[x=0x01,y=b]".into(), "B".into()], ..Filter::default() };
+        assert_eq!(ids(&plan(&l, &p, &by_id)), ["A[x=0x01,y=b]", "B"]);
+        let first = plan(&l, &p, &Filter { shard: Some((1, 2)), ..Filter::default() });
+        let second = plan(&l, &p, &Filter { shard: Some((2, 2)), ..Filter::default() });
+        assert_eq!(ids(&first), ["A[x=0x01,y=a]", "A[x=0x1000,y=a]", "B"]);
+        assert_eq!(ids(&second), ["A[x=0x01,y=b]", "A[x=0x1000,y=b]"]);
+    }
+}

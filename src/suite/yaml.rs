@@ -110,6 +110,9 @@ pub fn parse(src: &str) -> Result<Yaml, YamlError> {
     budget.max_documents = 1;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    // Only `true` and `false` are booleans: a key `y` or a value `no` stays text (YAML 1.1's
+    // yes/no/on/off/y/n booleans surprise people).
+    options.strict_booleans = true;
     options.alias_limits.max_total_replayed_events = MAX_EVENTS;
     options.alias_limits.max_alias_expansions_per_anchor = MAX_ALIASES;
     match serde_saphyr::from_str_with_options::<Spanned<Node>>(src, options) {

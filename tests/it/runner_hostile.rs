@@ -248,3 +248,71 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
     let Some(Event::RunFinished(end)) = sink.events.last() else { panic!("no RunFinished") };
     assert!(end.interrupted && end.stop_reason.as_deref() == Some("interrupted (Ctrl-C)"));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_case_that_passes_on_retry_is_reported_flaky() {
+    // The peer stays silent on its first connection and answers from the second on.
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((mut s, _)) = listener.accept().await {
+            n += 1;
+            let answer = n > 1;
+            tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                let _ = s.read(&mut buf).await;
+                if answer {
+                    let response = [
+                        0x02, 0xFD, 0x00, 0x06, 0, 0, 0, 9, 0x0E, 0x80, 0x10, 0x00, 0x10, 0, 0, 0,
+                        0,
+                    ];
+                    let _ = s.write_all(&response).await;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("retry.yaml");
+    let text = SUITE
+        .replace("HANDLERS", "[]")
+        .replace("within: 1s", "within: 200ms")
+        .replace("    timeout: 20s\n", "    timeout: 20s\n    retry: 3\n");
+    std::fs::write(&file, text).expect("write suite");
+    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let profile = doipcheck::suite::profile::Profile::defaults();
+    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let env =
+        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let endpoints =
+        Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
+    let options = RunOptions {
+        target_label: "flaky peer".into(),
+        profile_path: None,
+        fail_fast: false,
+        capture: doipcheck::report::CapturePolicy::None,
+        report_dir: dir.path().to_owned(),
+        shard: None,
+    };
+    let mut sink = CollectingSink::default();
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let result = run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
+    let finished = sink
+        .events
+        .iter()
+        .find_map(|e| if let Event::CaseFinished(f) = e { Some(f.clone()) } else { None })
+        .expect("finished");
+    assert_eq!(
+        (finished.verdict, finished.attempts, finished.flaky),
+        (Verdict::Pass, 2, true),
+        "{:?}",
+        finished.reason
+    );
+    assert_eq!((result.counts.pass, result.counts.flaky), (1, 1));
+    assert!(
+        sink.events
+            .iter()
+            .any(|e| matches!(e, Event::Note(n) if n.text.starts_with("attempt 2 of 3")))
+    );
+}

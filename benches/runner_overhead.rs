@@ -1,0 +1,185 @@
+//! Runner overhead and timing accuracy against the in-process simulator.
+//!
+//! `cargo bench --bench runner_overhead` prints:
+//! 1. microseconds per step (median and mean) over 10 000 alive-check send/expect pairs on one
+//!    connection (20 000 steps), events going to a sink that only reads step times: what the
+//!    harness adds per step, loopback round trip and simulator included;
+//! 2. the latency `measure` reports for a UDS request the simulator answers after 150 ms,
+//!    over 20 cases: how far the measured value is from 150 ms.
+
+use doipcheck::runner::event::{Event, EventSink, MetricEvent, StepStatus};
+use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, run};
+use doipcheck::sim::config::{ServiceTiming, SimConfig};
+use doipcheck::sim::faults::FaultSet;
+use doipcheck::suite::load::{self, Filter};
+use doipcheck::suite::model::Suite;
+use doipcheck::transport::doip::sim_host::SimHost;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PAIRS: usize = 10_000;
+
+/// Keeps the elapsed time of every passed step of the `steps` phase and every metric.
+#[derive(Default)]
+struct Timings {
+    steps_us: Vec<u64>,
+    metrics_us: Vec<u64>,
+    verdicts: Vec<String>,
+}
+
+impl EventSink for Timings {
+    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        match event {
+            Event::Step(s) => {
+                if let (StepStatus::Passed { elapsed }, doipcheck::runner::event::Phase::Steps) =
+                    (&s.status, s.step.phase)
+                {
+                    self.steps_us.push(elapsed.as_micros() as u64);
+                }
+            }
+            Event::Metric(MetricEvent { value, .. }) => {
+                self.metrics_us.push(value.as_micros() as u64)
+            }
+            Event::CaseFinished(f) => self.verdicts.push(f.verdict.to_string()),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn suite_file(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write suite");
+    p
+}
+
+fn options(dir: &std::path::Path) -> RunOptions {
+    RunOptions {
+        target_label: "built-in simulator".into(),
+        profile_path: None,
+        fail_fast: false,
+        capture: doipcheck::report::CapturePolicy::None,
+        report_dir: dir.to_owned(),
+        shard: None,
+    }
+}
+
+fn median(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+async fn start(config: SimConfig) -> (SimHost, Endpoints) {
+    let host = SimHost::start(config, FaultSet::NONE).await.expect("simulator starts");
+    let tcp = host.tcp_addr();
+    let endpoints =
+        Endpoints { ip: tcp.ip(), tcp: tcp.port(), udp: host.udp_addr().port(), tls: 0 };
+    (host, endpoints)
+}
+
+async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
+    let file = suite_file(
+        dir,
+        "alive.yaml",
+        "suite: bench-alive\ntitle: alive checks\ncases:\n  - id: BENCH-ALIVE\n    title: alive check pairs\n    timeout: 10m\n    setup:\n      - connect: {}\n    steps:\n      - send: { alive_check_request: {} }\n      - expect: { alive_check_response: {}, within: 1s }\n",
+    );
+    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    // 10 000 pairs: the two steps repeated in the model (a YAML file that long would exceed
+    // the loader's size limit, rightly).
+    let mut suite: Suite = (*loaded.suites[0]).clone();
+    let pair = suite.cases[0].steps.clone();
+    suite.cases[0].steps = pair.iter().cycle().take(2 * PAIRS).cloned().collect();
+    let loaded = load::Loaded { suites: vec![Arc::new(suite)] };
+    let plan = load::plan(&loaded, profile, &Filter::default());
+    let (host, endpoints) = start(SimConfig::ephemeral()).await;
+    let env = CaseEnv {
+        profile: Arc::new(profile.clone()),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+    };
+    let mut sink = Timings::default();
+    let (_c, cancel) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let result = run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    let wall = started.elapsed();
+    host.shutdown().await;
+    assert_eq!(sink.verdicts, ["pass"], "{result:?}");
+    let n = sink.steps_us.len();
+    let mean = sink.steps_us.iter().sum::<u64>() as f64 / n as f64;
+    let med = median(&mut sink.steps_us);
+    let p99 = sink.steps_us[n * 99 / 100];
+    println!(
+        "runner overhead: {PAIRS} alive-check send/expect pairs = {n} steps against the in-process simulator"
+    );
+    println!(
+        "  per step: median {med} us, mean {mean:.1} us, p99 {p99} us (target: median < 50 us)"
+    );
+    println!(
+        "  per send+expect round trip: {:.1} us; whole run {:.3} s",
+        wall.as_secs_f64() * 1e6 / PAIRS as f64,
+        wall.as_secs_f64()
+    );
+}
+
+async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
+    const CASES: usize = 20;
+    let mut cases = String::new();
+    for i in 0..CASES {
+        cases.push_str(&format!(
+            "  - id: BENCH-DELAY-{i:02}\n    title: delayed read DID\n    steps:\n      - send: {{ diagnostic_message: {{ user_data: \"22 F1 90\" }} }}\n      - expect: {{ diagnostic_message_ack: {{}} }}\n      - expect: {{ diagnostic_message: {{ user_data: \"62 F1 90 ..\" }}, within: 1s }}\n      - measure: {{ name: read_did_latency }}\n"
+        ));
+    }
+    let text = format!(
+        "suite: bench-delay\ntitle: timing accuracy\nsetup:\n  - connect: {{}}\n  - activate: {{}}\ncases:\n{cases}"
+    );
+    let file = suite_file(dir, "delay.yaml", &text);
+    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let plan = load::plan(&loaded, profile, &Filter::default());
+    let mut config = SimConfig::ephemeral();
+    config.uds.services.insert(
+        0x22,
+        ServiceTiming {
+            delay: doipcheck::sim::config::ConfigDuration::from_millis(150),
+            ..ServiceTiming::default()
+        },
+    );
+    let (host, endpoints) = start(config).await;
+    let env = CaseEnv {
+        profile: Arc::new(profile.clone()),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+    };
+    let mut sink = Timings::default();
+    let (_c, cancel) = tokio::sync::watch::channel(false);
+    run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    host.shutdown().await;
+    assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
+    let mut errors: Vec<i64> = sink.metrics_us.iter().map(|&us| us as i64 - 150_000).collect();
+    errors.sort_unstable();
+    let worst = errors.iter().map(|e| e.abs()).max().unwrap_or(0);
+    println!(
+        "timing accuracy: simulator answers 0x22 after 150 ms, {} cases, measured minus 150 ms:",
+        errors.len()
+    );
+    println!(
+        "  min {} us, median {} us, max {} us; worst |error| {} us (target: within 1000 us)",
+        errors[0],
+        errors[errors.len() / 2],
+        errors[errors.len() - 1],
+        worst
+    );
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let profile = load::load_profile(Some(&root.join("suites/profile.yaml")))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        overhead(dir.path(), &profile).await;
+        accuracy(dir.path(), &profile).await;
+    });
+}
