@@ -11,7 +11,7 @@
 //! Rules applied here, each with its clause at the place it is applied: generic header
 //! handling (tcp.rs), routing activation and alive check (activation.rs), UDP identification,
 //! status and announcements (udp.rs), diagnostic message routing (diag.rs). Every named
-//! [`Fault`](crate::sim::faults::Fault) is applied at exactly one of those places.
+//! [`Fault`] is applied at exactly one of those places; the gateway to CAN ECUs is can.rs.
 
 mod activation;
 mod can;

@@ -1,6 +1,6 @@
 //! The simulator's tokio host: binds the TCP_DATA, TLS and UDP_DISCOVERY sockets (127.0.0.1 by
 //! default, any port 0 becomes an ephemeral port), and drives one pure
-//! [`Entity`](crate::sim::entity::Entity) with what arrives and the monotonic clock.
+//! [`Entity`] with what arrives (and CAN frames of its ECUs) and the monotonic clock.
 //!
 //! ```text
 //!  accept tasks ──Accepted──┐
@@ -62,6 +62,8 @@ const READ_CHUNK: usize = 4096;
 const WRITE_QUEUE: usize = 256;
 /// Events queued from all connections to the entity (readers wait when it is full).
 const EVENT_QUEUE: usize = 1024;
+/// Events the actor takes in one turn before it writes the answers.
+const BATCH: usize = 64;
 /// Longest TLS handshake the host waits for.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -260,22 +262,35 @@ impl Actor {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut datagram = vec![0u8; 65536];
+        let mut timer = Box::pin(tokio::time::sleep_until(self.epoch));
+        let mut armed: Option<tokio::time::Instant> = None;
         // Announcements may be due at once.
         self.entity.handle_timeout(self.now());
         self.flush().await;
         loop {
+            // One timer, moved only when the entity's next deadline changes (creating a timer
+            // per loop turn costs more than the rest of a round trip's bookkeeping).
             let wake = self.entity.poll_timeout().map(|t| self.epoch + t.since_epoch());
-            let sleep = async {
-                match wake {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
+            if wake != armed {
+                if let Some(at) = wake {
+                    timer.as_mut().reset(at);
                 }
-            };
+                armed = wake;
+            }
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
                 event = events.recv() => match event {
-                    Some(event) => self.on_event(event),
+                    Some(event) => {
+                        self.on_event(event);
+                        // Take what else is ready before writing: one flush for a batch.
+                        for _ in 0..BATCH {
+                            match events.try_recv() {
+                                Ok(event) => self.on_event(event),
+                                Err(_) => break,
+                            }
+                        }
+                    }
                     None => break,
                 },
                 received = self.udp.recv_from(&mut datagram) => {
@@ -294,7 +309,8 @@ impl Actor {
                     // A transport that fails for good is dropped; DoIP goes on.
                     Err(_) => self.can = None,
                 },
-                _ = sleep => {
+                _ = timer.as_mut(), if armed.is_some() => {
+                    armed = None;
                     let now = self.now();
                     self.entity.handle_timeout(now);
                 }
