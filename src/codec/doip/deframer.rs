@@ -120,8 +120,10 @@ impl Deframer {
             }
         };
         self.rejected_len = None;
-        // The limit was checked above, so `len` fits in memory the caller agreed to hold.
-        let len = HEADER_LEN + header.payload_length as usize;
+        // The limit was checked above, so `len` fits in memory the caller agreed to hold
+        // (saturating only matters on 16/32-bit targets with a limit near 4 GiB).
+        let len =
+            HEADER_LEN.saturating_add(usize::try_from(header.payload_length).unwrap_or(usize::MAX));
         let Some(bytes) = input.get(HEADER_LEN..len) else {
             return Deframed::NeedMore { needed: len - input.len() };
         };

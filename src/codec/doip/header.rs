@@ -16,6 +16,7 @@
 //!
 //! May import: `crate::codec`.
 
+use super::payload_type::length_rule_of;
 use super::{Error, Field, PayloadType, Rule, Transport};
 use crate::codec::open_enum::open_enum;
 
@@ -176,7 +177,8 @@ impl Header {
         };
         let version = b[field::VERSION];
         let inverse = b[field::INVERSE];
-        let payload_type = PayloadType::from_raw(u16::from_be_bytes([b[2], b[3]]));
+        let raw_type = u16::from_be_bytes([b[2], b[3]]);
+        let payload_type = PayloadType::from_raw(raw_type);
         let payload_length = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
         // ISO 13400-2:2019 generic header handling: the pattern check comes first; a failure
         // is NACKed with 0x00 and closes the TCP socket.
@@ -194,7 +196,8 @@ impl Header {
                     Rule::UnsupportedVersion { version },
                 ));
             }
-            ProtocolVersion::Default if !payload_type.is_vehicle_identification_request() => {
+            // 0xFF ("default") is valid only in vehicle identification requests 0x0001-0x0003.
+            ProtocolVersion::Default if !matches!(raw_type, 0x0001..=0x0003) => {
                 return Err(Error::at(
                     Field::ProtocolVersion,
                     Rule::DefaultVersionNotAllowed { payload_type },
@@ -211,7 +214,7 @@ impl Header {
                 Rule::MessageTooLarge { length: payload_length, limit: max_payload_length },
             ));
         }
-        if let Some(expected) = payload_type.length_rule()
+        if let Some(expected) = length_rule_of(raw_type)
             && !expected.allows(payload_length)
         {
             return Err(Error::at(

@@ -270,7 +270,7 @@ impl<'a> Message<'a> {
     pub fn parse_with(bytes: &'a [u8], rules: &HeaderRules) -> Result<Self, Error> {
         let header = Header::parse_with(bytes, rules)?;
         let body = &bytes[HEADER_LEN..];
-        let declared = header.payload_length as usize;
+        let declared = usize::try_from(header.payload_length).unwrap_or(usize::MAX);
         if body.len() < declared {
             return Err(Error::at(
                 Field::Payload,

@@ -88,7 +88,7 @@ use core::fmt;
 #[inline]
 fn check_payload_len(payload_type: PayloadType, payload: &[u8]) -> Result<(), Error> {
     let length = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    match payload_type.length_rule() {
+    match payload_type::length_rule_of(payload_type.raw()) {
         Some(expected) if !expected.allows(length) => Err(Error::at(
             Field::PayloadLength,
             Rule::InvalidPayloadLength { payload_type, length, expected },

@@ -57,36 +57,43 @@ open_enum! {
 
 impl PayloadType {
     /// The payload length this type must declare; `None` for an unknown type (any length).
+    #[inline]
     pub const fn length_rule(self) -> Option<LengthRule> {
-        use LengthRule::*;
-        use PayloadType::*;
-        Some(match Self::from_raw(self.raw()) {
-            GenericNack => Exact(1),
-            VehicleIdentificationRequest => Exact(0),
-            VehicleIdentificationRequestWithEid => Exact(6),
-            VehicleIdentificationRequestWithVin => Exact(17),
-            // 33 with the VIN/GID sync status byte, 32 without.
-            VehicleAnnouncement => OneOf(32, 33),
-            // 11 with the OEM-specific field.
-            RoutingActivationRequest => OneOf(7, 11),
-            RoutingActivationResponse => OneOf(9, 13),
-            AliveCheckRequest => Exact(0),
-            AliveCheckResponse => Exact(2),
-            EntityStatusRequest => Exact(0),
-            // 7 with the optional max data size.
-            EntityStatusResponse => OneOf(3, 7),
-            PowerModeInformationRequest => Exact(0),
-            PowerModeInformationResponse => Exact(1),
-            // SA(2) TA(2) and at least one byte of user data / ACK code.
-            DiagnosticMessage | DiagnosticMessageAck | DiagnosticMessageNack => AtLeast(5),
-            Unknown(_) => return None,
-        })
+        length_rule_of(self.raw())
     }
 
     /// True for 0x0001-0x0003, the only types that may carry the default version 0xFF.
     pub const fn is_vehicle_identification_request(self) -> bool {
         matches!(self.raw(), 0x0001..=0x0003)
     }
+}
+
+/// The length rule of a raw payload type (protocol.md "Payload types"), matched on the wire
+/// value so the header check on the parse path needs no enum round trip.
+#[inline]
+pub(crate) const fn length_rule_of(raw: u16) -> Option<LengthRule> {
+    use LengthRule::*;
+    Some(match raw {
+        0x0000 => Exact(1), // generic NACK: the NACK code
+        0x0001 => Exact(0),
+        0x0002 => Exact(6),
+        0x0003 => Exact(17),
+        // Vehicle announcement: 33 with the VIN/GID sync status byte, 32 without.
+        0x0004 => OneOf(32, 33),
+        // Routing activation request / response: + 4 with the OEM-specific field.
+        0x0005 => OneOf(7, 11),
+        0x0006 => OneOf(9, 13),
+        0x0007 => Exact(0),
+        0x0008 => Exact(2),
+        0x4001 => Exact(0),
+        // Entity status response: 7 with the optional max data size.
+        0x4002 => OneOf(3, 7),
+        0x4003 => Exact(0),
+        0x4004 => Exact(1),
+        // Diagnostic message / ACK / NACK: SA(2) TA(2) and at least one byte.
+        0x8001..=0x8003 => AtLeast(5),
+        _ => return None,
+    })
 }
 
 /// The payload lengths a payload type allows.
@@ -131,6 +138,17 @@ mod tests {
         assert_eq!(PayloadType::NAMED.len(), 16);
         for t in PayloadType::NAMED {
             assert!(t.length_rule().is_some(), "{t}");
+        }
+    }
+
+    #[test]
+    fn exactly_the_named_types_have_a_length_rule() {
+        for raw in 0..=u16::MAX {
+            assert_eq!(
+                length_rule_of(raw).is_some(),
+                PayloadType::from_raw(raw).is_named(),
+                "{raw:#06x}"
+            );
         }
     }
 
