@@ -140,8 +140,21 @@ fn describe(ours: &Output, theirs: &str) -> String {
     )
 }
 
+/// The flow controls a receiver granting `bs`/`stmin` sends for a `len`-byte message (normal
+/// addressing, classic CAN), as the python peer's FC_RX / FC_TX summary writes them: one CTS
+/// after the FF and one before each further block of `bs` CFs.
+fn expected_fcs(len: usize, bs: u8, stmin: u8) -> String {
+    if len <= 7 {
+        return "-".into();
+    }
+    let ff_data = if len > 4095 { 2 } else { 6 }; // escaped FF: 6 N_PCI bytes
+    let cfs = (len - ff_data).div_ceil(7);
+    let blocks = if bs == 0 { 1 } else { cfs.div_ceil(bs as usize) };
+    format!("30{bs:02x}{stmin:02x}x{blocks}")
+}
+
 /// python sends `len` bytes; doipcheck receives granting `bs`/`stmin`.
-fn python_to_doipcheck(len: usize, bs: &str, stmin: &str) {
+fn python_to_doipcheck(len: usize, bs: u8, stmin: u8) {
     let Some(py) = python() else { return };
     let [ours, theirs] = free_udp_ports::<2>();
     let peer = PythonPeer::start(&py, "send", theirs, ours, &["--len", &len.to_string()]);
@@ -149,7 +162,16 @@ fn python_to_doipcheck(len: usize, bs: &str, stmin: &str) {
         "recv",
         ours,
         theirs,
-        &["--bs", bs, "--stmin", stmin, "--count", "1", "--timeout", "15s"],
+        &[
+            "--bs",
+            &bs.to_string(),
+            "--stmin",
+            &format!("{stmin:02X}"),
+            "--count",
+            "1",
+            "--timeout",
+            "15s",
+        ],
     );
     let theirs_out = peer.finish();
     let report = describe(&out, &theirs_out);
@@ -158,10 +180,15 @@ fn python_to_doipcheck(len: usize, bs: &str, stmin: &str) {
     assert!(theirs_out.contains(&format!("SENT {len}")), "{report}");
     let expected = pattern(len).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), expected, "{report}");
+    // The BS/STmin we granted, in as many blocks as they imply, reached the python sender.
+    assert!(
+        theirs_out.contains(&format!("\nFC_RX {}\n", expected_fcs(len, bs, stmin))),
+        "{report}"
+    );
 }
 
 /// doipcheck sends `len` bytes; python receives granting `bs`/`stmin`.
-fn doipcheck_to_python(len: usize, bs: &str, stmin: &str) {
+fn doipcheck_to_python(len: usize, bs: u8, stmin: u8) {
     let Some(py) = python() else { return };
     let [ours, theirs] = free_udp_ports::<2>();
     let peer = PythonPeer::start(
@@ -169,7 +196,18 @@ fn doipcheck_to_python(len: usize, bs: &str, stmin: &str) {
         "recv",
         theirs,
         ours,
-        &["--bs", bs, "--stmin", stmin, "--max-size", "8192", "--count", "1", "--timeout", "15"],
+        &[
+            "--bs",
+            &bs.to_string(),
+            "--stmin",
+            &format!("0x{stmin:02X}"),
+            "--max-size",
+            "8192",
+            "--count",
+            "1",
+            "--timeout",
+            "15",
+        ],
     );
     let payload = hex::encode(pattern(len));
     let out = run_doipcheck("send", ours, theirs, &["--timeout", "15s", &payload]);
@@ -178,26 +216,31 @@ fn doipcheck_to_python(len: usize, bs: &str, stmin: &str) {
     assert_eq!(out.status.code(), Some(0), "{report}");
     assert!(theirs_out.starts_with("python exit Some(0)"), "{report}");
     assert!(theirs_out.contains(&format!("\nRX {payload}\n")), "{report}");
+    // Our sender waited for each of python's FCs: one per block of BS CFs.
+    assert!(
+        theirs_out.contains(&format!("\nFC_TX {}\n", expected_fcs(len, bs, stmin))),
+        "{report}"
+    );
 }
 
 #[test]
 fn python_sends_5000_bytes_to_doipcheck_granting_bs_3_stmin_f5() {
-    python_to_doipcheck(5000, "3", "F5");
+    python_to_doipcheck(5000, 3, 0xF5);
 }
 
 #[test]
 fn doipcheck_sends_5000_bytes_to_python_granting_bs_3_stmin_f5() {
-    doipcheck_to_python(5000, "3", "0xF5");
+    doipcheck_to_python(5000, 3, 0xF5);
 }
 
 #[test]
 fn python_sends_a_7_byte_single_frame_to_doipcheck() {
-    python_to_doipcheck(7, "0", "0");
+    python_to_doipcheck(7, 0, 0);
 }
 
 #[test]
 fn doipcheck_sends_a_7_byte_single_frame_to_python() {
-    doipcheck_to_python(7, "0", "0");
+    doipcheck_to_python(7, 0, 0);
 }
 
 #[test]
@@ -220,6 +263,7 @@ fn doipcheck_as_sender_reports_n_buffer_ovflw_when_python_answers_fc_ovflw() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("N_BUFFER_OVFLW"), "{report}");
     assert!(theirs_out.contains("ERROR FrameTooLongError"), "{report}");
+    assert!(theirs_out.contains("\nFC_TX 320000x1\n"), "one FC OVFLW: {report}");
 }
 
 #[test]
@@ -241,4 +285,5 @@ fn python_as_sender_gets_fc_ovflw_from_doipcheck_above_its_max_size() {
         "{report}"
     );
     assert!(theirs_out.contains("ERROR OverflowError"), "{report}");
+    assert!(theirs_out.contains("\nFC_RX 320000x1\n"), "one FC OVFLW: {report}");
 }

@@ -11,6 +11,8 @@ Output, one line each, flushed at once so the test can follow along:
     SENT <n>                 a message of n bytes left completely
     ERROR <Class>: <text>    the stack reported an error (an N_Result, in its words)
     TIMEOUT                  --timeout ended the run before the goal was reached
+    FC_RX <fc>x<n> ...       at the end: flow controls received, by their 3 bytes (or -)
+    FC_TX <fc>x<n> ...       at the end: flow controls sent
 Exit status 0 when the goal (send the message / receive --count messages) was reached without
 any stack error, 1 otherwise, 2 on bad arguments.
 
@@ -96,8 +98,22 @@ class Tunnel:
         self.seq = 0
         self.pending = collections.deque()
         self.lock = threading.Lock()
+        # Flow controls by their 3 N_PCI bytes (normal addressing), so the test can check the
+        # BS / STmin each side granted and how many blocks the transfer took.
+        self.fc_rx = collections.Counter()
+        self.fc_tx = collections.Counter()
+
+    @staticmethod
+    def count_fc(counter, msg):
+        data = bytes(msg.data)
+        if len(data) >= 3 and data[0] >> 4 == 3:
+            counter[data[:3].hex()] += 1
+
+    def fc_summary(self, counter):
+        return " ".join("%sx%d" % (k, v) for k, v in sorted(counter.items())) or "-"
 
     def txfn(self, msg):
+        self.count_fc(self.fc_tx, msg)
         with self.lock:
             datagram = encode_datagram(self.seq, msg)
             self.seq += 1
@@ -108,7 +124,7 @@ class Tunnel:
 
     def rxfn(self, timeout):
         if self.pending:
-            return self.pending.popleft()
+            return self.next_pending()
         self.sock.settimeout(max(timeout or 0.0, 0.001))
         try:
             data = self.sock.recv(65536)
@@ -118,7 +134,14 @@ class Tunnel:
             self.pending.extend(decode_datagram(data))
         except ValueError as e:
             say("ERROR MalformedDatagram: %s" % e)
-        return self.pending.popleft() if self.pending else None
+        return self.next_pending()
+
+    def next_pending(self):
+        if not self.pending:
+            return None
+        msg = self.pending.popleft()
+        self.count_fc(self.fc_rx, msg)
+        return msg
 
     def wait_for_peer(self, deadline):
         """Sends empty datagrams until no ICMP port-unreachable comes back: the peer is bound."""
@@ -219,6 +242,8 @@ def main():
             ok = received == args.count and not errors
     finally:
         stack.stop()
+        say("FC_RX %s" % tunnel.fc_summary(tunnel.fc_rx))
+        say("FC_TX %s" % tunnel.fc_summary(tunnel.fc_tx))
     return 0 if ok else 1
 
 
