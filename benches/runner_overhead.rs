@@ -97,6 +97,7 @@ async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
         profile: Arc::new(profile.clone()),
         tls: None,
         connect_timeout: Duration::from_secs(2),
+        can: None,
     };
     let mut sink = Timings::default();
     let (_c, cancel) = tokio::sync::watch::channel(false);
@@ -149,6 +150,7 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
         profile: Arc::new(profile.clone()),
         tls: None,
         connect_timeout: Duration::from_secs(2),
+        can: None,
     };
     let mut sink = Timings::default();
     let (_c, cancel) = tokio::sync::watch::channel(false);

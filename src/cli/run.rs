@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// Run against a simulator with this fault switched on (repeatable).
     #[arg(long = "sim-fault", value_name = "NAME")]
     pub sim_faults: Vec<String>,
+    /// CAN transport for `can_send` / `can_expect` steps, e.g. `cannelloni:20001@127.0.0.1:20000`
+    /// or `memory:NAME` (see "CAN transports").
+    #[arg(long, value_name = "SPEC")]
+    pub can: Option<String>,
     /// Plain console lines, no progress bar.
     #[arg(long)]
     pub plain: bool,
@@ -153,6 +157,14 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
     }
+    let can = match &args.can {
+        Some(text) => Some((
+            text.clone(),
+            text.parse::<crate::transport::can::CanSpec>()
+                .map_err(|e| usage(format!("--can: {e}")))?,
+        )),
+        None => None,
+    };
     let profile_path = match (&args.profile, &args.target) {
         (Some(p), _) => Some(p.clone()),
         (None, None) => default_profile(),
@@ -203,6 +215,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         profile: Arc::new(profile),
         tls: crate::runner::tls::client_config().ok(),
         connect_timeout: Duration::from_secs(5),
+        can,
     };
     Ok(execute(&args, env, targets, label, profile_path, plan, shard))
 }

@@ -100,6 +100,42 @@ impl Recorder {
         Ok(())
     }
 
+    /// Records a CAN frame (sent, or received with the transport's stamp).
+    pub fn can_frame(
+        &mut self,
+        at: RunTime,
+        direction: Direction,
+        bus: &str,
+        frame: &crate::codec::can::CanFrame,
+    ) -> Result<(), String> {
+        let id = frame.id();
+        let endpoint =
+            Endpoint::Can { bus: bus.to_owned(), id: id.raw(), extended: id.is_extended() };
+        self.frames = self.frames.saturating_add(1);
+        self.emit(Event::Frame(FrameEvent {
+            case: self.case,
+            at,
+            direction,
+            transport: Transport::Can,
+            local: endpoint.clone(),
+            peer: endpoint,
+            can: Some(CanFrameMeta {
+                id: id.raw(),
+                extended: id.is_extended(),
+                fd: frame.is_fd(),
+                brs: frame.brs(),
+            }),
+            bytes: frame.data().to_vec(),
+            decoded: Decoded::Raw,
+        }));
+        if self.frames > MAX_FRAMES_PER_CASE {
+            return Err(format!(
+                "the target flooded the case: more than {MAX_FRAMES_PER_CASE} frames"
+            ));
+        }
+        Ok(())
+    }
+
     pub fn connection(
         &self,
         at: RunTime,

@@ -98,8 +98,12 @@ async fn run_against(port: u16, handlers: &str) -> (Verdict, String, Duration, R
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
     let plan = load::plan(&loaded, &profile, &Filter::default());
-    let env =
-        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let env = CaseEnv {
+        profile: Arc::new(profile),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+        can: None,
+    };
     let endpoints =
         Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
     let options = RunOptions {
@@ -215,8 +219,12 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
     let plan = load::plan(&loaded, &profile, &Filter::default());
-    let env =
-        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let env = CaseEnv {
+        profile: Arc::new(profile),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+        can: None,
+    };
     let endpoints =
         Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
     let options = RunOptions {
@@ -283,8 +291,12 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
     let plan = load::plan(&loaded, &profile, &Filter::default());
-    let env =
-        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let env = CaseEnv {
+        profile: Arc::new(profile),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+        can: None,
+    };
     let endpoints =
         Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
     let options = RunOptions {
@@ -315,4 +327,69 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
             .iter()
             .any(|e| matches!(e, Event::Note(n) if n.text.starts_with("attempt 2 of 3")))
     );
+}
+
+/// A scripted ISO-TP peer on an in-process CAN bus: it answers a first frame with a flow
+/// control 20 ms later; the case checks the answer and the gap.
+#[tokio::test(flavor = "current_thread")]
+async fn can_steps_send_and_expect_frames_with_gap_assertions() {
+    use doipcheck::codec::can::{CanFrame, StandardId};
+    use doipcheck::transport::can::{CanSpec, CanTransport};
+    let spec_text = "memory:runner-can-steps";
+    let spec: CanSpec = spec_text.parse().expect("spec");
+    let mut peer = CanTransport::open(&spec).await.expect("peer node");
+    tokio::spawn(async move {
+        while let Ok(rx) = peer.recv().await {
+            if rx.frame.id().raw() == 0x7E0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let fc = CanFrame::new(
+                    StandardId::new(0x7E8).expect("id"),
+                    &[0x30, 0x00, 0x05, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC],
+                )
+                .expect("frame");
+                let _ = peer.send(&fc).await;
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("can.yaml");
+    let text = "suite: can\ntitle: can\ncases:\n  - id: CAN-001\n    title: flow control after a first frame\n    steps:\n      - can_send: { id: 0x7E0, data: \"10 14 22 F1 90 00 00 00\" }\n      - can_expect: { id: 0x7E8, data: \"30 ?? 05 ..\", within: 500ms, gap_min: 15ms, gap_max: 200ms }\n  - id: CAN-002\n    title: the gap bound fails a late flow control\n    steps:\n      - can_send: { id: 0x7E0, data: \"10 14 22 F1 90 00 00 00\" }\n      - can_expect: { id: 0x7E8, within: 500ms, gap_max: 1ms }\n";
+    std::fs::write(&file, text).expect("write suite");
+    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let profile = doipcheck::suite::profile::Profile::defaults();
+    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let mut profile = profile;
+    profile.values.insert(
+        "timing.tolerance".into(),
+        doipcheck::suite::value::Value::Duration(Duration::ZERO),
+    );
+    let env = CaseEnv {
+        profile: Arc::new(profile),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+        can: Some((spec_text.into(), spec)),
+    };
+    let endpoints = Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: 1, udp: 1, tls: 1 };
+    let options = RunOptions {
+        target_label: "can peer".into(),
+        profile_path: None,
+        fail_fast: false,
+        capture: doipcheck::report::CapturePolicy::None,
+        report_dir: dir.path().to_owned(),
+        shard: None,
+    };
+    let mut sink = CollectingSink::default();
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
+    let finished: Vec<_> = sink
+        .events
+        .iter()
+        .filter_map(|e| if let Event::CaseFinished(f) = e { Some(f.clone()) } else { None })
+        .collect();
+    assert_eq!(finished[0].verdict, Verdict::Pass, "{:?}", finished[0].reason);
+    assert_eq!(finished[1].verdict, Verdict::Fail, "{:?}", finished[1].reason);
+    assert!(finished[1].reason.as_ref().is_some_and(|r| r.message.contains("more than gap_max")));
+    let can_frames =
+        sink.events.iter().filter(|e| matches!(e, Event::Frame(f) if f.can.is_some())).count();
+    assert!(can_frames >= 4, "{can_frames} CAN frame events");
 }

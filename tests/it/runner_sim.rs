@@ -29,6 +29,7 @@ fn env(profile: Profile) -> CaseEnv {
         profile: Arc::new(profile),
         tls: doipcheck::runner::tls::client_config().ok(),
         connect_timeout: Duration::from_secs(2),
+        can: None,
     }
 }
 
