@@ -14,6 +14,9 @@ use crate::sim::faults::Fault;
 use core::time::Duration;
 use std::borrow::Cow;
 
+/// Delayed outputs (UDS delays, response-pending sequences) the entity holds at most.
+const MAX_SCHEDULED: usize = 16_384;
+
 /// How much later than A_DoIP_Diagnostic_Message the `diag_ack_late` fault answers.
 const LATE_BY: Duration = Duration::from_millis(500);
 
@@ -66,6 +69,11 @@ impl Entity {
             && !self.has(Fault::DiagNoNackTooLarge)
         {
             return self.diag_nack(now, conn, message, Nack::DiagnosticMessageTooLarge);
+        }
+        if self.scheduled.len() >= MAX_SCHEDULED {
+            // Delayed answers of earlier requests fill the queue: a flood of requests to a
+            // slow service cannot grow memory (NACK 0x05, out of memory, Table 30).
+            return self.diag_nack(now, conn, message, Nack::OutOfMemory);
         }
         self.diag_ack(now, conn, message);
         let schedule = self.local_uds.handle_request(&message.user_data);

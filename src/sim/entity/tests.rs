@@ -525,6 +525,33 @@ fn response_pending_sequences_play_out_on_the_clock() {
 }
 
 #[test]
+fn a_flood_of_requests_to_a_slow_service_is_bounded_with_nack_0x05() {
+    let mut config = quiet();
+    config.uds.services.insert(
+        0x3E,
+        crate::sim::config::ServiceTiming {
+            delay: crate::sim::config::ConfigDuration::from_millis(60_000),
+            ..Default::default()
+        },
+    );
+    let mut s = Sim::new(config, FaultSet::NONE);
+    let c = s.activated(TESTER);
+    let request = diag(TESTER, ENTITY, &[0x3E, 0x00]);
+    let mut burst = Vec::new();
+    for _ in 0..20_000 {
+        burst.extend_from_slice(&request);
+    }
+    s.send(c, &burst);
+    let nacks = s
+        .tcp_messages(c)
+        .iter()
+        .filter(|m| matches!(&m.payload, Payload::DiagnosticMessageNack(n) if n.nack_code.raw() == 0x05))
+        .count();
+    assert_eq!(nacks, 20_000 - 16_384);
+    assert!(!s.closed(c));
+}
+
+#[test]
 fn tester_alive_check_request_is_answered_with_the_entity_address() {
     let mut s = Sim::conformant();
     let c = s.connect();
