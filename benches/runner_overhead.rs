@@ -5,7 +5,10 @@
 //!    connection (20 000 steps), events going to a sink that only reads step times: what the
 //!    harness adds per step, loopback round trip and simulator included;
 //! 2. the latency `measure` reports for a UDS request the simulator answers after 150 ms,
-//!    over 20 cases: how far the measured value is from 150 ms.
+//!    over 20 cases: how far the measured value is from 150 ms (the simulator's tokio timer has
+//!    1 ms granularity, so part of the error is its own);
+//! 3. the same against an OS-thread peer that answers exactly 150 ms after reading: the
+//!    harness's own measurement error.
 
 use doipcheck::runner::event::{Event, EventSink, MetricEvent, StepStatus};
 use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, run};
@@ -173,6 +176,79 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
     );
 }
 
+/// A peer on its own OS thread that answers each request exactly 150 ms after reading it (a
+/// sleep, then a spin for the last millisecond), to separate the harness's measurement error
+/// from the simulator's timer granularity.
+fn precise_peer() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let _ = s.set_nodelay(true);
+            let mut buf = [0u8; 64];
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let target = Instant::now() + Duration::from_millis(150);
+                std::thread::sleep(Duration::from_millis(149));
+                while Instant::now() < target {
+                    std::hint::spin_loop();
+                }
+                let response =
+                    [0x02, 0xFD, 0x80, 0x01, 0, 0, 0, 7, 0x00, 0x10, 0x0E, 0x80, 0x62, 0xF1, 0x90];
+                if s.write_all(&response).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+async fn accuracy_precise(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
+    const CASES: usize = 20;
+    let mut cases = String::new();
+    for i in 0..CASES {
+        cases.push_str(&format!(
+            "  - id: BENCH-PRECISE-{i:02}\n    title: precise 150 ms peer\n    steps:\n      - send: {{ diagnostic_message: {{ user_data: \"22 F1 90\" }} }}\n      - expect: {{ diagnostic_message: {{ user_data: \"62 F1 90\" }}, within: 1s }}\n      - measure: {{ name: latency }}\n"
+        ));
+    }
+    let text = format!(
+        "suite: bench-precise\ntitle: timing accuracy\nsetup:\n  - connect: {{}}\ncases:\n{cases}"
+    );
+    let file = suite_file(dir, "precise.yaml", &text);
+    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let plan = load::plan(&loaded, profile, &Filter::default());
+    let port = precise_peer();
+    let endpoints =
+        Endpoints { ip: std::net::Ipv4Addr::LOCALHOST.into(), tcp: port, udp: port, tls: port };
+    let env = CaseEnv {
+        profile: Arc::new(profile.clone()),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+        can: None,
+    };
+    let mut sink = Timings::default();
+    let (_c, cancel) = tokio::sync::watch::channel(false);
+    run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
+    let mut errors: Vec<i64> = sink.metrics_us.iter().map(|&us| us as i64 - 150_000).collect();
+    errors.sort_unstable();
+    println!(
+        "timing accuracy: an OS-thread peer answering exactly 150 ms after it reads, {} cases, measured minus 150 ms:",
+        errors.len()
+    );
+    println!(
+        "  min {} us, median {} us, max {} us (loopback both ways included; target: within 1000 us)",
+        errors[0],
+        errors[errors.len() / 2],
+        errors[errors.len() - 1]
+    );
+}
+
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let profile = load::load_profile(Some(&root.join("suites/profile.yaml")))
@@ -183,5 +259,6 @@ fn main() {
     runtime.block_on(async {
         overhead(dir.path(), &profile).await;
         accuracy(dir.path(), &profile).await;
+        accuracy_precise(dir.path(), &profile).await;
     });
 }
