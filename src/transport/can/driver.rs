@@ -7,6 +7,9 @@
 //! are judged on arrival time rather than on when this loop got round to them. The time handed
 //! in never goes backwards (a frame read late but stamped early is fed at the latest `now`).
 //!
+//! tokio's timers tick in milliseconds, so a sub-millisecond STmin (0xF1-0xF9) is kept as
+//! about 1 ms here: never shorter than asked, as ISO 15765-2 requires of the sender.
+//!
 //! With `echo` in the spec the endpoint should use `TxConfirmation::Explicit`: each echo of
 //! our own frame becomes `handle_tx_confirmation`, so N_As / N_Ar are real.
 
