@@ -75,6 +75,14 @@ pub fn run(args: SimArgs) -> ExitCode {
 }
 
 async fn serve(config: SimConfig, faults: FaultSet) -> ExitCode {
+    // Listen for Ctrl-C before anything else, so a signal during start-up is not lost.
+    let mut stop = match stop_signal() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("error: cannot listen for Ctrl-C: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
     let log = Box::new(|event: &SimEvent| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", log_line(event));
@@ -108,10 +116,32 @@ async fn serve(config: SimConfig, faults: FaultSet) -> ExitCode {
         println!("fault {}: breaks \"{}\"", fault.name(), fault.rule());
     }
     println!("Ctrl-C stops");
-    let _ = tokio::signal::ctrl_c().await;
+    stop.recv().await;
     host.shutdown().await;
     println!("stopped");
     ExitCode::from(exit::SUCCESS)
+}
+
+/// SIGINT (Ctrl-C), registered now rather than at the first poll.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+/// Ctrl-C where there are no unix signals.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<CtrlC> {
+    Ok(CtrlC)
+}
+
+#[cfg(not(unix))]
+struct CtrlC;
+
+#[cfg(not(unix))]
+impl CtrlC {
+    async fn recv(&mut self) -> Option<()> {
+        tokio::signal::ctrl_c().await.ok()
+    }
 }
 
 /// `   12.345678s tcp#3  rx ... -> ...`
