@@ -1,11 +1,13 @@
 //! Command line: clap arguments -> checked configuration -> dispatch; exit codes live in
 //! [`exit`]. Each subcommand has its own file; this module only routes.
 
+pub mod coverage;
 pub mod decode;
 pub mod exit;
 pub mod isotp;
 pub mod list;
 pub mod run;
+pub mod selftest;
 pub mod sim;
 pub mod validate;
 
@@ -36,6 +38,12 @@ pub enum Command {
     List(list::ListArgs),
     /// Run the reference DoIP entity (simulator) until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Prove the suites: every case passes against the conformant simulator and fails against
+    /// each fault it lists in `detects`; prints the case x fault matrix.
+    Selftest(selftest::SelftestArgs),
+    /// Write docs/coverage.md: what the suites cover (payload types, codes, timers, faults,
+    /// ISO-TP items) and what not yet, with the reason.
+    Coverage(coverage::CoverageArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -60,5 +68,7 @@ pub fn main() -> ExitCode {
         Some(Command::Validate(args)) => ExitCode::from(validate::run(args)),
         Some(Command::List(args)) => ExitCode::from(list::run(args)),
         Some(Command::Sim(args)) => sim::run(args),
+        Some(Command::Selftest(args)) => ExitCode::from(selftest::run(args)),
+        Some(Command::Coverage(args)) => ExitCode::from(coverage::run(args)),
     }
 }

@@ -3,6 +3,7 @@
 
 mod bad_suites;
 mod can_transport;
+mod coverage;
 mod decode_cli;
 mod doip_properties;
 mod fuzz_corpus;

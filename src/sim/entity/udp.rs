@@ -183,6 +183,13 @@ impl Entity {
             GenericNackCode::UnknownPayloadType if self.has(Fault::NoNackOnUnknownPayloadType) => {
                 None
             }
+            // The wrong-code faults break the rule on datagrams as on TCP (Table 19).
+            GenericNackCode::MessageTooLarge if self.has(Fault::WrongNackOnTooLarge) => {
+                Some(GenericNackCode::InvalidPayloadLength)
+            }
+            GenericNackCode::InvalidPayloadLength if self.has(Fault::WrongNackOnInvalidLength) => {
+                Some(GenericNackCode::UnknownPayloadType)
+            }
             other => Some(other),
         };
         if let Some(sent) = sent {
