@@ -341,8 +341,13 @@ pub fn run(args: SelftestArgs) -> u8 {
         }
     };
     let plan = load::plan(&loaded, &profile, &Filter::default());
-    let undetected: Vec<&str> =
-        plan.iter().filter(|p| p.info.detects.is_empty()).map(|p| p.info.id.as_str()).collect();
+    // A case the profile skips proves nothing either way; it is counted, not judged.
+    let undetected: Vec<&str> = plan
+        .iter()
+        .filter(|p| p.skip.is_none() && p.info.detects.is_empty())
+        .map(|p| p.info.id.as_str())
+        .collect();
+    let unproven = plan.iter().filter(|p| p.skip.is_some()).count();
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -358,6 +363,9 @@ pub fn run(args: SelftestArgs) -> u8 {
         }
     };
     print!("{}", proof.render());
+    if unproven > 0 {
+        println!("{unproven} cases skipped by the profile are not proven");
+    }
     if !undetected.is_empty() {
         println!("cases no fault can fail (empty `detects`): {}", undetected.join(", "));
     }
