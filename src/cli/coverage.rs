@@ -106,9 +106,15 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "the simulator's largest UDS request (4095) is above what its max data size (4096) lets through",
     ),
     ("diagnostic nack 0x05", "the simulator never runs out of memory"),
-    ("diagnostic nack 0x06", "needs the simulator's CAN gateway (ECUs behind it)"),
+    (
+        "diagnostic nack 0x06",
+        "the runner's simulators have no ECUs behind the gateway (the simulator can be configured with some)",
+    ),
     ("diagnostic nack 0x07", "the simulator has one network"),
-    ("diagnostic nack 0x08", "needs the simulator's CAN gateway (ISO-TP errors towards an ECU)"),
+    (
+        "diagnostic nack 0x08",
+        "the runner's simulators have no ECUs behind the gateway (ISO-TP errors towards an ECU)",
+    ),
     ("generic nack 0x03", "the simulator's buffer always holds MDS"),
     ("fault announce_count_wrong", "no step listens for announcements yet"),
     ("fault announce_interval_wrong", "no step listens for announcements yet"),
@@ -129,7 +135,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
 ];
 
-const ISOTP_GAP: &str = "no ISO-TP suite yet: the runner has no CAN steps (can_send, can_expect, isotp_send, isotp_expect) yet";
+const ISOTP_GAP: &str = "suites/isotp/ has cases, skipped until the runner has CAN steps (can_send, can_expect, isotp_send, isotp_expect) and the simulator profile declares `isotp`";
 
 /// What one planned case touches.
 #[derive(Debug, Default)]
@@ -314,6 +320,9 @@ fn case_list(ids: &[&PlannedCase]) -> String {
 }
 
 fn gap(key: &str) -> &'static str {
+    if key.starts_with("fault isotp_") {
+        return ISOTP_GAP;
+    }
     KNOWN_GAPS.iter().find(|(k, _)| *k == key).map_or("no case yet", |(_, why)| why)
 }
 
