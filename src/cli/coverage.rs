@@ -115,7 +115,10 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "diagnostic nack 0x08",
         "the runner's simulators have no ECUs behind the gateway (ISO-TP errors towards an ECU)",
     ),
-    ("generic nack 0x03", "the simulator's buffer always holds MDS"),
+    (
+        "generic nack 0x03",
+        "the simulator answers 0x03 only when partial messages on all its sockets exhaust a shared receive budget; no case drives it there yet",
+    ),
     ("fault announce_count_wrong", "no step listens for announcements yet"),
     ("fault announce_interval_wrong", "no step listens for announcements yet"),
     ("fault announce_no_wait", "no step listens for announcements yet"),
