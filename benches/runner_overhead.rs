@@ -77,7 +77,7 @@ async fn start(config: SimConfig) -> (SimHost, Endpoints) {
     let host = SimHost::start(config, FaultSet::NONE).await.expect("simulator starts");
     let tcp = host.tcp_addr();
     let endpoints =
-        Endpoints { ip: tcp.ip(), tcp: tcp.port(), udp: host.udp_addr().port(), tls: 0 };
+        Endpoints { ip: tcp.ip(), tcp: tcp.port(), udp: host.udp_addr().port(), tls: 0, can: None };
     (host, endpoints)
 }
 
@@ -100,7 +100,6 @@ async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
         profile: Arc::new(profile.clone()),
         tls: None,
         connect_timeout: Duration::from_secs(2),
-        can: None,
     };
     let mut sink = Timings::default();
     let (_c, cancel) = tokio::sync::watch::channel(false);
@@ -153,7 +152,6 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
         profile: Arc::new(profile.clone()),
         tls: None,
         connect_timeout: Duration::from_secs(2),
-        can: None,
     };
     let mut sink = Timings::default();
     let (_c, cancel) = tokio::sync::watch::channel(false);
@@ -223,13 +221,17 @@ async fn accuracy_precise(dir: &std::path::Path, profile: &doipcheck::suite::pro
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let plan = load::plan(&loaded, profile, &Filter::default());
     let port = precise_peer();
-    let endpoints =
-        Endpoints { ip: std::net::Ipv4Addr::LOCALHOST.into(), tcp: port, udp: port, tls: port };
+    let endpoints = Endpoints {
+        ip: std::net::Ipv4Addr::LOCALHOST.into(),
+        tcp: port,
+        udp: port,
+        tls: port,
+        can: None,
+    };
     let env = CaseEnv {
         profile: Arc::new(profile.clone()),
         tls: None,
         connect_timeout: Duration::from_secs(2),
-        can: None,
     };
     let mut sink = Timings::default();
     let (_c, cancel) = tokio::sync::watch::channel(false);

@@ -7,7 +7,9 @@ use super::list::default_profile;
 use super::validate::paths_or_default;
 use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters};
 use crate::runner::event::EventSink;
-use crate::runner::target::{Simulators, TargetSource, known_faults, simulator_label};
+use crate::runner::target::{
+    Simulators, TargetSource, known_faults, simulator_config, simulator_label,
+};
 use crate::runner::{CaseEnv, Endpoints, RunOptions};
 use crate::suite::load::{self, Filter};
 use crate::suite::profile::Profile;
@@ -187,6 +189,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                 tcp: explicit_port.unwrap_or_else(|| port(&profile, "ports.tcp", 13400)),
                 udp: port(&profile, "ports.udp", 13400),
                 tls: port(&profile, "ports.tls", 3496),
+                can: can.clone(),
             };
             let jobs = if args.target_parallel { args.jobs } else { 1 };
             if jobs < args.jobs {
@@ -206,8 +209,18 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                     "--sim-fault: unknown fault `{bad}`{help}; `doipcheck sim --list-faults` lists them"
                 )));
             }
-            let source =
-                TargetSource::Simulator { jobs: args.jobs, faults: args.sim_faults.clone() };
+            if can.is_some() {
+                return Err(usage(
+                    "--can applies to --target; the built-in simulator brings its own CAN bus",
+                ));
+            }
+            let config = simulator_config(&profile, profile_path.as_deref())
+                .map_err(|e| (exit::USAGE, format!("error: {e}")))?;
+            let source = TargetSource::Simulator {
+                jobs: args.jobs,
+                faults: args.sim_faults.clone(),
+                config: Box::new(config),
+            };
             (simulator_label(&args.sim_faults), source)
         }
     };
@@ -215,7 +228,6 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         profile: Arc::new(profile),
         tls: crate::runner::tls::client_config().ok(),
         connect_timeout: Duration::from_secs(5),
-        can,
     };
     Ok(execute(&args, env, targets, label, profile_path, plan, shard))
 }
@@ -259,8 +271,8 @@ pub fn execute(
             TargetSource::Fixed(endpoints) => {
                 Ok(run_with_ctrl_c(plan, env, endpoints, run_options, &mut reporters).await)
             }
-            TargetSource::Simulator { jobs, faults } => {
-                let (sims, endpoints) = Simulators::start(jobs, &faults).await?;
+            TargetSource::Simulator { jobs, faults, config } => {
+                let (sims, endpoints) = Simulators::start(jobs, &faults, &config).await?;
                 let result =
                     run_with_ctrl_c(plan, env, endpoints, run_options, &mut reporters).await;
                 sims.shutdown().await;

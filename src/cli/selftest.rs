@@ -13,8 +13,9 @@ use super::exit;
 use super::list::default_profile;
 use super::validate::paths_or_default;
 use crate::runner::event::{CollectingSink, Event, Verdict};
-use crate::runner::target::{Simulators, known_faults};
+use crate::runner::target::{Simulators, known_faults, simulator_config};
 use crate::runner::{CaseEnv, RunOptions};
+use crate::sim::config::SimConfig;
 use crate::suite::load::{self, Filter, PlannedCase};
 use crate::suite::profile::Profile;
 use clap::Args;
@@ -222,12 +223,13 @@ async fn run_cases(
     plan: &[PlannedCase],
     cases: &[usize],
     env: &CaseEnv,
+    sim: &SimConfig,
     jobs: u32,
     faults: &[String],
 ) -> Result<Vec<(Verdict, String)>, String> {
     let sub: Vec<PlannedCase> = cases.iter().map(|&i| plan[i].clone()).collect();
     let n = sub.len();
-    let (sims, endpoints) = Simulators::start(jobs, faults).await?;
+    let (sims, endpoints) = Simulators::start(jobs, faults, sim).await?;
     let options = RunOptions {
         target_label: crate::runner::target::simulator_label(faults),
         profile_path: None,
@@ -259,6 +261,7 @@ async fn run_cases(
 pub async fn prove(
     plan: &[PlannedCase],
     profile: &Profile,
+    sim: &SimConfig,
     faults: &[String],
     jobs: u32,
     sample_size: usize,
@@ -267,8 +270,6 @@ pub async fn prove(
         profile: Arc::new(profile.clone()),
         tls: crate::runner::tls::client_config().ok(),
         connect_timeout: Duration::from_secs(2),
-        // The shipped ISO-TP suites are skipped by the simulator's profile (no `isotp`).
-        can: None,
     };
     let mut proof = Proof {
         cases: plan.iter().map(|p| p.info.id.clone()).collect(),
@@ -277,7 +278,7 @@ pub async fn prove(
     };
     let all: Vec<usize> = (0..plan.len()).collect();
     let started = Instant::now();
-    proof.conformant = run_cases(plan, &all, &env, jobs, &[]).await?;
+    proof.conformant = run_cases(plan, &all, &env, sim, jobs, &[]).await?;
     proof.timings.push(("conformant".into(), started.elapsed()));
     for (fi, fault) in faults.iter().enumerate() {
         // A case the profile skips cannot catch anything here: it is counted as unproven.
@@ -289,7 +290,8 @@ pub async fn prove(
         let sampled = sample(plan.len(), &listed, sample_size, fi * 7);
         let cases: Vec<usize> = listed.iter().chain(sampled.iter()).copied().collect();
         let started = Instant::now();
-        let verdicts = run_cases(plan, &cases, &env, jobs, std::slice::from_ref(fault)).await?;
+        let verdicts =
+            run_cases(plan, &cases, &env, sim, jobs, std::slice::from_ref(fault)).await?;
         proof.timings.push((fault.clone(), started.elapsed()));
         for (&ci, (verdict, reason)) in cases.iter().zip(verdicts) {
             let is_listed = listed.contains(&ci);
@@ -337,6 +339,13 @@ pub fn run(args: SelftestArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let sim = match simulator_config(&profile, profile_path.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let loaded = match load::load_suites(&paths_or_default(&args.paths), &catalogue) {
         Ok(l) => l,
         Err(e) => {
@@ -359,13 +368,14 @@ pub fn run(args: SelftestArgs) -> u8 {
             return exit::FAILURE;
         }
     };
-    let proof = match runtime.block_on(prove(&plan, &profile, &faults, args.jobs, args.sample)) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::FAILURE;
-        }
-    };
+    let proof =
+        match runtime.block_on(prove(&plan, &profile, &sim, &faults, args.jobs, args.sample)) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::FAILURE;
+            }
+        };
     print!("{}", proof.render());
     if unproven > 0 {
         println!("{unproven} cases skipped by the profile are not proven");

@@ -26,12 +26,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Where the target listens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     pub ip: IpAddr,
     pub tcp: u16,
     pub udp: u16,
     pub tls: u16,
+    /// The CAN transport of `can_*` / `isotp_*` steps, as shown in reports and parsed
+    /// (`--can SPEC`, or the built-in simulator's bus); each case opens its own node on it.
+    pub can: Option<(String, crate::transport::can::CanSpec)>,
 }
 
 /// What every case of a run shares.
@@ -41,8 +44,6 @@ pub struct CaseEnv {
     pub tls: Option<Arc<rustls::ClientConfig>>,
     /// Bound on connection setup.
     pub connect_timeout: Duration,
-    /// The CAN transport of `can_*` steps (`--can SPEC`); each case opens its own node.
-    pub can: Option<(String, crate::transport::can::CanSpec)>,
 }
 
 /// How a step did not hold.
@@ -908,13 +909,13 @@ impl<'a> CaseRun<'a> {
     }
 
     fn bus_name(&self) -> String {
-        self.env.can.as_ref().map(|(text, _)| text.clone()).unwrap_or_default()
+        self.target.can.as_ref().map(|(text, _)| text.clone()).unwrap_or_default()
     }
 
     async fn ensure_can(&mut self) -> Result<(), Failure> {
         if self.can.is_none() {
             let (_, spec) = self
-                .env
+                .target
                 .can
                 .as_ref()
                 .ok_or_else(|| error("CAN steps need a CAN transport: give --can SPEC"))?;

@@ -236,7 +236,7 @@ impl Worker {
 
     async fn attempt(&mut self, key: CaseKey, planned: &PlannedCase) -> Attempt {
         let rec = Recorder::new(key, self.clock, self.tx.clone());
-        let mut run = match CaseRun::new(planned, &self.env, self.endpoints, rec) {
+        let mut run = match CaseRun::new(planned, &self.env, self.endpoints.clone(), rec) {
             Ok(r) => r,
             Err(f) => {
                 return Attempt {

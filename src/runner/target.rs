@@ -5,7 +5,11 @@
 use super::case::Endpoints;
 use crate::sim::config::SimConfig;
 use crate::sim::faults::{Fault, FaultSet};
+use crate::suite::profile::Profile;
+use crate::suite::value::Value;
 use crate::transport::doip::sim_host::SimHost;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names of the built-in simulator's faults, which a suite's `detects:` may list.
 pub fn known_faults() -> Vec<&'static str> {
@@ -18,8 +22,28 @@ pub enum TargetSource {
     /// A real target: the same endpoints for every job.
     Fixed(Vec<Endpoints>),
     /// Built-in simulator instances, one per job, with these faults switched on.
-    Simulator { jobs: u32, faults: Vec<String> },
+    Simulator { jobs: u32, faults: Vec<String>, config: Box<SimConfig> },
 }
+
+/// The configuration of the built-in simulator: the file the profile's `simulator` key names
+/// (relative to the profile), or the simulator's defaults when the profile names none.
+pub fn simulator_config(
+    profile: &Profile,
+    profile_path: Option<&Path>,
+) -> Result<SimConfig, String> {
+    let Some(Value::Str(file)) = profile.get("simulator") else {
+        return Ok(SimConfig::default());
+    };
+    let base = profile_path.and_then(Path::parent).unwrap_or(Path::new("."));
+    let path = base.join(file);
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("the profile's simulator configuration {shown}: {e}"))?;
+    SimConfig::from_yaml_str(&text).map_err(|e| e.with_file(&shown))
+}
+
+/// Tells simulator instances' private CAN buses apart in this process's bus registry.
+static NEXT_BUS: AtomicU64 = AtomicU64::new(0);
 
 /// Running simulator instances; shut them down after the run.
 pub struct Simulators {
@@ -27,16 +51,40 @@ pub struct Simulators {
 }
 
 impl Simulators {
-    /// Starts `jobs` instances of the default simulator with `faults`.
+    /// Starts `jobs` instances of the simulator `config` describes, with `faults`, on
+    /// ephemeral loopback ports. Its CAN ECUs (if any) sit on a bus of their own per instance,
+    /// which the instance's cases join for `can_*` and `isotp_*` steps.
     pub async fn start(
         jobs: u32,
         faults: &[String],
+        config: &SimConfig,
     ) -> Result<(Simulators, Vec<Endpoints>), String> {
         let faults = FaultSet::from_names(faults).map_err(|e| e.to_string())?;
         let mut hosts = Vec::new();
         let mut endpoints = Vec::new();
         for _ in 0..jobs.max(1) {
-            let host = SimHost::start(SimConfig::ephemeral(), faults)
+            let mut config = config.clone();
+            config.network.tcp_port = 0;
+            config.network.udp_port = 0;
+            config.network.tls_port = config.network.tls_port.map(|_| 0);
+            config.announce.enabled = false;
+            let can = match &config.can {
+                _ if config.ecus.is_empty() => None,
+                Some(text) => Some(text.clone()),
+                None => Some(format!(
+                    "memory:doipcheck-sim-{}-{}",
+                    std::process::id(),
+                    NEXT_BUS.fetch_add(1, Ordering::Relaxed)
+                )),
+            };
+            config.can = can.clone();
+            let can = can
+                .map(|text| {
+                    let spec = text.parse().map_err(|e| format!("simulator CAN `{text}`: {e}"))?;
+                    Ok::<_, String>((text, spec))
+                })
+                .transpose()?;
+            let host = SimHost::start(config, faults)
                 .await
                 .map_err(|e| format!("cannot start the built-in simulator: {e}"))?;
             let tcp = host.tcp_addr();
@@ -45,6 +93,7 @@ impl Simulators {
                 tcp: tcp.port(),
                 udp: host.udp_addr().port(),
                 tls: host.tls_addr().map_or(0, |a| a.port()),
+                can,
             });
             hosts.push(host);
         }

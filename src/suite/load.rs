@@ -15,14 +15,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Suite files found under a directory: `*.yaml` / `*.yml`, except profiles (`profile.yaml`,
-/// `*.profile.yaml`), which live beside suites.
-pub fn is_profile_file(path: &Path) -> bool {
+/// Suite files found under a directory: `*.yaml` / `*.yml`, except the files that live beside
+/// suites: profiles (`profile.yaml`, `*.profile.yaml`) and simulator configurations a profile
+/// names (`sim.yaml`, `*.sim.yaml`).
+pub fn is_side_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name == "profile.yaml"
-        || name == "profile.yml"
-        || name.ends_with(".profile.yaml")
-        || name.ends_with(".profile.yml")
+    let stem = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".yml")).unwrap_or("");
+    ["profile", "sim"].iter().any(|kind| stem == *kind || stem.ends_with(&format!(".{kind}")))
 }
 
 /// Every error of a load, with the sources needed to render them.
@@ -163,7 +162,7 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut LoadErrors, depth: 
         if p.is_dir() {
             walk_dir(&p, out, errors, depth + 1);
         } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-            && !is_profile_file(&p)
+            && !is_side_file(&p)
         {
             out.push(p);
         }

@@ -59,6 +59,13 @@ const fn key(
 pub const KEYS: &[ProfileKey] = &[
     key("name", KeyType::Str, Some("target"), "Name of the unit under test, for reports."),
     key(
+        "simulator",
+        KeyType::Str,
+        None,
+        "Simulator configuration (path relative to this profile) the built-in simulator runs \
+         with when no --target is given; without it, the simulator's defaults.",
+    ),
+    key(
         "protocol_version",
         U8,
         Some("0x02"),

@@ -98,14 +98,15 @@ async fn run_against(port: u16, handlers: &str) -> (Verdict, String, Duration, R
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
     let plan = load::plan(&loaded, &profile, &Filter::default());
-    let env = CaseEnv {
-        profile: Arc::new(profile),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
+    let env =
+        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let endpoints = Endpoints {
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        tcp: port,
+        udp: port,
+        tls: port,
         can: None,
     };
-    let endpoints =
-        Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
     let options = RunOptions {
         target_label: "hostile peer".into(),
         profile_path: None,
@@ -219,14 +220,15 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
     let plan = load::plan(&loaded, &profile, &Filter::default());
-    let env = CaseEnv {
-        profile: Arc::new(profile),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
+    let env =
+        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let endpoints = Endpoints {
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        tcp: port,
+        udp: port,
+        tls: port,
         can: None,
     };
-    let endpoints =
-        Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
     let options = RunOptions {
         target_label: "hostile peer".into(),
         profile_path: None,
@@ -291,14 +293,15 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
     let plan = load::plan(&loaded, &profile, &Filter::default());
-    let env = CaseEnv {
-        profile: Arc::new(profile),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
+    let env =
+        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let endpoints = Endpoints {
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        tcp: port,
+        udp: port,
+        tls: port,
         can: None,
     };
-    let endpoints =
-        Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: port, udp: port, tls: port };
     let options = RunOptions {
         target_label: "flaky peer".into(),
         profile_path: None,
@@ -363,13 +366,15 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
         "timing.tolerance".into(),
         doipcheck::suite::value::Value::Duration(Duration::ZERO),
     );
-    let env = CaseEnv {
-        profile: Arc::new(profile),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
+    let env =
+        CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
+    let endpoints = Endpoints {
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        tcp: 1,
+        udp: 1,
+        tls: 1,
         can: Some((spec_text.into(), spec)),
     };
-    let endpoints = Endpoints { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), tcp: 1, udp: 1, tls: 1 };
     let options = RunOptions {
         target_label: "can peer".into(),
         profile_path: None,

@@ -28,7 +28,10 @@ async fn the_shipped_suites_pass_and_catch_every_fault_they_list() {
     let (profile, plan) = shipped();
     let faults: Vec<String> =
         doipcheck::runner::target::known_faults().iter().map(|f| f.to_string()).collect();
-    let proof = doipcheck::cli::selftest::prove(&plan, &profile, &faults, 2, 1)
+    let profile_path = root().join("suites/profile.yaml");
+    let sim = doipcheck::runner::target::simulator_config(&profile, Some(&profile_path))
+        .expect("the simulator configuration loads");
+    let proof = doipcheck::cli::selftest::prove(&plan, &profile, &sim, &faults, 2, 1)
         .await
         .expect("the selftest runs");
     assert_eq!(proof.conformant.len(), plan.len());
