@@ -2,13 +2,13 @@
 //! `TransportLayer`, bridged to cannelloni UDP by tests/python/isotp_peer.py) against the
 //! `doipcheck isotp send|recv` binary, over 127.0.0.1, in both directions.
 //!
-//! The venv is `$CARGO_MANIFEST_DIR/.venv` (made by .ci/run); a local worktree without one
-//! falls back to /work/main/.venv when that exists. Without either, the tests panic under
-//! CI=true and are skipped with a notice elsewhere. Every wait is bounded; a failure prints
-//! both sides' output.
+//! The venv is the one `sim_interop::venv_python` finds (made by .ci/run): without it the tests
+//! panic under CI=true and are skipped with a notice elsewhere. Every wait is bounded; a
+//! failure prints both sides' output.
 
 use crate::can_transport::free_udp_ports;
 use crate::isotp_cli::doipcheck;
+use crate::sim_interop::venv_python as python;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -16,23 +16,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/isotp_peer.py");
-
-/// The venv's python with can-isotp, or `None` (after a skip notice) outside CI.
-fn python() -> Option<PathBuf> {
-    let own = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3");
-    let main_checkout = PathBuf::from("/work/main/.venv/bin/python3");
-    for candidate in [own, main_checkout] {
-        if candidate.exists() {
-            return Some(candidate);
-        }
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but .venv/bin/python3 is missing: .ci/run must install tests/python/requirements.txt"
-    );
-    eprintln!("skipped: no .venv/bin/python3 with can-isotp (run `bash .ci/run` to create it)");
-    None
-}
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 256) as u8).collect()
