@@ -91,21 +91,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "GID synchronisation needs several entities; the simulator is one",
     ),
     (
-        "timer t_tcp_general_inactivity",
-        "5 min on the simulator: a case needs a simulator profile that shortens it (the runner starts its simulators with the standard's timers)",
-    ),
-    (
-        "routing 0x01",
-        "the simulator knows 3 tester addresses and allows 4 sockets, so its sockets can never all be registered",
-    ),
-    ("routing 0x04", "the simulator's default configuration has no authentication"),
-    ("routing 0x05", "the simulator's default configuration has no confirmation"),
-    ("routing 0x11", "the simulator's default configuration has no confirmation"),
-    (
-        "diagnostic nack 0x04",
-        "the simulator's largest UDS request (4095) is above what its max data size (4096) lets through",
-    ),
-    (
         "diagnostic nack 0x05",
         "the simulator answers 0x05 only under a flood of delayed UDS answers; no case drives it there yet",
     ),
@@ -125,20 +110,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ("fault announce_count_wrong", "no step listens for announcements yet"),
     ("fault announce_interval_wrong", "no step listens for announcements yet"),
     ("fault announce_no_wait", "no step listens for announcements yet"),
-    ("fault general_inactivity_never", "T_TCP_General_Inactivity is 5 min on the simulator"),
-    ("fault general_inactivity_early", "T_TCP_General_Inactivity is 5 min on the simulator"),
-    (
-        "fault activation_no_alive_check_when_full",
-        "the simulator's sockets can never all be registered (see routing 0x01)",
-    ),
-    (
-        "fault activation_close_on_missing_auth",
-        "the simulator's default configuration has no authentication",
-    ),
-    (
-        "fault diag_no_nack_too_large",
-        "the simulator's largest UDS request is above its max data size (see diagnostic nack 0x04)",
-    ),
 ];
 
 const ISOTP_GAP: &str = "suites/isotp/ has cases, skipped while the simulator's profile does not declare `isotp` (the runner's simulators run without a CAN side; isotp_send/isotp_expect are not run yet)";

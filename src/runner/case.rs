@@ -399,8 +399,8 @@ impl<'a> CaseRun<'a> {
             StepKind::ExpectNone { connection, duration } => {
                 self.expect_none(connection, duration).await
             }
-            StepKind::ExpectClosed { connection, within } => {
-                self.expect_closed(connection, within.as_ref()).await
+            StepKind::ExpectClosed { connection, within, not_before } => {
+                self.expect_closed(connection, within.as_ref(), not_before.as_ref()).await
             }
             StepKind::ExpectOpen { connection, duration } => {
                 self.expect_open(connection, duration).await
@@ -777,18 +777,29 @@ impl<'a> CaseRun<'a> {
         &mut self,
         connection: &str,
         within: Option<&Expr>,
+        not_before: Option<&Expr>,
     ) -> Result<(), Failure> {
         let (within, deadline) = self.bound(within)?;
+        let not_before = not_before.map(|e| self.duration(e)).transpose()?;
+        let start = self.rec.now();
+        let early = |at: RunTime, tolerance: Duration| match not_before {
+            Some(nb) if at.since(start) + tolerance < nb => Err(fail(format!(
+                "the target closed the connection after {}, earlier than not_before {}",
+                us(at.since(start)),
+                format_duration(nb)
+            ))),
+            _ => Ok(()),
+        };
         loop {
             match conn_mut(&mut self.conns, connection)?
                 .read(deadline, &mut self.rec)
                 .await
                 .map_err(error)?
             {
-                ReadOutcome::Closed { .. } => return Ok(()),
-                ReadOutcome::Reset { error: e, .. } => {
+                ReadOutcome::Closed { at } => return early(at, self.tolerance),
+                ReadOutcome::Reset { at, error: e } => {
                     self.rec.note(format!("the connection was reset rather than closed: {e}"));
-                    return Ok(());
+                    return early(at, self.tolerance);
                 }
                 ReadOutcome::Timeout => {
                     return Err(fail(format!(
@@ -1315,9 +1326,13 @@ pub fn summary(kind: &StepKind) -> String {
         StepKind::ExpectNone { connection, duration } => {
             format!("expect nothing for {}{}", show_expr(duration), conn(connection))
         }
-        StepKind::ExpectClosed { connection, within } => format!(
-            "expect closed{}{}",
+        StepKind::ExpectClosed { connection, within, not_before } => format!(
+            "expect closed{}{}{}",
             within.as_ref().map(|w| format!(" within {}", show_expr(w))).unwrap_or_default(),
+            not_before
+                .as_ref()
+                .map(|n| format!(" not before {}", show_expr(n)))
+                .unwrap_or_default(),
             conn(connection)
         ),
         StepKind::ExpectOpen { connection, duration } => {

@@ -102,6 +102,12 @@ faults! {
     /// Denies missing authentication with 0x04 and then closes the socket.
     ActivationCloseOnMissingAuth = "activation_close_on_missing_auth":
         "after routing activation response 0x04 (missing authentication) the socket stays open (ISO 13400-2:2019 Table 25)",
+    /// Activates at once (0x10) an activation type that needs confirmation, without 0x11 first.
+    ActivationSkipsConfirmation = "activation_skips_confirmation":
+        "an activation type that needs confirmation is answered with code 0x11 (confirmation required) and the socket kept open, not activated at once (ISO 13400-2:2019 Table 25)",
+    /// Denies with 0x05 (rejected confirmation) but keeps the socket open.
+    ActivationNoCloseOnRejectedConfirmation = "activation_no_close_on_rejected_confirmation":
+        "after routing activation response 0x05 (rejected confirmation) the entity closes the socket (ISO 13400-2:2019 Table 25)",
     // Alive check (ISO 13400-2:2019 §9.4).
     /// Treats an alive check response as if none had arrived.
     AliveCheckResponseIgnored = "alive_check_response_ignored":

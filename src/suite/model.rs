@@ -222,6 +222,9 @@ pub enum StepKind {
     ExpectClosed {
         connection: String,
         within: Option<Expr>,
+        /// Fail when the close comes earlier than this after the step started (a timer that
+        /// must not fire early, e.g. T_TCP_General_Inactivity).
+        not_before: Option<Expr>,
     },
     ExpectOpen {
         connection: String,
@@ -356,7 +359,9 @@ impl StepKind {
             StepKind::ExpectNone { duration, .. } | StepKind::ExpectOpen { duration, .. } => {
                 out.push(duration)
             }
-            StepKind::ExpectClosed { within, .. } => out.extend(within.iter()),
+            StepKind::ExpectClosed { within, not_before, .. } => {
+                out.extend(within.iter().chain(not_before.iter()))
+            }
             StepKind::UdpSend { payload, overrides: o, to } => {
                 match payload {
                     UdpPayload::Message(m) => body(m, &mut out),

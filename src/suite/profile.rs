@@ -124,6 +124,32 @@ pub const KEYS: &[ProfileKey] = &[
         Some("[0x00]"),
         "Routing activation types the entity accepts.",
     ),
+    key(
+        "activation.authentication_type",
+        U8,
+        None,
+        "An activation type that needs authentication in the OEM-specific field (code 0x04 \
+         without it); with capability doip.activation_authentication.",
+    ),
+    key(
+        "activation.authentication_oem",
+        U32,
+        None,
+        "The OEM-specific field value that authenticates activation.authentication_type.",
+    ),
+    key(
+        "activation.confirmation_type",
+        U8,
+        None,
+        "An activation type that needs confirmation (code 0x11 first); with capability \
+         doip.activation_confirmation.",
+    ),
+    key(
+        "activation.rejected_confirmation_type",
+        U8,
+        None,
+        "An activation type whose confirmation the entity rejects (code 0x05).",
+    ),
     key("power_mode", KeyType::Str, Some("ready"), "Diagnostic power mode the entity reports."),
     key("further_action", U8, Some("0x00"), "Further action byte of the vehicle announcement."),
     key(
@@ -200,6 +226,13 @@ pub const KEYS: &[ProfileKey] = &[
     key("uds.p2", KeyType::Duration, Some("50ms"), "P2 server (ISO 14229-2)."),
     key("uds.p2_star", KeyType::Duration, Some("5s"), "P2* server after NRC 0x78."),
     key(
+        "uds.max_request_length",
+        U32,
+        None,
+        "Longest UDS request the entity's own server takes (longer ones below max_data_size \
+         get diagnostic NACK 0x04).",
+    ),
+    key(
         "can.bus",
         KeyType::Str,
         Some("mem"),
@@ -234,6 +267,14 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("doip.announcements", "sends vehicle announcements after start"),
     ("doip.alive_check", "sends alive check requests when all sockets are taken"),
     ("doip.central_security", "routing activation type 0xE0"),
+    (
+        "doip.activation_authentication",
+        "an activation type that needs authentication (profile activation.authentication_*)",
+    ),
+    (
+        "doip.activation_confirmation",
+        "an activation type that needs confirmation (profile activation.confirmation_type)",
+    ),
     ("doip.oem_specific", "OEM-specific field in routing activation"),
     ("uds", "a UDS server behind the entity address"),
     ("isotp", "an ISO-TP node on the profile's CAN bus"),

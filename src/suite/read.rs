@@ -399,7 +399,11 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
             timing: timing(d),
         },
         "expect_none" => StepKind::ExpectNone { connection, duration: ex("for", d)? },
-        "expect_closed" => StepKind::ExpectClosed { connection, within: ex("within", d) },
+        "expect_closed" => StepKind::ExpectClosed {
+            connection,
+            within: ex("within", d),
+            not_before: ex("not_before", d),
+        },
         "expect_open" => StepKind::ExpectOpen { connection, duration: ex("for", d)? },
         "udp_send" => {
             let payload = udp_payload(message_entry, m.get("hex"), key, spec, d, send_body)?;

@@ -240,7 +240,7 @@ pub const STEPS: &[StepSpec] = &[
         name: "expect_closed",
         doc: "The target closes the connection (bytes before the close are recorded and allowed).",
         scalar: None,
-        keys: &[CONNECTION, WITHIN],
+        keys: &[CONNECTION, WITHIN, NOT_BEFORE],
         message: MessageKey::None,
     },
     StepSpec {

@@ -141,15 +141,18 @@ impl Entity {
         }
         match type_config.confirmation {
             Confirmation::Rejected => {
+                let close = !self.has(Fault::ActivationNoCloseOnRejectedConfirmation);
                 return self.activation_answer(
                     now,
                     conn,
                     &request,
                     Code::RejectedConfirmation,
-                    true,
+                    close,
                 );
             }
-            Confirmation::Pending if !confirmation_requested => {
+            Confirmation::Pending
+                if !confirmation_requested && !self.has(Fault::ActivationSkipsConfirmation) =>
+            {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.confirmation_requested = true;
                 }

@@ -928,6 +928,26 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.send(c, &activation(TESTER, 0xE1));
             s.activation_code(c) == Some(0x04) && !s.closed(c)
         }
+        F::ActivationSkipsConfirmation | F::ActivationNoCloseOnRejectedConfirmation => {
+            let mut config = quiet();
+            config.activation.push(ActivationTypeConfig {
+                confirmation: Confirmation::Pending,
+                ..ActivationTypeConfig::plain(0xE2)
+            });
+            config.activation.push(ActivationTypeConfig {
+                confirmation: Confirmation::Rejected,
+                ..ActivationTypeConfig::plain(0xE3)
+            });
+            let mut s = Sim::new(config, faults);
+            let c = s.connect();
+            if fault == F::ActivationSkipsConfirmation {
+                s.send(c, &activation(TESTER, 0xE2));
+                s.activation_code(c) == Some(0x11) && !s.closed(c)
+            } else {
+                s.send(c, &activation(TESTER, 0xE3));
+                s.activation_code(c) == Some(0x05) && s.closed(c)
+            }
+        }
         F::AliveCheckResponseIgnored => {
             let mut s = Sim::new(one_socket(), faults);
             let a = s.activated(TESTER);
@@ -1126,6 +1146,8 @@ fault_tests! {
     fault_activation_no_alive_check_same_sa => ActivationNoAliveCheckSameSa,
     fault_activation_ignores_tls_requirement => ActivationIgnoresTlsRequirement,
     fault_activation_close_on_missing_auth => ActivationCloseOnMissingAuth,
+    fault_activation_skips_confirmation => ActivationSkipsConfirmation,
+    fault_activation_no_close_on_rejected_confirmation => ActivationNoCloseOnRejectedConfirmation,
     fault_alive_check_response_ignored => AliveCheckResponseIgnored,
     fault_no_alive_check_answer => NoAliveCheckAnswer,
     fault_ncts_wrong => NctsWrong,
