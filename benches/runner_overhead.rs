@@ -5,8 +5,8 @@
 //!    connection (20 000 steps), events going to a sink that only reads step times: what the
 //!    harness adds per step, loopback round trip and simulator included;
 //! 2. the latency `measure` reports for a UDS request the simulator answers after 150 ms,
-//!    over 20 cases: how far the measured value is from 150 ms (the simulator's tokio timer has
-//!    1 ms granularity, so part of the error is its own);
+//!    over 20 cases: how far the measured value is from 150 ms (the simulator's own error is
+//!    its timer's, see `transport::timer`, plus one loopback round trip);
 //! 3. the same against an OS-thread peer that answers exactly 150 ms after reading: the
 //!    harness's own measurement error.
 
@@ -176,7 +176,7 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
 
 /// A peer on its own OS thread that answers each request exactly 150 ms after reading it (a
 /// sleep, then a spin for the last millisecond), to separate the harness's measurement error
-/// from the simulator's timer granularity.
+/// from the simulator's timer error.
 fn precise_peer() -> u16 {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod exit;
 pub mod isotp;
 pub mod list;
+pub mod merge_junit;
 pub mod run;
 pub mod selftest;
 pub mod sim;
@@ -41,6 +42,8 @@ pub enum Command {
     /// Prove the suites: every case passes against the conformant simulator and fails against
     /// each fault it lists in `detects`; prints the case x fault matrix.
     Selftest(selftest::SelftestArgs),
+    /// Merge the JUnit files of `--shard K/N` runs into one report.
+    MergeJunit(merge_junit::MergeJunitArgs),
     /// Write docs/coverage.md: what the suites cover (payload types, codes, timers, faults,
     /// ISO-TP items) and what not yet, with the reason.
     Coverage(coverage::CoverageArgs),
@@ -70,5 +73,6 @@ pub fn main() -> ExitCode {
         Some(Command::Sim(args)) => sim::run(args),
         Some(Command::Selftest(args)) => ExitCode::from(selftest::run(args)),
         Some(Command::Coverage(args)) => ExitCode::from(coverage::run(args)),
+        Some(Command::MergeJunit(args)) => ExitCode::from(merge_junit::run(args)),
     }
 }

@@ -13,7 +13,7 @@ use super::capture::write_case_capture_file;
 use super::json::JsonStream;
 use super::junit::{JunitCase, junit_report};
 use super::log::CaseLog;
-use super::{ReportOptions, Written, partial_path, write_atomically};
+use super::{ReportOptions, Written, partial_path, write_junit};
 use crate::runner::event::{CaseKey, Counts, Event, EventSink, RunFinished, RunStarted};
 
 /// JUnit, JSON and capture files of one run.
@@ -59,9 +59,7 @@ impl FileReports {
         let junit_path = self.options.junit_path();
         let report =
             junit_report(self.run.as_ref(), self.run_finished.as_ref(), self.done.values());
-        let junit = report.to_string().map_err(std::io::Error::other).and_then(|xml| {
-            write_atomically(&junit_path, |w| std::io::Write::write_all(w, xml.as_bytes()))
-        });
+        let junit = write_junit(&junit_path, &report);
         let json_path = self.options.json_path();
         let json = self.end_json(&json_path);
         // JUnit is written even when JSON failed, and the other way round; the first error wins.

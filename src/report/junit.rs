@@ -2,6 +2,10 @@
 //! case with classname = suite and name = `ID title`, properties (clause, verdict, target,
 //! profile, capture, ...), the failure explanation and the case's transcript as system-out.
 //!
+//! `timestamp` attributes (RFC 3339, UTC, milliseconds) are the wall clock of the run's start on
+//! `<testsuites>`, of its first case's start on a `<testsuite>`, and of the case's start on a
+//! `<testcase>`: the run's wall clock plus the monotonic time since (what captures use too).
+//!
 //! Mapping of verdicts: fail -> `<failure type="fail">`, error -> `<error type="error">`,
 //! inconclusive -> `<error type="inconclusive">` (nothing was judged, and CI must not count it
 //! as green), skipped -> `<skipped>`. All text passes [`printable`] first, so the file is
@@ -11,13 +15,15 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::log::CaseLog;
 use super::text::{explain, printable, transcript};
-use crate::runner::event::{CaseFinished, CaseInfo, RunFinished, RunStarted, Verdict};
+use crate::runner::event::{CaseFinished, CaseInfo, RunFinished, RunStarted, RunTime, Verdict};
 
 /// What the JUnit report keeps of a finished case: small, so a long run holds every case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JunitCase {
     pub info: CaseInfo,
     pub finished: CaseFinished,
+    /// When the case started (its `CaseStarted`).
+    pub started_at: RunTime,
     /// [`transcript`] of the case's events (bounded in lines).
     pub transcript: String,
 }
@@ -27,6 +33,7 @@ impl JunitCase {
         JunitCase {
             info: case.info.clone(),
             finished: finished.clone(),
+            started_at: case.started_at,
             transcript: transcript(case.started_at, &case.events),
         }
     }
@@ -39,17 +46,20 @@ pub fn junit_report<'a>(
     cases: impl IntoIterator<Item = &'a JunitCase>,
 ) -> Report {
     let mut report = Report::new("doipcheck");
+    if let Some(at) = run.and_then(|r| wall_clock(r, RunTime::ZERO)) {
+        report.set_timestamp(at);
+    }
     let target = run.map(|s| printable(&s.target));
     let profile = run.map(|s| match &s.profile {
         Some(p) => printable(&p.to_string_lossy()),
         None => "built-in".to_owned(),
     });
     // One testsuite per suite file, in the order files first appear in the plan.
-    let mut suites: Vec<(std::path::PathBuf, TestSuite)> = Vec::new();
+    let mut suites: Vec<(std::path::PathBuf, TestSuite, RunTime)> = Vec::new();
     let mut total = std::time::Duration::ZERO;
     for case in cases {
         let (info, finished) = (&case.info, &case.finished);
-        let index = match suites.iter().position(|(file, _)| *file == info.suite_file) {
+        let index = match suites.iter().position(|(file, ..)| *file == info.suite_file) {
             Some(i) => i,
             None => {
                 let mut suite = TestSuite::new(printable(&info.suite));
@@ -59,17 +69,28 @@ pub fn junit_report<'a>(
                 ));
                 suite.add_property(Property::new("title", printable(&info.suite_title)));
                 suite.set_time(std::time::Duration::ZERO);
-                suites.push((info.suite_file.clone(), suite));
+                suites.push((info.suite_file.clone(), suite, case.started_at));
                 suites.len() - 1
             }
         };
-        let suite = &mut suites[index].1;
-        suite.add_test_case(test_case(case, target.as_deref(), profile.as_deref()));
+        let (_, suite, first_started) = &mut suites[index];
+        // With --jobs N a later case of the plan may have started first.
+        *first_started = (*first_started).min(case.started_at);
+        let mut tc = test_case(case, target.as_deref(), profile.as_deref());
+        if let Some(at) = run.and_then(|r| wall_clock(r, case.started_at)) {
+            tc.set_timestamp(at);
+        }
+        suite.add_test_case(tc);
         let time = suite.time.unwrap_or_default().saturating_add(finished.duration);
         suite.set_time(time);
         total = total.saturating_add(finished.duration);
     }
-    report.add_test_suites(suites.into_iter().map(|(_, s)| s));
+    report.add_test_suites(suites.into_iter().map(|(_, mut suite, first_started)| {
+        if let Some(at) = run.and_then(|r| wall_clock(r, first_started)) {
+            suite.set_timestamp(at);
+        }
+        suite
+    }));
     match run_finished {
         Some(f) => report.set_time(f.at.0),
         None => report.set_time(total),
@@ -146,6 +167,14 @@ fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> T
     }
     tc.set_system_out(out);
     tc
+}
+
+/// The wall clock at run time `at`: the run's start on the wall clock plus the monotonic time
+/// since. `None` when out of chrono's range (a wall clock set absurdly).
+fn wall_clock(run: &RunStarted, at: RunTime) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let micros = run.wall_clock_unix_us.checked_add(at.as_micros())?;
+    let utc = chrono::DateTime::from_timestamp_micros(i64::try_from(micros).ok()?)?;
+    Some(utc.fixed_offset())
 }
 
 /// `text` for an attribute: printable, tabs and newlines as spaces (an XML parser would turn

@@ -30,6 +30,7 @@ mod files;
 mod json;
 mod junit;
 mod log;
+mod merge;
 mod text;
 
 use std::fs::File;
@@ -42,6 +43,7 @@ pub use files::FileReports;
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};
 pub use log::CaseLog;
+pub use merge::{JunitInput, merge_junit};
 pub use text::printable;
 
 pub use crate::pcap::PortMapping;
@@ -132,6 +134,12 @@ pub fn write_all(options: &ReportOptions, events: &[Event]) -> std::io::Result<W
         files.handle(event)?;
     }
     files.finish()
+}
+
+/// Writes a JUnit report to `path` whole (through `PATH.partial`).
+pub fn write_junit(path: &Path, report: &quick_junit::Report) -> std::io::Result<()> {
+    let xml = report.to_string().map_err(std::io::Error::other)?;
+    write_atomically(path, |w| w.write_all(xml.as_bytes()))
 }
 
 /// `PATH.partial`, where a file is written before it is renamed to `PATH`.

@@ -5,3 +5,4 @@
 
 pub mod can;
 pub mod doip;
+pub mod timer;

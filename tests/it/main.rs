@@ -16,6 +16,7 @@ mod report;
 mod report_e2e;
 mod report_events;
 mod run_cli;
+mod run_reports_cli;
 mod runner_hostile;
 mod runner_sim;
 mod schema;
