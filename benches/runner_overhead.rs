@@ -125,20 +125,36 @@ async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
     );
 }
 
-async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
-    const CASES: usize = 20;
+/// Cases measured for timing accuracy.
+const ACCURACY_CASES: usize = 20;
+
+/// The plan of a suite `name` of [`ACCURACY_CASES`] cases, each running `steps` (YAML list
+/// items indented for a case) after the suite's `setup` steps.
+fn repeated_cases(
+    dir: &std::path::Path,
+    profile: &doipcheck::suite::profile::Profile,
+    name: &str,
+    setup: &str,
+    steps: &str,
+) -> Vec<doipcheck::suite::load::PlannedCase> {
     let mut cases = String::new();
-    for i in 0..CASES {
-        cases.push_str(&format!(
-            "  - id: BENCH-DELAY-{i:02}\n    title: delayed read DID\n    steps:\n      - send: {{ diagnostic_message: {{ user_data: \"22 F1 90\" }} }}\n      - expect: {{ diagnostic_message_ack: {{}} }}\n      - expect: {{ diagnostic_message: {{ user_data: \"62 F1 90 ..\" }}, within: 1s }}\n      - measure: {{ name: read_did_latency }}\n"
-        ));
+    for i in 0..ACCURACY_CASES {
+        cases.push_str(&format!("  - id: {name}-{i:02}\n    title: {name}\n    steps:\n{steps}"));
     }
-    let text = format!(
-        "suite: bench-delay\ntitle: timing accuracy\nsetup:\n  - connect: {{}}\n  - activate: {{}}\ncases:\n{cases}"
-    );
-    let file = suite_file(dir, "delay.yaml", &text);
+    let text = format!("suite: {name}\ntitle: timing accuracy\nsetup:\n{setup}cases:\n{cases}");
+    let file = suite_file(dir, &format!("{name}.yaml"), &text);
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    let plan = load::plan(&loaded, profile, &Filter::default());
+    load::plan(&loaded, profile, &Filter::default())
+}
+
+async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
+    let plan = repeated_cases(
+        dir,
+        profile,
+        "BENCH-DELAY",
+        "  - connect: {}\n  - activate: {}\n",
+        "      - send: { diagnostic_message: { user_data: \"22 F1 90\" } }\n      - expect: { diagnostic_message_ack: {} }\n      - expect: { diagnostic_message: { user_data: \"62 F1 90 ..\" }, within: 1s }\n      - measure: { name: read_did_latency }\n",
+    );
     let mut config = SimConfig::ephemeral();
     config.uds.services.insert(
         0x22,
@@ -148,19 +164,8 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
         },
     );
     let (host, endpoints) = start(config).await;
-    let env = CaseEnv {
-        profile: Arc::new(profile.clone()),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
-    };
-    let mut sink = Timings::default();
-    let (_c, cancel) = tokio::sync::watch::channel(false);
-    run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    let errors = latency_errors(dir, profile, plan, endpoints).await;
     host.shutdown().await;
-    assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
-    let mut errors: Vec<i64> = sink.metrics_us.iter().map(|&us| us as i64 - 150_000).collect();
-    errors.sort_unstable();
-    let worst = errors.iter().map(|e| e.abs()).max().unwrap_or(0);
     println!(
         "timing accuracy: simulator answers 0x22 after 150 ms, {} cases, measured minus 150 ms:",
         errors.len()
@@ -170,8 +175,30 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
         errors[0],
         errors[errors.len() / 2],
         errors[errors.len() - 1],
-        worst
+        errors.iter().map(|e| e.abs()).max().unwrap_or(0)
     );
+}
+
+/// Runs `plan` (every case passes) and returns each measured latency minus 150 ms, in
+/// microseconds, sorted.
+async fn latency_errors(
+    dir: &std::path::Path,
+    profile: &doipcheck::suite::profile::Profile,
+    plan: Vec<doipcheck::suite::load::PlannedCase>,
+    endpoints: Endpoints,
+) -> Vec<i64> {
+    let env = CaseEnv {
+        profile: Arc::new(profile.clone()),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+    };
+    let mut sink = Timings::default();
+    let (_c, cancel) = tokio::sync::watch::channel(false);
+    run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
+    let mut errors: Vec<i64> = sink.metrics_us.iter().map(|&us| us as i64 - 150_000).collect();
+    errors.sort_unstable();
+    errors
 }
 
 /// A peer on its own OS thread that answers each request exactly 150 ms after reading it (a
@@ -207,19 +234,13 @@ fn precise_peer() -> u16 {
 }
 
 async fn accuracy_precise(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
-    const CASES: usize = 20;
-    let mut cases = String::new();
-    for i in 0..CASES {
-        cases.push_str(&format!(
-            "  - id: BENCH-PRECISE-{i:02}\n    title: precise 150 ms peer\n    steps:\n      - send: {{ diagnostic_message: {{ user_data: \"22 F1 90\" }} }}\n      - expect: {{ diagnostic_message: {{ user_data: \"62 F1 90\" }}, within: 1s }}\n      - measure: {{ name: latency }}\n"
-        ));
-    }
-    let text = format!(
-        "suite: bench-precise\ntitle: timing accuracy\nsetup:\n  - connect: {{}}\ncases:\n{cases}"
+    let plan = repeated_cases(
+        dir,
+        profile,
+        "BENCH-PRECISE",
+        "  - connect: {}\n",
+        "      - send: { diagnostic_message: { user_data: \"22 F1 90\" } }\n      - expect: { diagnostic_message: { user_data: \"62 F1 90\" }, within: 1s }\n      - measure: { name: latency }\n",
     );
-    let file = suite_file(dir, "precise.yaml", &text);
-    let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    let plan = load::plan(&loaded, profile, &Filter::default());
     let port = precise_peer();
     let endpoints = Endpoints {
         ip: std::net::Ipv4Addr::LOCALHOST.into(),
@@ -228,17 +249,7 @@ async fn accuracy_precise(dir: &std::path::Path, profile: &doipcheck::suite::pro
         tls: port,
         can: None,
     };
-    let env = CaseEnv {
-        profile: Arc::new(profile.clone()),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
-    };
-    let mut sink = Timings::default();
-    let (_c, cancel) = tokio::sync::watch::channel(false);
-    run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
-    assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
-    let mut errors: Vec<i64> = sink.metrics_us.iter().map(|&us| us as i64 - 150_000).collect();
-    errors.sort_unstable();
+    let errors = latency_errors(dir, profile, plan, endpoints).await;
     println!(
         "timing accuracy: an OS-thread peer answering exactly 150 ms after it reads, {} cases, measured minus 150 ms:",
         errors.len()

@@ -23,6 +23,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::codec::can::{CanFrame, CanId, ExtendedId, FrameError, fd_padded_len};
+use crate::codec::open_enum::open_enum;
 
 /// The padding byte most stacks use (ISO 15765-2:2016 recommends 0xCC; AUTOSAR default).
 pub const DEFAULT_PADDING_BYTE: u8 = 0xCC;
@@ -34,97 +35,47 @@ pub const FF_DL_12BIT_MAX: u32 = 4095;
 /// The classic CAN data length (CAN_DL of a classic frame, and the smallest TX_DL).
 pub const CLASSIC_CAN_DL: usize = 8;
 
-/// The N_PCI type nibble (high nibble of the first byte after an optional address byte).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FrameType {
-    SingleFrame,
-    FirstFrame,
-    ConsecutiveFrame,
-    FlowControl,
-    /// 4-F: reserved; a receiver ignores such frames (ISO 15765-2:2016 §9.6.1, Table 8).
-    Unknown(u8),
-}
-
-impl From<u8> for FrameType {
-    /// From the type nibble (only the low 4 bits of `nibble` are used).
-    fn from(nibble: u8) -> Self {
-        match nibble & 0x0F {
-            0 => FrameType::SingleFrame,
-            1 => FrameType::FirstFrame,
-            2 => FrameType::ConsecutiveFrame,
-            3 => FrameType::FlowControl,
-            n => FrameType::Unknown(n),
-        }
-    }
-}
-
-impl From<FrameType> for u8 {
-    fn from(t: FrameType) -> u8 {
-        match t {
-            FrameType::SingleFrame => 0,
-            FrameType::FirstFrame => 1,
-            FrameType::ConsecutiveFrame => 2,
-            FrameType::FlowControl => 3,
-            FrameType::Unknown(n) => n & 0x0F,
-        }
+open_enum! {
+    custom_display;
+    /// The N_PCI type nibble (high nibble of the first byte after an optional address byte).
+    /// Built from the nibble (`b >> 4`); 4-F are reserved: a receiver ignores such frames
+    /// (ISO 15765-2:2016 §9.6.1, Table 8).
+    pub enum FrameType: u8 {
+        SingleFrame = 0, "single_frame", "SF",
+        FirstFrame = 1, "first_frame", "FF",
+        ConsecutiveFrame = 2, "consecutive_frame", "CF",
+        FlowControl = 3, "flow_control", "FC",
     }
 }
 
 impl fmt::Display for FrameType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FrameType::SingleFrame => f.write_str("SF"),
-            FrameType::FirstFrame => f.write_str("FF"),
-            FrameType::ConsecutiveFrame => f.write_str("CF"),
-            FrameType::FlowControl => f.write_str("FC"),
-            FrameType::Unknown(n) => write!(f, "PCI type 0x{n:X} (reserved)"),
+        match self.description() {
+            Some(text) => f.write_str(text),
+            None => write!(f, "PCI type 0x{:X} (reserved)", self.raw()),
         }
     }
 }
 
-/// FC flow status (ISO 15765-2:2016 §9.6.5.1, Table 18).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FlowStatus {
-    /// 0: continue to send (CTS).
-    ContinueToSend,
-    /// 1: wait; the sender restarts N_Bs.
-    Wait,
-    /// 2: overflow; the sender aborts with N_BUFFER_OVFLW.
-    Overflow,
-    /// 3-F: reserved; the sender aborts with N_INVALID_FS.
-    Unknown(u8),
-}
-
-impl From<u8> for FlowStatus {
-    /// From the FS nibble (only the low 4 bits are used).
-    fn from(nibble: u8) -> Self {
-        match nibble & 0x0F {
-            0 => FlowStatus::ContinueToSend,
-            1 => FlowStatus::Wait,
-            2 => FlowStatus::Overflow,
-            n => FlowStatus::Unknown(n),
-        }
-    }
-}
-
-impl From<FlowStatus> for u8 {
-    fn from(fs: FlowStatus) -> u8 {
-        match fs {
-            FlowStatus::ContinueToSend => 0,
-            FlowStatus::Wait => 1,
-            FlowStatus::Overflow => 2,
-            FlowStatus::Unknown(n) => n & 0x0F,
-        }
+open_enum! {
+    custom_display;
+    /// FC flow status (ISO 15765-2:2016 §9.6.5.1, Table 18), built from the FS nibble; 3-F are
+    /// reserved: the sender aborts with N_INVALID_FS.
+    pub enum FlowStatus: u8 {
+        /// Continue to send.
+        ContinueToSend = 0, "continue_to_send", "CTS",
+        /// Wait; the sender restarts N_Bs.
+        Wait = 1, "wait", "WAIT",
+        /// Overflow; the sender aborts with N_BUFFER_OVFLW.
+        Overflow = 2, "overflow", "OVFLW",
     }
 }
 
 impl fmt::Display for FlowStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FlowStatus::ContinueToSend => f.write_str("CTS"),
-            FlowStatus::Wait => f.write_str("WAIT"),
-            FlowStatus::Overflow => f.write_str("OVFLW"),
-            FlowStatus::Unknown(n) => write!(f, "FS 0x{n:X} (reserved)"),
+        match self.description() {
+            Some(text) => f.write_str(text),
+            None => write!(f, "FS 0x{:X} (reserved)", self.raw()),
         }
     }
 }
@@ -711,7 +662,8 @@ impl<'a> IsoTpPdu<'a> {
                 w.put(data)?;
             }
             IsoTpPdu::FlowControl(fc) => {
-                w.put(&[0x30 | u8::from(fc.flow_status), fc.block_size, fc.st_min.raw()])?;
+                // A reserved FS beyond a nibble must not spill into the frame type.
+                w.put(&[0x30 | (fc.flow_status.raw() & 0x0F), fc.block_size, fc.st_min.raw()])?;
             }
         }
         Some(w.len)

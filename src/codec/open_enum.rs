@@ -19,8 +19,47 @@
 ///     }
 /// }
 /// ```
+///
+/// Written `open_enum! { custom_display; ... }` it leaves `Display` to the caller (ISO-TP shows
+/// reserved nibbles its own way).
 macro_rules! open_enum {
     (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident : $repr:ty {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident = $value:literal, $id:literal, $text:literal,
+            )*
+        }
+    ) => {
+        $crate::codec::open_enum::open_enum! {
+            custom_display;
+            $(#[$meta])*
+            $vis enum $name : $repr {
+                $(
+                    $(#[$vmeta])*
+                    $variant = $value, $id, $text,
+                )*
+            }
+        }
+
+        /// The standard's name, or `unknown (0x..)` for an unnamed value.
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                match self.description() {
+                    Some(text) => f.write_str(text),
+                    None => write!(
+                        f,
+                        "unknown (0x{:0width$X})",
+                        self.raw(),
+                        width = core::mem::size_of::<$repr>() * 2
+                    ),
+                }
+            }
+        }
+    };
+    (
+        custom_display;
         $(#[$meta:meta])*
         $vis:vis enum $name:ident : $repr:ty {
             $(
@@ -103,21 +142,6 @@ macro_rules! open_enum {
             #[inline]
             fn from(value: $name) -> $repr {
                 value.raw()
-            }
-        }
-
-        /// The standard's name, or `unknown (0x..)` for an unnamed value.
-        impl core::fmt::Display for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                match self.description() {
-                    Some(text) => f.write_str(text),
-                    None => write!(
-                        f,
-                        "unknown (0x{:0width$X})",
-                        self.raw(),
-                        width = core::mem::size_of::<$repr>() * 2
-                    ),
-                }
             }
         }
     };

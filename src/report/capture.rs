@@ -181,23 +181,19 @@ pub fn write_case_capture<W: std::io::Write>(
                             continue;
                         };
                         let ends = Endpoints { tester, entity };
-                        if f.transport == Transport::Udp {
-                            capture.udp(
-                                at,
-                                ends,
-                                direction(f.direction),
-                                &f.bytes,
-                                comment.as_deref(),
-                            )?;
+                        let write = if f.transport == Transport::Udp {
+                            Capture::udp
                         } else {
-                            capture.tcp_data(
-                                at,
-                                ends,
-                                direction(f.direction),
-                                &f.bytes,
-                                comment.as_deref(),
-                            )?;
-                        }
+                            Capture::tcp_data
+                        };
+                        write(
+                            &mut capture,
+                            at,
+                            ends,
+                            direction(f.direction),
+                            &f.bytes,
+                            comment.as_deref(),
+                        )?;
                     }
                     Transport::Can => {
                         let bus = match (&f.local, &f.peer) {

@@ -147,20 +147,7 @@ fn sigint_mid_run_writes_the_reports_of_every_finished_case() {
         }
     }
     std::thread::sleep(Duration::from_millis(200));
-    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
-    assert!(interrupted.is_ok_and(|s| s.success()));
-    let mut status = None;
-    for _ in 0..250 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    let status = crate::interrupt::interrupt(&mut child);
     reader.join().unwrap();
     seen.extend(rx.try_iter());
     assert_eq!(status.and_then(|s| s.code()), Some(1), "SIGINT did not end the run: {seen:?}");

@@ -76,20 +76,7 @@ fn the_process_answers_on_its_ports_and_logs_each_exchange() {
     assert_eq!(n, 8 + 32);
     // Ctrl-C (SIGINT, sent to this child by its id) stops it cleanly; then read what it printed
     // (reading first could wait forever on a silent process).
-    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
-    assert!(interrupted.is_ok_and(|s| s.success()));
-    let mut status = None;
-    for _ in 0..250 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    let status = crate::interrupt::interrupt(&mut child);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(status.is_some_and(|s| s.success()), "Ctrl-C did not stop the simulator: {rest:?}");
     assert_eq!(rest.last().map(String::as_str), Some("stopped"));

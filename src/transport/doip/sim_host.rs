@@ -190,17 +190,18 @@ impl SimHost {
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
         let next_conn = Arc::new(AtomicU64::new(1));
         let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(accept_tcp(
+        tasks.push(tokio::spawn(accept(
             tcp,
+            None,
             events_tx.clone(),
             next_conn.clone(),
             shutdown_rx.clone(),
         )));
         if let Some((listener, server)) = tls {
             let acceptor = tokio_rustls::TlsAcceptor::from(server.config);
-            tasks.push(tokio::spawn(accept_tls(
+            tasks.push(tokio::spawn(accept(
                 listener,
-                acceptor,
+                Some(acceptor),
                 events_tx.clone(),
                 next_conn,
                 shutdown_rx.clone(),
@@ -378,8 +379,11 @@ impl Actor {
     }
 }
 
-async fn accept_tcp(
+/// Accepts on `listener` until shutdown; with `tls`, each connection does its handshake on its
+/// own task (bounded by [`TLS_HANDSHAKE_TIMEOUT`]) before the entity hears of it.
+async fn accept(
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     events: mpsc::Sender<HostEvent>,
     next_conn: Arc<AtomicU64>,
     mut shutdown: watch::Receiver<bool>,
@@ -391,34 +395,14 @@ async fn accept_tcp(
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let conn = next_conn.fetch_add(1, Ordering::Relaxed);
-                    let event = HostEvent::Accepted { conn, tls: false, stream: Box::new(stream) };
-                    if events.send(event).await.is_err() {
-                        break;
-                    }
-                }
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-        }
-    }
-}
-
-async fn accept_tls(
-    listener: TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-    events: mpsc::Sender<HostEvent>,
-    next_conn: Arc<AtomicU64>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let acceptor = acceptor.clone();
-                    let events = events.clone();
-                    let conn = next_conn.fetch_add(1, Ordering::Relaxed);
+                    let Some(acceptor) = &tls else {
+                        let event = HostEvent::Accepted { conn, tls: false, stream: Box::new(stream) };
+                        if events.send(event).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    };
+                    let (acceptor, events) = (acceptor.clone(), events.clone());
                     tokio::spawn(async move {
                         let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
                         if let Ok(Ok(stream)) = handshake.await {
@@ -427,6 +411,7 @@ async fn accept_tls(
                         }
                     });
                 }
+                // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
         }
