@@ -242,19 +242,7 @@ mod tests {
     use crate::runner::event::{CaseKey, RunTime};
 
     fn info(id: &str) -> CaseInfo {
-        CaseInfo {
-            suite_file: PathBuf::from("s.yaml"),
-            suite: "s".into(),
-            suite_title: "S".into(),
-            id: id.into(),
-            title: "t".into(),
-            clause: None,
-            tags: vec![],
-            requires: vec![],
-            detects: vec![],
-            matrix: vec![],
-            line: 1,
-        }
+        super::super::log::test_info(id)
     }
 
     #[test]

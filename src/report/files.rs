@@ -190,26 +190,14 @@ fn context(e: std::io::Error, path: &Path) -> std::io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::event::{CaseFinished, CaseInfo, CaseStarted, NoteEvent, RunTime, Verdict};
+    use crate::runner::event::{CaseFinished, CaseStarted, NoteEvent, RunTime, Verdict};
     use std::time::Duration;
 
     fn started(key: u32) -> Event {
         Event::CaseStarted(CaseStarted {
             case: CaseKey(key),
             at: RunTime::ZERO,
-            info: CaseInfo {
-                suite_file: PathBuf::from("s.yaml"),
-                suite: "s".into(),
-                suite_title: "S".into(),
-                id: format!("C-{key}"),
-                title: "t".into(),
-                clause: None,
-                tags: vec![],
-                requires: vec![],
-                detects: vec![],
-                matrix: vec![],
-                line: 1,
-            },
+            info: super::super::log::test_info(&format!("C-{key}")),
         })
     }
 

@@ -12,3 +12,21 @@ pub struct CaseLog {
     /// Every event of the case after its `CaseStarted`, its `CaseFinished` included.
     pub events: Vec<Event>,
 }
+
+/// A case of suite `s` (file `s.yaml`, title `t`) with id `id`, for the reporters' unit tests.
+#[cfg(test)]
+pub(crate) fn test_info(id: &str) -> CaseInfo {
+    CaseInfo {
+        suite_file: std::path::PathBuf::from("s.yaml"),
+        suite: "s".into(),
+        suite_title: "S".into(),
+        id: id.into(),
+        title: "t".into(),
+        clause: None,
+        tags: vec![],
+        requires: vec![],
+        detects: vec![],
+        matrix: vec![],
+        line: 1,
+    }
+}
