@@ -81,6 +81,24 @@ async fn start(config: SimConfig) -> (SimHost, Endpoints) {
     (host, endpoints)
 }
 
+/// Runs `plan` against `endpoints` with one job, events into a [`Timings`].
+async fn run_plan(
+    dir: &std::path::Path,
+    profile: &doipcheck::suite::profile::Profile,
+    plan: Vec<doipcheck::suite::load::PlannedCase>,
+    endpoints: Endpoints,
+) -> (Timings, doipcheck::runner::RunResult) {
+    let env = CaseEnv {
+        profile: Arc::new(profile.clone()),
+        tls: None,
+        connect_timeout: Duration::from_secs(2),
+    };
+    let mut sink = Timings::default();
+    let (_c, cancel) = tokio::sync::watch::channel(false);
+    let result = run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    (sink, result)
+}
+
 async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
     let file = suite_file(
         dir,
@@ -96,15 +114,8 @@ async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
     let loaded = load::Loaded { suites: vec![Arc::new(suite)] };
     let plan = load::plan(&loaded, profile, &Filter::default());
     let (host, endpoints) = start(SimConfig::ephemeral()).await;
-    let env = CaseEnv {
-        profile: Arc::new(profile.clone()),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
-    };
-    let mut sink = Timings::default();
-    let (_c, cancel) = tokio::sync::watch::channel(false);
     let started = Instant::now();
-    let result = run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    let (mut sink, result) = run_plan(dir, profile, plan, endpoints).await;
     let wall = started.elapsed();
     host.shutdown().await;
     assert_eq!(sink.verdicts, ["pass"], "{result:?}");
@@ -187,14 +198,7 @@ async fn latency_errors(
     plan: Vec<doipcheck::suite::load::PlannedCase>,
     endpoints: Endpoints,
 ) -> Vec<i64> {
-    let env = CaseEnv {
-        profile: Arc::new(profile.clone()),
-        tls: None,
-        connect_timeout: Duration::from_secs(2),
-    };
-    let mut sink = Timings::default();
-    let (_c, cancel) = tokio::sync::watch::channel(false);
-    run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    let (sink, _) = run_plan(dir, profile, plan, endpoints).await;
     assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
     let mut errors: Vec<i64> = sink.metrics_us.iter().map(|&us| us as i64 - 150_000).collect();
     errors.sort_unstable();
