@@ -80,13 +80,6 @@ const ISOTP_ITEMS: &[&str] = &[
 /// Why an item has no case yet (shown only while nothing covers it).
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "payload 0x0004",
-        "sent by the entity only; announcements after start need a step that listens on the discovery port (none yet), the runner's simulators run with announcements off",
-    ),
-    ("timer a_doip_announce_wait", "no step listens for announcements yet"),
-    ("timer a_doip_announce_interval", "no step listens for announcements yet"),
-    ("timer a_doip_announce_num", "no step listens for announcements yet"),
-    (
         "timer a_vehicle_discovery_timer",
         "GID synchronisation needs several entities; the simulator is one",
     ),
@@ -107,9 +100,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "generic nack 0x03",
         "the simulator answers 0x03 only when partial messages on all its sockets exhaust a shared receive budget; no case drives it there yet",
     ),
-    ("fault announce_count_wrong", "no step listens for announcements yet"),
-    ("fault announce_interval_wrong", "no step listens for announcements yet"),
-    ("fault announce_no_wait", "no step listens for announcements yet"),
 ];
 
 const ISOTP_GAP: &str = "suites/isotp/ has cases, skipped while the simulator's profile does not declare `isotp` (the runner's simulators run without a CAN side; isotp_send/isotp_expect are not run yet)";

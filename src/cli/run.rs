@@ -190,6 +190,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                 udp: port(&profile, "ports.udp", 13400),
                 tls: port(&profile, "ports.tls", 3496),
                 can: can.clone(),
+                simulator: None,
             };
             let jobs = if args.target_parallel { args.jobs } else { 1 };
             if jobs < args.jobs {

@@ -35,6 +35,9 @@ pub struct Endpoints {
     /// The CAN transport of `can_*` / `isotp_*` steps, as shown in reports and parsed
     /// (`--can SPEC`, or the built-in simulator's bus); each case opens its own node on it.
     pub can: Option<(String, crate::transport::can::CanSpec)>,
+    /// The built-in simulator instance behind these endpoints (its `power_cycle` restarts
+    /// it); `None` for a --target, which the profile's `power_cycle_command` restarts.
+    pub simulator: Option<crate::transport::doip::sim_host::SimControl>,
 }
 
 /// What every case of a run shares.
@@ -408,7 +411,15 @@ impl<'a> CaseRun<'a> {
             StepKind::UdpSend { payload, overrides, to } => {
                 self.udp_send(payload, overrides, to).await
             }
-            StepKind::UdpExpect { payload, timing } => self.udp_expect(payload, timing).await,
+            StepKind::UdpExpect { payload, timing, count, interval } => {
+                let count = match count {
+                    Some(c) => self.int(c)?,
+                    None => 1,
+                };
+                let interval = interval.as_ref().map(|e| self.duration(e)).transpose()?;
+                self.udp_expect(payload, timing, count, interval).await
+            }
+            StepKind::PowerCycle { within } => self.power_cycle(within.as_ref()).await,
             StepKind::CanSend { id, data, extended, fd } => {
                 self.can_send(id, data, *extended, *fd).await
             }
@@ -1126,81 +1137,231 @@ impl<'a> CaseRun<'a> {
         Ok(())
     }
 
+    /// `count` datagrams in a row: the first bounded by `timing`, each further one by
+    /// `interval` ± the tolerance after the previous (or by `within` from it). Vehicle
+    /// announcements the step does not ask for (an entity may announce at any time after a
+    /// start) are recorded and passed over.
     async fn udp_expect(
         &mut self,
         payload: &UdpPayload<Matcher>,
         timing: &Timing,
+        count: u64,
+        interval: Option<Duration>,
     ) -> Result<(), Failure> {
-        let (within, deadline) = self.bound(timing.within.as_ref())?;
-        let not_before = timing.not_before.as_ref().map(|e| self.duration(e)).transpose()?;
-        let start = self.rec.now();
-        let what = match payload {
-            UdpPayload::Message(b) => b.name.clone(),
-            UdpPayload::Hex(h) => format!("bytes {}", show_expr(h)),
-        };
-        let udp = self
-            .udp
-            .as_mut()
-            .ok_or_else(|| error("no UDP socket: add a `udp_send` step before this one"))?;
-        let received = match udp.recv(deadline, &mut self.rec).await.map_err(error)? {
-            UdpOutcome::Timeout => {
-                return Err(fail(format!(
-                    "expected {what} over UDP within {}, nothing arrived",
-                    format_duration(within)
-                )));
-            }
-            UdpOutcome::Datagram { received, .. } => received,
-        };
-        match payload {
-            UdpPayload::Hex(h) => {
-                let pattern = self.pattern(h, None)?;
-                if !pattern.matches(&received.bytes) {
-                    let mut f = mismatch(
-                        format!("the datagram does not match {pattern}"),
-                        &received,
-                        vec![],
-                    );
-                    f.reason_mut().expected_hex = Some(pattern.to_string());
-                    return Err(f);
+        let (mut within, mut deadline) = self.bound(timing.within.as_ref())?;
+        let mut not_before = timing.not_before.as_ref().map(|e| self.duration(e)).transpose()?;
+        let mut start = self.rec.now();
+        let count = count.max(1);
+        for n in 1..=count {
+            let what = match payload {
+                UdpPayload::Message(b) => b.name.clone(),
+                UdpPayload::Hex(h) => format!("bytes {}", show_expr(h)),
+            };
+            let what = if count > 1 { format!("{what} ({n} of {count})") } else { what };
+            let at =
+                self.udp_expect_one(payload, &what, within, deadline, start, not_before).await?;
+            start = at;
+            match interval {
+                Some(iv) => {
+                    within = iv;
+                    not_before = Some(iv);
                 }
-                let message = received.message.clone().ok();
-                self.last_received_at = Some(received.at);
-                self.last_message = message;
-                Ok(())
+                None => not_before = None,
             }
-            UdpPayload::Message(expected) => {
-                let message = match &received.message {
-                    Ok(m) => m.clone(),
-                    Err(e) => {
+            deadline = Instant::now() + within + self.tolerance;
+        }
+        Ok(())
+    }
+
+    /// One matching datagram; returns when it arrived.
+    async fn udp_expect_one(
+        &mut self,
+        payload: &UdpPayload<Matcher>,
+        what: &str,
+        within: Duration,
+        deadline: Instant,
+        start: RunTime,
+        not_before: Option<Duration>,
+    ) -> Result<RunTime, Failure> {
+        let pattern = match payload {
+            UdpPayload::Hex(h) => Some(self.pattern(h, None)?),
+            UdpPayload::Message(_) => None,
+        };
+        loop {
+            let udp = self
+                .udp
+                .as_mut()
+                .ok_or_else(|| error("no UDP socket: add a `udp_send` step before this one"))?;
+            let received = match udp.recv(deadline, &mut self.rec).await.map_err(error)? {
+                UdpOutcome::Timeout => {
+                    return Err(fail(format!(
+                        "expected {what} over UDP within {}, nothing arrived",
+                        format_duration(within)
+                    )));
+                }
+                UdpOutcome::Datagram { received, .. } => received,
+            };
+            let announcement = matches!(
+                &received.message,
+                Ok(Message { payload: Payload::VehicleAnnouncement(_), .. })
+            );
+            match payload {
+                UdpPayload::Hex(_) => {
+                    let pattern = pattern.as_ref().ok_or_else(|| error("no pattern"))?;
+                    if !pattern.matches(&received.bytes) {
+                        if announcement {
+                            self.rec.note("udp_expect: passed over a vehicle announcement");
+                            continue;
+                        }
+                        let mut f = mismatch(
+                            format!("the datagram does not match {pattern}"),
+                            &received,
+                            vec![],
+                        );
+                        f.reason_mut().expected_hex = Some(pattern.to_string());
+                        return Err(f);
+                    }
+                    let after = received.at.since(start);
+                    if let Some(nb) = not_before
+                        && after + self.tolerance < nb
+                    {
                         return Err(mismatch(
-                            format!("expected {what}, got a datagram that does not decode: {e}"),
+                            format!(
+                                "{what} arrived after {}, earlier than not_before {}",
+                                us(after),
+                                format_duration(nb)
+                            ),
                             &received,
                             vec![],
                         ));
                     }
-                };
-                let name = message.payload.payload_type().id().unwrap_or("unknown payload type");
-                if name != expected.name {
-                    return Err(mismatch(
-                        format!("expected {what}, got {name}"),
-                        &received,
-                        vec![],
-                    ));
+                    let at = received.at;
+                    self.last_received_at = Some(at);
+                    self.last_message = received.message.ok();
+                    return Ok(at);
                 }
-                let mismatches = msg::judge(expected, &message, &self.scope).map_err(error)?;
-                if !mismatches.is_empty() {
-                    let text = format!(
-                        "{} does not match: {}",
-                        expected.name,
-                        describe_mismatches(&mismatches)
-                    );
-                    return Err(mismatch(text, &received, mismatches));
+                UdpPayload::Message(expected) => {
+                    let message = match &received.message {
+                        Ok(m) => m.clone(),
+                        Err(e) => {
+                            return Err(mismatch(
+                                format!(
+                                    "expected {what}, got a datagram that does not decode: {e}"
+                                ),
+                                &received,
+                                vec![],
+                            ));
+                        }
+                    };
+                    let name =
+                        message.payload.payload_type().id().unwrap_or("unknown payload type");
+                    if name != expected.name {
+                        if announcement {
+                            self.rec.note(format!(
+                                "udp_expect: passed over a vehicle announcement while waiting for {}",
+                                expected.name
+                            ));
+                            continue;
+                        }
+                        return Err(mismatch(
+                            format!("expected {what}, got {name}"),
+                            &received,
+                            vec![],
+                        ));
+                    }
+                    let mismatches = msg::judge(expected, &message, &self.scope).map_err(error)?;
+                    if !mismatches.is_empty() {
+                        let text = format!(
+                            "{} does not match: {}",
+                            expected.name,
+                            describe_mismatches(&mismatches)
+                        );
+                        return Err(mismatch(text, &received, mismatches));
+                    }
+                    let at = received.at;
+                    self.matched(received, message, start, not_before, what)?;
+                    return Ok(at);
                 }
-                self.matched(received, message, start, not_before, &what)
             }
         }
     }
+
+    /// The target starts again. The built-in simulator restarts its entity at once and sends
+    /// its announcements to this case's UDP socket over loopback; a --target runs the profile's
+    /// `power_cycle_command` (bounded by `within`), with the case's UDP socket on the discovery
+    /// port so that the target's announcements reach it. `measure` afterwards counts from here.
+    async fn power_cycle(&mut self, within: Option<&Expr>) -> Result<(), Failure> {
+        let bound = match within {
+            Some(e) => self.duration(e)?,
+            None => POWER_CYCLE_BOUND,
+        };
+        match self.target.simulator.clone() {
+            Some(sim) => {
+                self.ensure_udp(false).await?;
+                let port = self.udp.as_ref().map_or(0, |u| u.local.port());
+                // The simulator binds loopback (or the address it was given): announce there.
+                let to = SocketAddr::new(self.target.ip, port);
+                tokio::time::timeout(bound, sim.power_cycle(to))
+                    .await
+                    .map_err(|_| error("the built-in simulator did not restart in time"))?
+                    .map_err(error)?;
+                self.rec.note(format!(
+                    "power cycle: the built-in simulator restarted its entity, announcing to {to}"
+                ));
+            }
+            None => {
+                let Some(Value::Str(command)) = self.scope.get("profile.power_cycle_command")
+                else {
+                    return Err(error(
+                        "power_cycle against --target needs the profile's power_cycle_command",
+                    ));
+                };
+                let command = command.clone();
+                if self.udp.is_none() {
+                    let target = SocketAddr::new(self.target.ip, self.target.udp);
+                    let udp = super::udp::Udp::bind_port(target, self.target.udp, false, &self.rec)
+                        .await
+                        .map_err(error)?;
+                    self.udp = Some(udp);
+                }
+                let mut child = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(&command)
+                    .stdin(std::process::Stdio::null())
+                    .spawn()
+                    .map_err(|e| error(format!("power_cycle_command `{command}`: {e}")))?;
+                // Polled, not awaited: tokio's process support is not among the features used.
+                let deadline = Instant::now() + bound;
+                let status = loop {
+                    match child.try_wait() {
+                        Ok(Some(status)) => break status,
+                        Ok(None) if Instant::now() >= deadline => {
+                            let _ = child.kill();
+                            let _ = child.wait();
+                            return Err(error(format!(
+                                "power_cycle_command `{command}` did not finish within {}",
+                                format_duration(bound)
+                            )));
+                        }
+                        Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
+                        Err(e) => {
+                            return Err(error(format!("power_cycle_command `{command}`: {e}")));
+                        }
+                    }
+                };
+                if !status.success() {
+                    return Err(error(format!("power_cycle_command `{command}` failed: {status}")));
+                }
+                self.rec.note(format!("power cycle: ran `{command}`"));
+            }
+        }
+        self.last_sent_at = Some(self.rec.now());
+        Ok(())
+    }
 }
+
+/// Default bound of a `power_cycle` step.
+const POWER_CYCLE_BOUND: Duration = Duration::from_secs(30);
 
 fn conn_mut<'m>(
     conns: &'m mut HashMap<String, Connection>,
@@ -1342,7 +1503,8 @@ pub fn summary(kind: &StepKind) -> String {
             UdpPayload::Message(m) => format!("udp_send {}", msg::describe_body(m, show_expr)),
             UdpPayload::Hex(h) => format!("udp_send {}", show_expr(h)),
         },
-        StepKind::UdpExpect { payload, timing: t } => match payload {
+        StepKind::PowerCycle { .. } => "power cycle the target".to_string(),
+        StepKind::UdpExpect { payload, timing: t, .. } => match payload {
             UdpPayload::Message(m) => {
                 format!("udp_expect {}{}", msg::describe_body(m, show_matcher), timing(t))
             }

@@ -94,6 +94,7 @@ impl Simulators {
                 udp: host.udp_addr().port(),
                 tls: host.tls_addr().map_or(0, |a| a.port()),
                 can,
+                simulator: Some(host.control()),
             });
             hosts.push(host);
         }

@@ -30,14 +30,25 @@ pub enum UdpOutcome {
 impl Udp {
     /// Binds an ephemeral port on the family of `target`.
     pub async fn bind(target: SocketAddr, broadcast: bool, rec: &Recorder) -> Result<Udp, String> {
+        Self::bind_port(target, 0, broadcast, rec).await
+    }
+
+    /// Binds `port` (0: an ephemeral one) on the family of `target`: a fixed port receives
+    /// what a real target sends to the discovery port, e.g. its vehicle announcements.
+    pub async fn bind_port(
+        target: SocketAddr,
+        port: u16,
+        broadcast: bool,
+        rec: &Recorder,
+    ) -> Result<Udp, String> {
         let any: IpAddr = if target.is_ipv4() {
             Ipv4Addr::UNSPECIFIED.into()
         } else {
             Ipv6Addr::UNSPECIFIED.into()
         };
-        let socket = UdpSocket::bind((any, 0))
+        let socket = UdpSocket::bind((any, port))
             .await
-            .map_err(|e| format!("cannot bind a UDP socket: {e}"))?;
+            .map_err(|e| format!("cannot bind a UDP socket on port {port}: {e}"))?;
         if broadcast {
             socket.set_broadcast(true).map_err(|e| format!("cannot enable broadcast: {e}"))?;
         }

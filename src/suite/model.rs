@@ -238,6 +238,17 @@ pub enum StepKind {
     UdpExpect {
         payload: UdpPayload<Matcher>,
         timing: Timing,
+        /// Match this many datagrams in a row (default 1); `timing` bounds the first.
+        count: Option<Expr>,
+        /// With `count`: each further datagram comes this long after the previous one
+        /// (± the tolerance), e.g. A_DoIP_Announce_Interval.
+        interval: Option<Expr>,
+    },
+    /// The target starts again (power cycle / ignition): the built-in simulator restarts its
+    /// entity and announces to the case's UDP socket; a --target runs the profile's
+    /// `power_cycle_command`.
+    PowerCycle {
+        within: Option<Expr>,
     },
     CanSend {
         id: Expr,
@@ -286,6 +297,7 @@ impl StepKind {
             StepKind::ExpectOpen { .. } => "expect_open",
             StepKind::UdpSend { .. } => "udp_send",
             StepKind::UdpExpect { .. } => "udp_expect",
+            StepKind::PowerCycle { .. } => "power_cycle",
             StepKind::CanSend { .. } => "can_send",
             StepKind::CanExpect { .. } => "can_expect",
             StepKind::IsotpSend { .. } => "isotp_send",
@@ -372,13 +384,15 @@ impl StepKind {
                     out.push(a);
                 }
             }
-            StepKind::UdpExpect { payload, timing: t } => {
+            StepKind::UdpExpect { payload, timing: t, count, interval } => {
                 match payload {
                     UdpPayload::Message(m) => matchers(m, &mut out),
                     UdpPayload::Hex(h) => out.push(h),
                 }
                 timing(t, &mut out);
+                out.extend(count.iter().chain(interval.iter()));
             }
+            StepKind::PowerCycle { within } => out.extend(within.iter()),
             StepKind::CanSend { id, data, .. } => out.extend([id, data]),
             StepKind::CanExpect { id, data, timing: t, gap_min, gap_max } => {
                 out.push(id);

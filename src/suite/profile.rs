@@ -158,6 +158,13 @@ pub const KEYS: &[ProfileKey] = &[
         Some("[doip.tcp, doip.udp]"),
         "What the target supports; `requires:` selects cases by these.",
     ),
+    key(
+        "power_cycle_command",
+        KeyType::Str,
+        None,
+        "Shell command that power-cycles a --target for the `power_cycle` step (with capability \
+         power_cycle); the built-in simulator restarts itself.",
+    ),
     key("ports.tcp", U16, Some("13400"), "TCP_DATA port (ISO 13400-2:2019 Table 47)."),
     key("ports.udp", U16, Some("13400"), "UDP_DISCOVERY port."),
     key("ports.tls", U16, Some("3496"), "TLS TCP_DATA port (2019)."),
@@ -279,6 +286,11 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("uds", "a UDS server behind the entity address"),
     ("isotp", "an ISO-TP node on the profile's CAN bus"),
     ("can.fd", "CAN FD frames"),
+    (
+        "power_cycle",
+        "the harness can restart the target (`power_cycle` step): the built-in simulator, or a \
+         --target with power_cycle_command",
+    ),
     ("sim", "only the built-in simulator (cases that need its fault switches)"),
 ];
 

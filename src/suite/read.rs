@@ -293,7 +293,7 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
         }
         return Some(StepKind::Capture(out));
     }
-    // `disconnect:` and `expect_closed:` may be written without a body.
+    // `disconnect:`, `expect_closed:` and `power_cycle:` may be written without a body.
     let empty = Yaml { pos: body.pos, kind: YamlKind::Map(Vec::new()) };
     let body = if matches!(body.kind, YamlKind::Null) { &empty } else { body };
     let what = format!("`{}`", spec.name);
@@ -346,6 +346,7 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
             port: ex("port", d),
         },
         "disconnect" => StepKind::Disconnect { connection },
+        "power_cycle" => StepKind::PowerCycle { within: ex("within", d) },
         "activate" => {
             let activation_type = ex("activation_type", d);
             let response_code = ex("response_code", d);
@@ -419,7 +420,12 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
         }
         "udp_expect" => {
             let payload = udp_payload(message_entry, m.get("hex"), key, spec, d, expect_body)?;
-            StepKind::UdpExpect { payload, timing: timing(d) }
+            StepKind::UdpExpect {
+                payload,
+                timing: timing(d),
+                count: ex("count", d),
+                interval: ex("interval", d),
+            }
         }
         "can_send" => StepKind::CanSend {
             id: ex("id", d)?,

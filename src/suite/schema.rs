@@ -105,7 +105,8 @@ fn step(s: &spec::StepSpec) -> Value {
             }
             o["oneOf"] = json!(one_of);
         }
-        if matches!(s.name, "disconnect" | "expect_closed" | "connect" | "activate") {
+        if matches!(s.name, "disconnect" | "expect_closed" | "connect" | "activate" | "power_cycle")
+        {
             json!({ "anyOf": [o, { "type": "null" }] })
         } else {
             o

@@ -269,8 +269,33 @@ pub const STEPS: &[StepSpec] = &[
         name: "udp_expect",
         doc: "Wait for a UDP datagram: a typed message with matchers, or a hex pattern.",
         scalar: None,
-        keys: &[k("hex", Ty::Pattern, "A pattern instead of a typed message."), WITHIN, NOT_BEFORE],
+        keys: &[
+            k("hex", Ty::Pattern, "A pattern instead of a typed message."),
+            WITHIN,
+            NOT_BEFORE,
+            k(
+                "count",
+                Ty::Value,
+                "Match this many datagrams in a row (default 1); within / not_before bound the first.",
+            ),
+            k(
+                "interval",
+                Ty::Duration,
+                "With count: each further datagram comes this long after the previous (± tolerance).",
+            ),
+        ],
         message: MessageKey::OrHex { matchers: true },
+    },
+    StepSpec {
+        name: "power_cycle",
+        doc: "The target starts again (power cycle): the built-in simulator restarts its entity and announces to the case's UDP socket; a --target runs the profile's power_cycle_command.",
+        scalar: None,
+        keys: &[k(
+            "within",
+            Ty::Duration,
+            "Bound of the restart (the power_cycle_command against --target; default 30s).",
+        )],
+        message: MessageKey::None,
     },
     StepSpec {
         name: "can_send",

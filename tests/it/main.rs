@@ -13,6 +13,7 @@ mod isotp_corpus;
 mod isotp_interop;
 mod layering;
 mod pcap_capture;
+mod power_cycle;
 mod report;
 mod report_e2e;
 mod report_events;

@@ -106,6 +106,7 @@ async fn run_against(port: u16, handlers: &str) -> (Verdict, String, Duration, R
         udp: port,
         tls: port,
         can: None,
+        simulator: None,
     };
     let options = RunOptions {
         target_label: "hostile peer".into(),
@@ -228,6 +229,7 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
         udp: port,
         tls: port,
         can: None,
+        simulator: None,
     };
     let options = RunOptions {
         target_label: "hostile peer".into(),
@@ -301,6 +303,7 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
         udp: port,
         tls: port,
         can: None,
+        simulator: None,
     };
     let options = RunOptions {
         target_label: "flaky peer".into(),
@@ -374,6 +377,7 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
         udp: 1,
         tls: 1,
         can: Some((spec_text.into(), spec)),
+        simulator: None,
     };
     let options = RunOptions {
         target_label: "can peer".into(),

@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Called with each log line of the entity (one per exchange), on the host's task.
@@ -67,6 +67,8 @@ const WRITE_QUEUE: usize = 256;
 const EVENT_QUEUE: usize = 1024;
 /// Events the actor takes in one turn before it writes the answers.
 const BATCH: usize = 64;
+/// Longest wait for the UDP socket to take a datagram before it is dropped.
+const UDP_SEND_WAIT: Duration = Duration::from_millis(20);
 /// Longest TLS handshake the host waits for.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -79,6 +81,48 @@ enum HostEvent {
     Closed { conn: ConnId },
 }
 
+/// A request to a running host from outside its task.
+enum Control {
+    /// Power cycle: see [`SimControl::power_cycle`].
+    PowerCycle { announce_to: SocketAddr, done: oneshot::Sender<()> },
+}
+
+/// A handle that restarts a running host's entity (a power cycle), for the runner's
+/// `power_cycle` step. Cloning it is cheap; handles of the same host compare equal.
+#[derive(Clone)]
+pub struct SimControl {
+    tx: mpsc::UnboundedSender<Control>,
+}
+
+impl SimControl {
+    /// Restarts the entity as after a power cycle (ISO 13400-2:2019 §9.2: its IP address
+    /// becomes usable again): every TCP connection is closed, all state is fresh, and the new
+    /// entity sends its A_DoIP_Announce_Num vehicle announcements to `announce_to` (a loopback
+    /// address: the simulator never broadcasts) after its A_DoIP_Announce_Wait. Returns once
+    /// the new entity runs; an error when the host has stopped.
+    pub async fn power_cycle(&self, announce_to: SocketAddr) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Control::PowerCycle { announce_to, done })
+            .map_err(|_| "the simulator has stopped".to_string())?;
+        wait.await.map_err(|_| "the simulator stopped during the power cycle".to_string())
+    }
+}
+
+impl core::fmt::Debug for SimControl {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SimControl")
+    }
+}
+
+impl PartialEq for SimControl {
+    fn eq(&self, other: &Self) -> bool {
+        self.tx.same_channel(&other.tx)
+    }
+}
+
+impl Eq for SimControl {}
+
 /// A running simulator.
 pub struct SimHost {
     tcp_addr: SocketAddr,
@@ -86,6 +130,7 @@ pub struct SimHost {
     tls_addr: Option<SocketAddr>,
     tls_certificate: Option<CertificateDer<'static>>,
     can_bus: Option<MemoryBus>,
+    control: SimControl,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -129,6 +174,11 @@ impl SimHost {
     /// `can` spec and has ECUs): join it with `bus.node(..)` to reach them over ISO-TP.
     pub fn can_bus(&self) -> Option<&MemoryBus> {
         self.can_bus.as_ref()
+    }
+
+    /// A handle that power-cycles this host's entity.
+    pub fn control(&self) -> SimControl {
+        self.control.clone()
     }
 
     /// Stops accepting, closes every connection and waits for the host's tasks.
@@ -210,12 +260,23 @@ impl SimHost {
         let epoch = tokio::time::Instant::now();
         let mut entity = Entity::new(config, faults, Instant::ZERO);
         entity.set_logging(log.is_some());
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
         let actor = Actor { entity, writers: HashMap::new(), udp, can, epoch, log, events_tx };
         // Delayed answers are judged to the millisecond (ISO 13400-2 timing cases, `measure`):
         // tokio's 1 ms timer wheel alone would answer up to 2 ms late.
         let timer = PreciseTimer::new().map_err(HostError::Timer)?;
-        tasks.push(tokio::spawn(actor.run(timer, events_rx, shutdown_rx)));
-        Ok(SimHost { tcp_addr, udp_addr, tls_addr, tls_certificate, can_bus, shutdown, tasks })
+        tasks.push(tokio::spawn(actor.run(timer, events_rx, control_rx, shutdown_rx)));
+        let control = SimControl { tx: control_tx };
+        Ok(SimHost {
+            tcp_addr,
+            udp_addr,
+            tls_addr,
+            tls_certificate,
+            can_bus,
+            control,
+            shutdown,
+            tasks,
+        })
     }
 }
 
@@ -267,6 +328,7 @@ impl Actor {
         mut self,
         mut timer: PreciseTimer,
         mut events: mpsc::Receiver<HostEvent>,
+        mut control: mpsc::UnboundedReceiver<Control>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut datagram = vec![0u8; 65536];
@@ -292,6 +354,13 @@ impl Actor {
                         }
                     }
                     None => break,
+                },
+                Some(request) = control.recv() => match request {
+                    Control::PowerCycle { announce_to, done } => {
+                        self.power_cycle(announce_to);
+                        self.flush().await;
+                        let _ = done.send(());
+                    }
                 },
                 received = self.udp.recv_from(&mut datagram) => {
                     // Errors (an ICMP unreachable reported late) are not the entity's business.
@@ -320,6 +389,21 @@ impl Actor {
         self.writers.clear();
     }
 
+    /// A fresh entity with the same configuration and faults, announcing to `announce_to`.
+    /// Dropping the writers closes every connection; what their tasks still report about them
+    /// names connections the new entity never had, which it ignores.
+    fn power_cycle(&mut self, announce_to: SocketAddr) {
+        self.writers.clear();
+        let mut config = self.entity.config().clone();
+        config.announce.enabled = true;
+        config.announce.destination = crate::sim::config::ConfigSocketAddr(announce_to);
+        let now = self.now();
+        let faults = self.entity.faults();
+        self.entity = Entity::new(config, faults, now);
+        self.entity.set_logging(self.log.is_some());
+        self.entity.handle_timeout(now);
+    }
+
     fn on_event(&mut self, event: HostEvent) {
         let now = self.now();
         match event {
@@ -344,8 +428,15 @@ impl Actor {
         while let Some(output) = self.entity.poll_output() {
             match output {
                 Output::Udp { to, bytes } => {
-                    // UDP may drop; a full socket buffer drops like a network would.
-                    let _ = self.udp.try_send_to(&bytes, to);
+                    // `try_send_to` says WouldBlock until the reactor has seen the socket
+                    // writable once (a datagram right after a start was lost so): then wait
+                    // for it, briefly. A buffer that stays full drops like a network would.
+                    if let Err(e) = self.udp.try_send_to(&bytes, to)
+                        && e.kind() == std::io::ErrorKind::WouldBlock
+                    {
+                        let send = self.udp.send_to(&bytes, to);
+                        let _ = tokio::time::timeout(UDP_SEND_WAIT, send).await;
+                    }
                 }
                 Output::Tcp { conn, bytes } => {
                     let Some(writer) = self.writers.get(&conn) else { continue };
