@@ -76,8 +76,14 @@ fn median(v: &mut [u64]) -> u64 {
 async fn start(config: SimConfig) -> (SimHost, Endpoints) {
     let host = SimHost::start(config, FaultSet::NONE).await.expect("simulator starts");
     let tcp = host.tcp_addr();
-    let endpoints =
-        Endpoints { ip: tcp.ip(), tcp: tcp.port(), udp: host.udp_addr().port(), tls: 0, can: None };
+    let endpoints = Endpoints {
+        ip: tcp.ip(),
+        tcp: tcp.port(),
+        udp: host.udp_addr().port(),
+        tls: 0,
+        can: None,
+        simulator: None,
+    };
     (host, endpoints)
 }
 
@@ -252,6 +258,7 @@ async fn accuracy_precise(dir: &std::path::Path, profile: &doipcheck::suite::pro
         udp: port,
         tls: port,
         can: None,
+        simulator: None,
     };
     let errors = latency_errors(dir, profile, plan, endpoints).await;
     println!(
