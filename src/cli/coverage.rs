@@ -96,10 +96,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "diagnostic nack 0x08",
         "the runner's simulators have no ECUs behind the gateway (ISO-TP errors towards an ECU)",
     ),
-    (
-        "generic nack 0x03",
-        "the simulator answers 0x03 only when partial messages on all its sockets exhaust a shared receive budget; no case drives it there yet",
-    ),
 ];
 
 const ISOTP_GAP: &str = "suites/isotp/ has cases, skipped while the simulator's profile does not declare `isotp` (the runner's simulators run without a CAN side; isotp_send/isotp_expect are not run yet)";

@@ -58,6 +58,9 @@ faults! {
     /// NACKs a message longer than MDS with 0x04 (invalid length) instead of 0x02.
     WrongNackOnTooLarge = "wrong_nack_on_too_large":
         "a message longer than the max data size gets NACK code 0x02, not 0x04 (ISO 13400-2:2019 Table 19)",
+    /// NACKs a message it cannot buffer now with 0x03 and then closes the socket.
+    CloseOnOutOfMemory = "close_on_out_of_memory":
+        "a message the entity cannot buffer now is NACKed with code 0x03 and skipped; the TCP socket stays open (ISO 13400-2:2019 Table 19)",
     /// NACKs a payload length that is wrong for its type with 0x01 instead of 0x04.
     WrongNackOnInvalidLength = "wrong_nack_on_invalid_length":
         "a payload length wrong for the payload type is NACKed with code 0x04 (ISO 13400-2:2019 Table 19)",

@@ -259,6 +259,7 @@ impl Entity {
                 self.has(Fault::CloseOnUnknownPayloadType),
             ),
             C::InvalidPayloadLength => (true, !self.has(Fault::NoCloseOnInvalidLength)),
+            C::OutOfMemory => (true, self.has(Fault::CloseOnOutOfMemory)),
             _ => (true, false),
         };
         let sent = match code {

@@ -846,6 +846,15 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.send(c, &diag(TESTER, ENTITY, &data));
             s.generic_nacks(c) == [0x02]
         }
+        F::CloseOnOutOfMemory => {
+            let mut s = Sim::new(SimConfig { rx_buffer_budget: 256, ..quiet() }, faults);
+            let a = s.connect();
+            let b = s.connect();
+            s.send(a, &diag(TESTER, ENTITY, &[0x22; 200])[..20]);
+            let second = diag(TESTER, ENTITY, &[0x22; 200]);
+            s.send(b, &second[..20]);
+            s.generic_nacks(b) == [0x03] && !s.closed(b)
+        }
         F::WrongNackOnInvalidLength | F::NoCloseOnInvalidLength => {
             let c = s.connect();
             s.send(c, &raw_header(0x02, 0xFD, 0x0008, 3));
@@ -1132,6 +1141,7 @@ fault_tests! {
     fault_close_on_unknown_payload_type => CloseOnUnknownPayloadType,
     fault_mds_not_enforced => MdsNotEnforced,
     fault_wrong_nack_on_too_large => WrongNackOnTooLarge,
+    fault_close_on_out_of_memory => CloseOnOutOfMemory,
     fault_wrong_nack_on_invalid_length => WrongNackOnInvalidLength,
     fault_no_close_on_invalid_length => NoCloseOnInvalidLength,
     fault_reply_wrong_version => ReplyWrongVersion,
