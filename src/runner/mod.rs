@@ -6,6 +6,7 @@ pub mod event;
 pub mod message;
 pub mod record;
 pub mod run;
+pub mod schedule;
 pub mod target;
 pub mod tls;
 pub mod udp;

@@ -68,6 +68,14 @@ pub async fn run(
         }),
         &mut result,
     );
+    // With several jobs, the longest cases start first (see schedule.rs); one job keeps the
+    // plan order.
+    let order: Vec<usize> = if targets.len() > 1 {
+        super::schedule::longest_first(&plan, &env.profile)
+    } else {
+        (0..plan.len()).collect()
+    };
+    let order = Arc::new(order);
     let plan = Arc::new(plan);
     let next = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -77,6 +85,7 @@ pub async fn run(
     for endpoints in targets {
         let worker = Worker {
             plan: plan.clone(),
+            order: order.clone(),
             next: next.clone(),
             stop: stop.clone(),
             stop_rx: stop_rx.clone(),
@@ -139,6 +148,8 @@ pub async fn run(
 
 struct Worker {
     plan: Arc<Vec<PlannedCase>>,
+    /// Plan indices in the order the jobs take them.
+    order: Arc<Vec<usize>>,
     next: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     stop_rx: watch::Receiver<bool>,
@@ -155,7 +166,8 @@ impl Worker {
             if self.stop.load(Ordering::SeqCst) {
                 return;
             }
-            let index = self.next.fetch_add(1, Ordering::SeqCst);
+            let slot = self.next.fetch_add(1, Ordering::SeqCst);
+            let Some(&index) = self.order.get(slot) else { return };
             let plan = self.plan.clone();
             let Some(planned) = plan.get(index) else { return };
             self.run_case(CaseKey(index as u32), planned).await;

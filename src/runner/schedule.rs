@@ -1,0 +1,95 @@
+//! The order in which parallel jobs take cases: longest first (LPT scheduling), so that with
+//! `--jobs N` the run ends close to max(longest case, total / N) instead of waiting for a long
+//! timer case picked up last (issue 6: a run takes what its protocol timers require).
+//!
+//! A case's length is estimated from the waits its steps declare, resolved against the profile
+//! (`wait`, `expect_open` / `expect_none` `for`, `not_before` of expects and `expect_closed`,
+//! `udp_expect` `count` x `interval`): the time a conformant target cannot shorten. Skipped
+//! cases cost nothing. Reports do not depend on the order (every event carries its case key).
+
+use crate::suite::load::PlannedCase;
+use crate::suite::model::StepKind;
+use crate::suite::profile::Profile;
+use crate::suite::value::{Expr, Value, to_duration, to_int};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Indices of `plan` in the order jobs should take them: longest estimate first, plan order
+/// among equals.
+pub fn longest_first(plan: &[PlannedCase], profile: &Profile) -> Vec<usize> {
+    let estimates: Vec<Duration> = plan.iter().map(|p| estimate(p, profile)).collect();
+    let mut order: Vec<usize> = (0..plan.len()).collect();
+    order.sort_by(|a, b| estimates[*b].cmp(&estimates[*a]));
+    order
+}
+
+/// The waits a case's steps declare, summed.
+pub fn estimate(planned: &PlannedCase, profile: &Profile) -> Duration {
+    if planned.skip.is_some() {
+        return Duration::ZERO;
+    }
+    let mut scope: BTreeMap<String, Value> = profile.scope_entries().collect();
+    for (name, e) in planned.suite.vars.iter().chain(&planned.params) {
+        if let Ok(v) = e.resolve(&scope) {
+            scope.insert(name.clone(), v);
+        }
+    }
+    let d = |e: &Option<Expr>| {
+        e.as_ref()
+            .and_then(|e| e.resolve(&scope).ok())
+            .and_then(|v| to_duration(&v).ok())
+            .unwrap_or_default()
+    };
+    let mut total = Duration::ZERO;
+    for step in planned.steps() {
+        total += match &step.kind {
+            StepKind::Wait(e) | StepKind::ExpectOpen { duration: e, .. } => d(&Some(e.clone())),
+            StepKind::ExpectNone { duration, .. } => d(&Some(duration.clone())),
+            StepKind::ExpectClosed { not_before, .. } => d(not_before),
+            StepKind::Expect { timing, .. }
+            | StepKind::ExpectRaw { timing, .. }
+            | StepKind::CanExpect { timing, .. }
+            | StepKind::IsotpExpect { timing, .. } => d(&timing.not_before),
+            StepKind::UdpExpect { timing, count, interval, .. } => {
+                let n = count
+                    .as_ref()
+                    .and_then(|c| c.resolve(&scope).ok())
+                    .and_then(|v| to_int(&v).ok())
+                    .unwrap_or(1)
+                    .clamp(1, 1000);
+                d(&timing.not_before) + d(interval).saturating_mul((n - 1) as u32)
+            }
+            _ => Duration::ZERO,
+        };
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::load::{self, Filter};
+
+    #[test]
+    fn the_longest_declared_waits_go_first_and_equals_keep_plan_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("s.yaml");
+        std::fs::write(
+            &file,
+            "suite: s\ntitle: t\nvars: { long: 2s }\ncases:\n\
+             - { id: A, title: a, steps: [ { wait: 10ms } ] }\n\
+             - { id: B, title: b, steps: [ { wait: \"${long}\" }, { expect_open: { for: 1s } } ] }\n\
+             - { id: C, title: c, steps: [ { expect_closed: { not_before: \"${profile.timing.t_tcp_initial_inactivity}\" } } ] }\n\
+             - { id: D, title: d, steps: [ { wait: 10ms } ] }\n\
+             - { id: E, title: e, requires: [doip.tls], steps: [ { wait: 9s } ] }\n",
+        )
+        .expect("write");
+        let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+        let profile = Profile::defaults();
+        let plan = load::plan(&loaded, &profile, &Filter::default());
+        assert_eq!(estimate(&plan[1], &profile), Duration::from_secs(3));
+        assert_eq!(estimate(&plan[2], &profile), Duration::from_secs(2), "profile timer");
+        assert_eq!(estimate(&plan[4], &profile), Duration::ZERO, "skipped: the profile lacks TLS");
+        assert_eq!(longest_first(&plan, &profile), vec![1, 2, 0, 3, 4]);
+    }
+}
