@@ -362,6 +362,30 @@ impl PlannedCase {
     }
 }
 
+/// A case title with its `${profile.<key>}` references written out, so that every report says
+/// which value ran (e.g. the T_TCP_General_Inactivity of the profile); unknown keys and other
+/// text stay as written.
+pub fn title_with_profile(title: &str, profile: &Profile) -> String {
+    const OPEN: &str = "${profile.";
+    let mut out = String::with_capacity(title.len());
+    let mut rest = title;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let reference = &rest[start..];
+        let Some(end) = reference.find('}') else {
+            rest = reference;
+            break;
+        };
+        match profile.get(&reference[OPEN.len()..end]) {
+            Some(value) => out.push_str(&value.to_string()),
+            None => out.push_str(&reference[..=end]),
+        }
+        rest = &reference[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Expands, filters and shards the loaded suites against a profile.
 pub fn plan(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<PlannedCase> {
     let mut out = Vec::new();
@@ -411,7 +435,7 @@ pub fn plan(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<PlannedC
                     suite: suite.name.clone(),
                     suite_title: suite.title.clone(),
                     id,
-                    title: case.title.clone(),
+                    title: title_with_profile(&case.title, profile),
                     clause: case.clause.clone(),
                     tags,
                     requires,
@@ -491,6 +515,23 @@ mod tests {
             ids(&plan),
             ["A[x=0x01,y=a]", "A[x=0x01,y=b]", "A[x=0x1000,y=a]", "A[x=0x1000,y=b]", "B"]
         );
+    }
+
+    #[test]
+    fn titles_name_the_profile_values_that_run() {
+        let profile = Profile::defaults();
+        assert_eq!(
+            title_with_profile(
+                "idle for ${profile.timing.t_tcp_general_inactivity}, then closed",
+                &profile
+            ),
+            "idle for 300s, then closed"
+        );
+        assert_eq!(
+            title_with_profile("${profile.nope} ${profile.x", &profile),
+            "${profile.nope} ${profile.x"
+        );
+        assert_eq!(title_with_profile("plain", &profile), "plain");
     }
 
     #[test]
