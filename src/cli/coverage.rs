@@ -84,10 +84,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "GID synchronisation needs several entities; the simulator is one",
     ),
     (
-        "diagnostic nack 0x05",
-        "the simulator answers 0x05 only under a flood of delayed UDS answers; no case drives it there yet",
-    ),
-    (
         "diagnostic nack 0x06",
         "the runner's simulators have no ECUs behind the gateway (the simulator can be configured with some)",
     ),

@@ -166,6 +166,9 @@ faults! {
     /// Routes a request larger than the target accepts instead of NACKing it with 0x04.
     DiagNoNackTooLarge = "diag_no_nack_too_large":
         "a diagnostic message larger than the target can take is NACKed with code 0x04 (ISO 13400-2:2019 Table 30)",
+    /// Acknowledges a diagnostic message it cannot hold (its answer is lost) instead of NACK 0x05.
+    DiagNoNackOutOfMemory = "diag_no_nack_out_of_memory":
+        "a diagnostic message the entity cannot hold now is NACKed with code 0x05 (ISO 13400-2:2019 Table 30)",
     // TCP timers (ISO 13400-2:2019 Table 39).
     /// Never closes a socket that does not activate routing.
     InitialInactivityNever = "initial_inactivity_never":

@@ -43,6 +43,9 @@ pub struct SimConfig {
     /// Payload bytes all sockets together may hold in messages still arriving; a header that
     /// would exceed it is NACKed with 0x03 (out of memory) and its message skipped.
     pub rx_buffer_budget: u32,
+    /// Delayed answers (UDS delays, response-pending sequences) the entity holds at once; a
+    /// diagnostic message that would need more is NACKed with 0x05 (out of memory).
+    pub max_pending_outputs: u32,
     /// Whether the entity status response carries MDS (it is optional, Table 11).
     pub report_max_data_size: bool,
     pub power_mode: PowerMode,
@@ -84,6 +87,7 @@ impl Default for SimConfig {
             max_connections: 256,
             max_data_size: 4096,
             rx_buffer_budget: 1 << 20,
+            max_pending_outputs: 16_384,
             report_max_data_size: true,
             power_mode: PowerMode::Ready,
             tester_addresses: vec![0x0E00, 0x0E80, 0x0F00],

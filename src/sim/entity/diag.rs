@@ -14,9 +14,6 @@ use crate::sim::faults::Fault;
 use core::time::Duration;
 use std::borrow::Cow;
 
-/// Delayed outputs (UDS delays, response-pending sequences) the entity holds at most.
-const MAX_SCHEDULED: usize = 16_384;
-
 /// How much later than A_DoIP_Diagnostic_Message the `diag_ack_late` fault answers.
 const LATE_BY: Duration = Duration::from_millis(500);
 
@@ -70,12 +67,18 @@ impl Entity {
         {
             return self.diag_nack(now, conn, message, Nack::DiagnosticMessageTooLarge);
         }
-        if self.scheduled.len() >= MAX_SCHEDULED {
+        let full = self.scheduled.len() >= self.config.max_pending_outputs as usize;
+        if full && !self.has(Fault::DiagNoNackOutOfMemory) {
             // Delayed answers of earlier requests fill the queue: a flood of requests to a
             // slow service cannot grow memory (NACK 0x05, out of memory, Table 30).
             return self.diag_nack(now, conn, message, Nack::OutOfMemory);
         }
         self.diag_ack(now, conn, message);
+        if full {
+            // The faulty entity acknowledges what it cannot hold and loses the answer.
+            self.log(now, Peer::Tcp(conn), || format!("rx {message} -> ACK, answer dropped"));
+            return;
+        }
         let schedule = self.local_uds.handle_request(&message.user_data);
         let count = schedule.len();
         for response in schedule {

@@ -342,6 +342,12 @@ impl Entity {
     fn remove_conn(&mut self, now: Instant, conn: ConnId) -> bool {
         let Some(c) = self.conns.remove(&conn) else { return false };
         self.rx_reserved -= c.reserved;
+        // Delayed answers for this socket can no longer be sent: free their place now, so a
+        // closed socket's pending answers never make another socket's request "out of memory".
+        self.scheduled.retain(|s| match &s.0.output {
+            Output::Tcp { conn: c, .. } | Output::Close { conn: c } => *c != conn,
+            Output::Udp { .. } | Output::Can(_) => true,
+        });
         if let Some(sa) = c.source_address
             && self.registered.get(&sa) == Some(&conn)
         {

@@ -855,6 +855,35 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.send(b, &second[..20]);
             s.generic_nacks(b) == [0x03] && !s.closed(b)
         }
+        F::DiagNoNackOutOfMemory => {
+            let mut config = quiet();
+            config.max_pending_outputs = 2;
+            config.uds.services.insert(
+                0x3E,
+                crate::sim::config::ServiceTiming {
+                    delay: crate::sim::config::ConfigDuration::from_millis(1_000),
+                    ..Default::default()
+                },
+            );
+            let mut s = Sim::new(config, faults);
+            let c = s.activated(TESTER);
+            for _ in 0..3 {
+                s.send(c, &diag(TESTER, ENTITY, &[0x3E, 0x00]));
+            }
+            let nacked = matches!(
+                s.tcp_messages(c).last().map(|m| &m.payload),
+                Some(Payload::DiagnosticMessageNack(n)) if n.nack_code.raw() == 0x05
+            );
+            // A closed socket's pending answers free their place for the next tester.
+            s.e.handle_tcp_closed(s.now, c);
+            let d = s.activated(TESTER);
+            s.send(d, &diag(TESTER, ENTITY, &[0x3E, 0x00]));
+            let next_acked = matches!(
+                s.tcp_messages(d).last().map(|m| &m.payload),
+                Some(Payload::DiagnosticMessageAck(_))
+            );
+            nacked && next_acked
+        }
         F::WrongNackOnInvalidLength | F::NoCloseOnInvalidLength => {
             let c = s.connect();
             s.send(c, &raw_header(0x02, 0xFD, 0x0008, 3));
@@ -1175,6 +1204,7 @@ fault_tests! {
     fault_diag_wrong_nack_unknown_ta => DiagWrongNackUnknownTa,
     fault_diag_accepts_wrong_sa => DiagAcceptsWrongSa,
     fault_diag_no_nack_too_large => DiagNoNackTooLarge,
+    fault_diag_no_nack_out_of_memory => DiagNoNackOutOfMemory,
     fault_initial_inactivity_never => InitialInactivityNever,
     fault_initial_inactivity_early => InitialInactivityEarly,
     fault_general_inactivity_never => GeneralInactivityNever,
