@@ -41,6 +41,7 @@ pub fn fuzz_config() -> SimConfig {
         logical_address: unspanned(0x0011),
         request_id: 0x7E0,
         response_id: 0x7E8,
+        functional_id: None,
         extended: false,
         isotp: Default::default(),
         uds: Default::default(),

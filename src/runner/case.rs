@@ -735,6 +735,9 @@ impl<'a> CaseRun<'a> {
 
     async fn expect_none(&mut self, connection: &str, duration: &Expr) -> Result<(), Failure> {
         let d = self.duration(duration)?;
+        if connection == "can" {
+            return self.can_expect_none(d).await;
+        }
         if connection == "udp" {
             let deadline = Instant::now() + d;
             let udp = self
@@ -1081,6 +1084,49 @@ impl<'a> CaseRun<'a> {
             }
             self.last_received_at = Some(at);
             return Ok(());
+        }
+    }
+
+    /// `expect_none: { connection: can }`: no frame with the profile's `isotp.rx_id` (the
+    /// target's) arrives for `d`; frames with other ids are recorded and passed over.
+    async fn can_expect_none(&mut self, d: Duration) -> Result<(), Failure> {
+        let want = match self.env.profile.get("isotp.rx_id") {
+            Some(Value::Int(v)) => *v,
+            _ => return Err(error("`expect_none` on `can` needs the profile's isotp.rx_id")),
+        };
+        self.ensure_can().await?;
+        let bus = self.bus_name();
+        let start = self.rec.now();
+        let deadline = Instant::now() + d;
+        loop {
+            let t = self.can.as_mut().ok_or_else(|| error("no CAN transport"))?;
+            let rx = match tokio::time::timeout_at(deadline, t.recv()).await {
+                Err(_) => return Ok(()),
+                Ok(Err(e)) => return Err(error(format!("receiving on CAN: {e}"))),
+                Ok(Ok(rx)) => rx,
+            };
+            if rx.origin == crate::transport::can::Origin::Echo {
+                continue;
+            }
+            let at = self.rec.clock.at(rx.at);
+            self.rec.can_frame(at, Direction::Received, &bus, &rx.frame).map_err(error)?;
+            self.last_can_at = Some(at);
+            if u64::from(rx.frame.id().raw()) == want {
+                let received = Received {
+                    at,
+                    bytes: rx.frame.data().to_vec(),
+                    message: Err("a CAN frame".into()),
+                };
+                return Err(mismatch(
+                    format!(
+                        "expected no CAN frame with id {want:#x} for {}, one arrived after {}",
+                        format_duration(d),
+                        us(at.since(start))
+                    ),
+                    &received,
+                    vec![],
+                ));
+            }
         }
     }
 

@@ -32,7 +32,13 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
         Side::Ecu => (id(ecu.response_id), id(ecu.request_id)),
         Side::Tester => (id(ecu.request_id), id(ecu.response_id)),
     };
-    let mut config = IsoTpConfig::new(IsoTpAddress::normal(tx, rx));
+    let mut address = IsoTpAddress::normal(tx, rx);
+    if side == Side::Ecu {
+        // The ECU also takes functionally addressed single frames (ISO 15765-2:2016 §10.3.1).
+        address.functional_rx =
+            ecu.functional_id.map(|raw| crate::proto::isotp::CanAddress::new(id(raw), None));
+    }
+    let mut config = IsoTpConfig::new(address);
     config.format = FrameFormat { padding: padding(&ecu.isotp), ..FrameFormat::default() };
     config.timers =
         Timers { n_bs: ecu.isotp.n_bs.get(), n_cr: ecu.isotp.n_cr.get(), ..Timers::default() };
@@ -67,6 +73,7 @@ pub struct EcuNode {
     pub name: String,
     pub logical_address: u16,
     rx_id: CanId,
+    functional_id: Option<CanId>,
     endpoint: Endpoint,
     uds: UdsResponder,
     /// UDS responses not yet due (delays, response-pending sequences).
@@ -89,6 +96,7 @@ impl EcuNode {
             name: config.name.clone(),
             logical_address: config.logical_address.value,
             rx_id: isotp.address.rx.id,
+            functional_id: isotp.address.functional_rx.map(|a| a.id),
             endpoint: Endpoint::new(isotp)?,
             uds: UdsResponder::new(&config.uds),
             scheduled: Vec::new(),
@@ -99,7 +107,7 @@ impl EcuNode {
 
     /// A frame from the bus (frames for other nodes are ignored by the stack).
     pub fn handle_frame(&mut self, now: Instant, frame: &CanFrame) {
-        if frame.id() != self.rx_id {
+        if frame.id() != self.rx_id && Some(frame.id()) != self.functional_id {
             return;
         }
         let frame = self.rewrite_incoming(frame);

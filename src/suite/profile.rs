@@ -248,6 +248,12 @@ pub const KEYS: &[ProfileKey] = &[
     key("can.fd", KeyType::Bool, Some("false"), "Use CAN FD frames."),
     key("isotp.tx_id", U32, Some("0x7E0"), "CAN id the harness sends ISO-TP frames on."),
     key("isotp.rx_id", U32, Some("0x7E8"), "CAN id the target answers on."),
+    key(
+        "isotp.functional_id",
+        U32,
+        Some("0x7DF"),
+        "CAN id of functionally addressed requests the target takes (single frames only).",
+    ),
     key("isotp.extended_ids", KeyType::Bool, Some("false"), "29-bit CAN ids."),
     key("isotp.padding", U8, Some("0xCC"), "Padding byte of classic frames."),
     key("isotp.block_size", U8, Some("0"), "BS the target's receiver announces."),

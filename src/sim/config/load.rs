@@ -145,7 +145,12 @@ fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<()
         ));
     }
     let limit = if ecu.extended { 0x1FFF_FFFF } else { 0x7FF };
-    for (field, id) in [("request_id", ecu.request_id), ("response_id", ecu.response_id)] {
+    let ids = [
+        ("request_id", Some(ecu.request_id)),
+        ("response_id", Some(ecu.response_id)),
+        ("functional_id", ecu.functional_id),
+    ];
+    for (field, id) in ids.into_iter().filter_map(|(f, id)| Some((f, id?))) {
         if id > limit {
             return Err(ConfigError::at(
                 la.referenced,
@@ -161,6 +166,12 @@ fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<()
         return Err(ConfigError::at(
             la.referenced,
             format!("ECU `{}` request_id and response_id must differ", ecu.name),
+        ));
+    }
+    if ecu.functional_id.is_some_and(|f| f == ecu.request_id || f == ecu.response_id) {
+        return Err(ConfigError::at(
+            la.referenced,
+            format!("ECU `{}` functional_id must differ from request_id and response_id", ecu.name),
         ));
     }
     validate_uds(&format!("ecus.{}.uds", ecu.name), &ecu.uds)

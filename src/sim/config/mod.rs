@@ -398,6 +398,10 @@ pub struct EcuConfig {
     pub request_id: u32,
     /// CAN ID the ECU answers on.
     pub response_id: u32,
+    /// Functional request ID the ECU also listens on (single frames only, ISO 15765-2:2016
+    /// §10.3.1), e.g. 0x7DF for OBD; absent = physical requests only.
+    #[serde(default)]
+    pub functional_id: Option<u32>,
     /// 29-bit identifiers.
     #[serde(default)]
     pub extended: bool,

@@ -685,6 +685,7 @@ fn ecu() -> EcuConfig {
         logical_address: crate::sim::config::unspanned(ECU),
         request_id: REQUEST_ID,
         response_id: RESPONSE_ID,
+        functional_id: None,
         extended: false,
         isotp: Default::default(),
         uds,
@@ -792,6 +793,18 @@ fn another_tester_on_the_bus_reaches_the_ecu_without_the_gateway_interfering() {
     let frames = s.can_frames();
     assert_eq!(frames.len(), 1, "only the ECU's FF, no FC from the idle gateway: {frames:?}");
     assert_eq!(&frames[0].1.data()[..2], &[0x10, 20]);
+}
+
+#[test]
+fn a_functional_single_frame_is_answered_and_a_functional_first_frame_ignored() {
+    let mut s = with_ecu(EcuConfig { functional_id: Some(0x7DF), ..ecu() }, FaultSet::NONE);
+    s.can_in(0x7DF, &[0x02, 0x3E, 0x00]);
+    let frames = s.ecu_frames();
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert_eq!(&frames[0].1[..3], &[0x02, 0x7E, 0x00]);
+    // ISO 15765-2:2016 §10.3.1: functional addressing is single-frame only.
+    s.can_in(0x7DF, &[0x10, 0x14, 0x22, 0xF1, 0x90, 0xF1, 0x8C, 0x01]);
+    assert_eq!(s.ecu_frames().len(), 1, "no FC for a functional FF");
 }
 
 /// Drives the ECU's multi-frame answer to `22 F1 90` (FF + 2 CFs) with the flow control
