@@ -101,6 +101,8 @@ pub struct CaseRun<'a> {
     conns: HashMap<String, Connection>,
     udp: Option<Udp>,
     can: Option<crate::transport::can::CanTransport>,
+    /// The ISO-TP connection of `isotp_*` steps, opened by the first one.
+    isotp: Option<super::isotp::IsoTpSession>,
     /// When the last CAN frame was seen on the bus (sent or received), for gap assertions.
     last_can_at: Option<RunTime>,
     handlers: Vec<Handler>,
@@ -108,6 +110,8 @@ pub struct CaseRun<'a> {
     last_sent_at: Option<RunTime>,
     last_received_at: Option<RunTime>,
     tolerance: Duration,
+    /// Slack of CAN gap assertions (`can.gap_tolerance`).
+    gap_tolerance: Duration,
     default_within: Duration,
     p2_star: Duration,
     version: u8,
@@ -150,12 +154,14 @@ impl<'a> CaseRun<'a> {
             conns: HashMap::new(),
             udp: None,
             can: None,
+            isotp: None,
             last_can_at: None,
             handlers,
             last_message: None,
             last_sent_at: None,
             last_received_at: None,
             tolerance: dur("timing.tolerance", Duration::from_millis(50)),
+            gap_tolerance: dur("can.gap_tolerance", Duration::from_millis(2)),
             default_within: dur("timing.a_doip_ctrl", Duration::from_secs(2)),
             p2_star: dur("uds.p2_star", Duration::from_secs(5)),
             version: int("protocol_version", 2) as u8,
@@ -426,10 +432,10 @@ impl<'a> CaseRun<'a> {
             StepKind::CanExpect { id, data, timing, gap_min, gap_max } => {
                 self.can_expect(id, data.as_ref(), timing, gap_min.as_ref(), gap_max.as_ref()).await
             }
-            StepKind::IsotpSend { .. } | StepKind::IsotpExpect { .. } => Err(error(
-                "isotp_send / isotp_expect are not run by this version of the runner \
-                 (script the exchange with can_send / can_expect)",
-            )),
+            StepKind::IsotpSend { data, functional, within } => {
+                self.isotp_send(data, *functional, within.as_ref()).await
+            }
+            StepKind::IsotpExpect { data, timing } => self.isotp_expect(data, timing).await,
             StepKind::Wait(d) => {
                 let d = self.duration(d)?;
                 self.wait(d).await
@@ -1043,7 +1049,7 @@ impl<'a> CaseRun<'a> {
             if let Some(prev) = previous {
                 let gap = at.since(prev);
                 if let Some(min) = gap_min
-                    && gap + self.tolerance < min
+                    && gap + self.gap_tolerance < min
                 {
                     return Err(mismatch(
                         format!(
@@ -1056,7 +1062,7 @@ impl<'a> CaseRun<'a> {
                     ));
                 }
                 if let Some(max) = gap_max
-                    && gap > max + self.tolerance
+                    && gap > max + self.gap_tolerance
                 {
                     return Err(mismatch(
                         format!(
@@ -1084,6 +1090,137 @@ impl<'a> CaseRun<'a> {
             }
             self.last_received_at = Some(at);
             return Ok(());
+        }
+    }
+
+    /// Runs the case's ISO-TP session (opened on first use) with `run`, recording every CAN
+    /// frame it moves.
+    async fn isotp_outcome(
+        &mut self,
+        deadline: Instant,
+        send: Option<(&[u8], bool)>,
+    ) -> Result<super::isotp::Outcome, Failure> {
+        use crate::transport::can::driver::Traffic;
+        self.ensure_can().await?;
+        if self.isotp.is_none() {
+            self.isotp = Some(super::isotp::IsoTpSession::new(&self.env.profile).map_err(error)?);
+        }
+        let bus = self.bus_name();
+        let CaseRun { can, isotp, rec, last_can_at, .. } = self;
+        let (Some(transport), Some(session)) = (can.as_mut(), isotp.as_mut()) else {
+            return Err(error("no CAN transport"));
+        };
+        let mut flooded = None;
+        let mut observe = |traffic: Traffic<'_>| {
+            let (at, direction, frame) = match traffic {
+                Traffic::Sent { at, frame } => (rec.clock.at(at), Direction::Sent, frame),
+                Traffic::Received(rx) if rx.origin == crate::transport::can::Origin::Echo => {
+                    return;
+                }
+                Traffic::Received(rx) => (rec.clock.at(rx.at), Direction::Received, &rx.frame),
+            };
+            *last_can_at = Some(at);
+            if let Err(e) = rec.can_frame(at, direction, &bus, frame) {
+                flooded.get_or_insert(e);
+            }
+        };
+        let deadline = deadline.into_std();
+        let outcome = match send {
+            Some((payload, functional)) => {
+                session.send(transport, payload, functional, deadline, &mut observe).await
+            }
+            None => session.next_message(transport, deadline, &mut observe).await,
+        }
+        .map_err(error)?;
+        match flooded {
+            Some(e) => Err(error(e)),
+            None => Ok(outcome),
+        }
+    }
+
+    async fn isotp_send(
+        &mut self,
+        data: &Expr,
+        functional: bool,
+        within: Option<&Expr>,
+    ) -> Result<(), Failure> {
+        use super::isotp::Outcome;
+        let bytes = to_bytes(&self.resolve(data)?).map_err(error)?;
+        let (within, deadline) = self.bound(within)?;
+        match self.isotp_outcome(deadline, Some((&bytes, functional))).await? {
+            Outcome::Done(_) => {
+                self.last_sent_at = Some(self.rec.now());
+                Ok(())
+            }
+            // ISO 15765-2:2016 §8.3.7: the N_Result of N_USData.confirm names the cause.
+            Outcome::Failed(result) => Err(fail(format!(
+                "the ISO-TP transmission of {} bytes failed with {result}",
+                bytes.len()
+            ))),
+            Outcome::TimedOut => Err(fail(format!(
+                "the ISO-TP transmission of {} bytes did not finish within {}",
+                bytes.len(),
+                format_duration(within)
+            ))),
+        }
+    }
+
+    async fn isotp_expect(&mut self, data: &Expr, timing: &Timing) -> Result<(), Failure> {
+        use super::isotp::Outcome;
+        let pattern = self.pattern(data, None)?;
+        let (within, mut deadline) = self.bound(timing.within.as_ref())?;
+        let not_before = timing.not_before.as_ref().map(|e| self.duration(e)).transpose()?;
+        let start = self.rec.now();
+        loop {
+            let message = match self.isotp_outcome(deadline, None).await? {
+                Outcome::Done(message) => message,
+                Outcome::Failed(result) => {
+                    return Err(fail(format!(
+                        "expected an ISO-TP message {pattern}, the reception failed with {result}"
+                    )));
+                }
+                Outcome::TimedOut => {
+                    return Err(fail(format!(
+                        "expected an ISO-TP message {pattern} within {}, none arrived",
+                        format_duration(within)
+                    )));
+                }
+            };
+            let at = self.rec.now();
+            let received =
+                Received { at, bytes: message.clone(), message: Err("a UDS message".into()) };
+            if pattern.matches(&message) {
+                if let Some(nb) = not_before
+                    && at.since(start) + self.tolerance < nb
+                {
+                    return Err(mismatch(
+                        format!(
+                            "the ISO-TP message arrived after {}, earlier than not_before {}",
+                            us(at.since(start)),
+                            format_duration(nb)
+                        ),
+                        &received,
+                        vec![],
+                    ));
+                }
+                self.last_received_at = Some(at);
+                return Ok(());
+            }
+            // ISO 14229-1 §8.7.1: NRC 0x78 (response pending) extends the wait by P2*.
+            if self.handlers.contains(&Handler::TolerateResponsePending)
+                && matches!(message[..], [0x7F, _, 0x78])
+            {
+                deadline = Instant::now() + self.p2_star + self.tolerance;
+                self.rec.note(format!(
+                    "handler tolerate_response_pending: NRC 0x78 over ISO-TP, waiting up to {} more",
+                    format_duration(self.p2_star)
+                ));
+                continue;
+            }
+            let mut f =
+                mismatch(format!("the ISO-TP message does not match {pattern}"), &received, vec![]);
+            f.reason_mut().expected_hex = Some(pattern.to_string());
+            return Err(f);
         }
     }
 
@@ -1560,7 +1697,11 @@ pub fn summary(kind: &StepKind) -> String {
             format!("can_send {}#{}", show_expr(id), show_expr(data))
         }
         StepKind::CanExpect { id, .. } => format!("can_expect {}", show_expr(id)),
-        StepKind::IsotpSend { data } => format!("isotp_send {}", show_expr(data)),
+        StepKind::IsotpSend { data, functional, .. } => format!(
+            "isotp_send {}{}",
+            show_expr(data),
+            if *functional { " (functional)" } else { "" }
+        ),
         StepKind::IsotpExpect { data, .. } => format!("isotp_expect {}", show_expr(data)),
         StepKind::Wait(d) => format!("wait {}", show_expr(d)),
         StepKind::Capture(pairs) => format!(

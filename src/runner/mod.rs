@@ -3,6 +3,7 @@
 pub mod case;
 pub mod conn;
 pub mod event;
+pub mod isotp;
 pub mod message;
 pub mod record;
 pub mod run;

@@ -8,7 +8,8 @@
 //! dropped (wrong SN, no FC OVFLW). Each breaks exactly one rule of ISO 15765-2:2016.
 
 use super::config::{EcuConfig, IsotpConfig};
-use super::faults::{Fault, FaultSet};
+use super::ecu_faults::{self, Injector};
+use super::faults::FaultSet;
 use super::uds::UdsResponder;
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::{FrameFormat, Padding, StMin};
@@ -46,7 +47,7 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
         block_size: ecu.isotp.block_size,
         st_min: StMin::from_raw(ecu.isotp.st_min),
         max_receive_size: match side {
-            Side::Ecu => ecu.uds.max_request_length,
+            Side::Ecu => ecu.isotp.max_receive_size.unwrap_or(ecu.uds.max_request_length),
             Side::Tester => ReceiverProfile::default().max_receive_size,
         },
         ..ReceiverProfile::default()
@@ -80,7 +81,7 @@ pub struct EcuNode {
     scheduled: Vec<(Instant, Vec<u8>)>,
     /// Due responses waiting for the sender (one message at a time).
     ready: VecDeque<Vec<u8>>,
-    faults: FaultSet,
+    injector: Injector,
 }
 
 /// Responses an ECU holds at most (a tester flooding requests cannot grow memory).
@@ -91,17 +92,20 @@ impl EcuNode {
         config: &EcuConfig,
         faults: FaultSet,
     ) -> Result<Self, crate::proto::isotp::ConfigError> {
-        let isotp = isotp_config(config, Side::Ecu);
+        let mut isotp = isotp_config(config, Side::Ecu);
+        isotp.timers = ecu_faults::timers(faults, isotp.timers);
+        let functional_id = isotp.address.functional_rx.map(|a| a.id);
+        let padding = isotp.format.padding.byte;
         Ok(EcuNode {
             name: config.name.clone(),
             logical_address: config.logical_address.value,
             rx_id: isotp.address.rx.id,
-            functional_id: isotp.address.functional_rx.map(|a| a.id),
+            functional_id,
             endpoint: Endpoint::new(isotp)?,
             uds: UdsResponder::new(&config.uds),
             scheduled: Vec::new(),
             ready: VecDeque::new(),
-            faults,
+            injector: Injector::new(faults, isotp.address.rx.id, functional_id, padding),
         })
     }
 
@@ -110,8 +114,10 @@ impl EcuNode {
         if frame.id() != self.rx_id && Some(frame.id()) != self.functional_id {
             return;
         }
-        let frame = self.rewrite_incoming(frame);
-        self.endpoint.handle_frame(now, &frame);
+        let (receiving, sending) = (self.endpoint.is_receiving(), self.endpoint.is_sending());
+        if let Some(frame) = self.injector.incoming(frame, receiving, sending) {
+            self.endpoint.handle_frame(now, &frame);
+        }
         self.pump(now);
     }
 
@@ -133,7 +139,7 @@ impl EcuNode {
         loop {
             let frame = self.endpoint.poll_transmit()?;
             self.pump(now);
-            if let Some(frame) = self.rewrite_outgoing(frame) {
+            if let Some(frame) = self.injector.outgoing(frame) {
                 return Some(frame);
             }
         }
@@ -166,55 +172,4 @@ impl EcuNode {
             let _ = self.endpoint.send(now, &next);
         }
     }
-
-    /// Flow control frames as the faulty sender perceives them.
-    fn rewrite_incoming(&self, frame: &CanFrame) -> CanFrame {
-        let data = frame.data();
-        let Some(&pci) = data.first() else { return *frame };
-        if pci >> 4 != 0x3 || data.len() < 3 {
-            return *frame;
-        }
-        let mut d = data.to_vec();
-        let f = self.faults;
-        if f.has(Fault::IsotpIgnoresWait) && pci & 0x0F == 0x1 {
-            d[0] = 0x30; // WAIT taken for CTS
-        }
-        if f.has(Fault::IsotpBlockSizeIgnored) {
-            d[1] = 0x00;
-        }
-        if f.has(Fault::IsotpIgnoresStMin) {
-            d[2] = 0x00;
-        }
-        if f.has(Fault::IsotpReservedStMinNot127ms)
-            && matches!(StMin::from_raw(d[2]), StMin::Reserved(_))
-        {
-            d[2] = 0x00;
-        }
-        rebuild(frame, &d)
-    }
-
-    /// Frames as the faulty ECU puts them on the bus; `None` drops the frame.
-    fn rewrite_outgoing(&self, frame: CanFrame) -> Option<CanFrame> {
-        let data = frame.data();
-        let pci = *data.first()?;
-        if self.faults.has(Fault::IsotpNoFcOverflow) && pci == 0x32 {
-            return None;
-        }
-        if self.faults.has(Fault::IsotpWrongSn) && pci >> 4 == 0x2 {
-            let mut d = data.to_vec();
-            d[0] = 0x20 | ((pci + 1) & 0x0F);
-            return Some(rebuild(&frame, &d));
-        }
-        Some(frame)
-    }
-}
-
-/// `frame` with new data bytes (same id and format).
-fn rebuild(frame: &CanFrame, data: &[u8]) -> CanFrame {
-    let rebuilt = if frame.is_fd() {
-        CanFrame::new_fd(frame.id(), data, frame.brs())
-    } else {
-        CanFrame::new(frame.id(), data)
-    };
-    rebuilt.unwrap_or(*frame)
 }

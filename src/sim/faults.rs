@@ -1,5 +1,6 @@
-//! The fault catalogue: named switches, each breaking exactly one rule of ISO 13400-2 so that
-//! every shipped test case can be shown to catch at least one fault (design.md "Simulator").
+//! The fault catalogue: named switches, each breaking exactly one rule of ISO 13400-2 or
+//! ISO 15765-2 (the CAN ECUs) so that every shipped test case can be shown to catch at least
+//! one fault (design.md "Simulator").
 //!
 //! A [`FaultSet`] is a small bitset; the entity asks `faults.has(Fault::X)` at the one place
 //! where the rule is applied. `doipcheck sim --list-faults` prints [`Fault::ALL`] with
@@ -207,6 +208,79 @@ faults! {
     /// The ECU's sender sends every consecutive frame without waiting for the FC after a block.
     IsotpBlockSizeIgnored = "isotp_block_size_ignored":
         "the sender waits for the next FC after BS consecutive frames (ISO 15765-2:2016 §9.6.5.3)",
+    /// The ECU's FC CTS announces an STmin one above the one it is configured with.
+    IsotpFcWrongStMin = "isotp_fc_wrong_st_min":
+        "the receiver's FC CTS carries the STmin it declares (ISO 15765-2:2016 §9.6.5.4)",
+    /// The ECU takes one byte fewer than SF_DL from a single frame.
+    IsotpSfDlShort = "isotp_sf_dl_short":
+        "a single frame delivers exactly SF_DL bytes (ISO 15765-2:2016 §9.6.2.1)",
+    /// The ECU takes a classic single frame with SF_DL 0, above 7 or escaped as 7 bytes.
+    IsotpAcceptsInvalidSfDl = "isotp_accepts_invalid_sf_dl":
+        "a classic single frame with SF_DL 0, SF_DL above 7 or the escape (00 LL) is ignored (ISO 15765-2:2016 §9.6.2.1, §9.8.1)",
+    /// The ECU takes a first frame with FF_DL 1-7 as FF_DL 8.
+    IsotpAcceptsShortFfDl = "isotp_accepts_short_ff_dl":
+        "a first frame with FF_DL below 8 is ignored (ISO 15765-2:2016 §9.6.3.2)",
+    /// The ECU takes an escaped first frame whose FF_DL fits 12 bits.
+    IsotpAcceptsEscapedSmallFfDl = "isotp_accepts_escaped_small_ff_dl":
+        "an escaped first frame (32-bit FF_DL) with FF_DL up to 4095 is ignored (ISO 15765-2:2016 §9.6.3.1)",
+    /// The ECU ignores a first frame with FF_DL 8 (an off-by-one minimum).
+    IsotpIgnoresSmallestFf = "isotp_ignores_smallest_ff":
+        "a first frame with FF_DL 8, the smallest legal one, is received (ISO 15765-2:2016 §9.6.3.2)",
+    /// The ECU's receiver takes any sequence number as the expected one.
+    IsotpAcceptsWrongSn = "isotp_accepts_wrong_sn":
+        "a consecutive frame with an unexpected SN aborts the reception (N_WRONG_SN, ISO 15765-2:2016 §9.6.4.3)",
+    /// The ECU's receiver expects SN 1 after SN 0xF (skips 0).
+    IsotpSnWrapsTo1 = "isotp_sn_wraps_to_1":
+        "after SN 0xF the receiver takes SN 0 (ISO 15765-2:2016 §9.6.4.3)",
+    /// The ECU's receiver waits for the next CF without end.
+    IsotpNCrNever = "isotp_n_cr_never":
+        "the receiver abandons a reception when no CF comes within N_Cr (N_TIMEOUT_Cr, ISO 15765-2:2016 §9.7)",
+    /// The ECU's receiver gives up at half of N_Cr.
+    IsotpNCrEarly = "isotp_n_cr_early":
+        "the receiver waits N_Cr for the next consecutive frame (ISO 15765-2:2016 §9.7)",
+    /// The ECU drops a single or first frame that arrives during a reception.
+    IsotpIgnoresUnexpectedPdu = "isotp_ignores_unexpected_pdu":
+        "an SF or FF during a reception ends it and is processed as a new message (N_UNEXP_PDU, ISO 15765-2:2016 §9.8.3)",
+    /// After a CF or FC nobody waits for, the ECU drops the next message.
+    IsotpUnexpectedFrameBlocks = "isotp_unexpected_frame_blocks":
+        "a CF or FC nobody waits for is ignored and changes nothing (ISO 15765-2:2016 §9.8.3)",
+    /// A frame with a reserved N_PCI type ends the ECU's reception in progress.
+    IsotpReservedPciAborts = "isotp_reserved_pci_aborts":
+        "a frame with a reserved N_PCI type is ignored and does not end a reception (ISO 15765-2:2016 §9.6.1)",
+    /// The ECU pads its single frames and flow controls with another byte than configured.
+    IsotpWrongPadding = "isotp_wrong_padding":
+        "classic frames are padded with the configured padding byte (ISO 15765-2:2016 §10.4.2.1)",
+    /// The ECU ignores frames on its functional request id.
+    IsotpIgnoresFunctional = "isotp_ignores_functional":
+        "a single frame on the functional request id is received (ISO 15765-2:2016 §10.3.1)",
+    /// The ECU takes a first frame on its functional id as a physical one.
+    IsotpAcceptsFunctionalFf = "isotp_accepts_functional_ff":
+        "a first frame on the functional request id is ignored: functional addressing is single-frame only (ISO 15765-2:2016 §10.3.1)",
+    /// The ECU's sender takes STmin 0xF1-0xF9 as reserved (127 ms).
+    IsotpStMinMicrosAsReserved = "isotp_st_min_us_as_reserved":
+        "STmin 0xF1-0xF9 means 100-900 us, not a reserved value (ISO 15765-2:2016 §9.6.5.4)",
+    /// The ECU's sender takes FC OVFLW for CTS.
+    IsotpIgnoresOverflow = "isotp_ignores_overflow":
+        "FC OVFLW aborts the transmission (N_BUFFER_OVFLW, ISO 15765-2:2016 §9.6.5.2)",
+    /// The ECU's sender takes an FC with a reserved flow status for CTS.
+    IsotpReservedFsAsCts = "isotp_reserved_fs_as_cts":
+        "an FC with a reserved flow status aborts the transmission (N_INVALID_FS, ISO 15765-2:2016 §9.6.5.2)",
+    /// The ECU's sender waits for a flow control without end.
+    IsotpNBsNever = "isotp_n_bs_never":
+        "the sender gives up when no FC comes within N_Bs (N_TIMEOUT_Bs, ISO 15765-2:2016 §9.7)",
+    /// The ECU's sender gives up at half of N_Bs.
+    IsotpNBsEarly = "isotp_n_bs_early":
+        "the sender waits N_Bs for a flow control (ISO 15765-2:2016 §9.7)",
+    /// The ECU's sender ignores every FC CTS after the first of a message.
+    IsotpNoResumeAfterBlock = "isotp_no_resume_after_block":
+        "after a block of BS consecutive frames the next FC CTS resumes the transmission (ISO 15765-2:2016 §9.6.5.3)",
+    // The gateway's CAN side (ISO 13400-2:2019 §9.6, Table 30).
+    /// NACKs an undeliverable request (no FC from the ECU) with 0x08 instead of 0x06.
+    DiagWrongNackUnreachable = "diag_wrong_nack_unreachable":
+        "a request the gateway cannot deliver because the ECU does not answer (no flow control within N_Bs) is NACKed with code 0x06 (ISO 13400-2:2019 Table 30)",
+    /// NACKs an ISO-TP failure towards the ECU with 0x06 instead of 0x08.
+    DiagWrongNackTransportError = "diag_wrong_nack_transport_error":
+        "a request whose ISO-TP transfer to the ECU fails (e.g. FC OVFLW) is NACKed with code 0x08 (ISO 13400-2:2019 Table 30)",
 }
 
 impl Fault {

@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod ecu;
+pub mod ecu_faults;
 pub mod entity;
 pub mod faults;
 pub mod gateway;

@@ -265,6 +265,10 @@ pub enum StepKind {
     },
     IsotpSend {
         data: Expr,
+        /// A single frame on the functional id instead of a physical transfer.
+        functional: bool,
+        /// Bound of the whole transmission.
+        within: Option<Expr>,
     },
     IsotpExpect {
         data: Expr,
@@ -399,7 +403,10 @@ impl StepKind {
                 out.extend(data.iter().chain(gap_min.iter()).chain(gap_max.iter()));
                 timing(t, &mut out);
             }
-            StepKind::IsotpSend { data } => out.push(data),
+            StepKind::IsotpSend { data, within, .. } => {
+                out.push(data);
+                out.extend(within.iter());
+            }
             StepKind::IsotpExpect { data, timing: t } => {
                 out.push(data);
                 timing(t, &mut out);

@@ -246,6 +246,13 @@ pub const KEYS: &[ProfileKey] = &[
         "CAN transport for ISO-TP cases (`mem`, `cannelloni:HOST:PORT`).",
     ),
     key("can.fd", KeyType::Bool, Some("false"), "Use CAN FD frames."),
+    key(
+        "can.gap_tolerance",
+        KeyType::Duration,
+        Some("2ms"),
+        "Slack of `can_expect` gap_min / gap_max (frames are stamped where the transport takes \
+         them in, so STmin-sized gaps need less than timing.tolerance).",
+    ),
     key("isotp.tx_id", U32, Some("0x7E0"), "CAN id the harness sends ISO-TP frames on."),
     key("isotp.rx_id", U32, Some("0x7E8"), "CAN id the target answers on."),
     key(
@@ -258,6 +265,18 @@ pub const KEYS: &[ProfileKey] = &[
     key("isotp.padding", U8, Some("0xCC"), "Padding byte of classic frames."),
     key("isotp.block_size", U8, Some("0"), "BS the target's receiver announces."),
     key("isotp.st_min", U8, Some("0"), "STmin the target's receiver announces (raw byte)."),
+    key(
+        "isotp.harness_block_size",
+        U8,
+        Some("0"),
+        "BS the harness grants in its flow control (`isotp_expect`).",
+    ),
+    key(
+        "isotp.harness_st_min",
+        U8,
+        Some("0"),
+        "STmin the harness grants in its flow control (raw byte).",
+    ),
     key("isotp.n_bs", KeyType::Duration, Some("1s"), "N_Bs timeout."),
     key("isotp.n_cr", KeyType::Duration, Some("1s"), "N_Cr timeout."),
     key("isotp.wft_max", U8, Some("0"), "N_WFTmax of the target's receiver."),

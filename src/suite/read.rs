@@ -440,7 +440,11 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
             gap_min: ex("gap_min", d),
             gap_max: ex("gap_max", d),
         },
-        "isotp_send" => StepKind::IsotpSend { data: ex("data", d)? },
+        "isotp_send" => StepKind::IsotpSend {
+            data: ex("data", d)?,
+            functional: matches!(m.get("functional").map(|v| &v.kind), Some(YamlKind::Bool(true))),
+            within: ex("within", d),
+        },
         "isotp_expect" => StepKind::IsotpExpect { data: ex("data", d)?, timing: timing(d) },
         "measure" => {
             StepKind::Measure { name: m.req_str("name", d)?, min: ex("min", d), max: ex("max", d) }

@@ -329,14 +329,18 @@ pub const STEPS: &[StepSpec] = &[
     },
     StepSpec {
         name: "isotp_send",
-        doc: "Send a message through the conformant ISO-TP stack.",
+        doc: "Send a message through the conformant ISO-TP stack (profile `isotp.*`); a failed transfer fails the step with its N_Result.",
         scalar: None,
-        keys: &[req("data", Ty::Hex, "The message.")],
+        keys: &[
+            req("data", Ty::Hex, "The message."),
+            k("functional", Ty::Bool, "Send it as a single frame on `isotp.functional_id`."),
+            k("within", Ty::Duration, "Bound of the whole transmission (default: A_DoIP_Ctrl)."),
+        ],
         message: MessageKey::None,
     },
     StepSpec {
         name: "isotp_expect",
-        doc: "Receive a message through the ISO-TP stack and match it.",
+        doc: "Receive a message through the ISO-TP stack and match it; a failed reception fails the step with its N_Result.",
         scalar: None,
         keys: &[req("data", Ty::Pattern, "Pattern for the message."), WITHIN],
         message: MessageKey::None,

@@ -431,6 +431,10 @@ pub struct IsotpConfig {
     pub padding: Option<u8>,
     pub n_bs: ConfigDuration,
     pub n_cr: ConfigDuration,
+    /// The ECU's ISO-TP receive buffer: a first frame with a larger FF_DL gets FC OVFLW
+    /// (ISO 15765-2:2016 §9.6.5.1). Absent = `uds.max_request_length` (what the gateway lets
+    /// through).
+    pub max_receive_size: Option<u32>,
 }
 
 impl Default for IsotpConfig {
@@ -441,6 +445,7 @@ impl Default for IsotpConfig {
             padding: Some(0xCC),
             n_bs: ConfigDuration::from_millis(1_000),
             n_cr: ConfigDuration::from_millis(1_000),
+            max_receive_size: None,
         }
     }
 }

@@ -84,9 +84,13 @@ impl Entity {
                         if self.has(Fault::DiagAckMissing) {
                             continue;
                         }
+                        let (mut source, mut target) = (ecu, request.tester);
+                        if self.has(Fault::DiagAckSwappedAddresses) {
+                            core::mem::swap(&mut source, &mut target);
+                        }
                         let ack = DiagnosticMessageAck {
-                            source_address: ecu,
-                            target_address: request.tester,
+                            source_address: source,
+                            target_address: target,
                             ack_code: DiagnosticAckCode::Acknowledged,
                             previous_diagnostic_message: self.echo_bytes(&request.user_data),
                         };
@@ -94,6 +98,11 @@ impl Entity {
                         self.release(now, Output::Tcp { conn: request.conn, bytes });
                     }
                     LinkEvent::Failed { request, nack_code, result } => {
+                        let nack_code = match nack_code {
+                            0x06 if self.has(Fault::DiagWrongNackUnreachable) => 0x08,
+                            0x08 if self.has(Fault::DiagWrongNackTransportError) => 0x06,
+                            code => code,
+                        };
                         let nack = DiagnosticMessageNack {
                             source_address: ecu,
                             target_address: request.tester,

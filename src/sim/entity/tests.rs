@@ -807,6 +807,11 @@ fn a_functional_single_frame_is_answered_and_a_functional_first_frame_ignored() 
     assert_eq!(s.ecu_frames().len(), 1, "no FC for a functional FF");
 }
 
+/// A 20-byte request in three frames (the ISO-TP receiver suite's `ff_20`, `cf1_20`, `cf2_20`).
+const FF_20: [u8; 8] = [0x10, 0x14, 0x22, 0xF1, 0x90, 0xF1, 0x8C, 0x01];
+const CF1_20: [u8; 8] = [0x21, 0x00, 0xF1, 0x90, 0xF1, 0x8C, 0x01, 0x00];
+const CF2_20: [u8; 8] = [0x22, 0xF1, 0x90, 0xF1, 0x8C, 0x01, 0x00, 0x00];
+
 /// Drives the ECU's multi-frame answer to `22 F1 90` (FF + 2 CFs) with the flow control
 /// `fc` after the FF; returns the ECU's frames with their times.
 fn ecu_answer_with_fc(faults: FaultSet, fc: &[u8]) -> Vec<(Instant, Vec<u8>)> {
@@ -1148,6 +1153,129 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.can_in(REQUEST_ID, &[0x10, 0x00, 0x00, 0x00, 0x13, 0x88, 0x2E, 0x03]);
             s.ecu_frames().iter().any(|(_, d)| d[0] == 0x32)
         }
+        F::IsotpFcWrongStMin => {
+            let mut s = with_ecu(ecu(), faults);
+            s.can_in(REQUEST_ID, &FF_20);
+            s.ecu_frames().first().is_some_and(|(_, d)| d[..3] == [0x30, 0x00, 0x00])
+        }
+        F::IsotpSfDlShort | F::IsotpWrongPadding => {
+            let mut s = with_ecu(ecu(), faults);
+            s.can_in(REQUEST_ID, &[0x02, 0x3E, 0x00]);
+            s.ecu_frames()
+                .first()
+                .is_some_and(|(_, d)| d[..] == [2, 0x7E, 0, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC])
+        }
+        F::IsotpAcceptsInvalidSfDl | F::IsotpAcceptsShortFfDl | F::IsotpAcceptsEscapedSmallFfDl => {
+            let mut s = with_ecu(ecu(), faults);
+            let frame: &[u8] = match fault {
+                F::IsotpAcceptsInvalidSfDl => &[0x08, 0x3E, 0x00],
+                F::IsotpAcceptsShortFfDl => &[0x10, 0x06, 0x22, 0xF1, 0x90, 0xF1, 0x8C, 0x01],
+                _ => &[0x10, 0x00, 0x00, 0x00, 0x00, 0x08, 0x22, 0xF1],
+            };
+            s.can_in(REQUEST_ID, frame);
+            s.ecu_frames().is_empty()
+        }
+        F::IsotpIgnoresSmallestFf => {
+            let mut s = with_ecu(ecu(), faults);
+            s.can_in(REQUEST_ID, &[0x10, 0x08, 0x22, 0xF1, 0x90, 0xF1, 0x8C, 0x01]);
+            s.ecu_frames().first().is_some_and(|(_, d)| d[0] == 0x30)
+        }
+        F::IsotpAcceptsWrongSn | F::IsotpNCrNever => {
+            // A CF with SN 2 first, or both CFs after N_Cr: no answer either way.
+            let mut s = with_ecu(ecu(), faults);
+            s.can_in(REQUEST_ID, &FF_20);
+            if fault == F::IsotpNCrNever {
+                s.advance(Duration::from_millis(1200));
+                s.can_in(REQUEST_ID, &CF1_20);
+            } else {
+                s.can_in(REQUEST_ID, &[0x22, 0x00, 0xF1, 0x90, 0xF1, 0x8C, 0x01, 0x00]);
+            }
+            s.can_in(REQUEST_ID, &CF2_20);
+            s.ecu_frames().len() == 1 // the FC only
+        }
+        F::IsotpNCrEarly | F::IsotpReservedPciAborts => {
+            let mut s = with_ecu(ecu(), faults);
+            s.can_in(REQUEST_ID, &FF_20);
+            if fault == F::IsotpNCrEarly {
+                s.advance(Duration::from_millis(800));
+            } else {
+                s.can_in(REQUEST_ID, &[0x40, 0, 0, 0, 0, 0, 0, 0]);
+            }
+            s.can_in(REQUEST_ID, &CF1_20);
+            s.can_in(REQUEST_ID, &CF2_20);
+            s.ecu_frames().len() == 2 // the FC and the answer
+        }
+        F::IsotpSnWrapsTo1 => {
+            let mut s = with_ecu(ecu(), faults);
+            // FF_DL 118: 6 bytes in the FF, then 16 CFs of 7 (SN 1..F, 0).
+            s.can_in(REQUEST_ID, &[0x10, 0x76, 0x22, 0xF1, 0x90, 0xF1, 0x90, 0xF1]);
+            for k in 1..=16u8 {
+                s.can_in(
+                    REQUEST_ID,
+                    &[0x20 | (k & 0x0F), 0xF1, 0x90, 0xF1, 0x90, 0xF1, 0x90, 0xF1],
+                );
+            }
+            s.ecu_frames().len() == 2 // the FC and the answer
+        }
+        F::IsotpIgnoresUnexpectedPdu | F::IsotpUnexpectedFrameBlocks => {
+            let mut s = with_ecu(ecu(), faults);
+            if fault == F::IsotpIgnoresUnexpectedPdu {
+                s.can_in(REQUEST_ID, &FF_20);
+            } else {
+                s.can_in(REQUEST_ID, &[0x21, 0, 0, 0, 0, 0, 0, 0]);
+            }
+            s.can_in(REQUEST_ID, &[0x02, 0x3E, 0x00]);
+            s.ecu_frames().iter().any(|(_, d)| d[..3] == [0x02, 0x7E, 0x00])
+        }
+        F::IsotpIgnoresFunctional | F::IsotpAcceptsFunctionalFf => {
+            let mut s = with_ecu(EcuConfig { functional_id: Some(0x7DF), ..ecu() }, faults);
+            if fault == F::IsotpIgnoresFunctional {
+                s.can_in(0x7DF, &[0x02, 0x3E, 0x00]);
+                s.ecu_frames().len() == 1
+            } else {
+                s.can_in(0x7DF, &FF_20);
+                s.ecu_frames().is_empty()
+            }
+        }
+        F::IsotpStMinMicrosAsReserved => {
+            let frames = ecu_answer_with_fc(faults, &[0x30, 0x00, 0xF5]);
+            frames.len() == 3 && frames[2].0 - frames[1].0 < Duration::from_millis(100)
+        }
+        F::IsotpIgnoresOverflow | F::IsotpReservedFsAsCts => {
+            let fc = if fault == F::IsotpIgnoresOverflow { 0x32 } else { 0x35 };
+            ecu_answer_with_fc(faults, &[fc, 0x00, 0x00]).len() == 1 // the FF only
+        }
+        F::IsotpNBsNever | F::IsotpNBsEarly => {
+            let mut s = with_ecu(ecu(), faults);
+            s.can_in(REQUEST_ID, &[0x03, 0x22, 0xF1, 0x90]);
+            let (wait, frames) = if fault == F::IsotpNBsNever { (1200, 1) } else { (800, 3) };
+            s.advance(Duration::from_millis(wait));
+            s.can_in(REQUEST_ID, &[0x30, 0x00, 0x00]);
+            s.advance(Duration::from_millis(10));
+            s.ecu_frames().len() == frames
+        }
+        F::IsotpNoResumeAfterBlock => {
+            let mut s = with_ecu(ecu(), faults);
+            s.can_in(REQUEST_ID, &[0x03, 0x22, 0xF1, 0x90]);
+            s.can_in(REQUEST_ID, &[0x30, 0x01, 0x00]);
+            s.can_in(REQUEST_ID, &[0x30, 0x01, 0x00]);
+            s.advance(Duration::from_millis(10));
+            s.ecu_frames().len() == 3 // FF, CF 1 after the first CTS, CF 2 after the second
+        }
+        F::DiagWrongNackUnreachable | F::DiagWrongNackTransportError => {
+            let mut s = with_ecu(EcuConfig { simulated: false, ..ecu() }, faults);
+            let c = s.activated(TESTER);
+            s.send(c, &diag(TESTER, ECU, &[0x2E, 0x03, 0x00, 1, 2, 3, 4, 5, 6, 7]));
+            let expected = if fault == F::DiagWrongNackUnreachable {
+                s.advance(Duration::from_millis(1000));
+                0x06
+            } else {
+                s.can_in(RESPONSE_ID, &[0x32, 0x00, 0x00]);
+                0x08
+            };
+            let m = s.tcp_messages(c);
+            matches!(&m[..], [Message { payload: Payload::DiagnosticMessageNack(n), .. }] if n.nack_code.raw() == expected)
+        }
     }
 }
 
@@ -1230,6 +1358,30 @@ fault_tests! {
     fault_isotp_reserved_st_min_not_127ms => IsotpReservedStMinNot127ms,
     fault_isotp_no_fc_overflow => IsotpNoFcOverflow,
     fault_isotp_block_size_ignored => IsotpBlockSizeIgnored,
+    fault_isotp_fc_wrong_st_min => IsotpFcWrongStMin,
+    fault_isotp_sf_dl_short => IsotpSfDlShort,
+    fault_isotp_accepts_invalid_sf_dl => IsotpAcceptsInvalidSfDl,
+    fault_isotp_accepts_short_ff_dl => IsotpAcceptsShortFfDl,
+    fault_isotp_accepts_escaped_small_ff_dl => IsotpAcceptsEscapedSmallFfDl,
+    fault_isotp_ignores_smallest_ff => IsotpIgnoresSmallestFf,
+    fault_isotp_accepts_wrong_sn => IsotpAcceptsWrongSn,
+    fault_isotp_sn_wraps_to_1 => IsotpSnWrapsTo1,
+    fault_isotp_n_cr_never => IsotpNCrNever,
+    fault_isotp_n_cr_early => IsotpNCrEarly,
+    fault_isotp_ignores_unexpected_pdu => IsotpIgnoresUnexpectedPdu,
+    fault_isotp_unexpected_frame_blocks => IsotpUnexpectedFrameBlocks,
+    fault_isotp_reserved_pci_aborts => IsotpReservedPciAborts,
+    fault_isotp_wrong_padding => IsotpWrongPadding,
+    fault_isotp_ignores_functional => IsotpIgnoresFunctional,
+    fault_isotp_accepts_functional_ff => IsotpAcceptsFunctionalFf,
+    fault_isotp_st_min_us_as_reserved => IsotpStMinMicrosAsReserved,
+    fault_isotp_ignores_overflow => IsotpIgnoresOverflow,
+    fault_isotp_reserved_fs_as_cts => IsotpReservedFsAsCts,
+    fault_isotp_n_bs_never => IsotpNBsNever,
+    fault_isotp_n_bs_early => IsotpNBsEarly,
+    fault_isotp_no_resume_after_block => IsotpNoResumeAfterBlock,
+    fault_diag_wrong_nack_unreachable => DiagWrongNackUnreachable,
+    fault_diag_wrong_nack_transport_error => DiagWrongNackTransportError,
 }
 
 use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};

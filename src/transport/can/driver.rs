@@ -10,34 +10,44 @@
 //! tokio's timers tick in milliseconds, so a sub-millisecond STmin (0xF1-0xF9) is kept as
 //! about 1 ms here: never shorter than asked, as ISO 15765-2 requires of the sender.
 //!
+//! [`IsoTpDriver`] owns its transport (the `isotp` command); [`EndpointDriver`] borrows one per
+//! call and shows every frame to an observer (the runner, whose cases also send raw frames on
+//! the same node and record every frame as an event).
+//!
 //! With `echo` in the spec the endpoint should use `TxConfirmation::Explicit`: each echo of
 //! our own frame becomes `handle_tx_confirmation`, so N_As / N_Ar are real.
 
-use super::{CanTransport, CanTransportError, Origin};
+use super::{CanTransport, CanTransportError, Origin, Received};
+use crate::codec::can::CanFrame;
 use crate::proto::isotp::{Endpoint, Event, SendError, TxConfirmation};
 use crate::proto::time::Instant as ProtoInstant;
 use std::time::Instant;
 
-/// An [`Endpoint`] on a [`CanTransport`].
+/// A frame the driver moved, shown to an observer (the runner records every one as an event).
+#[derive(Debug, Clone, Copy)]
+pub enum Traffic<'a> {
+    /// Handed to the transport at `at`.
+    Sent { at: Instant, frame: &'a CanFrame },
+    /// Taken from the transport (any id, echoes included), with the transport's stamp.
+    Received(&'a Received),
+}
+
+/// An [`Endpoint`] and its clock, driven over a transport the caller lends for each call (so
+/// the caller can also use the transport between calls, e.g. for raw frames).
 #[derive(Debug)]
-pub struct IsoTpDriver {
-    transport: CanTransport,
+pub struct EndpointDriver {
     endpoint: Endpoint,
     epoch: Instant,
     last_now: ProtoInstant,
 }
 
-impl IsoTpDriver {
-    pub fn new(transport: CanTransport, endpoint: Endpoint) -> Self {
-        IsoTpDriver { transport, endpoint, epoch: Instant::now(), last_now: ProtoInstant::ZERO }
+impl EndpointDriver {
+    pub fn new(endpoint: Endpoint) -> Self {
+        EndpointDriver { endpoint, epoch: Instant::now(), last_now: ProtoInstant::ZERO }
     }
 
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
-    }
-
-    pub fn transport(&self) -> &CanTransport {
-        &self.transport
     }
 
     /// The endpoint's time for the monotonic instant `at`, never earlier than the last one.
@@ -54,21 +64,31 @@ impl IsoTpDriver {
             .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400))
     }
 
-    /// Starts sending `payload` (the frames go out while [`IsoTpDriver::next_event`] runs).
+    /// Starts sending `payload` (the frames go out while [`EndpointDriver::next_event`] runs).
     pub fn send(&mut self, payload: &[u8]) -> Result<(), SendError> {
         let now = self.proto_time(Instant::now());
         self.endpoint.send(now, payload)
     }
 
-    /// Runs the endpoint until it reports an event, or until `deadline` (then `None`).
+    /// Starts sending `payload` as a functionally addressed single frame.
+    pub fn send_functional(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        let now = self.proto_time(Instant::now());
+        self.endpoint.send_functional(now, payload)
+    }
+
+    /// Runs the endpoint over `transport` until it reports an event, or until `deadline`
+    /// (then `None`); `observe` sees every frame sent and received meanwhile.
     /// Cancel-safe between frames: a frame is taken from the transport only when it is fed.
     pub async fn next_event(
         &mut self,
+        transport: &mut CanTransport,
         deadline: Option<Instant>,
+        observe: &mut (dyn FnMut(Traffic<'_>) + Send),
     ) -> Result<Option<Event>, CanTransportError> {
         loop {
             while let Some(frame) = self.endpoint.poll_transmit() {
-                self.transport.send(&frame).await?;
+                transport.send(&frame).await?;
+                observe(Traffic::Sent { at: Instant::now(), frame: &frame });
             }
             if let Some(event) = self.endpoint.poll_event() {
                 return Ok(Some(event));
@@ -80,8 +100,9 @@ impl IsoTpDriver {
             let far = Instant::now();
             tokio::select! {
                 biased;
-                r = self.transport.recv() => {
+                r = transport.recv() => {
                     let rx = r?;
+                    observe(Traffic::Received(&rx));
                     let now = self.proto_time(rx.at);
                     match rx.origin {
                         Origin::Peer => self.endpoint.handle_frame(now, &rx.frame),
@@ -101,6 +122,41 @@ impl IsoTpDriver {
                 }
             }
         }
+    }
+}
+
+/// An [`Endpoint`] on a [`CanTransport`] it owns.
+#[derive(Debug)]
+pub struct IsoTpDriver {
+    transport: CanTransport,
+    driver: EndpointDriver,
+}
+
+impl IsoTpDriver {
+    pub fn new(transport: CanTransport, endpoint: Endpoint) -> Self {
+        IsoTpDriver { transport, driver: EndpointDriver::new(endpoint) }
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        self.driver.endpoint()
+    }
+
+    pub fn transport(&self) -> &CanTransport {
+        &self.transport
+    }
+
+    /// Starts sending `payload` (the frames go out while [`IsoTpDriver::next_event`] runs).
+    pub fn send(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.driver.send(payload)
+    }
+
+    /// Runs the endpoint until it reports an event, or until `deadline` (then `None`).
+    /// Cancel-safe between frames: a frame is taken from the transport only when it is fed.
+    pub async fn next_event(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Event>, CanTransportError> {
+        self.driver.next_event(&mut self.transport, deadline, &mut |_| {}).await
     }
 
     /// Sends what a batching transport still holds.

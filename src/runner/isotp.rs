@@ -1,0 +1,197 @@
+//! The ISO-TP side of a case (`isotp_send`, `isotp_expect`): whole messages through our
+//! conformant stack ([`crate::proto::isotp`]) on the case's own CAN node, so a suite can say
+//! "send this UDS request, expect this response" without scripting frames.
+//!
+//! The connection is built from the profile: `isotp.tx_id` / `isotp.rx_id` (and
+//! `isotp.functional_id`), `isotp.extended_ids`, `isotp.padding`, `can.fd` (TX_DL 64), the
+//! timers `isotp.n_bs` / `isotp.n_cr`, the BS / STmin the harness grants in its flow control
+//! (`isotp.harness_block_size`, `isotp.harness_st_min`) and the target's `isotp.wft_max`: a
+//! target that sends more FC WAITs in a row than it declares ends our transmission with
+//! N_WFT_OVRN (ISO 15765-2:2016 §9.6.5.1).
+//!
+//! One endpoint lives for the whole case: a message that arrives while no `isotp_expect` waits
+//! is kept for the next one. Frames are recorded by the caller through [`Traffic`]; `can_send`
+//! / `can_expect` use the same node but do not feed the endpoint.
+
+use crate::codec::can::CanId;
+use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
+use crate::proto::isotp::{
+    CanAddress, Endpoint, Event, IsoTpAddress, IsoTpConfig, NResult, ReceiverProfile,
+    SenderProfile, Timers,
+};
+use crate::suite::profile::Profile;
+use crate::suite::value::Value;
+use crate::transport::can::CanTransport;
+use crate::transport::can::driver::{EndpointDriver, Traffic};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Largest message the harness accepts from the target (an FF above it gets FC OVFLW).
+const MAX_RECEIVE: u32 = 1 << 16;
+
+/// Messages (and failed receptions) kept for later `isotp_expect` steps at most: a target
+/// that floods cannot grow memory.
+const MAX_KEPT: usize = 64;
+
+/// The ISO-TP connection of one case.
+#[derive(Debug)]
+pub struct IsoTpSession {
+    driver: EndpointDriver,
+    /// Messages the target sent that no `isotp_expect` took yet, oldest first.
+    received: VecDeque<Vec<u8>>,
+    /// Receptions that failed since the last `isotp_expect`, oldest first.
+    failed: VecDeque<NResult>,
+}
+
+/// How a transfer ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Sent (for `send`) or a message received (for `next_message`).
+    Done(Vec<u8>),
+    /// The stack raised this N_Result.
+    Failed(NResult),
+    /// The deadline passed first.
+    TimedOut,
+}
+
+fn int(profile: &Profile, key: &str) -> Result<u64, String> {
+    match profile.get(key) {
+        Some(Value::Int(v)) => Ok(*v),
+        _ => Err(format!("the profile has no integer `{key}`")),
+    }
+}
+
+fn duration(profile: &Profile, key: &str) -> Result<Duration, String> {
+    match profile.get(key) {
+        Some(Value::Duration(d)) => Ok(*d),
+        _ => Err(format!("the profile has no duration `{key}`")),
+    }
+}
+
+fn flag(profile: &Profile, key: &str) -> bool {
+    matches!(profile.get(key), Some(Value::Bool(true)))
+}
+
+/// The harness's end of the connection, as the profile describes the target.
+pub fn config(profile: &Profile) -> Result<IsoTpConfig, String> {
+    let extended = flag(profile, "isotp.extended_ids");
+    let id = |key: &str| -> Result<CanId, String> {
+        let raw = int(profile, key)?;
+        u32::try_from(raw).ok().and_then(|r| CanId::new(r, extended)).ok_or_else(|| {
+            format!(
+                "profile `{key}` {raw:#x} does not fit a {} CAN id",
+                if extended { "29-bit" } else { "11-bit" }
+            )
+        })
+    };
+    let mut address = IsoTpAddress::normal(id("isotp.tx_id")?, id("isotp.rx_id")?);
+    address.functional_tx = Some(CanAddress::new(id("isotp.functional_id")?, None));
+    let mut config = IsoTpConfig::new(address);
+    let fd = flag(profile, "can.fd");
+    let padding = int(profile, "isotp.padding")? as u8;
+    config.format = FrameFormat { fd, brs: false, padding: Padding::padded(padding) };
+    config.tx_dl = if fd { TxDl::FD_MAX } else { TxDl::CLASSIC };
+    config.timers = Timers {
+        n_bs: duration(profile, "isotp.n_bs")?,
+        n_cr: duration(profile, "isotp.n_cr")?,
+        ..Timers::default()
+    };
+    config.sender = SenderProfile {
+        max_wait_frames: Some(int(profile, "isotp.wft_max")?.min(u64::from(u32::MAX)) as u32),
+        ..SenderProfile::default()
+    };
+    config.receiver = ReceiverProfile {
+        block_size: int(profile, "isotp.harness_block_size")? as u8,
+        st_min: StMin::from_raw(int(profile, "isotp.harness_st_min")? as u8),
+        max_receive_size: MAX_RECEIVE,
+        ..ReceiverProfile::default()
+    };
+    config.validate().map_err(|e| format!("profile isotp: {e}"))?;
+    Ok(config)
+}
+
+impl IsoTpSession {
+    pub fn new(profile: &Profile) -> Result<IsoTpSession, String> {
+        let endpoint =
+            Endpoint::new(config(profile)?).map_err(|e| format!("profile isotp: {e}"))?;
+        Ok(IsoTpSession {
+            driver: EndpointDriver::new(endpoint),
+            received: VecDeque::new(),
+            failed: VecDeque::new(),
+        })
+    }
+
+    /// Sends `payload` (physically, or as a functional single frame) and runs the stack until
+    /// the transmission ends or `deadline` passes; messages received meanwhile are kept.
+    pub async fn send(
+        &mut self,
+        transport: &mut CanTransport,
+        payload: &[u8],
+        functional: bool,
+        deadline: Instant,
+        observe: &mut (dyn FnMut(Traffic<'_>) + Send),
+    ) -> Result<Outcome, String> {
+        let started = if functional {
+            self.driver.send_functional(payload)
+        } else {
+            self.driver.send(payload)
+        };
+        started.map_err(|e| format!("cannot send {} bytes over ISO-TP: {e}", payload.len()))?;
+        loop {
+            match self.step(transport, deadline, observe).await? {
+                None => return Ok(Outcome::TimedOut),
+                Some(Event::MessageSent) => return Ok(Outcome::Done(payload.to_vec())),
+                Some(Event::SendFailed { result }) => return Ok(Outcome::Failed(result)),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The next message from the target (a kept one first), a failed reception, or nothing
+    /// before `deadline`.
+    pub async fn next_message(
+        &mut self,
+        transport: &mut CanTransport,
+        deadline: Instant,
+        observe: &mut (dyn FnMut(Traffic<'_>) + Send),
+    ) -> Result<Outcome, String> {
+        loop {
+            if let Some(result) = self.failed.pop_front() {
+                return Ok(Outcome::Failed(result));
+            }
+            if let Some(message) = self.received.pop_front() {
+                return Ok(Outcome::Done(message));
+            }
+            if self.step(transport, deadline, observe).await?.is_none() {
+                return Ok(Outcome::TimedOut);
+            }
+        }
+    }
+
+    /// Runs the stack to its next event; receptions are filed, the rest returned.
+    async fn step(
+        &mut self,
+        transport: &mut CanTransport,
+        deadline: Instant,
+        observe: &mut (dyn FnMut(Traffic<'_>) + Send),
+    ) -> Result<Option<Event>, String> {
+        let event = self
+            .driver
+            .next_event(transport, Some(deadline), observe)
+            .await
+            .map_err(|e| format!("CAN transport: {e}"))?;
+        match &event {
+            Some(Event::MessageReceived { payload, .. }) => {
+                if self.received.len() == MAX_KEPT {
+                    self.received.pop_front();
+                }
+                self.received.push_back(payload.clone());
+            }
+            Some(Event::ReceiveFailed { result }) if self.failed.len() < MAX_KEPT => {
+                self.failed.push_back(*result);
+            }
+            _ => {}
+        }
+        Ok(event)
+    }
+}
