@@ -83,18 +83,24 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "timer a_vehicle_discovery_timer",
         "GID synchronisation needs several entities; the simulator is one",
     ),
-    (
-        "diagnostic nack 0x06",
-        "the runner's simulators have no ECUs behind the gateway (the simulator can be configured with some)",
-    ),
     ("diagnostic nack 0x07", "the simulator has one network"),
     (
-        "diagnostic nack 0x08",
-        "the runner's simulators have no ECUs behind the gateway (ISO-TP errors towards an ECU)",
+        "isotp N_TIMEOUT_A",
+        "N_As / N_Ar time the target's own transmit confirmations (its CAN controller), which the bus does not show; the simulator's ECUs confirm a frame when it is sent",
+    ),
+    (
+        "isotp N_WFT_OVRN",
+        "needs a target receiver that sends FC WAIT; the simulator's ECUs never do (neither do Linux can-isotp nor python-can-isotp)",
+    ),
+    (
+        "isotp CAN_FD",
+        "the simulator's ECUs use classic CAN; isotp_send / isotp_expect support `can.fd`, no shipped case needs an FD target yet",
+    ),
+    (
+        "isotp addressing",
+        "the simulator's ECUs use normal 11-bit addressing; extended, mixed and normal fixed addressing have no shipped case yet",
     ),
 ];
-
-const ISOTP_GAP: &str = "no ISO-TP case is tagged with it (or lists the fault) yet";
 
 /// What one planned case touches.
 #[derive(Debug, Default)]
@@ -279,9 +285,6 @@ fn case_list(ids: &[&PlannedCase]) -> String {
 }
 
 fn gap(key: &str) -> &'static str {
-    if key.starts_with("fault isotp_") {
-        return ISOTP_GAP;
-    }
     KNOWN_GAPS.iter().find(|(k, _)| *k == key).map_or("no case yet", |(_, why)| why)
 }
 
@@ -409,7 +412,7 @@ pub fn generate(plan: &[PlannedCase], profile: &Profile) -> String {
             (format!("isotp {item}"), item.to_owned(), pick(&|_, p| p.info.tags.contains(&tag)))
         })
         .collect();
-    table(&mut s, "ISO-TP catalogue (ISO 15765-2)", isotp_rows, |_| ISOTP_GAP);
+    table(&mut s, "ISO-TP catalogue (ISO 15765-2)", isotp_rows, gap);
     s
 }
 

@@ -87,6 +87,25 @@ pub const KEYS: &[ProfileKey] = &[
         "Logical addresses of ECUs behind a gateway.",
     ),
     key(
+        "gateway.ecu_address",
+        U16,
+        None,
+        "A CAN ECU behind the gateway that answers UDS (capability doip.gateway).",
+    ),
+    key(
+        "gateway.unreachable_address",
+        U16,
+        None,
+        "An ECU address the gateway routes to whose node does not answer (diagnostic NACK 0x06).",
+    ),
+    key(
+        "gateway.overflow_address",
+        U16,
+        None,
+        "An ECU whose ISO-TP buffer is smaller than the requests the gateway routes to it \
+         (FC OVFLW: diagnostic NACK 0x08).",
+    ),
+    key(
         "unknown_address",
         U16,
         Some("0x0FFF"),
@@ -308,6 +327,7 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "an activation type that needs confirmation (profile activation.confirmation_type)",
     ),
     ("doip.oem_specific", "OEM-specific field in routing activation"),
+    ("doip.gateway", "routes diagnostic messages to CAN ECUs behind it (profile gateway.*)"),
     ("uds", "a UDS server behind the entity address"),
     ("isotp", "an ISO-TP node on the profile's CAN bus"),
     ("can.fd", "CAN FD frames"),
