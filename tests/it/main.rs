@@ -11,6 +11,7 @@ mod interrupt;
 mod isotp_cli;
 mod isotp_corpus;
 mod isotp_interop;
+mod isotp_runner;
 mod layering;
 mod pcap_capture;
 mod power_cycle;
