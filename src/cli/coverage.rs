@@ -89,10 +89,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "N_As / N_Ar time the target's own transmit confirmations (its CAN controller), which the bus does not show; the simulator's ECUs confirm a frame when it is sent",
     ),
     (
-        "isotp N_WFT_OVRN",
-        "needs a target receiver that sends FC WAIT; the simulator's ECUs never do (neither do Linux can-isotp nor python-can-isotp)",
-    ),
-    (
         "isotp CAN_FD",
         "the simulator's ECUs use classic CAN; isotp_send / isotp_expect support `can.fd`, no shipped case needs an FD target yet",
     ),

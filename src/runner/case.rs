@@ -92,6 +92,14 @@ pub struct Attempt {
 }
 
 /// One attempt of one case.
+/// What one `can_expect` frame must be (resolved once for every frame of a `count`).
+struct CanExpectation {
+    id: u64,
+    pattern: Option<BytePattern>,
+    gap_min: Option<Duration>,
+    gap_max: Option<Duration>,
+}
+
 pub struct CaseRun<'a> {
     planned: &'a PlannedCase,
     env: &'a CaseEnv,
@@ -405,8 +413,8 @@ impl<'a> CaseRun<'a> {
             StepKind::ExpectRaw { connection, hex, mask, timing } => {
                 self.expect_raw(connection, hex, mask.as_ref(), timing).await
             }
-            StepKind::ExpectNone { connection, duration } => {
-                self.expect_none(connection, duration).await
+            StepKind::ExpectNone { connection, duration, id } => {
+                self.expect_none(connection, duration, id.as_ref()).await
             }
             StepKind::ExpectClosed { connection, within, not_before } => {
                 self.expect_closed(connection, within.as_ref(), not_before.as_ref()).await
@@ -429,8 +437,13 @@ impl<'a> CaseRun<'a> {
             StepKind::CanSend { id, data, extended, fd } => {
                 self.can_send(id, data, *extended, *fd).await
             }
-            StepKind::CanExpect { id, data, timing, gap_min, gap_max } => {
-                self.can_expect(id, data.as_ref(), timing, gap_min.as_ref(), gap_max.as_ref()).await
+            StepKind::CanExpect { id, data, timing, gap_min, gap_max, count } => {
+                let count = match count {
+                    Some(c) => self.int(c)?,
+                    None => 1,
+                };
+                let gaps = (gap_min.as_ref(), gap_max.as_ref());
+                self.can_expect(id, data.as_ref(), timing, gaps, count).await
             }
             StepKind::IsotpSend { data, functional, within } => {
                 self.isotp_send(data, *functional, within.as_ref()).await
@@ -739,10 +752,16 @@ impl<'a> CaseRun<'a> {
         Ok(p)
     }
 
-    async fn expect_none(&mut self, connection: &str, duration: &Expr) -> Result<(), Failure> {
+    async fn expect_none(
+        &mut self,
+        connection: &str,
+        duration: &Expr,
+        id: Option<&Expr>,
+    ) -> Result<(), Failure> {
         let d = self.duration(duration)?;
         if connection == "can" {
-            return self.can_expect_none(d).await;
+            let id = id.map(|e| self.int(e)).transpose()?;
+            return self.can_expect_none(d, id).await;
         }
         if connection == "udp" {
             let deadline = Instant::now() + d;
@@ -992,21 +1011,39 @@ impl<'a> CaseRun<'a> {
         Ok(())
     }
 
+    /// `count` matching frames in a row: `within` bounds each from the previous match (the
+    /// first from the step's start), `not_before` bounds the first.
     async fn can_expect(
         &mut self,
         id: &Expr,
         data: Option<&Expr>,
         timing: &Timing,
-        gap_min: Option<&Expr>,
-        gap_max: Option<&Expr>,
+        (gap_min, gap_max): (Option<&Expr>, Option<&Expr>),
+        count: u64,
     ) -> Result<(), Failure> {
-        let want = self.int(id)?;
-        let pattern = data.map(|d| self.pattern(d, None)).transpose()?;
-        let gap_min = gap_min.map(|g| self.duration(g)).transpose()?;
-        let gap_max = gap_max.map(|g| self.duration(g)).transpose()?;
-        let not_before = timing.not_before.as_ref().map(|e| self.duration(e)).transpose()?;
-        let (within, deadline) = self.bound(timing.within.as_ref())?;
+        let frame = CanExpectation {
+            id: self.int(id)?,
+            pattern: data.map(|d| self.pattern(d, None)).transpose()?,
+            gap_min: gap_min.map(|g| self.duration(g)).transpose()?,
+            gap_max: gap_max.map(|g| self.duration(g)).transpose()?,
+        };
+        let mut not_before = timing.not_before.as_ref().map(|e| self.duration(e)).transpose()?;
         self.ensure_can().await?;
+        for _ in 0..count.max(1) {
+            let (within, deadline) = self.bound(timing.within.as_ref())?;
+            self.can_expect_one(&frame, within, deadline, not_before.take()).await?;
+        }
+        Ok(())
+    }
+
+    async fn can_expect_one(
+        &mut self,
+        frame: &CanExpectation,
+        within: Duration,
+        deadline: Instant,
+        not_before: Option<Duration>,
+    ) -> Result<(), Failure> {
+        let CanExpectation { id: want, ref pattern, gap_min, gap_max } = *frame;
         let bus = self.bus_name();
         let start = self.rec.now();
         loop {
@@ -1226,10 +1263,15 @@ impl<'a> CaseRun<'a> {
 
     /// `expect_none: { connection: can }`: no frame with the profile's `isotp.rx_id` (the
     /// target's) arrives for `d`; frames with other ids are recorded and passed over.
-    async fn can_expect_none(&mut self, d: Duration) -> Result<(), Failure> {
-        let want = match self.env.profile.get("isotp.rx_id") {
-            Some(Value::Int(v)) => *v,
-            _ => return Err(error("`expect_none` on `can` needs the profile's isotp.rx_id")),
+    async fn can_expect_none(&mut self, d: Duration, id: Option<u64>) -> Result<(), Failure> {
+        let want = match (id, self.env.profile.get("isotp.rx_id")) {
+            (Some(id), _) => id,
+            (None, Some(Value::Int(v))) => *v,
+            _ => {
+                return Err(error(
+                    "`expect_none` on `can` needs an `id` or the profile's isotp.rx_id",
+                ));
+            }
         };
         self.ensure_can().await?;
         let bus = self.bus_name();
@@ -1667,9 +1709,12 @@ pub fn summary(kind: &StepKind) -> String {
         StepKind::ExpectRaw { connection, hex, timing: t, .. } => {
             format!("expect_raw {}{}{}", show_expr(hex), timing(t), conn(connection))
         }
-        StepKind::ExpectNone { connection, duration } => {
-            format!("expect nothing for {}{}", show_expr(duration), conn(connection))
-        }
+        StepKind::ExpectNone { connection, duration, id } => format!(
+            "expect nothing{} for {}{}",
+            id.as_ref().map(|i| format!(" on id {}", show_expr(i))).unwrap_or_default(),
+            show_expr(duration),
+            conn(connection)
+        ),
         StepKind::ExpectClosed { connection, within, not_before } => format!(
             "expect closed{}{}{}",
             within.as_ref().map(|w| format!(" within {}", show_expr(w))).unwrap_or_default(),

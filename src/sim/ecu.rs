@@ -41,8 +41,15 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
     }
     let mut config = IsoTpConfig::new(address);
     config.format = FrameFormat { padding: padding(&ecu.isotp), ..FrameFormat::default() };
-    config.timers =
-        Timers { n_bs: ecu.isotp.n_bs.get(), n_cr: ecu.isotp.n_cr.get(), ..Timers::default() };
+    config.timers = Timers {
+        n_bs: ecu.isotp.n_bs.get(),
+        n_cr: ecu.isotp.n_cr.get(),
+        n_br: match side {
+            Side::Ecu => ecu.isotp.n_br.get(),
+            Side::Tester => core::time::Duration::ZERO,
+        },
+        ..Timers::default()
+    };
     config.receiver = ReceiverProfile {
         block_size: ecu.isotp.block_size,
         st_min: StMin::from_raw(ecu.isotp.st_min),
@@ -52,6 +59,11 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
         },
         ..ReceiverProfile::default()
     };
+    if side == Side::Ecu {
+        // Only the ECU acts busy: the gateway's receiver takes its answers at once.
+        config.receiver.wait_frames = ecu.isotp.wait_frames;
+        config.receiver.n_wft_max = ecu.isotp.n_wft_max;
+    }
     config
 }
 
@@ -94,6 +106,7 @@ impl EcuNode {
     ) -> Result<Self, crate::proto::isotp::ConfigError> {
         let mut isotp = isotp_config(config, Side::Ecu);
         isotp.timers = ecu_faults::timers(faults, isotp.timers);
+        isotp.receiver = ecu_faults::receiver(faults, isotp.receiver);
         let functional_id = isotp.address.functional_rx.map(|a| a.id);
         let padding = isotp.format.padding.byte;
         Ok(EcuNode {

@@ -1,8 +1,8 @@
 //! The ISO-TP faults of a simulated ECU, as a fault injector around the conformant stack (the
 //! smoltcp middleware shape): frames coming in are rewritten or dropped before the stack sees
 //! them (so its receiver takes a wrong SN, its sender ignores WAIT, BS, STmin or OVFLW), frames
-//! going out are rewritten or dropped (wrong SN, wrong padding, no FC OVFLW), and the timer
-//! faults change the stack's N_Bs / N_Cr. Each fault breaks exactly one rule of
+//! going out are rewritten or dropped (wrong SN, wrong padding, no FC OVFLW), the timer
+//! faults change the stack's N_Bs / N_Cr and the WAIT faults its receiver's N_WFTmax. Each fault breaks exactly one rule of
 //! ISO 15765-2:2016 (see [`Fault::rule`]); the injector keeps the little state some need
 //! (consecutive frames received, whether a CTS was seen for the message being sent).
 //!
@@ -11,7 +11,7 @@
 use super::faults::{Fault, FaultSet};
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::{CLASSIC_CAN_DL, StMin};
-use crate::proto::isotp::Timers;
+use crate::proto::isotp::{ReceiverProfile, Timers};
 use core::time::Duration;
 
 /// How long "never" is for the timer faults: long enough for any case, still a bound.
@@ -32,6 +32,18 @@ pub fn timers(faults: FaultSet, mut timers: Timers) -> Timers {
         timers.n_bs /= 2;
     }
     timers
+}
+
+/// The receiver's FC WAIT limit as the faulty ECU runs it (only a busy ECU, one configured
+/// with `wait_frames`, ever reaches it).
+pub fn receiver(faults: FaultSet, mut receiver: ReceiverProfile) -> ReceiverProfile {
+    if faults.has(Fault::IsotpNWftMaxOffByOne) {
+        receiver.n_wft_max = receiver.n_wft_max.saturating_sub(1);
+    }
+    if faults.has(Fault::IsotpExceedsNWftMax) {
+        receiver.n_wft_max = u32::MAX;
+    }
+    receiver
 }
 
 /// The fault injector of one ECU.

@@ -274,6 +274,12 @@ faults! {
     /// The ECU's sender ignores every FC CTS after the first of a message.
     IsotpNoResumeAfterBlock = "isotp_no_resume_after_block":
         "after a block of BS consecutive frames the next FC CTS resumes the transmission (ISO 15765-2:2016 §9.6.5.3)",
+    /// A busy ECU's receiver gives up one FC WAIT before N_WFTmax (ends with N_WFT_OVRN early).
+    IsotpNWftMaxOffByOne = "isotp_n_wft_max_off_by_one":
+        "a receiver may send N_WFTmax FC WAITs in a row before its CTS (ISO 15765-2:2016 §9.6.5.1)",
+    /// A busy ECU's receiver sends as many FC WAITs as it likes instead of stopping at N_WFTmax.
+    IsotpExceedsNWftMax = "isotp_exceeds_n_wft_max":
+        "a receiver that would need more than N_WFTmax FC WAITs ends the reception with N_WFT_OVRN and sends no further FC (ISO 15765-2:2016 §9.6.5.1)",
     // The gateway's CAN side (ISO 13400-2:2019 §9.6, Table 30).
     /// NACKs an undeliverable request (no FC from the ECU) with 0x08 instead of 0x06.
     DiagWrongNackUnreachable = "diag_wrong_nack_unreachable":

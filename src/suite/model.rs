@@ -218,6 +218,8 @@ pub enum StepKind {
     ExpectNone {
         connection: String,
         duration: Expr,
+        /// On `can`: the CAN id that must stay silent (default the profile's `isotp.rx_id`).
+        id: Option<Expr>,
     },
     ExpectClosed {
         connection: String,
@@ -262,6 +264,9 @@ pub enum StepKind {
         timing: Timing,
         gap_min: Option<Expr>,
         gap_max: Option<Expr>,
+        /// Match this many frames in a row (default 1), e.g. a train of FC WAITs; `within`
+        /// bounds each from the previous match, `not_before` the first.
+        count: Option<Expr>,
     },
     IsotpSend {
         data: Expr,
@@ -372,9 +377,11 @@ impl StepKind {
                 out.extend(mask.iter());
                 timing(t, &mut out);
             }
-            StepKind::ExpectNone { duration, .. } | StepKind::ExpectOpen { duration, .. } => {
-                out.push(duration)
+            StepKind::ExpectNone { duration, id, .. } => {
+                out.push(duration);
+                out.extend(id.iter());
             }
+            StepKind::ExpectOpen { duration, .. } => out.push(duration),
             StepKind::ExpectClosed { within, not_before, .. } => {
                 out.extend(within.iter().chain(not_before.iter()))
             }
@@ -398,9 +405,10 @@ impl StepKind {
             }
             StepKind::PowerCycle { within } => out.extend(within.iter()),
             StepKind::CanSend { id, data, .. } => out.extend([id, data]),
-            StepKind::CanExpect { id, data, timing: t, gap_min, gap_max } => {
+            StepKind::CanExpect { id, data, timing: t, gap_min, gap_max, count } => {
                 out.push(id);
                 out.extend(data.iter().chain(gap_min.iter()).chain(gap_max.iter()));
+                out.extend(count.iter());
                 timing(t, &mut out);
             }
             StepKind::IsotpSend { data, within, .. } => {

@@ -300,6 +300,33 @@ pub const KEYS: &[ProfileKey] = &[
     key("isotp.n_cr", KeyType::Duration, Some("1s"), "N_Cr timeout."),
     key("isotp.wft_max", U8, Some("0"), "N_WFTmax of the target's receiver."),
     key(
+        "isotp.busy.tx_id",
+        U32,
+        None,
+        "A busy ISO-TP node (capability isotp.fc_wait): CAN id the harness sends on.",
+    ),
+    key("isotp.busy.rx_id", U32, None, "The busy node's answer id."),
+    key(
+        "isotp.busy.wait_frames",
+        U32,
+        None,
+        "FC WAITs the busy node sends before each CTS (at most its N_WFTmax).",
+    ),
+    key(
+        "isotp.wft_overrun.tx_id",
+        U32,
+        None,
+        "A node whose receiver needs more FC WAITs than its N_WFTmax allows (capability \
+         isotp.wft_overrun): CAN id the harness sends on.",
+    ),
+    key("isotp.wft_overrun.rx_id", U32, None, "The overrun node's answer id."),
+    key(
+        "isotp.wft_overrun.wft_max",
+        U32,
+        None,
+        "N_WFTmax of the overrun node: the WAITs it sends before giving up (N_WFT_OVRN).",
+    ),
+    key(
         "isotp.fc_parameters",
         KeyType::Str,
         Some("static"),
@@ -330,6 +357,14 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("doip.gateway", "routes diagnostic messages to CAN ECUs behind it (profile gateway.*)"),
     ("uds", "a UDS server behind the entity address"),
     ("isotp", "an ISO-TP node on the profile's CAN bus"),
+    (
+        "isotp.fc_wait",
+        "a busy ISO-TP node that sends FC WAITs before its CTS (profile isotp.busy.*)",
+    ),
+    (
+        "isotp.wft_overrun",
+        "an ISO-TP node that needs more FC WAITs than its N_WFTmax (profile isotp.wft_overrun.*)",
+    ),
     ("can.fd", "CAN FD frames"),
     (
         "power_cycle",

@@ -399,7 +399,15 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
             mask: ex("mask", d),
             timing: timing(d),
         },
-        "expect_none" => StepKind::ExpectNone { connection, duration: ex("for", d)? },
+        "expect_none" => {
+            let id = ex("id", d);
+            if let Some(y) = m.get("id")
+                && connection != "can"
+            {
+                d.error(y.pos, "`id` names a CAN id: it needs `connection: can`", "not on CAN");
+            }
+            StepKind::ExpectNone { connection, duration: ex("for", d)?, id }
+        }
         "expect_closed" => StepKind::ExpectClosed {
             connection,
             within: ex("within", d),
@@ -439,6 +447,7 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
             timing: timing(d),
             gap_min: ex("gap_min", d),
             gap_max: ex("gap_max", d),
+            count: ex("count", d),
         },
         "isotp_send" => StepKind::IsotpSend {
             data: ex("data", d)?,

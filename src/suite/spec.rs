@@ -233,7 +233,15 @@ pub const STEPS: &[StepSpec] = &[
         name: "expect_none",
         doc: "Nothing may arrive for a time (the connection may stay open or close).",
         scalar: None,
-        keys: &[req("for", Ty::Duration, "How long to listen."), CONNECTION],
+        keys: &[
+            req("for", Ty::Duration, "How long to listen."),
+            CONNECTION,
+            k(
+                "id",
+                Ty::Value,
+                "On `connection: can`: the CAN id that must stay silent (default the profile's isotp.rx_id).",
+            ),
+        ],
         message: MessageKey::None,
     },
     StepSpec {
@@ -324,6 +332,11 @@ pub const STEPS: &[StepSpec] = &[
                 "Least time since the previous frame of the target (e.g. STmin).",
             ),
             k("gap_max", Ty::Duration, "Most time since the previous frame of the target."),
+            k(
+                "count",
+                Ty::Value,
+                "Match this many frames in a row (default 1), e.g. a train of FC WAITs; within bounds each from the previous match, not_before the first.",
+            ),
         ],
         message: MessageKey::None,
     },

@@ -431,6 +431,16 @@ pub struct IsotpConfig {
     pub padding: Option<u8>,
     pub n_bs: ConfigDuration,
     pub n_cr: ConfigDuration,
+    /// N_Br: how long the ECU's receiver waits before each flow control it sends, so also the
+    /// spacing of its FC WAIT train (ISO 15765-2:2016 §9.7: N_Br + N_Ar < 0.9 N_Bs keeps the
+    /// sender's N_Bs from expiring between them).
+    pub n_br: ConfigDuration,
+    /// FC WAITs the ECU sends before each CTS (after the FF and after each block): a busy ECU
+    /// (ISO 15765-2:2016 §9.6.5.1).
+    pub wait_frames: u32,
+    /// N_WFTmax: WAITs in a row the ECU may send; needing more (`wait_frames` above it) ends
+    /// each reception with N_WFT_OVRN instead of the next WAIT (ISO 15765-2:2016 §9.6.5.1).
+    pub n_wft_max: u32,
     /// The ECU's ISO-TP receive buffer: a first frame with a larger FF_DL gets FC OVFLW
     /// (ISO 15765-2:2016 §9.6.5.1). Absent = `uds.max_request_length` (what the gateway lets
     /// through).
@@ -445,6 +455,9 @@ impl Default for IsotpConfig {
             padding: Some(0xCC),
             n_bs: ConfigDuration::from_millis(1_000),
             n_cr: ConfigDuration::from_millis(1_000),
+            n_br: ConfigDuration::from_millis(0),
+            wait_frames: 0,
+            n_wft_max: 0,
             max_receive_size: None,
         }
     }

@@ -9,7 +9,7 @@ use crate::codec::doip::{
     RoutingActivationRequest, VehicleIdentificationRequestWithEid,
     VehicleIdentificationRequestWithVin,
 };
-use crate::sim::config::{ActivationTypeConfig, Confirmation, EcuConfig, HexBytes};
+use crate::sim::config::{ActivationTypeConfig, ConfigDuration, Confirmation, EcuConfig, HexBytes};
 use core::net::{IpAddr, Ipv4Addr};
 
 const TESTER: u16 = 0x0E00;
@@ -1262,6 +1262,22 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.advance(Duration::from_millis(10));
             s.ecu_frames().len() == 3 // FF, CF 1 after the first CTS, CF 2 after the second
         }
+        F::IsotpNWftMaxOffByOne | F::IsotpExceedsNWftMax => {
+            // Busy: 2 WAITs 100 ms apart before each CTS; N_WFTmax 2, or 1 when it needs more.
+            let needed = if fault == F::IsotpNWftMaxOffByOne { 2 } else { 3 };
+            let mut busy = ecu();
+            busy.isotp.wait_frames = needed;
+            busy.isotp.n_wft_max = 2;
+            busy.isotp.n_br = ConfigDuration::from_millis(100);
+            let mut s = with_ecu(busy, faults);
+            s.can_in(REQUEST_ID, &FF_20);
+            s.advance(Duration::from_millis(500));
+            let flow: Vec<u8> = s.ecu_frames().iter().map(|(_, d)| d[0]).collect();
+            match fault {
+                F::IsotpNWftMaxOffByOne => flow == [0x31, 0x31, 0x30],
+                _ => flow == [0x31, 0x31], // then N_WFT_OVRN: no third WAIT, no CTS
+            }
+        }
         F::DiagWrongNackUnreachable | F::DiagWrongNackTransportError => {
             let mut s = with_ecu(EcuConfig { simulated: false, ..ecu() }, faults);
             let c = s.activated(TESTER);
@@ -1380,6 +1396,8 @@ fault_tests! {
     fault_isotp_n_bs_never => IsotpNBsNever,
     fault_isotp_n_bs_early => IsotpNBsEarly,
     fault_isotp_no_resume_after_block => IsotpNoResumeAfterBlock,
+    fault_isotp_n_wft_max_off_by_one => IsotpNWftMaxOffByOne,
+    fault_isotp_exceeds_n_wft_max => IsotpExceedsNWftMax,
     fault_diag_wrong_nack_unreachable => DiagWrongNackUnreachable,
     fault_diag_wrong_nack_transport_error => DiagWrongNackTransportError,
 }
