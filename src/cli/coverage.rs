@@ -88,14 +88,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "isotp N_TIMEOUT_A",
         "N_As / N_Ar time the target's own transmit confirmations (its CAN controller), which the bus does not show; the simulator's ECUs confirm a frame when it is sent",
     ),
-    (
-        "isotp CAN_FD",
-        "the simulator's ECUs use classic CAN; isotp_send / isotp_expect support `can.fd`, no shipped case needs an FD target yet",
-    ),
-    (
-        "isotp addressing",
-        "the simulator's ECUs use normal 11-bit addressing; extended, mixed and normal fixed addressing have no shipped case yet",
-    ),
 ];
 
 /// What one planned case touches.

@@ -7,13 +7,15 @@
 //! sees them (so its sender ignores WAIT, BS or STmin), and frames going out are rewritten or
 //! dropped (wrong SN, no FC OVFLW). Each breaks exactly one rule of ISO 15765-2:2016.
 
-use super::config::{EcuConfig, IsotpConfig};
+use super::config::{EcuAddressing, EcuConfig, IsotpConfig};
 use super::ecu_faults::{self, Injector};
 use super::faults::FaultSet;
 use super::uds::UdsResponder;
 use crate::codec::can::{CanFrame, CanId};
-use crate::codec::isotp::{FrameFormat, Padding, StMin};
-use crate::proto::isotp::{Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers};
+use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
+use crate::proto::isotp::{
+    CanAddress, Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers,
+};
 use crate::proto::time::Instant;
 use std::collections::VecDeque;
 
@@ -26,21 +28,17 @@ pub enum Side {
     Tester,
 }
 
-/// The ISO-TP configuration of one end of an ECU's link (normal addressing, classic CAN).
+/// The ISO-TP configuration of one end of an ECU's link.
 pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
-    let id = |raw| CanId::new(raw, ecu.extended).unwrap_or_else(zero_id);
-    let (tx, rx) = match side {
-        Side::Ecu => (id(ecu.response_id), id(ecu.request_id)),
-        Side::Tester => (id(ecu.request_id), id(ecu.response_id)),
-    };
-    let mut address = IsoTpAddress::normal(tx, rx);
-    if side == Side::Ecu {
-        // The ECU also takes functionally addressed single frames (ISO 15765-2:2016 §10.3.1).
-        address.functional_rx =
-            ecu.functional_id.map(|raw| crate::proto::isotp::CanAddress::new(id(raw), None));
-    }
+    let address = link_address(ecu, side);
     let mut config = IsoTpConfig::new(address);
-    config.format = FrameFormat { padding: padding(&ecu.isotp), ..FrameFormat::default() };
+    config.format =
+        FrameFormat { fd: ecu.isotp.fd, brs: ecu.isotp.brs, padding: padding(&ecu.isotp) };
+    config.tx_dl = ecu
+        .isotp
+        .tx_dl
+        .and_then(|dl| TxDl::new(usize::from(dl)))
+        .unwrap_or(if ecu.isotp.fd { TxDl::FD_MAX } else { TxDl::CLASSIC });
     config.timers = Timers {
         n_bs: ecu.isotp.n_bs.get(),
         n_cr: ecu.isotp.n_cr.get(),
@@ -65,6 +63,41 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
         config.receiver.n_wft_max = ecu.isotp.n_wft_max;
     }
     config
+}
+
+/// The addressing of the ECU's end (`Side::Ecu`) or of its tester's (ISO 15765-2:2016 §10.3).
+fn link_address(ecu: &EcuConfig, side: Side) -> IsoTpAddress {
+    let id = |raw| CanId::new(raw, ecu.extended).unwrap_or_else(zero_id);
+    let isotp = &ecu.isotp;
+    let ecu_side = IsoTpAddress::normal(id(ecu.response_id), id(ecu.request_id));
+    let ecu_side = match isotp.addressing {
+        EcuAddressing::Normal => {
+            let mut address = ecu_side;
+            // The ECU also takes functionally addressed single frames (ISO 15765-2:2016 §10.3.1).
+            address.functional_rx = ecu.functional_id.map(|raw| CanAddress::new(id(raw), None));
+            address
+        }
+        EcuAddressing::NormalFixed => {
+            // request_id is 0x18DA<ECU><tester> (validated).
+            let [_, _, ecu_address, tester] = ecu.request_id.to_be_bytes();
+            IsoTpAddress::normal_fixed(ecu_address, tester)
+        }
+        EcuAddressing::Extended => IsoTpAddress::extended(
+            id(ecu.response_id),
+            id(ecu.request_id),
+            isotp.ecu_address.unwrap_or_default(),
+            isotp.tester_address.unwrap_or_default(),
+        ),
+        EcuAddressing::Mixed => IsoTpAddress::mixed_11bit(
+            id(ecu.response_id),
+            id(ecu.request_id),
+            isotp.address_extension.unwrap_or_default(),
+        ),
+    };
+    match side {
+        Side::Ecu => ecu_side,
+        Side::Tester => ecu_side.reversed(),
+    }
 }
 
 /// Validation keeps ids in range; this is the unreachable fallback that keeps the code
@@ -107,8 +140,9 @@ impl EcuNode {
         let mut isotp = isotp_config(config, Side::Ecu);
         isotp.timers = ecu_faults::timers(faults, isotp.timers);
         isotp.receiver = ecu_faults::receiver(faults, isotp.receiver);
+        isotp.tx_dl = ecu_faults::tx_dl(faults, isotp.tx_dl);
         let functional_id = isotp.address.functional_rx.map(|a| a.id);
-        let padding = isotp.format.padding.byte;
+        let injector = Injector::new(faults, &isotp.address, isotp.format.padding.byte);
         Ok(EcuNode {
             name: config.name.clone(),
             logical_address: config.logical_address.value,
@@ -118,7 +152,7 @@ impl EcuNode {
             uds: UdsResponder::new(&config.uds),
             scheduled: Vec::new(),
             ready: VecDeque::new(),
-            injector: Injector::new(faults, isotp.address.rx.id, functional_id, padding),
+            injector,
         })
     }
 

@@ -6,12 +6,14 @@
 //! ISO 15765-2:2016 (see [`Fault::rule`]); the injector keeps the little state some need
 //! (consecutive frames received, whether a CTS was seen for the message being sent).
 //!
-//! Frames are judged by their first data byte (normal addressing, as the simulated ECUs use).
+//! Frames are judged by their N_PCI, after the address byte of extended and mixed addressing;
+//! the addressing faults rewrite or drop that byte, the CAN FD faults the ECU's TX_DL and its
+//! reading of escaped single frames.
 
 use super::faults::{Fault, FaultSet};
 use crate::codec::can::{CanFrame, CanId};
-use crate::codec::isotp::{CLASSIC_CAN_DL, StMin};
-use crate::proto::isotp::{ReceiverProfile, Timers};
+use crate::codec::isotp::{AddressingMode, CLASSIC_CAN_DL, StMin, TxDl};
+use crate::proto::isotp::{IsoTpAddress, ReceiverProfile, Timers};
 use core::time::Duration;
 
 /// How long "never" is for the timer faults: long enough for any case, still a bound.
@@ -46,12 +48,24 @@ pub fn receiver(faults: FaultSet, mut receiver: ReceiverProfile) -> ReceiverProf
     receiver
 }
 
+/// The TX_DL the faulty ECU sends with: `isotp_fd_tx_dl_8` keeps an FD ECU to 8-byte frames.
+pub fn tx_dl(faults: FaultSet, tx_dl: TxDl) -> TxDl {
+    if faults.has(Fault::IsotpFdTxDl8) { TxDl::CLASSIC } else { tx_dl }
+}
+
 /// The fault injector of one ECU.
 #[derive(Debug)]
 pub struct Injector {
     faults: FaultSet,
     rx_id: CanId,
     functional_id: Option<CanId>,
+    /// The address byte (N_TA or N_AE) that starts frames to the ECU, with extended / mixed
+    /// addressing.
+    rx_address_byte: Option<u8>,
+    /// The address byte that starts the ECU's own frames.
+    tx_address_byte: Option<u8>,
+    /// Normal fixed addressing: `isotp_fixed_reply_not_swapped` answers on the request's id.
+    normal_fixed: bool,
     /// The configured padding byte (the `isotp_wrong_padding` fault writes its complement).
     padding: u8,
     /// Consecutive frames taken since the last first frame (for the expected SN).
@@ -63,16 +77,25 @@ pub struct Injector {
 }
 
 impl Injector {
-    pub fn new(faults: FaultSet, rx_id: CanId, functional_id: Option<CanId>, padding: u8) -> Self {
+    /// The injector of an ECU whose end of the link is `address`.
+    pub fn new(faults: FaultSet, address: &IsoTpAddress, padding: u8) -> Self {
         Injector {
             faults,
-            rx_id,
-            functional_id,
+            rx_id: address.rx.id,
+            functional_id: address.functional_rx.map(|a| a.id),
+            rx_address_byte: address.rx.address_byte,
+            tx_address_byte: address.tx.address_byte,
+            normal_fixed: address.mode == AddressingMode::NormalFixed,
             padding,
             cfs_received: 0,
             blocked: false,
             cts_seen: false,
         }
+    }
+
+    /// Payload bytes of a classic frame after the address byte.
+    fn classic_room(&self) -> usize {
+        CLASSIC_CAN_DL - usize::from(self.rx_address_byte.is_some())
     }
 
     fn has(&self, fault: Fault) -> bool {
@@ -87,8 +110,19 @@ impl Injector {
         receiving: bool,
         sending: bool,
     ) -> Option<CanFrame> {
-        let data = frame.data();
+        let (address_byte, data) = split_address(frame.data(), self.rx_address_byte.is_some());
+        let address_byte = match (address_byte, self.rx_address_byte) {
+            (Some(b), Some(own)) if b != own && self.has(Fault::IsotpIgnoresAddressByte) => {
+                Some(own)
+            }
+            // Another node's frame: the stack ignores it, the injector's state must too.
+            (Some(b), Some(own)) if b != own => return Some(*frame),
+            (b, _) => b,
+        };
         let Some(&pci) = data.first() else { return Some(*frame) };
+        if pci == 0x00 && frame.is_fd() && self.has(Fault::IsotpFdIgnoresSfEscape) {
+            return None;
+        }
         let mut id = frame.id();
         let mut d = data.to_vec();
         let functional = Some(id) == self.functional_id && id != self.rx_id;
@@ -112,8 +146,8 @@ impl Injector {
                 let sf_dl = pci & 0x0F;
                 if classic && self.has(Fault::IsotpAcceptsInvalidSfDl) && !(1..=7).contains(&sf_dl)
                 {
-                    d.resize(CLASSIC_CAN_DL, self.padding);
-                    d[0] = 0x07;
+                    d.resize(self.classic_room(), self.padding);
+                    d[0] = (self.classic_room() - 1) as u8;
                 } else if classic && self.has(Fault::IsotpSfDlShort) && (1..=7).contains(&sf_dl) {
                     d[0] = sf_dl - 1;
                 }
@@ -151,7 +185,7 @@ impl Injector {
                 }
             }
         }
-        rebuild_as(frame, id, &d)
+        rebuild_as(frame, id, &join_address(address_byte, &d))
     }
 
     /// A CF or FC nobody waits for.
@@ -174,7 +208,7 @@ impl Injector {
                 // Taken as the 12-bit form of the same FF_DL.
                 let mut n = vec![0x10 | (escaped >> 8) as u8, escaped as u8];
                 n.extend_from_slice(&d[6..]);
-                n.resize(d.len().max(CLASSIC_CAN_DL), self.padding);
+                n.resize(d.len().max(self.classic_room()), self.padding);
                 return Some(Some(n));
             }
             return None;
@@ -225,7 +259,7 @@ impl Injector {
 
     /// `frame` as the faulty ECU puts it on the bus; `None` drops it.
     pub fn outgoing(&mut self, frame: CanFrame) -> Option<CanFrame> {
-        let data = frame.data();
+        let (address_byte, data) = split_address(frame.data(), self.tx_address_byte.is_some());
         let pci = *data.first()?;
         let mut d = data.to_vec();
         match pci >> 4 {
@@ -246,17 +280,51 @@ impl Injector {
             }
             _ => {}
         }
-        rebuild_as(&frame, frame.id(), &d)
+        let address_byte = if self.has(Fault::IsotpReplyWithoutAddressByte) {
+            None
+        } else if self.has(Fault::IsotpReplyToOwnAddress) {
+            address_byte.and(self.rx_address_byte)
+        } else {
+            address_byte
+        };
+        let mut data = join_address(address_byte, &d);
+        // Without its address byte the frame keeps its CAN_DL: the faulty sender pads instead.
+        data.resize(data.len().max(frame.data().len()), self.padding);
+        let id = if self.normal_fixed && self.has(Fault::IsotpFixedReplyNotSwapped) {
+            swap_normal_fixed(frame.id())
+        } else {
+            frame.id()
+        };
+        rebuild_as(&frame, id, &data)
     }
 
     /// `isotp_wrong_padding`: the bytes after `content` get the complement of the padding.
     fn pad_wrongly(&self, d: &mut [u8], content: usize) {
-        if self.has(Fault::IsotpWrongPadding) && d.len() <= CLASSIC_CAN_DL {
+        if self.has(Fault::IsotpWrongPadding) && d.len() <= self.classic_room() {
             for b in d.iter_mut().skip(content) {
                 *b = !self.padding;
             }
         }
     }
+}
+
+/// The address byte (when the link has one) and the N_PDU of a frame's data.
+fn split_address(data: &[u8], has_address_byte: bool) -> (Option<u8>, &[u8]) {
+    match data.split_first() {
+        Some((&byte, rest)) if has_address_byte => (Some(byte), rest),
+        _ => (None, data),
+    }
+}
+
+/// A frame's data from its address byte and N_PDU.
+fn join_address(address_byte: Option<u8>, pdu: &[u8]) -> Vec<u8> {
+    address_byte.into_iter().chain(pdu.iter().copied()).collect()
+}
+
+/// `0x18DA<TA><SA>` with TA and SA swapped (ISO 15765-2:2016 §10.3: normal fixed addressing).
+fn swap_normal_fixed(id: CanId) -> CanId {
+    let [p, f, ta, sa] = id.raw().to_be_bytes();
+    CanId::new(u32::from_be_bytes([p, f, sa, ta]), true).unwrap_or(id)
 }
 
 /// `frame` with a new id and data (same format); the original if that cannot be built.

@@ -280,6 +280,25 @@ faults! {
     /// A busy ECU's receiver sends as many FC WAITs as it likes instead of stopping at N_WFTmax.
     IsotpExceedsNWftMax = "isotp_exceeds_n_wft_max":
         "a receiver that would need more than N_WFTmax FC WAITs ends the reception with N_WFT_OVRN and sends no further FC (ISO 15765-2:2016 §9.6.5.1)",
+    // Addressing formats and CAN FD (ISO 15765-2:2016 §10.3, §9.6.2.1).
+    /// The ECU takes frames on its id whose address byte names another node.
+    IsotpIgnoresAddressByte = "isotp_ignores_address_byte":
+        "a frame whose address byte (N_TA with extended, N_AE with mixed addressing) is not the receiver's is for another node and ignored (ISO 15765-2:2016 §10.3)",
+    /// The ECU sends its frames without the address byte (laid out as with normal addressing).
+    IsotpReplyWithoutAddressByte = "isotp_reply_without_address_byte":
+        "with extended or mixed addressing every frame starts with the address byte, the N_PCI after it (ISO 15765-2:2016 §10.3)",
+    /// With extended addressing the ECU's frames start with its own address, not the tester's.
+    IsotpReplyToOwnAddress = "isotp_reply_to_own_address":
+        "with extended addressing a frame starts with the N_TA of its receiver: the tester's address in the ECU's frames (ISO 15765-2:2016 §10.3)",
+    /// With normal fixed addressing the ECU answers on the request's id, TA and SA not swapped.
+    IsotpFixedReplyNotSwapped = "isotp_fixed_reply_not_swapped":
+        "with normal fixed addressing the ECU's frames go on 0x18DA<TA><SA> with the tester as TA and itself as SA (ISO 15765-2:2016 §10.3)",
+    /// A CAN FD ECU sends with TX_DL 8: FD frames of at most 8 bytes.
+    IsotpFdTxDl8 = "isotp_fd_tx_dl_8":
+        "a CAN FD sender with TX_DL 64 sends a message of up to 62 bytes as one escaped single frame and longer ones in FF / CFs of CAN_DL 64 (ISO 15765-2:2016 §9.6.2.1, Table 10)",
+    /// A CAN FD ECU ignores escaped single frames (`00 SF_DL`).
+    IsotpFdIgnoresSfEscape = "isotp_fd_ignores_sf_escape":
+        "a CAN FD single frame with the SF_DL escape (00 SF_DL) carries up to 62 bytes and is valid (ISO 15765-2:2016 §9.6.2.1, Table 10)",
     // The gateway's CAN side (ISO 13400-2:2019 §9.6, Table 30).
     /// NACKs an undeliverable request (no FC from the ECU) with 0x08 instead of 0x06.
     DiagWrongNackUnreachable = "diag_wrong_nack_unreachable":

@@ -327,6 +327,57 @@ pub const KEYS: &[ProfileKey] = &[
         "N_WFTmax of the overrun node: the WAITs it sends before giving up (N_WFT_OVRN).",
     ),
     key(
+        "isotp.fd.tx_id",
+        U32,
+        None,
+        "A CAN FD ISO-TP node with TX_DL 64 (capability isotp.can_fd): CAN id the harness sends \
+         on.",
+    ),
+    key("isotp.fd.rx_id", U32, None, "The CAN FD node's answer id."),
+    key(
+        "isotp.extended_addressing.tx_id",
+        U32,
+        None,
+        "An ISO-TP node with extended addressing (capability isotp.extended_addressing): CAN id \
+         the harness sends on.",
+    ),
+    key("isotp.extended_addressing.rx_id", U32, None, "The extended-addressing node's answer id."),
+    key(
+        "isotp.extended_addressing.target_address",
+        U8,
+        None,
+        "The node's own address: the N_TA byte that starts frames to it.",
+    ),
+    key(
+        "isotp.extended_addressing.source_address",
+        U8,
+        None,
+        "The tester's address: the N_TA byte that starts the node's frames.",
+    ),
+    key(
+        "isotp.mixed_addressing.tx_id",
+        U32,
+        None,
+        "An ISO-TP node with mixed addressing, 11-bit ids (capability isotp.mixed_addressing): \
+         CAN id the harness sends on.",
+    ),
+    key("isotp.mixed_addressing.rx_id", U32, None, "The mixed-addressing node's answer id."),
+    key(
+        "isotp.mixed_addressing.address_extension",
+        U8,
+        None,
+        "The N_AE byte that starts every frame, both directions.",
+    ),
+    key(
+        "isotp.normal_fixed.tx_id",
+        U32,
+        None,
+        "An ISO-TP node with normal fixed addressing (capability \
+         isotp.normal_fixed_addressing): the 29-bit id 0x18DA<node><tester> the harness sends \
+         on.",
+    ),
+    key("isotp.normal_fixed.rx_id", U32, None, "Its answer id, the mirror 0x18DA<tester><node>."),
+    key(
         "isotp.fc_parameters",
         KeyType::Str,
         Some("static"),
@@ -364,6 +415,22 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     (
         "isotp.wft_overrun",
         "an ISO-TP node that needs more FC WAITs than its N_WFTmax (profile isotp.wft_overrun.*)",
+    ),
+    (
+        "isotp.can_fd",
+        "a CAN FD ISO-TP node with TX_DL 64 that reads DID 0xF190 (profile isotp.fd.*)",
+    ),
+    (
+        "isotp.extended_addressing",
+        "an ISO-TP node with extended addressing (profile isotp.extended_addressing.*)",
+    ),
+    (
+        "isotp.mixed_addressing",
+        "an ISO-TP node with mixed addressing and 11-bit ids (profile isotp.mixed_addressing.*)",
+    ),
+    (
+        "isotp.normal_fixed_addressing",
+        "an ISO-TP node with normal fixed addressing, 29-bit ids (profile isotp.normal_fixed.*)",
     ),
     ("can.fd", "CAN FD frames"),
     (

@@ -2,7 +2,8 @@
 //! errors come from serde-saphyr (which knows the failing node's position); the cross-field rules
 //! below use the positions kept by `Spanned` fields.
 
-use super::{EcuConfig, SimConfig, UdsConfig};
+use super::{EcuAddressing, EcuConfig, SimConfig, UdsConfig};
+use crate::codec::isotp::TxDl;
 use core::fmt;
 use serde_saphyr::Location;
 
@@ -174,7 +175,59 @@ fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<()
             format!("ECU `{}` functional_id must differ from request_id and response_id", ecu.name),
         ));
     }
+    validate_ecu_isotp(ecu).map_err(|rule| {
+        ConfigError::at(la.referenced, format!("ECU `{}` isotp: {rule}", ecu.name))
+    })?;
     validate_uds(&format!("ecus.{}.uds", ecu.name), &ecu.uds)
+}
+
+/// The addressing and frame format of an ECU link hang together (ISO 15765-2:2016 §10.3).
+fn validate_ecu_isotp(ecu: &EcuConfig) -> Result<(), String> {
+    let isotp = &ecu.isotp;
+    let needs = |field: &str, value: Option<u8>, mode: &str| {
+        value.map(|_| ()).ok_or_else(|| format!("{mode} addressing needs `{field}`"))
+    };
+    match isotp.addressing {
+        EcuAddressing::Normal => {}
+        EcuAddressing::Extended => {
+            needs("ecu_address", isotp.ecu_address, "extended")?;
+            needs("tester_address", isotp.tester_address, "extended")?;
+        }
+        EcuAddressing::Mixed => {
+            needs("address_extension", isotp.address_extension, "mixed")?;
+            if ecu.extended {
+                return Err("mixed addressing is simulated with 11-bit ids only".into());
+            }
+        }
+        EcuAddressing::NormalFixed => {
+            let [_, _, ta, sa] = ecu.request_id.to_be_bytes();
+            let expected = (
+                0x18DA_0000 | u32::from(ta) << 8 | u32::from(sa),
+                0x18DA_0000 | u32::from(sa) << 8 | u32::from(ta),
+            );
+            if !ecu.extended || (ecu.request_id, ecu.response_id) != expected {
+                return Err(format!(
+                    "normal fixed addressing needs `extended: true`, request_id 0x18DA<ECU><tester> and response_id its mirror 0x18DA<tester><ECU> (0x{:08X} / 0x{:08X} here)",
+                    ecu.request_id, ecu.response_id
+                ));
+            }
+        }
+    }
+    if isotp.addressing != EcuAddressing::Normal && ecu.functional_id.is_some() {
+        return Err("functional_id is simulated with normal addressing only".into());
+    }
+    if let Some(tx_dl) = isotp.tx_dl {
+        if TxDl::new(usize::from(tx_dl)).is_none() {
+            return Err(format!("tx_dl {tx_dl} is not a CAN_DL (8, 12, 16, 20, 24, 32, 48, 64)"));
+        }
+        if tx_dl > 8 && !isotp.fd {
+            return Err(format!("tx_dl {tx_dl} needs `fd: true`"));
+        }
+    }
+    if isotp.brs && !isotp.fd {
+        return Err("brs needs `fd: true`".into());
+    }
+    Ok(())
 }
 
 fn validate_uds(path: &str, uds: &UdsConfig) -> Result<(), ConfigError> {
@@ -318,5 +371,33 @@ ecus:
         let e = from_yaml_str("uds:\n  security: { levels: [2], seed: '01', key_mask: '02' }\n")
             .unwrap_err();
         assert!(e.message.contains("odd requestSeed"), "{e}");
+    }
+
+    #[test]
+    fn an_ecu_link_whose_addressing_or_frame_format_does_not_hang_together_is_rejected() {
+        let ecu = |extra: &str| {
+            format!(
+                "ecus:\n  - {{ name: a, logical_address: 0x11, request_id: 0x7E0, response_id: 0x7E8, {extra} }}\n"
+            )
+        };
+        for (extra, says) in [
+            ("isotp: { addressing: extended, ecu_address: 0x11 }", "needs `tester_address`"),
+            ("isotp: { addressing: mixed }", "needs `address_extension`"),
+            ("isotp: { addressing: normal_fixed }", "0x18DA<ECU><tester>"),
+            ("isotp: { tx_dl: 12 }", "needs `fd: true`"),
+            ("isotp: { fd: true, tx_dl: 13 }", "not a CAN_DL"),
+            (
+                "functional_id: 0x7DF, isotp: { addressing: mixed, address_extension: 1 }",
+                "normal addressing only",
+            ),
+        ] {
+            let e = from_yaml_str(&ecu(extra)).unwrap_err();
+            assert_eq!(e.line, 2, "{extra}: {e}");
+            assert!(e.message.contains(says), "{extra}: {e}");
+        }
+        let fixed = "extended: true, request_id: 0x18DA19F1, response_id: 0x18DAF119, \
+                     isotp: { addressing: normal_fixed }";
+        let text = ecu(fixed).replace("request_id: 0x7E0, response_id: 0x7E8, ", "");
+        from_yaml_str(&text).unwrap();
     }
 }

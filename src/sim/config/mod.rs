@@ -445,6 +445,37 @@ pub struct IsotpConfig {
     /// (ISO 15765-2:2016 §9.6.5.1). Absent = `uds.max_request_length` (what the gateway lets
     /// through).
     pub max_receive_size: Option<u32>,
+    /// How frames carry the addresses (ISO 15765-2:2016 §10.3).
+    pub addressing: EcuAddressing,
+    /// Extended addressing: the N_TA byte that starts frames to the ECU (its own address).
+    pub ecu_address: Option<u8>,
+    /// Extended addressing: the N_TA byte that starts the ECU's frames (the tester's address).
+    pub tester_address: Option<u8>,
+    /// Mixed addressing: the N_AE byte that starts every frame, both directions.
+    pub address_extension: Option<u8>,
+    /// CAN FD frames (ISO 15765-2:2016 §9.6: CAN_DL up to 64, SF_DL escape, FF with 62 bytes).
+    pub fd: bool,
+    /// Bit rate switch on the ECU's FD frames.
+    pub brs: bool,
+    /// TX_DL: the longest frame the ECU sends (8, 12, 16, 20, 24, 32, 48 or 64; above 8 needs
+    /// `fd`). Absent = 64 with `fd`, else 8.
+    pub tx_dl: Option<u8>,
+}
+
+/// The addressing format of an ECU link (ISO 15765-2:2016 §10.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EcuAddressing {
+    /// One CAN id per direction, no address byte.
+    #[default]
+    Normal,
+    /// 29-bit ids `0x18DA<TA><SA>`: `request_id` names the ECU (TA) and the tester (SA),
+    /// `response_id` is its mirror.
+    NormalFixed,
+    /// Every frame starts with the target's address (`ecu_address` / `tester_address`).
+    Extended,
+    /// Every frame starts with `address_extension`; 11-bit ids.
+    Mixed,
 }
 
 impl Default for IsotpConfig {
@@ -459,6 +490,13 @@ impl Default for IsotpConfig {
             wait_frames: 0,
             n_wft_max: 0,
             max_receive_size: None,
+            addressing: EcuAddressing::Normal,
+            ecu_address: None,
+            tester_address: None,
+            address_extension: None,
+            fd: false,
+            brs: false,
+            tx_dl: None,
         }
     }
 }

@@ -20,13 +20,17 @@ const MAX_ROUNDS: usize = 10_000;
 impl Entity {
     /// A frame from the CAN bus.
     pub fn handle_can_frame(&mut self, now: Instant, frame: &CanFrame) {
-        self.deliver_can(now, frame);
+        self.deliver_can(now, frame, None);
         self.pump_can(now);
     }
 
-    fn deliver_can(&mut self, now: Instant, frame: &CanFrame) {
-        for ecu in &mut self.ecus {
-            ecu.handle_frame(now, frame);
+    /// Hands `frame` to every internal node but the ECU that sent it (`from`): a node does not
+    /// receive its own frames.
+    fn deliver_can(&mut self, now: Instant, frame: &CanFrame, from: Option<usize>) {
+        for (i, ecu) in self.ecus.iter_mut().enumerate() {
+            if Some(i) != from {
+                ecu.handle_frame(now, frame);
+            }
         }
         for link in &mut self.links {
             link.handle_frame(now, frame);
@@ -56,21 +60,21 @@ impl Entity {
             let mut frames = Vec::new();
             for link in &mut self.links {
                 while let Some(frame) = link.poll_transmit(now) {
-                    frames.push(frame);
+                    frames.push((None, frame));
                 }
             }
-            for ecu in &mut self.ecus {
+            for (i, ecu) in self.ecus.iter_mut().enumerate() {
                 while let Some(frame) = ecu.poll_transmit(now) {
-                    frames.push(frame);
+                    frames.push((Some(i), frame));
                 }
             }
             self.link_events(now);
             if frames.is_empty() {
                 return;
             }
-            for frame in frames {
+            for (from, frame) in frames {
                 self.outputs.push_back(Output::Can(frame));
-                self.deliver_can(now, &frame);
+                self.deliver_can(now, &frame, from);
             }
         }
     }

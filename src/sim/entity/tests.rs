@@ -9,7 +9,9 @@ use crate::codec::doip::{
     RoutingActivationRequest, VehicleIdentificationRequestWithEid,
     VehicleIdentificationRequestWithVin,
 };
-use crate::sim::config::{ActivationTypeConfig, ConfigDuration, Confirmation, EcuConfig, HexBytes};
+use crate::sim::config::{
+    ActivationTypeConfig, ConfigDuration, Confirmation, EcuAddressing, EcuConfig, HexBytes,
+};
 use core::net::{IpAddr, Ipv4Addr};
 
 const TESTER: u16 = 0x0E00;
@@ -822,6 +824,88 @@ fn ecu_answer_with_fc(faults: FaultSet, fc: &[u8]) -> Vec<(Instant, Vec<u8>)> {
     s.ecu_frames()
 }
 
+/// The test ECU with extended addressing: frames to it start with 0x17, its own with 0xF1.
+fn extended_ecu() -> EcuConfig {
+    let mut e = ecu();
+    e.isotp.addressing = EcuAddressing::Extended;
+    e.isotp.ecu_address = Some(0x17);
+    e.isotp.tester_address = Some(0xF1);
+    e
+}
+
+/// The test ECU with normal fixed addressing: ECU 0x19, tester 0xF1.
+fn fixed_ecu() -> EcuConfig {
+    let mut e = ecu();
+    e.extended = true;
+    e.request_id = 0x18DA_19F1;
+    e.response_id = 0x18DA_F119;
+    e.isotp.addressing = EcuAddressing::NormalFixed;
+    e
+}
+
+/// The test ECU on CAN FD (TX_DL 64).
+fn fd_ecu() -> EcuConfig {
+    let mut e = ecu();
+    e.isotp.fd = true;
+    e
+}
+
+impl Sim {
+    /// An FD frame with `data` padded with 0xCC to the next valid CAN_DL.
+    fn can_in_fd(&mut self, id: u32, data: &[u8]) {
+        let mut padded = data.to_vec();
+        let dl =
+            crate::codec::isotp::TxDl::ALL.into_iter().find(|d| d.get() >= data.len()).unwrap();
+        padded.resize(dl.get(), 0xCC);
+        let frame = CanFrame::new_fd(CanId::new(id, false).unwrap(), &padded, false).unwrap();
+        self.e.handle_can_frame(self.now, &frame);
+        self.drain();
+    }
+
+    /// Every CAN frame on the bus with its raw id and data.
+    fn bus(&self) -> Vec<(u32, Vec<u8>)> {
+        self.can_frames().iter().map(|(_, f)| (f.id().raw(), f.data().to_vec())).collect()
+    }
+}
+
+#[test]
+fn the_gateway_reaches_ecus_of_every_addressing_format_and_on_can_fd() {
+    let mut mixed = ecu();
+    mixed.isotp.addressing = EcuAddressing::Mixed;
+    mixed.isotp.address_extension = Some(0x42);
+    for (name, config) in
+        [("extended", extended_ecu()), ("mixed", mixed), ("fixed", fixed_ecu()), ("fd", fd_ecu())]
+    {
+        let mut s = with_ecu(config, FaultSet::NONE);
+        let c = s.activated(TESTER);
+        // 9-byte request, 23-byte answer: segmented both ways on classic CAN.
+        s.send(c, &diag(TESTER, ECU, &[0x22, 0x03, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00]));
+        let m = s.tcp_messages(c);
+        let Some(Payload::DiagnosticMessage(r)) = m.get(1).map(|m| &m.payload) else {
+            panic!("{name}: {m:?}")
+        };
+        assert_eq!(&r.user_data[..3], &[0x62, 0x03, 0x00], "{name}");
+        assert_eq!(&r.user_data[3..], &[0x11; 20], "{name}");
+        let bus = s.bus();
+        match name {
+            "extended" => assert!(
+                bus.iter().all(|(id, d)| d[0] == if *id == REQUEST_ID { 0x17 } else { 0xF1 }),
+                "{bus:x?}"
+            ),
+            "mixed" => assert!(bus.iter().all(|(_, d)| d[0] == 0x42), "{bus:x?}"),
+            "fixed" => assert!(
+                bus.iter().all(|(id, _)| [0x18DA_19F1, 0x18DA_F119].contains(id)),
+                "{bus:x?}"
+            ),
+            // Both single frames: the request escaped in CAN_DL 12, the answer in CAN_DL 32.
+            _ => assert_eq!(
+                bus.iter().map(|(_, d)| (d[0], d[1], d.len())).collect::<Vec<_>>(),
+                [(0, 9, 12), (0, 23, 32)]
+            ),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- one test per fault
 
 fn alive_response(sa: u16) -> Vec<u8> {
@@ -1278,6 +1362,41 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
                 _ => flow == [0x31, 0x31], // then N_WFT_OVRN: no third WAIT, no CTS
             }
         }
+        F::IsotpIgnoresAddressByte => {
+            // A frame for node 0xFE on the extended ECU's id is not for it.
+            let mut s = with_ecu(extended_ecu(), faults);
+            s.can_in(REQUEST_ID, &[0xFE, 0x02, 0x3E, 0x00]);
+            s.ecu_frames().is_empty()
+        }
+        F::IsotpReplyWithoutAddressByte | F::IsotpReplyToOwnAddress => {
+            let mut s = with_ecu(extended_ecu(), faults);
+            s.can_in(REQUEST_ID, &[0x17, 0x02, 0x3E, 0x00]);
+            s.ecu_frames().iter().map(|(_, d)| d.clone()).collect::<Vec<_>>()
+                == [vec![0xF1, 0x02, 0x7E, 0x00, 0xCC, 0xCC, 0xCC, 0xCC]]
+        }
+        F::IsotpFixedReplyNotSwapped => {
+            let mut s = with_ecu(fixed_ecu(), faults);
+            let frame =
+                CanFrame::new(CanId::new(0x18DA_19F1, true).unwrap(), &[0x02, 0x3E, 0x00]).unwrap();
+            s.e.handle_can_frame(s.now, &frame);
+            s.drain();
+            // One answer (the ECU does not take its own frames, even on its own id).
+            s.bus().iter().map(|(id, _)| *id).collect::<Vec<_>>() == [0x18DA_F119]
+        }
+        F::IsotpFdTxDl8 => {
+            // A 23-byte answer is one escaped SF on CAN FD with TX_DL 64.
+            let mut s = with_ecu(fd_ecu(), faults);
+            s.can_in_fd(REQUEST_ID, &[0x03, 0x22, 0x03, 0x00]);
+            s.ecu_frames().first().is_some_and(|(_, d)| d[..2] == [0x00, 23] && d.len() == 32)
+        }
+        F::IsotpFdIgnoresSfEscape => {
+            let mut s = with_ecu(fd_ecu(), faults);
+            s.can_in_fd(
+                REQUEST_ID,
+                &[0x00, 0x09, 0x22, 0x03, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00],
+            );
+            !s.ecu_frames().is_empty()
+        }
         F::DiagWrongNackUnreachable | F::DiagWrongNackTransportError => {
             let mut s = with_ecu(EcuConfig { simulated: false, ..ecu() }, faults);
             let c = s.activated(TESTER);
@@ -1398,6 +1517,12 @@ fault_tests! {
     fault_isotp_no_resume_after_block => IsotpNoResumeAfterBlock,
     fault_isotp_n_wft_max_off_by_one => IsotpNWftMaxOffByOne,
     fault_isotp_exceeds_n_wft_max => IsotpExceedsNWftMax,
+    fault_isotp_ignores_address_byte => IsotpIgnoresAddressByte,
+    fault_isotp_reply_without_address_byte => IsotpReplyWithoutAddressByte,
+    fault_isotp_reply_to_own_address => IsotpReplyToOwnAddress,
+    fault_isotp_fixed_reply_not_swapped => IsotpFixedReplyNotSwapped,
+    fault_isotp_fd_tx_dl_8 => IsotpFdTxDl8,
+    fault_isotp_fd_ignores_sf_escape => IsotpFdIgnoresSfEscape,
     fault_diag_wrong_nack_unreachable => DiagWrongNackUnreachable,
     fault_diag_wrong_nack_transport_error => DiagWrongNackTransportError,
 }
