@@ -1,5 +1,6 @@
 //! The console reporter (nextest style): a line per finished case, then a summary with the
-//! counts, the slowest cases and every failure explained (expected vs actual, capture path).
+//! counts, the slowest cases, the least time the run's declared waits allow, and every failure
+//! explained (expected vs actual, capture path).
 //!
 //! On a terminal the lines scroll above an indicatif progress bar on stderr; elsewhere (CI
 //! logs, pipes, tests) the same lines are written plainly and there is no bar.
@@ -33,6 +34,8 @@ pub struct ConsoleReporter<W: Write + Send> {
     running: BTreeMap<CaseKey, CaseInfo>,
     /// Finished cases (without their events): the summary's material.
     done: Vec<(CaseInfo, CaseFinished)>,
+    /// `RunStarted`'s declared waits and jobs, for the summary.
+    declared: Option<(Duration, u32)>,
 }
 
 impl ConsoleReporter<std::io::Stderr> {
@@ -58,7 +61,13 @@ impl ConsoleReporter<std::io::Stderr> {
 impl<W: Write + Send> ConsoleReporter<W> {
     /// Plain lines to `out`, never a bar (CI logs, tests).
     pub fn plain(out: W) -> Self {
-        ConsoleReporter { out, bar: None, running: BTreeMap::new(), done: Vec::new() }
+        ConsoleReporter {
+            out,
+            bar: None,
+            running: BTreeMap::new(),
+            done: Vec::new(),
+            declared: None,
+        }
     }
 
     /// The writer, for tests that read what was printed.
@@ -129,6 +138,15 @@ impl<W: Write + Send> ConsoleReporter<W> {
         for l in slowest {
             self.line(&l)?;
         }
+        // The yardstick: `run --jobs N` should end within +20% of this figure.
+        if let Some((wait, jobs)) = self.declared {
+            self.line(&format!(
+                "{:>12} [{:>9}] the least this run can take: its cases' declared waits over {jobs} job{}",
+                "Waits",
+                seconds(wait),
+                if jobs == 1 { "" } else { "s" }
+            ))?;
+        }
         let mut failures: Vec<String> = Vec::new();
         for (info, f) in &self.done {
             if f.verdict.is_failure() {
@@ -178,6 +196,7 @@ impl<W: Write + Send> EventSink for ConsoleReporter<W> {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
         match event {
             Event::RunStarted(s) => {
+                self.declared = Some((s.declared_wait, s.jobs));
                 if let Some(bar) = &self.bar {
                     bar.set_length(u64::from(s.case_count));
                 }

@@ -169,6 +169,11 @@ pub struct RunStarted {
     pub jobs: u32,
     /// `(k, n)` of `--shard K/N`, when sharded.
     pub shard: Option<(u32, u32)>,
+    /// The least time the run can take: the waits its cases declare (protocol timers, silence
+    /// windows), over `jobs` (see `runner::schedule::declared_wait`). Compare the run's
+    /// duration with it.
+    #[serde(rename = "declared_wait_us", serialize_with = "ser_duration_us")]
+    pub declared_wait: Duration,
 }
 
 /// Where a case comes from and what it claims; everything a report shows about it.

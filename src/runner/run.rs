@@ -65,6 +65,7 @@ pub async fn run(
             case_count: plan.len() as u32,
             jobs: targets.len() as u32,
             shard: options.shard,
+            declared_wait: super::schedule::declared_wait(&plan, &env.profile, targets.len()),
         }),
         &mut result,
     );

@@ -23,6 +23,16 @@ pub fn longest_first(plan: &[PlannedCase], profile: &Profile) -> Vec<usize> {
     order
 }
 
+/// The least time `plan` can take over `jobs` parallel jobs from its declared waits alone:
+/// max(longest case, sum of the cases / jobs), the bound LPT scheduling approaches. Skipped
+/// cases count nothing; `jobs` 0 counts as 1.
+pub fn declared_wait(plan: &[PlannedCase], profile: &Profile, jobs: usize) -> Duration {
+    let estimates: Vec<Duration> = plan.iter().map(|p| estimate(p, profile)).collect();
+    let longest = estimates.iter().copied().max().unwrap_or_default();
+    let sum: Duration = estimates.iter().sum();
+    longest.max(sum / u32::try_from(jobs.max(1)).unwrap_or(u32::MAX))
+}
+
 /// The waits a case's steps declare, summed.
 pub fn estimate(planned: &PlannedCase, profile: &Profile) -> Duration {
     if planned.skip.is_some() {
@@ -91,5 +101,30 @@ mod tests {
         assert_eq!(estimate(&plan[2], &profile), Duration::from_secs(2), "profile timer");
         assert_eq!(estimate(&plan[4], &profile), Duration::ZERO, "skipped: the profile lacks TLS");
         assert_eq!(longest_first(&plan, &profile), vec![1, 2, 0, 3, 4]);
+    }
+
+    #[test]
+    fn declared_wait_is_the_longest_case_or_the_sum_over_the_jobs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("s.yaml");
+        std::fs::write(
+            &file,
+            "suite: s\ntitle: t\ncases:\n\
+             - { id: A, title: a, steps: [ { wait: 1s } ] }\n\
+             - { id: B, title: b, steps: [ { wait: 1s } ] }\n\
+             - { id: C, title: c, steps: [ { wait: 3s } ] }\n\
+             - { id: D, title: d, steps: [ { wait: 3s } ] }\n\
+             - { id: E, title: e, requires: [doip.tls], steps: [ { wait: 9s } ] }\n",
+        )
+        .expect("write");
+        let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+        let profile = Profile::defaults();
+        let plan = load::plan(&loaded, &profile, &Filter::default());
+        let s = Duration::from_secs;
+        assert_eq!(declared_wait(&plan, &profile, 1), s(8), "one job: the sum (E skipped)");
+        assert_eq!(declared_wait(&plan, &profile, 2), s(4), "two jobs, balanced: sum / 2");
+        assert_eq!(declared_wait(&plan[..3], &profile, 2), s(3), "two jobs, C dominates 5 / 2");
+        assert_eq!(declared_wait(&plan, &profile, 0), s(8), "0 jobs counts as 1");
+        assert_eq!(declared_wait(&[], &profile, 2), Duration::ZERO);
     }
 }

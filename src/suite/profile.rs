@@ -300,6 +300,13 @@ pub const KEYS: &[ProfileKey] = &[
     key("isotp.n_cr", KeyType::Duration, Some("1s"), "N_Cr timeout."),
     key("isotp.wft_max", U8, Some("0"), "N_WFTmax of the target's receiver."),
     key(
+        "isotp.reaction_time",
+        KeyType::Duration,
+        Some("300ms"),
+        "How long the target may take to react to an ISO-TP frame: the window in which an \
+         `expect_none` on CAN waits for a frame that must not come.",
+    ),
+    key(
         "isotp.busy.tx_id",
         U32,
         None,

@@ -155,6 +155,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         case_count: 6,
         jobs: 1,
         shard: None,
+        declared_wait: Duration::from_millis(500),
     })];
     let tester = sock("127.0.0.1:50100");
     let entity = sock("127.0.0.1:40123");
