@@ -84,10 +84,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "GID synchronisation needs several entities; the simulator is one",
     ),
     ("diagnostic nack 0x07", "the simulator has one network"),
-    (
-        "isotp N_TIMEOUT_A",
-        "N_As / N_Ar time the target's own transmit confirmations (its CAN controller), which the bus does not show; the simulator's ECUs confirm a frame when it is sent",
-    ),
 ];
 
 /// What one planned case touches.

@@ -14,9 +14,10 @@ use super::uds::UdsResponder;
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
 use crate::proto::isotp::{
-    CanAddress, Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers,
+    CanAddress, Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers, TxConfirmation,
 };
 use crate::proto::time::Instant;
+use core::time::Duration;
 use std::collections::VecDeque;
 
 /// Which end of an ECU link a configuration is for.
@@ -40,11 +41,13 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
         .and_then(|dl| TxDl::new(usize::from(dl)))
         .unwrap_or(if ecu.isotp.fd { TxDl::FD_MAX } else { TxDl::CLASSIC });
     config.timers = Timers {
+        n_as: ecu.isotp.n_a.get(),
+        n_ar: ecu.isotp.n_a.get(),
         n_bs: ecu.isotp.n_bs.get(),
         n_cr: ecu.isotp.n_cr.get(),
         n_br: match side {
             Side::Ecu => ecu.isotp.n_br.get(),
-            Side::Tester => core::time::Duration::ZERO,
+            Side::Tester => Duration::ZERO,
         },
         ..Timers::default()
     };
@@ -127,6 +130,10 @@ pub struct EcuNode {
     /// Due responses waiting for the sender (one message at a time).
     ready: VecDeque<Vec<u8>>,
     injector: Injector,
+    /// `isotp.tx_delay`: how long the CAN controller holds each frame.
+    tx_delay: Duration,
+    /// Frames in the CAN controller with the time each reaches the bus, oldest first.
+    controller: VecDeque<(Instant, CanFrame)>,
 }
 
 /// Responses an ECU holds at most (a tester flooding requests cannot grow memory).
@@ -143,6 +150,11 @@ impl EcuNode {
         isotp.tx_dl = ecu_faults::tx_dl(faults, isotp.tx_dl);
         let functional_id = isotp.address.functional_rx.map(|a| a.id);
         let injector = Injector::new(faults, &isotp.address, isotp.format.padding.byte);
+        let tx_delay = config.isotp.tx_delay.get();
+        if !tx_delay.is_zero() {
+            // The stack waits for each frame's confirmation (N_As / N_Ar run meanwhile).
+            isotp.tx_confirmation = TxConfirmation::Explicit;
+        }
         Ok(EcuNode {
             name: config.name.clone(),
             logical_address: config.logical_address.value,
@@ -153,6 +165,8 @@ impl EcuNode {
             scheduled: Vec::new(),
             ready: VecDeque::new(),
             injector,
+            tx_delay,
+            controller: VecDeque::new(),
         })
     }
 
@@ -175,14 +189,32 @@ impl EcuNode {
 
     pub fn poll_timeout(&self) -> Option<Instant> {
         let scheduled = self.scheduled.iter().map(|(t, _)| *t).min();
-        match (self.endpoint.poll_timeout(), scheduled) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let on_bus = self.controller.front().map(|(t, _)| *t);
+        [self.endpoint.poll_timeout(), scheduled, on_bus].into_iter().flatten().min()
     }
 
     /// The next frame for the bus.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<CanFrame> {
+        if self.tx_delay.is_zero() {
+            return self.next_frame(now);
+        }
+        // A held frame is confirmed when it reaches the bus; only then does the stack give its
+        // next one (TxConfirmation::Explicit), so the controller holds one frame per half.
+        while let Some(frame) = self.next_frame(now) {
+            self.controller.push_back((now + self.tx_delay, frame));
+        }
+        let (due, _) = self.controller.front()?;
+        if *due > now {
+            return None;
+        }
+        let (_, frame) = self.controller.pop_front()?;
+        self.endpoint.handle_tx_confirmation(now);
+        self.pump(now);
+        Some(frame)
+    }
+
+    /// The stack's next frame, through the fault injector.
+    fn next_frame(&mut self, now: Instant) -> Option<CanFrame> {
         loop {
             let frame = self.endpoint.poll_transmit()?;
             self.pump(now);

@@ -30,6 +30,10 @@ pub fn timers(faults: FaultSet, mut timers: Timers) -> Timers {
     if faults.has(Fault::IsotpNBsNever) {
         timers.n_bs = NEVER;
     }
+    if faults.has(Fault::IsotpNANever) {
+        timers.n_as = NEVER;
+        timers.n_ar = NEVER;
+    }
     if faults.has(Fault::IsotpNBsEarly) {
         timers.n_bs /= 2;
     }

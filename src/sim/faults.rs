@@ -274,6 +274,9 @@ faults! {
     /// The ECU's sender ignores every FC CTS after the first of a message.
     IsotpNoResumeAfterBlock = "isotp_no_resume_after_block":
         "after a block of BS consecutive frames the next FC CTS resumes the transmission (ISO 15765-2:2016 §9.6.5.3)",
+    /// The ECU's stack waits for its transmit confirmations without end (N_As / N_Ar never expire).
+    IsotpNANever = "isotp_n_a_never":
+        "a sender whose frame is not confirmed within N_As, and a receiver whose FC is not confirmed within N_Ar, end the transfer with N_TIMEOUT_A (ISO 15765-2:2016 §9.7)",
     /// A busy ECU's receiver gives up one FC WAIT before N_WFTmax (ends with N_WFT_OVRN early).
     IsotpNWftMaxOffByOne = "isotp_n_wft_max_off_by_one":
         "a receiver may send N_WFTmax FC WAITs in a row before its CTS (ISO 15765-2:2016 §9.6.5.1)",

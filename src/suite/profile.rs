@@ -385,6 +385,14 @@ pub const KEYS: &[ProfileKey] = &[
     ),
     key("isotp.normal_fixed.rx_id", U32, None, "Its answer id, the mirror 0x18DA<tester><node>."),
     key(
+        "isotp.late_confirmation.tx_id",
+        U32,
+        None,
+        "A node whose frames reach the bus only after its N_As / N_Ar (capability \
+         isotp.late_confirmation): CAN id the harness sends on.",
+    ),
+    key("isotp.late_confirmation.rx_id", U32, None, "That node's answer id."),
+    key(
         "isotp.fc_parameters",
         KeyType::Str,
         Some("static"),
@@ -438,6 +446,11 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     (
         "isotp.normal_fixed_addressing",
         "an ISO-TP node with normal fixed addressing, 29-bit ids (profile isotp.normal_fixed.*)",
+    ),
+    (
+        "isotp.late_confirmation",
+        "an ISO-TP node whose frames reach the bus only after its N_As / N_Ar (a loaded bus; \
+         profile isotp.late_confirmation.*)",
     ),
     ("can.fd", "CAN FD frames"),
     (

@@ -460,6 +460,13 @@ pub struct IsotpConfig {
     /// TX_DL: the longest frame the ECU sends (8, 12, 16, 20, 24, 32, 48 or 64; above 8 needs
     /// `fd`). Absent = 64 with `fd`, else 8.
     pub tx_dl: Option<u8>,
+    /// N_As and N_Ar: how long the ECU's stack waits for its CAN controller to confirm a frame
+    /// (N_TIMEOUT_A, ISO 15765-2:2016 §9.7).
+    pub n_a: ConfigDuration,
+    /// How long the ECU's CAN controller holds each frame before it reaches the bus (a loaded
+    /// bus where its frames lose arbitration); the transmit confirmation comes then. 0 = at
+    /// once. A frame the stack gave up on (N_As / N_Ar) still goes out: the controller has it.
+    pub tx_delay: ConfigDuration,
 }
 
 /// The addressing format of an ECU link (ISO 15765-2:2016 §10.3.2).
@@ -497,6 +504,8 @@ impl Default for IsotpConfig {
             fd: false,
             brs: false,
             tx_dl: None,
+            n_a: ConfigDuration::from_millis(1_000),
+            tx_delay: ConfigDuration::from_millis(0),
         }
     }
 }

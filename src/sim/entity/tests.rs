@@ -868,6 +868,39 @@ impl Sim {
     }
 }
 
+/// The test ECU behind a loaded bus: its frames reach the bus 50 ms late, after its N_As /
+/// N_Ar of 25 ms.
+fn congested_ecu() -> EcuConfig {
+    let mut e = ecu();
+    e.isotp.n_a = ConfigDuration::from_millis(25);
+    e.isotp.tx_delay = ConfigDuration::from_millis(50);
+    e
+}
+
+#[test]
+fn a_congested_ecu_frame_reaches_the_bus_at_tx_delay_and_its_transfer_is_over() {
+    let mut s = with_ecu(congested_ecu(), FaultSet::NONE);
+    let start = s.now;
+    s.can_in(REQUEST_ID, &[0x03, 0x22, 0x03, 0x00]);
+    s.advance(Duration::from_millis(50) - US);
+    assert!(s.ecu_frames().is_empty(), "the controller still holds the FF");
+    s.advance(US);
+    let frames = s.ecu_frames();
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert_eq!(
+        (frames[0].0 - start, &frames[0].1[..2]),
+        (Duration::from_millis(50), &[0x10, 23][..])
+    );
+    // N_As (25 ms) expired before the confirmation: the FC finds the transfer over.
+    s.can_in(REQUEST_ID, &[0x30, 0x00, 0x00]);
+    s.advance(Duration::from_millis(200));
+    assert_eq!(s.ecu_frames().len(), 1);
+    // The node still answers: a single frame goes out late too.
+    s.can_in(REQUEST_ID, &[0x02, 0x3E, 0x00]);
+    s.advance(Duration::from_millis(50));
+    assert_eq!(&s.ecu_frames()[1].1[..3], &[0x02, 0x7E, 0x00]);
+}
+
 #[test]
 fn the_gateway_reaches_ecus_of_every_addressing_format_and_on_can_fd() {
     let mut mixed = ecu();
@@ -1362,6 +1395,17 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
                 _ => flow == [0x31, 0x31], // then N_WFT_OVRN: no third WAIT, no CTS
             }
         }
+        F::IsotpNANever => {
+            // The receiver's FC is confirmed at 50 ms, after N_Ar (25 ms): the CFs that follow
+            // find the reception over, so no answer comes.
+            let mut s = with_ecu(congested_ecu(), faults);
+            s.can_in(REQUEST_ID, &FF_20);
+            s.advance(Duration::from_millis(50));
+            s.can_in(REQUEST_ID, &CF1_20);
+            s.can_in(REQUEST_ID, &CF2_20);
+            s.advance(Duration::from_millis(200));
+            s.ecu_frames().iter().map(|(_, d)| d[0]).collect::<Vec<_>>() == [0x30]
+        }
         F::IsotpIgnoresAddressByte => {
             // A frame for node 0xFE on the extended ECU's id is not for it.
             let mut s = with_ecu(extended_ecu(), faults);
@@ -1517,6 +1561,7 @@ fault_tests! {
     fault_isotp_no_resume_after_block => IsotpNoResumeAfterBlock,
     fault_isotp_n_wft_max_off_by_one => IsotpNWftMaxOffByOne,
     fault_isotp_exceeds_n_wft_max => IsotpExceedsNWftMax,
+    fault_isotp_n_a_never => IsotpNANever,
     fault_isotp_ignores_address_byte => IsotpIgnoresAddressByte,
     fault_isotp_reply_without_address_byte => IsotpReplyWithoutAddressByte,
     fault_isotp_reply_to_own_address => IsotpReplyToOwnAddress,
