@@ -13,8 +13,11 @@
 
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::doip::{Message, Payload, ProtocolVersion};
+use crate::codec::isotp::TxDl;
 use crate::proto::time::Instant;
-use crate::sim::config::{ConfigDuration, EcuConfig, SimConfig, unspanned};
+use crate::sim::config::{
+    ConfigDuration, EcuAddressing, EcuConfig, IsotpConfig, SimConfig, unspanned,
+};
 use crate::sim::entity::{ConnId, Entity, Output};
 use crate::sim::faults::FaultSet;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -24,8 +27,9 @@ use std::collections::BTreeSet;
 /// Sockets the script can address (ids 0..MAX_CONNS).
 const MAX_CONNS: u8 = 8;
 
-/// The entity under test: small limits so that the fuzzer reaches "all sockets taken", one
-/// CAN ECU behind it.
+/// The entity under test: small limits so that the fuzzer reaches "all sockets taken", two
+/// CAN ECUs behind it: one with normal addressing on classic CAN, one with extended
+/// addressing on CAN FD whose frames reach the bus after its N_As / N_Ar.
 pub fn fuzz_config() -> SimConfig {
     let mut c = SimConfig {
         max_tcp_sockets: 2,
@@ -47,7 +51,43 @@ pub fn fuzz_config() -> SimConfig {
         uds: Default::default(),
         simulated: true,
     });
+    let isotp = IsotpConfig {
+        addressing: EcuAddressing::Extended,
+        ecu_address: Some(0x12),
+        tester_address: Some(0xF1),
+        fd: true,
+        n_a: ConfigDuration::from_millis(10),
+        tx_delay: ConfigDuration::from_millis(20),
+        ..IsotpConfig::default()
+    };
+    c.ecus.push(EcuConfig {
+        name: "late".into(),
+        logical_address: unspanned(0x0012),
+        request_id: 0x7E1,
+        response_id: 0x7E9,
+        functional_id: None,
+        extended: false,
+        isotp,
+        uds: Default::default(),
+        simulated: true,
+    });
     c
+}
+
+/// A CAN frame from the script: `arg` picks the id (both ECUs' ids and a foreign one) and
+/// whether it is an FD frame, whose length comes from the next byte (0-8 or an FD length).
+fn can_frame(arg: u8, script: &mut Script<'_>) -> Option<CanFrame> {
+    let id = CanId::new([0x7E0, 0x7E8, 0x123, 0x7E1, 0x7E9][usize::from(arg % 5)], false)?;
+    if arg & 0x80 == 0 {
+        return CanFrame::new(id, script.bytes(8)).ok();
+    }
+    let len = match usize::from(script.byte().unwrap_or(0) % 16) {
+        n @ 0..=8 => n,
+        n => TxDl::ALL[n - 8].get(),
+    };
+    let mut data = script.bytes(len).to_vec();
+    data.resize(len, 0xCC);
+    CanFrame::new_fd(id, &data, arg & 0x40 != 0).ok()
 }
 
 /// A cursor over the script.
@@ -118,11 +158,7 @@ pub fn sim_entity(data: &[u8]) {
                 entity.handle_timeout(now);
             }
             6 => {
-                let id = [0x7E0, 0x7E8, 0x123][usize::from(arg % 3)];
-                let data = script.bytes(8).to_vec();
-                if let Some(id) = CanId::new(id, false)
-                    && let Ok(frame) = CanFrame::new(id, &data)
-                {
+                if let Some(frame) = can_frame(arg, &mut script) {
                     entity.handle_can_frame(now, &frame);
                 }
             }
