@@ -80,23 +80,27 @@ mod tests {
     use super::*;
     use crate::suite::load::{self, Filter};
 
-    #[test]
-    fn the_longest_declared_waits_go_first_and_equals_keep_plan_order() {
+    /// The plan of one suite file with `text`, against `profile`.
+    fn plan_of(text: &str, profile: &Profile) -> Vec<PlannedCase> {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("s.yaml");
-        std::fs::write(
-            &file,
+        std::fs::write(&file, text).expect("write");
+        let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+        load::plan(&loaded, profile, &Filter::default())
+    }
+
+    #[test]
+    fn the_longest_declared_waits_go_first_and_equals_keep_plan_order() {
+        let profile = Profile::defaults();
+        let plan = plan_of(
             "suite: s\ntitle: t\nvars: { long: 2s }\ncases:\n\
              - { id: A, title: a, steps: [ { wait: 10ms } ] }\n\
              - { id: B, title: b, steps: [ { wait: \"${long}\" }, { expect_open: { for: 1s } } ] }\n\
              - { id: C, title: c, steps: [ { expect_closed: { not_before: \"${profile.timing.t_tcp_initial_inactivity}\" } } ] }\n\
              - { id: D, title: d, steps: [ { wait: 10ms } ] }\n\
              - { id: E, title: e, requires: [doip.tls], steps: [ { wait: 9s } ] }\n",
-        )
-        .expect("write");
-        let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-        let profile = Profile::defaults();
-        let plan = load::plan(&loaded, &profile, &Filter::default());
+            &profile,
+        );
         assert_eq!(estimate(&plan[1], &profile), Duration::from_secs(3));
         assert_eq!(estimate(&plan[2], &profile), Duration::from_secs(2), "profile timer");
         assert_eq!(estimate(&plan[4], &profile), Duration::ZERO, "skipped: the profile lacks TLS");
@@ -105,21 +109,16 @@ mod tests {
 
     #[test]
     fn declared_wait_is_the_longest_case_or_the_sum_over_the_jobs() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let file = dir.path().join("s.yaml");
-        std::fs::write(
-            &file,
+        let profile = Profile::defaults();
+        let plan = plan_of(
             "suite: s\ntitle: t\ncases:\n\
              - { id: A, title: a, steps: [ { wait: 1s } ] }\n\
              - { id: B, title: b, steps: [ { wait: 1s } ] }\n\
              - { id: C, title: c, steps: [ { wait: 3s } ] }\n\
              - { id: D, title: d, steps: [ { wait: 3s } ] }\n\
              - { id: E, title: e, requires: [doip.tls], steps: [ { wait: 9s } ] }\n",
-        )
-        .expect("write");
-        let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-        let profile = Profile::defaults();
-        let plan = load::plan(&loaded, &profile, &Filter::default());
+            &profile,
+        );
         let s = Duration::from_secs;
         assert_eq!(declared_wait(&plan, &profile, 1), s(8), "one job: the sum (E skipped)");
         assert_eq!(declared_wait(&plan, &profile, 2), s(4), "two jobs, balanced: sum / 2");

@@ -2,9 +2,10 @@
 //! smoltcp middleware shape): frames coming in are rewritten or dropped before the stack sees
 //! them (so its receiver takes a wrong SN, its sender ignores WAIT, BS, STmin or OVFLW), frames
 //! going out are rewritten or dropped (wrong SN, wrong padding, no FC OVFLW), the timer
-//! faults change the stack's N_Bs / N_Cr and the WAIT faults its receiver's N_WFTmax. Each fault breaks exactly one rule of
-//! ISO 15765-2:2016 (see [`Fault::rule`]); the injector keeps the little state some need
-//! (consecutive frames received, whether a CTS was seen for the message being sent).
+//! faults change the stack's N_Bs / N_Cr / N_As / N_Ar and the WAIT faults its receiver's
+//! N_WFTmax. Each fault breaks exactly one rule of ISO 15765-2:2016 (see [`Fault::rule`]); the
+//! injector keeps the little state some need (consecutive frames received, whether a CTS was
+//! seen for the message being sent).
 //!
 //! Frames are judged by their N_PCI, after the address byte of extended and mixed addressing;
 //! the addressing faults rewrite or drop that byte, the CAN FD faults the ECU's TX_DL and its
