@@ -750,5 +750,35 @@ impl fmt::Display for IsoTpPdu<'_> {
     }
 }
 
+/// One CAN frame as an isotpdump-style line: id, CAN_DL (`FD`, `BRS`), the address byte of
+/// extended or mixed addressing, then the N_PDU or why it is invalid (ISO 15765-2 §9.6).
+pub fn describe_frame(frame: &CanFrame, mode: AddressingMode) -> String {
+    use core::fmt::Write as _;
+    let mut line = String::with_capacity(96);
+    let dl = match (frame.is_fd(), frame.brs()) {
+        (false, _) => format!("[{}]", frame.len()),
+        (true, false) => format!("[{} FD]", frame.len()),
+        (true, true) => format!("[{} FD BRS]", frame.len()),
+    };
+    let _ = write!(line, "{:>8}  {dl:<11} ", frame.id().to_string());
+    match IsoTpPdu::parse(frame.data(), mode) {
+        Ok((address, pdu)) => {
+            if let Some(a) = address {
+                let label = if mode == AddressingMode::Mixed { "AE" } else { "TA" };
+                let _ = write!(line, "{label} {a:02X}  ");
+            }
+            let _ = write!(line, "{pdu}");
+        }
+        Err(e) => {
+            let _ = write!(line, "invalid: {e} [");
+            for (i, b) in frame.data().iter().enumerate() {
+                let _ = write!(line, "{}{b:02X}", if i > 0 { " " } else { "" });
+            }
+            line.push(']');
+        }
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests;

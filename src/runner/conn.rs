@@ -13,7 +13,7 @@ use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, RunTi
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout_at;
@@ -55,6 +55,9 @@ pub enum ReadOutcome {
 enum Stream {
     Tcp(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// An in-process pipe: unit tests drive steps on tokio's paused clock through it.
+    #[cfg(test)]
+    Memory(tokio::io::DuplexStream),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,28 +115,48 @@ pub async fn connect(
             }
         }
     };
-    let at = rec.now();
-    rec.connection(
-        at,
-        transport,
-        Endpoint::Socket(local),
-        Endpoint::Socket(addr),
-        ConnectionChange::Opened,
-    );
-    Ok(Connection {
-        transport,
-        local,
-        peer: addr,
-        stream,
-        buf: Vec::new(),
-        chunk: vec![0; READ_CHUNK],
-        deframer: Deframer::new(MAX_RECEIVED_PAYLOAD),
-        desynced: false,
-        queue: VecDeque::new(),
-        state: State::Open,
-        reset_error: String::new(),
-        last_read_at: at,
-    })
+    Ok(Connection::opened(stream, transport, local, addr, rec))
+}
+
+impl Connection {
+    fn opened(
+        stream: Stream,
+        transport: Transport,
+        local: SocketAddr,
+        peer: SocketAddr,
+        rec: &Recorder,
+    ) -> Connection {
+        let at = rec.now();
+        rec.connection(
+            at,
+            transport,
+            Endpoint::Socket(local),
+            Endpoint::Socket(peer),
+            ConnectionChange::Opened,
+        );
+        Connection {
+            transport,
+            local,
+            peer,
+            stream,
+            buf: Vec::new(),
+            chunk: vec![0; READ_CHUNK],
+            deframer: Deframer::new(MAX_RECEIVED_PAYLOAD),
+            desynced: false,
+            queue: VecDeque::new(),
+            state: State::Open,
+            reset_error: String::new(),
+            last_read_at: at,
+        }
+    }
+
+    /// A connection over an in-process pipe (unit tests of the steps).
+    #[cfg(test)]
+    pub fn in_memory(stream: tokio::io::DuplexStream, rec: &Recorder) -> Connection {
+        let local = SocketAddr::from(([127, 0, 0, 1], 40000));
+        let peer = SocketAddr::from(([127, 0, 0, 1], 13400));
+        Connection::opened(Stream::Memory(stream), Transport::Tcp, local, peer, rec)
+    }
 }
 
 impl Connection {
@@ -159,6 +182,8 @@ impl Connection {
             match &mut self.stream {
                 Stream::Tcp(s) => write_all(s, &bytes).await,
                 Stream::Tls(s) => write_all(s.as_mut(), &bytes).await,
+                #[cfg(test)]
+                Stream::Memory(s) => write_all(s, &bytes).await,
             }
         };
         let result = tokio::time::timeout(WRITE_TIMEOUT, write).await;
@@ -209,12 +234,13 @@ impl Connection {
                 match &mut self.stream {
                     Stream::Tcp(s) => s.read(chunk).await,
                     Stream::Tls(s) => s.read(chunk).await,
+                    #[cfg(test)]
+                    Stream::Memory(s) => s.read(chunk).await,
                 }
             };
             let result = timeout_at(deadline, read).await;
             // The time the bytes were read: taken before anything else is done with them.
-            let now = Instant::now();
-            let at = rec.clock.at(now);
+            let at = rec.now();
             match result {
                 Err(_) => return Ok(ReadOutcome::Timeout),
                 Ok(Ok(0)) => {
@@ -308,6 +334,8 @@ impl Connection {
             match &mut self.stream {
                 Stream::Tcp(s) => s.shutdown().await,
                 Stream::Tls(s) => s.shutdown().await,
+                #[cfg(test)]
+                Stream::Memory(s) => s.shutdown().await,
             }
         };
         let _ = tokio::time::timeout(Duration::from_millis(200), shutdown).await;

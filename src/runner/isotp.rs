@@ -24,7 +24,7 @@ use crate::suite::value::Value;
 use crate::transport::can::CanTransport;
 use crate::transport::can::driver::{EndpointDriver, Traffic};
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Largest message the harness accepts from the target (an FF above it gets FC OVFLW).
 const MAX_RECEIVE: u32 = 1 << 16;
@@ -54,20 +54,6 @@ pub enum Outcome {
     TimedOut,
 }
 
-fn int(profile: &Profile, key: &str) -> Result<u64, String> {
-    match profile.get(key) {
-        Some(Value::Int(v)) => Ok(*v),
-        _ => Err(format!("the profile has no integer `{key}`")),
-    }
-}
-
-fn duration(profile: &Profile, key: &str) -> Result<Duration, String> {
-    match profile.get(key) {
-        Some(Value::Duration(d)) => Ok(*d),
-        _ => Err(format!("the profile has no duration `{key}`")),
-    }
-}
-
 fn flag(profile: &Profile, key: &str) -> bool {
     matches!(profile.get(key), Some(Value::Bool(true)))
 }
@@ -76,7 +62,7 @@ fn flag(profile: &Profile, key: &str) -> bool {
 pub fn config(profile: &Profile) -> Result<IsoTpConfig, String> {
     let extended = flag(profile, "isotp.extended_ids");
     let id = |key: &str| -> Result<CanId, String> {
-        let raw = int(profile, key)?;
+        let raw = profile.int(key)?;
         u32::try_from(raw).ok().and_then(|r| CanId::new(r, extended)).ok_or_else(|| {
             format!(
                 "profile `{key}` {raw:#x} does not fit a {} CAN id",
@@ -88,21 +74,21 @@ pub fn config(profile: &Profile) -> Result<IsoTpConfig, String> {
     address.functional_tx = Some(CanAddress::new(id("isotp.functional_id")?, None));
     let mut config = IsoTpConfig::new(address);
     let fd = flag(profile, "can.fd");
-    let padding = int(profile, "isotp.padding")? as u8;
+    let padding = profile.int("isotp.padding")? as u8;
     config.format = FrameFormat { fd, brs: false, padding: Padding::padded(padding) };
     config.tx_dl = if fd { TxDl::FD_MAX } else { TxDl::CLASSIC };
     config.timers = Timers {
-        n_bs: duration(profile, "isotp.n_bs")?,
-        n_cr: duration(profile, "isotp.n_cr")?,
+        n_bs: profile.duration("isotp.n_bs")?,
+        n_cr: profile.duration("isotp.n_cr")?,
         ..Timers::default()
     };
     config.sender = SenderProfile {
-        max_wait_frames: Some(int(profile, "isotp.wft_max")?.min(u64::from(u32::MAX)) as u32),
+        max_wait_frames: Some(profile.int("isotp.wft_max")?.min(u64::from(u32::MAX)) as u32),
         ..SenderProfile::default()
     };
     config.receiver = ReceiverProfile {
-        block_size: int(profile, "isotp.harness_block_size")? as u8,
-        st_min: StMin::from_raw(int(profile, "isotp.harness_st_min")? as u8),
+        block_size: profile.int("isotp.harness_block_size")? as u8,
+        st_min: StMin::from_raw(profile.int("isotp.harness_st_min")? as u8),
         max_receive_size: MAX_RECEIVE,
         ..ReceiverProfile::default()
     };

@@ -3,11 +3,13 @@
 pub mod case;
 pub mod conn;
 pub mod event;
+pub mod failure;
 pub mod isotp;
 pub mod message;
 pub mod record;
 pub mod run;
 pub mod schedule;
+pub mod steps;
 pub mod target;
 pub mod tls;
 pub mod udp;

@@ -2,8 +2,8 @@
 //! the monotonic time taken where the bytes were read or written.
 
 use crate::runner::event::*;
-use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
 
 /// Most frame events one case may produce; a target that floods beyond it ends the case with
 /// `error` (the run must not grow without bound).
@@ -12,6 +12,10 @@ pub const MAX_FRAMES_PER_CASE: u32 = 100_000;
 pub const MAX_BYTES_PER_CASE: u64 = 64 * 1024 * 1024;
 
 /// The run's monotonic clock: [`RunTime`] zero is the run's start.
+///
+/// It reads tokio's clock, so that a test runtime with paused time drives every step's timing
+/// virtually (`tokio::time::pause`: timers fire at their exact instant, nothing sleeps). The
+/// CAN transports stamp frames with `std::time::Instant`; [`Clock::at_std`] converts those.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     start: Instant,
@@ -23,12 +27,17 @@ impl Clock {
     }
 
     pub fn now(&self) -> RunTime {
-        RunTime(self.start.elapsed())
+        RunTime(Instant::now().saturating_duration_since(self.start))
     }
 
     /// The run time of an instant taken earlier.
     pub fn at(&self, instant: Instant) -> RunTime {
         RunTime(instant.saturating_duration_since(self.start))
+    }
+
+    /// The run time of an instant a transport took with the OS clock.
+    pub fn at_std(&self, instant: std::time::Instant) -> RunTime {
+        self.at(Instant::from_std(instant))
     }
 }
 

@@ -10,8 +10,7 @@
 use crate::suite::load::PlannedCase;
 use crate::suite::model::StepKind;
 use crate::suite::profile::Profile;
-use crate::suite::value::{Expr, Value, to_duration, to_int};
-use std::collections::BTreeMap;
+use crate::suite::value::{Expr, to_duration, to_int};
 use std::time::Duration;
 
 /// Indices of `plan` in the order jobs should take them: longest estimate first, plan order
@@ -38,12 +37,10 @@ pub fn estimate(planned: &PlannedCase, profile: &Profile) -> Duration {
     if planned.skip.is_some() {
         return Duration::ZERO;
     }
-    let mut scope: BTreeMap<String, Value> = profile.scope_entries().collect();
-    for (name, e) in planned.suite.vars.iter().chain(&planned.params) {
-        if let Ok(v) = e.resolve(&scope) {
-            scope.insert(name.clone(), v);
-        }
-    }
+    // A case whose scope does not resolve errors at once: it waits for nothing.
+    let Ok(scope) = planned.scope(profile) else {
+        return Duration::ZERO;
+    };
     let d = |e: &Option<Expr>| {
         e.as_ref()
             .and_then(|e| e.resolve(&scope).ok())

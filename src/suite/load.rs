@@ -349,6 +349,22 @@ impl PlannedCase {
         &self.suite.cases[self.case_index]
     }
 
+    /// The names a case's expressions resolve against, built in one place: every
+    /// `${profile.*}`, then the suite's `vars:` (in order, each may use the ones before), then
+    /// this expansion's matrix parameters. `capture:` adds to it while the case runs.
+    pub fn scope(&self, profile: &Profile) -> Result<BTreeMap<String, Value>, String> {
+        let mut scope: BTreeMap<String, Value> = profile.scope_entries().collect();
+        for (name, e) in &self.suite.vars {
+            let v = e.resolve(&scope).map_err(|m| format!("suite var `{name}`: {m}"))?;
+            scope.insert(name.clone(), v);
+        }
+        for (name, e) in &self.params {
+            let v = e.resolve(&scope).map_err(|m| format!("matrix `{name}`: {m}"))?;
+            scope.insert(name.clone(), v);
+        }
+        Ok(scope)
+    }
+
     /// Every step in execution order with its phase.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         let c = self.case();

@@ -165,6 +165,29 @@ pub enum UdpDestination {
     Address(Expr),
 }
 
+/// What an `expect_none` listens on (`connection:` names a TCP/TLS connection, or `udp` /
+/// `can` for the case's UDP socket / CAN node).
+#[derive(Debug, Clone)]
+pub enum Listen {
+    Connection(String),
+    Udp,
+    /// The CAN id that must stay silent (default the profile's `isotp.rx_id`).
+    Can {
+        id: Option<Expr>,
+    },
+}
+
+impl Listen {
+    /// The `connection:` name it was written with.
+    pub fn connection_name(&self) -> &str {
+        match self {
+            Listen::Connection(name) => name,
+            Listen::Udp => "udp",
+            Listen::Can { .. } => "can",
+        }
+    }
+}
+
 /// Time bounds of an `expect`-like step.
 #[derive(Debug, Clone, Default)]
 pub struct Timing {
@@ -216,10 +239,8 @@ pub enum StepKind {
         timing: Timing,
     },
     ExpectNone {
-        connection: String,
+        on: Listen,
         duration: Expr,
-        /// On `can`: the CAN id that must stay silent (default the profile's `isotp.rx_id`).
-        id: Option<Expr>,
     },
     ExpectClosed {
         connection: String,
@@ -377,9 +398,11 @@ impl StepKind {
                 out.extend(mask.iter());
                 timing(t, &mut out);
             }
-            StepKind::ExpectNone { duration, id, .. } => {
+            StepKind::ExpectNone { duration, on } => {
                 out.push(duration);
-                out.extend(id.iter());
+                if let Listen::Can { id: Some(id) } = on {
+                    out.push(id);
+                }
             }
             StepKind::ExpectOpen { duration, .. } => out.push(duration),
             StepKind::ExpectClosed { within, not_before, .. } => {

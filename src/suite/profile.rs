@@ -507,6 +507,43 @@ impl Profile {
         self.values.get(path)
     }
 
+    /// A duration key, typed: the value given or the default declared in [`KEYS`] (the one
+    /// place defaults live; code never repeats them).
+    pub fn duration(&self, path: &str) -> Result<std::time::Duration, String> {
+        match self.typed(path)? {
+            Value::Duration(d) => Ok(*d),
+            other => Err(format!("profile key {path} is {}, not a duration", other.type_name())),
+        }
+    }
+
+    /// An integer key, typed (see [`Profile::duration`]).
+    pub fn int(&self, path: &str) -> Result<u64, String> {
+        match self.typed(path)? {
+            Value::Int(v) => Ok(*v),
+            other => Err(format!("profile key {path} is {}, not an integer", other.type_name())),
+        }
+    }
+
+    /// A text key, typed (see [`Profile::duration`]); `None` when the profile leaves out a key
+    /// that has no default.
+    pub fn text(&self, path: &str) -> Result<Option<&str>, String> {
+        if !is_known_path(path) {
+            return Err(format!("`{path}` is not a profile key"));
+        }
+        match self.get(path) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+            Some(other) => Err(format!("profile key {path} is {}, not text", other.type_name())),
+        }
+    }
+
+    fn typed(&self, path: &str) -> Result<&Value, String> {
+        if !is_known_path(path) {
+            return Err(format!("`{path}` is not a profile key"));
+        }
+        self.get(path).ok_or_else(|| format!("the profile has no {path} (and it has no default)"))
+    }
+
     pub fn has_capability(&self, cap: &str) -> bool {
         matches!(self.get("capabilities"), Some(Value::List(l)) if l.iter().any(|v| matches!(v, Value::Str(s) if s == cap)))
     }

@@ -406,7 +406,12 @@ fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Op
             {
                 d.error(y.pos, "`id` names a CAN id: it needs `connection: can`", "not on CAN");
             }
-            StepKind::ExpectNone { connection, duration: ex("for", d)?, id }
+            let on = match connection.as_str() {
+                "can" => Listen::Can { id },
+                "udp" => Listen::Udp,
+                _ => Listen::Connection(connection),
+            };
+            StepKind::ExpectNone { on, duration: ex("for", d)? }
         }
         "expect_closed" => StepKind::ExpectClosed {
             connection,

@@ -14,10 +14,9 @@
 
 use super::args::{Addressing, parse_can_id, parse_duration};
 use crate::cli::exit;
-use crate::codec::can::{CanFrame, CanId};
-use crate::codec::isotp::{AddressingMode, IsoTpPdu};
+use crate::codec::can::CanId;
+use crate::codec::isotp::{AddressingMode, describe_frame};
 use crate::transport::can::{CanSpec, CanTransport, Origin};
-use std::fmt::Write as _;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -74,7 +73,7 @@ pub async fn dump(
                 let t = rx.at.saturating_duration_since(start).as_secs_f64();
                 let echo = if rx.origin == Origin::Echo { " (own)" } else { "" };
                 // A closed pipe (e.g. `| head`) ends the dump quietly.
-                if writeln!(out, "{t:>12.6}  {}{echo}", describe(&rx.frame, mode)).is_err() {
+                if writeln!(out, "{t:>12.6}  {}{echo}", describe_frame(&rx.frame, mode)).is_err() {
                     return Ok(());
                 }
                 shown += 1;
@@ -86,37 +85,10 @@ pub async fn dump(
     Ok(())
 }
 
-/// One frame as a line (without the time column).
-pub fn describe(frame: &CanFrame, mode: AddressingMode) -> String {
-    let mut line = String::with_capacity(96);
-    let dl = match (frame.is_fd(), frame.brs()) {
-        (false, _) => format!("[{}]", frame.len()),
-        (true, false) => format!("[{} FD]", frame.len()),
-        (true, true) => format!("[{} FD BRS]", frame.len()),
-    };
-    let _ = write!(line, "{:>8}  {dl:<11} ", frame.id().to_string());
-    match IsoTpPdu::parse(frame.data(), mode) {
-        Ok((address, pdu)) => {
-            if let Some(a) = address {
-                let label = if mode == AddressingMode::Mixed { "AE" } else { "TA" };
-                let _ = write!(line, "{label} {a:02X}  ");
-            }
-            let _ = write!(line, "{pdu}");
-        }
-        Err(e) => {
-            let _ = write!(line, "invalid: {e} [");
-            for (i, b) in frame.data().iter().enumerate() {
-                let _ = write!(line, "{}{b:02X}", if i > 0 { " " } else { "" });
-            }
-            line.push(']');
-        }
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::can::CanFrame;
     use crate::codec::can::{ExtendedId, StandardId};
 
     fn classic(id: u16, data: &[u8]) -> CanFrame {
@@ -156,7 +128,7 @@ mod tests {
                 AddressingMode::Normal,
             ),
         ];
-        let text: String = frames.iter().map(|(f, m)| describe(f, *m) + "\n").collect();
+        let text: String = frames.iter().map(|(f, m)| describe_frame(f, *m) + "\n").collect();
         insta::assert_snapshot!(text);
     }
 

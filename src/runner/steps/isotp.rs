@@ -1,0 +1,134 @@
+//! ISO-TP steps: whole messages through the harness's conformant ISO-TP stack
+//! (`runner::isotp`, ISO 15765-2), every CAN frame it moves recorded; a failed transfer fails
+//! the step with its N_Result (ISO 15765-2:2016 §8.3.7).
+
+use super::timing::{Violation, early_message};
+use crate::runner::case::CaseRun;
+use crate::runner::event::Direction;
+use crate::runner::failure::{Actual, Failure, error, fail, mismatch};
+use crate::runner::isotp::{IsoTpSession, Outcome};
+use crate::suite::model::Timing;
+use crate::suite::value::{Expr, format_duration};
+use crate::transport::can::Origin;
+use crate::transport::can::driver::Traffic;
+use tokio::time::Instant;
+
+impl CaseRun<'_> {
+    /// Runs the case's ISO-TP session (opened on first use) until `deadline`: sends `send`
+    /// or receives the next message, recording every CAN frame it moves.
+    async fn isotp_outcome(
+        &mut self,
+        deadline: Instant,
+        send: Option<(&[u8], bool)>,
+    ) -> Result<Outcome, Failure> {
+        self.ensure_can().await?;
+        if self.isotp.is_none() {
+            self.isotp = Some(IsoTpSession::new(&self.env.profile).map_err(error)?);
+        }
+        let bus = self.bus_name();
+        let CaseRun { can, isotp, rec, last_can_at, .. } = self;
+        let (Some(transport), Some(session)) = (can.as_mut(), isotp.as_mut()) else {
+            return Err(error("no CAN transport"));
+        };
+        let mut flooded = None;
+        let mut observe = |traffic: Traffic<'_>| {
+            let (at, direction, frame) = match traffic {
+                Traffic::Sent { at, frame } => (rec.clock.at_std(at), Direction::Sent, frame),
+                Traffic::Received(rx) if rx.origin == Origin::Echo => return,
+                Traffic::Received(rx) => (rec.clock.at_std(rx.at), Direction::Received, &rx.frame),
+            };
+            *last_can_at = Some(at);
+            if let Err(e) = rec.can_frame(at, direction, &bus, frame) {
+                flooded.get_or_insert(e);
+            }
+        };
+        let deadline = deadline.into_std();
+        let outcome = match send {
+            Some((payload, functional)) => {
+                session.send(transport, payload, functional, deadline, &mut observe).await
+            }
+            None => session.next_message(transport, deadline, &mut observe).await,
+        }
+        .map_err(error)?;
+        match flooded {
+            Some(e) => Err(error(e)),
+            None => Ok(outcome),
+        }
+    }
+
+    pub(super) async fn isotp_send(
+        &mut self,
+        data: &Expr,
+        functional: bool,
+        within: Option<&Expr>,
+    ) -> Result<(), Failure> {
+        let bytes = self.bytes(data)?;
+        let window = self.window(within, None)?;
+        let deadline = super::deadline_after(window.wait());
+        match self.isotp_outcome(deadline, Some((&bytes, functional))).await? {
+            Outcome::Done(_) => {
+                self.last_sent_at = Some(self.rec.now());
+                Ok(())
+            }
+            Outcome::Failed(result) => Err(fail(format!(
+                "the ISO-TP transmission of {} bytes failed with {result}",
+                bytes.len()
+            ))),
+            Outcome::TimedOut => Err(fail(format!(
+                "the ISO-TP transmission of {} bytes did not finish within {}",
+                bytes.len(),
+                format_duration(window.within)
+            ))),
+        }
+    }
+
+    pub(super) async fn isotp_expect(
+        &mut self,
+        data: &Expr,
+        timing: &Timing,
+    ) -> Result<(), Failure> {
+        let pattern = self.pattern(data, None)?;
+        let window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
+        let mut deadline = super::deadline_after(window.wait());
+        let start = self.rec.now();
+        loop {
+            let message = match self.isotp_outcome(deadline, None).await? {
+                Outcome::Done(message) => message,
+                Outcome::Failed(result) => {
+                    return Err(fail(format!(
+                        "expected an ISO-TP message {pattern}, the reception failed with {result}"
+                    )));
+                }
+                Outcome::TimedOut => {
+                    return Err(fail(format!(
+                        "expected an ISO-TP message {pattern} within {}, none arrived",
+                        format_duration(window.within)
+                    )));
+                }
+            };
+            let at = self.rec.now();
+            if pattern.matches(&message) {
+                let after = at.since(start);
+                if let Err(Violation::Early { not_before }) = window.check_not_early(after) {
+                    return Err(mismatch(
+                        early_message("the ISO-TP message", after, not_before),
+                        Actual::isotp(&message),
+                        vec![],
+                    ));
+                }
+                self.last_received_at = Some(at);
+                return Ok(());
+            }
+            if self.response_pending(&message) {
+                deadline = self.extend_for_pending(" over ISO-TP");
+                continue;
+            }
+            return Err(mismatch(
+                format!("the ISO-TP message does not match {pattern}"),
+                Actual::isotp(&message),
+                vec![],
+            )
+            .expecting(&pattern));
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Steps on a virtual clock: a case runs against an in-process peer on tokio's paused
+//! clock, so answers arrive at exact microseconds and `within` / `not_before` / tolerance
+//! are checked at their boundaries without sleeping (as the ISO-TP timers in `proto` are).
+//!
+//! The profile is `Profile::defaults()`: tolerance 50 ms, A_DoIP_Ctrl 2 s.
+
+use crate::runner::case::{Attempt, CaseEnv, CaseRun, Endpoints};
+use crate::runner::conn::Connection;
+use crate::runner::event::{CaseKey, Event, Verdict};
+use crate::runner::record::{Clock, Recorder};
+use crate::suite::diag::Diagnostics;
+use crate::suite::load::{Filter, Loaded, PlannedCase, plan};
+use crate::suite::profile::Profile;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+/// A routing activation response from entity 0x1000 to tester 0x0E80, code 0x10 (activated).
+const ACTIVATED: [u8; 17] =
+    [0x02, 0xFD, 0x00, 0x06, 0, 0, 0, 9, 0x0E, 0x80, 0x10, 0x00, 0x10, 0, 0, 0, 0];
+
+fn planned(steps: &str) -> PlannedCase {
+    let text =
+        format!("suite: t\ntitle: t\ncases:\n  - id: T-1\n    title: t\n    steps:\n{steps}");
+    let tree = crate::suite::yaml::parse(&text).expect("test YAML parses");
+    let mut d = Diagnostics::new(Path::new("t.yaml"));
+    let suite = crate::suite::read::read_suite(Path::new("t.yaml"), &tree, &mut d);
+    assert!(d.is_empty(), "{:?}", d.list);
+    let loaded = Loaded { suites: vec![Arc::new(suite.expect("the suite reads"))] };
+    plan(&loaded, &Profile::defaults(), &Filter::default()).remove(0)
+}
+
+/// What the peer does once it has read the harness's first message.
+enum Peer {
+    /// Answer `bytes` this long after the request.
+    AnswerAfter(Duration, &'static [u8]),
+    /// Close the connection this long after the request.
+    CloseAfter(Duration),
+    /// Never answer (the clock then runs to the step's deadline by itself).
+    Silent,
+}
+
+/// Runs `steps` on the paused clock against `peer`; the verdict and every event.
+async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
+    let planned = planned(steps);
+    let env = CaseEnv {
+        profile: Arc::new(Profile::defaults()),
+        tls: None,
+        connect_timeout: Duration::from_secs(1),
+    };
+    let endpoints = Endpoints {
+        ip: [127, 0, 0, 1].into(),
+        tcp: 13400,
+        udp: 13400,
+        tls: 3496,
+        can: None,
+        simulator: None,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let rec = Recorder::new(CaseKey(0), Clock::start(), tx);
+    let mut case = CaseRun::new(&planned, &env, endpoints, rec).expect("the case starts");
+    let (ours, mut theirs): (DuplexStream, DuplexStream) = tokio::io::duplex(4096);
+    case.conns.insert("main".into(), Connection::in_memory(ours, &case.rec));
+    // The peer moves the paused clock itself (`advance` is exact to the nanosecond, where
+    // timers are rounded to milliseconds), so an answer lands at the very microsecond.
+    let peer = async move {
+        let mut request = [0u8; 64];
+        let _ = theirs.read(&mut request).await;
+        match peer {
+            Peer::AnswerAfter(d, bytes) => {
+                tokio::time::advance(d).await;
+                let _ = theirs.write_all(bytes).await;
+                Some(theirs)
+            }
+            Peer::CloseAfter(d) => {
+                tokio::time::advance(d).await;
+                None
+            }
+            Peer::Silent => Some(theirs),
+        }
+    };
+    let (attempt, open) = tokio::join!(case.run(), peer);
+    drop((case, open));
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    (attempt, events)
+}
+
+const MS: Duration = Duration::from_millis(1);
+const US: Duration = Duration::from_micros(1);
+
+const ACTIVATE_WITHIN_100MS: &str = "      - send: { routing_activation_request: {} }
+      - expect: { routing_activation_response: { response_code: successfully_activated }, within: 100ms }
+";
+
+fn reason(a: &Attempt) -> String {
+    a.reason.as_ref().map(|r| r.message.clone()).unwrap_or_default()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_just_inside_within_plus_tolerance_passes() {
+    let (a, _) = run(ACTIVATE_WITHIN_100MS, Peer::AnswerAfter(MS * 150 - US, &ACTIVATED)).await;
+    assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_just_after_within_plus_tolerance_fails_as_late() {
+    let (a, _) = run(ACTIVATE_WITHIN_100MS, Peer::AnswerAfter(MS * 150 + US, &ACTIVATED)).await;
+    assert_eq!(a.verdict, Verdict::Fail);
+    assert_eq!(
+        reason(&a),
+        "routing_activation_response arrived after 150.001ms, later than within 100ms (+50ms tolerance)"
+    );
+    let (a, _) = run(ACTIVATE_WITHIN_100MS, Peer::Silent).await;
+    assert_eq!(reason(&a), "expected routing_activation_response within 100ms, nothing arrived");
+}
+
+const ACTIVATE_NOT_BEFORE_1S: &str = "      - send: { routing_activation_request: {} }
+      - expect: { routing_activation_response: {}, within: 2s, not_before: 1s }
+";
+
+#[tokio::test(start_paused = true)]
+async fn not_before_minus_tolerance_is_the_earliest_allowed_arrival() {
+    let (a, _) = run(ACTIVATE_NOT_BEFORE_1S, Peer::AnswerAfter(MS * 950, &ACTIVATED)).await;
+    assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
+    let (a, _) = run(ACTIVATE_NOT_BEFORE_1S, Peer::AnswerAfter(MS * 950 - US, &ACTIVATED)).await;
+    assert_eq!(a.verdict, Verdict::Fail);
+    assert_eq!(
+        reason(&a),
+        "routing_activation_response arrived after 949.999ms, earlier than not_before 1s"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn measure_records_the_exact_virtual_round_trip() {
+    let steps = format!("{ACTIVATE_WITHIN_100MS}      - measure: {{ name: rtt, max: 80ms }}\n");
+    let (a, events) = run(&steps, Peer::AnswerAfter(MS * 123 + US * 456, &ACTIVATED)).await;
+    let metric = events.iter().find_map(|e| match e {
+        Event::Metric(m) => Some(m.value),
+        _ => None,
+    });
+    assert_eq!(metric, Some(MS * 123 + US * 456));
+    // 123.456 ms is within max 80 ms + the 50 ms tolerance.
+    assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
+    let steps = format!("{ACTIVATE_WITHIN_100MS}      - measure: {{ name: rtt, max: 70ms }}\n");
+    let (a, _) = run(&steps, Peer::AnswerAfter(MS * 120 + US, &ACTIVATED)).await;
+    assert_eq!(a.verdict, Verdict::Fail);
+    assert_eq!(reason(&a), "rtt took 120.001ms, more than the allowed 70ms (+50ms tolerance)");
+}
+
+const CLOSED_NOT_BEFORE_2S: &str = "      - send: { routing_activation_request: {} }
+      - expect_closed: { within: 3s, not_before: 2s }
+";
+
+#[tokio::test(start_paused = true)]
+async fn a_close_before_not_before_minus_tolerance_is_early() {
+    let (a, _) = run(CLOSED_NOT_BEFORE_2S, Peer::CloseAfter(MS * 1950)).await;
+    assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
+    let (a, _) = run(CLOSED_NOT_BEFORE_2S, Peer::CloseAfter(MS * 1950 - US)).await;
+    assert_eq!(a.verdict, Verdict::Fail);
+    assert_eq!(
+        reason(&a),
+        "the target closed the connection after 1.950s, earlier than not_before 2s"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn expect_none_fails_on_a_frame_inside_its_time_and_passes_after_it() {
+    let steps = "      - send: { routing_activation_request: {} }
+      - expect_none: { for: 500ms }
+";
+    let (a, _) = run(steps, Peer::AnswerAfter(MS * 500 - US, &ACTIVATED)).await;
+    assert_eq!(a.verdict, Verdict::Fail);
+    assert_eq!(reason(&a), "expected nothing for 500ms, got a frame after 499.999ms");
+    let (a, _) = run(steps, Peer::AnswerAfter(MS * 500 + US, &ACTIVATED)).await;
+    assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
+}

@@ -1,0 +1,217 @@
+//! UDP steps: vehicle identification, entity status and power mode requests to the
+//! discovery port (or the profile's broadcast address), the answers and announcements
+//! (ISO 13400-2:2019 §9.2, §9.3), and silence on the case's UDP socket.
+
+use super::deadline_after;
+use super::timing::Window;
+use crate::codec::doip::{Message, Payload};
+use crate::runner::case::CaseRun;
+use crate::runner::event::{Decoded, RunTime};
+use crate::runner::failure::{Actual, Failure, describe_mismatches, error, mismatch};
+use crate::runner::message::{self as msg, show_expr};
+use crate::runner::udp::{Udp, UdpOutcome};
+use crate::suite::model::{Matcher, Overrides, Timing, UdpDestination, UdpPayload};
+use crate::suite::value::{Expr, Value, format_duration};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+impl CaseRun<'_> {
+    pub(super) async fn ensure_udp(&mut self, broadcast: bool) -> Result<(), Failure> {
+        if self.udp.is_none() {
+            let target = SocketAddr::new(self.target.ip, self.target.udp);
+            self.udp = Some(Udp::bind(target, broadcast, &self.rec).await.map_err(error)?);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn udp_send(
+        &mut self,
+        payload: &UdpPayload<Expr>,
+        overrides: &Overrides,
+        to: &UdpDestination,
+    ) -> Result<(), Failure> {
+        let (bytes, decoded) = match payload {
+            UdpPayload::Message(body) => {
+                let (bytes, _) = self.build_message(body, overrides)?;
+                // Shown as parsed back from the wire, so a malformed-on-purpose datagram says so.
+                let decoded = match Message::parse(&bytes) {
+                    Ok(parsed) => crate::runner::record::decoded_message(&parsed),
+                    Err(e) => Decoded::Error { error: format!("malformed on purpose: {e}") },
+                };
+                (bytes, decoded)
+            }
+            UdpPayload::Hex(h) => (self.bytes(h)?, Decoded::Raw),
+        };
+        let (dest, broadcast) = match to {
+            UdpDestination::Unicast => (SocketAddr::new(self.target.ip, self.target.udp), false),
+            UdpDestination::Broadcast => {
+                let ip = match self.scope.get("profile.network.broadcast_address") {
+                    Some(Value::Str(s)) => s.parse::<IpAddr>().map_err(|e| {
+                        error(format!("profile network.broadcast_address `{s}`: {e}"))
+                    })?,
+                    _ => return Err(error("the profile names no network.broadcast_address")),
+                };
+                (SocketAddr::new(ip, self.target.udp), true)
+            }
+            UdpDestination::Address(e) => {
+                let text = self.resolve(e)?.to_string();
+                let addr = text
+                    .parse::<SocketAddr>()
+                    .map_err(|err| error(format!("`to: {text}` is not HOST:PORT: {err}")))?;
+                (addr, false)
+            }
+        };
+        self.ensure_udp(broadcast).await?;
+        let udp = udp_mut(&mut self.udp)?;
+        udp.send(dest, bytes, decoded, &mut self.rec).await.map_err(error)?;
+        self.last_sent_at = Some(self.rec.now());
+        Ok(())
+    }
+
+    /// `count` datagrams in a row: the first bounded by `timing`, each further one by
+    /// `interval` ± the tolerance after the previous (or by `within` from it). Vehicle
+    /// announcements the step does not ask for (an entity may announce at any time after a
+    /// start) are recorded and passed over.
+    pub(super) async fn udp_expect(
+        &mut self,
+        payload: &UdpPayload<Matcher>,
+        timing: &Timing,
+        count: Option<&Expr>,
+        interval: Option<&Expr>,
+    ) -> Result<(), Failure> {
+        let count = self.count(count)?;
+        let interval = self.opt_duration(interval)?;
+        let mut window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
+        let pattern = match payload {
+            UdpPayload::Hex(h) => Some(self.pattern(h, None)?),
+            UdpPayload::Message(_) => None,
+        };
+        let mut start = self.rec.now();
+        for n in 1..=count {
+            let what = match payload {
+                UdpPayload::Message(b) => b.name.clone(),
+                UdpPayload::Hex(h) => format!("bytes {}", show_expr(h)),
+            };
+            let what = if count > 1 { format!("{what} ({n} of {count})") } else { what };
+            let one = UdpExpectation { payload, pattern: pattern.as_ref(), what: &what };
+            start = self.udp_expect_one(&one, &window, start).await?;
+            window = Window {
+                within: interval.unwrap_or(window.within),
+                not_before: interval,
+                ..window
+            };
+        }
+        Ok(())
+    }
+
+    /// One matching datagram; returns when it arrived.
+    async fn udp_expect_one(
+        &mut self,
+        one: &UdpExpectation<'_>,
+        window: &Window,
+        start: RunTime,
+    ) -> Result<RunTime, Failure> {
+        let deadline = deadline_after(window.wait());
+        loop {
+            let received =
+                match udp_mut(&mut self.udp)?.recv(deadline, &mut self.rec).await.map_err(error)? {
+                    UdpOutcome::Timeout => {
+                        return Err(crate::runner::failure::fail(format!(
+                            "expected {} over UDP within {}, nothing arrived",
+                            one.what,
+                            format_duration(window.within)
+                        )));
+                    }
+                    UdpOutcome::Datagram { received, .. } => received,
+                };
+            let announcement = matches!(
+                &received.message,
+                Ok(Message { payload: Payload::VehicleAnnouncement(_), .. })
+            );
+            match (one.payload, one.pattern) {
+                (UdpPayload::Hex(_), Some(pattern)) => {
+                    if !pattern.matches(&received.bytes) {
+                        if announcement {
+                            self.rec.note("udp_expect: passed over a vehicle announcement");
+                            continue;
+                        }
+                        return Err(mismatch(
+                            format!("the datagram does not match {pattern}"),
+                            Actual::doip(&received),
+                            vec![],
+                        )
+                        .expecting(pattern));
+                    }
+                }
+                (UdpPayload::Message(expected), _) => {
+                    let message = match &received.message {
+                        Ok(m) => m.clone(),
+                        Err(e) => {
+                            return Err(mismatch(
+                                format!(
+                                    "expected {}, got a datagram that does not decode: {e}",
+                                    one.what
+                                ),
+                                Actual::doip(&received),
+                                vec![],
+                            ));
+                        }
+                    };
+                    let name =
+                        message.payload.payload_type().id().unwrap_or("unknown payload type");
+                    if name != expected.name {
+                        if announcement {
+                            self.rec.note(format!(
+                                "udp_expect: passed over a vehicle announcement while waiting for {}",
+                                expected.name
+                            ));
+                            continue;
+                        }
+                        return Err(mismatch(
+                            format!("expected {}, got {name}", one.what),
+                            Actual::doip(&received),
+                            vec![],
+                        ));
+                    }
+                    let mismatches = msg::judge(expected, &message, &self.scope).map_err(error)?;
+                    if !mismatches.is_empty() {
+                        let text = format!(
+                            "{} does not match: {}",
+                            expected.name,
+                            describe_mismatches(&mismatches)
+                        );
+                        return Err(mismatch(text, Actual::doip(&received), mismatches));
+                    }
+                }
+                (UdpPayload::Hex(_), None) => return Err(error("no pattern")),
+            }
+            let at = received.at;
+            self.matched(received, start, window, one.what)?;
+            return Ok(at);
+        }
+    }
+
+    /// `expect_none` on `udp`: no datagram arrives for `d`.
+    pub(super) async fn udp_expect_none(&mut self, d: Duration) -> Result<(), Failure> {
+        let deadline = deadline_after(d);
+        match udp_mut(&mut self.udp)?.recv(deadline, &mut self.rec).await.map_err(error)? {
+            UdpOutcome::Timeout => Ok(()),
+            UdpOutcome::Datagram { received, .. } => Err(mismatch(
+                format!("expected no datagram for {}, one arrived", format_duration(d)),
+                Actual::doip(&received),
+                vec![],
+            )),
+        }
+    }
+}
+
+fn udp_mut(udp: &mut Option<Udp>) -> Result<&mut Udp, Failure> {
+    udp.as_mut().ok_or_else(|| error("no UDP socket: add a `udp_send` step before this one"))
+}
+
+/// What one datagram of a `udp_expect` must be.
+struct UdpExpectation<'a> {
+    payload: &'a UdpPayload<Matcher>,
+    pattern: Option<&'a crate::suite::value::BytePattern>,
+    what: &'a str,
+}
