@@ -173,15 +173,17 @@ fn touches(profile: &Profile, case: &PlannedCase) -> Touches {
             }
         }
         match &step.kind {
-            StepKind::Activate { response_code, .. } => {
+            StepKind::Activate(s) => {
                 t.payload_types.extend([0x0005, 0x0006]);
-                let code = response_code
+                let code = s
+                    .response_code
                     .as_ref()
                     .and_then(|e| r.code(e, Codes::RoutingActivationResponse))
                     .unwrap_or(0x10);
                 t.routing.insert(code);
             }
-            StepKind::Send { message, overrides, .. } => {
+            StepKind::Send(s) => {
+                let (message, overrides) = (&s.message, &s.overrides);
                 match overrides.payload_type.as_ref().and_then(|e| r.int(e)) {
                     Some(pt) => {
                         t.payload_types.insert(pt as u16);
@@ -189,9 +191,9 @@ fn touches(profile: &Profile, case: &PlannedCase) -> Touches {
                     None => named(&mut t, &message.name),
                 }
             }
-            StepKind::UdpSend { payload, overrides, .. } => match payload {
+            StepKind::UdpSend(s) => match &s.payload {
                 UdpPayload::Message(m) => {
-                    match overrides.payload_type.as_ref().and_then(|e| r.int(e)) {
+                    match s.overrides.payload_type.as_ref().and_then(|e| r.int(e)) {
                         Some(pt) => {
                             t.payload_types.insert(pt as u16);
                         }
@@ -204,13 +206,13 @@ fn touches(profile: &Profile, case: &PlannedCase) -> Touches {
                     }
                 }
             },
-            StepKind::SendRaw { hex, .. } => {
-                if let Some(b) = r.value(hex).and_then(|v| to_bytes(&v).ok()) {
+            StepKind::SendRaw(s) => {
+                if let Some(b) = r.value(&s.hex).and_then(|v| to_bytes(&v).ok()) {
                     payload_types_in(&b, &mut t.payload_types);
                 }
             }
-            StepKind::Expect { message, .. } => expected(&r, &mut t, message),
-            StepKind::UdpExpect { payload, .. } => match payload {
+            StepKind::Expect(s) => expected(&r, &mut t, &s.message),
+            StepKind::UdpExpect(s) => match &s.payload {
                 UdpPayload::Message(m) => expected(&r, &mut t, m),
                 UdpPayload::Hex(h) => {
                     if let Some(pt) = r.value(h).and_then(|v| pattern_type(&v.to_string())) {
@@ -218,8 +220,8 @@ fn touches(profile: &Profile, case: &PlannedCase) -> Touches {
                     }
                 }
             },
-            StepKind::ExpectRaw { hex, .. } => {
-                if let Some(pt) = r.value(hex).and_then(|v| pattern_type(&v.to_string())) {
+            StepKind::ExpectRaw(s) => {
+                if let Some(pt) = r.value(&s.hex).and_then(|v| pattern_type(&v.to_string())) {
                     t.payload_types.insert(pt);
                 }
             }

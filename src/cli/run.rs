@@ -181,6 +181,8 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     if plan.is_empty() {
         return Err(usage("no case matches the filters"));
     }
+    crate::runner::plan::check(&plan, &profile)
+        .map_err(|d| (exit::USAGE, load::LoadErrors::from_diagnostics(d).render()))?;
     let (label, targets) = match &args.target {
         Some(text) => {
             let (ip, explicit_port) = parse_target(text).map_err(usage)?;

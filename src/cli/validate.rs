@@ -1,5 +1,6 @@
-//! `doipcheck validate [PATHS]`: load every suite (and the profile) and report every error of
-//! every file, rustc-style; exit 2 when there is any, 0 otherwise.
+//! `doipcheck validate [PATHS]`: load every suite (and the profile), plan every case against
+//! the profile, and report every error of every file, rustc-style; exit 2 when there is any, 0
+//! otherwise.
 
 use super::exit;
 use crate::suite::load;
@@ -29,12 +30,25 @@ pub fn validate(args: &ValidateArgs) -> (u8, String) {
     let paths = paths_or_default(&args.paths);
     let mut text = String::new();
     let mut code = exit::SUCCESS;
-    if let Err(e) = load::load_profile(args.profile.as_deref()) {
-        text.push_str(&e.render());
-        code = exit::USAGE;
-    }
+    let profile = match load::load_profile(args.profile.as_deref()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            text.push_str(&e.render());
+            code = exit::USAGE;
+            None
+        }
+    };
     match load::load_suites(&paths, &crate::runner::target::known_faults()) {
         Ok(loaded) => {
+            // Every case that would run against the profile is planned: a value that does not
+            // resolve or fit is an error here, not at run time.
+            if let Some(profile) = &profile {
+                let planned = load::plan(&loaded, profile, &load::Filter::default());
+                if let Err(d) = crate::runner::plan::check(&planned, profile) {
+                    text.push_str(&load::LoadErrors::from_diagnostics(d).render());
+                    code = exit::USAGE;
+                }
+            }
             if code == exit::SUCCESS {
                 let cases: usize = loaded.suites.iter().map(|s| s.cases.len()).sum();
                 text.push_str(&format!("ok: {} suites, {} cases\n", loaded.suites.len(), cases));

@@ -9,6 +9,7 @@
 
 use super::conn::Connection;
 use super::failure::{Failure, error};
+use super::plan::PlannedStep;
 use super::record::Recorder;
 use super::udp::Udp;
 use crate::codec::doip::Message;
@@ -105,6 +106,8 @@ pub struct CaseRun<'a> {
     pub(super) last_sent_at: Option<RunTime>,
     pub(super) last_received_at: Option<RunTime>,
     pub(super) settings: StepSettings,
+    /// The steps, resolved against the profile before the run (`runner::plan`).
+    plan: super::plan::CasePlan,
 }
 
 impl<'a> CaseRun<'a> {
@@ -115,6 +118,10 @@ impl<'a> CaseRun<'a> {
         rec: Recorder,
     ) -> Result<CaseRun<'a>, Failure> {
         let scope = planned.scope(&env.profile).map_err(error)?;
+        let plan = super::plan::plan_case(planned, &env.profile).map_err(|diags| {
+            let text: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+            error(format!("the case cannot be planned: {}", text.join("; ")))
+        })?;
         let settings = StepSettings::from_profile(&env.profile).map_err(error)?;
         let mut handlers = planned.suite.handlers.clone();
         handlers.extend(planned.case().handlers.iter().copied());
@@ -134,25 +141,21 @@ impl<'a> CaseRun<'a> {
             last_sent_at: None,
             last_received_at: None,
             settings,
+            plan,
         })
     }
 
     /// Runs every phase; returns the attempt's verdict. Connections are closed at the end.
     pub async fn run(&mut self) -> Attempt {
-        let suite = self.planned.suite.clone();
-        let case = self.planned.case().clone();
+        let phases = std::mem::take(&mut self.plan.phases);
         let mut verdict = Verdict::Pass;
         let mut reason = None;
         let mut unreachable = false;
-        let phases = [
-            (Phase::SuiteSetup, &suite.setup),
-            (Phase::CaseSetup, &case.setup),
-            (Phase::Steps, &case.steps),
-        ];
-        'outer: for (phase, steps) in phases {
+        let mut phases = phases.iter();
+        'main: for (phase, steps) in phases.by_ref() {
             for (i, step) in steps.iter().enumerate() {
-                if let Err(f) = self.run_step(phase, i, step).await {
-                    let setup = phase != Phase::Steps;
+                if let Err(f) = self.run_step(*phase, i, step).await {
+                    let setup = *phase != Phase::Steps;
                     let (v, r) = match f {
                         Failure::Fail(r) if setup => (Verdict::Inconclusive, *r),
                         Failure::Fail(r) => (Verdict::Fail, *r),
@@ -164,15 +167,19 @@ impl<'a> CaseRun<'a> {
                     };
                     verdict = v;
                     reason = Some(r);
-                    break 'outer;
+                    break 'main;
                 }
             }
+            if *phase == Phase::Steps {
+                break;
+            }
         }
+        // `finally` always runs; a failure there errors a case that had passed.
         for (phase, steps) in
-            [(Phase::CaseFinally, &case.finally), (Phase::SuiteFinally, &suite.finally)]
+            phases.filter(|(p, _)| matches!(p, Phase::CaseFinally | Phase::SuiteFinally))
         {
             for (i, step) in steps.iter().enumerate() {
-                if let Err(f) = self.run_step(phase, i, step).await {
+                if let Err(f) = self.run_step(*phase, i, step).await {
                     if verdict == Verdict::Pass {
                         verdict = Verdict::Error;
                         reason = Some(f.into_reason());
@@ -208,9 +215,14 @@ impl<'a> CaseRun<'a> {
         }
     }
 
-    async fn run_step(&mut self, phase: Phase, index: usize, step: &Step) -> Result<(), Failure> {
-        let step_ref = self.step_ref(phase, index, step);
-        let summary = super::steps::summary(&step.kind);
+    async fn run_step(
+        &mut self,
+        phase: Phase,
+        index: usize,
+        step: &PlannedStep,
+    ) -> Result<(), Failure> {
+        let step_ref = self.step_ref(phase, index, &step.written);
+        let summary = step.written.kind.summary();
         let started = self.rec.now();
         self.rec.emit(Event::Step(StepEvent {
             case: self.rec.case,

@@ -347,6 +347,24 @@ impl Connection {
         }
     }
 
+    /// Resets the connection (SO_LINGER 0, then close: the kernel sends RST instead of FIN)
+    /// and records it as closed by us.
+    pub fn abort(&mut self, rec: &Recorder) -> Result<(), String> {
+        if let Stream::Tcp(s) = &self.stream {
+            s.set_zero_linger().map_err(|e| format!("cannot reset the connection: {e}"))?;
+        }
+        if let Stream::Tls(s) = &self.stream {
+            let (tcp, _) = s.get_ref();
+            tcp.set_zero_linger().map_err(|e| format!("cannot reset the connection: {e}"))?;
+        }
+        if self.state == State::Open {
+            let (l, p) = self.endpoints();
+            rec.connection(rec.now(), self.transport, l, p, ConnectionChange::Reset);
+        }
+        self.state = State::ClosedByUs;
+        Ok(())
+    }
+
     /// The case ended with the connection open: record what was buffered and drop it.
     pub fn abandon(&mut self, rec: &mut Recorder) {
         let at = rec.now();

@@ -15,7 +15,7 @@ use crate::runner::event::FieldMismatch;
 use crate::suite::messages::{self, Codes, FieldSpec, FieldType, MessageSpec};
 use crate::suite::model::{Matcher, MessageBody, Overrides};
 use crate::suite::value::{
-    BytePattern, Expr, ExprKind, Scope, Value, hex_spaced, parse_template, to_bytes, to_int,
+    BytePattern, Expr, Scope, Value, hex_spaced, parse_template, to_bytes, to_int,
 };
 
 /// Resolves a field value to an integer: numbers, numeric strings and code names.
@@ -362,35 +362,6 @@ fn judge_field(
             (ok, pattern.to_string())
         }
     })
-}
-
-/// One line describing a send step's message, for step summaries.
-pub fn describe_body<T>(body: &MessageBody<T>, show: impl Fn(&T) -> String) -> String {
-    let mut s = body.name.clone();
-    for (n, _, v) in &body.fields {
-        s.push_str(&format!(" {n}={}", show(v)));
-    }
-    s
-}
-
-/// An expression as written, for summaries.
-pub fn show_expr(e: &Expr) -> String {
-    match &e.kind {
-        ExprKind::Str(s) => s.clone(),
-        _ => e.source(),
-    }
-}
-
-/// A matcher as written, for summaries.
-pub fn show_matcher(m: &Matcher) -> String {
-    match m {
-        Matcher::Exact(e) | Matcher::Bytes(e) => show_expr(e),
-        Matcher::Any => "any".into(),
-        Matcher::Absent => "absent".into(),
-        Matcher::Range(a, b) => format!("{}..={}", show_expr(a), show_expr(b)),
-        Matcher::OneOf(v) => format!("[{}]", v.iter().map(show_expr).collect::<Vec<_>>().join("|")),
-        Matcher::Mask { mask, value } => format!("{}&{}", show_expr(value), show_expr(mask)),
-    }
 }
 
 /// `Codes` named in messages, re-exported for the runner's summaries.

@@ -6,6 +6,7 @@ pub mod event;
 pub mod failure;
 pub mod isotp;
 pub mod message;
+pub mod plan;
 pub mod record;
 pub mod run;
 pub mod schedule;

@@ -8,8 +8,8 @@
 //! cases cost nothing. Reports do not depend on the order (every event carries its case key).
 
 use crate::suite::load::PlannedCase;
-use crate::suite::model::StepKind;
 use crate::suite::profile::Profile;
+use crate::suite::steps::WaitValue;
 use crate::suite::value::{Expr, to_duration, to_int};
 use std::time::Duration;
 
@@ -41,33 +41,16 @@ pub fn estimate(planned: &PlannedCase, profile: &Profile) -> Duration {
     let Ok(scope) = planned.scope(profile) else {
         return Duration::ZERO;
     };
-    let d = |e: &Option<Expr>| {
-        e.as_ref()
-            .and_then(|e| e.resolve(&scope).ok())
-            .and_then(|v| to_duration(&v).ok())
-            .unwrap_or_default()
+    let resolve = |e: &Expr| {
+        let v = e.resolve(&scope).ok()?;
+        match to_duration(&v) {
+            Ok(d) => Some(WaitValue::Duration(d)),
+            Err(_) => to_int(&v).ok().map(WaitValue::Int),
+        }
     };
     let mut total = Duration::ZERO;
     for step in planned.steps() {
-        total += match &step.kind {
-            StepKind::Wait(e) | StepKind::ExpectOpen { duration: e, .. } => d(&Some(e.clone())),
-            StepKind::ExpectNone { duration, .. } => d(&Some(duration.clone())),
-            StepKind::ExpectClosed { not_before, .. } => d(not_before),
-            StepKind::Expect { timing, .. }
-            | StepKind::ExpectRaw { timing, .. }
-            | StepKind::CanExpect { timing, .. }
-            | StepKind::IsotpExpect { timing, .. } => d(&timing.not_before),
-            StepKind::UdpExpect { timing, count, interval, .. } => {
-                let n = count
-                    .as_ref()
-                    .and_then(|c| c.resolve(&scope).ok())
-                    .and_then(|v| to_int(&v).ok())
-                    .unwrap_or(1)
-                    .clamp(1, 1000);
-                d(&timing.not_before) + d(interval).saturating_mul((n - 1) as u32)
-            }
-            _ => Duration::ZERO,
-        };
+        total += step.kind.declared_wait(&resolve);
     }
     total
 }

@@ -32,6 +32,18 @@ pub struct LoadErrors {
 }
 
 impl LoadErrors {
+    /// Errors found after loading (the plan's), with their files read again for the carets.
+    pub fn from_diagnostics(diagnostics: Vec<Diagnostic>) -> LoadErrors {
+        let mut sources = HashMap::new();
+        for d in &diagnostics {
+            if !sources.contains_key(&d.file) {
+                let text = std::fs::read_to_string(&d.file).unwrap_or_default();
+                sources.insert(d.file.clone(), text);
+            }
+        }
+        LoadErrors { diagnostics, sources }
+    }
+
     /// All diagnostics, rustc-style, followed by a count line.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -294,7 +306,7 @@ fn validate_suite(suite: &Suite, known_faults: &[&str], d: &mut Diagnostics) {
                 check_refs(e, &defined, d);
             }
             if let StepKind::Capture(pairs) = &step.kind {
-                defined.extend(pairs.iter().map(|(n, _)| n.clone()));
+                defined.extend(pairs.0.iter().map(|(n, _)| n.clone()));
             }
         }
     }

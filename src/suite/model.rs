@@ -86,6 +86,8 @@ impl Handler {
     }
 }
 
+pub use super::steps::StepKind;
+
 /// A step with where it was written.
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -128,6 +130,41 @@ pub struct Overrides {
     pub append: Option<Expr>,
 }
 
+impl Overrides {
+    /// Every expression of the overrides.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        [
+            &self.version,
+            &self.inverse_version,
+            &self.payload_type,
+            &self.payload_length,
+            &self.truncate,
+            &self.append,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The same, to substitute resolved values in.
+    pub fn exprs_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        [
+            &mut self.version,
+            &mut self.inverse_version,
+            &mut self.payload_type,
+            &mut self.payload_length,
+            &mut self.truncate,
+            &mut self.append,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// No override: the message goes out as the codec builds it.
+    pub fn is_empty(&self) -> bool {
+        self.exprs().next().is_none()
+    }
+}
+
 /// A field matcher of `expect`.
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -145,6 +182,30 @@ pub enum Matcher {
     Mask { mask: Expr, value: Expr },
     /// A byte pattern for byte fields: `"62 F1 90 .."`.
     Bytes(Expr),
+}
+
+impl Matcher {
+    /// Every expression of the matcher.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            Matcher::Exact(e) | Matcher::Bytes(e) => vec![e],
+            Matcher::Any | Matcher::Absent => Vec::new(),
+            Matcher::Range(a, b) => vec![a, b],
+            Matcher::OneOf(v) => v.iter().collect(),
+            Matcher::Mask { mask, value } => vec![mask, value],
+        }
+    }
+
+    /// The same, to substitute resolved values in.
+    pub fn exprs_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Matcher::Exact(e) | Matcher::Bytes(e) => vec![e],
+            Matcher::Any | Matcher::Absent => Vec::new(),
+            Matcher::Range(a, b) => vec![a, b],
+            Matcher::OneOf(v) => v.iter_mut().collect(),
+            Matcher::Mask { mask, value } => vec![mask, value],
+        }
+    }
 }
 
 /// What a UDP step sends or expects: a typed message or raw hex.
@@ -195,258 +256,6 @@ pub struct Timing {
     pub within: Option<Expr>,
     /// Fail when the match arrives earlier than this after the step started.
     pub not_before: Option<Expr>,
-}
-
-/// Every kind of step.
-#[derive(Debug, Clone)]
-pub enum StepKind {
-    Connect {
-        connection: String,
-        transport: StreamKind,
-        port: Option<Expr>,
-    },
-    Disconnect {
-        connection: String,
-    },
-    /// Macro: routing activation request, expect the response with `response_code`.
-    Activate {
-        connection: String,
-        source_address: Option<Expr>,
-        activation_type: Option<Expr>,
-        response_code: Option<Expr>,
-        within: Option<Expr>,
-    },
-    Send {
-        connection: String,
-        message: MessageBody<Expr>,
-        overrides: Overrides,
-    },
-    SendRaw {
-        connection: String,
-        hex: Expr,
-        chunks: Vec<Expr>,
-        delay: Option<Expr>,
-    },
-    Expect {
-        connection: String,
-        message: MessageBody<Matcher>,
-        timing: Timing,
-    },
-    ExpectRaw {
-        connection: String,
-        hex: Expr,
-        mask: Option<Expr>,
-        timing: Timing,
-    },
-    ExpectNone {
-        on: Listen,
-        duration: Expr,
-    },
-    ExpectClosed {
-        connection: String,
-        within: Option<Expr>,
-        /// Fail when the close comes earlier than this after the step started (a timer that
-        /// must not fire early, e.g. T_TCP_General_Inactivity).
-        not_before: Option<Expr>,
-    },
-    ExpectOpen {
-        connection: String,
-        duration: Expr,
-    },
-    UdpSend {
-        payload: UdpPayload<Expr>,
-        overrides: Overrides,
-        to: UdpDestination,
-    },
-    UdpExpect {
-        payload: UdpPayload<Matcher>,
-        timing: Timing,
-        /// Match this many datagrams in a row (default 1); `timing` bounds the first.
-        count: Option<Expr>,
-        /// With `count`: each further datagram comes this long after the previous one
-        /// (± the tolerance), e.g. A_DoIP_Announce_Interval.
-        interval: Option<Expr>,
-    },
-    /// The target starts again (power cycle / ignition): the built-in simulator restarts its
-    /// entity and announces to the case's UDP socket; a --target runs the profile's
-    /// `power_cycle_command`.
-    PowerCycle {
-        within: Option<Expr>,
-    },
-    CanSend {
-        id: Expr,
-        data: Expr,
-        extended: bool,
-        fd: bool,
-    },
-    CanExpect {
-        id: Expr,
-        data: Option<Expr>,
-        timing: Timing,
-        gap_min: Option<Expr>,
-        gap_max: Option<Expr>,
-        /// Match this many frames in a row (default 1), e.g. a train of FC WAITs; `within`
-        /// bounds each from the previous match, `not_before` the first.
-        count: Option<Expr>,
-    },
-    IsotpSend {
-        data: Expr,
-        /// A single frame on the functional id instead of a physical transfer.
-        functional: bool,
-        /// Bound of the whole transmission.
-        within: Option<Expr>,
-    },
-    IsotpExpect {
-        data: Expr,
-        timing: Timing,
-    },
-    Wait(Expr),
-    /// `name: field` pairs read from the last message an expect step matched.
-    Capture(Vec<(String, String)>),
-    /// Record the time from the last frame sent to the last frame received as a metric,
-    /// optionally asserting bounds.
-    Measure {
-        name: String,
-        min: Option<Expr>,
-        max: Option<Expr>,
-    },
-}
-
-impl StepKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            StepKind::Connect { .. } => "connect",
-            StepKind::Disconnect { .. } => "disconnect",
-            StepKind::Activate { .. } => "activate",
-            StepKind::Send { .. } => "send",
-            StepKind::SendRaw { .. } => "send_raw",
-            StepKind::Expect { .. } => "expect",
-            StepKind::ExpectRaw { .. } => "expect_raw",
-            StepKind::ExpectNone { .. } => "expect_none",
-            StepKind::ExpectClosed { .. } => "expect_closed",
-            StepKind::ExpectOpen { .. } => "expect_open",
-            StepKind::UdpSend { .. } => "udp_send",
-            StepKind::UdpExpect { .. } => "udp_expect",
-            StepKind::PowerCycle { .. } => "power_cycle",
-            StepKind::CanSend { .. } => "can_send",
-            StepKind::CanExpect { .. } => "can_expect",
-            StepKind::IsotpSend { .. } => "isotp_send",
-            StepKind::IsotpExpect { .. } => "isotp_expect",
-            StepKind::Wait(_) => "wait",
-            StepKind::Capture(_) => "capture",
-            StepKind::Measure { .. } => "measure",
-        }
-    }
-
-    /// Every expression in the step, for checking `${...}` references at load time.
-    pub fn exprs(&self) -> Vec<&Expr> {
-        fn body<'a>(b: &'a MessageBody<Expr>, out: &mut Vec<&'a Expr>) {
-            out.extend(b.fields.iter().map(|(_, _, e)| e));
-        }
-        fn matchers<'a>(b: &'a MessageBody<Matcher>, out: &mut Vec<&'a Expr>) {
-            for (_, _, m) in &b.fields {
-                match m {
-                    Matcher::Exact(e) | Matcher::Bytes(e) => out.push(e),
-                    Matcher::Any | Matcher::Absent => {}
-                    Matcher::Range(a, b) => out.extend([a, b]),
-                    Matcher::OneOf(v) => out.extend(v.iter()),
-                    Matcher::Mask { mask, value } => out.extend([mask, value]),
-                }
-            }
-        }
-        fn timing<'a>(t: &'a Timing, out: &mut Vec<&'a Expr>) {
-            out.extend(t.within.iter().chain(t.not_before.iter()));
-        }
-        fn overrides<'a>(o: &'a Overrides, out: &mut Vec<&'a Expr>) {
-            out.extend(
-                [
-                    &o.version,
-                    &o.inverse_version,
-                    &o.payload_type,
-                    &o.payload_length,
-                    &o.truncate,
-                    &o.append,
-                ]
-                .into_iter()
-                .flatten(),
-            );
-        }
-        let mut out = Vec::new();
-        match self {
-            StepKind::Connect { port, .. } => out.extend(port.iter()),
-            StepKind::Disconnect { .. } | StepKind::Capture(_) => {}
-            StepKind::Activate {
-                source_address, activation_type, response_code, within, ..
-            } => out.extend(
-                [source_address, activation_type, response_code, within].into_iter().flatten(),
-            ),
-            StepKind::Send { message, overrides: o, .. } => {
-                body(message, &mut out);
-                overrides(o, &mut out);
-            }
-            StepKind::SendRaw { hex, chunks, delay, .. } => {
-                out.push(hex);
-                out.extend(chunks.iter());
-                out.extend(delay.iter());
-            }
-            StepKind::Expect { message, timing: t, .. } => {
-                matchers(message, &mut out);
-                timing(t, &mut out);
-            }
-            StepKind::ExpectRaw { hex, mask, timing: t, .. } => {
-                out.push(hex);
-                out.extend(mask.iter());
-                timing(t, &mut out);
-            }
-            StepKind::ExpectNone { duration, on } => {
-                out.push(duration);
-                if let Listen::Can { id: Some(id) } = on {
-                    out.push(id);
-                }
-            }
-            StepKind::ExpectOpen { duration, .. } => out.push(duration),
-            StepKind::ExpectClosed { within, not_before, .. } => {
-                out.extend(within.iter().chain(not_before.iter()))
-            }
-            StepKind::UdpSend { payload, overrides: o, to } => {
-                match payload {
-                    UdpPayload::Message(m) => body(m, &mut out),
-                    UdpPayload::Hex(h) => out.push(h),
-                }
-                overrides(o, &mut out);
-                if let UdpDestination::Address(a) = to {
-                    out.push(a);
-                }
-            }
-            StepKind::UdpExpect { payload, timing: t, count, interval } => {
-                match payload {
-                    UdpPayload::Message(m) => matchers(m, &mut out),
-                    UdpPayload::Hex(h) => out.push(h),
-                }
-                timing(t, &mut out);
-                out.extend(count.iter().chain(interval.iter()));
-            }
-            StepKind::PowerCycle { within } => out.extend(within.iter()),
-            StepKind::CanSend { id, data, .. } => out.extend([id, data]),
-            StepKind::CanExpect { id, data, timing: t, gap_min, gap_max, count } => {
-                out.push(id);
-                out.extend(data.iter().chain(gap_min.iter()).chain(gap_max.iter()));
-                out.extend(count.iter());
-                timing(t, &mut out);
-            }
-            StepKind::IsotpSend { data, within, .. } => {
-                out.push(data);
-                out.extend(within.iter());
-            }
-            StepKind::IsotpExpect { data, timing: t } => {
-                out.push(data);
-                timing(t, &mut out);
-            }
-            StepKind::Wait(d) => out.push(d),
-            StepKind::Measure { min, max, .. } => out.extend(min.iter().chain(max.iter())),
-        }
-        out
-    }
 }
 
 /// A literal byte pattern, checked at load time when it has no `${...}`.

@@ -3,9 +3,9 @@
 //! instead of stopping at the first.
 
 use super::diag::{Diagnostics, did_you_mean};
-use super::messages::{self, Codes, FieldType, MessageSpec};
 use super::model::*;
-use super::spec::{self, KeySpec, MessageKey, StepSpec, Ty};
+use super::spec::{self, KeySpec, Ty};
+use super::steps::{self, StepReader};
 use super::value::{BytePattern, Expr, ExprKind, parse_duration, parse_hex, parse_int};
 use super::yaml::{Key, Pos, Yaml, YamlKind};
 use std::path::Path;
@@ -184,7 +184,7 @@ fn vars(y: &Yaml, d: &mut Diagnostics) -> Vec<(String, Expr)> {
         .collect()
 }
 
-fn check_var_name(k: &Key, d: &mut Diagnostics) {
+pub(super) fn check_var_name(k: &Key, d: &mut Diagnostics) {
     let ok = !k.name.is_empty()
         && k.name != "profile"
         && k.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -237,7 +237,7 @@ fn steps(y: &Yaml, d: &mut Diagnostics) -> Vec<Step> {
 
 fn step(y: &Yaml, d: &mut Diagnostics) -> Option<Step> {
     let YamlKind::Map(entries) = &y.kind else {
-        let help = match y.as_str().and_then(spec::step) {
+        let help = match y.as_str().and_then(steps::spec) {
             Some(s) => format!("write `- {}: ...` with its arguments", s.name),
             None => "a step is a map with one key, the step kind: `- expect: { ... }`".to_owned(),
         };
@@ -260,525 +260,17 @@ fn step(y: &Yaml, d: &mut Diagnostics) -> Option<Step> {
         );
         return None;
     };
-    let Some(spec) = spec::step(&key.name) else {
-        unknown(d, key.pos, "step kind", &key.name, spec::STEPS.iter().map(|s| s.name));
+    let Some(spec) = steps::spec(&key.name) else {
+        unknown(d, key.pos, "step kind", &key.name, steps::STEPS.iter().map(|s| s.name));
         return None;
     };
-    let kind = step_kind(spec, key, body, d)?;
+    let mut reader = StepReader::new(spec, key, body, d)?;
+    let kind = StepKind::read(spec.name, &mut reader)?;
     Some(Step { pos: key.pos, kind })
 }
 
-fn step_kind(spec: &StepSpec, key: &Key, body: &Yaml, d: &mut Diagnostics) -> Option<StepKind> {
-    if spec.name == "wait" {
-        let e = expr(body, d)?;
-        check_literal(&e, Ty::Duration, "wait", d);
-        return Some(StepKind::Wait(e));
-    }
-    if spec.name == "capture" {
-        let YamlKind::Map(entries) = &body.kind else {
-            d.error(
-                body.pos,
-                "`capture` must map names to fields: `{ name: field }`",
-                "expected a map",
-            );
-            return None;
-        };
-        let mut out = Vec::new();
-        for (k, v) in entries {
-            check_var_name(k, d);
-            match v.as_str() {
-                Some(f) => out.push((k.name.clone(), f.to_owned())),
-                None => d.error(v.pos, "a capture names a field of the last matched message, e.g. `entity_logical_address`", "expected a field name"),
-            }
-        }
-        return Some(StepKind::Capture(out));
-    }
-    // `disconnect:`, `expect_closed:` and `power_cycle:` may be written without a body.
-    let empty = Yaml { pos: body.pos, kind: YamlKind::Map(Vec::new()) };
-    let body = if matches!(body.kind, YamlKind::Null) { &empty } else { body };
-    let what = format!("`{}`", spec.name);
-    let m = Map::new(body, &what, d)?;
-    // Message keys: any name from the messages table, when the step takes one.
-    let message_key = match spec.message {
-        MessageKey::None => None,
-        MessageKey::Required { matchers } | MessageKey::OrHex { matchers } => Some(matchers),
-    };
-    let mut message_entry: Option<(&Key, &Yaml)> = None;
-    for (k, v) in m.entries {
-        if spec.keys.iter().any(|s| s.name == k.name) {
-            continue;
-        }
-        if message_key.is_some() && messages::message(&k.name).is_some() {
-            if message_entry.is_some() {
-                d.error(
-                    k.pos,
-                    format!("{what} takes one message, this is a second"),
-                    "second message",
-                );
-            } else {
-                message_entry = Some((k, v));
-            }
-            continue;
-        }
-        let mut candidates: Vec<&str> = spec.keys.iter().map(|s| s.name).collect();
-        if message_key.is_some() {
-            candidates.extend(messages::MESSAGES.iter().map(|m| m.name));
-        }
-        unknown(d, k.pos, &format!("key in {what}"), &k.name, candidates);
-    }
-    m.check_required(spec.keys, &what, d);
-    for ks in spec.keys {
-        if let Some(v) = m.get(ks.name) {
-            check_typed(v, ks, spec.name, d);
-        }
-    }
-    let connection = m.opt_str("connection", d).unwrap_or_else(|| "main".to_owned());
-    let ex = |name: &str, d: &mut Diagnostics| m.get(name).and_then(|v| expr(v, d));
-    let timing =
-        |d: &mut Diagnostics| Timing { within: ex("within", d), not_before: ex("not_before", d) };
-    let kind = match spec.name {
-        "connect" => StepKind::Connect {
-            connection,
-            transport: match m.get("transport").and_then(|t| t.as_str()) {
-                Some("tls") => StreamKind::Tls,
-                _ => StreamKind::Tcp,
-            },
-            port: ex("port", d),
-        },
-        "disconnect" => StepKind::Disconnect { connection },
-        "power_cycle" => StepKind::PowerCycle { within: ex("within", d) },
-        "activate" => {
-            let activation_type = ex("activation_type", d);
-            let response_code = ex("response_code", d);
-            if let Some(e) = &activation_type {
-                check_code(e, Codes::ActivationType, "activation_type", d);
-            }
-            if let Some(e) = &response_code {
-                check_code(e, Codes::RoutingActivationResponse, "response_code", d);
-            }
-            StepKind::Activate {
-                connection,
-                source_address: ex("source_address", d),
-                activation_type,
-                response_code,
-                within: ex("within", d),
-            }
-        }
-        "send" => {
-            let (mk, mv) = message_entry.or_else(|| {
-                missing_message(key, spec, d);
-                None
-            })?;
-            StepKind::Send {
-                connection,
-                message: send_body(mk, mv, d)?,
-                overrides: overrides(m.get("override"), d),
-            }
-        }
-        "send_raw" => StepKind::SendRaw {
-            connection,
-            hex: ex("hex", d)?,
-            chunks: match m.get("chunks") {
-                Some(Yaml { kind: YamlKind::Seq(items), .. }) => {
-                    items.iter().filter_map(|i| expr(i, d)).collect()
-                }
-                _ => Vec::new(),
-            },
-            delay: ex("delay", d),
-        },
-        "expect" => {
-            let (mk, mv) = message_entry.or_else(|| {
-                missing_message(key, spec, d);
-                None
-            })?;
-            StepKind::Expect { connection, message: expect_body(mk, mv, d)?, timing: timing(d) }
-        }
-        "expect_raw" => StepKind::ExpectRaw {
-            connection,
-            hex: ex("hex", d)?,
-            mask: ex("mask", d),
-            timing: timing(d),
-        },
-        "expect_none" => {
-            let id = ex("id", d);
-            if let Some(y) = m.get("id")
-                && connection != "can"
-            {
-                d.error(y.pos, "`id` names a CAN id: it needs `connection: can`", "not on CAN");
-            }
-            let on = match connection.as_str() {
-                "can" => Listen::Can { id },
-                "udp" => Listen::Udp,
-                _ => Listen::Connection(connection),
-            };
-            StepKind::ExpectNone { on, duration: ex("for", d)? }
-        }
-        "expect_closed" => StepKind::ExpectClosed {
-            connection,
-            within: ex("within", d),
-            not_before: ex("not_before", d),
-        },
-        "expect_open" => StepKind::ExpectOpen { connection, duration: ex("for", d)? },
-        "udp_send" => {
-            let payload = udp_payload(message_entry, m.get("hex"), key, spec, d, send_body)?;
-            let to = match m.get("to") {
-                None => UdpDestination::Unicast,
-                Some(t) => match t.as_str() {
-                    Some("unicast") => UdpDestination::Unicast,
-                    Some("broadcast") => UdpDestination::Broadcast,
-                    _ => UdpDestination::Address(expr(t, d)?),
-                },
-            };
-            StepKind::UdpSend { payload, overrides: overrides(m.get("override"), d), to }
-        }
-        "udp_expect" => {
-            let payload = udp_payload(message_entry, m.get("hex"), key, spec, d, expect_body)?;
-            StepKind::UdpExpect {
-                payload,
-                timing: timing(d),
-                count: ex("count", d),
-                interval: ex("interval", d),
-            }
-        }
-        "can_send" => StepKind::CanSend {
-            id: ex("id", d)?,
-            data: ex("data", d)?,
-            extended: matches!(m.get("extended").map(|v| &v.kind), Some(YamlKind::Bool(true))),
-            fd: matches!(m.get("fd").map(|v| &v.kind), Some(YamlKind::Bool(true))),
-        },
-        "can_expect" => StepKind::CanExpect {
-            id: ex("id", d)?,
-            data: ex("data", d),
-            timing: timing(d),
-            gap_min: ex("gap_min", d),
-            gap_max: ex("gap_max", d),
-            count: ex("count", d),
-        },
-        "isotp_send" => StepKind::IsotpSend {
-            data: ex("data", d)?,
-            functional: matches!(m.get("functional").map(|v| &v.kind), Some(YamlKind::Bool(true))),
-            within: ex("within", d),
-        },
-        "isotp_expect" => StepKind::IsotpExpect { data: ex("data", d)?, timing: timing(d) },
-        "measure" => {
-            StepKind::Measure { name: m.req_str("name", d)?, min: ex("min", d), max: ex("max", d) }
-        }
-        other => {
-            d.error(key.pos, format!("step kind `{other}` has no reader"), "internal error");
-            return None;
-        }
-    };
-    Some(kind)
-}
-
-fn missing_message(key: &Key, spec: &StepSpec, d: &mut Diagnostics) {
-    d.error_help(
-        key.pos,
-        format!(
-            "`{}` needs a message, e.g. `{}: {{ alive_check_request: {{}} }}`",
-            spec.name, spec.name
-        ),
-        "no message",
-        format!(
-            "messages: {}",
-            messages::MESSAGES.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
-        ),
-    );
-}
-
-fn udp_payload<F>(
-    message: Option<(&Key, &Yaml)>,
-    hex: Option<&Yaml>,
-    key: &Key,
-    spec: &StepSpec,
-    d: &mut Diagnostics,
-    body: fn(&Key, &Yaml, &mut Diagnostics) -> Option<MessageBody<F>>,
-) -> Option<UdpPayload<F>> {
-    match (message, hex) {
-        (Some((k, v)), None) => Some(UdpPayload::Message(body(k, v, d)?)),
-        (None, Some(h)) => Some(UdpPayload::Hex(expr(h, d)?)),
-        (Some((k, _)), Some(_)) => {
-            d.error(
-                k.pos,
-                format!("`{}` takes a message or `hex`, not both", spec.name),
-                "both given",
-            );
-            None
-        }
-        (None, None) => {
-            missing_message(key, spec, d);
-            None
-        }
-    }
-}
-
-fn message_spec(k: &Key) -> &'static MessageSpec {
-    messages::message(&k.name).expect("the caller found this message in the table")
-}
-
-fn fields_map<'a>(k: &Key, v: &'a Yaml, d: &mut Diagnostics) -> Option<&'a [(Key, Yaml)]> {
-    match &v.kind {
-        YamlKind::Map(entries) => Some(entries),
-        YamlKind::Null => Some(&[]),
-        _ => {
-            d.error(
-                v.pos,
-                format!("message `{}` takes a map of fields, found {}", k.name, v.describe()),
-                "expected `{ field: value }`",
-            );
-            None
-        }
-    }
-}
-
-fn field_spec(
-    msg: &MessageSpec,
-    k: &Key,
-    d: &mut Diagnostics,
-) -> Option<&'static messages::FieldSpec> {
-    let f = msg.field(&k.name);
-    if f.is_none() {
-        if msg.fields.is_empty() {
-            d.error(k.pos, format!("message `{}` has no fields", msg.name), "unknown field");
-        } else {
-            unknown(
-                d,
-                k.pos,
-                &format!("field of `{}`", msg.name),
-                &k.name,
-                msg.fields.iter().map(|f| f.name),
-            );
-        }
-    }
-    f
-}
-
-fn send_body(k: &Key, v: &Yaml, d: &mut Diagnostics) -> Option<MessageBody<Expr>> {
-    let msg = message_spec(k);
-    let entries = fields_map(k, v, d)?;
-    let mut fields = Vec::new();
-    for (fk, fv) in entries {
-        let Some(fs) = field_spec(msg, fk, d) else { continue };
-        if let Some(e) = expr(fv, d) {
-            check_field_value(&e, fs, d);
-            fields.push((fk.name.clone(), fk.pos, e));
-        }
-    }
-    for fs in msg.fields {
-        if fs.default.is_none() && !fs.optional && !fields.iter().any(|(n, _, _)| n == fs.name) {
-            d.error(
-                k.pos,
-                format!("`{}` needs field `{}` ({})", msg.name, fs.name, fs.ty.describe()),
-                "missing field",
-            );
-        }
-    }
-    Some(MessageBody { name: msg.name.to_owned(), pos: k.pos, fields })
-}
-
-fn expect_body(k: &Key, v: &Yaml, d: &mut Diagnostics) -> Option<MessageBody<Matcher>> {
-    let msg = message_spec(k);
-    let entries = fields_map(k, v, d)?;
-    let mut fields = Vec::new();
-    for (fk, fv) in entries {
-        let Some(fs) = field_spec(msg, fk, d) else { continue };
-        if let Some(m) = matcher(fv, fs, d) {
-            fields.push((fk.name.clone(), fk.pos, m));
-        }
-    }
-    Some(MessageBody { name: msg.name.to_owned(), pos: k.pos, fields })
-}
-
-const MATCHER_KEYS: &[&str] = &["one_of", "range", "mask", "value", "hex"];
-
-fn matcher(y: &Yaml, fs: &messages::FieldSpec, d: &mut Diagnostics) -> Option<Matcher> {
-    match &y.kind {
-        YamlKind::Str(s) if s == "any" => Some(Matcher::Any),
-        YamlKind::Str(s) if s == "absent" => {
-            if !fs.optional {
-                d.error(
-                    y.pos,
-                    format!("field `{}` is always present; `absent` can never match", fs.name),
-                    "not optional",
-                );
-            }
-            Some(Matcher::Absent)
-        }
-        YamlKind::Map(entries) => {
-            let Some((k, v)) = entries.first() else {
-                d.error(y.pos, "an empty matcher", "expected e.g. `{ one_of: [...] }`");
-                return None;
-            };
-            match k.name.as_str() {
-                "one_of" => match &v.kind {
-                    YamlKind::Seq(items) if !items.is_empty() => {
-                        let list: Vec<Expr> = items.iter().filter_map(|i| expr(i, d)).collect();
-                        list.iter().for_each(|e| check_field_value(e, fs, d));
-                        Some(Matcher::OneOf(list))
-                    }
-                    _ => {
-                        d.error(v.pos, "`one_of` needs a non-empty list", "expected a list");
-                        None
-                    }
-                },
-                "range" => match &v.kind {
-                    YamlKind::Seq(items) if items.len() == 2 => {
-                        let (a, b) = (expr(&items[0], d)?, expr(&items[1], d)?);
-                        check_field_value(&a, fs, d);
-                        check_field_value(&b, fs, d);
-                        Some(Matcher::Range(a, b))
-                    }
-                    _ => {
-                        d.error(v.pos, "`range` needs `[min, max]`", "expected two values");
-                        None
-                    }
-                },
-                "mask" | "value" => {
-                    let get = |n: &str| entries.iter().find(|(k, _)| k.name == n).map(|(_, v)| v);
-                    match (get("mask"), get("value")) {
-                        (Some(mk), Some(vl)) => {
-                            Some(Matcher::Mask { mask: expr(mk, d)?, value: expr(vl, d)? })
-                        }
-                        _ => {
-                            d.error(
-                                y.pos,
-                                "a mask matcher needs both `mask` and `value`",
-                                "incomplete matcher",
-                            );
-                            None
-                        }
-                    }
-                }
-                "hex" => {
-                    let e = expr(v, d)?;
-                    check_literal(&e, Ty::Pattern, "hex", d);
-                    Some(Matcher::Bytes(e))
-                }
-                _ => {
-                    unknown(d, k.pos, "matcher", &k.name, MATCHER_KEYS.iter().copied());
-                    None
-                }
-            }
-        }
-        _ => {
-            let e = expr(y, d)?;
-            if matches!(fs.ty, FieldType::Bytes(_)) {
-                check_literal(&e, Ty::Pattern, fs.name, d);
-                return Some(Matcher::Bytes(e));
-            }
-            check_field_value(&e, fs, d);
-            Some(Matcher::Exact(e))
-        }
-    }
-}
-
-/// Checks a literal value against a message field (range, code name, hex, VIN length).
-fn check_field_value(e: &Expr, fs: &messages::FieldSpec, d: &mut Diagnostics) {
-    match (&e.kind, fs.ty) {
-        (ExprKind::Template(_), _) => {}
-        (ExprKind::Int(v), ty) if ty.max().is_some() && *v > ty.max().unwrap_or(u64::MAX) => {
-            d.error(
-                e.pos,
-                format!("field `{}` is {}; {v:#x} does not fit", fs.name, ty.describe()),
-                "out of range",
-            );
-        }
-        (ExprKind::Str(s), ty) if ty.max().is_some() => {
-            if let Some(codes) = fs.codes
-                && codes.value_of(s).is_some()
-            {
-                return;
-            }
-            match parse_int(s) {
-                Ok(v) if v <= ty.max().unwrap_or(u64::MAX) => {}
-                Ok(v) => d.error(
-                    e.pos,
-                    format!("field `{}` is {}; {v:#x} does not fit", fs.name, ty.describe()),
-                    "out of range",
-                ),
-                Err(_) => match fs.codes {
-                    Some(codes) => unknown(
-                        d,
-                        e.pos,
-                        &format!("value for `{}`", fs.name),
-                        s,
-                        codes.named().into_iter().map(|(n, _)| n),
-                    ),
-                    None => d.error(
-                        e.pos,
-                        format!("field `{}` is {}, found `{s}`", fs.name, ty.describe()),
-                        "not a number",
-                    ),
-                },
-            }
-        }
-        (ExprKind::Str(s), FieldType::Bytes(len)) => match parse_hex(s) {
-            Ok(b) => {
-                if let Some(n) = len
-                    && b.len() != n
-                {
-                    d.error(
-                        e.pos,
-                        format!("field `{}` has {n} bytes, found {}", fs.name, b.len()),
-                        "wrong length",
-                    );
-                }
-            }
-            Err(msg) => d.error(e.pos, format!("field `{}`: {msg}", fs.name), "not hex"),
-        },
-        (ExprKind::Str(s), FieldType::Vin)
-            if s.len() != 17 && parse_hex(s).map(|b| b.len()) != Ok(17) =>
-        {
-            d.error(
-                e.pos,
-                format!("a VIN has 17 characters, `{s}` has {}", s.chars().count()),
-                "wrong length",
-            );
-        }
-        (ExprKind::Int(_), FieldType::Bytes(_) | FieldType::Vin) | (ExprKind::Bool(_), _) => {
-            d.error(e.pos, format!("field `{}` is {}", fs.name, fs.ty.describe()), "wrong type");
-        }
-        _ => {}
-    }
-}
-
-fn check_code(e: &Expr, codes: Codes, field: &str, d: &mut Diagnostics) {
-    if let ExprKind::Str(s) = &e.kind
-        && codes.value_of(s).is_none()
-        && parse_int(s).is_err()
-    {
-        unknown(
-            d,
-            e.pos,
-            &format!("value for `{field}`"),
-            s,
-            codes.named().into_iter().map(|(n, _)| n),
-        );
-    }
-}
-
-fn overrides(y: Option<&Yaml>, d: &mut Diagnostics) -> Overrides {
-    let Some(y) = y else { return Overrides::default() };
-    let Some(m) = Map::new(y, "`override`", d) else { return Overrides::default() };
-    m.check_keys(spec::OVERRIDE_KEYS, "`override`", d);
-    for ks in spec::OVERRIDE_KEYS {
-        if let Some(v) = m.get(ks.name) {
-            check_typed(v, ks, "override", d);
-        }
-    }
-    let ex = |n: &str, d: &mut Diagnostics| m.get(n).and_then(|v| expr(v, d));
-    Overrides {
-        version: ex("version", d),
-        inverse_version: ex("inverse_version", d),
-        payload_type: ex("payload_type", d),
-        payload_length: ex("payload_length", d),
-        truncate: ex("truncate", d),
-        append: ex("append", d),
-    }
-}
-
 /// Checks a key's literal value against its declared type.
-fn check_typed(v: &Yaml, ks: &KeySpec, step: &str, d: &mut Diagnostics) {
+pub(super) fn check_typed(v: &Yaml, ks: &KeySpec, step: &str, d: &mut Diagnostics) {
     match ks.ty {
         Ty::Enum(words) => match v.as_str() {
             Some(s) if words.contains(&s) => {}
@@ -822,7 +314,7 @@ fn check_typed(v: &Yaml, ks: &KeySpec, step: &str, d: &mut Diagnostics) {
 }
 
 /// Checks that a literal (no `${...}`) expression parses as `ty`.
-fn check_literal(e: &Expr, ty: Ty, what: &str, d: &mut Diagnostics) {
+pub(super) fn check_literal(e: &Expr, ty: Ty, what: &str, d: &mut Diagnostics) {
     let r: Result<(), String> = match (&e.kind, ty) {
         (ExprKind::Template(_), _) => Ok(()),
         (ExprKind::Str(s), Ty::Duration) => parse_duration(s).map(drop),
@@ -843,7 +335,7 @@ fn check_literal(e: &Expr, ty: Ty, what: &str, d: &mut Diagnostics) {
     }
 }
 
-fn expr(y: &Yaml, d: &mut Diagnostics) -> Option<Expr> {
+pub(super) fn expr(y: &Yaml, d: &mut Diagnostics) -> Option<Expr> {
     match Expr::from_yaml(y) {
         Ok(e) => Some(e),
         Err(msg) => {
@@ -889,13 +381,13 @@ fn check_requires(m: &Map, d: &mut Diagnostics) {
 }
 
 /// A map node being read.
-struct Map<'y> {
-    pos: Pos,
-    entries: &'y [(Key, Yaml)],
+pub(super) struct Map<'y> {
+    pub(super) pos: Pos,
+    pub(super) entries: &'y [(Key, Yaml)],
 }
 
 impl<'y> Map<'y> {
-    fn new(y: &'y Yaml, what: &str, d: &mut Diagnostics) -> Option<Map<'y>> {
+    pub(super) fn new(y: &'y Yaml, what: &str, d: &mut Diagnostics) -> Option<Map<'y>> {
         match &y.kind {
             YamlKind::Map(entries) => Some(Map { pos: y.pos, entries }),
             _ => {
@@ -909,12 +401,12 @@ impl<'y> Map<'y> {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&'y Yaml> {
+    pub(super) fn get(&self, name: &str) -> Option<&'y Yaml> {
         self.entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
     }
 
     /// Unknown keys (with did you mean) and missing required keys.
-    fn check_keys(&self, keys: &[KeySpec], what: &str, d: &mut Diagnostics) {
+    pub(super) fn check_keys(&self, keys: &[KeySpec], what: &str, d: &mut Diagnostics) {
         for (k, _) in self.entries {
             if !keys.iter().any(|s| s.name == k.name) {
                 unknown(d, k.pos, &format!("key in {what}"), &k.name, spec::names(keys));
@@ -923,7 +415,7 @@ impl<'y> Map<'y> {
         self.check_required(keys, what, d);
     }
 
-    fn check_required(&self, keys: &[KeySpec], what: &str, d: &mut Diagnostics) {
+    pub(super) fn check_required(&self, keys: &[KeySpec], what: &str, d: &mut Diagnostics) {
         for ks in keys.iter().filter(|k| k.required) {
             if self.get(ks.name).is_none() {
                 d.error(
@@ -935,16 +427,16 @@ impl<'y> Map<'y> {
         }
     }
 
-    fn req_str(&self, name: &str, d: &mut Diagnostics) -> Option<String> {
+    pub(super) fn req_str(&self, name: &str, d: &mut Diagnostics) -> Option<String> {
         let v = self.get(name)?;
         self.to_str(name, v, d)
     }
 
-    fn opt_str(&self, name: &str, d: &mut Diagnostics) -> Option<String> {
+    pub(super) fn opt_str(&self, name: &str, d: &mut Diagnostics) -> Option<String> {
         self.get(name).and_then(|v| self.to_str(name, v, d))
     }
 
-    fn to_str(&self, name: &str, v: &Yaml, d: &mut Diagnostics) -> Option<String> {
+    pub(super) fn to_str(&self, name: &str, v: &Yaml, d: &mut Diagnostics) -> Option<String> {
         match &v.kind {
             YamlKind::Str(s) => Some(s.clone()),
             _ => {
@@ -958,7 +450,7 @@ impl<'y> Map<'y> {
         }
     }
 
-    fn str_list(&self, name: &str, d: &mut Diagnostics) -> Vec<String> {
+    pub(super) fn str_list(&self, name: &str, d: &mut Diagnostics) -> Vec<String> {
         let Some(v) = self.get(name) else { return Vec::new() };
         match &v.kind {
             YamlKind::Seq(items) => items

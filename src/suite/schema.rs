@@ -89,8 +89,6 @@ fn message_fields(name: &str, matchers: bool) -> Value {
 fn step(s: &spec::StepSpec) -> Value {
     let body = if let Some(t) = s.scalar {
         ty(t)
-    } else if s.name == "capture" {
-        ty(Ty::Capture)
     } else {
         let mut o = keys_object(s.keys);
         if let MessageKey::Required { matchers } | MessageKey::OrHex { matchers } = s.message {
@@ -105,12 +103,7 @@ fn step(s: &spec::StepSpec) -> Value {
             }
             o["oneOf"] = json!(one_of);
         }
-        if matches!(s.name, "disconnect" | "expect_closed" | "connect" | "activate" | "power_cycle")
-        {
-            json!({ "anyOf": [o, { "type": "null" }] })
-        } else {
-            o
-        }
+        if s.bare { json!({ "anyOf": [o, { "type": "null" }] }) } else { o }
     };
     json!({
         "type": "object",
@@ -123,7 +116,7 @@ fn step(s: &spec::StepSpec) -> Value {
 
 /// The schema as a JSON value.
 pub fn json_schema() -> Value {
-    let steps: Vec<Value> = spec::STEPS.iter().map(step).collect();
+    let steps: Vec<Value> = super::steps::STEPS.iter().map(step).collect();
     let mut suite = keys_object(spec::SUITE_KEYS);
     suite["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
     suite["$id"] = json!("https://github.com/doipcheck/doipcheck/docs/suite.schema.json");

@@ -204,6 +204,8 @@ pub enum ExprKind {
     Str(String),
     /// Text with at least one `${...}`.
     Template(Vec<Part>),
+    /// A template the plan resolved before the run (`runner::plan`): its value, checked.
+    Resolved(Value),
 }
 
 /// Where `${...}` names are looked up at run time.
@@ -249,6 +251,7 @@ impl Expr {
             ExprKind::Int(v) => Ok(Value::Int(*v)),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::Str(s) => Ok(Value::Str(s.clone())),
+            ExprKind::Resolved(v) => Ok(v.clone()),
             ExprKind::Template(parts) => {
                 if let [Part::Var(v)] = parts.as_slice() {
                     let value = lookup(scope, v)?;
@@ -275,6 +278,7 @@ impl Expr {
             ExprKind::Int(v) => Value::Int(*v).to_string(),
             ExprKind::Bool(b) => b.to_string(),
             ExprKind::Str(s) => s.clone(),
+            ExprKind::Resolved(v) => v.to_string(),
             ExprKind::Template(parts) => parts
                 .iter()
                 .map(|p| match p {

@@ -62,3 +62,23 @@ fn the_shipped_suites_and_profile_validate() {
     });
     assert_eq!(code, exit::SUCCESS, "{text}");
 }
+
+/// fixtures/bad-plans/: suites that load, whose values the profile makes wrong; the plan
+/// finds every one before anything runs.
+#[test]
+fn values_the_profile_makes_wrong_are_load_errors_with_their_position() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad-plans");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixtures/bad-plans exists")
+        .map(|e| e.expect("readable entry").path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let name = file.file_stem().and_then(|s| s.to_str()).expect("utf-8 name").to_owned();
+        let rel = PathBuf::from("fixtures/bad-plans").join(file.file_name().expect("file name"));
+        let (code, text) = validate_in_manifest_dir(&rel, &file);
+        assert_eq!(code, exit::USAGE, "{name} must fail validation:\n{text}");
+        insta::assert_snapshot!(format!("bad_plan_{name}"), text);
+    }
+}

@@ -21,7 +21,7 @@ fn the_shipped_schema_is_current() {
 fn the_schema_names_every_step_kind_and_message() {
     let schema = doipcheck::suite::schema::json_schema();
     let text = schema.to_string();
-    for s in doipcheck::suite::spec::STEPS {
+    for s in doipcheck::suite::steps::STEPS {
         assert!(text.contains(&format!("\"required\":[\"{}\"]", s.name)), "step {}", s.name);
     }
     for m in doipcheck::suite::messages::MESSAGES {

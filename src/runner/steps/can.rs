@@ -2,6 +2,7 @@
 //! adversarial ISO-TP peer (ISO 15765-2), and silence on a CAN id. Every frame seen on the
 //! bus is recorded as a CAN frame event, whether a step wanted it or not.
 
+use super::Execute;
 use super::timing::{Violation, Window, early_message, measured, within_bounds};
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::AddressingMode;
@@ -9,6 +10,7 @@ use crate::runner::case::CaseRun;
 use crate::runner::event::{Direction, RunTime};
 use crate::runner::failure::{Actual, Failure, error, fail, mismatch};
 use crate::suite::model::Timing;
+use crate::suite::steps::{CanExpect, CanSend};
 use crate::suite::value::{BytePattern, Expr, format_duration};
 use crate::transport::can::{CanTransport, Origin, Received as CanRx};
 use std::time::Duration;
@@ -25,6 +27,19 @@ struct CanExpectation {
 /// How frames are read in failure messages: the harness's ISO-TP node uses normal
 /// addressing (the profile's `isotp.*` ids).
 const SHOWN_AS: AddressingMode = AddressingMode::Normal;
+
+impl Execute for CanSend {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.can_send(&self.id, &self.data, self.extended, self.fd).await
+    }
+}
+
+impl Execute for CanExpect {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        let gaps = (self.gap_min.as_ref(), self.gap_max.as_ref());
+        run.can_expect(&self.id, self.data.as_ref(), &self.timing, gaps, self.count.as_ref()).await
+    }
+}
 
 impl CaseRun<'_> {
     pub(super) fn bus_name(&self) -> String {

@@ -2,16 +2,30 @@
 //! (`runner::isotp`, ISO 15765-2), every CAN frame it moves recorded; a failed transfer fails
 //! the step with its N_Result (ISO 15765-2:2016 §8.3.7).
 
+use super::Execute;
 use super::timing::{Violation, early_message};
 use crate::runner::case::CaseRun;
 use crate::runner::event::Direction;
 use crate::runner::failure::{Actual, Failure, error, fail, mismatch};
 use crate::runner::isotp::{IsoTpSession, Outcome};
 use crate::suite::model::Timing;
+use crate::suite::steps::{IsotpExpect, IsotpSend};
 use crate::suite::value::{Expr, format_duration};
 use crate::transport::can::Origin;
 use crate::transport::can::driver::Traffic;
 use tokio::time::Instant;
+
+impl Execute for IsotpSend {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.isotp_send(&self.data, self.functional, self.within.as_ref()).await
+    }
+}
+
+impl Execute for IsotpExpect {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.isotp_expect(&self.data, &self.timing).await
+    }
+}
 
 impl CaseRun<'_> {
     /// Runs the case's ISO-TP session (opened on first use) until `deadline`: sends `send`

@@ -1,9 +1,11 @@
 //! `power_cycle`: the target starts again, so that a case sees its start-up (vehicle
 //! announcements, ISO 13400-2:2019 §9.2).
 
+use super::Execute;
 use crate::runner::case::CaseRun;
 use crate::runner::failure::{Failure, error};
 use crate::runner::udp::Udp;
+use crate::suite::steps::PowerCycle;
 use crate::suite::value::{Expr, format_duration};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,6 +13,12 @@ use tokio::time::Instant;
 
 /// Default bound of a `power_cycle` step.
 const POWER_CYCLE_BOUND: Duration = Duration::from_secs(30);
+
+impl Execute for PowerCycle {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.power_cycle(self.within.as_ref()).await
+    }
+}
 
 impl CaseRun<'_> {
     /// The built-in simulator restarts its entity at once and sends its announcements to this

@@ -1,9 +1,9 @@
-//! TCP and TLS steps: connections to the target's data port, typed and raw messages both
-//! ways, the connection's fate (closed, open, silent), and `wait`, which keeps every
+//! TCP and TLS steps: connections to the target's data port (opened, closed, reset), typed
+//! and raw messages both ways, the connection's fate (closed, open, silent), and `wait`, which keeps every
 //! connection read so that handlers answer and arrival times are true.
 
-use super::deadline_after;
 use super::timing::{Violation, Window, early_message, late_message, measured};
+use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::codec::uds::Response;
 use crate::runner::case::CaseRun;
@@ -12,12 +12,100 @@ use crate::runner::event::{Decoded, Reason, RunTime};
 use crate::runner::failure::{Actual, Failure, describe_mismatches, error, fail, mismatch};
 use crate::runner::message as msg;
 use crate::runner::record::decoded_message;
-use crate::suite::model::{Handler, Matcher, MessageBody, Overrides, StreamKind, Timing};
+use crate::suite::model::{Handler, Listen, Matcher, MessageBody, Overrides, StreamKind, Timing};
+use crate::suite::steps::{
+    Abort, Activate, Connect, Disconnect, Expect, ExpectClosed, ExpectNone, ExpectOpen, ExpectRaw,
+    Send, SendRaw, Wait,
+};
 use crate::suite::value::{Expr, ExprKind, format_duration, parse_template};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::time::Instant;
+
+impl Execute for Connect {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.connect(&self.connection, self.transport, self.port.as_ref()).await
+    }
+}
+
+impl Execute for Disconnect {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.disconnect(&self.connection).await
+    }
+}
+
+impl Execute for Abort {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        let mut c = run
+            .conns
+            .remove(&self.connection)
+            .ok_or_else(|| error(format!("no connection `{}`", self.connection)))?;
+        c.abort(&run.rec).map_err(error)
+    }
+}
+
+impl Execute for Activate {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        let fields =
+            [&self.source_address, &self.activation_type, &self.response_code, &self.within];
+        run.activate(&self.connection, fields.map(Option::as_ref)).await
+    }
+}
+
+impl Execute for Send {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.send_message(&self.connection, &self.message, &self.overrides).await
+    }
+}
+
+impl Execute for SendRaw {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.send_raw(&self.connection, &self.hex, &self.chunks, self.delay.as_ref()).await
+    }
+}
+
+impl Execute for Expect {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.expect(&self.connection, &self.message, &self.timing).await
+    }
+}
+
+impl Execute for ExpectRaw {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.expect_raw(&self.connection, &self.hex, self.mask.as_ref(), &self.timing).await
+    }
+}
+
+impl Execute for ExpectNone {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        let d = run.duration(&self.duration)?;
+        match &self.on {
+            Listen::Connection(name) => run.expect_none(name, d).await,
+            Listen::Udp => run.udp_expect_none(d).await,
+            Listen::Can { id } => run.can_expect_none(d, id.as_ref()).await,
+        }
+    }
+}
+
+impl Execute for ExpectClosed {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.expect_closed(&self.connection, self.within.as_ref(), self.not_before.as_ref()).await
+    }
+}
+
+impl Execute for ExpectOpen {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.expect_open(&self.connection, &self.duration).await
+    }
+}
+
+impl Execute for Wait {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        let d = run.duration(&self.0)?;
+        run.wait(d).await
+    }
+}
 
 fn conn_mut<'m>(
     conns: &'m mut HashMap<String, Connection>,

@@ -178,3 +178,47 @@ async fn expect_none_fails_on_a_frame_inside_its_time_and_passes_after_it() {
     let (a, _) = run(steps, Peer::AnswerAfter(MS * 500 + US, &ACTIVATED)).await;
     assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
 }
+
+/// `abort` (the step kind added by following docs/architecture.md#adding-a-step-kind): the
+/// peer sees a reset, not an orderly close. Real loopback TCP: the RST is the point.
+#[tokio::test]
+async fn abort_resets_the_connection_instead_of_closing_it() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let port = listener.local_addr().expect("local address").port();
+    let planned = planned("      - connect: {}\n      - abort: {}\n");
+    let env = CaseEnv {
+        profile: Arc::new(Profile::defaults()),
+        tls: None,
+        connect_timeout: Duration::from_secs(5),
+    };
+    let endpoints = Endpoints {
+        ip: [127, 0, 0, 1].into(),
+        tcp: port,
+        udp: 0,
+        tls: 0,
+        can: None,
+        simulator: None,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let rec = Recorder::new(CaseKey(0), Clock::start(), tx);
+    let mut case = CaseRun::new(&planned, &env, endpoints, rec).expect("the case starts");
+    let peer = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut buf = [0u8; 16];
+        tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf)).await
+    });
+    let attempt = case.run().await;
+    assert_eq!(attempt.verdict, Verdict::Pass, "{}", reason(&attempt));
+    let read = peer.await.expect("the peer task ends").expect("the peer hears within 5 s");
+    let error = read.expect_err("a reset, not an end of stream");
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
+    drop(case);
+    let mut changes = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if let Event::Connection(c) = e {
+            changes.push(c.change);
+        }
+    }
+    use crate::runner::event::ConnectionChange;
+    assert_eq!(changes, vec![ConnectionChange::Opened, ConnectionChange::Reset]);
+}

@@ -2,18 +2,33 @@
 //! discovery port (or the profile's broadcast address), the answers and announcements
 //! (ISO 13400-2:2019 §9.2, §9.3), and silence on the case's UDP socket.
 
-use super::deadline_after;
 use super::timing::Window;
+use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Decoded, RunTime};
 use crate::runner::failure::{Actual, Failure, describe_mismatches, error, mismatch};
-use crate::runner::message::{self as msg, show_expr};
+use crate::runner::message as msg;
 use crate::runner::udp::{Udp, UdpOutcome};
 use crate::suite::model::{Matcher, Overrides, Timing, UdpDestination, UdpPayload};
+use crate::suite::show::show_expr;
+use crate::suite::steps::{UdpExpect, UdpSend};
 use crate::suite::value::{Expr, Value, format_duration};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+impl Execute for UdpSend {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.udp_send(&self.payload, &self.overrides, &self.to).await
+    }
+}
+
+impl Execute for UdpExpect {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        let (count, interval) = (self.count.as_ref(), self.interval.as_ref());
+        run.udp_expect(&self.payload, &self.timing, count, interval).await
+    }
+}
 
 impl CaseRun<'_> {
     pub(super) async fn ensure_udp(&mut self, broadcast: bool) -> Result<(), Failure> {

@@ -1,12 +1,26 @@
 //! Steps that work on what earlier steps saw: `capture` (fields of the last matched message
 //! become `${name}`) and `measure` (the time from the last frame sent to the last match).
 
+use super::Execute;
 use super::timing::{Violation, measured, within_bounds};
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Event, MetricEvent};
 use crate::runner::failure::{Failure, error, fail};
 use crate::runner::message as msg;
+use crate::suite::steps::{Capture, Measure};
 use crate::suite::value::{Expr, format_duration};
+
+impl Execute for Capture {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.capture(&self.0)
+    }
+}
+
+impl Execute for Measure {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        run.measure(&self.name, self.min.as_ref(), self.max.as_ref())
+    }
+}
 
 impl CaseRun<'_> {
     pub(super) fn capture(&mut self, pairs: &[(String, String)]) -> Result<(), Failure> {

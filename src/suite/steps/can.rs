@@ -1,0 +1,133 @@
+//! Raw CAN step kinds: frames sent and expected one by one with their timing, to script an
+//! adversarial ISO-TP peer (ISO 15765-2).
+
+use super::reader::StepReader;
+use super::stream::{not_before_wait, timing_args, timing_args_mut};
+use super::{Arg, ArgMut, ArgType, StepDef, WaitValue};
+use crate::suite::model::Timing;
+use crate::suite::show::show_expr;
+use crate::suite::spec::{MessageKey, NOT_BEFORE, StepSpec, Ty, WITHIN, k, req};
+use crate::suite::value::Expr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct CanSend {
+    pub id: Expr,
+    pub data: Expr,
+    pub extended: bool,
+    pub fd: bool,
+}
+
+impl StepDef for CanSend {
+    const SPEC: StepSpec = StepSpec {
+        name: "can_send",
+        doc: "Send one raw CAN frame on the profile's bus (script an adversarial ISO-TP peer).",
+        scalar: None,
+        keys: &[
+            req("id", Ty::Value, "CAN id."),
+            req("data", Ty::Hex, "Frame data (up to 8 bytes, 64 with `fd`)."),
+            k("extended", Ty::Bool, "29-bit id."),
+            k("fd", Ty::Bool, "CAN FD frame."),
+        ],
+        message: MessageKey::None,
+        bare: false,
+    };
+    fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
+        Some(CanSend {
+            id: r.expr("id")?,
+            data: r.expr("data")?,
+            extended: r.flag("extended"),
+            fd: r.flag("fd"),
+        })
+    }
+    fn args(&self) -> Vec<Arg<'_>> {
+        vec![Arg::Value(&self.id, ArgType::Int), Arg::Value(&self.data, ArgType::Hex)]
+    }
+    fn args_mut(&mut self) -> Vec<ArgMut<'_>> {
+        vec![ArgMut::Value(&mut self.id, ArgType::Int), ArgMut::Value(&mut self.data, ArgType::Hex)]
+    }
+    fn summary(&self) -> String {
+        format!("can_send {}#{}", show_expr(&self.id), show_expr(&self.data))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CanExpect {
+    pub id: Expr,
+    pub data: Option<Expr>,
+    pub timing: Timing,
+    pub gap_min: Option<Expr>,
+    pub gap_max: Option<Expr>,
+    /// Match this many frames in a row (default 1), e.g. a train of FC WAITs; `within`
+    /// bounds each from the previous match, `not_before` the first.
+    pub count: Option<Expr>,
+}
+
+impl StepDef for CanExpect {
+    const SPEC: StepSpec = StepSpec {
+        name: "can_expect",
+        doc: "Wait for a CAN frame with an id (and data pattern), optionally asserting the gap since the previous frame.",
+        scalar: None,
+        keys: &[
+            req("id", Ty::Value, "CAN id."),
+            k("data", Ty::Pattern, "Data pattern."),
+            WITHIN,
+            NOT_BEFORE,
+            k(
+                "gap_min",
+                Ty::Duration,
+                "Least time since the previous frame of the target (e.g. STmin).",
+            ),
+            k("gap_max", Ty::Duration, "Most time since the previous frame of the target."),
+            k(
+                "count",
+                Ty::Value,
+                "Match this many frames in a row (default 1), e.g. a train of FC WAITs; within bounds each from the previous match, not_before the first.",
+            ),
+        ],
+        message: MessageKey::None,
+        bare: false,
+    };
+    fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
+        Some(CanExpect {
+            id: r.expr("id")?,
+            data: r.expr("data"),
+            timing: r.timing(),
+            gap_min: r.expr("gap_min"),
+            gap_max: r.expr("gap_max"),
+            count: r.expr("count"),
+        })
+    }
+    fn args(&self) -> Vec<Arg<'_>> {
+        let mut out = vec![Arg::Value(&self.id, ArgType::Int)];
+        out.extend(self.data.iter().map(|e| Arg::Value(e, ArgType::Pattern)));
+        out.extend(
+            self.gap_min
+                .iter()
+                .chain(self.gap_max.iter())
+                .map(|e| Arg::Value(e, ArgType::Duration)),
+        );
+        out.extend(self.count.iter().map(|e| Arg::Value(e, ArgType::Int)));
+        out.extend(timing_args(&self.timing));
+        out
+    }
+    fn args_mut(&mut self) -> Vec<ArgMut<'_>> {
+        let mut out = vec![ArgMut::Value(&mut self.id, ArgType::Int)];
+        out.extend(self.data.iter_mut().map(|e| ArgMut::Value(e, ArgType::Pattern)));
+        out.extend(
+            self.gap_min
+                .iter_mut()
+                .chain(self.gap_max.iter_mut())
+                .map(|e| ArgMut::Value(e, ArgType::Duration)),
+        );
+        out.extend(self.count.iter_mut().map(|e| ArgMut::Value(e, ArgType::Int)));
+        out.extend(timing_args_mut(&mut self.timing));
+        out
+    }
+    fn summary(&self) -> String {
+        format!("can_expect {}", show_expr(&self.id))
+    }
+    fn declared_wait(&self, resolve: &dyn Fn(&Expr) -> Option<WaitValue>) -> Duration {
+        not_before_wait(&self.timing, resolve)
+    }
+}
