@@ -27,7 +27,7 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// Something that arrived.
 #[derive(Debug, Clone)]
-pub struct Received {
+pub struct Incoming {
     /// When the read that completed it returned.
     pub at: RunTime,
     pub bytes: Vec<u8>,
@@ -38,7 +38,7 @@ pub struct Received {
 /// What a bounded read found.
 #[derive(Debug)]
 pub enum ReadOutcome {
-    Frame(Received),
+    Frame(Incoming),
     /// The target closed the connection (end of stream); nothing buffered is left.
     Closed {
         at: RunTime,
@@ -80,7 +80,7 @@ pub struct Connection {
     deframer: Deframer,
     desynced: bool,
     /// Messages read while another step waited (a `wait`, handlers), for later expects.
-    pub queue: VecDeque<Received>,
+    pub queue: VecDeque<Incoming>,
     state: State,
     reset_error: String,
     last_read_at: RunTime,
@@ -265,7 +265,7 @@ impl Connection {
     }
 
     /// A whole frame from the buffer, if one is there.
-    fn take_frame(&mut self, rec: &mut Recorder) -> Result<Option<Received>, String> {
+    fn take_frame(&mut self, rec: &mut Recorder) -> Result<Option<Incoming>, String> {
         if self.buf.is_empty() {
             return Ok(None);
         }
@@ -315,14 +315,14 @@ impl Connection {
         bytes: Vec<u8>,
         message: Result<Message<'static>, String>,
         rec: &mut Recorder,
-    ) -> Result<Received, String> {
+    ) -> Result<Incoming, String> {
         let decoded = match &message {
             Ok(m) => decoded_message(m),
             Err(e) => Decoded::Error { error: e.clone() },
         };
         let (l, p) = self.endpoints();
         rec.frame(at, Direction::Received, self.transport, l, p, bytes.clone(), decoded)?;
-        Ok(Received { at, bytes, message })
+        Ok(Incoming { at, bytes, message })
     }
 
     /// Closes our side (FIN) and records it.

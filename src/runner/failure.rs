@@ -3,10 +3,10 @@
 //! Who is to blame decides the kind: the target broke a rule ([`Failure::Fail`]), the harness
 //! or its transport could not do its part ([`Failure::Error`]), or the target was never
 //! reached ([`Failure::Unreachable`]). The case turns the kind into a verdict by phase
-//! (`runner::case`). What arrived is kept as [`Actual`]: bytes with how the harness reads them,
+//! (`runner::case`). What arrived is kept as [`Arrived`]: bytes with how the harness reads them,
 //! a DoIP message, a CAN frame or an ISO-TP message each as itself, never as a decode error.
 
-use super::conn::Received;
+use super::conn::Incoming;
 use super::record::decoded_message;
 use crate::codec::can::CanFrame;
 use crate::codec::isotp::AddressingMode;
@@ -56,37 +56,37 @@ pub fn error(message: impl Into<String>) -> Failure {
 
 /// What arrived instead of what a step expected.
 #[derive(Debug, Clone)]
-pub struct Actual {
+pub struct Arrived {
     pub bytes: Vec<u8>,
     pub decoded: Decoded,
 }
 
-impl Actual {
+impl Arrived {
     /// A DoIP frame read from a connection or a datagram.
-    pub fn doip(received: &Received) -> Actual {
+    pub fn doip(received: &Incoming) -> Arrived {
         let decoded = match &received.message {
             Ok(m) => decoded_message(m),
             Err(e) => Decoded::Error { error: e.clone() },
         };
-        Actual { bytes: received.bytes.clone(), decoded }
+        Arrived { bytes: received.bytes.clone(), decoded }
     }
 
     /// A CAN frame, read as an ISO-TP N_PDU in `mode` (ISO 15765-2 §9.6).
-    pub fn can(frame: &CanFrame, mode: AddressingMode) -> Actual {
+    pub fn can(frame: &CanFrame, mode: AddressingMode) -> Arrived {
         let summary = crate::codec::isotp::describe_frame(frame, mode);
-        Actual {
+        Arrived {
             bytes: frame.data().to_vec(),
             decoded: Decoded::Message { name: "can_frame".into(), summary },
         }
     }
 
     /// A whole message reassembled by the ISO-TP stack, read as UDS (ISO 14229-1).
-    pub fn isotp(message: &[u8]) -> Actual {
+    pub fn isotp(message: &[u8]) -> Arrived {
         let summary = match crate::codec::uds::Response::parse(message) {
             Ok(r) => r.to_string(),
             Err(_) => crate::suite::value::hex_spaced(message),
         };
-        Actual {
+        Arrived {
             bytes: message.to_vec(),
             decoded: Decoded::Message { name: "isotp_message".into(), summary },
         }
@@ -94,7 +94,7 @@ impl Actual {
 }
 
 /// The target broke a rule; `actual` is what it sent.
-pub fn mismatch(message: String, actual: Actual, fields: Vec<FieldMismatch>) -> Failure {
+pub fn mismatch(message: String, actual: Arrived, fields: Vec<FieldMismatch>) -> Failure {
     Failure::Fail(Box::new(Reason {
         message,
         step: None,

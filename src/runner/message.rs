@@ -13,7 +13,7 @@ use crate::codec::doip::{
 };
 use crate::runner::event::FieldMismatch;
 use crate::suite::messages::{self, Codes, FieldSpec, FieldType, MessageSpec};
-use crate::suite::model::{Matcher, MessageBody, Overrides};
+use crate::suite::model::{Matcher, MessageBody, OverrideExprs};
 use crate::suite::value::{
     BytePattern, Expr, Scope, Value, hex_spaced, parse_template, to_bytes, to_int,
 };
@@ -198,7 +198,7 @@ pub fn build(
 }
 
 /// The codec's malformed-message overrides for a step's `override:`.
-pub fn overrides(o: &Overrides, scope: &dyn Scope) -> Result<CodecOverrides, String> {
+pub fn overrides(o: &OverrideExprs, scope: &dyn Scope) -> Result<CodecOverrides, String> {
     let int = |e: &Option<Expr>, what: &str, max: u64| -> Result<Option<u64>, String> {
         e.as_ref()
             .map(|e| {

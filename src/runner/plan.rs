@@ -140,7 +140,7 @@ impl Planner<'_> {
                         }
                     }
                 }
-                ArgMut::Overrides(o) => {
+                ArgMut::OverrideExprs(o) => {
                     for e in o.exprs_mut() {
                         self.value(e, ArgType::Text);
                     }

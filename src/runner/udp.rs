@@ -2,7 +2,7 @@
 //! datagrams to the target's discovery port (or the profile's broadcast address), each
 //! datagram one frame event, every receive bounded by a deadline.
 
-use super::conn::Received;
+use super::conn::Incoming;
 use super::record::{Recorder, decoded_message};
 use crate::codec::doip::Message;
 use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, Transport};
@@ -23,7 +23,7 @@ pub struct Udp {
 
 /// What a bounded receive found.
 pub enum UdpOutcome {
-    Datagram { from: SocketAddr, received: Received },
+    Datagram { from: SocketAddr, received: Incoming },
     Timeout,
 }
 
@@ -119,7 +119,7 @@ impl Udp {
                     buf.clone(),
                     decoded,
                 )?;
-                Ok(UdpOutcome::Datagram { from, received: Received { at, bytes: buf, message } })
+                Ok(UdpOutcome::Datagram { from, received: Incoming { at, bytes: buf, message } })
             }
         }
     }

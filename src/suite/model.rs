@@ -119,7 +119,7 @@ pub struct MessageBody<F> {
 
 /// `override:` of a `send`: break the header or payload on purpose.
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
+pub struct OverrideExprs {
     pub version: Option<Expr>,
     pub inverse_version: Option<Expr>,
     pub payload_type: Option<Expr>,
@@ -130,7 +130,7 @@ pub struct Overrides {
     pub append: Option<Expr>,
 }
 
-impl Overrides {
+impl OverrideExprs {
     /// Every expression of the overrides.
     pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
         [
@@ -251,7 +251,7 @@ impl Listen {
 
 /// Time bounds of an `expect`-like step.
 #[derive(Debug, Clone, Default)]
-pub struct Timing {
+pub struct TimeBounds {
     /// Fail when nothing matching arrives in this time (default: `profile.timing.a_doip_ctrl`).
     pub within: Option<Expr>,
     /// Fail when the match arrives earlier than this after the step started.

@@ -4,7 +4,7 @@
 
 use super::diag::Diagnostics;
 use super::messages::{self, Codes, FieldType, MessageSpec};
-use super::model::{Matcher, MessageBody, Overrides, UdpPayload};
+use super::model::{Matcher, MessageBody, OverrideExprs, UdpPayload};
 use super::read::{Map, check_literal, check_typed, expr, unknown};
 use super::spec::{self, StepSpec, Ty};
 use super::value::{Expr, ExprKind, parse_hex, parse_int};
@@ -296,9 +296,9 @@ pub(super) fn check_code(e: &Expr, codes: Codes, field: &str, d: &mut Diagnostic
     }
 }
 
-pub(super) fn overrides(y: Option<&Yaml>, d: &mut Diagnostics) -> Overrides {
-    let Some(y) = y else { return Overrides::default() };
-    let Some(m) = Map::new(y, "`override`", d) else { return Overrides::default() };
+pub(super) fn overrides(y: Option<&Yaml>, d: &mut Diagnostics) -> OverrideExprs {
+    let Some(y) = y else { return OverrideExprs::default() };
+    let Some(m) = Map::new(y, "`override`", d) else { return OverrideExprs::default() };
     m.check_keys(spec::OVERRIDE_KEYS, "`override`", d);
     for ks in spec::OVERRIDE_KEYS {
         if let Some(v) = m.get(ks.name) {
@@ -306,7 +306,7 @@ pub(super) fn overrides(y: Option<&Yaml>, d: &mut Diagnostics) -> Overrides {
         }
     }
     let ex = |n: &str, d: &mut Diagnostics| m.get(n).and_then(|v| expr(v, d));
-    Overrides {
+    OverrideExprs {
         version: ex("version", d),
         inverse_version: ex("inverse_version", d),
         payload_type: ex("payload_type", d),

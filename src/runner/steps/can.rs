@@ -8,8 +8,8 @@ use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::AddressingMode;
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Direction, RunTime};
-use crate::runner::failure::{Actual, Failure, error, fail, mismatch};
-use crate::suite::model::Timing;
+use crate::runner::failure::{Arrived, Failure, error, fail, mismatch};
+use crate::suite::model::TimeBounds;
 use crate::suite::steps::{CanExpect, CanSend};
 use crate::suite::value::{BytePattern, Expr, format_duration};
 use crate::transport::can::{CanTransport, Origin, Received as CanRx};
@@ -122,7 +122,7 @@ impl CaseRun<'_> {
         &mut self,
         id: &Expr,
         data: Option<&Expr>,
-        timing: &Timing,
+        timing: &TimeBounds,
         (gap_min, gap_max): (Option<&Expr>, Option<&Expr>),
         count: Option<&Expr>,
     ) -> Result<(), Failure> {
@@ -161,7 +161,7 @@ impl CaseRun<'_> {
             if u64::from(rx.frame.id().raw()) != want {
                 continue;
             }
-            let actual = || Actual::can(&rx.frame, SHOWN_AS);
+            let actual = || Arrived::can(&rx.frame, SHOWN_AS);
             if let Some(p) = pattern
                 && !p.matches(rx.frame.data())
             {
@@ -230,7 +230,7 @@ impl CaseRun<'_> {
                         format_duration(d),
                         measured(at.since(start))
                     ),
-                    Actual::can(&rx.frame, SHOWN_AS),
+                    Arrived::can(&rx.frame, SHOWN_AS),
                     vec![],
                 ));
             }

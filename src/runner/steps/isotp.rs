@@ -6,9 +6,9 @@ use super::Execute;
 use super::timing::{Violation, early_message};
 use crate::runner::case::CaseRun;
 use crate::runner::event::Direction;
-use crate::runner::failure::{Actual, Failure, error, fail, mismatch};
+use crate::runner::failure::{Arrived, Failure, error, fail, mismatch};
 use crate::runner::isotp::{IsoTpSession, Outcome};
-use crate::suite::model::Timing;
+use crate::suite::model::TimeBounds;
 use crate::suite::steps::{IsotpExpect, IsotpSend};
 use crate::suite::value::{Expr, format_duration};
 use crate::transport::can::Origin;
@@ -99,7 +99,7 @@ impl CaseRun<'_> {
     pub(super) async fn isotp_expect(
         &mut self,
         data: &Expr,
-        timing: &Timing,
+        timing: &TimeBounds,
     ) -> Result<(), Failure> {
         let pattern = self.pattern(data, None)?;
         let window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
@@ -126,7 +126,7 @@ impl CaseRun<'_> {
                 if let Err(Violation::Early { not_before }) = window.check_not_early(after) {
                     return Err(mismatch(
                         early_message("the ISO-TP message", after, not_before),
-                        Actual::isotp(&message),
+                        Arrived::isotp(&message),
                         vec![],
                     ));
                 }
@@ -139,7 +139,7 @@ impl CaseRun<'_> {
             }
             return Err(mismatch(
                 format!("the ISO-TP message does not match {pattern}"),
-                Actual::isotp(&message),
+                Arrived::isotp(&message),
                 vec![],
             )
             .expecting(&pattern));

@@ -7,12 +7,14 @@ use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::codec::uds::Response;
 use crate::runner::case::CaseRun;
-use crate::runner::conn::{self, Connection, ReadOutcome, Received};
+use crate::runner::conn::{self, Connection, Incoming, ReadOutcome};
 use crate::runner::event::{Decoded, Reason, RunTime};
-use crate::runner::failure::{Actual, Failure, describe_mismatches, error, fail, mismatch};
+use crate::runner::failure::{Arrived, Failure, describe_mismatches, error, fail, mismatch};
 use crate::runner::message as msg;
 use crate::runner::record::decoded_message;
-use crate::suite::model::{Handler, Listen, Matcher, MessageBody, Overrides, StreamKind, Timing};
+use crate::suite::model::{
+    Handler, Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds,
+};
 use crate::suite::steps::{
     Abort, Activate, Connect, Disconnect, Expect, ExpectClosed, ExpectNone, ExpectOpen, ExpectRaw,
     Send, SendRaw, Wait,
@@ -183,14 +185,14 @@ impl CaseRun<'_> {
         if let Some(at) = activation_type {
             send.fields.push(("activation_type".into(), at.pos, at.clone()));
         }
-        self.send_message(connection, &send, &Overrides::default()).await?;
+        self.send_message(connection, &send, &OverrideExprs::default()).await?;
         let code = response_code.cloned().unwrap_or_else(|| template("successfully_activated"));
         let expect = MessageBody {
             name: "routing_activation_response".into(),
             pos: Default::default(),
             fields: vec![("response_code".into(), code.pos, Matcher::Exact(code))],
         };
-        self.expect(connection, &expect, &Timing { within: within.cloned(), not_before: None })
+        self.expect(connection, &expect, &TimeBounds { within: within.cloned(), not_before: None })
             .await
     }
 
@@ -198,7 +200,7 @@ impl CaseRun<'_> {
         &mut self,
         connection: &str,
         body: &MessageBody<Expr>,
-        overrides: &Overrides,
+        overrides: &OverrideExprs,
     ) -> Result<(), Failure> {
         let (bytes, decoded) = self.build_message(body, overrides)?;
         let c = conn_mut(&mut self.conns, connection)?;
@@ -211,7 +213,7 @@ impl CaseRun<'_> {
     pub(super) fn build_message(
         &self,
         body: &MessageBody<Expr>,
-        overrides: &Overrides,
+        overrides: &OverrideExprs,
     ) -> Result<(Vec<u8>, Decoded), Failure> {
         let message =
             msg::build(body, self.settings.protocol_version, &self.scope).map_err(error)?;
@@ -306,7 +308,7 @@ impl CaseRun<'_> {
     /// known not to have come too early.
     pub(super) fn matched(
         &mut self,
-        received: Received,
+        received: Incoming,
         start: RunTime,
         window: &Window,
         what: &str,
@@ -320,53 +322,63 @@ impl CaseRun<'_> {
             }
         };
         if let Some(text) = broken {
-            return Err(mismatch(text, Actual::doip(&received), vec![]));
+            return Err(mismatch(text, Arrived::doip(&received), vec![]));
         }
         self.last_received_at = Some(received.at);
         self.last_message = received.message.ok();
         Ok(())
     }
 
+    /// The next frame on `connection`; a timeout, close or reset instead fails the wait for
+    /// `what` with what the target did.
+    async fn next_frame(
+        &mut self,
+        connection: &str,
+        deadline: Instant,
+        what: &str,
+        within: Duration,
+        start: RunTime,
+    ) -> Result<Incoming, Failure> {
+        let outcome = conn_mut(&mut self.conns, connection)?
+            .read(deadline, &mut self.rec)
+            .await
+            .map_err(error)?;
+        match outcome {
+            ReadOutcome::Frame(r) => Ok(r),
+            ReadOutcome::Timeout => Err(fail(format!(
+                "expected {what} within {}, nothing arrived",
+                format_duration(within)
+            ))),
+            ReadOutcome::Closed { at } => Err(fail(format!(
+                "expected {what}, the target closed the connection after {}",
+                measured(at.since(start))
+            ))),
+            ReadOutcome::Reset { at, error: e } => Err(fail(format!(
+                "expected {what}, the connection was reset after {}: {e}",
+                measured(at.since(start))
+            ))),
+        }
+    }
+
     pub(super) async fn expect(
         &mut self,
         connection: &str,
         expected: &MessageBody<Matcher>,
-        timing: &Timing,
+        timing: &TimeBounds,
     ) -> Result<(), Failure> {
         let window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
         let mut deadline = deadline_after(window.wait());
         let start = self.rec.now();
-        let within = format_duration(window.within);
         let name = &expected.name;
         loop {
-            let outcome = conn_mut(&mut self.conns, connection)?
-                .read(deadline, &mut self.rec)
-                .await
-                .map_err(error)?;
-            let received = match outcome {
-                ReadOutcome::Frame(r) => r,
-                ReadOutcome::Timeout => {
-                    return Err(fail(format!("expected {name} within {within}, nothing arrived")));
-                }
-                ReadOutcome::Closed { at } => {
-                    return Err(fail(format!(
-                        "expected {name}, the target closed the connection after {}",
-                        measured(at.since(start))
-                    )));
-                }
-                ReadOutcome::Reset { at, error: e } => {
-                    return Err(fail(format!(
-                        "expected {name}, the connection was reset after {}: {e}",
-                        measured(at.since(start))
-                    )));
-                }
-            };
+            let received =
+                self.next_frame(connection, deadline, name, window.within, start).await?;
             let message = match &received.message {
                 Ok(m) => m.clone(),
                 Err(e) => {
                     return Err(mismatch(
                         format!("expected {name}, got bytes that do not decode: {e}"),
-                        Actual::doip(&received),
+                        Arrived::doip(&received),
                         vec![],
                     ));
                 }
@@ -376,14 +388,15 @@ impl CaseRun<'_> {
                 if self.handle(connection, &message).await? {
                     if Instant::now() >= deadline {
                         return Err(fail(format!(
-                            "expected {name} within {within}, only messages the handlers answered arrived"
+                            "expected {name} within {}, only messages the handlers answered arrived",
+                            format_duration(window.within)
                         )));
                     }
                     continue;
                 }
                 return Err(mismatch(
                     format!("expected {name}, got {got}"),
-                    Actual::doip(&received),
+                    Arrived::doip(&received),
                     vec![],
                 ));
             }
@@ -398,7 +411,7 @@ impl CaseRun<'_> {
                 continue;
             }
             let text = format!("{name} does not match: {}", describe_mismatches(&mismatches));
-            return Err(mismatch(text, Actual::doip(&received), mismatches));
+            return Err(mismatch(text, Arrived::doip(&received), mismatches));
         }
     }
 
@@ -407,7 +420,7 @@ impl CaseRun<'_> {
         connection: &str,
         hex: &Expr,
         mask: Option<&Expr>,
-        timing: &Timing,
+        timing: &TimeBounds,
     ) -> Result<(), Failure> {
         let pattern = self.pattern(hex, mask)?;
         let window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
@@ -422,7 +435,7 @@ impl CaseRun<'_> {
             }
             ReadOutcome::Frame(r) => Err(mismatch(
                 format!("bytes do not match the pattern {pattern}"),
-                Actual::doip(&r),
+                Arrived::doip(&r),
                 vec![],
             )
             .expecting(&pattern)),
@@ -478,7 +491,7 @@ impl CaseRun<'_> {
                             format_duration(d),
                             measured(r.at.since(start))
                         ),
-                        Actual::doip(&r),
+                        Arrived::doip(&r),
                         vec![],
                     ));
                 }
@@ -596,7 +609,7 @@ impl CaseRun<'_> {
             return Ok(());
         }
         let slice = Duration::from_millis(if names.len() == 1 { u64::MAX / 4 } else { 10 });
-        let mut queued: HashMap<String, Vec<Received>> = HashMap::new();
+        let mut queued: HashMap<String, Vec<Incoming>> = HashMap::new();
         while Instant::now() < deadline {
             for name in &names {
                 let until = deadline.min(deadline_after(slice));

@@ -6,11 +6,12 @@ use super::timing::Window;
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::runner::case::CaseRun;
+use crate::runner::conn::Incoming;
 use crate::runner::event::{Decoded, RunTime};
-use crate::runner::failure::{Actual, Failure, describe_mismatches, error, mismatch};
+use crate::runner::failure::{Arrived, Failure, describe_mismatches, error, mismatch};
 use crate::runner::message as msg;
 use crate::runner::udp::{Udp, UdpOutcome};
-use crate::suite::model::{Matcher, Overrides, Timing, UdpDestination, UdpPayload};
+use crate::suite::model::{Matcher, OverrideExprs, TimeBounds, UdpDestination, UdpPayload};
 use crate::suite::show::show_expr;
 use crate::suite::steps::{UdpExpect, UdpSend};
 use crate::suite::value::{Expr, Value, format_duration};
@@ -42,7 +43,7 @@ impl CaseRun<'_> {
     pub(super) async fn udp_send(
         &mut self,
         payload: &UdpPayload<Expr>,
-        overrides: &Overrides,
+        overrides: &OverrideExprs,
         to: &UdpDestination,
     ) -> Result<(), Failure> {
         let (bytes, decoded) = match payload {
@@ -90,7 +91,7 @@ impl CaseRun<'_> {
     pub(super) async fn udp_expect(
         &mut self,
         payload: &UdpPayload<Matcher>,
-        timing: &Timing,
+        timing: &TimeBounds,
         count: Option<&Expr>,
         interval: Option<&Expr>,
     ) -> Result<(), Failure> {
@@ -139,71 +140,84 @@ impl CaseRun<'_> {
                     }
                     UdpOutcome::Datagram { received, .. } => received,
                 };
-            let announcement = matches!(
-                &received.message,
-                Ok(Message { payload: Payload::VehicleAnnouncement(_), .. })
-            );
-            match (one.payload, one.pattern) {
-                (UdpPayload::Hex(_), Some(pattern)) => {
-                    if !pattern.matches(&received.bytes) {
-                        if announcement {
-                            self.rec.note("udp_expect: passed over a vehicle announcement");
-                            continue;
-                        }
-                        return Err(mismatch(
-                            format!("the datagram does not match {pattern}"),
-                            Actual::doip(&received),
-                            vec![],
-                        )
-                        .expecting(pattern));
-                    }
-                }
-                (UdpPayload::Message(expected), _) => {
-                    let message = match &received.message {
-                        Ok(m) => m.clone(),
-                        Err(e) => {
-                            return Err(mismatch(
-                                format!(
-                                    "expected {}, got a datagram that does not decode: {e}",
-                                    one.what
-                                ),
-                                Actual::doip(&received),
-                                vec![],
-                            ));
-                        }
-                    };
-                    let name =
-                        message.payload.payload_type().id().unwrap_or("unknown payload type");
-                    if name != expected.name {
-                        if announcement {
-                            self.rec.note(format!(
-                                "udp_expect: passed over a vehicle announcement while waiting for {}",
-                                expected.name
-                            ));
-                            continue;
-                        }
-                        return Err(mismatch(
-                            format!("expected {}, got {name}", one.what),
-                            Actual::doip(&received),
-                            vec![],
-                        ));
-                    }
-                    let mismatches = msg::judge(expected, &message, &self.scope).map_err(error)?;
-                    if !mismatches.is_empty() {
-                        let text = format!(
-                            "{} does not match: {}",
-                            expected.name,
-                            describe_mismatches(&mismatches)
-                        );
-                        return Err(mismatch(text, Actual::doip(&received), mismatches));
-                    }
-                }
-                (UdpPayload::Hex(_), None) => return Err(error("no pattern")),
+            match self.judge_datagram(one, &received)? {
+                Datagram::Matches => {}
+                Datagram::PassedOver => continue,
             }
             let at = received.at;
             self.matched(received, start, window, one.what)?;
             return Ok(at);
         }
+    }
+
+    /// Whether a datagram is the one `one` waits for; vehicle announcements the step does not
+    /// ask for are passed over (an entity may announce at any time after a start).
+    fn judge_datagram(
+        &self,
+        one: &UdpExpectation<'_>,
+        received: &Incoming,
+    ) -> Result<Datagram, Failure> {
+        let announcement = matches!(
+            &received.message,
+            Ok(Message { payload: Payload::VehicleAnnouncement(_), .. })
+        );
+        match (one.payload, one.pattern) {
+            (UdpPayload::Hex(_), Some(pattern)) => {
+                if !pattern.matches(&received.bytes) {
+                    if announcement {
+                        self.rec.note("udp_expect: passed over a vehicle announcement");
+                        return Ok(Datagram::PassedOver);
+                    }
+                    return Err(mismatch(
+                        format!("the datagram does not match {pattern}"),
+                        Arrived::doip(received),
+                        vec![],
+                    )
+                    .expecting(pattern));
+                }
+            }
+            (UdpPayload::Message(expected), _) => {
+                let message = match &received.message {
+                    Ok(m) => m.clone(),
+                    Err(e) => {
+                        return Err(mismatch(
+                            format!(
+                                "expected {}, got a datagram that does not decode: {e}",
+                                one.what
+                            ),
+                            Arrived::doip(received),
+                            vec![],
+                        ));
+                    }
+                };
+                let name = message.payload.payload_type().id().unwrap_or("unknown payload type");
+                if name != expected.name {
+                    if announcement {
+                        self.rec.note(format!(
+                            "udp_expect: passed over a vehicle announcement while waiting for {}",
+                            expected.name
+                        ));
+                        return Ok(Datagram::PassedOver);
+                    }
+                    return Err(mismatch(
+                        format!("expected {}, got {name}", one.what),
+                        Arrived::doip(received),
+                        vec![],
+                    ));
+                }
+                let mismatches = msg::judge(expected, &message, &self.scope).map_err(error)?;
+                if !mismatches.is_empty() {
+                    let text = format!(
+                        "{} does not match: {}",
+                        expected.name,
+                        describe_mismatches(&mismatches)
+                    );
+                    return Err(mismatch(text, Arrived::doip(received), mismatches));
+                }
+            }
+            (UdpPayload::Hex(_), None) => return Err(error("no pattern")),
+        }
+        Ok(Datagram::Matches)
     }
 
     /// `expect_none` on `udp`: no datagram arrives for `d`.
@@ -213,7 +227,7 @@ impl CaseRun<'_> {
             UdpOutcome::Timeout => Ok(()),
             UdpOutcome::Datagram { received, .. } => Err(mismatch(
                 format!("expected no datagram for {}, one arrived", format_duration(d)),
-                Actual::doip(&received),
+                Arrived::doip(&received),
                 vec![],
             )),
         }
@@ -222,6 +236,12 @@ impl CaseRun<'_> {
 
 fn udp_mut(udp: &mut Option<Udp>) -> Result<&mut Udp, Failure> {
     udp.as_mut().ok_or_else(|| error("no UDP socket: add a `udp_send` step before this one"))
+}
+
+/// What [`CaseRun::judge_datagram`] found.
+enum Datagram {
+    Matches,
+    PassedOver,
 }
 
 /// What one datagram of a `udp_expect` must be.

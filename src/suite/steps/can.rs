@@ -4,7 +4,7 @@
 use super::reader::StepReader;
 use super::stream::{not_before_wait, timing_args, timing_args_mut};
 use super::{Arg, ArgMut, ArgType, StepDef, WaitValue};
-use crate::suite::model::Timing;
+use crate::suite::model::TimeBounds;
 use crate::suite::show::show_expr;
 use crate::suite::spec::{MessageKey, NOT_BEFORE, StepSpec, Ty, WITHIN, k, req};
 use crate::suite::value::Expr;
@@ -55,7 +55,7 @@ impl StepDef for CanSend {
 pub struct CanExpect {
     pub id: Expr,
     pub data: Option<Expr>,
-    pub timing: Timing,
+    pub timing: TimeBounds,
     pub gap_min: Option<Expr>,
     pub gap_max: Option<Expr>,
     /// Match this many frames in a row (default 1), e.g. a train of FC WAITs; `within`

@@ -4,7 +4,7 @@
 use super::reader::StepReader;
 use super::stream::{not_before_wait, timing_args, timing_args_mut};
 use super::{Arg, ArgMut, ArgType, StepDef, WaitValue};
-use crate::suite::model::Timing;
+use crate::suite::model::TimeBounds;
 use crate::suite::show::show_expr;
 use crate::suite::spec::{MessageKey, StepSpec, Ty, WITHIN, k, req};
 use crate::suite::value::Expr;
@@ -61,7 +61,7 @@ impl StepDef for IsotpSend {
 #[derive(Debug, Clone)]
 pub struct IsotpExpect {
     pub data: Expr,
-    pub timing: Timing,
+    pub timing: TimeBounds,
 }
 
 impl StepDef for IsotpExpect {

@@ -28,7 +28,7 @@ pub use stream::{
 };
 pub use udp::{UdpExpect, UdpSend};
 
-use super::model::{Matcher, MessageBody, Overrides};
+use super::model::{Matcher, MessageBody, OverrideExprs};
 use super::spec::StepSpec;
 use super::value::Expr;
 use std::time::Duration;
@@ -91,7 +91,7 @@ pub enum Arg<'a> {
     Value(&'a Expr, ArgType),
     Send(&'a MessageBody<Expr>),
     Expect(&'a MessageBody<Matcher>),
-    Overrides(&'a Overrides),
+    OverrideExprs(&'a OverrideExprs),
 }
 
 /// [`Arg`] with mutable access.
@@ -100,7 +100,7 @@ pub enum ArgMut<'a> {
     Value(&'a mut Expr, ArgType),
     Send(&'a mut MessageBody<Expr>),
     Expect(&'a mut MessageBody<Matcher>),
-    Overrides(&'a mut Overrides),
+    OverrideExprs(&'a mut OverrideExprs),
 }
 
 /// Every expression in `args`, flattened (messages, matchers and overrides opened up).
@@ -115,7 +115,7 @@ pub fn exprs<'a>(args: &[Arg<'a>]) -> Vec<&'a Expr> {
                     out.extend(m.exprs());
                 }
             }
-            Arg::Overrides(o) => out.extend(o.exprs()),
+            Arg::OverrideExprs(o) => out.extend(o.exprs()),
         }
     }
     out

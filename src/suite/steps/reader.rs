@@ -5,7 +5,7 @@
 
 use crate::suite::diag::Diagnostics;
 use crate::suite::messages::{self, Codes};
-use crate::suite::model::{Matcher, MessageBody, Overrides, Timing, UdpPayload};
+use crate::suite::model::{Matcher, MessageBody, OverrideExprs, TimeBounds, UdpPayload};
 use crate::suite::read::{Map, check_literal, check_typed, check_var_name, expr, unknown};
 use crate::suite::read_fields::{
     check_code, expect_body, missing_message, overrides, send_body, udp_payload,
@@ -122,12 +122,12 @@ impl<'y, 'd> StepReader<'y, 'd> {
     }
 
     /// `within:` and `not_before:`.
-    pub fn timing(&mut self) -> Timing {
-        Timing { within: self.expr("within"), not_before: self.expr("not_before") }
+    pub fn timing(&mut self) -> TimeBounds {
+        TimeBounds { within: self.expr("within"), not_before: self.expr("not_before") }
     }
 
     /// `override:`.
-    pub fn overrides(&mut self) -> Overrides {
+    pub fn overrides(&mut self) -> OverrideExprs {
         overrides(self.map.get("override"), self.d)
     }
 

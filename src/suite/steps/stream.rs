@@ -3,7 +3,7 @@
 
 use super::reader::StepReader;
 use super::{Arg, ArgMut, ArgType, StepDef, WaitValue, on_connection};
-use crate::suite::model::{Listen, Matcher, MessageBody, Overrides, StreamKind, Timing};
+use crate::suite::model::{Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds};
 use crate::suite::show::{describe_body, show_expr, show_matcher};
 use crate::suite::spec::{
     CONNECTION, MessageKey, NOT_BEFORE, OVERRIDE, StepSpec, Ty, WITHIN, k, req,
@@ -195,7 +195,7 @@ impl StepDef for Activate {
 pub struct Send {
     pub connection: String,
     pub message: MessageBody<Expr>,
-    pub overrides: Overrides,
+    pub overrides: OverrideExprs,
 }
 
 impl StepDef for Send {
@@ -211,10 +211,10 @@ impl StepDef for Send {
         Some(Send { connection: r.connection(), message: r.send_body()?, overrides: r.overrides() })
     }
     fn args(&self) -> Vec<Arg<'_>> {
-        vec![Arg::Send(&self.message), Arg::Overrides(&self.overrides)]
+        vec![Arg::Send(&self.message), Arg::OverrideExprs(&self.overrides)]
     }
     fn args_mut(&mut self) -> Vec<ArgMut<'_>> {
-        vec![ArgMut::Send(&mut self.message), ArgMut::Overrides(&mut self.overrides)]
+        vec![ArgMut::Send(&mut self.message), ArgMut::OverrideExprs(&mut self.overrides)]
     }
     fn summary(&self) -> String {
         let mut s = format!(
@@ -283,16 +283,16 @@ impl StepDef for SendRaw {
 }
 
 /// `within` / `not_before` of a waiting step as arguments.
-pub(super) fn timing_args(t: &Timing) -> impl Iterator<Item = Arg<'_>> {
+pub(super) fn timing_args(t: &TimeBounds) -> impl Iterator<Item = Arg<'_>> {
     t.within.iter().chain(t.not_before.iter()).map(|e| Arg::Value(e, ArgType::Duration))
 }
 
-pub(super) fn timing_args_mut(t: &mut Timing) -> impl Iterator<Item = ArgMut<'_>> {
+pub(super) fn timing_args_mut(t: &mut TimeBounds) -> impl Iterator<Item = ArgMut<'_>> {
     t.within.iter_mut().chain(t.not_before.iter_mut()).map(|e| ArgMut::Value(e, ArgType::Duration))
 }
 
 /// ` within X not before Y` of a summary.
-pub(super) fn show_timing(t: &Timing) -> String {
+pub(super) fn show_timing(t: &TimeBounds) -> String {
     let mut s = String::new();
     if let Some(w) = &t.within {
         s.push_str(&format!(" within {}", show_expr(w)));
@@ -305,7 +305,7 @@ pub(super) fn show_timing(t: &Timing) -> String {
 
 /// The `not_before` a step declares, for the schedule.
 pub(super) fn not_before_wait(
-    t: &Timing,
+    t: &TimeBounds,
     resolve: &dyn Fn(&Expr) -> Option<WaitValue>,
 ) -> Duration {
     t.not_before.as_ref().and_then(resolve).map(WaitValue::duration).unwrap_or_default()
@@ -315,7 +315,7 @@ pub(super) fn not_before_wait(
 pub struct Expect {
     pub connection: String,
     pub message: MessageBody<Matcher>,
-    pub timing: Timing,
+    pub timing: TimeBounds,
 }
 
 impl StepDef for Expect {
@@ -358,7 +358,7 @@ pub struct ExpectRaw {
     pub connection: String,
     pub hex: Expr,
     pub mask: Option<Expr>,
-    pub timing: Timing,
+    pub timing: TimeBounds,
 }
 
 impl StepDef for ExpectRaw {
@@ -516,7 +516,8 @@ impl StepDef for ExpectClosed {
             .collect()
     }
     fn summary(&self) -> String {
-        let timing = Timing { within: self.within.clone(), not_before: self.not_before.clone() };
+        let timing =
+            TimeBounds { within: self.within.clone(), not_before: self.not_before.clone() };
         format!("expect closed{}{}", show_timing(&timing), on_connection(&self.connection))
     }
     fn declared_wait(&self, resolve: &dyn Fn(&Expr) -> Option<WaitValue>) -> Duration {

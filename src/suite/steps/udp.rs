@@ -4,7 +4,7 @@
 use super::reader::StepReader;
 use super::stream::{not_before_wait, show_timing, timing_args, timing_args_mut};
 use super::{Arg, ArgMut, ArgType, StepDef, WaitValue};
-use crate::suite::model::{Matcher, Overrides, Timing, UdpDestination, UdpPayload};
+use crate::suite::model::{Matcher, OverrideExprs, TimeBounds, UdpDestination, UdpPayload};
 use crate::suite::show::{describe_body, show_expr, show_matcher};
 use crate::suite::spec::{MessageKey, NOT_BEFORE, OVERRIDE, StepSpec, Ty, WITHIN, k};
 use crate::suite::value::Expr;
@@ -13,7 +13,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct UdpSend {
     pub payload: UdpPayload<Expr>,
-    pub overrides: Overrides,
+    pub overrides: OverrideExprs,
     pub to: UdpDestination,
 }
 
@@ -49,7 +49,7 @@ impl StepDef for UdpSend {
             UdpPayload::Message(m) => Arg::Send(m),
             UdpPayload::Hex(h) => Arg::Value(h, ArgType::Hex),
         }];
-        out.push(Arg::Overrides(&self.overrides));
+        out.push(Arg::OverrideExprs(&self.overrides));
         if let UdpDestination::Address(a) = &self.to {
             out.push(Arg::Value(a, ArgType::Text));
         }
@@ -60,7 +60,7 @@ impl StepDef for UdpSend {
             UdpPayload::Message(m) => ArgMut::Send(m),
             UdpPayload::Hex(h) => ArgMut::Value(h, ArgType::Hex),
         }];
-        out.push(ArgMut::Overrides(&mut self.overrides));
+        out.push(ArgMut::OverrideExprs(&mut self.overrides));
         if let UdpDestination::Address(a) = &mut self.to {
             out.push(ArgMut::Value(a, ArgType::Text));
         }
@@ -77,7 +77,7 @@ impl StepDef for UdpSend {
 #[derive(Debug, Clone)]
 pub struct UdpExpect {
     pub payload: UdpPayload<Matcher>,
-    pub timing: Timing,
+    pub timing: TimeBounds,
     /// Match this many datagrams in a row (default 1); `timing` bounds the first.
     pub count: Option<Expr>,
     /// With `count`: each further datagram comes this long after the previous one
