@@ -147,3 +147,46 @@ pub fn schema_text() -> String {
     s.push('\n');
     s
 }
+
+/// Marks around the generated step table in docs/suite-format.md.
+pub const STEP_TABLE_START: &str = "<!-- step-table: generated from suite::steps::STEPS -->";
+pub const STEP_TABLE_END: &str = "<!-- end of step-table -->";
+
+/// Every step kind with its keys and what it does, as a Markdown table, from the same
+/// [`super::steps::STEPS`] the reader and the schema use: a new step kind appears here
+/// without a hand edit.
+pub fn step_table() -> String {
+    let mut out = String::from("| step | keys (`*` required) | what it does |\n|---|---|---|\n");
+    for s in super::steps::STEPS {
+        let mut keys: Vec<String> = s
+            .keys
+            .iter()
+            .map(|k| format!("`{}`{}", k.name, if k.required { "*" } else { "" }))
+            .collect();
+        match s.message {
+            MessageKey::None => {}
+            MessageKey::Required { .. } => keys.insert(0, "a message*".into()),
+            MessageKey::OrHex { .. } => keys.insert(0, "a message or `hex`*".into()),
+        }
+        if let Some(t) = s.scalar {
+            keys = vec![format!("({})", scalar_name(t))];
+        }
+        out.push_str(&format!("| `{}` | {} | {} |\n", s.name, keys.join(", "), s.doc));
+    }
+    out
+}
+
+fn scalar_name(t: Ty) -> &'static str {
+    match t {
+        Ty::Duration => "a duration",
+        Ty::Capture => "`{ name: field }`",
+        _ => "a value",
+    }
+}
+
+/// `doc` with its step table replaced by the current one; `None` when the marks are missing.
+pub fn with_step_table(doc: &str) -> Option<String> {
+    let start = doc.find(STEP_TABLE_START)? + STEP_TABLE_START.len();
+    let end = doc[start..].find(STEP_TABLE_END)? + start;
+    Some(format!("{}\n{}{}", &doc[..start], step_table(), &doc[end..]))
+}

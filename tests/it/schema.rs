@@ -17,6 +17,23 @@ fn the_shipped_schema_is_current() {
     );
 }
 
+/// The step table of docs/suite-format.md comes from the same step specs; the same variable
+/// rewrites it.
+#[test]
+fn the_step_table_of_the_suite_format_doc_is_current() {
+    use doipcheck::suite::schema::with_step_table;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/suite-format.md");
+    let doc = std::fs::read_to_string(&path).expect("the doc exists");
+    let current = with_step_table(&doc).expect("docs/suite-format.md has the step-table marks");
+    if std::env::var_os("DOIPCHECK_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &current).expect("write the doc");
+    }
+    assert!(
+        doc == current,
+        "the step table of docs/suite-format.md is out of date: run `DOIPCHECK_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+}
+
 #[test]
 fn the_schema_names_every_step_kind_and_message() {
     let schema = doipcheck::suite::schema::json_schema();

@@ -179,7 +179,7 @@ async fn expect_none_fails_on_a_frame_inside_its_time_and_passes_after_it() {
     assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
 }
 
-/// `abort` (the step kind added by following docs/architecture.md#adding-a-step-kind): the
+/// `abort` (the step kind added by following docs/adding-a-step-kind.md): the
 /// peer sees a reset, not an orderly close. Real loopback TCP: the RST is the point.
 #[tokio::test]
 async fn abort_resets_the_connection_instead_of_closing_it() {

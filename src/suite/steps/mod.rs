@@ -6,7 +6,7 @@
 //! one-line summary and the waits it declares. The list in [`step_kinds!`] makes the
 //! [`StepKind`] enum, the [`STEPS`] table that drives the reader's "did you mean", the JSON
 //! Schema and the generated docs, and (through the same macro) the runner's dispatch, which
-//! finds each kind's `Execute` impl in `runner::steps`. docs/architecture.md#adding-a-step-kind
+//! finds each kind's `Execute` impl in `runner::steps`. docs/adding-a-step-kind.md
 //! is the recipe: one struct here, one line in the list, one `Execute` impl in the runner.
 
 mod can;
