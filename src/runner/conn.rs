@@ -7,6 +7,7 @@
 //! (every later read is reported as raw bytes), because nothing marks where a next message
 //! would start.
 
+use super::failure::{Failure, error, fail};
 use super::record::{Recorder, decoded_message};
 use crate::codec::doip::{Deframed, Deframer, Message};
 use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, RunTime, Transport};
@@ -168,15 +169,17 @@ impl Connection {
         self.state == State::Open
     }
 
-    /// Writes `bytes` and records them; returns when they were handed to the kernel.
+    /// Writes `bytes` and records them; returns when they were handed to the kernel. A write
+    /// the entity refuses (reset, closed, not read for [`WRITE_TIMEOUT`]) is the entity's doing:
+    /// `fail`.
     pub async fn send(
         &mut self,
         bytes: Vec<u8>,
         decoded: Decoded,
         rec: &mut Recorder,
-    ) -> Result<RunTime, String> {
+    ) -> Result<RunTime, Failure> {
         if self.state == State::ClosedByUs {
-            return Err("the connection was closed by a `disconnect` step".into());
+            return Err(error("the connection was closed by a `disconnect` step"));
         }
         let write = async {
             match &mut self.stream {
@@ -191,14 +194,15 @@ impl Connection {
         let (local, peer) = self.endpoints();
         match result {
             Ok(Ok(())) => {
-                rec.frame(at, Direction::Sent, self.transport, local, peer, bytes, decoded)?;
+                rec.frame(at, Direction::Sent, self.transport, local, peer, bytes, decoded)
+                    .map_err(fail)?;
                 Ok(at)
             }
-            Ok(Err(e)) => Err(format!("sending to {}: {e}", self.peer)),
-            Err(_) => Err(format!(
-                "sending to {}: the target did not read for {WRITE_TIMEOUT:?}",
+            Ok(Err(e)) => Err(fail(format!("sending to {}: {}", self.peer, target_io_error(&e)))),
+            Err(_) => Err(fail(format!(
+                "sending to {}: the entity did not read for {WRITE_TIMEOUT:?}",
                 self.peer
-            )),
+            ))),
         }
     }
 
@@ -207,12 +211,12 @@ impl Connection {
         &mut self,
         deadline: tokio::time::Instant,
         rec: &mut Recorder,
-    ) -> Result<ReadOutcome, String> {
+    ) -> Result<ReadOutcome, Failure> {
         loop {
             if let Some(r) = self.queue.pop_front() {
                 return Ok(ReadOutcome::Frame(r));
             }
-            if let Some(r) = self.take_frame(rec)? {
+            if let Some(r) = self.take_frame(rec).map_err(fail)? {
                 return Ok(ReadOutcome::Frame(r));
             }
             match self.state {
@@ -221,7 +225,7 @@ impl Connection {
                     return Ok(ReadOutcome::Reset { at, error: self.reset_error.clone() });
                 }
                 State::ClosedByUs => {
-                    return Err("the connection was closed by a `disconnect` step".into());
+                    return Err(error("the connection was closed by a `disconnect` step"));
                 }
                 State::Open => {}
             }
@@ -246,7 +250,7 @@ impl Connection {
                 Ok(Ok(0)) => {
                     self.state = State::ClosedByPeer(at);
                     let (l, p) = self.endpoints();
-                    self.flush_partial(at, rec)?;
+                    self.flush_partial(at, rec).map_err(fail)?;
                     rec.connection(at, self.transport, l, p, ConnectionChange::ClosedByPeer);
                 }
                 Ok(Ok(n)) => {
@@ -255,9 +259,9 @@ impl Connection {
                 }
                 Ok(Err(e)) => {
                     self.state = State::Failed(at);
-                    self.reset_error = e.to_string();
+                    self.reset_error = target_io_error(&e);
                     let (l, p) = self.endpoints();
-                    self.flush_partial(at, rec)?;
+                    self.flush_partial(at, rec).map_err(fail)?;
                     rec.connection(at, self.transport, l, p, ConnectionChange::Reset);
                 }
             }
@@ -288,10 +292,14 @@ impl Connection {
                 self.buf.drain(..len);
                 Ok(None)
             }
-            Deframed::Rejected(error) => {
+            Deframed::Rejected(rule) => {
                 self.desynced = true;
                 let bytes = std::mem::take(&mut self.buf);
-                self.record(at, bytes, Err(error.to_string()), rec).map(Some)
+                let why = match as_text(&bytes) {
+                    Some(text) => format!("not DoIP: the target sent text {text}"),
+                    None => rule.to_string(),
+                };
+                self.record(at, bytes, Err(why), rec).map(Some)
             }
         }
     }
@@ -391,10 +399,77 @@ impl Connection {
     }
 }
 
+/// What an I/O error on the entity's socket means, in its words: a reset, a close, or the
+/// OS's text.
+pub fn target_io_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::ConnectionReset => "the entity reset the connection (RST)".into(),
+        ErrorKind::BrokenPipe => "the entity had closed the connection".into(),
+        ErrorKind::ConnectionAborted => "the connection was aborted".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Bytes that read as text (a web server or a shell on the port): their first line, quoted
+/// and cut at 80 characters; `None` for binary.
+pub fn as_text(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(256)];
+    let printable = head
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || matches!(b, b' ' | b'\r' | b'\n' | b'\t'))
+        .count();
+    // Text: at least 8 bytes, nearly all printable, starting with a letter (`HTTP/1.1`, `SSH-`).
+    if head.len() < 8 || printable * 10 < head.len() * 9 || !head[0].is_ascii_alphabetic() {
+        return None;
+    }
+    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let line: String = String::from_utf8_lossy(line).trim_end().chars().take(80).collect();
+    Some(format!("{line:?}"))
+}
+
 async fn write_all<S: AsyncWrite + AsyncRead + Unpin + ?Sized>(
     s: &mut S,
     bytes: &[u8],
 ) -> std::io::Result<()> {
     s.write_all(bytes).await?;
     s.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_recognised_by_its_first_line() {
+        let http = b"HTTP/1.1 400 Bad Request\r\nServer: x\r\n\r\n";
+        assert_eq!(as_text(http).as_deref(), Some(r#""HTTP/1.1 400 Bad Request""#));
+        assert_eq!(
+            as_text(b"SSH-2.0-OpenSSH_9.2\r\n").as_deref(),
+            Some(r#""SSH-2.0-OpenSSH_9.2""#)
+        );
+    }
+
+    #[test]
+    fn binary_and_short_input_are_not_text() {
+        // A DoIP header with a wrong inverse version: binary.
+        assert_eq!(as_text(&[0x02, 0xFE, 0x00, 0x06, 0, 0, 0, 7, 0x0E, 0x80]), None);
+        assert_eq!(as_text(b"HTTP"), None);
+        assert_eq!(as_text(b"\x00\x01HTTP/1.1 400 Bad Request"), None);
+    }
+
+    #[test]
+    fn long_text_is_cut_at_80_characters() {
+        let long = [b'a'; 300];
+        assert_eq!(as_text(&long).map(|t| t.len()), Some(82));
+    }
+
+    #[test]
+    fn resets_and_closes_are_told_in_the_entitys_words() {
+        use std::io::{Error, ErrorKind};
+        let reset = Error::from(ErrorKind::ConnectionReset);
+        assert_eq!(target_io_error(&reset), "the entity reset the connection (RST)");
+        let pipe = Error::from(ErrorKind::BrokenPipe);
+        assert_eq!(target_io_error(&pipe), "the entity had closed the connection");
+    }
 }

@@ -3,6 +3,7 @@
 //! datagram one frame event, every receive bounded by a deadline.
 
 use super::conn::Incoming;
+use super::failure::{Failure, error, fail};
 use super::record::{Recorder, decoded_message};
 use crate::codec::doip::Message;
 use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, Transport};
@@ -71,13 +72,16 @@ impl Udp {
         bytes: Vec<u8>,
         decoded: Decoded,
         rec: &mut Recorder,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         if to.ip().is_ipv4() && to.ip() == IpAddr::V4(Ipv4Addr::BROADCAST)
             || is_directed_broadcast(to)
         {
             let _ = self.socket.set_broadcast(true);
         }
-        self.socket.send_to(&bytes, to).await.map_err(|e| format!("sending to {to}: {e}"))?;
+        self.socket
+            .send_to(&bytes, to)
+            .await
+            .map_err(|e| error(format!("sending to {to}: {e}")))?;
         let at = rec.now();
         self.last_peer = to;
         rec.frame(
@@ -89,19 +93,20 @@ impl Udp {
             bytes,
             decoded,
         )
+        .map_err(fail)
     }
 
     pub async fn recv(
         &mut self,
         deadline: tokio::time::Instant,
         rec: &mut Recorder,
-    ) -> Result<UdpOutcome, String> {
+    ) -> Result<UdpOutcome, Failure> {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let result = timeout_at(deadline, self.socket.recv_from(&mut buf)).await;
         let at = rec.now();
         match result {
             Err(_) => Ok(UdpOutcome::Timeout),
-            Ok(Err(e)) => Err(format!("receiving UDP: {e}")),
+            Ok(Err(e)) => Err(error(format!("receiving UDP: {e}"))),
             Ok(Ok((n, from))) => {
                 buf.truncate(n);
                 let message =
@@ -118,7 +123,8 @@ impl Udp {
                     Endpoint::Socket(from),
                     buf.clone(),
                     decoded,
-                )?;
+                )
+                .map_err(fail)?;
                 Ok(UdpOutcome::Datagram { from, received: Incoming { at, bytes: buf, message } })
             }
         }

@@ -20,6 +20,12 @@ enum Peer {
     Reset,
     Flood,
     Silence,
+    /// Resets every connection as soon as it is accepted, before reading anything.
+    ResetAtAccept,
+    /// Reads the request, then shuts its sending side (FIN) and keeps reading.
+    HalfClose,
+    /// Answers with a web server's text.
+    Text,
 }
 
 async fn behave(peer: Peer, mut s: TcpStream) {
@@ -60,6 +66,20 @@ async fn behave(peer: Peer, mut s: TcpStream) {
             }
         }
         Peer::Silence => {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        Peer::ResetAtAccept => {
+            let _ = s.set_zero_linger();
+            drop(s);
+        }
+        Peer::HalfClose => {
+            let _ = s.read(&mut sink).await;
+            let _ = s.shutdown().await;
+            let _ = s.read(&mut sink).await;
+        }
+        Peer::Text => {
+            let _ = s.read(&mut sink).await;
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nServer: test\r\n\r\n").await;
             tokio::time::sleep(Duration::from_secs(10)).await;
         }
     }
@@ -401,4 +421,39 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
     let can_frames =
         sink.events.iter().filter(|e| matches!(e, Event::Frame(f) if f.can.is_some())).count();
     assert!(can_frames >= 4, "{can_frames} CAN frame events");
+}
+
+/// What the target does is the target's verdict: a reset before anything was read is `fail`
+/// (the entity reset the connection), never the harness's `error`.
+#[tokio::test(flavor = "current_thread")]
+async fn a_reset_right_after_accept_is_the_targets_failure() {
+    let port = start(Peer::ResetAtAccept).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(
+        reason.contains("reset the connection (RST)") || reason.contains("closed the connection"),
+        "{reason}"
+    );
+    assert!(took < Duration::from_millis(900), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_half_close_while_an_answer_is_expected_fails_naming_the_fin() {
+    let port = start(Peer::HalfClose).await;
+    let (verdict, reason, took, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(
+        reason.starts_with("the entity closed the connection (FIN) after ")
+            && reason.ends_with(" while routing_activation_response was expected"),
+        "{reason}"
+    );
+    assert!(took < Duration::from_millis(900), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_text_answer_is_shown_as_text() {
+    let port = start(Peer::Text).await;
+    let (verdict, reason, _, _) = run_against(port, "[]").await;
+    assert_eq!(verdict, Verdict::Fail, "{reason}");
+    assert!(reason.contains(r#"the target sent text "HTTP/1.1 400 Bad Request""#), "{reason}");
 }

@@ -88,7 +88,7 @@ impl CaseRun<'_> {
         let t = self.can.as_mut().ok_or_else(|| error("no CAN transport"))?;
         t.send(&frame).await.map_err(|e| error(format!("sending on CAN: {e}")))?;
         let at = self.rec.now();
-        self.rec.can_frame(at, Direction::Sent, &bus, &frame).map_err(error)?;
+        self.rec.can_frame(at, Direction::Sent, &bus, &frame).map_err(fail)?;
         self.last_can_at = Some(at);
         self.last_sent_at = Some(at);
         Ok(())
@@ -111,7 +111,7 @@ impl CaseRun<'_> {
                 continue;
             }
             let at = self.rec.clock.at_std(rx.at);
-            self.rec.can_frame(at, Direction::Received, &bus, &rx.frame).map_err(error)?;
+            self.rec.can_frame(at, Direction::Received, &bus, &rx.frame).map_err(fail)?;
             return Ok(Some((at, rx)));
         }
     }

@@ -65,7 +65,7 @@ impl CaseRun<'_> {
         }
         .map_err(error)?;
         match flooded {
-            Some(e) => Err(error(e)),
+            Some(e) => Err(fail(e)),
             None => Ok(outcome),
         }
     }

@@ -204,7 +204,7 @@ impl CaseRun<'_> {
     ) -> Result<(), Failure> {
         let (bytes, decoded) = self.build_message(body, overrides)?;
         let c = conn_mut(&mut self.conns, connection)?;
-        let at = c.send(bytes, decoded, &mut self.rec).await.map_err(error)?;
+        let at = c.send(bytes, decoded, &mut self.rec).await?;
         self.last_sent_at = Some(at);
         Ok(())
     }
@@ -256,7 +256,7 @@ impl CaseRun<'_> {
                 _ => Decoded::Raw,
             };
             let c = conn_mut(&mut self.conns, connection)?;
-            let at = c.send(piece, decoded, &mut self.rec).await.map_err(error)?;
+            let at = c.send(piece, decoded, &mut self.rec).await?;
             self.last_sent_at = Some(at);
         }
         Ok(())
@@ -281,7 +281,7 @@ impl CaseRun<'_> {
             let decoded = decoded_message(&reply);
             let bytes = reply.to_bytes();
             let c = conn_mut(&mut self.conns, connection)?;
-            c.send(bytes, decoded, &mut self.rec).await.map_err(error)?;
+            c.send(bytes, decoded, &mut self.rec).await?;
             self.rec.note("handler answer_alive_check: answered an alive check request");
             return Ok(true);
         }
@@ -339,10 +339,7 @@ impl CaseRun<'_> {
         within: Duration,
         start: RunTime,
     ) -> Result<Incoming, Failure> {
-        let outcome = conn_mut(&mut self.conns, connection)?
-            .read(deadline, &mut self.rec)
-            .await
-            .map_err(error)?;
+        let outcome = conn_mut(&mut self.conns, connection)?.read(deadline, &mut self.rec).await?;
         match outcome {
             ReadOutcome::Frame(r) => Ok(r),
             ReadOutcome::Timeout => Err(fail(format!(
@@ -350,11 +347,11 @@ impl CaseRun<'_> {
                 format_duration(within)
             ))),
             ReadOutcome::Closed { at } => Err(fail(format!(
-                "expected {what}, the target closed the connection after {}",
+                "the entity closed the connection (FIN) after {} while {what} was expected",
                 measured(at.since(start))
             ))),
             ReadOutcome::Reset { at, error: e } => Err(fail(format!(
-                "expected {what}, the connection was reset after {}: {e}",
+                "{e} after {} while {what} was expected",
                 measured(at.since(start))
             ))),
         }
@@ -427,8 +424,7 @@ impl CaseRun<'_> {
         let start = self.rec.now();
         let outcome = conn_mut(&mut self.conns, connection)?
             .read(deadline_after(window.wait()), &mut self.rec)
-            .await
-            .map_err(error)?;
+            .await?;
         match outcome {
             ReadOutcome::Frame(r) if pattern.matches(&r.bytes) => {
                 self.matched(r, start, &window, "bytes").map_err(|f| f.expecting(&pattern))
@@ -443,11 +439,11 @@ impl CaseRun<'_> {
                 "expected bytes {pattern} within {}, nothing arrived",
                 format_duration(window.within)
             ))),
-            ReadOutcome::Closed { .. } => {
-                Err(fail(format!("expected bytes {pattern}, the target closed the connection")))
-            }
+            ReadOutcome::Closed { .. } => Err(fail(format!(
+                "the entity closed the connection (FIN) while bytes {pattern} were expected"
+            ))),
             ReadOutcome::Reset { error: e, .. } => {
-                Err(fail(format!("expected bytes {pattern}, the connection was reset: {e}")))
+                Err(fail(format!("{e} while bytes {pattern} were expected")))
             }
         }
     }
@@ -462,10 +458,8 @@ impl CaseRun<'_> {
         let start = self.rec.now();
         let deadline = deadline_after(d);
         loop {
-            let outcome = conn_mut(&mut self.conns, connection)?
-                .read(deadline, &mut self.rec)
-                .await
-                .map_err(error)?;
+            let outcome =
+                conn_mut(&mut self.conns, connection)?.read(deadline, &mut self.rec).await?;
             match outcome {
                 ReadOutcome::Timeout | ReadOutcome::Closed { .. } | ReadOutcome::Reset { .. } => {
                     return Ok(());
@@ -518,11 +512,7 @@ impl CaseRun<'_> {
         };
         let within = format_duration(window.within);
         loop {
-            match conn_mut(&mut self.conns, connection)?
-                .read(deadline, &mut self.rec)
-                .await
-                .map_err(error)?
-            {
+            match conn_mut(&mut self.conns, connection)?.read(deadline, &mut self.rec).await? {
                 ReadOutcome::Closed { at } => return early(at),
                 ReadOutcome::Reset { at, error: e } => {
                     self.rec.note(format!("the connection was reset rather than closed: {e}"));
@@ -553,11 +543,7 @@ impl CaseRun<'_> {
         let deadline = deadline_after(d);
         let mut kept = Vec::new();
         let result = loop {
-            match conn_mut(&mut self.conns, connection)?
-                .read(deadline, &mut self.rec)
-                .await
-                .map_err(error)?
-            {
+            match conn_mut(&mut self.conns, connection)?.read(deadline, &mut self.rec).await? {
                 ReadOutcome::Timeout => break Ok(()),
                 ReadOutcome::Closed { at } => {
                     break Err(fail(format!(
@@ -568,7 +554,7 @@ impl CaseRun<'_> {
                 }
                 ReadOutcome::Reset { at, error: e } => {
                     break Err(fail(format!(
-                        "expected the connection to stay open for {}, it was reset after {}: {e}",
+                        "expected the connection to stay open for {}: {e} after {}",
                         format_duration(d),
                         measured(at.since(start))
                     )));
@@ -622,7 +608,7 @@ impl CaseRun<'_> {
                 let outcome = c.read(until, &mut self.rec).await;
                 let c = self.conns.get_mut(name).ok_or_else(|| error("connection vanished"))?;
                 c.queue = pending;
-                match outcome.map_err(error)? {
+                match outcome? {
                     ReadOutcome::Frame(r) => {
                         if let Ok(m) = &r.message
                             && self.handle(name, &m.clone()).await?

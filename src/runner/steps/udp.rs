@@ -79,7 +79,7 @@ impl CaseRun<'_> {
         };
         self.ensure_udp(broadcast).await?;
         let udp = udp_mut(&mut self.udp)?;
-        udp.send(dest, bytes, decoded, &mut self.rec).await.map_err(error)?;
+        udp.send(dest, bytes, decoded, &mut self.rec).await?;
         self.last_sent_at = Some(self.rec.now());
         Ok(())
     }
@@ -129,17 +129,16 @@ impl CaseRun<'_> {
     ) -> Result<RunTime, Failure> {
         let deadline = deadline_after(window.wait());
         loop {
-            let received =
-                match udp_mut(&mut self.udp)?.recv(deadline, &mut self.rec).await.map_err(error)? {
-                    UdpOutcome::Timeout => {
-                        return Err(crate::runner::failure::fail(format!(
-                            "expected {} over UDP within {}, nothing arrived",
-                            one.what,
-                            format_duration(window.within)
-                        )));
-                    }
-                    UdpOutcome::Datagram { received, .. } => received,
-                };
+            let received = match udp_mut(&mut self.udp)?.recv(deadline, &mut self.rec).await? {
+                UdpOutcome::Timeout => {
+                    return Err(crate::runner::failure::fail(format!(
+                        "expected {} over UDP within {}, nothing arrived",
+                        one.what,
+                        format_duration(window.within)
+                    )));
+                }
+                UdpOutcome::Datagram { received, .. } => received,
+            };
             match self.judge_datagram(one, &received)? {
                 Datagram::Matches => {}
                 Datagram::PassedOver => continue,
@@ -223,7 +222,7 @@ impl CaseRun<'_> {
     /// `expect_none` on `udp`: no datagram arrives for `d`.
     pub(super) async fn udp_expect_none(&mut self, d: Duration) -> Result<(), Failure> {
         let deadline = deadline_after(d);
-        match udp_mut(&mut self.udp)?.recv(deadline, &mut self.rec).await.map_err(error)? {
+        match udp_mut(&mut self.udp)?.recv(deadline, &mut self.rec).await? {
             UdpOutcome::Timeout => Ok(()),
             UdpOutcome::Datagram { received, .. } => Err(mismatch(
                 format!("expected no datagram for {}, one arrived", format_duration(d)),
