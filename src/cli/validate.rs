@@ -4,6 +4,7 @@
 
 use super::exit;
 use crate::suite::load;
+use crate::suite::value::format_duration;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -47,6 +48,15 @@ pub fn validate(args: &ValidateArgs) -> (u8, String) {
                 if let Err(d) = crate::runner::plan::check(&planned, profile) {
                     text.push_str(&load::LoadErrors::from_diagnostics(d).render());
                     code = exit::USAGE;
+                }
+                for (id, limit, declared) in
+                    crate::runner::schedule::short_time_limits(&planned, profile)
+                {
+                    text.push_str(&format!(
+                        "warning: case {id}: `timeout: {}` is shorter than the {} its steps wait under this profile; it would end in error against a conformant target (leave `timeout` out to derive it)\n",
+                        format_duration(limit),
+                        format_duration(declared)
+                    ));
                 }
             }
             if code == exit::SUCCESS {

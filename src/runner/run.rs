@@ -259,7 +259,7 @@ impl Worker {
                 };
             }
         };
-        let timeout = planned.case().timeout;
+        let timeout = super::schedule::time_limit(planned, &self.env.profile);
         let mut stop_rx = self.stop_rx.clone();
         let outcome = tokio::select! {
             a = tokio::time::timeout(timeout, Box::pin(run.run())) => match a {

@@ -9,6 +9,7 @@
 
 use crate::suite::load::PlannedCase;
 use crate::suite::profile::Profile;
+use crate::suite::read::CASE_TIME_MARGIN;
 use crate::suite::steps::WaitValue;
 use crate::suite::value::{Expr, to_duration, to_int};
 use std::time::Duration;
@@ -30,6 +31,32 @@ pub fn declared_wait(plan: &[PlannedCase], profile: &Profile, jobs: usize) -> Du
     let longest = estimates.iter().copied().max().unwrap_or_default();
     let sum: Duration = estimates.iter().sum();
     longest.max(sum / u32::try_from(jobs.max(1)).unwrap_or(u32::MAX))
+}
+
+/// How long a case may run before the harness ends it with `error`: its own `timeout:` when
+/// it sets one, else the waits it declares under this profile plus a margin for everything
+/// else (a case that waits T_TCP_General_Inactivity = 5 min gets 6 min, not a fixed minute).
+pub fn time_limit(planned: &PlannedCase, profile: &Profile) -> Duration {
+    planned
+        .case()
+        .timeout
+        .unwrap_or_else(|| estimate(planned, profile).saturating_add(CASE_TIME_MARGIN))
+}
+
+/// The cases whose own `timeout:` is shorter than the waits they declare under `profile`:
+/// they would end in `error` against a conformant target. `(id, timeout, declared)`.
+pub fn short_time_limits(
+    plan: &[PlannedCase],
+    profile: &Profile,
+) -> Vec<(String, Duration, Duration)> {
+    plan.iter()
+        .filter(|p| p.skip.is_none())
+        .filter_map(|p| {
+            let limit = p.case().timeout?;
+            let declared = estimate(p, profile);
+            (limit < declared).then(|| (p.info.id.clone(), limit, declared))
+        })
+        .collect()
 }
 
 /// The waits a case's steps declare, summed.
@@ -105,5 +132,35 @@ mod tests {
         assert_eq!(declared_wait(&plan[..3], &profile, 2), s(3), "two jobs, C dominates 5 / 2");
         assert_eq!(declared_wait(&plan, &profile, 0), s(8), "0 jobs counts as 1");
         assert_eq!(declared_wait(&[], &profile, 2), Duration::ZERO);
+    }
+
+    /// Under the standard's 5 min T_TCP_General_Inactivity the shipped TMR-GEN-001 waits 5 min:
+    /// its limit follows (no `error` on its own limit), and a case that still sets a shorter
+    /// `timeout` is reported.
+    #[test]
+    fn a_case_limit_follows_its_declared_waits_under_the_profile() {
+        let profile = Profile::defaults();
+        assert_eq!(
+            profile.duration("timing.t_tcp_general_inactivity"),
+            Ok(Duration::from_secs(300))
+        );
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let loaded = load::load_suites(&[root.join("suites/doip/timers.yaml")], &[])
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let plan = load::plan(&loaded, &profile, &Filter::default());
+        let general = plan.iter().find(|p| p.info.id == "TMR-GEN-001").expect("TMR-GEN-001");
+        assert_eq!(time_limit(general, &profile), Duration::from_secs(360));
+        assert!(short_time_limits(&plan, &profile).is_empty());
+        let short = plan_of(
+            "suite: s\ntitle: t\ncases:\n\
+             - { id: A, title: a, timeout: 30s, steps: [ { expect_open: { for: \"${profile.timing.t_tcp_general_inactivity}\" } } ] }\n\
+             - { id: B, title: b, timeout: 30s, steps: [ { wait: 1s } ] }\n",
+            &profile,
+        );
+        assert_eq!(
+            short_time_limits(&short, &profile),
+            vec![("A".to_owned(), Duration::from_secs(30), Duration::from_secs(300))]
+        );
+        assert_eq!(time_limit(&short[1], &profile), Duration::from_secs(30), "a set limit is kept");
     }
 }

@@ -43,8 +43,10 @@ pub struct Case {
     pub matrix: Vec<(String, Vec<Expr>)>,
     pub retry: Retry,
     pub handlers: Vec<Handler>,
-    /// Upper bound for the whole case (every step also has its own bound).
-    pub timeout: Duration,
+    /// Upper bound for the whole case as written (every step also has its own bound);
+    /// `None`: derived from the waits the case declares under the profile in use
+    /// (`runner::schedule::time_limit`).
+    pub timeout: Option<Duration>,
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
     pub finally: Vec<Step>,

@@ -11,8 +11,8 @@ use super::yaml::{Key, Pos, Yaml, YamlKind};
 use std::path::Path;
 use std::time::Duration;
 
-/// Default bound of a whole case.
-pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound of a whole case beyond the waits it declares (`runner::schedule::time_limit`).
+pub const CASE_TIME_MARGIN: Duration = Duration::from_secs(60);
 
 /// Reads a suite tree; returns `None` only when the file is not a map at all.
 pub fn read_suite(file: &Path, y: &Yaml, d: &mut Diagnostics) -> Option<Suite> {
@@ -76,10 +76,7 @@ fn case(y: &Yaml, d: &mut Diagnostics) -> Option<Case> {
     let title = m.req_str("title", d).unwrap_or_default();
     check_requires(&m, d);
     let retry = m.get("retry").map(|y| retry(y, d)).unwrap_or_default();
-    let timeout = match m.get("timeout") {
-        Some(t) => literal_duration(t, "timeout", d).unwrap_or(DEFAULT_CASE_TIMEOUT),
-        None => DEFAULT_CASE_TIMEOUT,
-    };
+    let timeout = m.get("timeout").and_then(|t| literal_duration(t, "timeout", d));
     let steps_list = m.get("steps").map(|y| steps(y, d)).unwrap_or_default();
     if m.get("steps").is_some_and(|s| matches!(&s.kind, YamlKind::Seq(v) if v.is_empty())) {
         d.error(
