@@ -1,4 +1,4 @@
-//! Exit codes of the `doipcheck` binary, in one place (design.md "What a user does").
+//! Exit codes of the `doipcheck` binary, in one place (README.md "Exit codes").
 
 /// Every case passed or was skipped; a decode had no invalid input.
 pub const SUCCESS: u8 = 0;
@@ -8,3 +8,6 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// The target could not be reached.
 pub const UNREACHABLE: u8 = 3;
+/// The reader of stdout went away (`doipcheck list | head`): the status a shell reports for
+/// a process ended by SIGPIPE (128 + 13).
+pub const CLOSED_PIPE: u8 = 141;

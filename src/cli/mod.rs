@@ -51,6 +51,7 @@ pub enum Command {
 
 /// Entry point used by `main.rs`.
 pub fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -75,4 +76,25 @@ pub fn main() -> ExitCode {
         Some(Command::Coverage(args)) => ExitCode::from(coverage::run(args)),
         Some(Command::MergeJunit(args)) => ExitCode::from(merge_junit::run(args)),
     }
+}
+
+/// `doipcheck list | head`: std's print macros panic when the reader of stdout has gone
+/// (Rust ignores SIGPIPE). That one panic ends the program quietly with the status a shell
+/// gives a process killed by SIGPIPE ([`exit::CLOSED_PIPE`]); every other panic keeps the
+/// default report. `run` never gets here: its console goes quiet and the run writes its
+/// reports (`report::console`).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(exit::CLOSED_PIPE));
+        }
+        default(info);
+    }));
 }

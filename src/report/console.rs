@@ -36,6 +36,9 @@ pub struct ConsoleReporter<W: Write + Send> {
     done: Vec<(CaseInfo, CaseFinished)>,
     /// `RunStarted`'s declared waits and jobs, for the summary.
     declared: Option<(Duration, u32)>,
+    /// The console's reader went away (`doipcheck run 2>&1 | head`): the run goes on quietly
+    /// and still writes its report files.
+    closed: bool,
 }
 
 impl ConsoleReporter<std::io::Stderr> {
@@ -67,6 +70,7 @@ impl<W: Write + Send> ConsoleReporter<W> {
             running: BTreeMap::new(),
             done: Vec::new(),
             declared: None,
+            closed: false,
         }
     }
 
@@ -82,7 +86,14 @@ impl<W: Write + Send> ConsoleReporter<W> {
                 bar.println(text);
                 Ok(())
             }
-            None => writeln!(self.out, "{text}"),
+            None if self.closed => Ok(()),
+            None => match writeln!(self.out, "{text}") {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    self.closed = true;
+                    Ok(())
+                }
+                other => other,
+            },
         }
     }
 
