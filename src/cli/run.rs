@@ -74,6 +74,10 @@ pub struct RunArgs {
     /// Plain console lines, no progress bar.
     #[arg(long)]
     pub plain: bool,
+    /// Bound of the whole run (`30m`): then the running cases end with `error`, the rest are
+    /// not started, and the reports are written (exit 1).
+    #[arg(long, value_parser = parse_run_timeout)]
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -271,20 +275,48 @@ pub fn execute(
     };
     let result = runtime.block_on(async {
         match targets {
-            TargetSource::Fixed(endpoints) => {
-                Ok(run_with_ctrl_c(plan, env, endpoints, run_options, &mut reporters).await)
-            }
+            TargetSource::Fixed(endpoints) => Ok(run_with_signals(
+                plan,
+                env,
+                endpoints,
+                run_options,
+                &mut reporters,
+                args.timeout,
+            )
+            .await),
             TargetSource::Simulator { jobs, faults, config } => {
                 let (sims, endpoints) = Simulators::start(jobs, &faults, &config).await?;
-                let result =
-                    run_with_ctrl_c(plan, env, endpoints, run_options, &mut reporters).await;
+                let ran = run_with_signals(
+                    plan,
+                    env,
+                    endpoints,
+                    run_options,
+                    &mut reporters,
+                    args.timeout,
+                )
+                .await;
                 sims.shutdown().await;
-                Ok::<_, String>(result)
+                Ok::<_, String>(ran)
             }
         }
     });
     match result {
-        Ok(result) => finish(&mut reporters, &result),
+        Ok((result, stop)) => {
+            let code = finish(&mut reporters, &result);
+            match stop {
+                Some(stop @ Stop::Signal { name, .. }) => {
+                    eprintln!("doipcheck: stopped by {name}; the reports hold every finished case");
+                    stop.exit_code()
+                }
+                Some(Stop::Timeout) => {
+                    eprintln!(
+                        "doipcheck: the run exceeded --timeout; the reports hold every finished case"
+                    );
+                    code.max(Stop::Timeout.exit_code())
+                }
+                None => code,
+            }
+        }
         Err(e) => {
             eprintln!("error: {e}");
             exit::FAILURE
@@ -292,23 +324,83 @@ pub fn execute(
     }
 }
 
-/// Runs with Ctrl-C wired to the cancel signal.
-pub async fn run_with_ctrl_c(
+/// What ended a run before its last case: a signal (CI cancels and times out jobs with
+/// SIGTERM; a closed terminal sends SIGHUP) or the whole-run `--timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Signal { name: &'static str, number: u8 },
+    Timeout,
+}
+
+impl Stop {
+    /// The shell's convention for a process ended by a signal: 128 + its number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Stop::Signal { number, .. } => 128 + number,
+            Stop::Timeout => exit::FAILURE,
+        }
+    }
+}
+
+/// The first of Ctrl-C, SIGTERM, SIGHUP or the end of `limit`.
+async fn stop_requested(limit: Option<Duration>) -> Stop {
+    let timeout = async {
+        match limit {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut hup) =
+            match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+                (Ok(t), Ok(h)) => (t, h),
+                // Without the handlers, Ctrl-C and the timeout still stop the run.
+                _ => {
+                    return tokio::select! {
+                        _ = tokio::signal::ctrl_c() => Stop::Signal { name: "SIGINT", number: 2 },
+                        _ = timeout => Stop::Timeout,
+                    };
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => Stop::Signal { name: "SIGINT", number: 2 },
+            _ = term.recv() => Stop::Signal { name: "SIGTERM", number: 15 },
+            _ = hup.recv() => Stop::Signal { name: "SIGHUP", number: 1 },
+            _ = timeout => Stop::Timeout,
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => Stop::Signal { name: "SIGINT", number: 2 },
+        _ = timeout => Stop::Timeout,
+    }
+}
+
+/// Runs with Ctrl-C, SIGTERM, SIGHUP and the whole-run `limit` wired to the cancel signal:
+/// the running cases end with `error`, the rest are not started, and the reports are whole.
+pub async fn run_with_signals(
     plan: Vec<crate::suite::load::PlannedCase>,
     env: CaseEnv,
     targets: Vec<Endpoints>,
     options: RunOptions,
     sink: &mut dyn EventSink,
-) -> crate::runner::RunResult {
+    limit: Option<Duration>,
+) -> (crate::runner::RunResult, Option<Stop>) {
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = cancel_tx.send(true);
-        }
+    let stopper = tokio::spawn(async move {
+        let stop = stop_requested(limit).await;
+        let _ = cancel_tx.send(true);
+        stop
     });
     let result = crate::runner::run(plan, env, targets, options, sink, cancel_rx).await;
-    ctrl_c.abort();
-    result
+    let stop = if stopper.is_finished() { stopper.await.ok() } else { None };
+    (result, stop)
+}
+
+fn parse_run_timeout(text: &str) -> Result<Duration, String> {
+    crate::suite::value::parse_duration(text)
 }
 
 /// Writes the reports (again, if the run was cut short) and picks the exit code.

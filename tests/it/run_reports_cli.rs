@@ -111,6 +111,16 @@ fn shard_junit_files_merge_into_one_valid_report_equal_to_the_unsharded_one() {
 
 #[test]
 fn sigint_mid_run_writes_the_reports_of_every_finished_case() {
+    stopped_mid_run_writes_the_reports_of_every_finished_case("INT", 130);
+}
+
+/// SIGTERM is how CI cancels and times out jobs: the same whole reports, status 143.
+#[test]
+fn sigterm_mid_run_writes_the_reports_of_every_finished_case() {
+    stopped_mid_run_writes_the_reports_of_every_finished_case("TERM", 143);
+}
+
+fn stopped_mid_run_writes_the_reports_of_every_finished_case(signal: &str, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     let quick = alive_suite(dir.path(), "quick", "Q", 2);
     let slow = dir.path().join("slow.yaml");
@@ -147,10 +157,14 @@ fn sigint_mid_run_writes_the_reports_of_every_finished_case() {
         }
     }
     std::thread::sleep(Duration::from_millis(200));
-    let status = crate::interrupt::interrupt(&mut child);
+    let status = crate::interrupt::signal(&mut child, signal);
     reader.join().unwrap();
     seen.extend(rx.try_iter());
-    assert_eq!(status.and_then(|s| s.code()), Some(1), "SIGINT did not end the run: {seen:?}");
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(code),
+        "SIG{signal} did not end the run: {seen:?}"
+    );
 
     let junit = std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap();
     let doc = roxmltree::Document::parse(&junit).expect("strict XML");
@@ -164,7 +178,7 @@ fn sigint_mid_run_writes_the_reports_of_every_finished_case() {
     let names: Vec<&str> = cases.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["Q-1 alive check 1", "Q-2 alive check 2", "S-1 waits long"], "{junit}");
     assert_eq!(cases.iter().map(|c| c.1).collect::<Vec<_>>(), [false, false, true]);
-    assert!(junit.contains("interrupted (Ctrl-C)"), "{junit}");
+    assert!(junit.contains("interrupted"), "{junit}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("reports/report.json")).unwrap())
             .expect("whole JSON");
@@ -184,4 +198,33 @@ fn sigint_mid_run_writes_the_reports_of_every_finished_case() {
     assert!(files.iter().all(|f| !f.to_string_lossy().ends_with(".partial")), "{files:?}");
     let captures = files.iter().filter(|f| f.extension().is_some_and(|e| e == "pcapng")).count();
     assert_eq!(captures, 3, "{files:?}");
+}
+
+/// `--timeout` bounds the whole run: the running case ends with `error`, the rest are not
+/// started, the reports are whole, exit 1.
+#[test]
+fn a_whole_run_timeout_ends_the_run_with_whole_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow.yaml");
+    std::fs::write(
+        &slow,
+        "suite: slow\ntitle: slow cases\ncases:\n  - id: S-1\n    title: waits long\n    steps:\n      - wait: 30s\n  - id: S-2\n    title: never starts\n    steps:\n      - wait: 1ms\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = doipcheck(dir.path())
+        .args(["run", "--plain", "--pcap", "none", "--timeout", "500ms", "--profile"])
+        .arg(profile())
+        .arg(&slow)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    assert!(stderr.contains("exceeded --timeout"), "{stderr}");
+    let junit = std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&junit).expect("strict XML");
+    let errors = doc.descendants().filter(|n| n.has_tag_name("error")).count();
+    assert_eq!(errors, 1, "{junit}");
 }
