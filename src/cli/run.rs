@@ -78,6 +78,10 @@ pub struct RunArgs {
     /// not started, and the reports are written (exit 1).
     #[arg(long, value_parser = parse_run_timeout)]
     pub timeout: Option<Duration>,
+    /// Bound of each TCP connect, and of the check before the first case that --target
+    /// answers at all (default: the profile's A_DoIP_Ctrl).
+    #[arg(long, value_parser = parse_run_timeout, value_name = "DURATION")]
+    pub connect_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -231,10 +235,15 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
             (simulator_label(&args.sim_faults), source)
         }
     };
+    // --connect-timeout, else the profile's A_DoIP_Ctrl (2 s by default).
+    let connect_timeout = match args.connect_timeout {
+        Some(d) => d,
+        None => profile.duration("timing.a_doip_ctrl").unwrap_or(Duration::from_secs(2)),
+    };
     let env = CaseEnv {
         profile: Arc::new(profile),
         tls: crate::runner::tls::client_config().ok(),
-        connect_timeout: Duration::from_secs(5),
+        connect_timeout,
     };
     Ok(execute(&args, env, targets, label, profile_path, plan, shard))
 }
@@ -252,6 +261,7 @@ pub fn execute(
     let mut options = ReportOptions::new(&args.report_dir);
     options.junit = args.junit.clone();
     options.json = args.json.clone();
+    let report_options = options.clone();
     let mut reporters =
         Reporters::new(options, if args.plain { ConsoleMode::Plain } else { ConsoleMode::Auto });
     let run_options = RunOptions {
@@ -275,17 +285,35 @@ pub fn execute(
     };
     let result = runtime.block_on(async {
         match targets {
-            TargetSource::Fixed(endpoints) => Ok(run_with_signals(
-                plan,
-                env,
-                endpoints,
-                run_options,
-                &mut reporters,
-                args.timeout,
-            )
-            .await),
+            TargetSource::Fixed(endpoints) => {
+                if let Some(first) = endpoints.first()
+                    && let Err(why) = preflight(first, env.connect_timeout).await
+                {
+                    // One line, and reports that say why no case ran.
+                    let events = crate::runner::run::not_run(&plan, &run_options, &why);
+                    let written = crate::report::write_all(&report_options, &events);
+                    return Err((
+                        exit::UNREACHABLE,
+                        match written {
+                            Ok(_) => why,
+                            Err(e) => format!("{why} (and the reports could not be written: {e})"),
+                        },
+                    ));
+                }
+                Ok(run_with_signals(
+                    plan,
+                    env,
+                    endpoints,
+                    run_options,
+                    &mut reporters,
+                    args.timeout,
+                )
+                .await)
+            }
             TargetSource::Simulator { jobs, faults, config } => {
-                let (sims, endpoints) = Simulators::start(jobs, &faults, &config).await?;
+                let (sims, endpoints) = Simulators::start(jobs, &faults, &config)
+                    .await
+                    .map_err(|e| (exit::FAILURE, e))?;
                 let ran = run_with_signals(
                     plan,
                     env,
@@ -296,7 +324,7 @@ pub fn execute(
                 )
                 .await;
                 sims.shutdown().await;
-                Ok::<_, String>(ran)
+                Ok::<_, (u8, String)>(ran)
             }
         }
     });
@@ -317,10 +345,27 @@ pub fn execute(
                 None => code,
             }
         }
-        Err(e) => {
+        Err((code, e)) => {
             eprintln!("error: {e}");
-            exit::FAILURE
+            code
         }
+    }
+}
+
+/// Before the first case: the target's data port answers a TCP connect within `timeout`, so
+/// that an unreachable target costs one timeout and one line (exit 3), not one per case.
+async fn preflight(target: &Endpoints, timeout: Duration) -> Result<(), String> {
+    let addr = std::net::SocketAddr::new(target.ip, target.tcp);
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            Err(format!("{}cannot connect to {addr}: {e}", crate::runner::UNREACHABLE_PREFIX))
+        }
+        Err(_) => Err(format!(
+            "{}cannot connect to {addr}: no answer within {}",
+            crate::runner::UNREACHABLE_PREFIX,
+            crate::suite::value::format_duration(timeout)
+        )),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::report::CapturePolicy;
 use crate::suite::load::PlannedCase;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 
@@ -25,6 +25,9 @@ pub struct RunOptions {
     pub report_dir: PathBuf,
     pub shard: Option<(u32, u32)>,
 }
+
+/// Consecutive cases that cannot connect after which the target counts as lost.
+pub const LOST_AFTER: u32 = 3;
 
 /// What a run ended with.
 #[derive(Debug, Clone, Default)]
@@ -80,6 +83,7 @@ pub async fn run(
     let plan = Arc::new(plan);
     let next = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let lost_in = Arc::new(AtomicU32::new(0));
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = tokio::task::JoinSet::new();
@@ -89,6 +93,7 @@ pub async fn run(
             order: order.clone(),
             next: next.clone(),
             stop: stop.clone(),
+            unreachable_in_a_row: lost_in.clone(),
             stop_rx: stop_rx.clone(),
             env: env.clone(),
             endpoints,
@@ -102,6 +107,7 @@ pub async fn run(
     let mut stop_reason: Option<String> = None;
     let mut reached = false;
     let mut unreachable = false;
+    let mut lost = false;
     let mut cancelled = *cancel.borrow();
     loop {
         tokio::select! {
@@ -114,8 +120,16 @@ pub async fn run(
                         stop_reason = Some("fail-fast after the first failing case".into());
                     }
                     match f.reason.as_ref().map(|r| r.message.as_str()) {
-                        Some(m) if f.verdict == Verdict::Error && m.starts_with(super::UNREACHABLE_PREFIX) => unreachable = true,
-                        _ if f.verdict != Verdict::Skipped && f.verdict != Verdict::Error => reached = true,
+                        Some(m) if f.verdict == Verdict::Error && m.starts_with(super::UNREACHABLE_PREFIX) => {
+                            unreachable = true;
+                            if lost_in.load(Ordering::SeqCst) >= LOST_AFTER && stop_reason.is_none() {
+                                stop_reason = Some(format!("the target was lost: {LOST_AFTER} cases in a row could not connect"));
+                                lost = true;
+                            }
+                        }
+                        _ if f.verdict != Verdict::Skipped && f.verdict != Verdict::Error => {
+                            reached = true;
+                        }
                         _ => {}
                     }
                 }
@@ -132,6 +146,22 @@ pub async fn run(
         }
     }
     while workers.join_next().await.is_some() {}
+    if lost {
+        // The cases never started are in the reports, with the reason.
+        let reason = stop_reason.clone().unwrap_or_default();
+        for slot in next.load(Ordering::SeqCst).min(order.len())..order.len() {
+            let Some(planned) = plan.get(order[slot]) else { continue };
+            let case = CaseKey(order[slot] as u32);
+            let at = clock.now();
+            deliver(
+                &Event::CaseStarted(CaseStarted { case, at, info: planned.info.clone() }),
+                &mut result,
+            );
+            let finished = not_run_case(case, at, &reason);
+            result.counts.add(finished.verdict, false);
+            deliver(&Event::CaseFinished(finished), &mut result);
+        }
+    }
     let interrupted = stop_reason.is_some() && (result.counts.total() as usize) < plan.len();
     result.interrupted = interrupted || cancelled;
     result.unreachable = unreachable && !reached;
@@ -153,6 +183,9 @@ struct Worker {
     order: Arc<Vec<usize>>,
     next: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
+    /// Cases in a row (over every job) that could not connect; at [`LOST_AFTER`] the target is
+    /// lost and no further case starts (each would only wait out a connect timeout).
+    unreachable_in_a_row: Arc<AtomicU32>,
     stop_rx: watch::Receiver<bool>,
     env: CaseEnv,
     endpoints: Endpoints,
@@ -192,6 +225,15 @@ impl Worker {
             ),
             None => self.attempts(key, planned, &rec).await,
         };
+        let unreachable = verdict == Verdict::Error
+            && reason.as_ref().is_some_and(|r| r.message.starts_with(super::UNREACHABLE_PREFIX));
+        if unreachable {
+            if self.unreachable_in_a_row.fetch_add(1, Ordering::SeqCst) + 1 >= LOST_AFTER {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        } else if verdict != Verdict::Skipped {
+            self.unreachable_in_a_row.store(0, Ordering::SeqCst);
+        }
         let at = rec.now();
         let capture =
             self.options.capture.capture_for(&self.options.report_dir, key, &planned.info, verdict);
@@ -274,6 +316,56 @@ impl Worker {
         };
         run.close_all().await;
         outcome
+    }
+}
+
+/// The events of a run that could not start because the target was unreachable before the
+/// first case (the preflight): every planned case finished with `error` and `reason`, none
+/// attempted, so the reports say why nothing ran.
+pub fn not_run(plan: &[PlannedCase], options: &RunOptions, reason: &str) -> Vec<Event> {
+    let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let mut events = vec![Event::RunStarted(RunStarted {
+        wall_clock_unix_us: u64::try_from(wall.as_micros()).unwrap_or(u64::MAX),
+        target: options.target_label.clone(),
+        profile: options.profile_path.clone(),
+        case_count: plan.len() as u32,
+        jobs: 1,
+        shard: options.shard,
+        declared_wait: Duration::ZERO,
+    })];
+    let mut counts = Counts::default();
+    for (i, planned) in plan.iter().enumerate() {
+        let case = CaseKey(i as u32);
+        let at = RunTime::default();
+        events.push(Event::CaseStarted(CaseStarted { case, at, info: planned.info.clone() }));
+        let mut finished = not_run_case(case, at, reason);
+        if let Some(why) = &planned.skip {
+            finished.verdict = Verdict::Skipped;
+            finished.reason = Some(Reason { message: why.clone(), ..Reason::default() });
+        }
+        counts.add(finished.verdict, false);
+        events.push(Event::CaseFinished(finished));
+    }
+    events.push(Event::RunFinished(RunFinished {
+        at: RunTime::default(),
+        counts,
+        interrupted: true,
+        stop_reason: Some(reason.to_owned()),
+    }));
+    events
+}
+
+/// A case the run did not start, with why: `error`, `not run: <reason>`.
+fn not_run_case(case: CaseKey, at: RunTime, reason: &str) -> CaseFinished {
+    CaseFinished {
+        case,
+        at,
+        verdict: Verdict::Error,
+        reason: Some(Reason { message: format!("not run: {reason}"), ..Reason::default() }),
+        duration: Duration::ZERO,
+        attempts: 0,
+        flaky: false,
+        capture: None,
     }
 }
 

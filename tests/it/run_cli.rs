@@ -72,3 +72,32 @@ fn an_unreachable_target_exits_3() {
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("reports/junit.xml").exists(), "reports are written even so");
 }
+
+/// An unreachable --target costs one connect timeout and one line, exit 3: not a timeout per
+/// case.
+#[test]
+fn an_unreachable_target_is_one_line_and_exit_3_before_any_case() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(dir.path())
+        .args(["run", "--plain", "--connect-timeout", "1s", "--target"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--profile")
+        .arg(root.join("suites/profile.yaml"))
+        .arg(root.join("suites/doip"))
+        .output()
+        .expect("runs");
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("target unreachable: cannot connect to 127.0.0.1:"), "{stderr}");
+}

@@ -110,11 +110,11 @@ cases:
       - expect: { routing_activation_response: {}, within: 1s }
 "#;
 
-/// Runs the one-case suite against `port`; the verdict, the reason and the time it took.
-async fn run_against(port: u16, handlers: &str) -> (Verdict, String, Duration, RunResult) {
+/// Runs the suite `text` against `port`; the result, every event and the time it took.
+async fn run_suite(text: &str, port: u16) -> (RunResult, Vec<Event>, Duration) {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("hostile.yaml");
-    std::fs::write(&file, SUITE.replace("HANDLERS", handlers)).expect("write suite");
+    std::fs::write(&file, text).expect("write suite");
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
     let plan = load::plan(&loaded, &profile, &Filter::default());
@@ -140,13 +140,17 @@ async fn run_against(port: u16, handlers: &str) -> (Verdict, String, Duration, R
     let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
     let started = Instant::now();
     let result = run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
-    let took = started.elapsed();
-    let finished = sink
-        .events
+    (result, sink.events, started.elapsed())
+}
+
+/// Runs the one-case suite against `port`; the verdict, the reason and the time it took.
+async fn run_against(port: u16, handlers: &str) -> (Verdict, String, Duration, RunResult) {
+    let (result, events, took) = run_suite(&SUITE.replace("HANDLERS", handlers), port).await;
+    let finished = events
         .iter()
         .find_map(|e| if let Event::CaseFinished(f) = e { Some(f.clone()) } else { None })
         .expect("the case finished");
-    assert!(matches!(sink.events.last(), Some(Event::RunFinished(_))));
+    assert!(matches!(events.last(), Some(Event::RunFinished(_))));
     let reason = finished.reason.map(|r| r.message).unwrap_or_default();
     (finished.verdict, reason, took, result)
 }
@@ -456,4 +460,54 @@ async fn a_text_answer_is_shown_as_text() {
     let (verdict, reason, _, _) = run_against(port, "[]").await;
     assert_eq!(verdict, Verdict::Fail, "{reason}");
     assert!(reason.contains(r#"the target sent text "HTTP/1.1 400 Bad Request""#), "{reason}");
+}
+
+/// A target lost mid-run (it answered the first case, then refuses connections) stops the run
+/// after three cases in a row could not connect; the rest are reported as not run.
+#[tokio::test(flavor = "current_thread")]
+async fn a_target_lost_mid_run_stops_the_run_and_reports_the_rest_as_not_run() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        // One connection, answered; then the listener is gone (connects are refused).
+        if let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(&[
+                    0x02, 0xFD, 0x00, 0x06, 0, 0, 0, 9, 0x0E, 0x80, 0x10, 0x00, 0x10, 0, 0, 0, 0,
+                ])
+                .await;
+        }
+    });
+    let mut text = String::from("suite: lost\ntitle: a target that goes away\ncases:\n");
+    for i in 1..=8 {
+        text.push_str(&format!(
+            "  - id: LOST-{i}\n    title: activation {i}\n    steps:\n      - connect: {{}}\n      - send: {{ routing_activation_request: {{}} }}\n      - expect: {{ routing_activation_response: {{}}, within: 1s }}\n"
+        ));
+    }
+    let (result, events, took) = run_suite(&text, port).await;
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let finished: Vec<(Verdict, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CaseFinished(f) => {
+                Some((f.verdict, f.reason.clone().map(|r| r.message).unwrap_or_default()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finished.len(), 8, "{finished:?}");
+    assert_eq!(finished[0].0, Verdict::Pass, "{finished:?}");
+    for (verdict, reason) in &finished[1..4] {
+        assert_eq!(*verdict, Verdict::Error);
+        assert!(reason.starts_with(doipcheck::runner::UNREACHABLE_PREFIX), "{reason}");
+    }
+    for (verdict, reason) in &finished[4..] {
+        assert_eq!(*verdict, Verdict::Error);
+        assert_eq!(reason, "not run: the target was lost: 3 cases in a row could not connect");
+    }
+    assert!(!result.unreachable, "the target was reached once: a failure, not exit 3");
+    let Some(Event::RunFinished(end)) = events.last() else { panic!("no RunFinished") };
+    assert_eq!(end.counts.total(), 8);
 }
