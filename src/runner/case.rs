@@ -189,6 +189,7 @@ impl<'a> CaseRun<'a> {
             }
         }
         self.close_all().await;
+        self.rec.note_unrecorded();
         Attempt { verdict, reason, unreachable }
     }
 

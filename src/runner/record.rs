@@ -5,11 +5,38 @@ use crate::runner::event::*;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
-/// Most frame events one case may produce; a target that floods beyond it ends the case with
-/// `error` (the run must not grow without bound).
+/// Most frames one case may exchange at all: a target that floods beyond it fails the case
+/// ("the target flooded the case"); far above what is recorded, so a flood is judged by the
+/// steps first and only ends here when handlers keep answering it.
 pub const MAX_FRAMES_PER_CASE: u32 = 100_000;
 /// Most bytes one case may receive.
 pub const MAX_BYTES_PER_CASE: u64 = 64 * 1024 * 1024;
+
+/// How much of a case is recorded (`recording.max_frames` / `recording.max_bytes` of the
+/// profile): what the reports hold of a flood is bounded; the rest is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordLimits {
+    pub frames: u32,
+    pub bytes: u64,
+}
+
+impl RecordLimits {
+    pub fn from_profile(profile: &crate::suite::profile::Profile) -> RecordLimits {
+        let defaults = RecordLimits::default();
+        RecordLimits {
+            frames: profile
+                .int("recording.max_frames")
+                .map_or(defaults.frames, |v| u32::try_from(v).unwrap_or(u32::MAX)),
+            bytes: profile.int("recording.max_bytes").unwrap_or(defaults.bytes),
+        }
+    }
+}
+
+impl Default for RecordLimits {
+    fn default() -> Self {
+        RecordLimits { frames: 10_000, bytes: 8 * 1024 * 1024 }
+    }
+}
 
 /// The run's monotonic clock: [`RunTime`] zero is the run's start.
 ///
@@ -47,13 +74,72 @@ pub struct Recorder {
     pub case: CaseKey,
     pub clock: Clock,
     tx: UnboundedSender<Event>,
+    limits: RecordLimits,
+    /// Frames and received bytes of the case, recorded or not.
     frames: u32,
     bytes_in: u64,
+    /// Frames and bytes recorded so far (both directions).
+    frames_recorded: u32,
+    bytes_recorded: u64,
+    /// Frames and bytes past the limits: counted, not recorded.
+    unrecorded: (u64, u64),
 }
 
 impl Recorder {
     pub fn new(case: CaseKey, clock: Clock, tx: UnboundedSender<Event>) -> Recorder {
-        Recorder { case, clock, tx, frames: 0, bytes_in: 0 }
+        Recorder::with_limits(case, clock, tx, RecordLimits::default())
+    }
+
+    pub fn with_limits(
+        case: CaseKey,
+        clock: Clock,
+        tx: UnboundedSender<Event>,
+        limits: RecordLimits,
+    ) -> Recorder {
+        Recorder {
+            case,
+            clock,
+            tx,
+            limits,
+            frames: 0,
+            bytes_in: 0,
+            frames_recorded: 0,
+            bytes_recorded: 0,
+            unrecorded: (0, 0),
+        }
+    }
+
+    /// Whether a frame of `len` bytes is still recorded; counts it either way. The first frame
+    /// past a limit leaves a note in the transcript. Once a limit is reached nothing more is
+    /// recorded, so a case's record is its beginning, whole.
+    fn admit(&mut self, len: usize) -> bool {
+        let len = len as u64;
+        if self.unrecorded.0 == 0
+            && self.frames_recorded < self.limits.frames
+            && self.bytes_recorded.saturating_add(len) <= self.limits.bytes
+        {
+            self.frames_recorded += 1;
+            self.bytes_recorded += len;
+            return true;
+        }
+        if self.unrecorded.0 == 0 {
+            self.note(format!(
+                "recording limit reached ({} frames / {} bytes per case, profile recording.*): later frames are counted, not recorded",
+                self.limits.frames, self.limits.bytes
+            ));
+        }
+        self.unrecorded.0 += 1;
+        self.unrecorded.1 += len;
+        false
+    }
+
+    /// At the end of a case: how much was not recorded, if anything (a note, so every report
+    /// says it).
+    pub fn note_unrecorded(&self) {
+        let (frames, bytes) = self.unrecorded;
+        if frames > 0 {
+            self.note(format!("{frames} frames ({bytes} bytes) were exchanged but not recorded"));
+        }
     }
 
     pub fn now(&self) -> RunTime {
@@ -85,28 +171,20 @@ impl Recorder {
         if direction == Direction::Received {
             self.bytes_in = self.bytes_in.saturating_add(bytes.len() as u64);
         }
-        self.emit(Event::Frame(FrameEvent {
-            case: self.case,
-            at,
-            direction,
-            transport,
-            local,
-            peer,
-            can: None,
-            bytes,
-            decoded,
-        }));
-        if self.frames > MAX_FRAMES_PER_CASE {
-            return Err(format!(
-                "the target flooded the case: more than {MAX_FRAMES_PER_CASE} frames"
-            ));
+        if self.admit(bytes.len()) {
+            self.emit(Event::Frame(FrameEvent {
+                case: self.case,
+                at,
+                direction,
+                transport,
+                local,
+                peer,
+                can: None,
+                bytes,
+                decoded,
+            }));
         }
-        if self.bytes_in > MAX_BYTES_PER_CASE {
-            return Err(format!(
-                "the target flooded the case: more than {MAX_BYTES_PER_CASE} bytes"
-            ));
-        }
-        Ok(())
+        self.check_flood()
     }
 
     /// Records a CAN frame (sent, or received with the transport's stamp).
@@ -121,6 +199,9 @@ impl Recorder {
         let endpoint =
             Endpoint::Can { bus: bus.to_owned(), id: id.raw(), extended: id.is_extended() };
         self.frames = self.frames.saturating_add(1);
+        if !self.admit(frame.data().len()) {
+            return self.check_flood();
+        }
         self.emit(Event::Frame(FrameEvent {
             case: self.case,
             at,
@@ -137,9 +218,19 @@ impl Recorder {
             bytes: frame.data().to_vec(),
             decoded: Decoded::Raw,
         }));
+        self.check_flood()
+    }
+
+    /// `Err` once the case exchanged more than it may at all.
+    fn check_flood(&self) -> Result<(), String> {
         if self.frames > MAX_FRAMES_PER_CASE {
             return Err(format!(
                 "the target flooded the case: more than {MAX_FRAMES_PER_CASE} frames"
+            ));
+        }
+        if self.bytes_in > MAX_BYTES_PER_CASE {
+            return Err(format!(
+                "the target flooded the case: more than {MAX_BYTES_PER_CASE} bytes"
             ));
         }
         Ok(())
@@ -168,4 +259,94 @@ impl Recorder {
 pub fn decoded_message(message: &crate::codec::doip::Message<'_>) -> Decoded {
     let name = message.payload.payload_type().id().unwrap_or("unknown_payload_type").to_owned();
     Decoded::Message { name, summary: message.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    fn recorder(limits: RecordLimits) -> (Recorder, tokio::sync::mpsc::UnboundedReceiver<Event>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Recorder::with_limits(CaseKey(0), Clock::start(), tx, limits), rx)
+    }
+
+    fn received(rec: &mut Recorder, len: usize) -> Result<(), String> {
+        let peer = Endpoint::Socket(SocketAddr::from(([127, 0, 0, 1], 13400)));
+        let local = Endpoint::Socket(SocketAddr::from(([127, 0, 0, 1], 40000)));
+        rec.frame(
+            rec.now(),
+            Direction::Received,
+            Transport::Tcp,
+            local,
+            peer,
+            vec![0; len],
+            Decoded::Raw,
+        )
+    }
+
+    fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> (usize, Vec<String>) {
+        let (mut frames, mut notes) = (0, Vec::new());
+        while let Ok(e) = rx.try_recv() {
+            match e {
+                Event::Frame(_) => frames += 1,
+                Event::Note(n) => notes.push(n.text),
+                _ => {}
+            }
+        }
+        (frames, notes)
+    }
+
+    #[test]
+    fn frames_past_the_frame_limit_are_counted_not_recorded() {
+        let (mut rec, mut rx) = recorder(RecordLimits { frames: 3, bytes: 1000 });
+        for _ in 0..5 {
+            received(&mut rec, 10).expect("far below the flood bound");
+        }
+        rec.note_unrecorded();
+        let (frames, notes) = drain(&mut rx);
+        assert_eq!(frames, 3);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with("recording limit reached (3 frames / 1000 bytes"),
+            "{notes:?}"
+        );
+        assert_eq!(notes[1], "2 frames (20 bytes) were exchanged but not recorded");
+    }
+
+    #[test]
+    fn the_byte_limit_stops_recording_at_the_frame_that_would_cross_it() {
+        let (mut rec, mut rx) = recorder(RecordLimits { frames: 100, bytes: 25 });
+        for len in [10, 10, 10, 1] {
+            received(&mut rec, len).expect("far below the flood bound");
+        }
+        rec.note_unrecorded();
+        let (frames, notes) = drain(&mut rx);
+        assert_eq!(frames, 2, "the record is the case's beginning, whole");
+        assert_eq!(
+            notes.last().map(String::as_str),
+            Some("2 frames (11 bytes) were exchanged but not recorded")
+        );
+    }
+
+    #[test]
+    fn a_flood_past_the_case_bound_is_reported_however_little_is_recorded() {
+        let (mut rec, _rx) = recorder(RecordLimits { frames: 1, bytes: 1 << 20 });
+        let mut last = Ok(());
+        for _ in 0..=MAX_FRAMES_PER_CASE {
+            last = received(&mut rec, 8);
+        }
+        assert_eq!(
+            last,
+            Err(format!("the target flooded the case: more than {MAX_FRAMES_PER_CASE} frames"))
+        );
+    }
+
+    #[test]
+    fn nothing_is_noted_when_everything_was_recorded() {
+        let (mut rec, mut rx) = recorder(RecordLimits::default());
+        received(&mut rec, 8).expect("recorded");
+        rec.note_unrecorded();
+        assert_eq!(drain(&mut rx), (1, Vec::new()));
+    }
 }

@@ -5,7 +5,7 @@
 
 use super::case::{Attempt, CaseEnv, CaseRun, Endpoints};
 use super::event::*;
-use super::record::{Clock, Recorder};
+use super::record::{Clock, RecordLimits, Recorder};
 use crate::report::CapturePolicy;
 use crate::suite::load::PlannedCase;
 use std::path::PathBuf;
@@ -96,6 +96,7 @@ pub async fn run(
             unreachable_in_a_row: lost_in.clone(),
             stop_rx: stop_rx.clone(),
             env: env.clone(),
+            limits: RecordLimits::from_profile(&env.profile),
             endpoints,
             clock,
             tx: tx.clone(),
@@ -188,6 +189,7 @@ struct Worker {
     unreachable_in_a_row: Arc<AtomicU32>,
     stop_rx: watch::Receiver<bool>,
     env: CaseEnv,
+    limits: RecordLimits,
     endpoints: Endpoints,
     clock: Clock,
     tx: mpsc::UnboundedSender<Event>,
@@ -209,7 +211,7 @@ impl Worker {
     }
 
     async fn run_case(&mut self, key: CaseKey, planned: &PlannedCase) {
-        let rec = Recorder::new(key, self.clock, self.tx.clone());
+        let rec = Recorder::with_limits(key, self.clock, self.tx.clone(), self.limits);
         let started = rec.now();
         rec.emit(Event::CaseStarted(CaseStarted {
             case: key,
@@ -290,7 +292,7 @@ impl Worker {
     }
 
     async fn attempt(&mut self, key: CaseKey, planned: &PlannedCase) -> Attempt {
-        let rec = Recorder::new(key, self.clock, self.tx.clone());
+        let rec = Recorder::with_limits(key, self.clock, self.tx.clone(), self.limits);
         let mut run = match CaseRun::new(planned, &self.env, self.endpoints.clone(), rec) {
             Ok(r) => r,
             Err(f) => {
