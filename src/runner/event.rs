@@ -1,5 +1,5 @@
 //! The event model: everything a run produces, as plain data. Reporters (console, JUnit, JSON,
-//! pcapng captures) consume these events and nothing else (design.md "Runner and reports").
+//! pcapng captures) consume these events and nothing else (docs/architecture.md#runner-and-reports).
 //!
 //! # Contract
 //!
@@ -111,7 +111,7 @@ impl Serialize for RunTime {
 #[serde(transparent)]
 pub struct CaseKey(pub u32);
 
-/// The outcome of a case (design.md "Suite format"). Ordered from best to worst, so the
+/// The outcome of a case (docs/suite-format.md#verdicts). Ordered from best to worst, so the
 /// verdict of a run is the maximum of its cases'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

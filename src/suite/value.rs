@@ -1,6 +1,6 @@
 //! Typed values and the `${...}` expressions that produce them.
 //!
-//! Substitution happens after parsing, on typed values (design.md "Suite format"): a scalar that
+//! Substitution happens after parsing, on typed values (docs/suite-format.md): a scalar that
 //! is exactly one `${name}` takes the *type* of what it names (an address stays an integer, a
 //! duration stays a duration); a scalar mixing text and `${...}` becomes text, each value
 //! formatted for its place, e.g. `"02 FD ${payload_type:u16} 00"` puts four hex digits there.

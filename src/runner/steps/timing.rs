@@ -4,7 +4,7 @@
 //! Pure: durations in, verdicts out. The steps measure `elapsed` from the step's start to the
 //! read that completed the frame (the run clock, see `runner::record::Clock`) and ask here.
 //! The bounds are inclusive: an answer at exactly `within + tolerance` is in time, one at
-//! exactly `not_before - tolerance` is not early (docs/protocol.md#timing-and-tolerance).
+//! exactly `not_before - tolerance` is not early (docs/suite-format.md#steps: the tolerance).
 
 use std::time::Duration;
 
