@@ -2,6 +2,7 @@
 //! the monotonic time taken where the bytes were read or written.
 
 use crate::runner::event::*;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
@@ -34,7 +35,7 @@ impl RecordLimits {
 
 impl Default for RecordLimits {
     fn default() -> Self {
-        RecordLimits { frames: 10_000, bytes: 8 * 1024 * 1024 }
+        RecordLimits { frames: 2_000, bytes: 1024 * 1024 }
     }
 }
 
@@ -69,7 +70,7 @@ impl Clock {
 }
 
 /// Sends one case's events to the run's single consumer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Recorder {
     pub case: CaseKey,
     pub clock: Clock,
@@ -83,6 +84,9 @@ pub struct Recorder {
     bytes_recorded: u64,
     /// Frames and bytes past the limits: counted, not recorded.
     unrecorded: (u64, u64),
+    /// Notes recorded and notes past the limit (notes are written through `&self`).
+    notes: AtomicU32,
+    notes_unrecorded: AtomicU64,
 }
 
 impl Recorder {
@@ -106,6 +110,8 @@ impl Recorder {
             frames_recorded: 0,
             bytes_recorded: 0,
             unrecorded: (0, 0),
+            notes: AtomicU32::new(0),
+            notes_unrecorded: AtomicU64::new(0),
         }
     }
 
@@ -123,7 +129,7 @@ impl Recorder {
             return true;
         }
         if self.unrecorded.0 == 0 {
-            self.note(format!(
+            self.always_note(format!(
                 "recording limit reached ({} frames / {} bytes per case, profile recording.*): later frames are counted, not recorded",
                 self.limits.frames, self.limits.bytes
             ));
@@ -138,7 +144,13 @@ impl Recorder {
     pub fn note_unrecorded(&self) {
         let (frames, bytes) = self.unrecorded;
         if frames > 0 {
-            self.note(format!("{frames} frames ({bytes} bytes) were exchanged but not recorded"));
+            let notes = match self.notes_unrecorded.load(Ordering::Relaxed) {
+                0 => String::new(),
+                n => format!(", and {n} notes"),
+            };
+            self.always_note(format!(
+                "{frames} frames ({bytes} bytes){notes} were exchanged but not recorded"
+            ));
         }
     }
 
@@ -151,7 +163,19 @@ impl Recorder {
         let _ = self.tx.send(event);
     }
 
+    /// A line for the transcript. Notes count against the frame limit like frames (a flood
+    /// answered by a handler would otherwise note every answer); past it they are counted.
     pub fn note(&self, text: impl Into<String>) {
+        let noted = self.notes.fetch_add(1, Ordering::Relaxed);
+        if self.unrecorded.0 > 0 || noted >= self.limits.frames {
+            self.notes_unrecorded.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.always_note(text);
+    }
+
+    /// A note past every limit: what the reports must say about the limits themselves.
+    fn always_note(&self, text: impl Into<String>) {
         self.emit(Event::Note(NoteEvent { case: self.case, at: self.now(), text: text.into() }));
     }
 

@@ -246,14 +246,14 @@ pub const KEYS: &[ProfileKey] = &[
     key(
         "recording.max_frames",
         U32,
-        Some("10000"),
-        "Frames recorded per case in events, JSON, JUnit and pcapng; later ones are counted, not recorded.",
+        Some("2000"),
+        "Frames (and notes) recorded per case in events, JSON, JUnit and pcapng; later ones are counted, not recorded.",
     ),
     key(
         "recording.max_bytes",
         U32,
-        Some("8388608"),
-        "Bytes recorded per case (8 MiB); later frames are counted, not recorded.",
+        Some("1048576"),
+        "Bytes recorded per case (1 MiB); later frames are counted, not recorded.",
     ),
     key("uds.p2", KeyType::Duration, Some("50ms"), "P2 server (ISO 14229-2)."),
     key("uds.p2_star", KeyType::Duration, Some("5s"), "P2* server after NRC 0x78."),
