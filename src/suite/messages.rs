@@ -158,6 +158,9 @@ impl MessageSpec {
 
 const TESTER: Option<&str> = Some("${profile.tester_address}");
 const ENTITY: Option<&str> = Some("${profile.entity_address}");
+/// Who UDS requests go to and who acknowledges and answers them (`uds.target_address`: the
+/// entity itself unless the profile names an ECU behind it).
+const UDS_TARGET: Option<&str> = Some("${profile.uds.target_address}");
 const ZERO: Option<&str> = Some("0");
 
 /// Every message a suite can name.
@@ -275,7 +278,7 @@ pub const MESSAGES: &[MessageSpec] = &[
         carrier: Carrier::Tcp,
         fields: &[
             f("source_address", FieldType::U16, TESTER),
-            f("target_address", FieldType::U16, ENTITY),
+            f("target_address", FieldType::U16, UDS_TARGET),
             f("user_data", FieldType::Bytes(None), None),
         ],
     },
@@ -284,7 +287,7 @@ pub const MESSAGES: &[MessageSpec] = &[
         payload_type: 0x8002,
         carrier: Carrier::Tcp,
         fields: &[
-            f("source_address", FieldType::U16, ENTITY),
+            f("source_address", FieldType::U16, UDS_TARGET),
             f("target_address", FieldType::U16, TESTER),
             code("ack_code", Codes::DiagnosticAck, "acknowledged"),
             opt(f("previous_diagnostic_message", FieldType::Bytes(None), None)),
@@ -295,7 +298,7 @@ pub const MESSAGES: &[MessageSpec] = &[
         payload_type: 0x8003,
         carrier: Carrier::Tcp,
         fields: &[
-            f("source_address", FieldType::U16, ENTITY),
+            f("source_address", FieldType::U16, UDS_TARGET),
             f("target_address", FieldType::U16, TESTER),
             code("nack_code", Codes::DiagnosticNack, "unknown_target_address"),
             opt(f("previous_diagnostic_message", FieldType::Bytes(None), None)),

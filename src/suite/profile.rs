@@ -42,11 +42,18 @@ impl Profile {
             let inverse = Value::Int(*v ^ 0xFF);
             self.values.insert("inverse_version".to_owned(), inverse);
         }
+        if !self.values.contains_key("uds.target_address")
+            && let Some(entity) = self.values.get("entity_address").cloned()
+        {
+            self.values.insert("uds.target_address".to_owned(), entity);
+        }
     }
 
     /// Reads a profile file's tree; mistakes go to `diags`.
     pub fn read(y: &Yaml, diags: &mut Diagnostics) -> Profile {
         let mut profile = Profile::defaults();
+        // Derived from what the file says, not from the defaults it overrides.
+        profile.values.remove("uds.target_address");
         walk(y, "", &mut profile, diags);
         profile.derive();
         profile
@@ -300,5 +307,16 @@ mod tests {
                 "6:6: profile key `vin`: a VIN has 17 ASCII characters, `short` has 5",
             ]
         );
+    }
+
+    /// UDS requests go to the entity unless the profile names an ECU behind a gateway.
+    #[test]
+    fn the_uds_target_address_defaults_to_the_entity_and_can_name_an_ecu() {
+        let (p, errors) = read("entity_address: 0x2000\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(p.int("uds.target_address"), Ok(0x2000));
+        let (p, errors) = read("entity_address: 0x2000\nuds:\n  target_address: 0x0E21\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(p.int("uds.target_address"), Ok(0x0E21));
     }
 }

@@ -255,6 +255,12 @@ pub const KEYS: &[ProfileKey] = &[
         Some("1048576"),
         "Bytes recorded per case (1 MiB); later frames are counted, not recorded.",
     ),
+    key(
+        "uds.target_address",
+        U16,
+        None,
+        "Logical address the diagnostic cases send UDS requests to, and that acknowledges and answers them; default: entity_address. Set it to an ECU behind a gateway whose entity does not answer UDS itself.",
+    ),
     key("uds.p2", KeyType::Duration, Some("50ms"), "P2 server (ISO 14229-2)."),
     key("uds.p2_star", KeyType::Duration, Some("5s"), "P2* server after NRC 0x78."),
     key(
