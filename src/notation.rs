@@ -171,7 +171,7 @@ fn unit(name: &str) -> Option<Unit> {
     Some(Unit { scale, shift })
 }
 
-const UNITS: &str = "us, ms, s, min (or m), h";
+const UNITS: &str = "us, ms, s, min or h";
 
 /// Reads a duration (grammar in the module doc). The error says what is wrong and where.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -393,11 +393,11 @@ mod tests {
         );
         assert_eq!(
             parse_duration("2").unwrap_err(),
-            "duration `2` needs a unit (us, ms, s, min (or m), h), e.g. `2ms`"
+            "duration `2` needs a unit (us, ms, s, min or h), e.g. `2ms`"
         );
         assert_eq!(
             parse_duration("2 sec").unwrap_err(),
-            "duration `2 sec` has an unknown unit `sec` at column 3 (use us, ms, s, min (or m), h)"
+            "duration `2 sec` has an unknown unit `sec` at column 3 (use us, ms, s, min or h)"
         );
         assert!(parse_duration("2MS").unwrap_err().contains("unknown unit `MS`"));
         assert!(parse_duration("1m30s").unwrap_err().contains("unknown unit `m30s`"));
