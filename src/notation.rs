@@ -173,6 +173,12 @@ fn unit(name: &str) -> Option<Unit> {
 
 const UNITS: &str = "us, ms, s, min or h";
 
+/// The duration grammar as a regular expression (ECMA-262 and Rust `regex` alike, without
+/// anchors), for the suite JSON Schema: what it matches, [`parse_duration`] reads (a test
+/// generates strings from it). It allows only spaces between number and unit, where the parser
+/// also takes other whitespace.
+pub const DURATION_PATTERN: &str = r"0|([0-9]+(\.[0-9]*)?|\.[0-9]+) *(us|µs|μs|ms|s|m|min|h)";
+
 /// Reads a duration (grammar in the module doc). The error says what is wrong and where.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
@@ -437,6 +443,13 @@ mod tests {
             // `whole.milli` seconds is exactly whole * 10^6 + milli * 10^3 us.
             let text = format!("{whole}.{milli:03}s");
             prop_assert_eq!(parse_duration(&text), us(whole * 1_000_000 + milli * 1000));
+        }
+
+        #[test]
+        fn what_the_schema_pattern_matches_parses(text in DURATION_PATTERN) {
+            if let Err(e) = parse_duration(&text) {
+                prop_assert!(e.contains("too large"), "{}: {}", text, e);
+            }
         }
 
         #[test]
