@@ -11,11 +11,13 @@
 //!          suite                             (YAML model, spans, validation)
 //!   ───────────────────────────────────────── pure below: no tokio, no sockets, no files,
 //!          sim ──► proto ──► codec           no OS clock; time is an argument
+//!
+//!   notation        (hex and duration text: any module above codec and proto may use it)
 //! ```
 //!
-//! - `codec` imports no other module of this crate.
-//! - `proto` and `sim` import only `codec` (and `sim` may use `proto`).
-//! - None of `codec`, `proto`, `sim` touches tokio, sockets, files or the OS clock.
+//! - `codec` and `notation` import no other module of this crate.
+//! - `proto` imports only `codec`; `sim` imports `codec`, `proto` and `notation`.
+//! - None of `codec`, `proto`, `sim`, `notation` touches tokio, sockets, files or the OS clock.
 //! - `transport` never imports `suite`, `runner` or `report`; `report` reads only runner events.
 //!
 //! The rule is enforced by the `layering` test in `tests/it/layering.rs`.
@@ -24,6 +26,7 @@ pub mod cli;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod notation;
 pub mod pcap;
 pub mod proto;
 pub mod report;

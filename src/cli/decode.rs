@@ -2,8 +2,8 @@
 //! for people (default) or machines (`--json`, one object per message per line).
 //!
 //! Input: the arguments joined as one message, or, without arguments, one message per line of
-//! stdin. Spaces, `:`, `-`, `,` and `0x` prefixes are ignored; empty lines and lines starting
-//! with `#` are skipped. Exit 0 when every message is valid, 1 when any is not, 2 when there
+//! stdin, as hex in the one grammar of `crate::notation` (`:`, `-`, `,`, `_` or spaces between
+//! bytes, `0x` prefixes); empty lines and lines starting with `#` are skipped. Exit 0 when every message is valid, 1 when any is not, 2 when there
 //! is no input.
 //!
 //! JSON object per input: `input` (hex), `valid`, then either `summary`, `payload_type` (id or
@@ -17,6 +17,7 @@ use crate::codec::doip::fields::{
     FieldValue, NamedField, header_fields, payload_fields, validated_header_fields,
 };
 use crate::codec::doip::{Error, HeaderView, Message};
+use crate::notation;
 use clap::Args;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -91,26 +92,9 @@ pub struct Decoded {
     pub bytes: Result<Vec<u8>, String>,
 }
 
-/// The input as bytes: hex digits with separators (whitespace, `:`, `-`, `,`) and `0x`
-/// prefixes ignored.
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let mut digits = String::with_capacity(text.len());
-    for token in text.split(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | ',')) {
-        let token = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")).unwrap_or(token);
-        digits.push_str(token);
-    }
-    hex::decode(&digits).map_err(|e| match e {
-        hex::FromHexError::InvalidHexCharacter { c, index } => {
-            format!("not hex: {c:?} at digit {index}")
-        }
-        hex::FromHexError::OddLength => format!("odd number of hex digits ({})", digits.len()),
-        other => other.to_string(),
-    })
-}
-
 /// Decodes one input line.
 pub fn decode(text: &str) -> Decoded {
-    Decoded { text: text.trim().to_owned(), bytes: parse_hex(text) }
+    Decoded { text: text.trim().to_owned(), bytes: notation::parse_hex(text) }
 }
 
 impl Decoded {
@@ -300,15 +284,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex_accepts_spaces_colons_and_0x_prefixes() {
-        assert_eq!(parse_hex("02 fd:80-01,0x00").unwrap(), [0x02, 0xFD, 0x80, 0x01, 0x00]);
-        assert_eq!(parse_hex("  ").unwrap(), Vec::<u8>::new());
-    }
-
-    #[test]
-    fn bad_hex_says_where() {
-        assert_eq!(parse_hex("02fz").unwrap_err(), "not hex: 'z' at digit 3");
-        assert_eq!(parse_hex("02f").unwrap_err(), "odd number of hex digits (3)");
+    fn input_is_read_with_the_one_hex_grammar() {
+        assert_eq!(decode("02 fd:80-01,0x00").bytes, Ok(vec![0x02, 0xFD, 0x80, 0x01, 0x00]));
+        assert_eq!(decode("  ").bytes, Ok(vec![]));
+        assert_eq!(
+            decode("02fz").bytes,
+            Err("hex `02fz`: `z` at column 4 is not a hex digit".into())
+        );
+        assert!(decode("02f").bytes.unwrap_err().contains("odd number of digits"));
     }
 
     #[test]

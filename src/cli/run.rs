@@ -445,7 +445,7 @@ pub async fn run_with_signals(
 }
 
 fn parse_run_timeout(text: &str) -> Result<Duration, String> {
-    crate::suite::value::parse_duration(text)
+    crate::notation::parse_duration(text)
 }
 
 /// Writes the reports (again, if the run was cut short) and picks the exit code.

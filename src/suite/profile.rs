@@ -228,7 +228,7 @@ fn convert_value(y: &Yaml, ty: KeyType) -> Result<Value, String> {
         },
         KeyType::Duration => match &y.kind {
             YamlKind::Str(s) => parse_duration(s).map(Value::Duration),
-            YamlKind::Int(_) => Err("a duration needs a unit: us, ms, s or min".into()),
+            YamlKind::Int(i) => parse_duration(&i.to_string()).map(Value::Duration),
             _ => Err(format!("expected a duration like `500ms`, found {}", y.describe())),
         },
         KeyType::Bytes { len } => match &y.kind {
@@ -302,7 +302,7 @@ mod tests {
             errors,
             [
                 "3:3: unknown profile key `timing.t_tcp_alive_chek`",
-                "4:16: profile key `timing.a_doip_ctrl`: a duration needs a unit: us, ms, s or min",
+                "4:16: profile key `timing.a_doip_ctrl`: duration `2` needs a unit (us, ms, s, min or h), e.g. `2ms`",
                 "5:16: unknown capability `doip.tsl`",
                 "6:6: profile key `vin`: a VIN has 17 ASCII characters, `short` has 5",
             ]

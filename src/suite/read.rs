@@ -104,15 +104,20 @@ fn case(y: &Yaml, d: &mut Diagnostics) -> Option<Case> {
 }
 
 fn literal_duration(y: &Yaml, what: &str, d: &mut Diagnostics) -> Option<Duration> {
-    match &y.kind {
-        YamlKind::Str(s) => match parse_duration(s) {
+    let text = match &y.kind {
+        YamlKind::Str(s) => Some(s.clone()),
+        YamlKind::Int(i) => Some(i.to_string()),
+        _ => None,
+    };
+    match text {
+        Some(text) => match parse_duration(&text) {
             Ok(v) => Some(v),
             Err(e) => {
                 d.error(y.pos, format!("`{what}`: {e}"), "not a duration");
                 None
             }
         },
-        _ => {
+        None => {
             d.error(
                 y.pos,
                 format!("`{what}` must be a duration like `2s`, found {}", y.describe()),
@@ -315,7 +320,7 @@ pub(super) fn check_literal(e: &Expr, ty: Ty, what: &str, d: &mut Diagnostics) {
     let r: Result<(), String> = match (&e.kind, ty) {
         (ExprKind::Template(_), _) => Ok(()),
         (ExprKind::Str(s), Ty::Duration) => parse_duration(s).map(drop),
-        (ExprKind::Int(_), Ty::Duration) => Err("a duration needs a unit: us, ms, s or min".into()),
+        (ExprKind::Int(i), Ty::Duration) => parse_duration(&i.to_string()).map(drop),
         (ExprKind::Str(s), Ty::Hex) => parse_hex(s).map(drop),
         (ExprKind::Str(s), Ty::Pattern) => BytePattern::parse(s).map(drop),
         (ExprKind::Str(s), Ty::Int) => parse_int(s).map(drop),

@@ -6,6 +6,7 @@
 use super::messages::{FieldSpec, FieldType, MESSAGES};
 use super::model::Handler;
 use super::spec::{self, KeySpec, MessageKey, Ty};
+use crate::notation;
 use serde_json::{Map, Value, json};
 
 fn ty(t: Ty) -> Value {
@@ -124,8 +125,8 @@ pub fn json_schema() -> Value {
     suite["description"] = json!("A doipcheck test suite (docs/suite-format.md).");
     suite["$defs"] = json!({
         "value": { "type": ["integer", "string", "boolean"], "description": "A number (0x.. hex allowed), a code name, text, or `${name}`." },
-        "duration": { "type": "string", "pattern": "^(\\$\\{[^}]+\\}|[0-9.]+ ?(us|ms|s|m|min))$", "description": "`500ms`, `2s`, `250us`, `1m`, or `${...}`." },
-        "hex": { "type": "string", "description": "Hex bytes, spaces allowed: `02 FD 80 01`; `${name:u16}` inserts a value." },
+        "duration": { "anyOf": [{ "type": "string", "pattern": format!("^(\\$\\{{[^}}]+\\}}|{})$", notation::DURATION_PATTERN) }, { "const": 0 }], "description": "`500ms`, `1.5s`, `250us`, `5min`, `0`, or `${...}` (docs/suite-format.md, Hex and durations)." },
+        "hex": { "type": "string", "description": "Hex bytes, spaces, `:` or `-` allowed: `02 FD 80 01`, `0x02FD`; `${name:u16}` inserts a value." },
         "pattern": { "type": "string", "description": "Hex with `??` (any byte), `?` (any nibble) and a trailing `..` (any rest)." },
         "matcher": { "oneOf": [
             { "enum": ["any", "absent"] },

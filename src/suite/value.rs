@@ -9,6 +9,8 @@
 //! `vars:` entry or a value captured earlier in the case.
 
 use super::yaml::{Pos, Yaml, YamlKind};
+// Thin re-exports: the one hex and duration grammar lives in `crate::notation`.
+pub use crate::notation::{format_duration, hex_spaced, parse_duration, parse_hex};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -69,54 +71,6 @@ impl fmt::Display for Value {
     }
 }
 
-/// Bytes as `02 fd 00 01`.
-pub fn hex_spaced(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 3);
-    for (i, byte) in b.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(&format!("{byte:02x}"));
-    }
-    s
-}
-
-/// `1500ms` -> "1.5s", 500ms -> "500ms", 250us -> "250us".
-pub fn format_duration(d: Duration) -> String {
-    let us = d.as_micros();
-    if us.is_multiple_of(1_000_000) {
-        format!("{}s", us / 1_000_000)
-    } else if us.is_multiple_of(1000) {
-        format!("{}ms", us / 1000)
-    } else {
-        format!("{us}us")
-    }
-}
-
-/// Parses `2s`, `500ms`, `1.5s`, `250us`, `1m`. A bare number is refused: the unit matters.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    if num.is_empty() {
-        return Err(format!("`{text}` is not a duration (write e.g. `500ms` or `2s`)"));
-    }
-    let per_unit_us: f64 = match unit.trim() {
-        "us" | "µs" => 1.0,
-        "ms" => 1e3,
-        "s" => 1e6,
-        "m" | "min" => 60e6,
-        "" => return Err(format!("duration `{text}` needs a unit: us, ms, s or min")),
-        other => return Err(format!("unknown duration unit `{other}` (use us, ms, s or min)")),
-    };
-    let n: f64 = num.parse().map_err(|_| format!("`{num}` is not a number"))?;
-    let us = n * per_unit_us;
-    if !(0.0..=86_400e6).contains(&us) {
-        return Err(format!("duration `{text}` is out of range (at most 24 h)"));
-    }
-    Ok(Duration::from_micros(us.round() as u64))
-}
-
 /// Parses an integer written as decimal, `0x..` hex or `0b..` binary (also inside strings).
 pub fn parse_int(text: &str) -> Result<u64, String> {
     let t = text.trim().replace('_', "");
@@ -128,15 +82,6 @@ pub fn parse_int(text: &str) -> Result<u64, String> {
         t.parse()
     };
     r.map_err(|_| format!("`{text}` is not an integer"))
-}
-
-/// Parses hex bytes, spaces allowed between pairs: `02 FD 80 01`, `02fd8001`.
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("hex `{text}` has an odd number of digits"));
-    }
-    hex::decode(&digits).map_err(|_| format!("`{text}` is not hex (pairs of 0-9, a-f)"))
 }
 
 /// The width a `${name:u16}` format gives an integer inside text.
@@ -360,7 +305,8 @@ pub fn to_duration(v: &Value) -> Result<Duration, String> {
     match v {
         Value::Duration(d) => Ok(*d),
         Value::Str(s) => parse_duration(s),
-        Value::Int(_) => Err(format!("duration `{v}` needs a unit: us, ms, s or min")),
+        // The same grammar as text: `0` is zero, any other bare number needs its unit.
+        Value::Int(i) => parse_duration(&i.to_string()),
         other => Err(format!("expected a duration, found {} `{other}`", other.type_name())),
     }
 }
@@ -516,15 +462,6 @@ mod tests {
         assert!(parse_template("${a").unwrap_err().contains("closing"));
         assert!(parse_template("${a:u12}").unwrap_err().contains("unknown format"));
         assert!(parse_template("${a b}").unwrap_err().contains("not a valid name"));
-    }
-
-    #[test]
-    fn durations_need_units() {
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("250us"), Ok(Duration::from_micros(250)));
-        assert!(parse_duration("2").unwrap_err().contains("needs a unit"));
-        assert!(parse_duration("2 sec").unwrap_err().contains("unknown duration unit"));
-        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
     }
 
     #[test]

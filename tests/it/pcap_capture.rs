@@ -11,7 +11,7 @@ use doipcheck::proto::time::Instant;
 use crate::tshark;
 
 fn hex(s: &str) -> Vec<u8> {
-    hex::decode(s.replace(' ', "")).unwrap()
+    doipcheck::notation::parse_hex(s).unwrap()
 }
 
 /// A DoIP message: version 2, its inverse, payload type, length, payload.

@@ -24,7 +24,7 @@ fn sock(s: &str) -> Endpoint {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    hex::decode(s.replace(' ', "")).unwrap()
+    doipcheck::notation::parse_hex(s).unwrap()
 }
 
 fn info(file: &str, suite: &str, id: &str, title: &str, line: u32) -> CaseInfo {

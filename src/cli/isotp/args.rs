@@ -1,8 +1,8 @@
-//! Value parsers shared by the isotp subcommands: CAN identifiers, durations, addressing.
+//! Value parsers shared by the isotp subcommands: CAN identifiers, single bytes, addressing
+//! (durations and hex messages use the one grammar of `crate::notation`).
 
 use crate::codec::can::CanId;
 use crate::codec::isotp::AddressingMode;
-use std::time::Duration;
 
 /// A CAN id in hex, candump style: up to 3 digits is 11-bit, 8 digits (or a value above
 /// 0x7FF) is 29-bit. An optional `0x` prefix is allowed: `7E0`, `0x7E0`, `18DAF110`.
@@ -13,12 +13,6 @@ pub fn parse_can_id(s: &str) -> Result<CanId, String> {
     let extended = digits.len() == 8 || raw > 0x7FF;
     CanId::new(raw, extended)
         .ok_or_else(|| format!("`{s}` does not fit a 29-bit CAN id (at most 1FFFFFFF)"))
-}
-
-/// `0`, or a whole number with `s`, `ms` or `us`: `1000ms`, `2s`, `500us`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::transport::can::spec::parse_duration(s)
-        .ok_or_else(|| format!("`{s}` is not a duration such as 2s, 1000ms or 500us"))
 }
 
 /// A byte in hex (`F1`, `0xF1`).
@@ -67,10 +61,9 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_bytes() {
-        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
-        assert!(parse_duration("1.5s").is_err());
+    fn bytes_are_hex_integers() {
         assert_eq!(parse_hex_byte("0xF1").unwrap(), 0xF1);
+        assert_eq!(parse_hex_byte("0").unwrap(), 0);
         assert!(parse_hex_byte("100").is_err());
     }
 }

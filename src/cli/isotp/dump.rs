@@ -12,10 +12,11 @@
 //! and BRS marks, the address byte (TA for extended, AE for mixed addressing), then the N_PDU
 //! as the ISO-TP codec reads it, or why it is not a valid one.
 
-use super::args::{Addressing, parse_can_id, parse_duration};
+use super::args::{Addressing, parse_can_id};
 use crate::cli::exit;
 use crate::codec::can::CanId;
 use crate::codec::isotp::{AddressingMode, describe_frame};
+use crate::notation;
 use crate::transport::can::{CanSpec, CanTransport, Origin};
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -35,7 +36,7 @@ pub struct DumpArgs {
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
     /// Stop after this long (e.g. 10s); without it the dump runs until Ctrl-C or --count.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = notation::parse_duration)]
     pub timeout: Option<Duration>,
 }
 

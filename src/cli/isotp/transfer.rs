@@ -8,10 +8,11 @@
 //!   `--count` messages or `--timeout`; a failed reception prints its N_Result to stderr and
 //!   makes the exit status 1.
 
-use super::args::{Addressing, parse_can_id, parse_duration, parse_hex_byte};
+use super::args::{Addressing, parse_can_id, parse_hex_byte};
 use crate::cli::exit;
 use crate::codec::can::CanId;
 use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
+use crate::notation;
 use crate::proto::isotp::{
     Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers, TxConfirmation,
 };
@@ -72,13 +73,13 @@ pub struct LinkArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_size: u32,
     /// N_Bs: how long the sender waits for an FC.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1000ms")]
+    #[arg(long, value_name = "DURATION", value_parser = notation::parse_duration, default_value = "1000ms")]
     pub n_bs: Duration,
     /// N_Cr: how long the receiver waits for the next CF.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1000ms")]
+    #[arg(long, value_name = "DURATION", value_parser = notation::parse_duration, default_value = "1000ms")]
     pub n_cr: Duration,
     /// N_As / N_Ar: transmit confirmation timeout (only with ?echo in the spec).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1000ms")]
+    #[arg(long, value_name = "DURATION", value_parser = notation::parse_duration, default_value = "1000ms")]
     pub n_a: Duration,
     /// Print ignored frames and their reason to stderr.
     #[arg(short, long)]
@@ -178,7 +179,7 @@ pub struct SendArgs {
     #[command(flatten)]
     pub link: LinkArgs,
     /// Give up after this long in total.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, value_name = "DURATION", value_parser = notation::parse_duration, default_value = "10s")]
     pub timeout: Duration,
     /// The message in hex (`22F190` or "22 F1 90"); without it, stdin: one message a line.
     pub hex: Option<String>,
@@ -193,29 +194,22 @@ pub struct RecvArgs {
     pub count: Option<u64>,
     /// Exit after this long (status 1 if --count messages did not arrive by then); without
     /// it and --count, recv runs until Ctrl-C.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = notation::parse_duration)]
     pub timeout: Option<Duration>,
 }
 
-/// Hex digits, optionally separated by spaces, into bytes; the error names the problem.
+/// The message as hex (the grammar of `crate::notation`); an ISO-TP message is never empty.
 pub fn parse_payload(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.is_empty() {
+    let bytes = notation::parse_hex(text)?;
+    if bytes.is_empty() {
         return Err("the message is empty (ISO-TP messages have at least 1 byte)".into());
     }
-    hex::decode(&digits).map_err(|e| format!("message `{}`: {e}", text.trim()))
+    Ok(bytes)
 }
 
 /// Upper-case hex with spaces, as isotprecv prints.
 pub fn format_payload(payload: &[u8]) -> String {
-    let mut s = String::with_capacity(payload.len() * 3);
-    for (i, b) in payload.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(&format!("{b:02X}"));
-    }
-    s
+    notation::hex_spaced(payload).to_ascii_uppercase()
 }
 
 pub async fn run_send(args: SendArgs) -> u8 {
@@ -362,8 +356,12 @@ mod tests {
         assert_eq!(parse_payload("22F190").unwrap(), vec![0x22, 0xF1, 0x90]);
         assert_eq!(parse_payload(" 22 f1 90 \n").unwrap(), vec![0x22, 0xF1, 0x90]);
         assert!(parse_payload("  ").unwrap_err().contains("empty"));
-        assert!(parse_payload("2").unwrap_err().contains("Odd number"));
-        assert!(parse_payload("zz").unwrap_err().contains("Invalid character"));
+        assert_eq!(parse_payload("0x22:f1:90").unwrap(), vec![0x22, 0xF1, 0x90]);
+        assert!(parse_payload("2").unwrap_err().contains("odd number of digits"));
+        assert_eq!(
+            parse_payload("22 zz").unwrap_err(),
+            "hex `22 zz`: `z` at column 4 is not a hex digit"
+        );
         assert_eq!(format_payload(&[0x62, 0xF1, 0x90]), "62 F1 90");
     }
 }

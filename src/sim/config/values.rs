@@ -2,12 +2,14 @@
 //! that a bad value is reported at its own line and column (serde-saphyr attaches the position
 //! of the node whose `Deserialize` failed).
 
+use crate::notation;
 use core::fmt;
 use core::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// A duration written with a unit: `500ms`, `2s`, `5min`, `100us`, `0`.
+/// A duration written with a unit: `500ms`, `2s`, `1.5s`, `5min`, `100us`, `0` (the grammar of
+/// `crate::notation`, shared with suites, profiles and the command line).
 ///
 /// A bare number is rejected: `2` could mean seconds or milliseconds, and a timer off by a
 /// factor of 1000 is the kind of mistake a conformance tool must not make silently.
@@ -23,48 +25,14 @@ impl ConfigDuration {
         self.0
     }
 
-    /// Parses `<integer><unit>` with unit `us`, `ms`, `s` or `min`; `0` alone is allowed.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        if text == "0" {
-            return Ok(ConfigDuration(Duration::ZERO));
-        }
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-        let (digits, unit) = text.split_at(split);
-        if digits.is_empty() {
-            return Err(format!("duration `{text}` must start with a number, e.g. `500ms`"));
-        }
-        let n: u64 = digits.parse().map_err(|_| format!("duration `{text}` is too large"))?;
-        let d = match unit.trim() {
-            "us" => Duration::from_micros(n),
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "min" => Duration::from_secs(n.saturating_mul(60)),
-            "" => {
-                return Err(format!(
-                    "duration `{text}` needs a unit (us, ms, s, min), e.g. `{text}ms`"
-                ));
-            }
-            other => return Err(format!("duration unit `{other}` is not one of us, ms, s, min")),
-        };
-        Ok(ConfigDuration(d))
+        notation::parse_duration(text).map(ConfigDuration)
     }
 }
 
 impl fmt::Display for ConfigDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let us = self.0.as_micros();
-        if us == 0 {
-            write!(f, "0")
-        } else if us.is_multiple_of(60_000_000) {
-            write!(f, "{}min", us / 60_000_000)
-        } else if us.is_multiple_of(1_000_000) {
-            write!(f, "{}s", us / 1_000_000)
-        } else if us.is_multiple_of(1000) {
-            write!(f, "{}ms", us / 1000)
-        } else {
-            write!(f, "{us}us")
-        }
+        f.write_str(&notation::format_duration(self.0))
     }
 }
 
@@ -74,25 +42,20 @@ impl<'de> Deserialize<'de> for ConfigDuration {
         impl Visitor<'_> for V {
             type Value = ConfigDuration;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration with a unit, e.g. `500ms`, `2s`, `5min`")
+                f.write_str("a duration with a unit, e.g. `500ms`, `1.5s`, `5min`")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ConfigDuration, E> {
                 ConfigDuration::parse(v).map_err(E::custom)
             }
+            // A plain YAML number reads as its text: `0` is zero, others lack their unit.
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ConfigDuration, E> {
-                if v == 0 {
-                    Ok(ConfigDuration(Duration::ZERO))
-                } else {
-                    Err(E::custom(format!(
-                        "duration `{v}` needs a unit (us, ms, s, min), e.g. `{v}ms`"
-                    )))
-                }
+                self.visit_str(&v.to_string())
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<ConfigDuration, E> {
-                match u64::try_from(v) {
-                    Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::custom("a duration cannot be negative")),
-                }
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ConfigDuration, E> {
+                self.visit_str(&v.to_string())
             }
         }
         d.deserialize_any(V)
@@ -105,20 +68,14 @@ impl Serialize for ConfigDuration {
     }
 }
 
-/// Bytes written as hex, with optional spaces, colons or dashes between pairs:
-/// `"01 02 0A"`, `"01020a"`, `"00:1A:2B"`.
+/// Bytes written as hex (the grammar of `crate::notation`): `"01 02 0A"`, `"01020a"`,
+/// `"00:1A:2B"`, `"0x0102"`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HexBytes(pub Vec<u8>);
 
 impl HexBytes {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let digits: String =
-            text.chars().filter(|c| !matches!(c, ' ' | ':' | '-' | '_' | '\t')).collect();
-        let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-        if !digits.len().is_multiple_of(2) {
-            return Err(format!("hex `{text}` has an odd number of digits"));
-        }
-        hex::decode(digits).map(HexBytes).map_err(|e| format!("hex `{text}` is not valid: {e}"))
+        notation::parse_hex(text).map(HexBytes)
     }
 }
 
@@ -233,17 +190,22 @@ mod tests {
         assert_eq!(ConfigDuration::parse("500ms").unwrap().get(), Duration::from_millis(500));
         assert_eq!(ConfigDuration::parse("5min").unwrap().get(), Duration::from_secs(300));
         assert_eq!(ConfigDuration::parse("100us").unwrap().get(), Duration::from_micros(100));
+        assert_eq!(ConfigDuration::parse("1.5s").unwrap().get(), Duration::from_millis(1500));
+        assert_eq!(ConfigDuration::parse("2h").unwrap().get(), Duration::from_secs(7200));
         assert_eq!(ConfigDuration::parse("0").unwrap().get(), Duration::ZERO);
         assert!(ConfigDuration::parse("2").unwrap_err().contains("needs a unit"));
-        assert!(ConfigDuration::parse("2h").unwrap_err().contains("unit `h`"));
+        assert!(ConfigDuration::parse("2d").unwrap_err().contains("unit `d`"));
         assert!(ConfigDuration::parse("ms").is_err());
         assert!(ConfigDuration::parse("99999999999999999999999s").is_err());
     }
 
     #[test]
-    fn durations_display_in_the_largest_exact_unit() {
-        for text in ["0", "100us", "500ms", "2s", "5min", "1500ms"] {
-            assert_eq!(ConfigDuration::parse(text).unwrap().to_string(), text);
+    fn durations_display_as_they_read_back() {
+        for (text, shown) in [("0", "0s"), ("100us", "100us"), ("500ms", "500ms"), ("5min", "300s")]
+        {
+            let d = ConfigDuration::parse(text).unwrap();
+            assert_eq!(d.to_string(), shown);
+            assert_eq!(ConfigDuration::parse(shown), Ok(d));
         }
     }
 
@@ -251,6 +213,7 @@ mod tests {
     fn hex_accepts_separators_and_rejects_odd_digits() {
         assert_eq!(HexBytes::parse("01 02 0a").unwrap().0, vec![1, 2, 10]);
         assert_eq!(HexBytes::parse("00:1A:2B").unwrap().0, vec![0, 0x1A, 0x2B]);
+        assert_eq!(HexBytes::parse("0x01-02").unwrap().0, vec![1, 2]);
         assert!(HexBytes::parse("123").unwrap_err().contains("odd"));
         assert!(HexBytes::parse("zz").is_err());
     }

@@ -13,12 +13,14 @@
 //!            | "batch=" DURATION cannelloni only: gather frames for up to DURATION into one
 //!                                datagram (e.g. 2ms, 500us; default off: a datagram per frame)
 //! ```
+//! DURATION is the one duration grammar of `crate::notation` (`2ms`, `0.5ms`, `500us`, `0`).
 //! NAME is letters, digits, `_`, `-` and `.`. A memory bus is shared by every node of this
 //! process that names it. cannelloni is point to point, like the tool: each side names the
 //! other (`cannelloni:20001@127.0.0.1:20000` here, `cannelloni:20000@127.0.0.1:20001` there).
 //! A bare local PORT binds the loopback address when REMOTE is loopback, else all addresses of
 //! REMOTE's family; port 0 binds any free port (the peer must then learn it some other way).
 
+use crate::notation;
 use core::fmt;
 use core::str::FromStr;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -170,7 +172,7 @@ impl fmt::Display for CanSpec {
         }
         if let Some(b) = batch {
             next(f)?;
-            write!(f, "batch={}us", b.as_micros())?;
+            write!(f, "batch={}", notation::format_duration(b))?;
         }
         Ok(())
     }
@@ -215,9 +217,8 @@ fn parse_options(query: Option<&str>) -> Result<(NodeOptions, Option<Duration>),
                 }
             }
             ("batch", Some(v)) => {
-                let d = parse_duration(v).ok_or_else(|| {
-                    format!("batch=`{v}` is not a duration such as 2ms, 500us or 0 (off)")
-                })?;
+                let d = notation::parse_duration(v)
+                    .map_err(|e| format!("batch=`{v}`: {e} (0 turns batching off)"))?;
                 if d > Duration::from_secs(1) {
                     return Err(format!("batch={v} is above the 1s limit"));
                 }
@@ -233,22 +234,6 @@ fn parse_options(query: Option<&str>) -> Result<(NodeOptions, Option<Duration>),
         }
     }
     Ok((options, batch))
-}
-
-/// `0`, or a whole number followed by `s`, `ms` or `us`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    match unit {
-        "s" => Some(Duration::from_secs(n)),
-        "ms" => Some(Duration::from_millis(n)),
-        "us" => Some(Duration::from_micros(n)),
-        _ => None,
-    }
 }
 
 fn parse_remote(s: &str) -> Result<SocketAddr, String> {
@@ -360,6 +345,7 @@ mod tests {
             "memory:x",
             "memory:x?echo&queue=7",
             "cannelloni:127.0.0.1:1@127.0.0.1:2?batch=1500us",
+            "cannelloni:127.0.0.1:1@127.0.0.1:2?batch=2ms",
             "cannelloni:[::1]:1@[::1]:2?echo",
             "socketcan:vcan0?queue=9",
         ] {
@@ -387,7 +373,8 @@ mod tests {
         assert!(problem("memory:a?queue").contains("needs a value"));
         assert!(problem("memory:a?echo=1").contains("no value"));
         assert!(problem("memory:a?loud").contains("unknown option `loud`"));
-        assert!(problem("cannelloni:1@127.0.0.1:2?batch=3h").contains("batch=`3h`"));
+        assert!(problem("cannelloni:1@127.0.0.1:2?batch=3d").contains("batch=`3d`"));
+        assert!(problem("cannelloni:1@127.0.0.1:2?batch=3h").contains("1s limit"));
         assert!(problem("cannelloni:1@127.0.0.1:2?batch=2s").contains("1s limit"));
         assert!(problem("socketcan:averyveryverylongname").contains("15 bytes"));
     }
