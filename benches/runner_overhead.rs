@@ -57,13 +57,11 @@ fn suite_file(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-fn options(dir: &std::path::Path) -> RunOptions {
+fn options() -> RunOptions {
     RunOptions {
         target_label: "built-in simulator".into(),
         profile_path: None,
         fail_fast: false,
-        capture: doipcheck::report::CapturePolicy::None,
-        report_dir: dir.to_owned(),
         shard: None,
     }
 }
@@ -89,7 +87,6 @@ async fn start(config: SimConfig) -> (SimHost, Endpoints) {
 
 /// Runs `plan` against `endpoints` with one job, events into a [`Timings`].
 async fn run_plan(
-    dir: &std::path::Path,
     profile: &doipcheck::suite::profile::Profile,
     plan: Vec<doipcheck::suite::load::PlannedCase>,
     endpoints: Endpoints,
@@ -101,7 +98,7 @@ async fn run_plan(
     };
     let mut sink = Timings::default();
     let (_c, cancel) = tokio::sync::watch::channel(false);
-    let result = run(plan, env, vec![endpoints], options(dir), &mut sink, cancel).await;
+    let result = run(plan, env, vec![endpoints], options(), &mut sink, cancel).await;
     (sink, result)
 }
 
@@ -121,7 +118,7 @@ async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
     let plan = load::plan(&loaded, profile, &Filter::default());
     let (host, endpoints) = start(SimConfig::ephemeral()).await;
     let started = Instant::now();
-    let (mut sink, result) = run_plan(dir, profile, plan, endpoints).await;
+    let (mut sink, result) = run_plan(profile, plan, endpoints).await;
     let wall = started.elapsed();
     host.shutdown().await;
     assert_eq!(sink.verdicts, ["pass"], "{result:?}");
@@ -181,7 +178,7 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
         },
     );
     let (host, endpoints) = start(config).await;
-    let errors = latency_errors(dir, profile, plan, endpoints).await;
+    let errors = latency_errors(profile, plan, endpoints).await;
     host.shutdown().await;
     println!(
         "timing accuracy: simulator answers 0x22 after 150 ms, {} cases, measured minus 150 ms:",
@@ -199,12 +196,11 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
 /// Runs `plan` (every case passes) and returns each measured latency minus 150 ms, in
 /// microseconds, sorted.
 async fn latency_errors(
-    dir: &std::path::Path,
     profile: &doipcheck::suite::profile::Profile,
     plan: Vec<doipcheck::suite::load::PlannedCase>,
     endpoints: Endpoints,
 ) -> Vec<i64> {
-    let (sink, _) = run_plan(dir, profile, plan, endpoints).await;
+    let (sink, _) = run_plan(profile, plan, endpoints).await;
     assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
     let mut errors: Vec<i64> = sink.metrics_us.iter().map(|&us| us as i64 - 150_000).collect();
     errors.sort_unstable();
@@ -260,7 +256,7 @@ async fn accuracy_precise(dir: &std::path::Path, profile: &doipcheck::suite::pro
         can: None,
         simulator: None,
     };
-    let errors = latency_errors(dir, profile, plan, endpoints).await;
+    let errors = latency_errors(profile, plan, endpoints).await;
     println!(
         "timing accuracy: an OS-thread peer answering exactly 150 ms after it reads, {} cases, measured minus 150 ms:",
         errors.len()

@@ -4,11 +4,11 @@
 //! # Layering
 //!
 //! ```text
-//!   cli ──► runner ──► report, pcap          (the only event loop owns the clock)
-//!            │  │
+//!   cli ──► runner ══ events ══► report ──► pcap   (the runner owns the clock and emits
+//!            │  │                                 events; reports decide files and paths)
 //!            │  └────► transport             (all sockets: tcp/tls/udp, CAN buses)
 //!            ▼
-//!          suite                             (YAML model, spans, validation)
+//!          suite                             (YAML model, spans, validation, step kinds)
 //!   ───────────────────────────────────────── pure below: no tokio, no sockets, no files,
 //!          sim ──► proto ──► codec           no OS clock; time is an argument
 //!
@@ -19,6 +19,8 @@
 //! - `proto` imports only `codec`; `sim` imports `codec`, `proto` and `notation`.
 //! - None of `codec`, `proto`, `sim`, `notation` touches tokio, sockets, files or the OS clock.
 //! - `transport` never imports `suite`, `runner` or `report`; `report` reads only runner events.
+//! - `runner` never imports `report`: it emits events; captures and their paths are the
+//!   report's decision.
 //!
 //! The rule is enforced by the `layering` test in `tests/it/layering.rs`.
 

@@ -261,21 +261,16 @@ pub fn execute(
     let mut options = ReportOptions::new(&args.report_dir);
     options.junit = args.junit.clone();
     options.json = args.json.clone();
+    options.capture = match args.pcap {
+        PcapArg::Failing => CapturePolicy::Failing,
+        PcapArg::All => CapturePolicy::All,
+        PcapArg::None => CapturePolicy::None,
+    };
     let report_options = options.clone();
     let mut reporters =
         Reporters::new(options, if args.plain { ConsoleMode::Plain } else { ConsoleMode::Auto });
-    let run_options = RunOptions {
-        target_label: label,
-        profile_path,
-        fail_fast: args.fail_fast,
-        capture: match args.pcap {
-            PcapArg::Failing => CapturePolicy::Failing,
-            PcapArg::All => CapturePolicy::All,
-            PcapArg::None => CapturePolicy::None,
-        },
-        report_dir: args.report_dir.clone(),
-        shard,
-    };
+    let run_options =
+        RunOptions { target_label: label, profile_path, fail_fast: args.fail_fast, shard };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

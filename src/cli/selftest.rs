@@ -234,8 +234,6 @@ async fn run_cases(
         target_label: crate::runner::target::simulator_label(faults),
         profile_path: None,
         fail_fast: false,
-        capture: crate::report::CapturePolicy::None,
-        report_dir: std::env::temp_dir(),
         shard: None,
     };
     let mut sink = CollectingSink::default();

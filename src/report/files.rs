@@ -147,8 +147,32 @@ impl FileReports {
     }
 }
 
+impl FileReports {
+    /// `event` with the capture path the policy gives its case, when it is a `CaseFinished`
+    /// the runner left without one; `None`: use `event` as it is. A case without any traffic
+    /// (no frame, no connection: a target unreachable from the start) gets no capture, so no
+    /// empty file is left.
+    pub fn with_capture(&self, event: &Event) -> Option<Event> {
+        let Event::CaseFinished(f) = event else { return None };
+        if f.capture.is_some() {
+            return None;
+        }
+        let case = self.running.get(&f.case)?;
+        if !case.events.iter().any(|e| matches!(e, Event::Frame(_) | Event::Connection(_))) {
+            return None;
+        }
+        let path =
+            self.options.capture.capture_for(&self.options.dir, f.case, &case.info, f.verdict)?;
+        let mut f = f.clone();
+        f.capture = Some(path);
+        Some(Event::CaseFinished(f))
+    }
+}
+
 impl EventSink for FileReports {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        let annotated = self.with_capture(event);
+        let event = annotated.as_ref().unwrap_or(event);
         match event {
             Event::RunStarted(s) => {
                 self.run = Some(s.clone());

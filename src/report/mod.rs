@@ -7,7 +7,7 @@
 //! let options = ReportOptions::new("reports");          // --report-dir; .junit/.json override
 //! let mut reports = Reporters::new(options, ConsoleMode::Auto);
 //! // pass `reports` as an EventSink; when a case ends, set CaseFinished::capture to
-//! // CapturePolicy::Failing.capture_for(&dir, key, &info, verdict)   (`--pcap all`: ::All)
+//! // ReportOptions::capture decides which cases keep a capture (`--pcap failing|all|none`)
 //! // ... run: every event goes to reports.handle(&event) ...
 //! let written = reports.finish()?;                       // also after Ctrl-C
 //! ```
@@ -60,6 +60,8 @@ pub struct ReportOptions {
     pub json: Option<PathBuf>,
     /// How captures show the entity's port (default: as 13400, so Wireshark decodes DoIP).
     pub port_mapping: PortMapping,
+    /// Which cases keep a capture (`--pcap`).
+    pub capture: CapturePolicy,
 }
 
 impl ReportOptions {
@@ -69,6 +71,7 @@ impl ReportOptions {
             junit: None,
             json: None,
             port_mapping: PortMapping::default(),
+            capture: CapturePolicy::default(),
         }
     }
 
@@ -110,6 +113,9 @@ impl Reporters {
 
 impl EventSink for Reporters {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        // The capture path is the report's decision: both sinks see the same one.
+        let annotated = self.files.with_capture(event);
+        let event = annotated.as_ref().unwrap_or(event);
         // Files first, so the console's last line can say where they are; a file error does
         // not silence the console.
         let files = self.files.handle(event);

@@ -460,8 +460,10 @@ pub struct CaseFinished {
     pub attempts: u32,
     /// Passed only after an earlier attempt failed.
     pub flaky: bool,
-    /// Where the capture of this case is written, when the capture policy keeps one (always
-    /// for failing cases, for all with `--pcap all`). The capture sink writes exactly there.
+    /// Where the capture of this case is written. The runner leaves it `None`: the report
+    /// stage owns the capture policy (`--pcap`: failing cases, all, none) and fills it in
+    /// (`report::FileReports`) before any reporter sees the event; the capture sink writes
+    /// exactly there.
     #[serde(serialize_with = "ser_opt_path")]
     pub capture: Option<PathBuf>,
 }

@@ -6,7 +6,6 @@
 use super::case::{Attempt, CaseEnv, CaseRun, Endpoints};
 use super::event::*;
 use super::record::{Clock, RecordLimits, Recorder};
-use crate::report::CapturePolicy;
 use crate::suite::load::PlannedCase;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,8 +20,6 @@ pub struct RunOptions {
     pub target_label: String,
     pub profile_path: Option<PathBuf>,
     pub fail_fast: bool,
-    pub capture: CapturePolicy,
-    pub report_dir: PathBuf,
     pub shard: Option<(u32, u32)>,
 }
 
@@ -100,7 +97,6 @@ pub async fn run(
             endpoints,
             clock,
             tx: tx.clone(),
-            options: options.clone(),
         };
         workers.spawn(worker.run());
     }
@@ -193,7 +189,6 @@ struct Worker {
     endpoints: Endpoints,
     clock: Clock,
     tx: mpsc::UnboundedSender<Event>,
-    options: RunOptions,
 }
 
 impl Worker {
@@ -237,8 +232,6 @@ impl Worker {
             self.unreachable_in_a_row.store(0, Ordering::SeqCst);
         }
         let at = rec.now();
-        let capture =
-            self.options.capture.capture_for(&self.options.report_dir, key, &planned.info, verdict);
         rec.emit(Event::CaseFinished(CaseFinished {
             case: key,
             at,
@@ -247,7 +240,7 @@ impl Worker {
             duration: at.since(started),
             attempts,
             flaky,
-            capture,
+            capture: None,
         }));
     }
 

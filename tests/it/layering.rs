@@ -130,22 +130,57 @@ fn pure_modules_do_no_io_and_import_only_what_they_may() {
     assert!(all.is_empty(), "layering violations:\n{}", all.join("\n"));
 }
 
-#[test]
-fn transport_never_imports_suite_runner_or_report() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+/// Lines of `module` (a folder or a single file under `src`) that import one of `others`.
+fn forbidden_imports(src: &Path, module: &str, others: &[&str]) -> Vec<String> {
     let mut files = Vec::new();
-    rust_files(&src.join("transport"), &mut files);
+    rust_files(&src.join(module), &mut files);
+    let single = src.join(format!("{module}.rs"));
+    if single.is_file() {
+        files.push(single);
+    }
     let mut found = Vec::new();
     for file in files {
         for (n, line) in code_lines(&file) {
-            for other in ["suite", "runner", "report"] {
+            for other in others {
                 if line.contains(&format!("crate::{other}")) {
-                    found.push(format!("{}:{n}: transport imports {other}", file.display()));
+                    found.push(format!("{}:{n}: {module} imports {other}", file.display()));
                 }
             }
         }
     }
+    found
+}
+
+#[test]
+fn transport_never_imports_suite_runner_or_report() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = forbidden_imports(&src, "transport", &["suite", "runner", "report"]);
     assert!(found.is_empty(), "layering violations:\n{}", found.join("\n"));
+}
+
+/// The runner emits events; what becomes of them (captures, their paths, files) is the
+/// report's decision.
+#[test]
+fn runner_never_imports_report() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = forbidden_imports(&src, "runner", &["report"]);
+    assert!(found.is_empty(), "layering violations:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_import_checker_finds_a_forbidden_import() {
+    let dir =
+        std::env::temp_dir().join(format!("doipcheck-layering-imports-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("runner")).unwrap();
+    std::fs::write(
+        dir.join("runner/run.rs"),
+        "// crate::report in a comment is fine\nuse crate::report::CapturePolicy;\n",
+    )
+    .unwrap();
+    let found = forbidden_imports(&dir, "runner", &["report"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].ends_with("run.rs:2: runner imports report"), "{found:?}");
 }
 
 #[test]

@@ -90,8 +90,6 @@ async fn run_case(
         target_label: "power cycle".into(),
         profile_path: None,
         fail_fast: false,
-        capture: doipcheck::report::CapturePolicy::None,
-        report_dir: dir.path().to_owned(),
         shard: None,
     };
     let mut sink = CollectingSink::default();

@@ -132,8 +132,6 @@ async fn run_suite(text: &str, port: u16) -> (RunResult, Vec<Event>, Duration) {
         target_label: "hostile peer".into(),
         profile_path: None,
         fail_fast: false,
-        capture: doipcheck::report::CapturePolicy::None,
-        report_dir: dir.path().to_owned(),
         shard: None,
     };
     let mut sink = CollectingSink::default();
@@ -259,8 +257,6 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
         target_label: "hostile peer".into(),
         profile_path: None,
         fail_fast: false,
-        capture: doipcheck::report::CapturePolicy::None,
-        report_dir: dir.path().to_owned(),
         shard: None,
     };
     let mut sink = CollectingSink::default();
@@ -333,8 +329,6 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
         target_label: "flaky peer".into(),
         profile_path: None,
         fail_fast: false,
-        capture: doipcheck::report::CapturePolicy::None,
-        report_dir: dir.path().to_owned(),
         shard: None,
     };
     let mut sink = CollectingSink::default();
@@ -407,8 +401,6 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
         target_label: "can peer".into(),
         profile_path: None,
         fail_fast: false,
-        capture: doipcheck::report::CapturePolicy::None,
-        report_dir: dir.path().to_owned(),
         shard: None,
     };
     let mut sink = CollectingSink::default();
