@@ -4,10 +4,7 @@
 
 use super::{ConnId, Entity, Output, Peer};
 use crate::codec::can::CanFrame;
-use crate::codec::doip::{
-    DiagnosticAckCode, DiagnosticMessage, DiagnosticMessageAck, DiagnosticMessageNack,
-    DiagnosticNackCode, Payload,
-};
+use crate::codec::doip::{DiagnosticMessage, DiagnosticMessageNack, DiagnosticNackCode, Payload};
 use crate::proto::time::Instant;
 use crate::sim::faults::Fault;
 use crate::sim::gateway::{Forward, LinkEvent};
@@ -85,21 +82,12 @@ impl Entity {
                 let ecu = self.links[i].ecu_address;
                 match event {
                     LinkEvent::Sent(request) => {
-                        if self.has(Fault::DiagAckMissing) {
-                            continue;
+                        // ISO 13400-2:2019 §9.6: the gateway ACKs once the message is passed on.
+                        if let Some(bytes) =
+                            self.positive_ack(ecu, request.tester, &request.user_data)
+                        {
+                            self.release(now, Output::Tcp { conn: request.conn, bytes });
                         }
-                        let (mut source, mut target) = (ecu, request.tester);
-                        if self.has(Fault::DiagAckSwappedAddresses) {
-                            core::mem::swap(&mut source, &mut target);
-                        }
-                        let ack = DiagnosticMessageAck {
-                            source_address: source,
-                            target_address: target,
-                            ack_code: DiagnosticAckCode::Acknowledged,
-                            previous_diagnostic_message: self.echo_bytes(&request.user_data),
-                        };
-                        let bytes = self.reply(Payload::DiagnosticMessageAck(ack));
-                        self.release(now, Output::Tcp { conn: request.conn, bytes });
                     }
                     LinkEvent::Failed { request, nack_code, result } => {
                         let nack_code = match nack_code {

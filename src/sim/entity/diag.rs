@@ -12,7 +12,6 @@ use crate::proto::time::Instant;
 use crate::sim::config::UnactivatedDiagnostic;
 use crate::sim::faults::Fault;
 use core::time::Duration;
-use std::borrow::Cow;
 
 /// How much later than A_DoIP_Diagnostic_Message the `diag_ack_late` fault answers.
 const LATE_BY: Duration = Duration::from_millis(500);
@@ -103,20 +102,8 @@ impl Entity {
 
     /// The positive ACK (Table 28), within A_DoIP_Diagnostic_Message.
     fn diag_ack(&mut self, now: Instant, conn: ConnId, message: &DiagnosticMessage<'_>) {
-        if self.has(Fault::DiagAckMissing) {
-            return;
-        }
-        let (mut source, mut target) = (message.target_address, message.source_address);
-        if self.has(Fault::DiagAckSwappedAddresses) {
-            core::mem::swap(&mut source, &mut target);
-        }
-        let ack = DiagnosticMessageAck {
-            source_address: source,
-            target_address: target,
-            ack_code: DiagnosticAckCode::Acknowledged,
-            previous_diagnostic_message: self.echo(message),
-        };
-        let bytes = self.reply(Payload::DiagnosticMessageAck(ack));
+        let (target, tester) = (message.target_address, message.source_address);
+        let Some(bytes) = self.positive_ack(target, tester, &message.user_data) else { return };
         let at = if self.has(Fault::DiagAckLate) {
             now + self.config.timing.a_doip_diagnostic_message.get() + LATE_BY
         } else {
@@ -137,7 +124,7 @@ impl Entity {
             source_address: message.target_address,
             target_address: message.source_address,
             nack_code: code,
-            previous_diagnostic_message: self.echo(message),
+            previous_diagnostic_message: self.echo_bytes(&message.user_data),
         };
         let bytes = self.reply(Payload::DiagnosticMessageNack(nack));
         self.release(now, Output::Tcp { conn, bytes });
@@ -147,7 +134,29 @@ impl Entity {
     }
 
     /// The configured number of leading user data bytes echoed in ACK/NACK.
-    fn echo(&self, message: &DiagnosticMessage<'_>) -> Cow<'static, [u8]> {
-        self.echo_bytes(&message.user_data)
+    /// The positive ACK (ISO 13400-2:2019 Table 28) of a diagnostic message from `tester` to
+    /// `target`, sent by the entity itself or for an ECU behind it: source = the addressed node,
+    /// target = the tester. `DiagAckMissing` and `DiagAckSwappedAddresses` are applied here,
+    /// the one place for local and gateway messages alike; `None`: no ACK is sent.
+    pub(super) fn positive_ack(
+        &self,
+        target: u16,
+        tester: u16,
+        user_data: &[u8],
+    ) -> Option<Vec<u8>> {
+        if self.has(Fault::DiagAckMissing) {
+            return None;
+        }
+        let (mut source, mut target) = (target, tester);
+        if self.has(Fault::DiagAckSwappedAddresses) {
+            core::mem::swap(&mut source, &mut target);
+        }
+        let ack = DiagnosticMessageAck {
+            source_address: source,
+            target_address: target,
+            ack_code: DiagnosticAckCode::Acknowledged,
+            previous_diagnostic_message: self.echo_bytes(user_data),
+        };
+        Some(self.reply(Payload::DiagnosticMessageAck(ack)))
     }
 }
