@@ -368,3 +368,71 @@ fn judge_field(
 pub fn code_name(codes: Codes, raw: u8) -> Option<&'static str> {
     codes.name_of(raw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::value::ExprKind;
+    use crate::suite::yaml::Pos;
+
+    /// A value for every field of `spec`, optional ones included, as a suite would write it.
+    fn every_field(spec: &MessageSpec) -> MessageBody<Expr> {
+        let fields = spec
+            .fields
+            .iter()
+            .map(|fs| {
+                let kind = match (fs.ty, fs.codes) {
+                    (_, Some(codes)) => {
+                        ExprKind::Int(u64::from(codes.named().first().map_or(0, |(_, v)| *v)))
+                    }
+                    (FieldType::Bytes(Some(n)), _) => ExprKind::Str("11 ".repeat(n)),
+                    (FieldType::Bytes(None), _) => ExprKind::Str("3E 00".into()),
+                    (FieldType::Vin, _) => ExprKind::Str("WVWZZZ1JZXW000001".into()),
+                    _ => ExprKind::Int(1),
+                };
+                (fs.name.to_owned(), Pos::default(), Expr { pos: Pos::default(), kind })
+            })
+            .collect();
+        MessageBody { name: spec.name.to_owned(), pos: Pos::default(), fields }
+    }
+
+    /// The field names of the suite's message table (what a suite may write), of the codec's
+    /// field listing (what reports show and `judge` / `capture` read) and of the runner's
+    /// builder (what `send` puts on the wire) agree for every message kind.
+    #[test]
+    fn the_suite_the_codec_and_the_runner_name_the_same_fields() {
+        let scope: std::collections::BTreeMap<String, Value> =
+            crate::suite::profile::Profile::defaults().scope_entries().collect();
+        for spec in messages::MESSAGES {
+            let body = every_field(spec);
+            let message = build(&body, 2, &scope)
+                .unwrap_or_else(|e| panic!("{}: the runner cannot build it: {e}", spec.name));
+            assert_eq!(
+                message.payload.payload_type().id(),
+                Some(spec.name),
+                "{}: built as another payload type",
+                spec.name
+            );
+            let codec: Vec<&str> =
+                payload_fields(&message.payload).iter().map(|f| f.name).collect();
+            let suite: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+            assert_eq!(suite, codec, "{}: suite fields vs codec fields (wire order)", spec.name);
+            for name in &suite {
+                assert!(
+                    capture_field(&message, name).is_some(),
+                    "{}: `capture` cannot read field `{name}`",
+                    spec.name
+                );
+            }
+            let any = MessageBody {
+                name: spec.name.to_owned(),
+                pos: Pos::default(),
+                fields: suite
+                    .iter()
+                    .map(|n| ((*n).to_owned(), Pos::default(), Matcher::Any))
+                    .collect(),
+            };
+            assert_eq!(judge(&any, &message, &scope), Ok(Vec::new()), "{}: judge", spec.name);
+        }
+    }
+}
