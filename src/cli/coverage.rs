@@ -52,7 +52,8 @@ const DOIP_TIMERS: &[(&str, &str)] = &[
     ("a_vehicle_discovery_timer", "A_Vehicle_Discovery_Timer"),
 ];
 
-/// The ISO-TP catalogue of protocol.md: N_Results and the behaviours the suites must cover.
+/// The ISO-TP catalogue of docs/protocol.md#n_result and #ignored-frames: N_Results and the
+/// behaviours the suites must cover.
 const ISOTP_ITEMS: &[&str] = &[
     "N_TIMEOUT_A",
     "N_TIMEOUT_Bs",

@@ -8,8 +8,8 @@
 //! # Contract
 //! - [`IsoTpPdu::parse`] enforces every per-frame rule a receiver applies (§9.6) and says which
 //!   field broke which rule ([`PciError`]); a receiver *ignores* a frame that fails to parse
-//!   (protocol.md "Ignore" list). [`PciView`] reads the raw fields of any frame, valid or not,
-//!   for dumps and diagnostics.
+//!   (docs/protocol.md#ignored-frames). [`PciView`] reads the raw fields of any frame, valid or
+//!   not, for dumps and diagnostics.
 //! - [`IsoTpPdu::emit`] writes exactly the PDU it is given, including encodings the standard
 //!   forbids (an escaped SF in a classic frame, an escaped FF with a small FF_DL), because
 //!   negative tests need them; [`IsoTpPdu::single`] and [`IsoTpPdu::first`] choose the legal
@@ -406,7 +406,7 @@ impl FlowControl {
 }
 
 /// Why a frame is not a valid N_PDU. A receiver ignores such a frame (ISO 15765-2:2016 §9.6;
-/// protocol.md "Ignore"). Each variant names the field and the rule.
+/// docs/protocol.md#ignored-frames). Each variant names the field and the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PciError {
     /// The frame has no byte for the address (N_TA / N_AE).

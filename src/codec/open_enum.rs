@@ -3,7 +3,7 @@
 //! Conformance testing sends reserved and VM-specific values on purpose and must display the
 //! ones a target sends back, so every code enum has an `Unknown(raw)` variant and converts
 //! both ways with `From`, the way smoltcp's `enum_with_unknown!` does. Each named value has a
-//! stable snake_case id (used by suites and `--json`) and the name protocol.md gives it.
+//! stable snake_case id (used by suites and `--json`) and the name docs/protocol.md gives it.
 //!
 //! Build values with `From<raw>` / [`from_raw`](crate::codec::doip::GenericNackCode::from_raw):
 //! they map a known value to its named variant, so `Unknown` only ever holds unnamed values.

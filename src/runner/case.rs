@@ -1,5 +1,6 @@
-//! Running one case: fresh connections, the steps of every phase in order, handlers while a
-//! step waits, and the verdict with the first failure's reason (docs/architecture.md#runner).
+//! Running one case: fresh connections, the steps of every phase in order, handlers while a step
+//! waits, and the verdict with the first failure's reason
+//! (docs/architecture.md#runner-and-reports).
 //!
 //! Phases and verdicts: a failure in the suite's or case's `setup` makes the case
 //! `inconclusive`; in `steps`, `fail`; in `finally` (which always runs) `error` when the case

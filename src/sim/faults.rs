@@ -1,6 +1,6 @@
 //! The fault catalogue: named switches, each breaking exactly one rule of ISO 13400-2 or
 //! ISO 15765-2 (the CAN ECUs) so that every shipped test case can be shown to catch at least
-//! one fault (design.md "Simulator").
+//! one fault (docs/architecture.md#simulator-and-faults).
 //!
 //! A [`FaultSet`] is a small bitset; the entity asks `faults.has(Fault::X)` at the one place
 //! where the rule is applied. `doipcheck sim --list-faults` prints [`Fault::ALL`] with
@@ -34,7 +34,8 @@ macro_rules! faults {
 }
 
 faults! {
-    // Generic header handling (ISO 13400-2:2019 §8.1.2 / Table 19, order of protocol.md).
+    // Generic header handling (ISO 13400-2:2019 §8.1.2 / Table 19, order of
+    // docs/protocol.md#header-handling).
     /// Answers a bad version / inverse version with NACK 0x01 instead of 0x00.
     WrongNackOnBadPattern = "wrong_nack_on_bad_pattern":
         "incorrect pattern (version unsupported or inverse != version XOR 0xFF) is NACKed with code 0x00 (ISO 13400-2:2019 Table 19)",

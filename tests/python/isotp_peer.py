@@ -16,8 +16,8 @@ Output, one line each, flushed at once so the test can follow along:
 Exit status 0 when the goal (send the message / receive --count messages) was reached without
 any stack error, 1 otherwise, 2 on bad arguments.
 
-cannelloni v2 datagram (protocol.md): version(2) op(0 DATA) seq count(u16 BE), then per frame
-can_id(u32 BE, 0x80000000 = 29-bit) len(u8, 0x80 = FD, then a flags byte) data.
+cannelloni v2 datagram (docs/protocol.md#can-over-ip): version(2) op(0 DATA) seq count(u16 BE), then
+per frame can_id(u32 BE, 0x80000000 = 29-bit) len(u8, 0x80 = FD, then a flags byte) data.
 """
 
 import argparse

@@ -1,6 +1,6 @@
 //! Alive check (TCP): request 0x0007 (empty) and response 0x0008 (the tester's source
 //! address). A tester may send the response unprompted to keep an idle socket open
-//! (ISO 13400-2:2025 §9.6, per protocol.md).
+//! (ISO 13400-2:2025 §9.6, docs/protocol.md#alive-check).
 //!
 //! May import: `crate::codec`.
 

@@ -1,6 +1,6 @@
 //! Every DoIP code as an open enum: generic header NACK, activation type, routing activation
-//! response, diagnostic ACK/NACK, node type, power mode, further action, VIN/GID sync status.
-//! Names follow protocol.md (ISO 13400-2:2019). Unnamed values are `Unknown(raw)`; each enum has
+//! response, diagnostic ACK/NACK, node type, power mode, further action, VIN/GID sync status. Names
+//! follow docs/protocol.md (ISO 13400-2:2019). Unnamed values are `Unknown(raw)`; each enum has
 //! `from_raw`, `raw`, `id` (snake_case), `description` and `From` both ways.
 //!
 //! May import: `crate::codec`.
@@ -71,9 +71,9 @@ open_enum! {
 }
 
 impl RoutingActivationResponseCode {
-    /// Whether the entity keeps the TCP socket open after sending this code (protocol.md;
-    /// single public source, so callers should treat it as a profile default). `None` for
-    /// unnamed codes.
+    /// Whether the entity keeps the TCP socket open after sending this code
+    /// (docs/protocol.md#routing-activation; single public source, so callers should treat it
+    /// as a profile default). `None` for unnamed codes.
     pub const fn socket_stays_open(self) -> Option<bool> {
         use RoutingActivationResponseCode::*;
         match Self::from_raw(self.raw()) {

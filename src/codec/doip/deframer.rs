@@ -29,7 +29,7 @@
 //! assert_eq!(received, [0x02]);
 //! ```
 //!
-//! Rules (ISO 13400-2:2019 generic header handling, protocol.md): the header is judged as soon
+//! Rules (ISO 13400-2:2019, docs/protocol.md#header-handling): the header is judged as soon
 //! as its 8 bytes are present, before any of the body is waited for; a declared length above
 //! the limit is [`Deframed::Rejected`] at once (NACK 0x02) and, after [`Deframer::discard`],
 //! skipped exactly by counting, so a 4 GiB claim costs neither memory nor a wait for the body

@@ -1,6 +1,6 @@
 //! Validation errors: which rule broke, in which field, at which byte offset of the message,
-//! and which generic header NACK code an entity answers with (protocol.md "What an entity must
-//! do with a received header": pattern 0x00, unknown type 0x01, too large 0x02, invalid length
+//! and which generic header NACK code an entity answers with (docs/protocol.md#header-handling:
+//! pattern 0x00, unknown type 0x01, too large 0x02, invalid length
 //! 0x04).
 //!
 //! May import: `crate::codec`.

@@ -8,11 +8,11 @@
 //!        4  payload length (u32)      payload only, header excluded
 //! ```
 //!
-//! Two levels, as everywhere in this codec: [`HeaderView`] reads (and writes) any field of any
-//! 8 bytes, valid or not, so tests can look at what a target really sent; [`Header`] is the
-//! validated value, built by [`Header::parse`] which applies the rules in the order an entity
-//! must (protocol.md): pattern (version, inverse, 0xFF only on 0x0001-0x0003), then size
-//! limit, then the length rule of the payload type.
+//! Two levels, as everywhere in this codec: [`HeaderView`] reads (and writes) any field of any 8
+//! bytes, valid or not, so tests can look at what a target really sent; [`Header`] is the validated
+//! value, built by [`Header::parse`] which applies the rules in the order an entity must
+//! (docs/protocol.md#header-handling): pattern (version, inverse, 0xFF only on 0x0001-0x0003), then
+//! size limit, then the length rule of the payload type.
 //!
 //! May import: `crate::codec`.
 
@@ -162,9 +162,9 @@ impl Header {
         Self::parse_with(bytes, &HeaderRules { max_payload_length, transport: None })
     }
 
-    /// Parses and validates the first 8 bytes of `bytes` in the order an entity must check
-    /// them (protocol.md): pattern (NACK 0x00), then, if `rules.transport` is set, unknown
-    /// type or wrong transport (0x01), then size limit (0x02), then the length rule of the
+    /// Parses and validates the first 8 bytes of `bytes` in the order an entity must check them
+    /// (docs/protocol.md#header-handling): pattern (NACK 0x00), then, if `rules.transport` is set,
+    /// unknown type or wrong transport (0x01), then size limit (0x02), then the length rule of the
     /// payload type (0x04). The first error is the one an entity NACKs.
     #[inline]
     pub fn parse_with(bytes: &[u8], rules: &HeaderRules) -> Result<Header, Error> {

@@ -68,7 +68,7 @@ impl PayloadType {
     }
 }
 
-/// The length rule of a raw payload type (protocol.md "Payload types"), matched on the wire
+/// The length rule of a raw payload type (docs/protocol.md#payload-types), matched on the wire
 /// value so the header check on the parse path needs no enum round trip.
 #[inline]
 pub(crate) const fn length_rule_of(raw: u16) -> Option<LengthRule> {

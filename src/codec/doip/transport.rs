@@ -1,8 +1,8 @@
 //! The transport rule as data: which payload types belong on UDP and which on TCP
-//! (ISO 13400-2:2019 payload type table; protocol.md "Payload types").
+//! (ISO 13400-2:2019 payload type table; docs/protocol.md#payload-types).
 //!
 //! A message on the wrong transport is answered like an unknown payload type (generic NACK
-//! 0x01): a real ECU trace shows this, see protocol.md. The check lives in
+//! 0x01): a real ECU trace shows this (docs/protocol.md#payload-types). The check lives in
 //! [`Header::check_transport`](super::Header::check_transport).
 //!
 //! May import: `crate::codec`.

@@ -2,8 +2,8 @@
 //! (TX_DL, FD, padding), the timers of ISO 15765-2:2016 §9.7 and the behaviour profile of the
 //! sender and receiver halves.
 //!
-//! The defaults are strict ISO: timeouts 1000 ms, BS/STmin latched from the first CTS
-//! (both static and dynamic are legal, protocol.md), no sender WAIT limit, a receiver that
+//! The defaults are strict ISO: timeouts 1000 ms, BS/STmin latched from the first CTS (both static
+//! and dynamic are legal, docs/protocol.md#flow-control), no sender WAIT limit, a receiver that
 //! grants BS 0 / STmin 0 and never sends WAIT.
 //!
 //! May import `crate::codec` and `crate::proto`.
@@ -154,7 +154,7 @@ impl Default for Timers {
     }
 }
 
-/// Where the sender takes BS and STmin from (protocol.md: both are legal).
+/// Where the sender takes BS and STmin from (docs/protocol.md#flow-control: both are legal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FcParameters {
     /// From the first CTS of a message; later CTS only open the next block.

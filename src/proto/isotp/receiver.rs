@@ -272,8 +272,8 @@ impl Receiver {
         self.events.push(Event::MessageReceived { payload: data.to_vec(), target });
     }
 
-    /// §9.8.3 (protocol.md N_UNEXP_PDU): an SF or FF during a reception ends the old one with
-    /// N_UNEXP_PDU; the new frame is then processed.
+    /// §9.8.3 (docs/protocol.md#n_result, N_UNEXP_PDU): an SF or FF during a reception ends the old
+    /// one with N_UNEXP_PDU; the new frame is then processed.
     fn interrupt_reception(&mut self) {
         if self.receiving {
             self.fail(NResult::UnexpPdu);
@@ -307,7 +307,8 @@ impl Receiver {
 
     fn handle_cf(&mut self, sn: u8, data: &[u8], can_dl: usize) {
         if !self.receiving || !matches!(self.state, RxState::WaitCf { .. }) {
-            // protocol.md: a CF when not receiving (or before our FC went out) is ignored.
+            // docs/protocol.md#ignored-frames: a CF when not receiving (or before our FC went out)
+            // is ignored.
             self.ignore(IgnoreReason::UnexpectedCf);
             return;
         }

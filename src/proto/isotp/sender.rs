@@ -332,7 +332,8 @@ impl Sender {
 
     pub(crate) fn handle_fc(&mut self, fc: FlowControl) {
         let TxState::WaitingForFc { .. } = self.state else {
-            // protocol.md: an FC when not waiting for one (unsolicited, duplicate) is ignored.
+            // docs/protocol.md#ignored-frames: an FC when not waiting for one (unsolicited,
+            // duplicate) is ignored.
             self.events.ignored(IgnoreReason::UnexpectedFc);
             return;
         };

@@ -1,6 +1,6 @@
-//! The simulator's configuration: one YAML document (see `fixtures/sim/sim.yaml`) whose every
-//! field has a default that matches ISO 13400-2:2019 (timers of Table 39 / protocol.md), so an
-//! empty file is a conformant entity.
+//! The simulator's configuration: one YAML document (see `fixtures/sim/sim.yaml`) whose every field
+//! has a default that matches ISO 13400-2:2019 (timers of Table 39 / docs/protocol.md#timers), so
+//! an empty file is a conformant entity.
 //!
 //! [`SimConfig::from_yaml_str`] parses and validates text; reading the file is the caller's job
 //! (this module is pure). Errors carry the line and column of the offending value.
@@ -55,7 +55,7 @@ pub struct SimConfig {
     pub functional_address: u16,
     pub activation: Vec<ActivationTypeConfig>,
     /// What a diagnostic message on a socket without routing activation gets (sources differ:
-    /// protocol.md "Other socket rules").
+    /// docs/protocol.md#routing-activation).
     pub unactivated_diagnostic: UnactivatedDiagnostic,
     /// How many bytes of the request the diagnostic ACK/NACK echoes (ISO 13400-2:2019 Table 28
     /// "previous diagnostic message data", optional).
@@ -195,7 +195,7 @@ impl ActivationTypeConfig {
     }
 }
 
-/// DoIP timers (protocol.md "Timing parameters"; ISO 13400-2:2019 Table 39 defaults).
+/// DoIP timers (docs/protocol.md#timers; ISO 13400-2:2019 Table 39 defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Timing {
@@ -255,7 +255,7 @@ impl Default for Network {
     }
 }
 
-/// Vehicle announcements (ISO 13400-2:2019 §9.2 / protocol.md "Announcements").
+/// Vehicle announcements (ISO 13400-2:2019 §9.2 / docs/protocol.md#vehicle-identification).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Announce {

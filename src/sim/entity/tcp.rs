@@ -1,6 +1,6 @@
-//! TCP_DATA sockets: accepting, the byte-stream deframer with the generic header rules in the
-//! order of ISO 13400-2:2019 Table 19 (protocol.md), exact skipping of discarded payloads, the
-//! inactivity timers, and closing.
+//! TCP_DATA sockets: accepting, the byte-stream deframer with the generic header rules in the order
+//! of ISO 13400-2:2019 Table 19 (docs/protocol.md#header-handling), exact skipping of discarded
+//! payloads, the inactivity timers, and closing.
 
 use super::{Entity, Output, Peer};
 use crate::codec::doip::{
