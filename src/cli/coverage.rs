@@ -82,7 +82,7 @@ const ISOTP_ITEMS: &[&str] = &[
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "timer a_vehicle_discovery_timer",
-        "GID synchronisation between entities: protocol.md gives only the value (5 s; one source says 500 ms), not the procedure, and the simulator is one entity, so a case would guess the rule",
+        "GID synchronisation between entities: the sources give only the value (5 s; one source says 500 ms; docs/protocol.md), not the procedure, and the simulator is one entity, so a case would guess the rule",
     ),
     ("diagnostic nack 0x07", "the simulator has one network"),
 ];
