@@ -30,6 +30,7 @@ pub mod codec;
 pub mod fuzzing;
 pub mod notation;
 pub mod pcap;
+pub mod proof;
 pub mod proto;
 pub mod report;
 pub mod runner;

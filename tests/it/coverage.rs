@@ -1,7 +1,7 @@
 //! docs/coverage.md is what `doipcheck coverage` generates from the shipped suites today
 //! (issue 6: "generated from the suites by a command and checked in CI to be current").
 
-use doipcheck::cli::coverage::generate;
+use doipcheck::proof::coverage::generate;
 use doipcheck::suite::load::{self, Filter};
 use std::path::PathBuf;
 

@@ -110,7 +110,7 @@ async fn the_isotp_suites_pass_and_catch_every_isotp_fault() {
         catalogue.iter().filter(|f| f.starts_with("isotp_")).map(|f| f.to_string()).collect();
     let sim = doipcheck::runner::target::simulator_config(&profile, Some(&profile_path))
         .expect("the simulator configuration loads");
-    let proof = doipcheck::cli::selftest::prove(&plan, &profile, &sim, &faults, 2, 0)
+    let proof = doipcheck::proof::selftest::prove(&plan, &profile, &sim, &faults, 2, 0)
         .await
         .expect("the selftest runs");
     assert!(proof.mismatches().is_empty(), "{}", proof.render());

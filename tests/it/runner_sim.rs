@@ -31,7 +31,7 @@ async fn the_shipped_suites_pass_and_catch_every_fault_they_list() {
     let profile_path = root().join("suites/profile.yaml");
     let sim = doipcheck::runner::target::simulator_config(&profile, Some(&profile_path))
         .expect("the simulator configuration loads");
-    let proof = doipcheck::cli::selftest::prove(&plan, &profile, &sim, &faults, 2, 1)
+    let proof = doipcheck::proof::selftest::prove(&plan, &profile, &sim, &faults, 2, 1)
         .await
         .expect("the selftest runs");
     assert_eq!(proof.conformant.len(), plan.len());

@@ -1,0 +1,323 @@
+//! The selftest proof: every shipped case passes against the conformant built-in simulator;
+//! against each simulator fault, every case listing that fault in `detects:` fails, and the
+//! other cases run against it (a sample) do not error. `doipcheck selftest` prints the case x
+//! fault matrix this builds (docs/architecture.md#simulator-and-faults).
+//!
+//! Running every case against every fault costs cases x faults runs, most of them waiting for
+//! timeouts; the proof runs, per fault, the cases that list it plus `sample` others spread
+//! over the plan (deterministically), which keeps CI within its budget and still shows that an
+//! unrelated fault does not make cases error.
+//!
+//! May import: `runner`, `suite`, `sim`, `transport`; never `cli` (cli calls it).
+
+use crate::runner::event::{CollectingSink, Event, Verdict};
+use crate::runner::target::Simulators;
+use crate::runner::{CaseEnv, RunOptions};
+use crate::sim::config::SimConfig;
+use crate::suite::load::PlannedCase;
+use crate::suite::profile::Profile;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// The case lists the fault and failed against it.
+    Caught,
+    /// The case lists the fault but did not fail (verdict and reason).
+    Missed(Verdict, String),
+    /// A sampled case that does not list the fault passed or was skipped.
+    SampledPass,
+    /// A sampled case that does not list the fault failed: it catches it too (not a mismatch;
+    /// worth adding to `detects`).
+    SampledFail,
+    /// A sampled case was inconclusive: the unrelated fault broke its setup (not a mismatch).
+    SampledInconclusive,
+    /// A sampled case errored against an unrelated fault (a harness problem).
+    Errored(Verdict, String),
+}
+
+/// The selftest's findings.
+#[derive(Debug, Clone, Default)]
+pub struct Proof {
+    /// Case ids, in plan order.
+    pub cases: Vec<String>,
+    /// Faults proved, in catalogue order.
+    pub faults: Vec<String>,
+    /// Verdict and reason of each case against the conformant simulator.
+    pub conformant: Vec<(Verdict, String)>,
+    /// (case index, fault index) -> cell.
+    pub cells: BTreeMap<(usize, usize), Cell>,
+    /// Wall time of each run: "conformant" or the fault name.
+    pub timings: Vec<(String, Duration)>,
+}
+
+impl Proof {
+    /// Every way the proof does not hold, one line each.
+    pub fn mismatches(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, (verdict, reason)) in self.conformant.iter().enumerate() {
+            if !matches!(verdict, Verdict::Pass | Verdict::Skipped) {
+                out.push(format!(
+                    "{}: {} against the conformant simulator: {reason}",
+                    self.cases[i],
+                    verdict_name(*verdict)
+                ));
+            }
+        }
+        for (&(c, f), cell) in &self.cells {
+            match cell {
+                Cell::Missed(v, reason) => out.push(format!(
+                    "{}: does not catch `{}` ({}): {reason}",
+                    self.cases[c],
+                    self.faults[f],
+                    verdict_name(*v)
+                )),
+                Cell::Errored(v, reason) => out.push(format!(
+                    "{}: {} against unrelated fault `{}`: {reason}",
+                    self.cases[c],
+                    verdict_name(*v),
+                    self.faults[f]
+                )),
+                Cell::Caught
+                | Cell::SampledPass
+                | Cell::SampledFail
+                | Cell::SampledInconclusive => {}
+            }
+        }
+        out
+    }
+
+    /// Faults that no case lists (nothing proves the suites would notice them).
+    pub fn uncovered(&self) -> Vec<&str> {
+        (0..self.faults.len())
+            .filter(|f| {
+                !self.cells.iter().any(|(&(_, cf), cell)| {
+                    cf == *f && matches!(cell, Cell::Caught | Cell::Missed(..))
+                })
+            })
+            .map(|f| self.faults[f].as_str())
+            .collect()
+    }
+
+    /// The case x fault matrix: one row per case, one column per fault (numbered, with a
+    /// legend), then the mismatches.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "faults:");
+        for (i, f) in self.faults.iter().enumerate() {
+            let _ = writeln!(s, "  {:>2} {f}", i + 1);
+        }
+        let _ = writeln!(
+            s,
+            "cells: X caught, ! missed, E errored, o/f/i sampled and passed/failed/inconclusive, . not run"
+        );
+        let width = self.cases.iter().map(|c| c.len()).max().unwrap_or(4).min(60);
+        let mut header = format!("{:width$} conf ", "case");
+        for i in 0..self.faults.len() {
+            header.push_str(&format!("{:>2}", (i + 1) % 100));
+        }
+        let _ = writeln!(s, "{}", header.trim_end());
+        for (c, id) in self.cases.iter().enumerate() {
+            let shown: String = id.chars().take(width).collect();
+            let conf = match self.conformant.get(c).map(|(v, _)| *v) {
+                Some(Verdict::Pass) => "pass",
+                Some(Verdict::Skipped) => "skip",
+                Some(_) => "FAIL",
+                None => "-",
+            };
+            let mut row = format!("{shown:width$} {conf:4} ");
+            for f in 0..self.faults.len() {
+                let mark = match self.cells.get(&(c, f)) {
+                    Some(Cell::Caught) => 'X',
+                    Some(Cell::Missed(..)) => '!',
+                    Some(Cell::Errored(..)) => 'E',
+                    Some(Cell::SampledPass) => 'o',
+                    Some(Cell::SampledFail) => 'f',
+                    Some(Cell::SampledInconclusive) => 'i',
+                    None => '.',
+                };
+                row.push(' ');
+                row.push(mark);
+            }
+            let _ = writeln!(s, "{}", row.trim_end());
+        }
+        let caught = self.cells.values().filter(|c| **c == Cell::Caught).count();
+        let listed =
+            self.cells.values().filter(|c| matches!(c, Cell::Caught | Cell::Missed(..))).count();
+        let _ = writeln!(
+            s,
+            "{} cases, {} faults: {caught}/{listed} listed detections caught",
+            self.cases.len(),
+            self.faults.len()
+        );
+        let uncovered = self.uncovered();
+        if !uncovered.is_empty() {
+            let _ = writeln!(s, "faults no case lists: {}", uncovered.join(", "));
+        }
+        let total: Duration = self.timings.iter().map(|(_, d)| *d).sum();
+        let _ = writeln!(s, "time: {:.1}s in {} runs", total.as_secs_f64(), self.timings.len());
+        let mismatches = self.mismatches();
+        if mismatches.is_empty() {
+            let _ = writeln!(s, "selftest: ok");
+        } else {
+            let _ = writeln!(s, "selftest: {} mismatches", mismatches.len());
+            for m in mismatches {
+                let _ = writeln!(s, "  {m}");
+            }
+        }
+        s
+    }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Skipped => "skipped",
+        Verdict::Pass => "passed",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::Fail => "failed",
+        Verdict::Error => "errored",
+    }
+}
+
+/// The indices of up to `n` cases not in `exclude`, spread evenly over the plan and shifted by
+/// `seed` so that different faults sample different cases (deterministic: same plan, same
+/// sample).
+fn sample(len: usize, exclude: &[usize], n: usize, seed: usize) -> Vec<usize> {
+    let candidates: Vec<usize> = (0..len).filter(|i| !exclude.contains(i)).collect();
+    if candidates.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    let n = n.min(candidates.len());
+    let step = candidates.len() / n;
+    (0..n).map(|k| candidates[(seed + k * step) % candidates.len()]).collect()
+}
+
+/// Runs `cases` of `plan` against `jobs` simulator instances with `faults` switched on; the
+/// verdict and reason of each, in the order given.
+async fn run_cases(
+    plan: &[PlannedCase],
+    cases: &[usize],
+    env: &CaseEnv,
+    sim: &SimConfig,
+    jobs: u32,
+    faults: &[String],
+) -> Result<Vec<(Verdict, String)>, String> {
+    let sub: Vec<PlannedCase> = cases.iter().map(|&i| plan[i].clone()).collect();
+    let n = sub.len();
+    let (sims, endpoints) = Simulators::start(jobs, faults, sim).await?;
+    let options = RunOptions {
+        target_label: crate::runner::target::simulator_label(faults),
+        profile_path: None,
+        fail_fast: false,
+        shard: None,
+    };
+    let mut sink = CollectingSink::default();
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let result =
+        crate::runner::run(sub, env.clone(), endpoints, options, &mut sink, cancel_rx).await;
+    sims.shutdown().await;
+    if let Some(e) = result.sink_error {
+        return Err(e);
+    }
+    let mut out = vec![(Verdict::Error, "the case did not finish".to_owned()); n];
+    for e in &sink.events {
+        if let Event::CaseFinished(f) = e
+            && let Some(slot) = out.get_mut(f.case.0 as usize)
+        {
+            *slot = (f.verdict, f.reason.as_ref().map(|r| r.message.clone()).unwrap_or_default());
+        }
+    }
+    Ok(out)
+}
+
+/// Proves `plan` against the conformant simulator and each fault of `faults`.
+pub async fn prove(
+    plan: &[PlannedCase],
+    profile: &Profile,
+    sim: &SimConfig,
+    faults: &[String],
+    jobs: u32,
+    sample_size: usize,
+) -> Result<Proof, String> {
+    let env = CaseEnv {
+        profile: Arc::new(profile.clone()),
+        tls: crate::runner::tls::client_config().ok(),
+        connect_timeout: Duration::from_secs(2),
+    };
+    let mut proof = Proof {
+        cases: plan.iter().map(|p| p.info.id.clone()).collect(),
+        faults: faults.to_vec(),
+        ..Proof::default()
+    };
+    let all: Vec<usize> = (0..plan.len()).collect();
+    let started = Instant::now();
+    proof.conformant = run_cases(plan, &all, &env, sim, jobs, &[]).await?;
+    proof.timings.push(("conformant".into(), started.elapsed()));
+    for (fi, fault) in faults.iter().enumerate() {
+        // A case the profile skips cannot catch anything here: it is counted as unproven.
+        let listed: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| plan[i].skip.is_none() && plan[i].info.detects.contains(fault))
+            .collect();
+        let sampled = sample(plan.len(), &listed, sample_size, fi * 7);
+        let cases: Vec<usize> = listed.iter().chain(sampled.iter()).copied().collect();
+        let started = Instant::now();
+        let verdicts =
+            run_cases(plan, &cases, &env, sim, jobs, std::slice::from_ref(fault)).await?;
+        proof.timings.push((fault.clone(), started.elapsed()));
+        for (&ci, (verdict, reason)) in cases.iter().zip(verdicts) {
+            let is_listed = listed.contains(&ci);
+            let cell = match (is_listed, verdict) {
+                (true, Verdict::Fail) => Cell::Caught,
+                (true, v) => Cell::Missed(v, reason),
+                (false, Verdict::Pass | Verdict::Skipped) => Cell::SampledPass,
+                (false, Verdict::Fail) => Cell::SampledFail,
+                (false, Verdict::Inconclusive) => Cell::SampledInconclusive,
+                (false, v) => Cell::Errored(v, reason),
+            };
+            proof.cells.insert((ci, fi), cell);
+        }
+    }
+    Ok(proof)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_spread_deterministic_and_exclude_listed_cases() {
+        let s = sample(10, &[0, 1], 3, 0);
+        assert_eq!(s, vec![2, 4, 6]);
+        assert_eq!(sample(10, &[0, 1], 3, 0), s);
+        assert!(sample(10, &[0, 1], 3, 5).iter().all(|i| *i > 1));
+        assert!(sample(2, &[0, 1], 3, 0).is_empty());
+        assert_eq!(sample(5, &[], 0, 3), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_missed_detection_and_an_error_are_mismatches() {
+        let mut p = Proof {
+            cases: vec!["A".into(), "B".into()],
+            faults: vec!["f1".into(), "f2".into()],
+            conformant: vec![(Verdict::Pass, String::new()), (Verdict::Pass, String::new())],
+            ..Proof::default()
+        };
+        p.cells.insert((0, 0), Cell::Caught);
+        p.cells.insert((1, 0), Cell::SampledFail);
+        assert!(p.mismatches().is_empty());
+        assert_eq!(p.uncovered(), vec!["f2"]);
+        p.cells.insert((1, 1), Cell::Missed(Verdict::Pass, "held".into()));
+        p.cells.insert((0, 1), Cell::Errored(Verdict::Error, "boom".into()));
+        let m = p.mismatches();
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[0].contains("errored against unrelated fault `f2`"), "{m:?}");
+        assert!(m[1].contains("does not catch `f2`"), "{m:?}");
+        let text = p.render();
+        assert!(text.lines().any(|l| l.starts_with("A ") && l.ends_with("X E")), "{text}");
+        assert!(text.contains("selftest: 2 mismatches"), "{text}");
+    }
+}
