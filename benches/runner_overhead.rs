@@ -14,8 +14,9 @@ use doipcheck::runner::event::{Event, EventSink, MetricEvent, StepStatus};
 use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, run};
 use doipcheck::sim::config::{ServiceTiming, SimConfig};
 use doipcheck::sim::faults::FaultSet;
-use doipcheck::suite::load::{self, Filter};
+use doipcheck::suite::load;
 use doipcheck::suite::model::Suite;
+use doipcheck::suite::select::{self, Filter};
 use doipcheck::transport::doip::sim_host::SimHost;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,7 +89,7 @@ async fn start(config: SimConfig) -> (SimHost, Endpoints) {
 /// Runs `plan` against `endpoints` with one job, events into a [`Timings`].
 async fn run_plan(
     profile: &doipcheck::suite::profile::Profile,
-    plan: Vec<doipcheck::suite::load::PlannedCase>,
+    plan: Vec<doipcheck::suite::select::SelectedCase>,
     endpoints: Endpoints,
 ) -> (Timings, doipcheck::runner::RunResult) {
     let env = CaseEnv {
@@ -115,7 +116,7 @@ async fn overhead(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
     let pair = suite.cases[0].steps.clone();
     suite.cases[0].steps = pair.iter().cycle().take(2 * PAIRS).cloned().collect();
     let loaded = load::Loaded { suites: vec![Arc::new(suite)] };
-    let plan = load::plan(&loaded, profile, &Filter::default());
+    let plan = select::select_cases(&loaded, profile, &Filter::default());
     let (host, endpoints) = start(SimConfig::ephemeral()).await;
     let started = Instant::now();
     let (mut sink, result) = run_plan(profile, plan, endpoints).await;
@@ -150,7 +151,7 @@ fn repeated_cases(
     name: &str,
     setup: &str,
     steps: &str,
-) -> Vec<doipcheck::suite::load::PlannedCase> {
+) -> Vec<doipcheck::suite::select::SelectedCase> {
     let mut cases = String::new();
     for i in 0..ACCURACY_CASES {
         cases.push_str(&format!("  - id: {name}-{i:02}\n    title: {name}\n    steps:\n{steps}"));
@@ -158,7 +159,7 @@ fn repeated_cases(
     let text = format!("suite: {name}\ntitle: timing accuracy\nsetup:\n{setup}cases:\n{cases}");
     let file = suite_file(dir, &format!("{name}.yaml"), &text);
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    load::plan(&loaded, profile, &Filter::default())
+    select::select_cases(&loaded, profile, &Filter::default())
 }
 
 async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Profile) {
@@ -197,7 +198,7 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
 /// microseconds, sorted.
 async fn latency_errors(
     profile: &doipcheck::suite::profile::Profile,
-    plan: Vec<doipcheck::suite::load::PlannedCase>,
+    plan: Vec<doipcheck::suite::select::SelectedCase>,
     endpoints: Endpoints,
 ) -> Vec<i64> {
     let (sink, _) = run_plan(profile, plan, endpoints).await;

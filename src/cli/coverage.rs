@@ -6,7 +6,8 @@ use super::list::default_profile;
 use super::validate::paths_or_default;
 use crate::proof::coverage::generate;
 use crate::runner::target::known_faults;
-use crate::suite::load::{self, Filter};
+use crate::suite::load;
+use crate::suite::select::{self, Filter};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -42,7 +43,7 @@ pub fn run(args: CoverageArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let text = generate(&plan, &profile);
     match (&args.output, args.check) {
         (None, _) => {

@@ -3,7 +3,8 @@
 
 use super::exit;
 use super::validate::paths_or_default;
-use crate::suite::load::{self, Filter};
+use crate::suite::load;
+use crate::suite::select::{self, Filter};
 use crate::suite::tags::TagExpr;
 use clap::Args;
 use std::path::PathBuf;
@@ -38,7 +39,7 @@ pub fn list(args: &ListArgs) -> (u8, String) {
         Ok(l) => l,
         Err(e) => return (exit::USAGE, e.render()),
     };
-    let planned = load::plan(&loaded, &profile, &Filter { tags, ..Filter::default() });
+    let planned = select::select_cases(&loaded, &profile, &Filter { tags, ..Filter::default() });
     let mut out = String::new();
     for p in &planned {
         let i = &p.info;

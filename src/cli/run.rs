@@ -11,8 +11,9 @@ use crate::runner::target::{
     Simulators, TargetSource, known_faults, simulator_config, simulator_label,
 };
 use crate::runner::{CaseEnv, Endpoints, RunOptions};
-use crate::suite::load::{self, Filter};
+use crate::suite::load;
 use crate::suite::profile::Profile;
+use crate::suite::select::{self, Filter};
 use crate::suite::tags::TagExpr;
 use crate::suite::value::Value;
 use clap::{Args, ValueEnum};
@@ -185,7 +186,8 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let paths = paths_or_default(&args.paths);
     let loaded =
         load::load_suites(&paths, &known_faults()).map_err(|e| (exit::USAGE, e.render()))?;
-    let plan = load::plan(&loaded, &profile, &Filter { tags, cases: args.cases.clone(), shard });
+    let plan =
+        select::select_cases(&loaded, &profile, &Filter { tags, cases: args.cases.clone(), shard });
     if plan.is_empty() {
         return Err(usage("no case matches the filters"));
     }
@@ -255,7 +257,7 @@ pub fn execute(
     targets: TargetSource,
     label: String,
     profile_path: Option<PathBuf>,
-    plan: Vec<crate::suite::load::PlannedCase>,
+    plan: Vec<crate::suite::select::SelectedCase>,
     shard: Option<(u32, u32)>,
 ) -> u8 {
     let mut options = ReportOptions::new(&args.report_dir);
@@ -421,7 +423,7 @@ async fn stop_requested(limit: Option<Duration>) -> Stop {
 /// Runs with Ctrl-C, SIGTERM, SIGHUP and the whole-run `limit` wired to the cancel signal:
 /// the running cases end with `error`, the rest are not started, and the reports are whole.
 pub async fn run_with_signals(
-    plan: Vec<crate::suite::load::PlannedCase>,
+    plan: Vec<crate::suite::select::SelectedCase>,
     env: CaseEnv,
     targets: Vec<Endpoints>,
     options: RunOptions,

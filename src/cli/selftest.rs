@@ -6,7 +6,8 @@ use super::list::default_profile;
 use super::validate::paths_or_default;
 use crate::proof::selftest::prove;
 use crate::runner::target::{known_faults, simulator_config};
-use crate::suite::load::{self, Filter};
+use crate::suite::load;
+use crate::suite::select::{self, Filter};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -73,7 +74,7 @@ pub fn run(args: SelftestArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     // A case the profile skips proves nothing either way; it is counted, not judged.
     let undetected: Vec<&str> = plan
         .iter()

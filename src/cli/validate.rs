@@ -3,8 +3,8 @@
 //! otherwise.
 
 use super::exit;
-use crate::suite::load;
 use crate::suite::value::format_duration;
+use crate::suite::{load, select};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ pub fn validate(args: &ValidateArgs) -> (u8, String) {
             // Every case that would run against the profile is planned: a value that does not
             // resolve or fit is an error here, not at run time.
             if let Some(profile) = &profile {
-                let planned = load::plan(&loaded, profile, &load::Filter::default());
+                let planned = select::select_cases(&loaded, profile, &select::Filter::default());
                 if let Err(d) = crate::runner::plan::check(&planned, profile) {
                     text.push_str(&load::LoadErrors::from_diagnostics(d).render());
                     code = exit::USAGE;

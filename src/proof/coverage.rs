@@ -13,10 +13,10 @@
 //! May import: `runner`, `suite`; never `cli` (cli calls it).
 
 use crate::runner::target::known_faults;
-use crate::suite::load::PlannedCase;
 use crate::suite::messages::{self, Codes};
 use crate::suite::model::{Matcher, MessageBody, StepKind, UdpPayload};
 use crate::suite::profile::Profile;
+use crate::suite::select::SelectedCase;
 use crate::suite::value::{Expr, Value, to_bytes, to_int};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -86,7 +86,7 @@ struct Resolver {
 }
 
 impl Resolver {
-    fn new(profile: &Profile, case: &PlannedCase) -> Resolver {
+    fn new(profile: &Profile, case: &SelectedCase) -> Resolver {
         // A case whose scope does not resolve is a load error before this runs; should one
         // get here, its profile values still count.
         let scope = case.scope(profile).unwrap_or_else(|_| profile.scope_entries().collect());
@@ -130,7 +130,7 @@ fn pattern_type(text: &str) -> Option<u16> {
     Some(u16::from_be_bytes([byte(2)?, byte(3)?]))
 }
 
-fn touches(profile: &Profile, case: &PlannedCase) -> Touches {
+fn touches(profile: &Profile, case: &SelectedCase) -> Touches {
     let r = Resolver::new(profile, case);
     let mut t = Touches::default();
     let c = case.case();
@@ -230,7 +230,7 @@ fn expected(r: &Resolver, t: &mut Touches, m: &MessageBody<Matcher>) {
 }
 
 /// Case ids grouped by their written id: `HDR-UNK-001 (18)` for a matrix family.
-fn case_list(ids: &[&PlannedCase]) -> String {
+fn case_list(ids: &[&SelectedCase]) -> String {
     let mut groups: Vec<(String, usize)> = Vec::new();
     for p in ids {
         let base = p.case().id.clone();
@@ -254,7 +254,7 @@ fn gap(key: &str) -> &'static str {
 fn table(
     s: &mut String,
     heading: &str,
-    rows: Vec<(String, String, Vec<&PlannedCase>)>,
+    rows: Vec<(String, String, Vec<&SelectedCase>)>,
     gap_of: impl Fn(&str) -> &'static str,
 ) {
     let covered = rows.iter().filter(|(_, _, c)| !c.is_empty()).count();
@@ -272,13 +272,13 @@ fn table(
 }
 
 /// docs/coverage.md for `plan`.
-pub fn generate(plan: &[PlannedCase], profile: &Profile) -> String {
+pub fn generate(plan: &[SelectedCase], profile: &Profile) -> String {
     let touched: Vec<Touches> = plan.iter().map(|p| touches(profile, p)).collect();
     let runnable: Vec<usize> = (0..plan.len()).filter(|&i| plan[i].skip.is_none()).collect();
-    let pick = |f: &dyn Fn(&Touches, &PlannedCase) -> bool| -> Vec<&PlannedCase> {
+    let pick = |f: &dyn Fn(&Touches, &SelectedCase) -> bool| -> Vec<&SelectedCase> {
         runnable.iter().filter(|&&i| f(&touched[i], &plan[i])).map(|&i| &plan[i]).collect()
     };
-    let is_isotp = |p: &PlannedCase| p.suite.file.components().any(|c| c.as_os_str() == "isotp");
+    let is_isotp = |p: &SelectedCase| p.suite.file.components().any(|c| c.as_os_str() == "isotp");
     let doip = runnable.iter().filter(|&&i| !is_isotp(&plan[i])).count();
     let mut s = String::new();
     s.push_str(

@@ -14,8 +14,8 @@ use crate::runner::event::{CollectingSink, Event, Verdict};
 use crate::runner::target::Simulators;
 use crate::runner::{CaseEnv, RunOptions};
 use crate::sim::config::SimConfig;
-use crate::suite::load::PlannedCase;
 use crate::suite::profile::Profile;
+use crate::suite::select::SelectedCase;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -197,14 +197,14 @@ fn sample(len: usize, exclude: &[usize], n: usize, seed: usize) -> Vec<usize> {
 /// Runs `cases` of `plan` against `jobs` simulator instances with `faults` switched on; the
 /// verdict and reason of each, in the order given.
 async fn run_cases(
-    plan: &[PlannedCase],
+    plan: &[SelectedCase],
     cases: &[usize],
     env: &CaseEnv,
     sim: &SimConfig,
     jobs: u32,
     faults: &[String],
 ) -> Result<Vec<(Verdict, String)>, String> {
-    let sub: Vec<PlannedCase> = cases.iter().map(|&i| plan[i].clone()).collect();
+    let sub: Vec<SelectedCase> = cases.iter().map(|&i| plan[i].clone()).collect();
     let n = sub.len();
     let (sims, endpoints) = Simulators::start(jobs, faults, sim).await?;
     let options = RunOptions {
@@ -234,7 +234,7 @@ async fn run_cases(
 
 /// Proves `plan` against the conformant simulator and each fault of `faults`.
 pub async fn prove(
-    plan: &[PlannedCase],
+    plan: &[SelectedCase],
     profile: &Profile,
     sim: &SimConfig,
     faults: &[String],

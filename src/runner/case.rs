@@ -15,9 +15,9 @@ use super::record::Recorder;
 use super::udp::Udp;
 use crate::codec::doip::Message;
 use crate::runner::event::*;
-use crate::suite::load::PlannedCase;
 use crate::suite::model::{Handler, Step};
 use crate::suite::profile::Profile;
+use crate::suite::select::SelectedCase;
 use crate::suite::value::{BytePattern, Expr, Value, hex_spaced, to_bytes, to_duration, to_int};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -88,7 +88,7 @@ pub struct Attempt {
 /// One attempt of one case: its connections, sockets and CAN node, what the steps have seen
 /// so far, and the scope `${...}` resolves against.
 pub struct CaseRun<'a> {
-    pub(super) planned: &'a PlannedCase,
+    pub(super) planned: &'a SelectedCase,
     pub(super) env: &'a CaseEnv,
     pub(super) target: Endpoints,
     pub rec: Recorder,
@@ -113,7 +113,7 @@ pub struct CaseRun<'a> {
 
 impl<'a> CaseRun<'a> {
     pub fn new(
-        planned: &'a PlannedCase,
+        planned: &'a SelectedCase,
         env: &'a CaseEnv,
         target: Endpoints,
         rec: Recorder,

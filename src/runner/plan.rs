@@ -1,4 +1,4 @@
-//! The plan stage, between loading and running: each planned case becomes a [`CasePlan`],
+//! The plan stage, between loading and running: each selected case becomes a [`CasePlan`],
 //! its steps with every `${...}` resolved against the profile, the suite's `vars:` and the
 //! case's matrix, and every value checked as the step will use it (a duration, an integer, hex
 //! bytes, a byte pattern, a message the codec can build). A `${profile.*}` typo or a bad value
@@ -12,9 +12,9 @@
 use super::message as msg;
 use crate::runner::event::Phase;
 use crate::suite::diag::Diagnostic;
-use crate::suite::load::PlannedCase;
 use crate::suite::model::Step;
 use crate::suite::profile::Profile;
+use crate::suite::select::SelectedCase;
 use crate::suite::steps::{ArgMut, ArgType, StepKind};
 use crate::suite::value::{BytePattern, Expr, ExprKind, Value, to_bytes, to_duration, to_int};
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,7 +37,7 @@ pub struct CasePlan {
 
 /// Plans every case that will run (skipped cases are not planned: their profile keys may be
 /// missing on purpose). All errors of all cases, each once.
-pub fn check(cases: &[PlannedCase], profile: &Profile) -> Result<(), Vec<Diagnostic>> {
+pub fn check(cases: &[SelectedCase], profile: &Profile) -> Result<(), Vec<Diagnostic>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for case in cases.iter().filter(|c| c.skip.is_none()) {
@@ -57,7 +57,7 @@ pub fn check(cases: &[PlannedCase], profile: &Profile) -> Result<(), Vec<Diagnos
 }
 
 /// The plan of one case.
-pub fn plan_case(case: &PlannedCase, profile: &Profile) -> Result<CasePlan, Vec<Diagnostic>> {
+pub fn plan_case(case: &SelectedCase, profile: &Profile) -> Result<CasePlan, Vec<Diagnostic>> {
     let file = case.suite.file.as_path();
     let mut planner = Planner {
         file,

@@ -6,7 +6,7 @@
 use super::case::{Attempt, CaseEnv, CaseRun, Endpoints};
 use super::event::*;
 use super::record::{Clock, RecordLimits, Recorder};
-use crate::suite::load::PlannedCase;
+use crate::suite::select::SelectedCase;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -40,7 +40,7 @@ pub struct RunResult {
 /// Runs `plan`: worker `j` talks to `targets[j]` (one per job). `cancel` turning true ends
 /// the run as Ctrl-C does.
 pub async fn run(
-    plan: Vec<PlannedCase>,
+    plan: Vec<SelectedCase>,
     env: CaseEnv,
     targets: Vec<Endpoints>,
     options: RunOptions,
@@ -175,7 +175,7 @@ pub async fn run(
 }
 
 struct Worker {
-    plan: Arc<Vec<PlannedCase>>,
+    plan: Arc<Vec<SelectedCase>>,
     /// Plan indices in the order the jobs take them.
     order: Arc<Vec<usize>>,
     next: Arc<AtomicUsize>,
@@ -205,7 +205,7 @@ impl Worker {
         }
     }
 
-    async fn run_case(&mut self, key: CaseKey, planned: &PlannedCase) {
+    async fn run_case(&mut self, key: CaseKey, planned: &SelectedCase) {
         let rec = Recorder::with_limits(key, self.clock, self.tx.clone(), self.limits);
         let started = rec.now();
         rec.emit(Event::CaseStarted(CaseStarted {
@@ -247,7 +247,7 @@ impl Worker {
     async fn attempts(
         &mut self,
         key: CaseKey,
-        planned: &PlannedCase,
+        planned: &SelectedCase,
         rec: &Recorder,
     ) -> (Verdict, Option<Reason>, u32, bool) {
         let retry = planned.case().retry;
@@ -284,7 +284,7 @@ impl Worker {
         }
     }
 
-    async fn attempt(&mut self, key: CaseKey, planned: &PlannedCase) -> Attempt {
+    async fn attempt(&mut self, key: CaseKey, planned: &SelectedCase) -> Attempt {
         let rec = Recorder::with_limits(key, self.clock, self.tx.clone(), self.limits);
         let mut run = match CaseRun::new(planned, &self.env, self.endpoints.clone(), rec) {
             Ok(r) => r,
@@ -317,7 +317,7 @@ impl Worker {
 /// The events of a run that could not start because the target was unreachable before the
 /// first case (the preflight): every planned case finished with `error` and `reason`, none
 /// attempted, so the reports say why nothing ran.
-pub fn not_run(plan: &[PlannedCase], options: &RunOptions, reason: &str) -> Vec<Event> {
+pub fn not_run(plan: &[SelectedCase], options: &RunOptions, reason: &str) -> Vec<Event> {
     let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
     let mut events = vec![Event::RunStarted(RunStarted {
         wall_clock_unix_us: u64::try_from(wall.as_micros()).unwrap_or(u64::MAX),

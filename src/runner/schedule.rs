@@ -7,16 +7,16 @@
 //! `udp_expect` `count` x `interval`): the time a conformant target cannot shorten. Skipped
 //! cases cost nothing. Reports do not depend on the order (every event carries its case key).
 
-use crate::suite::load::PlannedCase;
 use crate::suite::profile::Profile;
 use crate::suite::read::CASE_TIME_MARGIN;
+use crate::suite::select::SelectedCase;
 use crate::suite::steps::WaitValue;
 use crate::suite::value::{Expr, to_duration, to_int};
 use std::time::Duration;
 
 /// Indices of `plan` in the order jobs should take them: longest estimate first, plan order
 /// among equals.
-pub fn longest_first(plan: &[PlannedCase], profile: &Profile) -> Vec<usize> {
+pub fn longest_first(plan: &[SelectedCase], profile: &Profile) -> Vec<usize> {
     let estimates: Vec<Duration> = plan.iter().map(|p| estimate(p, profile)).collect();
     let mut order: Vec<usize> = (0..plan.len()).collect();
     order.sort_by(|a, b| estimates[*b].cmp(&estimates[*a]));
@@ -26,7 +26,7 @@ pub fn longest_first(plan: &[PlannedCase], profile: &Profile) -> Vec<usize> {
 /// The least time `plan` can take over `jobs` parallel jobs from its declared waits alone:
 /// max(longest case, sum of the cases / jobs), the bound LPT scheduling approaches. Skipped
 /// cases count nothing; `jobs` 0 counts as 1.
-pub fn declared_wait(plan: &[PlannedCase], profile: &Profile, jobs: usize) -> Duration {
+pub fn declared_wait(plan: &[SelectedCase], profile: &Profile, jobs: usize) -> Duration {
     let estimates: Vec<Duration> = plan.iter().map(|p| estimate(p, profile)).collect();
     let longest = estimates.iter().copied().max().unwrap_or_default();
     let sum: Duration = estimates.iter().sum();
@@ -36,7 +36,7 @@ pub fn declared_wait(plan: &[PlannedCase], profile: &Profile, jobs: usize) -> Du
 /// How long a case may run before the harness ends it with `error`: its own `timeout:` when
 /// it sets one, else the waits it declares under this profile plus a margin for everything
 /// else (a case that waits T_TCP_General_Inactivity = 5 min gets 6 min, not a fixed minute).
-pub fn time_limit(planned: &PlannedCase, profile: &Profile) -> Duration {
+pub fn time_limit(planned: &SelectedCase, profile: &Profile) -> Duration {
     planned
         .case()
         .timeout
@@ -46,7 +46,7 @@ pub fn time_limit(planned: &PlannedCase, profile: &Profile) -> Duration {
 /// The cases whose own `timeout:` is shorter than the waits they declare under `profile`:
 /// they would end in `error` against a conformant target. `(id, timeout, declared)`.
 pub fn short_time_limits(
-    plan: &[PlannedCase],
+    plan: &[SelectedCase],
     profile: &Profile,
 ) -> Vec<(String, Duration, Duration)> {
     plan.iter()
@@ -60,7 +60,7 @@ pub fn short_time_limits(
 }
 
 /// The waits a case's steps declare, summed.
-pub fn estimate(planned: &PlannedCase, profile: &Profile) -> Duration {
+pub fn estimate(planned: &SelectedCase, profile: &Profile) -> Duration {
     if planned.skip.is_some() {
         return Duration::ZERO;
     }
@@ -85,15 +85,16 @@ pub fn estimate(planned: &PlannedCase, profile: &Profile) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::load::{self, Filter};
+    use crate::suite::load;
+    use crate::suite::select::{self, Filter};
 
     /// The plan of one suite file with `text`, against `profile`.
-    fn plan_of(text: &str, profile: &Profile) -> Vec<PlannedCase> {
+    fn plan_of(text: &str, profile: &Profile) -> Vec<SelectedCase> {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("s.yaml");
         std::fs::write(&file, text).expect("write");
         let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-        load::plan(&loaded, profile, &Filter::default())
+        select::select_cases(&loaded, profile, &Filter::default())
     }
 
     #[test]
@@ -147,7 +148,7 @@ mod tests {
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let loaded = load::load_suites(&[root.join("suites/doip/timers.yaml")], &[])
             .unwrap_or_else(|e| panic!("{}", e.render()));
-        let plan = load::plan(&loaded, &profile, &Filter::default());
+        let plan = select::select_cases(&loaded, &profile, &Filter::default());
         let general = plan.iter().find(|p| p.info.id == "TMR-GEN-001").expect("TMR-GEN-001");
         assert_eq!(time_limit(general, &profile), Duration::from_secs(360));
         assert!(short_time_limits(&plan, &profile).is_empty());

@@ -8,6 +8,7 @@ pub mod profile_keys;
 pub mod read;
 pub mod read_fields;
 pub mod schema;
+pub mod select;
 pub mod show;
 pub mod spec;
 pub mod steps;

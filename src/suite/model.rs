@@ -29,7 +29,7 @@ pub struct Suite {
     pub cases: Vec<Case>,
 }
 
-/// One case as written (a `matrix:` case expands into several planned cases).
+/// One case as written (a `matrix:` case expands into several selected cases).
 #[derive(Debug, Clone)]
 pub struct Case {
     pub id: String,

@@ -2,7 +2,8 @@
 //! (issue 6: "generated from the suites by a command and checked in CI to be current").
 
 use doipcheck::proof::coverage::generate;
-use doipcheck::suite::load::{self, Filter};
+use doipcheck::suite::load;
+use doipcheck::suite::select::{self, Filter};
 use std::path::PathBuf;
 
 #[test]
@@ -12,7 +13,7 @@ fn the_checked_in_coverage_page_is_current() {
         load::load_profile(Some(&root.join("suites/profile.yaml"))).expect("profile loads");
     let faults = doipcheck::runner::target::known_faults();
     let loaded = load::load_suites(&[root.join("suites")], &faults).expect("suites load");
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let fresh = generate(&plan, &profile);
     let checked_in = std::fs::read_to_string(root.join("docs/coverage.md")).unwrap_or_default();
     assert!(

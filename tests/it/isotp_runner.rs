@@ -103,7 +103,7 @@ async fn the_isotp_suites_pass_and_catch_every_isotp_fault() {
     let catalogue = doipcheck::runner::target::known_faults();
     let loaded = doipcheck::suite::load::load_suites(&[root().join("suites/isotp")], &catalogue)
         .expect("suites load");
-    let plan = doipcheck::suite::load::plan(&loaded, &profile, &Default::default());
+    let plan = doipcheck::suite::select::select_cases(&loaded, &profile, &Default::default());
     assert!(plan.len() >= 60, "issue 6 wants at least 60 ISO-TP cases: {}", plan.len());
     assert!(plan.iter().all(|p| p.skip.is_none()), "the simulator's profile declares isotp");
     let faults: Vec<String> =

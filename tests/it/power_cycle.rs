@@ -7,7 +7,8 @@ use doipcheck::runner::event::{CollectingSink, Event, Verdict};
 use doipcheck::runner::target::Simulators;
 use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, run};
 use doipcheck::sim::config::{ConfigDuration, SimConfig};
-use doipcheck::suite::load::{self, Filter};
+use doipcheck::suite::load;
+use doipcheck::suite::select::{self, Filter};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,7 +83,7 @@ async fn run_case(
     let profile =
         load::load_profile(Some(&profile_file)).unwrap_or_else(|e| panic!("{}", e.render()));
     let filter = Filter { cases: vec![case.to_owned()], ..Filter::default() };
-    let plan = load::plan(&loaded, &profile, &filter);
+    let plan = select::select_cases(&loaded, &profile, &filter);
     assert_eq!(plan.len(), 1);
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };

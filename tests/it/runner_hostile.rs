@@ -4,7 +4,8 @@
 
 use doipcheck::runner::event::{CollectingSink, Event, Verdict};
 use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, RunResult, run};
-use doipcheck::suite::load::{self, Filter};
+use doipcheck::suite::load;
+use doipcheck::suite::select::{self, Filter};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -117,7 +118,7 @@ async fn run_suite(text: &str, port: u16) -> (RunResult, Vec<Event>, Duration) {
     std::fs::write(&file, text).expect("write suite");
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
     let endpoints = Endpoints {
@@ -242,7 +243,7 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
     std::fs::write(&file, text).expect("write suite");
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
     let endpoints = Endpoints {
@@ -314,7 +315,7 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
     std::fs::write(&file, text).expect("write suite");
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
     let endpoints = Endpoints {
@@ -381,7 +382,7 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
     std::fs::write(&file, text).expect("write suite");
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let profile = doipcheck::suite::profile::Profile::defaults();
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let mut profile = profile;
     profile.values.insert(
         "timing.tolerance".into(),

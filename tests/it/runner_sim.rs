@@ -2,20 +2,21 @@
 //! entity, and every case fails against each fault its `detects:` names (a case no fault can
 //! fail proves nothing).
 
-use doipcheck::suite::load::{self, Filter, PlannedCase};
+use doipcheck::suite::load;
 use doipcheck::suite::profile::Profile;
+use doipcheck::suite::select::{self, Filter, SelectedCase};
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn shipped() -> (Profile, Vec<PlannedCase>) {
+fn shipped() -> (Profile, Vec<SelectedCase>) {
     let profile =
         load::load_profile(Some(&root().join("suites/profile.yaml"))).expect("profile loads");
     let faults = doipcheck::runner::target::known_faults();
     let loaded = load::load_suites(&[root().join("suites/doip")], &faults).expect("suites load");
-    let plan = load::plan(&loaded, &profile, &Filter::default());
+    let plan = select::select_cases(&loaded, &profile, &Filter::default());
     (profile, plan)
 }
 

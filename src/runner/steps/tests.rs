@@ -9,8 +9,9 @@ use crate::runner::conn::Connection;
 use crate::runner::event::{CaseKey, Event, Verdict};
 use crate::runner::record::{Clock, Recorder};
 use crate::suite::diag::Diagnostics;
-use crate::suite::load::{Filter, Loaded, PlannedCase, plan};
+use crate::suite::load::Loaded;
 use crate::suite::profile::Profile;
+use crate::suite::select::{Filter, SelectedCase, select_cases};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 const ACTIVATED: [u8; 17] =
     [0x02, 0xFD, 0x00, 0x06, 0, 0, 0, 9, 0x0E, 0x80, 0x10, 0x00, 0x10, 0, 0, 0, 0];
 
-fn planned(steps: &str) -> PlannedCase {
+fn planned(steps: &str) -> SelectedCase {
     let text =
         format!("suite: t\ntitle: t\ncases:\n  - id: T-1\n    title: t\n    steps:\n{steps}");
     let tree = crate::suite::yaml::parse(&text).expect("test YAML parses");
@@ -28,7 +29,7 @@ fn planned(steps: &str) -> PlannedCase {
     let suite = crate::suite::read::read_suite(Path::new("t.yaml"), &tree, &mut d);
     assert!(d.is_empty(), "{:?}", d.list);
     let loaded = Loaded { suites: vec![Arc::new(suite.expect("the suite reads"))] };
-    plan(&loaded, &Profile::defaults(), &Filter::default()).remove(0)
+    select_cases(&loaded, &Profile::defaults(), &Filter::default()).remove(0)
 }
 
 /// What the peer does once it has read the harness's first message.
