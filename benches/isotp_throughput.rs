@@ -10,7 +10,9 @@
 
 use doipcheck::codec::can::{CanId, StandardId};
 use doipcheck::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
-use doipcheck::proto::isotp::{Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile};
+use doipcheck::proto::isotp::{
+    Endpoint, IsoTpAddress, IsoTpConfig, ReceiverProfile, TransferEvent,
+};
 use doipcheck::proto::time::Instant as ProtoInstant;
 use doipcheck::transport::can::NodeOptions;
 use doipcheck::transport::can::memory::{MemoryBus, MemoryNode};
@@ -185,17 +187,17 @@ fn run(s: &Scenario, budget: Duration) -> Figures {
             assert!(idle_turns < 1_000_000, "no frame moved for a million turns: transfer stuck");
             while let Some(e) = sender.endpoint.poll_event() {
                 match e {
-                    Event::MessageSent => sent = true,
+                    TransferEvent::MessageSent => sent = true,
                     other => panic!("sender: unexpected {other:?}"),
                 }
             }
             while let Some(e) = receiver.endpoint.poll_event() {
                 match e {
-                    Event::MessageReceived { payload: got, .. } => {
+                    TransferEvent::MessageReceived { payload: got, .. } => {
                         assert_eq!(got.len(), payload.len());
                         received = true;
                     }
-                    Event::FirstFrameReceived { .. } => {}
+                    TransferEvent::FirstFrameReceived { .. } => {}
                     other => panic!("receiver: unexpected {other:?}"),
                 }
             }

@@ -85,7 +85,7 @@ pub fn run(args: DecodeArgs) -> u8 {
 }
 
 /// One input line, decoded.
-pub struct Decoded {
+pub struct DecodedInput {
     /// The input text.
     pub text: String,
     /// The bytes (or why the text is not hex).
@@ -93,11 +93,11 @@ pub struct Decoded {
 }
 
 /// Decodes one input line.
-pub fn decode(text: &str) -> Decoded {
-    Decoded { text: text.trim().to_owned(), bytes: notation::parse_hex(text) }
+pub fn decode(text: &str) -> DecodedInput {
+    DecodedInput { text: text.trim().to_owned(), bytes: notation::parse_hex(text) }
 }
 
-impl Decoded {
+impl DecodedInput {
     fn parsed(&self) -> Option<Result<Message<'_>, Error>> {
         self.bytes.as_ref().ok().map(|b| Message::parse(b))
     }

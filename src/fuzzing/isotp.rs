@@ -24,8 +24,8 @@ use core::time::Duration;
 use crate::codec::can::{CanFrame, CanId, StandardId, fd_padded_len};
 use crate::codec::isotp::{FrameFormat, IsoTpPdu, Padding, StMin, TxDl};
 use crate::proto::isotp::{
-    CanAddress, Endpoint, Event, FcParameters, IsoTpAddress, IsoTpConfig, MAX_QUEUED_IGNORED,
-    TxConfirmation,
+    CanAddress, Endpoint, FcParameters, IsoTpAddress, IsoTpConfig, MAX_QUEUED_IGNORED,
+    TransferEvent, TxConfirmation,
 };
 use crate::proto::time::Instant;
 
@@ -197,8 +197,8 @@ fn check(
     assert!(ep.pending_events() <= MAX_QUEUED_IGNORED + 16, "event queue grows");
     while let Some(event) = ep.poll_event() {
         match event {
-            Event::FirstFrameReceived { ff_dl } => *announced = Some(ff_dl),
-            Event::MessageReceived { payload, target } => {
+            TransferEvent::FirstFrameReceived { ff_dl } => *announced = Some(ff_dl),
+            TransferEvent::MessageReceived { payload, target } => {
                 summary.messages_received += 1;
                 assert!(payload.len() <= max, "payload above max receive size");
                 if target == crate::codec::isotp::TargetAddressType::Physical
@@ -207,11 +207,11 @@ fn check(
                     assert_eq!(Some(payload.len() as u32), *announced, "length != FF_DL");
                 }
             }
-            Event::MessageSent => summary.messages_sent += 1,
-            Event::ReceiveFailed { .. } => summary.receive_failures += 1,
-            Event::SendFailed { .. } => summary.send_failures += 1,
-            Event::FrameIgnored { .. } => summary.frames_ignored += 1,
-            Event::OverflowRefused { .. } => {}
+            TransferEvent::MessageSent => summary.messages_sent += 1,
+            TransferEvent::ReceiveFailed { .. } => summary.receive_failures += 1,
+            TransferEvent::SendFailed { .. } => summary.send_failures += 1,
+            TransferEvent::FrameIgnored { .. } => summary.frames_ignored += 1,
+            TransferEvent::OverflowRefused { .. } => {}
         }
     }
     if let Some(t) = ep.poll_timeout() {

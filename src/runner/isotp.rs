@@ -16,8 +16,8 @@
 use crate::codec::can::CanId;
 use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
 use crate::proto::isotp::{
-    CanAddress, Endpoint, Event, IsoTpAddress, IsoTpConfig, NResult, ReceiverProfile,
-    SenderProfile, Timers,
+    CanAddress, Endpoint, IsoTpAddress, IsoTpConfig, NResult, ReceiverProfile, SenderProfile,
+    Timers, TransferEvent,
 };
 use crate::suite::profile::Profile;
 use crate::suite::value::Value;
@@ -126,8 +126,8 @@ impl IsoTpSession {
         loop {
             match self.step(transport, deadline, observe).await? {
                 None => return Ok(Outcome::TimedOut),
-                Some(Event::MessageSent) => return Ok(Outcome::Done(payload.to_vec())),
-                Some(Event::SendFailed { result }) => return Ok(Outcome::Failed(result)),
+                Some(TransferEvent::MessageSent) => return Ok(Outcome::Done(payload.to_vec())),
+                Some(TransferEvent::SendFailed { result }) => return Ok(Outcome::Failed(result)),
                 Some(_) => {}
             }
         }
@@ -160,20 +160,20 @@ impl IsoTpSession {
         transport: &mut CanTransport,
         deadline: Instant,
         observe: &mut (dyn FnMut(Traffic<'_>) + Send),
-    ) -> Result<Option<Event>, String> {
+    ) -> Result<Option<TransferEvent>, String> {
         let event = self
             .driver
             .next_event(transport, Some(deadline), observe)
             .await
             .map_err(|e| format!("CAN transport: {e}"))?;
         match &event {
-            Some(Event::MessageReceived { payload, .. }) => {
+            Some(TransferEvent::MessageReceived { payload, .. }) => {
                 if self.received.len() == MAX_KEPT {
                     self.received.pop_front();
                 }
                 self.received.push_back(payload.clone());
             }
-            Some(Event::ReceiveFailed { result }) if self.failed.len() < MAX_KEPT => {
+            Some(TransferEvent::ReceiveFailed { result }) if self.failed.len() < MAX_KEPT => {
                 self.failed.push_back(*result);
             }
             _ => {}

@@ -14,7 +14,8 @@ use super::uds::UdsResponder;
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
 use crate::proto::isotp::{
-    CanAddress, Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers, TxConfirmation,
+    CanAddress, Endpoint, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers, TransferEvent,
+    TxConfirmation,
 };
 use crate::proto::time::Instant;
 use core::time::Duration;
@@ -227,7 +228,7 @@ impl EcuNode {
     /// Requests in, UDS responses scheduled, due responses handed to the sender.
     fn pump(&mut self, now: Instant) {
         while let Some(event) = self.endpoint.poll_event() {
-            if let Event::MessageReceived { payload, .. } = event {
+            if let TransferEvent::MessageReceived { payload, .. } = event {
                 for response in self.uds.handle_request(&payload) {
                     if self.scheduled.len() + self.ready.len() < MAX_QUEUED_RESPONSES {
                         self.scheduled.push((now + response.delay, response.bytes));

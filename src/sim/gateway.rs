@@ -14,7 +14,7 @@ use super::config::EcuConfig;
 use super::ecu::{Side, isotp_config};
 use crate::codec::can::CanFrame;
 use crate::codec::uds::Nrc;
-use crate::proto::isotp::{ConfigError, Endpoint, Event, NResult};
+use crate::proto::isotp::{ConfigError, Endpoint, NResult, TransferEvent};
 use crate::proto::time::Instant;
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -125,14 +125,14 @@ impl GatewayLink {
     fn pump(&mut self, now: Instant) {
         while let Some(event) = self.endpoint.poll_event() {
             match event {
-                Event::MessageSent => {
+                TransferEvent::MessageSent => {
                     if let Some(request) = self.in_flight.take() {
                         self.reply_to = Some((request.conn, request.tester));
                         self.listen_until = Some(now + LISTEN_FOR);
                         self.events.push_back(LinkEvent::Sent(request));
                     }
                 }
-                Event::SendFailed { result } => {
+                TransferEvent::SendFailed { result } => {
                     if let Some(request) = self.in_flight.take() {
                         let nack_code = match result {
                             NResult::TimeoutBs => 0x06,
@@ -141,7 +141,7 @@ impl GatewayLink {
                         self.events.push_back(LinkEvent::Failed { request, nack_code, result });
                     }
                 }
-                Event::MessageReceived { payload, .. } => {
+                TransferEvent::MessageReceived { payload, .. } => {
                     let pending = matches!(payload[..], [0x7F, _, code] if Nrc::from_raw(code) == Nrc::ResponsePending);
                     self.listen_until = Some(now + LISTEN_FOR);
                     if !pending && self.in_flight.is_none() && self.queue.is_empty() {

@@ -14,7 +14,7 @@ use crate::codec::can::CanId;
 use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
 use crate::notation;
 use crate::proto::isotp::{
-    Endpoint, Event, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers, TxConfirmation,
+    Endpoint, IsoTpAddress, IsoTpConfig, ReceiverProfile, Timers, TransferEvent, TxConfirmation,
 };
 use crate::transport::can::CanSpec;
 use crate::transport::can::driver::IsoTpDriver;
@@ -265,8 +265,8 @@ pub async fn send(
                     );
                     return exit::FAILURE;
                 }
-                Ok(Some(Event::MessageSent)) => break,
-                Ok(Some(Event::SendFailed { result })) => {
+                Ok(Some(TransferEvent::MessageSent)) => break,
+                Ok(Some(TransferEvent::SendFailed { result })) => {
                     eprintln!("error: {result}: sending the {}-byte message failed", payload.len());
                     return exit::FAILURE;
                 }
@@ -311,18 +311,18 @@ pub async fn recv(driver: &mut IsoTpDriver, args: &RecvArgs, out: &mut impl Writ
                 }
                 break;
             }
-            Ok(Some(Event::MessageReceived { payload, .. })) => {
+            Ok(Some(TransferEvent::MessageReceived { payload, .. })) => {
                 received += 1;
                 if writeln!(out, "{}", format_payload(&payload)).is_err() {
                     break;
                 }
                 let _ = out.flush();
             }
-            Ok(Some(Event::ReceiveFailed { result })) => {
+            Ok(Some(TransferEvent::ReceiveFailed { result })) => {
                 eprintln!("error: {result}: the reception in progress failed");
                 failed = true;
             }
-            Ok(Some(Event::OverflowRefused { ff_dl })) => {
+            Ok(Some(TransferEvent::OverflowRefused { ff_dl })) => {
                 eprintln!(
                     "error: FF_DL {ff_dl} is above --max-size {}: answered FC OVFLW",
                     args.link.max_size
@@ -336,13 +336,15 @@ pub async fn recv(driver: &mut IsoTpDriver, args: &RecvArgs, out: &mut impl Writ
 }
 
 /// Events that end nothing: shown with --verbose.
-fn note(event: &Event, verbose: bool) {
+fn note(event: &TransferEvent, verbose: bool) {
     if !verbose {
         return;
     }
     match event {
-        Event::FrameIgnored { reason } => eprintln!("note: frame ignored: {reason}"),
-        Event::FirstFrameReceived { ff_dl } => eprintln!("note: FF received, FF_DL {ff_dl}"),
+        TransferEvent::FrameIgnored { reason } => eprintln!("note: frame ignored: {reason}"),
+        TransferEvent::FirstFrameReceived { ff_dl } => {
+            eprintln!("note: FF received, FF_DL {ff_dl}")
+        }
         other => eprintln!("note: {other:?}"),
     }
 }

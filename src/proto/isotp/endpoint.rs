@@ -11,10 +11,10 @@ use crate::codec::isotp::IsoTpPdu;
 use crate::proto::time::Instant;
 
 use super::config::{ConfigError, IsoTpConfig, TxConfirmation};
-use super::event::{Event, IgnoreReason};
 use super::link::{Incoming, Link};
 use super::receiver::Receiver;
 use super::sender::{SendError, Sender};
+use super::transfer_event::{IgnoreReason, TransferEvent};
 
 /// Which half produced a frame awaiting confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ impl Endpoint {
 
     /// A frame from the bus. Frames for other nodes are skipped silently; frames on our
     /// addresses are parsed once: FCs drive the sender, SF/FF/CF the receiver, malformed
-    /// ones are ignored with a [`Event::FrameIgnored`].
+    /// ones are ignored with a [`TransferEvent::FrameIgnored`].
     pub fn handle_frame(&mut self, now: Instant, frame: &CanFrame) {
         self.advance(now);
         match self.link.classify(frame) {
@@ -148,7 +148,7 @@ impl Endpoint {
     }
 
     /// The next report: receiver events first, then sender events.
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<TransferEvent> {
         self.receiver.poll_event().or_else(|| self.sender.poll_event())
     }
 

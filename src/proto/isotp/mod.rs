@@ -9,13 +9,13 @@
 //!   timer fired               ── handle_timeout(now) ──►
 //!   bus.send(f)               ◄── poll_transmit() ── Option<CanFrame>
 //!   sleep until               ◄── poll_timeout()  ── Option<Instant>
-//!   user reports              ◄── poll_event()    ── Option<Event>
+//!   user reports              ◄── poll_event()    ── Option<TransferEvent>
 //! ```
 //!
 //! [`Endpoint`] is the main entry point: one connection (tx id, rx id, addressing) that sends
 //! one message at a time and receives concurrently. [`Sender`] and [`Receiver`] are its
 //! halves, usable alone. [`IsoTpConfig`] holds addressing, TX_DL, padding, the timers and the
-//! behaviour profile (strict ISO by default). [`Event`] carries every N_Result at the moment
+//! behaviour profile (strict ISO by default). [`TransferEvent`] carries every N_Result at the moment
 //! the standard raises it, plus message received / sent.
 //!
 //! Transmit confirmation ([`TxConfirmation`]): by default a frame counts as sent when it is
@@ -30,19 +30,19 @@
 
 mod config;
 mod endpoint;
-mod event;
 mod link;
 mod receiver;
 mod sender;
+mod transfer_event;
 
 pub use config::{
     CanAddress, ConfigError, FcParameters, IsoTpAddress, IsoTpConfig, ReceiverProfile,
     SenderProfile, Timers, TxConfirmation,
 };
 pub use endpoint::Endpoint;
-pub use event::{Event, IgnoreReason, MAX_QUEUED_IGNORED, NResult};
 pub use receiver::Receiver;
 pub use sender::{SendError, Sender};
+pub use transfer_event::{IgnoreReason, MAX_QUEUED_IGNORED, NResult, TransferEvent};
 
 #[cfg(test)]
 mod tests;

@@ -12,8 +12,8 @@ use crate::codec::isotp::{FlowControl, FlowStatus, IsoTpPdu, TargetAddressType, 
 use crate::proto::time::Instant;
 
 use super::config::{ConfigError, IsoTpConfig, TxConfirmation};
-use super::event::{Event, EventQueue, IgnoreReason, NResult};
 use super::link::{Incoming, Link};
+use super::transfer_event::{EventQueue, IgnoreReason, NResult, TransferEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RxState {
@@ -126,7 +126,7 @@ impl Receiver {
         }
     }
 
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<TransferEvent> {
         self.events.pop()
     }
 
@@ -269,7 +269,7 @@ impl Receiver {
         if target == TargetAddressType::Functional && self.too_large_single(data.len()) {
             return;
         }
-        self.events.push(Event::MessageReceived { payload: data.to_vec(), target });
+        self.events.push(TransferEvent::MessageReceived { payload: data.to_vec(), target });
     }
 
     /// §9.8.3 (docs/protocol.md#n_result, N_UNEXP_PDU): an SF or FF during a reception ends the old
@@ -286,7 +286,7 @@ impl Receiver {
             // §9.6.5.1: FF_DL above what the receiver can take -> FC OVFLW; nothing is
             // allocated and no reception starts.
             self.receiving = false;
-            self.events.push(Event::OverflowRefused { ff_dl });
+            self.events.push(TransferEvent::OverflowRefused { ff_dl });
             let at = self.now + self.link.config.timers.n_br;
             self.state = RxState::SendFc { fc: FlowControl::overflow(), at };
             return;
@@ -301,7 +301,7 @@ impl Receiver {
         self.next_sn = 1;
         self.waits_sent = 0;
         self.receiving = true;
-        self.events.push(Event::FirstFrameReceived { ff_dl: ff_dl as u32 });
+        self.events.push(TransferEvent::FirstFrameReceived { ff_dl: ff_dl as u32 });
         self.schedule_fc();
     }
 
@@ -331,8 +331,10 @@ impl Receiver {
             self.receiving = false;
             self.state = RxState::Idle;
             let payload = std::mem::take(&mut self.buf);
-            self.events
-                .push(Event::MessageReceived { payload, target: TargetAddressType::Physical });
+            self.events.push(TransferEvent::MessageReceived {
+                payload,
+                target: TargetAddressType::Physical,
+            });
             return;
         }
         if self.cfs_left_in_block != 0 {
@@ -353,7 +355,7 @@ impl Receiver {
         self.buf = Vec::new();
         // An unconfirmed OVFLW FC ends no reception, but its N_Ar expiry is still reported.
         if was_receiving || result == NResult::TimeoutA {
-            self.events.push(Event::ReceiveFailed { result });
+            self.events.push(TransferEvent::ReceiveFailed { result });
         }
     }
 }

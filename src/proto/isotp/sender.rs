@@ -18,8 +18,8 @@ use crate::codec::isotp::{
 use crate::proto::time::Instant;
 
 use super::config::{CanAddress, ConfigError, FcParameters, IsoTpConfig, TxConfirmation};
-use super::event::{Event, EventQueue, IgnoreReason, NResult};
 use super::link::{Incoming, Link};
+use super::transfer_event::{EventQueue, IgnoreReason, NResult, TransferEvent};
 
 /// Why [`Sender::send`] refused a message (nothing was sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -214,7 +214,7 @@ impl Sender {
         }
     }
 
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<TransferEvent> {
         self.events.pop()
     }
 
@@ -304,7 +304,7 @@ impl Sender {
         let timers = self.link.config.timers;
         if self.offset >= self.buf.len() {
             self.state = TxState::Idle;
-            self.events.push(Event::MessageSent);
+            self.events.push(TransferEvent::MessageSent);
             return;
         }
         if self.last == Sent::First {
@@ -376,6 +376,6 @@ impl Sender {
 
     fn fail(&mut self, result: NResult) {
         self.state = TxState::Idle;
-        self.events.push(Event::SendFailed { result });
+        self.events.push(TransferEvent::SendFailed { result });
     }
 }

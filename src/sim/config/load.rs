@@ -9,15 +9,15 @@ use serde_saphyr::Location;
 
 /// A configuration error at a position of the YAML text (1-based; 0 = position unknown).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
+pub struct SimConfigError {
     pub line: u64,
     pub column: u64,
     pub message: String,
 }
 
-impl ConfigError {
+impl SimConfigError {
     fn at(location: Location, message: impl Into<String>) -> Self {
-        ConfigError { line: location.line(), column: location.column(), message: message.into() }
+        SimConfigError { line: location.line(), column: location.column(), message: message.into() }
     }
 
     /// `file:line:col: message`, the form editors and CI logs link to.
@@ -30,7 +30,7 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for SimConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
             write!(f, "{}", self.message)
@@ -40,9 +40,9 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for SimConfigError {}
 
-pub(super) fn from_yaml_str(text: &str) -> Result<SimConfig, ConfigError> {
+pub(super) fn from_yaml_str(text: &str) -> Result<SimConfig, SimConfigError> {
     // An empty document is the all-defaults configuration.
     if text.trim().is_empty()
         || text.lines().all(|l| l.trim().is_empty() || l.trim().starts_with('#'))
@@ -53,7 +53,7 @@ pub(super) fn from_yaml_str(text: &str) -> Result<SimConfig, ConfigError> {
         let location = e.location().unwrap_or(Location::UNKNOWN);
         // The plain message without the rendered snippet: the caller prefixes file:line:col.
         let message = e.without_snippet().to_string();
-        ConfigError::at(location, first_line(&message))
+        SimConfigError::at(location, first_line(&message))
     })?;
     validate(&config)?;
     Ok(config)
@@ -70,11 +70,11 @@ fn first_line(message: &str) -> String {
 }
 
 /// Rules no single field can check on its own.
-fn validate(config: &SimConfig) -> Result<(), ConfigError> {
+fn validate(config: &SimConfig) -> Result<(), SimConfigError> {
     let entity = &config.logical_address;
     let unknown = Location::UNKNOWN;
     if !matches!(config.protocol_version, 0x01..=0x04) {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             unknown,
             format!(
                 "protocol_version 0x{:02X} is not a DoIP version the entity can implement (0x01-0x04)",
@@ -83,7 +83,7 @@ fn validate(config: &SimConfig) -> Result<(), ConfigError> {
         ));
     }
     if entity.value == 0x0000 || config.tester_addresses.contains(&entity.value) {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             entity.referenced,
             format!(
                 "logical_address 0x{:04X} is reserved or a tester address (ISO 13400-2:2019 Table 13)",
@@ -92,16 +92,16 @@ fn validate(config: &SimConfig) -> Result<(), ConfigError> {
         ));
     }
     if config.max_tcp_sockets == 0 {
-        return Err(ConfigError::at(unknown, "max_tcp_sockets must be at least 1"));
+        return Err(SimConfigError::at(unknown, "max_tcp_sockets must be at least 1"));
     }
     if u32::from(config.max_connections) < u32::from(config.max_tcp_sockets) {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             unknown,
             "max_connections must be at least max_tcp_sockets (each registered socket is a connection)",
         ));
     }
     if config.max_data_size < 5 {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             unknown,
             "max_data_size must hold at least a diagnostic message with one byte of user data (5)",
         ));
@@ -109,14 +109,14 @@ fn validate(config: &SimConfig) -> Result<(), ConfigError> {
     let mut seen_types = Vec::new();
     for a in &config.activation {
         if seen_types.contains(&a.activation_type) {
-            return Err(ConfigError::at(
+            return Err(SimConfigError::at(
                 unknown,
                 format!("activation type 0x{:02X} is listed twice", a.activation_type),
             ));
         }
         seen_types.push(a.activation_type);
         if a.requires_tls && config.network.tls_port.is_none() {
-            return Err(ConfigError::at(
+            return Err(SimConfigError::at(
                 unknown,
                 format!(
                     "activation type 0x{:02X} requires TLS but network.tls_port is not set",
@@ -134,10 +134,10 @@ fn validate(config: &SimConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<(), ConfigError> {
+fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<(), SimConfigError> {
     let la = &ecu.logical_address;
     if taken.contains(&la.value) || config.tester_addresses.contains(&la.value) || la.value == 0 {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             la.referenced,
             format!(
                 "ECU `{}` logical_address 0x{:04X} is already used by the entity, the functional address, a tester or another ECU",
@@ -153,7 +153,7 @@ fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<()
     ];
     for (field, id) in ids.into_iter().filter_map(|(f, id)| Some((f, id?))) {
         if id > limit {
-            return Err(ConfigError::at(
+            return Err(SimConfigError::at(
                 la.referenced,
                 format!(
                     "ECU `{}` {field} 0x{id:X} does not fit a {} identifier",
@@ -164,19 +164,19 @@ fn validate_ecu(ecu: &EcuConfig, taken: &[u16], config: &SimConfig) -> Result<()
         }
     }
     if ecu.request_id == ecu.response_id {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             la.referenced,
             format!("ECU `{}` request_id and response_id must differ", ecu.name),
         ));
     }
     if ecu.functional_id.is_some_and(|f| f == ecu.request_id || f == ecu.response_id) {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             la.referenced,
             format!("ECU `{}` functional_id must differ from request_id and response_id", ecu.name),
         ));
     }
     validate_ecu_isotp(ecu).map_err(|rule| {
-        ConfigError::at(la.referenced, format!("ECU `{}` isotp: {rule}", ecu.name))
+        SimConfigError::at(la.referenced, format!("ECU `{}` isotp: {rule}", ecu.name))
     })?;
     validate_uds(&format!("ecus.{}.uds", ecu.name), &ecu.uds)
 }
@@ -230,11 +230,11 @@ fn validate_ecu_isotp(ecu: &EcuConfig) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_uds(path: &str, uds: &UdsConfig) -> Result<(), ConfigError> {
+fn validate_uds(path: &str, uds: &UdsConfig) -> Result<(), SimConfigError> {
     let unknown = Location::UNKNOWN;
     for (did, value) in &uds.dids {
         if value.ascii.is_some() == value.hex.is_some() {
-            return Err(ConfigError::at(
+            return Err(SimConfigError::at(
                 unknown,
                 format!("{path}.dids.0x{did:04X} needs exactly one of `ascii` or `hex`"),
             ));
@@ -242,13 +242,13 @@ fn validate_uds(path: &str, uds: &UdsConfig) -> Result<(), ConfigError> {
     }
     if let Some(security) = &uds.security {
         if security.seed.0.len() != security.key_mask.0.len() || security.seed.0.is_empty() {
-            return Err(ConfigError::at(
+            return Err(SimConfigError::at(
                 unknown,
                 format!("{path}.security: seed and key_mask must be non-empty and of equal length"),
             ));
         }
         if let Some(level) = security.levels.iter().find(|l| *l % 2 == 0 || **l > 0x7D) {
-            return Err(ConfigError::at(
+            return Err(SimConfigError::at(
                 unknown,
                 format!(
                     "{path}.security.levels: 0x{level:02X} is not an odd requestSeed sub-function (0x01-0x7D, ISO 14229-1 Table 42)"
@@ -257,7 +257,7 @@ fn validate_uds(path: &str, uds: &UdsConfig) -> Result<(), ConfigError> {
         }
     }
     if uds.max_request_length == 0 {
-        return Err(ConfigError::at(
+        return Err(SimConfigError::at(
             unknown,
             format!("{path}.max_request_length must be at least 1"),
         ));

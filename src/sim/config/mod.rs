@@ -8,8 +8,8 @@
 mod load;
 mod values;
 
-pub use load::ConfigError;
-pub use values::{ConfigDuration, ConfigIpAddr, ConfigSocketAddr, HexBytes, SixBytes, Vin};
+pub use load::SimConfigError;
+pub use values::{ConfigDuration, ConfigIpAddr, ConfigSocketAddr, ConfigVin, HexBytes, SixBytes};
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
@@ -25,14 +25,14 @@ pub struct SimConfig {
     pub protocol_version: u8,
     /// The entity's logical address (ISO 13400-2:2019 Table 13).
     pub logical_address: Spanned<u16>,
-    pub vin: Vin,
+    pub vin: ConfigVin,
     pub eid: SixBytes,
     pub gid: SixBytes,
     /// Further action byte of the announcement (0x00 none, 0x10 central security).
     pub further_action: u8,
     /// VIN/GID sync status byte; absent = the 32-byte announcement without it.
     pub vin_gid_sync_status: Option<u8>,
-    pub node_type: NodeType,
+    pub node_type: NodeTypeSetting,
     /// MCTS: how many TCP_DATA sockets may be registered (routing activated) at once.
     pub max_tcp_sockets: u8,
     /// Hard limit of open TCP connections (activated or not); more are refused at accept.
@@ -48,7 +48,7 @@ pub struct SimConfig {
     pub max_pending_outputs: u32,
     /// Whether the entity status response carries MDS (it is optional, Table 11).
     pub report_max_data_size: bool,
-    pub power_mode: PowerMode,
+    pub power_mode: PowerModeSetting,
     /// Logical addresses of testers allowed to activate routing.
     pub tester_addresses: Vec<u16>,
     /// Functional logical address: requests to it go to the local responder and every ECU.
@@ -77,19 +77,19 @@ impl Default for SimConfig {
         SimConfig {
             protocol_version: 0x02,
             logical_address: unspanned(0x0010),
-            vin: Vin(*b"WDOIPCHECK0000001"),
+            vin: ConfigVin(*b"WDOIPCHECK0000001"),
             eid: SixBytes([0x00, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E]),
             gid: SixBytes([0x00, 0x1A, 0x2B, 0x3C, 0x4D, 0x5F]),
             further_action: 0x00,
             vin_gid_sync_status: None,
-            node_type: NodeType::Gateway,
+            node_type: NodeTypeSetting::Gateway,
             max_tcp_sockets: 4,
             max_connections: 256,
             max_data_size: 4096,
             rx_buffer_budget: 1 << 20,
             max_pending_outputs: 16_384,
             report_max_data_size: true,
-            power_mode: PowerMode::Ready,
+            power_mode: PowerModeSetting::Ready,
             tester_addresses: vec![0x0E00, 0x0E80, 0x0F00],
             functional_address: 0xE400,
             activation: vec![
@@ -112,16 +112,16 @@ impl Default for SimConfig {
 /// Node type of the entity status response (ISO 13400-2:2019 Table 11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NodeType {
+pub enum NodeTypeSetting {
     Gateway,
     Node,
 }
 
-impl NodeType {
+impl NodeTypeSetting {
     pub const fn code(self) -> u8 {
         match self {
-            NodeType::Gateway => 0x00,
-            NodeType::Node => 0x01,
+            NodeTypeSetting::Gateway => 0x00,
+            NodeTypeSetting::Node => 0x01,
         }
     }
 }
@@ -129,18 +129,18 @@ impl NodeType {
 /// Diagnostic power mode (ISO 13400-2:2019 Table 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PowerMode {
+pub enum PowerModeSetting {
     NotReady,
     Ready,
     NotSupported,
 }
 
-impl PowerMode {
+impl PowerModeSetting {
     pub const fn code(self) -> u8 {
         match self {
-            PowerMode::NotReady => 0x00,
-            PowerMode::Ready => 0x01,
-            PowerMode::NotSupported => 0x02,
+            PowerModeSetting::NotReady => 0x00,
+            PowerModeSetting::Ready => 0x01,
+            PowerModeSetting::NotSupported => 0x02,
         }
     }
 }
@@ -517,7 +517,7 @@ pub fn unspanned<T>(value: T) -> Spanned<T> {
 
 impl SimConfig {
     /// Parses and validates one YAML document; errors carry line and column.
-    pub fn from_yaml_str(text: &str) -> Result<SimConfig, ConfigError> {
+    pub fn from_yaml_str(text: &str) -> Result<SimConfig, SimConfigError> {
         load::from_yaml_str(text)
     }
 

@@ -119,9 +119,9 @@ impl Serialize for SixBytes {
 /// A vehicle identification number: exactly 17 ASCII characters (ISO 3779; ISO 13400-2:2019
 /// Table 5 carries it as 17 ASCII bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Vin(pub [u8; 17]);
+pub struct ConfigVin(pub [u8; 17]);
 
-impl<'de> Deserialize<'de> for Vin {
+impl<'de> Deserialize<'de> for ConfigVin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         if !text.is_ascii() {
@@ -130,11 +130,11 @@ impl<'de> Deserialize<'de> for Vin {
         let array: [u8; 17] = text.as_bytes().try_into().map_err(|_| {
             de::Error::custom(format!("VIN must be exactly 17 characters, got {}", text.len()))
         })?;
-        Ok(Vin(array))
+        Ok(ConfigVin(array))
     }
 }
 
-impl Serialize for Vin {
+impl Serialize for ConfigVin {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&String::from_utf8_lossy(&self.0))
     }

@@ -19,7 +19,7 @@
 
 use super::{CanTransport, CanTransportError, Origin, Received};
 use crate::codec::can::CanFrame;
-use crate::proto::isotp::{Endpoint, Event, SendError, TxConfirmation};
+use crate::proto::isotp::{Endpoint, SendError, TransferEvent, TxConfirmation};
 use crate::proto::time::Instant as ProtoInstant;
 use std::time::Instant;
 
@@ -84,7 +84,7 @@ impl EndpointDriver {
         transport: &mut CanTransport,
         deadline: Option<Instant>,
         observe: &mut (dyn FnMut(Traffic<'_>) + Send),
-    ) -> Result<Option<Event>, CanTransportError> {
+    ) -> Result<Option<TransferEvent>, CanTransportError> {
         loop {
             while let Some(frame) = self.endpoint.poll_transmit() {
                 transport.send(&frame).await?;
@@ -155,7 +155,7 @@ impl IsoTpDriver {
     pub async fn next_event(
         &mut self,
         deadline: Option<Instant>,
-    ) -> Result<Option<Event>, CanTransportError> {
+    ) -> Result<Option<TransferEvent>, CanTransportError> {
         self.driver.next_event(&mut self.transport, deadline, &mut |_| {}).await
     }
 
@@ -199,7 +199,7 @@ mod tests {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
     }
 
-    async fn until(d: &mut IsoTpDriver, pick: impl Fn(&Event) -> bool) -> Event {
+    async fn until(d: &mut IsoTpDriver, pick: impl Fn(&TransferEvent) -> bool) -> TransferEvent {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let e = d.next_event(Some(deadline)).await.unwrap().expect("no event before 10 s");
@@ -213,9 +213,11 @@ mod tests {
     async fn exchange(d: &mut IsoTpDriver) -> Vec<u8> {
         let (mut got, mut sent) = (None, false);
         while got.is_none() || !sent {
-            let e = until(d, |e| matches!(e, Event::MessageReceived { .. } | Event::MessageSent));
+            let e = until(d, |e| {
+                matches!(e, TransferEvent::MessageReceived { .. } | TransferEvent::MessageSent)
+            });
             match e.await {
-                Event::MessageReceived { payload, .. } => got = Some(payload),
+                TransferEvent::MessageReceived { payload, .. } => got = Some(payload),
                 _ => sent = true,
             }
         }
@@ -254,8 +256,8 @@ mod tests {
             let _listener = MemoryBus::named("driver-silent").node(Default::default());
             a.send(&[0u8; 20]).unwrap();
             let started = Instant::now();
-            let e = until(&mut a, |e| matches!(e, Event::SendFailed { .. })).await;
-            assert_eq!(e, Event::SendFailed { result: NResult::TimeoutBs });
+            let e = until(&mut a, |e| matches!(e, TransferEvent::SendFailed { .. })).await;
+            assert_eq!(e, TransferEvent::SendFailed { result: NResult::TimeoutBs });
             assert!(started.elapsed() >= Duration::from_millis(1000));
         });
     }

@@ -6,8 +6,8 @@ use crate::codec::can::ExtendedId;
 use crate::codec::isotp::{AddressingMode, TargetAddressType};
 use crate::proto::isotp::{CanAddress, ConfigError, TxConfirmation};
 
-fn received(payload: Vec<u8>) -> Event {
-    Event::MessageReceived { payload, target: TargetAddressType::Physical }
+fn received(payload: Vec<u8>) -> TransferEvent {
+    TransferEvent::MessageReceived { payload, target: TargetAddressType::Physical }
 }
 
 fn eid(raw: u32) -> CanId {
@@ -26,9 +26,9 @@ fn sends_and_receives_at_the_same_time() {
     pair.b.send(ms(0), &to_a).unwrap();
     assert!(pair.run(ms(10_000)));
     assert!(pair.events_a.contains(&received(to_a)));
-    assert!(pair.events_a.contains(&Event::MessageSent));
+    assert!(pair.events_a.contains(&TransferEvent::MessageSent));
     assert!(pair.events_b.contains(&received(to_b)));
-    assert!(pair.events_b.contains(&Event::MessageSent));
+    assert!(pair.events_b.contains(&TransferEvent::MessageSent));
     // The two transfers interleave on the wire: B's FF comes before A's last CF.
     let first_b = pair.wire.iter().position(|e| !e.from_a).unwrap();
     let last_a = pair.wire.iter().rposition(|e| e.from_a).unwrap();
@@ -52,7 +52,10 @@ fn every_addressing_mode_carries_a_segmented_message() {
         let data = payload(100);
         pair.a.send(ms(0), &data).unwrap();
         assert!(pair.run(ms(10_000)), "{:?}", address.mode);
-        assert_eq!(pair.events_b, vec![Event::FirstFrameReceived { ff_dl: 100 }, received(data)]);
+        assert_eq!(
+            pair.events_b,
+            vec![TransferEvent::FirstFrameReceived { ff_dl: 100 }, received(data)]
+        );
         for e in pair.frames_from_a() {
             assert_eq!(e.frame.id(), tx_id, "{:?}", address.mode);
             assert_eq!(e.frame.data().first().copied().filter(|_| tx_byte.is_some()), tx_byte);
@@ -112,7 +115,7 @@ fn explicit_confirmation_is_routed_to_the_half_that_sent_the_frame() {
     ep.handle_timeout(ms(1002));
     let events = drain_events(&mut ep);
     assert!(events.contains(&send_failed(NResult::TimeoutBs)), "{events:?}");
-    assert!(!events.iter().any(|e| matches!(e, Event::ReceiveFailed { .. })), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, TransferEvent::ReceiveFailed { .. })), "{events:?}");
     assert_eq!(ep.poll_timeout(), Some(ms(2001)), "N_Cr restarted by the CF at 1001");
 }
 
@@ -149,5 +152,5 @@ fn overflowing_message_ends_in_buffer_overflow_on_the_sending_side() {
     pair.a.send(ms(0), &payload(5000)).unwrap();
     assert!(pair.run(ms(10_000)));
     assert_eq!(pair.events_a, vec![send_failed(NResult::BufferOverflow)]);
-    assert_eq!(pair.events_b, vec![Event::OverflowRefused { ff_dl: 5000 }]);
+    assert_eq!(pair.events_b, vec![TransferEvent::OverflowRefused { ff_dl: 5000 }]);
 }

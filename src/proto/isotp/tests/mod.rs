@@ -13,7 +13,7 @@ use crate::codec::can::{CanFrame, CanId, StandardId};
 use crate::codec::isotp::{FlowControl, FlowStatus, FrameFormat, IsoTpPdu, Padding, StMin, TxDl};
 use crate::proto::time::Instant;
 
-use super::{Endpoint, Event, IsoTpAddress, IsoTpConfig, NResult};
+use super::{Endpoint, IsoTpAddress, IsoTpConfig, NResult, TransferEvent};
 
 pub(super) const TESTER_TX: u16 = 0x7E0;
 pub(super) const TESTER_RX: u16 = 0x7E8;
@@ -110,7 +110,7 @@ pub(super) fn drain_frames(ep: &mut Endpoint) -> Vec<CanFrame> {
     std::iter::from_fn(|| ep.poll_transmit()).collect()
 }
 
-pub(super) fn drain_events(ep: &mut Endpoint) -> Vec<Event> {
+pub(super) fn drain_events(ep: &mut Endpoint) -> Vec<TransferEvent> {
     std::iter::from_fn(|| ep.poll_event()).collect()
 }
 
@@ -119,12 +119,12 @@ pub(super) fn pci(frame: &CanFrame) -> u8 {
     frame.data()[0]
 }
 
-pub(super) fn send_failed(result: NResult) -> Event {
-    Event::SendFailed { result }
+pub(super) fn send_failed(result: NResult) -> TransferEvent {
+    TransferEvent::SendFailed { result }
 }
 
-pub(super) fn receive_failed(result: NResult) -> Event {
-    Event::ReceiveFailed { result }
+pub(super) fn receive_failed(result: NResult) -> TransferEvent {
+    TransferEvent::ReceiveFailed { result }
 }
 
 /// A frame on the wire with the instant it was emitted and by whom (`true`: endpoint `a`).
@@ -142,8 +142,8 @@ pub(super) struct Pair {
     pub b: Endpoint,
     pub now: Instant,
     pub wire: Vec<Emitted>,
-    pub events_a: Vec<Event>,
-    pub events_b: Vec<Event>,
+    pub events_a: Vec<TransferEvent>,
+    pub events_b: Vec<TransferEvent>,
 }
 
 impl Pair {

@@ -78,9 +78,9 @@ proptest! {
         let mut pair = Pair::new(a, b);
         pair.a.send(Instant::ZERO, &data).unwrap();
         prop_assert!(pair.run(Instant::from_millis(100_000_000)));
-        prop_assert_eq!(&pair.events_a, &vec![Event::MessageSent]);
+        prop_assert_eq!(&pair.events_a, &vec![TransferEvent::MessageSent]);
         let got = pair.events_b.iter().find_map(|e| match e {
-            Event::MessageReceived { payload, target: TargetAddressType::Physical } => Some(payload),
+            TransferEvent::MessageReceived { payload, target: TargetAddressType::Physical } => Some(payload),
             _ => None,
         });
         prop_assert_eq!(got, Some(&data));
@@ -146,7 +146,7 @@ proptest! {
                 prop_assert_eq!(f.data()[0] >> 4, 3, "a lone receiver sends FCs only");
             }
             while let Some(e) = ep.poll_event() {
-                if let Event::MessageReceived { payload, .. } = e {
+                if let TransferEvent::MessageReceived { payload, .. } = e {
                     prop_assert!(payload.len() <= max as usize);
                 }
             }

@@ -5,15 +5,15 @@ use super::*;
 use crate::codec::isotp::{PciError, TargetAddressType};
 use crate::proto::isotp::{CanAddress, IgnoreReason, TxConfirmation};
 
-fn received(payload: Vec<u8>) -> Event {
-    Event::MessageReceived { payload, target: TargetAddressType::Physical }
+fn received(payload: Vec<u8>) -> TransferEvent {
+    TransferEvent::MessageReceived { payload, target: TargetAddressType::Physical }
 }
 
-fn ignored(reason: IgnoreReason) -> Event {
-    Event::FrameIgnored { reason }
+fn ignored(reason: IgnoreReason) -> TransferEvent {
+    TransferEvent::FrameIgnored { reason }
 }
 
-fn malformed(e: PciError) -> Event {
+fn malformed(e: PciError) -> TransferEvent {
     ignored(IgnoreReason::Malformed(e))
 }
 
@@ -22,7 +22,10 @@ fn receiving(config: IsoTpConfig, len: usize) -> (Endpoint, Vec<u8>) {
     let mut ep = endpoint(config);
     let data = payload(len);
     ep.handle_frame(ms(0), &Peer::new().ff(len as u32, &data[..6]));
-    assert_eq!(drain_events(&mut ep), vec![Event::FirstFrameReceived { ff_dl: len as u32 }]);
+    assert_eq!(
+        drain_events(&mut ep),
+        vec![TransferEvent::FirstFrameReceived { ff_dl: len as u32 }]
+    );
     let fc = drain_frames(&mut ep);
     assert_eq!(fc.len(), 1);
     assert_eq!(fc[0].data()[0], 0x30, "CTS");
@@ -99,7 +102,7 @@ fn ff_dl_7_is_ignored_and_8_accepted() {
     );
     assert!(drain_frames(&mut ep).is_empty(), "no FC for an ignored FF");
     ep.handle_frame(ms(1), &Peer::new().raw(&[0x10, 0x08, 1, 2, 3, 4, 5, 6]));
-    assert_eq!(drain_events(&mut ep), vec![Event::FirstFrameReceived { ff_dl: 8 }]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::FirstFrameReceived { ff_dl: 8 }]);
 }
 
 #[test]
@@ -113,7 +116,7 @@ fn ff_dl_6_is_ignored_and_7_accepted_with_extended_addressing() {
         vec![malformed(PciError::FfDlTooSmall { ff_dl: 6, min: 7, rx_dl: 8 })]
     );
     ep.handle_frame(ms(0), &Peer::new().raw(&[0xF1, 0x10, 0x07, 1, 2, 3, 4, 5]));
-    assert_eq!(drain_events(&mut ep), vec![Event::FirstFrameReceived { ff_dl: 7 }]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::FirstFrameReceived { ff_dl: 7 }]);
     let fc = drain_frames(&mut ep);
     assert_eq!(&fc[0].data()[..2], &[0x10, 0x30], "FC carries the peer's N_TA");
 }
@@ -125,12 +128,12 @@ fn ff_dl_4095_and_escaped_4096_are_accepted_and_escaped_4095_ignored() {
     let mut ep = endpoint(c);
     let peer = Peer::new();
     ep.handle_frame(ms(0), &peer.raw(&[0x1F, 0xFF, 1, 2, 3, 4, 5, 6]));
-    assert_eq!(drain_events(&mut ep), vec![Event::FirstFrameReceived { ff_dl: 4095 }]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::FirstFrameReceived { ff_dl: 4095 }]);
     let mut ep = endpoint(c);
     ep.handle_frame(ms(0), &peer.raw(&[0x10, 0x00, 0x00, 0x00, 0x0F, 0xFF, 1, 2]));
     assert_eq!(drain_events(&mut ep), vec![malformed(PciError::FfEscapeNotNeeded { ff_dl: 4095 })]);
     ep.handle_frame(ms(0), &peer.raw(&[0x10, 0x00, 0x00, 0x00, 0x10, 0x00, 1, 2]));
-    assert_eq!(drain_events(&mut ep), vec![Event::FirstFrameReceived { ff_dl: 4096 }]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::FirstFrameReceived { ff_dl: 4096 }]);
 }
 
 #[test]
@@ -158,7 +161,7 @@ fn fd_62_bytes_are_a_single_frame_and_ff_dl_62_is_ignored_at_rx_dl_64() {
     );
     ff[1] = 63;
     ep.handle_frame(ms(2), &peer.raw_fd(&ff));
-    assert_eq!(drain_events(&mut ep), vec![Event::FirstFrameReceived { ff_dl: 63 }]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::FirstFrameReceived { ff_dl: 63 }]);
     assert_eq!(drain_frames(&mut ep).len(), 1, "the CTS");
     // 63 - 62 = 1 byte in the last CF, which may be short
     ep.handle_frame(ms(3), &peer.raw_fd(&[0x21, 0xCC]));
@@ -171,19 +174,19 @@ fn ff_above_the_max_receive_size_gets_ovflw_and_allocates_nothing() {
     c.receiver.max_receive_size = 100;
     let mut ep = endpoint(c);
     ep.handle_frame(ms(0), &Peer::new().ff(100, &payload(6)));
-    assert_eq!(drain_events(&mut ep), vec![Event::FirstFrameReceived { ff_dl: 100 }]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::FirstFrameReceived { ff_dl: 100 }]);
     assert_eq!(drain_frames(&mut ep)[0].data()[0], 0x30);
     ep.handle_frame(ms(1), &Peer::new().ff(101, &payload(6)));
     assert_eq!(
         drain_events(&mut ep),
-        vec![receive_failed(NResult::UnexpPdu), Event::OverflowRefused { ff_dl: 101 }]
+        vec![receive_failed(NResult::UnexpPdu), TransferEvent::OverflowRefused { ff_dl: 101 }]
     );
     assert_eq!(drain_frames(&mut ep)[0].data(), &[0x32, 0, 0, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC]);
     assert_eq!(ep.receive_buffer_capacity(), 0);
     assert!(!ep.is_receiving());
     // a 4 GiB claim is refused the same way
     ep.handle_frame(ms(2), &Peer::new().raw(&[0x10, 0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2]));
-    assert_eq!(drain_events(&mut ep), vec![Event::OverflowRefused { ff_dl: u32::MAX }]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::OverflowRefused { ff_dl: u32::MAX }]);
     assert_eq!(ep.receive_buffer_capacity(), 0);
 }
 
@@ -264,7 +267,7 @@ fn ff_during_a_reception_ends_it_with_unexp_pdu_and_starts_the_new_one() {
     ep.handle_frame(ms(2), &peer.ff(10, &fresh[..6]));
     assert_eq!(
         drain_events(&mut ep),
-        vec![receive_failed(NResult::UnexpPdu), Event::FirstFrameReceived { ff_dl: 10 }]
+        vec![receive_failed(NResult::UnexpPdu), TransferEvent::FirstFrameReceived { ff_dl: 10 }]
     );
     assert_eq!(drain_frames(&mut ep).len(), 1, "a new FC");
     ep.handle_frame(ms(3), &peer.cf(1, &fresh[6..]));
@@ -279,7 +282,7 @@ fn unknown_pci_during_a_reception_is_ignored_and_the_reception_goes_on() {
     }
     let events = drain_events(&mut ep);
     assert_eq!(events.len(), 12);
-    assert!(events.iter().all(|e| matches!(e, Event::FrameIgnored { .. })));
+    assert!(events.iter().all(|e| matches!(e, TransferEvent::FrameIgnored { .. })));
     ep.handle_frame(ms(2), &Peer::new().cf(1, &data[6..]));
     assert_eq!(drain_events(&mut ep), vec![received(data)]);
 }
@@ -365,7 +368,7 @@ fn n_wft_max_0_with_a_wait_wanted_ends_at_once() {
     assert!(drain_frames(&mut ep).is_empty());
     assert_eq!(
         drain_events(&mut ep),
-        vec![Event::FirstFrameReceived { ff_dl: 20 }, receive_failed(NResult::WftOvrn)]
+        vec![TransferEvent::FirstFrameReceived { ff_dl: 20 }, receive_failed(NResult::WftOvrn)]
     );
 }
 
@@ -447,7 +450,7 @@ fn functional_single_frames_are_delivered_and_other_functional_frames_ignored() 
     assert_eq!(
         drain_events(&mut ep),
         vec![
-            Event::MessageReceived {
+            TransferEvent::MessageReceived {
                 payload: vec![0x3E, 0x80],
                 target: TargetAddressType::Functional
             },

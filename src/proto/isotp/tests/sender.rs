@@ -48,7 +48,7 @@ fn seven_bytes_go_in_a_single_frame_and_eight_start_a_first_frame() {
     let frames = drain_frames(&mut ep);
     assert_eq!(frames.len(), 1);
     assert_eq!(frames[0].data()[0], 0x07);
-    assert_eq!(drain_events(&mut ep), vec![Event::MessageSent]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::MessageSent]);
 
     ep.send(ms(1), &payload(8)).unwrap();
     let frames = drain_frames(&mut ep);
@@ -90,7 +90,7 @@ fn fc_one_ms_before_n_bs_is_accepted() {
     let cfs = drain_frames(&mut ep);
     assert_eq!(cfs.len(), 2);
     assert_eq!(&cfs[0].data()[1..], &data[6..13]);
-    assert_eq!(drain_events(&mut ep), vec![Event::MessageSent]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::MessageSent]);
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn fc_one_ms_after_n_bs_finds_the_transfer_already_failed() {
         drain_events(&mut ep),
         vec![
             send_failed(NResult::TimeoutBs),
-            Event::FrameIgnored { reason: IgnoreReason::UnexpectedFc }
+            TransferEvent::FrameIgnored { reason: IgnoreReason::UnexpectedFc }
         ]
     );
     assert!(drain_frames(&mut ep).is_empty());
@@ -144,7 +144,7 @@ fn block_size_limits_the_cfs_sent_before_each_fc() {
         assert_eq!(cfs.len(), 3.min(10 - sent), "never more than BS CFs per FC");
         sent += cfs.len();
     }
-    assert_eq!(drain_events(&mut ep), vec![Event::MessageSent]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::MessageSent]);
     assert_eq!(data.len(), 76);
 }
 
@@ -168,7 +168,7 @@ fn every_wait_restarts_n_bs_and_a_long_wait_train_is_tolerated() {
     }
     ep.handle_frame(ms(20 * 999 + 999), &peer.cts(0, 0));
     assert_eq!(drain_frames(&mut ep).len(), 2);
-    assert_eq!(drain_events(&mut ep), vec![Event::MessageSent]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::MessageSent]);
 }
 
 #[test]
@@ -238,7 +238,7 @@ fn unsolicited_fc_is_ignored() {
     ep.handle_frame(ms(0), &Peer::new().cts(0, 0));
     assert_eq!(
         drain_events(&mut ep),
-        vec![Event::FrameIgnored { reason: IgnoreReason::UnexpectedFc }]
+        vec![TransferEvent::FrameIgnored { reason: IgnoreReason::UnexpectedFc }]
     );
     assert!(drain_frames(&mut ep).is_empty());
 }
@@ -253,7 +253,7 @@ fn duplicate_fc_during_a_block_is_ignored() {
     ep.handle_frame(ms(15), &peer.cts(0, 0));
     assert_eq!(
         drain_events(&mut ep),
-        vec![Event::FrameIgnored { reason: IgnoreReason::UnexpectedFc }]
+        vec![TransferEvent::FrameIgnored { reason: IgnoreReason::UnexpectedFc }]
     );
     assert!(drain_frames(&mut ep).is_empty());
     let rest = run_until(&mut ep, ms(100));
@@ -298,7 +298,7 @@ fn static_profile_keeps_bs_and_st_min_of_the_first_cts() {
     // BS 0 / STmin 50 in the second CTS are not adopted: still 2 per block, no gap.
     ep.handle_frame(ms(10), &peer.cts(0, 50));
     assert_eq!(drain_frames(&mut ep).len(), 2);
-    assert!(!drain_events(&mut ep).contains(&Event::MessageSent));
+    assert!(!drain_events(&mut ep).contains(&TransferEvent::MessageSent));
 }
 
 #[test]
@@ -311,7 +311,7 @@ fn dynamic_profile_takes_bs_and_st_min_from_every_cts() {
     assert_eq!(drain_frames(&mut ep).len(), 2);
     ep.handle_frame(ms(10), &peer.cts(0, 0));
     assert_eq!(drain_frames(&mut ep).len(), 4, "BS 0 from the second CTS");
-    assert_eq!(drain_events(&mut ep), vec![Event::MessageSent]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::MessageSent]);
 }
 
 #[test]
@@ -348,7 +348,7 @@ fn confirmation_one_ms_before_n_as_completes_the_message() {
     ep.send(ms(0), &payload(3)).unwrap();
     assert_eq!(drain_frames(&mut ep).len(), 1);
     ep.handle_tx_confirmation(ms(999));
-    assert_eq!(drain_events(&mut ep), vec![Event::MessageSent]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::MessageSent]);
 }
 
 #[test]
@@ -369,7 +369,7 @@ fn explicit_confirmation_starts_n_bs_and_st_min() {
     ep.handle_timeout(ms(22));
     assert_eq!(drain_frames(&mut ep).len(), 1);
     ep.handle_tx_confirmation(ms(23));
-    assert_eq!(drain_events(&mut ep), vec![Event::MessageSent]);
+    assert_eq!(drain_events(&mut ep), vec![TransferEvent::MessageSent]);
 }
 
 #[test]

@@ -87,7 +87,7 @@ impl fmt::Display for IgnoreReason {
 
 /// One report of the stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub enum TransferEvent {
     /// N_USDataFF.indication: an FF started a reception of `ff_dl` bytes.
     FirstFrameReceived { ff_dl: u32 },
     /// N_USData.indication with N_OK: a whole message.
@@ -104,21 +104,21 @@ pub enum Event {
     FrameIgnored { reason: IgnoreReason },
 }
 
-/// A FIFO of events with a bound on [`Event::FrameIgnored`] entries, so a flood of junk
+/// A FIFO of events with a bound on [`TransferEvent::FrameIgnored`] entries, so a flood of junk
 /// frames cannot grow memory when the driver does not drain it. The other events are bounded
 /// by the protocol itself (a handful per message).
 #[derive(Debug, Default)]
 pub(crate) struct EventQueue {
-    events: VecDeque<Event>,
+    events: VecDeque<TransferEvent>,
     ignored_queued: usize,
 }
 
-/// At most this many [`Event::FrameIgnored`] wait in a queue; more are dropped.
+/// At most this many [`TransferEvent::FrameIgnored`] wait in a queue; more are dropped.
 pub const MAX_QUEUED_IGNORED: usize = 64;
 
 impl EventQueue {
-    pub(crate) fn push(&mut self, event: Event) {
-        if matches!(event, Event::FrameIgnored { .. }) {
+    pub(crate) fn push(&mut self, event: TransferEvent) {
+        if matches!(event, TransferEvent::FrameIgnored { .. }) {
             if self.ignored_queued >= MAX_QUEUED_IGNORED {
                 return;
             }
@@ -128,12 +128,12 @@ impl EventQueue {
     }
 
     pub(crate) fn ignored(&mut self, reason: IgnoreReason) {
-        self.push(Event::FrameIgnored { reason });
+        self.push(TransferEvent::FrameIgnored { reason });
     }
 
-    pub(crate) fn pop(&mut self) -> Option<Event> {
+    pub(crate) fn pop(&mut self) -> Option<TransferEvent> {
         let event = self.events.pop_front()?;
-        if matches!(event, Event::FrameIgnored { .. }) {
+        if matches!(event, TransferEvent::FrameIgnored { .. }) {
             self.ignored_queued -= 1;
         }
         Some(event)
