@@ -206,7 +206,9 @@ impl Connection {
         }
     }
 
-    /// The next frame, or what ended the wait, no later than `deadline`.
+    /// The next frame, or what ended the wait, no later than `deadline`. Queued frames first,
+    /// then whole frames already buffered, then the connection's fate, then one bounded read:
+    /// the order is the contract, so it stays in one function.
     pub async fn read(
         &mut self,
         deadline: tokio::time::Instant,

@@ -106,7 +106,8 @@ impl Fields<'_> {
     }
 }
 
-/// Builds the message a `send` / `udp_send` describes.
+/// Builds the message a `send` / `udp_send` describes. One arm per payload type, each
+/// reading that message's fields: long, but one flat table to read against the codec's.
 pub fn build(
     body: &MessageBody<Expr>,
     version: u8,
@@ -305,7 +306,8 @@ pub fn judge(
     Ok(mismatches)
 }
 
-/// Whether `actual` satisfies `matcher`, and the matcher as people read it.
+/// Whether `actual` satisfies `matcher`, and the matcher as people read it. One arm per
+/// matcher form.
 fn judge_field(
     m: &Matcher,
     actual: &Actual,

@@ -101,10 +101,7 @@ pub async fn run(
         workers.spawn(worker.run());
     }
     drop(tx);
-    let mut stop_reason: Option<String> = None;
-    let mut reached = false;
-    let mut unreachable = false;
-    let mut lost = false;
+    let mut progress = Progress::default();
     let mut cancelled = *cancel.borrow();
     loop {
         tokio::select! {
@@ -112,23 +109,7 @@ pub async fn run(
                 let Some(event) = event else { break };
                 if let Event::CaseFinished(f) = &event {
                     result.counts.add(f.verdict, f.flaky);
-                    if f.verdict.is_failure() && options.fail_fast && stop_reason.is_none() {
-                        stop.store(true, Ordering::SeqCst);
-                        stop_reason = Some("fail-fast after the first failing case".into());
-                    }
-                    match f.reason.as_ref().map(|r| r.message.as_str()) {
-                        Some(m) if f.verdict == Verdict::Error && m.starts_with(super::UNREACHABLE_PREFIX) => {
-                            unreachable = true;
-                            if lost_in.load(Ordering::SeqCst) >= LOST_AFTER && stop_reason.is_none() {
-                                stop_reason = Some(format!("the target was lost: {LOST_AFTER} cases in a row could not connect"));
-                                lost = true;
-                            }
-                        }
-                        _ if f.verdict != Verdict::Skipped && f.verdict != Verdict::Error => {
-                            reached = true;
-                        }
-                        _ => {}
-                    }
+                    progress.case_finished(f, options.fail_fast, &stop, &lost_in);
                 }
                 deliver(&event, &mut result);
             }
@@ -137,30 +118,29 @@ pub async fn run(
                     cancelled = true;
                     stop.store(true, Ordering::SeqCst);
                     let _ = stop_tx.send(true);
-                    stop_reason = Some("interrupted (Ctrl-C)".into());
+                    progress.stop_reason = Some("interrupted (Ctrl-C)".into());
                 }
             }
         }
     }
     while workers.join_next().await.is_some() {}
-    if lost {
+    if progress.lost {
         // The cases never started are in the reports, with the reason.
-        let reason = stop_reason.clone().unwrap_or_default();
+        let reason = progress.stop_reason.clone().unwrap_or_default();
         for slot in next.load(Ordering::SeqCst).min(order.len())..order.len() {
             let Some(planned) = plan.get(order[slot]) else { continue };
             let case = CaseKey(order[slot] as u32);
             let at = clock.now();
-            deliver(
-                &Event::CaseStarted(CaseStarted { case, at, info: planned.info.clone() }),
-                &mut result,
-            );
+            let started = CaseStarted { case, at, info: planned.info.clone() };
+            deliver(&Event::CaseStarted(started), &mut result);
             let finished = not_run_case(case, at, &reason);
             result.counts.add(finished.verdict, false);
             deliver(&Event::CaseFinished(finished), &mut result);
         }
     }
-    let interrupted = stop_reason.is_some() && (result.counts.total() as usize) < plan.len();
-    result.interrupted = interrupted || cancelled;
+    let Progress { stop_reason, reached, unreachable, lost } = progress;
+    let cut_short = lost || (result.counts.total() as usize) < plan.len();
+    result.interrupted = (stop_reason.is_some() && cut_short) || cancelled;
     result.unreachable = unreachable && !reached;
     deliver(
         &Event::RunFinished(RunFinished {
@@ -172,6 +152,48 @@ pub async fn run(
         &mut result,
     );
     result
+}
+
+/// What the run loop learns from the cases that finish, and why it stopped early.
+#[derive(Default)]
+struct Progress {
+    stop_reason: Option<String>,
+    /// Some case reached the target (passed, failed or was inconclusive).
+    reached: bool,
+    /// Some case could not connect.
+    unreachable: bool,
+    /// [`LOST_AFTER`] cases in a row could not connect: the rest were not started.
+    lost: bool,
+}
+
+impl Progress {
+    fn case_finished(
+        &mut self,
+        f: &CaseFinished,
+        fail_fast: bool,
+        stop: &AtomicBool,
+        unreachable_in_a_row: &AtomicU32,
+    ) {
+        if f.verdict.is_failure() && fail_fast && self.stop_reason.is_none() {
+            stop.store(true, Ordering::SeqCst);
+            self.stop_reason = Some("fail-fast after the first failing case".into());
+        }
+        let message = f.reason.as_ref().map_or("", |r| r.message.as_str());
+        if f.verdict == Verdict::Error && message.starts_with(super::UNREACHABLE_PREFIX) {
+            self.unreachable = true;
+            // The worker that saw the last of them stopped new cases already.
+            if unreachable_in_a_row.load(Ordering::SeqCst) >= LOST_AFTER
+                && self.stop_reason.is_none()
+            {
+                self.stop_reason = Some(format!(
+                    "the target was lost: {LOST_AFTER} cases in a row could not connect"
+                ));
+                self.lost = true;
+            }
+        } else if f.verdict != Verdict::Skipped && f.verdict != Verdict::Error {
+            self.reached = true;
+        }
+    }
 }
 
 struct Worker {

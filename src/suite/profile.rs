@@ -204,6 +204,7 @@ fn convert(y: &Yaml, spec: &ProfileKey, diags: &mut Diagnostics) -> Option<Value
     }
 }
 
+/// A profile value of type `ty` from YAML. One arm per key type.
 fn convert_value(y: &Yaml, ty: KeyType) -> Result<Value, String> {
     let int = |y: &Yaml, max: u64| -> Result<u64, String> {
         let v = match &y.kind {

@@ -130,6 +130,8 @@ pub(super) fn expect_body(k: &Key, v: &Yaml, d: &mut Diagnostics) -> Option<Mess
 
 const MATCHER_KEYS: &[&str] = &["one_of", "range", "mask", "value", "hex"];
 
+/// A field's matcher: `any`, `absent`, `{ one_of }`, `{ range }`, `{ mask, value }`, `{ hex }`
+/// or a value. One arm per matcher form, each with its own mistakes to explain.
 fn matcher(y: &Yaml, fs: &messages::FieldSpec, d: &mut Diagnostics) -> Option<Matcher> {
     match &y.kind {
         YamlKind::Str(s) if s == "any" => Some(Matcher::Any),
@@ -211,7 +213,8 @@ fn matcher(y: &Yaml, fs: &messages::FieldSpec, d: &mut Diagnostics) -> Option<Ma
     }
 }
 
-/// Checks a literal value against a message field (range, code name, hex, VIN length).
+/// Checks a literal value against a message field (range, code name, hex, VIN length). One
+/// arm per field type and value form, each naming the rule it breaks.
 pub(super) fn check_field_value(e: &Expr, fs: &messages::FieldSpec, d: &mut Diagnostics) {
     match (&e.kind, fs.ty) {
         (ExprKind::Template(_), _) => {}

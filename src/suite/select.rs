@@ -93,7 +93,9 @@ pub fn title_with_profile(title: &str, profile: &Profile) -> String {
     out
 }
 
-/// Expands, filters and shards the loaded suites against a profile: the cases of a run.
+/// Expands, filters and shards the loaded suites against a profile: the cases of a run. The
+/// steps of selection in the order a reader checks them (matrix id, tags, `--case`,
+/// requirements, then the shard), kept in one place on purpose.
 pub fn select_cases(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<SelectedCase> {
     let mut out = Vec::new();
     let scope: BTreeMap<String, Value> = profile.scope_entries().collect();

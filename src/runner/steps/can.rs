@@ -142,6 +142,9 @@ impl CaseRun<'_> {
         Ok(())
     }
 
+    /// One frame with the expected id: data pattern, gap since the previous frame on the bus
+    /// (gap_min / gap_max with `can.gap_tolerance`), then `not_before`; frames with other ids
+    /// are recorded and passed over. Each check has its own sentence.
     async fn can_expect_one(
         &mut self,
         frame: &CanExpectation,
