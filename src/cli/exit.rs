@@ -8,6 +8,14 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// The target could not be reached.
 pub const UNREACHABLE: u8 = 3;
+/// `run` stopped by a signal exits with 128 + the signal's number, after writing whole
+/// reports (`cli::run::Stop`): SIGINT (Ctrl-C) 130, SIGTERM (how CI cancels and times out
+/// jobs) 143, SIGHUP 129.
+pub const SIGINT: u8 = 130;
+/// See [`SIGINT`].
+pub const SIGTERM: u8 = 143;
+/// See [`SIGINT`].
+pub const SIGHUP: u8 = 129;
 /// The reader of stdout went away (`doipcheck list | head`): the status a shell reports for
 /// a process ended by SIGPIPE (128 + 13).
 pub const CLOSED_PIPE: u8 = 141;

@@ -370,15 +370,20 @@ async fn preflight(target: &Endpoints, timeout: Duration) -> Result<(), String> 
 /// SIGTERM; a closed terminal sends SIGHUP) or the whole-run `--timeout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
-    Signal { name: &'static str, number: u8 },
+    Signal { name: &'static str, code: u8 },
     Timeout,
 }
 
 impl Stop {
-    /// The shell's convention for a process ended by a signal: 128 + its number.
+    const SIGINT: Stop = Stop::Signal { name: "SIGINT", code: exit::SIGINT };
+    const SIGTERM: Stop = Stop::Signal { name: "SIGTERM", code: exit::SIGTERM };
+    const SIGHUP: Stop = Stop::Signal { name: "SIGHUP", code: exit::SIGHUP };
+
+    /// The shell's convention for a process ended by a signal (128 + its number); 1 for the
+    /// whole-run timeout.
     pub fn exit_code(self) -> u8 {
         match self {
-            Stop::Signal { number, .. } => 128 + number,
+            Stop::Signal { code, .. } => code,
             Stop::Timeout => exit::FAILURE,
         }
     }
@@ -401,21 +406,21 @@ async fn stop_requested(limit: Option<Duration>) -> Stop {
                 // Without the handlers, Ctrl-C and the timeout still stop the run.
                 _ => {
                     return tokio::select! {
-                        _ = tokio::signal::ctrl_c() => Stop::Signal { name: "SIGINT", number: 2 },
+                        _ = tokio::signal::ctrl_c() => Stop::SIGINT,
                         _ = timeout => Stop::Timeout,
                     };
                 }
             };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => Stop::Signal { name: "SIGINT", number: 2 },
-            _ = term.recv() => Stop::Signal { name: "SIGTERM", number: 15 },
-            _ = hup.recv() => Stop::Signal { name: "SIGHUP", number: 1 },
+            _ = tokio::signal::ctrl_c() => Stop::SIGINT,
+            _ = term.recv() => Stop::SIGTERM,
+            _ = hup.recv() => Stop::SIGHUP,
             _ = timeout => Stop::Timeout,
         }
     }
     #[cfg(not(unix))]
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => Stop::Signal { name: "SIGINT", number: 2 },
+        _ = tokio::signal::ctrl_c() => Stop::SIGINT,
         _ = timeout => Stop::Timeout,
     }
 }
