@@ -6,7 +6,7 @@
 //! sends, and every case still ends with `fail`.
 
 use doipcheck::report::{FileReports, ReportOptions};
-use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, run};
+use doipcheck::runner::{CaseEnv, RunOptions, TargetEndpoints, run};
 use doipcheck::suite::{load, select};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -71,7 +71,7 @@ fn main() {
     let started = Instant::now();
     let result = runtime.block_on(async {
         let port = flooding_peer().await;
-        let endpoints = Endpoints {
+        let endpoints = TargetEndpoints {
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             tcp: port,
             udp: port,

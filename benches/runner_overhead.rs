@@ -11,7 +11,7 @@
 //!    harness's own measurement error.
 
 use doipcheck::runner::event::{Event, EventSink, MetricEvent, StepStatus};
-use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, run};
+use doipcheck::runner::{CaseEnv, RunOptions, TargetEndpoints, run};
 use doipcheck::sim::config::{ServiceTiming, SimConfig};
 use doipcheck::sim::faults::FaultSet;
 use doipcheck::suite::load;
@@ -72,10 +72,10 @@ fn median(v: &mut [u64]) -> u64 {
     v[v.len() / 2]
 }
 
-async fn start(config: SimConfig) -> (SimHost, Endpoints) {
+async fn start(config: SimConfig) -> (SimHost, TargetEndpoints) {
     let host = SimHost::start(config, FaultSet::NONE).await.expect("simulator starts");
     let tcp = host.tcp_addr();
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: tcp.ip(),
         tcp: tcp.port(),
         udp: host.udp_addr().port(),
@@ -90,7 +90,7 @@ async fn start(config: SimConfig) -> (SimHost, Endpoints) {
 async fn run_plan(
     profile: &doipcheck::suite::profile::Profile,
     plan: Vec<doipcheck::suite::select::SelectedCase>,
-    endpoints: Endpoints,
+    endpoints: TargetEndpoints,
 ) -> (Timings, doipcheck::runner::RunResult) {
     let env = CaseEnv {
         profile: Arc::new(profile.clone()),
@@ -199,7 +199,7 @@ async fn accuracy(dir: &std::path::Path, profile: &doipcheck::suite::profile::Pr
 async fn latency_errors(
     profile: &doipcheck::suite::profile::Profile,
     plan: Vec<doipcheck::suite::select::SelectedCase>,
-    endpoints: Endpoints,
+    endpoints: TargetEndpoints,
 ) -> Vec<i64> {
     let (sink, _) = run_plan(profile, plan, endpoints).await;
     assert!(sink.verdicts.iter().all(|v| v == "pass"), "{:?}", sink.verdicts);
@@ -249,7 +249,7 @@ async fn accuracy_precise(dir: &std::path::Path, profile: &doipcheck::suite::pro
         "      - send: { diagnostic_message: { user_data: \"22 F1 90\" } }\n      - expect: { diagnostic_message: { user_data: \"62 F1 90\" }, within: 1s }\n      - measure: { name: latency }\n",
     );
     let port = precise_peer();
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: std::net::Ipv4Addr::LOCALHOST.into(),
         tcp: port,
         udp: port,

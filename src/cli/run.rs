@@ -10,7 +10,7 @@ use crate::runner::event::EventSink;
 use crate::runner::target::{
     Simulators, TargetSource, known_faults, simulator_config, simulator_label,
 };
-use crate::runner::{CaseEnv, Endpoints, RunOptions};
+use crate::runner::{CaseEnv, RunOptions, TargetEndpoints};
 use crate::suite::load;
 use crate::suite::profile::Profile;
 use crate::suite::select::{self, Filter};
@@ -196,7 +196,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let (label, targets) = match &args.target {
         Some(text) => {
             let (ip, explicit_port) = parse_target(text).map_err(usage)?;
-            let endpoints = Endpoints {
+            let endpoints = TargetEndpoints {
                 ip,
                 tcp: explicit_port.unwrap_or_else(|| port(&profile, "ports.tcp", 13400)),
                 udp: port(&profile, "ports.udp", 13400),
@@ -351,7 +351,7 @@ pub fn execute(
 
 /// Before the first case: the target's data port answers a TCP connect within `timeout`, so
 /// that an unreachable target costs one timeout and one line (exit 3), not one per case.
-async fn preflight(target: &Endpoints, timeout: Duration) -> Result<(), String> {
+async fn preflight(target: &TargetEndpoints, timeout: Duration) -> Result<(), String> {
     let addr = std::net::SocketAddr::new(target.ip, target.tcp);
     match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
         Ok(Ok(_)) => Ok(()),
@@ -430,7 +430,7 @@ async fn stop_requested(limit: Option<Duration>) -> Stop {
 pub async fn run_with_signals(
     plan: Vec<crate::suite::select::SelectedCase>,
     env: CaseEnv,
-    targets: Vec<Endpoints>,
+    targets: Vec<TargetEndpoints>,
     options: RunOptions,
     sink: &mut dyn EventSink,
     limit: Option<Duration>,

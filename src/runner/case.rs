@@ -26,7 +26,7 @@ use std::time::Duration;
 
 /// Where the target listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoints {
+pub struct TargetEndpoints {
     pub ip: IpAddr,
     pub tcp: u16,
     pub udp: u16,
@@ -90,7 +90,7 @@ pub struct Attempt {
 pub struct CaseRun<'a> {
     pub(super) planned: &'a SelectedCase,
     pub(super) env: &'a CaseEnv,
-    pub(super) target: Endpoints,
+    pub(super) target: TargetEndpoints,
     pub rec: Recorder,
     pub(super) scope: BTreeMap<String, Value>,
     pub(super) conns: HashMap<String, Connection>,
@@ -115,7 +115,7 @@ impl<'a> CaseRun<'a> {
     pub fn new(
         planned: &'a SelectedCase,
         env: &'a CaseEnv,
-        target: Endpoints,
+        target: TargetEndpoints,
         rec: Recorder,
     ) -> Result<CaseRun<'a>, Failure> {
         let scope = planned.scope(&env.profile).map_err(error)?;

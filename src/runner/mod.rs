@@ -15,7 +15,7 @@ pub mod target;
 pub mod tls;
 pub mod udp;
 
-pub use case::{CaseEnv, Endpoints};
+pub use case::{CaseEnv, TargetEndpoints};
 pub use run::{RunOptions, RunResult, run};
 
 /// Start of the reason of a case that could not reach the target (exit code 3).

@@ -3,7 +3,7 @@
 //! on this task, the only consumer. Ctrl-C (or the caller's cancel signal) ends running cases
 //! with `error` and starts no new ones; `--fail-fast` starts no new case after a failure.
 
-use super::case::{Attempt, CaseEnv, CaseRun, Endpoints};
+use super::case::{Attempt, CaseEnv, CaseRun, TargetEndpoints};
 use super::event::*;
 use super::record::{Clock, RecordLimits, Recorder};
 use crate::suite::select::SelectedCase;
@@ -42,7 +42,7 @@ pub struct RunResult {
 pub async fn run(
     plan: Vec<SelectedCase>,
     env: CaseEnv,
-    targets: Vec<Endpoints>,
+    targets: Vec<TargetEndpoints>,
     options: RunOptions,
     sink: &mut dyn EventSink,
     mut cancel: watch::Receiver<bool>,
@@ -208,7 +208,7 @@ struct Worker {
     stop_rx: watch::Receiver<bool>,
     env: CaseEnv,
     limits: RecordLimits,
-    endpoints: Endpoints,
+    endpoints: TargetEndpoints,
     clock: Clock,
     tx: mpsc::UnboundedSender<Event>,
 }

@@ -2,7 +2,7 @@
 //! job), or the built-in simulator: one instance per job on ephemeral loopback ports, so
 //! parallel cases never share an entity's state.
 
-use super::case::Endpoints;
+use super::case::TargetEndpoints;
 use crate::sim::config::SimConfig;
 use crate::sim::faults::{Fault, FaultSet};
 use crate::suite::profile::Profile;
@@ -20,7 +20,7 @@ pub fn known_faults() -> Vec<&'static str> {
 #[derive(Debug, Clone)]
 pub enum TargetSource {
     /// A real target: the same endpoints for every job.
-    Fixed(Vec<Endpoints>),
+    Fixed(Vec<TargetEndpoints>),
     /// Built-in simulator instances, one per job, with these faults switched on.
     Simulator { jobs: u32, faults: Vec<String>, config: Box<SimConfig> },
 }
@@ -58,7 +58,7 @@ impl Simulators {
         jobs: u32,
         faults: &[String],
         config: &SimConfig,
-    ) -> Result<(Simulators, Vec<Endpoints>), String> {
+    ) -> Result<(Simulators, Vec<TargetEndpoints>), String> {
         let faults = FaultSet::from_names(faults).map_err(|e| e.to_string())?;
         let mut hosts = Vec::new();
         let mut endpoints = Vec::new();
@@ -88,7 +88,7 @@ impl Simulators {
                 .await
                 .map_err(|e| format!("cannot start the built-in simulator: {e}"))?;
             let tcp = host.tcp_addr();
-            endpoints.push(Endpoints {
+            endpoints.push(TargetEndpoints {
                 ip: tcp.ip(),
                 tcp: tcp.port(),
                 udp: host.udp_addr().port(),

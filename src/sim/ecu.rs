@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 
 /// Which end of an ECU link a configuration is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
+pub enum LinkEnd {
     /// The ECU: receives on `request_id`, sends on `response_id`.
     Ecu,
     /// The gateway (or any tester): sends on `request_id`, receives on `response_id`.
@@ -31,7 +31,7 @@ pub enum Side {
 }
 
 /// The ISO-TP configuration of one end of an ECU's link.
-pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
+pub fn isotp_config(ecu: &EcuConfig, side: LinkEnd) -> IsoTpConfig {
     let address = link_address(ecu, side);
     let mut config = IsoTpConfig::new(address);
     config.format =
@@ -47,8 +47,8 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
         n_bs: ecu.isotp.n_bs.get(),
         n_cr: ecu.isotp.n_cr.get(),
         n_br: match side {
-            Side::Ecu => ecu.isotp.n_br.get(),
-            Side::Tester => Duration::ZERO,
+            LinkEnd::Ecu => ecu.isotp.n_br.get(),
+            LinkEnd::Tester => Duration::ZERO,
         },
         ..Timers::default()
     };
@@ -56,12 +56,12 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
         block_size: ecu.isotp.block_size,
         st_min: StMin::from_raw(ecu.isotp.st_min),
         max_receive_size: match side {
-            Side::Ecu => ecu.isotp.max_receive_size.unwrap_or(ecu.uds.max_request_length),
-            Side::Tester => ReceiverProfile::default().max_receive_size,
+            LinkEnd::Ecu => ecu.isotp.max_receive_size.unwrap_or(ecu.uds.max_request_length),
+            LinkEnd::Tester => ReceiverProfile::default().max_receive_size,
         },
         ..ReceiverProfile::default()
     };
-    if side == Side::Ecu {
+    if side == LinkEnd::Ecu {
         // Only the ECU acts busy: the gateway's receiver takes its answers at once.
         config.receiver.wait_frames = ecu.isotp.wait_frames;
         config.receiver.n_wft_max = ecu.isotp.n_wft_max;
@@ -69,8 +69,8 @@ pub fn isotp_config(ecu: &EcuConfig, side: Side) -> IsoTpConfig {
     config
 }
 
-/// The addressing of the ECU's end (`Side::Ecu`) or of its tester's (ISO 15765-2:2016 §10.3).
-fn link_address(ecu: &EcuConfig, side: Side) -> IsoTpAddress {
+/// The addressing of the ECU's end (`LinkEnd::Ecu`) or of its tester's (ISO 15765-2:2016 §10.3).
+fn link_address(ecu: &EcuConfig, side: LinkEnd) -> IsoTpAddress {
     let id = |raw| CanId::new(raw, ecu.extended).unwrap_or_else(zero_id);
     let isotp = &ecu.isotp;
     let ecu_side = IsoTpAddress::normal(id(ecu.response_id), id(ecu.request_id));
@@ -99,8 +99,8 @@ fn link_address(ecu: &EcuConfig, side: Side) -> IsoTpAddress {
         ),
     };
     match side {
-        Side::Ecu => ecu_side,
-        Side::Tester => ecu_side.reversed(),
+        LinkEnd::Ecu => ecu_side,
+        LinkEnd::Tester => ecu_side.reversed(),
     }
 }
 
@@ -145,7 +145,7 @@ impl EcuNode {
         config: &EcuConfig,
         faults: FaultSet,
     ) -> Result<Self, crate::proto::isotp::ConfigError> {
-        let mut isotp = isotp_config(config, Side::Ecu);
+        let mut isotp = isotp_config(config, LinkEnd::Ecu);
         isotp.timers = ecu_faults::timers(faults, isotp.timers);
         isotp.receiver = ecu_faults::receiver(faults, isotp.receiver);
         isotp.tx_dl = ecu_faults::tx_dl(faults, isotp.tx_dl);

@@ -11,7 +11,7 @@
 //! answering their flow control.
 
 use super::config::EcuConfig;
-use super::ecu::{Side, isotp_config};
+use super::ecu::{LinkEnd, isotp_config};
 use crate::codec::can::CanFrame;
 use crate::codec::uds::Nrc;
 use crate::proto::isotp::{ConfigError, Endpoint, NResult, TransferEvent};
@@ -66,7 +66,7 @@ impl GatewayLink {
         Ok(GatewayLink {
             ecu_address: config.logical_address.value,
             max_request_length: config.uds.max_request_length as usize,
-            endpoint: Endpoint::new(isotp_config(config, Side::Tester))?,
+            endpoint: Endpoint::new(isotp_config(config, LinkEnd::Tester))?,
             in_flight: None,
             queue: VecDeque::new(),
             reply_to: None,

@@ -5,7 +5,7 @@
 
 use doipcheck::runner::event::{CollectingSink, Event, Verdict};
 use doipcheck::runner::target::Simulators;
-use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, run};
+use doipcheck::runner::{CaseEnv, RunOptions, TargetEndpoints, run};
 use doipcheck::sim::config::{ConfigDuration, SimConfig};
 use doipcheck::suite::load;
 use doipcheck::suite::select::{self, Filter};
@@ -72,7 +72,7 @@ fn sim_config() -> SimConfig {
 async fn run_case(
     case: &str,
     profile_text: &str,
-    endpoints: Endpoints,
+    endpoints: TargetEndpoints,
 ) -> (Verdict, String, Vec<String>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let suite = dir.path().join("power_cycle.yaml");
@@ -152,8 +152,8 @@ async fn a_power_cycle_closes_connections_and_the_new_entity_accepts_again() {
     assert_eq!(verdict, Verdict::Pass, "{reason}");
 }
 
-fn target(udp: u16) -> Endpoints {
-    Endpoints {
+fn target(udp: u16) -> TargetEndpoints {
+    TargetEndpoints {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         tcp: 9,
         udp,

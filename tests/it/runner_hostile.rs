@@ -3,7 +3,7 @@
 //! a hang or a panic.
 
 use doipcheck::runner::event::{CollectingSink, Event, Verdict};
-use doipcheck::runner::{CaseEnv, Endpoints, RunOptions, RunResult, run};
+use doipcheck::runner::{CaseEnv, RunOptions, RunResult, TargetEndpoints, run};
 use doipcheck::suite::load;
 use doipcheck::suite::select::{self, Filter};
 use std::net::{IpAddr, Ipv4Addr};
@@ -121,7 +121,7 @@ async fn run_suite(text: &str, port: u16) -> (RunResult, Vec<Event>, Duration) {
     let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         tcp: port,
         udp: port,
@@ -246,7 +246,7 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
     let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         tcp: port,
         udp: port,
@@ -318,7 +318,7 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
     let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         tcp: port,
         udp: port,
@@ -390,7 +390,7 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
     );
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         tcp: 1,
         udp: 1,

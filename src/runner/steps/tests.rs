@@ -4,7 +4,7 @@
 //!
 //! The profile is `Profile::defaults()`: tolerance 50 ms, A_DoIP_Ctrl 2 s.
 
-use crate::runner::case::{Attempt, CaseEnv, CaseRun, Endpoints};
+use crate::runner::case::{Attempt, CaseEnv, CaseRun, TargetEndpoints};
 use crate::runner::conn::Connection;
 use crate::runner::event::{CaseKey, Event, Verdict};
 use crate::runner::record::{Clock, Recorder};
@@ -50,7 +50,7 @@ async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
         tls: None,
         connect_timeout: Duration::from_secs(1),
     };
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: [127, 0, 0, 1].into(),
         tcp: 13400,
         udp: 13400,
@@ -192,7 +192,7 @@ async fn abort_resets_the_connection_instead_of_closing_it() {
         tls: None,
         connect_timeout: Duration::from_secs(5),
     };
-    let endpoints = Endpoints {
+    let endpoints = TargetEndpoints {
         ip: [127, 0, 0, 1].into(),
         tcp: port,
         udp: 0,
