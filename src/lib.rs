@@ -24,6 +24,7 @@ pub mod cli;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod inspect;
 pub mod pcap;
 pub mod proto;
 pub mod report;

@@ -22,12 +22,26 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     ("codec", &["codec"]),
     ("proto", &["codec", "proto"]),
     ("sim", &["codec", "proto", "sim"]),
+    // The capture reader and the passive checks: bytes and timestamps in, events out.
+    ("pcap/read", &["codec", "pcap"]),
+    ("inspect", &["codec", "pcap", "inspect"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
-    ("fuzzing", &["codec", "proto", "sim", "fuzzing"]),
+    ("fuzzing", &["codec", "proto", "sim", "fuzzing", "pcap", "inspect"]),
 ];
 
-const CRATE_MODULES: &[&str] =
-    &["cli", "codec", "fuzzing", "pcap", "proto", "report", "runner", "sim", "suite", "transport"];
+const CRATE_MODULES: &[&str] = &[
+    "cli",
+    "codec",
+    "fuzzing",
+    "inspect",
+    "pcap",
+    "proto",
+    "report",
+    "runner",
+    "sim",
+    "suite",
+    "transport",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };

@@ -52,14 +52,16 @@ pub enum Violation {
     /// A CF with another SN than the next (ISO 15765-2:2016 §9.6.4.3): N_WRONG_SN.
     WrongSn { expected: u8, found: u8 },
     /// An SF or FF while a multi-frame message was still being sent (§9.8.3): N_UNEXP_PDU.
-    UnexpectedPdu,
+    /// `waiting_for_fc`: the sender was waiting for a flow control, and may have given up on
+    /// it (N_Bs); otherwise it cut its own message.
+    UnexpectedPdu { waiting_for_fc: bool },
     /// A CF before the FC that allows it (after the FF or a whole block of BS CFs, §9.6.5.3).
     CfBeforeFc { block_size: u8 },
     /// Two CFs closer than the STmin the receiver asked for (§9.6.5.4).
     StMinNotKept { gap: Duration, st_min: Duration },
     /// A CF with no reception open (a receiver ignores it, §9.8.3).
     UnexpectedCf,
-    /// The file ended or a new message started before all FF_DL bytes came.
+    /// The file ended before all FF_DL bytes came.
     Unfinished { received: u32, length: u32 },
 }
 
@@ -135,8 +137,10 @@ impl IsoTpReader {
                         rx.cfs_in_block = 0;
                         rx.st_min = fc.st_min.duration();
                     }
-                    FlowStatus::Overflow => sender.reception = None,
-                    _ => {}
+                    // OVFLW and a reserved FS end the transmission (§9.6.5.1: N_BUFFER_OVFLW,
+                    // N_INVALID_FS); WAIT keeps the sender waiting.
+                    FlowStatus::Wait => {}
+                    _ => sender.reception = None,
                 }
             }
             IsoTpPdu::SingleFrame { data, .. } => {
@@ -236,12 +240,12 @@ impl IsoTpReader {
         let Some((sender, _)) = self.senders.get_mut(&id) else { return };
         if let Some(rx) = sender.reception.take() {
             let first = rx.first;
-            sink(IsoTpEvent::Violation {
-                can_id: id,
-                at,
-                first,
-                violation: Violation::UnexpectedPdu,
-            });
+            let waiting_for_fc = match rx.block_size {
+                None => true,
+                Some(bs) => bs > 0 && rx.cfs_in_block >= u32::from(bs),
+            };
+            let violation = Violation::UnexpectedPdu { waiting_for_fc };
+            sink(IsoTpEvent::Violation { can_id: id, at, first, violation });
         }
     }
 

@@ -15,7 +15,7 @@
 //!
 //! May import: `crate::codec` and `crate::pcap`.
 
-use std::net::IpAddr;
+use core::net::IpAddr;
 
 use etherparse::{EtherType, NetSlice, SlicedPacket, TransportSlice};
 use pcap_file::DataLink;

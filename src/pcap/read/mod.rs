@@ -29,7 +29,7 @@ pub mod stream;
 pub mod survey;
 pub mod tcp;
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 use std::time::Duration;
 
 use crate::codec::can::CanFrame;
@@ -262,8 +262,8 @@ impl Reader {
 
     fn tcp_segment(
         &mut self,
-        src: std::net::IpAddr,
-        dst: std::net::IpAddr,
+        src: core::net::IpAddr,
+        dst: core::net::IpAddr,
         seg: &link::TcpSegment<'_>,
         sink: &mut impl EventSink,
     ) {

@@ -63,8 +63,8 @@ pub struct Survey {
     frames: u64,
     forced_order: Option<CanByteOrder>,
     ids: HashMap<CanId, IdStats>,
-    /// Last FF: its id and time.
-    last_ff: Option<(CanId, Duration)>,
+    /// Last FF: its id, time and first payload byte (a UDS SID says who sent it).
+    last_ff: Option<(CanId, Duration, Option<u8>)>,
     /// Last single-frame request: id, SID, time.
     last_request: Option<(CanId, u8, Duration)>,
     pairs: Vec<(CanId, CanId)>,
@@ -119,14 +119,20 @@ impl Survey {
         match pdu {
             IsoTpPdu::FirstFrame { data: first, .. } => {
                 self.answer(id, first.first().copied(), first.get(1).copied(), time);
-                self.last_ff = Some((id, time));
+                self.last_ff = Some((id, time, first.first().copied()));
             }
             IsoTpPdu::FlowControl(_) => {
-                if let Some((ff_id, at)) = self.last_ff.take()
+                if let Some((ff_id, at, sid)) = self.last_ff.take()
                     && ff_id != id
                     && time.saturating_sub(at) <= FC_PAIRING_WINDOW
                 {
-                    self.add_pair(ff_id, id);
+                    // A long answer (its SID a response) comes from the ECU, the FC from the
+                    // tester; a long request the other way round.
+                    if sid.is_some_and(is_response_sid) {
+                        self.add_pair(id, ff_id);
+                    } else {
+                        self.add_pair(ff_id, id);
+                    }
                 }
             }
             IsoTpPdu::SingleFrame { data: payload, .. } => {
@@ -215,6 +221,11 @@ impl Survey {
             AddressingMode::Normal
         }
     }
+}
+
+/// UDS response SIDs: request + 0x40, and the negative response 0x7F.
+fn is_response_sid(sid: u8) -> bool {
+    matches!(sid, 0x50..=0x7F | 0xC0..=0xFE)
 }
 
 /// UDS request SIDs (ISO 14229-1: 0x10-0x3E and 0x80-0xBE are requests; their responses add

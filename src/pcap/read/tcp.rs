@@ -21,8 +21,8 @@
 //!
 //! May import: `crate::codec` and `crate::pcap`.
 
+use core::net::SocketAddr;
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 
 use super::link::TcpSegment;
 

@@ -92,7 +92,7 @@ fn a_cf_before_any_fc_an_orphan_cf_and_an_unfinished_message_are_reported() {
         [
             "7E8 1 UnexpectedCf",
             "7E0 3 CfBeforeFc { block_size: 0 }",
-            "7E0 4 UnexpectedPdu",
+            "7E0 4 UnexpectedPdu { waiting_for_fc: true }",
             "7E0 4-4 2 3e00",
             "7E0 99 Unfinished { received: 6, length: 20 }"
         ]
