@@ -61,14 +61,23 @@ struct ConnState {
     summary: ConnectionSummary,
     expect_nack: Option<ExpectNack>,
     after_nack: Option<AfterNack>,
-    /// Tester diagnostic messages not yet acknowledged: (source, target, packet).
-    unacknowledged: Vec<(u16, u16, u64)>,
+    /// Tester diagnostic messages not yet answered, oldest first.
+    requests: Vec<Request>,
     /// The packet of the first tester diagnostic message before activation.
     diag_before_activation: Option<u64>,
     /// The tester address the entity activated routing for on this socket.
     activated_address: Option<u16>,
     /// A tester diagnostic message from another source address: (address, packet).
     foreign_source: Option<(u16, u64)>,
+}
+
+/// A tester diagnostic message waiting for its ACK and its answer.
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    tester: u16,
+    target: u16,
+    packet: u64,
+    acknowledged: bool,
 }
 
 /// Per-connection DoIP check state.
@@ -97,7 +106,7 @@ impl DoipChecks {
             },
             expect_nack: None,
             after_nack: None,
-            unacknowledged: Vec::new(),
+            requests: Vec::new(),
             diag_before_activation: None,
             activated_address: None,
             foreign_source: None,
@@ -142,7 +151,7 @@ impl DoipChecks {
                 // What was lost may hold the answer: expectations cannot be judged any more.
                 state.expect_nack = None;
                 state.after_nack = None;
-                state.unacknowledged.clear();
+                state.requests.clear();
             }
             Event::Encrypted { at, conn, bytes, .. } => {
                 self.state(conn, *at).summary.encrypted_bytes += *bytes as u64;
@@ -220,8 +229,13 @@ fn tester_message(
             if let Ok(message) = parsed
                 && let Payload::DiagnosticMessage(d) = &message.payload
             {
-                if state.unacknowledged.len() < MAX_UNACKNOWLEDGED {
-                    state.unacknowledged.push((d.source_address, d.target_address, at.packet));
+                if state.requests.len() < MAX_UNACKNOWLEDGED {
+                    state.requests.push(Request {
+                        tester: d.source_address,
+                        target: d.target_address,
+                        packet: at.packet,
+                        acknowledged: false,
+                    });
                 }
                 if !state.summary.activated
                     && state.summary.conn.handshake
@@ -291,7 +305,7 @@ fn entity_message(
             state.activated_address = Some(r.tester_logical_address);
         }
         Payload::DiagnosticMessageAck(a) => {
-            forget_request(state, a.target_address, a.source_address);
+            acknowledge(state, a.target_address, a.source_address, false);
             routed_before_activation(state, at, "a positive diagnostic ACK", found);
             if let Some((source, request)) = state.foreign_source
                 && a.target_address == source
@@ -309,30 +323,33 @@ fn entity_message(
             }
         }
         Payload::DiagnosticMessageNack(n) => {
-            forget_request(state, n.target_address, n.source_address);
+            // A NACKed request gets no answer.
+            acknowledge(state, n.target_address, n.source_address, true);
             if state.foreign_source.is_some_and(|(source, _)| source == n.target_address) {
                 state.foreign_source = None;
             }
         }
         Payload::DiagnosticMessage(d) => {
-            // An answer from `source` to `target` while the request from `target` to `source`
-            // still waits for its ACK.
-            if let Some(&(_, _, request)) = state
-                .unacknowledged
+            // An answer from `source` to `target` answers the oldest request from `target` to
+            // `source`; it must have been acknowledged first.
+            let oldest = state
+                .requests
                 .iter()
-                .find(|(s, t, _)| *s == d.target_address && *t == d.source_address)
-            {
-                found.push(Finding {
-                    check: "doip.diagnostic_ack_order",
-                    packets: vec![request, at.packet],
-                    message: format!(
-                        "the answer from 0x{:04X} came before the diagnostic message ACK of the \
-                         request",
-                        d.source_address
-                    ),
-                    clause: DIAG_CLAUSE,
-                });
-                forget_request(state, d.target_address, d.source_address);
+                .position(|r| r.tester == d.target_address && r.target == d.source_address);
+            if let Some(i) = oldest {
+                let request = state.requests.remove(i);
+                if !request.acknowledged {
+                    found.push(Finding {
+                        check: "doip.diagnostic_ack_order",
+                        packets: vec![request.packet, at.packet],
+                        message: format!(
+                            "the answer from 0x{:04X} came before the diagnostic message ACK of \
+                             the request",
+                            d.source_address
+                        ),
+                        clause: DIAG_CLAUSE,
+                    });
+                }
             }
             routed_before_activation(state, at, "an answer to a diagnostic message", found);
         }
@@ -340,10 +357,19 @@ fn entity_message(
     }
 }
 
-fn forget_request(state: &mut ConnState, tester: u16, target: u16) {
-    if let Some(i) = state.unacknowledged.iter().position(|(s, t, _)| *s == tester && *t == target)
-    {
-        state.unacknowledged.remove(i);
+/// Marks the oldest unacknowledged request from `tester` to `target` acknowledged, or drops it
+/// when it was refused (`nack`).
+fn acknowledge(state: &mut ConnState, tester: u16, target: u16, nack: bool) {
+    let found = state
+        .requests
+        .iter()
+        .position(|r| r.tester == tester && r.target == target && !r.acknowledged);
+    if let Some(i) = found {
+        if nack {
+            state.requests.remove(i);
+        } else {
+            state.requests[i].acknowledged = true;
+        }
     }
 }
 

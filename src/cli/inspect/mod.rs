@@ -10,7 +10,7 @@
 //! Exit 0 when no file has a finding, 1 when one has, 2 when a file cannot be read as a capture
 //! (or the arguments or profile are wrong).
 
-mod output;
+pub mod output;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -222,6 +222,12 @@ impl<S> Reassembler<S> {
             self.end_flow(k, false, false, sink);
         }
         if !self.flows.contains_key(&k) {
+            // A connection starts with its SYN, or, in a capture that began mid-connection, with
+            // its first data. A bare ACK, FIN or RST of a connection already over (the last ACK
+            // after both FINs) opens nothing.
+            if !seg.syn && seg.payload.is_empty() {
+                return;
+            }
             if self.flows.len() >= self.limits.max_flows {
                 self.evict_oldest(sink);
             }

@@ -110,3 +110,24 @@ fn invalid_frames_on_paired_ids_are_reported_and_others_ignored() {
         ]
     );
 }
+
+#[test]
+fn a_first_frame_claiming_4_gib_holds_no_more_than_the_cap() {
+    let mut r = IsoTpReader::new(&[pair()], Duration::ZERO);
+    let mut events = 0;
+    let ff = CanFrame::new(id(0x7E0), &[0x10, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2]).unwrap();
+    let fc = CanFrame::new(id(0x7E8), &[0x30, 0x00, 0x00]).unwrap();
+    let at = FrameAt { packet: 1, time: Duration::ZERO };
+    r.frame(&ff, at, &mut |_| events += 1);
+    r.frame(&fc, at, &mut |_| events += 1);
+    let mut sn = 1u8;
+    for _ in 0..200_000 {
+        let cf = CanFrame::new(id(0x7E0), &[0x20 | sn, 9, 9, 9, 9, 9, 9, 9]).unwrap();
+        r.frame(&cf, at, &mut |_| events += 1);
+        sn = (sn + 1) & 0x0F;
+    }
+    assert_eq!(events, 0, "no message, no violation");
+    let (sender, _) = r.senders.get(&id(0x7E0)).unwrap();
+    let held = sender.reception.as_ref().unwrap().data.len();
+    assert_eq!(held, MAX_MESSAGE_HELD, "1.4 MB arrived, the cap was held");
+}
