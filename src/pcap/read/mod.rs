@@ -214,9 +214,14 @@ impl Reader {
         &self.stats
     }
 
-    /// Connections followed now, and the bytes held across them (for the memory bound).
+    /// Connections followed now (for the memory bound).
     pub fn open_flows(&self) -> usize {
         self.tcp.open_flows()
+    }
+
+    /// Out-of-order TCP bytes held now, across all connections (for the memory bound).
+    pub fn held_bytes(&self) -> usize {
+        self.tcp.held_bytes()
     }
 
     /// One record of the file.
