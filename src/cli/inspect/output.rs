@@ -54,13 +54,22 @@ pub struct Output<'w> {
     file: String,
     /// Timestamp of the first packet, for relative console times.
     start: Option<Duration>,
-    /// Tester-side ISO-TP ids (the rest of a pair is the ECU).
+    /// ECU-side ISO-TP ids (the `rx` of each pair).
     ecu_ids: Vec<CanId>,
+    /// The JSON line being built, reused (the transcript is the hot path of a large file).
+    line: String,
 }
 
 impl<'w> Output<'w> {
     pub fn new(format: Format, out: &'w mut dyn Write, path: &Path) -> Self {
-        Output { format, out, file: path.display().to_string(), start: None, ecu_ids: Vec::new() }
+        Output {
+            format,
+            out,
+            file: path.display().to_string(),
+            start: None,
+            ecu_ids: Vec::new(),
+            line: String::new(),
+        }
     }
 
     /// The file's first lines (console only): what the survey found.
@@ -187,21 +196,32 @@ impl<'w> Output<'w> {
             Err(e) => format!("invalid: {e}"),
         };
         match self.format {
-            Format::Json => self.json(&[
-                ("kind", "doip".into()),
-                ("packet", at.packet.into()),
-                ("time_us", micros(at.time).into()),
-                ("transport", transport.into()),
-                ("payload_type", payload_type.map_or(Value::Null, Value::from)),
-                ("connection", conn.map_or(Value::Null, Value::from)),
-                ("from", side(from).into()),
-                ("src", src.to_string().into()),
-                ("dst", dst.to_string().into()),
-                ("length", bytes.len().into()),
-                ("valid", message.is_ok().into()),
-                ("summary", summary.into()),
-                ("error", message.as_ref().err().map_or(Value::Null, |e| e.rule.id().into())),
-            ]),
+            Format::Json => {
+                let mut j = JsonLine::start(&mut self.line, "doip");
+                j.num("packet", at.packet);
+                j.num("time_us", micros(at.time));
+                j.str("transport", transport);
+                match payload_type {
+                    Some(t) => j.num("payload_type", u64::from(t)),
+                    None => j.null("payload_type"),
+                }
+                match conn {
+                    Some(id) => j.num("connection", u64::from(id)),
+                    None => j.null("connection"),
+                }
+                j.str("from", side(from));
+                j.display("src", src);
+                j.display("dst", dst);
+                j.num("length", bytes.len() as u64);
+                j.bool("valid", message.is_ok());
+                j.str("summary", &summary);
+                match message {
+                    Ok(_) => j.null("error"),
+                    Err(e) => j.str("error", e.rule.id()),
+                }
+                j.end();
+                let _ = self.out.write_all(self.line.as_bytes());
+            }
             Format::Console => {
                 let via = match conn {
                     Some(id) => format!("TCP#{id}"),
@@ -220,17 +240,19 @@ impl<'w> Output<'w> {
         let from = if self.ecu_ids.contains(&can_id) { "ecu" } else { "tester" };
         let uds = uds_summary(data);
         match self.format {
-            Format::Json => self.json(&[
-                ("kind", "isotp".into()),
-                ("packet", at.packet.into()),
-                ("time_us", micros(at.time).into()),
-                ("can_id", can_id.raw().into()),
-                ("length", length.into()),
-                ("data", hex::encode(data).into()),
-                ("first_packet", first.into()),
-                ("from", from.into()),
-                ("uds", uds.into()),
-            ]),
+            Format::Json => {
+                let mut j = JsonLine::start(&mut self.line, "isotp");
+                j.num("packet", at.packet);
+                j.num("time_us", micros(at.time));
+                j.num("can_id", u64::from(can_id.raw()));
+                j.num("length", u64::from(length));
+                j.hex("data", data);
+                j.num("first_packet", first);
+                j.str("from", from);
+                j.str("uds", &uds);
+                j.end();
+                let _ = self.out.write_all(self.line.as_bytes());
+            }
             Format::Console => {
                 let text = format!(
                     "CAN {can_id:<8} {from:<6} ISO-TP {length} bytes{}: {uds}",
@@ -461,4 +483,111 @@ pub fn uds_summary(data: &[u8]) -> String {
         return format!("positive response {}", name(request));
     }
     format!("request {}", name(sid))
+}
+
+/// One JSON object built field by field into a reused buffer, ending with a newline. Keys are
+/// fixed identifiers; string values are escaped (RFC 8259 §7).
+struct JsonLine<'b> {
+    buf: &'b mut String,
+}
+
+impl<'b> JsonLine<'b> {
+    fn start(buf: &'b mut String, kind: &str) -> Self {
+        buf.clear();
+        buf.push_str("{\"kind\":\"");
+        buf.push_str(kind);
+        buf.push('"');
+        JsonLine { buf }
+    }
+
+    fn key(&mut self, key: &str) {
+        self.buf.push_str(",\"");
+        self.buf.push_str(key);
+        self.buf.push_str("\":");
+    }
+
+    fn num(&mut self, key: &str, value: u64) {
+        use std::fmt::Write as _;
+        self.key(key);
+        let _ = write!(self.buf, "{value}");
+    }
+
+    fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.buf.push_str(if value { "true" } else { "false" });
+    }
+
+    fn null(&mut self, key: &str) {
+        self.key(key);
+        self.buf.push_str("null");
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.buf.push('"');
+        for c in value.chars() {
+            match c {
+                '"' => self.buf.push_str("\\\""),
+                '\\' => self.buf.push_str("\\\\"),
+                c if (c as u32) < 0x20 => {
+                    use std::fmt::Write as _;
+                    let _ = write!(self.buf, "\\u{:04x}", c as u32);
+                }
+                c => self.buf.push(c),
+            }
+        }
+        self.buf.push('"');
+    }
+
+    /// A value whose Display needs no escaping (addresses).
+    fn display(&mut self, key: &str, value: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        self.key(key);
+        let _ = write!(self.buf, "\"{value}\"");
+    }
+
+    fn hex(&mut self, key: &str, bytes: &[u8]) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        self.key(key);
+        self.buf.push('"');
+        for b in bytes {
+            self.buf.push(DIGITS[usize::from(b >> 4)] as char);
+            self.buf.push(DIGITS[usize::from(b & 0x0F)] as char);
+        }
+        self.buf.push('"');
+    }
+
+    fn end(self) {
+        self.buf.push_str("}\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_escape_strings_and_parse() {
+        let mut buf = String::new();
+        let mut j = JsonLine::start(&mut buf, "doip");
+        j.str("summary", "quote \" back \\ bell \u{7} é");
+        j.hex("data", &[0x00, 0xAB]);
+        j.null("error");
+        j.end();
+        let v: Value = serde_json::from_str(&buf).unwrap();
+        assert_eq!(v["summary"], "quote \" back \\ bell \u{7} é");
+        assert_eq!(v["data"], "00ab");
+        assert!(buf.ends_with("}\n"));
+    }
+
+    #[test]
+    fn uds_messages_are_named() {
+        assert_eq!(uds_summary(&[0x22, 0xF1, 0x90]), "request ReadDataByIdentifier");
+        assert_eq!(uds_summary(&[0x62, 0xF1]), "positive response ReadDataByIdentifier");
+        assert!(
+            uds_summary(&[0x7F, 0x22, 0x31])
+                .starts_with("negative response to ReadDataByIdentifier: NRC 0x31")
+        );
+        assert_eq!(uds_summary(&[]), "empty");
+    }
 }
