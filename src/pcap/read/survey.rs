@@ -190,10 +190,19 @@ impl Survey {
                     o.mode == parts.mode && o.target == parts.source && o.source == parts.target
                 })
             });
-            if let Some(twin) = twin {
-                // The tester's side is the one with the smaller source address is a guess; the
-                // exchange pairing above, when it saw one, already fixed the direction.
-                if *id < twin {
+            // Each pair once: from the id whose source address is a tester's (0xF1-0xFD, the
+            // off-board test equipment range of ISO 15765-4 / SAE J1939), else from the
+            // smaller id. An exchange seen above already fixed the direction (add_pair keeps it).
+            if let Some(twin) = twin
+                && let Some(twin_parts) = parse_fixed_id(twin)
+            {
+                let tester = |source: u8| (0xF1..=0xFD).contains(&source);
+                let from_id = match (tester(parts.source), tester(twin_parts.source)) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => *id < twin,
+                };
+                if from_id {
                     self.add_pair(*id, twin);
                 }
             }

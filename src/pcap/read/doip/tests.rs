@@ -1,3 +1,6 @@
+//! The DoIP stream of one direction: any chunking, resync after a gap or a header that is no DoIP
+//! header, skipping by length, messages longer than held.
+
 use super::*;
 
 const DIAG: [u8; 15] =

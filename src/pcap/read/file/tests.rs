@@ -1,3 +1,6 @@
+//! Container parsing: pcap in both byte orders and resolutions, pcapng with several interfaces, and
+//! one test per broken-structure rule.
+
 use super::*;
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapTsResolution, PcapWriter};

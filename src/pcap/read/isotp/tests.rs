@@ -1,3 +1,6 @@
+//! Passive ISO-TP reassembly and the sender conduct it reports: SN order, FC before CF, BS, STmin,
+//! unfinished and unexpected messages, the held-bytes cap.
+
 use super::*;
 use crate::codec::can::StandardId;
 use crate::codec::isotp::AddressingMode;

@@ -1,3 +1,6 @@
+//! Link layers down to TCP/UDP: Ethernet with 802.1Q, Linux cooked v1 and v2, raw IP, BSD loopback,
+//! fragments and cut headers.
+
 use super::*;
 use etherparse::PacketBuilder;
 

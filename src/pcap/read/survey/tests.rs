@@ -1,3 +1,6 @@
+//! The CAN survey: byte order votes, id pairs from FF/FC, from UDS answers and from fixed ids,
+//! addressing detection.
+
 use super::*;
 use crate::codec::can::{CanFrame, ExtendedId, StandardId};
 use crate::pcap::socketcan::encode_with;

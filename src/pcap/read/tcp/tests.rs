@@ -1,3 +1,6 @@
+//! Passive TCP reassembly: in order, out of order, retransmitted, overlapping, gaps (acknowledged,
+//! capped, at the end), FIN/RST, wrap-around and the flow limit.
+
 use super::*;
 
 /// Records every event as text, and each direction's delivered stream.
