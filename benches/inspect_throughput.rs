@@ -17,8 +17,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use doipcheck::cli::inspect::inspect_file;
 use doipcheck::cli::inspect::output::Format;
+use doipcheck::cli::inspect::{Settings, inspect_file};
 use doipcheck::inspect::{ConnectionSummary, Finding, Inspector, Report};
 use doipcheck::pcap::read::stream::read_records;
 use doipcheck::pcap::read::{Event, ReadConfig, Reader, Survey};
@@ -199,9 +199,7 @@ fn rate(what: &str, messages: u64, bytes: usize, (wall, cpu): (Duration, Option<
 
 /// Child mode: inspect `path` with the --json transcript into a sink, print peak RSS.
 fn rss_child(path: &Path) {
-    let totals =
-        inspect_file(path, &ReadConfig::default(), &[], None, Format::Json, &mut io::sink())
-            .unwrap();
+    let totals = inspect_file(path, &Settings::default(), Format::Json, &mut io::sink()).unwrap();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?");
     println!(
@@ -243,8 +241,7 @@ fn main() {
         bytes.len(),
         best(|| {
             let mut sink = io::sink();
-            let t = inspect_file(&path, &ReadConfig::default(), &[], None, Format::Json, &mut sink)
-                .unwrap();
+            let t = inspect_file(&path, &Settings::default(), Format::Json, &mut sink).unwrap();
             assert_eq!(t.stats.doip_messages, messages);
         }),
     );

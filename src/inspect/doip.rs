@@ -8,16 +8,20 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::Finding;
+use super::timing::{Late, Timing};
 use crate::codec::doip::{
     Error, GenericNackCode, Header, HeaderRules, Message, Payload, RoutingActivationResponseCode,
     Transport,
 };
 use crate::pcap::Side;
 use crate::pcap::read::{At, Carrier, Connection, Event};
+use core::net::SocketAddr;
 
 const HEADER_CLAUSE: &str = "ISO 13400-2:2019 generic DoIP header handling";
 const DIAG_CLAUSE: &str = "ISO 13400-2:2019 diagnostic message and acknowledgement";
 const ACTIVATION_CLAUSE: &str = "ISO 13400-2:2019 routing activation";
+const TIMING_CLAUSE: &str = "ISO 13400-2:2019 Table 39";
+const P2_CLAUSE: &str = "ISO 14229-2 P2 / P2* server";
 
 /// How long after a NACK that closes the socket the tester may close first without it being
 /// the entity's fault (it may simply be faster). An entity closes at once; a tester that waited
@@ -77,7 +81,11 @@ struct Request {
     tester: u16,
     target: u16,
     packet: u64,
+    /// When the request (or the last NRC 0x78 about it) went over the wire.
+    at: At,
     acknowledged: bool,
+    /// The target answered NRC 0x78 (response pending): P2* runs from `at`.
+    pending: bool,
 }
 
 /// Per-connection DoIP check state.
@@ -85,12 +93,20 @@ struct Request {
 pub struct DoipChecks {
     conns: HashMap<u32, ConnState>,
     ended: Vec<ConnectionSummary>,
+    /// The declared timing values, when a profile gave them.
+    timing: Option<Timing>,
+    /// UDP requests waiting for an answer: the tester's address and when.
+    udp_requests: Vec<(SocketAddr, At)>,
 }
 
 /// At most this many unacknowledged requests are remembered per connection.
 const MAX_UNACKNOWLEDGED: usize = 64;
 
 impl DoipChecks {
+    pub fn new(timing: Option<Timing>) -> Self {
+        DoipChecks { timing, ..DoipChecks::default() }
+    }
+
     fn state(&mut self, conn: &Connection, at: At) -> &mut ConnState {
         self.conns.entry(conn.id).or_insert_with(|| ConnState {
             summary: ConnectionSummary {
@@ -119,22 +135,48 @@ impl DoipChecks {
         Some(self.ended.swap_remove(at))
     }
 
+    /// The entity's datagram to `tester`: the answer to its oldest waiting request.
+    fn udp_answer(&mut self, tester: SocketAddr, at: At, found: &mut Vec<Finding>) {
+        let Some(i) = self.udp_requests.iter().position(|(t, _)| *t == tester) else { return };
+        let (_, request) = self.udp_requests.remove(i);
+        if let Some(timing) = &self.timing {
+            let late = Late {
+                check: "timing.udp_answer",
+                clause: TIMING_CLAUSE,
+                from: request,
+                to: at,
+                limit: timing.a_processing_time,
+                what: "the entity's UDP answer",
+                limit_name: "A_Processing_Time",
+            };
+            timing.check(late, found);
+        }
+    }
+
     pub fn check(&mut self, event: &Event<'_>, found: &mut Vec<Finding>) {
         match event {
             Event::Opened { at, conn } => {
                 self.state(conn, *at);
             }
             Event::Doip { at, carrier, from, bytes, message } => match carrier {
-                Carrier::Udp { .. } => {
+                Carrier::Udp { src, dst } => {
                     if *from == Side::Entity {
                         judge_entity_message(*at, bytes, message, Transport::Udp, found);
+                        self.udp_answer(*dst, *at, found);
+                    } else if message.as_ref().is_ok_and(|m| is_udp_request(&m.payload))
+                        && self.udp_requests.len() < MAX_UNACKNOWLEDGED
+                    {
+                        self.udp_requests.push((*src, *at));
                     }
                 }
                 Carrier::Tcp(conn) => {
+                    let timing = self.timing;
                     let state = self.state(conn, *at);
                     match from {
                         Side::Tester => tester_message(state, *at, bytes, message),
-                        Side::Entity => entity_message(state, *at, bytes, message, found),
+                        Side::Entity => {
+                            entity_message(state, timing.as_ref(), *at, bytes, message, found)
+                        }
                     }
                 }
             },
@@ -234,7 +276,9 @@ fn tester_message(
                         tester: d.source_address,
                         target: d.target_address,
                         packet: at.packet,
+                        at,
                         acknowledged: false,
+                        pending: false,
                     });
                 }
                 if !state.summary.activated
@@ -255,6 +299,7 @@ fn tester_message(
 
 fn entity_message(
     state: &mut ConnState,
+    timing: Option<&Timing>,
     at: At,
     bytes: &[u8],
     parsed: &Result<Message<'_>, Error>,
@@ -273,7 +318,22 @@ fn entity_message(
         });
         state.after_nack = None;
     }
-    let Ok(message) = parsed else { return };
+    let Ok(message) = parsed else {
+        if let Some(expect) = state.expect_nack.take() {
+            found.push(Finding {
+                check: "doip.nack_code",
+                packets: vec![expect.packet, at.packet],
+                message: format!(
+                    "the tester's bad header calls for generic NACK 0x{:02X} ({}), the entity \
+                     answered with an invalid message",
+                    expect.code.raw(),
+                    expect.code
+                ),
+                clause: HEADER_CLAUSE,
+            });
+        }
+        return;
+    };
     if let Some(expect) = state.expect_nack.take() {
         match &message.payload {
             Payload::GenericNack(n) if n.nack_code == expect.code => {
@@ -305,7 +365,8 @@ fn entity_message(
             state.activated_address = Some(r.tester_logical_address);
         }
         Payload::DiagnosticMessageAck(a) => {
-            acknowledge(state, a.target_address, a.source_address, false);
+            let request = acknowledge(state, a.target_address, a.source_address, false);
+            ack_timing(timing, request, at, found);
             routed_before_activation(state, at, "a positive diagnostic ACK", found);
             if let Some((source, request)) = state.foreign_source
                 && a.target_address == source
@@ -324,7 +385,8 @@ fn entity_message(
         }
         Payload::DiagnosticMessageNack(n) => {
             // A NACKed request gets no answer.
-            acknowledge(state, n.target_address, n.source_address, true);
+            let request = acknowledge(state, n.target_address, n.source_address, true);
+            ack_timing(timing, request, at, found);
             if state.foreign_source.is_some_and(|(source, _)| source == n.target_address) {
                 state.foreign_source = None;
             }
@@ -338,6 +400,28 @@ fn entity_message(
                 .position(|r| r.tester == d.target_address && r.target == d.source_address);
             if let Some(i) = oldest {
                 let request = state.requests.remove(i);
+                if let Some(timing) = timing {
+                    let (limit, limit_name) = if request.pending {
+                        (timing.p2_star, "P2* (after NRC 0x78)")
+                    } else {
+                        (timing.p2, "P2")
+                    };
+                    let late = Late {
+                        check: "timing.uds_p2",
+                        clause: P2_CLAUSE,
+                        from: request.at,
+                        to: at,
+                        limit,
+                        what: "the UDS answer",
+                        limit_name,
+                    };
+                    timing.check(late, found);
+                }
+                // "Response pending" (7F SID 78) keeps the request open under P2*.
+                if d.user_data.len() >= 3 && d.user_data[0] == 0x7F && d.user_data[2] == 0x78 {
+                    let again = Request { at, pending: true, acknowledged: true, ..request };
+                    state.requests.insert(i, again);
+                }
                 if !request.acknowledged {
                     found.push(Finding {
                         check: "doip.diagnostic_ack_order",
@@ -358,19 +442,46 @@ fn entity_message(
 }
 
 /// Marks the oldest unacknowledged request from `tester` to `target` acknowledged, or drops it
-/// when it was refused (`nack`).
-fn acknowledge(state: &mut ConnState, tester: u16, target: u16, nack: bool) {
-    let found = state
+/// when it was refused (`nack`); returns when it was sent.
+fn acknowledge(state: &mut ConnState, tester: u16, target: u16, nack: bool) -> Option<At> {
+    let i = state
         .requests
         .iter()
-        .position(|r| r.tester == tester && r.target == target && !r.acknowledged);
-    if let Some(i) = found {
-        if nack {
-            state.requests.remove(i);
-        } else {
-            state.requests[i].acknowledged = true;
-        }
+        .position(|r| r.tester == tester && r.target == target && !r.acknowledged)?;
+    let at = state.requests[i].at;
+    if nack {
+        state.requests.remove(i);
+    } else {
+        state.requests[i].acknowledged = true;
     }
+    Some(at)
+}
+
+fn ack_timing(timing: Option<&Timing>, request: Option<At>, at: At, found: &mut Vec<Finding>) {
+    let (Some(timing), Some(request)) = (timing, request) else { return };
+    let late = Late {
+        check: "timing.diagnostic_ack",
+        clause: TIMING_CLAUSE,
+        from: request,
+        to: at,
+        limit: timing.a_doip_diagnostic_message,
+        what: "the diagnostic message ACK/NACK",
+        limit_name: "A_DoIP_Diagnostic_Message",
+    };
+    timing.check(late, found);
+}
+
+/// The UDP requests an entity answers (ISO 13400-2:2019 payload types 0x0001-0x0003, 0x4001,
+/// 0x4003).
+fn is_udp_request(payload: &Payload<'_>) -> bool {
+    matches!(
+        payload,
+        Payload::VehicleIdentificationRequest
+            | Payload::VehicleIdentificationRequestWithEid(_)
+            | Payload::VehicleIdentificationRequestWithVin(_)
+            | Payload::EntityStatusRequest
+            | Payload::PowerModeInformationRequest
+    )
 }
 
 fn routed_before_activation(state: &mut ConnState, at: At, what: &str, found: &mut Vec<Finding>) {

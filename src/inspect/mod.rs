@@ -15,6 +15,7 @@
 //! | `isotp.frame` | every frame the ECU sends passes the codec's N_PCI rules (ISO 15765-2:2016 §9.6) |
 //! | `isotp.sequence` | the ECU's CFs count SN 1..F, 0.. (§9.6.4.3) and a message is not cut by a new one |
 //! | `isotp.flow_control` | the ECU waits for the tester's FC and keeps its BS and STmin (§9.6.5.3, §9.6.5.4) |
+//! | `timing.*` | with declared values ([`Timing`], from `--profile`): UDP answers, diagnostic ACKs and UDS answers in time |
 //!
 //! Every [`Finding`] names the packets that show it.
 //!
@@ -22,11 +23,13 @@
 
 mod doip;
 mod isotp;
+mod timing;
 
 use crate::codec::can::CanId;
 use crate::pcap::read::{Event, EventSink, IsoTpPair};
 
 pub use doip::ConnectionSummary;
+pub use timing::Timing;
 
 /// One thing the target did wrong, with the packets that show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,9 +66,14 @@ pub struct Inspector<R> {
 impl<R: Report> Inspector<R> {
     /// An inspector; `pairs` say which CAN id is the ECU's (`rx`) and which the tester's.
     pub fn new(report: R, pairs: &[IsoTpPair]) -> Self {
+        Self::with_timing(report, pairs, None)
+    }
+
+    /// An inspector that also checks the timing against declared values (from a profile).
+    pub fn with_timing(report: R, pairs: &[IsoTpPair], timing: Option<Timing>) -> Self {
         Inspector {
             report,
-            doip: doip::DoipChecks::default(),
+            doip: doip::DoipChecks::new(timing),
             isotp: isotp::IsoTpChecks::new(pairs),
             findings: 0,
             isotp_messages: 0,
@@ -124,3 +132,6 @@ impl<R: Report> EventSink for Inspector<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

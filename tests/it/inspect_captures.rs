@@ -5,9 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use doipcheck::cli::inspect::inspect_file;
 use doipcheck::cli::inspect::output::Format;
-use doipcheck::pcap::read::ReadConfig;
+use doipcheck::cli::inspect::{InspectArgs, Settings, inspect_file, settings_from};
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
@@ -206,10 +205,26 @@ fn run_captures(dir: &Path, suites: &[&str], fault: Option<&str>) -> Vec<PathBuf
     files
 }
 
-/// The checks found in one capture, in-process.
+/// What `--profile suites/profile.yaml` (the simulator's) sets: its ports and timing values.
+fn simulator_profile() -> Settings {
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/profile.yaml");
+    let args = InspectArgs {
+        captures: Vec::new(),
+        json: true,
+        profile: Some(profile),
+        doip_ports: Vec::new(),
+        isotp: Vec::new(),
+        can_byte_order: None,
+    };
+    let settings = settings_from(&args).unwrap();
+    assert!(settings.timing.is_some());
+    settings
+}
+
+/// The checks found in one capture, in-process, against the simulator's profile.
 fn checks_in(path: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    let totals = inspect_file(path, &ReadConfig::default(), &[], None, Format::Json, &mut out)
+    let totals = inspect_file(path, &simulator_profile(), Format::Json, &mut out)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let text = String::from_utf8(out).unwrap();
     let checks: Vec<String> = text
@@ -223,7 +238,7 @@ fn checks_in(path: &Path) -> Vec<String> {
 }
 
 #[test]
-fn every_capture_run_writes_against_the_simulator_inspects_without_findings() {
+fn every_capture_run_writes_against_the_simulator_inspects_without_findings_with_its_profile() {
     let dir = tempfile::tempdir().unwrap();
     let captures = run_captures(dir.path(), &["suites/doip", "suites/isotp"], None);
     assert!(captures.len() > 250, "{} captures", captures.len());

@@ -14,14 +14,13 @@ pub mod output;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 use super::exit;
 use crate::codec::can::{CanId, ExtendedId, StandardId};
 use crate::codec::isotp::{AddressingMode, parse_fixed_id};
-use crate::inspect::Inspector;
+use crate::inspect::{Inspector, Timing};
 use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey};
 use crate::pcap::socketcan::CanByteOrder;
 use crate::pcap::source::read_file;
@@ -39,7 +38,9 @@ pub struct InspectArgs {
     /// One JSON object per line instead of the transcript.
     #[arg(long)]
     pub json: bool,
-    /// Target profile: its DoIP ports (ports.tcp, ports.udp, ports.tls) are read as DoIP too.
+    /// Target profile: its DoIP ports (ports.tcp, ports.udp, ports.tls) are read as DoIP too, and
+    /// answers are timed against its A_Processing_Time, A_DoIP_Diagnostic_Message, P2 and P2*
+    /// (plus timing.tolerance).
     #[arg(long)]
     pub profile: Option<PathBuf>,
     /// Another TCP/UDP port DoIP runs on (repeatable; 13400 always is).
@@ -63,32 +64,34 @@ pub enum ByteOrderArg {
     Host,
 }
 
+/// What every file is inspected with: the checked arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Ports and limits of the reader (its byte order and pairs are set per file).
+    pub read: ReadConfig,
+    /// `--isotp` pairs; empty: found per file.
+    pub isotp_pairs: Vec<IsoTpPair>,
+    /// `--can-byte-order`; `None`: detected per file.
+    pub can_byte_order: Option<CanByteOrder>,
+    /// Declared timing values (`--profile`); `None`: no timing checks.
+    pub timing: Option<Timing>,
+}
+
 /// Runs `doipcheck inspect`; returns the exit code.
 pub fn run(args: InspectArgs) -> u8 {
-    let base = match config_from(&args) {
-        Ok(c) => c,
+    let settings = match settings_from(&args) {
+        Ok(s) => s,
         Err(message) => {
             eprintln!("error: {message}");
             return exit::USAGE;
         }
     };
-    let given_pairs = match parse_pairs(&args.isotp) {
-        Ok(p) => p,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
-    let forced = args.can_byte_order.map(|o| match o {
-        ByteOrderArg::Network => CanByteOrder::Network,
-        ByteOrderArg::Host => CanByteOrder::Host,
-    });
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let format = if args.json { Format::Json } else { Format::Console };
     let mut code = exit::SUCCESS;
     for path in &args.captures {
-        match inspect_file(path, &base, &given_pairs, forced, format, &mut out) {
+        match inspect_file(path, &settings, format, &mut out) {
             Ok(totals) if totals.findings > 0 => code = code.max(exit::FAILURE),
             Ok(_) => {}
             Err(message) => {
@@ -105,13 +108,11 @@ pub fn run(args: InspectArgs) -> u8 {
 /// Inspects one file, writing its transcript to `out`; `Err` when it is no readable capture.
 pub fn inspect_file(
     path: &Path,
-    base: &ReadConfig,
-    given_pairs: &[IsoTpPair],
-    forced: Option<CanByteOrder>,
+    settings: &Settings,
     format: Format,
     out: &mut dyn Write,
 ) -> Result<Totals, String> {
-    let mut survey = Survey::new(forced);
+    let mut survey = Survey::new(settings.can_byte_order);
     let outcome = read_file(path, |record| {
         if record.linktype == u32::from(pcap_file::DataLink::CAN_SOCKETCAN) {
             survey.record(record.data, record.time);
@@ -122,13 +123,16 @@ pub fn inspect_file(
         return Err(outcome.stopped.unwrap_or_default());
     }
     let surveyed = survey.finish();
-    let mut config = base.clone();
+    let mut config = settings.read.clone();
     config.can_byte_order = surveyed.can_byte_order.unwrap_or(CanByteOrder::Network);
-    config.isotp_pairs =
-        if given_pairs.is_empty() { surveyed.pairs.clone() } else { given_pairs.to_vec() };
+    config.isotp_pairs = if settings.isotp_pairs.is_empty() {
+        surveyed.pairs.clone()
+    } else {
+        settings.isotp_pairs.clone()
+    };
     let mut output = Output::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
-    let mut inspector = Inspector::new(output, &config.isotp_pairs);
+    let mut inspector = Inspector::with_timing(output, &config.isotp_pairs, settings.timing);
     let mut reader = Reader::new(config);
     let outcome = read_file(path, |record| reader.record(record, &mut inspector))
         .map_err(|e| format!("cannot open: {e}"))?;
@@ -153,30 +157,45 @@ pub fn inspect_file(
     Ok(totals)
 }
 
-/// The reader's configuration from the arguments and the profile.
-fn config_from(args: &InspectArgs) -> Result<ReadConfig, String> {
+/// The checked arguments, with the profile's ports and timing values.
+pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
     let mut config = ReadConfig::default();
     config.doip_ports.extend(args.doip_ports.iter().copied());
+    let mut timing = None;
     if let Some(path) = &args.profile {
         let profile = load::load_profile(Some(path)).map_err(|e| e.render())?;
         let port = |key: &str| match profile.get(key) {
             Some(Value::Int(p)) => u16::try_from(*p).ok(),
             _ => None,
         };
+        let duration = |key: &str| match profile.get(key) {
+            Some(Value::Duration(d)) => Ok(*d),
+            _ => Err(format!("{}: profile has no duration `{key}`", path.display())),
+        };
         config.doip_ports.extend(port("ports.tcp"));
         config.doip_ports.extend(port("ports.udp"));
         config.tls_ports.extend(port("ports.tls"));
-        if let Some(Value::Duration(d)) = profile.get("can.gap_tolerance") {
-            config.st_min_tolerance =
-                Duration::from_micros(d.as_micros().min(u128::from(u64::MAX)) as u64);
+        if let Ok(tolerance) = duration("can.gap_tolerance") {
+            config.st_min_tolerance = tolerance;
         }
+        timing = Some(Timing {
+            a_processing_time: duration("timing.a_processing_time")?,
+            a_doip_diagnostic_message: duration("timing.a_doip_diagnostic_message")?,
+            p2: duration("uds.p2")?,
+            p2_star: duration("uds.p2_star")?,
+            tolerance: duration("timing.tolerance")?,
+        });
     }
     config.doip_ports.sort_unstable();
     config.doip_ports.dedup();
     config.tls_ports.retain(|p| !config.doip_ports.contains(p));
     config.tls_ports.sort_unstable();
     config.tls_ports.dedup();
-    Ok(config)
+    let can_byte_order = args.can_byte_order.map(|o| match o {
+        ByteOrderArg::Network => CanByteOrder::Network,
+        ByteOrderArg::Host => CanByteOrder::Host,
+    });
+    Ok(Settings { read: config, isotp_pairs: parse_pairs(&args.isotp)?, can_byte_order, timing })
 }
 
 /// `--isotp TX:RX` values.
