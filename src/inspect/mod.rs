@@ -31,6 +31,25 @@ use crate::pcap::read::{Event, EventSink, IsoTpPair};
 pub use doip::ConnectionSummary;
 pub use timing::Timing;
 
+/// Every check: id and what it asks of the target (one JUnit testcase each). The `timing.*`
+/// checks run only with declared values ([`Timing`]).
+pub const CHECKS: &[(&str, &str)] = &[
+    ("doip.entity_message", "every message the entity sends passes the codec's rules"),
+    ("doip.nack_code", "a bad tester header is answered with the generic NACK the codec names"),
+    ("doip.socket_fate", "the socket is closed or kept open as the generic NACK code says"),
+    ("doip.diagnostic_ack_order", "the diagnostic message ACK comes before the answer"),
+    (
+        "doip.activation_before_diagnostics",
+        "diagnostic messages are routed only after routing activation of their source address",
+    ),
+    ("isotp.frame", "every frame the ECU sends is a valid N_PDU"),
+    ("isotp.sequence", "the ECU's consecutive frames count SN in order, messages are not cut"),
+    ("isotp.flow_control", "the ECU waits for flow control and keeps BS and STmin"),
+    ("timing.udp_answer", "UDP answers come within A_Processing_Time"),
+    ("timing.diagnostic_ack", "diagnostic ACK/NACK come within A_DoIP_Diagnostic_Message"),
+    ("timing.uds_p2", "UDS answers come within P2 (P2* after NRC 0x78)"),
+];
+
 /// One thing the target did wrong, with the packets that show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -104,6 +123,7 @@ impl<R: Report> Inspector<R> {
     }
 
     fn emit(&mut self, finding: Finding) {
+        debug_assert!(CHECKS.iter().any(|(id, _)| *id == finding.check), "{}", finding.check);
         self.findings += 1;
         self.report.finding(&finding);
     }

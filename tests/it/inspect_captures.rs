@@ -167,6 +167,19 @@ fn an_ecu_that_breaks_sn_order_and_stmin_has_findings_naming_its_packets() {
         [("isotp.flow_control".to_owned(), vec![2, 5]), ("isotp.sequence".to_owned(), vec![2, 5])]
     );
     assert_eq!(lines.last().unwrap()["findings"], 2);
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let faulty = fixture("can-faulty-ecu.pcap");
+    let (code, _) = inspect(&["--junit", junit.to_str().unwrap(), faulty.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let failing: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase") && n.children().any(|c| c.has_tag_name("failure")))
+        .map(|n| n.attribute("name").unwrap().split(':').next().unwrap())
+        .collect();
+    assert_eq!(failing, ["isotp.sequence", "isotp.flow_control"]);
 }
 
 #[test]
@@ -215,6 +228,7 @@ fn simulator_profile() -> Settings {
         doip_ports: Vec::new(),
         isotp: Vec::new(),
         can_byte_order: None,
+        junit: None,
     };
     let settings = settings_from(&args).unwrap();
     assert!(settings.timing.is_some());

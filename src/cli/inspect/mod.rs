@@ -5,11 +5,13 @@
 //! then the transcript, checked by [`crate::inspect`] as it goes. Output: a console transcript
 //! (packet, time since the first packet, who sent what, decoded) with findings inline and
 //! per-connection summaries, or `--json`, one object per line: `doip`, `isotp`, `finding`,
-//! `notice`, `connection`, and last a `summary` per file (see [`output`]).
+//! `notice`, `connection`, and last a `summary` per file (see [`output`]); `--junit FILE`
+//! adds one testsuite per capture with one testcase per check.
 //!
 //! Exit 0 when no file has a finding, 1 when one has, 2 when a file cannot be read as a capture
 //! (or the arguments or profile are wrong).
 
+mod junit;
 pub mod output;
 
 use std::io::{BufWriter, Write};
@@ -53,6 +55,9 @@ pub struct InspectArgs {
     /// Byte order of the CAN ids in SocketCAN records; without it, detected per file.
     #[arg(long, value_enum)]
     pub can_byte_order: Option<ByteOrderArg>,
+    /// Also write a JUnit file: one testsuite per capture, one testcase per check.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// `--can-byte-order`.
@@ -90,18 +95,31 @@ pub fn run(args: InspectArgs) -> u8 {
     let mut out = BufWriter::new(stdout.lock());
     let format = if args.json { Format::Json } else { Format::Console };
     let mut code = exit::SUCCESS;
+    let mut results = Vec::new();
     for path in &args.captures {
         match inspect_file(path, &settings, format, &mut out) {
-            Ok(totals) if totals.findings > 0 => code = code.max(exit::FAILURE),
-            Ok(_) => {}
+            Ok(totals) => {
+                if totals.findings > 0 {
+                    code = code.max(exit::FAILURE);
+                }
+                results.push((path.clone(), Ok(totals)));
+            }
             Err(message) => {
                 let _ = out.flush();
                 eprintln!("error: {}: {message}", path.display());
                 code = exit::USAGE;
+                results.push((path.clone(), Err(message)));
             }
         }
     }
     let _ = out.flush();
+    if let Some(junit) = &args.junit {
+        let xml = junit::report(&results, settings.timing.is_some());
+        if let Err(e) = std::fs::write(junit, xml) {
+            eprintln!("error: writing {}: {e}", junit.display());
+            code = exit::USAGE;
+        }
+    }
     code
 }
 
@@ -152,6 +170,7 @@ pub fn inspect_file(
         can_byte_order: surveyed.can_byte_order,
         findings,
         gzip: outcome.gzip,
+        by_check: output.take_by_check(),
     };
     output.summary(&totals);
     Ok(totals)

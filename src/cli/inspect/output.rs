@@ -38,14 +38,19 @@ pub enum Format {
 }
 
 /// What one file came to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Totals {
     pub stats: ReadStats,
     pub isotp_messages: u64,
     pub can_byte_order: Option<CanByteOrder>,
     pub findings: u64,
     pub gzip: bool,
+    /// Per check that found something: how many findings, and the first few as text.
+    pub by_check: Vec<(&'static str, u64, Vec<String>)>,
 }
+
+/// Findings kept as text per check for `--junit`.
+const FINDINGS_KEPT_PER_CHECK: usize = 50;
 
 /// The transcript writer of one file.
 pub struct Output<'w> {
@@ -58,6 +63,8 @@ pub struct Output<'w> {
     ecu_ids: Vec<CanId>,
     /// The JSON line being built, reused (the transcript is the hot path of a large file).
     line: String,
+    /// Findings per check (see [`Totals::by_check`]).
+    by_check: Vec<(&'static str, u64, Vec<String>)>,
 }
 
 impl<'w> Output<'w> {
@@ -69,6 +76,7 @@ impl<'w> Output<'w> {
             start: None,
             ecu_ids: Vec::new(),
             line: String::new(),
+            by_check: Vec::new(),
         }
     }
 
@@ -129,6 +137,11 @@ impl<'w> Output<'w> {
                 ("message", message.into()),
             ]),
         }
+    }
+
+    /// The findings per check so far.
+    pub fn take_by_check(&mut self) -> Vec<(&'static str, u64, Vec<String>)> {
+        std::mem::take(&mut self.by_check)
     }
 
     /// The file's last line.
@@ -353,6 +366,17 @@ impl Report for Output<'_> {
     }
 
     fn finding(&mut self, f: &Finding) {
+        let packets: Vec<String> = f.packets.iter().map(u64::to_string).collect();
+        let text = format!("packets {}: {} ({})", packets.join(", "), f.message, f.clause);
+        match self.by_check.iter_mut().find(|(c, ..)| *c == f.check) {
+            Some((_, n, kept)) => {
+                *n += 1;
+                if kept.len() < FINDINGS_KEPT_PER_CHECK {
+                    kept.push(text);
+                }
+            }
+            None => self.by_check.push((f.check, 1, vec![text])),
+        }
         match self.format {
             Format::Json => self.json(&[
                 ("kind", "finding".into()),
