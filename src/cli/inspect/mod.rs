@@ -11,6 +11,7 @@
 //! Exit 0 when no file has a finding, 1 when one has, 2 when a file cannot be read as a capture
 //! (or the arguments or profile are wrong).
 
+mod json_line;
 mod junit;
 pub mod output;
 
