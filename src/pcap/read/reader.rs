@@ -288,3 +288,83 @@ impl<K: EventSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::PacketBuilder;
+
+    /// An Ethernet/IPv4 TCP (or UDP when `udp`) packet between 10.0.0.1 and 10.0.0.2.
+    fn packet(sport: u16, dport: u16, udp: bool, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let ip = PacketBuilder::ethernet2([2; 6], [4; 6]).ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64);
+        let mut out = Vec::new();
+        if udp {
+            ip.udp(sport, dport).write(&mut out, payload).unwrap();
+        } else {
+            ip.tcp(sport, dport, seq, 1000).write(&mut out, payload).unwrap();
+        }
+        out
+    }
+
+    /// Reads `packets` (Ethernet) and lists the events as short text.
+    fn read(packets: &[Vec<u8>]) -> Vec<String> {
+        let mut reader = Reader::new(ReadConfig::default());
+        let mut out = Vec::new();
+        let mut sink = |e: Event<'_>| {
+            out.push(match e {
+                Event::Opened { conn, .. } => format!("open {} tls={}", conn.id, conn.tls),
+                Event::Encrypted { from, bytes, .. } => format!("tls {from:?} {bytes}"),
+                Event::Doip { from, message, carrier, .. } => {
+                    let via = if matches!(carrier, Carrier::Udp { .. }) { "udp" } else { "tcp" };
+                    format!("{via} {from:?} {}", message.map(|m| m.to_string()).unwrap_or_default())
+                }
+                Event::Ended { .. } => "ended".into(),
+                other => format!("{other:?}"),
+            })
+        };
+        for (i, data) in packets.iter().enumerate() {
+            let record = Record {
+                number: i as u64 + 1,
+                interface: 0,
+                linktype: 1,
+                time: Duration::ZERO,
+                data,
+                original_len: data.len() as u32,
+            };
+            reader.record(&record, &mut sink);
+        }
+        reader.finish(&mut sink);
+        out
+    }
+
+    #[test]
+    fn tls_on_its_port_is_counted_and_not_decoded() {
+        let events = read(&[packet(50000, 3496, false, 1, &[0x16, 3, 3, 0, 5, 1, 2, 3, 4, 5])]);
+        assert_eq!(events, ["open 1 tls=true", "tls Tester 10", "ended"]);
+    }
+
+    #[test]
+    fn tcp_on_no_doip_port_is_ignored() {
+        let alive = [0x02, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
+        assert!(read(&[packet(50000, 8080, false, 1, &alive)]).is_empty());
+        assert_eq!(
+            read(&[packet(13400, 50000, false, 1, &alive)]),
+            ["open 1 tls=false", "tcp Entity Alive check request", "ended"]
+        );
+    }
+
+    #[test]
+    fn udp_direction_comes_from_the_port_and_announcements_from_their_type() {
+        let request = [0x02, 0xFD, 0x00, 0x01, 0, 0, 0, 0];
+        let mut announcement = vec![0x02, 0xFD, 0x00, 0x04, 0, 0, 0, 32];
+        announcement.extend_from_slice(&[0x30; 17]);
+        announcement.extend_from_slice(&[0x10, 0x00]);
+        announcement.extend_from_slice(&[0; 13]);
+        let events = read(&[
+            packet(40000, 13400, true, 0, &request),
+            packet(13400, 13400, true, 0, &announcement),
+        ]);
+        assert_eq!(events[0], "udp Tester Vehicle identification request");
+        assert!(events[1].starts_with("udp Entity Vehicle announcement"), "{events:?}");
+    }
+}
