@@ -163,9 +163,11 @@ impl DoipChecks {
                     if *from == Side::Entity {
                         judge_entity_message(*at, bytes, message, Transport::Udp, found);
                         self.udp_answer(*dst, *at, found);
-                    } else if message.as_ref().is_ok_and(|m| is_udp_request(&m.payload))
-                        && self.udp_requests.len() < MAX_UNACKNOWLEDGED
-                    {
+                    } else if message.as_ref().is_ok_and(|m| is_udp_request(&m.payload)) {
+                        // Requests nobody answered (a VIN that does not match) age out.
+                        if self.udp_requests.len() >= MAX_UNACKNOWLEDGED {
+                            self.udp_requests.remove(0);
+                        }
                         self.udp_requests.push((*src, *at));
                     }
                 }
