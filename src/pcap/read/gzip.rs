@@ -246,6 +246,19 @@ mod tests {
     }
 
     #[test]
+    fn a_file_name_without_end_is_refused_after_64_kib() {
+        let mut g = HELLO_GZ[..10].to_vec();
+        g[3] = FNAME;
+        g.extend(std::iter::repeat_n(b'a', 70 * 1024));
+        let mut out = [0u8; 16];
+        let err = Gunzip::new().decompress(&g, &mut out).unwrap_err();
+        assert!(matches!(err, GzipError::Header { offset: 0, .. }), "{err}");
+        // Shorter than that, it waits for the rest of the name.
+        let p = Gunzip::new().decompress(&g[..1000], &mut out).unwrap();
+        assert!(p.needs_input && p.consumed == 0);
+    }
+
+    #[test]
     fn optional_header_fields_are_skipped() {
         // FEXTRA (2 bytes), FNAME "a", FCOMMENT "", FHCRC.
         let mut g = HELLO_GZ[..10].to_vec();

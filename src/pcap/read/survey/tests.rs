@@ -91,3 +91,14 @@ fn a_file_without_can_has_no_byte_order_and_a_forced_one_wins() {
     s.record(&encode_with(&std_frame(0x123, &[1]), CanByteOrder::Network), ms(0));
     assert_eq!(s.finish().can_byte_order, Some(CanByteOrder::Host));
 }
+
+#[test]
+fn a_flood_of_distinct_ids_is_tracked_only_up_to_the_cap() {
+    let mut s = Survey::new(None);
+    for raw in 0..6000u32 {
+        let id = ExtendedId::new(raw).unwrap();
+        let frame = CanFrame::new(id, &[0x02, 0x10, 0x01]).unwrap();
+        s.record(&encode_with(&frame, CanByteOrder::Network), ms(u64::from(raw)));
+    }
+    assert_eq!(s.ids.len(), MAX_IDS);
+}
