@@ -170,11 +170,12 @@ impl Reader {
         } else {
             return;
         };
-        // Announcements go from the entity's port 13400 to the tester's 13400: both ends are
-        // DoIP ports, and the message type says who sent it.
+        // Announcements go from the entity's port 13400 to 13400, and some testers send from
+        // 13400 too: with both ends on DoIP ports the message type says who sent it (the
+        // entity sends announcements, status and power mode responses, and generic NACKs).
         let from = if to_entity && self.is_doip_port(src.port()) {
             match payload.get(2..4) {
-                Some([0x00, 0x04]) => Side::Entity,
+                Some([0x00, 0x04 | 0x00] | [0x40, 0x02 | 0x04]) => Side::Entity,
                 _ => from,
             }
         } else {
