@@ -13,6 +13,8 @@
 //!          sim ──► proto ──► codec           no OS clock; time is an argument
 //!
 //!   notation        (hex and duration text: any module above codec and proto may use it)
+//!   pcap::read, inspect   (pure: capture bytes and timestamps in, events and findings out)
+//!   proof           (the selftest matrix and the coverage page, called by cli)
 //! ```
 //!
 //! - `codec` and `notation` import no other module of this crate.
@@ -28,6 +30,7 @@ pub mod cli;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod inspect;
 pub mod notation;
 pub mod pcap;
 pub mod proof;

@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod decode;
 pub mod exit;
+pub mod inspect;
 pub mod isotp;
 pub mod list;
 pub mod merge_junit;
@@ -30,6 +31,9 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// ISO-TP over CAN: send, receive and dump (like can-utils isotpsend/isotprecv/isotpdump).
     Isotp(isotp::IsotpArgs),
+    /// Decode a recorded capture (pcap/pcapng, gzip too) and check what the target did:
+    /// transcript, findings with packet numbers, or --json.
+    Inspect(inspect::InspectArgs),
     /// Run suites against a DoIP entity (default: the shipped suites against the built-in
     /// simulator) and write console, JUnit, JSON and capture reports.
     Run(Box<run::RunArgs>),
@@ -68,6 +72,7 @@ pub fn main() -> ExitCode {
         },
         Some(Command::Decode(args)) => ExitCode::from(decode::run(args)),
         Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
+        Some(Command::Inspect(args)) => ExitCode::from(inspect::run(args)),
         Some(Command::Run(args)) => ExitCode::from(run::run(*args)),
         Some(Command::Validate(args)) => ExitCode::from(validate::run(args)),
         Some(Command::List(args)) => ExitCode::from(list::run(args)),

@@ -1,26 +1,29 @@
-//! Capture writing (pcapng) and, later, reading.
+//! Captures: writing pcapng files of what a run did ([`write`]) and reading pcap / pcapng files
+//! of what someone recorded ([`read`]), on one definition of the formats they share
+//! ([`socketcan`], the DoIP ports).
 //!
-//! A [`Capture`] turns what a case did into a pcapng file Wireshark and tshark decode as DoIP:
-//! each TCP connection gets a synthesized three-way handshake, every frame becomes a segment
-//! with consistent sequence and acknowledgement numbers, and a close becomes FIN/ACK or RST.
-//! UDP datagrams become Ethernet/IP/UDP packets; CAN frames go on their own
-//! LINKTYPE_CAN_SOCKETCAN interface per bus. Timestamps are the frames' monotonic times on the
-//! wall clock of the run's start.
+//! The reader is the mirror of the writer: file -> link layer -> IP -> TCP reassembly / UDP ->
+//! DoIP deframer; SocketCAN frames -> passive ISO-TP reassembly. [`read`] is pure (bytes and
+//! timestamps in, events out; no files, no clock); [`source`] is the thin part that opens a
+//! file (gzip or not) and feeds it.
 //!
-//! By default ([`PortMapping::Standard`]) the entity side is written as port 13400, the port
-//! Wireshark dissects DoIP on, because the built-in simulator listens on ephemeral ports: the
-//! file opens decoded, and the section comment and each connection's first packet say so and
-//! name the real port. TLS connections are shown decrypted on the same port.
-//!
-//! May import `codec` (CAN frames) and `proto::time`; never `runner`, `suite` or `report`: the
-//! report layer feeds it from runner events.
+//! May import `codec` and `proto::time` (the writer's timestamps); never `runner`, `suite` or
+//! `report`: the report layer feeds the writer from runner events, and `inspect` judges what
+//! the reader finds.
 
-mod capture;
-mod link;
-mod tcp;
+pub mod read;
+pub mod socketcan;
+pub mod source;
+mod write;
 
-pub use capture::{
-    Capture, CaptureError, CaptureOptions, DOIP_PORT, Direction, Endpoints, PortMapping,
+pub use write::{
+    Capture, CaptureError, CaptureOptions, Close, Direction, Endpoints, PortMapping, Side,
+    SynthesisError,
 };
-pub use link::SynthesisError;
-pub use tcp::{Close, Side};
+
+/// The DoIP port of ISO 13400-2:2019 Table 48 (`TCP_DATA` and `UDP_DISCOVERY`), the one
+/// Wireshark's DoIP dissector listens on.
+pub const DOIP_PORT: u16 = 13400;
+
+/// The port of DoIP over TLS (ISO 13400-2:2019 Table 48, `TCP_DATA` secured).
+pub const DOIP_TLS_PORT: u16 = 3496;

@@ -57,3 +57,8 @@ fn every_cannelloni_datagram_corpus_file_passes_the_oracle() {
 fn every_sim_entity_corpus_file_passes_the_oracle() {
     replay("sim_entity", doipcheck::fuzzing::sim::sim_entity);
 }
+
+#[test]
+fn every_capture_file_corpus_file_passes_the_oracle() {
+    replay("capture_file", doipcheck::fuzzing::capture::capture_file);
+}

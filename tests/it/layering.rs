@@ -24,16 +24,21 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     ("sim", &["codec", "proto", "sim", "notation"]),
     // The one hex and duration grammar: a leaf every layer above codec and proto may use.
     ("notation", &["notation"]),
+    // The capture reader and the passive checks: bytes and timestamps in, events out.
+    ("pcap/read", &["codec", "pcap"]),
+    ("inspect", &["codec", "pcap", "inspect"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
-    ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing"]),
+    ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing", "pcap", "inspect"]),
 ];
 
 const CRATE_MODULES: &[&str] = &[
     "cli",
     "codec",
     "fuzzing",
+    "inspect",
     "notation",
     "pcap",
+    "proof",
     "proto",
     "report",
     "runner",

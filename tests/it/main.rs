@@ -8,6 +8,7 @@ mod coverage;
 mod decode_cli;
 mod doip_properties;
 mod fuzz_corpus;
+mod inspect_captures;
 mod interrupt;
 mod isotp_cli;
 mod isotp_corpus;

@@ -1,9 +1,8 @@
 //! Link-layer synthesis: the bytes of one captured packet.
 //!
 //! DoIP over IP becomes Ethernet II / IPv4 (or IPv6) / TCP or UDP, built with etherparse so that
-//! lengths and checksums are right and Wireshark has nothing to flag. CAN frames become the
-//! 16- or 72-byte `struct can_frame` / `struct canfd_frame` of LINKTYPE_CAN_SOCKETCAN (227),
-//! whose identifier word is big-endian in capture files (tcpdump.org link-layer type 227).
+//! lengths and checksums are right and Wireshark has nothing to flag. CAN frames are written by
+//! [`crate::pcap::socketcan`], the format definition the reader shares.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -11,8 +10,6 @@ use etherparse::{
     IpHeaders, Ipv4Extensions, Ipv4Header, Ipv6Extensions, Ipv6Header, PacketBuilder, TcpHeader,
     TcpOptionElement,
 };
-
-use crate::codec::can::CanFrame;
 
 /// Locally administered MAC of the harness (bit 1 of the first octet set: never a real vendor).
 pub(crate) const TESTER_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
@@ -30,15 +27,6 @@ pub(crate) const UDP_MAX_PAYLOAD: usize = 65_507;
 const TCP_WINDOW: u16 = 65_535;
 
 const TTL: u8 = 64;
-
-/// `struct can_frame` flag for 29-bit identifiers (linux/can.h `CAN_EFF_FLAG`).
-const CAN_EFF_FLAG: u32 = 0x8000_0000;
-/// `struct canfd_frame` flags (linux/can.h): bit rate switch and "this is an FD frame".
-const CANFD_BRS: u8 = 0x01;
-const CANFD_FDF: u8 = 0x04;
-/// Sizes of `struct can_frame` and `struct canfd_frame` (linux/can.h `CAN_MTU`, `CANFD_MTU`).
-const CAN_MTU: usize = 16;
-const CANFD_MTU: usize = 72;
 
 /// Why a packet could not be synthesized (only reachable with sizes the callers already bound).
 #[derive(Debug, thiserror::Error)]
@@ -141,34 +129,9 @@ pub(crate) fn udp_packet(
     Ok(out)
 }
 
-/// The LINKTYPE_CAN_SOCKETCAN bytes of one frame: identifier word (big-endian, EFF flag for
-/// 29-bit ids), payload length, FD flags, two reserved bytes, data padded to 8 or 64 bytes.
-pub(crate) fn socketcan_frame(frame: &CanFrame) -> Vec<u8> {
-    let id = frame.id();
-    let mut id_word = id.raw();
-    if id.is_extended() {
-        id_word |= CAN_EFF_FLAG;
-    }
-    let (mtu, flags) = if frame.is_fd() {
-        (CANFD_MTU, CANFD_FDF | if frame.brs() { CANFD_BRS } else { 0 })
-    } else {
-        (CAN_MTU, 0)
-    };
-    let mut out = Vec::with_capacity(mtu);
-    out.extend_from_slice(&id_word.to_be_bytes());
-    // A CanFrame holds at most 64 bytes, so the length fits a u8.
-    out.push(frame.len() as u8);
-    out.push(flags);
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(frame.data());
-    out.resize(mtu, 0);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::can::{ExtendedId, StandardId};
     use etherparse::{IpNumber, NetSlice, SlicedPacket, TransportSlice};
 
     fn addr(s: &str) -> SocketAddr {
@@ -231,25 +194,5 @@ mod tests {
         let ends = ((addr("127.0.0.1:1"), TESTER_MAC), (addr("127.0.0.1:2"), ENTITY_MAC));
         assert!(udp_packet(ends.0, ends.1, 0, &vec![0; UDP_MAX_PAYLOAD]).is_ok());
         assert!(udp_packet(ends.0, ends.1, 0, &vec![0; UDP_MAX_PAYLOAD + 1]).is_err());
-    }
-
-    #[test]
-    fn classic_frame_is_16_bytes_with_a_big_endian_id() {
-        let f = CanFrame::new(StandardId::new(0x7E0).unwrap(), &[0x02, 0x10, 0x03]).unwrap();
-        assert_eq!(
-            socketcan_frame(&f),
-            [0x00, 0x00, 0x07, 0xE0, 3, 0, 0, 0, 0x02, 0x10, 0x03, 0, 0, 0, 0, 0]
-        );
-    }
-
-    #[test]
-    fn extended_fd_frame_is_72_bytes_with_eff_fdf_and_brs() {
-        let id = ExtendedId::new(0x18DA_F110).unwrap();
-        let f = CanFrame::new_fd(id, &[0xAA; 12], true).unwrap();
-        let b = socketcan_frame(&f);
-        assert_eq!(b.len(), 72);
-        assert_eq!(b[..8], [0x98, 0xDA, 0xF1, 0x10, 12, CANFD_FDF | CANFD_BRS, 0, 0]);
-        assert_eq!(b[8..20], [0xAA; 12]);
-        assert!(b[20..].iter().all(|&x| x == 0));
     }
 }

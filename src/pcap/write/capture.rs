@@ -25,11 +25,8 @@ use super::link::{
 };
 use super::tcp::{Close, Side, TcpFlow};
 use crate::codec::can::CanFrame;
+use crate::pcap::{DOIP_PORT, socketcan};
 use crate::proto::time::Instant;
-
-/// The DoIP port of ISO 13400-2:2019 Table 48 (`TCP_DATA` and `UDP_DISCOVERY`), the one
-/// Wireshark's DoIP dissector listens on.
-pub const DOIP_PORT: u16 = 13400;
 
 /// Which way a frame went, seen from the harness (the tester, or the CAN node it plays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,7 +273,7 @@ impl<W: Write> Capture<W> {
             interface,
             at,
             direction,
-            link::socketcan_frame(frame),
+            socketcan::encode(frame),
             comment.map(str::to_owned),
         )
     }

@@ -1,0 +1,267 @@
+//! `doipcheck inspect` throughput and memory on a large synthetic capture: 1 M DoIP messages in
+//! TCP (issue 15: at least 2 M DoIP messages/s on one core; memory flat as the file grows).
+//!
+//! The capture is a pcap file of Ethernet/IPv4/TCP as tcpdump writes them: connections of 1000
+//! exchanges, each a routing activation and then, per exchange, a tester segment with a
+//! diagnostic message (ReadDataByIdentifier 0xF190) and an entity segment with the diagnostic
+//! ACK and the 20-byte answer (3 messages in 2 packets).
+//!
+//! Prints, best of several runs on one thread: (a) the engine (the CAN survey pass, the reader
+//! and every passive check, no output), (b) the same with the `--json` transcript written to a
+//! sink; then the peak RSS of a child process inspecting 1x and 10x files from disk.
+//!
+//! Run: `cargo bench --bench inspect_throughput`.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use doipcheck::cli::inspect::output::Format;
+use doipcheck::cli::inspect::{Settings, inspect_file};
+use doipcheck::inspect::{ConnectionSummary, Finding, Inspector, Report};
+use doipcheck::pcap::read::stream::read_records;
+use doipcheck::pcap::read::{Event, ReadConfig, Reader, Survey};
+use etherparse::PacketBuilder;
+use pcap_file::DataLink;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+
+const MESSAGES: u64 = 1_000_000;
+const EXCHANGES_PER_CONNECTION: u64 = 1000;
+const RUNS: usize = 5;
+
+const TESTER: [u8; 4] = [192, 0, 2, 1];
+const ENTITY: [u8; 4] = [192, 0, 2, 2];
+
+fn doip(payload_type: u16, payload: &[u8]) -> Vec<u8> {
+    let mut m = vec![0x02, 0xFD];
+    m.extend_from_slice(&payload_type.to_be_bytes());
+    m.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    m.extend_from_slice(payload);
+    m
+}
+
+/// Writes a capture of at least `messages` DoIP messages to `out`; returns the messages.
+fn write_capture(out: impl Write, messages: u64) -> u64 {
+    let header = PcapHeader { datalink: DataLink::ETHERNET, ..PcapHeader::default() };
+    let mut w = PcapWriter::with_header(out, header).unwrap();
+    let request = doip(0x8001, &[0x0E, 0x00, 0x10, 0x00, 0x22, 0xF1, 0x90]);
+    let mut answer = doip(0x8002, &[0x10, 0x00, 0x0E, 0x00, 0x00]);
+    let mut response = vec![0x10, 0x00, 0x0E, 0x00, 0x62, 0xF1, 0x90];
+    response.extend_from_slice(b"WDOIPCHECK0000001");
+    answer.extend(doip(0x8001, &response));
+    let activation = doip(0x0005, &[0x0E, 0x00, 0x00, 0, 0, 0, 0]);
+    let activated = doip(0x0006, &[0x0E, 0x00, 0x10, 0x00, 0x10, 0, 0, 0, 0]);
+    let mut time = Duration::from_secs(1_764_900_000);
+    let mut packet = |w: &mut PcapWriter<_>,
+                      from_tester: bool,
+                      port: u16,
+                      seq: u32,
+                      ack: u32,
+                      flags: &str,
+                      payload: &[u8]| {
+        let (src, dst, sp, dp) =
+            if from_tester { (TESTER, ENTITY, port, 13400) } else { (ENTITY, TESTER, 13400, port) };
+        let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src, dst, 64)
+            .tcp(sp, dp, seq, 65535);
+        if flags.contains('S') {
+            b = b.syn();
+        }
+        if flags.contains('F') {
+            b = b.fin();
+        }
+        if flags.contains('A') {
+            b = b.ack(ack);
+        }
+        if flags.contains('P') {
+            b = b.psh();
+        }
+        let mut bytes = Vec::with_capacity(b.size(payload.len()));
+        b.write(&mut bytes, payload).unwrap();
+        time += Duration::from_micros(50);
+        w.write_packet(&PcapPacket::new(time, bytes.len() as u32, &bytes[..]).unwrap()).unwrap();
+    };
+    let mut written = 0;
+    let mut connection = 0u16;
+    while written < messages {
+        connection = connection.wrapping_add(1);
+        let port = 20000 + connection % 40000;
+        let (mut t, mut e) = (1000u32, 5000u32);
+        packet(&mut w, true, port, t - 1, 0, "S", &[]);
+        packet(&mut w, false, port, e - 1, t, "SA", &[]);
+        packet(&mut w, true, port, t, e, "A", &[]);
+        packet(&mut w, true, port, t, e, "AP", &activation);
+        t += activation.len() as u32;
+        packet(&mut w, false, port, e, t, "AP", &activated);
+        e += activated.len() as u32;
+        written += 2;
+        for _ in 0..EXCHANGES_PER_CONNECTION {
+            packet(&mut w, true, port, t, e, "AP", &request);
+            t += request.len() as u32;
+            packet(&mut w, false, port, e, t, "AP", &answer);
+            e += answer.len() as u32;
+            written += 3;
+            if written >= messages {
+                break;
+            }
+        }
+        packet(&mut w, true, port, t, e, "AF", &[]);
+        packet(&mut w, false, port, e, t + 1, "AF", &[]);
+        packet(&mut w, true, port, t + 1, e + 1, "A", &[]);
+    }
+    w.into_inner();
+    written
+}
+
+/// Counts and discards; the checks still run in the inspector.
+struct Null(u64);
+
+impl Report for Null {
+    fn event(&mut self, event: &Event<'_>) {
+        if let Event::Doip { bytes, .. } = event {
+            self.0 += bytes.len() as u64;
+        }
+    }
+    fn finding(&mut self, _: &Finding) {}
+    fn connection(&mut self, _: &ConnectionSummary) {}
+}
+
+/// The engine over `bytes`: survey, reader, checks. Returns (DoIP messages, findings).
+fn engine(bytes: &[u8]) -> (u64, u64) {
+    let mut survey = Survey::new(None);
+    read_records(bytes, |r| {
+        if r.linktype == 227 {
+            survey.record(r.data, r.time);
+        }
+    });
+    let surveyed = survey.finish();
+    let config = ReadConfig { isotp_pairs: surveyed.pairs, ..ReadConfig::default() };
+    let mut inspector = Inspector::new(Null(0), &config.isotp_pairs);
+    let mut reader = Reader::new(config);
+    read_records(bytes, |r| reader.record(r, &mut inspector));
+    reader.finish(&mut inspector);
+    (reader.stats().doip_messages, inspector.findings())
+}
+
+#[cfg(target_os = "linux")]
+fn thread_cpu_time() -> Option<Duration> {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
+/// Best wall and CPU time of `f` over [`RUNS`].
+fn best(mut f: impl FnMut()) -> (Duration, Option<Duration>) {
+    let mut wall = Duration::MAX;
+    let mut cpu: Option<Duration> = None;
+    for _ in 0..RUNS {
+        let c0 = thread_cpu_time();
+        let t0 = Instant::now();
+        f();
+        wall = wall.min(t0.elapsed());
+        if let (Some(a), Some(b)) = (c0, thread_cpu_time()) {
+            let d = b.saturating_sub(a);
+            cpu = Some(cpu.map_or(d, |c| c.min(d)));
+        }
+    }
+    (wall, cpu)
+}
+
+fn rate(what: &str, messages: u64, bytes: usize, (wall, cpu): (Duration, Option<Duration>)) {
+    let per_s = |d: Duration| messages as f64 / d.as_secs_f64();
+    print!(
+        "{what:<34} wall {:>8.1} ms  {:>6.2} M DoIP msg/s  {:>7.1} MB/s",
+        wall.as_secs_f64() * 1e3,
+        per_s(wall) / 1e6,
+        bytes as f64 / wall.as_secs_f64() / 1e6
+    );
+    if let Some(cpu) = cpu {
+        print!("   cpu {:>8.1} ms  {:>6.2} M msg/s", cpu.as_secs_f64() * 1e3, per_s(cpu) / 1e6);
+    }
+    println!();
+}
+
+/// Child mode: inspect `path` with the --json transcript into a sink, print peak RSS.
+fn rss_child(path: &Path) {
+    let totals = inspect_file(path, &Settings::default(), Format::Json, &mut io::sink()).unwrap();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?");
+    println!(
+        "{} {} {}",
+        totals.stats.doip_messages,
+        totals.findings,
+        hwm.split_whitespace().nth(1).unwrap_or("?")
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--rss-child") {
+        rss_child(Path::new(&args[at + 1]));
+        return;
+    }
+    let mut bytes = Vec::new();
+    let messages = write_capture(&mut bytes, MESSAGES);
+    println!(
+        "synthetic capture: {messages} DoIP messages, {:.1} MB pcap",
+        bytes.len() as f64 / 1e6
+    );
+    let (found, findings) = engine(&bytes);
+    assert_eq!((found, findings), (messages, 0), "the engine reads every message, no finding");
+    rate(
+        "engine (survey + reader + checks)",
+        messages,
+        bytes.len(),
+        best(|| {
+            std::hint::black_box(engine(&bytes));
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("1x.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    rate(
+        "inspect --json to a sink (file)",
+        messages,
+        bytes.len(),
+        best(|| {
+            let mut sink = io::sink();
+            let t = inspect_file(&path, &Settings::default(), Format::Json, &mut sink).unwrap();
+            assert_eq!(t.stats.doip_messages, messages);
+        }),
+    );
+    drop(bytes);
+    // Peak memory of a process inspecting the 1x file and a 10x file.
+    let ten = dir.path().join("10x.pcap");
+    let ten_messages =
+        write_capture(BufWriter::new(std::fs::File::create(&ten).unwrap()), 10 * MESSAGES);
+    let exe = std::env::current_exe().unwrap();
+    for (label, file) in [("1x", &path), ("10x", &ten)] {
+        let size = std::fs::metadata(file).unwrap().len();
+        let out = Command::new(&exe).arg("--rss-child").arg(file).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text.split_whitespace();
+        let (msgs, _findings, kb) =
+            (parts.next().unwrap_or("?"), parts.next(), parts.next().unwrap_or("?"));
+        println!(
+            "peak RSS {label:>3}: {kb} kB inspecting {:.0} MB ({msgs} DoIP messages{})",
+            size as f64 / 1e6,
+            if label == "10x" { format!(", {ten_messages} written") } else { String::new() }
+        );
+    }
+}

@@ -1,0 +1,528 @@
+//! The transcript of `doipcheck inspect`, for people (console) or machines (`--json`, one
+//! object per line, keys in a fixed order):
+//!
+//! - `{"kind":"doip","packet":N,"time_us":T,"transport":"tcp"|"udp","payload_type":INT,
+//!   "connection":N|null,"from":"tester"|"entity","src":"ip:port","dst":"ip:port","length":N,
+//!   "valid":BOOL,"summary":"...","error":"rule"|null}`
+//! - `{"kind":"isotp","packet":N,"time_us":T,"can_id":INT,"length":N,"data":"hex",
+//!   "first_packet":N,"from":"tester"|"ecu","uds":"..."}`
+//! - `{"kind":"finding","check":"...","packets":[N...],"message":"...","clause":"..."}`
+//! - `{"kind":"notice","packet":N|null,"message":"..."}`: what the reader passed over or
+//!   could not follow (skipped records, gaps, resyncs, a truncated file), not a finding
+//! - `{"kind":"connection",...}`: a TCP connection's summary when it ends
+//! - last, per file: `{"kind":"summary","file":"...","packets":N,"doip_messages":N,
+//!   "isotp_messages":N,"can_frames":N,"can_byte_order":"network"|"host"|null,"findings":N}`
+//!
+//! `time_us` is the packet's timestamp in microseconds since 1970-01-01 UTC; the console shows
+//! seconds since the file's first packet.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::json_line::JsonLine;
+
+use crate::codec::can::CanId;
+use crate::codec::doip::{HeaderView, Payload};
+use crate::codec::uds::{Nrc, ServiceId};
+use crate::inspect::{ConnectionSummary, Finding, Report};
+use crate::pcap::Side;
+use crate::pcap::read::{At, Carrier, Event, IsoTpEvent, IsoTpPair, ReadStats, Violation};
+use crate::pcap::socketcan::CanByteOrder;
+
+/// Console or JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Console,
+    Json,
+}
+
+/// What one file came to.
+#[derive(Debug, Clone)]
+pub struct Totals {
+    pub stats: ReadStats,
+    pub isotp_messages: u64,
+    pub can_byte_order: Option<CanByteOrder>,
+    pub findings: u64,
+    pub gzip: bool,
+    /// Per check that found something: how many findings, and the first few as text.
+    pub by_check: Vec<(&'static str, u64, Vec<String>)>,
+}
+
+/// Findings kept as text per check for `--junit`.
+const FINDINGS_KEPT_PER_CHECK: usize = 50;
+
+/// The transcript writer of one file.
+pub struct Output<'w> {
+    format: Format,
+    out: &'w mut dyn Write,
+    file: String,
+    /// Timestamp of the first packet, for relative console times.
+    start: Option<Duration>,
+    /// ECU-side ISO-TP ids (the `rx` of each pair).
+    ecu_ids: Vec<CanId>,
+    /// The JSON line being built, reused (the transcript is the hot path of a large file).
+    line: String,
+    /// Findings per check (see [`Totals::by_check`]).
+    by_check: Vec<(&'static str, u64, Vec<String>)>,
+}
+
+impl<'w> Output<'w> {
+    pub fn new(format: Format, out: &'w mut dyn Write, path: &Path) -> Self {
+        Output {
+            format,
+            out,
+            file: path.display().to_string(),
+            start: None,
+            ecu_ids: Vec::new(),
+            line: String::new(),
+            by_check: Vec::new(),
+        }
+    }
+
+    /// The file's first lines (console only): what the survey found.
+    pub fn header(&mut self, pairs: &[IsoTpPair], order: Option<CanByteOrder>) {
+        self.ecu_ids = pairs.iter().map(|p| p.rx).collect();
+        if self.format == Format::Json {
+            return;
+        }
+        let _ = writeln!(self.out, "{}", self.file);
+        if let Some(order) = order {
+            let _ = writeln!(self.out, "  CAN ids read in {} byte order", order.id());
+        }
+        for p in pairs {
+            let _ = writeln!(
+                self.out,
+                "  ISO-TP pair: tester {} -> ECU {} ({} addressing)",
+                p.tx, p.rx, p.addressing
+            );
+        }
+    }
+
+    fn time(&mut self, at: At) -> String {
+        let start = *self.start.get_or_insert(at.time);
+        let rel = at.time.saturating_sub(start);
+        format!("{:>7} {:>4}.{:06}", at.packet, rel.as_secs(), rel.subsec_micros())
+    }
+
+    fn line(&mut self, at: Option<At>, text: &str) {
+        let prefix = match at {
+            Some(at) => self.time(at),
+            None => format!("{:>19}", ""),
+        };
+        let _ = writeln!(self.out, "{prefix}  {text}");
+    }
+
+    fn json(&mut self, pairs: &[(&str, Value)]) {
+        let mut line = String::from("{");
+        for (i, (key, value)) in pairs.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            line.push_str(&Value::String((*key).to_owned()).to_string());
+            line.push(':');
+            line.push_str(&value.to_string());
+        }
+        line.push('}');
+        let _ = writeln!(self.out, "{line}");
+    }
+
+    /// Something the reader passed over or could not follow.
+    pub fn notice(&mut self, at: Option<At>, message: &str) {
+        match self.format {
+            Format::Console => self.line(at, &format!("note: {message}")),
+            Format::Json => self.json(&[
+                ("kind", "notice".into()),
+                ("packet", at.map_or(Value::Null, |a| a.packet.into())),
+                ("message", message.into()),
+            ]),
+        }
+    }
+
+    /// The findings per check so far.
+    pub fn take_by_check(&mut self) -> Vec<(&'static str, u64, Vec<String>)> {
+        std::mem::take(&mut self.by_check)
+    }
+
+    /// The file's last line.
+    pub fn summary(&mut self, t: &Totals) {
+        let order = t.can_byte_order.map_or(Value::Null, |o| o.id().into());
+        match self.format {
+            Format::Json => {
+                let file = self.file.clone();
+                self.json(&[
+                    ("kind", "summary".into()),
+                    ("file", file.into()),
+                    ("packets", t.stats.packets.into()),
+                    ("doip_messages", t.stats.doip_messages.into()),
+                    ("isotp_messages", t.isotp_messages.into()),
+                    ("can_frames", t.stats.can_frames.into()),
+                    ("can_byte_order", order),
+                    ("findings", t.findings.into()),
+                ]);
+            }
+            Format::Console => {
+                let tcp = t.stats.tcp;
+                let _ = writeln!(
+                    self.out,
+                    "summary: {} packets{}, {} DoIP messages, {} ISO-TP messages, {} CAN frames, \
+                     {} TCP segments ({} retransmitted, {} out of order, {} gaps), {} TLS bytes, \
+                     {} records skipped; {} finding(s)",
+                    t.stats.packets,
+                    if t.gzip { " (gzip)" } else { "" },
+                    t.stats.doip_messages,
+                    t.isotp_messages,
+                    t.stats.can_frames,
+                    tcp.segments,
+                    tcp.retransmissions,
+                    tcp.out_of_order,
+                    tcp.gaps,
+                    t.stats.encrypted_bytes,
+                    t.stats.skipped,
+                    t.findings
+                );
+            }
+        }
+    }
+
+    fn doip(
+        &mut self,
+        at: At,
+        carrier: &Carrier,
+        from: Side,
+        bytes: &[u8],
+        message: &Result<crate::codec::doip::Message<'_>, crate::codec::doip::Error>,
+    ) {
+        let (transport, conn, src, dst) = match carrier {
+            Carrier::Tcp(c) => {
+                let (s, d) = match from {
+                    Side::Tester => (c.tester, c.entity),
+                    Side::Entity => (c.entity, c.tester),
+                };
+                ("tcp", Some(c.id), s, d)
+            }
+            Carrier::Udp { src, dst } => ("udp", None, *src, *dst),
+        };
+        let payload_type = HeaderView::new(bytes).ok().map(|h| h.payload_type().raw());
+        let summary = match message {
+            Ok(m) => describe(&m.payload),
+            Err(e) => format!("invalid: {e}"),
+        };
+        match self.format {
+            Format::Json => {
+                let mut j = JsonLine::start(&mut self.line, "doip");
+                j.num("packet", at.packet);
+                j.num("time_us", micros(at.time));
+                j.str("transport", transport);
+                match payload_type {
+                    Some(t) => j.num("payload_type", u64::from(t)),
+                    None => j.null("payload_type"),
+                }
+                match conn {
+                    Some(id) => j.num("connection", u64::from(id)),
+                    None => j.null("connection"),
+                }
+                j.str("from", side(from));
+                j.display("src", src);
+                j.display("dst", dst);
+                j.num("length", bytes.len() as u64);
+                j.bool("valid", message.is_ok());
+                j.str("summary", &summary);
+                match message {
+                    Ok(_) => j.null("error"),
+                    Err(e) => j.str("error", e.rule.id()),
+                }
+                j.end();
+                let _ = self.out.write_all(self.line.as_bytes());
+            }
+            Format::Console => {
+                let via = match conn {
+                    Some(id) => format!("TCP#{id}"),
+                    None => "UDP".into(),
+                };
+                let arrow = match from {
+                    Side::Tester => "tester -> entity",
+                    Side::Entity => "entity -> tester",
+                };
+                self.line(Some(at), &format!("{via:<6} {arrow}  {summary}"));
+            }
+        }
+    }
+
+    fn isotp_message(&mut self, can_id: CanId, first: u64, at: At, length: u32, data: &[u8]) {
+        let from = if self.ecu_ids.contains(&can_id) { "ecu" } else { "tester" };
+        let uds = uds_summary(data);
+        match self.format {
+            Format::Json => {
+                let mut j = JsonLine::start(&mut self.line, "isotp");
+                j.num("packet", at.packet);
+                j.num("time_us", micros(at.time));
+                j.num("can_id", u64::from(can_id.raw()));
+                j.num("length", u64::from(length));
+                j.hex("data", data);
+                j.num("first_packet", first);
+                j.str("from", from);
+                j.str("uds", &uds);
+                j.end();
+                let _ = self.out.write_all(self.line.as_bytes());
+            }
+            Format::Console => {
+                let text = format!(
+                    "CAN {can_id:<8} {from:<6} ISO-TP {length} bytes{}: {uds}",
+                    if first == at.packet {
+                        String::new()
+                    } else {
+                        format!(" (from packet {first})")
+                    }
+                );
+                self.line(Some(at), &text);
+            }
+        }
+    }
+}
+
+impl Report for Output<'_> {
+    fn event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Doip { at, carrier, from, bytes, message } => {
+                self.doip(*at, carrier, *from, bytes, message)
+            }
+            Event::IsoTp(IsoTpEvent::Message { can_id, first, last, length, data }) => {
+                let at = At { packet: last.packet, time: last.time };
+                self.isotp_message(*can_id, first.packet, at, *length, data);
+            }
+            Event::IsoTp(IsoTpEvent::Violation { can_id, at, violation, .. })
+                if !self.ecu_ids.contains(can_id)
+                    || matches!(
+                        violation,
+                        Violation::Unfinished { .. }
+                            | Violation::UnexpectedPdu { waiting_for_fc: true }
+                    ) =>
+            {
+                let at = At { packet: at.packet, time: at.time };
+                let who = if self.ecu_ids.contains(can_id) { "ECU" } else { "tester" };
+                let text = format!("{who} {can_id}: {}", violation_text(violation));
+                self.notice(Some(at), &text);
+            }
+            Event::IsoTp(IsoTpEvent::InvalidFrame { can_id, at, error })
+                if !self.ecu_ids.contains(can_id) =>
+            {
+                let at = At { packet: at.packet, time: at.time };
+                self.notice(
+                    Some(at),
+                    &format!("tester {can_id}: frame ignored by a receiver: {error}"),
+                );
+            }
+            Event::Opened { at, conn } if self.format == Format::Console => {
+                let how = if conn.handshake { "" } else { " (no SYN in the capture)" };
+                let tls = if conn.tls { " TLS" } else { "" };
+                let text = format!(
+                    "TCP#{:<2}{tls} open: tester {} -> entity {}{how}",
+                    conn.id, conn.tester, conn.entity
+                );
+                self.line(Some(*at), &text);
+            }
+            Event::Closed { at, conn, by, reset } if self.format == Format::Console => {
+                let how = if *reset { "reset (RST)" } else { "closed its side (FIN)" };
+                self.line(Some(*at), &format!("TCP#{:<2} {} {how}", conn.id, side(*by)));
+            }
+            Event::Gap { at, conn, from, missing } => {
+                let text = format!(
+                    "TCP#{}: the capture lost {missing} bytes the {} sent",
+                    conn.id,
+                    side(*from)
+                );
+                self.notice(Some(*at), &text);
+            }
+            Event::Resynced { at, conn, from, skipped } => {
+                let text = format!(
+                    "TCP#{}: {}'s DoIP stream found again at a plausible header after {skipped} bytes",
+                    conn.id,
+                    side(*from)
+                );
+                self.notice(Some(*at), &text);
+            }
+            Event::DoipTooLong { at, conn, from, declared, .. } => {
+                let text = format!(
+                    "TCP#{}: {} sent a DoIP message of {declared} payload bytes, longer than the reader holds; skipped undecoded",
+                    conn.id,
+                    side(*from)
+                );
+                self.notice(Some(*at), &text);
+            }
+            Event::Encrypted { at, conn, from, bytes } if self.format == Format::Console => {
+                let text = format!(
+                    "TCP#{:<2} {} -> {} bytes of TLS (not decoded)",
+                    conn.id,
+                    side(*from),
+                    bytes
+                );
+                self.line(Some(*at), &text);
+            }
+            Event::CanRecord { at, error, .. } => self.notice(Some(*at), &error.to_string()),
+            Event::Skipped { at, why } => self.notice(Some(*at), &why.to_string()),
+            _ => {}
+        }
+    }
+
+    fn finding(&mut self, f: &Finding) {
+        let packets: Vec<String> = f.packets.iter().map(u64::to_string).collect();
+        let text = format!("packets {}: {} ({})", packets.join(", "), f.message, f.clause);
+        match self.by_check.iter_mut().find(|(c, ..)| *c == f.check) {
+            Some((_, n, kept)) => {
+                *n += 1;
+                if kept.len() < FINDINGS_KEPT_PER_CHECK {
+                    kept.push(text);
+                }
+            }
+            None => self.by_check.push((f.check, 1, vec![text])),
+        }
+        match self.format {
+            Format::Json => self.json(&[
+                ("kind", "finding".into()),
+                ("check", f.check.into()),
+                ("packets", Value::from(f.packets.clone())),
+                ("message", f.message.clone().into()),
+                ("clause", f.clause.into()),
+            ]),
+            Format::Console => {
+                let packets: Vec<String> = f.packets.iter().map(u64::to_string).collect();
+                let text = format!(
+                    "FINDING {}: {} (packets {}; {})",
+                    f.check,
+                    f.message,
+                    packets.join(", "),
+                    f.clause
+                );
+                self.line(None, &text);
+            }
+        }
+    }
+
+    fn connection(&mut self, s: &ConnectionSummary) {
+        let closed = match s.closed_by {
+            Some((by, true)) => format!("reset by the {}", side(by)),
+            Some((by, false)) => format!("closed first by the {}", side(by)),
+            None if s.open_at_end => "still open at the end of the capture".into(),
+            None => "not closed in the capture".into(),
+        };
+        match self.format {
+            Format::Json => self.json(&[
+                ("kind", "connection".into()),
+                ("connection", s.conn.id.into()),
+                ("tester", s.conn.tester.to_string().into()),
+                ("entity", s.conn.entity.to_string().into()),
+                ("tls", s.conn.tls.into()),
+                ("tester_messages", s.tester_messages.into()),
+                ("entity_messages", s.entity_messages.into()),
+                ("activated", s.activated.into()),
+                ("gaps", s.gaps.into()),
+                ("closed", closed.into()),
+            ]),
+            Format::Console => {
+                let tls = if s.conn.tls {
+                    format!(", {} TLS bytes", s.encrypted_bytes)
+                } else {
+                    String::new()
+                };
+                let text = format!(
+                    "TCP#{:<2} summary: {} tester / {} entity messages, {}activated, {} gap(s){tls}, {closed}",
+                    s.conn.id,
+                    s.tester_messages,
+                    s.entity_messages,
+                    if s.activated { "" } else { "not " },
+                    s.gaps
+                );
+                self.line(None, &text);
+            }
+        }
+    }
+}
+
+fn side(s: Side) -> &'static str {
+    match s {
+        Side::Tester => "tester",
+        Side::Entity => "entity",
+    }
+}
+
+fn micros(t: Duration) -> u64 {
+    u64::try_from(t.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The message summary, with the UDS service named for diagnostic messages.
+fn describe(payload: &Payload<'_>) -> String {
+    match payload {
+        Payload::DiagnosticMessage(d) => format!("{payload} [{}]", uds_summary(&d.user_data)),
+        _ => payload.to_string(),
+    }
+}
+
+fn violation_text(v: &Violation) -> String {
+    match v {
+        Violation::WrongSn { expected, found } => {
+            format!("CF SN {found:X} where {expected:X} was due")
+        }
+        Violation::UnexpectedPdu { waiting_for_fc: true } => {
+            "new message while the last waited for a flow control (given up?)".into()
+        }
+        Violation::UnexpectedPdu { waiting_for_fc: false } => {
+            "new message before the last was finished".into()
+        }
+        Violation::CfBeforeFc { block_size } => {
+            format!("CF before the flow control (BS {block_size})")
+        }
+        Violation::StMinNotKept { gap, st_min } => {
+            format!("CFs {} us apart, STmin {} us", gap.as_micros(), st_min.as_micros())
+        }
+        Violation::UnexpectedCf => "CF without a first frame".into(),
+        Violation::Unfinished { received, length } => {
+            format!("{received} of {length} bytes, then nothing")
+        }
+    }
+}
+
+/// A UDS message in words: request, positive or negative response.
+pub fn uds_summary(data: &[u8]) -> String {
+    let Some(&sid) = data.first() else { return "empty".into() };
+    let name = |raw: u8| {
+        ServiceId::from_raw(raw)
+            .description()
+            .map_or_else(|| format!("service 0x{raw:02X}"), str::to_owned)
+    };
+    if sid == 0x7F {
+        let service = data.get(1).map_or_else(|| "?".into(), |s| name(*s));
+        let nrc = data.get(2).map_or_else(
+            || "?".into(),
+            |n| {
+                Nrc::from_raw(*n)
+                    .description()
+                    .map_or_else(|| format!("NRC 0x{n:02X}"), |d| format!("NRC 0x{n:02X} {d}"))
+            },
+        );
+        return format!("negative response to {service}: {nrc}");
+    }
+    let request = sid.wrapping_sub(0x40);
+    if sid >= 0x40 && ServiceId::from_raw(request).description().is_some() {
+        return format!("positive response {}", name(request));
+    }
+    format!("request {}", name(sid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uds_messages_are_named() {
+        assert_eq!(uds_summary(&[0x22, 0xF1, 0x90]), "request ReadDataByIdentifier");
+        assert_eq!(uds_summary(&[0x62, 0xF1]), "positive response ReadDataByIdentifier");
+        assert!(
+            uds_summary(&[0x7F, 0x22, 0x31])
+                .starts_with("negative response to ReadDataByIdentifier: NRC 0x31")
+        );
+        assert_eq!(uds_summary(&[]), "empty");
+    }
+}

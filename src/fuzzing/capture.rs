@@ -1,0 +1,107 @@
+//! Whole capture files through `doipcheck inspect`'s engine, in memory: the survey pass, then
+//! the reader and the passive checks, with small limits so the caps are reached.
+//!
+//! Oracle: no panic; events come in packet order and name only packets that exist; every DoIP
+//! message the codec accepted emits back to its bytes; every finding names existing packets;
+//! the connections followed and the bytes held never exceed the limits; the counters agree
+//! with the events.
+
+use crate::inspect::{ConnectionSummary, Finding, Inspector, Report};
+use crate::pcap::read::stream::read_records;
+use crate::pcap::read::{Event, Limits, ReadConfig, Reader, Survey};
+use crate::pcap::socketcan::CanByteOrder;
+
+/// Limits small enough that fuzzed files reach them.
+const LIMITS: Limits = Limits {
+    max_flows: 4,
+    max_held_per_direction: 4096,
+    max_held_segments: 16,
+    max_held_total: 8192,
+    max_message_len: 2048,
+};
+
+#[derive(Default)]
+struct Checker {
+    last_packet: u64,
+    doip: u64,
+    findings: Vec<Finding>,
+}
+
+impl Report for Checker {
+    fn event(&mut self, event: &Event<'_>) {
+        let packet = match event {
+            Event::Opened { at, .. }
+            | Event::Closed { at, .. }
+            | Event::Ended { at, .. }
+            | Event::Gap { at, .. }
+            | Event::Resynced { at, .. }
+            | Event::Doip { at, .. }
+            | Event::DoipTooLong { at, .. }
+            | Event::Encrypted { at, .. }
+            | Event::Can { at, .. }
+            | Event::CanRecord { at, .. }
+            | Event::Skipped { at, .. } => at.packet,
+            Event::IsoTp(_) => self.last_packet,
+        };
+        assert!(packet >= self.last_packet, "event of packet {packet} after {}", self.last_packet);
+        self.last_packet = packet;
+        match event {
+            Event::Doip { bytes, message, .. } => {
+                self.doip += 1;
+                if let Ok(m) = message {
+                    assert_eq!(m.to_bytes(), *bytes, "a decoded message emits its bytes");
+                }
+            }
+            Event::DoipTooLong { declared, .. } => {
+                self.doip += 1;
+                assert!(u64::from(*declared) + 8 > u64::from(LIMITS.max_message_len));
+            }
+            _ => {}
+        }
+    }
+
+    fn finding(&mut self, finding: &Finding) {
+        assert!(!finding.packets.is_empty(), "{finding:?}");
+        self.findings.push(finding.clone());
+    }
+
+    fn connection(&mut self, _: &ConnectionSummary) {}
+}
+
+/// The oracle over one whole capture file (pcap, pcapng, gzip or anything else).
+pub fn capture_file(data: &[u8]) {
+    for forced in [None, Some(CanByteOrder::Host)] {
+        let mut survey = Survey::new(forced);
+        let first = read_records(data, |r| {
+            if r.linktype == 227 {
+                survey.record(r.data, r.time);
+            }
+        });
+        let surveyed = survey.finish();
+        let config = ReadConfig {
+            can_byte_order: surveyed.can_byte_order.unwrap_or(CanByteOrder::Network),
+            isotp_pairs: surveyed.pairs.clone(),
+            limits: LIMITS,
+            ..ReadConfig::default()
+        };
+        let mut inspector = Inspector::new(Checker::default(), &config.isotp_pairs);
+        let mut reader = Reader::new(config);
+        let second = read_records(data, |r| {
+            reader.record(r, &mut inspector);
+            assert!(reader.open_flows() <= LIMITS.max_flows);
+            assert!(reader.held_bytes() <= LIMITS.max_held_total);
+        });
+        reader.finish(&mut inspector);
+        assert_eq!(first, second, "both passes read the same records");
+        let findings = inspector.findings();
+        let checker = inspector.into_report();
+        assert_eq!(checker.findings.len() as u64, findings);
+        assert_eq!(checker.doip, reader.stats().doip_messages);
+        assert_eq!(reader.stats().packets, second.records);
+        // Skipped records keep their packet numbers, so numbers run up to both counts.
+        let numbered = second.records + second.skipped.len() as u64;
+        for f in &checker.findings {
+            assert!(f.packets.iter().all(|&p| p >= 1 && p <= numbered), "{f:?}");
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! The DoIP checks: each entity message judged by the codec, the entity's reaction to a bad
+//! tester header (NACK code, socket fate), ACK before answer, activation before diagnostics.
+//! State is kept per open TCP connection and dropped when it ends.
+//!
+//! May import: `crate::codec` and `crate::pcap`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::Finding;
+use super::timing::{Late, Timing};
+use crate::codec::doip::{
+    Error, GenericNackCode, Header, HeaderRules, Message, Payload, RoutingActivationResponseCode,
+    Transport,
+};
+use crate::pcap::Side;
+use crate::pcap::read::{At, Carrier, Connection, Event};
+use core::net::SocketAddr;
+
+const HEADER_CLAUSE: &str = "ISO 13400-2:2019 generic DoIP header handling";
+const DIAG_CLAUSE: &str = "ISO 13400-2:2019 diagnostic message and acknowledgement";
+const ACTIVATION_CLAUSE: &str = "ISO 13400-2:2019 routing activation";
+const TIMING_CLAUSE: &str = "ISO 13400-2:2019 Table 39";
+const P2_CLAUSE: &str = "ISO 14229-2 P2 / P2* server";
+
+/// How long after a NACK that closes the socket the tester may close first without it being
+/// the entity's fault (it may simply be faster). An entity closes at once; a tester that waited
+/// this long saw it not do so.
+const CLOSE_GRACE: Duration = Duration::from_millis(250);
+
+/// What went over one TCP connection, for its summary line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSummary {
+    pub conn: Connection,
+    pub at: At,
+    /// DoIP messages from the tester and from the entity.
+    pub tester_messages: u64,
+    pub entity_messages: u64,
+    pub activated: bool,
+    /// Who closed first, and whether with a reset.
+    pub closed_by: Option<(Side, bool)>,
+    pub gaps: u64,
+    pub encrypted_bytes: u64,
+    pub open_at_end: bool,
+}
+
+/// A bad tester header waiting for the entity's answer.
+#[derive(Debug, Clone, Copy)]
+struct ExpectNack {
+    packet: u64,
+    code: GenericNackCode,
+    closes: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum AfterNack {
+    /// The entity must close: no more messages, and not wait for the tester.
+    MustClose { nack: At },
+    /// The entity must keep the socket open.
+    KeepOpen { nack: At },
+}
+
+#[derive(Debug)]
+struct ConnState {
+    summary: ConnectionSummary,
+    expect_nack: Option<ExpectNack>,
+    after_nack: Option<AfterNack>,
+    /// Tester diagnostic messages not yet answered, oldest first.
+    requests: Vec<Request>,
+    /// The packet of the first tester diagnostic message before activation.
+    diag_before_activation: Option<u64>,
+    /// The tester address the entity activated routing for on this socket.
+    activated_address: Option<u16>,
+    /// A tester diagnostic message from another source address: (address, packet).
+    foreign_source: Option<(u16, u64)>,
+}
+
+/// A tester diagnostic message waiting for its ACK and its answer.
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    tester: u16,
+    target: u16,
+    packet: u64,
+    /// When the request (or the last NRC 0x78 about it) went over the wire.
+    at: At,
+    acknowledged: bool,
+    /// The target answered NRC 0x78 (response pending): P2* runs from `at`.
+    pending: bool,
+}
+
+/// Per-connection DoIP check state.
+#[derive(Debug, Default)]
+pub struct DoipChecks {
+    conns: HashMap<u32, ConnState>,
+    ended: Vec<ConnectionSummary>,
+    /// The declared timing values, when a profile gave them.
+    timing: Option<Timing>,
+    /// UDP requests waiting for an answer: the tester's address and when.
+    udp_requests: Vec<(SocketAddr, At)>,
+}
+
+/// At most this many unacknowledged requests are remembered per connection.
+const MAX_UNACKNOWLEDGED: usize = 64;
+
+impl DoipChecks {
+    pub fn new(timing: Option<Timing>) -> Self {
+        DoipChecks { timing, ..DoipChecks::default() }
+    }
+
+    fn state(&mut self, conn: &Connection, at: At) -> &mut ConnState {
+        self.conns.entry(conn.id).or_insert_with(|| ConnState {
+            summary: ConnectionSummary {
+                conn: *conn,
+                at,
+                tester_messages: 0,
+                entity_messages: 0,
+                activated: false,
+                closed_by: None,
+                gaps: 0,
+                encrypted_bytes: 0,
+                open_at_end: false,
+            },
+            expect_nack: None,
+            after_nack: None,
+            requests: Vec::new(),
+            diag_before_activation: None,
+            activated_address: None,
+            foreign_source: None,
+        })
+    }
+
+    /// The summary of connection `id`, once it ended.
+    pub fn summary(&mut self, id: u32) -> Option<ConnectionSummary> {
+        let at = self.ended.iter().position(|s| s.conn.id == id)?;
+        Some(self.ended.swap_remove(at))
+    }
+
+    /// The entity's datagram to `tester`: the answer to its oldest waiting request.
+    fn udp_answer(&mut self, tester: SocketAddr, at: At, found: &mut Vec<Finding>) {
+        let Some(i) = self.udp_requests.iter().position(|(t, _)| *t == tester) else { return };
+        let (_, request) = self.udp_requests.remove(i);
+        if let Some(timing) = &self.timing {
+            let late = Late {
+                check: "timing.udp_answer",
+                clause: TIMING_CLAUSE,
+                from: request,
+                to: at,
+                limit: timing.a_processing_time,
+                what: "the entity's UDP answer",
+                limit_name: "A_Processing_Time",
+            };
+            timing.check(late, found);
+        }
+    }
+
+    pub fn check(&mut self, event: &Event<'_>, found: &mut Vec<Finding>) {
+        match event {
+            Event::Opened { at, conn } => {
+                self.state(conn, *at);
+            }
+            Event::Doip { at, carrier, from, bytes, message } => match carrier {
+                Carrier::Udp { src, dst } => {
+                    if *from == Side::Entity {
+                        judge_entity_message(*at, bytes, message, Transport::Udp, found);
+                        self.udp_answer(*dst, *at, found);
+                    } else if message.as_ref().is_ok_and(|m| is_udp_request(&m.payload)) {
+                        // Requests nobody answered (a VIN that does not match) age out.
+                        if self.udp_requests.len() >= MAX_UNACKNOWLEDGED {
+                            self.udp_requests.remove(0);
+                        }
+                        self.udp_requests.push((*src, *at));
+                    }
+                }
+                Carrier::Tcp(conn) => {
+                    let timing = self.timing;
+                    let state = self.state(conn, *at);
+                    match from {
+                        Side::Tester => tester_message(state, *at, bytes, message),
+                        Side::Entity => {
+                            entity_message(state, timing.as_ref(), *at, bytes, message, found)
+                        }
+                    }
+                }
+            },
+            Event::DoipTooLong { at, conn, from, .. } => {
+                let state = self.state(conn, *at);
+                match from {
+                    Side::Tester => state.summary.tester_messages += 1,
+                    Side::Entity => state.summary.entity_messages += 1,
+                }
+            }
+            Event::Gap { at, conn, .. } => {
+                let state = self.state(conn, *at);
+                state.summary.gaps += 1;
+                // What was lost may hold the answer: expectations cannot be judged any more.
+                state.expect_nack = None;
+                state.after_nack = None;
+                state.requests.clear();
+            }
+            Event::Encrypted { at, conn, bytes, .. } => {
+                self.state(conn, *at).summary.encrypted_bytes += *bytes as u64;
+            }
+            Event::Closed { at, conn, by, reset } => {
+                let state = self.state(conn, *at);
+                if state.summary.closed_by.is_none() {
+                    state.summary.closed_by = Some((*by, *reset));
+                }
+                closed(state, *at, *by, found);
+            }
+            Event::Ended { at, conn, open_at_end, .. } => {
+                if let Some(mut state) = self.conns.remove(&conn.id) {
+                    state.summary.at = *at;
+                    state.summary.open_at_end = *open_at_end;
+                    self.ended.push(state.summary);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The codec's verdict on a message as the entity's receiver would judge it: the header with
+/// the transport rule, then the payload.
+fn verdict(
+    bytes: &[u8],
+    parsed: &Result<Message<'_>, Error>,
+    transport: Transport,
+) -> Result<(), Error> {
+    parsed.as_ref().map_err(|e| *e)?;
+    let rules = HeaderRules { max_payload_length: u32::MAX, transport: Some(transport) };
+    Header::parse_with(bytes, &rules).map(|_| ())
+}
+
+fn judge_entity_message(
+    at: At,
+    bytes: &[u8],
+    parsed: &Result<Message<'_>, Error>,
+    transport: Transport,
+    found: &mut Vec<Finding>,
+) {
+    if let Err(error) = verdict(bytes, parsed, transport) {
+        found.push(Finding {
+            check: "doip.entity_message",
+            packets: vec![at.packet],
+            message: format!(
+                "the entity sent an invalid DoIP message: {error} [{}]",
+                error.rule.id()
+            ),
+            clause: HEADER_CLAUSE,
+        });
+    }
+}
+
+fn tester_message(
+    state: &mut ConnState,
+    at: At,
+    bytes: &[u8],
+    parsed: &Result<Message<'_>, Error>,
+) {
+    state.summary.tester_messages += 1;
+    if let Some(AfterNack::KeepOpen { .. }) = state.after_nack {
+        // The tester went on: whatever the entity does next is about this message.
+        state.after_nack = None;
+    }
+    match verdict(bytes, parsed, Transport::Tcp) {
+        Err(error) => {
+            if let Some(code) = error.nack_code() {
+                let closes = error.closes_tcp_socket();
+                state.expect_nack = Some(ExpectNack { packet: at.packet, code, closes });
+            }
+        }
+        Ok(()) => {
+            if let Ok(message) = parsed
+                && let Payload::DiagnosticMessage(d) = &message.payload
+            {
+                if state.requests.len() < MAX_UNACKNOWLEDGED {
+                    state.requests.push(Request {
+                        tester: d.source_address,
+                        target: d.target_address,
+                        packet: at.packet,
+                        at,
+                        acknowledged: false,
+                        pending: false,
+                    });
+                }
+                if !state.summary.activated
+                    && state.summary.conn.handshake
+                    && state.diag_before_activation.is_none()
+                {
+                    state.diag_before_activation = Some(at.packet);
+                }
+                if let Some(activated) = state.activated_address
+                    && activated != d.source_address
+                {
+                    state.foreign_source = Some((d.source_address, at.packet));
+                }
+            }
+        }
+    }
+}
+
+fn entity_message(
+    state: &mut ConnState,
+    timing: Option<&Timing>,
+    at: At,
+    bytes: &[u8],
+    parsed: &Result<Message<'_>, Error>,
+    found: &mut Vec<Finding>,
+) {
+    state.summary.entity_messages += 1;
+    judge_entity_message(at, bytes, parsed, Transport::Tcp, found);
+    if let Some(AfterNack::MustClose { nack }) = state.after_nack {
+        found.push(Finding {
+            check: "doip.socket_fate",
+            packets: vec![nack.packet, at.packet],
+            message: "the entity sent another message after a generic NACK that closes the \
+                      socket"
+                .into(),
+            clause: HEADER_CLAUSE,
+        });
+        state.after_nack = None;
+    }
+    let Ok(message) = parsed else {
+        if let Some(expect) = state.expect_nack.take() {
+            found.push(Finding {
+                check: "doip.nack_code",
+                packets: vec![expect.packet, at.packet],
+                message: format!(
+                    "the tester's bad header calls for generic NACK 0x{:02X} ({}), the entity \
+                     answered with an invalid message",
+                    expect.code.raw(),
+                    expect.code
+                ),
+                clause: HEADER_CLAUSE,
+            });
+        }
+        return;
+    };
+    if let Some(expect) = state.expect_nack.take() {
+        match &message.payload {
+            Payload::GenericNack(n) if n.nack_code == expect.code => {
+                state.after_nack = Some(if expect.closes {
+                    AfterNack::MustClose { nack: at }
+                } else {
+                    AfterNack::KeepOpen { nack: at }
+                });
+                return;
+            }
+            other => found.push(Finding {
+                check: "doip.nack_code",
+                packets: vec![expect.packet, at.packet],
+                message: format!(
+                    "the tester's bad header calls for generic NACK 0x{:02X} ({}), the entity \
+                     answered: {other}",
+                    expect.code.raw(),
+                    expect.code
+                ),
+                clause: HEADER_CLAUSE,
+            }),
+        }
+    }
+    match &message.payload {
+        Payload::RoutingActivationResponse(r)
+            if r.response_code == RoutingActivationResponseCode::SuccessfullyActivated =>
+        {
+            state.summary.activated = true;
+            state.activated_address = Some(r.tester_logical_address);
+        }
+        Payload::DiagnosticMessageAck(a) => {
+            let request = acknowledge(state, a.target_address, a.source_address, false);
+            ack_timing(timing, request, at, found);
+            routed_before_activation(state, at, "a positive diagnostic ACK", found);
+            if let Some((source, request)) = state.foreign_source
+                && a.target_address == source
+            {
+                state.foreign_source = None;
+                found.push(Finding {
+                    check: "doip.activation_before_diagnostics",
+                    packets: vec![request, at.packet],
+                    message: format!(
+                        "the entity acknowledged a diagnostic message from source address                          0x{source:04X}, which is not the one activated on this socket (0x{:04X});                          it calls for diagnostic NACK 0x02",
+                        state.activated_address.unwrap_or_default()
+                    ),
+                    clause: DIAG_CLAUSE,
+                });
+            }
+        }
+        Payload::DiagnosticMessageNack(n) => {
+            // A NACKed request gets no answer.
+            let request = acknowledge(state, n.target_address, n.source_address, true);
+            ack_timing(timing, request, at, found);
+            if state.foreign_source.is_some_and(|(source, _)| source == n.target_address) {
+                state.foreign_source = None;
+            }
+        }
+        Payload::DiagnosticMessage(d) => {
+            // An answer from `source` to `target` answers the oldest request from `target` to
+            // `source`; it must have been acknowledged first.
+            let oldest = state
+                .requests
+                .iter()
+                .position(|r| r.tester == d.target_address && r.target == d.source_address);
+            if let Some(i) = oldest {
+                let request = state.requests.remove(i);
+                if let Some(timing) = timing {
+                    let (limit, limit_name) = if request.pending {
+                        (timing.p2_star, "P2* (after NRC 0x78)")
+                    } else {
+                        (timing.p2, "P2")
+                    };
+                    let late = Late {
+                        check: "timing.uds_p2",
+                        clause: P2_CLAUSE,
+                        from: request.at,
+                        to: at,
+                        limit,
+                        what: "the UDS answer",
+                        limit_name,
+                    };
+                    timing.check(late, found);
+                }
+                // "Response pending" (7F SID 78) keeps the request open under P2*.
+                if d.user_data.len() >= 3 && d.user_data[0] == 0x7F && d.user_data[2] == 0x78 {
+                    let again = Request { at, pending: true, acknowledged: true, ..request };
+                    state.requests.insert(i, again);
+                }
+                if !request.acknowledged {
+                    found.push(Finding {
+                        check: "doip.diagnostic_ack_order",
+                        packets: vec![request.packet, at.packet],
+                        message: format!(
+                            "the answer from 0x{:04X} came before the diagnostic message ACK of \
+                             the request",
+                            d.source_address
+                        ),
+                        clause: DIAG_CLAUSE,
+                    });
+                }
+            }
+            routed_before_activation(state, at, "an answer to a diagnostic message", found);
+        }
+        _ => {}
+    }
+}
+
+/// Marks the oldest unacknowledged request from `tester` to `target` acknowledged, or drops it
+/// when it was refused (`nack`); returns when it was sent.
+fn acknowledge(state: &mut ConnState, tester: u16, target: u16, nack: bool) -> Option<At> {
+    let i = state
+        .requests
+        .iter()
+        .position(|r| r.tester == tester && r.target == target && !r.acknowledged)?;
+    let at = state.requests[i].at;
+    if nack {
+        state.requests.remove(i);
+    } else {
+        state.requests[i].acknowledged = true;
+    }
+    Some(at)
+}
+
+fn ack_timing(timing: Option<&Timing>, request: Option<At>, at: At, found: &mut Vec<Finding>) {
+    let (Some(timing), Some(request)) = (timing, request) else { return };
+    let late = Late {
+        check: "timing.diagnostic_ack",
+        clause: TIMING_CLAUSE,
+        from: request,
+        to: at,
+        limit: timing.a_doip_diagnostic_message,
+        what: "the diagnostic message ACK/NACK",
+        limit_name: "A_DoIP_Diagnostic_Message",
+    };
+    timing.check(late, found);
+}
+
+/// The UDP requests an entity answers (ISO 13400-2:2019 payload types 0x0001-0x0003, 0x4001,
+/// 0x4003).
+fn is_udp_request(payload: &Payload<'_>) -> bool {
+    matches!(
+        payload,
+        Payload::VehicleIdentificationRequest
+            | Payload::VehicleIdentificationRequestWithEid(_)
+            | Payload::VehicleIdentificationRequestWithVin(_)
+            | Payload::EntityStatusRequest
+            | Payload::PowerModeInformationRequest
+    )
+}
+
+fn routed_before_activation(state: &mut ConnState, at: At, what: &str, found: &mut Vec<Finding>) {
+    if state.summary.activated {
+        return;
+    }
+    if let Some(request) = state.diag_before_activation.take() {
+        found.push(Finding {
+            check: "doip.activation_before_diagnostics",
+            packets: vec![request, at.packet],
+            message: format!(
+                "the entity sent {what} on a socket without routing activation (the capture \
+                 holds the connection from its SYN)"
+            ),
+            clause: ACTIVATION_CLAUSE,
+        });
+    }
+}
+
+fn closed(state: &mut ConnState, at: At, by: Side, found: &mut Vec<Finding>) {
+    match (state.after_nack.take(), by) {
+        (Some(AfterNack::KeepOpen { nack }), Side::Entity) => found.push(Finding {
+            check: "doip.socket_fate",
+            packets: vec![nack.packet, at.packet],
+            message: "the entity closed the socket after a generic NACK that keeps it open".into(),
+            clause: HEADER_CLAUSE,
+        }),
+        (Some(AfterNack::MustClose { nack }), Side::Tester)
+            if at.time.saturating_sub(nack.time) > CLOSE_GRACE =>
+        {
+            found.push(Finding {
+                check: "doip.socket_fate",
+                packets: vec![nack.packet, at.packet],
+                message: format!(
+                    "the entity kept the socket open after a generic NACK that closes it; the \
+                     tester closed it {} ms later",
+                    at.time.saturating_sub(nack.time).as_millis()
+                ),
+                clause: HEADER_CLAUSE,
+            });
+        }
+        _ => {}
+    }
+    if by == Side::Entity
+        && let Some(expect) = state.expect_nack.take()
+    {
+        found.push(Finding {
+            check: "doip.nack_code",
+            packets: vec![expect.packet, at.packet],
+            message: format!(
+                "the entity closed the socket without the generic NACK 0x{:02X} ({}) the \
+                 tester's bad header calls for",
+                expect.code.raw(),
+                expect.code
+            ),
+            clause: HEADER_CLAUSE,
+        });
+    }
+}

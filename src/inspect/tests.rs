@@ -1,0 +1,231 @@
+//! The checks driven by hand-made reader events: one test per check that it fires on the
+//! misconduct and stays silent on the conformant exchange.
+
+use std::time::Duration;
+
+use super::*;
+use crate::codec::doip::Message;
+use crate::pcap::Side;
+use crate::pcap::read::{At, Carrier, Connection};
+
+#[derive(Default)]
+struct Collect(Vec<Finding>);
+
+impl Report for Collect {
+    fn event(&mut self, _: &Event<'_>) {}
+    fn finding(&mut self, f: &Finding) {
+        self.0.push(f.clone());
+    }
+    fn connection(&mut self, _: &ConnectionSummary) {}
+}
+
+fn conn() -> Connection {
+    Connection {
+        id: 1,
+        tester: "127.0.0.1:50000".parse().unwrap(),
+        entity: "127.0.0.1:13400".parse().unwrap(),
+        handshake: true,
+        tls: false,
+    }
+}
+
+/// Feeds (from, hex message, ms) over one TCP connection, opened first; a `-` message closes
+/// that side. Returns (check, packets) of every finding.
+fn run(script: &[(Side, &str, u64)], timing: Option<Timing>) -> Vec<(&'static str, Vec<u64>)> {
+    let mut inspector = Inspector::with_timing(Collect::default(), &[], timing);
+    let at = |packet: u64, ms: u64| At { packet, time: Duration::from_millis(ms) };
+    inspector.event(Event::Opened { at: at(1, 0), conn: conn() });
+    let messages: Vec<Vec<u8>> = script
+        .iter()
+        .map(|(_, h, _)| hex::decode(h.replace(' ', "")).unwrap_or_default())
+        .collect();
+    for (i, ((from, text, ms), bytes)) in script.iter().zip(&messages).enumerate() {
+        let at = at(i as u64 + 2, *ms);
+        if *text == "-" {
+            inspector.event(Event::Closed { at, conn: conn(), by: *from, reset: false });
+            continue;
+        }
+        let message = Message::parse(bytes);
+        inspector.event(Event::Doip {
+            at,
+            carrier: Carrier::Tcp(conn()),
+            from: *from,
+            bytes,
+            message,
+        });
+    }
+    inspector.into_report().0.into_iter().map(|f| (f.check, f.packets)).collect()
+}
+
+use Side::{Entity as E, Tester as T};
+
+const ACTIVATE: &str = "02fd 0005 00000007 0e00 00 00000000";
+const ACTIVATED: &str = "02fd 0006 00000009 0e00 1000 10 00000000";
+const REQUEST: &str = "02fd 8001 00000007 0e00 1000 22f190";
+const ACK: &str = "02fd 8002 00000005 1000 0e00 00";
+const ANSWER: &str = "02fd 8001 00000007 1000 0e00 62f190";
+
+#[test]
+fn a_conformant_exchange_has_no_finding() {
+    let script =
+        [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, REQUEST, 2), (E, ACK, 3), (E, ANSWER, 4)];
+    assert_eq!(run(&script, None), []);
+}
+
+#[test]
+fn an_invalid_entity_message_is_a_finding_and_an_invalid_tester_one_is_not() {
+    let bad_inverse = "02fe 0006 00000009 0e00 1000 10 00000000";
+    let alive_over_udp_type = "02fd 4002 00000003 00 01 00";
+    let found = run(
+        &[
+            (T, "02fe 0005 00000007 0e00 00 00000000", 0),
+            (E, bad_inverse, 1),
+            (E, alive_over_udp_type, 2),
+        ],
+        None,
+    );
+    let checks: Vec<_> = found.iter().map(|f| f.0).collect();
+    assert_eq!(checks, ["doip.entity_message", "doip.nack_code", "doip.entity_message"]);
+}
+
+#[test]
+fn a_bad_header_needs_its_nack_code() {
+    let bad = "02fe 0005 00000007 0e00 00 00000000";
+    let nack_00 = "02fd 0000 00000001 00";
+    let nack_04 = "02fd 0000 00000001 04";
+    assert_eq!(run(&[(T, bad, 0), (E, nack_00, 1), (E, "-", 2)], None), []);
+    assert_eq!(
+        run(&[(T, bad, 0), (E, nack_04, 1), (E, "-", 2)], None),
+        [("doip.nack_code", vec![2, 3])]
+    );
+    assert_eq!(run(&[(T, bad, 0), (E, "-", 1)], None), [("doip.nack_code", vec![2, 3])]);
+}
+
+#[test]
+fn the_socket_fate_after_a_nack_is_judged() {
+    let bad = "02fe 0005 00000007 0e00 00 00000000";
+    let nack_00 = "02fd 0000 00000001 00";
+    // It must close: sending more, or the tester closing long after, is a finding.
+    assert_eq!(
+        run(&[(T, bad, 0), (E, nack_00, 1), (E, ACTIVATED, 2)], None),
+        [("doip.socket_fate", vec![3, 4])]
+    );
+    assert_eq!(
+        run(&[(T, bad, 0), (E, nack_00, 1), (T, "-", 600)], None),
+        [("doip.socket_fate", vec![3, 4])]
+    );
+    assert_eq!(run(&[(T, bad, 0), (E, nack_00, 1), (T, "-", 100)], None), [], "within the grace");
+    // Unknown type: NACK 0x01 keeps the socket open.
+    let unknown = "02fd 1234 00000000";
+    let nack_01 = "02fd 0000 00000001 01";
+    assert_eq!(
+        run(&[(T, unknown, 0), (E, nack_01, 1), (E, "-", 2)], None),
+        [("doip.socket_fate", vec![3, 4])]
+    );
+    assert_eq!(run(&[(T, unknown, 0), (E, nack_01, 1), (T, "-", 2), (E, "-", 3)], None), []);
+}
+
+#[test]
+fn the_answer_must_not_overtake_the_ack() {
+    let script =
+        [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, REQUEST, 2), (E, ANSWER, 3), (E, ACK, 4)];
+    assert_eq!(run(&script, None), [("doip.diagnostic_ack_order", vec![4, 5])]);
+    // Two requests in a row, each acknowledged before its own answer.
+    let two = [
+        (T, ACTIVATE, 0),
+        (E, ACTIVATED, 1),
+        (T, REQUEST, 2),
+        (T, REQUEST, 2),
+        (E, ACK, 3),
+        (E, ANSWER, 3),
+        (E, ACK, 4),
+        (E, ANSWER, 4),
+    ];
+    assert_eq!(run(&two, None), []);
+}
+
+#[test]
+fn routing_needs_activation_of_that_source_address() {
+    let script = [(T, REQUEST, 0), (E, ACK, 1), (E, ANSWER, 2)];
+    assert_eq!(run(&script, None), [("doip.activation_before_diagnostics", vec![2, 3])]);
+    let refused = [(T, REQUEST, 0), (E, "02fd 8003 00000005 1000 0e00 02", 1)];
+    assert_eq!(run(&refused, None), []);
+    let other_sa = "02fd 8001 00000007 0e80 1000 22f190";
+    let ack_other = "02fd 8002 00000005 1000 0e80 00";
+    let script = [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, other_sa, 2), (E, ack_other, 3)];
+    assert_eq!(run(&script, None), [("doip.activation_before_diagnostics", vec![4, 5])]);
+}
+
+#[test]
+fn answers_are_timed_against_the_declared_values() {
+    let timing = Timing {
+        a_processing_time: Duration::from_secs(2),
+        a_doip_diagnostic_message: Duration::from_millis(50),
+        p2: Duration::from_millis(50),
+        p2_star: Duration::from_secs(5),
+        tolerance: Duration::from_millis(10),
+    };
+    let on_time =
+        [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, REQUEST, 100), (E, ACK, 160), (E, ANSWER, 160)];
+    assert_eq!(run(&on_time, Some(timing)), []);
+    let late =
+        [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, REQUEST, 100), (E, ACK, 161), (E, ANSWER, 200)];
+    assert_eq!(
+        run(&late, Some(timing)),
+        [("timing.diagnostic_ack", vec![4, 5]), ("timing.uds_p2", vec![4, 6])]
+    );
+    assert_eq!(run(&late, None), [], "no profile, no timing checks");
+    // NRC 0x78 moves the limit to P2* from the pending answer.
+    let pending = "02fd 8001 00000007 1000 0e00 7f2278";
+    let script = [
+        (T, ACTIVATE, 0),
+        (E, ACTIVATED, 1),
+        (T, REQUEST, 100),
+        (E, ACK, 101),
+        (E, pending, 140),
+        (E, ANSWER, 4000),
+    ];
+    assert_eq!(run(&script, Some(timing)), []);
+    let script = [
+        (T, ACTIVATE, 0),
+        (E, ACTIVATED, 1),
+        (T, REQUEST, 100),
+        (E, ACK, 101),
+        (E, pending, 140),
+        (E, ANSWER, 5200),
+    ];
+    assert_eq!(run(&script, Some(timing)), [("timing.uds_p2", vec![6, 7])]);
+}
+
+#[test]
+fn a_udp_answer_is_timed_from_its_request() {
+    let timing = Timing {
+        a_processing_time: Duration::from_millis(100),
+        a_doip_diagnostic_message: Duration::from_millis(50),
+        p2: Duration::from_millis(50),
+        p2_star: Duration::from_secs(5),
+        tolerance: Duration::ZERO,
+    };
+    let mut inspector = Inspector::with_timing(Collect::default(), &[], Some(timing));
+    let tester = "127.0.0.1:40000".parse().unwrap();
+    let entity = "127.0.0.1:13400".parse().unwrap();
+    let request = hex::decode("02fd400100000000").unwrap();
+    let answer = hex::decode("02fd400200000003000100").unwrap();
+    for (packet, ms, from, bytes, src, dst) in [
+        (1, 0, Side::Tester, &request, tester, entity),
+        (2, 150, Side::Entity, &answer, entity, tester),
+    ] {
+        let at = At { packet, time: Duration::from_millis(ms) };
+        let message = Message::parse(bytes);
+        inspector.event(Event::Doip {
+            at,
+            carrier: Carrier::Udp { src, dst },
+            from,
+            bytes,
+            message,
+        });
+    }
+    let found = inspector.into_report().0;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].check, found[0].packets.clone()), ("timing.udp_answer", vec![1, 2]));
+}

@@ -1,0 +1,63 @@
+//! Timing checks against the target's declared values (`--profile`), measured between packet
+//! timestamps: only an answer that did come, and came late, is a finding (a missing answer
+//! may be the right one, and the capture may simply have ended).
+//!
+//! | check | from | to | limit |
+//! |---|---|---|---|
+//! | `timing.udp_answer` | a UDP request (0x0001-0x0003, 0x4001, 0x4003) | the entity's datagram back to that tester | A_Processing_Time (ISO 13400-2:2019 Table 39) |
+//! | `timing.diagnostic_ack` | a diagnostic message | its ACK or NACK | A_DoIP_Diagnostic_Message (ISO 13400-2:2019 Table 39) |
+//! | `timing.uds_p2` | a diagnostic message (UDS request) | the first answer from its target | P2 server, or P2* after NRC 0x78 (ISO 14229-2) |
+//!
+//! Each limit gets the profile's `timing.tolerance` on top.
+//!
+//! May import: `crate::codec` and `crate::pcap`.
+
+use std::time::Duration;
+
+use super::Finding;
+use crate::pcap::read::At;
+
+/// The declared values the checks use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub a_processing_time: Duration,
+    pub a_doip_diagnostic_message: Duration,
+    pub p2: Duration,
+    pub p2_star: Duration,
+    pub tolerance: Duration,
+}
+
+/// One measured delay and what it is held against.
+pub(super) struct Late<'a> {
+    pub check: &'static str,
+    pub clause: &'static str,
+    pub from: At,
+    pub to: At,
+    pub limit: Duration,
+    /// What came late, e.g. "the diagnostic ACK".
+    pub what: &'a str,
+    /// The limit's name, e.g. "A_DoIP_Diagnostic_Message".
+    pub limit_name: &'a str,
+}
+
+impl Timing {
+    /// A finding when `late.to` came later than its limit (plus tolerance) after `late.from`.
+    pub(super) fn check(&self, late: Late<'_>, found: &mut Vec<Finding>) {
+        let took = late.to.time.saturating_sub(late.from.time);
+        if took > late.limit + self.tolerance {
+            found.push(Finding {
+                check: late.check,
+                packets: vec![late.from.packet, late.to.packet],
+                message: format!(
+                    "{} came after {} ms, {} is {} ms (+{} ms tolerance)",
+                    late.what,
+                    took.as_millis(),
+                    late.limit_name,
+                    late.limit.as_millis(),
+                    self.tolerance.as_millis()
+                ),
+                clause: late.clause,
+            });
+        }
+    }
+}

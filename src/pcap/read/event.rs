@@ -1,0 +1,109 @@
+//! What the reader reports: [`Event`]s in packet order, each naming where it happened
+//! ([`At`]) and, for TCP, the [`Connection`] with its tester and entity ends.
+//!
+//! May import: `crate::codec` and `crate::pcap`.
+
+use core::net::SocketAddr;
+use std::time::Duration;
+
+use crate::codec::can::CanFrame;
+use crate::codec::doip::{HEADER_LEN, Message};
+use crate::pcap::Side;
+use crate::pcap::socketcan::SocketCanError;
+
+use super::isotp::IsoTpEvent;
+
+/// Where something happened: the packet number (1-based, Wireshark's) and its timestamp
+/// (time since 1970-01-01 UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    pub packet: u64,
+    pub time: Duration,
+}
+
+/// A TCP connection as the events name it: its number and which end is which. The entity is
+/// the end on a DoIP (or TLS) port; without one, the end that received the SYN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connection {
+    pub id: u32,
+    pub tester: SocketAddr,
+    pub entity: SocketAddr,
+    /// The capture holds the SYN: the connection is seen from its start.
+    pub handshake: bool,
+    /// On a TLS port: the payload is encrypted.
+    pub tls: bool,
+}
+
+/// How a DoIP message travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    Tcp(Connection),
+    Udp { src: SocketAddr, dst: SocketAddr },
+}
+
+/// Something the capture shows, in packet order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A TCP connection's first packet.
+    Opened { at: At, conn: Connection },
+    /// `by` closed its direction (FIN) or aborted the connection (RST).
+    Closed { at: At, conn: Connection, by: Side, reset: bool },
+    /// The connection is no longer followed: `open_at_end` when the file ended first,
+    /// `evicted` when too many connections were open.
+    Ended { at: At, conn: Connection, open_at_end: bool, evicted: bool },
+    /// The capture lost `missing` bytes that `from` sent.
+    Gap { at: At, conn: Connection, from: Side, missing: u64 },
+    /// `from`'s DoIP stream was found again after `skipped` bytes.
+    Resynced { at: At, conn: Connection, from: Side, skipped: u64 },
+    /// A DoIP message: its bytes and the codec's verdict (a UDP datagram that is no valid
+    /// message is `Err` with its whole payload; a rejected TCP header is `Err` with the
+    /// bytes present of it).
+    Doip {
+        at: At,
+        carrier: Carrier,
+        from: Side,
+        bytes: &'a [u8],
+        message: Result<Message<'a>, crate::codec::doip::Error>,
+    },
+    /// A DoIP message longer than the reader holds, skipped undecoded.
+    DoipTooLong { at: At, conn: Connection, from: Side, header: [u8; HEADER_LEN], declared: u32 },
+    /// TLS payload bytes on a connection to a TLS port.
+    Encrypted { at: At, conn: Connection, from: Side, bytes: usize },
+    /// A CAN data frame on `interface`.
+    Can { at: At, interface: u32, frame: CanFrame },
+    /// A CAN record that is no data frame (error or remote frame, broken record).
+    CanRecord { at: At, interface: u32, error: SocketCanError },
+    /// What the ISO-TP reassembly found.
+    IsoTp(IsoTpEvent<'a>),
+    /// A record the reader passed over: its reason (link type, fragment, broken headers).
+    Skipped { at: At, why: SkipReason },
+}
+
+/// Why a record was passed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    UnsupportedLinkType(u32),
+    IpFragment,
+    Malformed(&'static str),
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::UnsupportedLinkType(t) => write!(f, "link type {t} is not decoded"),
+            SkipReason::IpFragment => f.write_str("IP fragment (fragments are not reassembled)"),
+            SkipReason::Malformed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The receiver of a [`Reader`]'s events.
+pub trait EventSink {
+    fn event(&mut self, event: Event<'_>);
+}
+
+impl<F: FnMut(Event<'_>)> EventSink for F {
+    fn event(&mut self, event: Event<'_>) {
+        self(event)
+    }
+}

@@ -1,0 +1,371 @@
+//! The second pass: [`Reader`] turns every record into [`Event`]s, through the link layer,
+//! TCP reassembly and the DoIP streams, UDP datagrams, and the SocketCAN / ISO-TP path.
+//!
+//! May import: `crate::codec` and `crate::pcap`.
+
+use core::net::SocketAddr;
+use std::time::Duration;
+
+use crate::codec::doip::Message;
+use crate::pcap::Side;
+use crate::pcap::socketcan::{self, CanByteOrder};
+
+use super::doip::{DoipEvent, DoipStream};
+use super::event::{At, Carrier, Connection, Event, EventSink, SkipReason};
+use super::file::Record;
+use super::isotp::{FrameAt, IsoTpReader};
+use super::link::{self, Link};
+use super::survey::IsoTpPair;
+use super::tcp::{self, Dir, FlowMeta, Limits, TcpEvent, TcpStats};
+
+/// What the reader needs to know before it starts.
+#[derive(Debug, Clone)]
+pub struct ReadConfig {
+    /// TCP and UDP ports DoIP is read on (13400 and any `--doip-port`).
+    pub doip_ports: Vec<u16>,
+    /// TCP ports of DoIP over TLS: counted, not decoded.
+    pub tls_ports: Vec<u16>,
+    /// From the survey (or `--can-byte-order`); network order when the file has no CAN.
+    pub can_byte_order: CanByteOrder,
+    /// ISO-TP id pairs to reassemble (from the survey or `--isotp`).
+    pub isotp_pairs: Vec<IsoTpPair>,
+    /// Allowance on STmin for capture timestamp jitter.
+    pub st_min_tolerance: Duration,
+    pub limits: Limits,
+}
+
+impl Default for ReadConfig {
+    fn default() -> Self {
+        ReadConfig {
+            doip_ports: vec![crate::pcap::DOIP_PORT],
+            tls_ports: vec![crate::pcap::DOIP_TLS_PORT],
+            can_byte_order: CanByteOrder::Network,
+            isotp_pairs: Vec::new(),
+            st_min_tolerance: Duration::from_micros(500),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Counters for the summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    pub packets: u64,
+    pub doip_messages: u64,
+    pub can_frames: u64,
+    pub udp_datagrams: u64,
+    pub encrypted_bytes: u64,
+    pub skipped: u64,
+    pub tcp: TcpStats,
+}
+
+/// Per-connection state: the connection as events name it and the DoIP stream of each way.
+struct FlowState {
+    conn: Connection,
+    /// Index 0: tester -> entity, 1: entity -> tester.
+    streams: [DoipStream; 2],
+}
+
+/// The second pass: every record decoded into events.
+pub struct Reader {
+    config: ReadConfig,
+    tcp: tcp::Reassembler<FlowState>,
+    isotp: IsoTpReader,
+    stats: ReadStats,
+    /// The packet being read, for events raised inside the layers.
+    at: At,
+}
+
+impl Reader {
+    pub fn new(config: ReadConfig) -> Self {
+        let isotp = IsoTpReader::new(&config.isotp_pairs, config.st_min_tolerance);
+        let tcp = tcp::Reassembler::new(config.limits);
+        Reader {
+            config,
+            tcp,
+            isotp,
+            stats: ReadStats::default(),
+            at: At { packet: 0, time: Duration::ZERO },
+        }
+    }
+
+    pub const fn stats(&self) -> &ReadStats {
+        &self.stats
+    }
+
+    /// Connections followed now (for the memory bound).
+    pub fn open_flows(&self) -> usize {
+        self.tcp.open_flows()
+    }
+
+    /// Out-of-order TCP bytes held now, across all connections (for the memory bound).
+    pub fn held_bytes(&self) -> usize {
+        self.tcp.held_bytes()
+    }
+
+    /// One record of the file.
+    pub fn record(&mut self, record: &Record<'_>, sink: &mut impl EventSink) {
+        self.stats.packets += 1;
+        self.at = At { packet: record.number, time: record.time };
+        let at = self.at;
+        match link::decode(record.linktype, record.data) {
+            Link::Ip(ip) => match ip.transport {
+                link::Transport::Tcp(seg) => self.tcp_segment(ip.src, ip.dst, &seg, sink),
+                link::Transport::Udp { src_port, dst_port, payload } => {
+                    let src = SocketAddr::new(ip.src, src_port);
+                    let dst = SocketAddr::new(ip.dst, dst_port);
+                    self.udp(src, dst, payload, sink);
+                }
+            },
+            Link::Can(bytes) => self.can(record.interface, bytes, sink),
+            Link::Other => {}
+            Link::Fragment => self.skip(at, SkipReason::IpFragment, sink),
+            Link::Unsupported(t) => self.skip(at, SkipReason::UnsupportedLinkType(t), sink),
+            Link::Malformed(why) => self.skip(at, SkipReason::Malformed(why), sink),
+        }
+    }
+
+    /// The file is over: open connections and ISO-TP receptions are reported.
+    pub fn finish(&mut self, sink: &mut impl EventSink) {
+        let mut adapter =
+            TcpAdapter { at: self.at, config: &self.config, stats: &mut self.stats, sink };
+        self.tcp.finish(&mut adapter);
+        let at = FrameAt { packet: self.at.packet, time: self.at.time };
+        self.isotp.finish(at, &mut |e| sink.event(Event::IsoTp(e)));
+        self.stats.tcp = *self.tcp.stats();
+    }
+
+    fn skip(&mut self, at: At, why: SkipReason, sink: &mut impl EventSink) {
+        self.stats.skipped += 1;
+        sink.event(Event::Skipped { at, why });
+    }
+
+    fn is_doip_port(&self, port: u16) -> bool {
+        self.config.doip_ports.contains(&port)
+    }
+
+    fn tcp_segment(
+        &mut self,
+        src: core::net::IpAddr,
+        dst: core::net::IpAddr,
+        seg: &link::TcpSegment<'_>,
+        sink: &mut impl EventSink,
+    ) {
+        let src = SocketAddr::new(src, seg.src_port);
+        let dst = SocketAddr::new(dst, seg.dst_port);
+        let config = &self.config;
+        let is_server = |p: u16| config.doip_ports.contains(&p) || config.tls_ports.contains(&p);
+        if !is_server(src.port()) && !is_server(dst.port()) {
+            return;
+        }
+        let mut adapter = TcpAdapter { at: self.at, config, stats: &mut self.stats, sink };
+        self.tcp.segment(self.at.packet, (src, dst), seg, &mut adapter);
+    }
+
+    fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], sink: &mut impl EventSink) {
+        let (from, to_entity) = if self.is_doip_port(dst.port()) {
+            (Side::Tester, true)
+        } else if self.is_doip_port(src.port()) {
+            (Side::Entity, false)
+        } else {
+            return;
+        };
+        // Announcements go from the entity's port 13400 to 13400, and some testers send from
+        // 13400 too: with both ends on DoIP ports the message type says who sent it (the
+        // entity sends announcements, status and power mode responses, and generic NACKs).
+        let from = if to_entity && self.is_doip_port(src.port()) {
+            match payload.get(2..4) {
+                Some([0x00, 0x04 | 0x00] | [0x40, 0x02 | 0x04]) => Side::Entity,
+                _ => from,
+            }
+        } else {
+            from
+        };
+        self.stats.udp_datagrams += 1;
+        self.stats.doip_messages += 1;
+        let message = Message::parse(payload);
+        sink.event(Event::Doip {
+            at: self.at,
+            carrier: Carrier::Udp { src, dst },
+            from,
+            bytes: payload,
+            message,
+        });
+    }
+
+    fn can(&mut self, interface: u32, bytes: &[u8], sink: &mut impl EventSink) {
+        let at = self.at;
+        match socketcan::decode(bytes, self.config.can_byte_order) {
+            Ok(frame) => {
+                self.stats.can_frames += 1;
+                sink.event(Event::Can { at, interface, frame });
+                let frame_at = FrameAt { packet: at.packet, time: at.time };
+                self.isotp.frame(&frame, frame_at, &mut |e| sink.event(Event::IsoTp(e)));
+            }
+            Err(error) => sink.event(Event::CanRecord { at, interface, error }),
+        }
+    }
+}
+
+/// Turns the reassembly's per-direction events into reader events, feeding DoIP streams.
+struct TcpAdapter<'s, K> {
+    at: At,
+    config: &'s ReadConfig,
+    stats: &'s mut ReadStats,
+    sink: &'s mut K,
+}
+
+impl<K: EventSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
+    fn is_server_port(&self, port: u16) -> bool {
+        self.config.doip_ports.contains(&port) || self.config.tls_ports.contains(&port)
+    }
+
+    fn new_flow(&mut self, meta: &FlowMeta) -> FlowState {
+        let max_message_len = self.config.limits.max_message_len;
+        FlowState {
+            conn: Connection {
+                id: meta.id,
+                tester: meta.client,
+                entity: meta.server,
+                handshake: meta.handshake,
+                tls: self.config.tls_ports.contains(&meta.server.port()),
+            },
+            streams: [DoipStream::new(max_message_len), DoipStream::new(max_message_len)],
+        }
+    }
+
+    fn tcp_event(
+        &mut self,
+        _flow: &FlowMeta,
+        state: &mut FlowState,
+        dir: Dir,
+        event: TcpEvent<'_>,
+    ) {
+        let at = self.at;
+        let conn = state.conn;
+        let from = match dir {
+            Dir::ToServer => Side::Tester,
+            Dir::ToClient => Side::Entity,
+        };
+        let stream = &mut state.streams[dir as usize];
+        match event {
+            TcpEvent::Opened => self.sink.event(Event::Opened { at, conn }),
+            TcpEvent::Data(bytes) if conn.tls => {
+                self.stats.encrypted_bytes += bytes.len() as u64;
+                self.sink.event(Event::Encrypted { at, conn, from, bytes: bytes.len() });
+            }
+            TcpEvent::Data(bytes) => {
+                let stats = &mut *self.stats;
+                let sink = &mut *self.sink;
+                stream.feed(bytes, &mut |e| match e {
+                    DoipEvent::Message { bytes, message } => {
+                        stats.doip_messages += 1;
+                        let carrier = Carrier::Tcp(conn);
+                        sink.event(Event::Doip { at, carrier, from, bytes, message: Ok(message) });
+                    }
+                    DoipEvent::Rejected { bytes, error } => {
+                        stats.doip_messages += 1;
+                        let carrier = Carrier::Tcp(conn);
+                        sink.event(Event::Doip { at, carrier, from, bytes, message: Err(error) });
+                    }
+                    DoipEvent::TooLong { header, declared } => {
+                        stats.doip_messages += 1;
+                        sink.event(Event::DoipTooLong { at, conn, from, header, declared });
+                    }
+                    DoipEvent::Resynced { skipped } => {
+                        sink.event(Event::Resynced { at, conn, from, skipped })
+                    }
+                });
+            }
+            TcpEvent::Gap { missing } => {
+                stream.gap();
+                self.sink.event(Event::Gap { at, conn, from, missing });
+            }
+            TcpEvent::Fin => self.sink.event(Event::Closed { at, conn, by: from, reset: false }),
+            TcpEvent::Reset => self.sink.event(Event::Closed { at, conn, by: from, reset: true }),
+            TcpEvent::Ended { evicted, open_at_end } => {
+                self.sink.event(Event::Ended { at, conn, open_at_end, evicted })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::PacketBuilder;
+
+    /// An Ethernet/IPv4 TCP (or UDP when `udp`) packet between 10.0.0.1 and 10.0.0.2.
+    fn packet(sport: u16, dport: u16, udp: bool, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let ip = PacketBuilder::ethernet2([2; 6], [4; 6]).ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64);
+        let mut out = Vec::new();
+        if udp {
+            ip.udp(sport, dport).write(&mut out, payload).unwrap();
+        } else {
+            ip.tcp(sport, dport, seq, 1000).write(&mut out, payload).unwrap();
+        }
+        out
+    }
+
+    /// Reads `packets` (Ethernet) and lists the events as short text.
+    fn read(packets: &[Vec<u8>]) -> Vec<String> {
+        let mut reader = Reader::new(ReadConfig::default());
+        let mut out = Vec::new();
+        let mut sink = |e: Event<'_>| {
+            out.push(match e {
+                Event::Opened { conn, .. } => format!("open {} tls={}", conn.id, conn.tls),
+                Event::Encrypted { from, bytes, .. } => format!("tls {from:?} {bytes}"),
+                Event::Doip { from, message, carrier, .. } => {
+                    let via = if matches!(carrier, Carrier::Udp { .. }) { "udp" } else { "tcp" };
+                    format!("{via} {from:?} {}", message.map(|m| m.to_string()).unwrap_or_default())
+                }
+                Event::Ended { .. } => "ended".into(),
+                other => format!("{other:?}"),
+            })
+        };
+        for (i, data) in packets.iter().enumerate() {
+            let record = Record {
+                number: i as u64 + 1,
+                interface: 0,
+                linktype: 1,
+                time: Duration::ZERO,
+                data,
+                original_len: data.len() as u32,
+            };
+            reader.record(&record, &mut sink);
+        }
+        reader.finish(&mut sink);
+        out
+    }
+
+    #[test]
+    fn tls_on_its_port_is_counted_and_not_decoded() {
+        let events = read(&[packet(50000, 3496, false, 1, &[0x16, 3, 3, 0, 5, 1, 2, 3, 4, 5])]);
+        assert_eq!(events, ["open 1 tls=true", "tls Tester 10", "ended"]);
+    }
+
+    #[test]
+    fn tcp_on_no_doip_port_is_ignored() {
+        let alive = [0x02, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
+        assert!(read(&[packet(50000, 8080, false, 1, &alive)]).is_empty());
+        assert_eq!(
+            read(&[packet(13400, 50000, false, 1, &alive)]),
+            ["open 1 tls=false", "tcp Entity Alive check request", "ended"]
+        );
+    }
+
+    #[test]
+    fn udp_direction_comes_from_the_port_and_announcements_from_their_type() {
+        let request = [0x02, 0xFD, 0x00, 0x01, 0, 0, 0, 0];
+        let mut announcement = vec![0x02, 0xFD, 0x00, 0x04, 0, 0, 0, 32];
+        announcement.extend_from_slice(&[0x30; 17]);
+        announcement.extend_from_slice(&[0x10, 0x00]);
+        announcement.extend_from_slice(&[0; 13]);
+        let events = read(&[
+            packet(40000, 13400, true, 0, &request),
+            packet(13400, 13400, true, 0, &announcement),
+        ]);
+        assert_eq!(events[0], "udp Tester Vehicle identification request");
+        assert!(events[1].starts_with("udp Entity Vehicle announcement"), "{events:?}");
+    }
+}

@@ -1,0 +1,277 @@
+//! `doipcheck inspect` on captures no doipcheck code wrote (fixtures/captures: tcpdump, dumpcap,
+//! gzip, a Python script from the format definitions) and on every capture `doipcheck run`
+//! writes: concrete message counts, payload types, byte orders, findings and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use doipcheck::cli::inspect::output::Format;
+use doipcheck::cli::inspect::{InspectArgs, Settings, inspect_file, settings_from};
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures").join(name)
+}
+
+/// Runs `doipcheck inspect --json ARGS`: exit code and the JSON lines.
+fn inspect(args: &[&str]) -> (i32, Vec<Value>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .arg("inspect")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out.status.code().unwrap(), lines)
+}
+
+fn of_kind<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|l| l["kind"] == kind).collect()
+}
+
+/// (transport, from, payload type, valid) of every DoIP line.
+fn doip_shape(lines: &[Value]) -> Vec<(String, String, u64, bool)> {
+    of_kind(lines, "doip")
+        .iter()
+        .map(|l| {
+            (
+                l["transport"].as_str().unwrap().to_owned(),
+                l["from"].as_str().unwrap().to_owned(),
+                l["payload_type"].as_u64().unwrap(),
+                l["valid"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const RECORDED: [&str; 5] = [
+    "lo-ethernet.pcap",
+    "any-sll2-nano.pcap",
+    "any-sll.pcap",
+    "lo-dumpcap.pcapng",
+    "lo-ethernet.pcap.gz",
+];
+
+#[test]
+fn every_recorded_doip_capture_reads_the_same_conversation_without_findings() {
+    let mut shapes = Vec::new();
+    for name in RECORDED {
+        let path = fixture(name);
+        let (code, lines) = inspect(&["--doip-port", "23400", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {lines:?}");
+        let summary = lines.last().unwrap();
+        assert_eq!(summary["kind"], "summary", "{name}");
+        assert_eq!(summary["packets"], 69, "{name}");
+        assert_eq!(summary["doip_messages"], 42, "{name}");
+        assert_eq!(summary["findings"], 0, "{name}");
+        assert_eq!(summary["can_byte_order"], Value::Null, "{name}");
+        assert!(of_kind(&lines, "notice").is_empty(), "{name}: {lines:?}");
+        let shape = doip_shape(&lines);
+        let udp = shape.iter().filter(|s| s.0 == "udp").count();
+        assert_eq!(udp, 8, "{name}: 2 announcements, identification, status, power mode");
+        // The bad header (connection 3) and the unknown type 0x1234 (connection 4), each
+        // answered by its generic NACK.
+        let invalid: Vec<_> = shape.iter().filter(|s| !s.3).collect();
+        assert_eq!(invalid, [&("tcp".to_owned(), "tester".to_owned(), 5, false)], "{name}");
+        let nacks = shape.iter().filter(|s| s.2 == 0 && s.1 == "entity").count();
+        assert_eq!(nacks, 2, "{name}");
+        assert!(shape.iter().any(|s| s.2 == 0x1234 && s.1 == "tester"), "{name}");
+        let connections = of_kind(&lines, "connection");
+        assert_eq!(connections.len(), 4, "{name}");
+        assert_eq!(connections[2]["closed"], "closed first by the entity", "{name}");
+        shapes.push(shape);
+    }
+    assert!(shapes.windows(2).all(|w| w[0] == w[1]), "the five recordings differ");
+}
+
+#[test]
+fn without_its_port_the_conversation_is_not_doip() {
+    let (code, lines) = inspect(&[fixture("lo-ethernet.pcap").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.last().unwrap()["doip_messages"], 0);
+    assert_eq!(lines.last().unwrap()["packets"], 69);
+}
+
+/// (packet, can id, length, data, from) of every ISO-TP line.
+fn isotp_shape(lines: &[Value]) -> Vec<(u64, u64, u64, String, String)> {
+    of_kind(lines, "isotp")
+        .iter()
+        .map(|l| {
+            (
+                l["packet"].as_u64().unwrap(),
+                l["can_id"].as_u64().unwrap(),
+                l["length"].as_u64().unwrap(),
+                l["data"].as_str().unwrap().to_owned(),
+                l["from"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn socketcan_captures_in_either_byte_order_give_the_same_isotp_messages() {
+    let (code, network) = inspect(&[fixture("can-network.pcap").to_str().unwrap()]);
+    assert_eq!(code, 0, "{network:?}");
+    let (code, host) = inspect(&[fixture("can-host.pcap").to_str().unwrap()]);
+    assert_eq!(code, 0, "{host:?}");
+    assert_eq!(network.last().unwrap()["can_byte_order"], "network");
+    assert_eq!(host.last().unwrap()["can_byte_order"], "host");
+    for lines in [&network, &host] {
+        let s = lines.last().unwrap();
+        assert_eq!((s["can_frames"].as_u64(), s["isotp_messages"].as_u64()), (Some(10), Some(4)));
+        assert_eq!(of_kind(lines, "notice").len(), 1, "the error frame");
+    }
+    let shape = isotp_shape(&network);
+    assert_eq!(shape, isotp_shape(&host));
+    let answer = hex::encode(b"\x62\xf1\x8cSERIAL-0001-0002-0003");
+    assert_eq!(
+        shape,
+        [
+            (1, 0x7E0, 3, "22f18c".into(), "tester".into()),
+            (7, 0x7E8, 24, answer, "ecu".into()),
+            (9, 0x18DA_10F1, 10, "2e010000010203040506".into(), "tester".into()),
+            (10, 0x18DA_F110, 3, "6e0100".into(), "ecu".into()),
+        ]
+    );
+}
+
+#[test]
+fn a_forced_byte_order_and_given_id_pairs_override_the_detection() {
+    let host = fixture("can-host.pcap");
+    let (_, lines) = inspect(&["--can-byte-order", "network", host.to_str().unwrap()]);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["can_byte_order"], "network");
+    assert_eq!(summary["isotp_messages"], 0, "ids read the wrong way pair up with nothing");
+    let network = fixture("can-network.pcap");
+    let (_, lines) = inspect(&["--isotp", "7E0:7E8", network.to_str().unwrap()]);
+    assert_eq!(isotp_shape(&lines).iter().map(|s| s.1).collect::<Vec<_>>(), [0x7E0, 0x7E8]);
+}
+
+#[test]
+fn an_ecu_that_breaks_sn_order_and_stmin_has_findings_naming_its_packets() {
+    let (code, lines) = inspect(&[fixture("can-faulty-ecu.pcap").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let findings: Vec<(String, Vec<u64>)> = of_kind(&lines, "finding")
+        .iter()
+        .map(|f| {
+            let packets = f["packets"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap());
+            (f["check"].as_str().unwrap().to_owned(), packets.collect())
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [("isotp.flow_control".to_owned(), vec![2, 5]), ("isotp.sequence".to_owned(), vec![2, 5])]
+    );
+    assert_eq!(lines.last().unwrap()["findings"], 2);
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let faulty = fixture("can-faulty-ecu.pcap");
+    let (code, _) = inspect(&["--junit", junit.to_str().unwrap(), faulty.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let failing: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase") && n.children().any(|c| c.has_tag_name("failure")))
+        .map(|n| n.attribute("name").unwrap().split(':').next().unwrap())
+        .collect();
+    assert_eq!(failing, ["isotp.sequence", "isotp.flow_control"]);
+}
+
+#[test]
+fn unreadable_input_exits_2_and_a_truncated_file_is_read_up_to_its_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"this is not a capture at all").unwrap();
+    let (code, lines) = inspect(&[junk.to_str().unwrap()]);
+    assert_eq!((code, lines.len()), (2, 0));
+    let (code, _) = inspect(&[dir.path().join("missing.pcap").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let whole = std::fs::read(fixture("lo-ethernet.pcap")).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() - 10]).unwrap();
+    let (code, lines) = inspect(&["--doip-port", "23400", cut.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.last().unwrap()["packets"], 68);
+    let notices = of_kind(&lines, "notice");
+    let text = notices.last().unwrap()["message"].as_str().unwrap();
+    assert!(text.contains("ends inside the record"), "{text}");
+}
+
+/// Runs `doipcheck run` against the simulator with `--pcap all`; returns the captures.
+fn run_captures(dir: &Path, suites: &[&str], fault: Option<&str>) -> Vec<PathBuf> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doipcheck"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).arg("run").args(suites);
+    cmd.args(["--pcap", "all", "--jobs", "2", "--plain", "--report-dir"]).arg(dir);
+    if let Some(fault) = fault {
+        cmd.args(["--sim-fault", fault]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.code().is_some(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir.join("captures")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+/// What `--profile suites/profile.yaml` (the simulator's) sets: its ports and timing values.
+fn simulator_profile() -> Settings {
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/profile.yaml");
+    let args = InspectArgs {
+        captures: Vec::new(),
+        json: true,
+        profile: Some(profile),
+        doip_ports: Vec::new(),
+        isotp: Vec::new(),
+        can_byte_order: None,
+        junit: None,
+    };
+    let settings = settings_from(&args).unwrap();
+    assert!(settings.timing.is_some());
+    settings
+}
+
+/// The checks found in one capture, in-process, against the simulator's profile.
+fn checks_in(path: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let totals = inspect_file(path, &simulator_profile(), Format::Json, &mut out)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = String::from_utf8(out).unwrap();
+    let checks: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["kind"] == "finding")
+        .map(|l| l["check"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(checks.len() as u64, totals.findings);
+    checks
+}
+
+#[test]
+fn every_capture_run_writes_against_the_simulator_inspects_without_findings_with_its_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let captures = run_captures(dir.path(), &["suites/doip", "suites/isotp"], None);
+    assert!(captures.len() > 250, "{} captures", captures.len());
+    for path in &captures {
+        assert_eq!(checks_in(path), Vec::<String>::new(), "{}", path.display());
+    }
+}
+
+#[test]
+fn captures_of_a_faulty_simulator_show_the_fault_as_a_finding() {
+    for (suite, fault, check) in [
+        ("suites/doip/header.yaml", "wrong_nack_on_bad_pattern", "doip.nack_code"),
+        ("suites/doip/header.yaml", "no_close_on_bad_pattern", "doip.socket_fate"),
+        ("suites/doip/diagnostic.yaml", "diag_ack_missing", "doip.diagnostic_ack_order"),
+        ("suites/isotp/sender.yaml", "isotp_wrong_sn", "isotp.sequence"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let captures = run_captures(dir.path(), &[suite], Some(fault));
+        let found = captures.iter().flat_map(|p| checks_in(p)).collect::<Vec<_>>();
+        assert!(found.iter().any(|c| c == check), "{fault}: {found:?}");
+    }
+}
