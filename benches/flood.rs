@@ -91,7 +91,7 @@ fn main() {
             shard: None,
         };
         let mut files = FileReports::new(ReportOptions::new(dir.path()));
-        let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+        let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
         run(cases, env, vec![endpoints], options, &mut files, cancel_rx).await
     });
     let took = started.elapsed();

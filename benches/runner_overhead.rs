@@ -98,7 +98,7 @@ async fn run_plan(
         connect_timeout: Duration::from_secs(2),
     };
     let mut sink = Timings::default();
-    let (_c, cancel) = tokio::sync::watch::channel(false);
+    let (_c, cancel) = tokio::sync::watch::channel(None);
     let result = run(plan, env, vec![endpoints], options(), &mut sink, cancel).await;
     (sink, result)
 }

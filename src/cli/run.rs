@@ -435,10 +435,14 @@ pub async fn run_with_signals(
     sink: &mut dyn EventSink,
     limit: Option<Duration>,
 ) -> (crate::runner::RunResult, Option<Stop>) {
-    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(None);
     let stopper = tokio::spawn(async move {
         let stop = stop_requested(limit).await;
-        let _ = cancel_tx.send(true);
+        let _ = cancel_tx.send(Some(match stop {
+            Stop::Signal { name: "SIGINT", .. } => "Ctrl-C",
+            Stop::Signal { name, .. } => name,
+            Stop::Timeout => "--timeout",
+        }));
         stop
     });
     let result = crate::runner::run(plan, env, targets, options, sink, cancel_rx).await;

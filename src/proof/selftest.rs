@@ -214,7 +214,7 @@ async fn run_cases(
         shard: None,
     };
     let mut sink = CollectingSink::default();
-    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
     let result =
         crate::runner::run(sub, env.clone(), endpoints, options, &mut sink, cancel_rx).await;
     sims.shutdown().await;

@@ -516,7 +516,7 @@ pub struct RunFinished {
     pub counts: Counts,
     /// Ctrl-C or `--fail-fast` stopped the run before every planned case ran.
     pub interrupted: bool,
-    /// Why it stopped early, when it did: `interrupted (Ctrl-C)`, `fail-fast after HDR-INV-001`.
+    /// Why it stopped early, when it did: `interrupted (SIGTERM)`, `fail-fast after the first failing case`.
     pub stop_reason: Option<String>,
 }
 

@@ -16,7 +16,7 @@ pub mod tls;
 pub mod udp;
 
 pub use case::{CaseEnv, TargetEndpoints};
-pub use run::{RunOptions, RunResult, run};
+pub use run::{RunOptions, RunResult, StopCause, run};
 
 /// Start of the reason of a case that could not reach the target (exit code 3).
 pub const UNREACHABLE_PREFIX: &str = "target unreachable: ";

@@ -37,15 +37,19 @@ pub struct RunResult {
     pub sink_error: Option<String>,
 }
 
-/// Runs `plan`: worker `j` talks to `targets[j]` (one per job). `cancel` turning true ends
-/// the run as Ctrl-C does.
+/// Why a run is being stopped from outside (`"Ctrl-C"`, `"SIGTERM"`, `"--timeout"`): sent on
+/// the `cancel` channel of [`run`]; `None` until then.
+pub type StopCause = Option<&'static str>;
+
+/// Runs `plan`: worker `j` talks to `targets[j]` (one per job). `cancel` turning to
+/// `Some(cause)` ends the running cases with `error` and starts no new one.
 pub async fn run(
     plan: Vec<SelectedCase>,
     env: CaseEnv,
     targets: Vec<TargetEndpoints>,
     options: RunOptions,
     sink: &mut dyn EventSink,
-    mut cancel: watch::Receiver<bool>,
+    mut cancel: watch::Receiver<StopCause>,
 ) -> RunResult {
     let clock = Clock::start();
     let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
@@ -82,7 +86,7 @@ pub async fn run(
     let stop = Arc::new(AtomicBool::new(false));
     let lost_in = Arc::new(AtomicU32::new(0));
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel::<StopCause>(None);
     let mut workers = tokio::task::JoinSet::new();
     for endpoints in targets {
         let worker = Worker {
@@ -102,7 +106,7 @@ pub async fn run(
     }
     drop(tx);
     let mut progress = Progress::default();
-    let mut cancelled = *cancel.borrow();
+    let mut cancelled = cancel.borrow().is_some();
     loop {
         tokio::select! {
             event = rx.recv() => {
@@ -114,11 +118,12 @@ pub async fn run(
                 deliver(&event, &mut result);
             }
             changed = cancel.changed(), if !cancelled => {
-                if changed.is_err() || *cancel.borrow() {
+                let cause = if changed.is_err() { Some("the caller went away") } else { *cancel.borrow() };
+                if let Some(cause) = cause {
                     cancelled = true;
                     stop.store(true, Ordering::SeqCst);
-                    let _ = stop_tx.send(true);
-                    progress.stop_reason = Some("interrupted (Ctrl-C)".into());
+                    let _ = stop_tx.send(Some(cause));
+                    progress.stop_reason = Some(format!("interrupted ({cause})"));
                 }
             }
         }
@@ -205,7 +210,7 @@ struct Worker {
     /// Cases in a row (over every job) that could not connect; at [`LOST_AFTER`] the target is
     /// lost and no further case starts (each would only wait out a connect timeout).
     unreachable_in_a_row: Arc<AtomicU32>,
-    stop_rx: watch::Receiver<bool>,
+    stop_rx: watch::Receiver<StopCause>,
     env: CaseEnv,
     limits: RecordLimits,
     endpoints: TargetEndpoints,
@@ -266,6 +271,15 @@ impl Worker {
         }));
     }
 
+    /// The reason of a case the stop ended: `interrupted (SIGTERM): the case did not finish`.
+    fn interrupted(&self) -> Reason {
+        let cause = self.stop_rx.borrow().unwrap_or("Ctrl-C");
+        Reason {
+            message: format!("interrupted ({cause}): the case did not finish"),
+            ..Reason::default()
+        }
+    }
+
     async fn attempts(
         &mut self,
         key: CaseKey,
@@ -283,7 +297,7 @@ impl Worker {
                     retry.attempts, last.verdict
                 ));
                 if !retry.delay.is_zero() && self.pause(retry.delay).await {
-                    return (Verdict::Error, Some(interrupted()), attempt - 1, false);
+                    return (Verdict::Error, Some(self.interrupted()), attempt - 1, false);
                 }
             }
             last = self.attempt(key, planned).await;
@@ -291,7 +305,7 @@ impl Worker {
                 return (Verdict::Pass, None, attempt, failed_before);
             }
             failed_before = true;
-            if *self.stop_rx.borrow() || last.unreachable {
+            if self.stop_rx.borrow().is_some() || last.unreachable {
                 return (last.verdict, last.reason, attempt, false);
             }
         }
@@ -302,7 +316,7 @@ impl Worker {
     async fn pause(&mut self, d: Duration) -> bool {
         tokio::select! {
             _ = tokio::time::sleep(d) => false,
-            _ = self.stop_rx.wait_for(|s| *s) => true,
+            _ = self.stop_rx.wait_for(Option::is_some) => true,
         }
     }
 
@@ -329,7 +343,7 @@ impl Worker {
                     unreachable: false,
                 },
             },
-            _ = stop_rx.wait_for(|s| *s) => Attempt { verdict: Verdict::Error, reason: Some(interrupted()), unreachable: false },
+            _ = stop_rx.wait_for(Option::is_some) => Attempt { verdict: Verdict::Error, reason: Some(self.interrupted()), unreachable: false },
         };
         run.close_all().await;
         outcome
@@ -384,8 +398,4 @@ fn not_run_case(case: CaseKey, at: RunTime, reason: &str) -> CaseFinished {
         flaky: false,
         capture: None,
     }
-}
-
-fn interrupted() -> Reason {
-    Reason { message: "interrupted (Ctrl-C): the case did not finish".into(), ..Reason::default() }
 }

@@ -94,7 +94,7 @@ async fn run_case(
         shard: None,
     };
     let mut sink = CollectingSink::default();
-    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
     run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
     let notes = sink
         .events

@@ -178,7 +178,8 @@ fn stopped_mid_run_writes_the_reports_of_every_finished_case(signal: &str, code:
     let names: Vec<&str> = cases.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["Q-1 alive check 1", "Q-2 alive check 2", "S-1 waits long"], "{junit}");
     assert_eq!(cases.iter().map(|c| c.1).collect::<Vec<_>>(), [false, false, true]);
-    assert!(junit.contains("interrupted"), "{junit}");
+    let cause = if signal == "INT" { "Ctrl-C".to_owned() } else { format!("SIG{signal}") };
+    assert!(junit.contains(&format!("interrupted ({cause})")), "{junit}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("reports/report.json")).unwrap())
             .expect("whole JSON");

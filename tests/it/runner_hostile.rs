@@ -136,7 +136,7 @@ async fn run_suite(text: &str, port: u16) -> (RunResult, Vec<Event>, Duration) {
         shard: None,
     };
     let mut sink = CollectingSink::default();
-    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
     let started = Instant::now();
     let result = run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
     (result, sink.events, started.elapsed())
@@ -261,10 +261,10 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
         shard: None,
     };
     let mut sink = CollectingSink::default();
-    let (cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let (cancel, cancel_rx) = tokio::sync::watch::channel(None);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let _ = cancel.send(true);
+        let _ = cancel.send(Some("Ctrl-C"));
     });
     let started = Instant::now();
     let result = run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
@@ -333,7 +333,7 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
         shard: None,
     };
     let mut sink = CollectingSink::default();
-    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
     let result = run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
     let finished = sink
         .events
@@ -405,7 +405,7 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
         shard: None,
     };
     let mut sink = CollectingSink::default();
-    let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
+    let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
     run(plan, env, vec![endpoints], options, &mut sink, cancel_rx).await;
     let finished: Vec<_> = sink
         .events
