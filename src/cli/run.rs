@@ -281,7 +281,7 @@ pub fn execute(
         }
     };
     let result = runtime.block_on(async {
-        match targets {
+        let (endpoints, sims) = match targets {
             TargetSource::Fixed(endpoints) => {
                 if let Some(first) = endpoints.first()
                     && let Err(why) = preflight(first, env.connect_timeout).await
@@ -297,33 +297,21 @@ pub fn execute(
                         },
                     ));
                 }
-                Ok(run_with_signals(
-                    plan,
-                    env,
-                    endpoints,
-                    run_options,
-                    &mut reporters,
-                    args.timeout,
-                )
-                .await)
+                (endpoints, None)
             }
             TargetSource::Simulator { jobs, faults, config } => {
                 let (sims, endpoints) = Simulators::start(jobs, &faults, &config)
                     .await
                     .map_err(|e| (exit::FAILURE, e))?;
-                let ran = run_with_signals(
-                    plan,
-                    env,
-                    endpoints,
-                    run_options,
-                    &mut reporters,
-                    args.timeout,
-                )
-                .await;
-                sims.shutdown().await;
-                Ok::<_, (u8, String)>(ran)
+                (endpoints, Some(sims))
             }
+        };
+        let ran =
+            run_with_signals(plan, env, endpoints, run_options, &mut reporters, args.timeout).await;
+        if let Some(sims) = sims {
+            sims.shutdown().await;
         }
+        Ok::<_, (u8, String)>(ran)
     });
     match result {
         Ok((result, stop)) => {
