@@ -118,12 +118,12 @@ impl<'a> CaseRun<'a> {
         target: TargetEndpoints,
         rec: Recorder,
     ) -> Result<CaseRun<'a>, Failure> {
-        let scope = planned.scope(&env.profile).map_err(error)?;
-        let plan = super::plan::plan_case(planned, &env.profile).map_err(|diags| {
+        let mut plan = super::plan::plan_case(planned, &env.profile).map_err(|diags| {
             let text: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
             error(format!("the case cannot be planned: {}", text.join("; ")))
         })?;
         let settings = StepSettings::from_profile(&env.profile).map_err(error)?;
+        let scope = std::mem::take(&mut plan.scope);
         let mut handlers = planned.suite.handlers.clone();
         handlers.extend(planned.case().handlers.iter().copied());
         Ok(CaseRun {

@@ -29,10 +29,12 @@ pub struct PlannedStep {
     pub kind: StepKind,
 }
 
-/// One case ready to run: its phases in order.
+/// One case ready to run: its phases in order, and the names its expressions resolved
+/// against (what `capture:` adds to while it runs).
 #[derive(Debug, Clone)]
 pub struct CasePlan {
     pub phases: Vec<(Phase, Vec<PlannedStep>)>,
+    pub scope: BTreeMap<String, Value>,
 }
 
 /// Plans every case that will run (skipped cases are not planned: their profile keys may be
@@ -88,7 +90,11 @@ pub fn plan_case(case: &SelectedCase, profile: &Profile) -> Result<CasePlan, Vec
         let planned = steps.iter().map(|s| planner.step(s)).collect();
         out.push((phase, planned));
     }
-    if planner.errors.is_empty() { Ok(CasePlan { phases: out }) } else { Err(planner.errors) }
+    if planner.errors.is_empty() {
+        Ok(CasePlan { phases: out, scope: planner.scope })
+    } else {
+        Err(planner.errors)
+    }
 }
 
 struct Planner<'a> {
