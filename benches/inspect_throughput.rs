@@ -21,7 +21,7 @@ use doipcheck::cli::inspect::output::Format;
 use doipcheck::cli::inspect::{Settings, inspect_file};
 use doipcheck::inspect::{ConnectionSummary, Finding, Inspector, Report};
 use doipcheck::pcap::read::stream::read_records;
-use doipcheck::pcap::read::{Event, ReadConfig, Reader, Survey};
+use doipcheck::pcap::read::{CaptureEvent, ReadConfig, Reader, Survey};
 use etherparse::PacketBuilder;
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
@@ -118,8 +118,8 @@ fn write_capture(out: impl Write, messages: u64) -> u64 {
 struct Null(u64);
 
 impl Report for Null {
-    fn event(&mut self, event: &Event<'_>) {
-        if let Event::Doip { bytes, .. } = event {
+    fn event(&mut self, event: &CaptureEvent<'_>) {
+        if let CaptureEvent::Doip { bytes, .. } = event {
             self.0 += bytes.len() as u64;
         }
     }

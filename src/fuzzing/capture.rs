@@ -8,7 +8,7 @@
 
 use crate::inspect::{ConnectionSummary, Finding, Inspector, Report};
 use crate::pcap::read::stream::read_records;
-use crate::pcap::read::{Event, Limits, ReadConfig, Reader, Survey};
+use crate::pcap::read::{CaptureEvent, Limits, ReadConfig, Reader, Survey};
 use crate::pcap::socketcan::CanByteOrder;
 
 /// Limits small enough that fuzzed files reach them.
@@ -28,31 +28,31 @@ struct Checker {
 }
 
 impl Report for Checker {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &CaptureEvent<'_>) {
         let packet = match event {
-            Event::Opened { at, .. }
-            | Event::Closed { at, .. }
-            | Event::Ended { at, .. }
-            | Event::Gap { at, .. }
-            | Event::Resynced { at, .. }
-            | Event::Doip { at, .. }
-            | Event::DoipTooLong { at, .. }
-            | Event::Encrypted { at, .. }
-            | Event::Can { at, .. }
-            | Event::CanRecord { at, .. }
-            | Event::Skipped { at, .. } => at.packet,
-            Event::IsoTp(_) => self.last_packet,
+            CaptureEvent::Opened { at, .. }
+            | CaptureEvent::Closed { at, .. }
+            | CaptureEvent::Ended { at, .. }
+            | CaptureEvent::Gap { at, .. }
+            | CaptureEvent::Resynced { at, .. }
+            | CaptureEvent::Doip { at, .. }
+            | CaptureEvent::DoipTooLong { at, .. }
+            | CaptureEvent::Encrypted { at, .. }
+            | CaptureEvent::Can { at, .. }
+            | CaptureEvent::CanRecord { at, .. }
+            | CaptureEvent::Skipped { at, .. } => at.packet,
+            CaptureEvent::IsoTp(_) => self.last_packet,
         };
         assert!(packet >= self.last_packet, "event of packet {packet} after {}", self.last_packet);
         self.last_packet = packet;
         match event {
-            Event::Doip { bytes, message, .. } => {
+            CaptureEvent::Doip { bytes, message, .. } => {
                 self.doip += 1;
                 if let Ok(m) = message {
                     assert_eq!(m.to_bytes(), *bytes, "a decoded message emits its bytes");
                 }
             }
-            Event::DoipTooLong { declared, .. } => {
+            CaptureEvent::DoipTooLong { declared, .. } => {
                 self.doip += 1;
                 assert!(u64::from(*declared) + 8 > u64::from(LIMITS.max_message_len));
             }

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::Finding;
-use super::timing::{Late, Timing};
+use super::timing::{DeclaredTimes, Late};
 use crate::codec::doip::{
     Error, GenericNackCode, Header, HeaderRules, Message, Payload, RoutingActivationResponseCode,
     Transport,
 };
 use crate::pcap::Side;
-use crate::pcap::read::{At, Carrier, Connection, Event};
+use crate::pcap::read::{At, CaptureEvent, CarriedBy, TcpFlow};
 use core::net::SocketAddr;
 
 const HEADER_CLAUSE: &str = "ISO 13400-2:2019 generic DoIP header handling";
@@ -31,7 +31,7 @@ const CLOSE_GRACE: Duration = Duration::from_millis(250);
 /// What went over one TCP connection, for its summary line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSummary {
-    pub conn: Connection,
+    pub conn: TcpFlow,
     pub at: At,
     /// DoIP messages from the tester and from the entity.
     pub tester_messages: u64,
@@ -94,7 +94,7 @@ pub struct DoipChecks {
     conns: HashMap<u32, ConnState>,
     ended: Vec<ConnectionSummary>,
     /// The declared timing values, when a profile gave them.
-    timing: Option<Timing>,
+    timing: Option<DeclaredTimes>,
     /// UDP requests waiting for an answer: the tester's address and when.
     udp_requests: Vec<(SocketAddr, At)>,
 }
@@ -103,11 +103,11 @@ pub struct DoipChecks {
 const MAX_UNACKNOWLEDGED: usize = 64;
 
 impl DoipChecks {
-    pub fn new(timing: Option<Timing>) -> Self {
+    pub fn new(timing: Option<DeclaredTimes>) -> Self {
         DoipChecks { timing, ..DoipChecks::default() }
     }
 
-    fn state(&mut self, conn: &Connection, at: At) -> &mut ConnState {
+    fn state(&mut self, conn: &TcpFlow, at: At) -> &mut ConnState {
         self.conns.entry(conn.id).or_insert_with(|| ConnState {
             summary: ConnectionSummary {
                 conn: *conn,
@@ -153,13 +153,13 @@ impl DoipChecks {
         }
     }
 
-    pub fn check(&mut self, event: &Event<'_>, found: &mut Vec<Finding>) {
+    pub fn check(&mut self, event: &CaptureEvent<'_>, found: &mut Vec<Finding>) {
         match event {
-            Event::Opened { at, conn } => {
+            CaptureEvent::Opened { at, conn } => {
                 self.state(conn, *at);
             }
-            Event::Doip { at, carrier, from, bytes, message } => match carrier {
-                Carrier::Udp { src, dst } => {
+            CaptureEvent::Doip { at, carrier, from, bytes, message } => match carrier {
+                CarriedBy::Udp { src, dst } => {
                     if *from == Side::Entity {
                         judge_entity_message(*at, bytes, message, Transport::Udp, found);
                         self.udp_answer(*dst, *at, found);
@@ -171,7 +171,7 @@ impl DoipChecks {
                         self.udp_requests.push((*src, *at));
                     }
                 }
-                Carrier::Tcp(conn) => {
+                CarriedBy::Tcp(conn) => {
                     let timing = self.timing;
                     let state = self.state(conn, *at);
                     match from {
@@ -182,14 +182,14 @@ impl DoipChecks {
                     }
                 }
             },
-            Event::DoipTooLong { at, conn, from, .. } => {
+            CaptureEvent::DoipTooLong { at, conn, from, .. } => {
                 let state = self.state(conn, *at);
                 match from {
                     Side::Tester => state.summary.tester_messages += 1,
                     Side::Entity => state.summary.entity_messages += 1,
                 }
             }
-            Event::Gap { at, conn, .. } => {
+            CaptureEvent::Gap { at, conn, .. } => {
                 let state = self.state(conn, *at);
                 state.summary.gaps += 1;
                 // What was lost may hold the answer: expectations cannot be judged any more.
@@ -197,17 +197,17 @@ impl DoipChecks {
                 state.after_nack = None;
                 state.requests.clear();
             }
-            Event::Encrypted { at, conn, bytes, .. } => {
+            CaptureEvent::Encrypted { at, conn, bytes, .. } => {
                 self.state(conn, *at).summary.encrypted_bytes += *bytes as u64;
             }
-            Event::Closed { at, conn, by, reset } => {
+            CaptureEvent::Closed { at, conn, by, reset } => {
                 let state = self.state(conn, *at);
                 if state.summary.closed_by.is_none() {
                     state.summary.closed_by = Some((*by, *reset));
                 }
                 closed(state, *at, *by, found);
             }
-            Event::Ended { at, conn, open_at_end, .. } => {
+            CaptureEvent::Ended { at, conn, open_at_end, .. } => {
                 if let Some(mut state) = self.conns.remove(&conn.id) {
                     state.summary.at = *at;
                     state.summary.open_at_end = *open_at_end;
@@ -301,7 +301,7 @@ fn tester_message(
 
 fn entity_message(
     state: &mut ConnState,
-    timing: Option<&Timing>,
+    timing: Option<&DeclaredTimes>,
     at: At,
     bytes: &[u8],
     parsed: &Result<Message<'_>, Error>,
@@ -459,7 +459,12 @@ fn acknowledge(state: &mut ConnState, tester: u16, target: u16, nack: bool) -> O
     Some(at)
 }
 
-fn ack_timing(timing: Option<&Timing>, request: Option<At>, at: At, found: &mut Vec<Finding>) {
+fn ack_timing(
+    timing: Option<&DeclaredTimes>,
+    request: Option<At>,
+    at: At,
+    found: &mut Vec<Finding>,
+) {
     let (Some(timing), Some(request)) = (timing, request) else { return };
     let late = Late {
         check: "timing.diagnostic_ack",

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use super::Finding;
 use crate::codec::can::CanId;
-use crate::pcap::read::{IsoTpEvent, IsoTpPair, Violation};
+use crate::pcap::read::{IsoTpEvent, IsoTpPair, SenderViolation};
 
 const FRAME_CLAUSE: &str = "ISO 15765-2:2016 §9.6";
 const SN_CLAUSE: &str = "ISO 15765-2:2016 §9.6.4.3";
@@ -42,40 +42,43 @@ impl IsoTpChecks {
             }
             // A sender that gave up waiting for an FC (N_Bs), or a file that ends mid-message,
             // shows nothing wrong: those stay in the transcript.
-            IsoTpEvent::Violation {
+            IsoTpEvent::SenderViolation {
                 violation:
-                    Violation::UnexpectedPdu { waiting_for_fc: true } | Violation::Unfinished { .. },
+                    SenderViolation::UnexpectedPdu { waiting_for_fc: true }
+                    | SenderViolation::Unfinished { .. },
                 ..
             } => {}
-            IsoTpEvent::Violation { can_id, at, first, violation } if self.is_ecu(*can_id) => {
+            IsoTpEvent::SenderViolation { can_id, at, first, violation }
+                if self.is_ecu(*can_id) =>
+            {
                 let packets = if first.packet == at.packet {
                     vec![at.packet]
                 } else {
                     vec![first.packet, at.packet]
                 };
                 let (check, clause, message) = match violation {
-                    Violation::WrongSn { expected, found } => (
+                    SenderViolation::WrongSn { expected, found } => (
                         "isotp.sequence",
                         SN_CLAUSE,
                         format!("ECU {can_id} sent CF SN {found:X} where {expected:X} was due"),
                     ),
-                    Violation::UnexpectedPdu { .. } => (
+                    SenderViolation::UnexpectedPdu { .. } => (
                         "isotp.sequence",
                         UNEXPECTED_CLAUSE,
                         format!("ECU {can_id} started a new message before finishing the last"),
                     ),
-                    Violation::Unfinished { .. } => return,
-                    Violation::UnexpectedCf => (
+                    SenderViolation::Unfinished { .. } => return,
+                    SenderViolation::UnexpectedCf => (
                         "isotp.sequence",
                         UNEXPECTED_CLAUSE,
                         format!("ECU {can_id} sent a CF without a first frame"),
                     ),
-                    Violation::CfBeforeFc { block_size: 0 } => (
+                    SenderViolation::CfBeforeFc { block_size: 0 } => (
                         "isotp.flow_control",
                         FC_CLAUSE,
                         format!("ECU {can_id} sent a CF before the tester's flow control"),
                     ),
-                    Violation::CfBeforeFc { block_size } => (
+                    SenderViolation::CfBeforeFc { block_size } => (
                         "isotp.flow_control",
                         FC_CLAUSE,
                         format!(
@@ -83,7 +86,7 @@ impl IsoTpChecks {
                              the next flow control"
                         ),
                     ),
-                    Violation::StMinNotKept { gap, st_min } => (
+                    SenderViolation::StMinNotKept { gap, st_min } => (
                         "isotp.flow_control",
                         FC_CLAUSE,
                         format!(

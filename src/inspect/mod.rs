@@ -15,7 +15,7 @@
 //! | `isotp.frame` | every frame the ECU sends passes the codec's N_PCI rules (ISO 15765-2:2016 §9.6) |
 //! | `isotp.sequence` | the ECU's CFs count SN 1..F, 0.. (§9.6.4.3) and a message is not cut by a new one |
 //! | `isotp.flow_control` | the ECU waits for the tester's FC and keeps its BS and STmin (§9.6.5.3, §9.6.5.4) |
-//! | `timing.*` | with declared values ([`Timing`], from `--profile`): UDP answers, diagnostic ACKs and UDS answers in time |
+//! | `timing.*` | with declared values ([`DeclaredTimes`], from `--profile`): UDP answers, diagnostic ACKs and UDS answers in time |
 //!
 //! Every [`Finding`] names the packets that show it.
 //!
@@ -26,13 +26,13 @@ mod isotp;
 mod timing;
 
 use crate::codec::can::CanId;
-use crate::pcap::read::{Event, EventSink, IsoTpPair};
+use crate::pcap::read::{CaptureEvent, CaptureSink, IsoTpPair};
 
 pub use doip::ConnectionSummary;
-pub use timing::Timing;
+pub use timing::DeclaredTimes;
 
 /// Every check: id and what it asks of the target (one JUnit testcase each). The `timing.*`
-/// checks run only with declared values ([`Timing`]).
+/// checks run only with declared values ([`DeclaredTimes`]).
 pub const CHECKS: &[(&str, &str)] = &[
     ("doip.entity_message", "every message the entity sends passes the codec's rules"),
     ("doip.nack_code", "a bad tester header is answered with the generic NACK the codec names"),
@@ -66,7 +66,7 @@ pub struct Finding {
 /// Where the transcript goes.
 pub trait Report {
     /// An event of the capture, in packet order.
-    fn event(&mut self, event: &Event<'_>);
+    fn event(&mut self, event: &CaptureEvent<'_>);
     /// A finding, right after the event that showed it.
     fn finding(&mut self, finding: &Finding);
     /// A TCP connection is over (or the file is): what went over it.
@@ -89,7 +89,7 @@ impl<R: Report> Inspector<R> {
     }
 
     /// An inspector that also checks the timing against declared values (from a profile).
-    pub fn with_timing(report: R, pairs: &[IsoTpPair], timing: Option<Timing>) -> Self {
+    pub fn with_timing(report: R, pairs: &[IsoTpPair], timing: Option<DeclaredTimes>) -> Self {
         Inspector {
             report,
             doip: doip::DoipChecks::new(timing),
@@ -129,12 +129,12 @@ impl<R: Report> Inspector<R> {
     }
 }
 
-impl<R: Report> EventSink for Inspector<R> {
-    fn event(&mut self, event: Event<'_>) {
+impl<R: Report> CaptureSink for Inspector<R> {
+    fn event(&mut self, event: CaptureEvent<'_>) {
         self.report.event(&event);
         let mut found = Vec::new();
         match &event {
-            Event::IsoTp(e) => {
+            CaptureEvent::IsoTp(e) => {
                 if matches!(e, crate::pcap::read::IsoTpEvent::Message { .. }) {
                     self.isotp_messages += 1;
                 }
@@ -145,7 +145,7 @@ impl<R: Report> EventSink for Inspector<R> {
         for finding in found {
             self.emit(finding);
         }
-        if let Event::Ended { conn, .. } = &event
+        if let CaptureEvent::Ended { conn, .. } = &event
             && let Some(summary) = self.doip.summary(conn.id)
         {
             self.report.connection(&summary);

@@ -6,21 +6,21 @@ use std::time::Duration;
 use super::*;
 use crate::codec::doip::Message;
 use crate::pcap::Side;
-use crate::pcap::read::{At, Carrier, Connection};
+use crate::pcap::read::{At, CarriedBy, TcpFlow};
 
 #[derive(Default)]
 struct Collect(Vec<Finding>);
 
 impl Report for Collect {
-    fn event(&mut self, _: &Event<'_>) {}
+    fn event(&mut self, _: &CaptureEvent<'_>) {}
     fn finding(&mut self, f: &Finding) {
         self.0.push(f.clone());
     }
     fn connection(&mut self, _: &ConnectionSummary) {}
 }
 
-fn conn() -> Connection {
-    Connection {
+fn conn() -> TcpFlow {
+    TcpFlow {
         id: 1,
         tester: "127.0.0.1:50000".parse().unwrap(),
         entity: "127.0.0.1:13400".parse().unwrap(),
@@ -31,10 +31,13 @@ fn conn() -> Connection {
 
 /// Feeds (from, hex message, ms) over one TCP connection, opened first; a `-` message closes
 /// that side. Returns (check, packets) of every finding.
-fn run(script: &[(Side, &str, u64)], timing: Option<Timing>) -> Vec<(&'static str, Vec<u64>)> {
+fn run(
+    script: &[(Side, &str, u64)],
+    timing: Option<DeclaredTimes>,
+) -> Vec<(&'static str, Vec<u64>)> {
     let mut inspector = Inspector::with_timing(Collect::default(), &[], timing);
     let at = |packet: u64, ms: u64| At { packet, time: Duration::from_millis(ms) };
-    inspector.event(Event::Opened { at: at(1, 0), conn: conn() });
+    inspector.event(CaptureEvent::Opened { at: at(1, 0), conn: conn() });
     let messages: Vec<Vec<u8>> = script
         .iter()
         .map(|(_, h, _)| hex::decode(h.replace(' ', "")).unwrap_or_default())
@@ -42,13 +45,13 @@ fn run(script: &[(Side, &str, u64)], timing: Option<Timing>) -> Vec<(&'static st
     for (i, ((from, text, ms), bytes)) in script.iter().zip(&messages).enumerate() {
         let at = at(i as u64 + 2, *ms);
         if *text == "-" {
-            inspector.event(Event::Closed { at, conn: conn(), by: *from, reset: false });
+            inspector.event(CaptureEvent::Closed { at, conn: conn(), by: *from, reset: false });
             continue;
         }
         let message = Message::parse(bytes);
-        inspector.event(Event::Doip {
+        inspector.event(CaptureEvent::Doip {
             at,
-            carrier: Carrier::Tcp(conn()),
+            carrier: CarriedBy::Tcp(conn()),
             from: *from,
             bytes,
             message,
@@ -158,7 +161,7 @@ fn routing_needs_activation_of_that_source_address() {
 
 #[test]
 fn answers_are_timed_against_the_declared_values() {
-    let timing = Timing {
+    let timing = DeclaredTimes {
         a_processing_time: Duration::from_secs(2),
         a_doip_diagnostic_message: Duration::from_millis(50),
         p2: Duration::from_millis(50),
@@ -199,7 +202,7 @@ fn answers_are_timed_against_the_declared_values() {
 
 #[test]
 fn a_udp_answer_is_timed_from_its_request() {
-    let timing = Timing {
+    let timing = DeclaredTimes {
         a_processing_time: Duration::from_millis(100),
         a_doip_diagnostic_message: Duration::from_millis(50),
         p2: Duration::from_millis(50),
@@ -217,9 +220,9 @@ fn a_udp_answer_is_timed_from_its_request() {
     ] {
         let at = At { packet, time: Duration::from_millis(ms) };
         let message = Message::parse(bytes);
-        inspector.event(Event::Doip {
+        inspector.event(CaptureEvent::Doip {
             at,
-            carrier: Carrier::Udp { src, dst },
+            carrier: CarriedBy::Udp { src, dst },
             from,
             bytes,
             message,

@@ -1,4 +1,4 @@
-//! Timing checks against the target's declared values (`--profile`), measured between packet
+//! DeclaredTimes checks against the target's declared values (`--profile`), measured between packet
 //! timestamps: only an answer that did come, and came late, is a finding (a missing answer
 //! may be the right one, and the capture may simply have ended).
 //!
@@ -19,7 +19,7 @@ use crate::pcap::read::At;
 
 /// The declared values the checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timing {
+pub struct DeclaredTimes {
     pub a_processing_time: Duration,
     pub a_doip_diagnostic_message: Duration,
     pub p2: Duration,
@@ -40,7 +40,7 @@ pub(super) struct Late<'a> {
     pub limit_name: &'a str,
 }
 
-impl Timing {
+impl DeclaredTimes {
     /// A finding when `late.to` came later than its limit (plus tolerance) after `late.from`.
     pub(super) fn check(&self, late: Late<'_>, found: &mut Vec<Finding>) {
         let took = late.to.time.saturating_sub(late.from.time);

@@ -17,8 +17,8 @@ pub mod source;
 mod write;
 
 pub use write::{
-    Capture, CaptureError, CaptureOptions, Close, Direction, Endpoints, PortMapping, Side,
-    SynthesisError,
+    CaptureError, CaptureOptions, Close, Endpoints, PacketDirection, PcapngWriter, PortMapping,
+    Side, SynthesisError,
 };
 
 /// The DoIP port of ISO 13400-2:2019 Table 48 (`TCP_DATA` and `UDP_DISCOVERY`), the one

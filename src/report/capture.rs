@@ -1,5 +1,5 @@
 //! Per-case pcapng captures from runner events: the connection and frame events of one case
-//! replayed into a [`crate::pcap::Capture`].
+//! replayed into a [`crate::pcap::PcapngWriter`].
 //!
 //! Mapping: TCP/TLS `opened` -> handshake, `closed_by_us` -> tester FIN, `closed_by_peer` ->
 //! entity FIN, `reset` -> RST from the entity (the harness saw the reset), `abandoned` -> tester
@@ -14,12 +14,12 @@ use super::log::CaseLog;
 use super::text::printable;
 use crate::codec::can::{CanFrame, CanId, ExtendedId, fd_padded_len};
 use crate::pcap::{
-    self, Capture, CaptureError, CaptureOptions, Close, Endpoints, PortMapping, Side,
+    self, CaptureError, CaptureOptions, Close, Endpoints, PcapngWriter, PortMapping, Side,
 };
 use crate::proto::time::Instant;
 use crate::runner::event::{
-    CanFrameMeta, CaseInfo, CaseKey, ConnectionChange, Decoded, Direction, Endpoint, Event,
-    FrameEvent, RunStarted, Transport, Verdict,
+    Address, CanFrameMeta, CaseInfo, CaseKey, ConnectionChange, Decoded, Direction, Event,
+    FrameEvent, FrameTransport, RunStarted, Verdict,
 };
 
 /// Where the capture of a case goes under the report folder: `DIR/captures/NNNN-ID.pcapng`,
@@ -65,17 +65,17 @@ impl CapturePolicy {
     }
 }
 
-fn socket(e: &Endpoint) -> Option<SocketAddr> {
+fn socket(e: &Address) -> Option<SocketAddr> {
     match e {
-        Endpoint::Socket(a) => Some(*a),
-        Endpoint::Can { .. } => None,
+        Address::Socket(a) => Some(*a),
+        Address::Can { .. } => None,
     }
 }
 
-fn direction(d: Direction) -> pcap::Direction {
+fn direction(d: Direction) -> pcap::PacketDirection {
     match d {
-        Direction::Sent => pcap::Direction::Sent,
-        Direction::Received => pcap::Direction::Received,
+        Direction::Sent => pcap::PacketDirection::Sent,
+        Direction::Received => pcap::PacketDirection::Received,
     }
 }
 
@@ -98,10 +98,10 @@ fn can_frame(f: &FrameEvent) -> (Option<CanFrame>, Option<String>) {
         Direction::Received => &f.peer,
     };
     let meta = f.can.unwrap_or(match sender {
-        Endpoint::Can { id, extended, .. } => {
+        Address::Can { id, extended, .. } => {
             CanFrameMeta { id: *id, extended: *extended, fd: false, brs: false }
         }
-        Endpoint::Socket(_) => CanFrameMeta { id: 0, extended: false, fd: false, brs: false },
+        Address::Socket(_) => CanFrameMeta { id: 0, extended: false, fd: false, brs: false },
     });
     let mut note = None;
     let id = CanId::new(meta.id, meta.extended).unwrap_or_else(|| {
@@ -147,10 +147,12 @@ pub fn write_case_capture<W: std::io::Write>(
         )),
         port_mapping,
     };
-    let mut capture = Capture::new(out, options)?;
+    let mut capture = PcapngWriter::new(out, options)?;
     for event in &case.events {
         match event {
-            Event::Connection(c) if matches!(c.transport, Transport::Tcp | Transport::Tls) => {
+            Event::Connection(c)
+                if matches!(c.transport, FrameTransport::Tcp | FrameTransport::Tls) =>
+            {
                 let (Some(tester), Some(entity)) = (socket(&c.local), socket(&c.peer)) else {
                     continue;
                 };
@@ -158,7 +160,7 @@ pub fn write_case_capture<W: std::io::Write>(
                 let at = Instant::from_epoch(c.at.0);
                 match c.change {
                     ConnectionChange::Opened => {
-                        capture.tcp_open(at, ends, c.transport == Transport::Tls)?
+                        capture.tcp_open(at, ends, c.transport == FrameTransport::Tls)?
                     }
                     ConnectionChange::ClosedByUs | ConnectionChange::Abandoned => {
                         capture.tcp_close(at, ends, Side::Tester, Close::Fin)?
@@ -175,16 +177,16 @@ pub fn write_case_capture<W: std::io::Write>(
                 let at = Instant::from_epoch(f.at.0);
                 let comment = frame_comment(f);
                 match f.transport {
-                    Transport::Tcp | Transport::Tls | Transport::Udp => {
+                    FrameTransport::Tcp | FrameTransport::Tls | FrameTransport::Udp => {
                         let (Some(tester), Some(entity)) = (socket(&f.local), socket(&f.peer))
                         else {
                             continue;
                         };
                         let ends = Endpoints { tester, entity };
-                        let write = if f.transport == Transport::Udp {
-                            Capture::udp
+                        let write = if f.transport == FrameTransport::Udp {
+                            PcapngWriter::udp
                         } else {
-                            Capture::tcp_data
+                            PcapngWriter::tcp_data
                         };
                         write(
                             &mut capture,
@@ -195,9 +197,9 @@ pub fn write_case_capture<W: std::io::Write>(
                             comment.as_deref(),
                         )?;
                     }
-                    Transport::Can => {
+                    FrameTransport::Can => {
                         let bus = match (&f.local, &f.peer) {
-                            (Endpoint::Can { bus, .. }, _) | (_, Endpoint::Can { bus, .. }) => {
+                            (Address::Can { bus, .. }, _) | (_, Address::Can { bus, .. }) => {
                                 bus.as_str()
                             }
                             _ => "can",
@@ -277,9 +279,9 @@ mod tests {
             case: CaseKey(0),
             at: RunTime::ZERO,
             direction: Direction::Received,
-            transport: Transport::Can,
-            local: Endpoint::Can { bus: "mem0".into(), id: 0x7E0, extended: false },
-            peer: Endpoint::Can { bus: "mem0".into(), id: 0x7E8, extended: false },
+            transport: FrameTransport::Can,
+            local: Address::Can { bus: "mem0".into(), id: 0x7E0, extended: false },
+            peer: Address::Can { bus: "mem0".into(), id: 0x7E8, extended: false },
             can: meta,
             bytes,
             decoded: Decoded::Raw,

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::runner::event::{
-    CaseFinished, ConnectionChange, Decoded, Direction, Event, FieldMismatch, Phase, Reason,
-    RunTime, StepStatus, Transport,
+    CaseFinished, ConnectionChange, Decoded, Direction, Event, FieldMismatch, FrameTransport,
+    Phase, Reason, RunTime, StepStatus,
 };
 
 /// Bytes of one frame shown in a transcript line; the JSON report has them all.
@@ -63,12 +63,12 @@ fn decoded(d: &Decoded) -> String {
     }
 }
 
-fn transport(t: Transport) -> &'static str {
+fn transport(t: FrameTransport) -> &'static str {
     match t {
-        Transport::Tcp => "tcp",
-        Transport::Tls => "tls",
-        Transport::Udp => "udp",
-        Transport::Can => "can",
+        FrameTransport::Tcp => "tcp",
+        FrameTransport::Tls => "tls",
+        FrameTransport::Udp => "udp",
+        FrameTransport::Can => "can",
     }
 }
 
@@ -199,7 +199,7 @@ fn transcript_line(event: &Event) -> Option<(RunTime, String)> {
             let hex = hex_bytes(&f.bytes, TRANSCRIPT_HEX_BYTES);
             // A CAN frame's identifier is half its meaning: name the sender (`mem0#7E0`).
             let mut via = transport(f.transport).to_owned();
-            if f.transport == Transport::Can {
+            if f.transport == FrameTransport::Can {
                 let sender = match f.direction {
                     Direction::Sent => &f.local,
                     Direction::Received => &f.peer,

@@ -10,7 +10,9 @@
 use super::failure::{Failure, error, fail};
 use super::record::{Recorder, decoded_message};
 use crate::codec::doip::{Deframed, Deframer, Message};
-use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, RunTime, Transport};
+use crate::runner::event::{
+    Address, ConnectionChange, Decoded, Direction, FrameTransport, RunTime,
+};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,7 +73,7 @@ enum State {
 
 /// One TCP or TLS connection of a case.
 pub struct Connection {
-    pub transport: Transport,
+    pub transport: FrameTransport,
     pub local: SocketAddr,
     pub peer: SocketAddr,
     stream: Stream,
@@ -103,12 +105,12 @@ pub async fn connect(
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().map_err(|e| format!("local address: {e}"))?;
     let (stream, transport) = match tls {
-        None => (Stream::Tcp(tcp), Transport::Tcp),
+        None => (Stream::Tcp(tcp), FrameTransport::Tcp),
         Some(config) => {
             let connector = tokio_rustls::TlsConnector::from(config);
             let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
             match timeout_at(deadline, connector.connect(name, tcp)).await {
-                Ok(Ok(s)) => (Stream::Tls(Box::new(s)), Transport::Tls),
+                Ok(Ok(s)) => (Stream::Tls(Box::new(s)), FrameTransport::Tls),
                 Ok(Err(e)) => return Err(format!("TLS handshake with {addr} failed: {e}")),
                 Err(_) => {
                     return Err(format!("TLS handshake with {addr}: no answer within {timeout:?}"));
@@ -122,7 +124,7 @@ pub async fn connect(
 impl Connection {
     fn opened(
         stream: Stream,
-        transport: Transport,
+        transport: FrameTransport,
         local: SocketAddr,
         peer: SocketAddr,
         rec: &Recorder,
@@ -131,8 +133,8 @@ impl Connection {
         rec.connection(
             at,
             transport,
-            Endpoint::Socket(local),
-            Endpoint::Socket(peer),
+            Address::Socket(local),
+            Address::Socket(peer),
             ConnectionChange::Opened,
         );
         Connection {
@@ -156,13 +158,13 @@ impl Connection {
     pub fn in_memory(stream: tokio::io::DuplexStream, rec: &Recorder) -> Connection {
         let local = SocketAddr::from(([127, 0, 0, 1], 40000));
         let peer = SocketAddr::from(([127, 0, 0, 1], 13400));
-        Connection::opened(Stream::Memory(stream), Transport::Tcp, local, peer, rec)
+        Connection::opened(Stream::Memory(stream), FrameTransport::Tcp, local, peer, rec)
     }
 }
 
 impl Connection {
-    fn endpoints(&self) -> (Endpoint, Endpoint) {
-        (Endpoint::Socket(self.local), Endpoint::Socket(self.peer))
+    fn endpoints(&self) -> (Address, Address) {
+        (Address::Socket(self.local), Address::Socket(self.peer))
     }
 
     pub fn is_open(&self) -> bool {

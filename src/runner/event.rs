@@ -288,7 +288,7 @@ pub enum StepStatus {
 /// The transport a frame or connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Transport {
+pub enum FrameTransport {
     Tcp,
     /// TCP with TLS (ISO 13400-2:2019, port 3496); frame bytes are the plaintext DoIP bytes.
     Tls,
@@ -299,7 +299,7 @@ pub enum Transport {
 /// One end of a link: an IP socket address, or a CAN node on a named bus.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Endpoint {
+pub enum Address {
     Socket(SocketAddr),
     /// A CAN participant: the bus name (`mem0`, `cannelloni:127.0.0.1:20000`) and the CAN id it
     /// transmits on.
@@ -310,12 +310,12 @@ pub enum Endpoint {
     },
 }
 
-impl std::fmt::Display for Endpoint {
+impl std::fmt::Display for Address {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Endpoint::Socket(a) => write!(f, "{a}"),
-            Endpoint::Can { bus, id, extended: true } => write!(f, "{bus}#{id:08X}"),
-            Endpoint::Can { bus, id, extended: false } => write!(f, "{bus}#{id:03X}"),
+            Address::Socket(a) => write!(f, "{a}"),
+            Address::Can { bus, id, extended: true } => write!(f, "{bus}#{id:08X}"),
+            Address::Can { bus, id, extended: false } => write!(f, "{bus}#{id:03X}"),
         }
     }
 }
@@ -335,9 +335,9 @@ pub enum Direction {
 pub struct ConnectionEvent {
     pub case: CaseKey,
     pub at: RunTime,
-    pub transport: Transport,
-    pub local: Endpoint,
-    pub peer: Endpoint,
+    pub transport: FrameTransport,
+    pub local: Address,
+    pub peer: Address,
     pub change: ConnectionChange,
 }
 
@@ -363,10 +363,10 @@ pub struct FrameEvent {
     /// When the bytes were written, or when the last byte of the frame was read.
     pub at: RunTime,
     pub direction: Direction,
-    pub transport: Transport,
-    pub local: Endpoint,
-    pub peer: Endpoint,
-    /// CAN frame details (id, flags) for `Transport::Can`, `None` otherwise.
+    pub transport: FrameTransport,
+    pub local: Address,
+    pub peer: Address,
+    /// CAN frame details (id, flags) for `FrameTransport::Can`, `None` otherwise.
     pub can: Option<CanFrameMeta>,
     #[serde(serialize_with = "ser_hex")]
     pub bytes: Vec<u8>,
@@ -580,9 +580,9 @@ mod tests {
                 case: CaseKey(0),
                 at: RunTime(Duration::from_millis(2)),
                 direction: Direction::Received,
-                transport: Transport::Tcp,
-                local: Endpoint::Socket(local),
-                peer: Endpoint::Socket(peer),
+                transport: FrameTransport::Tcp,
+                local: Address::Socket(local),
+                peer: Address::Socket(peer),
                 can: None,
                 bytes: vec![0x02, 0xfd, 0x00, 0x00, 0, 0, 0, 1, 0],
                 decoded: Decoded::Message {

@@ -185,9 +185,9 @@ impl Recorder {
         &mut self,
         at: RunTime,
         direction: Direction,
-        transport: Transport,
-        local: Endpoint,
-        peer: Endpoint,
+        transport: FrameTransport,
+        local: Address,
+        peer: Address,
         bytes: Vec<u8>,
         decoded: Decoded,
     ) -> Result<(), String> {
@@ -221,7 +221,7 @@ impl Recorder {
     ) -> Result<(), String> {
         let id = frame.id();
         let endpoint =
-            Endpoint::Can { bus: bus.to_owned(), id: id.raw(), extended: id.is_extended() };
+            Address::Can { bus: bus.to_owned(), id: id.raw(), extended: id.is_extended() };
         self.frames = self.frames.saturating_add(1);
         if !self.admit(frame.data().len()) {
             return self.check_flood();
@@ -230,7 +230,7 @@ impl Recorder {
             case: self.case,
             at,
             direction,
-            transport: Transport::Can,
+            transport: FrameTransport::Can,
             local: endpoint.clone(),
             peer: endpoint,
             can: Some(CanFrameMeta {
@@ -263,9 +263,9 @@ impl Recorder {
     pub fn connection(
         &self,
         at: RunTime,
-        transport: Transport,
-        local: Endpoint,
-        peer: Endpoint,
+        transport: FrameTransport,
+        local: Address,
+        peer: Address,
         change: ConnectionChange,
     ) {
         self.emit(Event::Connection(ConnectionEvent {
@@ -296,12 +296,12 @@ mod tests {
     }
 
     fn received(rec: &mut Recorder, len: usize) -> Result<(), String> {
-        let peer = Endpoint::Socket(SocketAddr::from(([127, 0, 0, 1], 13400)));
-        let local = Endpoint::Socket(SocketAddr::from(([127, 0, 0, 1], 40000)));
+        let peer = Address::Socket(SocketAddr::from(([127, 0, 0, 1], 13400)));
+        let local = Address::Socket(SocketAddr::from(([127, 0, 0, 1], 40000)));
         rec.frame(
             rec.now(),
             Direction::Received,
-            Transport::Tcp,
+            FrameTransport::Tcp,
             local,
             peer,
             vec![0; len],

@@ -6,7 +6,7 @@ use super::conn::Incoming;
 use super::failure::{Failure, error, fail};
 use super::record::{Recorder, decoded_message};
 use crate::codec::doip::Message;
-use crate::runner::event::{ConnectionChange, Decoded, Direction, Endpoint, Transport};
+use crate::runner::event::{Address, ConnectionChange, Decoded, Direction, FrameTransport};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use tokio::net::UdpSocket;
 use tokio::time::timeout_at;
@@ -58,9 +58,9 @@ impl Udp {
         let local = SocketAddr::new(ip, port);
         rec.connection(
             rec.now(),
-            Transport::Udp,
-            Endpoint::Socket(local),
-            Endpoint::Socket(target),
+            FrameTransport::Udp,
+            Address::Socket(local),
+            Address::Socket(target),
             ConnectionChange::Opened,
         );
         Ok(Udp { socket, local, last_peer: target })
@@ -87,9 +87,9 @@ impl Udp {
         rec.frame(
             at,
             Direction::Sent,
-            Transport::Udp,
-            Endpoint::Socket(self.local),
-            Endpoint::Socket(to),
+            FrameTransport::Udp,
+            Address::Socket(self.local),
+            Address::Socket(to),
             bytes,
             decoded,
         )
@@ -118,9 +118,9 @@ impl Udp {
                 rec.frame(
                     at,
                     Direction::Received,
-                    Transport::Udp,
-                    Endpoint::Socket(self.local),
-                    Endpoint::Socket(from),
+                    FrameTransport::Udp,
+                    Address::Socket(self.local),
+                    Address::Socket(from),
                     buf.clone(),
                     decoded,
                 )
@@ -133,9 +133,9 @@ impl Udp {
     pub fn close(&self, rec: &Recorder) {
         rec.connection(
             rec.now(),
-            Transport::Udp,
-            Endpoint::Socket(self.local),
-            Endpoint::Socket(self.last_peer),
+            FrameTransport::Udp,
+            Address::Socket(self.local),
+            Address::Socket(self.last_peer),
             ConnectionChange::ClosedByUs,
         );
     }

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use doipcheck::codec::can::{CanFrame, ExtendedId, StandardId};
-use doipcheck::pcap::{Capture, CaptureOptions, Close, Direction, Endpoints, PortMapping, Side};
+use doipcheck::pcap::{
+    CaptureOptions, Close, Endpoints, PacketDirection, PcapngWriter, PortMapping, Side,
+};
 use doipcheck::proto::time::Instant;
 
 use crate::tshark;
@@ -31,7 +33,7 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
         comment: "tshark sample".into(),
         port_mapping: mapping,
     };
-    let mut c = Capture::new(Vec::new(), options).unwrap();
+    let mut c = PcapngWriter::new(Vec::new(), options).unwrap();
     let mut types = Vec::new();
     let mut t = 0u64;
     let mut at = || {
@@ -45,10 +47,10 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
     };
     // Writes `msgs` as one TCP read or write and notes their payload types.
     fn send(
-        c: &mut Capture<Vec<u8>>,
+        c: &mut PcapngWriter<Vec<u8>>,
         types: &mut Vec<u16>,
         at: Instant,
-        dir: Direction,
+        dir: PacketDirection,
         ends: Endpoints,
         msgs: &[Vec<u8>],
     ) {
@@ -59,22 +61,29 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
     }
     c.tcp_open(at(), tcp, false).unwrap();
     let activation = doip(0x0005, &hex("0E00 00 00000000"));
-    send(&mut c, &mut types, at(), Direction::Sent, tcp, std::slice::from_ref(&activation));
+    send(&mut c, &mut types, at(), PacketDirection::Sent, tcp, std::slice::from_ref(&activation));
     send(
         &mut c,
         &mut types,
         at(),
-        Direction::Received,
+        PacketDirection::Received,
         tcp,
         &[doip(0x0006, &hex("0E00 1000 10 00000000"))],
     );
-    send(&mut c, &mut types, at(), Direction::Sent, tcp, &[doip(0x8001, &hex("0E00 1000 1003"))]);
+    send(
+        &mut c,
+        &mut types,
+        at(),
+        PacketDirection::Sent,
+        tcp,
+        &[doip(0x8001, &hex("0E00 1000 1003"))],
+    );
     // Two messages in one read: ACK and response.
     send(
         &mut c,
         &mut types,
         at(),
-        Direction::Received,
+        PacketDirection::Received,
         tcp,
         &[doip(0x8002, &hex("1000 0E00 00")), doip(0x8001, &hex("1000 0E00 5003 0032 01F4"))],
     );
@@ -82,15 +91,22 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
     let alive = doip(0x0007, &[]);
     types.push(0x0007);
     let response = doip(0x0008, &hex("0E00"));
-    c.tcp_data(at(), tcp, Direction::Received, &alive, None).unwrap();
+    c.tcp_data(at(), tcp, PacketDirection::Received, &alive, None).unwrap();
     types.push(0x0008);
-    c.tcp_data(at(), tcp, Direction::Sent, &response[..8], Some("header alone")).unwrap();
-    c.tcp_data(at(), tcp, Direction::Sent, &response[8..], None).unwrap();
+    c.tcp_data(at(), tcp, PacketDirection::Sent, &response[..8], Some("header alone")).unwrap();
+    c.tcp_data(at(), tcp, PacketDirection::Sent, &response[8..], None).unwrap();
     // A message longer than one MSS (UDS TransferData of 4000 bytes).
     let mut transfer = hex("0E00 1000 3601");
     transfer.extend((0..4000u32).map(|i| i as u8));
-    send(&mut c, &mut types, at(), Direction::Sent, tcp, &[doip(0x8001, &transfer)]);
-    send(&mut c, &mut types, at(), Direction::Received, tcp, &[doip(0x8002, &hex("1000 0E00 00"))]);
+    send(&mut c, &mut types, at(), PacketDirection::Sent, tcp, &[doip(0x8001, &transfer)]);
+    send(
+        &mut c,
+        &mut types,
+        at(),
+        PacketDirection::Received,
+        tcp,
+        &[doip(0x8002, &hex("1000 0E00 00"))],
+    );
     c.tcp_close(at(), tcp, Side::Entity, Close::Fin).unwrap();
     c.tcp_close(at(), tcp, Side::Tester, Close::Fin).unwrap();
 
@@ -100,7 +116,7 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
         entity: "127.0.0.1:40124".parse().unwrap(),
     };
     c.tcp_open(at(), tls, true).unwrap();
-    send(&mut c, &mut types, at(), Direction::Sent, tls, &[activation]);
+    send(&mut c, &mut types, at(), PacketDirection::Sent, tls, &[activation]);
     c.tcp_close(at(), tls, Side::Entity, Close::Reset).unwrap();
 
     // UDP discovery: vehicle identification and entity status.
@@ -112,10 +128,10 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
     let mut announcement = vin;
     announcement.extend(hex("1000 001122334455 001122334455 00 00"));
     for (dir, m) in [
-        (Direction::Sent, doip(0x0001, &[])),
-        (Direction::Received, doip(0x0004, &announcement)),
-        (Direction::Sent, doip(0x4001, &[])),
-        (Direction::Received, doip(0x4002, &hex("00 10 01 00000FFF"))),
+        (PacketDirection::Sent, doip(0x0001, &[])),
+        (PacketDirection::Received, doip(0x0004, &announcement)),
+        (PacketDirection::Sent, doip(0x4001, &[])),
+        (PacketDirection::Received, doip(0x4002, &hex("00 10 01 00000FFF"))),
     ] {
         types.push(u16::from_be_bytes([m[2], m[3]]));
         c.udp(at(), udp, dir, &m, None).unwrap();
@@ -124,9 +140,9 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
     // CAN: an ISO-TP single frame on can0, an FD frame with a 29-bit id on can1.
     let sf =
         CanFrame::new(StandardId::new(0x7E0).unwrap(), &hex("02 10 03 CC CC CC CC CC")).unwrap();
-    c.can(at(), "can0", Direction::Sent, &sf, None).unwrap();
+    c.can(at(), "can0", PacketDirection::Sent, &sf, None).unwrap();
     let fd = CanFrame::new_fd(ExtendedId::new(0x18DA_F110).unwrap(), &[0x55; 12], true).unwrap();
-    c.can(at(), "can1", Direction::Received, &fd, None).unwrap();
+    c.can(at(), "can1", PacketDirection::Received, &fd, None).unwrap();
 
     (c.finish(), types)
 }
@@ -209,13 +225,14 @@ fn the_problem_filter_catches_a_doip_message_too_short_for_its_fields() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("short.pcapng");
-    let mut c = Capture::new(Vec::new(), CaptureOptions::default()).unwrap();
+    let mut c = PcapngWriter::new(Vec::new(), CaptureOptions::default()).unwrap();
     let udp = Endpoints {
         tester: "127.0.0.1:51002".parse().unwrap(),
         entity: "127.0.0.1:13400".parse().unwrap(),
     };
     // A routing activation response whose length field (2) is shorter than its fields (9).
-    c.udp(Instant::ZERO, udp, Direction::Received, &hex("02FD 0006 00000002 0E00"), None).unwrap();
+    c.udp(Instant::ZERO, udp, PacketDirection::Received, &hex("02FD 0006 00000002 0E00"), None)
+        .unwrap();
     std::fs::write(&path, c.finish()).unwrap();
     let problems = tshark::problems(&path);
     assert_eq!(problems.len(), 1, "{problems:?}");

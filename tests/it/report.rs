@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use doipcheck::report::{ConsoleReporter, ReportOptions, Written, printable, write_all};
-use doipcheck::runner::event::{Decoded, Event, EventSink, Transport};
+use doipcheck::runner::event::{Decoded, Event, EventSink, FrameTransport};
 use proptest::prelude::*;
 
 use crate::report_events::{HOSTILE_TEXT, sample_run};
@@ -197,7 +197,7 @@ fn doip_types_in(events: &[Event], case: u32) -> Vec<u16> {
         .filter_map(|e| match e {
             Event::Frame(f)
                 if f.case.0 == case
-                    && matches!(f.transport, Transport::Tcp | Transport::Udp)
+                    && matches!(f.transport, FrameTransport::Tcp | FrameTransport::Udp)
                     && match f.decoded {
                         Decoded::Message { .. } => true,
                         Decoded::Raw => is_whole_doip_message(&f.bytes),

@@ -19,8 +19,8 @@ fn us(n: u64) -> RunTime {
     RunTime(Duration::from_micros(n))
 }
 
-fn sock(s: &str) -> Endpoint {
-    Endpoint::Socket(s.parse::<SocketAddr>().unwrap())
+fn sock(s: &str) -> Address {
+    Address::Socket(s.parse::<SocketAddr>().unwrap())
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -76,7 +76,13 @@ impl CaseWriter<'_> {
         }));
     }
 
-    fn conn(&mut self, t: Transport, local: &Endpoint, peer: &Endpoint, change: ConnectionChange) {
+    fn conn(
+        &mut self,
+        t: FrameTransport,
+        local: &Address,
+        peer: &Address,
+        change: ConnectionChange,
+    ) {
         let at = self.at(100);
         self.events.push(Event::Connection(ConnectionEvent {
             case: self.case,
@@ -92,9 +98,9 @@ impl CaseWriter<'_> {
     fn frame(
         &mut self,
         dir: Direction,
-        t: Transport,
-        local: &Endpoint,
-        peer: &Endpoint,
+        t: FrameTransport,
+        local: &Address,
+        peer: &Address,
         can: Option<CanFrameMeta>,
         bytes: Vec<u8>,
         decoded: Decoded,
@@ -185,7 +191,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         &|w, s, cap| {
             let send = step(header, Phase::Steps, 0, "send", 14);
             let expect = step(header, Phase::Steps, 1, "expect", 16);
-            w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::Opened);
+            w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::Opened);
             w.step(
                 &send,
                 "send routing_activation_request source_address=0x0e00",
@@ -194,7 +200,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
             );
             w.frame(
                 Direction::Sent,
-                Transport::Tcp,
+                FrameTransport::Tcp,
                 &tester,
                 &entity,
                 None,
@@ -209,7 +215,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
             w.step(&expect, "expect routing_activation_response within 2s", StepStatus::Started, 1);
             w.frame(
                 Direction::Received,
-                Transport::Tcp,
+                FrameTransport::Tcp,
                 &tester,
                 &entity,
                 None,
@@ -221,7 +227,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
                 1_200,
             );
             w.step(&expect, "", StepStatus::Passed { elapsed: Duration::from_micros(1_200) }, 1);
-            w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::ClosedByUs);
+            w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::ClosedByUs);
             w.finish(s, Verdict::Pass, None, keep(cap), 1);
         },
     );
@@ -239,11 +245,11 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         let raw = step(header, Phase::Steps, 0, "send_raw", 34);
         let expect = step(header, Phase::Steps, 1, "expect", 35);
         let open = step(header, Phase::Steps, 2, "expect_open", 36);
-        w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::Opened);
+        w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::Opened);
         w.step(&raw, "send_raw 02 fd 00 09 00 00 00 00", StepStatus::Started, 10);
         w.frame(
             Direction::Sent,
-            Transport::Tcp,
+            FrameTransport::Tcp,
             &tester,
             &entity,
             None,
@@ -261,7 +267,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         let nack = hex("02fd0000 00000001 00");
         w.frame(
             Direction::Received,
-            Transport::Tcp,
+            FrameTransport::Tcp,
             &tester,
             &entity,
             None,
@@ -271,8 +277,8 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         );
         w.step(&expect, "", StepStatus::Failed { elapsed: Duration::from_micros(2_500) }, 1);
         w.step(&open, "expect_open for 500ms", StepStatus::NotRun, 1);
-        w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::ClosedByPeer);
-        w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::ClosedByUs);
+        w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::ClosedByPeer);
+        w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::ClosedByUs);
         let reason = Reason {
             message: "expected generic_nack code=unknown_payload_type within 2s, got generic_nack code=incorrect_pattern_format".into(),
             step: Some(expect.clone()),
@@ -296,11 +302,11 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         &mut events,
         &|w, s, cap| {
             let expect = step(hostile_file, Phase::Steps, 0, "expect", 8);
-            w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::Opened);
+            w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::Opened);
             w.step(&expect, "expect alive_check_request within 1s", StepStatus::Started, 10);
             w.frame(
                 Direction::Received,
-                Transport::Tcp,
+                FrameTransport::Tcp,
                 &tester,
                 &entity,
                 None,
@@ -315,7 +321,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
             w.note(HOSTILE_TEXT);
             w.frame(
                 Direction::Received,
-                Transport::Tcp,
+                FrameTransport::Tcp,
                 &tester,
                 &entity,
                 None,
@@ -323,7 +329,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
                 Decoded::Raw,
                 300,
             );
-            w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::Reset);
+            w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::Reset);
             w.step(&expect, "", StepStatus::Failed { elapsed: Duration::from_micros(900) }, 1);
             let reason = Reason {
                 message: format!("connection reset while waiting; last text: {HOSTILE_TEXT}"),
@@ -350,15 +356,15 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         &|w, s, cap| {
             let udp_local = sock("127.0.0.1:50200");
             let udp_peer = sock("127.0.0.1:40125");
-            let tester_node = Endpoint::Can { bus: "mem0".into(), id: 0x7E0, extended: false };
-            let ecu_node = Endpoint::Can { bus: "mem0".into(), id: 0x7E8, extended: false };
-            let fd_tester = Endpoint::Can { bus: "mem1".into(), id: 0x18DA_10F1, extended: true };
-            let fd_node = Endpoint::Can { bus: "mem1".into(), id: 0x18DA_F110, extended: true };
+            let tester_node = Address::Can { bus: "mem0".into(), id: 0x7E0, extended: false };
+            let ecu_node = Address::Can { bus: "mem0".into(), id: 0x7E8, extended: false };
+            let fd_tester = Address::Can { bus: "mem1".into(), id: 0x18DA_10F1, extended: true };
+            let fd_node = Address::Can { bus: "mem1".into(), id: 0x18DA_F110, extended: true };
             w.note("attempt 2 of 2 (retry: the first attempt failed)");
-            w.conn(Transport::Udp, &udp_local, &udp_peer, ConnectionChange::Opened);
+            w.conn(FrameTransport::Udp, &udp_local, &udp_peer, ConnectionChange::Opened);
             w.frame(
                 Direction::Sent,
-                Transport::Udp,
+                FrameTransport::Udp,
                 &udp_local,
                 &udp_peer,
                 None,
@@ -371,7 +377,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
             announcement.extend(hex("1000 001122334455 001122334455 00 00"));
             w.frame(
                 Direction::Received,
-                Transport::Udp,
+                FrameTransport::Udp,
                 &udp_local,
                 &udp_peer,
                 None,
@@ -382,11 +388,11 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
                 ),
                 800,
             );
-            w.conn(Transport::Udp, &udp_local, &udp_peer, ConnectionChange::ClosedByUs);
+            w.conn(FrameTransport::Udp, &udp_local, &udp_peer, ConnectionChange::ClosedByUs);
             let meta = CanFrameMeta { id: 0x7E0, extended: false, fd: false, brs: false };
             w.frame(
                 Direction::Sent,
-                Transport::Can,
+                FrameTransport::Can,
                 &tester_node,
                 &ecu_node,
                 Some(meta),
@@ -397,7 +403,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
             let meta = CanFrameMeta { id: 0x7E8, ..meta };
             w.frame(
                 Direction::Received,
-                Transport::Can,
+                FrameTransport::Can,
                 &tester_node,
                 &ecu_node,
                 Some(meta),
@@ -408,7 +414,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
             let meta = CanFrameMeta { id: 0x18DA_F110, extended: true, fd: true, brs: true };
             w.frame(
                 Direction::Received,
-                Transport::Can,
+                FrameTransport::Can,
                 &fd_tester,
                 &fd_node,
                 Some(meta),
@@ -437,10 +443,10 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
         &|w, s, cap| {
             let activate = step(header, Phase::SuiteSetup, 0, "activate", 6);
             w.step(&activate, "activate source_address=0x0e00", StepStatus::Started, 10);
-            w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::Opened);
+            w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::Opened);
             w.frame(
                 Direction::Sent,
-                Transport::Tcp,
+                FrameTransport::Tcp,
                 &tester,
                 &entity,
                 None,
@@ -457,7 +463,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
                 StepStatus::Failed { elapsed: Duration::from_millis(2_000) },
                 2_000_000,
             );
-            w.conn(Transport::Tcp, &tester, &entity, ConnectionChange::Abandoned);
+            w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::Abandoned);
             let reason = Reason {
                 message: "setup: no routing_activation_response within 2s".into(),
                 step: Some(activate.clone()),

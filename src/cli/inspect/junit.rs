@@ -1,7 +1,7 @@
 //! `doipcheck inspect --junit FILE`: one `<testsuite>` per capture (name = the file), one
 //! `<testcase>` per check of [`crate::inspect::CHECKS`] (classname = the file, name = check id
 //! and what it asks), failing with the count and the first findings (packets, message, clause).
-//! A capture that could not be read is one `<error>` testcase. Timing checks are testcases only
+//! A capture that could not be read is one `<error>` testcase. DeclaredTimes checks are testcases only
 //! when a profile declared the values.
 
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! judge what the target did, passively.
 //!
 //! Each file is read twice: a survey of its CAN frames (byte order of the ids, ISO-TP id pairs),
-//! then the transcript, checked by [`crate::inspect`] as it goes. Output: a console transcript
+//! then the transcript, checked by [`crate::inspect`] as it goes. Transcript: a console transcript
 //! (packet, time since the first packet, who sent what, decoded) with findings inline and
 //! per-connection summaries, or `--json`, one object per line: `doip`, `isotp`, `finding`,
 //! `notice`, `connection`, and last a `summary` per file (see [`output`]); `--junit FILE`
@@ -23,14 +23,14 @@ use clap::{Args, ValueEnum};
 use super::exit;
 use crate::codec::can::{CanId, ExtendedId, StandardId};
 use crate::codec::isotp::{AddressingMode, parse_fixed_id};
-use crate::inspect::{Inspector, Timing};
+use crate::inspect::{DeclaredTimes, Inspector};
 use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey};
 use crate::pcap::socketcan::CanByteOrder;
 use crate::pcap::source::read_file;
 use crate::suite::load;
 use crate::suite::value::Value;
 
-use output::{Format, Output, Totals};
+use output::{Format, Totals, Transcript};
 
 /// Decode and check recorded captures.
 #[derive(Debug, Args)]
@@ -80,7 +80,7 @@ pub struct Settings {
     /// `--can-byte-order`; `None`: detected per file.
     pub can_byte_order: Option<CanByteOrder>,
     /// Declared timing values (`--profile`); `None`: no timing checks.
-    pub timing: Option<Timing>,
+    pub timing: Option<DeclaredTimes>,
 }
 
 /// Runs `doipcheck inspect`; returns the exit code.
@@ -149,7 +149,7 @@ pub fn inspect_file(
     } else {
         settings.isotp_pairs.clone()
     };
-    let mut output = Output::new(format, out, path);
+    let mut output = Transcript::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
     let mut inspector = Inspector::with_timing(output, &config.isotp_pairs, settings.timing);
     let mut reader = Reader::new(config);
@@ -198,7 +198,7 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
         if let Ok(tolerance) = duration("can.gap_tolerance") {
             config.st_min_tolerance = tolerance;
         }
-        timing = Some(Timing {
+        timing = Some(DeclaredTimes {
             a_processing_time: duration("timing.a_processing_time")?,
             a_doip_diagnostic_message: duration("timing.a_doip_diagnostic_message")?,
             p2: duration("uds.p2")?,

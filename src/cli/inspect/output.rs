@@ -29,7 +29,9 @@ use crate::codec::doip::{HeaderView, Payload};
 use crate::codec::uds::{Nrc, ServiceId};
 use crate::inspect::{ConnectionSummary, Finding, Report};
 use crate::pcap::Side;
-use crate::pcap::read::{At, Carrier, Event, IsoTpEvent, IsoTpPair, ReadStats, Violation};
+use crate::pcap::read::{
+    At, CaptureEvent, CarriedBy, IsoTpEvent, IsoTpPair, ReadStats, SenderViolation,
+};
 use crate::pcap::socketcan::CanByteOrder;
 
 /// Console or JSON lines.
@@ -55,7 +57,7 @@ pub struct Totals {
 const FINDINGS_KEPT_PER_CHECK: usize = 50;
 
 /// The transcript writer of one file.
-pub struct Output<'w> {
+pub struct Transcript<'w> {
     format: Format,
     out: &'w mut dyn Write,
     file: String,
@@ -69,9 +71,9 @@ pub struct Output<'w> {
     by_check: Vec<(&'static str, u64, Vec<String>)>,
 }
 
-impl<'w> Output<'w> {
+impl<'w> Transcript<'w> {
     pub fn new(format: Format, out: &'w mut dyn Write, path: &Path) -> Self {
-        Output {
+        Transcript {
             format,
             out,
             file: path.display().to_string(),
@@ -190,20 +192,20 @@ impl<'w> Output<'w> {
     fn doip(
         &mut self,
         at: At,
-        carrier: &Carrier,
+        carrier: &CarriedBy,
         from: Side,
         bytes: &[u8],
         message: &Result<crate::codec::doip::Message<'_>, crate::codec::doip::Error>,
     ) {
         let (transport, conn, src, dst) = match carrier {
-            Carrier::Tcp(c) => {
+            CarriedBy::Tcp(c) => {
                 let (s, d) = match from {
                     Side::Tester => (c.tester, c.entity),
                     Side::Entity => (c.entity, c.tester),
                 };
                 ("tcp", Some(c.id), s, d)
             }
-            Carrier::Udp { src, dst } => ("udp", None, *src, *dst),
+            CarriedBy::Udp { src, dst } => ("udp", None, *src, *dst),
         };
         let payload_type = HeaderView::new(bytes).ok().map(|h| h.payload_type().raw());
         let summary = match message {
@@ -283,22 +285,22 @@ impl<'w> Output<'w> {
     }
 }
 
-impl Report for Output<'_> {
-    fn event(&mut self, event: &Event<'_>) {
+impl Report for Transcript<'_> {
+    fn event(&mut self, event: &CaptureEvent<'_>) {
         match event {
-            Event::Doip { at, carrier, from, bytes, message } => {
+            CaptureEvent::Doip { at, carrier, from, bytes, message } => {
                 self.doip(*at, carrier, *from, bytes, message)
             }
-            Event::IsoTp(IsoTpEvent::Message { can_id, first, last, length, data }) => {
+            CaptureEvent::IsoTp(IsoTpEvent::Message { can_id, first, last, length, data }) => {
                 let at = At { packet: last.packet, time: last.time };
                 self.isotp_message(*can_id, first.packet, at, *length, data);
             }
-            Event::IsoTp(IsoTpEvent::Violation { can_id, at, violation, .. })
+            CaptureEvent::IsoTp(IsoTpEvent::SenderViolation { can_id, at, violation, .. })
                 if !self.ecu_ids.contains(can_id)
                     || matches!(
                         violation,
-                        Violation::Unfinished { .. }
-                            | Violation::UnexpectedPdu { waiting_for_fc: true }
+                        SenderViolation::Unfinished { .. }
+                            | SenderViolation::UnexpectedPdu { waiting_for_fc: true }
                     ) =>
             {
                 let at = At { packet: at.packet, time: at.time };
@@ -306,7 +308,7 @@ impl Report for Output<'_> {
                 let text = format!("{who} {can_id}: {}", violation_text(violation));
                 self.notice(Some(at), &text);
             }
-            Event::IsoTp(IsoTpEvent::InvalidFrame { can_id, at, error })
+            CaptureEvent::IsoTp(IsoTpEvent::InvalidFrame { can_id, at, error })
                 if !self.ecu_ids.contains(can_id) =>
             {
                 let at = At { packet: at.packet, time: at.time };
@@ -315,7 +317,7 @@ impl Report for Output<'_> {
                     &format!("tester {can_id}: frame ignored by a receiver: {error}"),
                 );
             }
-            Event::Opened { at, conn } if self.format == Format::Console => {
+            CaptureEvent::Opened { at, conn } if self.format == Format::Console => {
                 let how = if conn.handshake { "" } else { " (no SYN in the capture)" };
                 let tls = if conn.tls { " TLS" } else { "" };
                 let text = format!(
@@ -324,11 +326,11 @@ impl Report for Output<'_> {
                 );
                 self.line(Some(*at), &text);
             }
-            Event::Closed { at, conn, by, reset } if self.format == Format::Console => {
+            CaptureEvent::Closed { at, conn, by, reset } if self.format == Format::Console => {
                 let how = if *reset { "reset (RST)" } else { "closed its side (FIN)" };
                 self.line(Some(*at), &format!("TCP#{:<2} {} {how}", conn.id, side(*by)));
             }
-            Event::Gap { at, conn, from, missing } => {
+            CaptureEvent::Gap { at, conn, from, missing } => {
                 let text = format!(
                     "TCP#{}: the capture lost {missing} bytes the {} sent",
                     conn.id,
@@ -336,7 +338,7 @@ impl Report for Output<'_> {
                 );
                 self.notice(Some(*at), &text);
             }
-            Event::Resynced { at, conn, from, skipped } => {
+            CaptureEvent::Resynced { at, conn, from, skipped } => {
                 let text = format!(
                     "TCP#{}: {}'s DoIP stream found again at a plausible header after {skipped} bytes",
                     conn.id,
@@ -344,7 +346,7 @@ impl Report for Output<'_> {
                 );
                 self.notice(Some(*at), &text);
             }
-            Event::DoipTooLong { at, conn, from, declared, .. } => {
+            CaptureEvent::DoipTooLong { at, conn, from, declared, .. } => {
                 let text = format!(
                     "TCP#{}: {} sent a DoIP message of {declared} payload bytes, longer than the reader holds; skipped undecoded",
                     conn.id,
@@ -352,7 +354,7 @@ impl Report for Output<'_> {
                 );
                 self.notice(Some(*at), &text);
             }
-            Event::Encrypted { at, conn, from, bytes } if self.format == Format::Console => {
+            CaptureEvent::Encrypted { at, conn, from, bytes } if self.format == Format::Console => {
                 let text = format!(
                     "TCP#{:<2} {} -> {} bytes of TLS (not decoded)",
                     conn.id,
@@ -361,8 +363,8 @@ impl Report for Output<'_> {
                 );
                 self.line(Some(*at), &text);
             }
-            Event::CanRecord { at, error, .. } => self.notice(Some(*at), &error.to_string()),
-            Event::Skipped { at, why } => self.notice(Some(*at), &why.to_string()),
+            CaptureEvent::CanRecord { at, error, .. } => self.notice(Some(*at), &error.to_string()),
+            CaptureEvent::Skipped { at, why } => self.notice(Some(*at), &why.to_string()),
             _ => {}
         }
     }
@@ -460,25 +462,25 @@ fn describe(payload: &Payload<'_>) -> String {
     }
 }
 
-fn violation_text(v: &Violation) -> String {
+fn violation_text(v: &SenderViolation) -> String {
     match v {
-        Violation::WrongSn { expected, found } => {
+        SenderViolation::WrongSn { expected, found } => {
             format!("CF SN {found:X} where {expected:X} was due")
         }
-        Violation::UnexpectedPdu { waiting_for_fc: true } => {
+        SenderViolation::UnexpectedPdu { waiting_for_fc: true } => {
             "new message while the last waited for a flow control (given up?)".into()
         }
-        Violation::UnexpectedPdu { waiting_for_fc: false } => {
+        SenderViolation::UnexpectedPdu { waiting_for_fc: false } => {
             "new message before the last was finished".into()
         }
-        Violation::CfBeforeFc { block_size } => {
+        SenderViolation::CfBeforeFc { block_size } => {
             format!("CF before the flow control (BS {block_size})")
         }
-        Violation::StMinNotKept { gap, st_min } => {
+        SenderViolation::StMinNotKept { gap, st_min } => {
             format!("CFs {} us apart, STmin {} us", gap.as_micros(), st_min.as_micros())
         }
-        Violation::UnexpectedCf => "CF without a first frame".into(),
-        Violation::Unfinished { received, length } => {
+        SenderViolation::UnexpectedCf => "CF without a first frame".into(),
+        SenderViolation::Unfinished { received, length } => {
             format!("{received} of {length} bytes, then nothing")
         }
     }

@@ -1,5 +1,5 @@
-//! What the reader reports: [`Event`]s in packet order, each naming where it happened
-//! ([`At`]) and, for TCP, the [`Connection`] with its tester and entity ends.
+//! What the reader reports: [`CaptureEvent`]s in packet order, each naming where it happened
+//! ([`At`]) and, for TCP, the [`TcpFlow`] with its tester and entity ends.
 //!
 //! May import: `crate::codec` and `crate::pcap`.
 
@@ -24,7 +24,7 @@ pub struct At {
 /// A TCP connection as the events name it: its number and which end is which. The entity is
 /// the end on a DoIP (or TLS) port; without one, the end that received the SYN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Connection {
+pub struct TcpFlow {
     pub id: u32,
     pub tester: SocketAddr,
     pub entity: SocketAddr,
@@ -36,39 +36,39 @@ pub struct Connection {
 
 /// How a DoIP message travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Carrier {
-    Tcp(Connection),
+pub enum CarriedBy {
+    Tcp(TcpFlow),
     Udp { src: SocketAddr, dst: SocketAddr },
 }
 
 /// Something the capture shows, in packet order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event<'a> {
+pub enum CaptureEvent<'a> {
     /// A TCP connection's first packet.
-    Opened { at: At, conn: Connection },
+    Opened { at: At, conn: TcpFlow },
     /// `by` closed its direction (FIN) or aborted the connection (RST).
-    Closed { at: At, conn: Connection, by: Side, reset: bool },
+    Closed { at: At, conn: TcpFlow, by: Side, reset: bool },
     /// The connection is no longer followed: `open_at_end` when the file ended first,
     /// `evicted` when too many connections were open.
-    Ended { at: At, conn: Connection, open_at_end: bool, evicted: bool },
+    Ended { at: At, conn: TcpFlow, open_at_end: bool, evicted: bool },
     /// The capture lost `missing` bytes that `from` sent.
-    Gap { at: At, conn: Connection, from: Side, missing: u64 },
+    Gap { at: At, conn: TcpFlow, from: Side, missing: u64 },
     /// `from`'s DoIP stream was found again after `skipped` bytes.
-    Resynced { at: At, conn: Connection, from: Side, skipped: u64 },
+    Resynced { at: At, conn: TcpFlow, from: Side, skipped: u64 },
     /// A DoIP message: its bytes and the codec's verdict (a UDP datagram that is no valid
     /// message is `Err` with its whole payload; a rejected TCP header is `Err` with the
     /// bytes present of it).
     Doip {
         at: At,
-        carrier: Carrier,
+        carrier: CarriedBy,
         from: Side,
         bytes: &'a [u8],
         message: Result<Message<'a>, crate::codec::doip::Error>,
     },
     /// A DoIP message longer than the reader holds, skipped undecoded.
-    DoipTooLong { at: At, conn: Connection, from: Side, header: [u8; HEADER_LEN], declared: u32 },
+    DoipTooLong { at: At, conn: TcpFlow, from: Side, header: [u8; HEADER_LEN], declared: u32 },
     /// TLS payload bytes on a connection to a TLS port.
-    Encrypted { at: At, conn: Connection, from: Side, bytes: usize },
+    Encrypted { at: At, conn: TcpFlow, from: Side, bytes: usize },
     /// A CAN data frame on `interface`.
     Can { at: At, interface: u32, frame: CanFrame },
     /// A CAN record that is no data frame (error or remote frame, broken record).
@@ -98,12 +98,12 @@ impl std::fmt::Display for SkipReason {
 }
 
 /// The receiver of a [`Reader`]'s events.
-pub trait EventSink {
-    fn event(&mut self, event: Event<'_>);
+pub trait CaptureSink {
+    fn event(&mut self, event: CaptureEvent<'_>);
 }
 
-impl<F: FnMut(Event<'_>)> EventSink for F {
-    fn event(&mut self, event: Event<'_>) {
+impl<F: FnMut(CaptureEvent<'_>)> CaptureSink for F {
+    fn event(&mut self, event: CaptureEvent<'_>) {
         self(event)
     }
 }

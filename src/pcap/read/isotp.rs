@@ -43,12 +43,12 @@ pub enum IsoTpEvent<'a> {
     /// A frame on a paired id broke a rule of the frame format (a receiver ignores it).
     InvalidFrame { can_id: CanId, at: FrameAt, error: PciError },
     /// Something the frames show a sender did wrong (§ cited in the text of each variant).
-    Violation { can_id: CanId, at: FrameAt, first: FrameAt, violation: Violation },
+    SenderViolation { can_id: CanId, at: FrameAt, first: FrameAt, violation: SenderViolation },
 }
 
 /// A sender's misconduct visible in a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Violation {
+pub enum SenderViolation {
     /// A CF with another SN than the next (ISO 15765-2:2016 §9.6.4.3): N_WRONG_SN.
     WrongSn { expected: u8, found: u8 },
     /// An SF or FF while a multi-frame message was still being sent (§9.8.3): N_UNEXP_PDU.
@@ -180,21 +180,21 @@ impl IsoTpReader {
         let tolerance = self.st_min_tolerance;
         let Some((sender, _)) = self.senders.get_mut(&id) else { return };
         let Some(rx) = sender.reception.as_mut() else {
-            sink(IsoTpEvent::Violation {
+            sink(IsoTpEvent::SenderViolation {
                 can_id: id,
                 at,
                 first: at,
-                violation: Violation::UnexpectedCf,
+                violation: SenderViolation::UnexpectedCf,
             });
             return;
         };
         let first = rx.first;
         let mut report =
-            |violation| sink(IsoTpEvent::Violation { can_id: id, at, first, violation });
+            |violation| sink(IsoTpEvent::SenderViolation { can_id: id, at, first, violation });
         match rx.block_size {
-            None => report(Violation::CfBeforeFc { block_size: 0 }),
+            None => report(SenderViolation::CfBeforeFc { block_size: 0 }),
             Some(bs) if bs > 0 && rx.cfs_in_block >= u32::from(bs) => {
-                report(Violation::CfBeforeFc { block_size: bs })
+                report(SenderViolation::CfBeforeFc { block_size: bs })
             }
             _ => {}
         }
@@ -203,12 +203,12 @@ impl IsoTpReader {
             // STmin applies between CFs of a block; the first CF after an FC is not measured
             // against the block before it (the FC restarts the pacing).
             if rx.cfs_in_block > 0 && gap + tolerance < rx.st_min {
-                report(Violation::StMinNotKept { gap, st_min: rx.st_min });
+                report(SenderViolation::StMinNotKept { gap, st_min: rx.st_min });
             }
         }
         if sn != rx.next_sn {
             // The receiver aborts with N_WRONG_SN: the message is lost.
-            report(Violation::WrongSn { expected: rx.next_sn, found: sn });
+            report(SenderViolation::WrongSn { expected: rx.next_sn, found: sn });
             sender.reception = None;
             return;
         }
@@ -244,8 +244,8 @@ impl IsoTpReader {
                 None => true,
                 Some(bs) => bs > 0 && rx.cfs_in_block >= u32::from(bs),
             };
-            let violation = Violation::UnexpectedPdu { waiting_for_fc };
-            sink(IsoTpEvent::Violation { can_id: id, at, first, violation });
+            let violation = SenderViolation::UnexpectedPdu { waiting_for_fc };
+            sink(IsoTpEvent::SenderViolation { can_id: id, at, first, violation });
         }
     }
 
@@ -258,8 +258,9 @@ impl IsoTpReader {
             .collect();
         open.sort_by_key(|(id, _)| *id);
         for (id, rx) in open {
-            let violation = Violation::Unfinished { received: rx.received, length: rx.length };
-            sink(IsoTpEvent::Violation { can_id: id, at, first: rx.first, violation });
+            let violation =
+                SenderViolation::Unfinished { received: rx.received, length: rx.length };
+            sink(IsoTpEvent::SenderViolation { can_id: id, at, first: rx.first, violation });
         }
     }
 }

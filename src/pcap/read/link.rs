@@ -42,12 +42,12 @@ pub enum Link<'a> {
 pub struct IpPacket<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
-    pub transport: Transport<'a>,
+    pub transport: IpPayload<'a>,
 }
 
 /// A TCP segment or UDP datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport<'a> {
+pub enum IpPayload<'a> {
     Tcp(TcpSegment<'a>),
     Udp { src_port: u16, dst_port: u16, payload: &'a [u8] },
 }
@@ -127,7 +127,7 @@ fn from_sliced<'a>(packet: &SlicedPacket<'a>) -> Link<'a> {
         return Link::Fragment;
     }
     let transport = match &packet.transport {
-        Some(TransportSlice::Tcp(tcp)) => Transport::Tcp(TcpSegment {
+        Some(TransportSlice::Tcp(tcp)) => IpPayload::Tcp(TcpSegment {
             src_port: tcp.source_port(),
             dst_port: tcp.destination_port(),
             seq: tcp.sequence_number(),
@@ -137,7 +137,7 @@ fn from_sliced<'a>(packet: &SlicedPacket<'a>) -> Link<'a> {
             rst: tcp.rst(),
             payload: tcp.payload(),
         }),
-        Some(TransportSlice::Udp(udp)) => Transport::Udp {
+        Some(TransportSlice::Udp(udp)) => IpPayload::Udp {
             src_port: udp.source_port(),
             dst_port: udp.destination_port(),
             payload: udp.payload(),

@@ -3,15 +3,15 @@
 //!
 //! ```text
 //!  bytes ─► file (pcap / pcapng records) ─► link (Ethernet, 802.1Q, SLL v1/v2, raw IP, BSD
-//!  loopback, SocketCAN) ─┬─► TCP ─► tcp (reassembly per direction) ─► doip (deframer) ─► Event
-//!                        ├─► UDP on a DoIP port ─► one message per datagram ───────────► Event
-//!                        ├─► TCP on the TLS port ─► counted, not decoded ──────────────► Event
-//!                        └─► CAN ─► socketcan (byte order from the survey) ─► isotp ──► Event
+//!  loopback, SocketCAN) ─┬─► TCP ─► tcp (reassembly per direction) ─► doip (deframer) ─► CaptureEvent
+//!                        ├─► UDP on a DoIP port ─► one message per datagram ───────────► CaptureEvent
+//!                        ├─► TCP on the TLS port ─► counted, not decoded ──────────────► CaptureEvent
+//!                        └─► CAN ─► socketcan (byte order from the survey) ─► isotp ──► CaptureEvent
 //! ```
 //!
 //! A capture is read in two passes: [`Survey`] sees only the CAN records and says which byte
 //! order their ids are in and which ids pair up as ISO-TP request/response ids; [`Reader`] then
-//! decodes everything with that knowledge and calls an [`EventSink`] with each [`Event`], in
+//! decodes everything with that knowledge and calls an [`CaptureSink`] with each [`CaptureEvent`], in
 //! packet order (a TCP message is reported at the packet that completed it).
 //!
 //! Every byte may be hostile: nothing here panics or allocates by a length read from the file.
@@ -32,9 +32,9 @@ pub mod survey;
 pub mod tcp;
 
 pub use doip::{DoipEvent, DoipStream};
-pub use event::{At, Carrier, Connection, Event, EventSink, SkipReason};
+pub use event::{At, CaptureEvent, CaptureSink, CarriedBy, SkipReason, TcpFlow};
 pub use file::{FileError, FileParser, Parsed, Record};
-pub use isotp::{FrameAt, IsoTpEvent, IsoTpReader, Violation};
+pub use isotp::{FrameAt, IsoTpEvent, IsoTpReader, SenderViolation};
 pub use link::Link;
 pub use reader::{ReadConfig, ReadStats, Reader};
 pub use survey::{IsoTpPair, Survey, SurveyResult};

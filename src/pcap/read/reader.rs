@@ -1,4 +1,4 @@
-//! The second pass: [`Reader`] turns every record into [`Event`]s, through the link layer,
+//! The second pass: [`Reader`] turns every record into [`CaptureEvent`]s, through the link layer,
 //! TCP reassembly and the DoIP streams, UDP datagrams, and the SocketCAN / ISO-TP path.
 //!
 //! May import: `crate::codec` and `crate::pcap`.
@@ -11,7 +11,7 @@ use crate::pcap::Side;
 use crate::pcap::socketcan::{self, CanByteOrder};
 
 use super::doip::{DoipEvent, DoipStream};
-use super::event::{At, Carrier, Connection, Event, EventSink, SkipReason};
+use super::event::{At, CaptureEvent, CaptureSink, CarriedBy, SkipReason, TcpFlow};
 use super::file::Record;
 use super::isotp::{FrameAt, IsoTpReader};
 use super::link::{self, Link};
@@ -61,7 +61,7 @@ pub struct ReadStats {
 
 /// Per-connection state: the connection as events name it and the DoIP stream of each way.
 struct FlowState {
-    conn: Connection,
+    conn: TcpFlow,
     /// Index 0: tester -> entity, 1: entity -> tester.
     streams: [DoipStream; 2],
 }
@@ -104,14 +104,14 @@ impl Reader {
     }
 
     /// One record of the file.
-    pub fn record(&mut self, record: &Record<'_>, sink: &mut impl EventSink) {
+    pub fn record(&mut self, record: &Record<'_>, sink: &mut impl CaptureSink) {
         self.stats.packets += 1;
         self.at = At { packet: record.number, time: record.time };
         let at = self.at;
         match link::decode(record.linktype, record.data) {
             Link::Ip(ip) => match ip.transport {
-                link::Transport::Tcp(seg) => self.tcp_segment(ip.src, ip.dst, &seg, sink),
-                link::Transport::Udp { src_port, dst_port, payload } => {
+                link::IpPayload::Tcp(seg) => self.tcp_segment(ip.src, ip.dst, &seg, sink),
+                link::IpPayload::Udp { src_port, dst_port, payload } => {
                     let src = SocketAddr::new(ip.src, src_port);
                     let dst = SocketAddr::new(ip.dst, dst_port);
                     self.udp(src, dst, payload, sink);
@@ -126,18 +126,18 @@ impl Reader {
     }
 
     /// The file is over: open connections and ISO-TP receptions are reported.
-    pub fn finish(&mut self, sink: &mut impl EventSink) {
+    pub fn finish(&mut self, sink: &mut impl CaptureSink) {
         let mut adapter =
             TcpAdapter { at: self.at, config: &self.config, stats: &mut self.stats, sink };
         self.tcp.finish(&mut adapter);
         let at = FrameAt { packet: self.at.packet, time: self.at.time };
-        self.isotp.finish(at, &mut |e| sink.event(Event::IsoTp(e)));
+        self.isotp.finish(at, &mut |e| sink.event(CaptureEvent::IsoTp(e)));
         self.stats.tcp = *self.tcp.stats();
     }
 
-    fn skip(&mut self, at: At, why: SkipReason, sink: &mut impl EventSink) {
+    fn skip(&mut self, at: At, why: SkipReason, sink: &mut impl CaptureSink) {
         self.stats.skipped += 1;
-        sink.event(Event::Skipped { at, why });
+        sink.event(CaptureEvent::Skipped { at, why });
     }
 
     fn is_doip_port(&self, port: u16) -> bool {
@@ -149,7 +149,7 @@ impl Reader {
         src: core::net::IpAddr,
         dst: core::net::IpAddr,
         seg: &link::TcpSegment<'_>,
-        sink: &mut impl EventSink,
+        sink: &mut impl CaptureSink,
     ) {
         let src = SocketAddr::new(src, seg.src_port);
         let dst = SocketAddr::new(dst, seg.dst_port);
@@ -162,7 +162,13 @@ impl Reader {
         self.tcp.segment(self.at.packet, (src, dst), seg, &mut adapter);
     }
 
-    fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], sink: &mut impl EventSink) {
+    fn udp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        sink: &mut impl CaptureSink,
+    ) {
         let (from, to_entity) = if self.is_doip_port(dst.port()) {
             (Side::Tester, true)
         } else if self.is_doip_port(src.port()) {
@@ -184,25 +190,25 @@ impl Reader {
         self.stats.udp_datagrams += 1;
         self.stats.doip_messages += 1;
         let message = Message::parse(payload);
-        sink.event(Event::Doip {
+        sink.event(CaptureEvent::Doip {
             at: self.at,
-            carrier: Carrier::Udp { src, dst },
+            carrier: CarriedBy::Udp { src, dst },
             from,
             bytes: payload,
             message,
         });
     }
 
-    fn can(&mut self, interface: u32, bytes: &[u8], sink: &mut impl EventSink) {
+    fn can(&mut self, interface: u32, bytes: &[u8], sink: &mut impl CaptureSink) {
         let at = self.at;
         match socketcan::decode(bytes, self.config.can_byte_order) {
             Ok(frame) => {
                 self.stats.can_frames += 1;
-                sink.event(Event::Can { at, interface, frame });
+                sink.event(CaptureEvent::Can { at, interface, frame });
                 let frame_at = FrameAt { packet: at.packet, time: at.time };
-                self.isotp.frame(&frame, frame_at, &mut |e| sink.event(Event::IsoTp(e)));
+                self.isotp.frame(&frame, frame_at, &mut |e| sink.event(CaptureEvent::IsoTp(e)));
             }
-            Err(error) => sink.event(Event::CanRecord { at, interface, error }),
+            Err(error) => sink.event(CaptureEvent::CanRecord { at, interface, error }),
         }
     }
 }
@@ -215,7 +221,7 @@ struct TcpAdapter<'s, K> {
     sink: &'s mut K,
 }
 
-impl<K: EventSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
+impl<K: CaptureSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
     fn is_server_port(&self, port: u16) -> bool {
         self.config.doip_ports.contains(&port) || self.config.tls_ports.contains(&port)
     }
@@ -223,7 +229,7 @@ impl<K: EventSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
     fn new_flow(&mut self, meta: &FlowMeta) -> FlowState {
         let max_message_len = self.config.limits.max_message_len;
         FlowState {
-            conn: Connection {
+            conn: TcpFlow {
                 id: meta.id,
                 tester: meta.client,
                 entity: meta.server,
@@ -249,10 +255,10 @@ impl<K: EventSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
         };
         let stream = &mut state.streams[dir as usize];
         match event {
-            TcpEvent::Opened => self.sink.event(Event::Opened { at, conn }),
+            TcpEvent::Opened => self.sink.event(CaptureEvent::Opened { at, conn }),
             TcpEvent::Data(bytes) if conn.tls => {
                 self.stats.encrypted_bytes += bytes.len() as u64;
-                self.sink.event(Event::Encrypted { at, conn, from, bytes: bytes.len() });
+                self.sink.event(CaptureEvent::Encrypted { at, conn, from, bytes: bytes.len() });
             }
             TcpEvent::Data(bytes) => {
                 let stats = &mut *self.stats;
@@ -260,31 +266,47 @@ impl<K: EventSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
                 stream.feed(bytes, &mut |e| match e {
                     DoipEvent::Message { bytes, message } => {
                         stats.doip_messages += 1;
-                        let carrier = Carrier::Tcp(conn);
-                        sink.event(Event::Doip { at, carrier, from, bytes, message: Ok(message) });
+                        let carrier = CarriedBy::Tcp(conn);
+                        sink.event(CaptureEvent::Doip {
+                            at,
+                            carrier,
+                            from,
+                            bytes,
+                            message: Ok(message),
+                        });
                     }
                     DoipEvent::Rejected { bytes, error } => {
                         stats.doip_messages += 1;
-                        let carrier = Carrier::Tcp(conn);
-                        sink.event(Event::Doip { at, carrier, from, bytes, message: Err(error) });
+                        let carrier = CarriedBy::Tcp(conn);
+                        sink.event(CaptureEvent::Doip {
+                            at,
+                            carrier,
+                            from,
+                            bytes,
+                            message: Err(error),
+                        });
                     }
                     DoipEvent::TooLong { header, declared } => {
                         stats.doip_messages += 1;
-                        sink.event(Event::DoipTooLong { at, conn, from, header, declared });
+                        sink.event(CaptureEvent::DoipTooLong { at, conn, from, header, declared });
                     }
                     DoipEvent::Resynced { skipped } => {
-                        sink.event(Event::Resynced { at, conn, from, skipped })
+                        sink.event(CaptureEvent::Resynced { at, conn, from, skipped })
                     }
                 });
             }
             TcpEvent::Gap { missing } => {
                 stream.gap();
-                self.sink.event(Event::Gap { at, conn, from, missing });
+                self.sink.event(CaptureEvent::Gap { at, conn, from, missing });
             }
-            TcpEvent::Fin => self.sink.event(Event::Closed { at, conn, by: from, reset: false }),
-            TcpEvent::Reset => self.sink.event(Event::Closed { at, conn, by: from, reset: true }),
+            TcpEvent::Fin => {
+                self.sink.event(CaptureEvent::Closed { at, conn, by: from, reset: false })
+            }
+            TcpEvent::Reset => {
+                self.sink.event(CaptureEvent::Closed { at, conn, by: from, reset: true })
+            }
             TcpEvent::Ended { evicted, open_at_end } => {
-                self.sink.event(Event::Ended { at, conn, open_at_end, evicted })
+                self.sink.event(CaptureEvent::Ended { at, conn, open_at_end, evicted })
             }
         }
     }
@@ -311,15 +333,15 @@ mod tests {
     fn read(packets: &[Vec<u8>]) -> Vec<String> {
         let mut reader = Reader::new(ReadConfig::default());
         let mut out = Vec::new();
-        let mut sink = |e: Event<'_>| {
+        let mut sink = |e: CaptureEvent<'_>| {
             out.push(match e {
-                Event::Opened { conn, .. } => format!("open {} tls={}", conn.id, conn.tls),
-                Event::Encrypted { from, bytes, .. } => format!("tls {from:?} {bytes}"),
-                Event::Doip { from, message, carrier, .. } => {
-                    let via = if matches!(carrier, Carrier::Udp { .. }) { "udp" } else { "tcp" };
+                CaptureEvent::Opened { conn, .. } => format!("open {} tls={}", conn.id, conn.tls),
+                CaptureEvent::Encrypted { from, bytes, .. } => format!("tls {from:?} {bytes}"),
+                CaptureEvent::Doip { from, message, carrier, .. } => {
+                    let via = if matches!(carrier, CarriedBy::Udp { .. }) { "udp" } else { "tcp" };
                     format!("{via} {from:?} {}", message.map(|m| m.to_string()).unwrap_or_default())
                 }
-                Event::Ended { .. } => "ended".into(),
+                CaptureEvent::Ended { .. } => "ended".into(),
                 other => format!("{other:?}"),
             })
         };

@@ -15,7 +15,7 @@ const READ_CHUNK: usize = 256 * 1024;
 
 /// How reading a capture went.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct ReadSummary {
     /// Records handed out.
     pub records: u64,
     /// The input was gzip-compressed.
@@ -27,7 +27,7 @@ pub struct Outcome {
     pub stopped: Option<String>,
 }
 
-impl Outcome {
+impl ReadSummary {
     /// Nothing could be read: the input is no capture at all (exit 2 territory).
     pub fn unreadable(&self) -> bool {
         self.records == 0 && self.stopped.is_some()
@@ -92,8 +92,8 @@ fn read_some(source: &mut impl Read, buf: &mut [u8]) -> Result<usize, io::Error>
 }
 
 /// Reads every record of the capture in `source`, calling `on_record` for each.
-pub fn read_records<R: Read>(mut source: R, mut on_record: impl FnMut(&Record<'_>)) -> Outcome {
-    let mut outcome = Outcome::default();
+pub fn read_records<R: Read>(mut source: R, mut on_record: impl FnMut(&Record<'_>)) -> ReadSummary {
+    let mut outcome = ReadSummary::default();
     let mut buffer = Vec::with_capacity(READ_CHUNK);
     // Sniff gzip from the first two bytes.
     let mut head = [0u8; 2];

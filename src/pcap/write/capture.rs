@@ -1,4 +1,4 @@
-//! [`Capture`]: a pcapng file written while a case's frames are fed to it, one call per
+//! [`PcapngWriter`]: a pcapng file written while a case's frames are fed to it, one call per
 //! connection change or frame, in time order.
 //!
 //! Interfaces are declared when first used: `doip` (Ethernet, for all TCP and UDP traffic) and
@@ -30,7 +30,7 @@ use crate::proto::time::Instant;
 
 /// Which way a frame went, seen from the harness (the tester, or the CAN node it plays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
+pub enum PacketDirection {
     /// From the harness to the target.
     Sent,
     /// From the target to the harness.
@@ -79,7 +79,7 @@ pub enum CaptureError {
 }
 
 /// A pcapng capture being written to `W`.
-pub struct Capture<W: Write> {
+pub struct PcapngWriter<W: Write> {
     writer: PcapNgWriter<W>,
     options: CaptureOptions,
     /// Interface id of the Ethernet interface, once declared.
@@ -95,7 +95,7 @@ pub struct Capture<W: Write> {
     packets: u64,
 }
 
-impl<W: Write> Capture<W> {
+impl<W: Write> PcapngWriter<W> {
     /// Starts a capture: writes the section header to `writer`.
     pub fn new(writer: W, options: CaptureOptions) -> Result<Self, CaptureError> {
         let mut section_options = vec![SectionHeaderOption::UserApplication(
@@ -118,7 +118,7 @@ impl<W: Write> Capture<W> {
         }
         let section = SectionHeaderBlock { options: section_options, ..Default::default() };
         let writer = PcapNgWriter::with_section_header(writer, section)?;
-        Ok(Capture {
+        Ok(PcapngWriter {
             writer,
             options,
             ethernet: None,
@@ -175,7 +175,7 @@ impl<W: Write> Capture<W> {
         &mut self,
         at: Instant,
         ends: Endpoints,
-        direction: Direction,
+        direction: PacketDirection,
         bytes: &[u8],
         comment: Option<&str>,
     ) -> Result<(), CaptureError> {
@@ -183,8 +183,8 @@ impl<W: Write> Capture<W> {
             self.tcp_open(at, ends, false)?;
         }
         let from = match direction {
-            Direction::Sent => Side::Tester,
-            Direction::Received => Side::Entity,
+            PacketDirection::Sent => Side::Tester,
+            PacketDirection::Received => Side::Entity,
         };
         let mut comment = comment.map(str::to_owned);
         // An empty write still becomes one (empty) segment, so the event stays visible.
@@ -231,15 +231,15 @@ impl<W: Write> Capture<W> {
         &mut self,
         at: Instant,
         ends: Endpoints,
-        direction: Direction,
+        direction: PacketDirection,
         bytes: &[u8],
         comment: Option<&str>,
     ) -> Result<(), CaptureError> {
         let (src, dst) = self.addresses(
             ends,
             match direction {
-                Direction::Sent => Side::Tester,
-                Direction::Received => Side::Entity,
+                PacketDirection::Sent => Side::Tester,
+                PacketDirection::Received => Side::Entity,
             },
         );
         let mut comment = comment.map(str::to_owned);
@@ -264,7 +264,7 @@ impl<W: Write> Capture<W> {
         &mut self,
         at: Instant,
         bus: &str,
-        direction: Direction,
+        direction: PacketDirection,
         frame: &CanFrame,
         comment: Option<&str>,
     ) -> Result<(), CaptureError> {
@@ -316,8 +316,8 @@ impl<W: Write> Capture<W> {
         let data = link::tcp_packet(src, dst, id, segment, payload)?;
         let interface = self.ethernet_interface()?;
         let direction = match from {
-            Side::Tester => Direction::Sent,
-            Side::Entity => Direction::Received,
+            Side::Tester => PacketDirection::Sent,
+            Side::Entity => PacketDirection::Received,
         };
         self.write_packet(interface, at, direction, data, comment)
     }
@@ -375,7 +375,7 @@ impl<W: Write> Capture<W> {
         &mut self,
         interface_id: u32,
         at: Instant,
-        direction: Direction,
+        direction: PacketDirection,
         data: Vec<u8>,
         comment: Option<String>,
     ) -> Result<(), CaptureError> {
@@ -387,8 +387,8 @@ impl<W: Write> Capture<W> {
             .min(Duration::from_nanos(u64::MAX));
         // pcapng epb_flags bits 0-1: 01 inbound, 10 outbound (draft-ietf-opsawg-pcapng §4.3.1).
         let flags = match direction {
-            Direction::Received => 0b01,
-            Direction::Sent => 0b10,
+            PacketDirection::Received => 0b01,
+            PacketDirection::Sent => 0b10,
         };
         let mut options = vec![EnhancedPacketOption::Flags(flags)];
         if let Some(c) = comment {
@@ -483,13 +483,13 @@ mod tests {
         }
     }
 
-    fn capture(mapping: PortMapping) -> Capture<Vec<u8>> {
+    fn capture(mapping: PortMapping) -> PcapngWriter<Vec<u8>> {
         let options = CaptureOptions {
             wall_clock_epoch: Duration::from_secs(1_700_000_000),
             comment: "case HDR-001".into(),
             port_mapping: mapping,
         };
-        Capture::new(Vec::new(), options).unwrap()
+        PcapngWriter::new(Vec::new(), options).unwrap()
     }
 
     #[test]
@@ -497,8 +497,8 @@ mod tests {
         let mut c = capture(PortMapping::Standard);
         let e = ends();
         c.tcp_open(Instant::from_millis(1), e, false).unwrap();
-        c.tcp_data(Instant::from_millis(2), e, Direction::Sent, &[1; 10], None).unwrap();
-        c.tcp_data(Instant::from_millis(3), e, Direction::Received, &[2; 7], Some("reply"))
+        c.tcp_data(Instant::from_millis(2), e, PacketDirection::Sent, &[1; 10], None).unwrap();
+        c.tcp_data(Instant::from_millis(3), e, PacketDirection::Received, &[2; 7], Some("reply"))
             .unwrap();
         c.tcp_close(Instant::from_millis(4), e, Side::Entity, Close::Fin).unwrap();
         c.tcp_close(Instant::from_millis(5), e, Side::Tester, Close::Fin).unwrap();
@@ -541,8 +541,8 @@ mod tests {
     #[test]
     fn as_seen_mapping_keeps_the_real_ports() {
         let mut c = capture(PortMapping::AsSeen);
-        c.tcp_data(Instant::ZERO, ends(), Direction::Sent, b"x", None).unwrap();
-        c.udp(Instant::ZERO, ends(), Direction::Received, b"y", None).unwrap();
+        c.tcp_data(Instant::ZERO, ends(), PacketDirection::Sent, b"x", None).unwrap();
+        c.udp(Instant::ZERO, ends(), PacketDirection::Received, b"y", None).unwrap();
         let (section, packets) = read_back(&c.finish());
         assert_eq!(section.as_deref(), Some("case HDR-001"));
         assert_eq!(tcp_fields(&packets[3].data).1, 40123);
@@ -555,7 +555,7 @@ mod tests {
     fn data_without_open_gets_a_handshake_and_long_data_is_split_at_the_mss() {
         let mut c = capture(PortMapping::Standard);
         let data: Vec<u8> = (0..4000u32).map(|i| i as u8).collect();
-        c.tcp_data(Instant::ZERO, ends(), Direction::Sent, &data, Some("big")).unwrap();
+        c.tcp_data(Instant::ZERO, ends(), PacketDirection::Sent, &data, Some("big")).unwrap();
         let (_, packets) = read_back(&c.finish());
         assert_eq!(packets.len(), 3 + 3);
         let segs: Vec<_> = packets[3..].iter().map(|p| tcp_fields(&p.data)).collect();
@@ -577,7 +577,7 @@ mod tests {
     fn empty_data_is_one_empty_segment() {
         let mut c = capture(PortMapping::Standard);
         c.tcp_open(Instant::ZERO, ends(), false).unwrap();
-        c.tcp_data(Instant::ZERO, ends(), Direction::Received, &[], None).unwrap();
+        c.tcp_data(Instant::ZERO, ends(), PacketDirection::Received, &[], None).unwrap();
         assert_eq!(c.packets(), 4);
     }
 
@@ -588,7 +588,7 @@ mod tests {
         c.tcp_open(Instant::ZERO, e, false).unwrap();
         c.tcp_close(Instant::ZERO, e, Side::Entity, Close::Reset).unwrap();
         c.tcp_close(Instant::ZERO, e, Side::Tester, Close::Fin).unwrap();
-        c.tcp_data(Instant::ZERO, e, Direction::Sent, b"again", None).unwrap();
+        c.tcp_data(Instant::ZERO, e, PacketDirection::Sent, b"again", None).unwrap();
         let (_, packets) = read_back(&c.finish());
         let flags: Vec<_> = packets.iter().map(|p| tcp_fields(&p.data).4).collect();
         assert_eq!(flags, ["S", "SA", "A", "AR", "S", "SA", "A", "AP"]);
@@ -608,8 +608,9 @@ mod tests {
     fn timestamps_are_the_wall_clock_epoch_plus_the_monotonic_time_and_never_overflow() {
         let mut c = capture(PortMapping::Standard);
         let frame = CanFrame::new(StandardId::new(0x7E0).unwrap(), &[1]).unwrap();
-        c.can(Instant::from_micros(1_234_567), "can0", Direction::Sent, &frame, None).unwrap();
-        c.can(Instant::from_epoch(Duration::MAX), "can0", Direction::Received, &frame, None)
+        c.can(Instant::from_micros(1_234_567), "can0", PacketDirection::Sent, &frame, None)
+            .unwrap();
+        c.can(Instant::from_epoch(Duration::MAX), "can0", PacketDirection::Received, &frame, None)
             .unwrap();
         let (_, packets) = read_back(&c.finish());
         assert_eq!(packets[0].timestamp, Duration::new(1_700_000_001, 234_567_000));
@@ -620,10 +621,10 @@ mod tests {
     fn each_can_bus_gets_its_own_socketcan_interface_beside_ethernet() {
         let mut c = capture(PortMapping::Standard);
         let frame = CanFrame::new(StandardId::new(0x123).unwrap(), &[9]).unwrap();
-        c.can(Instant::ZERO, "can0", Direction::Sent, &frame, None).unwrap();
-        c.udp(Instant::ZERO, ends(), Direction::Sent, b"u", None).unwrap();
-        c.can(Instant::ZERO, "can1", Direction::Received, &frame, None).unwrap();
-        c.can(Instant::ZERO, "can0", Direction::Received, &frame, None).unwrap();
+        c.can(Instant::ZERO, "can0", PacketDirection::Sent, &frame, None).unwrap();
+        c.udp(Instant::ZERO, ends(), PacketDirection::Sent, b"u", None).unwrap();
+        c.can(Instant::ZERO, "can1", PacketDirection::Received, &frame, None).unwrap();
+        c.can(Instant::ZERO, "can0", PacketDirection::Received, &frame, None).unwrap();
         let bytes = c.finish();
         let (_, packets) = read_back(&bytes);
         let kinds: Vec<_> = packets.iter().map(|p| p.linktype).collect();
@@ -637,7 +638,8 @@ mod tests {
     #[test]
     fn an_impossibly_long_udp_payload_is_cut_and_the_cut_is_commented() {
         let mut c = capture(PortMapping::Standard);
-        c.udp(Instant::ZERO, ends(), Direction::Received, &vec![0; 70_000], Some("flood")).unwrap();
+        c.udp(Instant::ZERO, ends(), PacketDirection::Received, &vec![0; 70_000], Some("flood"))
+            .unwrap();
         let (_, packets) = read_back(&c.finish());
         assert_eq!(packets[0].data.len(), 14 + 20 + 8 + UDP_MAX_PAYLOAD);
         assert_eq!(

@@ -1,4 +1,4 @@
-//! Capture writing: a [`Capture`] turns what a case did into a pcapng file Wireshark and tshark
+//! Capture writing: a [`PcapngWriter`] turns what a case did into a pcapng file Wireshark and tshark
 //! decode as DoIP.
 //!
 //! Each TCP connection gets a synthesized three-way handshake, every frame becomes a segment
@@ -18,6 +18,8 @@ mod capture;
 mod link;
 mod tcp;
 
-pub use capture::{Capture, CaptureError, CaptureOptions, Direction, Endpoints, PortMapping};
+pub use capture::{
+    CaptureError, CaptureOptions, Endpoints, PacketDirection, PcapngWriter, PortMapping,
+};
 pub use link::SynthesisError;
 pub use tcp::{Close, Side};

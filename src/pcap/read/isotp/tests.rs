@@ -35,7 +35,7 @@ fn text(e: &IsoTpEvent<'_>) -> String {
         IsoTpEvent::InvalidFrame { can_id, at, error } => {
             format!("{can_id} {} invalid {error:?}", at.packet)
         }
-        IsoTpEvent::Violation { can_id, at, violation, .. } => {
+        IsoTpEvent::SenderViolation { can_id, at, violation, .. } => {
             format!("{can_id} {} {violation:?}", at.packet)
         }
     }

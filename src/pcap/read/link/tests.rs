@@ -15,7 +15,7 @@ fn ip_tcp(payload: &[u8]) -> Vec<u8> {
 fn expect_tcp(link: Link<'_>, payload: &[u8]) {
     let Link::Ip(ip) = link else { panic!("{link:?}") };
     assert_eq!(ip.src.to_string(), "10.0.0.1");
-    let Transport::Tcp(t) = ip.transport else { panic!() };
+    let IpPayload::Tcp(t) = ip.transport else { panic!() };
     assert_eq!((t.src_port, t.dst_port, t.seq, t.payload), (50000, 13400, 7, payload));
 }
 
@@ -54,7 +54,7 @@ fn udp_can_and_the_rest() {
     let b = PacketBuilder::ipv6([1; 16], [2; 16], 64).udp(13400, 40000);
     let mut udp = Vec::new();
     b.write(&mut udp, b"u").unwrap();
-    let Link::Ip(IpPacket { transport: Transport::Udp { src_port, payload, .. }, .. }) =
+    let Link::Ip(IpPacket { transport: IpPayload::Udp { src_port, payload, .. }, .. }) =
         decode(229, &udp)
     else {
         panic!()
