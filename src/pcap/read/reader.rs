@@ -266,25 +266,13 @@ impl<K: CaptureSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
                 stream.feed(bytes, &mut |e| match e {
                     DoipEvent::Message { bytes, message } => {
                         stats.doip_messages += 1;
-                        let carrier = CarriedBy::Tcp(conn);
-                        sink.event(CaptureEvent::Doip {
-                            at,
-                            carrier,
-                            from,
-                            bytes,
-                            message: Ok(message),
-                        });
+                        let (carrier, message) = (CarriedBy::Tcp(conn), Ok(message));
+                        sink.event(CaptureEvent::Doip { at, carrier, from, bytes, message });
                     }
                     DoipEvent::Rejected { bytes, error } => {
                         stats.doip_messages += 1;
-                        let carrier = CarriedBy::Tcp(conn);
-                        sink.event(CaptureEvent::Doip {
-                            at,
-                            carrier,
-                            from,
-                            bytes,
-                            message: Err(error),
-                        });
+                        let (carrier, message) = (CarriedBy::Tcp(conn), Err(error));
+                        sink.event(CaptureEvent::Doip { at, carrier, from, bytes, message });
                     }
                     DoipEvent::TooLong { header, declared } => {
                         stats.doip_messages += 1;
