@@ -2,8 +2,7 @@
 //! `crate::proof::coverage` generates from the suites.
 
 use super::exit;
-use super::list::default_profile;
-use super::validate::paths_or_default;
+use super::validate::{default_profile, paths_or_default};
 use crate::proof::coverage::generate;
 use crate::runner::target::known_faults;
 use crate::suite::load;
@@ -28,7 +27,7 @@ pub struct CoverageArgs {
 
 /// Runs the command and returns the exit code.
 pub fn run(args: CoverageArgs) -> u8 {
-    let profile_path = args.profile.clone().or_else(default_profile);
+    let profile_path = Some(args.profile.clone().unwrap_or_else(default_profile));
     let profile = match load::load_profile(profile_path.as_deref()) {
         Ok(p) => p,
         Err(e) => {

@@ -2,7 +2,7 @@
 //! title, tags, clause and requirements; cases the profile cannot run are marked skipped.
 
 use super::exit;
-use super::validate::paths_or_default;
+use super::validate::{default_profile, paths_or_default};
 use crate::suite::load;
 use crate::suite::select::{self, Filter};
 use crate::suite::tags::TagExpr;
@@ -30,8 +30,9 @@ pub fn list(args: &ListArgs) -> (u8, String) {
         Ok(t) => t,
         Err(e) => return (exit::USAGE, format!("error: --tags: {e}\n")),
     };
-    let profile = match load::load_profile(args.profile.as_deref().or(default_profile().as_deref()))
-    {
+    let profile = match load::load_profile(Some(
+        args.profile.clone().unwrap_or_else(default_profile).as_path(),
+    )) {
         Ok(p) => p,
         Err(e) => return (exit::USAGE, e.render()),
     };
@@ -72,12 +73,6 @@ pub fn list(args: &ListArgs) -> (u8, String) {
     }
     out.push_str(&format!("{} cases\n", planned.len()));
     (exit::SUCCESS, out)
-}
-
-/// The profile shipped beside the default suites, when it exists (the simulator's).
-pub fn default_profile() -> Option<PathBuf> {
-    let p = PathBuf::from(super::validate::DEFAULT_SUITES).join("profile.yaml");
-    p.exists().then_some(p)
 }
 
 pub fn run(args: ListArgs) -> u8 {

@@ -8,9 +8,11 @@ pub mod inspect;
 pub mod isotp;
 pub mod list;
 pub mod merge_junit;
+pub mod profile;
 pub mod run;
 pub mod selftest;
 pub mod sim;
+pub mod suites;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +48,10 @@ pub enum Command {
     /// Prove the suites: every case passes against the conformant simulator and fails against
     /// each fault it lists in `detects`; prints the case x fault matrix.
     Selftest(selftest::SelftestArgs),
+    /// Write a commented profile for a real entity (`profile init`).
+    Profile(profile::ProfileArgs),
+    /// The suites built into the binary: `suites export DIR` writes them out for editing.
+    Suites(suites::SuitesArgs),
     /// Merge the JUnit files of `--shard K/N` runs into one report.
     MergeJunit(merge_junit::MergeJunitArgs),
     /// Write docs/coverage.md: what the suites cover (payload types, codes, timers, faults,
@@ -80,6 +86,8 @@ pub fn main() -> ExitCode {
         Some(Command::Selftest(args)) => ExitCode::from(selftest::run(args)),
         Some(Command::Coverage(args)) => ExitCode::from(coverage::run(args)),
         Some(Command::MergeJunit(args)) => ExitCode::from(merge_junit::run(args)),
+        Some(Command::Profile(args)) => ExitCode::from(profile::run(args)),
+        Some(Command::Suites(args)) => ExitCode::from(suites::run(args)),
     }
 }
 

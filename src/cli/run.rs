@@ -3,8 +3,7 @@
 //! write the console, JUnit, JSON and capture reports (also after Ctrl-C).
 
 use super::exit;
-use super::list::default_profile;
-use super::validate::paths_or_default;
+use super::validate::{default_profile, paths_or_default};
 use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters};
 use crate::runner::event::EventSink;
 use crate::runner::target::{
@@ -178,7 +177,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     };
     let profile_path = match (&args.profile, &args.target) {
         (Some(p), _) => Some(p.clone()),
-        (None, None) => default_profile(),
+        (None, None) => Some(default_profile()),
         (None, Some(_)) => None,
     };
     let profile =

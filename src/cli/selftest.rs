@@ -2,8 +2,7 @@
 //! worth something, prints the case x fault matrix and exits 1 on any mismatch.
 
 use super::exit;
-use super::list::default_profile;
-use super::validate::paths_or_default;
+use super::validate::{default_profile, paths_or_default};
 use crate::proof::selftest::prove;
 use crate::runner::target::{known_faults, simulator_config};
 use crate::suite::load;
@@ -52,7 +51,7 @@ pub fn run(args: SelftestArgs) -> u8 {
             .map(|f| f.to_string())
             .collect()
     };
-    let profile_path = args.profile.clone().or_else(default_profile);
+    let profile_path = Some(args.profile.clone().unwrap_or_else(default_profile));
     let profile = match load::load_profile(profile_path.as_deref()) {
         Ok(p) => p,
         Err(e) => {

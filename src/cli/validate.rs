@@ -6,7 +6,7 @@ use super::exit;
 use crate::suite::value::format_duration;
 use crate::suite::{load, select};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Suites checked when no path is given.
 pub const DEFAULT_SUITES: &str = "suites";
@@ -20,9 +20,30 @@ pub struct ValidateArgs {
     pub profile: Option<PathBuf>,
 }
 
-/// Paths given, or the default suites folder.
+/// Paths given, else `./suites` when there is one, else the suites built into the binary
+/// (so that an installed doipcheck runs from any directory).
 pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() { vec![PathBuf::from(DEFAULT_SUITES)] } else { paths.to_vec() }
+    if !paths.is_empty() {
+        return paths.to_vec();
+    }
+    if Path::new(DEFAULT_SUITES).is_dir() {
+        vec![PathBuf::from(DEFAULT_SUITES)]
+    } else {
+        vec![crate::suite::builtin::root()]
+    }
+}
+
+/// The profile of the default suites: `./suites/profile.yaml` when `./suites` is there, else
+/// the built-in simulator's.
+pub fn default_profile() -> PathBuf {
+    let local = Path::new(DEFAULT_SUITES);
+    if local.is_dir() {
+        let p = local.join("profile.yaml");
+        if p.exists() {
+            return p;
+        }
+    }
+    crate::suite::builtin::profile()
 }
 
 /// Runs the command; the text to print goes to the returned string (stdout on success,

@@ -37,7 +37,7 @@ pub fn simulator_config(
     let base = profile_path.and_then(Path::parent).unwrap_or(Path::new("."));
     let path = base.join(file);
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(&path)
+    let text = crate::suite::load::read_text(&path)
         .map_err(|e| format!("the profile's simulator configuration {shown}: {e}"))?;
     SimConfig::from_yaml_str(&text).map_err(|e| e.with_file(&shown))
 }

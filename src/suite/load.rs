@@ -2,6 +2,7 @@
 //! all files at once (any error means nothing runs: a bad file is never silently skipped).
 //! Selecting the cases of a run is `super::select`.
 
+use super::builtin;
 use super::diag::{Diagnostic, Diagnostics};
 use super::model::{StepKind, Suite};
 use super::profile::{self, Profile};
@@ -34,7 +35,7 @@ impl LoadErrors {
         let mut sources = HashMap::new();
         for d in &diagnostics {
             if !sources.contains_key(&d.file) {
-                let text = std::fs::read_to_string(&d.file).unwrap_or_default();
+                let text = read_text(&d.file).unwrap_or_default();
                 sources.insert(d.file.clone(), text);
             }
         }
@@ -67,61 +68,53 @@ pub struct Loaded {
     pub suites: Vec<Arc<Suite>>,
 }
 
-/// Reads a file, refusing huge ones before reading them whole.
-fn read_source(path: &Path, errors: &mut LoadErrors) -> Option<String> {
-    let fail = |errors: &mut LoadErrors, msg: String| {
-        errors.diagnostics.push(Diagnostic {
-            file: path.to_owned(),
-            pos: None,
-            message: msg,
-            label: String::new(),
-            help: None,
-        });
-    };
+/// Reads a suite, profile or simulator configuration: a built-in file (`<built-in>/suites/...`)
+/// or one on disk, refusing huge ones before reading them whole. The error says why, without
+/// the path (the caller names the file).
+pub fn read_text(path: &Path) -> Result<String, String> {
+    if let Some(text) = builtin::source(path) {
+        return Ok(text.to_owned());
+    }
     match std::fs::metadata(path) {
         Ok(m) if m.len() > yaml::MAX_FILE_BYTES as u64 => {
-            fail(
-                errors,
-                format!(
-                    "file is {} bytes, larger than the limit of {} bytes",
-                    m.len(),
-                    yaml::MAX_FILE_BYTES
-                ),
-            );
-            return None;
+            return Err(format!(
+                "file is {} bytes, larger than the limit of {} bytes",
+                m.len(),
+                yaml::MAX_FILE_BYTES
+            ));
         }
         Ok(_) => {}
-        Err(e) => {
-            fail(errors, format!("cannot read: {e}"));
-            return None;
-        }
+        Err(e) => return Err(format!("cannot read: {e}")),
     }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                fail(
-                    errors,
-                    format!(
-                        "not UTF-8 text (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                );
-                None
-            }
-        },
-        Err(e) => {
-            fail(errors, format!("cannot read: {e}"));
-            None
-        }
-    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())
+    })
+}
+
+fn read_source(path: &Path, errors: &mut LoadErrors) -> Option<String> {
+    read_text(path)
+        .map_err(|message| {
+            errors.diagnostics.push(Diagnostic {
+                file: path.to_owned(),
+                pos: None,
+                message,
+                label: String::new(),
+                help: None,
+            })
+        })
+        .ok()
 }
 
 /// The suite files named by `paths` (directories are searched recursively, sorted).
 pub fn find_suite_files(paths: &[PathBuf], errors: &mut LoadErrors) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() {
+        if builtin::is_dir(p) {
+            out.extend(builtin::files_under(p).into_iter().filter(|f| !is_side_file(f)));
+        } else if builtin::source(p).is_some() {
+            out.push(p.clone());
+        } else if p.is_dir() {
             let before = out.len();
             walk_dir(p, &mut out, errors, 0);
             if out.len() == before {
@@ -209,12 +202,27 @@ pub fn load_suites(paths: &[PathBuf], known_faults: &[&str]) -> Result<Loaded, L
 
 /// Loads a profile file (or the defaults when `path` is `None`).
 pub fn load_profile(path: Option<&Path>) -> Result<Profile, LoadErrors> {
+    read_profile(path, false)
+}
+
+/// Loads a profile for a `--target`: also refuses what cannot hold for a real entity
+/// ([`profile::check_for_target`]).
+pub fn load_profile_for_target(path: Option<&Path>) -> Result<Profile, LoadErrors> {
+    read_profile(path, true)
+}
+
+fn read_profile(path: Option<&Path>, for_target: bool) -> Result<Profile, LoadErrors> {
     let Some(path) = path else { return Ok(Profile::defaults()) };
     let mut errors = LoadErrors::default();
     let Some(src) = read_source(path, &mut errors) else { return Err(errors) };
     let mut d = Diagnostics::new(path);
     let profile = match yaml::parse(&src) {
-        Ok(tree) => Profile::read(&tree, &mut d),
+        Ok(tree) => {
+            if for_target {
+                profile::check_for_target(&tree, &mut d);
+            }
+            Profile::read(&tree, &mut d)
+        }
         Err(e) => {
             d.push(e.pos, e.message, "here".into(), None);
             Profile::defaults()

@@ -1,9 +1,11 @@
 //! Suite YAML model, loading, validation with source spans, and variable resolution.
+pub mod builtin;
 pub mod diag;
 pub mod load;
 pub mod messages;
 pub mod model;
 pub mod profile;
+pub mod profile_init;
 pub mod profile_keys;
 pub mod read;
 pub mod read_fields;

@@ -157,6 +157,47 @@ fn walk(y: &Yaml, prefix: &str, profile: &mut Profile, diags: &mut Diagnostics) 
     }
 }
 
+/// The mistakes that make a profile unfit for a `--target` (a real entity): capability `sim`
+/// (cases that need the built-in simulator's fault switches), capability `power_cycle`
+/// without the `power_cycle_command` that performs it, and the `simulator` key (the built-in
+/// simulator's configuration, which a --target ignores). The profile of the built-in
+/// simulator, copied for an ECU, has all three.
+pub fn check_for_target(y: &Yaml, diags: &mut Diagnostics) {
+    let YamlKind::Map(entries) = &y.kind else { return };
+    let has_command = entries.iter().any(|(k, _)| k.name == "power_cycle_command");
+    for (k, v) in entries {
+        if k.name == "simulator" {
+            diags.error_help(
+                k.pos,
+                "`simulator` configures the built-in simulator; a --target ignores it",
+                "simulator only",
+                "remove it from a profile for a real entity (`doipcheck profile init` writes one)",
+            );
+        }
+        if k.name != "capabilities" {
+            continue;
+        }
+        let YamlKind::Seq(items) = &v.kind else { continue };
+        for item in items {
+            match item.as_str() {
+                Some("sim") => diags.error_help(
+                    item.pos,
+                    "capability `sim` cannot hold for a --target: it selects cases that need the built-in simulator's fault switches",
+                    "simulator only",
+                    "remove it (`doipcheck profile init` writes a profile for a real entity)",
+                ),
+                Some("power_cycle") if !has_command => diags.error_help(
+                    item.pos,
+                    "capability `power_cycle` needs `power_cycle_command` for a --target: the harness has no other way to restart it",
+                    "no command to perform it",
+                    "add `power_cycle_command: \"<shell command that restarts the unit>\"`, or remove the capability",
+                ),
+                _ => {}
+            }
+        }
+    }
+}
+
 fn sibling_names(prefix: &str) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = KEYS
         .iter()
@@ -280,6 +321,23 @@ mod tests {
         let mut d = Diagnostics::new(Path::new("p.yaml"));
         let p = Profile::read(&super::super::yaml::parse(src).unwrap(), &mut d);
         (p, d.list.iter().map(|d| format!("{}: {}", d.pos.unwrap(), d.message)).collect())
+    }
+
+    #[test]
+    fn a_simulator_profile_is_refused_for_a_target() {
+        let src = "simulator: sim.yaml\ncapabilities: [doip.tcp, sim, power_cycle]\n";
+        let mut d = Diagnostics::new(Path::new("p.yaml"));
+        check_for_target(&super::super::yaml::parse(src).unwrap(), &mut d);
+        let found: Vec<String> =
+            d.list.iter().map(|d| format!("{}: {}", d.pos.unwrap(), d.message)).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("1:1: `simulator`"), "{found:?}");
+        assert!(found[1].starts_with("2:26: capability `sim`"), "{found:?}");
+        assert!(found[2].starts_with("2:31: capability `power_cycle` needs"), "{found:?}");
+        let fit = "capabilities: [doip.tcp, power_cycle]\npower_cycle_command: ./cycle.sh\n";
+        let mut d = Diagnostics::new(Path::new("p.yaml"));
+        check_for_target(&super::super::yaml::parse(fit).unwrap(), &mut d);
+        assert!(d.list.is_empty(), "{:?}", d.list);
     }
 
     #[test]

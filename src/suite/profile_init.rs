@@ -1,0 +1,161 @@
+//! `doipcheck profile init`: a commented profile for a real entity, written from the key and
+//! capability tables ([`KEYS`], [`CAPABILITIES`]) so that it documents every key and cannot
+//! drift from what the reader accepts. Every value written is the key's default (the
+//! standard's); keys without a default are written commented out with the kind of value they
+//! take. Simulator-only entries (`simulator`, capability `sim`) are left out, and
+//! `power_cycle` is offered only together with its command.
+
+use super::profile_keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
+
+/// Keys that have no place in a profile for a real entity: the built-in simulator's
+/// configuration, and keys derived from others.
+const NOT_WRITTEN: &[&str] = &["simulator", "inverse_version"];
+
+/// Capabilities the written profile lists uncommented: the ones every DoIP entity has.
+const ON_BY_DEFAULT: &[&str] = &["doip.tcp", "doip.udp"];
+
+/// Comment lines are wrapped to this width.
+const WIDTH: usize = 96;
+
+/// The profile text. `version`: the tool's, for the header.
+pub fn template(version: &str) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# Target profile for a DoIP entity, written by `doipcheck profile init` (doipcheck {version}).\n\
+         # It describes the unit under test: `doipcheck run --target HOST --profile THIS_FILE`.\n\
+         # Every key is optional. The values below are the defaults (ISO 13400-2:2019 timings and\n\
+         # ports, ISO 14229-2 P2/P2*): change what your unit declares; keys written as comments\n\
+         # have no default and select the cases that need them. docs/suite-format.md (\"Target\n\
+         # profile\") documents every key; `doipcheck validate --profile THIS_FILE --target X`\n\
+         # checks the file.\n"
+    ));
+    let keys: Vec<&ProfileKey> = KEYS.iter().filter(|k| !NOT_WRITTEN.contains(&k.path)).collect();
+    let mut open: Vec<&str> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let parts: Vec<&str> = key.path.split('.').collect();
+        let (groups, leaf) = parts.split_at(parts.len() - 1);
+        let common = open.iter().zip(groups).take_while(|(a, b)| a == b).count();
+        open.truncate(common);
+        for (depth, group) in groups.iter().enumerate().skip(common) {
+            let prefix = groups[..=depth].join(".");
+            // A group whose keys are all commented out is commented out too: an empty map
+            // would not read as one.
+            let live = keys[i..]
+                .iter()
+                .any(|k| k.path.starts_with(&format!("{prefix}.")) && k.default.is_some());
+            out.push('\n');
+            let indent = "  ".repeat(depth);
+            out.push_str(&format!("{indent}{}{group}:\n", if live { "" } else { "# " }));
+            open.push(group);
+        }
+        let indent = "  ".repeat(groups.len());
+        if groups.is_empty() {
+            out.push('\n');
+        }
+        comment(&mut out, &indent, key.doc);
+        if key.path == "capabilities" {
+            capabilities(&mut out, &indent);
+            continue;
+        }
+        match key.default {
+            Some(value) => out.push_str(&format!("{indent}{}: {value}\n", leaf[0])),
+            None => out.push_str(&format!("{indent}# {}: {}\n", leaf[0], placeholder(key.ty))),
+        }
+    }
+    out
+}
+
+fn capabilities(out: &mut String, indent: &str) {
+    out.push_str(&format!("{indent}capabilities:\n"));
+    for (name, doc) in CAPABILITIES.iter().filter(|(c, _)| *c != "sim") {
+        let on = ON_BY_DEFAULT.contains(name);
+        let note = if *name == "power_cycle" { "; needs power_cycle_command" } else { "" };
+        comment(out, &format!("{indent}  "), &format!("{doc}{note}."));
+        out.push_str(&format!("{indent}  {}- {name}\n", if on { "" } else { "# " }));
+    }
+}
+
+/// What a key without a default takes, as a hint after the commented key.
+fn placeholder(ty: KeyType) -> String {
+    match ty {
+        KeyType::Int { max } if max <= 0xFF => "<0x00..0xFF>".into(),
+        KeyType::Int { max } if max <= 0xFFFF => "<0x0000..0xFFFF>".into(),
+        KeyType::Int { .. } => "<integer>".into(),
+        KeyType::Str => "\"<text>\"".into(),
+        KeyType::Bool => "<true|false>".into(),
+        KeyType::Duration => "<duration, e.g. 500ms>".into(),
+        KeyType::Bytes { len } => format!("\"<{len} hex bytes>\""),
+        KeyType::Vin => "\"<17 characters>\"".into(),
+        KeyType::StrList => "[<names>]".into(),
+        KeyType::IntList { .. } => "[<integers>]".into(),
+    }
+}
+
+/// `doc` as `# ` lines wrapped at [`WIDTH`].
+fn comment(out: &mut String, indent: &str, doc: &str) {
+    let mut line = String::new();
+    for word in doc.split_whitespace() {
+        if !line.is_empty() && indent.len() + 2 + line.len() + 1 + word.len() > WIDTH {
+            out.push_str(&format!("{indent}# {line}\n"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{indent}# {line}\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::diag::Diagnostics;
+    use crate::suite::profile::{Profile, check_for_target};
+    use std::path::Path;
+
+    fn read(text: &str) -> (Profile, Vec<String>) {
+        let tree = crate::suite::yaml::parse(text).expect("the template is YAML");
+        let mut d = Diagnostics::new(Path::new("init.yaml"));
+        check_for_target(&tree, &mut d);
+        let profile = Profile::read(&tree, &mut d);
+        (profile, d.list.iter().map(|d| d.message.clone()).collect())
+    }
+
+    /// The written profile reads without a mistake, is fit for a --target, and holds exactly
+    /// the defaults.
+    #[test]
+    fn the_template_reads_as_the_defaults_and_fits_a_target() {
+        let text = template("test");
+        let (profile, errors) = read(&text);
+        assert!(errors.is_empty(), "{errors:?}\n{text}");
+        assert_eq!(profile, Profile::defaults());
+    }
+
+    /// Every key is written (as a value or a comment) and documented; nothing simulator-only.
+    #[test]
+    fn the_template_names_every_key_and_capability() {
+        let text = template("test");
+        for key in KEYS.iter().filter(|k| !NOT_WRITTEN.contains(&k.path)) {
+            let leaf = key.path.rsplit('.').next().unwrap_or(key.path);
+            assert!(text.contains(&format!("{leaf}:")), "key {} missing", key.path);
+        }
+        for (name, _) in CAPABILITIES.iter().filter(|(c, _)| *c != "sim") {
+            assert!(text.contains(&format!("- {name}\n")), "capability {name} missing");
+        }
+        assert!(!text.contains("- sim\n") && !text.contains("simulator:"));
+        assert!(text.lines().all(|l| l.len() <= WIDTH), "a line is too long");
+    }
+
+    /// Uncommenting the optional lines gives a profile the reader explains, line by line: the
+    /// placeholders are not mistaken for values.
+    #[test]
+    fn uncommented_placeholders_are_reported_not_taken() {
+        let text = template("test").replace("# max_data_size: ", "max_data_size: ");
+        let (_, errors) = read(&text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("max_data_size"), "{errors:?}");
+    }
+}
