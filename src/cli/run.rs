@@ -183,11 +183,27 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let profile =
         load::load_profile(profile_path.as_deref()).map_err(|e| (exit::USAGE, e.render()))?;
     let paths = paths_or_default(&args.paths);
+    if paths.first().is_some_and(|p| p.as_path() == crate::suite::builtin::root()) {
+        eprintln!(
+            "note: no ./suites here: running the suites built into doipcheck (`doipcheck suites export DIR` writes them out)"
+        );
+    }
     let loaded =
         load::load_suites(&paths, &known_faults()).map_err(|e| (exit::USAGE, e.render()))?;
-    let plan =
-        select::select_cases(&loaded, &profile, &Filter { tags, cases: args.cases.clone(), shard });
+    let filter = Filter { tags, cases: args.cases.clone(), shard };
+    for warning in select::filter_warnings(&loaded, &filter) {
+        eprintln!("warning: {warning}");
+    }
+    let plan = select::select_cases(&loaded, &profile, &filter);
     if plan.is_empty() {
+        if let Some((k, n)) = shard
+            && !select::select_cases(&loaded, &profile, &Filter { shard: None, ..filter })
+                .is_empty()
+        {
+            // A CI matrix with more shards than cases: this job has nothing to do, which is
+            // not a failure; it still leaves (empty) reports for the merge step.
+            return Ok(empty_shard(&args, profile_path, (k, n)));
+        }
         return Err(usage("no case matches the filters"));
     }
     crate::runner::plan::check(&plan, &profile)
@@ -228,6 +244,9 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
             }
             let config = simulator_config(&profile, profile_path.as_deref())
                 .map_err(|e| (exit::USAGE, format!("error: {e}")))?;
+            for warning in crate::runner::fit::simulator_mismatches(&profile, &config) {
+                eprintln!("warning: {warning}");
+            }
             let source = TargetSource::Simulator {
                 jobs: args.jobs,
                 faults: args.sim_faults.clone(),
@@ -296,6 +315,16 @@ pub fn execute(
                         },
                     ));
                 }
+                if let Some(first) = endpoints.first() {
+                    let mut warnings = crate::runner::fit::target_profile_warnings(&env.profile);
+                    warnings.extend(
+                        crate::runner::fit::probe_target(first, &env.profile, env.connect_timeout)
+                            .await,
+                    );
+                    for warning in warnings {
+                        eprintln!("warning: {warning}");
+                    }
+                }
                 (endpoints, None)
             }
             TargetSource::Simulator { jobs, faults, config } => {
@@ -332,6 +361,34 @@ pub fn execute(
         Err((code, e)) => {
             eprintln!("error: {e}");
             code
+        }
+    }
+}
+
+/// A shard with no case: empty, valid reports (JUnit with no testcase, JSON with zero
+/// counts) and exit 0.
+fn empty_shard(args: &RunArgs, profile_path: Option<PathBuf>, (k, n): (u32, u32)) -> u8 {
+    let mut options = ReportOptions::new(&args.report_dir);
+    options.junit = args.junit.clone();
+    options.json = args.json.clone();
+    let run_options = RunOptions {
+        target_label: args.target.clone().unwrap_or_else(|| simulator_label(&args.sim_faults)),
+        profile_path,
+        fail_fast: args.fail_fast,
+        shard: Some((k, n)),
+    };
+    let events = crate::runner::run::nothing_selected(&run_options);
+    match crate::report::write_all(&options, &events) {
+        Ok(written) => {
+            eprintln!(
+                "shard {k}/{n} has no case (fewer cases than shards); wrote empty reports: {}",
+                written.junit.display()
+            );
+            exit::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the reports: {e}");
+            exit::FAILURE
         }
     }
 }

@@ -16,8 +16,13 @@ pub struct ValidateArgs {
     /// Suite files or directories (default: suites/).
     pub paths: Vec<PathBuf>,
     /// Target profile to check as well.
-    #[arg(long)]
+    #[arg(short, long)]
     pub profile: Option<PathBuf>,
+    /// Check the profile for this --target (not contacted): refuses what holds only for the
+    /// built-in simulator (capability `sim`, key `simulator`) and `power_cycle` without
+    /// `power_cycle_command`.
+    #[arg(short, long, value_name = "HOST[:PORT]")]
+    pub target: Option<String>,
 }
 
 /// Paths given, else `./suites` when there is one, else the suites built into the binary
@@ -52,7 +57,12 @@ pub fn validate(args: &ValidateArgs) -> (u8, String) {
     let paths = paths_or_default(&args.paths);
     let mut text = String::new();
     let mut code = exit::SUCCESS;
-    let profile = match load::load_profile(args.profile.as_deref()) {
+    let loaded_profile = if args.target.is_some() {
+        load::load_profile_for_target(args.profile.as_deref())
+    } else {
+        load::load_profile(args.profile.as_deref())
+    };
+    let profile = match loaded_profile {
         Ok(p) => Some(p),
         Err(e) => {
             text.push_str(&e.render());
@@ -81,8 +91,13 @@ pub fn validate(args: &ValidateArgs) -> (u8, String) {
                 }
             }
             if code == exit::SUCCESS {
-                let cases: usize = loaded.suites.iter().map(|s| s.cases.len()).sum();
-                text.push_str(&format!("ok: {} suites, {} cases\n", loaded.suites.len(), cases));
+                // Counted as `list` counts them: a matrix case is one case per combination.
+                let definitions: usize = loaded.suites.iter().map(|s| s.cases.len()).sum();
+                let cases = select::expanded_case_count(&loaded);
+                text.push_str(&format!(
+                    "ok: {} suites, {cases} cases ({definitions} definitions before matrix expansion)\n",
+                    loaded.suites.len()
+                ));
             }
         }
         Err(e) => {

@@ -386,6 +386,17 @@ pub fn not_run(plan: &[SelectedCase], options: &RunOptions, reason: &str) -> Vec
     events
 }
 
+/// The events of a run that selected no case (a shard of a CI matrix with more shards than
+/// cases): started and finished, nothing in between, not interrupted.
+pub fn nothing_selected(options: &RunOptions) -> Vec<Event> {
+    let mut events = not_run(&[], options, "");
+    if let Some(Event::RunFinished(finished)) = events.last_mut() {
+        finished.interrupted = false;
+        finished.stop_reason = None;
+    }
+    events
+}
+
 /// A case the run did not start, with why: `error`, `not run: <reason>`.
 fn not_run_case(case: CaseKey, at: RunTime, reason: &str) -> CaseFinished {
     CaseFinished {

@@ -16,7 +16,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub tags: Option<TagExpr>,
-    /// Case ids (with or without a matrix suffix; an id without one selects every expansion).
+    /// Case ids or glob patterns (`*` any run of characters, `?` one; `HDR-*`,
+    /// `ISOTP-TX-WAIT-00?`), with or without a matrix suffix; an id without one selects every
+    /// expansion.
     pub cases: Vec<String>,
     /// `(k, n)`: keep the k-th of every n selected cases (1-based k).
     pub shard: Option<(u32, u32)>,
@@ -129,7 +131,7 @@ pub fn select_cases(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<
                     continue;
                 }
                 if !filter.cases.is_empty()
-                    && !filter.cases.iter().any(|c| *c == id || *c == case.id)
+                    && !filter.cases.iter().any(|c| case_pattern_matches(c, &id, &case.id))
                 {
                     continue;
                 }
@@ -171,6 +173,88 @@ pub fn select_cases(loaded: &Loaded, profile: &Profile, filter: &Filter) -> Vec<
             .collect();
     }
     out
+}
+
+/// Whether a `--case` value selects a case expansion: the expanded id (`A[x=1]`) or the id as
+/// written (`A`), exactly or as a glob.
+pub fn case_pattern_matches(pattern: &str, expanded_id: &str, id: &str) -> bool {
+    glob_matches(pattern, expanded_id) || glob_matches(pattern, id)
+}
+
+/// `*` matches any run of characters, `?` one character, everything else itself (so `[` in a
+/// matrix id is literal). Iterative, linear in practice: no backtracking blow-up on hostile
+/// patterns.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// How many cases the suites hold with every matrix expanded (what `list` and `run` count).
+pub fn expanded_case_count(loaded: &Loaded) -> usize {
+    loaded
+        .suites
+        .iter()
+        .flat_map(|s| &s.cases)
+        .map(|c| c.matrix.iter().map(|(_, values)| values.len()).product::<usize>())
+        .sum()
+}
+
+/// Warnings for filters that name nothing the suites have: a `--case` that matches no case
+/// id, a `--tags` word no suite or case carries; each with the closest name when there is one
+/// (a typo in a CI job should say so, not run nothing silently).
+pub fn filter_warnings(loaded: &Loaded, filter: &Filter) -> Vec<String> {
+    let ids: Vec<&str> =
+        loaded.suites.iter().flat_map(|s| &s.cases).map(|c| c.id.as_str()).collect();
+    let mut out = Vec::new();
+    for pattern in &filter.cases {
+        let base = pattern.split('[').next().unwrap_or(pattern);
+        if !ids.iter().any(|id| glob_matches(pattern, id) || glob_matches(base, id)) {
+            out.push(format!(
+                "--case `{pattern}` matches no case{}",
+                hint(super::diag::did_you_mean(base, ids.iter().copied()))
+            ));
+        }
+    }
+    if let Some(expr) = &filter.tags {
+        let mut known: Vec<&str> = loaded
+            .suites
+            .iter()
+            .flat_map(|s| s.tags.iter().chain(s.cases.iter().flat_map(|c| &c.tags)))
+            .map(String::as_str)
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        for name in expr.names() {
+            if !known.contains(&name) {
+                out.push(format!(
+                    "--tags: no suite or case has the tag `{name}`{}",
+                    hint(super::diag::did_you_mean(name, known.iter().copied()))
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn hint(suggestion: Option<&str>) -> String {
+    suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
 }
 
 /// A matrix value in a case id: integers in hex, as suites write codes.
@@ -249,6 +333,41 @@ mod tests {
         let plan = select_cases(&loaded(SUITE), &Profile::defaults(), &Filter::default());
         assert_eq!(plan[4].skip.as_deref(), Some("the profile lacks doip.tls"));
         assert!(plan[0].skip.is_none());
+    }
+
+    #[test]
+    fn case_globs_select_and_unknown_names_get_a_hint() {
+        let l = loaded(SUITE);
+        let p = Profile::defaults();
+        let glob = Filter { cases: vec!["A[x=0x01*".into()], ..Filter::default() };
+        assert_eq!(ids(&select_cases(&l, &p, &glob)), ["A[x=0x01,y=a]", "A[x=0x01,y=b]"]);
+        assert!(filter_warnings(&l, &glob).is_empty());
+        let one_char = Filter { cases: vec!["?".into()], ..Filter::default() };
+        assert_eq!(select_cases(&l, &p, &one_char).len(), 5);
+        let typo = Filter {
+            cases: vec!["AA".into(), "C*".into()],
+            tags: Some(TagExpr::parse("fats or slow").unwrap()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            filter_warnings(&l, &typo),
+            [
+                "--case `AA` matches no case (did you mean `A`?)",
+                "--case `C*` matches no case",
+                "--tags: no suite or case has the tag `fats` (did you mean `fast`?)",
+            ]
+        );
+        assert_eq!(expanded_case_count(&l), 5);
+    }
+
+    #[test]
+    fn globs_match_without_backtracking_blowup() {
+        assert!(glob_matches("HDR-*", "HDR-PAT-001"));
+        assert!(glob_matches("*-00?", "HDR-PAT-001"));
+        assert!(!glob_matches("HDR-*-002", "HDR-PAT-001"));
+        assert!(glob_matches("*", ""));
+        let hostile = "*a".repeat(40) + "b";
+        assert!(!glob_matches(&hostile, &"a".repeat(200)));
     }
 
     #[test]

@@ -21,6 +21,19 @@ impl TagExpr {
         }
     }
 
+    /// Every tag the expression names, in order of appearance.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            TagExpr::Tag(t) => vec![t.as_str()],
+            TagExpr::Not(e) => e.names(),
+            TagExpr::And(a, b) | TagExpr::Or(a, b) => {
+                let mut n = a.names();
+                n.extend(b.names());
+                n
+            }
+        }
+    }
+
     pub fn matches(&self, tags: &[String]) -> bool {
         match self {
             TagExpr::Tag(t) => tags.iter().any(|x| x == t),
