@@ -12,10 +12,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
-    /// Suite files or directories (default: suites/).
+    /// Suite files or directories (default: ./suites, else the suites built into doipcheck).
     pub paths: Vec<PathBuf>,
     /// Target profile (default: suites/profile.yaml).
-    #[arg(long)]
+    #[arg(short, long)]
     pub profile: Option<PathBuf>,
     /// Write here instead of standard output (e.g. docs/coverage.md).
     #[arg(long, short)]

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Suite files or directories (default: suites/).
+    /// Suite files or directories (default: ./suites, else the suites built into doipcheck).
     pub paths: Vec<PathBuf>,
     /// Target profile (requirements are checked against it).
-    #[arg(long)]
+    #[arg(short, long)]
     pub profile: Option<PathBuf>,
     /// Tag expression: `timing`, `nack and not slow`, `(a|b) & !c`.
     #[arg(long)]

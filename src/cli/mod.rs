@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod decode;
 pub mod exit;
+pub mod help;
 pub mod inspect;
 pub mod isotp;
 pub mod list;
@@ -21,42 +22,80 @@ use std::process::ExitCode;
 /// Conformance and fuzz test harness for DoIP entities (ISO 13400-2) and ISO-TP nodes
 /// (ISO 15765-2).
 #[derive(Debug, Parser)]
-#[command(name = "doipcheck", version, about)]
+#[command(name = "doipcheck", version, about, after_help = MAIN_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Colour verdicts on the console: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: crate::report::ColorChoice,
 }
+
+const MAIN_HELP: &str = "\
+Without a command, `doipcheck` is `doipcheck run`: the suites in ./suites (or, without that
+folder, the suites built into doipcheck) against the built-in simulator.
+
+Examples:
+  doipcheck                                          # shipped suites, built-in simulator
+  doipcheck profile init -o my-ecu.yaml              # a profile for your entity
+  doipcheck run -t 192.0.2.10 -p my-ecu.yaml         # the suites against it
+  doipcheck run --tags 'routing and not slow' --shard 2/4
+  doipcheck inspect trace.pcapng                     # judge a recorded capture
+  doipcheck suites export suites                     # the built-in suites, for editing
+
+Exit codes: 0 pass, 1 a case failed (or a finding), 2 usage or suite error (nothing ran),
+3 target unreachable, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (reports written).";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decode DoIP messages given as hex: summary and every field, or --json.
+    #[command(after_help = help::DECODE)]
     Decode(decode::DecodeArgs),
     /// ISO-TP over CAN: send, receive and dump (like can-utils isotpsend/isotprecv/isotpdump).
+    #[command(after_help = help::ISOTP)]
     Isotp(isotp::IsotpArgs),
     /// Decode a recorded capture (pcap/pcapng, gzip too) and check what the target did:
     /// transcript, findings with packet numbers, or --json.
+    #[command(after_help = help::INSPECT)]
     Inspect(inspect::InspectArgs),
     /// Run suites against a DoIP entity (default: the shipped suites against the built-in
     /// simulator) and write console, JUnit, JSON and capture reports.
+    #[command(after_help = help::RUN)]
     Run(Box<run::RunArgs>),
     /// Check suite files (and a profile): every error of every file, then exit 2.
+    #[command(after_help = help::VALIDATE)]
     Validate(validate::ValidateArgs),
     /// List the cases of suites: id, title, tags, clause, requirements.
+    #[command(after_help = help::LIST)]
     List(list::ListArgs),
     /// Run the reference DoIP entity (simulator) until Ctrl-C.
+    #[command(after_help = help::SIM)]
     Sim(sim::SimArgs),
     /// Prove the suites: every case passes against the conformant simulator and fails against
     /// each fault it lists in `detects`; prints the case x fault matrix.
+    #[command(after_help = help::SELFTEST)]
     Selftest(selftest::SelftestArgs),
     /// Write a commented profile for a real entity (`profile init`).
     Profile(profile::ProfileArgs),
     /// The suites built into the binary: `suites export DIR` writes them out for editing.
     Suites(suites::SuitesArgs),
     /// Merge the JUnit files of `--shard K/N` runs into one report.
+    #[command(after_help = help::MERGE_JUNIT)]
     MergeJunit(merge_junit::MergeJunitArgs),
-    /// Write docs/coverage.md: what the suites cover (payload types, codes, timers, faults,
-    /// ISO-TP items) and what not yet, with the reason.
+    /// What the suites cover (payload types, codes, timers, faults, ISO-TP items) and what
+    /// not yet, with the reason, as Markdown on stdout (or into -o FILE).
+    #[command(after_help = help::COVERAGE)]
     Coverage(coverage::CoverageArgs),
+}
+
+/// `--jobs`: the number given (at least 1), else the number of CPU cores, at most 4 (the
+/// simulator instances and the timing of their cases share those cores).
+pub fn jobs(given: Option<u32>) -> Result<u32, String> {
+    match given {
+        Some(0) => Err("--jobs must be at least 1".into()),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(4)),
+    }
 }
 
 /// Entry point used by `main.rs`.
@@ -69,11 +108,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
         }
     };
+    crate::report::set_color(cli.color);
     match cli.command {
         // No subcommand: `doipcheck run` with its defaults (the shipped suites against the
         // built-in simulator, reports into reports/).
         None => match Cli::try_parse_from(["doipcheck", "run"]) {
-            Ok(Cli { command: Some(Command::Run(args)) }) => ExitCode::from(run::run(*args)),
+            Ok(Cli { command: Some(Command::Run(args)), .. }) => ExitCode::from(run::run(*args)),
             _ => ExitCode::from(exit::USAGE),
         },
         Some(Command::Decode(args)) => ExitCode::from(decode::run(args)),

@@ -23,37 +23,39 @@ use std::time::Duration;
 
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Suite files or directories (default: suites/).
+    /// Suite files or directories (default: ./suites, else the suites built into doipcheck).
     pub paths: Vec<PathBuf>,
     /// The DoIP entity to test, HOST or HOST:PORT (TCP data port; UDP and TLS ports come from
     /// the profile). Without it, the built-in simulator is tested.
-    #[arg(long, value_name = "HOST[:PORT]")]
+    #[arg(short, long, value_name = "HOST[:PORT]")]
     pub target: Option<String>,
-    /// Target profile (default: suites/profile.yaml, the simulator's; with --target, the
-    /// standard's defaults when no profile is given).
-    #[arg(long)]
+    /// Target profile (default: the simulator's, suites/profile.yaml; with --target, the
+    /// standard's defaults when no profile is given: see `doipcheck profile init`).
+    #[arg(short, long)]
     pub profile: Option<PathBuf>,
     /// Cases run in parallel (each job gets its own simulator instance; against --target only
-    /// with --target-parallel).
-    #[arg(long, default_value_t = 1)]
-    pub jobs: u32,
+    /// with --target-parallel). Default: the number of CPU cores, at most 4.
+    #[arg(short, long)]
+    pub jobs: Option<u32>,
     /// The --target tolerates parallel connections from several cases.
     #[arg(long)]
     pub target_parallel: bool,
     /// Tag expression: `timing`, `nack and not slow`, `(a|b) & !c`.
     #[arg(long)]
     pub tags: Option<String>,
-    /// Run only these case ids (repeatable; an id without `[...]` selects all its matrix cases).
+    /// Run only these case ids (repeatable; globs: `HDR-*`, `TMR-???-001`; an id without
+    /// `[...]` selects all its matrix cases).
     #[arg(long = "case", value_name = "ID")]
     pub cases: Vec<String>,
-    /// Run the K-th of N shards (1-based), e.g. `--shard 2/4`.
+    /// Run the K-th of N shards (1-based), e.g. `--shard 2/4`; a shard with no case writes
+    /// empty reports and exits 0.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
     /// Start no new case after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
     /// Where reports go.
-    #[arg(long, default_value = "reports")]
+    #[arg(short = 'o', long, default_value = "reports")]
     pub report_dir: PathBuf,
     /// JUnit file (default: REPORT_DIR/junit.xml).
     #[arg(long)]
@@ -65,7 +67,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
     /// Run against a simulator with this fault switched on (repeatable).
-    #[arg(long = "sim-fault", value_name = "NAME")]
+    #[arg(long = "sim-fault", alias = "fault", value_name = "NAME")]
     pub sim_faults: Vec<String>,
     /// CAN transport for `can_send` / `can_expect` steps, e.g. `cannelloni:20001@127.0.0.1:20000`
     /// or `memory:NAME` (see "CAN transports").
@@ -161,9 +163,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         .map(TagExpr::parse)
         .transpose()
         .map_err(|e| usage(format!("--tags: {e}")))?;
-    if args.jobs == 0 {
-        return Err(usage("--jobs must be at least 1"));
-    }
+    let jobs = super::jobs(args.jobs).map_err(usage)?;
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
     }
@@ -219,13 +219,16 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                 can: can.clone(),
                 simulator: None,
             };
-            let jobs = if args.target_parallel { args.jobs } else { 1 };
-            if jobs < args.jobs {
+            let parallel = if args.target_parallel { jobs } else { 1 };
+            if args.jobs.is_some_and(|asked| parallel < asked) {
                 eprintln!(
                     "note: running serially against {text} (add --target-parallel if it tolerates parallel cases)"
                 );
             }
-            (format!("{ip}:{}", endpoints.tcp), TargetSource::Fixed(vec![endpoints; jobs as usize]))
+            (
+                format!("{ip}:{}", endpoints.tcp),
+                TargetSource::Fixed(vec![endpoints; parallel as usize]),
+            )
         }
         None => {
             let faults = known_faults();
@@ -248,7 +251,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                 eprintln!("warning: {warning}");
             }
             let source = TargetSource::Simulator {
-                jobs: args.jobs,
+                jobs,
                 faults: args.sim_faults.clone(),
                 config: Box::new(config),
             };

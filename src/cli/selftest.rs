@@ -12,16 +12,17 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct SelftestArgs {
-    /// Suite files or directories (default: suites/).
+    /// Suite files or directories (default: ./suites, else the suites built into doipcheck).
     pub paths: Vec<PathBuf>,
-    /// Target profile (default: suites/profile.yaml, the simulator's).
-    #[arg(long)]
+    /// Target profile (default: the simulator's, suites/profile.yaml).
+    #[arg(short, long)]
     pub profile: Option<PathBuf>,
-    /// Cases run in parallel (each job gets its own simulator instance).
-    #[arg(long, default_value_t = 2)]
-    pub jobs: u32,
+    /// Cases run in parallel (each job gets its own simulator instance). Default: the number
+    /// of CPU cores, at most 4.
+    #[arg(short, long)]
+    pub jobs: Option<u32>,
     /// Prove only these faults (repeatable; default: the whole catalogue).
-    #[arg(long = "fault", value_name = "NAME")]
+    #[arg(long = "sim-fault", alias = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
     /// Besides the cases that list a fault, run this many other cases against it.
     #[arg(long, default_value_t = 3)]
@@ -31,14 +32,17 @@ pub struct SelftestArgs {
 /// One cell of the case x fault matrix.
 /// Runs the command and returns the exit code.
 pub fn run(args: SelftestArgs) -> u8 {
-    if args.jobs == 0 {
-        eprintln!("error: --jobs must be at least 1");
-        return exit::USAGE;
-    }
+    let jobs = match super::jobs(args.jobs) {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let catalogue = known_faults();
     if let Some(bad) = args.faults.iter().find(|f| !catalogue.contains(&f.as_str())) {
         eprintln!(
-            "error: --fault: unknown fault `{bad}`; `doipcheck sim --list-faults` lists them"
+            "error: --sim-fault: unknown fault `{bad}`; `doipcheck sim --list-faults` lists them"
         );
         return exit::USAGE;
     }
@@ -88,14 +92,13 @@ pub fn run(args: SelftestArgs) -> u8 {
             return exit::FAILURE;
         }
     };
-    let proof =
-        match runtime.block_on(prove(&plan, &profile, &sim, &faults, args.jobs, args.sample)) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::FAILURE;
-            }
-        };
+    let proof = match runtime.block_on(prove(&plan, &profile, &sim, &faults, jobs, args.sample)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILURE;
+        }
+    };
     print!("{}", proof.render());
     if unproven > 0 {
         println!("{unproven} cases skipped by the profile are not proven");
@@ -103,9 +106,7 @@ pub fn run(args: SelftestArgs) -> u8 {
     if !undetected.is_empty() {
         println!("cases no fault can fail (empty `detects`): {}", undetected.join(", "));
     }
-    if proof.mismatches().is_empty() && undetected.is_empty() {
-        exit::SUCCESS
-    } else {
-        exit::FAILURE
-    }
+    let (ok, last_line) = proof.conclusion(undetected.len());
+    println!("{last_line}");
+    if ok { exit::SUCCESS } else { exit::FAILURE }
 }

@@ -15,11 +15,21 @@ use std::process::ExitCode;
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// YAML configuration (see fixtures/sim/sim.yaml); defaults match ISO 13400-2.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Break one rule on purpose (repeatable); see --list-faults.
-    #[arg(long = "fault", value_name = "NAME")]
+    #[arg(long = "fault", alias = "sim-fault", value_name = "NAME")]
     pub faults: Vec<String>,
+    /// Address to bind, overriding the configuration's `network.bind` (default 127.0.0.1).
+    #[arg(short, long, value_name = "IP")]
+    pub bind: Option<std::net::IpAddr>,
+    /// TCP_DATA and UDP_DISCOVERY port, overriding the configuration (default 13400; 0 picks
+    /// free ports, printed at start).
+    #[arg(short, long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// TLS port, overriding the configuration (default 3496).
+    #[arg(long, value_name = "PORT")]
+    pub tls_port: Option<u16>,
     /// The CAN bus of the simulated ECUs, overriding the configuration's `can`
     /// (e.g. `cannelloni:20000@127.0.0.1:20001`).
     #[arg(long, value_name = "SPEC")]
@@ -56,6 +66,16 @@ pub fn run(args: SimArgs) -> ExitCode {
     };
     if let Some(spec) = args.can {
         config.can = Some(spec);
+    }
+    if let Some(ip) = args.bind {
+        config.network.bind = crate::sim::config::ConfigIpAddr(ip);
+    }
+    if let Some(port) = args.port {
+        config.network.tcp_port = port;
+        config.network.udp_port = port;
+    }
+    if let Some(port) = args.tls_port {
+        config.network.tls_port = Some(port);
     }
     let faults = match FaultSet::from_names(&args.faults) {
         Ok(faults) => faults,

@@ -13,7 +13,7 @@ pub const DEFAULT_SUITES: &str = "suites";
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Suite files or directories (default: suites/).
+    /// Suite files or directories (default: ./suites, else the suites built into doipcheck).
     pub paths: Vec<PathBuf>,
     /// Target profile to check as well.
     #[arg(short, long)]

@@ -159,15 +159,32 @@ impl Proof {
         let total: Duration = self.timings.iter().map(|(_, d)| *d).sum();
         let _ = writeln!(s, "time: {:.1}s in {} runs", total.as_secs_f64(), self.timings.len());
         let mismatches = self.mismatches();
-        if mismatches.is_empty() {
-            let _ = writeln!(s, "selftest: ok");
-        } else {
-            let _ = writeln!(s, "selftest: {} mismatches", mismatches.len());
+        if !mismatches.is_empty() {
+            let _ = writeln!(s, "{} mismatches:", mismatches.len());
             for m in mismatches {
                 let _ = writeln!(s, "  {m}");
             }
         }
         s
+    }
+
+    /// The last line, which agrees with the exit code: `selftest: ok` only when every
+    /// detection holds and every case that ran can be failed by some fault (`undetected`: the
+    /// cases with an empty `detects`, which prove nothing).
+    pub fn conclusion(&self, undetected: usize) -> (bool, String) {
+        let mut problems = Vec::new();
+        let mismatches = self.mismatches().len();
+        if mismatches > 0 {
+            problems.push(format!("{mismatches} mismatches"));
+        }
+        if undetected > 0 {
+            problems.push(format!("{undetected} cases no fault can fail"));
+        }
+        if problems.is_empty() {
+            (true, "selftest: ok".to_owned())
+        } else {
+            (false, format!("selftest: FAILED: {}", problems.join(", ")))
+        }
     }
 }
 
@@ -309,6 +326,11 @@ mod tests {
         p.cells.insert((0, 0), Cell::Caught);
         p.cells.insert((1, 0), Cell::SampledFail);
         assert!(p.mismatches().is_empty());
+        assert_eq!(p.conclusion(0), (true, "selftest: ok".to_owned()));
+        assert_eq!(
+            p.conclusion(1),
+            (false, "selftest: FAILED: 1 cases no fault can fail".to_owned())
+        );
         assert_eq!(p.uncovered(), vec!["f2"]);
         p.cells.insert((1, 1), Cell::Missed(Verdict::Pass, "held".into()));
         p.cells.insert((0, 1), Cell::Errored(Verdict::Error, "boom".into()));
@@ -318,6 +340,11 @@ mod tests {
         assert!(m[1].contains("does not catch `f2`"), "{m:?}");
         let text = p.render();
         assert!(text.lines().any(|l| l.starts_with("A ") && l.ends_with("X E")), "{text}");
-        assert!(text.contains("selftest: 2 mismatches"), "{text}");
+        assert!(text.contains("2 mismatches:"), "{text}");
+        assert_eq!(p.conclusion(0), (false, "selftest: FAILED: 2 mismatches".to_owned()));
+        assert_eq!(
+            p.conclusion(3),
+            (false, "selftest: FAILED: 2 mismatches, 3 cases no fault can fail".to_owned())
+        );
     }
 }

@@ -14,6 +14,42 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::text::{explain, printable, seconds};
 use crate::runner::event::{CaseFinished, CaseInfo, CaseKey, Counts, Event, EventSink, Verdict};
 
+/// `--color`: whether verdicts are coloured on the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// When stderr is a terminal and `NO_COLOR` is not set (<https://no-color.org>).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The process's choice, set once by the command line (a terminal setting, like the
+/// console crate's own switch): 0 auto, 1 always, 2 never.
+static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets `--color` for every console reporter of this process.
+pub fn set_color(choice: ColorChoice) {
+    let raw = match choice {
+        ColorChoice::Auto => 0,
+        ColorChoice::Always => 1,
+        ColorChoice::Never => 2,
+    };
+    COLOR.store(raw, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the console on stderr gets colours.
+fn stderr_colored() -> bool {
+    match COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
 /// How many of the slowest cases the summary lists.
 pub const SLOWEST_SHOWN: usize = 5;
 
@@ -39,6 +75,8 @@ pub struct ConsoleReporter<W: Write + Send> {
     /// The console's reader went away (`doipcheck run 2>&1 | head`): the run goes on quietly
     /// and still writes its report files.
     closed: bool,
+    /// Verdicts in colour (ANSI SGR).
+    color: bool,
 }
 
 impl ConsoleReporter<std::io::Stderr> {
@@ -46,6 +84,7 @@ impl ConsoleReporter<std::io::Stderr> {
     /// stderr is a terminal.
     pub fn stderr(mode: ConsoleMode) -> Self {
         let mut r = ConsoleReporter::plain(std::io::stderr());
+        r.color = stderr_colored();
         if mode == ConsoleMode::Auto && std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             // The template is a constant; should it ever fail to parse, keep the default style.
@@ -71,6 +110,7 @@ impl<W: Write + Send> ConsoleReporter<W> {
             done: Vec::new(),
             declared: None,
             closed: false,
+            color: false,
         }
     }
 
@@ -161,7 +201,7 @@ impl<W: Write + Send> ConsoleReporter<W> {
         let mut failures: Vec<String> = Vec::new();
         for (info, f) in &self.done {
             if f.verdict.is_failure() {
-                failures.push(case_line(info, f));
+                failures.push(case_line(info, f, self.color));
                 failures.push(explain(f, "             ").trim_end().to_owned());
             }
         }
@@ -189,9 +229,27 @@ fn label(f: &CaseFinished) -> &'static str {
     }
 }
 
+/// The verdict word right-aligned in 12 columns, coloured when `color`: green pass, red
+/// fail, magenta error (ours), yellow inconclusive, dim skip.
+fn painted_label(f: &CaseFinished, color: bool) -> String {
+    let padded = format!("{:>12}", label(f));
+    if !color {
+        return padded;
+    }
+    let sgr = match f.verdict {
+        Verdict::Pass => "32;1",
+        Verdict::Fail => "31;1",
+        Verdict::Error => "35;1",
+        Verdict::Inconclusive => "33;1",
+        Verdict::Skipped => "2",
+    };
+    format!("\x1b[{sgr}m{padded}\x1b[0m")
+}
+
 /// `        FAIL [   2.003s] suite ID title`, with the skip reason or the flakiness.
-fn case_line(info: &CaseInfo, f: &CaseFinished) -> String {
-    let mut line = format!("{:>12} [{:>9}] {}", label(f), seconds(f.duration), case_name(info));
+fn case_line(info: &CaseInfo, f: &CaseFinished, color: bool) -> String {
+    let mut line =
+        format!("{} [{:>9}] {}", painted_label(f, color), seconds(f.duration), case_name(info));
     if f.verdict == Verdict::Skipped
         && let Some(r) = &f.reason
     {
@@ -239,7 +297,7 @@ impl<W: Write + Send> EventSink for ConsoleReporter<W> {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
-                let line = case_line(&info, f);
+                let line = case_line(&info, f, self.color);
                 self.done.push((info, f.clone()));
                 self.line(&line)
             }

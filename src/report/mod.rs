@@ -38,7 +38,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
-pub use console::{ConsoleMode, ConsoleReporter, SLOWEST_SHOWN};
+pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
 pub use files::FileReports;
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};

@@ -37,7 +37,8 @@ fn every_bad_suite_is_explained_with_exit_2() {
 
 /// Validates `rel` (relative to the manifest dir) while printing paths as given.
 fn validate_in_manifest_dir(rel: &std::path::Path, abs: &std::path::Path) -> (u8, String) {
-    let (code, text) = validate(&ValidateArgs { paths: vec![abs.to_owned()], profile: None });
+    let (code, text) =
+        validate(&ValidateArgs { paths: vec![abs.to_owned()], profile: None, target: None });
     let prefix = abs.display().to_string();
     (code, text.replace(&prefix, &rel.display().to_string()))
 }
@@ -45,7 +46,7 @@ fn validate_in_manifest_dir(rel: &std::path::Path, abs: &std::path::Path) -> (u8
 #[test]
 fn all_files_are_reported_in_one_run() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad-suites");
-    let (code, text) = validate(&ValidateArgs { paths: vec![dir], profile: None });
+    let (code, text) = validate(&ValidateArgs { paths: vec![dir], profile: None, target: None });
     assert_eq!(code, exit::USAGE);
     for file in fixtures() {
         let name = file.file_name().and_then(|s| s.to_str()).expect("utf-8 name").to_owned();
@@ -59,6 +60,7 @@ fn the_shipped_suites_and_profile_validate() {
     let (code, text) = validate(&ValidateArgs {
         paths: vec![root.join("suites")],
         profile: Some(root.join("suites/profile.yaml")),
+        target: None,
     });
     assert_eq!(code, exit::SUCCESS, "{text}");
 }

@@ -3,38 +3,44 @@
 
 use std::process::Command;
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
+/// The binary copied out of the checkout, as `cargo install` or a CI artifact leaves it: it
+/// must not need any file of the checkout.
+pub fn installed_binary(dir: &std::path::Path) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let path = bin.join("doipcheck");
+    std::fs::copy(env!("CARGO_BIN_EXE_doipcheck"), &path).expect("copy the binary");
+    path
 }
 
+/// README's first command, as a new user meets it: the installed binary, without arguments,
+/// in an empty directory: the built-in suites against the built-in simulator, all passing,
+/// with a JUnit report.
 #[test]
-fn no_subcommand_runs_the_shipped_suites_against_the_simulator_and_writes_junit() {
+fn no_subcommand_in_an_empty_directory_runs_the_built_in_suites_and_writes_junit() {
+    let install = tempfile::tempdir().expect("temp dir");
+    let doipcheck = installed_binary(install.path());
     let dir = tempfile::tempdir().expect("temp dir");
-    copy_dir(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites"),
-        &dir.path().join("suites"),
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
-        .current_dir(dir.path())
-        .output()
-        .expect("runs");
+    let out = Command::new(&doipcheck).current_dir(dir.path()).output().expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("passed"), "{stderr}");
+    assert!(stderr.contains("running the suites built into doipcheck"), "{stderr}");
+    assert!(!stderr.contains("warning:"), "the built-in profile describes the simulator: {stderr}");
+    let summary = stderr.lines().find(|l| l.contains("Summary")).expect("a summary line");
+    assert!(summary.contains("cases: ") && !summary.contains("failed"), "{summary}");
     let junit =
         std::fs::read_to_string(dir.path().join("reports/junit.xml")).expect("junit written");
     let doc = roxmltree::Document::parse(&junit).expect("strict XML");
     let cases = doc.descendants().filter(|n| n.has_tag_name("testcase")).count();
-    assert!(cases >= 10, "{cases} test cases in junit.xml");
+    let listed = Command::new(&doipcheck)
+        .current_dir(dir.path())
+        .args(["list", "--short"])
+        .output()
+        .expect("lists");
+    let listed_cases =
+        String::from_utf8_lossy(&listed.stdout).lines().filter(|l| !l.ends_with(" cases")).count();
+    assert_eq!(cases, listed_cases, "every built-in case ran");
+    assert!(cases >= 290, "{cases} test cases in junit.xml");
 }
 
 #[test]

@@ -1,0 +1,85 @@
+//! The examples and exit codes each command's `--help` ends with (clap `after_help`), kept
+//! together so that they read alike. tests/it/help.rs checks that every command has them and
+//! that the commands they show parse.
+
+pub const RUN: &str = "\
+Examples:
+  doipcheck run                                       # ./suites (or the built-in ones) against the simulator
+  doipcheck run -t 192.0.2.10 -p my-ecu.yaml suites/doip
+  doipcheck run --tags 'nack and not slow' --case 'HDR-*' --fail-fast
+  doipcheck run --shard 2/4 -o reports/shard-2        # one job of a CI matrix
+  doipcheck run --sim-fault no_close_on_bad_pattern   # the suites must catch it
+
+Exit codes: 0 every case passed or was skipped (an empty shard too), 1 a case failed, was
+inconclusive or errored, 2 usage or suite error (nothing ran), 3 target unreachable,
+130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (the reports hold every finished case).";
+
+pub const VALIDATE: &str = "\
+Examples:
+  doipcheck validate suites/
+  doipcheck validate my-suite.yaml -p my-ecu.yaml
+  doipcheck validate -p my-ecu.yaml -t 192.0.2.10     # also: is the profile fit for a real target?
+
+Exit codes: 0 valid, 2 any error (all of them are printed, with file:line:column).";
+
+pub const LIST: &str = "\
+Examples:
+  doipcheck list --short
+  doipcheck list --tags timing -p my-ecu.yaml         # which cases the profile runs or skips
+
+Exit codes: 0 listed, 2 usage or suite error.";
+
+pub const SIM: &str = "\
+Examples:
+  doipcheck sim                                       # 127.0.0.1:13400 (TCP and UDP), TLS 3496
+  doipcheck sim --port 0                              # free ports, printed at start
+  doipcheck sim --bind ::1 --port 13401 --fault no_close_on_bad_pattern
+  doipcheck sim -c sim.yaml --can cannelloni:20000@127.0.0.1:20001
+
+Exit codes: 0 stopped by Ctrl-C, 1 could not start (port in use...), 2 usage or
+configuration error.";
+
+pub const SELFTEST: &str = "\
+Examples:
+  doipcheck selftest                                  # every fault of the catalogue
+  doipcheck selftest --sim-fault no_close_on_bad_pattern --sample 0
+
+Exit codes: 0 every case passes the conformant simulator and catches the faults it lists
+(last line `selftest: ok`), 1 a mismatch or a case no fault can fail (last line
+`selftest: FAILED: ...`), 2 usage or suite error.";
+
+pub const COVERAGE: &str = "\
+Examples:
+  doipcheck coverage                                  # print the Markdown
+  doipcheck coverage -o docs/coverage.md              # write it
+  doipcheck coverage -o docs/coverage.md --check      # CI: is the file current?
+
+Exit codes: 0 printed or written (or current), 1 --check found the file out of date,
+2 usage or suite error.";
+
+pub const MERGE_JUNIT: &str = "\
+Examples:
+  doipcheck merge-junit -o junit.xml shard-*/junit.xml
+
+Exit codes: 0 merged, 2 an input is missing or not JUnit.";
+
+pub const DECODE: &str = "\
+Examples:
+  doipcheck decode 02FD000500000007 0E800000000000
+  doipcheck decode --json < messages.hex
+
+Exit codes: 0 every input decoded, 1 an input breaks a rule (printed with the rule), 2 usage.";
+
+pub const ISOTP: &str = "\
+Examples:
+  doipcheck isotp dump --can cannelloni:20001@127.0.0.1:20000
+  doipcheck isotp send --can cannelloni:20001@127.0.0.1:20000 --tx-id 7E0 --rx-id 7E8 22F190
+
+Exit codes: 0 done, 1 the transfer failed (N_Result named), 2 usage.";
+
+pub const INSPECT: &str = "\
+Examples:
+  doipcheck inspect trace.pcapng
+  doipcheck inspect --profile my-ecu.yaml --json trace.pcap.gz > transcript.jsonl
+
+Exit codes: 0 no finding, 1 findings, 2 unreadable input.";
