@@ -3,6 +3,7 @@
 
 mod bad_suites;
 mod can_transport;
+mod ci_examples;
 mod closed_pipe;
 mod coverage;
 mod decode_cli;
