@@ -27,6 +27,7 @@
 //! The rule is enforced by the `layering` test in `tests/it/layering.rs`.
 
 pub mod cli;
+pub mod client;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
