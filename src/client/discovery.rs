@@ -14,7 +14,7 @@ use crate::codec::doip::{
     VehicleAnnouncement, VehicleIdentificationRequestWithEid, VehicleIdentificationRequestWithVin,
     Vin,
 };
-use crate::runner::record::{Recorder, decoded_message};
+use crate::runner::record::{Clock, Recorder, decoded_message};
 use crate::runner::udp::{Udp, UdpOutcome};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -140,9 +140,10 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
     let Some(&first) = settings.destinations.first() else {
         return Err("no destination to send vehicle identification requests to".into());
     };
+    let clock = Clock::start();
     let mut sockets = Vec::new();
     if let Some(port) = settings.listen_port {
-        let rec = quiet_recorder();
+        let rec = quiet_recorder(clock);
         let udp = Udp::bind_port(first, port, true, &rec)
             .await
             .map_err(|e| format!("--listen: {e}"))?;
@@ -156,7 +157,7 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
     ];
     for request in &settings.requests {
         for &representative in families.iter().flatten() {
-            let mut rec = quiet_recorder();
+            let mut rec = quiet_recorder(clock);
             let mut udp = Udp::bind(*representative, true, &rec).await?;
             let message = Message::new(settings.request_version, request.payload());
             for &to in settings.destinations.iter().filter(|d| d.is_ipv4() == representative.is_ipv4()) {

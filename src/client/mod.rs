@@ -14,8 +14,12 @@ use crate::runner::event::CaseKey;
 use crate::runner::record::{Clock, Recorder};
 
 /// A recorder whose events go nowhere: the receiving end is dropped at once, so sending is a
-/// no-op and nothing accumulates (the commands print what they got themselves).
-pub(crate) fn quiet_recorder() -> Recorder {
+/// no-op and nothing accumulates (the commands print what they got themselves). Recorders of
+/// one command share `clock`, so the times they stamp compare.
+pub(crate) fn quiet_recorder(clock: Clock) -> Recorder {
     let (tx, _) = tokio::sync::mpsc::unbounded_channel();
-    Recorder::new(CaseKey(0), Clock::start(), tx)
+    Recorder::new(CaseKey(0), clock, tx)
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,7 +15,7 @@ use crate::codec::doip::{
 use crate::codec::uds::{Nrc, Response};
 use crate::runner::conn::{Connection, Incoming, ReadOutcome, connect};
 use crate::runner::event::{Decoded, RunTime};
-use crate::runner::record::{Recorder, decoded_message};
+use crate::runner::record::{Clock, Recorder, decoded_message};
 use crate::suite::profile::Profile;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -157,7 +157,7 @@ impl Session {
         tls: Option<Arc<rustls::ClientConfig>>,
         settings: SessionSettings,
     ) -> Result<Session, OpenError> {
-        let rec = quiet_recorder();
+        let rec = quiet_recorder(Clock::start());
         let conn = connect(addr, tls, settings.connect_timeout, &rec)
             .await
             .map_err(OpenError::Unreachable)?;
@@ -234,6 +234,28 @@ impl Session {
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// A session over `conn` whose routing is taken as active (unit tests drive it on tokio's
+    /// paused clock through an in-memory connection).
+    #[cfg(test)]
+    pub(crate) fn activated_over(conn: Connection, rec: Recorder, settings: SessionSettings) -> Session {
+        let opened = rec.now();
+        Session {
+            conn,
+            rec,
+            target_address: settings.target_address.unwrap_or(0x0010),
+            activation: RoutingActivationResponse {
+                tester_logical_address: settings.tester_address,
+                entity_logical_address: 0x0010,
+                response_code: RoutingActivationResponseCode::SuccessfullyActivated,
+                reserved_iso: 0,
+                oem_specific: None,
+            },
+            activation_received: Vec::new(),
+            opened,
+            settings,
         }
     }
 
