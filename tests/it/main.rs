@@ -2,6 +2,7 @@
 //! test binaries is the slow part on 2 cores).
 
 mod bad_suites;
+mod client_cli;
 mod can_transport;
 mod ci_examples;
 mod closed_pipe;
