@@ -3,6 +3,7 @@
 
 mod bad_suites;
 mod client_cli;
+mod client_netns;
 mod can_transport;
 mod ci_examples;
 mod closed_pipe;
