@@ -8,7 +8,9 @@
 use super::decode::{code_json, json_string, object};
 use super::exit;
 use super::received::{received_json, write_received};
-use crate::client::discovery::{Discovery, DiscoverySettings, Entity, IdentificationRequest, discover};
+use crate::client::discovery::{
+    Discovery, DiscoverySettings, Entity, IdentificationRequest, discover,
+};
 use crate::codec::doip::{Eid, ProtocolVersion, Vin};
 use crate::notation::{self, format_duration};
 use crate::suite::load;
@@ -98,7 +100,9 @@ fn prepare(args: &DiscoverArgs) -> Result<DiscoverySettings, String> {
     let mut requests = vec![IdentificationRequest::Plain];
     let eid = match &args.eid {
         Some(text) => Some(parse_eid(text)?),
-        None if args.profile.is_some() => profile_bytes(&profile, "eid").and_then(|b| b.try_into().ok()),
+        None if args.profile.is_some() => {
+            profile_bytes(&profile, "eid").and_then(|b| b.try_into().ok())
+        }
         None => None,
     };
     let vin = match &args.vin {
@@ -134,7 +138,9 @@ fn profile_bytes(profile: &Profile, key: &str) -> Option<Vec<u8>> {
 
 fn parse_eid(text: &str) -> Result<Eid, String> {
     let bytes = notation::parse_hex(text).map_err(|e| format!("--eid: {e}"))?;
-    bytes.try_into().map_err(|b: Vec<u8>| format!("--eid `{text}`: {} bytes, an EID has 6", b.len()))
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("--eid `{text}`: {} bytes, an EID has 6", b.len()))
 }
 
 fn parse_vin(text: &str) -> Result<Vin, String> {
@@ -209,8 +215,17 @@ fn table(settings: &DiscoverySettings, found: &Discovery) -> String {
         return out;
     }
     let header = [
-        "address", "logical", "VIN", "EID", "GID", "further action", "sync", "node type",
-        "MCTS/NCTS/MDS", "power mode", "version",
+        "address",
+        "logical",
+        "VIN",
+        "EID",
+        "GID",
+        "further action",
+        "sync",
+        "node type",
+        "MCTS/NCTS/MDS",
+        "power mode",
+        "version",
     ];
     let rows: Vec<[String; 11]> = found.entities.iter().map(row).collect();
     let mut widths = header.map(str::len);
@@ -237,7 +252,11 @@ fn table(settings: &DiscoverySettings, found: &Discovery) -> String {
             entity.received.iter().for_each(|r| write_received(&mut out, r));
         }
         if entity.dropped > 0 {
-            let _ = writeln!(out, "  ({} more datagrams from {} not shown)", entity.dropped, entity.address);
+            let _ = writeln!(
+                out,
+                "  ({} more datagrams from {} not shown)",
+                entity.dropped, entity.address
+            );
         }
     }
     if found.ignored_sources > 0 {
@@ -288,7 +307,9 @@ fn json_lines(settings: &DiscoverySettings, found: &Discovery) -> String {
     let sent: Vec<String> = found
         .sent
         .iter()
-        .map(|(to, what)| object(&[("to", json_string(&to.to_string())), ("message", json_string(what))]))
+        .map(|(to, what)| {
+            object(&[("to", json_string(&to.to_string())), ("message", json_string(what))])
+        })
         .collect();
     let errors: Vec<String> = found.send_errors.iter().map(|e| json_string(e)).collect();
     let mut out = object(&[
@@ -317,13 +338,28 @@ fn entity_json(e: &Entity) -> String {
         ("vin", id.map_or_else(null, |i| json_string(&printable_vin(&i.vin)))),
         ("eid", id.map_or_else(null, |i| json_string(&hex::encode(i.eid)))),
         ("gid", id.map_or_else(null, |i| json_string(&hex::encode(i.gid)))),
-        ("further_action", id.map_or_else(null, |i| code_json(i.further_action.raw().into(), i.further_action.id()))),
-        ("sync_status", id.and_then(|i| i.sync_status).map_or_else(null, |s| code_json(s.raw().into(), s.id()))),
-        ("node_type", e.status.map_or_else(null, |s| code_json(s.node_type.raw().into(), s.node_type.id()))),
+        (
+            "further_action",
+            id.map_or_else(null, |i| {
+                code_json(i.further_action.raw().into(), i.further_action.id())
+            }),
+        ),
+        (
+            "sync_status",
+            id.and_then(|i| i.sync_status).map_or_else(null, |s| code_json(s.raw().into(), s.id())),
+        ),
+        (
+            "node_type",
+            e.status.map_or_else(null, |s| code_json(s.node_type.raw().into(), s.node_type.id())),
+        ),
         ("mcts", e.status.map_or_else(null, |s| s.max_concurrent_sockets.to_string())),
         ("ncts", e.status.map_or_else(null, |s| s.currently_open_sockets.to_string())),
         ("mds", e.status.and_then(|s| s.max_data_size).map_or_else(null, |m| m.to_string())),
-        ("power_mode", e.power_mode.map_or_else(null, |p| code_json(p.power_mode.raw().into(), p.power_mode.id()))),
+        (
+            "power_mode",
+            e.power_mode
+                .map_or_else(null, |p| code_json(p.power_mode.raw().into(), p.power_mode.id())),
+        ),
         ("protocol_version", e.protocol_version.map_or_else(null, |v| v.raw().to_string())),
         ("announcements", e.announcements.to_string()),
         ("received", format!("[{}]", received.join(","))),
@@ -337,8 +373,14 @@ mod tests {
 
     #[test]
     fn broadcast_addresses_take_a_port_or_the_default() {
-        assert_eq!(broadcast_destination("10.0.0.255", 13400), Ok("10.0.0.255:13400".parse().unwrap()));
-        assert_eq!(broadcast_destination("10.0.0.255:13401", 13400), Ok("10.0.0.255:13401".parse().unwrap()));
+        assert_eq!(
+            broadcast_destination("10.0.0.255", 13400),
+            Ok("10.0.0.255:13400".parse().unwrap())
+        );
+        assert_eq!(
+            broadcast_destination("10.0.0.255:13401", 13400),
+            Ok("10.0.0.255:13401".parse().unwrap())
+        );
         let v6 = broadcast_destination("ff02::1%3", 13400).unwrap();
         assert_eq!(v6, SocketAddr::V6(SocketAddrV6::new("ff02::1".parse().unwrap(), 13400, 0, 3)));
         assert!(broadcast_destination("nowhere", 13400).unwrap_err().contains("not an address"));

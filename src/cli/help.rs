@@ -86,7 +86,7 @@ Exit codes: 0 no finding, 1 findings, 2 unreadable input.";
 
 pub const DISCOVER: &str = "\
 Examples:
-  doipcheck discover --target 127.0.0.1                # one entity, by unicast
+  doipcheck discover --target 127.0.0.1               # one entity, by unicast
   doipcheck discover --interface eth0 --listen        # broadcast and ff02::1, plus announcements
   doipcheck discover --broadcast 192.168.0.255 --vin WDOIPCHECK0000001 --json
 

@@ -21,12 +21,8 @@ pub fn write_received(out: &mut String, r: &Received) {
             );
         }
         Err(why) => {
-            let _ = writeln!(
-                out,
-                "  < {:>7.3}s BROKEN: {}{note}",
-                r.at.as_secs_f64(),
-                printable(why)
-            );
+            let _ =
+                writeln!(out, "  < {:>7.3}s BROKEN: {}{note}", r.at.as_secs_f64(), printable(why));
             let mut decoded = String::new();
             as_input(&r.bytes).write_human(&mut decoded);
             for line in decoded.lines() {

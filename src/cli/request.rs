@@ -7,9 +7,9 @@
 //! Exit 0 when every answer is positive, 1 on a negative answer, a NACK, silence or a denied
 //! activation, 2 on usage errors, 3 when the entity cannot be reached.
 
+use super::decode::{code_json, json_string, object};
 use super::exit;
 use super::received::{received_json, write_received};
-use super::decode::{code_json, json_string, object};
 use crate::client::session::{Exchange, OpenError, Outcome, Session, SessionSettings};
 use crate::codec::doip::ActivationType;
 use crate::codec::uds::{Response, ServiceId};
@@ -181,7 +181,10 @@ async fn session(
                 let uds = match parse_request(text) {
                     Ok(uds) => uds,
                     Err(e) => {
-                        out.line(&format!("skipped: {e}"), &object(&[("skipped", json_string(&e))]));
+                        out.line(
+                            &format!("skipped: {e}"),
+                            &object(&[("skipped", json_string(&e))]),
+                        );
                         all_positive = false;
                         continue;
                     }
@@ -328,7 +331,8 @@ fn outcome_text(request: &[u8], outcome: &Outcome, pending: u32) -> String {
             text
         }
         Outcome::Negative { bytes, nrc } => {
-            let service = Response::parse(bytes).map(|r| r.service().to_string()).unwrap_or_default();
+            let service =
+                Response::parse(bytes).map(|r| r.service().to_string()).unwrap_or_default();
             format!(
                 "NEGATIVE response to {service}{pending}: NRC 0x{:02X} {}",
                 nrc.raw(),
@@ -432,12 +436,14 @@ mod tests {
 
     #[test]
     fn a_negative_answer_names_its_nrc_and_the_pending_count() {
-        let outcome = Outcome::Negative { bytes: vec![0x7F, 0x22, 0x31], nrc: Nrc::RequestOutOfRange };
+        let outcome =
+            Outcome::Negative { bytes: vec![0x7F, 0x22, 0x31], nrc: Nrc::RequestOutOfRange };
         assert_eq!(
             outcome_text(&[0x22, 0x12, 0x34], &outcome, 2),
             "NEGATIVE response to ReadDataByIdentifier after 2 response pending (NRC 0x78): NRC 0x31 requestOutOfRange"
         );
-        let json: serde_json::Value = serde_json::from_str(&outcome_json(&[0x22], &outcome)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&outcome_json(&[0x22], &outcome)).unwrap();
         assert_eq!(json["nrc"]["name"], "request_out_of_range");
         assert_eq!(json["nrc"]["value"], 0x31);
     }

@@ -144,9 +144,8 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
     let mut sockets = Vec::new();
     if let Some(port) = settings.listen_port {
         let rec = quiet_recorder(clock);
-        let udp = Udp::bind_port(first, port, true, &rec)
-            .await
-            .map_err(|e| format!("--listen: {e}"))?;
+        let udp =
+            Udp::bind_port(first, port, true, &rec).await.map_err(|e| format!("--listen: {e}"))?;
         sockets.push(Socket { udp, rec, via: Via::Listener });
     }
     let mut found = Discovery::default();
@@ -160,7 +159,9 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
             let mut rec = quiet_recorder(clock);
             let mut udp = Udp::bind(*representative, true, &rec).await?;
             let message = Message::new(settings.request_version, request.payload());
-            for &to in settings.destinations.iter().filter(|d| d.is_ipv4() == representative.is_ipv4()) {
+            for &to in
+                settings.destinations.iter().filter(|d| d.is_ipv4() == representative.is_ipv4())
+            {
                 match udp.send(to, message.to_bytes(), decoded_message(&message), &mut rec).await {
                     Ok(()) => found.sent.push((to, message.to_string())),
                     Err(f) => found.send_errors.push(f.into_reason().message),
@@ -295,8 +296,10 @@ async fn ask_status(
     };
     for payload in [Payload::EntityStatusRequest, Payload::PowerModeInformationRequest] {
         let message = Message::new(version, payload);
-        if let Err(f) =
-            socket.udp.send(to, message.to_bytes(), decoded_message(&message), &mut socket.rec).await
+        if let Err(f) = socket
+            .udp
+            .send(to, message.to_bytes(), decoded_message(&message), &mut socket.rec)
+            .await
         {
             errors.push(f.into_reason().message);
         }

@@ -59,7 +59,11 @@ impl SessionSettings {
         Ok(SessionSettings {
             protocol_version: ProtocolVersion::from_raw(version as u8),
             tester_address: u16_key("tester_address")?,
-            target_address: if explicit_target { Some(u16_key("uds.target_address")?) } else { None },
+            target_address: if explicit_target {
+                Some(u16_key("uds.target_address")?)
+            } else {
+                None
+            },
             activation_type: ActivationType::Default,
             connect_timeout: profile.duration("timing.a_doip_ctrl")?,
             activation_timeout: profile.duration("timing.a_processing_time")?,
@@ -182,10 +186,11 @@ impl Session {
     }
 
     async fn activate(&mut self) -> Result<(), OpenError> {
-        let request =
-            RoutingActivationRequest::new(self.settings.tester_address, self.settings.activation_type);
-        let not_activated =
-            |why: String, received| Err(OpenError::NotActivated { why, received });
+        let request = RoutingActivationRequest::new(
+            self.settings.tester_address,
+            self.settings.activation_type,
+        );
+        let not_activated = |why: String, received| Err(OpenError::NotActivated { why, received });
         if let Err(why) = self.send(Payload::RoutingActivationRequest(request)).await {
             return not_activated(why, Vec::new());
         }
@@ -240,7 +245,11 @@ impl Session {
     /// A session over `conn` whose routing is taken as active (unit tests drive it on tokio's
     /// paused clock through an in-memory connection).
     #[cfg(test)]
-    pub(crate) fn activated_over(conn: Connection, rec: Recorder, settings: SessionSettings) -> Session {
+    pub(crate) fn activated_over(
+        conn: Connection,
+        rec: Recorder,
+        settings: SessionSettings,
+    ) -> Session {
         let opened = rec.now();
         Session {
             conn,
@@ -305,7 +314,9 @@ impl Session {
             };
             match payload {
                 Payload::DiagnosticMessageAck(ack)
-                    if !acknowledged && ack.source_address == target && ack.target_address == tester =>
+                    if !acknowledged
+                        && ack.source_address == target
+                        && ack.target_address == tester =>
                 {
                     acknowledged = true;
                     waited = self.settings.p2 + tolerance;
@@ -313,7 +324,9 @@ impl Session {
                     exchange.received.push(r);
                 }
                 Payload::DiagnosticMessageNack(nack)
-                    if !acknowledged && nack.source_address == target && nack.target_address == tester =>
+                    if !acknowledged
+                        && nack.source_address == target
+                        && nack.target_address == tester =>
                 {
                     exchange.received.push(r);
                     return Outcome::Nack(nack.nack_code);
@@ -323,8 +336,7 @@ impl Session {
                 {
                     if !acknowledged {
                         r.note = Some(
-                            "a UDS answer before any diagnostic ACK (ISO 13400-2:2019 §9.6)"
-                                .into(),
+                            "a UDS answer before any diagnostic ACK (ISO 13400-2:2019 §9.6)".into(),
                         );
                     }
                     let bytes = answer.user_data.into_owned();
@@ -340,14 +352,14 @@ impl Session {
                             return Outcome::Negative { bytes, nrc };
                         }
                         Ok(Response::Positive { .. }) => {
-                            if !uds.is_empty() && !response_answers(uds[0], &bytes) {
-                                if let Some(last) = exchange.received.last_mut() {
-                                    last.note = Some(format!(
-                                        "answers SID 0x{:02X}, not the request's 0x{:02X}",
-                                        bytes[0].wrapping_sub(0x40),
-                                        uds[0]
-                                    ));
-                                }
+                            if let Some(&sid) = uds.first()
+                                && !response_answers(sid, &bytes)
+                                && let Some(last) = exchange.received.last_mut()
+                            {
+                                last.note = Some(format!(
+                                    "answers SID 0x{:02X}, not the request's 0x{sid:02X}",
+                                    bytes[0].wrapping_sub(0x40)
+                                ));
                             }
                             return Outcome::Positive(bytes);
                         }
@@ -356,8 +368,7 @@ impl Session {
                 }
                 other => {
                     r.note = Some(match other {
-                        Payload::DiagnosticMessageAck(a) if acknowledged =>
-                        {
+                        Payload::DiagnosticMessageAck(a) if acknowledged => {
                             format!(
                                 "a second diagnostic ACK (0x{:04X} -> 0x{:04X})",
                                 a.source_address, a.target_address
@@ -416,7 +427,8 @@ impl Session {
                     let r = self.received(incoming);
                     if matches!(&r.message, Ok(Message { payload: Payload::AliveCheckRequest, .. }))
                     {
-                        let answer = AliveCheckResponse { source_address: self.settings.tester_address };
+                        let answer =
+                            AliveCheckResponse { source_address: self.settings.tester_address };
                         let note = match self.send(Payload::AliveCheckResponse(answer)).await {
                             Ok(()) => "answered with an alive check response".to_owned(),
                             Err(why) => format!("could not answer it: {why}"),

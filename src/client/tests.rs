@@ -138,10 +138,7 @@ async fn an_alive_check_while_waiting_is_answered_and_shown() {
     // Alive check response (0x0008) from the tester's address (ISO 13400-2:2019 Table 28).
     assert_eq!(alive, [0x02, 0xFD, 0x00, 0x08, 0, 0, 0, 2, 0x0E, 0x80]);
     assert_eq!(exchange.outcome, Outcome::Positive(vec![0x7E, 0x00]));
-    assert_eq!(
-        exchange.received[0].note.as_deref(),
-        Some("answered with an alive check response")
-    );
+    assert_eq!(exchange.received[0].note.as_deref(), Some("answered with an alive check response"));
 }
 
 #[tokio::test(start_paused = true)]

@@ -67,18 +67,13 @@ impl Drop for Sim {
 
 fn run(args: &[&str]) -> (Option<i32>, String) {
     let out: Output = doipcheck().args(args).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code(), text)
 }
 
 fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
 }
 
 #[test]
@@ -94,7 +89,10 @@ fn request_reads_dids_from_the_entity_and_segmented_from_its_ecu_and_waits_out_n
     assert_eq!(lines[1]["event"], "activated");
     assert_eq!(lines[1]["target_address"], 0x0010);
     let did = &lines[2]["outcome"]["did"];
-    assert_eq!((did["id"].as_u64(), did["ascii"].as_str()), (Some(0xF190), Some("WDOIPCHECK0000001")));
+    assert_eq!(
+        (did["id"].as_u64(), did["ascii"].as_str()),
+        (Some(0xF190), Some("WDOIPCHECK0000001"))
+    );
     assert_eq!(lines[2]["received"][0]["message"]["payload_type"], "diagnostic_message_ack");
     // 0x2E answers after two NRC 0x78, 100 ms apart (fixtures/sim/sim.yaml), within P2*.
     assert_eq!(lines[3]["pending"], 2);
@@ -106,7 +104,10 @@ fn request_reads_dids_from_the_entity_and_segmented_from_its_ecu_and_waits_out_n
     let (code, out) = run(&["request", "-t", &tcp, "--target-address", "0x0011", "22F187"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("requests go to 0x0011"), "{out}");
-    assert!(out.contains("DID 0xF187 = 45 4E 47 49 4E 45 2D 53 57 2D 30 30 34 32 \"ENGINE-SW-0042\""), "{out}");
+    assert!(
+        out.contains("DID 0xF187 = 45 4E 47 49 4E 45 2D 53 57 2D 30 30 34 32 \"ENGINE-SW-0042\""),
+        "{out}"
+    );
 }
 
 #[test]
@@ -114,7 +115,10 @@ fn a_negative_answer_names_the_nrc_and_exits_1() {
     let (sim, _dir) = Sim::start(&[]);
     let (code, out) = run(&["request", "-t", &sim.tcp.to_string(), "22F190", "2212FF"]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("NEGATIVE response to ReadDataByIdentifier: NRC 0x31 requestOutOfRange"), "{out}");
+    assert!(
+        out.contains("NEGATIVE response to ReadDataByIdentifier: NRC 0x31 requestOutOfRange"),
+        "{out}"
+    );
     assert!(out.contains("\"WDOIPCHECK0000001\""), "the positive answer before it is shown: {out}");
 }
 
@@ -125,7 +129,9 @@ fn a_denied_activation_shows_the_code_and_exits_1() {
         run(&["request", "-t", &sim.tcp.to_string(), "--source-address", "0x0001", "3E00"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("routing not activated: routing activation denied: 0x00 denied: unknown source address"),
+        out.contains(
+            "routing not activated: routing activation denied: 0x00 denied: unknown source address"
+        ),
         "{out}"
     );
     assert!(!out.contains("> 3E 00"), "nothing is sent without routing: {out}");
@@ -176,11 +182,27 @@ fn discover_by_unicast_prints_identification_status_and_power_mode() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!("sent Vehicle identification request to {udp}")), "{out}");
     let row = out.lines().find(|l| l.starts_with(&udp)).unwrap_or_else(|| panic!("{out}"));
-    for cell in ["0x0010", "WDOIPCHECK0000001", "00:1A:2B:3C:4D:5E", "0x00 gateway", "4/0/4096", "0x01 ready", "0x02"] {
+    for cell in [
+        "0x0010",
+        "WDOIPCHECK0000001",
+        "00:1A:2B:3C:4D:5E",
+        "0x00 gateway",
+        "4/0/4096",
+        "0x01 ready",
+        "0x02",
+    ] {
         assert!(row.contains(cell), "{cell} in {row}");
     }
     let (code, out) = run(&[
-        "discover", "-t", &udp, "--timeout", "500ms", "--json", "--eid", "00:1A:2B:3C:4D:5E", "--vin",
+        "discover",
+        "-t",
+        &udp,
+        "--timeout",
+        "500ms",
+        "--json",
+        "--eid",
+        "00:1A:2B:3C:4D:5E",
+        "--vin",
         "WDOIPCHECK0000001",
     ]);
     assert_eq!(code, Some(0), "{out}");
@@ -234,7 +256,8 @@ fn faults_that_break_discovery_are_shown_with_their_rule() {
 
     // The optional MDS left out: shown as absent, not as a default.
     let (sim, _dir) = Sim::start(&["mds_omitted"]);
-    let (code, out) = run(&["discover", "-t", &sim.udp.to_string(), "--timeout", "300ms", "--json"]);
+    let (code, out) =
+        run(&["discover", "-t", &sim.udp.to_string(), "--timeout", "300ms", "--json"]);
     assert_eq!(code, Some(0), "{out}");
     let entity = &json_lines(&out)[1];
     assert_eq!((entity["mcts"].as_u64(), entity["mds"].is_null()), (Some(4), true), "{entity}");

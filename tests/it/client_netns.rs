@@ -35,7 +35,10 @@ impl Namespaces {
         // From here on, dropping `ns` deletes whatever was created.
         ip(&["netns", "add", &ns.sim])?;
         ip(&["netns", "add", &ns.tester])?;
-        ip(&["-n", &ns.sim, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", &ns.tester])?;
+        ip(&[
+            "-n", &ns.sim, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1",
+            "netns", &ns.tester,
+        ])?;
         for (name, dev, addr) in [(&ns.sim, "veth0", SIM_IP), (&ns.tester, "veth1", TESTER_IP)] {
             ip(&["-n", name, "addr", "add", &format!("{addr}/24"), "brd", "+", "dev", dev])?;
             ip(&["-n", name, "link", "set", dev, "up"])?;
@@ -117,12 +120,18 @@ fn discover_broadcasts_in_the_tests_own_namespace_and_hears_announcements() {
     assert_eq!(entity["power_mode"]["name"], "ready", "asked after the announcement: {entity}");
 
     // With the simulator up: a directed broadcast to the namespace's subnet is answered.
-    let out = Namespaces::doipcheck(&ns.tester, &["discover", "--broadcast", BROADCAST, "--timeout", "1s"])
-        .output()
-        .unwrap();
+    let out = Namespaces::doipcheck(
+        &ns.tester,
+        &["discover", "--broadcast", BROADCAST, "--timeout", "1s"],
+    )
+    .output()
+    .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains(&format!("sent Vehicle identification request to {BROADCAST}:13400")), "{text}");
+    assert!(
+        text.contains(&format!("sent Vehicle identification request to {BROADCAST}:13400")),
+        "{text}"
+    );
     let row = text.lines().find(|l| l.starts_with(SIM_IP)).unwrap_or_else(|| panic!("{text}"));
     assert!(row.contains("WDOIPCHECK0000001") && row.contains("0x01 ready"), "{row}");
 }

@@ -2,10 +2,10 @@
 //! test binaries is the slow part on 2 cores).
 
 mod bad_suites;
-mod client_cli;
-mod client_netns;
 mod can_transport;
 mod ci_examples;
+mod client_cli;
+mod client_netns;
 mod closed_pipe;
 mod coverage;
 mod decode_cli;
