@@ -22,6 +22,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// Messages one request (or the activation) may bring at most: past it, an entity that keeps
+/// sending things other than the answer ends the request instead of growing its transcript.
+pub const MAX_MESSAGES_PER_REQUEST: u32 = 1000;
+/// NRC 0x78 answers one request may bring: each restarts P2*, so without a bound an entity
+/// could keep the tester waiting forever (ISO 14229-1 sets none; 32 x 5 s is over 2 minutes).
+pub const MAX_PENDING: u32 = 32;
+
 /// Addresses and timers of a session (from the profile or the standard's defaults).
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
@@ -145,6 +152,8 @@ pub struct Session {
     pub activation_received: Vec<Received>,
     /// Where UDS requests go.
     pub target_address: u16,
+    /// Messages the current request may still read ([`MAX_MESSAGES_PER_REQUEST`]).
+    budget: u32,
 }
 
 /// What a bounded wait found.
@@ -180,6 +189,7 @@ impl Session {
             activation_received: Vec::new(),
             opened,
             settings,
+            budget: MAX_MESSAGES_PER_REQUEST,
         };
         session.activate().await?;
         Ok(session)
@@ -265,6 +275,7 @@ impl Session {
             activation_received: Vec::new(),
             opened,
             settings,
+            budget: MAX_MESSAGES_PER_REQUEST,
         }
     }
 
@@ -278,6 +289,7 @@ impl Session {
             pending: 0,
             outcome: Outcome::Ended(String::new()),
         };
+        self.budget = MAX_MESSAGES_PER_REQUEST;
         let message = DiagnosticMessage::new(self.settings.tester_address, target, uds.to_vec());
         if let Err(why) = self.send(Payload::DiagnosticMessage(message)).await {
             exchange.outcome = Outcome::Ended(why);
@@ -345,6 +357,11 @@ impl Session {
                         Ok(response) if response.is_response_pending() => {
                             acknowledged = true;
                             exchange.pending += 1;
+                            if exchange.pending > MAX_PENDING {
+                                return Outcome::Ended(format!(
+                                    "the entity answered NRC 0x78 (response pending) more than {MAX_PENDING} times; the tester stops waiting"
+                                ));
+                            }
                             waited = self.settings.p2_star + tolerance;
                             deadline = Instant::now() + waited;
                         }
@@ -424,6 +441,12 @@ impl Session {
                 }
                 ReadOutcome::Reset { error, .. } => return Next::Ended(error),
                 ReadOutcome::Frame(incoming) => {
+                    if self.budget == 0 {
+                        return Next::Ended(format!(
+                            "the entity sent more than {MAX_MESSAGES_PER_REQUEST} messages without the awaited one"
+                        ));
+                    }
+                    self.budget -= 1;
                     let r = self.received(incoming);
                     if matches!(&r.message, Ok(Message { payload: Payload::AliveCheckRequest, .. }))
                     {

@@ -154,3 +154,35 @@ async fn garbage_is_kept_with_its_rule_and_the_wait_goes_on() {
     assert!(kept.message.as_ref().unwrap_err().contains("inverse"), "{kept:?}");
     assert_eq!(kept.bytes[..4], [0x02, 0x02, 0x80, 0x02]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn response_pending_forever_ends_after_max_pending() {
+    use super::session::MAX_PENDING;
+    let (mut s, theirs) = session();
+    let mut script = vec![(Duration::ZERO, ack())];
+    script.extend((0..MAX_PENDING + 5).map(|_| (P2, answer(&[0x7F, 0x31, 0x78]))));
+    let _task = tokio::spawn(entity(theirs, script));
+    let exchange = s.request(&[0x31, 0x01, 0xFF, 0x00]).await;
+    assert_eq!(exchange.pending, MAX_PENDING + 1);
+    assert!(
+        matches!(&exchange.outcome, Outcome::Ended(why) if why.contains("more than 32 times")),
+        "{:?}",
+        exchange.outcome
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flood_of_other_messages_ends_the_request_at_its_budget() {
+    use super::session::MAX_MESSAGES_PER_REQUEST;
+    let (mut s, theirs) = session();
+    let stray =
+        wire(Payload::DiagnosticMessage(DiagnosticMessage::new(0x0BAD, TESTER, vec![0x7E, 0x00])));
+    let mut script = vec![(Duration::ZERO, ack())];
+    script.extend((0..MAX_MESSAGES_PER_REQUEST + 10).map(|_| (Duration::ZERO, stray.clone())));
+    let _task = tokio::spawn(entity(theirs, script));
+    let exchange = s.request(&[0x3E, 0x00]).await;
+    assert_eq!(exchange.received.len() as u32, MAX_MESSAGES_PER_REQUEST);
+    assert!(
+        matches!(&exchange.outcome, Outcome::Ended(why) if why.contains("more than 1000 messages"))
+    );
+}

@@ -298,3 +298,27 @@ fn faults_that_break_diagnostics_are_shown_with_their_rule() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("diagnostic message NACK 0x"), "{out}");
 }
+
+#[test]
+fn a_profile_gives_the_addresses_timers_and_identification_requests_used() {
+    let (sim, _dir) = Sim::start(&[]);
+    let profile = concat!(env!("CARGO_MANIFEST_DIR"), "/suites/profile.yaml");
+    let (code, out) =
+        run(&["request", "-t", &sim.tcp.to_string(), "-p", profile, "--json", "3E00"]);
+    assert_eq!(code, Some(0), "{out}");
+    let settings = &json_lines(&out)[0];
+    // suites/profile.yaml: entity_address 0x0010 (uds.target_address follows it) and
+    // A_DoIP_Diagnostic_Message 2s, where the standard's defaults say 50ms.
+    assert_eq!(settings["target_address"], 0x0010, "{settings}");
+    assert_eq!(settings["ack_timeout_ms"], 2000, "{settings}");
+    let (code, out) = run(&["request", "-t", &sim.tcp.to_string(), "3E00"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("waits: ACK 50ms (A_DoIP_Diagnostic_Message), P2 50ms, P2* 5s"), "{out}");
+
+    // The profile's VIN and EID become the requests with VIN and EID.
+    let (code, out) =
+        run(&["discover", "-t", &sim.udp.to_string(), "-p", profile, "--timeout", "300ms"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("Vehicle identification request, EID 00:1A:2B:3C:4D:5E"), "{out}");
+    assert!(out.contains("Vehicle identification request, VIN WDOIPCHECK0000001"), "{out}");
+}
