@@ -1,6 +1,6 @@
-//! `doipcheck discover` by broadcast, inside two network namespaces this test creates (a veth
-//! pair between them): the simulator in one, the tester in the other, so a broadcast never
-//! leaves the test's own network. The namespaces are deleted when the guard drops, also when
+//! `doipcheck discover` by IPv4 broadcast, IPv6 `ff02::1` and with `--listen`, inside two
+//! network namespaces this test creates (a veth pair between them): the simulator in one, the
+//! tester in the other, so a broadcast never leaves the test's own network. The namespaces are deleted when the guard drops, also when
 //! an assertion fails. Without `ip netns` (no root, no CAP_SYS_ADMIN) the test fails under CI
 //! (CI=true) and says why it did not run elsewhere.
 
@@ -35,6 +35,24 @@ impl Namespaces {
         // From here on, dropping `ns` deletes whatever was created.
         ip(&["netns", "add", &ns.sim])?;
         ip(&["netns", "add", &ns.tester])?;
+        for name in [&ns.sim, &ns.tester] {
+            // New interfaces skip duplicate address detection, so that their IPv6 link-local
+            // address is usable at once (a tentative one cannot send to ff02::1).
+            let sysctl = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    name,
+                    "sysctl",
+                    "-qw",
+                    "net.ipv6.conf.default.accept_dad=0",
+                ])
+                .status()
+                .map_err(|e| format!("sysctl: {e}"))?;
+            if !sysctl.success() {
+                return Err(format!("sysctl accept_dad in {name} failed"));
+            }
+        }
         ip(&[
             "-n", &ns.sim, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1",
             "netns", &ns.tester,
@@ -80,7 +98,7 @@ fn namespaces() -> Option<Namespaces> {
 }
 
 #[test]
-fn discover_broadcasts_in_the_tests_own_namespace_and_hears_announcements() {
+fn discover_broadcasts_multicasts_and_hears_announcements_in_the_tests_own_namespaces() {
     let Some(ns) = namespaces() else { return };
     let dir = tempfile::tempdir().unwrap();
     // The simulator's configuration with announcements to the tester (unicast, inside the
@@ -103,7 +121,7 @@ fn discover_broadcasts_in_the_tests_own_namespace_and_hears_announcements() {
     .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let config = config.to_str().unwrap();
-    let _sim = Sim::spawn(Namespaces::doipcheck(
+    let sim = Sim::spawn(Namespaces::doipcheck(
         &ns.sim,
         &["sim", "--config", config, "--bind", "0.0.0.0", "--tls-port", "0"],
     ));
@@ -134,4 +152,28 @@ fn discover_broadcasts_in_the_tests_own_namespace_and_hears_announcements() {
     );
     let row = text.lines().find(|l| l.starts_with(SIM_IP)).unwrap_or_else(|| panic!("{text}"));
     assert!(row.contains("WDOIPCHECK0000001") && row.contains("0x01 ready"), "{row}");
+    drop(sim);
+
+    // IPv6: a simulator on every address of its namespace answers ff02::1 on the link.
+    let quiet = sim_config(dir.path());
+    let _sim = Sim::spawn(Namespaces::doipcheck(
+        &ns.sim,
+        &["sim", "--config", quiet.to_str().unwrap(), "--bind", "::", "--tls-port", "0"],
+    ));
+    let out = Namespaces::doipcheck(
+        &ns.tester,
+        &["discover", "--interface", "veth1", "--timeout", "1s", "--json"],
+    )
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["send_errors"], serde_json::json!([]), "{text}");
+    let over_v6 = lines[1..]
+        .iter()
+        .find(|e| e["address"].as_str().unwrap().starts_with("[fe80::"))
+        .unwrap_or_else(|| panic!("no answer to ff02::1: {text}"));
+    assert_eq!(over_v6["vin"], "WDOIPCHECK0000001", "{over_v6}");
+    assert_eq!(over_v6["power_mode"]["name"], "ready", "status asked over IPv6: {over_v6}");
 }
