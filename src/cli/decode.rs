@@ -206,7 +206,7 @@ impl DecodedInput {
 
 /// A JSON object from keys and already-encoded values, keys in the given order (serde_json's
 /// map sorts them, which would scatter a message's fields out of wire order).
-fn object(pairs: &[(&str, String)]) -> String {
+pub(crate) fn object(pairs: &[(&str, String)]) -> String {
     let mut out = String::from("{");
     for (i, (key, value)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -220,11 +220,11 @@ fn object(pairs: &[(&str, String)]) -> String {
     out
 }
 
-fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     Value::String(s.to_owned()).to_string()
 }
 
-fn code_json(raw: u64, id: Option<&str>) -> String {
+pub(crate) fn code_json(raw: u64, id: Option<&str>) -> String {
     object(&[("value", raw.to_string()), ("name", id.map_or_else(|| "null".into(), json_string))])
 }
 

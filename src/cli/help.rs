@@ -83,3 +83,22 @@ Examples:
   doipcheck inspect --profile my-ecu.yaml --json trace.pcap.gz > transcript.jsonl
 
 Exit codes: 0 no finding, 1 findings, 2 unreadable input.";
+
+pub const DISCOVER: &str = "\
+Examples:
+  doipcheck discover --target 127.0.0.1               # one entity, by unicast
+  doipcheck discover --interface eth0 --listen        # broadcast and ff02::1, plus announcements
+  doipcheck discover --broadcast 192.168.0.255 --vin WDOIPCHECK0000001 --json
+
+Exit codes: 0 an entity identified itself, 1 none did (the output says what was sent where),
+2 usage error.";
+
+pub const REQUEST: &str = "\
+Examples:
+  doipcheck request -t 127.0.0.1 22F190 3E00          # read the VIN, tester present
+  doipcheck request -t 192.0.2.10 -p my-ecu.yaml --target-address 0x0011 '22 F1 87'
+  doipcheck request -t 127.0.0.1 --tls 22F190
+  doipcheck request -t 127.0.0.1 < requests.txt       # one request per line, one connection
+
+Exit codes: 0 every answer positive, 1 a negative answer, a NACK, no answer or a denied
+routing activation, 2 usage error, 3 the entity could not be reached.";

@@ -4,6 +4,8 @@
 mod bad_suites;
 mod can_transport;
 mod ci_examples;
+mod client_cli;
+mod client_netns;
 mod closed_pipe;
 mod coverage;
 mod decode_cli;
