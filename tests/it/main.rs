@@ -18,6 +18,7 @@ mod interrupt;
 mod isotp_cli;
 mod isotp_corpus;
 mod isotp_interop;
+mod isotp_node;
 mod isotp_runner;
 mod layering;
 mod pcap_capture;
