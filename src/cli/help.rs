@@ -67,6 +67,7 @@ pub const DECODE: &str = "\
 Examples:
   doipcheck decode 02FD000500000007 0E800000000000
   doipcheck decode --json < messages.hex
+  doipcheck decode --stream 02fd8001000000070e00100022f190 02fd8002000000050010 0e8000
 
 Exit codes: 0 every input decoded, 1 an input breaks a rule (printed with the rule), 2 usage.";
 
@@ -74,8 +75,11 @@ pub const ISOTP: &str = "\
 Examples:
   doipcheck isotp dump --can cannelloni:20001@127.0.0.1:20000
   doipcheck isotp send --can cannelloni:20001@127.0.0.1:20000 --tx-id 7E0 --rx-id 7E8 22F190
+  doipcheck isotp request --can cannelloni:20001@127.0.0.1:20000 --tx-id 7E0 --rx-id 7E8 22F190
 
-Exit codes: 0 done, 1 the transfer failed (N_Result named), 2 usage.";
+Exit codes: 0 done (request: a positive answer), 1 the transfer failed (N_Result named), a
+negative answer or none within P2 / P2*, 2 usage (a memory: bus, which no other program can
+hear), 3 transport error.";
 
 pub const INSPECT: &str = "\
 Examples:

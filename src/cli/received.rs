@@ -46,5 +46,5 @@ pub fn received_json(r: &Received) -> String {
 }
 
 fn as_input(bytes: &[u8]) -> DecodedInput {
-    DecodedInput { text: hex::encode(bytes), bytes: Ok(bytes.to_vec()) }
+    DecodedInput { text: hex::encode(bytes), bytes: Ok(bytes.to_vec()), part: None }
 }
