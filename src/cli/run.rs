@@ -264,7 +264,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                 ));
             }
             let config = simulator_config(&profile, profile_path.as_deref())
-                .map_err(|e| (exit::USAGE, format!("error: {e}")))?;
+                .map_err(|rendered| (exit::USAGE, rendered))?;
             for warning in crate::runner::fit::simulator_mismatches(&profile, &config) {
                 eprintln!("warning: {warning}");
             }
