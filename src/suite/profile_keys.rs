@@ -444,6 +444,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("uds", "a UDS server behind the entity address"),
     ("isotp", "an ISO-TP node on the profile's CAN bus"),
     (
+        "isotp.functional",
+        "the ISO-TP node also takes functionally addressed single frames on isotp.functional_id",
+    ),
+    (
         "isotp.fc_wait",
         "a busy ISO-TP node that sends FC WAITs before its CTS (profile isotp.busy.*)",
     ),

@@ -71,7 +71,7 @@ fn start_node(python: &Path, local: u16, remote: u16) -> Node {
 
 const PROFILE: &str = "\
 name: python can-isotp 2.0.7 UDS node
-capabilities: [isotp, uds]
+capabilities: [isotp, isotp.functional, uds]
 isotp:
   tx_id: 0x7E0
   rx_id: 0x7E8
