@@ -104,7 +104,7 @@ impl FileReports {
                 std::fs::create_dir_all(parent)?;
             }
             let file = BufWriter::new(File::create(partial_path(&path))?);
-            JsonStream::start(file, self.run.as_ref())
+            JsonStream::start(file, self.run.as_ref(), &self.options.command_line)
         };
         match open() {
             Ok(json) => {

@@ -62,6 +62,8 @@ pub struct ReportOptions {
     pub port_mapping: PortMapping,
     /// Which cases keep a capture (`--pcap`).
     pub capture: CapturePolicy,
+    /// How doipcheck was started, for the JSON and HTML reports (empty: not shown).
+    pub command_line: Vec<String>,
 }
 
 impl ReportOptions {
@@ -72,6 +74,7 @@ impl ReportOptions {
             json: None,
             port_mapping: PortMapping::default(),
             capture: CapturePolicy::default(),
+            command_line: Vec::new(),
         }
     }
 
@@ -206,6 +209,6 @@ mod tests {
         let xml = std::fs::read_to_string(&written.junit).unwrap();
         assert!(xml.contains(r#"<testsuites name="doipcheck" tests="0""#), "{xml}");
         let json = std::fs::read_to_string(&written.json).unwrap();
-        assert!(json.contains(r#""format": "doipcheck-report/1""#), "{json}");
+        assert!(json.contains(r#""format": "doipcheck-report/2""#), "{json}");
     }
 }
