@@ -63,6 +63,14 @@ Examples:
 
 Exit codes: 0 merged, 2 an input is missing or not JUnit.";
 
+pub const REPORT: &str = "\
+Examples:
+  doipcheck report --from reports/report.json --html report.html
+  doipcheck report --from shard-1/report.json shard-2/report.json --html all.html --junit all.xml
+  doipcheck report --from reports/report.json --markdown summary.md
+
+Exit codes: 0 written, 1 an output could not be written, 2 an input is missing or not a report.";
+
 pub const DECODE: &str = "\
 Examples:
   doipcheck decode 02FD000500000007 0E800000000000

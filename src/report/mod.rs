@@ -27,10 +27,14 @@
 mod capture;
 mod console;
 mod files;
+mod html;
 mod json;
 mod junit;
+mod load;
 mod log;
+mod markdown;
 mod merge;
+mod rebuild;
 mod text;
 
 use std::fs::File;
@@ -40,10 +44,14 @@ use std::path::{Path, PathBuf};
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
 pub use files::FileReports;
+pub use html::{HtmlReport, MAX_CHART_FRAMES, RunHead, human};
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};
+pub use load::{LoadedReport, MAX_REPORT_BYTES, load_report, parse_report};
 pub use log::CaseLog;
+pub use markdown::markdown_summary;
 pub use merge::{JunitInput, merge_junit};
+pub use rebuild::{RebuildOutputs, Rebuilt, rebuild};
 pub use text::printable;
 
 pub use crate::pcap::PortMapping;
@@ -58,6 +66,12 @@ pub struct ReportOptions {
     pub junit: Option<PathBuf>,
     /// The JSON file; `None`: `DIR/report.json`.
     pub json: Option<PathBuf>,
+    /// The HTML page; `None`: `DIR/report.html`.
+    pub html: Option<PathBuf>,
+    /// Where the Markdown summary goes (`--markdown`); `None`: not written.
+    pub markdown: Option<PathBuf>,
+    /// A file the Markdown summary is appended to (`$GITHUB_STEP_SUMMARY`); `None`: none.
+    pub step_summary: Option<PathBuf>,
     /// How captures show the entity's port (default: as 13400, so Wireshark decodes DoIP).
     pub port_mapping: PortMapping,
     /// Which cases keep a capture (`--pcap`).
@@ -72,6 +86,9 @@ impl ReportOptions {
             dir: dir.into(),
             junit: None,
             json: None,
+            html: None,
+            markdown: None,
+            step_summary: None,
             port_mapping: PortMapping::default(),
             capture: CapturePolicy::default(),
             command_line: Vec::new(),
@@ -85,6 +102,10 @@ impl ReportOptions {
     pub fn json_path(&self) -> PathBuf {
         self.json.clone().unwrap_or_else(|| self.dir.join("report.json"))
     }
+
+    pub fn html_path(&self) -> PathBuf {
+        self.html.clone().unwrap_or_else(|| self.dir.join("report.html"))
+    }
 }
 
 /// The files a run's reports were written to.
@@ -92,6 +113,11 @@ impl ReportOptions {
 pub struct Written {
     pub junit: PathBuf,
     pub json: PathBuf,
+    pub html: PathBuf,
+    /// The size of the HTML page in bytes.
+    pub html_bytes: u64,
+    /// The Markdown summary, when one was asked for.
+    pub markdown: Option<PathBuf>,
     /// Captures, in the order their cases finished.
     pub captures: Vec<PathBuf>,
 }
@@ -125,7 +151,14 @@ impl EventSink for Reporters {
         let console = self.console.handle(event);
         if let (Event::RunFinished(_), Ok(())) = (event, &files) {
             let w = self.files.finish()?;
-            let mut line = format!("{:>12} {} {}", "Reports", w.junit.display(), w.json.display());
+            let mut line = format!(
+                "{:>12} {} {} {} ({})",
+                "Reports",
+                w.junit.display(),
+                w.json.display(),
+                w.html.display(),
+                size(w.html_bytes)
+            );
             if let Some(first) = w.captures.first().and_then(|p| p.parent()) {
                 line.push_str(&format!(" ({} captures in {})", w.captures.len(), first.display()));
             }
@@ -133,6 +166,21 @@ impl EventSink for Reporters {
         }
         files.and(console)
     }
+}
+
+/// `1.2 MiB`, `340 KiB`, `512 B`: a file's size for the console.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{} KiB", bytes / 1024),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// Appends `text` to `path` (creating it), as `$GITHUB_STEP_SUMMARY` wants.
+pub(crate) fn append_to(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(text.as_bytes())
 }
 
 /// Writes JUnit, JSON and the captures `CaseFinished` events name, from a recorded run (whole,
