@@ -47,7 +47,7 @@ pub fn markdown_summary<'a>(
                 out,
                 "- **{}** `{}` {} ({}:{}): {}",
                 c.finished.verdict,
-                cell(&c.info.id),
+                code(&c.info.id),
                 cell(&c.info.title),
                 cell(&c.info.suite_file.to_string_lossy()),
                 c.info.line,
@@ -64,7 +64,7 @@ pub fn markdown_summary<'a>(
     if !slowest.is_empty() {
         out.push_str("\n#### Slowest cases\n\n| case | duration |\n|---|---:|\n");
         for c in slowest.iter().take(SLOWEST_LISTED) {
-            let _ = writeln!(out, "| `{}` | {} |", cell(&c.info.id), human(c.finished.duration));
+            let _ = writeln!(out, "| `{}` | {} |", code(&c.info.id), human(c.finished.duration));
         }
     }
     out
@@ -84,6 +84,12 @@ fn cell(s: &str) -> String {
         }
     }
     out
+}
+
+/// `s` inside a code span in a table: backslash escapes do not work there, except `\|`, which
+/// GitHub's tables need; a backtick would end the span.
+fn code(s: &str) -> String {
+    printable(s).replace(['\n', '\t', '\r'], " ").replace('`', "'").replace('|', "\\|")
 }
 
 #[cfg(test)]

@@ -676,7 +676,7 @@ mod tests {
         ];
         let json: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
         assert!(
-            json[0].starts_with(r#"{"event":"case_started","case":0,"at":1500,"#),
+            json[0].starts_with(r#"{"event":"case_started","case":0,"at_us":1500,"#),
             "{}",
             json[0]
         );
@@ -684,7 +684,14 @@ mod tests {
         assert!(json[1].contains(r#""local":{"socket":"127.0.0.1:50000"}"#), "{}", json[1]);
         assert!(json[2].contains(r#""verdict":"fail""#), "{}", json[2]);
         assert!(json[2].contains(r#""actual_bytes":"ab""#), "{}", json[2]);
-        assert!(json[2].contains(r#""duration":1500"#), "{}", json[2]);
+        assert!(json[2].contains(r#""duration_us":1500"#), "{}", json[2]);
+        // The JSON reads back as the same events (`doipcheck report --from`).
+        for (text, event) in json.iter().zip(&events) {
+            assert_eq!(&serde_json::from_str::<Event>(text).unwrap(), event, "{text}");
+        }
+        // Format 1 named times without their unit; those names still read.
+        let v1 = json[0].replace("\"at_us\"", "\"at\"");
+        assert_eq!(serde_json::from_str::<Event>(&v1).unwrap(), events[0]);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod power_cycle;
 mod report;
 mod report_e2e;
 mod report_events;
+mod report_html;
 mod run_cli;
 mod run_reports_cli;
 mod runner_hostile;

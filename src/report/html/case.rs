@@ -127,7 +127,8 @@ fn hex_compare(expected: Option<&str>, actual: Option<&[u8]>) -> Markup {
     const MAX: usize = 256;
     let tokens: Vec<&str> = expected.map(|e| e.split_whitespace().collect()).unwrap_or_default();
     // Only a plain byte pattern compares byte by byte; other patterns are shown as written.
-    let plain = tokens.iter().all(|t| t.len() == 2 && (*t == "??" || u8::from_str_radix(t, 16).is_ok()));
+    let plain = expected.is_some()
+        && tokens.iter().all(|t| t.len() == 2 && (*t == "??" || u8::from_str_radix(t, 16).is_ok()));
     let actual = actual.unwrap_or_default();
     let differs = |i: usize| -> bool {
         plain && match (tokens.get(i), actual.get(i)) {

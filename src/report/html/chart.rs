@@ -283,7 +283,7 @@ fn draw(lanes: &[String], items: &[(Duration, Item)], not_drawn: usize) -> Marku
                     Item::Step { text } => {
                         g.step {
                             text x="4" y=(y) { (human(*at)) }
-                            text x=(Lanes::x(0) - 4) y=(y) text-anchor="end" { "▸ " (cut(text, 60)) }
+                            text x=(Lanes::x(0) + 6) y=(y) { "▸ " (cut(text, 70)) }
                         }
                     }
                 }

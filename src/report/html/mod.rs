@@ -239,8 +239,10 @@ impl HtmlReport {
         html! {
             details.by open {
                 summary { h2.inline { "By suite and by tag" } }
-                (table("suite", "suite", &suites))
-                @if !tags.is_empty() { (table("tag", "tag", &tags)) }
+                div.tables {
+                    (table("suite", "suite", &suites))
+                    @if !tags.is_empty() { (table("tag", "tag", &tags)) }
+                }
                 @if self.by_tag.len() > MAX_TAGS { p.muted { (self.by_tag.len() - MAX_TAGS) " more tags" } }
             }
         }
