@@ -20,6 +20,7 @@ mod layering;
 mod pcap_capture;
 mod power_cycle;
 mod report;
+mod report_browser;
 mod report_e2e;
 mod report_events;
 mod report_html;
