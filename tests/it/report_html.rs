@@ -22,8 +22,9 @@ pub fn sample_reports(dir: &Path) -> Written {
 fn masked(html: &str, dir: &Path) -> String {
     let mut text = html.replace(dir.to_str().unwrap(), "[dir]");
     text = text.replace(&format!(">{}<", env!("CARGO_PKG_VERSION")), ">[version]<");
+    // The page's own script is the last one (the cases' data blocks come before it).
     for (open, close) in [("<style>", "</style>"), ("<script>", "</script>")] {
-        let (a, b) = (text.find(open).unwrap(), text.find(close).unwrap());
+        let (a, b) = (text.rfind(open).unwrap(), text.rfind(close).unwrap());
         text.replace_range(a + open.len()..b, "[constant]");
     }
     text.replace("><", ">\n<")

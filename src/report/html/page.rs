@@ -6,15 +6,15 @@
 
 /// The filter script: reads the filters from the URL hash (`#verdict=fail&suite=..&tag=..&q=..`,
 /// so a link or a reload keeps them), writes them back on change, opens `#case=case-N`, and
-/// fills a case's details from its `<template>` the first time it is opened.
+/// fills a case's details from its data block the first time it is opened.
 pub const SCRIPT: &str = r#"(function () {
   var cases = Array.prototype.slice.call(document.querySelectorAll('details.case'));
   var names = ['verdict', 'suite', 'tag', 'q'];
   var input = {};
   names.forEach(function (k) { input[k] = document.getElementById('f-' + k); });
   function fill(c) {
-    var t = c.querySelector(':scope > template');
-    if (t) { c.appendChild(t.content.cloneNode(true)); t.remove(); }
+    var t = c.querySelector(':scope > script.detail');
+    if (t) { c.insertAdjacentHTML('beforeend', t.textContent.split('<\\/').join('</')); t.remove(); }
   }
   function apply() {
     var v = input.verdict.value, s = input.suite.value, t = input.tag.value;
