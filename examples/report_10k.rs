@@ -112,18 +112,26 @@ fn synthetic_run(cases: u32) -> Vec<Event> {
         let pairs = if n == 7 { 1000 } else { 3 };
         for _ in 0..pairs {
             events.push(frame(at(20), Direction::Sent, vec![2, 0xfd, 0, 5, 0, 0, 0, 7], "request"));
-            events.push(frame(at(900), Direction::Received, vec![2, 0xfd, 0, 6, 0, 0, 0, 9], "response"));
+            events.push(frame(
+                at(900),
+                Direction::Received,
+                vec![2, 0xfd, 0, 6, 0, 0, 0, 9],
+                "response",
+            ));
         }
         if n == 7 {
             events.push(Event::Note(NoteEvent {
                 case,
                 at: at(1),
-                text: "recording limit reached: 98000 more frames (392000 bytes) not recorded".into(),
+                text: "recording limit reached: 98000 more frames (392000 bytes) not recorded"
+                    .into(),
             }));
         }
         let verdict = if n % 50 == 3 || n == 7 { Verdict::Fail } else { Verdict::Pass };
         let reason = (verdict == Verdict::Fail).then(|| Reason {
-            message: "expected generic_nack code=unknown_payload_type, got incorrect_pattern_format".into(),
+            message:
+                "expected generic_nack code=unknown_payload_type, got incorrect_pattern_format"
+                    .into(),
             fields: vec![FieldMismatch {
                 field: "generic_nack.code".into(),
                 expected: "unknown_payload_type (0x01)".into(),
@@ -147,6 +155,11 @@ fn synthetic_run(cases: u32) -> Vec<Event> {
         }));
     }
     let end = at(10);
-    events.push(Event::RunFinished(RunFinished { at: end, counts, interrupted: false, stop_reason: None }));
+    events.push(Event::RunFinished(RunFinished {
+        at: end,
+        counts,
+        interrupted: false,
+        stop_reason: None,
+    }));
     events
 }

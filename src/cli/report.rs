@@ -55,7 +55,8 @@ pub fn run(args: ReportArgs) -> u8 {
             if let (Some(p), Some(bytes)) = (&html, done.html_bytes) {
                 written.push(format!("{} ({})", p.display(), size(bytes)));
             }
-            written.extend(args.junit.iter().chain(&args.markdown).map(|p| p.display().to_string()));
+            written
+                .extend(args.junit.iter().chain(&args.markdown).map(|p| p.display().to_string()));
             eprintln!(
                 "{} cases from {} reports ({} failing) in {}: {}",
                 done.cases,

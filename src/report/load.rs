@@ -141,7 +141,10 @@ mod tests {
         assert_eq!(loaded.command_line, ["doipcheck", "run"]);
         assert_eq!(loaded.counts.fail, 1);
         let (log, f) = &loaded.cases[0];
-        assert_eq!((&log.info, log.started_at, f.as_ref()), (&info, events_at(10), Some(&finished)));
+        assert_eq!(
+            (&log.info, log.started_at, f.as_ref()),
+            (&info, events_at(10), Some(&finished))
+        );
         assert_eq!(log.events, [Event::CaseFinished(finished)]);
     }
 

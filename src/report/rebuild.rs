@@ -46,7 +46,8 @@ pub fn rebuild(reports: &[LoadedReport], out: &RebuildOutputs) -> Result<Rebuilt
             *name = name.saturating_add(n);
         }
     }
-    let cannot = |path: &PathBuf, e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let cannot =
+        |path: &PathBuf, e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let mut rebuilt = Rebuilt { cases: cases.len(), counts, html_bytes: None };
     if let Some(path) = &out.html {
         let mut html = HtmlReport::new(path);

@@ -57,7 +57,7 @@ pub fn chromium(args: &[String], url: &str) -> (String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("chromium starts");
-    let mut pipe = |r: Option<Box<dyn Read + Send>>| {
+    let pipe = |r: Option<Box<dyn Read + Send>>| {
         let mut r = r.unwrap();
         std::thread::spawn(move || {
             let mut text = Vec::new();
@@ -171,8 +171,10 @@ fn the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame() {
     // A screenshot with more than a blank page in it.
     let shot = dir.path().join("shot.png");
     let url = format!("file://{}#verdict=fail", written.html.display());
-    let (_, stderr) =
-        chromium(&[format!("--screenshot={}", shot.display()), "--window-size=1200,900".into()], &url);
+    let (_, stderr) = chromium(
+        &[format!("--screenshot={}", shot.display()), "--window-size=1200,900".into()],
+        &url,
+    );
     assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
     let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot: {e}; {stderr}"));
     let distinct = distinct_pixel_bytes(&png);

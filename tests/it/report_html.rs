@@ -66,10 +66,8 @@ fn report_rebuilds_html_junit_and_markdown_from_shards() {
     let (one, two) = (dir.path().join("shard-1"), dir.path().join("shard-2"));
     let events = sample_run(&one, false);
     // Shard 1: the first three cases; shard 2: the rest (the same run cut in two).
-    let split = events
-        .iter()
-        .position(|e| matches!(e, Event::CaseStarted(s) if s.case.0 == 3))
-        .unwrap();
+    let split =
+        events.iter().position(|e| matches!(e, Event::CaseStarted(s) if s.case.0 == 3)).unwrap();
     let mut first: Vec<Event> = events[..split].to_vec();
     first.push(events.last().unwrap().clone());
     let mut second = vec![events[0].clone()];
@@ -121,7 +119,8 @@ fn report_rebuilds_html_junit_and_markdown_from_shards() {
     assert_eq!(appended, format!("before\n{markdown}"));
 
     // One shard alone, no output named: report.html beside it.
-    let out = doipcheck().arg("report").arg("--from").arg(one.join("report.json")).output().unwrap();
+    let out =
+        doipcheck().arg("report").arg("--from").arg(one.join("report.json")).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(one.join("report.html").exists());
 }
@@ -132,7 +131,14 @@ fn report_names_a_bad_input_and_writes_nothing() {
     let bad = dir.path().join("report.json");
     std::fs::write(&bad, "{\"format\": \"doipcheck-report/2\",\n \"cases\": 7}").unwrap();
     let html = dir.path().join("out.html");
-    let out = doipcheck().arg("report").arg("--from").arg(&bad).arg("--html").arg(&html).output().unwrap();
+    let out = doipcheck()
+        .arg("report")
+        .arg("--from")
+        .arg(&bad)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("{}:2:", bad.display())), "{stderr}");

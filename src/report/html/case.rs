@@ -15,7 +15,12 @@ use crate::report::text::{printable, transcript};
 use crate::runner::event::{CaseFinished, Event, Reason};
 
 /// The `<details>` of one case; `n` numbers it in the page (`#case=case-N` opens it).
-pub fn case_section(n: usize, case: &CaseLog, finished: Option<&CaseFinished>, html_dir: &Path) -> Markup {
+pub fn case_section(
+    n: usize,
+    case: &CaseLog,
+    finished: Option<&CaseFinished>,
+    html_dir: &Path,
+) -> Markup {
     let info = &case.info;
     let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
     let text = format!(
@@ -53,18 +58,18 @@ pub fn case_section(n: usize, case: &CaseLog, finished: Option<&CaseFinished>, h
 fn details(case: &CaseLog, finished: Option<&CaseFinished>, html_dir: &Path) -> Markup {
     let info = &case.info;
     let frames = case.events.iter().filter(|e| matches!(e, Event::Frame(_))).count();
-    let bytes: usize = case
-        .events
-        .iter()
-        .map(|e| if let Event::Frame(f) = e { f.bytes.len() } else { 0 })
-        .sum();
+    let bytes: usize =
+        case.events.iter().map(|e| if let Event::Frame(f) = e { f.bytes.len() } else { 0 }).sum();
     let notes: Vec<&str> = case
         .events
         .iter()
         .filter_map(|e| if let Event::Note(n) = e { Some(n.text.as_str()) } else { None })
         .collect();
-    let metrics: Vec<_> =
-        case.events.iter().filter_map(|e| if let Event::Metric(m) = e { Some(m) } else { None }).collect();
+    let metrics: Vec<_> = case
+        .events
+        .iter()
+        .filter_map(|e| if let Event::Metric(m) = e { Some(m) } else { None })
+        .collect();
     html! {
         div.detail {
             dl {
@@ -138,11 +143,12 @@ fn hex_compare(expected: Option<&str>, actual: Option<&[u8]>) -> Markup {
         && tokens.iter().all(|t| t.len() == 2 && (*t == "??" || u8::from_str_radix(t, 16).is_ok()));
     let actual = actual.unwrap_or_default();
     let differs = |i: usize| -> bool {
-        plain && match (tokens.get(i), actual.get(i)) {
-            (Some(&"??"), Some(_)) => false,
-            (Some(t), Some(b)) => u8::from_str_radix(t, 16).ok() != Some(*b),
-            _ => true,
-        }
+        plain
+            && match (tokens.get(i), actual.get(i)) {
+                (Some(&"??"), Some(_)) => false,
+                (Some(t), Some(b)) => u8::from_str_radix(t, 16).ok() != Some(*b),
+                _ => true,
+            }
     };
     let len = tokens.len().max(actual.len());
     html! {

@@ -12,8 +12,8 @@ use super::human;
 use crate::report::log::CaseLog;
 use crate::report::text::{hex_bytes, printable};
 use crate::runner::event::{
-    Address, CaseFinished, ConnectionChange, Decoded, Direction, Event, FrameEvent,
-    FrameTransport, StepStatus,
+    Address, CaseFinished, ConnectionChange, Decoded, Direction, Event, FrameEvent, FrameTransport,
+    StepStatus,
 };
 
 /// Frames drawn per chart; the rest are counted under it (the transcript and JSON have them).
@@ -160,7 +160,8 @@ pub fn sequence_chart(case: &CaseLog, finished: Option<&CaseFinished>) -> Markup
         items.push((at, item));
     }
     if let Some((at, label)) = missing {
-        let from = if lanes.keys.len() > 1 { 1 } else { lanes.lane("entity".into(), || "entity".into()) };
+        let from =
+            if lanes.keys.len() > 1 { 1 } else { lanes.lane("entity".into(), || "entity".into()) };
         items.push((at, Item::Missing { from, label }));
     }
     draw(&lanes.labels, &items, not_drawn)
@@ -317,5 +318,100 @@ fn arrow(
             polygon points=(head) {}
             text x=((x1 + x2) / 2) y=(y - 4) text-anchor="middle" { (label) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::event::{
+        CaseKey, Phase, Reason, RunTime, SourceLocation, StepEvent, StepRef, Verdict,
+    };
+
+    fn at(us: u64) -> RunTime {
+        RunTime(Duration::from_micros(us))
+    }
+
+    fn can_frame(t: u64, direction: Direction, id: u32) -> Event {
+        let node = Address::Can { bus: "mem0".into(), id, extended: false };
+        Event::Frame(FrameEvent {
+            case: CaseKey(0),
+            at: at(t),
+            direction,
+            transport: FrameTransport::Can,
+            local: node.clone(),
+            peer: node,
+            can: None,
+            bytes: vec![2, 0x10, 3],
+            decoded: Decoded::Raw,
+        })
+    }
+
+    fn case(events: Vec<Event>) -> CaseLog {
+        CaseLog {
+            key: CaseKey(0),
+            info: crate::report::log::test_info("C"),
+            started_at: at(0),
+            events,
+        }
+    }
+
+    #[test]
+    fn a_request_goes_to_the_lane_of_the_ecu_that_answers_and_frames_past_the_cap_are_counted() {
+        let mut events = vec![can_frame(10, Direction::Sent, 0x7E0)];
+        events.extend(
+            (0..MAX_CHART_FRAMES).map(|i| can_frame(20 + i as u64, Direction::Received, 0x7E8)),
+        );
+        let svg = sequence_chart(&case(events), None).into_string();
+        assert_eq!(svg.matches("class=\"lane\"").count(), 2, "tester and one ECU: {svg}");
+        assert!(svg.contains(">ECU mem0#7E8<"), "{svg}");
+        assert_eq!(svg.matches("class=\"arrow frame can\"").count(), MAX_CHART_FRAMES);
+        assert!(svg.contains(">1 more frames recorded, not drawn"), "{svg}");
+    }
+
+    #[test]
+    fn an_expect_that_got_nothing_draws_the_missing_message_where_it_was_due() {
+        let step = StepRef {
+            phase: Phase::Steps,
+            index: 1,
+            kind: "expect".into(),
+            location: SourceLocation { file: "s.yaml".into(), line: 9, column: 7 },
+        };
+        let step_event = |t, status| {
+            Event::Step(StepEvent {
+                case: CaseKey(0),
+                at: at(t),
+                step: step.clone(),
+                summary: "expect diagnostic_message_positive_ack within 2s".into(),
+                status,
+            })
+        };
+        let events = vec![
+            step_event(5, StepStatus::Started),
+            step_event(2_000_005, StepStatus::Failed { elapsed: Duration::from_secs(2) }),
+        ];
+        let finished = CaseFinished {
+            case: CaseKey(0),
+            at: at(2_000_010),
+            verdict: Verdict::Fail,
+            reason: Some(Reason {
+                message: "nothing arrived".into(),
+                step: Some(step.clone()),
+                ..Reason::default()
+            }),
+            duration: Duration::from_secs(2),
+            attempts: 1,
+            flaky: false,
+            capture: None,
+        };
+        let svg = sequence_chart(&case(events), Some(&finished)).into_string();
+        assert_eq!(svg.matches("class=\"arrow missing missing\"").count(), 1, "{svg}");
+        assert!(
+            svg.contains(">missing: expect diagnostic_message_positive_ack within 2s<"),
+            "{svg}"
+        );
+        // The two seconds of silence are broken with their length written, not drawn to scale.
+        assert!(svg.contains(">⋯ 2.000s ⋯<"), "{svg}");
+        assert!(!svg.contains("class=\"arrow frame"), "no frame was recorded");
     }
 }

@@ -278,7 +278,11 @@ fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
     });
     let started = first.and_then(|r| {
         let micros = i64::try_from(r.wall_clock_unix_us).ok()?;
-        Some(chrono::DateTime::from_timestamp_micros(micros)?.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        Some(
+            chrono::DateTime::from_timestamp_micros(micros)?
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+        )
     });
     // Shards run side by side: the longest is the run's duration; waits add up per shard.
     let duration = head.finished.iter().map(|f| f.at.0).max();
