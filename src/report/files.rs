@@ -322,6 +322,17 @@ mod tests {
         let xml = std::fs::read_to_string(&written.junit).unwrap();
         assert!(xml.contains(r#"<testcase name="C-1 t""#) && !xml.contains("C-0"), "{xml}");
         assert!(!dir.path().join("report.json.partial").exists());
+        // The page has both cases, the one cut short as unfinished, and no leftover part.
+        let html = std::fs::read_to_string(&written.html).unwrap();
+        assert_eq!(written.html_bytes, html.len() as u64);
+        assert_eq!(html.matches("<details class=\"case\"").count(), 2);
+        assert!(html.contains("id=\"count-unfinished\" data-count=\"1\""), "{html}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains("partial"))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Reporters: console, JUnit, JSON and per-case pcapng captures. They consume runner events
-//! ([`crate::runner::event`]) and nothing else.
+//! Reporters: console, JUnit, JSON, HTML, a Markdown summary and per-case pcapng captures.
+//! They consume runner events ([`crate::runner::event`]) and nothing else; `report --from`
+//! rebuilds HTML, JUnit and Markdown from the JSON (`load.rs`, `rebuild.rs`).
 //!
 //! # For the runner
 //!
@@ -15,8 +16,8 @@
 //! - The console prints as events arrive (a bar on a terminal, plain lines elsewhere).
 //! - A case's capture is written when its `CaseFinished` arrives, to the path it names (none
 //!   when `capture` is `None`), from the case's connection and frame events.
-//! - JSON (`report.json`) is streamed: each case as it finishes, its events then dropped from
-//!   memory. JUnit (`junit.xml`) is written on `RunFinished`. Both are completed by
+//! - JSON (`report.json`) and HTML (`report.html`) are streamed: each case as it finishes, its
+//!   events then dropped from memory. JUnit (`junit.xml`) is written on `RunFinished`. Both are completed by
 //!   [`Reporters::finish`] if `RunFinished` never came (a run cut short): they hold the cases
 //!   that finished. Files appear under their name only when complete (written as
 //!   `NAME.partial`, then renamed).
