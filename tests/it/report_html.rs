@@ -161,3 +161,40 @@ fn the_json_report_reads_back_as_the_events_it_was_written_from() {
         assert!(read.contains(&e), "{e:?} did not read back");
     }
 }
+
+/// A run's transcripts show the values the steps used: `${profile.*}` resolved, in the
+/// JUnit transcript and in the HTML page; the page and the Markdown summary are written.
+#[test]
+fn a_run_shows_resolved_profile_values_and_writes_html_and_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("resolved.yaml");
+    std::fs::write(
+        &suite,
+        "suite: resolved\ntitle: resolved values\nsetup:\n  - connect: {}\ncases:\n  - id: R-1\n    title: profile values in the transcript\n    steps:\n      - send: { alive_check_request: {} }\n      - expect: { alive_check_response: { source_address: \"${profile.entity_address}\" }, within: \"${profile.timing.a_processing_time}\" }\n      - measure: { name: alive_answer, max: \"${profile.timing.a_processing_time}\" }\n",
+    )
+    .unwrap();
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/profile.yaml");
+    let out = doipcheck()
+        .current_dir(dir.path())
+        .args(["run", "--plain", "--jobs", "1", "--markdown", "summary.md", "--profile"])
+        .arg(&profile)
+        .arg(&suite)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("reports/report.html ("), "the page and its size: {stderr}");
+    let junit = std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap();
+    assert!(!junit.contains("${profile."), "{junit}");
+    assert!(
+        junit.contains("step expect alive_check_response source_address=0x10 within 2s"),
+        "{junit}"
+    );
+    assert!(junit.contains("<property name=\"measure.alive_answer_us\""), "{junit}");
+    let html = std::fs::read_to_string(dir.path().join("reports/report.html")).unwrap();
+    assert!(!html.contains("${profile."));
+    assert!(html.contains("<b>alive_answer<\\/b> = "), "the timing plot of the measure");
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.starts_with("### doipcheck: ✅ passed"), "{md}");
+}
