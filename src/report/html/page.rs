@@ -57,7 +57,7 @@ table { border-collapse: collapse; } th, td { text-align: left; padding: 2px 10p
 .run th { color: #566; font-weight: normal; }
 .tables { display: flex; flex-wrap: wrap; gap: 0 3em; align-items: flex-start; }
 table.tally td:not(:first-child), table.tally th:not(:first-child) { text-align: right; min-width: 3.5em; }
-table.tally { max-height: 24em; overflow-y: auto; display: block; }
+.tables > table { flex: 0 0 auto; }
 .counts a { display: inline-block; margin: 0 .4em .4em 0; padding: .35em .8em; border-radius: 4px; text-decoration: none; color: #fff; font-weight: 600; }
 .v { display: inline-block; min-width: 6.5em; text-align: center; border-radius: 3px; color: #fff; font-size: 12px; font-weight: 600; }
 .pass { background: #2f8f46; } .fail { background: #c62828; } .error { background: #8e24aa; }
