@@ -9,6 +9,7 @@ Examples:
   doipcheck run --tags 'nack and not slow' --case 'HDR-*' --fail-fast
   doipcheck run --shard 2/4 -o reports/shard-2        # one job of a CI matrix
   doipcheck run --sim-fault no_close_on_bad_pattern   # the suites must catch it
+  doipcheck run --markdown summary.md                 # also a Markdown summary
 
 Exit codes: 0 every case passed or was skipped (an empty shard too), 1 a case failed, was
 inconclusive or errored, 2 usage or suite error (nothing ran), 3 target unreachable,
