@@ -15,6 +15,7 @@
 //!   notation        (hex and duration text: any module above codec and proto may use it)
 //!   pcap::read, inspect   (pure: capture bytes and timestamps in, events and findings out)
 //!   proof           (the selftest matrix and the coverage page, called by cli)
+//!   client          (a tester at the terminal: `discover`, `request`; on runner's connections)
 //! ```
 //!
 //! - `codec` and `notation` import no other module of this crate.
@@ -27,6 +28,7 @@
 //! The rule is enforced by the `layering` test in `tests/it/layering.rs`.
 
 pub mod cli;
+pub mod client;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -187,7 +187,56 @@ fn scalar_name(t: Ty) -> &'static str {
 
 /// `doc` with its step table replaced by the current one; `None` when the marks are missing.
 pub fn with_step_table(doc: &str) -> Option<String> {
-    let start = doc.find(STEP_TABLE_START)? + STEP_TABLE_START.len();
-    let end = doc[start..].find(STEP_TABLE_END)? + start;
-    Some(format!("{}\n{}{}", &doc[..start], step_table(), &doc[end..]))
+    replace_between(doc, STEP_TABLE_START, STEP_TABLE_END, &step_table())
+}
+
+/// Marks around the generated profile tables in docs/suite-format.md.
+pub const PROFILE_TABLE_START: &str =
+    "<!-- profile-table: generated from suite::profile_keys::{KEYS, CAPABILITIES} -->";
+pub const PROFILE_TABLE_END: &str = "<!-- end of profile-table -->";
+
+/// Every profile key (type, default, meaning) and every capability, as Markdown, from the
+/// tables the profile reader uses: a new key is documented without a hand edit.
+pub fn profile_tables() -> String {
+    use super::profile_keys::{CAPABILITIES, KEYS, KeyType};
+    let mut out = String::from("| key | type | default | meaning |\n|---|---|---|---|\n");
+    for k in KEYS {
+        let ty = match k.ty {
+            KeyType::Int { max } if max <= 0xFF => "u8".to_owned(),
+            KeyType::Int { max } if max <= 0xFFFF => "u16".to_owned(),
+            KeyType::Int { .. } => "u32".to_owned(),
+            KeyType::Str => "text".to_owned(),
+            KeyType::Bool => "bool".to_owned(),
+            KeyType::Duration => "duration".to_owned(),
+            KeyType::Bytes { len } => format!("{len} hex bytes"),
+            KeyType::Vin => "17 characters".to_owned(),
+            KeyType::StrList => "list of names".to_owned(),
+            KeyType::IntList { .. } => "list of integers".to_owned(),
+        };
+        let default = match k.default {
+            Some(d) => format!("`{}`", d.replace('|', "\\|")),
+            None => "none".to_owned(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {ty} | {default} | {} |\n",
+            k.path,
+            k.doc.replace('|', "\\|")
+        ));
+    }
+    out.push_str("\n### Capabilities\n\n| capability | the target ... |\n|---|---|\n");
+    for (name, doc) in CAPABILITIES {
+        out.push_str(&format!("| `{name}` | {doc} |\n"));
+    }
+    out
+}
+
+/// `doc` with its profile tables replaced by the current ones; `None` without the marks.
+pub fn with_profile_tables(doc: &str) -> Option<String> {
+    replace_between(doc, PROFILE_TABLE_START, PROFILE_TABLE_END, &profile_tables())
+}
+
+fn replace_between(doc: &str, start_mark: &str, end_mark: &str, content: &str) -> Option<String> {
+    let start = doc.find(start_mark)? + start_mark.len();
+    let end = doc[start..].find(end_mark)? + start;
+    Some(format!("{}\n{}{}", &doc[..start], content, &doc[end..]))
 }

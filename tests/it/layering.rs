@@ -33,6 +33,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
 
 const CRATE_MODULES: &[&str] = &[
     "cli",
+    "client",
     "codec",
     "fuzzing",
     "inspect",

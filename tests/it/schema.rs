@@ -34,6 +34,24 @@ fn the_step_table_of_the_suite_format_doc_is_current() {
     );
 }
 
+/// The profile key and capability tables of docs/suite-format.md come from the tables the
+/// profile reader uses; the same variable rewrites them.
+#[test]
+fn the_profile_tables_of_the_suite_format_doc_are_current() {
+    use doipcheck::suite::schema::with_profile_tables;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/suite-format.md");
+    let doc = std::fs::read_to_string(&path).expect("the doc exists");
+    let current =
+        with_profile_tables(&doc).expect("docs/suite-format.md has the profile-table marks");
+    if std::env::var_os("DOIPCHECK_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &current).expect("write the doc");
+    }
+    assert!(
+        doc == current,
+        "the profile tables of docs/suite-format.md are out of date: run `DOIPCHECK_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+}
+
 #[test]
 fn the_schema_names_every_step_kind_and_message() {
     let schema = doipcheck::suite::schema::json_schema();
