@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 
 use super::human;
 use crate::report::log::CaseLog;
@@ -164,7 +164,18 @@ pub fn sequence_chart(case: &CaseLog, finished: Option<&CaseFinished>) -> Markup
             if lanes.keys.len() > 1 { 1 } else { lanes.lane("entity".into(), || "entity".into()) };
         items.push((at, Item::Missing { from, label }));
     }
-    draw(&lanes.labels, &items, not_drawn)
+    self_closed(draw(&lanes.labels, &items, not_drawn))
+}
+
+/// `<line ..></line>` as `<line ../>` (SVG in HTML takes either): a chart is mostly empty
+/// elements, and 10 000 cases' charts load faster for the bytes saved. Only markup can match:
+/// text is escaped (`&lt;`).
+pub(super) fn self_closed(svg: Markup) -> Markup {
+    let mut text = svg.into_string();
+    for element in ["line", "polygon", "circle", "rect"] {
+        text = text.replace(&format!("></{element}>"), "/>");
+    }
+    PreEscaped(text)
 }
 
 /// When the case failed at an `expect` that got nothing: when it gave up, and what it waited for.

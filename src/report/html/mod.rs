@@ -237,7 +237,8 @@ impl HtmlReport {
         };
         let suites: Vec<_> = self.by_suite.iter().collect();
         html! {
-            details.by open {
+            // Open when short; a run with many suites and tags keeps its cases near the top.
+            details.by open[suites.len() + tags.len() <= 30] {
                 summary { h2.inline { "By suite and by tag" } }
                 div.tables {
                     (table("suite", "suite", &suites))

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use maud::{Markup, html};
 
+use super::chart::self_closed;
 use super::human;
 use crate::report::text::printable;
 use crate::runner::event::MetricEvent;
@@ -29,7 +30,7 @@ pub fn timing_plot(m: &MetricEvent) -> Markup {
                 .unwrap_or_else(|| "∞".into())
         ),
     };
-    html! {
+    self_closed(html! {
         figure.plot {
             figcaption {
                 b { (printable(&m.name)) } " = " (human(m.value)) "; " (window)
@@ -48,5 +49,5 @@ pub fn timing_plot(m: &MetricEvent) -> Markup {
                 text x=(WIDTH as i64 + 10) y="39" text-anchor="end" { (human(Duration::from_secs_f64(scale))) }
             }
         }
-    }
+    })
 }
