@@ -9,6 +9,7 @@ Examples:
   doipcheck run --tags 'nack and not slow' --case 'HDR-*' --fail-fast
   doipcheck run --shard 2/4 -o reports/shard-2        # one job of a CI matrix
   doipcheck run --sim-fault no_close_on_bad_pattern   # the suites must catch it
+  doipcheck run --markdown summary.md                 # also a Markdown summary
 
 Exit codes: 0 every case passed or was skipped (an empty shard too), 1 a case failed, was
 inconclusive or errored, 2 usage or suite error (nothing ran), 3 target unreachable,
@@ -62,6 +63,14 @@ Examples:
   doipcheck merge-junit -o junit.xml shard-*/junit.xml
 
 Exit codes: 0 merged, 2 an input is missing or not JUnit.";
+
+pub const REPORT: &str = "\
+Examples:
+  doipcheck report --from reports/report.json --html report.html
+  doipcheck report --from shard-1/report.json shard-2/report.json --html all.html --junit all.xml
+  doipcheck report --from reports/report.json --markdown summary.md
+
+Exit codes: 0 written, 1 an output could not be written, 2 an input is missing or not a report.";
 
 pub const DECODE: &str = "\
 Examples:

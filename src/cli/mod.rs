@@ -12,6 +12,7 @@ pub mod list;
 pub mod merge_junit;
 pub mod profile;
 mod received;
+pub mod report;
 pub mod request;
 pub mod run;
 pub mod selftest;
@@ -91,6 +92,10 @@ pub enum Command {
     /// Merge the JUnit files of `--shard K/N` runs into one report.
     #[command(after_help = help::MERGE_JUNIT)]
     MergeJunit(merge_junit::MergeJunitArgs),
+    /// Rebuild the HTML, JUnit and Markdown reports from the report.json of a run or of its
+    /// shards (one page for a sharded CI job).
+    #[command(after_help = help::REPORT)]
+    Report(report::ReportArgs),
     /// What the suites cover (payload types, codes, timers, faults, ISO-TP items) and what
     /// not yet, with the reason, as Markdown on stdout (or into -o FILE).
     #[command(after_help = help::COVERAGE)]
@@ -135,6 +140,7 @@ pub fn main() -> ExitCode {
         Some(Command::Selftest(args)) => ExitCode::from(selftest::run(args)),
         Some(Command::Coverage(args)) => ExitCode::from(coverage::run(args)),
         Some(Command::MergeJunit(args)) => ExitCode::from(merge_junit::run(args)),
+        Some(Command::Report(args)) => ExitCode::from(report::run(args)),
         Some(Command::Profile(args)) => ExitCode::from(profile::run(args)),
         Some(Command::Suites(args)) => ExitCode::from(suites::run(args)),
         Some(Command::Discover(args)) => ExitCode::from(discover::run(args)),

@@ -68,6 +68,12 @@ pub struct RunArgs {
     /// JSON file (default: REPORT_DIR/report.json).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// HTML report (default: REPORT_DIR/report.html).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Also write a Markdown summary here (it is appended to $GITHUB_STEP_SUMMARY when set).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
     /// Which cases keep a pcapng capture.
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
@@ -299,9 +305,7 @@ pub fn execute(
     plan: Vec<crate::suite::select::SelectedCase>,
     shard: Option<(u32, u32)>,
 ) -> u8 {
-    let mut options = ReportOptions::new(&args.report_dir);
-    options.junit = args.junit.clone();
-    options.json = args.json.clone();
+    let mut options = report_options(args);
     options.capture = match args.pcap {
         PcapArg::Failing => CapturePolicy::Failing,
         PcapArg::All => CapturePolicy::All,
@@ -391,12 +395,27 @@ pub fn execute(
     }
 }
 
-/// A shard with no case: empty, valid reports (JUnit with no testcase, JSON with zero
-/// counts) and exit 0.
-fn empty_shard(args: &RunArgs, profile_path: Option<PathBuf>, (k, n): (u32, u32)) -> u8 {
+/// Where the reports go, from the arguments and `$GITHUB_STEP_SUMMARY`.
+fn report_options(args: &RunArgs) -> ReportOptions {
     let mut options = ReportOptions::new(&args.report_dir);
     options.junit = args.junit.clone();
     options.json = args.json.clone();
+    options.html = args.html.clone();
+    options.markdown = args.markdown.clone();
+    options.step_summary = step_summary_file();
+    options.command_line = std::env::args().collect();
+    options
+}
+
+/// `$GITHUB_STEP_SUMMARY`, the file GitHub Actions shows on the job's page, when set.
+pub fn step_summary_file() -> Option<PathBuf> {
+    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// A shard with no case: empty, valid reports (JUnit with no testcase, JSON with zero
+/// counts) and exit 0.
+fn empty_shard(args: &RunArgs, profile_path: Option<PathBuf>, (k, n): (u32, u32)) -> u8 {
+    let options = report_options(args);
     let run_options = RunOptions {
         target_label: args.target.clone().unwrap_or_else(|| simulator_label(&args.sim_faults)),
         profile_path,

@@ -1,8 +1,8 @@
-//! [`FileReports`]: the file reports (JUnit, JSON, captures) as one event sink.
+//! [`FileReports`]: the file reports (JUnit, JSON, HTML, Markdown, captures) as one event sink.
 //!
 //! Memory stays bounded by the cases running at once: a case's events are kept until its
-//! `CaseFinished`, then its capture is written, its JSON is streamed out and only a small
-//! summary (the JUnit test case with its bounded transcript) is kept.
+//! `CaseFinished`, then its capture is written, its JSON and HTML sections are streamed out
+//! and only a small summary (the JUnit test case with its bounded transcript) is kept.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -10,10 +10,12 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use super::capture::write_case_capture_file;
+use super::html::{HtmlReport, RunHead};
 use super::json::JsonStream;
 use super::junit::{JunitCase, junit_report};
 use super::log::CaseLog;
-use super::{ReportOptions, Written, partial_path, write_junit};
+use super::markdown::markdown_summary;
+use super::{ReportOptions, Written, append_to, partial_path, write_atomically, write_junit};
 use crate::runner::event::{CaseKey, Counts, Event, EventSink, RunFinished, RunStarted};
 
 /// JUnit, JSON and capture files of one run.
@@ -27,6 +29,8 @@ pub struct FileReports {
     /// The JSON report being streamed into `report.json.partial`; `None` before the first event
     /// (and after a write error, which `error` keeps).
     json: Option<JsonStream<BufWriter<File>>>,
+    /// The HTML page, section by section; `None` once finished.
+    html: Option<HtmlReport>,
     error: Option<std::io::Error>,
     captures: Vec<PathBuf>,
     written: Option<Written>,
@@ -35,6 +39,7 @@ pub struct FileReports {
 impl FileReports {
     pub fn new(options: ReportOptions) -> Self {
         FileReports {
+            html: Some(HtmlReport::new(options.html_path())),
             options,
             run: None,
             running: BTreeMap::new(),
@@ -62,14 +67,25 @@ impl FileReports {
         let junit = write_junit(&junit_path, &report);
         let json_path = self.options.json_path();
         let json = self.end_json(&json_path);
-        // JUnit is written even when JSON failed, and the other way round; the first error wins.
+        let html_path = self.options.html_path();
+        let html = self.end_html().map_err(|e| context(e, &html_path));
+        let markdown = self.write_markdown();
+        // Each file is written even when another failed; the first error wins.
         junit.map_err(|e| context(e, &junit_path))?;
         json?;
+        let html_bytes = html?;
+        markdown?;
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let written =
-            Written { junit: junit_path, json: json_path, captures: self.captures.clone() };
+        let written = Written {
+            junit: junit_path,
+            json: json_path,
+            html: html_path,
+            html_bytes,
+            markdown: self.options.markdown.clone(),
+            captures: self.captures.clone(),
+        };
         self.written = Some(written.clone());
         Ok(written)
     }
@@ -93,6 +109,37 @@ impl FileReports {
         std::fs::rename(partial_path(path), path).map_err(|e| context(e, path))
     }
 
+    /// Adds the cases still running (cut short) and writes the HTML page; returns its size.
+    fn end_html(&mut self) -> std::io::Result<u64> {
+        let Some(mut html) = self.html.take() else { return Ok(0) };
+        for case in self.running.values() {
+            html.case(case, None);
+        }
+        let head = RunHead {
+            runs: self.run.iter().cloned().collect(),
+            finished: self.run_finished.iter().cloned().collect(),
+            command_line: self.options.command_line.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        html.finish(&head)
+    }
+
+    /// The Markdown summary, to `--markdown` and appended to `$GITHUB_STEP_SUMMARY`.
+    fn write_markdown(&self) -> std::io::Result<()> {
+        if self.options.markdown.is_none() && self.options.step_summary.is_none() {
+            return Ok(());
+        }
+        let md = markdown_summary(self.run.as_ref().map(|r| r.target.as_str()), self.done.values());
+        if let Some(path) = &self.options.markdown {
+            write_atomically(path, |w| std::io::Write::write_all(w, md.as_bytes()))
+                .map_err(|e| context(e, path))?;
+        }
+        if let Some(path) = &self.options.step_summary {
+            append_to(path, &md).map_err(|e| context(e, path))?;
+        }
+        Ok(())
+    }
+
     /// Opens the JSON stream unless it is open or failed before.
     fn open_json(&mut self) -> std::io::Result<()> {
         if self.json.is_some() || self.error.is_some() || self.written.is_some() {
@@ -104,7 +151,7 @@ impl FileReports {
                 std::fs::create_dir_all(parent)?;
             }
             let file = BufWriter::new(File::create(partial_path(&path))?);
-            JsonStream::start(file, self.run.as_ref())
+            JsonStream::start(file, self.run.as_ref(), &self.options.command_line)
         };
         match open() {
             Ok(json) => {
@@ -128,6 +175,9 @@ impl FileReports {
         let Some(Event::CaseFinished(finished)) = case.events.last() else { return Ok(()) };
         self.counts.add(finished.verdict, finished.flaky);
         self.done.insert(key, JunitCase::new(&case, finished));
+        if let Some(html) = &mut self.html {
+            html.case(&case, Some(finished));
+        }
         let mut result = Ok(());
         if let Some(path) = &finished.capture {
             match write_case_capture_file(self.run.as_ref(), &case, self.options.port_mapping, path)
@@ -272,6 +322,17 @@ mod tests {
         let xml = std::fs::read_to_string(&written.junit).unwrap();
         assert!(xml.contains(r#"<testcase name="C-1 t""#) && !xml.contains("C-0"), "{xml}");
         assert!(!dir.path().join("report.json.partial").exists());
+        // The page has both cases, the one cut short as unfinished, and no leftover part.
+        let html = std::fs::read_to_string(&written.html).unwrap();
+        assert_eq!(written.html_bytes, html.len() as u64);
+        assert_eq!(html.matches("<details class=\"case\"").count(), 2);
+        assert!(html.contains("id=\"count-unfinished\" data-count=\"1\""), "{html}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains("partial"))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
     }
 
     #[test]

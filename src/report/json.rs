@@ -1,17 +1,23 @@
 //! The JSON report, for tools: the run, then every case with its verdict and all its events
 //! (frames with their full bytes as hex), then the run's end and counts.
 //!
-//! Shape (`format` names the version of this shape; fields are added, never renamed):
+//! Shape (`format` names the version of this shape; fields are added, never renamed within a
+//! version):
 //! ```text
-//! { "format": "doipcheck-report/1", "tool": {"name", "version"},
+//! { "format": "doipcheck-report/2", "tool": {"name", "version", "command_line": [..]},
 //!   "run": <run_started event> | null,
-//!   "cases": [ { "case", "info", "started_at", "verdict" | null,
+//!   "cases": [ { "case", "info", "started_at_us", "verdict" | null,
 //!                "finished": <case_finished event> | null, "events": [<event>...] } ],
 //!   "finished": <run_finished event> | null,
 //!   "counts": { "pass", "fail", "inconclusive", "error", "skipped", "flaky" } }
 //! ```
 //! Events serialize as `runner::event` defines: an `"event"` tag, times in integer
-//! microseconds since the run started, bytes as lowercase hex.
+//! microseconds since the run started, bytes as lowercase hex. Every time field names its unit
+//! (`at_us`, `duration_us`, `elapsed_us`, `value_us`, `declared_wait_us`, `started_at_us`).
+//!
+//! Version 2 renamed the time fields of version 1 to carry their unit: `at` -> `at_us`,
+//! `started_at` -> `started_at_us`, `duration` -> `duration_us`, `elapsed` -> `elapsed_us`,
+//! `value` -> `value_us`. [`super::load`] reads both versions back.
 //!
 //! The report is streamed: each case is written when it finishes and its events are then
 //! dropped from memory, so a flooding target costs disk, not memory. Cases therefore appear in
@@ -28,12 +34,13 @@ use crate::runner::event::{
 };
 
 /// The version of the JSON shape.
-pub const FORMAT: &str = "doipcheck-report/1";
+pub const FORMAT: &str = "doipcheck-report/2";
 
 #[derive(Serialize)]
 struct JsonCase<'a> {
     case: CaseKey,
     info: &'a CaseInfo,
+    #[serde(rename = "started_at_us")]
     started_at: RunTime,
     verdict: Option<Verdict>,
     finished: Option<&'a CaseFinished>,
@@ -49,14 +56,21 @@ pub struct JsonStream<W: Write> {
 
 impl<W: Write> JsonStream<W> {
     /// Writes everything before the first case.
-    pub fn start(mut out: W, run: Option<&RunStarted>) -> std::io::Result<Self> {
+    /// `command_line` is how doipcheck was started (shown by the HTML report).
+    pub fn start(
+        mut out: W,
+        run: Option<&RunStarted>,
+        command_line: &[String],
+    ) -> std::io::Result<Self> {
         writeln!(out, "{{")?;
         writeln!(out, "\"format\": \"{FORMAT}\",")?;
-        writeln!(
+        write!(
             out,
-            "\"tool\": {{\"name\": \"doipcheck\", \"version\": \"{}\"}},",
+            "\"tool\": {{\"name\": \"doipcheck\", \"version\": \"{}\", \"command_line\": ",
             env!("CARGO_PKG_VERSION")
         )?;
+        serde_json::to_writer(&mut out, command_line)?;
+        writeln!(out, "}},")?;
         write!(out, "\"run\": ")?;
         serde_json::to_writer_pretty(&mut out, &run)?;
         write!(out, ",\n\"cases\": [")?;

@@ -1,6 +1,7 @@
 //! JUnit XML (quick-junit): one `<testsuite>` per suite file, one `<testcase>` per finished
-//! case with classname = suite and name = `ID title`, properties (clause, verdict, target,
-//! profile, capture, ...), the failure explanation and the case's transcript as system-out.
+//! case with classname = suite, name = `ID title`, `file` and `line` of the case's `id:`,
+//! properties (clause, verdict, target, profile, capture, `measure.NAME_us` per measured value,
+//! ...), the failure explanation and the case's transcript as system-out.
 //!
 //! `timestamp` attributes (RFC 3339, UTC, milliseconds) are the wall clock of the run's start on
 //! `<testsuites>`, of its first case's start on a `<testsuite>`, and of the case's start on a
@@ -15,7 +16,9 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::log::CaseLog;
 use super::text::{explain, printable, transcript};
-use crate::runner::event::{CaseFinished, CaseInfo, RunFinished, RunStarted, RunTime, Verdict};
+use crate::runner::event::{
+    CaseFinished, CaseInfo, Event, RunFinished, RunStarted, RunTime, Verdict,
+};
 
 /// What the JUnit report keeps of a finished case: small, so a long run holds every case.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +29,8 @@ pub struct JunitCase {
     pub started_at: RunTime,
     /// [`transcript`] of the case's events (bounded in lines).
     pub transcript: String,
+    /// What `measure` steps recorded, in order: name and value.
+    pub metrics: Vec<(String, std::time::Duration)>,
 }
 
 impl JunitCase {
@@ -35,6 +40,14 @@ impl JunitCase {
             finished: finished.clone(),
             started_at: case.started_at,
             transcript: transcript(case.started_at, &case.events),
+            metrics: case
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Metric(m) => Some((m.name.clone(), m.value)),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 }
@@ -126,6 +139,9 @@ fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> T
     };
     let mut tc = TestCase::new(printable(&format!("{} {}", info.id, info.title)), status);
     tc.set_classname(printable(&info.suite));
+    // `file` and `line` as pytest and GitLab write them: CI servers link the case to its source.
+    tc.extra.insert("file".into(), printable(&info.suite_file.to_string_lossy()).into());
+    tc.extra.insert("line".into(), info.line.to_string().into());
     tc.set_time(finished.duration);
     let mut props = vec![("verdict", finished.verdict.as_str().to_owned())];
     if let Some(clause) = &info.clause {
@@ -159,6 +175,12 @@ fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> T
     }
     if let Some(capture) = &finished.capture {
         props.push(("capture", printable(&capture.to_string_lossy())));
+    }
+    let mut props: Vec<(String, String)> =
+        props.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
+    // Measured values in microseconds, named by the step: `measure.<name>_us`.
+    for (name, value) in &case.metrics {
+        props.push((format!("measure.{}_us", printable(name)), value.as_micros().to_string()));
     }
     tc.add_properties(props.into_iter().map(|(n, v)| Property::new(n, v)));
     let mut out = case.transcript.clone();

@@ -1,5 +1,6 @@
-//! Reporters: console, JUnit, JSON and per-case pcapng captures. They consume runner events
-//! ([`crate::runner::event`]) and nothing else.
+//! Reporters: console, JUnit, JSON, HTML, a Markdown summary and per-case pcapng captures.
+//! They consume runner events ([`crate::runner::event`]) and nothing else; `report --from`
+//! rebuilds HTML, JUnit and Markdown from the JSON (`load.rs`, `rebuild.rs`).
 //!
 //! # For the runner
 //!
@@ -15,8 +16,8 @@
 //! - The console prints as events arrive (a bar on a terminal, plain lines elsewhere).
 //! - A case's capture is written when its `CaseFinished` arrives, to the path it names (none
 //!   when `capture` is `None`), from the case's connection and frame events.
-//! - JSON (`report.json`) is streamed: each case as it finishes, its events then dropped from
-//!   memory. JUnit (`junit.xml`) is written on `RunFinished`. Both are completed by
+//! - JSON (`report.json`) and HTML (`report.html`) are streamed: each case as it finishes, its
+//!   events then dropped from memory. JUnit (`junit.xml`) is written on `RunFinished`. Both are completed by
 //!   [`Reporters::finish`] if `RunFinished` never came (a run cut short): they hold the cases
 //!   that finished. Files appear under their name only when complete (written as
 //!   `NAME.partial`, then renamed).
@@ -27,10 +28,14 @@
 mod capture;
 mod console;
 mod files;
+mod html;
 mod json;
 mod junit;
+mod load;
 mod log;
+mod markdown;
 mod merge;
+mod rebuild;
 mod text;
 
 use std::fs::File;
@@ -40,10 +45,14 @@ use std::path::{Path, PathBuf};
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
 pub use files::FileReports;
+pub use html::{HtmlReport, MAX_CHART_FRAMES, RunHead, human};
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};
+pub use load::{LoadedReport, MAX_REPORT_BYTES, load_report, parse_report};
 pub use log::CaseLog;
+pub use markdown::markdown_summary;
 pub use merge::{JunitInput, merge_junit};
+pub use rebuild::{RebuildOutputs, Rebuilt, rebuild};
 pub use text::printable;
 
 pub use crate::pcap::PortMapping;
@@ -58,10 +67,18 @@ pub struct ReportOptions {
     pub junit: Option<PathBuf>,
     /// The JSON file; `None`: `DIR/report.json`.
     pub json: Option<PathBuf>,
+    /// The HTML page; `None`: `DIR/report.html`.
+    pub html: Option<PathBuf>,
+    /// Where the Markdown summary goes (`--markdown`); `None`: not written.
+    pub markdown: Option<PathBuf>,
+    /// A file the Markdown summary is appended to (`$GITHUB_STEP_SUMMARY`); `None`: none.
+    pub step_summary: Option<PathBuf>,
     /// How captures show the entity's port (default: as 13400, so Wireshark decodes DoIP).
     pub port_mapping: PortMapping,
     /// Which cases keep a capture (`--pcap`).
     pub capture: CapturePolicy,
+    /// How doipcheck was started, for the JSON and HTML reports (empty: not shown).
+    pub command_line: Vec<String>,
 }
 
 impl ReportOptions {
@@ -70,8 +87,12 @@ impl ReportOptions {
             dir: dir.into(),
             junit: None,
             json: None,
+            html: None,
+            markdown: None,
+            step_summary: None,
             port_mapping: PortMapping::default(),
             capture: CapturePolicy::default(),
+            command_line: Vec::new(),
         }
     }
 
@@ -82,6 +103,10 @@ impl ReportOptions {
     pub fn json_path(&self) -> PathBuf {
         self.json.clone().unwrap_or_else(|| self.dir.join("report.json"))
     }
+
+    pub fn html_path(&self) -> PathBuf {
+        self.html.clone().unwrap_or_else(|| self.dir.join("report.html"))
+    }
 }
 
 /// The files a run's reports were written to.
@@ -89,6 +114,11 @@ impl ReportOptions {
 pub struct Written {
     pub junit: PathBuf,
     pub json: PathBuf,
+    pub html: PathBuf,
+    /// The size of the HTML page in bytes.
+    pub html_bytes: u64,
+    /// The Markdown summary, when one was asked for.
+    pub markdown: Option<PathBuf>,
     /// Captures, in the order their cases finished.
     pub captures: Vec<PathBuf>,
 }
@@ -122,7 +152,14 @@ impl EventSink for Reporters {
         let console = self.console.handle(event);
         if let (Event::RunFinished(_), Ok(())) = (event, &files) {
             let w = self.files.finish()?;
-            let mut line = format!("{:>12} {} {}", "Reports", w.junit.display(), w.json.display());
+            let mut line = format!(
+                "{:>12} {} {} {} ({})",
+                "Reports",
+                w.junit.display(),
+                w.json.display(),
+                w.html.display(),
+                size(w.html_bytes)
+            );
             if let Some(first) = w.captures.first().and_then(|p| p.parent()) {
                 line.push_str(&format!(" ({} captures in {})", w.captures.len(), first.display()));
             }
@@ -130,6 +167,21 @@ impl EventSink for Reporters {
         }
         files.and(console)
     }
+}
+
+/// `1.2 MiB`, `340 KiB`, `512 B`: a file's size for the console.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{} KiB", bytes / 1024),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// Appends `text` to `path` (creating it), as `$GITHUB_STEP_SUMMARY` wants.
+pub(crate) fn append_to(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(text.as_bytes())
 }
 
 /// Writes JUnit, JSON and the captures `CaseFinished` events name, from a recorded run (whole,
@@ -206,6 +258,6 @@ mod tests {
         let xml = std::fs::read_to_string(&written.junit).unwrap();
         assert!(xml.contains(r#"<testsuites name="doipcheck" tests="0""#), "{xml}");
         let json = std::fs::read_to_string(&written.json).unwrap();
-        assert!(json.contains(r#""format": "doipcheck-report/1""#), "{json}");
+        assert!(json.contains(r#""format": "doipcheck-report/2""#), "{json}");
     }
 }

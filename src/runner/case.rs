@@ -254,7 +254,8 @@ impl<'a> CaseRun<'a> {
         step: &PlannedStep,
     ) -> Result<(), Failure> {
         let step_ref = self.step_ref(phase, index, &step.written);
-        let summary = step.written.kind.summary();
+        // Resolved: a transcript shows the values sent (`${profile.*}` as the profile gave it).
+        let summary = step.kind.summary();
         let started = self.rec.now();
         self.rec.emit(Event::Step(StepEvent {
             case: self.rec.case,

@@ -20,18 +20,19 @@
 //! - A received TCP frame is one deframed DoIP message when the bytes framed; otherwise it is the
 //!   bytes as read, with [`Decoded::Error`] saying why they did not decode.
 //!
-//! Serialization (serde, for the JSON reporter): each event is an object with a `"event"` tag,
-//! times are integer microseconds, bytes are lowercase hex strings.
+//! Serialization (serde, for the JSON reporter and `doipcheck report --from`): each event is an
+//! object with an `"event"` tag, time fields are integer microseconds named `*_us` (`at_us`;
+//! the names of format 1, `at`, are read too), bytes are lowercase hex strings.
 //!
 //! This module imports nothing else from the crate, so reporters depend on it alone.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// One thing that happened during a run. See the module doc for ordering guarantees.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     RunStarted(RunStarted),
@@ -105,15 +106,21 @@ impl Serialize for RunTime {
     }
 }
 
+impl<'de> Deserialize<'de> for RunTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u64::deserialize(d).map(|us| RunTime(Duration::from_micros(us)))
+    }
+}
+
 /// Identifies a case within one run: its position in the run plan (after matrix expansion,
 /// filtering and sharding), starting at 0. Stable for the whole run, unique per case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CaseKey(pub u32);
 
 /// The outcome of a case (docs/suite-format.md#verdicts). Ordered from best to worst, so the
 /// verdict of a run is the maximum of its cases'.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// A `requires` the profile lacks (or a filter); nothing was sent.
@@ -152,7 +159,7 @@ impl std::fmt::Display for Verdict {
 }
 
 /// The run begins.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunStarted {
     /// Wall clock (microseconds since the Unix epoch) at [`RunTime::ZERO`]; absolute frame
     /// times for captures are this plus the frame's [`RunTime`].
@@ -172,12 +179,12 @@ pub struct RunStarted {
     /// The least time the run can take: the waits its cases declare (protocol timers, silence
     /// windows), over `jobs` (see `runner::schedule::declared_wait`). Compare the run's
     /// duration with it.
-    #[serde(rename = "declared_wait_us", serialize_with = "ser_duration_us")]
+    #[serde(rename = "declared_wait_us", with = "duration_us")]
     pub declared_wait: Duration,
 }
 
 /// Where a case comes from and what it claims; everything a report shows about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseInfo {
     /// The suite file, as given on the command line (relative paths stay relative).
     #[serde(serialize_with = "ser_path")]
@@ -203,15 +210,16 @@ pub struct CaseInfo {
 }
 
 /// A case begins (after filtering; also emitted for cases that will be skipped).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseStarted {
     pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub info: CaseInfo,
 }
 
 /// Which part of a case a step belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// The suite's `setup:` (failure -> inconclusive).
@@ -227,7 +235,7 @@ pub enum Phase {
 }
 
 /// Where a step is written in its suite file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SourceLocation {
     #[serde(serialize_with = "ser_path")]
     pub file: PathBuf,
@@ -244,7 +252,7 @@ impl std::fmt::Display for SourceLocation {
 }
 
 /// Identifies a step within its case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StepRef {
     pub phase: Phase,
     /// 0-based position in its phase's list.
@@ -255,9 +263,10 @@ pub struct StepRef {
 }
 
 /// A step began or ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepEvent {
     pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub step: StepRef,
     /// One line for people, with variables substituted: `send routing_activation_request
@@ -267,18 +276,18 @@ pub struct StepEvent {
 }
 
 /// The state a [`StepEvent`] reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     Started,
     /// The step held; `elapsed` from its start.
     Passed {
-        #[serde(serialize_with = "ser_duration_us")]
+        #[serde(rename = "elapsed_us", alias = "elapsed", with = "duration_us")]
         elapsed: Duration,
     },
     /// The step did not hold; the case's [`Reason`] tells why (the first failure only).
     Failed {
-        #[serde(serialize_with = "ser_duration_us")]
+        #[serde(rename = "elapsed_us", alias = "elapsed", with = "duration_us")]
         elapsed: Duration,
     },
     /// Not run, because an earlier step ended the case.
@@ -286,7 +295,7 @@ pub enum StepStatus {
 }
 
 /// The transport a frame or connection uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FrameTransport {
     Tcp,
@@ -297,7 +306,7 @@ pub enum FrameTransport {
 }
 
 /// One end of a link: an IP socket address, or a CAN node on a named bus.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Address {
     Socket(SocketAddr),
@@ -321,7 +330,7 @@ impl std::fmt::Display for Address {
 }
 
 /// Direction of a frame, seen from the harness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Harness -> target.
@@ -331,9 +340,10 @@ pub enum Direction {
 }
 
 /// A connection (TCP/TLS stream or UDP socket) changed state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionEvent {
     pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub transport: FrameTransport,
     pub local: Address,
@@ -341,7 +351,7 @@ pub struct ConnectionEvent {
     pub change: ConnectionChange,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionChange {
     /// TCP handshake done (TLS: handshake done too) / UDP socket bound.
@@ -357,10 +367,11 @@ pub enum ConnectionChange {
 }
 
 /// Bytes sent to or received from the target.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrameEvent {
     pub case: CaseKey,
     /// When the bytes were written, or when the last byte of the frame was read.
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub direction: Direction,
     pub transport: FrameTransport,
@@ -368,13 +379,13 @@ pub struct FrameEvent {
     pub peer: Address,
     /// CAN frame details (id, flags) for `FrameTransport::Can`, `None` otherwise.
     pub can: Option<CanFrameMeta>,
-    #[serde(serialize_with = "ser_hex")]
+    #[serde(with = "hex_bytes")]
     pub bytes: Vec<u8>,
     pub decoded: Decoded,
 }
 
 /// What a CAN frame looked like on the bus (for LINKTYPE_CAN_SOCKETCAN captures).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CanFrameMeta {
     pub id: u32,
     pub extended: bool,
@@ -385,7 +396,7 @@ pub struct CanFrameMeta {
 }
 
 /// How the harness understood a frame's bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decoded {
     /// A message that decoded: `name` is the message kind as a suite names it
@@ -399,25 +410,36 @@ pub enum Decoded {
 
 /// Something people should see in the transcript: a handler answered an alive check, a UDS
 /// 0x78 extended the wait, a retry began.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteEvent {
     pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub text: String,
 }
 
 /// A value recorded by a `measure` step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricEvent {
     pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub name: String,
-    #[serde(serialize_with = "ser_duration_us")]
+    #[serde(rename = "value_us", alias = "value", with = "duration_us")]
     pub value: Duration,
+    /// The step's `min:` (fail when shorter), resolved; `None` when not given.
+    #[serde(rename = "min_us", with = "opt_duration_us", default)]
+    pub min: Option<Duration>,
+    /// The step's `max:` (fail when longer), resolved; `None` when not given.
+    #[serde(rename = "max_us", with = "opt_duration_us", default)]
+    pub max: Option<Duration>,
+    /// `timing.tolerance`: slack allowed past `max`.
+    #[serde(rename = "tolerance_us", with = "duration_us", default)]
+    pub tolerance: Duration,
 }
 
 /// Why a case did not pass: the first failure only (later ones are consequences).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Reason {
     /// One sentence: `expected routing_activation_response within 2s, got generic_nack`.
     pub message: String,
@@ -428,14 +450,14 @@ pub struct Reason {
     /// The expected bytes as a pattern (`02 fd 00 00 ?? ?? ?? ??`), when the step had one.
     pub expected_hex: Option<String>,
     /// The bytes that arrived instead, when some did.
-    #[serde(serialize_with = "ser_opt_hex")]
+    #[serde(with = "opt_hex_bytes")]
     pub actual_bytes: Option<Vec<u8>>,
     /// How the harness decoded `actual_bytes`.
     pub actual_decoded: Option<Decoded>,
 }
 
 /// One field that did not match.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldMismatch {
     /// Dotted path: `routing_activation_response.response_code`.
     pub field: String,
@@ -446,15 +468,16 @@ pub struct FieldMismatch {
 }
 
 /// A case ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseFinished {
     pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub verdict: Verdict,
     /// Why, for every verdict except `pass` (for `skipped`: the missing requirement).
     pub reason: Option<Reason>,
     /// From `CaseStarted` to now, over all attempts.
-    #[serde(serialize_with = "ser_duration_us")]
+    #[serde(rename = "duration_us", alias = "duration", with = "duration_us")]
     pub duration: Duration,
     /// Attempts made (1 without `retry:`).
     pub attempts: u32,
@@ -469,7 +492,7 @@ pub struct CaseFinished {
 }
 
 /// How many cases ended with each verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub pass: u32,
     pub fail: u32,
@@ -510,8 +533,9 @@ impl Counts {
 }
 
 /// The run ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunFinished {
+    #[serde(rename = "at_us", alias = "at")]
     pub at: RunTime,
     pub counts: Counts,
     /// Ctrl-C or `--fail-fast` stopped the run before every planned case ran.
@@ -520,19 +544,64 @@ pub struct RunFinished {
     pub stop_reason: Option<String>,
 }
 
-fn ser_hex<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode(bytes))
-}
+/// `Duration` as integer microseconds (what every `*_us` field holds).
+mod duration_us {
+    use super::*;
 
-fn ser_opt_hex<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-    match bytes {
-        Some(b) => s.serialize_some(&hex::encode(b)),
-        None => s.serialize_none(),
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_micros)
     }
 }
 
-fn ser_duration_us<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+/// `Option<Duration>` as integer microseconds or `null`.
+mod opt_duration_us {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_micros))
+    }
+}
+
+/// Bytes as one lowercase hex string.
+mod hex_bytes {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        hex::decode(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Optional bytes as one lowercase hex string or `null`.
+mod opt_hex_bytes {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_some(&hex::encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+        text.map(|t| hex::decode(t.as_bytes()).map_err(serde::de::Error::custom)).transpose()
+    }
 }
 
 fn ser_path<S: Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
@@ -607,7 +676,7 @@ mod tests {
         ];
         let json: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
         assert!(
-            json[0].starts_with(r#"{"event":"case_started","case":0,"at":1500,"#),
+            json[0].starts_with(r#"{"event":"case_started","case":0,"at_us":1500,"#),
             "{}",
             json[0]
         );
@@ -615,7 +684,14 @@ mod tests {
         assert!(json[1].contains(r#""local":{"socket":"127.0.0.1:50000"}"#), "{}", json[1]);
         assert!(json[2].contains(r#""verdict":"fail""#), "{}", json[2]);
         assert!(json[2].contains(r#""actual_bytes":"ab""#), "{}", json[2]);
-        assert!(json[2].contains(r#""duration":1500"#), "{}", json[2]);
+        assert!(json[2].contains(r#""duration_us":1500"#), "{}", json[2]);
+        // The JSON reads back as the same events (`doipcheck report --from`).
+        for (text, event) in json.iter().zip(&events) {
+            assert_eq!(&serde_json::from_str::<Event>(text).unwrap(), event, "{text}");
+        }
+        // Format 1 named times without their unit; those names still read.
+        let v1 = json[0].replace("\"at_us\"", "\"at\"");
+        assert_eq!(serde_json::from_str::<Event>(&v1).unwrap(), events[0]);
     }
 
     #[test]

@@ -23,9 +23,9 @@ use std::path::Path;
 /// A step ready to run.
 #[derive(Debug, Clone)]
 pub struct PlannedStep {
-    /// The step as written (summaries show `${...}` as the suite wrote them).
+    /// The step as written (source positions).
     pub written: Step,
-    /// The step with its values resolved.
+    /// The step with its values resolved (what runs, and what summaries show).
     pub kind: StepKind,
 }
 

@@ -120,6 +120,19 @@ impl CaseWriter<'_> {
         }));
     }
 
+    fn metric(&mut self, name: &str, value_us: u64, max: Option<Duration>) {
+        let at = self.at(5);
+        self.events.push(Event::Metric(MetricEvent {
+            case: self.case,
+            at,
+            name: name.into(),
+            value: Duration::from_micros(value_us),
+            min: None,
+            max,
+            tolerance: Duration::from_millis(1),
+        }));
+    }
+
     fn note(&mut self, text: &str) {
         let at = self.at(10);
         self.events.push(Event::Note(NoteEvent { case: self.case, at, text: text.into() }));
@@ -227,6 +240,7 @@ pub fn sample_run(report_dir: &Path, capture_all: bool) -> Vec<Event> {
                 1_200,
             );
             w.step(&expect, "", StepStatus::Passed { elapsed: Duration::from_micros(1_200) }, 1);
+            w.metric("activation_time", 1_200, Some(Duration::from_millis(2)));
             w.conn(FrameTransport::Tcp, &tester, &entity, ConnectionChange::ClosedByUs);
             w.finish(s, Verdict::Pass, None, keep(cap), 1);
         },

@@ -56,14 +56,19 @@ impl CaseRun<'_> {
             return Err(error("`measure` needs a frame sent and a message matched before it"));
         };
         let value = received.since(sent);
+        let (min, max) = (self.opt_duration(min), self.opt_duration(max));
+        let tolerance = self.settings.tolerance;
+        // The bounds travel with the value, so reports can plot it against its window.
         self.rec.emit(Event::Metric(MetricEvent {
             case: self.rec.case,
             at: self.rec.now(),
             name: name.to_owned(),
             value,
+            min: min.as_ref().ok().copied().flatten(),
+            max: max.as_ref().ok().copied().flatten(),
+            tolerance,
         }));
-        let (min, max) = (self.opt_duration(min)?, self.opt_duration(max)?);
-        let tolerance = self.settings.tolerance;
+        let (min, max) = (min?, max?);
         match within_bounds(value, min, max, tolerance) {
             Ok(()) => Ok(()),
             Err(Violation::Late { within }) => Err(fail(format!(

@@ -1,0 +1,179 @@
+//! One case in the HTML report: the line always shown (verdict, id, title, clause, why) and the
+//! details filled in when opened (kept as a text block until then, so 10 000 cases load fast):
+//! where it is written, the failing step with expected against actual, the sequence chart,
+//! timing plots, notes and what the recording left out, the transcript, the capture.
+
+use std::path::Path;
+
+use maud::{Markup, PreEscaped, html};
+
+use super::chart::sequence_chart;
+use super::human;
+use super::plot::timing_plot;
+use crate::report::log::CaseLog;
+use crate::report::text::{printable, transcript};
+use crate::runner::event::{CaseFinished, Event, Reason};
+
+/// The `<details>` of one case; `n` numbers it in the page (`#case=case-N` opens it).
+pub fn case_section(
+    n: usize,
+    case: &CaseLog,
+    finished: Option<&CaseFinished>,
+    html_dir: &Path,
+) -> Markup {
+    let info = &case.info;
+    let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
+    let text = format!(
+        "{} {} {} {} {}",
+        info.id,
+        info.title,
+        info.clause.as_deref().unwrap_or(""),
+        info.suite,
+        info.tags.join(" ")
+    )
+    .to_lowercase();
+    let why = finished.and_then(|f| f.reason.as_ref()).map(|r| printable(&r.message));
+    html! {
+        details.case id={"case-" (n)} data-verdict=(verdict) data-suite=(printable(&info.suite))
+            data-tags=(printable(&info.tags.join(" "))) data-text=(printable(&text)) {
+            summary {
+                span class={"v " (verdict)} { (verdict) }
+                " " code { (printable(&info.id)) } " " (printable(&info.title))
+                @if let Some(c) = &info.clause { " " span.muted { (printable(c)) } }
+                @if let Some(f) = finished { " " span.dur { (human(f.duration)) } }
+                @if let Some(why) = why { div.why { (why) } }
+            }
+            // A data block, not a <template>: the parser keeps it as one string instead of
+            // building its nodes, which is what keeps 10 000 cases quick to load. `</` is
+            // written `<\/` so the block cannot end early (every `<` in it is markup maud
+            // wrote: text from the target is escaped); the script undoes that when it fills
+            // the case in.
+            script.detail type="text/x-doipcheck-case" {
+                (PreEscaped(details(case, finished, html_dir).into_string().replace("</", "<\\/")))
+            }
+        }
+    }
+}
+
+fn details(case: &CaseLog, finished: Option<&CaseFinished>, html_dir: &Path) -> Markup {
+    let info = &case.info;
+    let frames = case.events.iter().filter(|e| matches!(e, Event::Frame(_))).count();
+    let bytes: usize =
+        case.events.iter().map(|e| if let Event::Frame(f) = e { f.bytes.len() } else { 0 }).sum();
+    let notes: Vec<&str> = case
+        .events
+        .iter()
+        .filter_map(|e| if let Event::Note(n) = e { Some(n.text.as_str()) } else { None })
+        .collect();
+    let metrics: Vec<_> = case
+        .events
+        .iter()
+        .filter_map(|e| if let Event::Metric(m) = e { Some(m) } else { None })
+        .collect();
+    html! {
+        div.detail {
+            dl {
+                dt { "suite" } dd { (printable(&info.suite)) " — " (printable(&info.suite_title)) }
+                dt { "source" } dd { code { (printable(&info.suite_file.to_string_lossy())) ":" (info.line) } }
+                @if !info.tags.is_empty() { dt { "tags" } dd { (printable(&info.tags.join(", "))) } }
+                @if !info.requires.is_empty() { dt { "requires" } dd { (printable(&info.requires.join(", "))) } }
+                @if !info.matrix.is_empty() {
+                    dt { "matrix" }
+                    dd { @for (k, v) in &info.matrix { code { (printable(k)) "=" (printable(v)) } " " } }
+                }
+                @if let Some(f) = finished {
+                    @if f.attempts > 1 { dt { "attempts" } dd { (f.attempts) @if f.flaky { " (flaky)" } } }
+                    @if let Some(capture) = &f.capture {
+                        dt { "capture" }
+                        dd { a.capture href=(relative_href(capture, html_dir)) { (printable(&capture.to_string_lossy())) } }
+                    }
+                }
+                dt { "recorded" } dd.recorded { (frames) " frames, " (bytes) " bytes" }
+            }
+            @if let Some(reason) = finished.and_then(|f| f.reason.as_ref()) { (failure(reason)) }
+            @if frames > 0 || finished.is_some_and(|f| f.reason.is_some()) {
+                (sequence_chart(case, finished))
+            }
+            @for m in &metrics { (timing_plot(m)) }
+            @if !notes.is_empty() {
+                ul.notes { @for n in &notes { li { (printable(n)) } } }
+            }
+            details.transcript {
+                summary { "transcript" }
+                pre { (transcript(case.started_at, &case.events)) }
+            }
+        }
+    }
+}
+
+/// The failing step: the sentence, where, each field expected against actual, and the bytes
+/// with the differing ones marked.
+fn failure(reason: &Reason) -> Markup {
+    html! {
+        div.failure {
+            p { b { (printable(&reason.message)) } }
+            @if let Some(step) = &reason.step {
+                p.muted { "at " code { (printable(&step.location.to_string())) } " (" (printable(&step.kind)) " step " (step.index + 1) ")" }
+            }
+            @if !reason.fields.is_empty() {
+                table.fields {
+                    tr { th { "field" } th { "expected" } th { "actual" } }
+                    @for f in &reason.fields {
+                        tr.diff[f.expected != f.actual] {
+                            td { code { (printable(&f.field)) } }
+                            td { (printable(&f.expected)) }
+                            td { (printable(&f.actual)) }
+                        }
+                    }
+                }
+            }
+            @if reason.expected_hex.is_some() || reason.actual_bytes.is_some() {
+                (hex_compare(reason.expected_hex.as_deref(), reason.actual_bytes.as_deref()))
+            }
+        }
+    }
+}
+
+/// The expected pattern (`02 fd ?? ..`) over the actual bytes, a byte marked where they differ.
+fn hex_compare(expected: Option<&str>, actual: Option<&[u8]>) -> Markup {
+    const MAX: usize = 256;
+    let tokens: Vec<&str> = expected.map(|e| e.split_whitespace().collect()).unwrap_or_default();
+    // Only a plain byte pattern compares byte by byte; other patterns are shown as written.
+    let plain = expected.is_some()
+        && tokens.iter().all(|t| t.len() == 2 && (*t == "??" || u8::from_str_radix(t, 16).is_ok()));
+    let actual = actual.unwrap_or_default();
+    let differs = |i: usize| -> bool {
+        plain
+            && match (tokens.get(i), actual.get(i)) {
+                (Some(&"??"), Some(_)) => false,
+                (Some(t), Some(b)) => u8::from_str_radix(t, 16).ok() != Some(*b),
+                _ => true,
+            }
+    };
+    let len = tokens.len().max(actual.len());
+    html! {
+        table.hex {
+            @if let Some(e) = expected {
+                tr {
+                    th { "expected" }
+                    td { @if plain {
+                        @for (i, t) in tokens.iter().enumerate().take(MAX) { span.diff[differs(i)] { (t) } " " }
+                    } @else { (printable(e)) } }
+                }
+            }
+            tr {
+                th { "actual" }
+                td {
+                    @for (i, b) in actual.iter().enumerate().take(MAX) { span.diff[differs(i)] { (format!("{b:02x}")) } " " }
+                    @if len > MAX { "… (" (actual.len()) " bytes)" }
+                }
+            }
+        }
+    }
+}
+
+/// `path` as a link from the report's folder: relative when it lies under it.
+fn relative_href(path: &Path, html_dir: &Path) -> String {
+    let rel = path.strip_prefix(html_dir).unwrap_or(path);
+    rel.to_string_lossy().replace('\\', "/").replace('#', "%23").replace('?', "%3F")
+}

@@ -1,0 +1,344 @@
+//! `report.html`: one self-contained page for people (no network, no external asset): counts
+//! by verdict, suite and tag, the run's facts, filters kept in the URL hash, and for each case
+//! its failure, message sequence chart, timing plots and transcript.
+//!
+//! Written like the JSON report, case by case: a case's section goes to `PATH.cases.partial`
+//! as the case finishes (its events are then dropped), and [`HtmlReport::finish`] writes the
+//! head with the totals, appends the sections and renames the page into place. Memory holds
+//! only the counts.
+//!
+//! HTML is built with maud (escaped at compile time, so target text cannot inject markup);
+//! the charts are SVG drawn here; the only script is the filter (`page::SCRIPT`).
+
+mod case;
+mod chart;
+mod page;
+mod plot;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+pub use chart::MAX_CHART_FRAMES;
+
+use super::log::CaseLog;
+use super::partial_path;
+use super::text::printable;
+use crate::runner::event::{CaseFinished, Counts, RunFinished, RunStarted};
+
+/// `850µs`, `12.345ms`, `2.500s`: durations for people.
+pub fn human(d: Duration) -> String {
+    let us = d.as_micros();
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{}.{:03}ms", us / 1_000, us % 1_000)
+    } else {
+        format!("{}.{:03}s", d.as_secs(), d.subsec_millis())
+    }
+}
+
+/// What the head of the page says about the run (or the shards) it shows.
+#[derive(Debug, Clone, Default)]
+pub struct RunHead {
+    /// The runs (one per shard); the first names target and profile.
+    pub runs: Vec<RunStarted>,
+    pub finished: Vec<RunFinished>,
+    pub command_line: Vec<String>,
+    /// The version of doipcheck that ran (may differ from the one writing the page).
+    pub version: String,
+}
+
+/// Verdicts in the order the page lists them.
+const VERDICTS: [&str; 6] = ["fail", "error", "inconclusive", "pass", "skipped", "unfinished"];
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    by: [u32; 6],
+}
+
+impl Tally {
+    fn add(&mut self, verdict: &str) {
+        if let Some(i) = VERDICTS.iter().position(|v| *v == verdict) {
+            self.by[i] = self.by[i].saturating_add(1);
+        }
+    }
+}
+
+/// The HTML report being written. Errors are kept and returned by [`HtmlReport::finish`].
+pub struct HtmlReport {
+    path: PathBuf,
+    body: Option<BufWriter<File>>,
+    error: Option<std::io::Error>,
+    cases: usize,
+    total: Tally,
+    counts: Counts,
+    by_suite: BTreeMap<String, Tally>,
+    by_tag: BTreeMap<String, Tally>,
+}
+
+impl HtmlReport {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        HtmlReport {
+            path: path.into(),
+            body: None,
+            error: None,
+            cases: 0,
+            total: Tally::default(),
+            counts: Counts::default(),
+            by_suite: BTreeMap::new(),
+            by_tag: BTreeMap::new(),
+        }
+    }
+
+    fn body_path(&self) -> PathBuf {
+        let mut p = self.path.as_os_str().to_owned();
+        p.push(".cases.partial");
+        PathBuf::from(p)
+    }
+
+    /// Adds one case (`finished` `None`: cut short).
+    pub fn case(&mut self, case: &CaseLog, finished: Option<&CaseFinished>) {
+        if self.error.is_some() {
+            return;
+        }
+        let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
+        self.total.add(verdict);
+        if let Some(f) = finished {
+            self.counts.add(f.verdict, f.flaky);
+        }
+        self.by_suite.entry(printable(&case.info.suite)).or_default().add(verdict);
+        for tag in &case.info.tags {
+            self.by_tag.entry(printable(tag)).or_default().add(verdict);
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("")).to_owned();
+        let section = case::case_section(self.cases, case, finished, &dir);
+        self.cases += 1;
+        if let Err(e) = self.write_body(section) {
+            self.error = Some(e);
+        }
+    }
+
+    fn write_body(&mut self, section: Markup) -> std::io::Result<()> {
+        if self.body.is_none() {
+            if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            self.body = Some(BufWriter::new(File::create(self.body_path())?));
+        }
+        let body = self.body.as_mut().expect("opened above");
+        body.write_all(section.into_string().as_bytes())?;
+        body.write_all(b"\n")
+    }
+
+    /// Writes the page: head and totals, then the case sections. Returns its size in bytes.
+    pub fn finish(mut self, head: &RunHead) -> std::io::Result<u64> {
+        let body_path = self.body_path();
+        let result = self.write_page(head, &body_path);
+        let _ = std::fs::remove_file(&body_path);
+        if result.is_err() {
+            let _ = std::fs::remove_file(partial_path(&self.path));
+        }
+        let size = result?;
+        std::fs::rename(partial_path(&self.path), &self.path)?;
+        Ok(size)
+    }
+
+    fn write_page(&mut self, head: &RunHead, body_path: &Path) -> std::io::Result<u64> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let Some(mut body) = self.body.take() {
+            body.flush()?;
+        }
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut out = BufWriter::new(File::create(partial_path(&self.path))?);
+        let (top, bottom) = self.page(head);
+        out.write_all(top.as_bytes())?;
+        if self.cases > 0 {
+            std::io::copy(&mut File::open(body_path)?, &mut out)?;
+        }
+        out.write_all(bottom.as_bytes())?;
+        let mut file = out.into_inner().map_err(|e| e.into_error())?;
+        file.flush()?;
+        file.metadata().map(|m| m.len())
+    }
+
+    /// The page around the case sections: everything before them and everything after.
+    fn page(&self, head: &RunHead) -> (String, String) {
+        const MARK: &str = "<!--cases-->";
+        let page = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta http-equiv="Content-Security-Policy"
+                        content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { "doipcheck report" }
+                    style { (PreEscaped(page::STYLE)) }
+                }
+                body {
+                    h1 { "doipcheck report" }
+                    (self.counts_bar())
+                    (run_facts(head, &self.counts))
+                    (self.tables())
+                    (self.filters())
+                    div #cases { (PreEscaped(MARK)) }
+                    script { (PreEscaped(page::SCRIPT)) }
+                }
+            }
+        };
+        let page = page.into_string();
+        let at = page.find(MARK).expect("the mark is in the page");
+        (page[..at].to_owned(), page[at + MARK.len()..].to_owned())
+    }
+
+    fn counts_bar(&self) -> Markup {
+        html! {
+            div.counts {
+                span #total data-count=(self.cases) { (self.cases) " cases: " }
+                @for (i, v) in VERDICTS.iter().enumerate() {
+                    @if self.total.by[i] > 0 || i < 5 {
+                        a class=(v) id={"count-" (v)} data-count=(self.total.by[i]) href={"#verdict=" (v)} {
+                            (self.total.by[i]) " " (v)
+                        }
+                    }
+                }
+                @if self.counts.flaky > 0 { span.muted { " (" (self.counts.flaky) " flaky)" } }
+            }
+        }
+    }
+
+    fn tables(&self) -> Markup {
+        /// Tags listed in the table; a run with more shows the most used.
+        const MAX_TAGS: usize = 200;
+        let mut tags: Vec<_> = self.by_tag.iter().collect();
+        tags.sort_by_key(|(_, t)| std::cmp::Reverse(t.by.iter().sum::<u32>()));
+        tags.truncate(MAX_TAGS);
+        let table = |title: &str, key: &str, rows: &[(&String, &Tally)]| {
+            html! {
+                table.tally {
+                    tr { th { (title) } @for v in VERDICTS { th { (v) } } }
+                    @for (name, t) in rows {
+                        tr {
+                            td { a href={"#" (key) "=" (url_part(name))} { (name) } }
+                            @for n in t.by { td { @if n > 0 { (n) } } }
+                        }
+                    }
+                }
+            }
+        };
+        let suites: Vec<_> = self.by_suite.iter().collect();
+        html! {
+            // Open when short; a run with many suites and tags keeps its cases near the top.
+            details.by open[suites.len() + tags.len() <= 30] {
+                summary { h2.inline { "By suite and by tag" } }
+                div.tables {
+                    (table("suite", "suite", &suites))
+                    @if !tags.is_empty() { (table("tag", "tag", &tags)) }
+                }
+                @if self.by_tag.len() > MAX_TAGS { p.muted { (self.by_tag.len() - MAX_TAGS) " more tags" } }
+            }
+        }
+    }
+
+    fn filters(&self) -> Markup {
+        html! {
+            form.filters {
+                label { "verdict " select #f-verdict {
+                    option value="" { "any" }
+                    @for v in VERDICTS { option value=(v) { (v) } }
+                } }
+                label { "suite " select #f-suite {
+                    option value="" { "any" }
+                    @for s in self.by_suite.keys() { option value=(s) { (s) } }
+                } }
+                label { "tag " select #f-tag {
+                    option value="" { "any" }
+                    @for t in self.by_tag.keys() { option value=(t) { (t) } }
+                } }
+                label { "text " input #f-q type="search" placeholder="id, title, clause"; }
+                span { b #shown { (self.cases) } " of " (self.cases) " shown" }
+            }
+        }
+    }
+}
+
+fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
+    let first = head.runs.first();
+    let profile = first.map(|r| match &r.profile {
+        Some(p) => printable(&p.to_string_lossy()),
+        None => "built-in".into(),
+    });
+    let started = first.and_then(|r| {
+        let micros = i64::try_from(r.wall_clock_unix_us).ok()?;
+        Some(
+            chrono::DateTime::from_timestamp_micros(micros)?
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+        )
+    });
+    // Shards run side by side: the longest is the run's duration; waits add up per shard.
+    let duration = head.finished.iter().map(|f| f.at.0).max();
+    let declared = head.runs.iter().map(|r| r.declared_wait).max();
+    let stopped: Vec<String> =
+        head.finished.iter().filter_map(|f| f.stop_reason.as_deref().map(printable)).collect();
+    html! {
+        table.run {
+            @if let Some(r) = first { tr { th { "target" } td #target { (printable(&r.target)) } } }
+            @if let Some(p) = profile { tr { th { "profile" } td { (p) } } }
+            tr { th { "doipcheck" } td #version { (printable(&head.version)) } }
+            @if !head.command_line.is_empty() {
+                tr { th { "command line" } td { code #command-line { (printable(&head.command_line.join(" "))) } } }
+            }
+            @if let Some(s) = started { tr { th { "started" } td #started { (s) } } }
+            tr {
+                th { "duration" }
+                td #duration {
+                    @if let Some(d) = duration { (human(d)) } @else { "unknown (the run did not finish)" }
+                    @if let Some(w) = declared { " against " (human(w)) " of declared waits" }
+                }
+            }
+            @if let Some(r) = first { tr { th { "jobs" } td { (r.jobs) } } }
+            @if head.runs.len() > 1 { tr { th { "shards" } td { (head.runs.len()) } } }
+            @if !stopped.is_empty() { tr { th { "stopped" } td.why { (stopped.join("; ")) } } }
+            @if counts.total() == 0 { tr { th { "cases" } td { "none ran" } } }
+        }
+    }
+}
+
+/// `s` for a URL hash value (what `URLSearchParams` reads back).
+fn url_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_the_unit_that_fits() {
+        assert_eq!(human(Duration::from_micros(850)), "850µs");
+        assert_eq!(human(Duration::from_micros(12_345)), "12.345ms");
+        assert_eq!(human(Duration::from_millis(2_500)), "2.500s");
+    }
+
+    #[test]
+    fn hash_values_are_percent_encoded() {
+        assert_eq!(url_part("doip header&x=1"), "doip%20header%26x%3D1");
+    }
+}

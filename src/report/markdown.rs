@@ -1,0 +1,140 @@
+//! The Markdown summary (`--markdown FILE`, and appended to `$GITHUB_STEP_SUMMARY` when that
+//! is set): counts, every failure in one line, the slowest cases. GitHub renders it on the
+//! job's page; it is kept short (failures and slow cases are capped).
+
+use std::fmt::Write as _;
+
+use super::html::human;
+use super::junit::JunitCase;
+use super::text::printable;
+use crate::runner::event::{Counts, Verdict};
+
+/// Failures listed one per line; more are counted.
+pub const MAX_FAILURES_LISTED: usize = 50;
+/// Slowest cases listed.
+pub const SLOWEST_LISTED: usize = 5;
+
+/// The summary of `cases` (finished cases; `target` for the heading).
+pub fn markdown_summary<'a>(
+    target: Option<&str>,
+    cases: impl IntoIterator<Item = &'a JunitCase>,
+) -> String {
+    let cases: Vec<&JunitCase> = cases.into_iter().collect();
+    let mut counts = Counts::default();
+    for c in &cases {
+        counts.add(c.finished.verdict, c.finished.flaky);
+    }
+    let mut out = String::new();
+    let outcome = if counts.any_failure() { "❌ failed" } else { "✅ passed" };
+    let _ = write!(out, "### doipcheck: {outcome}");
+    if let Some(t) = target {
+        let _ = write!(out, " against {}", cell(t));
+    }
+    out.push_str("\n\n| pass | fail | error | inconclusive | skipped | flaky |\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} |",
+        counts.pass, counts.fail, counts.error, counts.inconclusive, counts.skipped, counts.flaky
+    );
+    let failures: Vec<&&JunitCase> =
+        cases.iter().filter(|c| c.finished.verdict.is_failure()).collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\n#### Failures ({})\n", failures.len());
+        for c in failures.iter().take(MAX_FAILURES_LISTED) {
+            let why = c.finished.reason.as_ref().map(|r| r.message.as_str()).unwrap_or("");
+            let _ = writeln!(
+                out,
+                "- **{}** `{}` {} ({}:{}): {}",
+                c.finished.verdict,
+                code(&c.info.id),
+                cell(&c.info.title),
+                cell(&c.info.suite_file.to_string_lossy()),
+                c.info.line,
+                cell(why)
+            );
+        }
+        if failures.len() > MAX_FAILURES_LISTED {
+            let _ = writeln!(out, "- … {} more", failures.len() - MAX_FAILURES_LISTED);
+        }
+    }
+    let mut slowest: Vec<&&JunitCase> =
+        cases.iter().filter(|c| c.finished.verdict != Verdict::Skipped).collect();
+    slowest.sort_by_key(|c| std::cmp::Reverse(c.finished.duration));
+    if !slowest.is_empty() {
+        out.push_str("\n#### Slowest cases\n\n| case | duration |\n|---|---:|\n");
+        for c in slowest.iter().take(SLOWEST_LISTED) {
+            let _ = writeln!(out, "| `{}` | {} |", code(&c.info.id), human(c.finished.duration));
+        }
+    }
+    out
+}
+
+/// `s` as text inside a Markdown table cell or list item: one line, no markup, no HTML.
+fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in printable(s).chars() {
+        match c {
+            '\n' | '\t' | '\r' => out.push(' '),
+            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '\\' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` inside a code span in a table: backslash escapes do not work there, except `\|`, which
+/// GitHub's tables need; a backtick would end the span.
+fn code(s: &str) -> String {
+    printable(s).replace(['\n', '\t', '\r'], " ").replace('`', "'").replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::event::{CaseFinished, CaseKey, Reason, RunTime};
+    use std::time::Duration;
+
+    fn case(id: &str, verdict: Verdict, ms: u64, why: &str) -> JunitCase {
+        JunitCase {
+            info: super::super::log::test_info(id),
+            finished: CaseFinished {
+                case: CaseKey(0),
+                at: RunTime::ZERO,
+                verdict,
+                reason: (!why.is_empty())
+                    .then(|| Reason { message: why.into(), ..Reason::default() }),
+                duration: Duration::from_millis(ms),
+                attempts: 1,
+                flaky: false,
+                capture: None,
+            },
+            started_at: RunTime::ZERO,
+            transcript: String::new(),
+            metrics: vec![],
+        }
+    }
+
+    #[test]
+    fn counts_failures_in_one_line_each_and_the_slowest_first() {
+        let cases = [
+            case("A-1", Verdict::Pass, 5, ""),
+            case("A-2", Verdict::Fail, 1, "got generic_nack | <b>x</b>\nsecond line"),
+            case("A-3", Verdict::Pass, 900, ""),
+        ];
+        let md = markdown_summary(Some("built-in simulator"), &cases);
+        assert!(md.starts_with("### doipcheck: ❌ failed against built-in simulator"), "{md}");
+        assert!(md.contains("| 2 | 1 | 0 | 0 | 0 | 0 |"), "{md}");
+        assert!(
+            md.contains(
+                "- **fail** `A-2` t (s.yaml:1): got generic\\_nack \\| \\<b\\>x\\</b\\> second line\n"
+            ),
+            "{md}"
+        );
+        let slow = md.split("Slowest").nth(1).unwrap();
+        assert!(slow.find("A-3").unwrap() < slow.find("A-1").unwrap(), "{md}");
+    }
+}

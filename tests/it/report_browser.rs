@@ -1,0 +1,204 @@
+//! report.html in a real browser: Debian's `chromium`, headless (installed by .ci/run; a
+//! missing chromium fails under CI=true and is a printed skip elsewhere). `--dump-dom` gives
+//! the DOM after the page's script ran, so the filters are driven through the URL hash the
+//! page reads on load; `--screenshot` shows something was drawn; `--enable-logging=stderr`
+//! shows console errors and Content-Security-Policy violations (any request would be one).
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::report_html::sample_reports;
+
+/// Longest one chromium run may take before it is killed and the test fails.
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// True when chromium runs. Panics when it does not and CI=true; otherwise says why the
+/// calling test is skipped.
+pub fn chromium_or_skip(test: &str) -> bool {
+    let found = Command::new("chromium")
+        .arg("--version")
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: chromium is not installed (.ci/run installs it)");
+    }
+    eprintln!("SKIP {test}: chromium is not installed (apt-get install chromium)");
+    false
+}
+
+/// Runs headless chromium on `url` with `args` (`--dump-dom`, `--screenshot=..`), in a fresh
+/// profile, killed after [`CHROMIUM_TIMEOUT`]. Returns stdout and stderr.
+pub fn chromium(args: &[String], url: &str) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let pipe = |r: Option<Box<dyn Read + Send>>| {
+        let mut r = r.unwrap();
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = r.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let out = pipe(child.stdout.take().map(|s| Box::new(s) as _));
+    let err = pipe(child.stderr.take().map(|s| Box::new(s) as _));
+    let deadline = Instant::now() + CHROMIUM_TIMEOUT;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within {CHROMIUM_TIMEOUT:?} on {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (out.join().unwrap(), err.join().unwrap())
+}
+
+/// The console lines that mean the page is broken or tried to fetch something.
+fn page_errors(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.contains("Uncaught")
+                || l.contains("Content Security Policy")
+                || l.contains("violates")
+                || (l.contains(":CONSOLE") && l.contains("rror"))
+        })
+        .collect()
+}
+
+/// The opening tags of the case sections in a dumped DOM, in order.
+fn case_tags(dom: &str) -> Vec<&str> {
+    dom.match_indices("<details class=\"case\"")
+        .map(|(at, _)| &dom[at..at + dom[at..].find('>').unwrap()])
+        .collect()
+}
+
+/// The dumped DOM of `page` with `hash`, checked for console errors.
+fn dom(page: &Path, hash: &str) -> String {
+    let url = format!("file://{}#{hash}", page.display());
+    let (dom, stderr) = chromium(&["--dump-dom".into()], &url);
+    assert!(page_errors(&stderr).is_empty(), "{url}: {:?}", page_errors(&stderr));
+    assert!(dom.contains("</html>"), "{url}: no DOM dumped; stderr: {stderr}");
+    dom
+}
+
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    Some(&tag[start..start + tag[start..].find('"')?])
+}
+
+#[test]
+fn the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame() {
+    if !chromium_or_skip("the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let written = sample_reports(dir.path());
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    let cases = json["cases"].as_array().unwrap();
+
+    // Loaded as it is: every case, the counts of report.json, nothing hidden.
+    let all = dom(&written.html, "");
+    let tags = case_tags(&all);
+    assert_eq!(tags.len(), cases.len());
+    assert!(tags.iter().all(|t| !t.contains(" hidden")), "{tags:?}");
+    for verdict in ["pass", "fail", "error", "inconclusive", "skipped"] {
+        let shown = all
+            .split(&format!("id=\"count-{verdict}\""))
+            .nth(1)
+            .and_then(|rest| attr(&rest[..rest.find('>').unwrap()], "data-count"))
+            .unwrap_or_else(|| panic!("no count for {verdict}"));
+        assert_eq!(shown, json["counts"][verdict].to_string(), "{verdict}");
+    }
+    assert!(all.contains(&format!("<b id=\"shown\">{}</b>", cases.len())));
+
+    // A filter in the hash hides every case it does not match.
+    let fails = json["counts"]["fail"].as_u64().unwrap() as usize;
+    let filtered = dom(&written.html, "verdict=fail");
+    let tags = case_tags(&filtered);
+    let visible: Vec<_> = tags.iter().filter(|t| !t.contains(" hidden")).collect();
+    assert_eq!(visible.len(), fails, "{tags:#?}");
+    assert!(visible.iter().all(|t| attr(t, "data-verdict") == Some("fail")));
+    assert!(filtered.contains(&format!("<b id=\"shown\">{fails}</b>")));
+    let header = dom(&written.html, "suite=doip-header-handling&q=nacked");
+    let visible = case_tags(&header).into_iter().filter(|t| !t.contains(" hidden")).count();
+    assert_eq!(visible, 1, "one header case has `nacked` in its title");
+
+    // The failing case opened from the hash: its details filled in, one arrow per frame.
+    let (index, failing) = cases.iter().enumerate().find(|(_, c)| c["verdict"] == "fail").unwrap();
+    let frames = failing["events"].as_array().unwrap().iter().filter(|e| e["event"] == "frame");
+    let frames = frames.count();
+    assert!(frames >= 2);
+    let opened = dom(&written.html, &format!("case=case-{index}"));
+    let start = opened.find(&format!("id=\"case-{index}\"")).unwrap();
+    let end = opened[start..].find("<details class=\"case\"").map_or(opened.len(), |e| start + e);
+    let section = &opened[start..end];
+    assert!(section.contains(" open=\"\""), "the case is open");
+    assert!(!section.contains("x-doipcheck-case"), "its details were filled in");
+    assert_eq!(section.matches("class=\"arrow frame").count(), frames, "{section}");
+    assert!(section.contains("class=\"failure\""));
+
+    // A screenshot with more than a blank page in it.
+    let shot = dir.path().join("shot.png");
+    let url = format!("file://{}#verdict=fail", written.html.display());
+    let (_, stderr) = chromium(
+        &[format!("--screenshot={}", shot.display()), "--window-size=1200,900".into()],
+        &url,
+    );
+    assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot: {e}; {stderr}"));
+    let distinct = distinct_pixel_bytes(&png);
+    assert!(distinct > 32, "the screenshot looks blank: {distinct} distinct byte values");
+}
+
+/// How many distinct byte values the decoded image data of a PNG holds (a blank page: one
+/// colour, and the scanline filter bytes).
+fn distinct_pixel_bytes(png: &[u8]) -> usize {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let mut idat = Vec::new();
+    let mut at = 8;
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        if kind == b"IDAT" {
+            idat.extend_from_slice(&png[at + 8..at + 8 + len]);
+        }
+        at += 12 + len;
+    }
+    let raw = miniz_oxide::inflate::decompress_to_vec_zlib(&idat).expect("PNG data inflates");
+    let mut seen = [false; 256];
+    for b in raw {
+        seen[b as usize] = true;
+    }
+    seen.iter().filter(|s| **s).count()
+}
