@@ -30,6 +30,7 @@ pub mod cli;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod import;
 pub mod inspect;
 pub mod notation;
 pub mod pcap;

@@ -34,6 +34,7 @@ impl Report for Checker {
             | CaptureEvent::Closed { at, .. }
             | CaptureEvent::Ended { at, .. }
             | CaptureEvent::Gap { at, .. }
+            | CaptureEvent::Data { at, .. }
             | CaptureEvent::Resynced { at, .. }
             | CaptureEvent::Doip { at, .. }
             | CaptureEvent::DoipTooLong { at, .. }

@@ -24,7 +24,7 @@ use super::exit;
 use crate::codec::can::{CanId, ExtendedId, StandardId};
 use crate::codec::isotp::{AddressingMode, parse_fixed_id};
 use crate::inspect::{DeclaredTimes, Inspector};
-use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey};
+use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey, SurveyResult};
 use crate::pcap::socketcan::CanByteOrder;
 use crate::pcap::source::read_file;
 use crate::suite::load;
@@ -131,24 +131,7 @@ pub fn inspect_file(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<Totals, String> {
-    let mut survey = Survey::new(settings.can_byte_order);
-    let outcome = read_file(path, |record| {
-        if record.linktype == u32::from(pcap_file::DataLink::CAN_SOCKETCAN) {
-            survey.record(record.data, record.time);
-        }
-    })
-    .map_err(|e| format!("cannot open: {e}"))?;
-    if outcome.unreadable() {
-        return Err(outcome.stopped.unwrap_or_default());
-    }
-    let surveyed = survey.finish();
-    let mut config = settings.read.clone();
-    config.can_byte_order = surveyed.can_byte_order.unwrap_or(CanByteOrder::Network);
-    config.isotp_pairs = if settings.isotp_pairs.is_empty() {
-        surveyed.pairs.clone()
-    } else {
-        settings.isotp_pairs.clone()
-    };
+    let (config, surveyed) = surveyed_config(path, settings)?;
     let mut output = Transcript::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
     let mut inspector = Inspector::with_timing(output, &config.isotp_pairs, settings.timing);
@@ -175,6 +158,34 @@ pub fn inspect_file(
     };
     output.summary(&totals);
     Ok(totals)
+}
+
+/// The first pass over a file (see [`Survey`]): the reader's configuration for it, with the
+/// CAN byte order and ISO-TP pairs found (unless the settings give them), and the survey.
+/// `Err` when the file is no readable capture.
+pub fn surveyed_config(
+    path: &Path,
+    settings: &Settings,
+) -> Result<(ReadConfig, SurveyResult), String> {
+    let mut survey = Survey::new(settings.can_byte_order);
+    let outcome = read_file(path, |record| {
+        if record.linktype == u32::from(pcap_file::DataLink::CAN_SOCKETCAN) {
+            survey.record(record.data, record.time);
+        }
+    })
+    .map_err(|e| format!("cannot open: {e}"))?;
+    if outcome.unreadable() {
+        return Err(outcome.stopped.unwrap_or_default());
+    }
+    let surveyed = survey.finish();
+    let mut config = settings.read.clone();
+    config.can_byte_order = surveyed.can_byte_order.unwrap_or(CanByteOrder::Network);
+    config.isotp_pairs = if settings.isotp_pairs.is_empty() {
+        surveyed.pairs.clone()
+    } else {
+        settings.isotp_pairs.clone()
+    };
+    Ok((config, surveyed))
 }
 
 /// The checked arguments, with the profile's ports and timing values.
@@ -219,7 +230,7 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
 }
 
 /// `--isotp TX:RX` values.
-fn parse_pairs(values: &[String]) -> Result<Vec<IsoTpPair>, String> {
+pub(crate) fn parse_pairs(values: &[String]) -> Result<Vec<IsoTpPair>, String> {
     values
         .iter()
         .map(|v| {
