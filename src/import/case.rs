@@ -279,6 +279,12 @@ pub(crate) fn tcp_case(group: &[Connection], options: &ImportOptions) -> Node {
     order.sort_unstable();
     for (_, ci, si) in order {
         let seen = &group[ci].seen[si];
+        // What another connection held is sent before this connection's event, as recorded.
+        for (other, state) in states.iter_mut().enumerate() {
+            if other != ci {
+                flush(&mut steps, state);
+            }
+        }
         let state = &mut states[ci];
         match &seen.what {
             Happening::TesterData(bytes) => {
@@ -434,6 +440,46 @@ pub(crate) fn udp_case(seen: &[Seen], options: &ImportOptions) -> Node {
     let last = seen.last().map_or(0, |s| s.at.packet);
     let title = format!("the UDP exchanges ({})", packets(first, last));
     steps.case("UDP".into(), title, "doip.udp")
+}
+
+/// The entity's start-up announcements (ISO 13400-2:2019 §9.3, Table 39): a power cycle, then
+/// the first burst of identical announcements as one `udp_expect` with its count, bounded by
+/// A_DoIP_Announce_Wait and spaced by A_DoIP_Announce_Interval.
+pub(crate) fn announcement_case(seen: &[Seen], options: &ImportOptions) -> Node {
+    let mut steps = Steps::new(options);
+    let Some(first) = seen.first() else { return steps.case("ANNOUNCE".into(), String::new(), "power_cycle") };
+    let first_bytes = match &first.what {
+        Happening::EntityMessage { bytes, .. } => bytes.as_slice(),
+        _ => &[],
+    };
+    let count = seen
+        .iter()
+        .take_while(|s| matches!(&s.what, Happening::EntityMessage { bytes, .. } if bytes == first_bytes))
+        .count();
+    steps.comments.push(format!(
+        "{} announcement(s) nobody asked for: the entity started; the replay restarts it",
+        seen.len()
+    ));
+    steps.action(first.at, format!("before packet {}", first.at.packet), Node::entry("power_cycle", Node::map(Vec::<(String, Node)>::new())));
+    let mut body = match Message::parse(first_bytes) {
+        Ok(m) => vec![("vehicle_announcement".to_string(), expect_body(&m, &options.masks))],
+        Err(_) => vec![("hex".to_string(), Node::text(hex_spaced(first_bytes)))],
+    };
+    body.push(("count".into(), Node::plain(count.to_string())));
+    body.push(("within".into(), Node::text("${profile.timing.a_doip_announce_wait}")));
+    if count > 1 {
+        body.push(("interval".into(), Node::text("${profile.timing.a_doip_announce_interval}")));
+    }
+    let last = seen[count.saturating_sub(1)].at.packet;
+    steps.push(packets(first.at.packet, last), Node::entry("udp_expect", Node::Map(body)));
+    let title = format!("the start-up announcements ({})", packets(first.at.packet, last));
+    let mut case = steps.case("ANNOUNCE".into(), title, "power_cycle");
+    if let Node::Map(entries) = &mut case
+        && let Some((_, requires)) = entries.iter_mut().find(|(k, _)| k == "requires")
+    {
+        *requires = Node::seq([Node::plain("power_cycle"), Node::plain("doip.announcements")]);
+    }
+    case
 }
 
 /// The case of one ISO-TP id pair: requests through the harness's stack, answers expected.

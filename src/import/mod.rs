@@ -134,6 +134,10 @@ pub struct Importer {
     udp: Vec<Seen>,
     /// Where tester datagrams came from: answers go back there, announcements do not.
     udp_testers: Vec<core::net::SocketAddr>,
+    /// The tester's last datagram asked for vehicle identification, not yet answered.
+    identifying: bool,
+    /// Announcements nobody asked for: the entity's start-up (ISO 13400-2:2019 §9.3).
+    announcements: Vec<Seen>,
     isotp: Vec<(IsoTpPair, Vec<Seen>)>,
     kept: usize,
     too_large: Option<u64>,
@@ -148,6 +152,8 @@ impl Importer {
             connections: Vec::new(),
             udp: Vec::new(),
             udp_testers: Vec::new(),
+            identifying: false,
+            announcements: Vec::new(),
             isotp,
             kept: 0,
             too_large: None,
@@ -163,7 +169,8 @@ impl Importer {
         let (conversations, tls) = case::group_connections(self.connections);
         let isotp: Vec<_> = self.isotp.into_iter().filter(|(_, s)| !s.is_empty()).collect();
         let udp_used = self.udp.iter().any(|s| matches!(s.what, Happening::UdpTester(_)));
-        if conversations.is_empty() && !udp_used && isotp.is_empty() {
+        if conversations.is_empty() && !udp_used && isotp.is_empty() && self.announcements.is_empty()
+        {
             return Err(ImportError::Empty);
         }
         let mut cases = Vec::new();
@@ -172,6 +179,9 @@ impl Importer {
         }
         if udp_used {
             cases.push(case::udp_case(&self.udp, &self.options));
+        }
+        if !self.announcements.is_empty() {
+            cases.push(case::announcement_case(&self.announcements, &self.options));
         }
         for (pair, seen) in &isotp {
             cases.push(case::isotp_case(pair, seen, &self.options));
@@ -263,9 +273,13 @@ impl CaptureSink for Importer {
                 let what = Happening::EntityMessage { bytes: bytes.to_vec(), complete };
                 match carrier {
                     CarriedBy::Tcp(conn) => self.push(&conn, at, what),
-                    // An answer goes to a tester's port; an announcement to the discovery
-                    // port (ISO 13400-2:2019 §9.3): only answers are expected.
+                    // An announcement answers a vehicle identification request; otherwise it
+                    // is the entity's own, after its start (ISO 13400-2:2019 §9.3).
+                    CarriedBy::Udp { .. } if is_announcement(bytes) && !self.identifying => {
+                        self.announcements.push(Seen { at, what })
+                    }
                     CarriedBy::Udp { dst, .. } if self.udp_testers.contains(&dst) => {
+                        self.identifying &= !is_announcement(bytes);
                         self.udp.push(Seen { at, what })
                     }
                     CarriedBy::Udp { .. } => {}
@@ -277,6 +291,9 @@ impl CaptureSink for Importer {
                     if !self.udp_testers.contains(&src) && self.udp_testers.len() < 64 {
                         self.udp_testers.push(src);
                     }
+                    // Vehicle identification requests (0x0001-0x0003) are answered with
+                    // announcements (ISO 13400-2:2019 Table 17).
+                    self.identifying = matches!(bytes.get(2..4), Some([0x00, 0x01..=0x03]));
                     self.udp.push(Seen { at, what: Happening::UdpTester(bytes.to_vec()) });
                 }
             }
@@ -311,6 +328,11 @@ impl CaptureSink for Importer {
             }
         }
     }
+}
+
+/// A vehicle announcement / identification response (payload type 0x0004).
+fn is_announcement(bytes: &[u8]) -> bool {
+    bytes.get(2..4) == Some(&[0x00, 0x04])
 }
 
 fn other_at(event: &CaptureEvent<'_>) -> Option<At> {
