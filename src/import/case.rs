@@ -83,6 +83,8 @@ struct Steps<'o> {
     /// When the last step's event happened: pauses and answer delays count from it.
     last: Duration,
     pending_handler: bool,
+    /// A response pending was passed over: the next UDS answer is bounded by P2*.
+    after_pending: bool,
     first: Option<At>,
     end: At,
 }
@@ -95,6 +97,7 @@ impl<'o> Steps<'o> {
             comments: Vec::new(),
             last: Duration::ZERO,
             pending_handler: false,
+            after_pending: false,
             first: None,
             end: At { packet: 0, time: Duration::ZERO },
         }
@@ -137,7 +140,11 @@ impl<'o> Steps<'o> {
     fn answer(&mut self, at: At, kind: &str, comment: String, mut body: Vec<(String, Node)>) {
         self.seen(at);
         let delay = at.time.saturating_sub(self.last);
-        body.push(("within".into(), self.bound(preferred_timer(kind), delay)));
+        let uds = matches!(kind, "diagnostic_message" | "isotp");
+        // After "response pending" the server has P2* for its answer (ISO 14229-2).
+        let preferred = if uds && self.after_pending { "uds.p2_star" } else { preferred_timer(kind) };
+        self.after_pending &= !uds;
+        body.push(("within".into(), self.bound(preferred, delay)));
         self.push(comment, Node::entry(kind_step(kind), Node::Map(body)));
         self.last = at.time;
     }
@@ -345,6 +352,7 @@ fn tcp_happening(
                     if matches!(&m.payload, Payload::DiagnosticMessage(d) if is_response_pending(&d.user_data)) =>
                 {
                     steps.pending_handler = true;
+                    steps.after_pending = true;
                     steps.seen(at);
                 }
                 Some((name, m)) => {
@@ -499,6 +507,7 @@ pub(crate) fn isotp_case(pair: &IsoTpPair, seen: &[Seen], options: &ImportOption
             }
             Happening::IsoTp { tester: false, data } if is_response_pending(data) => {
                 steps.pending_handler = true;
+                steps.after_pending = true;
                 steps.seen(s.at);
             }
             Happening::IsoTp { tester: false, data } => {

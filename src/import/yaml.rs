@@ -115,7 +115,10 @@ fn entry(out: &mut String, indent: usize, key: &str, value: &Node) {
     out.push(':');
     let text = inline(value);
     let scalar = matches!(value, Node::Plain(_) | Node::Text(_));
-    if scalar || indent + key.len() + 2 + text.len() <= WIDTH {
+    // A list of maps (steps, cases) is always a block: one item per line reads as a script.
+    let list_of_maps =
+        matches!(value, Node::Seq(items) if items.iter().any(|i| matches!(i.node, Node::Map(_))));
+    if scalar || (!list_of_maps && indent + key.len() + 2 + text.len() <= WIDTH) {
         out.push(' ');
         out.push_str(&text);
         out.push('\n');
