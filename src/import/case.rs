@@ -144,7 +144,11 @@ impl<'o> Steps<'o> {
         // After "response pending" the server has P2* for its answer (ISO 14229-2).
         let preferred = if uds && self.after_pending { "uds.p2_star" } else { preferred_timer(kind) };
         self.after_pending &= !uds;
-        body.push(("within".into(), self.bound(preferred, delay)));
+        if kind == "close" {
+            body.extend(self.close_bounds(delay));
+        } else {
+            body.push(("within".into(), self.bound(preferred, delay)));
+        }
         self.push(comment, Node::entry(kind_step(kind), Node::Map(body)));
         self.last = at.time;
     }
@@ -166,6 +170,29 @@ impl<'o> Steps<'o> {
                 let tenths = delay.as_millis().div_ceil(100).max(1);
                 let rounded = Duration::from_millis(u64::try_from(tenths * 100).unwrap_or(u64::MAX));
                 Node::plain(format_duration(rounded))
+            }
+        }
+    }
+
+    /// A close: one a timer caused (the recorded delay is that timer, give or take the
+    /// tolerance and a tenth) is expected at that timer from both sides (`not_before` and
+    /// `within`: a timer that fires early or never fails); any other close was the entity's
+    /// reaction to the last message, and is expected within twice its recorded delay (at
+    /// least 100 ms), well before an inactivity timer would close the socket instead.
+    fn close_bounds(&self, delay: Duration) -> Vec<(String, Node)> {
+        let slack = |t: Duration| self.options.tolerance.saturating_add(t / 10);
+        let timer = self.options.timers.iter().find(|t| {
+            t.key.starts_with("timing.t_tcp") && delay.abs_diff(t.value) <= slack(t.value)
+        });
+        match timer {
+            Some(t) => {
+                let value = Node::text(format!("${{profile.{}}}", t.key));
+                vec![("not_before".into(), value.clone()), ("within".into(), value)]
+            }
+            None => {
+                let tenths = (delay.as_millis() * 2).div_ceil(100).max(1);
+                let bound = Duration::from_millis(u64::try_from(tenths * 100).unwrap_or(u64::MAX));
+                vec![("within".into(), Node::plain(format_duration(bound)))]
             }
         }
     }
