@@ -174,6 +174,26 @@ impl<'o> Steps<'o> {
         }
     }
 
+    /// A UDP request the entity did not answer (a VIN or EID not its own, ISO 13400-2:2019
+    /// §9.2): nothing may come for A_DoIP_Ctrl, or until the tester's next datagram when that
+    /// came sooner.
+    fn udp_silence(&mut self, sent: At, next: Option<At>) {
+        let ctrl = "timing.a_doip_ctrl";
+        let ctrl_value = self.options.timers.iter().find(|t| t.key == ctrl).map(|t| t.value);
+        let gap = next.map(|n| n.time.saturating_sub(sent.time));
+        let (span, node) = match (ctrl_value, gap) {
+            (Some(c), Some(g)) if g < c => {
+                let ms = Duration::from_millis(u64::try_from(g.as_millis()).unwrap_or(u64::MAX));
+                (ms, Node::plain(format_duration(ms)))
+            }
+            (Some(c), _) => (c, Node::text(format!("${{profile.{ctrl}}}"))),
+            (None, _) => (Duration::from_secs(2), Node::plain("2s")),
+        };
+        let body = Node::map([("connection", Node::plain("udp")), ("for", node)]);
+        self.push("no answer was recorded".into(), Node::entry("expect_none", body));
+        self.last = self.last.max(sent.time.saturating_add(span));
+    }
+
     /// A close: one a timer caused (the recorded delay is that timer, give or take the
     /// tolerance and a tenth) is expected at that timer from both sides (`not_before` and
     /// `within`: a timer that fires early or never fails); any other close was the entity's
@@ -445,7 +465,7 @@ fn flush(steps: &mut Steps<'_>, state: &mut ConnState) {
 /// The case of the UDP exchanges: the tester's datagrams and the answers sent back to it.
 pub(crate) fn udp_case(seen: &[Seen], options: &ImportOptions) -> Node {
     let mut steps = Steps::new(options);
-    for s in seen {
+    for (i, s) in seen.iter().enumerate() {
         let here = format!("packet {}", s.at.packet);
         match &s.what {
             Happening::UdpTester(bytes) => {
@@ -454,6 +474,9 @@ pub(crate) fn udp_case(seen: &[Seen], options: &ImportOptions) -> Node {
                     None => Node::entry("hex", Node::text(hex_spaced(bytes))),
                 };
                 steps.action(s.at, here, Node::entry("udp_send", body));
+                if !matches!(seen.get(i + 1), Some(Seen { what: Happening::EntityMessage { .. }, .. })) {
+                    steps.udp_silence(s.at, seen.get(i + 1).map(|n| n.at));
+                }
             }
             Happening::EntityMessage { bytes, .. } => {
                 let decoded = Message::parse(bytes).ok();
