@@ -20,6 +20,7 @@ mod isotp_runner;
 mod layering;
 mod pcap_capture;
 mod power_cycle;
+mod replay_captures;
 mod report;
 mod report_e2e;
 mod report_events;
