@@ -14,6 +14,7 @@
 //!
 //!   notation        (hex and duration text: any module above codec and proto may use it)
 //!   pcap::read, inspect   (pure: capture bytes and timestamps in, events and findings out)
+//!   import          (pure: capture events in, a suite's YAML text out)
 //!   proof           (the selftest matrix and the coverage page, called by cli)
 //! ```
 //!

@@ -27,6 +27,8 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     // The capture reader and the passive checks: bytes and timestamps in, events out.
     ("pcap/read", &["codec", "pcap"]),
     ("inspect", &["codec", "pcap", "inspect"]),
+    // Capture events to a suite's text: `import` and `replay` do the I/O in cli.
+    ("import", &["codec", "pcap", "notation", "import"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
     ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing", "pcap", "inspect"]),
 ];
@@ -35,6 +37,7 @@ const CRATE_MODULES: &[&str] = &[
     "cli",
     "codec",
     "fuzzing",
+    "import",
     "inspect",
     "notation",
     "pcap",
