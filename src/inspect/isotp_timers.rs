@@ -218,3 +218,74 @@ fn tester_frame(
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::can::StandardId;
+    use crate::codec::isotp::AddressingMode;
+
+    const TESTER: u16 = 0x7E0;
+    const ECU: u16 = 0x7E8;
+
+    fn values() -> IsoTpTimerValues {
+        IsoTpTimerValues {
+            n_bs: Duration::from_millis(1000),
+            n_cr: Duration::from_millis(1000),
+            wft_max: 1,
+            wft_ecu: None,
+            tolerance: Duration::from_millis(10),
+        }
+    }
+
+    /// (id, data, microseconds) frames; the findings' checks and packets.
+    fn run(frames: &[(u16, &str, u64)]) -> Vec<(&'static str, Vec<u64>)> {
+        let id = |raw| CanId::Standard(StandardId::new(raw).unwrap());
+        let pair = IsoTpPair { tx: id(TESTER), rx: id(ECU), addressing: AddressingMode::Normal };
+        let mut checks = IsoTpTimerChecks::new(values(), &[pair]);
+        let mut found = Vec::new();
+        for (i, (raw, data, us)) in frames.iter().enumerate() {
+            let data = crate::notation::parse_hex(data).unwrap();
+            let frame = CanFrame::new(id(*raw), &data).unwrap();
+            let at = At { packet: i as u64 + 1, time: Duration::from_micros(*us) };
+            checks.frame(&frame, at, &mut found);
+        }
+        found.into_iter().map(|f| (f.check, f.packets)).collect()
+    }
+
+    const FF: &str = "10 0a 62 f1 90 01 02 03";
+    const CF: &str = "21 04 05 06 07 cc cc cc";
+    const CTS: &str = "30 00 00 cc cc cc cc cc";
+    const WAIT: &str = "31 00 00 cc cc cc cc cc";
+
+    #[test]
+    fn an_ecu_sends_no_cf_after_a_flow_control_later_than_n_bs() {
+        // FC at exactly N_Bs + tolerance: the ECU may go on.
+        assert_eq!(run(&[(ECU, FF, 0), (TESTER, CTS, 1_010_000), (ECU, CF, 1_010_100)]), []);
+        let late = [(ECU, FF, 0), (TESTER, CTS, 1_010_001), (ECU, CF, 1_010_100)];
+        assert_eq!(run(&late), [("timing.isotp_n_bs", vec![1, 2, 3])]);
+        // A WAIT restarts N_Bs.
+        let waited = [(ECU, FF, 0), (TESTER, WAIT, 900_000), (TESTER, CTS, 1_910_000), (ECU, CF, 1_910_100)];
+        assert_eq!(run(&waited), []);
+    }
+
+    #[test]
+    fn an_ecu_does_not_answer_a_request_whose_cf_came_after_n_cr() {
+        let request = |cf_at: u64| {
+            [(TESTER, FF, 0), (ECU, CTS, 100), (TESTER, CF, 100 + cf_at), (ECU, "03 7f 22 13 cc cc cc cc", cf_at + 200)]
+        };
+        assert_eq!(run(&request(1_010_000)), []);
+        assert_eq!(run(&request(1_010_001)), [("timing.isotp_n_cr", vec![2, 3, 4])]);
+    }
+
+    #[test]
+    fn an_ecu_sends_at_most_n_wftmax_waits_in_a_row() {
+        let one = [(TESTER, FF, 0), (ECU, WAIT, 100), (ECU, CTS, 200)];
+        assert_eq!(run(&one), []);
+        let two = [(TESTER, FF, 0), (ECU, WAIT, 100), (ECU, WAIT, 200), (ECU, WAIT, 300)];
+        assert_eq!(run(&two), [("timing.isotp_wait_count", vec![2, 3])]);
+        // A CTS between them starts the count again.
+        let apart = [(TESTER, FF, 0), (ECU, WAIT, 100), (ECU, CTS, 200), (TESTER, CF, 300), (ECU, WAIT, 400)];
+        assert_eq!(run(&apart), []);
+    }
+}

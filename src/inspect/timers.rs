@@ -261,3 +261,117 @@ fn event_at(event: &CaptureEvent<'_>) -> Option<At> {
         CaptureEvent::IsoTp(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::doip::Message;
+    use crate::pcap::read::TcpFlow;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    fn values() -> TimerValues {
+        TimerValues {
+            t_tcp_alive_check: MS(500),
+            announce_interval: MS(500),
+            announce_num: 3,
+            tolerance: MS(10),
+        }
+    }
+
+    fn conn() -> TcpFlow {
+        TcpFlow {
+            id: 1,
+            tester: "127.0.0.1:50000".parse().unwrap(),
+            entity: "127.0.0.1:13400".parse().unwrap(),
+            handshake: true,
+            tls: false,
+        }
+    }
+
+    fn at(packet: u64, us: u64) -> At {
+        At { packet, time: Duration::from_micros(us) }
+    }
+
+    fn tcp(checks: &mut TimerChecks, from: Side, hex: &str, at: At, found: &mut Vec<Finding>) {
+        let bytes = crate::notation::parse_hex(hex).unwrap();
+        let message = Message::parse(&bytes);
+        let carrier = CarriedBy::Tcp(conn());
+        checks.check(&CaptureEvent::Doip { at, carrier, from, bytes: &bytes, message }, found);
+    }
+
+    const REQUEST: &str = "02 fd 00 07 00 00 00 00";
+    const RESPONSE: &str = "02 fd 00 08 00 00 00 02 0e 80";
+    const DIAG: &str = "02 fd 80 01 00 00 00 06 00 10 0e 80 7e 00";
+
+    /// Request at 0, then `script` of (who, what, microseconds); the findings' packets.
+    fn alive(script: &[(Side, &str, u64)]) -> Vec<Vec<u64>> {
+        let mut checks = TimerChecks::new(values());
+        let mut found = Vec::new();
+        tcp(&mut checks, Side::Entity, REQUEST, at(1, 0), &mut found);
+        for (i, (side, what, us)) in script.iter().enumerate() {
+            let at = at(i as u64 + 2, *us);
+            if *what == "close" {
+                let event = CaptureEvent::Closed { at, conn: conn(), by: *side, reset: false };
+                checks.check(&event, &mut found);
+            } else {
+                tcp(&mut checks, *side, what, at, &mut found);
+            }
+        }
+        assert!(found.iter().all(|f| f.check == "timing.alive_check"));
+        found.into_iter().map(|f| f.packets).collect()
+    }
+
+    #[test]
+    fn an_unanswered_socket_must_be_closed_at_t_tcp_alive_check() {
+        use Side::*;
+        // Still open at exactly T + tolerance (510 ms): in time; 1 us later: kept open.
+        assert_eq!(alive(&[(Entity, DIAG, 510_000)]), Vec::<Vec<u64>>::new());
+        assert_eq!(alive(&[(Entity, DIAG, 510_001)]), [vec![1, 2]]);
+        // Closed after T: right.
+        assert_eq!(alive(&[(Entity, "close", 510_001)]), Vec::<Vec<u64>>::new());
+        // A response at exactly T + tolerance keeps the socket; closing it then is a finding.
+        assert_eq!(alive(&[(Tester, RESPONSE, 510_000), (Entity, DIAG, 900_000)]), Vec::<Vec<u64>>::new());
+        assert_eq!(alive(&[(Tester, RESPONSE, 510_000), (Entity, "close", 510_000)]), [vec![1, 2, 3]]);
+        // A response 1 us too late: the entity should have closed before it arrived.
+        assert_eq!(alive(&[(Tester, RESPONSE, 510_001)]), [vec![1, 2]]);
+    }
+
+    fn announce(times_ms: &[u64], then_ms: Option<u64>) -> Vec<(&'static str, Vec<u64>)> {
+        let mut checks = TimerChecks::new(values());
+        let mut found = Vec::new();
+        let entity: SocketAddr = "127.0.0.1:13400".parse().unwrap();
+        let to: SocketAddr = "127.0.0.1:13400".parse().unwrap();
+        let mut bytes = crate::notation::parse_hex("02 fd 00 04 00 00 00 20").unwrap();
+        bytes.extend([0x30; 17].iter().chain(&[0x00, 0x10]).chain(&[0; 13]));
+        // The capture starts a second before the first announcement: bursts are whole.
+        let opened = CaptureEvent::Skipped { at: at(1, 0), why: crate::pcap::read::SkipReason::IpFragment };
+        checks.check(&opened, &mut found);
+        for (i, ms) in times_ms.iter().enumerate() {
+            let at = at(i as u64 + 2, 1_000_000 + ms * 1000);
+            let message = Message::parse(&bytes);
+            let carrier = CarriedBy::Udp { src: entity, dst: to };
+            let event = CaptureEvent::Doip { at, carrier, from: Side::Entity, bytes: &bytes, message };
+            checks.check(&event, &mut found);
+        }
+        if let Some(ms) = then_ms {
+            let later = at(99, 1_000_000 + ms * 1000);
+            checks.check(&CaptureEvent::Skipped { at: later, why: crate::pcap::read::SkipReason::IpFragment }, &mut found);
+        }
+        found.into_iter().map(|f| (f.check, f.packets)).collect()
+    }
+
+    #[test]
+    fn announcements_keep_their_interval_and_count() {
+        // Three, 490 ms apart (interval - tolerance): in time; 489.999 ms would be early.
+        assert_eq!(announce(&[0, 490, 980], Some(2000)), []);
+        let early = announce(&[0, 489, 978], Some(2000));
+        assert_eq!(early[0], ("timing.announce_interval", vec![2, 3]));
+        // 510 ms apart is still the burst; the fourth one is one too many.
+        assert_eq!(announce(&[0, 510, 1020, 1530], Some(3000)), [("timing.announce_count", vec![2, 5])]);
+        // Two in a burst that the capture shows whole: too few, named when the burst is over
+        // (more than interval + tolerance after the last one), not before.
+        assert_eq!(announce(&[0, 500], Some(1010)), []);
+        assert_eq!(announce(&[0, 500], Some(1011)), [("timing.announce_count", vec![2, 3])]);
+    }
+}
