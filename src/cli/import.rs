@@ -155,8 +155,8 @@ pub fn import_file(
         junit: None,
     };
     let settings = settings_from(&inspect_args)?;
-    let (config, _) = surveyed_config(capture, &settings)
-        .map_err(|e| format!("{}: {e}", capture.display()))?;
+    let (config, _) =
+        surveyed_config(capture, &settings).map_err(|e| format!("{}: {e}", capture.display()))?;
     let options = options(&loaded, capture, name, flags, config.isotp_pairs.clone())?;
     let mut importer = Importer::new(options);
     let mut reader = Reader::new(config);
@@ -195,7 +195,9 @@ fn options(
     }
     let timers = TIMERS
         .iter()
-        .filter_map(|key| profile.duration(key).ok().map(|value| Timer { key: key.to_string(), value }))
+        .filter_map(|key| {
+            profile.duration(key).ok().map(|value| Timer { key: key.to_string(), value })
+        })
         .collect();
     let protocol_version = match profile.get("protocol_version") {
         Some(Value::Int(v)) => u8::try_from(*v).unwrap_or(0x02),

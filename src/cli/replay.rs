@@ -68,7 +68,8 @@ pub fn run(args: ReplayArgs) -> u8 {
     };
     let dir = args.report_dir.join("replay");
     let suite = dir.join(format!("{name}.yaml"));
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&suite, &imported.yaml))
+    if let Err(e) =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&suite, &imported.yaml))
     {
         eprintln!("error: writing {}: {e}", suite.display());
         return exit::USAGE;

@@ -28,9 +28,10 @@ pub(crate) fn group_connections(connections: Vec<Connection>) -> (Vec<Vec<Connec
     let mut groups: Vec<Vec<Connection>> = Vec::new();
     let mut group_end = 0u64;
     for c in connections {
-        let carried = c.seen.iter().any(|s| {
-            matches!(s.what, Happening::TesterData(_) | Happening::EntityMessage { .. })
-        });
+        let carried = c
+            .seen
+            .iter()
+            .any(|s| matches!(s.what, Happening::TesterData(_) | Happening::EntityMessage { .. }));
         if c.tls || (!c.handshake && !carried) {
             continue;
         }
@@ -64,7 +65,9 @@ pub(crate) fn suite(options: &ImportOptions, cases: Vec<Node>, tls_left_out: usi
         ),
     ];
     if tls_left_out > 0 {
-        header.push(format!("{tls_left_out} TLS connection(s) left out: their payload is encrypted."));
+        header.push(format!(
+            "{tls_left_out} TLS connection(s) left out: their payload is encrypted."
+        ));
     }
     let root = Node::map([
         ("suite", Node::plain(options.name.clone())),
@@ -142,7 +145,8 @@ impl<'o> Steps<'o> {
         let delay = at.time.saturating_sub(self.last);
         let uds = matches!(kind, "diagnostic_message" | "isotp");
         // After "response pending" the server has P2* for its answer (ISO 14229-2).
-        let preferred = if uds && self.after_pending { "uds.p2_star" } else { preferred_timer(kind) };
+        let preferred =
+            if uds && self.after_pending { "uds.p2_star" } else { preferred_timer(kind) };
         self.after_pending &= !uds;
         if kind == "close" {
             body.extend(self.close_bounds(delay));
@@ -168,7 +172,8 @@ impl<'o> Steps<'o> {
             Some(t) => Node::text(format!("${{profile.{}}}", t.key)),
             None => {
                 let tenths = delay.as_millis().div_ceil(100).max(1);
-                let rounded = Duration::from_millis(u64::try_from(tenths * 100).unwrap_or(u64::MAX));
+                let rounded =
+                    Duration::from_millis(u64::try_from(tenths * 100).unwrap_or(u64::MAX));
                 Node::plain(format_duration(rounded))
             }
         }
@@ -237,7 +242,10 @@ impl<'o> Steps<'o> {
         let mut steps = self.steps;
         if !self.comments.is_empty() {
             // Notes after the last step: kept on an empty wait so they are not lost.
-            steps.push(Item { comments: self.comments, node: Node::entry("wait", Node::plain("0")) });
+            steps.push(Item {
+                comments: self.comments,
+                node: Node::entry("wait", Node::plain("0")),
+            });
         }
         entries.push(("steps".into(), Node::Seq(steps)));
         Node::Map(entries)
@@ -368,7 +376,12 @@ pub(crate) fn tcp_case(group: &[Connection], options: &ImportOptions) -> Node {
     let title = if group.len() == 1 {
         format!("connection {} ({span}): {} to {}", first.id, first.tester, first.entity)
     } else {
-        format!("connections {} at once ({span}): {} to {}", ids.join(", "), first.tester, first.entity)
+        format!(
+            "connections {} at once ({span}): {} to {}",
+            ids.join(", "),
+            first.tester,
+            first.entity
+        )
     };
     steps.case(format!("TCP-{}", ids.join("-")), title, "doip.tcp")
 }
@@ -389,14 +402,17 @@ fn tcp_happening(
                     conn.id
                 ));
             }
-            steps.action(at, here, Node::entry("connect", Node::Map(state.with_connection(Vec::new()))));
+            steps.action(
+                at,
+                here,
+                Node::entry("connect", Node::Map(state.with_connection(Vec::new()))),
+            );
         }
         Happening::EntityMessage { .. } | Happening::Closed { .. } if state.closed => {}
         Happening::EntityMessage { bytes, complete } => {
             let decoded = Message::parse(bytes).ok().filter(|_| *complete);
             match decoded.as_ref().and_then(|m| message_name(m).map(|n| (n, m))) {
-                Some((_, m))
-                    if matches!(&m.payload, Payload::DiagnosticMessage(d) if is_response_pending(&d.user_data)) =>
+                Some((_, m)) if matches!(&m.payload, Payload::DiagnosticMessage(d) if is_response_pending(&d.user_data)) =>
                 {
                     steps.pending_handler = true;
                     steps.after_pending = true;
@@ -447,7 +463,8 @@ fn flush(steps: &mut Steps<'_>, state: &mut ConnState) {
     let all: Vec<u8> = pieces.iter().flat_map(|(_, b)| b.iter().copied()).collect();
     let mut body = vec![("hex".to_string(), Node::text(hex_spaced(&all)))];
     if pieces.len() > 1 {
-        let chunks = pieces[..pieces.len() - 1].iter().map(|(_, b)| Node::plain(b.len().to_string()));
+        let chunks =
+            pieces[..pieces.len() - 1].iter().map(|(_, b)| Node::plain(b.len().to_string()));
         body.push(("chunks".into(), Node::seq(chunks)));
         let gap = pieces.windows(2).map(|w| w[1].0.time.saturating_sub(w[0].0.time)).max();
         let ms = gap.map_or(0, |g| g.as_millis());
@@ -456,7 +473,11 @@ fn flush(steps: &mut Steps<'_>, state: &mut ConnState) {
             body.push(("delay".into(), Node::plain(format_duration(delay))));
         }
     }
-    steps.action(*first_at, comment, Node::entry("send_raw", Node::Map(state.with_connection(body))));
+    steps.action(
+        *first_at,
+        comment,
+        Node::entry("send_raw", Node::Map(state.with_connection(body))),
+    );
     if let Some((last_at, _)) = pieces.last() {
         steps.last = steps.last.max(last_at.time);
     }
@@ -474,7 +495,10 @@ pub(crate) fn udp_case(seen: &[Seen], options: &ImportOptions) -> Node {
                     None => Node::entry("hex", Node::text(hex_spaced(bytes))),
                 };
                 steps.action(s.at, here, Node::entry("udp_send", body));
-                if !matches!(seen.get(i + 1), Some(Seen { what: Happening::EntityMessage { .. }, .. })) {
+                if !matches!(
+                    seen.get(i + 1),
+                    Some(Seen { what: Happening::EntityMessage { .. }, .. })
+                ) {
                     steps.udp_silence(s.at, seen.get(i + 1).map(|n| n.at));
                 }
             }
@@ -505,20 +529,28 @@ pub(crate) fn udp_case(seen: &[Seen], options: &ImportOptions) -> Node {
 /// A_DoIP_Announce_Wait and spaced by A_DoIP_Announce_Interval.
 pub(crate) fn announcement_case(seen: &[Seen], options: &ImportOptions) -> Node {
     let mut steps = Steps::new(options);
-    let Some(first) = seen.first() else { return steps.case("ANNOUNCE".into(), String::new(), "power_cycle") };
+    let Some(first) = seen.first() else {
+        return steps.case("ANNOUNCE".into(), String::new(), "power_cycle");
+    };
     let first_bytes = match &first.what {
         Happening::EntityMessage { bytes, .. } => bytes.as_slice(),
         _ => &[],
     };
     let count = seen
         .iter()
-        .take_while(|s| matches!(&s.what, Happening::EntityMessage { bytes, .. } if bytes == first_bytes))
+        .take_while(
+            |s| matches!(&s.what, Happening::EntityMessage { bytes, .. } if bytes == first_bytes),
+        )
         .count();
     steps.comments.push(format!(
         "{} announcement(s) nobody asked for: the entity started; the replay restarts it",
         seen.len()
     ));
-    steps.action(first.at, format!("before packet {}", first.at.packet), Node::entry("power_cycle", Node::map(Vec::<(String, Node)>::new())));
+    steps.action(
+        first.at,
+        format!("before packet {}", first.at.packet),
+        Node::entry("power_cycle", Node::map(Vec::<(String, Node)>::new())),
+    );
     let mut body = match Message::parse(first_bytes) {
         Ok(m) => vec![("vehicle_announcement".to_string(), expect_body(&m, &options.masks))],
         Err(_) => vec![("hex".to_string(), Node::text(hex_spaced(first_bytes)))],

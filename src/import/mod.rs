@@ -97,12 +97,21 @@ pub(crate) enum Happening {
     TesterData(Vec<u8>),
     /// A DoIP message from the entity (TCP or UDP): its bytes; `complete` unless the codec
     /// kept only part of them (a rejected header, a message too long to hold).
-    EntityMessage { bytes: Vec<u8>, complete: bool },
-    Closed { by: Side, reset: bool },
+    EntityMessage {
+        bytes: Vec<u8>,
+        complete: bool,
+    },
+    Closed {
+        by: Side,
+        reset: bool,
+    },
     /// A UDP datagram from the tester, and where it went.
     UdpTester(Vec<u8>),
     /// A whole ISO-TP message, `tester` when on the pair's request id.
-    IsoTp { tester: bool, data: Vec<u8> },
+    IsoTp {
+        tester: bool,
+        data: Vec<u8>,
+    },
     /// Something the replay cannot reproduce faithfully (a gap, TLS): a comment in the case.
     Note(String),
 }
@@ -169,7 +178,10 @@ impl Importer {
         let (conversations, tls) = case::group_connections(self.connections);
         let isotp: Vec<_> = self.isotp.into_iter().filter(|(_, s)| !s.is_empty()).collect();
         let udp_used = self.udp.iter().any(|s| matches!(s.what, Happening::UdpTester(_)));
-        if conversations.is_empty() && !udp_used && isotp.is_empty() && self.announcements.is_empty()
+        if conversations.is_empty()
+            && !udp_used
+            && isotp.is_empty()
+            && self.announcements.is_empty()
         {
             return Err(ImportError::Empty);
         }

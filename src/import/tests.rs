@@ -65,7 +65,13 @@ impl Feed {
         let bytes = hex(bytes);
         let message = Message::parse(&bytes);
         let carrier = CarriedBy::Tcp(conn);
-        self.importer.event(CaptureEvent::Doip { at, carrier, from: Side::Entity, bytes: &bytes, message });
+        self.importer.event(CaptureEvent::Doip {
+            at,
+            carrier,
+            from: Side::Entity,
+            bytes: &bytes,
+            message,
+        });
     }
 
     fn close(&mut self, conn: TcpFlow, at: At, by: Side) {
@@ -164,6 +170,11 @@ fn a_tls_connection_is_left_out_and_said_so() {
     c.tls = true;
     let mut feed = Feed::new(options());
     feed.open(c, at(1, 0));
-    feed.importer.event(CaptureEvent::Encrypted { at: at(2, 1), conn: c, from: Side::Tester, bytes: 50 });
+    feed.importer.event(CaptureEvent::Encrypted {
+        at: at(2, 1),
+        conn: c,
+        from: Side::Tester,
+        bytes: 50,
+    });
     assert_eq!(feed.importer.finish().unwrap_err(), ImportError::Empty);
 }

@@ -199,10 +199,13 @@ mod tests {
         let root = Node::map([
             ("suite", Node::plain("imported")),
             ("title", Node::text("say \"hi\"\n\u{1b}[2J")),
-            ("steps", Node::Seq(vec![
-                Item { comments: vec!["packet 3".into()], node: step(2) },
-                Item { comments: Vec::new(), node: step(20) },
-            ])),
+            (
+                "steps",
+                Node::Seq(vec![
+                    Item { comments: vec!["packet 3".into()], node: step(2) },
+                    Item { comments: Vec::new(), node: step(20) },
+                ]),
+            ),
         ]);
         let text = render(&["imported from x.pcap".into()], &root);
         insta::assert_snapshot!(text, @r#"

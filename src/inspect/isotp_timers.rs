@@ -265,14 +265,20 @@ mod tests {
         let late = [(ECU, FF, 0), (TESTER, CTS, 1_010_001), (ECU, CF, 1_010_100)];
         assert_eq!(run(&late), [("timing.isotp_n_bs", vec![1, 2, 3])]);
         // A WAIT restarts N_Bs.
-        let waited = [(ECU, FF, 0), (TESTER, WAIT, 900_000), (TESTER, CTS, 1_910_000), (ECU, CF, 1_910_100)];
+        let waited =
+            [(ECU, FF, 0), (TESTER, WAIT, 900_000), (TESTER, CTS, 1_910_000), (ECU, CF, 1_910_100)];
         assert_eq!(run(&waited), []);
     }
 
     #[test]
     fn an_ecu_does_not_answer_a_request_whose_cf_came_after_n_cr() {
         let request = |cf_at: u64| {
-            [(TESTER, FF, 0), (ECU, CTS, 100), (TESTER, CF, 100 + cf_at), (ECU, "03 7f 22 13 cc cc cc cc", cf_at + 200)]
+            [
+                (TESTER, FF, 0),
+                (ECU, CTS, 100),
+                (TESTER, CF, 100 + cf_at),
+                (ECU, "03 7f 22 13 cc cc cc cc", cf_at + 200),
+            ]
         };
         assert_eq!(run(&request(1_010_000)), []);
         assert_eq!(run(&request(1_010_001)), [("timing.isotp_n_cr", vec![2, 3, 4])]);
@@ -285,7 +291,13 @@ mod tests {
         let two = [(TESTER, FF, 0), (ECU, WAIT, 100), (ECU, WAIT, 200), (ECU, WAIT, 300)];
         assert_eq!(run(&two), [("timing.isotp_wait_count", vec![2, 3])]);
         // A CTS between them starts the count again.
-        let apart = [(TESTER, FF, 0), (ECU, WAIT, 100), (ECU, CTS, 200), (TESTER, CF, 300), (ECU, WAIT, 400)];
+        let apart = [
+            (TESTER, FF, 0),
+            (ECU, WAIT, 100),
+            (ECU, CTS, 200),
+            (TESTER, CF, 300),
+            (ECU, WAIT, 400),
+        ];
         assert_eq!(run(&apart), []);
     }
 }

@@ -85,33 +85,39 @@ impl TimerChecks {
                     (Side::Entity, Payload::AliveCheckRequest) => {
                         self.alive.retain(|a| a.conn != conn.id);
                         if self.alive.len() < MAX_TRACKED {
-                            self.alive.push(AliveCheck { conn: conn.id, request: at, response: None });
+                            self.alive.push(AliveCheck {
+                                conn: conn.id,
+                                request: at,
+                                response: None,
+                            });
                         }
-                        return;
                     }
                     (Side::Tester, Payload::AliveCheckResponse(_)) => {
                         if let Some(a) = self.alive.iter_mut().find(|a| a.conn == conn.id) {
                             a.response.get_or_insert(at);
                             self.alive_late(conn.id, at, found);
                         }
-                        return;
                     }
                     _ => self.alive_late(conn.id, at, found),
                 }
             }
             CaptureEvent::Doip { carrier: CarriedBy::Tcp(conn), .. }
             | CaptureEvent::Data { conn, .. } => self.alive_late(conn.id, at, found),
-            CaptureEvent::Closed { conn, by: Side::Entity, .. } => self.alive_closed(conn.id, at, found),
+            CaptureEvent::Closed { conn, by: Side::Entity, .. } => {
+                self.alive_closed(conn.id, at, found)
+            }
             CaptureEvent::Closed { conn, .. } | CaptureEvent::Ended { conn, .. } => {
                 self.alive.retain(|a| a.conn != conn.id);
             }
             CaptureEvent::Doip { carrier: CarriedBy::Udp { src, dst }, from, bytes, .. } => {
                 let announcement = bytes.get(2..4) == Some(&[0x00, 0x04]);
                 match from {
-                    Side::Tester if matches!(bytes.get(2..4), Some([0x00, 0x01..=0x03])) => {
-                        if !self.identifying.contains(src) && self.identifying.len() < MAX_TRACKED {
-                            self.identifying.push(*src);
-                        }
+                    Side::Tester
+                        if matches!(bytes.get(2..4), Some([0x00, 0x01..=0x03]))
+                            && !self.identifying.contains(src)
+                            && self.identifying.len() < MAX_TRACKED =>
+                    {
+                        self.identifying.push(*src);
                     }
                     Side::Entity if announcement => {
                         if let Some(i) = self.identifying.iter().position(|t| t == dst) {
@@ -178,7 +184,13 @@ impl TimerChecks {
         }
     }
 
-    fn announcement(&mut self, entity: SocketAddr, at: At, start: Duration, found: &mut Vec<Finding>) {
+    fn announcement(
+        &mut self,
+        entity: SocketAddr,
+        at: At,
+        start: Duration,
+        found: &mut Vec<Finding>,
+    ) {
         let (interval, tolerance) = (self.values.announce_interval, self.values.tolerance);
         let room = self.bursts.len() < MAX_TRACKED;
         match self.bursts.iter_mut().find(|b| b.entity == entity) {
@@ -331,8 +343,14 @@ mod tests {
         // Closed after T: right.
         assert_eq!(alive(&[(Entity, "close", 510_001)]), Vec::<Vec<u64>>::new());
         // A response at exactly T + tolerance keeps the socket; closing it then is a finding.
-        assert_eq!(alive(&[(Tester, RESPONSE, 510_000), (Entity, DIAG, 900_000)]), Vec::<Vec<u64>>::new());
-        assert_eq!(alive(&[(Tester, RESPONSE, 510_000), (Entity, "close", 510_000)]), [vec![1, 2, 3]]);
+        assert_eq!(
+            alive(&[(Tester, RESPONSE, 510_000), (Entity, DIAG, 900_000)]),
+            Vec::<Vec<u64>>::new()
+        );
+        assert_eq!(
+            alive(&[(Tester, RESPONSE, 510_000), (Entity, "close", 510_000)]),
+            [vec![1, 2, 3]]
+        );
         // A response 1 us too late: the entity should have closed before it arrived.
         assert_eq!(alive(&[(Tester, RESPONSE, 510_001)]), [vec![1, 2]]);
     }
@@ -345,18 +363,26 @@ mod tests {
         let mut bytes = crate::notation::parse_hex("02 fd 00 04 00 00 00 20").unwrap();
         bytes.extend([0x30; 17].iter().chain(&[0x00, 0x10]).chain(&[0; 13]));
         // The capture starts a second before the first announcement: bursts are whole.
-        let opened = CaptureEvent::Skipped { at: at(1, 0), why: crate::pcap::read::SkipReason::IpFragment };
+        let opened =
+            CaptureEvent::Skipped { at: at(1, 0), why: crate::pcap::read::SkipReason::IpFragment };
         checks.check(&opened, &mut found);
         for (i, ms) in times_ms.iter().enumerate() {
             let at = at(i as u64 + 2, 1_000_000 + ms * 1000);
             let message = Message::parse(&bytes);
             let carrier = CarriedBy::Udp { src: entity, dst: to };
-            let event = CaptureEvent::Doip { at, carrier, from: Side::Entity, bytes: &bytes, message };
+            let event =
+                CaptureEvent::Doip { at, carrier, from: Side::Entity, bytes: &bytes, message };
             checks.check(&event, &mut found);
         }
         if let Some(ms) = then_ms {
             let later = at(99, 1_000_000 + ms * 1000);
-            checks.check(&CaptureEvent::Skipped { at: later, why: crate::pcap::read::SkipReason::IpFragment }, &mut found);
+            checks.check(
+                &CaptureEvent::Skipped {
+                    at: later,
+                    why: crate::pcap::read::SkipReason::IpFragment,
+                },
+                &mut found,
+            );
         }
         found.into_iter().map(|f| (f.check, f.packets)).collect()
     }
@@ -368,7 +394,10 @@ mod tests {
         let early = announce(&[0, 489, 978], Some(2000));
         assert_eq!(early[0], ("timing.announce_interval", vec![2, 3]));
         // 510 ms apart is still the burst; the fourth one is one too many.
-        assert_eq!(announce(&[0, 510, 1020, 1530], Some(3000)), [("timing.announce_count", vec![2, 5])]);
+        assert_eq!(
+            announce(&[0, 510, 1020, 1530], Some(3000)),
+            [("timing.announce_count", vec![2, 5])]
+        );
         // Two in a burst that the capture shows whole: too few, named when the burst is over
         // (more than interval + tolerance after the last one), not before.
         assert_eq!(announce(&[0, 500], Some(1010)), []);

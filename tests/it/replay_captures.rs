@@ -17,11 +17,8 @@ fn doipcheck(args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -137,8 +134,10 @@ const FAULTS: &[(&str, &str, &str)] = &[
 
 /// The capture `run` wrote for case `id` (its file name has the id with `[ =]` as `_`).
 fn capture_of(captures: &[PathBuf], id: &str) -> PathBuf {
-    let file_id: String =
-        id.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let file_id: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .collect();
     captures
         .iter()
         .find(|p| p.file_stem().unwrap().to_str().unwrap().ends_with(&format!("-{file_id}")))
@@ -158,10 +157,8 @@ fn captures_run_writes_replay_to_pass_and_fail_at_the_rule_of_a_fault() {
     }
     let (code, out) = doipcheck(&args);
     assert_eq!(code, 0, "{out}");
-    let mut captures: Vec<PathBuf> = std::fs::read_dir(reports.join("captures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut captures: Vec<PathBuf> =
+        std::fs::read_dir(reports.join("captures")).unwrap().map(|e| e.unwrap().path()).collect();
     captures.sort();
     assert_eq!(captures.len(), FAULTS.len(), "{captures:?}");
     let replay = |capture: &Path, fault: Option<&str>, n: usize| {
