@@ -222,6 +222,10 @@ fn tester_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hex_bytes(text: &str) -> Result<Vec<u8>, hex::FromHexError> {
+        hex::decode(text.replace(' ', ""))
+    }
     use crate::codec::can::StandardId;
     use crate::codec::isotp::AddressingMode;
 
@@ -245,7 +249,7 @@ mod tests {
         let mut checks = IsoTpTimerChecks::new(values(), &[pair]);
         let mut found = Vec::new();
         for (i, (raw, data, us)) in frames.iter().enumerate() {
-            let data = crate::notation::parse_hex(data).unwrap();
+            let data = hex_bytes(data).unwrap();
             let frame = CanFrame::new(id(*raw), &data).unwrap();
             let at = At { packet: i as u64 + 1, time: Duration::from_micros(*us) };
             checks.frame(&frame, at, &mut found);

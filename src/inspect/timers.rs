@@ -277,6 +277,10 @@ fn event_at(event: &CaptureEvent<'_>) -> Option<At> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hex_bytes(text: &str) -> Result<Vec<u8>, hex::FromHexError> {
+        hex::decode(text.replace(' ', ""))
+    }
     use crate::codec::doip::Message;
     use crate::pcap::read::TcpFlow;
 
@@ -306,7 +310,7 @@ mod tests {
     }
 
     fn tcp(checks: &mut TimerChecks, from: Side, hex: &str, at: At, found: &mut Vec<Finding>) {
-        let bytes = crate::notation::parse_hex(hex).unwrap();
+        let bytes = hex_bytes(hex).unwrap();
         let message = Message::parse(&bytes);
         let carrier = CarriedBy::Tcp(conn());
         checks.check(&CaptureEvent::Doip { at, carrier, from, bytes: &bytes, message }, found);
@@ -360,7 +364,7 @@ mod tests {
         let mut found = Vec::new();
         let entity: SocketAddr = "127.0.0.1:13400".parse().unwrap();
         let to: SocketAddr = "127.0.0.1:13400".parse().unwrap();
-        let mut bytes = crate::notation::parse_hex("02 fd 00 04 00 00 00 20").unwrap();
+        let mut bytes = hex_bytes("02 fd 00 04 00 00 00 20").unwrap();
         bytes.extend([0x30; 17].iter().chain(&[0x00, 0x10]).chain(&[0; 13]));
         // The capture starts a second before the first announcement: bursts are whole.
         let opened =
