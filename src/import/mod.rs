@@ -40,6 +40,11 @@ pub use fields::{Masks, SEED};
 /// suite file may have, and hex takes three characters per byte).
 pub const MAX_IMPORTED_BYTES: usize = 320 * 1024;
 
+/// What one kept happening counts against [`MAX_IMPORTED_BYTES`] besides its bytes (its place
+/// in memory, and the lines of YAML it becomes): a capture of many empty connections is
+/// bounded too.
+const HAPPENING_COST: usize = 64;
+
 /// How the tester's recorded pauses are replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pace {
@@ -202,12 +207,13 @@ impl Importer {
         Ok((case::suite(&self.options, cases, tls), count))
     }
 
-    /// Keeps `bytes` within [`MAX_IMPORTED_BYTES`]; false once over it.
+    /// Keeps `bytes` (and the happening they make, [`HAPPENING_COST`]) within
+    /// [`MAX_IMPORTED_BYTES`]; false once over it.
     fn keep(&mut self, at: At, bytes: &[u8]) -> bool {
         if self.too_large.is_some() {
             return false;
         }
-        self.kept = self.kept.saturating_add(bytes.len());
+        self.kept = self.kept.saturating_add(bytes.len() + HAPPENING_COST);
         if self.kept > MAX_IMPORTED_BYTES {
             self.too_large = Some(at.packet);
             return false;
@@ -236,8 +242,12 @@ impl Importer {
         c
     }
 
+    /// A happening without bytes of its own is charged here; one with bytes was by `keep`.
     fn push(&mut self, conn: &TcpFlow, at: At, what: Happening) {
-        self.connection(conn, at).seen.push(Seen { at, what });
+        let charged = matches!(what, Happening::TesterData(_) | Happening::EntityMessage { .. });
+        if charged || self.keep(at, &[]) {
+            self.connection(conn, at).seen.push(Seen { at, what });
+        }
     }
 
     /// A reassembled message: a request counts from its first frame (when the tester began
@@ -311,8 +321,10 @@ impl CaptureSink for Importer {
             }
             CaptureEvent::DoipTooLong { at, conn, from: Side::Entity, header, .. } => {
                 self.last = at;
-                let what = Happening::EntityMessage { bytes: header.to_vec(), complete: false };
-                self.push(&conn, at, what);
+                if self.keep(at, &header) {
+                    let what = Happening::EntityMessage { bytes: header.to_vec(), complete: false };
+                    self.push(&conn, at, what);
+                }
             }
             CaptureEvent::Closed { at, conn, by, reset } => {
                 self.last = at;
@@ -320,7 +332,9 @@ impl CaptureSink for Importer {
             }
             CaptureEvent::Ended { at, conn, .. } => {
                 self.last = at;
-                self.connection(&conn, at);
+                if self.connections.iter().any(|c| c.id == conn.id) || self.keep(at, &[]) {
+                    self.connection(&conn, at);
+                }
             }
             CaptureEvent::Gap { at, conn, from, missing } => {
                 let note = format!(

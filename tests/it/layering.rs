@@ -30,7 +30,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     // Capture events to a suite's text: `import` and `replay` do the I/O in cli.
     ("import", &["codec", "pcap", "notation", "import"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
-    ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing", "pcap", "inspect"]),
+    ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing", "pcap", "inspect", "import"]),
 ];
 
 const CRATE_MODULES: &[&str] = &[
