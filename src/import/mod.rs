@@ -22,8 +22,11 @@
 
 mod case;
 mod fields;
+mod isotp;
+mod tcp;
 #[cfg(test)]
 mod tests;
+mod udp;
 pub mod yaml;
 
 use std::time::Duration;
@@ -180,7 +183,7 @@ impl Importer {
         if let Some(packet) = self.too_large {
             return Err(ImportError::TooLarge { packet });
         }
-        let (conversations, tls) = case::group_connections(self.connections);
+        let (conversations, tls) = tcp::group_connections(self.connections);
         let isotp: Vec<_> = self.isotp.into_iter().filter(|(_, s)| !s.is_empty()).collect();
         let udp_used = self.udp.iter().any(|s| matches!(s.what, Happening::UdpTester(_)));
         if conversations.is_empty()
@@ -192,16 +195,16 @@ impl Importer {
         }
         let mut cases = Vec::new();
         for group in &conversations {
-            cases.push(case::tcp_case(group, &self.options));
+            cases.push(tcp::tcp_case(group, &self.options));
         }
         if udp_used {
-            cases.push(case::udp_case(&self.udp, &self.options));
+            cases.push(udp::udp_case(&self.udp, &self.options));
         }
         if !self.announcements.is_empty() {
-            cases.push(case::announcement_case(&self.announcements, &self.options));
+            cases.push(udp::announcement_case(&self.announcements, &self.options));
         }
         for (pair, seen) in &isotp {
-            cases.push(case::isotp_case(pair, seen, &self.options));
+            cases.push(isotp::isotp_case(pair, seen, &self.options));
         }
         let count = cases.len();
         Ok((case::suite(&self.options, cases, tls), count))
