@@ -155,8 +155,20 @@ pub fn import_file(
         junit: None,
     };
     let settings = settings_from(&inspect_args)?;
-    let (config, _) =
+    let (mut config, _) =
         surveyed_config(capture, &settings).map_err(|e| format!("{}: {e}", capture.display()))?;
+    // Frames of the profile's pair are the tester's and its ECU's even when the ECU never
+    // answered (then the survey finds no pair): they replay as frames.
+    if flags.isotp.is_empty()
+        && let (Ok(tx), Ok(rx)) = (loaded.int("isotp.tx_id"), loaded.int("isotp.rx_id"))
+        && let Ok(pairs) = super::inspect::parse_pairs(&[format!("{tx:X}:{rx:X}")])
+    {
+        for pair in pairs {
+            if !config.isotp_pairs.iter().any(|p| p.tx == pair.tx || p.rx == pair.rx) {
+                config.isotp_pairs.push(pair);
+            }
+        }
+    }
     let options = options(&loaded, capture, name, flags, config.isotp_pairs.clone())?;
     let mut importer = Importer::new(options);
     let mut reader = Reader::new(config);

@@ -235,6 +235,7 @@ pub(super) fn kind_step(kind: &str) -> &'static str {
         "raw" => "expect_raw",
         "udp" | "udp_raw" => "udp_expect",
         "isotp" => "isotp_expect",
+        "can" => "can_expect",
         _ => "expect",
     }
 }
@@ -243,7 +244,7 @@ pub(super) fn kind_step(kind: &str) -> &'static str {
 pub(crate) fn preferred_timer(kind: &str) -> &'static str {
     match kind {
         "diagnostic_message_ack" | "diagnostic_message_nack" => "timing.a_doip_diagnostic_message",
-        "diagnostic_message" | "isotp" => "uds.p2",
+        "diagnostic_message" | "isotp" | "can" => "uds.p2",
         "udp" | "udp_raw" | "raw" => "timing.a_doip_ctrl",
         _ => "timing.a_processing_time",
     }

@@ -120,6 +120,12 @@ pub(crate) enum Happening {
         tester: bool,
         data: Vec<u8>,
     },
+    /// A CAN frame of a pair, for pairs whose frames form no whole message.
+    CanFrame {
+        tester: bool,
+        fd: bool,
+        data: Vec<u8>,
+    },
     /// Something the replay cannot reproduce faithfully (a gap, TLS): a comment in the case.
     Note(String),
 }
@@ -156,6 +162,8 @@ pub struct Importer {
     /// Announcements nobody asked for: the entity's start-up (ISO 13400-2:2019 §9.3).
     announcements: Vec<Seen>,
     isotp: Vec<(IsoTpPair, Vec<Seen>)>,
+    /// The frames of each pair (index as `isotp`), kept until it has a whole message.
+    frames: Vec<Vec<Seen>>,
     kept: usize,
     too_large: Option<u64>,
     last: At,
@@ -163,7 +171,8 @@ pub struct Importer {
 
 impl Importer {
     pub fn new(options: ImportOptions) -> Self {
-        let isotp = options.isotp_pairs.iter().map(|p| (*p, Vec::new())).collect();
+        let isotp: Vec<_> = options.isotp_pairs.iter().map(|p| (*p, Vec::new())).collect();
+        let frames = vec![Vec::new(); isotp.len()];
         Importer {
             options,
             connections: Vec::new(),
@@ -172,6 +181,7 @@ impl Importer {
             identifying: false,
             announcements: Vec::new(),
             isotp,
+            frames,
             kept: 0,
             too_large: None,
             last: At { packet: 0, time: Duration::ZERO },
@@ -184,11 +194,20 @@ impl Importer {
             return Err(ImportError::TooLarge { packet });
         }
         let (conversations, tls) = tcp::group_connections(self.connections);
+        // A pair with whole messages replays them through the stack; one whose frames form
+        // none (frames a receiver must ignore, a sender that stopped) replays its frames.
+        let mut frame_cases = Vec::new();
+        for ((pair, messages), frames) in self.isotp.iter().zip(&self.frames) {
+            if messages.is_empty() && !frames.is_empty() {
+                frame_cases.push(isotp::frame_case(pair, frames, &self.options));
+            }
+        }
         let isotp: Vec<_> = self.isotp.into_iter().filter(|(_, s)| !s.is_empty()).collect();
         let udp_used = self.udp.iter().any(|s| matches!(s.what, Happening::UdpTester(_)));
         if conversations.is_empty()
             && !udp_used
             && isotp.is_empty()
+            && frame_cases.is_empty()
             && self.announcements.is_empty()
         {
             return Err(ImportError::Empty);
@@ -206,6 +225,7 @@ impl Importer {
         for (pair, seen) in &isotp {
             cases.push(isotp::isotp_case(pair, seen, &self.options));
         }
+        cases.extend(frame_cases);
         let count = cases.len();
         Ok((case::suite(&self.options, cases, tls), count))
     }
@@ -346,6 +366,23 @@ impl CaptureSink for Importer {
                     side_name(from)
                 );
                 self.push(&conn, at, Happening::Note(note));
+            }
+            CaptureEvent::Can { at, frame, .. } => {
+                self.last = at;
+                let id = frame.id();
+                let Some(i) = self.isotp.iter().position(|(p, _)| p.tx == id || p.rx == id) else {
+                    return;
+                };
+                // Frames are kept only while the pair has no whole message (bounded as all).
+                if self.isotp[i].1.is_empty() && self.keep(at, frame.data()) {
+                    let tester = self.isotp[i].0.tx == id;
+                    let what = Happening::CanFrame {
+                        tester,
+                        fd: frame.is_fd(),
+                        data: frame.data().to_vec(),
+                    };
+                    self.frames[i].push(Seen { at, what });
+                }
             }
             CaptureEvent::IsoTp(IsoTpEvent::Message { can_id, first, last, data, .. }) => {
                 self.isotp_message(can_id, first, last, data);

@@ -197,7 +197,10 @@ fn tcp_happening(
             state.closed = true;
         }
         Happening::Note(text) => steps.comments.push(text.clone()),
-        Happening::TesterData(_) | Happening::UdpTester(_) | Happening::IsoTp { .. } => {}
+        Happening::TesterData(_)
+        | Happening::UdpTester(_)
+        | Happening::IsoTp { .. }
+        | Happening::CanFrame { .. } => {}
     }
 }
 

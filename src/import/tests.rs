@@ -178,3 +178,40 @@ fn a_tls_connection_is_left_out_and_said_so() {
     });
     assert_eq!(feed.importer.finish().unwrap_err(), ImportError::Empty);
 }
+
+#[test]
+fn frames_that_form_no_message_replay_as_frames_and_silence_is_expected() {
+    use crate::codec::can::{CanFrame, CanId, StandardId};
+    use crate::codec::isotp::AddressingMode;
+    let id = |raw| CanId::Standard(StandardId::new(raw).unwrap());
+    let pair = IsoTpPair { tx: id(0x7E0), rx: id(0x7E8), addressing: AddressingMode::Normal };
+    let frames = |list: &[(u16, &str)]| {
+        let mut importer = Importer::new(ImportOptions { isotp_pairs: vec![pair], ..options() });
+        for (i, (raw, data)) in list.iter().enumerate() {
+            let frame = CanFrame::new(id(*raw), &hex(data)).unwrap();
+            let at = at(i as u64 + 1, i as u64);
+            importer.event(CaptureEvent::Can { at, interface: 0, frame });
+        }
+        importer.finish().unwrap().0
+    };
+    // An SF with SF_DL 0 (a receiver ignores it) and no answer.
+    let ignored = frames(&[(0x7E0, "00 3e 00 cc cc cc cc cc")]);
+    assert!(
+        ignored.contains("- can_send: { id: 0x7E0, data: \"00 3e 00 cc cc cc cc cc\" }"),
+        "{ignored}"
+    );
+    assert!(
+        ignored.contains(
+            "expect_none: { connection: can, id: 0x7E8, for: \"${profile.isotp.reaction_time}\" }"
+        ),
+        "{ignored}"
+    );
+    // A first frame the ECU answers with FC overflow: expected as sent, no silence after it.
+    let overflow =
+        frames(&[(0x7E0, "10 00 00 01 00 00 22 f1"), (0x7E8, "32 00 00 cc cc cc cc cc")]);
+    assert!(
+        overflow.contains("- can_expect: { id: 0x7E8, data: \"32 00 00 cc cc cc cc cc\""),
+        "{overflow}"
+    );
+    assert!(!overflow.contains("expect_none"), "{overflow}");
+}
