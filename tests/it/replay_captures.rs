@@ -130,6 +130,11 @@ const FAULTS: &[(&str, &str, &str)] = &[
     ("RA-FULL-002", "activation_no_alive_check_when_full", "expected alive_check_request"),
     ("TMR-GEN-001", "general_inactivity_early", "earlier than not_before"),
     ("ISOTP-UDS-003", "isotp_wrong_sn", "N_WRONG_SN"),
+    (
+        "ISOTP-RX-SF-002[frame=00 3E 00 CC CC CC CC CC]",
+        "isotp_accepts_invalid_sf_dl",
+        "expected no CAN frame with id 0x7e8",
+    ),
 ];
 
 /// The capture `run` wrote for case `id` (its file name has the id with `[ =]` as `_`).
