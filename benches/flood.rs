@@ -89,6 +89,7 @@ fn main() {
             profile_path: None,
             fail_fast: false,
             shard: None,
+            repeat: 1,
         };
         let mut files = FileReports::new(ReportOptions::new(dir.path()));
         let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);

@@ -64,6 +64,7 @@ fn options() -> RunOptions {
         profile_path: None,
         fail_fast: false,
         shard: None,
+        repeat: 1,
     }
 }
 

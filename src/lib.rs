@@ -16,6 +16,7 @@
 //!   pcap::read, inspect   (pure: capture bytes and timestamps in, events and findings out)
 //!   import          (pure: capture events in, a suite's YAML text out)
 //!   proof           (the selftest matrix and the coverage page, called by cli)
+//!   client          (a tester at the terminal: `discover`, `request`; on runner's connections)
 //! ```
 //!
 //! - `codec` and `notation` import no other module of this crate.
@@ -28,6 +29,7 @@
 //! The rule is enforced by the `layering` test in `tests/it/layering.rs`.
 
 pub mod cli;
+pub mod client;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -16,7 +16,7 @@ use super::exit;
 use crate::codec::doip::fields::{
     FieldValue, NamedField, header_fields, payload_fields, validated_header_fields,
 };
-use crate::codec::doip::{Error, HeaderView, Message};
+use crate::codec::doip::{Error, HEADER_LEN, HeaderRules, HeaderView, Message, Transport};
 use crate::notation;
 use clap::Args;
 use serde_json::Value;
@@ -32,6 +32,12 @@ pub struct DecodeArgs {
     /// One JSON object per message (every field by name) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Read each input as a TCP stream: back-to-back messages are split by their payload
+    /// length and decoded one by one (a remainder too short for its header or length is
+    /// decoded as the last, invalid, message). Without it, an input that is exactly several
+    /// whole messages is split too, with a note.
+    #[arg(long)]
+    pub stream: bool,
 }
 
 /// The example the default command decodes (a UDS ReadDataByIdentifier 0xF190 request).
@@ -67,8 +73,9 @@ pub fn run(args: DecodeArgs) -> u8 {
     };
     let mut all_valid = true;
     let mut out = String::new();
-    for (i, input) in inputs.iter().enumerate() {
-        let decoded = decode(input);
+    let decoded_inputs: Vec<DecodedInput> =
+        inputs.iter().flat_map(|input| decode_input(input, args.stream)).collect();
+    for (i, decoded) in decoded_inputs.iter().enumerate() {
         all_valid &= decoded.is_valid();
         if args.json {
             out.push_str(&decoded.to_json());
@@ -90,11 +97,98 @@ pub struct DecodedInput {
     pub text: String,
     /// The bytes (or why the text is not hex).
     pub bytes: Result<Vec<u8>, String>,
+    /// Where it came from when one input held several messages: `message 2 of 3 of a stream`.
+    pub part: Option<String>,
 }
 
 /// Decodes one input line.
 pub fn decode(text: &str) -> DecodedInput {
-    DecodedInput { text: text.trim().to_owned(), bytes: notation::parse_hex(text) }
+    DecodedInput { text: text.trim().to_owned(), bytes: notation::parse_hex(text), part: None }
+}
+
+/// One input line as one message or, as a TCP stream (`stream`, or when it is exactly several
+/// whole messages), as the messages in it.
+pub fn decode_input(text: &str, stream: bool) -> Vec<DecodedInput> {
+    let whole = decode(text);
+    let Ok(bytes) = &whole.bytes else { return vec![whole] };
+    let parts = split_stream(bytes);
+    let exact = parts.len() > 1 && parts.iter().all(|p| Message::parse(p).is_ok());
+    if !(stream || exact) || parts.len() < 2 {
+        return vec![whole];
+    }
+    let n = parts.len();
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| DecodedInput {
+            text: hex::encode(part),
+            bytes: Ok(part.to_vec()),
+            part: Some(format!(
+                "message {} of {n} back-to-back in one input{}",
+                i + 1,
+                if stream {
+                    ""
+                } else {
+                    " (split by their payload lengths; --stream always splits)"
+                }
+            )),
+        })
+        .collect()
+}
+
+/// Back-to-back messages of a TCP stream, split by the payload length of each generic header
+/// (ISO 13400-2:2019, generic DoIP header structure); what is left when a header or its
+/// payload is incomplete is the last part. Bounded by the input: no length is trusted beyond
+/// the bytes there are.
+fn split_stream(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let whole = rest.get(4..8).and_then(|l| {
+            let length = u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize;
+            let end = length.checked_add(HEADER_LEN)?;
+            (end <= rest.len()).then_some(end)
+        });
+        match whole {
+            Some(end) => {
+                parts.push(&rest[..end]);
+                rest = &rest[end..];
+            }
+            None => {
+                parts.push(rest);
+                break;
+            }
+        }
+    }
+    parts
+}
+
+/// What an entity does with a well-formed message of a payload type it does not know: the
+/// header rules an entity applies (`HeaderRules::transport`) give the NACK and the socket's
+/// fate (ISO 13400-2:2019 Table 19: generic NACK 0x01, the socket stays open).
+fn entity_answer(bytes: &[u8]) -> Option<Error> {
+    let message = Message::parse(bytes).ok()?;
+    if message.payload.payload_type().is_named() {
+        return None;
+    }
+    let rules = HeaderRules { transport: Some(Transport::Tcp), ..HeaderRules::default() };
+    Message::parse_with(bytes, &rules).err()
+}
+
+/// `an entity answers generic NACK 0x01 (...) and the TCP socket stays open`.
+fn answer_text(error: &Error) -> String {
+    match error.nack_code() {
+        Some(code) => format!(
+            "an entity answers generic NACK 0x{:02X} ({code}) and {}",
+            code.raw(),
+            if error.closes_tcp_socket() {
+                "closes the TCP socket"
+            } else {
+                "the TCP socket stays open"
+            }
+        ),
+        None => "an entity does not answer".to_owned(),
+    }
 }
 
 impl DecodedInput {
@@ -118,9 +212,20 @@ impl DecodedInput {
             }
         };
         let _ = writeln!(out, "{}", hex::encode(bytes));
+        if let Some(part) = &self.part {
+            let _ = writeln!(out, "  note: {part}");
+        }
         match Message::parse(bytes) {
             Ok(message) => {
                 let _ = writeln!(out, "  {message}");
+                if let Some(answer) = entity_answer(bytes) {
+                    let _ = writeln!(
+                        out,
+                        "  note: a reserved payload type; {} (rule {})",
+                        answer_text(&answer),
+                        answer.rule.id()
+                    );
+                }
                 write_fields(out, "header", &validated_header_fields(&message.header()));
                 write_fields(out, "payload", &payload_fields(&message.payload));
             }
@@ -168,33 +273,49 @@ impl DecodedInput {
             }
         };
         let input = json_string(&hex::encode(bytes));
+        let part = self.part.as_deref().map_or_else(|| "null".into(), json_string);
         match Message::parse(bytes) {
-            Ok(message) => object(&[
-                ("input", input),
-                ("valid", "true".into()),
-                ("summary", json_string(&message.to_string())),
-                (
-                    "payload_type",
-                    json_string(message.payload.payload_type().id().unwrap_or("unknown")),
-                ),
-                ("header", fields_json(&validated_header_fields(&message.header()))),
-                ("fields", fields_json(&payload_fields(&message.payload))),
-            ]),
+            Ok(message) => {
+                let answer = entity_answer(bytes).map_or_else(
+                    || "null".into(),
+                    |e| {
+                        object(&[
+                            ("rule", json_string(e.rule.id())),
+                            ("text", json_string(&answer_text(&e))),
+                            ("nack_code", nack_json(&e)),
+                            ("closes_tcp_socket", e.closes_tcp_socket().to_string()),
+                        ])
+                    },
+                );
+                object(&[
+                    ("input", input),
+                    ("valid", "true".into()),
+                    ("part", part),
+                    ("summary", json_string(&message.to_string())),
+                    (
+                        "payload_type",
+                        json_string(message.payload.payload_type().id().unwrap_or("unknown")),
+                    ),
+                    ("entity_answer", answer),
+                    ("header", fields_json(&validated_header_fields(&message.header()))),
+                    ("fields", fields_json(&payload_fields(&message.payload))),
+                ])
+            }
             Err(error) => {
-                let nack = match error.nack_code() {
-                    Some(code) => code_json(u64::from(code.raw()), code.id()),
-                    None => "null".into(),
-                };
                 let error_json = object(&[
                     ("rule", json_string(error.rule.id())),
                     ("message", json_string(&error.rule.to_string())),
                     ("field", json_string(error.field.id())),
                     ("offset", error.offset.to_string()),
-                    ("nack_code", nack),
+                    ("nack_code", nack_json(&error)),
                     ("closes_tcp_socket", error.closes_tcp_socket().to_string()),
                 ]);
-                let mut pairs =
-                    vec![("input", input), ("valid", "false".into()), ("error", error_json)];
+                let mut pairs = vec![
+                    ("input", input),
+                    ("valid", "false".into()),
+                    ("part", part),
+                    ("error", error_json),
+                ];
                 if let Ok(view) = HeaderView::new(&bytes[..]) {
                     pairs.push(("header", fields_json(&header_fields(&view))));
                 }
@@ -206,7 +327,7 @@ impl DecodedInput {
 
 /// A JSON object from keys and already-encoded values, keys in the given order (serde_json's
 /// map sorts them, which would scatter a message's fields out of wire order).
-fn object(pairs: &[(&str, String)]) -> String {
+pub(crate) fn object(pairs: &[(&str, String)]) -> String {
     let mut out = String::from("{");
     for (i, (key, value)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -220,11 +341,18 @@ fn object(pairs: &[(&str, String)]) -> String {
     out
 }
 
-fn json_string(s: &str) -> String {
+fn nack_json(error: &Error) -> String {
+    match error.nack_code() {
+        Some(code) => code_json(u64::from(code.raw()), code.id()),
+        None => "null".into(),
+    }
+}
+
+pub(crate) fn json_string(s: &str) -> String {
     Value::String(s.to_owned()).to_string()
 }
 
-fn code_json(raw: u64, id: Option<&str>) -> String {
+pub(crate) fn code_json(raw: u64, id: Option<&str>) -> String {
     object(&[("value", raw.to_string()), ("name", id.map_or_else(|| "null".into(), json_string))])
 }
 
@@ -302,6 +430,39 @@ mod tests {
         assert_eq!(value["header"]["payload_type"]["name"], "diagnostic_message");
         let source = line.find("source_address").unwrap();
         assert!(source < line.find("target_address").unwrap(), "{line}");
+    }
+
+    #[test]
+    fn a_reserved_payload_type_names_the_entitys_answer() {
+        let reserved = decode_input("02 FD 00 09 00 00 00 00", false);
+        let mut text = String::new();
+        reserved[0].write_human(&mut text);
+        assert!(
+            text.contains("an entity answers generic NACK 0x01 (unknown payload type) and the TCP socket stays open"),
+            "{text}"
+        );
+        let json: Value = serde_json::from_str(&reserved[0].to_json()).unwrap();
+        assert_eq!(json["entity_answer"]["nack_code"]["value"], 1);
+        assert_eq!(json["entity_answer"]["closes_tcp_socket"], false);
+        let known: Value = serde_json::from_str(&decode(EXAMPLE).to_json()).unwrap();
+        assert!(known["entity_answer"].is_null());
+    }
+
+    #[test]
+    fn back_to_back_messages_are_split_by_their_lengths() {
+        let two = format!("{EXAMPLE}{}", "02fd000500000007 0e80 00 00000000");
+        let parts = decode_input(&two, false);
+        assert_eq!(parts.len(), 2, "whole messages are split without --stream");
+        assert!(parts.iter().all(DecodedInput::is_valid));
+        assert!(parts[1].part.as_deref().unwrap().starts_with("message 2 of 2"));
+        // A cut-off second message: one invalid input without --stream, split with it.
+        let cut = format!("{EXAMPLE}02fd0005000000070e");
+        assert_eq!(decode_input(&cut, false).len(), 1);
+        let split = decode_input(&cut, true);
+        assert_eq!(split.len(), 2);
+        assert!(split[0].is_valid() && !split[1].is_valid());
+        // A length no input holds is not trusted.
+        assert_eq!(split_stream(&[2, 0xFD, 0, 5, 0xFF, 0xFF, 0xFF, 0xFF, 1]).len(), 1);
     }
 
     #[test]

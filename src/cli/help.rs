@@ -67,6 +67,7 @@ pub const DECODE: &str = "\
 Examples:
   doipcheck decode 02FD000500000007 0E800000000000
   doipcheck decode --json < messages.hex
+  doipcheck decode --stream 02fd8001000000070e00100022f190 02fd8002000000050010 0e8000
 
 Exit codes: 0 every input decoded, 1 an input breaks a rule (printed with the rule), 2 usage.";
 
@@ -74,8 +75,11 @@ pub const ISOTP: &str = "\
 Examples:
   doipcheck isotp dump --can cannelloni:20001@127.0.0.1:20000
   doipcheck isotp send --can cannelloni:20001@127.0.0.1:20000 --tx-id 7E0 --rx-id 7E8 22F190
+  doipcheck isotp request --can cannelloni:20001@127.0.0.1:20000 --tx-id 7E0 --rx-id 7E8 22F190
 
-Exit codes: 0 done, 1 the transfer failed (N_Result named), 2 usage.";
+Exit codes: 0 done (request: a positive answer), 1 the transfer failed (N_Result named), a
+negative answer or none within P2 / P2*, 2 usage (a memory: bus, which no other program can
+hear), 3 transport error.";
 
 pub const INSPECT: &str = "\
 Examples:
@@ -100,3 +104,22 @@ Examples:
 
 The imported suite is kept as REPORT_DIR/replay/NAME.yaml; the reports are `run`'s.
 Exit codes: as `run`: 0 pass, 1 a case failed, 2 usage or import error, 3 target unreachable.";
+
+pub const DISCOVER: &str = "\
+Examples:
+  doipcheck discover --target 127.0.0.1               # one entity, by unicast
+  doipcheck discover --interface eth0 --listen        # broadcast and ff02::1, plus announcements
+  doipcheck discover --broadcast 192.168.0.255 --vin WDOIPCHECK0000001 --json
+
+Exit codes: 0 an entity identified itself, 1 none did (the output says what was sent where),
+2 usage error.";
+
+pub const REQUEST: &str = "\
+Examples:
+  doipcheck request -t 127.0.0.1 22F190 3E00          # read the VIN, tester present
+  doipcheck request -t 192.0.2.10 -p my-ecu.yaml --target-address 0x0011 '22 F1 87'
+  doipcheck request -t 127.0.0.1 --tls 22F190
+  doipcheck request -t 127.0.0.1 < requests.txt       # one request per line, one connection
+
+Exit codes: 0 every answer positive, 1 a negative answer, a NACK, no answer or a denied
+routing activation, 2 usage error, 3 the entity could not be reached.";

@@ -3,6 +3,7 @@
 
 pub mod coverage;
 pub mod decode;
+pub mod discover;
 pub mod exit;
 pub mod help;
 pub mod import;
@@ -12,6 +13,8 @@ pub mod list;
 pub mod merge_junit;
 pub mod profile;
 pub mod replay;
+mod received;
+pub mod request;
 pub mod run;
 pub mod selftest;
 pub mod sim;
@@ -86,6 +89,12 @@ pub enum Command {
     Profile(profile::ProfileArgs),
     /// The suites built into the binary: `suites export DIR` writes them out for editing.
     Suites(suites::SuitesArgs),
+    /// Find DoIP entities (vehicle identification, entity status, power mode): a table or --json.
+    #[command(after_help = help::DISCOVER)]
+    Discover(discover::DiscoverArgs),
+    /// Send UDS requests to a DoIP entity (routing activation, ACK, NRC 0x78) and decode the answers.
+    #[command(after_help = help::REQUEST)]
+    Request(request::RequestArgs),
     /// Merge the JUnit files of `--shard K/N` runs into one report.
     #[command(after_help = help::MERGE_JUNIT)]
     MergeJunit(merge_junit::MergeJunitArgs),
@@ -137,6 +146,8 @@ pub fn main() -> ExitCode {
         Some(Command::MergeJunit(args)) => ExitCode::from(merge_junit::run(args)),
         Some(Command::Profile(args)) => ExitCode::from(profile::run(args)),
         Some(Command::Suites(args)) => ExitCode::from(suites::run(args)),
+        Some(Command::Discover(args)) => ExitCode::from(discover::run(args)),
+        Some(Command::Request(args)) => ExitCode::from(request::run(args)),
     }
 }
 

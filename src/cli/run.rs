@@ -51,6 +51,11 @@ pub struct RunArgs {
     /// empty reports and exits 0.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Run each case N times in a row: a case whose verdicts differ is reported as flaky
+    /// with the worst of them and a note listing them (a target or a case that does not
+    /// repeat its verdict).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
     /// Start no new case after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
@@ -208,8 +213,21 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     }
     crate::runner::plan::check(&plan, &profile)
         .map_err(|d| (exit::USAGE, load::LoadErrors::from_diagnostics(d).render()))?;
-    let (label, targets) = match &args.target {
-        Some(text) => {
+    let mut plan = plan;
+    let (label, targets) = match (&args.target, can.clone()) {
+        (None, Some(can)) if args.sim_faults.is_empty() => {
+            // A CAN node alone (ISO 15765-2 target, no DoIP): the cases with a DoIP step are
+            // skipped with the reason, the rest run on the bus of --can.
+            for case in plan.iter_mut().filter(|c| c.skip.is_none() && c.needs_doip()) {
+                case.skip = Some(
+                    "needs a DoIP entity: this run tests a CAN node (--can without --target)"
+                        .to_owned(),
+                );
+            }
+            let label = format!("CAN node on {}", can.0);
+            (label, TargetSource::Fixed(vec![TargetEndpoints::can_only(can)]))
+        }
+        (Some(text), _) => {
             let (ip, explicit_port) = parse_target(text).map_err(usage)?;
             let endpoints = TargetEndpoints {
                 ip,
@@ -230,7 +248,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
                 TargetSource::Fixed(vec![endpoints; parallel as usize]),
             )
         }
-        None => {
+        (None, _) => {
             let faults = known_faults();
             if let Some(bad) = args.sim_faults.iter().find(|f| !faults.contains(&f.as_str())) {
                 let help = crate::suite::diag::did_you_mean(bad, faults.iter().copied())
@@ -242,11 +260,11 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
             }
             if can.is_some() {
                 return Err(usage(
-                    "--can applies to --target; the built-in simulator brings its own CAN bus",
+                    "--sim-fault: the built-in simulator brings its own CAN bus; --can alone tests the CAN node on that bus",
                 ));
             }
             let config = simulator_config(&profile, profile_path.as_deref())
-                .map_err(|e| (exit::USAGE, format!("error: {e}")))?;
+                .map_err(|rendered| (exit::USAGE, rendered))?;
             for warning in crate::runner::fit::simulator_mismatches(&profile, &config) {
                 eprintln!("warning: {warning}");
             }
@@ -292,8 +310,13 @@ pub fn execute(
     let report_options = options.clone();
     let mut reporters =
         Reporters::new(options, if args.plain { ConsoleMode::Plain } else { ConsoleMode::Auto });
-    let run_options =
-        RunOptions { target_label: label, profile_path, fail_fast: args.fail_fast, shard };
+    let run_options = RunOptions {
+        target_label: label,
+        profile_path,
+        fail_fast: args.fail_fast,
+        shard,
+        repeat: args.repeat,
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -304,7 +327,7 @@ pub fn execute(
     let result = runtime.block_on(async {
         let (endpoints, sims) = match targets {
             TargetSource::Fixed(endpoints) => {
-                if let Some(first) = endpoints.first()
+                if let Some(first) = endpoints.first().filter(|e| e.has_doip())
                     && let Err(why) = preflight(first, env.connect_timeout).await
                 {
                     // One line, and reports that say why no case ran.
@@ -318,7 +341,7 @@ pub fn execute(
                         },
                     ));
                 }
-                if let Some(first) = endpoints.first() {
+                if let Some(first) = endpoints.first().filter(|e| e.has_doip()) {
                     let mut warnings = crate::runner::fit::target_profile_warnings(&env.profile);
                     warnings.extend(
                         crate::runner::fit::probe_target(first, &env.profile, env.connect_timeout)
@@ -379,6 +402,7 @@ fn empty_shard(args: &RunArgs, profile_path: Option<PathBuf>, (k, n): (u32, u32)
         profile_path,
         fail_fast: args.fail_fast,
         shard: Some((k, n)),
+        repeat: 1,
     };
     let events = crate::runner::run::nothing_selected(&run_options);
     match crate::report::write_all(&options, &events) {

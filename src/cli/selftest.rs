@@ -65,8 +65,8 @@ pub fn run(args: SelftestArgs) -> u8 {
     };
     let sim = match simulator_config(&profile, profile_path.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Err(rendered) => {
+            eprint!("{rendered}");
             return exit::USAGE;
         }
     };

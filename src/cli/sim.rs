@@ -46,23 +46,13 @@ pub fn run(args: SimArgs) -> ExitCode {
     }
     let mut config = match &args.config {
         None => SimConfig::default(),
-        Some(path) => {
-            let shown = path.display().to_string();
-            let text = match std::fs::read_to_string(path) {
-                Ok(text) => text,
-                Err(e) => {
-                    eprintln!("error: cannot read {shown}: {e}");
-                    return ExitCode::from(exit::USAGE);
-                }
-            };
-            match SimConfig::from_yaml_str(&text) {
-                Ok(config) => config,
-                Err(e) => {
-                    eprintln!("error: {}", e.with_file(&shown));
-                    return ExitCode::from(exit::USAGE);
-                }
+        Some(path) => match crate::suite::load::load_sim_config(path) {
+            Ok(config) => config,
+            Err(errors) => {
+                eprint!("{}", errors.render());
+                return ExitCode::from(exit::USAGE);
             }
-        }
+        },
     };
     if let Some(spec) = args.can {
         config.can = Some(spec);

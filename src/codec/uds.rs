@@ -243,6 +243,18 @@ pub const fn negative_response(service: ServiceId, nrc: Nrc) -> [u8; 3] {
 impl fmt::Display for Response<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // ReadDataByIdentifier answers start with the DID they carry (ISO 14229-1).
+            Response::Positive { service: ServiceId::ReadDataByIdentifier, data }
+                if data.len() >= 2 =>
+            {
+                write!(
+                    f,
+                    "positive response to ReadDataByIdentifier, DID 0x{:02X}{:02X} ({} bytes)",
+                    data[0],
+                    data[1],
+                    data.len()
+                )
+            }
             Response::Positive { service, data } => {
                 write!(f, "positive response to {service} ({} bytes)", data.len())
             }
@@ -256,6 +268,17 @@ impl fmt::Display for Response<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_data_by_identifier_answers_name_their_did() {
+        let r = Response::parse(&[0x62, 0xF1, 0x90, 0x57, 0x44]).unwrap();
+        assert_eq!(
+            r.to_string(),
+            "positive response to ReadDataByIdentifier, DID 0xF190 (4 bytes)"
+        );
+        let t = Response::parse(&[0x7E, 0x00]).unwrap();
+        assert_eq!(t.to_string(), "positive response to TesterPresent (1 bytes)");
+    }
 
     #[test]
     fn positive_response_sid_is_request_sid_plus_0x40() {

@@ -229,6 +229,7 @@ async fn run_cases(
         profile_path: None,
         fail_fast: false,
         shard: None,
+        repeat: 1,
     };
     let mut sink = CollectingSink::default();
     let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);

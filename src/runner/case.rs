@@ -39,6 +39,25 @@ pub struct TargetEndpoints {
     pub simulator: Option<crate::transport::doip::sim_host::SimControl>,
 }
 
+impl TargetEndpoints {
+    /// A CAN node alone (`--can` without `--target`): no DoIP endpoint at all.
+    pub fn can_only(can: (String, crate::transport::can::CanSpec)) -> TargetEndpoints {
+        TargetEndpoints {
+            ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            tcp: 0,
+            udp: 0,
+            tls: 0,
+            can: Some(can),
+            simulator: None,
+        }
+    }
+
+    /// Whether there is a DoIP entity behind these endpoints (port 0: none, a CAN node alone).
+    pub fn has_doip(&self) -> bool {
+        self.tcp != 0
+    }
+}
+
 /// What every case of a run shares.
 #[derive(Clone)]
 pub struct CaseEnv {
@@ -62,6 +81,11 @@ pub struct StepSettings {
     pub p2_star: Duration,
     pub protocol_version: u8,
     pub tester_address: u16,
+    /// Quiet time on the bus that ends a case that used CAN (`isotp.settle_time`).
+    pub settle_quiet: Duration,
+    /// The longest a node may keep the bus busy after a case: the longest of its N_Bs, N_Cr
+    /// and P2* (a sender waiting for FC, a receiver waiting for CF, a pending answer).
+    pub settle_bound: Duration,
 }
 
 impl StepSettings {
@@ -73,6 +97,11 @@ impl StepSettings {
             p2_star: profile.duration("uds.p2_star")?,
             protocol_version: profile.int("protocol_version")? as u8,
             tester_address: profile.int("tester_address")? as u16,
+            settle_quiet: profile.duration("isotp.settle_time")?,
+            settle_bound: profile
+                .duration("isotp.n_bs")?
+                .max(profile.duration("isotp.n_cr")?)
+                .max(profile.duration("uds.p2_star")?),
         })
     }
 }
@@ -189,6 +218,7 @@ impl<'a> CaseRun<'a> {
                 }
             }
         }
+        self.settle_can().await;
         self.close_all().await;
         self.rec.note_unrecorded();
         Attempt { verdict, reason, unreachable }

@@ -73,7 +73,15 @@ impl Arrived {
 
     /// A CAN frame, read as an ISO-TP N_PDU in `mode` (ISO 15765-2 §9.6).
     pub fn can(frame: &CanFrame, mode: AddressingMode) -> Arrived {
-        let summary = crate::codec::isotp::describe_frame(frame, mode);
+        let mut summary = crate::codec::isotp::describe_frame(frame, mode);
+        // A single frame carries a whole UDS message (ISO 14229-1): name it on top of the
+        // N_PCI, as the ISO-TP messages are (`7E 00` reads "TesterPresent positive ...").
+        if let Ok((_, crate::codec::isotp::IsoTpPdu::SingleFrame { data, .. })) =
+            crate::codec::isotp::IsoTpPdu::parse(frame.data(), mode)
+            && let Ok(uds) = crate::codec::uds::Response::parse(data)
+        {
+            summary.push_str(&format!("  UDS: {uds}"));
+        }
         Arrived {
             bytes: frame.data().to_vec(),
             decoded: Decoded::Message { name: "can_frame".into(), summary },

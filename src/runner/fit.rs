@@ -208,7 +208,7 @@ mod tests {
         let path = crate::suite::builtin::profile();
         let profile = crate::suite::load::load_profile(Some(&path)).expect("loads");
         let found = target_profile_warnings(&profile);
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
         assert!(target_profile_warnings(&Profile::defaults()).is_empty());
     }
 }

@@ -240,7 +240,13 @@ impl Recorder {
                 brs: frame.brs(),
             }),
             bytes: frame.data().to_vec(),
-            decoded: Decoded::Raw,
+            // N_PCI (normal addressing, the harness's own) and UDS on top: the same reading
+            // as in failure messages, so every report shows what the frame was.
+            decoded: super::failure::Arrived::can(
+                frame,
+                crate::codec::isotp::AddressingMode::Normal,
+            )
+            .decoded,
         }));
         self.check_flood()
     }

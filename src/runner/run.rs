@@ -21,6 +21,9 @@ pub struct RunOptions {
     pub profile_path: Option<PathBuf>,
     pub fail_fast: bool,
     pub shard: Option<(u32, u32)>,
+    /// `--repeat N`: each case runs N times in a row; verdicts that differ make it flaky,
+    /// with the worst verdict (a target or case that does not repeat its verdict).
+    pub repeat: u32,
 }
 
 /// Consecutive cases that cannot connect after which the target counts as lost.
@@ -98,6 +101,7 @@ pub async fn run(
             stop_rx: stop_rx.clone(),
             env: env.clone(),
             limits: RecordLimits::from_profile(&env.profile),
+            repeat: options.repeat,
             endpoints,
             clock,
             tx: tx.clone(),
@@ -213,6 +217,8 @@ struct Worker {
     stop_rx: watch::Receiver<StopCause>,
     env: CaseEnv,
     limits: RecordLimits,
+    /// `RunOptions::repeat`.
+    repeat: u32,
     endpoints: TargetEndpoints,
     clock: Clock,
     tx: mpsc::UnboundedSender<Event>,
@@ -247,7 +253,7 @@ impl Worker {
                 0,
                 false,
             ),
-            None => self.attempts(key, planned, &rec).await,
+            None => self.repetitions(key, planned, &rec).await,
         };
         let unreachable = verdict == Verdict::Error
             && reason.as_ref().is_some_and(|r| r.message.starts_with(super::UNREACHABLE_PREFIX));
@@ -278,6 +284,48 @@ impl Worker {
             message: format!("interrupted ({cause}): the case did not finish"),
             ..Reason::default()
         }
+    }
+
+    /// `--repeat N`: the case's attempts N times in a row. Verdicts that differ make the case
+    /// flaky with the worst of them (a fail is never hidden by a later pass) and a note that
+    /// lists them; the first repetition's reason is kept when all agree.
+    async fn repetitions(
+        &mut self,
+        key: CaseKey,
+        planned: &SelectedCase,
+        rec: &Recorder,
+    ) -> (Verdict, Option<Reason>, u32, bool) {
+        let repeat = self.repeat.max(1);
+        let mut outcomes = Vec::with_capacity(repeat as usize);
+        for round in 1..=repeat {
+            if repeat > 1 {
+                rec.note(format!("repetition {round} of {repeat}"));
+            }
+            let outcome = self.attempts(key, planned, rec).await;
+            let stopped = self.stop_rx.borrow().is_some();
+            outcomes.push(outcome);
+            if stopped {
+                break;
+            }
+        }
+        let verdicts: Vec<Verdict> = outcomes.iter().map(|o| o.0).collect();
+        let attempts = outcomes.iter().map(|o| o.2).sum();
+        let differ = verdicts.windows(2).any(|w| w[0] != w[1]);
+        let worst = outcomes.into_iter().max_by_key(|o| severity(o.0)).unwrap_or((
+            Verdict::Error,
+            None,
+            0,
+            false,
+        ));
+        if differ {
+            let list: Vec<String> = verdicts.iter().map(|v| v.to_string()).collect();
+            rec.note(format!(
+                "the verdict did not repeat over {} repetitions: {}",
+                verdicts.len(),
+                list.join(", ")
+            ));
+        }
+        (worst.0, worst.1, attempts, worst.3 || differ)
     }
 
     async fn attempts(
@@ -395,6 +443,17 @@ pub fn nothing_selected(options: &RunOptions) -> Vec<Event> {
         finished.stop_reason = None;
     }
     events
+}
+
+/// How bad a verdict is, for the worst of several repetitions: a failure of the target
+/// first, then ours, then a setup that did not reach its state.
+fn severity(v: Verdict) -> u8 {
+    match v {
+        Verdict::Pass | Verdict::Skipped => 0,
+        Verdict::Inconclusive => 1,
+        Verdict::Error => 2,
+        Verdict::Fail => 3,
+    }
 }
 
 /// A case the run did not start, with why: `error`, `not run: <reason>`.

@@ -76,8 +76,14 @@ pub fn estimate(planned: &SelectedCase, profile: &Profile) -> Duration {
         }
     };
     let mut total = Duration::ZERO;
+    let mut uses_can = false;
     for step in planned.steps() {
         total += step.kind.declared_wait(&resolve);
+        uses_can |= step.kind.medium() == crate::suite::steps::Medium::Can;
+    }
+    // A case that used the bus ends with `isotp.settle_time` of quiet (`CaseRun::settle_can`).
+    if uses_can {
+        total += profile.duration("isotp.settle_time").unwrap_or_default();
     }
     total
 }

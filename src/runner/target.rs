@@ -26,7 +26,8 @@ pub enum TargetSource {
 }
 
 /// The configuration of the built-in simulator: the file the profile's `simulator` key names
-/// (relative to the profile), or the simulator's defaults when the profile names none.
+/// (relative to the profile), or the simulator's defaults when the profile names none. The
+/// error is every mistake of that file, rendered with its positions (`LoadErrors::render`).
 pub fn simulator_config(
     profile: &Profile,
     profile_path: Option<&Path>,
@@ -36,10 +37,7 @@ pub fn simulator_config(
     };
     let base = profile_path.and_then(Path::parent).unwrap_or(Path::new("."));
     let path = base.join(file);
-    let shown = path.display().to_string();
-    let text = crate::suite::load::read_text(&path)
-        .map_err(|e| format!("the profile's simulator configuration {shown}: {e}"))?;
-    SimConfig::from_yaml_str(&text).map_err(|e| e.with_file(&shown))
+    crate::suite::load::load_sim_config(&path).map_err(|e| e.render())
 }
 
 /// Tells simulator instances' private CAN buses apart in this process's bus registry.

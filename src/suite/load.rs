@@ -200,6 +200,33 @@ pub fn load_suites(paths: &[PathBuf], known_faults: &[&str]) -> Result<Loaded, L
     }
 }
 
+/// Reads a simulator configuration (`doipcheck sim --config`, a profile's `simulator`) with
+/// every mistake reported at once, as suites are: file:line:col, a caret, did-you-mean.
+pub fn load_sim_config(path: &Path) -> Result<crate::sim::config::SimConfig, LoadErrors> {
+    let mut errors = LoadErrors::default();
+    let Some(src) = read_source(path, &mut errors) else { return Err(errors) };
+    match crate::sim::config::SimConfig::from_yaml_str_all(&src) {
+        Ok(config) => Ok(config),
+        Err(found) => {
+            errors.diagnostics = found
+                .into_iter()
+                .map(|e| Diagnostic {
+                    file: path.to_owned(),
+                    pos: (e.line > 0).then(|| yaml::Pos {
+                        line: u32::try_from(e.line).unwrap_or(u32::MAX),
+                        column: u32::try_from(e.column.max(1)).unwrap_or(u32::MAX),
+                    }),
+                    message: e.message,
+                    label: "here".to_owned(),
+                    help: e.help,
+                })
+                .collect();
+            errors.sources.insert(path.to_owned(), src);
+            Err(errors)
+        }
+    }
+}
+
 /// Loads a profile file (or the defaults when `path` is `None`).
 pub fn load_profile(path: Option<&Path>) -> Result<Profile, LoadErrors> {
     read_profile(path, false)

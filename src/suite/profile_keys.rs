@@ -312,6 +312,14 @@ pub const KEYS: &[ProfileKey] = &[
     key("isotp.n_cr", KeyType::Duration, Some("1s"), "N_Cr timeout."),
     key("isotp.wft_max", U8, Some("0"), "N_WFTmax of the target's receiver."),
     key(
+        "isotp.settle_time",
+        KeyType::Duration,
+        Some("150ms"),
+        "Quiet time on the bus that ends a case that used CAN: what the node sends until then \
+         (a late answer, the rest of a transfer) is recorded in that case, not matched by the \
+         next (longer than the longest STmin, 127 ms, a transfer may pause); bounded by the longest of isotp.n_bs, isotp.n_cr and uds.p2_star.",
+    ),
+    key(
         "isotp.reaction_time",
         KeyType::Duration,
         Some("300ms"),
@@ -435,6 +443,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("doip.gateway", "routes diagnostic messages to CAN ECUs behind it (profile gateway.*)"),
     ("uds", "a UDS server behind the entity address"),
     ("isotp", "an ISO-TP node on the profile's CAN bus"),
+    (
+        "isotp.functional",
+        "the ISO-TP node also takes functionally addressed single frames on isotp.functional_id",
+    ),
     (
         "isotp.fc_wait",
         "a busy ISO-TP node that sends FC WAITs before its CTS (profile isotp.busy.*)",

@@ -58,6 +58,12 @@ impl SelectedCase {
         Ok(scope)
     }
 
+    /// Whether a step of the case (its suite's setup and finally included) talks to a DoIP
+    /// entity: such a case cannot run against a CAN node alone.
+    pub fn needs_doip(&self) -> bool {
+        self.steps().any(|s| s.kind.medium() == super::steps::Medium::Doip)
+    }
+
     /// Every step in execution order with its phase.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         let c = self.case();

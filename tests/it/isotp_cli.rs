@@ -77,3 +77,99 @@ fn dump_decodes_frames_arriving_over_cannelloni() {
         "stderr:\n{stderr}"
     );
 }
+
+/// `doipcheck sim` with suites/sim.yaml, its CAN ECUs exported over cannelloni on `sim_port`
+/// (peer `our_port`); killed when dropped.
+struct SimOverCannelloni(std::process::Child);
+
+impl SimOverCannelloni {
+    fn start(sim_port: u16, our_port: u16) -> Self {
+        use std::io::Read;
+        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/sim.yaml");
+        let mut child = doipcheck()
+            .args(["sim", "--port", "0", "--tls-port", "0", "-c"])
+            .arg(config)
+            .arg("--can")
+            .arg(format!("cannelloni:{sim_port}@127.0.0.1:{our_port}"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the simulator");
+        // Its first line says it listens; read it byte by byte, bounded.
+        let mut stdout = child.stdout.take().expect("stdout");
+        let mut first = Vec::new();
+        let mut byte = [0u8; 1];
+        while !first.ends_with(b"\n") && first.len() < 4096 {
+            match stdout.read(&mut byte) {
+                Ok(1) => first.push(byte[0]),
+                _ => panic!("the simulator ended before it listened"),
+            }
+        }
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        });
+        SimOverCannelloni(child)
+    }
+}
+
+impl Drop for SimOverCannelloni {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A request/response from the terminal against the simulator's CAN ECU: the answer decoded,
+/// response pending waited through, a negative answer exit 1, silence named as P2, a transfer
+/// nobody takes named by its N_Result.
+#[test]
+fn isotp_request_prints_the_answer_on_the_same_transport() {
+    let [sim_port, our_port] = crate::can_transport::free_udp_ports::<2>();
+    let _sim = SimOverCannelloni::start(sim_port, our_port);
+    let can = format!("cannelloni:{our_port}@127.0.0.1:{sim_port}");
+    let request = |ids: [&str; 2], hex: &str| {
+        doipcheck()
+            .args(["isotp", "request", "--can", &can, "--tx-id", ids[0], "--rx-id", ids[1]])
+            .args(["--p2", "500ms", hex])
+            .output()
+            .expect("runs")
+    };
+    let vin = request(["7E0", "7E8"], "22F190");
+    let text = String::from_utf8_lossy(&vin.stdout);
+    assert_eq!(vin.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&vin.stderr));
+    assert!(text.starts_with("62 F1 90 57 44 4F 49 50"), "{text}");
+    assert!(text.contains("ReadDataByIdentifier, DID 0xF190"), "{text}");
+    let reset = request(["7E0", "7E8"], "1101");
+    let text = String::from_utf8_lossy(&reset.stdout);
+    assert_eq!(reset.status.code(), Some(0), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() == 2 && lines[0].starts_with("7F 11 78") && lines[1].starts_with("51 01"));
+    let short = request(["7E0", "7E8"], "22F1");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stdout).contains("(0x13)"));
+    // ECU "absent" (0x7E1): a single frame gets no answer within P2, a segmented request no
+    // flow control within N_Bs.
+    let silent = request(["7E1", "7E9"], "22F190");
+    assert_eq!(silent.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&silent.stderr).contains("no answer within 500ms (P2"));
+    let segmented = request(["7E1", "7E9"], "2EF190000102030405060708090A0B0C0D0E0F");
+    assert_eq!(segmented.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&segmented.stderr);
+    assert!(err.contains("N_TIMEOUT_Bs"), "{err}");
+}
+
+/// An in-process bus cannot be shared with another program: the standalone commands say so.
+#[test]
+fn standalone_isotp_commands_refuse_an_in_process_bus() {
+    for args in [
+        vec!["isotp", "send", "--can", "memory:x", "--tx-id", "7E0", "--rx-id", "7E8", "3E00"],
+        vec!["isotp", "recv", "--can", "memory:x", "--tx-id", "7E0", "--rx-id", "7E8"],
+        vec!["isotp", "dump", "--can", "memory:x"],
+        vec!["isotp", "request", "--can", "memory:x", "--tx-id", "7E0", "--rx-id", "7E8", "3E00"],
+    ] {
+        let out = doipcheck().args(&args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("in-process bus: no other program can hear it"), "{args:?}: {err}");
+    }
+}

@@ -35,6 +35,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
 
 const CRATE_MODULES: &[&str] = &[
     "cli",
+    "client",
     "codec",
     "fuzzing",
     "import",

@@ -4,6 +4,8 @@
 mod bad_suites;
 mod can_transport;
 mod ci_examples;
+mod client_cli;
+mod client_netns;
 mod closed_pipe;
 mod coverage;
 mod decode_cli;
@@ -16,6 +18,7 @@ mod interrupt;
 mod isotp_cli;
 mod isotp_corpus;
 mod isotp_interop;
+mod isotp_node;
 mod isotp_runner;
 mod layering;
 mod pcap_capture;

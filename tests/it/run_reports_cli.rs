@@ -130,7 +130,7 @@ fn stopped_mid_run_writes_the_reports_of_every_finished_case(signal: &str, code:
     )
     .unwrap();
     let mut child = doipcheck(dir.path())
-        .args(["run", "--plain", "--pcap", "all", "--profile"])
+        .args(["run", "--plain", "--jobs", "1", "--pcap", "all", "--profile"])
         .arg(profile())
         .arg(&quick)
         .arg(&slow)

@@ -134,6 +134,7 @@ async fn run_suite(text: &str, port: u16) -> (RunResult, Vec<Event>, Duration) {
         profile_path: None,
         fail_fast: false,
         shard: None,
+        repeat: 1,
     };
     let mut sink = CollectingSink::default();
     let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
@@ -259,6 +260,7 @@ async fn cancelling_ends_the_running_case_with_error_and_finishes_the_run() {
         profile_path: None,
         fail_fast: false,
         shard: None,
+        repeat: 1,
     };
     let mut sink = CollectingSink::default();
     let (cancel, cancel_rx) = tokio::sync::watch::channel(None);
@@ -331,6 +333,7 @@ async fn a_case_that_passes_on_retry_is_reported_flaky() {
         profile_path: None,
         fail_fast: false,
         shard: None,
+        repeat: 1,
     };
     let mut sink = CollectingSink::default();
     let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);
@@ -403,6 +406,7 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
         profile_path: None,
         fail_fast: false,
         shard: None,
+        repeat: 1,
     };
     let mut sink = CollectingSink::default();
     let (_cancel, cancel_rx) = tokio::sync::watch::channel(None);

@@ -31,10 +31,22 @@ fn a_bad_configuration_names_file_line_and_column_and_exits_2() {
     let out = doipcheck().args(["sim", "--config"]).arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains(&format!("{}:2:22: duration `500` needs a unit", path.display())),
-        "{err}"
-    );
+    assert!(err.contains("error: duration `500` needs a unit"), "{err}");
+    assert!(err.contains(&format!("--> {}:2:22", path.display())), "{err}");
+}
+
+/// Every mistake of a simulator configuration at once, each with its caret and, for a
+/// misspelt key, the key meant: the same engine as suites.
+#[test]
+fn every_mistake_of_a_configuration_is_shown_at_once() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = doipcheck()
+        .current_dir(root)
+        .args(["sim", "--config", "fixtures/bad-sim/several-mistakes.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

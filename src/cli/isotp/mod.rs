@@ -1,6 +1,7 @@
-//! `doipcheck isotp send|recv|dump`: ISO-TP from a terminal, like can-utils' isotpsend,
-//! isotprecv and isotpdump, over any CAN transport spec (`--can memory:NAME`,
-//! `cannelloni:LOCAL_PORT@HOST:PORT`, `socketcan:can0`).
+//! `doipcheck isotp send|recv|dump|request`: ISO-TP from a terminal, like can-utils'
+//! isotpsend, isotprecv and isotpdump, over a CAN transport that another process can share
+//! (`cannelloni:LOCAL_PORT@HOST:PORT`, `socketcan:can0`; `memory:` buses live inside one
+//! process, so these commands refuse them).
 //!
 //! Every command is bounded: `--timeout` (and `--count` where it applies) end it, so scripts
 //! and tests never hang. Transport failures exit with [`exit::UNREACHABLE`], usage errors with
@@ -8,6 +9,7 @@
 
 pub mod args;
 pub mod dump;
+pub mod request;
 pub mod transfer;
 
 use super::exit;
@@ -30,6 +32,9 @@ pub enum IsotpCommand {
     /// Decode every frame on the bus into a line: id, length, frame type, SF_DL/FF_DL, SN,
     /// FS/BS/STmin, data.
     Dump(dump::DumpArgs),
+    /// Send one request and print the answer on the same transport (UDS decoded; NRC 0x78
+    /// waits P2*): a request/response from the terminal.
+    Request(request::RequestArgs),
 }
 
 /// Runs the subcommand on a fresh single-threaded runtime; returns the exit code.
@@ -46,12 +51,20 @@ pub fn run(args: IsotpArgs) -> u8 {
             IsotpCommand::Send(a) => transfer::run_send(a).await,
             IsotpCommand::Recv(a) => transfer::run_recv(a).await,
             IsotpCommand::Dump(a) => dump::run(a).await,
+            IsotpCommand::Request(a) => request::run(a).await,
         }
     })
 }
 
-/// Opens the transport or says why not (exit code for the caller).
+/// Opens the transport or says why not (exit code for the caller). A `memory:` bus exists
+/// only inside one process: from a standalone command nothing could hear it.
 pub(crate) async fn open(spec: &crate::transport::can::CanSpec) -> Result<CanTransport, u8> {
+    if let crate::transport::can::CanSpec::Memory { name, .. } = spec {
+        eprintln!(
+            "error: --can memory:{name} is an in-process bus: no other program can hear it. Use cannelloni:LOCAL_PORT@HOST:PORT (a peer on loopback or a cannelloni gateway) or socketcan:IFACE"
+        );
+        return Err(exit::USAGE);
+    }
     CanTransport::open(spec).await.map_err(|e| report_transport_error(&e))
 }
 

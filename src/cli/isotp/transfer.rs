@@ -160,7 +160,7 @@ impl LinkArgs {
         Ok(config)
     }
 
-    async fn open(&self) -> Result<IsoTpDriver, u8> {
+    pub(crate) async fn open(&self) -> Result<IsoTpDriver, u8> {
         let config = self.config().map_err(|e| {
             eprintln!("error: {e}");
             exit::USAGE
@@ -336,7 +336,7 @@ pub async fn recv(driver: &mut IsoTpDriver, args: &RecvArgs, out: &mut impl Writ
 }
 
 /// Events that end nothing: shown with --verbose.
-fn note(event: &TransferEvent, verbose: bool) {
+pub(crate) fn note(event: &TransferEvent, verbose: bool) {
     if !verbose {
         return;
     }

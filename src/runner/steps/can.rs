@@ -116,6 +116,48 @@ impl CaseRun<'_> {
         }
     }
 
+    /// After the last step of a case that used the bus: read until the bus has been quiet
+    /// for `isotp.settle_time` (at most the longest of N_Bs, N_Cr and P2*), recording every
+    /// frame in this case, so that a late answer or the rest of a transfer belongs to the
+    /// case that caused it and the next case starts on a quiet bus. A busy node is noted.
+    pub(crate) async fn settle_can(&mut self) {
+        if self.can.is_none() {
+            return;
+        }
+        let (quiet, bound) = (self.settings.settle_quiet, self.settings.settle_bound);
+        let started = Instant::now();
+        let hard = started + bound;
+        let (mut frames, mut last) = (0u32, None);
+        loop {
+            let deadline = (Instant::now() + quiet).min(hard);
+            match self.can_receive(deadline).await {
+                Ok(Some(_)) => {
+                    frames += 1;
+                    last = Some(Instant::now());
+                    if Instant::now() >= hard {
+                        break;
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let Some(last) = last else { return };
+        let busy = last.duration_since(started);
+        let still = if Instant::now() >= hard {
+            format!(
+                ", and was still sending after {} (the longest of N_Bs, N_Cr and P2*)",
+                format_duration(bound)
+            )
+        } else {
+            String::new()
+        };
+        self.rec.note(format!(
+            "after the last step the node kept the bus busy for {}: {frames} frame{} recorded in this case, not matched by the next{still}",
+            measured(busy),
+            if frames == 1 { "" } else { "s" }
+        ));
+    }
+
     /// `count` matching frames in a row: `within` bounds each from the previous match (the
     /// first from the step's start), `not_before` bounds the first.
     pub(super) async fn can_expect(

@@ -13,11 +13,18 @@ pub struct SimConfigError {
     pub line: u64,
     pub column: u64,
     pub message: String,
+    /// What to write instead (`did you mean \`logical_address\`?`).
+    pub help: Option<String>,
 }
 
 impl SimConfigError {
     fn at(location: Location, message: impl Into<String>) -> Self {
-        SimConfigError { line: location.line(), column: location.column(), message: message.into() }
+        SimConfigError {
+            line: location.line(),
+            column: location.column(),
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// `file:line:col: message`, the form editors and CI logs link to.
@@ -43,20 +50,133 @@ impl fmt::Display for SimConfigError {
 impl std::error::Error for SimConfigError {}
 
 pub(super) fn from_yaml_str(text: &str) -> Result<SimConfig, SimConfigError> {
+    from_yaml_str_all(text).map_err(|mut errors| errors.swap_remove(0))
+}
+
+/// How many mistakes one file reports at most (each costs a parse of the file).
+const MAX_ERRORS: usize = 32;
+
+/// Every mistake of the file, not just the first: after each error serde-saphyr reports, the
+/// entry it points at is blanked out (its line and the lines nested under it, keeping every
+/// other position), and the text is read again; the entry then takes its default. A syntax
+/// error, an error without a position, or the cross-field rules end the search. The errors
+/// come in file order; never empty on `Err`.
+pub(super) fn from_yaml_str_all(text: &str) -> Result<SimConfig, Vec<SimConfigError>> {
     // An empty document is the all-defaults configuration.
     if text.trim().is_empty()
         || text.lines().all(|l| l.trim().is_empty() || l.trim().starts_with('#'))
     {
         return Ok(SimConfig::default());
     }
-    let config: SimConfig = serde_saphyr::from_str(text).map_err(|e| {
-        let location = e.location().unwrap_or(Location::UNKNOWN);
-        // The plain message without the rendered snippet: the caller prefixes file:line:col.
-        let message = e.without_snippet().to_string();
-        SimConfigError::at(location, first_line(&message))
-    })?;
-    validate(&config)?;
-    Ok(config)
+    let mut errors = Vec::new();
+    let mut blanked_lines: Vec<usize> = Vec::new();
+    let mut current = text.to_owned();
+    loop {
+        match serde_saphyr::from_str::<SimConfig>(&current) {
+            Ok(config) => {
+                if errors.is_empty() {
+                    return validate(&config).map(|()| config).map_err(|e| vec![e]);
+                }
+                break;
+            }
+            Err(e) => {
+                let location = e.location().unwrap_or(Location::UNKNOWN);
+                let error = explain(SimConfigError::at(
+                    location,
+                    first_line(&e.without_snippet().to_string()),
+                ));
+                let line = location.line() as usize;
+                // A key whose whole block was blanked for an earlier mistake now holds
+                // nothing: that is the earlier mistake's echo, not one of the file's.
+                let echo = blanked_lines.contains(&(line + 1))
+                    && current
+                        .lines()
+                        .nth(line.saturating_sub(1))
+                        .is_some_and(|l| l.trim_end().ends_with(':'));
+                if !echo {
+                    errors.push(error);
+                }
+                let blanked = blank_entry(&current, line);
+                blanked_lines.extend(
+                    current
+                        .split('\n')
+                        .zip(blanked.split('\n'))
+                        .enumerate()
+                        .filter(|(_, (before, after))| before != after)
+                        .map(|(i, _)| i + 1),
+                );
+                if errors.len() >= MAX_ERRORS || line == 0 || blanked == current {
+                    break;
+                }
+                current = blanked;
+            }
+        }
+    }
+    errors.dedup();
+    if errors.is_empty() {
+        // Only echoes were found (cannot happen without a first mistake); keep the contract.
+        errors.push(SimConfigError::at(Location::UNKNOWN, "the configuration does not read"));
+    }
+    errors.sort_by_key(|e| (e.line, e.column));
+    Err(errors)
+}
+
+/// serde-saphyr's wording made ours: an unknown field gets the closest known name instead
+/// of the list of 26, a duplicate key says so without the library's option name.
+fn explain(mut error: SimConfigError) -> SimConfigError {
+    if let Some(rest) = error.message.strip_prefix("unknown field `")
+        && let Some((name, expected)) = rest.split_once("`, expected ")
+    {
+        let known: Vec<&str> = expected
+            .trim_start_matches("one of ")
+            .split(", ")
+            .map(|k| k.trim_matches('`'))
+            .collect();
+        let name = name.to_owned();
+        error.help = Some(match crate::notation::did_you_mean(&name, known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("known keys here: {}", known.join(", ")),
+        });
+        error.message = format!("unknown key `{name}`");
+    } else if let Some(max) = match error.message.as_str() {
+        "invalid u8" => Some("255 (0xFF)"),
+        "invalid u16" => Some("65535 (0xFFFF)"),
+        "invalid u32" => Some("4294967295 (0xFFFFFFFF)"),
+        _ => None,
+    } {
+        error.message = format!("expected an integer from 0 to {max}");
+        error.help = Some("write it in decimal or hex (`0x10`)".to_owned());
+    } else if error.message.contains("DuplicateKeyPolicy") || error.message.contains("duplicate") {
+        let text = error.message.split(", set DuplicateKeyPolicy").next().unwrap_or("");
+        error.message = text.to_owned();
+        error.help = Some("a key may appear once in each map".to_owned());
+    }
+    error
+}
+
+/// `text` with the entry that starts on `line` (1-based) replaced by blank lines: that line
+/// and every following line indented deeper (its nested block). Line numbers stay the same.
+fn blank_entry(text: &str, line: usize) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let Some(first) = line.checked_sub(1).filter(|i| *i < lines.len()) else {
+        return text.to_owned();
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let own = indent(lines[first]);
+    let mut end = first + 1;
+    while end < lines.len() {
+        let l = lines[end];
+        if !l.trim().is_empty() && !l.trim_start().starts_with('#') && indent(l) <= own {
+            break;
+        }
+        end += 1;
+    }
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| if (first..end).contains(&i) { "" } else { *l })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The first line of serde-saphyr's message without its ` at line L, column C` suffix (the
@@ -333,6 +453,22 @@ ecus:
         let e = from_yaml_str("protocol_version: 2\nvin: ABC\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
         assert!(e.message.contains("17 characters"), "{e}");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_with_a_suggestion() {
+        let text = "logical_adress: 0x0010\nmax_tcp_sockets: two\ntiming:\n  t_tcp_alive_check: 500\nnetwork:\n  tcp_prot: 1\n";
+        let errors = from_yaml_str_all(text).unwrap_err();
+        let found: Vec<(u64, &str, Option<&str>)> =
+            errors.iter().map(|e| (e.line, e.message.as_str(), e.help.as_deref())).collect();
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(
+            found[0],
+            (1, "unknown key `logical_adress`", Some("did you mean `logical_address`?"))
+        );
+        assert_eq!(found[1].1, "expected an integer from 0 to 255 (0xFF)");
+        assert_eq!(found[2].0, 4, "the timer's value, not its emptied parent: {found:?}");
+        assert_eq!(found[3], (6, "unknown key `tcp_prot`", Some("did you mean `tcp_port`?")));
     }
 
     #[test]

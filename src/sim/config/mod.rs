@@ -521,6 +521,12 @@ impl SimConfig {
         load::from_yaml_str(text)
     }
 
+    /// The same, with every mistake of the file at once (in file order; never empty on
+    /// `Err`), for `doipcheck sim --config` and the profile's `simulator` file.
+    pub fn from_yaml_str_all(text: &str) -> Result<SimConfig, Vec<SimConfigError>> {
+        load::from_yaml_str_all(text)
+    }
+
     /// The default entity on ephemeral loopback ports (port 0) with announcements off: what a
     /// test or a runner job wants (announcements to a fixed port would reach other instances).
     pub fn ephemeral() -> SimConfig {

@@ -3,7 +3,7 @@
 
 use super::reader::StepReader;
 use super::stream::{not_before_wait, timing_args, timing_args_mut};
-use super::{Arg, ArgMut, ArgType, StepDef, WaitValue};
+use super::{Arg, ArgMut, ArgType, Medium, StepDef, WaitValue};
 use crate::suite::model::TimeBounds;
 use crate::suite::show::show_expr;
 use crate::suite::spec::{MessageKey, NOT_BEFORE, StepSpec, Ty, WITHIN, k, req};
@@ -32,6 +32,10 @@ impl StepDef for CanSend {
         message: MessageKey::None,
         bare: false,
     };
+    fn medium(&self) -> Medium {
+        Medium::Can
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(CanSend {
             id: r.expr("id")?,
@@ -88,6 +92,10 @@ impl StepDef for CanExpect {
         message: MessageKey::None,
         bare: false,
     };
+    fn medium(&self) -> Medium {
+        Medium::Can
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(CanExpect {
             id: r.expr("id")?,

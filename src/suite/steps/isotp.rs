@@ -3,7 +3,7 @@
 
 use super::reader::StepReader;
 use super::stream::{not_before_wait, timing_args, timing_args_mut};
-use super::{Arg, ArgMut, ArgType, StepDef, WaitValue};
+use super::{Arg, ArgMut, ArgType, Medium, StepDef, WaitValue};
 use crate::suite::model::TimeBounds;
 use crate::suite::show::show_expr;
 use crate::suite::spec::{MessageKey, StepSpec, Ty, WITHIN, k, req};
@@ -32,6 +32,10 @@ impl StepDef for IsotpSend {
         message: MessageKey::None,
         bare: false,
     };
+    fn medium(&self) -> Medium {
+        Medium::Can
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(IsotpSend {
             data: r.expr("data")?,
@@ -73,6 +77,10 @@ impl StepDef for IsotpExpect {
         message: MessageKey::None,
         bare: false,
     };
+    fn medium(&self) -> Medium {
+        Medium::Can
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(IsotpExpect { data: r.expr("data")?, timing: r.timing() })
     }

@@ -51,6 +51,22 @@ pub trait StepDef: Sized {
     fn declared_wait(&self, _resolve: &dyn Fn(&Expr) -> Option<WaitValue>) -> Duration {
         Duration::ZERO
     }
+    /// What the step talks to: a run against a CAN node alone (`--can` without `--target`)
+    /// skips the cases with a DoIP step.
+    fn medium(&self) -> Medium {
+        Medium::None
+    }
+}
+
+/// What a step talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Medium {
+    /// Nothing (`wait`, `capture`, `measure`).
+    None,
+    /// The DoIP entity: TCP, TLS, UDP, its power.
+    Doip,
+    /// The CAN bus: frames or ISO-TP messages.
+    Can,
 }
 
 /// A resolved value a wait estimate reads.
@@ -200,6 +216,12 @@ macro_rules! define_step_kind {
             pub fn summary(&self) -> String {
                 match self {
                     $(StepKind::$variant(s) => s.summary()),*
+                }
+            }
+
+            pub fn medium(&self) -> Medium {
+                match self {
+                    $(StepKind::$variant(s) => s.medium()),*
                 }
             }
 

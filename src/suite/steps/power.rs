@@ -1,7 +1,7 @@
 //! `power_cycle`: the target starts again (ISO 13400-2:2019 §9.2: announcements after start).
 
 use super::reader::StepReader;
-use super::{Arg, ArgMut, ArgType, StepDef};
+use super::{Arg, ArgMut, ArgType, Medium, StepDef};
 use crate::suite::spec::{MessageKey, StepSpec, Ty, k};
 use crate::suite::value::Expr;
 
@@ -25,6 +25,10 @@ impl StepDef for PowerCycle {
         message: MessageKey::None,
         bare: true,
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(PowerCycle { within: r.expr("within") })
     }

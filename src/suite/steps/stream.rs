@@ -2,7 +2,7 @@
 //! messages both ways, and the connection's fate (ISO 13400-2:2019 §9.1, §9.4, Table 19).
 
 use super::reader::StepReader;
-use super::{Arg, ArgMut, ArgType, StepDef, WaitValue, on_connection};
+use super::{Arg, ArgMut, ArgType, Medium, StepDef, WaitValue, on_connection};
 use crate::suite::model::{Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds};
 use crate::suite::show::{describe_body, show_expr, show_matcher};
 use crate::suite::spec::{
@@ -43,6 +43,10 @@ impl StepDef for Connect {
             ],
         )
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         let transport = match r.word("transport") {
             Some("tls") => StreamKind::Tls,
@@ -70,6 +74,10 @@ pub struct Disconnect {
 impl StepDef for Disconnect {
     const SPEC: StepSpec =
         StepSpec { bare: true, ..spec("disconnect", "Close a connection (FIN).", &[CONNECTION]) };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(Disconnect { connection: r.connection() })
     }
@@ -101,6 +109,10 @@ impl StepDef for Abort {
             &[CONNECTION],
         )
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(Abort { connection: r.connection() })
     }
@@ -148,6 +160,10 @@ impl StepDef for Activate {
             ],
         )
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         use crate::suite::messages::Codes;
         let activation_type = r.expr("activation_type");
@@ -207,6 +223,10 @@ impl StepDef for Send {
             &[CONNECTION, OVERRIDE],
         )
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(Send { connection: r.connection(), message: r.send_body()?, overrides: r.overrides() })
     }
@@ -252,6 +272,10 @@ impl StepDef for SendRaw {
             CONNECTION,
         ],
     );
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(SendRaw {
             connection: r.connection(),
@@ -327,6 +351,10 @@ impl StepDef for Expect {
             &[CONNECTION, WITHIN, NOT_BEFORE],
         )
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(Expect { connection: r.connection(), message: r.expect_body()?, timing: r.timing() })
     }
@@ -377,6 +405,10 @@ impl StepDef for ExpectRaw {
             NOT_BEFORE,
         ],
     );
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(ExpectRaw {
             connection: r.connection(),
@@ -430,6 +462,13 @@ impl StepDef for ExpectNone {
             ),
         ],
     );
+    fn medium(&self) -> Medium {
+        match self.on {
+            Listen::Can { .. } => Medium::Can,
+            Listen::Connection(_) | Listen::Udp => Medium::Doip,
+        }
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         let connection = r.connection();
         let id = r.expr("id");
@@ -494,6 +533,10 @@ impl StepDef for ExpectClosed {
             &[CONNECTION, WITHIN, NOT_BEFORE],
         )
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(ExpectClosed {
             connection: r.connection(),
@@ -537,6 +580,10 @@ impl StepDef for ExpectOpen {
         "The connection stays open for a time (bytes may arrive).",
         &[req("for", Ty::Duration, "How long it must stay open."), CONNECTION],
     );
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(ExpectOpen { connection: r.connection(), duration: r.expr("for")? })
     }

@@ -3,7 +3,7 @@
 
 use super::reader::StepReader;
 use super::stream::{not_before_wait, show_timing, timing_args, timing_args_mut};
-use super::{Arg, ArgMut, ArgType, StepDef, WaitValue};
+use super::{Arg, ArgMut, ArgType, Medium, StepDef, WaitValue};
 use crate::suite::model::{Matcher, OverrideExprs, TimeBounds, UdpDestination, UdpPayload};
 use crate::suite::show::{describe_body, show_expr, show_matcher};
 use crate::suite::spec::{MessageKey, NOT_BEFORE, OVERRIDE, StepSpec, Ty, WITHIN, k};
@@ -34,6 +34,10 @@ impl StepDef for UdpSend {
         message: MessageKey::OrHex { matchers: false },
         bare: false,
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         let payload = r.udp_send_payload()?;
         let to = match r.word("to") {
@@ -108,6 +112,10 @@ impl StepDef for UdpExpect {
         message: MessageKey::OrHex { matchers: true },
         bare: false,
     };
+    fn medium(&self) -> Medium {
+        Medium::Doip
+    }
+
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
         Some(UdpExpect {
             payload: r.udp_expect_payload()?,

@@ -1,0 +1,25 @@
+//! A small DoIP client for a person at a terminal (`doipcheck discover`, `doipcheck request`):
+//! vehicle identification over UDP ([`discovery`]) and a diagnostic session over TCP or TLS
+//! ([`session`]: routing activation, UDS requests with ACK, NRC 0x78 and P2*, alive checks).
+//!
+//! It reuses the runner's bounded I/O (`runner::conn`, `runner::udp`, `runner::tls`): every
+//! wait has a deadline, a received length is capped, and bytes that do not decode are kept with
+//! the rule they break, so the commands can show a broken answer instead of dropping it. Those
+//! connections record events for reports; here nobody reads them ([`quiet_recorder`]).
+
+pub mod discovery;
+pub mod session;
+
+use crate::runner::event::CaseKey;
+use crate::runner::record::{Clock, Recorder};
+
+/// A recorder whose events go nowhere: the receiving end is dropped at once, so sending is a
+/// no-op and nothing accumulates (the commands print what they got themselves). Recorders of
+/// one command share `clock`, so the times they stamp compare.
+pub(crate) fn quiet_recorder(clock: Clock) -> Recorder {
+    let (tx, _) = tokio::sync::mpsc::unbounded_channel();
+    Recorder::new(CaseKey(0), clock, tx)
+}
+
+#[cfg(test)]
+mod tests;
