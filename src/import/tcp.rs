@@ -188,6 +188,20 @@ fn tcp_happening(
             }
         }
         Happening::Closed { by: Side::Tester, reset } => {
+            // The recording shows the entity kept the socket open until the tester closed it
+            // (after a NACK 0x01, say, it must: ISO 13400-2:2019 §8.1.2): the pause before the
+            // close is expected open, not just waited.
+            let pause = at.time.saturating_sub(steps.last);
+            let ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
+            if steps.options.pace == Pace::Recorded && ms >= 1 {
+                let open = Node::plain(format_duration(Duration::from_millis(ms)));
+                let body = state.with_connection(vec![("for".to_string(), open)]);
+                steps.push(
+                    format!("until packet {}", at.packet),
+                    Node::entry("expect_open", Node::Map(body)),
+                );
+                steps.last = at.time;
+            }
             let kind = if *reset { "abort" } else { "disconnect" };
             steps.action(at, here, Node::entry(kind, Node::Map(state.with_connection(Vec::new()))));
             state.closed = true;
