@@ -14,6 +14,7 @@
 //!
 //!   notation        (hex and duration text: any module above codec and proto may use it)
 //!   pcap::read, inspect   (pure: capture bytes and timestamps in, events and findings out)
+//!   import          (pure: capture events in, a suite's YAML text out)
 //!   proof           (the selftest matrix and the coverage page, called by cli)
 //!   client          (a tester at the terminal: `discover`, `request`; on runner's connections)
 //! ```
@@ -32,6 +33,7 @@ pub mod client;
 pub mod codec;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod import;
 pub mod inspect;
 pub mod notation;
 pub mod pcap;

@@ -97,6 +97,23 @@ Examples:
 
 Exit codes: 0 no finding, 1 findings, 2 unreadable input.";
 
+pub const IMPORT: &str = "\
+Examples:
+  doipcheck import trace.pcapng -o trace.yaml        # one case per recorded conversation
+  doipcheck import --doip-port 23400 --pace fast --mask vin trace.pcap -o trace.yaml
+  doipcheck run trace.yaml -t 192.0.2.10 -p my-ecu.yaml
+
+Exit codes: 0 written, 2 unreadable capture, nothing to import, or a usage error.";
+
+pub const REPLAY: &str = "\
+Examples:
+  doipcheck replay reports/captures/0003-RA-001.pcapng     # against the built-in simulator
+  doipcheck replay trace.pcapng -t 192.0.2.10 -p my-ecu.yaml --pace fast
+  doipcheck replay trace.pcapng --sim-fault no_close_on_bad_pattern
+
+The imported suite is kept as REPORT_DIR/replay/NAME.yaml; the reports are `run`'s.
+Exit codes: as `run`: 0 pass, 1 a case failed, 2 usage or import error, 3 target unreachable.";
+
 pub const DISCOVER: &str = "\
 Examples:
   doipcheck discover --target 127.0.0.1               # one entity, by unicast

@@ -6,12 +6,14 @@ pub mod decode;
 pub mod discover;
 pub mod exit;
 pub mod help;
+pub mod import;
 pub mod inspect;
 pub mod isotp;
 pub mod list;
 pub mod merge_junit;
 pub mod profile;
 mod received;
+pub mod replay;
 pub mod report;
 pub mod request;
 pub mod run;
@@ -45,6 +47,7 @@ Examples:
   doipcheck run -t 192.0.2.10 -p my-ecu.yaml         # the suites against it
   doipcheck run --tags 'routing and not slow' --shard 2/4
   doipcheck inspect trace.pcapng                     # judge a recorded capture
+  doipcheck replay trace.pcapng -t 192.0.2.10         # send a recorded conversation again
   doipcheck suites export suites                     # the built-in suites, for editing
 
 Exit codes: 0 pass, 1 a case failed (or a finding), 2 usage or suite error (nothing ran),
@@ -64,6 +67,10 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Run suites against a DoIP entity (default: the shipped suites against the built-in
     /// simulator) and write console, JUnit, JSON and capture reports.
+    #[command(after_help = help::IMPORT)]
+    Import(import::ImportArgs),
+    #[command(after_help = help::REPLAY)]
+    Replay(Box<replay::ReplayArgs>),
     #[command(after_help = help::RUN)]
     Run(Box<run::RunArgs>),
     /// Check suite files (and a profile): every error of every file, then exit 2.
@@ -133,6 +140,8 @@ pub fn main() -> ExitCode {
         Some(Command::Decode(args)) => ExitCode::from(decode::run(args)),
         Some(Command::Isotp(args)) => ExitCode::from(isotp::run(args)),
         Some(Command::Inspect(args)) => ExitCode::from(inspect::run(args)),
+        Some(Command::Import(args)) => ExitCode::from(import::run(args)),
+        Some(Command::Replay(args)) => ExitCode::from(replay::run(*args)),
         Some(Command::Run(args)) => ExitCode::from(run::run(*args)),
         Some(Command::Validate(args)) => ExitCode::from(validate::run(args)),
         Some(Command::List(args)) => ExitCode::from(list::run(args)),

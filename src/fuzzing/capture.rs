@@ -4,12 +4,16 @@
 //! Oracle: no panic; events come in packet order and name only packets that exist; every DoIP
 //! message the codec accepted emits back to its bytes; every finding names existing packets;
 //! the connections followed and the bytes held never exceed the limits; the counters agree
-//! with the events.
+//! with the events. The same events imported as a suite ([`crate::import`]): no panic, and
+//! the text stays within what the import keeps.
 
-use crate::inspect::{ConnectionSummary, Finding, Inspector, Report};
+use crate::import::{ImportOptions, Importer, MAX_IMPORTED_BYTES, Masks, Pace};
+use crate::inspect::IsoTpTimerValues;
+use crate::inspect::{ConnectionSummary, Finding, Inspector, Report, TimerValues};
 use crate::pcap::read::stream::read_records;
-use crate::pcap::read::{CaptureEvent, Limits, ReadConfig, Reader, Survey};
+use crate::pcap::read::{CaptureEvent, CaptureSink, Limits, ReadConfig, Reader, Survey};
 use crate::pcap::socketcan::CanByteOrder;
+use std::time::Duration;
 
 /// Limits small enough that fuzzed files reach them.
 const LIMITS: Limits = Limits {
@@ -34,6 +38,7 @@ impl Report for Checker {
             | CaptureEvent::Closed { at, .. }
             | CaptureEvent::Ended { at, .. }
             | CaptureEvent::Gap { at, .. }
+            | CaptureEvent::Data { at, .. }
             | CaptureEvent::Resynced { at, .. }
             | CaptureEvent::Doip { at, .. }
             | CaptureEvent::DoipTooLong { at, .. }
@@ -84,14 +89,50 @@ pub fn capture_file(data: &[u8]) {
             limits: LIMITS,
             ..ReadConfig::default()
         };
-        let mut inspector = Inspector::new(Checker::default(), &config.isotp_pairs);
+        let ms = Duration::from_millis;
+        let timers = TimerValues {
+            t_tcp_alive_check: ms(500),
+            announce_interval: ms(500),
+            announce_num: 3,
+            tolerance: ms(1),
+        };
+        let isotp = IsoTpTimerValues {
+            n_bs: ms(50),
+            n_cr: ms(50),
+            wft_max: 1,
+            wft_ecu: None,
+            tolerance: ms(1),
+        };
+        let mut inspector = Inspector::new(Checker::default(), &config.isotp_pairs).with_timers(
+            timers,
+            isotp,
+            &config.isotp_pairs,
+        );
+        let mut importer = Importer::new(ImportOptions {
+            name: "fuzz".into(),
+            source: "fuzz".into(),
+            pace: Pace::Recorded,
+            masks: Masks::varying(),
+            timers: Vec::new(),
+            tolerance: ms(1),
+            protocol_version: 0x02,
+            isotp_pairs: config.isotp_pairs.clone(),
+        });
         let mut reader = Reader::new(config);
+        let mut both = |e: CaptureEvent<'_>| {
+            importer.event(e.clone());
+            inspector.event(e);
+        };
         let second = read_records(data, |r| {
-            reader.record(r, &mut inspector);
+            reader.record(r, &mut both);
             assert!(reader.open_flows() <= LIMITS.max_flows);
             assert!(reader.held_bytes() <= LIMITS.max_held_total);
         });
-        reader.finish(&mut inspector);
+        reader.finish(&mut both);
+        if let Ok((yaml, _)) = importer.finish() {
+            // Hex is 3 characters a byte; each happening a few lines of YAML.
+            assert!(yaml.len() <= 12 * MAX_IMPORTED_BYTES, "{} bytes of suite", yaml.len());
+        }
         assert_eq!(first, second, "both passes read the same records");
         let findings = inspector.findings();
         let checker = inspector.into_report();

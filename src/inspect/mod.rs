@@ -16,6 +16,8 @@
 //! | `isotp.sequence` | the ECU's CFs count SN 1..F, 0.. (§9.6.4.3) and a message is not cut by a new one |
 //! | `isotp.flow_control` | the ECU waits for the tester's FC and keeps its BS and STmin (§9.6.5.3, §9.6.5.4) |
 //! | `timing.*` | with declared values ([`DeclaredTimes`], from `--profile`): UDP answers, diagnostic ACKs and UDS answers in time |
+//! | `timing.alive_check`, `timing.announce_*` | with [`TimerValues`]: the entity's T_TCP_Alive_Check and announcements ([`timers`]) |
+//! | `timing.isotp_*` | with [`IsoTpTimerValues`]: the ECU's N_Bs, N_Cr and FC WAIT count ([`isotp_timers`]) |
 //!
 //! Every [`Finding`] names the packets that show it.
 //!
@@ -23,12 +25,16 @@
 
 mod doip;
 mod isotp;
+pub mod isotp_timers;
+pub mod timers;
 mod timing;
 
 use crate::codec::can::CanId;
 use crate::pcap::read::{CaptureEvent, CaptureSink, IsoTpPair};
 
 pub use doip::ConnectionSummary;
+pub use isotp_timers::IsoTpTimerValues;
+pub use timers::TimerValues;
 pub use timing::DeclaredTimes;
 
 /// Every check: id and what it asks of the target (one JUnit testcase each). The `timing.*`
@@ -48,6 +54,15 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("timing.udp_answer", "UDP answers come within A_Processing_Time"),
     ("timing.diagnostic_ack", "diagnostic ACK/NACK come within A_DoIP_Diagnostic_Message"),
     ("timing.uds_p2", "UDS answers come within P2 (P2* after NRC 0x78)"),
+    (
+        "timing.alive_check",
+        "a socket without alive check response within T_TCP_Alive_Check is closed, one with a response is not",
+    ),
+    ("timing.announce_interval", "vehicle announcements are A_DoIP_Announce_Interval apart"),
+    ("timing.announce_count", "a burst of vehicle announcements has A_DoIP_Announce_Num of them"),
+    ("timing.isotp_n_bs", "the ECU sends no CF after a flow control later than N_Bs"),
+    ("timing.isotp_n_cr", "the ECU does not answer a request whose CF came later than N_Cr"),
+    ("timing.isotp_wait_count", "the ECU sends at most N_WFTmax flow control WAIT in a row"),
 ];
 
 /// One thing the target did wrong, with the packets that show it.
@@ -78,6 +93,8 @@ pub struct Inspector<R> {
     report: R,
     doip: doip::DoipChecks,
     isotp: isotp::IsoTpChecks,
+    timers: Option<timers::TimerChecks>,
+    isotp_timers: Option<isotp_timers::IsoTpTimerChecks>,
     findings: u64,
     isotp_messages: u64,
 }
@@ -94,9 +111,24 @@ impl<R: Report> Inspector<R> {
             report,
             doip: doip::DoipChecks::new(timing),
             isotp: isotp::IsoTpChecks::new(pairs),
+            timers: None,
+            isotp_timers: None,
             findings: 0,
             isotp_messages: 0,
         }
+    }
+
+    /// Also checks the entity's timers and announcements, and the ECUs' ISO-TP timers on
+    /// `pairs`, against declared values (from a profile).
+    pub fn with_timers(
+        mut self,
+        doip: TimerValues,
+        isotp: IsoTpTimerValues,
+        pairs: &[IsoTpPair],
+    ) -> Self {
+        self.timers = Some(timers::TimerChecks::new(doip));
+        self.isotp_timers = Some(isotp_timers::IsoTpTimerChecks::new(isotp, pairs));
+        self
     }
 
     /// Findings so far.
@@ -140,7 +172,17 @@ impl<R: Report> CaptureSink for Inspector<R> {
                 }
                 self.isotp.check(e, &mut found);
             }
-            _ => self.doip.check(&event, &mut found),
+            _ => {
+                self.doip.check(&event, &mut found);
+                if let Some(timers) = &mut self.timers {
+                    timers.check(&event, &mut found);
+                }
+                if let (Some(checks), CaptureEvent::Can { at, frame, .. }) =
+                    (&mut self.isotp_timers, &event)
+                {
+                    checks.frame(frame, *at, &mut found);
+                }
+            }
         }
         for finding in found {
             self.emit(finding);

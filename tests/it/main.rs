@@ -23,6 +23,7 @@ mod isotp_runner;
 mod layering;
 mod pcap_capture;
 mod power_cycle;
+mod replay_captures;
 mod report;
 mod report_browser;
 mod report_e2e;

@@ -23,8 +23,8 @@ use clap::{Args, ValueEnum};
 use super::exit;
 use crate::codec::can::{CanId, ExtendedId, StandardId};
 use crate::codec::isotp::{AddressingMode, parse_fixed_id};
-use crate::inspect::{DeclaredTimes, Inspector};
-use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey};
+use crate::inspect::{DeclaredTimes, Inspector, IsoTpTimerValues, TimerValues};
+use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey, SurveyResult};
 use crate::pcap::socketcan::CanByteOrder;
 use crate::pcap::source::read_file;
 use crate::suite::load;
@@ -81,6 +81,8 @@ pub struct Settings {
     pub can_byte_order: Option<CanByteOrder>,
     /// Declared timing values (`--profile`); `None`: no timing checks.
     pub timing: Option<DeclaredTimes>,
+    /// The entity's and the ECUs' declared timers (`--profile`); `None`: not checked.
+    pub timers: Option<(TimerValues, IsoTpTimerValues)>,
 }
 
 /// Runs `doipcheck inspect`; returns the exit code.
@@ -131,27 +133,13 @@ pub fn inspect_file(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<Totals, String> {
-    let mut survey = Survey::new(settings.can_byte_order);
-    let outcome = read_file(path, |record| {
-        if record.linktype == u32::from(pcap_file::DataLink::CAN_SOCKETCAN) {
-            survey.record(record.data, record.time);
-        }
-    })
-    .map_err(|e| format!("cannot open: {e}"))?;
-    if outcome.unreadable() {
-        return Err(outcome.stopped.unwrap_or_default());
-    }
-    let surveyed = survey.finish();
-    let mut config = settings.read.clone();
-    config.can_byte_order = surveyed.can_byte_order.unwrap_or(CanByteOrder::Network);
-    config.isotp_pairs = if settings.isotp_pairs.is_empty() {
-        surveyed.pairs.clone()
-    } else {
-        settings.isotp_pairs.clone()
-    };
+    let (config, surveyed) = surveyed_config(path, settings)?;
     let mut output = Transcript::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
     let mut inspector = Inspector::with_timing(output, &config.isotp_pairs, settings.timing);
+    if let Some((doip, isotp)) = settings.timers {
+        inspector = inspector.with_timers(doip, isotp, &config.isotp_pairs);
+    }
     let mut reader = Reader::new(config);
     let outcome = read_file(path, |record| reader.record(record, &mut inspector))
         .map_err(|e| format!("cannot open: {e}"))?;
@@ -177,11 +165,40 @@ pub fn inspect_file(
     Ok(totals)
 }
 
+/// The first pass over a file (see [`Survey`]): the reader's configuration for it, with the
+/// CAN byte order and ISO-TP pairs found (unless the settings give them), and the survey.
+/// `Err` when the file is no readable capture.
+pub fn surveyed_config(
+    path: &Path,
+    settings: &Settings,
+) -> Result<(ReadConfig, SurveyResult), String> {
+    let mut survey = Survey::new(settings.can_byte_order);
+    let outcome = read_file(path, |record| {
+        if record.linktype == u32::from(pcap_file::DataLink::CAN_SOCKETCAN) {
+            survey.record(record.data, record.time);
+        }
+    })
+    .map_err(|e| format!("cannot open: {e}"))?;
+    if outcome.unreadable() {
+        return Err(outcome.stopped.unwrap_or_default());
+    }
+    let surveyed = survey.finish();
+    let mut config = settings.read.clone();
+    config.can_byte_order = surveyed.can_byte_order.unwrap_or(CanByteOrder::Network);
+    config.isotp_pairs = if settings.isotp_pairs.is_empty() {
+        surveyed.pairs.clone()
+    } else {
+        settings.isotp_pairs.clone()
+    };
+    Ok((config, surveyed))
+}
+
 /// The checked arguments, with the profile's ports and timing values.
 pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
     let mut config = ReadConfig::default();
     config.doip_ports.extend(args.doip_ports.iter().copied());
     let mut timing = None;
+    let mut timers = None;
     if let Some(path) = &args.profile {
         let profile = load::load_profile(Some(path)).map_err(|e| e.render())?;
         let port = |key: &str| match profile.get(key) {
@@ -205,6 +222,29 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
             p2_star: duration("uds.p2_star")?,
             tolerance: duration("timing.tolerance")?,
         });
+        let int = |key: &str| match profile.get(key) {
+            Some(Value::Int(v)) => Ok(*v),
+            _ => Err(format!("{}: profile has no integer `{key}`", path.display())),
+        };
+        let tolerance = duration("timing.tolerance")?;
+        timers = Some((
+            TimerValues {
+                t_tcp_alive_check: duration("timing.t_tcp_alive_check")?,
+                announce_interval: duration("timing.a_doip_announce_interval")?,
+                announce_num: u32::try_from(int("timing.a_doip_announce_num")?).unwrap_or(u32::MAX),
+                tolerance,
+            },
+            IsoTpTimerValues {
+                n_bs: duration("isotp.n_bs")?,
+                n_cr: duration("isotp.n_cr")?,
+                wft_max: u8::try_from(int("isotp.wft_max")?).unwrap_or(u8::MAX),
+                wft_ecu: int("isotp.rx_id").ok().and_then(|id| {
+                    let id = u32::try_from(id).ok()?;
+                    parse_can_id(&format!("{id:X}"), "isotp.rx_id").ok()
+                }),
+                tolerance,
+            },
+        ));
     }
     config.doip_ports.sort_unstable();
     config.doip_ports.dedup();
@@ -215,11 +255,17 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
         ByteOrderArg::Network => CanByteOrder::Network,
         ByteOrderArg::Host => CanByteOrder::Host,
     });
-    Ok(Settings { read: config, isotp_pairs: parse_pairs(&args.isotp)?, can_byte_order, timing })
+    Ok(Settings {
+        read: config,
+        isotp_pairs: parse_pairs(&args.isotp)?,
+        can_byte_order,
+        timing,
+        timers,
+    })
 }
 
 /// `--isotp TX:RX` values.
-fn parse_pairs(values: &[String]) -> Result<Vec<IsoTpPair>, String> {
+pub(crate) fn parse_pairs(values: &[String]) -> Result<Vec<IsoTpPair>, String> {
     values
         .iter()
         .map(|v| {

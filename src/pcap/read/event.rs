@@ -55,6 +55,10 @@ pub enum CaptureEvent<'a> {
     Gap { at: At, conn: TcpFlow, from: Side, missing: u64 },
     /// `from`'s DoIP stream was found again after `skipped` bytes.
     Resynced { at: At, conn: TcpFlow, from: Side, skipped: u64 },
+    /// Bytes of a connection in stream order, as the reassembly delivered them (one TCP
+    /// segment, or several when out-of-order ones filled a hole): the recorded segmentation,
+    /// which `import` replays. The DoIP messages in them follow as [`CaptureEvent::Doip`].
+    Data { at: At, conn: TcpFlow, from: Side, bytes: &'a [u8] },
     /// A DoIP message: its bytes and the codec's verdict (a UDP datagram that is no valid
     /// message is `Err` with its whole payload; a rejected TCP header is `Err` with the
     /// bytes present of it).

@@ -261,6 +261,7 @@ impl<K: CaptureSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
                 self.sink.event(CaptureEvent::Encrypted { at, conn, from, bytes: bytes.len() });
             }
             TcpEvent::Data(bytes) => {
+                self.sink.event(CaptureEvent::Data { at, conn, from, bytes });
                 let stats = &mut *self.stats;
                 let sink = &mut *self.sink;
                 stream.feed(bytes, &mut |e| match e {
@@ -330,6 +331,7 @@ mod tests {
                     format!("{via} {from:?} {}", message.map(|m| m.to_string()).unwrap_or_default())
                 }
                 CaptureEvent::Ended { .. } => "ended".into(),
+                CaptureEvent::Data { bytes, .. } => format!("data {}", bytes.len()),
                 other => format!("{other:?}"),
             })
         };
@@ -355,12 +357,25 @@ mod tests {
     }
 
     #[test]
+    fn tcp_data_is_reported_as_delivered_before_its_messages() {
+        let alive = [0x02, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
+        let events = read(&[
+            packet(50000, 13400, false, 1, &alive[..3]),
+            packet(50000, 13400, false, 4, &alive[3..]),
+        ]);
+        assert_eq!(
+            events,
+            ["open 1 tls=false", "data 3", "data 5", "tcp Tester Alive check request", "ended"]
+        );
+    }
+
+    #[test]
     fn tcp_on_no_doip_port_is_ignored() {
         let alive = [0x02, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
         assert!(read(&[packet(50000, 8080, false, 1, &alive)]).is_empty());
         assert_eq!(
             read(&[packet(13400, 50000, false, 1, &alive)]),
-            ["open 1 tls=false", "tcp Entity Alive check request", "ended"]
+            ["open 1 tls=false", "data 8", "tcp Entity Alive check request", "ended"]
         );
     }
 
