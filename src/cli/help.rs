@@ -94,6 +94,7 @@ pub const INSPECT: &str = "\
 Examples:
   doipcheck inspect trace.pcapng
   doipcheck inspect --profile my-ecu.yaml --json trace.pcap.gz > transcript.jsonl
+  doipcheck inspect --report-dir inspected trace.pcapng        # report.html, junit.xml, report.json
 
 Exit codes: 0 no finding, 1 findings, 2 unreadable input.";
 

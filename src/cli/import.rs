@@ -153,6 +153,7 @@ pub fn import_file(
         isotp: flags.isotp.clone(),
         can_byte_order: flags.can_byte_order,
         junit: None,
+        report_dir: None,
     };
     let settings = settings_from(&inspect_args)?;
     let (mut config, _) =

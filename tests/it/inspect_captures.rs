@@ -229,6 +229,7 @@ fn simulator_profile() -> Settings {
         isotp: Vec::new(),
         can_byte_order: None,
         junit: None,
+        report_dir: None,
     };
     let settings = settings_from(&args).unwrap();
     assert!(settings.timing.is_some());
@@ -274,4 +275,48 @@ fn captures_of_a_faulty_simulator_show_the_fault_as_a_finding() {
         let found = captures.iter().flat_map(|p| checks_in(p)).collect::<Vec<_>>();
         assert!(found.iter().any(|c| c == check), "{fault}: {found:?}");
     }
+}
+
+/// `inspect --report-dir`: the checks of a recording reach the same reports as a run: a page,
+/// JUnit and JSON whose failing cases are the checks with findings, the findings in their
+/// reasons; a capture that cannot be read is a case in error.
+#[test]
+fn inspect_writes_the_reports_of_a_run_for_a_recording() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bad = dir.path().join("not-a-capture.pcap");
+    std::fs::write(&bad, b"no capture here").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .args(["inspect", "--report-dir"])
+        .arg(dir.path().join("r"))
+        .arg(root.join("fixtures/captures/can-faulty-ecu.pcap"))
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "the unreadable file decides the exit code");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("r/report.json")).expect("json written"),
+    )
+    .expect("valid JSON");
+    let failing: Vec<&str> = json["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["finished"]["verdict"] == "fail")
+        .map(|c| c["info"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(failing, ["isotp.sequence", "isotp.flow_control"]);
+    assert_eq!(json["counts"]["error"], 1, "the unreadable capture");
+    let reason = json["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["info"]["id"] == "isotp.sequence")
+        .map(|c| c["finished"]["reason"]["message"].as_str().unwrap_or("").to_owned())
+        .expect("the failing check");
+    assert!(reason.contains("packet"), "findings name their packets: {reason}");
+    let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).expect("junit");
+    roxmltree::Document::parse(&junit).expect("strict XML");
+    let html = std::fs::read_to_string(dir.path().join("r/report.html")).expect("page");
+    assert!(html.contains("isotp.sequence") && html.contains("can-faulty-ecu.pcap"));
 }

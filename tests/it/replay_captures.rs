@@ -71,6 +71,7 @@ fn tcpdump_fixtures_import_to_suites_that_validate_and_pass_against_the_simulato
         // fixtures/captures).
         assert_eq!(code, 0, "{name}: {out}");
         assert!(out.contains("6 cases: 6 passed"), "{name}: {out}");
+        assert!(reports.join("report.html").exists(), "{name}: replay writes the page of a run");
         let suite = std::fs::read_dir(reports.join("replay")).unwrap().next().unwrap().unwrap();
         let (code, out) = doipcheck(&["validate", path(&suite.path())]);
         assert_eq!(code, 0, "{name}: {out}");

@@ -11,6 +11,7 @@
 //! Exit 0 when no file has a finding, 1 when one has, 2 when a file cannot be read as a capture
 //! (or the arguments or profile are wrong).
 
+mod events;
 mod json_line;
 mod junit;
 pub mod output;
@@ -56,6 +57,10 @@ pub struct InspectArgs {
     /// Byte order of the CAN ids in SocketCAN records; without it, detected per file.
     #[arg(long, value_enum)]
     pub can_byte_order: Option<ByteOrderArg>,
+    /// Also write the reports of a run into DIR: report.html, junit.xml and report.json, one
+    /// suite per capture and one case per check, failing with its findings.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     /// Also write a JUnit file: one testsuite per capture, one testcase per check.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -116,6 +121,22 @@ pub fn run(args: InspectArgs) -> u8 {
         }
     }
     let _ = out.flush();
+    if let Some(dir) = &args.report_dir {
+        let events = events::run_events(&results, settings.timing.is_some());
+        match crate::report::write_all(&crate::report::ReportOptions::new(dir), &events) {
+            Ok(written) => eprintln!(
+                "reports: {} ({} bytes), {}, {}",
+                written.html.display(),
+                written.html_bytes,
+                written.junit.display(),
+                written.json.display()
+            ),
+            Err(e) => {
+                eprintln!("error: writing the reports into {}: {e}", dir.display());
+                code = exit::USAGE;
+            }
+        }
+    }
     if let Some(junit) = &args.junit {
         let xml = junit::report(&results, settings.timing.is_some());
         if let Err(e) = std::fs::write(junit, xml) {
