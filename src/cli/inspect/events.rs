@@ -38,7 +38,7 @@ pub fn run_events(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -
                         Some((_, count, kept)) => {
                             let mut message = format!("{count} finding(s)");
                             for finding in kept {
-                                message.push_str("\n");
+                                message.push('\n');
                                 message.push_str(finding);
                             }
                             (Verdict::Fail, Some(Reason { message, ..Reason::default() }))
