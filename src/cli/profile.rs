@@ -16,7 +16,7 @@ pub enum ProfileCommand {
     /// Write a commented profile for a real DoIP entity: every key documented, the standard's
     /// defaults, no simulator-only capability.
     #[command(
-        after_help = "Examples:\n  doipcheck profile init -o my-ecu.yaml\n  doipcheck validate --profile my-ecu.yaml --target 192.0.2.10\n  doipcheck run --target 192.0.2.10 --profile my-ecu.yaml\n\nExit codes: 0 written, 2 the file exists (without --force) or cannot be written."
+        after_help = "Examples:\n  doipcheck profile init -o my-ecu.yaml\n  doipcheck profile init --can -o my-node.yaml\n  doipcheck validate --profile my-ecu.yaml --target 192.0.2.10\n  doipcheck run --target 192.0.2.10 --profile my-ecu.yaml\n\nExit codes: 0 written, 2 the file exists (without --force) or cannot be written."
     )]
     Init(InitArgs),
 }
@@ -29,12 +29,18 @@ pub struct InitArgs {
     /// Replace FILE if it exists.
     #[arg(long)]
     pub force: bool,
+    /// A profile for a CAN node without DoIP (ISO-TP and UDS), for
+    /// `doipcheck run suites/isotp --can SPEC`.
+    #[arg(long)]
+    pub can: bool,
 }
 
 pub fn run(args: ProfileArgs) -> u8 {
     match args.command {
         ProfileCommand::Init(init) => {
-            let text = crate::suite::profile_init::template(env!("CARGO_PKG_VERSION"));
+            use crate::suite::profile_init::{Unit, template};
+            let unit = if init.can { Unit::CanNode } else { Unit::DoipEntity };
+            let text = template(env!("CARGO_PKG_VERSION"), unit);
             let Some(path) = init.output else {
                 print!("{text}");
                 return exit::SUCCESS;

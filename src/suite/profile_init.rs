@@ -11,18 +11,48 @@ use super::profile_keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
 /// configuration, and keys derived from others.
 const NOT_WRITTEN: &[&str] = &["simulator", "inverse_version"];
 
-/// Capabilities the written profile lists uncommented: the ones every DoIP entity has.
-const ON_BY_DEFAULT: &[&str] = &["doip.tcp", "doip.udp"];
+/// What the profile describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A DoIP entity (`doipcheck run --target HOST`).
+    DoipEntity,
+    /// A CAN node without DoIP (`doipcheck run suites/isotp --can SPEC`): an ISO-TP node with
+    /// a UDS server that also takes functionally addressed single frames.
+    CanNode,
+}
+
+impl Unit {
+    /// Capabilities the written profile lists uncommented: what every such unit has.
+    fn on_by_default(self) -> &'static [&'static str] {
+        match self {
+            Unit::DoipEntity => &["doip.tcp", "doip.udp"],
+            Unit::CanNode => &["isotp", "isotp.functional", "uds"],
+        }
+    }
+
+    fn header(self) -> (&'static str, &'static str) {
+        match self {
+            Unit::DoipEntity => {
+                ("a DoIP entity", "`doipcheck run --target HOST --profile THIS_FILE`")
+            }
+            Unit::CanNode => (
+                "a CAN node (ISO-TP, UDS; no DoIP)",
+                "`doipcheck run suites/isotp --can SPEC --profile THIS_FILE`",
+            ),
+        }
+    }
+}
 
 /// Comment lines are wrapped to this width.
 const WIDTH: usize = 96;
 
 /// The profile text. `version`: the tool's, for the header.
-pub fn template(version: &str) -> String {
+pub fn template(version: &str, unit: Unit) -> String {
     let mut out = String::new();
+    let (what, how) = unit.header();
     out.push_str(&format!(
-        "# Target profile for a DoIP entity, written by `doipcheck profile init` (doipcheck {version}).\n\
-         # It describes the unit under test: `doipcheck run --target HOST --profile THIS_FILE`.\n\
+        "# Target profile for {what}, written by `doipcheck profile init` (doipcheck {version}).\n\
+         # It describes the unit under test: {how}.\n\
          # Every key is optional. The values below are the defaults (ISO 13400-2:2019 timings and\n\
          # ports, ISO 14229-2 P2/P2*): change what your unit declares; keys written as comments\n\
          # have no default and select the cases that need them. docs/suite-format.md (\"Target\n\
@@ -54,7 +84,7 @@ pub fn template(version: &str) -> String {
         }
         comment(&mut out, &indent, key.doc);
         if key.path == "capabilities" {
-            capabilities(&mut out, &indent);
+            capabilities(&mut out, &indent, unit);
             continue;
         }
         match key.default {
@@ -65,10 +95,10 @@ pub fn template(version: &str) -> String {
     out
 }
 
-fn capabilities(out: &mut String, indent: &str) {
+fn capabilities(out: &mut String, indent: &str, unit: Unit) {
     out.push_str(&format!("{indent}capabilities:\n"));
     for (name, doc) in CAPABILITIES.iter().filter(|(c, _)| *c != "sim") {
-        let on = ON_BY_DEFAULT.contains(name);
+        let on = unit.on_by_default().contains(name);
         let note = if *name == "power_cycle" { "; needs power_cycle_command" } else { "" };
         comment(out, &format!("{indent}  "), &format!("{doc}{note}."));
         out.push_str(&format!("{indent}  {}- {name}\n", if on { "" } else { "# " }));
@@ -128,7 +158,7 @@ mod tests {
     /// the defaults.
     #[test]
     fn the_template_reads_as_the_defaults_and_fits_a_target() {
-        let text = template("test");
+        let text = template("test", Unit::DoipEntity);
         let (profile, errors) = read(&text);
         assert!(errors.is_empty(), "{errors:?}\n{text}");
         assert_eq!(profile, Profile::defaults());
@@ -137,7 +167,7 @@ mod tests {
     /// Every key is written (as a value or a comment) and documented; nothing simulator-only.
     #[test]
     fn the_template_names_every_key_and_capability() {
-        let text = template("test");
+        let text = template("test", Unit::DoipEntity);
         for key in KEYS.iter().filter(|k| !NOT_WRITTEN.contains(&k.path)) {
             let leaf = key.path.rsplit('.').next().unwrap_or(key.path);
             assert!(text.contains(&format!("{leaf}:")), "key {} missing", key.path);
@@ -151,9 +181,24 @@ mod tests {
 
     /// Uncommenting the optional lines gives a profile the reader explains, line by line: the
     /// placeholders are not mistaken for values.
+    /// The CAN node's profile: the same keys and defaults, the capabilities of an ISO-TP node
+    /// with a UDS server and no DoIP.
+    #[test]
+    fn the_can_node_template_lists_the_node_capabilities() {
+        let text = template("test", Unit::CanNode);
+        let (profile, errors) = read(&text);
+        assert!(errors.is_empty(), "{errors:?}");
+        for cap in ["isotp", "isotp.functional", "uds"] {
+            assert!(profile.has_capability(cap), "{cap}");
+        }
+        assert!(!profile.has_capability("doip.tcp") && !profile.has_capability("doip.udp"));
+        assert_eq!(profile.get("isotp.tx_id"), Profile::defaults().get("isotp.tx_id"));
+    }
+
     #[test]
     fn uncommented_placeholders_are_reported_not_taken() {
-        let text = template("test").replace("# max_data_size: ", "max_data_size: ");
+        let text =
+            template("test", Unit::DoipEntity).replace("# max_data_size: ", "max_data_size: ");
         let (_, errors) = read(&text);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].contains("max_data_size"), "{errors:?}");

@@ -69,16 +69,6 @@ fn start_node(python: &Path, local: u16, remote: u16) -> Node {
     Node(child)
 }
 
-const PROFILE: &str = "\
-name: python can-isotp 2.0.7 UDS node
-capabilities: [isotp, isotp.functional, uds]
-isotp:
-  tx_id: 0x7E0
-  rx_id: 0x7E8
-  functional_id: 0x7DF
-  padding: 0xCC
-";
-
 /// Cases where can-isotp deviates from ISO 15765-2 (see the module comment).
 const DEVIATIONS: &[&str] = &[
     "ISOTP-RX-SF-003",
@@ -110,7 +100,14 @@ fn a_third_party_isotp_node_alone_gets_repeatable_verdicts() {
     let [ours, theirs] = free_udp_ports::<2>();
     let _node = start_node(&python, theirs, ours);
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("node.yaml"), PROFILE).expect("profile");
+    // The profile `profile init --can` writes, as a user starts: the node uses the defaults
+    // (0x7E0 / 0x7E8, functional 0x7DF, padding 0xCC).
+    let init = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(dir.path())
+        .args(["profile", "init", "--can", "-o", "node.yaml"])
+        .output()
+        .expect("profile init");
+    assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/isotp");
     let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
         .current_dir(dir.path())
