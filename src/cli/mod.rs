@@ -65,12 +65,16 @@ pub enum Command {
     /// transcript, findings with packet numbers, or --json.
     #[command(after_help = help::INSPECT)]
     Inspect(inspect::InspectArgs),
-    /// Run suites against a DoIP entity (default: the shipped suites against the built-in
-    /// simulator) and write console, JUnit, JSON and capture reports.
+    /// Turn a recorded capture into a suite: one case per TCP connection, the recorded
+    /// requests as sends and the target's answers as expectations within the profile's timers.
     #[command(after_help = help::IMPORT)]
     Import(import::ImportArgs),
+    /// Import a recorded capture and run it against a target (or the built-in simulator):
+    /// the same verdicts and reports as `run`.
     #[command(after_help = help::REPLAY)]
     Replay(Box<replay::ReplayArgs>),
+    /// Run suites against a DoIP entity (default: the shipped suites against the built-in
+    /// simulator) and write console, JUnit, JSON and capture reports.
     #[command(after_help = help::RUN)]
     Run(Box<run::RunArgs>),
     /// Check suite files (and a profile): every error of every file, then exit 2.

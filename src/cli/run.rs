@@ -347,10 +347,7 @@ pub fn execute(
                 }
                 if let Some(first) = endpoints.first().filter(|e| e.has_doip()) {
                     let mut warnings = crate::runner::fit::target_profile_warnings(&env.profile);
-                    warnings.extend(
-                        crate::runner::fit::probe_target(first, &env.profile, env.connect_timeout)
-                            .await,
-                    );
+                    warnings.extend(probe_target(first, &env.profile, env.connect_timeout).await);
                     for warning in warnings {
                         eprintln!("warning: {warning}");
                     }
@@ -453,6 +450,50 @@ async fn preflight(target: &TargetEndpoints, timeout: Duration) -> Result<(), St
             crate::runner::UNREACHABLE_PREFIX,
             crate::suite::value::format_duration(timeout)
         )),
+    }
+}
+
+/// One routing activation through the client session ([`crate::client::session::Session`]),
+/// with the profile's tester address and first activation type: the entity's logical address
+/// must be the profile's `entity_address`, and routing must activate. What does not fit is a
+/// warning before the first case (the cases show the details).
+async fn probe_target(
+    target: &TargetEndpoints,
+    profile: &Profile,
+    connect: Duration,
+) -> Vec<String> {
+    use crate::client::session::{OpenError, Session, SessionSettings};
+    let mut settings = match SessionSettings::from_profile(profile, false) {
+        Ok(s) => s,
+        Err(e) => return vec![format!("the routing activation probe: {e}")],
+    };
+    settings.connect_timeout = connect;
+    if let Some(Value::List(types)) = profile.get("activation_types")
+        && let Some(Value::Int(first)) = types.first()
+    {
+        settings.activation_type = crate::codec::doip::ActivationType::from(*first as u8);
+    }
+    let (tester, kind) = (settings.tester_address, settings.activation_type.raw());
+    let entity = profile.int("entity_address").unwrap_or(0x1000);
+    let addr = std::net::SocketAddr::new(target.ip, target.tcp);
+    match Session::open(addr, None, settings).await {
+        Ok(session) => {
+            let got = u64::from(session.activation.entity_logical_address);
+            session.close().await;
+            if got == entity {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "the target's logical address is 0x{got:04X}, the profile's entity_address 0x{entity:04X}"
+                )]
+            }
+        }
+        Err(OpenError::NotActivated { why, .. }) => vec![format!(
+            "routing activation (tester 0x{tester:04X}, type 0x{kind:02X}) did not succeed: {why}; the profile's tester_address or activation_types may not fit this target"
+        )],
+        Err(OpenError::Unreachable(why)) => {
+            vec![format!("the routing activation probe could not connect: {why}")]
+        }
     }
 }
 

@@ -2,19 +2,13 @@
 //! whose profile is for another unit says so up front instead of failing thirty cases for
 //! reasons that are not the target's: against the built-in simulator, the profile's facts
 //! against the simulator's configuration; against a `--target`, the simulator-only entries
-//! of the profile and one routing activation that reads the entity's logical address.
+//! of the profile (the routing activation that reads the entity's logical address is
+//! `cli::run`'s, through `client::Session`).
 //! The findings are warnings: the run goes on (a profile may be wrong on purpose).
 
-use super::TargetEndpoints;
-use crate::codec::doip::{
-    ActivationType, HEADER_LEN, Message, Payload, PayloadType, ProtocolVersion,
-    RoutingActivationRequest, RoutingActivationResponseCode,
-};
 use crate::sim::config::SimConfig;
 use crate::suite::profile::Profile;
 use crate::suite::value::Value;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where the profile and the built-in simulator's configuration disagree on what the suites
 /// compare (addresses, identification, versions, socket count).
@@ -100,89 +94,6 @@ pub fn target_profile_warnings(profile: &Profile) -> Vec<String> {
         out.push("the profile lists capability `power_cycle` without `power_cycle_command`: the power_cycle cases cannot restart this target".to_owned());
     }
     out
-}
-
-/// One routing activation on the target's data port, with the profile's tester address and
-/// first activation type: the entity's logical address must be the profile's
-/// `entity_address`, and the activation must succeed. Silence or an unexpected answer is
-/// reported as such (the cases will show the details).
-pub async fn probe_target(
-    target: &TargetEndpoints,
-    profile: &Profile,
-    timeout: Duration,
-) -> Vec<String> {
-    match tokio::time::timeout(timeout, activate(target, profile)).await {
-        Ok(Ok(Some(problem))) => vec![problem],
-        Ok(Ok(None)) => Vec::new(),
-        Ok(Err(e)) => vec![format!("the routing activation probe failed: {e}")],
-        Err(_) => vec![format!(
-            "no routing activation response within {}: the profile's tester_address or activation_types may not fit this target",
-            crate::suite::value::format_duration(timeout)
-        )],
-    }
-}
-
-/// A routing activation response is small (13 bytes with the OEM field, Table 25); anything
-/// longer is not one, and is not read.
-const MAX_PROBE_PAYLOAD: u32 = 64;
-
-async fn activate(target: &TargetEndpoints, profile: &Profile) -> std::io::Result<Option<String>> {
-    let int = |key: &str, default: u64| profile.int(key).unwrap_or(default);
-    let tester = int("tester_address", 0x0E80) as u16;
-    let entity = int("entity_address", 0x1000) as u16;
-    let activation_type = match profile.get("activation_types") {
-        Some(Value::List(l)) => match l.first() {
-            Some(Value::Int(t)) => *t as u8,
-            _ => 0,
-        },
-        _ => 0,
-    };
-    let version = ProtocolVersion::from(int("protocol_version", 0x02) as u8);
-    let request = Message::new(
-        version,
-        Payload::RoutingActivationRequest(RoutingActivationRequest::new(
-            tester,
-            ActivationType::from(activation_type),
-        )),
-    );
-    let mut stream =
-        tokio::net::TcpStream::connect(std::net::SocketAddr::new(target.ip, target.tcp)).await?;
-    stream.write_all(&request.to_bytes()).await?;
-    let mut header = [0u8; HEADER_LEN];
-    stream.read_exact(&mut header).await?;
-    let payload_type = u16::from_be_bytes([header[2], header[3]]);
-    let length = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-    if payload_type != PayloadType::RoutingActivationResponse.raw() || length > MAX_PROBE_PAYLOAD {
-        return Ok(Some(format!(
-            "the target answered a routing activation request (tester 0x{tester:04X}, type 0x{activation_type:02X}) with payload type 0x{payload_type:04X}, length {length}, not a routing activation response"
-        )));
-    }
-    let mut bytes = header.to_vec();
-    bytes.resize(HEADER_LEN + length as usize, 0);
-    stream.read_exact(&mut bytes[HEADER_LEN..]).await?;
-    let message = match Message::parse(&bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            return Ok(Some(format!("the target's routing activation response is malformed: {e}")));
-        }
-    };
-    let Payload::RoutingActivationResponse(response) = message.payload else {
-        return Ok(None);
-    };
-    let mut problems = Vec::new();
-    if response.entity_logical_address != entity {
-        problems.push(format!(
-            "the target's logical address is 0x{:04X}, the profile's entity_address 0x{entity:04X}",
-            response.entity_logical_address
-        ));
-    }
-    if response.response_code != RoutingActivationResponseCode::SuccessfullyActivated {
-        problems.push(format!(
-            "routing activation (tester 0x{tester:04X}, type 0x{activation_type:02X}) answered {}",
-            response.response_code
-        ));
-    }
-    Ok((!problems.is_empty()).then(|| problems.join("; ")))
 }
 
 #[cfg(test)]

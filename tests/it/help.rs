@@ -60,6 +60,14 @@ fn every_command_has_examples_and_exit_codes_that_parse() {
         if name == "help" {
             continue;
         }
+        // `doipcheck --help` lists each command with its about line; an empty one (or one
+        // that is another command's) leaves a user guessing.
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        assert!(!about.trim().is_empty(), "`{name}` has no description in `doipcheck --help`");
+        let word = name.split('-').next().unwrap_or(name);
+        if matches!(name, "run" | "import" | "replay") {
+            assert!(about.to_lowercase().contains(word), "`{name}`'s description is {about:?}");
+        }
         let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
         let nested: Vec<String> = sub
             .get_subcommands()
