@@ -55,6 +55,7 @@ fn every_command_has_examples_and_exit_codes_that_parse() {
     let cli = Cli::command();
     let mut text = String::new();
     let mut checked = 0;
+    let mut abouts = std::collections::HashSet::new();
     for sub in cli.get_subcommands() {
         let name = sub.get_name();
         if name == "help" {
@@ -64,10 +65,16 @@ fn every_command_has_examples_and_exit_codes_that_parse() {
         // that is another command's) leaves a user guessing.
         let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
         assert!(!about.trim().is_empty(), "`{name}` has no description in `doipcheck --help`");
-        let word = name.split('-').next().unwrap_or(name);
-        if matches!(name, "run" | "import" | "replay") {
-            assert!(about.to_lowercase().contains(word), "`{name}`'s description is {about:?}");
-        }
+        assert!(abouts.insert(about.clone()), "`{name}` repeats another command's description");
+        let leading = about.split_whitespace().next().unwrap_or_default().to_lowercase();
+        // These three were once shifted by one (import showed run's text, run had none).
+        let expected = match name {
+            "run" => "run",
+            "import" => "turn",
+            "replay" => "import",
+            _ => leading.as_str(),
+        };
+        assert_eq!(leading, expected, "`{name}`'s description is {about:?}");
         let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
         let nested: Vec<String> = sub
             .get_subcommands()
