@@ -32,6 +32,7 @@ pub mod cli;
 pub mod client;
 pub mod codec;
 #[doc(hidden)]
+pub mod fuzz;
 pub mod fuzzing;
 pub mod import;
 pub mod inspect;

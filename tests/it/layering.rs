@@ -31,12 +31,16 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     ("import", &["codec", "pcap", "notation", "import"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
     ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing", "pcap", "inspect", "import"]),
+    // The live fuzzer's cases, generator, reply checks, minimizer and repro text: seeded and
+    // pure, so the same seed gives the same cases and each part is tested without a target.
+    ("fuzz/model", &["codec", "notation", "import", "fuzz"]),
 ];
 
 const CRATE_MODULES: &[&str] = &[
     "cli",
     "client",
     "codec",
+    "fuzz",
     "fuzzing",
     "import",
     "inspect",

@@ -1,0 +1,599 @@
+//! The seeded DoIP case generator: valid messages of every payload type (reserved ones too),
+//! then field-aware mutations (lengths, version, addresses from every range, activation
+//! types, UDS requests, identification fields) and structure mutations (truncate, append,
+//! duplicate, concatenate, drip across segments, a second socket, half-close), each case in
+//! one of the [`StartState`]s. Case `i` of seed `s` is a function of `(s, i)` alone, so a
+//! finding names its case by seed and index and the generator can make it again.
+
+use super::{Action, FuzzCase, StartState};
+use crate::codec::doip::{HEADER_LEN, PayloadType};
+use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
+
+/// What the generator knows of the target (from the profile): the values a valid message
+/// carries, and the ranges mutations draw from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoipGrammar {
+    /// The protocol version the entity speaks (header byte 0).
+    pub version: u8,
+    /// Our logical address (routing activation source address).
+    pub tester_address: u16,
+    /// The entity's logical address.
+    pub entity_address: u16,
+    /// ECUs behind the entity (diagnostic target addresses).
+    pub ecu_addresses: Vec<u16>,
+    /// The functional (broadcast) logical address.
+    pub functional_address: u16,
+    /// Activation types the entity accepts.
+    pub activation_types: Vec<u8>,
+    /// The entity's max data size (MDS).
+    pub max_data_size: u32,
+    /// VIN, EID and GID of the entity.
+    pub vin: [u8; 17],
+    /// EID.
+    pub eid: [u8; 6],
+    /// DIDs the UDS server answers (ReadDataByIdentifier).
+    pub dids: Vec<u16>,
+    /// Whether the fuzzer may send UDP requests (the profile has `doip.udp`).
+    pub udp: bool,
+}
+
+impl Default for DoipGrammar {
+    /// ISO 13400-2 examples: tester 0x0E80, entity 0x1000, version 0x02, MDS 4096.
+    fn default() -> Self {
+        DoipGrammar {
+            version: 0x02,
+            tester_address: 0x0E80,
+            entity_address: 0x1000,
+            ecu_addresses: Vec::new(),
+            functional_address: 0xE400,
+            activation_types: vec![0x00],
+            max_data_size: 4096,
+            vin: *b"WDOIPCHECK0000001",
+            eid: [0, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E],
+            dids: vec![0xF190],
+            udp: true,
+        }
+    }
+}
+
+/// The largest message the generator writes: the MDS plus a little (so that MDS+1 exists),
+/// never more than 64 KiB whatever the profile says.
+const MAX_CASE_MESSAGE: usize = 64 * 1024;
+
+/// Every mutation name the generator uses, for coverage reports (payload type x state x
+/// mutation) and for the test that each is reachable.
+pub const MUTATIONS: &[&str] = &[
+    "valid",
+    "length_zero",
+    "length_minus_1",
+    "length_plus_1",
+    "length_mds",
+    "length_mds_plus_1",
+    "length_huge",
+    "version_other",
+    "inverse_wrong",
+    "type_reserved",
+    "type_other_transport",
+    "source_address",
+    "target_address",
+    "activation_type",
+    "activation_oem_field",
+    "uds_service",
+    "uds_subfunction",
+    "uds_did",
+    "uds_length",
+    "truncate",
+    "append",
+    "duplicate",
+    "concatenate",
+    "drip",
+    "second_socket",
+    "half_close",
+    "garbage",
+    "udp_request",
+    "udp_identification",
+];
+
+/// A small wrapper over the seeded generator with the draws this module needs.
+struct Dice(Xoshiro256PlusPlus);
+
+impl Dice {
+    fn below(&mut self, n: usize) -> usize {
+        if n <= 1 { 0 } else { self.0.random_range(0..n) }
+    }
+    fn chance(&mut self, percent: u32) -> bool {
+        self.0.random_ratio(percent.min(100), 100)
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+    fn u8(&mut self) -> u8 {
+        self.0.random()
+    }
+    fn u16(&mut self) -> u16 {
+        self.0.random()
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = vec![0u8; n];
+        self.0.fill(&mut v[..]);
+        v
+    }
+}
+
+/// The generator for one run: the grammar and the seed.
+#[derive(Debug, Clone)]
+pub struct DoipGenerator {
+    grammar: DoipGrammar,
+    seed: u64,
+}
+
+impl DoipGenerator {
+    /// A generator of `grammar`'s cases from `seed`.
+    pub fn new(grammar: DoipGrammar, seed: u64) -> Self {
+        DoipGenerator { grammar, seed }
+    }
+
+    /// The grammar in use.
+    pub fn grammar(&self) -> &DoipGrammar {
+        &self.grammar
+    }
+
+    /// Case `index`: the same `(seed, index)` gives the same case.
+    pub fn case(&self, index: u64) -> FuzzCase {
+        // seed_from_u64 runs SplitMix64 over its input, so neighbouring indexes give
+        // unrelated streams.
+        let mut dice = Dice(Xoshiro256PlusPlus::seed_from_u64(
+            self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ));
+        let g = &self.grammar;
+        if g.udp && dice.chance(8) {
+            return self.udp_case(index, &mut dice);
+        }
+        let state = match dice.below(20) {
+            0..=5 => StartState::Connected,
+            6..=13 => StartState::Activated,
+            14..=16 => StartState::ExtendedSession,
+            _ => StartState::MidMessage,
+        };
+        let base_type = self.pick_payload_type(state, &mut dice);
+        let mut message = self.valid_message(base_type, &mut dice);
+        let mutation = self.mutate_fields(base_type, &mut message, &mut dice);
+        let (mutation, actions) = self.structure(mutation, message, &mut dice);
+        FuzzCase { index, state, mutation, payload_type: base_type, actions }
+    }
+
+    /// Mostly the types a tester sends on TCP in that state; sometimes any type, reserved
+    /// ones included.
+    fn pick_payload_type(&self, state: StartState, dice: &mut Dice) -> u16 {
+        const TESTER_TCP: [u16; 4] = [0x0005, 0x0007, 0x0008, 0x8001];
+        const OTHERS: [u16; 12] = [
+            0x0000, 0x0001, 0x0002, 0x0003, 0x0004, 0x0006, 0x4001, 0x4002, 0x4003, 0x4004, 0x8002,
+            0x8003,
+        ];
+        match dice.below(10) {
+            0 => dice.pick(&OTHERS),
+            1 => loop {
+                let t = dice.u16();
+                if !PayloadType::from(t).is_named() {
+                    break t;
+                }
+            },
+            // Diagnostic messages need an activated socket to reach UDS.
+            _ if state.activated() && dice.chance(60) => 0x8001,
+            _ if state == StartState::Connected && dice.chance(40) => 0x0005,
+            _ => dice.pick(&TESTER_TCP),
+        }
+    }
+
+    /// A message of `payload_type` with valid fields for this grammar.
+    fn valid_message(&self, payload_type: u16, dice: &mut Dice) -> Vec<u8> {
+        let g = &self.grammar;
+        let payload = match payload_type {
+            0x0000 => vec![dice.below(5) as u8],
+            0x0002 => g.eid.to_vec(),
+            0x0003 => g.vin.to_vec(),
+            0x0004 => {
+                let mut p = g.vin.to_vec();
+                p.extend(g.entity_address.to_be_bytes());
+                p.extend(g.eid);
+                p.extend(g.eid);
+                p.push(0);
+                p
+            }
+            0x0005 => {
+                let mut p = g.tester_address.to_be_bytes().to_vec();
+                p.push(dice.pick(&g.activation_types));
+                p.extend([0, 0, 0, 0]);
+                p
+            }
+            0x0006 => {
+                let mut p = g.tester_address.to_be_bytes().to_vec();
+                p.extend(g.entity_address.to_be_bytes());
+                p.extend([0x10, 0, 0, 0, 0]);
+                p
+            }
+            0x0008 => g.tester_address.to_be_bytes().to_vec(),
+            0x4002 => vec![0, 2, 0, 0, 0, 0x10, 0],
+            0x4004 => vec![1],
+            0x8001 | 0x8002 | 0x8003 => {
+                let mut p = g.tester_address.to_be_bytes().to_vec();
+                p.extend(self.diagnostic_target(dice).to_be_bytes());
+                match payload_type {
+                    0x8001 => p.extend(self.uds_request(dice)),
+                    _ => p.push(0),
+                }
+                p
+            }
+            0x0001 | 0x0007 | 0x4001 | 0x4003 => Vec::new(),
+            _ => {
+                let n = dice.below(16);
+                dice.bytes(n)
+            }
+        };
+        frame(g.version, payload_type, &payload)
+    }
+
+    fn diagnostic_target(&self, dice: &mut Dice) -> u16 {
+        let g = &self.grammar;
+        match dice.below(10) {
+            0..=5 => g.entity_address,
+            6 | 7 if !g.ecu_addresses.is_empty() => dice.pick(&g.ecu_addresses),
+            8 => g.functional_address,
+            _ => g.entity_address,
+        }
+    }
+
+    /// A well-formed UDS request: the services a diagnostic server commonly has.
+    fn uds_request(&self, dice: &mut Dice) -> Vec<u8> {
+        let did = dice.pick(&self.grammar.dids).to_be_bytes();
+        match dice.below(6) {
+            0 => vec![0x3E, 0x00],
+            1 => vec![0x10, dice.pick(&[0x01, 0x03])],
+            2 => vec![0x22, did[0], did[1]],
+            3 => vec![0x27, 0x01],
+            4 => vec![0x11, 0x01],
+            _ => vec![0x19, 0x02, 0xFF],
+        }
+    }
+
+    /// Applies one field-aware mutation (or none, "valid") and names it.
+    fn mutate_fields(&self, payload_type: u16, m: &mut Vec<u8>, dice: &mut Dice) -> &'static str {
+        let g = &self.grammar;
+        let len = (m.len() - HEADER_LEN) as u32;
+        let mds = g.max_data_size.min(MAX_CASE_MESSAGE as u32);
+        let specific: &[&'static str] = match payload_type {
+            0x0005 => {
+                &["activation_type", "activation_type", "activation_oem_field", "source_address"]
+            }
+            0x8001 => &[
+                "uds_service",
+                "uds_subfunction",
+                "uds_did",
+                "uds_length",
+                "uds_length",
+                "source_address",
+                "target_address",
+            ],
+            0x0008 | 0x8002 | 0x8003 => &["source_address"],
+            _ => &[],
+        };
+        let generic = [
+            "valid",
+            "length_zero",
+            "length_minus_1",
+            "length_plus_1",
+            "length_mds",
+            "length_mds_plus_1",
+            "length_huge",
+            "version_other",
+            "inverse_wrong",
+            "type_reserved",
+            "type_other_transport",
+        ];
+        let name = if !specific.is_empty() && dice.chance(55) {
+            dice.pick(specific)
+        } else {
+            dice.pick(&generic)
+        };
+        match name {
+            "length_zero" => set_length(m, 0),
+            "length_minus_1" => set_length(m, len.wrapping_sub(1)),
+            "length_plus_1" => set_length(m, len + 1),
+            "length_mds" => set_length(m, mds),
+            "length_mds_plus_1" => set_length(m, mds + 1),
+            "length_huge" => set_length(m, dice.pick(&[u32::MAX, 0x8000_0000, 0x0001_0000])),
+            "version_other" => {
+                let any = dice.u8();
+                let v = dice.pick(&[0x00, 0x01, 0x03, 0x04, 0xFF, any]);
+                m[0] = v;
+                m[1] = !v;
+            }
+            "inverse_wrong" => m[1] = m[1].wrapping_add(1 + dice.below(255) as u8),
+            "type_reserved" => loop {
+                let t = dice.u16();
+                if !PayloadType::from(t).is_named() {
+                    m[2..4].copy_from_slice(&t.to_be_bytes());
+                    break;
+                }
+            },
+            "type_other_transport" => {
+                let t =
+                    dice.pick(&[0x0001u16, 0x0002, 0x0003, 0x0004, 0x4001, 0x4002, 0x4003, 0x4004]);
+                m[2..4].copy_from_slice(&t.to_be_bytes());
+            }
+            "source_address" | "target_address" => {
+                let at = HEADER_LEN + if name == "source_address" { 0 } else { 2 };
+                if m.len() >= at + 2 {
+                    let a = self.any_address(dice);
+                    m[at..at + 2].copy_from_slice(&a.to_be_bytes());
+                }
+            }
+            "activation_type" if m.len() > HEADER_LEN + 2 => {
+                // Reserved 0x02-0xDF, central security 0xE0, OEM 0xE1-0xFF (Table 24).
+                m[HEADER_LEN + 2] = match dice.below(3) {
+                    0 => 0x02 + dice.below(0xDE) as u8,
+                    1 => 0xE1 + dice.below(0x1F) as u8,
+                    _ => dice.pick(&[0x00, 0x01, 0xE0, 0xFF]),
+                };
+            }
+            "activation_oem_field" => {
+                let extra = dice.pick(&[4usize, 1, 3, 5]);
+                let oem = dice.bytes(extra);
+                m.extend(oem);
+                set_length(m, len + extra as u32);
+            }
+            "uds_service" | "uds_subfunction" | "uds_did" | "uds_length"
+                if m.len() >= HEADER_LEN + 4 =>
+            {
+                let mut uds = m.split_off(HEADER_LEN + 4);
+                self.mutate_uds(name, &mut uds, dice);
+                m.extend(uds);
+                let len = (m.len() - HEADER_LEN) as u32;
+                set_length(m, len);
+            }
+            _ => return "valid",
+        }
+        name
+    }
+
+    fn any_address(&self, dice: &mut Dice) -> u16 {
+        let g = &self.grammar;
+        match dice.below(8) {
+            0 => g.tester_address,
+            1 => g.entity_address,
+            2 if !g.ecu_addresses.is_empty() => dice.pick(&g.ecu_addresses),
+            3 => g.functional_address,
+            // Reserved and edge values (Table 13): 0x0000, 0xFFFF, the OBD range.
+            4 => dice.pick(&[0x0000, 0xFFFF, 0xE3FF, 0xF000]),
+            5 => 0x0E00 + dice.below(0x100) as u16,
+            _ => dice.u16(),
+        }
+    }
+
+    fn mutate_uds(&self, name: &str, uds: &mut Vec<u8>, dice: &mut Dice) {
+        match name {
+            "uds_service" => {
+                let sid = dice.u8();
+                match uds.first_mut() {
+                    Some(first) => *first = sid,
+                    None => uds.push(sid),
+                }
+            }
+            "uds_subfunction" => {
+                let any = dice.u8();
+                let sub = dice.pick(&[0x00, 0x7F, 0x80, 0x83, 0xFF, any]);
+                uds.truncate(1);
+                uds.push(sub);
+            }
+            "uds_did" => {
+                let any = dice.u16();
+                let did = dice.pick(&[0x0000u16, 0xFFFF, 0xF180, 0xF18C, any]);
+                *uds = vec![0x22];
+                uds.extend(did.to_be_bytes());
+                if dice.chance(30) {
+                    uds.extend(dice.u16().to_be_bytes());
+                }
+            }
+            _ => {
+                let max =
+                    (self.grammar.max_data_size as usize).saturating_sub(4).min(MAX_CASE_MESSAGE);
+                let any = dice.below(max + 1);
+                let n = dice.pick(&[0, 1, 2, 63, 64, 65, 100, 255, 256, any]).min(max);
+                let sid = uds.first().copied().unwrap_or(0x22);
+                *uds = dice.bytes(n);
+                if let Some(first) = uds.first_mut() {
+                    *first = sid;
+                }
+            }
+        }
+    }
+
+    /// Wraps the message in actions, sometimes with a structure mutation (which then names
+    /// the case when the fields were left valid, else the field mutation does).
+    fn structure(
+        &self,
+        field: &'static str,
+        m: Vec<u8>,
+        dice: &mut Dice,
+    ) -> (&'static str, Vec<Action>) {
+        let name = if dice.chance(70) {
+            return (field, vec![Action::Send(m)]);
+        } else {
+            dice.pick(&[
+                "truncate",
+                "append",
+                "duplicate",
+                "concatenate",
+                "drip",
+                "drip",
+                "second_socket",
+                "half_close",
+                "garbage",
+            ])
+        };
+        let actions = match name {
+            "truncate" => {
+                let keep = dice.below(m.len());
+                vec![Action::Send(m[..keep.max(1)].to_vec())]
+            }
+            "append" => {
+                let mut m = m;
+                let n = 1 + dice.below(16);
+                let extra = dice.bytes(n);
+                m.extend(extra);
+                vec![Action::Send(m)]
+            }
+            "duplicate" => vec![Action::Send(m.clone()), Action::Send(m)],
+            "concatenate" => {
+                let mut all = m;
+                for _ in 0..1 + dice.below(4) {
+                    let t = dice.pick(&[0x0007u16, 0x0008, 0x8001, 0x0005, 0x4001]);
+                    all.extend(self.valid_message(t, dice));
+                }
+                vec![Action::Send(all)]
+            }
+            "drip" => {
+                // Header split inside (1..7) or at its end, sometimes byte by byte.
+                let first = 1 + dice.below(HEADER_LEN.min(m.len()).max(1));
+                let chunks =
+                    if dice.chance(20) { vec![1; (m.len() - 1).min(12)] } else { vec![first] };
+                vec![Action::Drip { bytes: m, chunks }]
+            }
+            "second_socket" => {
+                let other = self.valid_message(dice.pick(&[0x0005u16, 0x8001, 0x0007]), dice);
+                vec![Action::Send(m), Action::SecondSocket(other)]
+            }
+            "half_close" => vec![Action::Send(m), Action::Close],
+            _ => {
+                let n = dice.below(64) + 1;
+                vec![Action::Send(dice.bytes(n))]
+            }
+        };
+        let name = if field == "valid" { name } else { field };
+        // A case that ends with half a message cannot be followed on its socket: half of the
+        // dripped cases close, so that connections whose header came split get released.
+        let mut actions = actions;
+        if name == "drip" && dice.chance(50) {
+            actions.push(Action::Close);
+        }
+        (name, actions)
+    }
+
+    /// A UDP case: a request of the discovery port (Table 17), valid or mutated.
+    fn udp_case(&self, index: u64, dice: &mut Dice) -> FuzzCase {
+        let g = &self.grammar;
+        let t = dice.pick(&[0x0001u16, 0x0002, 0x0003, 0x4001, 0x4003, 0x0005, 0x8001]);
+        let mut m = self.valid_message(t, dice);
+        let mutation = if dice.chance(50) {
+            let mutated = self.mutate_fields(t, &mut m, dice);
+            if mutated == "valid" { "udp_request" } else { mutated }
+        } else if matches!(t, 0x0002 | 0x0003) {
+            // Identification with another VIN/EID, or a length that is not the field's.
+            let n = if dice.chance(50) { if t == 0x0002 { 6 } else { 17 } } else { dice.below(20) };
+            let body = dice.bytes(n);
+            m = frame(g.version, t, &body);
+            "udp_identification"
+        } else {
+            "udp_request"
+        };
+        FuzzCase {
+            index,
+            state: StartState::Udp,
+            mutation,
+            payload_type: t,
+            actions: vec![Action::Udp(m)],
+        }
+    }
+}
+
+/// A whole message: header (version, inverse, type, length) and payload.
+pub fn frame(version: u8, payload_type: u16, payload: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(HEADER_LEN + payload.len());
+    m.push(version);
+    m.push(!version);
+    m.extend(payload_type.to_be_bytes());
+    m.extend((payload.len() as u32).to_be_bytes());
+    m.extend_from_slice(payload);
+    m
+}
+
+fn set_length(m: &mut [u8], length: u32) {
+    m[4..8].copy_from_slice(&length.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn generator() -> DoipGenerator {
+        let grammar = DoipGrammar { ecu_addresses: vec![0x0011], ..DoipGrammar::default() };
+        DoipGenerator::new(grammar, 7)
+    }
+
+    #[test]
+    fn the_same_seed_and_index_give_the_same_case() {
+        let (a, b) = (generator(), generator());
+        for i in 0..500 {
+            assert_eq!(a.case(i), b.case(i));
+        }
+        let other = DoipGenerator::new(a.grammar().clone(), 8);
+        assert!((0..50).any(|i| other.case(i) != a.case(i)));
+    }
+
+    #[test]
+    fn every_mutation_state_and_action_kind_is_reached() {
+        let g = generator();
+        let cases: Vec<FuzzCase> = (0..20_000).map(|i| g.case(i)).collect();
+        let mutations: BTreeSet<&str> = cases.iter().map(|c| c.mutation).collect();
+        for m in MUTATIONS {
+            assert!(mutations.contains(m), "mutation {m} never generated");
+        }
+        assert!(mutations.iter().all(|m| MUTATIONS.contains(m)), "{mutations:?}");
+        let states: BTreeSet<StartState> = cases.iter().map(|c| c.state).collect();
+        assert_eq!(states.len(), StartState::ALL.len());
+        let has = |f: fn(&Action) -> bool| cases.iter().any(|c| c.actions.iter().any(f));
+        assert!(has(|a| matches!(a, Action::Drip { .. })));
+        assert!(has(|a| matches!(a, Action::SecondSocket(_))));
+        assert!(has(|a| matches!(a, Action::Close)));
+        assert!(has(|a| matches!(a, Action::Udp(_))));
+        // Reserved payload types and reserved activation types are among them.
+        assert!(cases.iter().any(|c| !PayloadType::from(c.payload_type).is_named()));
+        assert!(cases.iter().any(|c| c.mutation == "activation_type"
+            && c.actions.iter().any(
+                |a| matches!(a, Action::Send(b) if b.len() > 10 && (0x02..0xE0).contains(&b[10]))
+            )));
+    }
+
+    #[test]
+    fn no_case_is_larger_than_the_bound() {
+        let g = DoipGenerator::new(
+            DoipGrammar { max_data_size: u32::MAX, ..DoipGrammar::default() },
+            1,
+        );
+        for i in 0..5_000 {
+            let c = g.case(i);
+            for a in &c.actions {
+                assert!(a.main_stream_bytes().len() <= MAX_CASE_MESSAGE + 256, "case {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_diagnostic_messages_come_early_in_activated_states() {
+        // The robustness fault `hang_after_oversized_diag` needs > 64 bytes of user data on
+        // an activated socket; the default seed must reach one within the first batches.
+        let g = DoipGenerator::new(DoipGrammar::default(), 0);
+        let first = (0..2_000)
+            .find(|&i| {
+                let c = g.case(i);
+                c.state.activated()
+                    && c.actions.iter().any(|a| {
+                        matches!(a, Action::Send(b)
+                        if b.len() > HEADER_LEN + 4 + 64 && b[2..4] == [0x80, 0x01])
+                    })
+            })
+            .expect("an oversized diagnostic message");
+        assert!(first < 500, "first at {first}");
+    }
+}

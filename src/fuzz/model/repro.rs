@@ -1,0 +1,332 @@
+//! A finding as a suite case that `doipcheck run` replays: each minimized fuzz case on its own
+//! connection (reaching its start state with the suite's own steps), its bytes as `send_raw`
+//! with the recorded segmentation, then the oracle that failed as ordinary steps (a fresh
+//! connection and routing activation, an alive check, a vehicle identification, a tester
+//! present), so that the case fails against the target that broke and passes against a
+//! conformant one.
+
+use super::{Action, FuzzCase, StartState};
+use crate::import::yaml::{Node, render};
+use crate::notation::hex_spaced as format_hex;
+use core::fmt;
+
+/// The pause between the pieces of a dripped message, in the fuzzer and in the repro: long
+/// enough for the entity to read each piece on its own.
+pub const DRIP_PAUSE_MS: u64 = 2;
+
+/// The check that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Oracle {
+    /// A fresh TCP connection and routing activation did not succeed.
+    Activation,
+    /// An alive check request on an activated socket got no alive check response.
+    AliveCheck,
+    /// A vehicle identification request over UDP got no vehicle announcement.
+    Identification,
+    /// UDS TesterPresent (`3E 00`) to this logical address got no `7E 00`.
+    TesterPresent(u16),
+    /// A reply broke a protocol rule (`kind` of [`super::replies::Violation`]).
+    Protocol(&'static str),
+    /// More messages than a bound after one case (a flood).
+    Flood,
+    /// The user's `--monitor` command failed.
+    Monitor,
+}
+
+impl Oracle {
+    /// Stable name (finding.json, de-duplication, console).
+    pub fn name(&self) -> String {
+        match self {
+            Oracle::Activation => "liveness.activation".into(),
+            Oracle::AliveCheck => "liveness.alive_check".into(),
+            Oracle::Identification => "liveness.vehicle_identification".into(),
+            Oracle::TesterPresent(a) => format!("liveness.tester_present.0x{a:04X}"),
+            Oracle::Protocol(kind) => format!("protocol.{kind}"),
+            Oracle::Flood => "flood".into(),
+            Oracle::Monitor => "monitor".into(),
+        }
+    }
+
+    /// Whether the oracle is a liveness check (restoring the target is then needed).
+    pub fn is_liveness(&self) -> bool {
+        matches!(
+            self,
+            Oracle::Activation
+                | Oracle::AliveCheck
+                | Oracle::Identification
+                | Oracle::TesterPresent(_)
+        )
+    }
+}
+
+impl fmt::Display for Oracle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// What the repro needs besides the cases.
+#[derive(Debug, Clone)]
+pub struct ReproInput<'a> {
+    /// Finding number (the directory name).
+    pub number: u32,
+    /// The run's seed.
+    pub seed: u64,
+    /// The minimized cases, in order.
+    pub cases: &'a [FuzzCase],
+    /// The oracle that failed, and what it saw.
+    pub oracle: &'a Oracle,
+    /// The oracle's message.
+    pub detail: &'a str,
+    /// The first half of the diagnostic message a `MidMessage` case starts in.
+    pub mid_message_prefix: &'a [u8],
+}
+
+/// The suite file (YAML text) of a finding.
+pub fn repro_yaml(input: &ReproInput<'_>) -> String {
+    let mut steps = Vec::new();
+    let mut requires = vec!["doip.tcp"];
+    let mut uses_udp = false;
+    for (k, case) in input.cases.iter().enumerate() {
+        let conn = format!("case{}", k + 1);
+        case_steps(case, &conn, input.mid_message_prefix, &mut steps, &mut uses_udp);
+    }
+    let mut handlers = Vec::new();
+    let last = format!("case{}", input.cases.len().max(1));
+    oracle_steps(input.oracle, &last, &mut steps, &mut requires, &mut uses_udp, &mut handlers);
+    if uses_udp {
+        requires.push("doip.udp");
+    }
+    requires.sort_unstable();
+    requires.dedup();
+    let id = format!("FUZZ-{:04}", input.number);
+    let title = format!(
+        "{} after {} fuzz case(s) (seed {}, case {})",
+        input.oracle,
+        input.cases.len(),
+        input.seed,
+        input.cases.iter().map(|c| c.index.to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let mut case = vec![
+        ("id".to_string(), Node::plain(id)),
+        ("title".to_string(), Node::text(title)),
+        ("tags".to_string(), Node::seq([Node::plain("fuzz")])),
+        ("requires".to_string(), Node::seq(requires.iter().map(|r| Node::plain(*r)))),
+    ];
+    if !handlers.is_empty() {
+        case.push(("handlers".into(), Node::seq(handlers.into_iter().map(Node::plain))));
+    }
+    case.push(("steps".into(), Node::seq(steps)));
+    let root = Node::map([
+        ("suite", Node::plain(format!("fuzz-finding-{:04}", input.number))),
+        (
+            "title",
+            Node::text(format!("doipcheck fuzz finding {:04}: {}", input.number, input.detail)),
+        ),
+        ("cases", Node::seq([Node::Map(case)])),
+    ]);
+    let header = vec![
+        format!(
+            "Finding {:04} of `doipcheck fuzz --seed {}`: {}",
+            input.number, input.seed, input.oracle
+        ),
+        format!("What the oracle saw: {}", input.detail),
+        "Replay: doipcheck run THIS_FILE [--target HOST --profile P]".to_string(),
+    ];
+    render(&header, &root)
+}
+
+fn with_conn(conn: &str, mut entries: Vec<(String, Node)>) -> Node {
+    entries.push(("connection".into(), Node::plain(conn)));
+    Node::Map(entries)
+}
+
+fn case_steps(
+    case: &FuzzCase,
+    conn: &str,
+    prefix: &[u8],
+    steps: &mut Vec<Node>,
+    uses_udp: &mut bool,
+) {
+    if case.state != StartState::Udp {
+        steps.push(Node::entry("connect", with_conn(conn, vec![])));
+    }
+    if case.state.activated() {
+        steps.push(Node::entry("activate", with_conn(conn, vec![])));
+    }
+    if case.state == StartState::ExtendedSession {
+        let diag =
+            Node::entry("diagnostic_message", Node::map([("user_data", Node::text("10 03"))]));
+        let mut send = vec![("diagnostic_message".to_string(), diag_body(&diag))];
+        send.push(("connection".into(), Node::plain(conn)));
+        steps.push(Node::entry("send", Node::Map(send)));
+        steps.push(Node::entry("wait", Node::text("${profile.uds.p2}")));
+    }
+    if case.state == StartState::MidMessage {
+        steps.push(send_raw(conn, prefix, &[], 0));
+    }
+    // Consecutive writes on the case's connection become one send_raw with their boundaries
+    // as chunks, so that a close by the entity between them cannot fail a later step.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunks: Vec<usize> = Vec::new();
+    let flush = |pending: &mut Vec<u8>, chunks: &mut Vec<usize>, steps: &mut Vec<Node>| {
+        if !pending.is_empty() {
+            chunks.pop();
+            steps.push(send_raw(conn, pending, chunks, 0));
+        }
+        pending.clear();
+        chunks.clear();
+    };
+    for action in &case.actions {
+        match action {
+            Action::Send(bytes) => {
+                pending.extend(bytes);
+                chunks.push(bytes.len());
+            }
+            Action::Drip { bytes, chunks: pieces } => {
+                flush(&mut pending, &mut chunks, steps);
+                steps.push(send_raw(conn, bytes, pieces, DRIP_PAUSE_MS));
+            }
+            Action::SecondSocket(bytes) => {
+                flush(&mut pending, &mut chunks, steps);
+                let second = format!("{conn}b");
+                steps.push(Node::entry("connect", with_conn(&second, vec![])));
+                steps.push(send_raw(&second, bytes, &[], 0));
+            }
+            Action::Close => {
+                flush(&mut pending, &mut chunks, steps);
+                steps.push(Node::entry("disconnect", with_conn(conn, vec![])));
+            }
+            Action::Udp(bytes) => {
+                flush(&mut pending, &mut chunks, steps);
+                *uses_udp = true;
+                steps.push(Node::entry(
+                    "udp_send",
+                    Node::map([("hex", Node::text(format_hex(bytes)))]),
+                ));
+            }
+        }
+    }
+    flush(&mut pending, &mut chunks, steps);
+}
+
+/// `send: { diagnostic_message: {...} }` takes the message's body, not the entry.
+fn diag_body(entry: &Node) -> Node {
+    match entry {
+        Node::Map(e) if e.len() == 1 => e[0].1.clone(),
+        other => other.clone(),
+    }
+}
+
+fn send_raw(conn: &str, bytes: &[u8], chunks: &[usize], delay_ms: u64) -> Node {
+    let mut body = vec![("hex".to_string(), Node::text(format_hex(bytes)))];
+    if !chunks.is_empty() {
+        body.push(("chunks".into(), Node::seq(chunks.iter().map(|c| Node::plain(c.to_string())))));
+    }
+    if delay_ms > 0 {
+        body.push(("delay".into(), Node::plain(format!("{delay_ms}ms"))));
+    }
+    Node::entry("send_raw", with_conn(conn, body))
+}
+
+fn oracle_steps(
+    oracle: &Oracle,
+    last_conn: &str,
+    steps: &mut Vec<Node>,
+    requires: &mut Vec<&'static str>,
+    uses_udp: &mut bool,
+    handlers: &mut Vec<&'static str>,
+) {
+    let probe = "probe";
+    let activated = |steps: &mut Vec<Node>| {
+        steps.push(Node::entry("connect", with_conn(probe, vec![])));
+        steps.push(Node::entry("activate", with_conn(probe, vec![])));
+    };
+    match oracle {
+        Oracle::Activation => activated(steps),
+        Oracle::AliveCheck => {
+            requires.push("doip.alive_check");
+            activated(steps);
+            steps.push(Node::entry(
+                "send",
+                with_conn(
+                    probe,
+                    vec![("alive_check_request".into(), Node::map(Vec::<(String, Node)>::new()))],
+                ),
+            ));
+            steps.push(Node::entry(
+                "expect",
+                with_conn(
+                    probe,
+                    vec![("alive_check_response".into(), Node::map(Vec::<(String, Node)>::new()))],
+                ),
+            ));
+        }
+        Oracle::Identification => {
+            *uses_udp = true;
+            steps.push(Node::entry(
+                "udp_send",
+                Node::map([(
+                    "vehicle_identification_request",
+                    Node::map(Vec::<(String, Node)>::new()),
+                )]),
+            ));
+            steps.push(Node::entry(
+                "udp_expect",
+                Node::map([("vehicle_announcement", Node::map(Vec::<(String, Node)>::new()))]),
+            ));
+        }
+        Oracle::TesterPresent(address) => {
+            requires.push("uds");
+            handlers.push("tolerate_response_pending");
+            activated(steps);
+            let target = Node::plain(format!("0x{address:04X}"));
+            steps.push(Node::entry(
+                "send",
+                with_conn(
+                    probe,
+                    vec![(
+                        "diagnostic_message".into(),
+                        Node::map([
+                            ("target_address", target.clone()),
+                            ("user_data", Node::text("3E 00")),
+                        ]),
+                    )],
+                ),
+            ));
+            steps.push(Node::entry(
+                "expect",
+                with_conn(
+                    probe,
+                    vec![(
+                        "diagnostic_message_ack".into(),
+                        Node::map(Vec::<(String, Node)>::new()),
+                    )],
+                ),
+            ));
+            steps.push(Node::entry(
+                "expect",
+                with_conn(
+                    probe,
+                    vec![
+                        (
+                            "diagnostic_message".into(),
+                            Node::map([
+                                ("source_address", target),
+                                ("user_data", Node::text("7E 00")),
+                            ]),
+                        ),
+                        ("within".into(), Node::text("${profile.uds.p2}")),
+                    ],
+                ),
+            ));
+        }
+        Oracle::Protocol("socket_not_closed") => {
+            steps.push(Node::entry("expect_closed", with_conn(last_conn, vec![])));
+        }
+        // The other protocol rules (a reply that does not decode, a reserved code, a flood,
+        // the user's monitor) have no step that states them for any target: the repro
+        // replays the traffic, and its capture shows the reply.
+        Oracle::Protocol(_) | Oracle::Flood | Oracle::Monitor => {}
+    }
+}
