@@ -215,7 +215,7 @@ impl DoipGenerator {
             0x0008 => g.tester_address.to_be_bytes().to_vec(),
             0x4002 => vec![0, 2, 0, 0, 0, 0x10, 0],
             0x4004 => vec![1],
-            0x8001 | 0x8002 | 0x8003 => {
+            0x8001..=0x8003 => {
                 let mut p = g.tester_address.to_be_bytes().to_vec();
                 p.extend(self.diagnostic_target(dice).to_be_bytes());
                 match payload_type {
