@@ -133,3 +133,17 @@ Examples:
 
 Exit codes: 0 every answer positive, 1 a negative answer, a NACK, no answer or a denied
 routing activation, 2 usage error, 3 the entity could not be reached.";
+
+pub const FUZZ: &str = "\
+Examples:
+  doipcheck fuzz --duration 1m                        # the built-in simulator, seed 0
+  doipcheck fuzz --sim-fault hang_after_oversized_diag --duration 60s --findings out
+  doipcheck fuzz -t 192.0.2.10 -p my-ecu.yaml --duration 1h --monitor './check-ecu-log.sh'
+  doipcheck fuzz --cases 100000 --seed 7 --json       # a summary object on stdout
+
+Each finding is a directory: repro.yaml (doipcheck run replays it), repro.pcapng,
+finding.json (seed, case index, state, oracle, timing).
+
+Exit codes: 0 no finding, 1 a finding, 2 usage, 3 the target was not healthy (unreachable,
+activation refused) before the first case; SIGINT/SIGTERM/SIGHUP end the fuzzing and the
+findings so far are written.";

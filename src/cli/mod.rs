@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod decode;
 pub mod discover;
 pub mod exit;
+pub mod fuzz;
 pub mod help;
 pub mod import;
 pub mod inspect;
@@ -77,6 +78,10 @@ pub enum Command {
     /// simulator) and write console, JUnit, JSON and capture reports.
     #[command(after_help = help::RUN)]
     Run(Box<run::RunArgs>),
+    /// Fuzz a DoIP entity (default: the built-in simulator) with seeded, protocol-aware cases;
+    /// liveness checks between batches; each finding minimized to a repro suite case.
+    #[command(after_help = help::FUZZ)]
+    Fuzz(Box<fuzz::FuzzArgs>),
     /// Check suite files (and a profile): every error of every file, then exit 2.
     #[command(after_help = help::VALIDATE)]
     Validate(validate::ValidateArgs),
@@ -146,6 +151,7 @@ pub fn main() -> ExitCode {
         Some(Command::Inspect(args)) => ExitCode::from(inspect::run(args)),
         Some(Command::Import(args)) => ExitCode::from(import::run(args)),
         Some(Command::Replay(args)) => ExitCode::from(replay::run(*args)),
+        Some(Command::Fuzz(args)) => ExitCode::from(fuzz::run(*args)),
         Some(Command::Run(args)) => ExitCode::from(run::run(*args)),
         Some(Command::Validate(args)) => ExitCode::from(validate::run(args)),
         Some(Command::List(args)) => ExitCode::from(list::run(args)),

@@ -141,7 +141,7 @@ pub fn parse_target(text: &str) -> Result<(IpAddr, Option<u16>), String> {
     Ok((ip, port))
 }
 
-fn port(profile: &Profile, key: &str, default: u16) -> u16 {
+pub(crate) fn port(profile: &Profile, key: &str, default: u16) -> u16 {
     match profile.get(key) {
         Some(Value::Int(p)) => *p as u16,
         _ => default,

@@ -3,4 +3,6 @@
 //! runner's bounded connections, checks liveness between batches, restores the target and
 //! minimizes what failed; [`findings`] writes each finding's directory.
 
+pub mod findings;
+pub mod live;
 pub mod model;

@@ -100,12 +100,17 @@ pub fn repro_yaml(input: &ReproInput<'_>) -> String {
     requires.sort_unstable();
     requires.dedup();
     let id = format!("FUZZ-{:04}", input.number);
+    let mut indexes: Vec<String> =
+        input.cases.iter().take(5).map(|c| c.index.to_string()).collect();
+    if input.cases.len() > 5 {
+        indexes.push("...".into());
+    }
     let title = format!(
         "{} after {} fuzz case(s) (seed {}, case {})",
         input.oracle,
         input.cases.len(),
         input.seed,
-        input.cases.iter().map(|c| c.index.to_string()).collect::<Vec<_>>().join(", ")
+        indexes.join(", ")
     );
     let mut case = vec![
         ("id".to_string(), Node::plain(id)),

@@ -16,7 +16,7 @@
 
 mod can;
 mod isotp;
-mod power;
+pub mod power;
 mod stream;
 #[cfg(test)]
 mod tests;

@@ -69,14 +69,21 @@ impl CaseRun<'_> {
     }
 }
 
-/// Runs `command` in a shell, bounded by `bound` (killed when it overruns).
+/// Runs the profile's `power_cycle_command`, bounded by `bound`.
 async fn run_command(command: &str, bound: Duration) -> Result<(), Failure> {
+    shell_command("power_cycle_command", command, bound).await.map_err(error)
+}
+
+/// Runs `command` in a shell, bounded by `bound` (killed when it overruns); the error names
+/// it as `what` (`power_cycle_command`, `--monitor`). Shared with the fuzzer's restore and
+/// monitor.
+pub async fn shell_command(what: &str, command: &str, bound: Duration) -> Result<(), String> {
     let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| error(format!("power_cycle_command `{command}`: {e}")))?;
+        .map_err(|e| format!("{what} `{command}`: {e}"))?;
     // Polled, not awaited: tokio's process support is not among the features used.
     let deadline = Instant::now() + bound;
     let status = loop {
@@ -85,17 +92,17 @@ async fn run_command(command: &str, bound: Duration) -> Result<(), Failure> {
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(error(format!(
-                    "power_cycle_command `{command}` did not finish within {}",
+                return Err(format!(
+                    "{what} `{command}` did not finish within {}",
                     format_duration(bound)
-                )));
+                ));
             }
             Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
-            Err(e) => return Err(error(format!("power_cycle_command `{command}`: {e}"))),
+            Err(e) => return Err(format!("{what} `{command}`: {e}")),
         }
     };
     if !status.success() {
-        return Err(error(format!("power_cycle_command `{command}` failed: {status}")));
+        return Err(format!("{what} `{command}` failed: {status}"));
     }
     Ok(())
 }

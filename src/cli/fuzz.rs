@@ -1,0 +1,479 @@
+//! `doipcheck fuzz`: live fuzzing of a DoIP entity (or the built-in simulator, with faults),
+//! then each finding written to `--findings DIR/NNNN/` and its repro run through `run`
+//! against the same target (and, for the built-in simulator, against the conformant one).
+
+use super::exit;
+use super::run::{PcapArg, RunArgs, parse_target, port};
+use crate::fuzz::findings::{finding_json, next_number, write_finding};
+use crate::fuzz::live::{LiveFuzzer, LiveReport, LiveSettings, Restore};
+use crate::fuzz::model::StartState;
+use crate::fuzz::model::doip::{DoipGenerator, DoipGrammar};
+use crate::runner::target::{Simulators, known_faults, simulator_config};
+use crate::suite::load;
+use crate::suite::profile::Profile;
+use crate::suite::value::Value;
+use clap::Args;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Args)]
+pub struct FuzzArgs {
+    /// The DoIP entity to fuzz, HOST or HOST:PORT. Without it, the built-in simulator (with
+    /// the faults of --sim-fault) is fuzzed on loopback.
+    #[arg(short, long, value_name = "HOST[:PORT]")]
+    pub target: Option<String>,
+    /// Target profile (addresses, timers, capabilities; default: the built-in simulator's).
+    #[arg(short, long)]
+    pub profile: Option<PathBuf>,
+    /// Fuzz the built-in simulator with this fault switched on (repeatable).
+    #[arg(long = "sim-fault", alias = "fault", value_name = "NAME")]
+    pub sim_faults: Vec<String>,
+    /// Stop after this long (`10m`, `30s`).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Stop after this many cases.
+    #[arg(long, value_name = "N")]
+    pub cases: Option<u64>,
+    /// The seed: the same seed gives the same cases.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Cases between two liveness checks.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch: u64,
+    /// Where findings go (one directory per finding, numbered).
+    #[arg(long, default_value = "fuzz-findings")]
+    pub findings: PathBuf,
+    /// A command run after each batch (`sh -c`); its failure is a finding (an ECU log check,
+    /// a process check).
+    #[arg(long, value_name = "CMD")]
+    pub monitor: Option<String>,
+    /// Do not run each finding's repro.yaml after the fuzzing (faster; no repro.pcapng).
+    #[arg(long)]
+    pub no_confirm: bool,
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::notation::parse_duration(text).map_err(|e| e.to_string())
+}
+
+pub fn run(args: FuzzArgs) -> u8 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err((code, text)) => {
+            eprintln!("{}", text.trim_end());
+            code
+        }
+    }
+}
+
+fn usage(text: impl Into<String>) -> (u8, String) {
+    (exit::USAGE, format!("error: {}", text.into()))
+}
+
+/// What the confirmation of a finding needs to know about the target.
+struct TargetChoice {
+    profile_path: Option<PathBuf>,
+    target: Option<String>,
+    faults: Vec<String>,
+}
+
+fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
+    if args.target.is_some() && !args.sim_faults.is_empty() {
+        return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
+    }
+    let faults = known_faults();
+    if let Some(bad) = args.sim_faults.iter().find(|f| !faults.contains(&f.as_str())) {
+        return Err(usage(format!(
+            "--sim-fault: unknown fault `{bad}`; `doipcheck sim --list-faults` lists them"
+        )));
+    }
+    let profile_path = match (&args.profile, &args.target) {
+        (Some(p), _) => Some(p.clone()),
+        (None, None) => Some(super::validate::default_profile()),
+        (None, Some(_)) => None,
+    };
+    let profile =
+        load::load_profile(profile_path.as_deref()).map_err(|e| (exit::USAGE, e.render()))?;
+    let grammar = grammar(&profile).map_err(usage)?;
+    let choice = TargetChoice {
+        profile_path: profile_path.clone(),
+        target: args.target.clone(),
+        faults: args.sim_faults.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| (exit::FAILURE, format!("error: cannot start the runtime: {e}")))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcome =
+        runtime.block_on(fuzz(&args, &profile, profile_path.as_deref(), grammar, stop))?;
+    drop(runtime);
+    let (report, written) = outcome;
+    let mut summaries = Vec::new();
+    for (dir, number, finding) in &written {
+        let repro = if args.no_confirm { None } else { Some(confirm(dir, &choice)) };
+        if let Some(r) = &repro {
+            let json = finding_json(*number, args.seed, finding, Some(r.clone()));
+            let _ = std::fs::write(
+                dir.join("finding.json"),
+                serde_json::to_string_pretty(&json).unwrap_or_default() + "\n",
+            );
+        }
+        summaries.push(serde_json::json!({
+            "dir": dir.display().to_string(),
+            "oracle": finding.oracle.name(),
+            "state": finding.state.name(),
+            "messages": finding.cases.iter().map(|c| c.message_count()).sum::<usize>(),
+            "reproduced": finding.reproduced,
+            "found_after_ms": finding.found_after.as_millis() as u64,
+            "repro": repro,
+        }));
+    }
+    let summary = summary_json(&args, &report, summaries);
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    }
+    eprintln!(
+        "fuzz: {} cases in {:.1} s ({:.0} cases/s), {} liveness checks passed, {} finding(s){}",
+        report.cases,
+        report.elapsed.as_secs_f64(),
+        rate(&report),
+        report.healthy_checks,
+        report.findings.len(),
+        if report.duplicates > 0 {
+            format!(" (+{} duplicates)", report.duplicates)
+        } else {
+            String::new()
+        }
+    );
+    for (dir, _, f) in &written {
+        eprintln!("  {}: {} in state {} ({})", dir.display(), f.oracle, f.state, f.detail);
+    }
+    if let Some(why) = &report.stopped {
+        eprintln!("fuzz: stopped early: {why}");
+    }
+    Ok(if report.findings.is_empty() { exit::SUCCESS } else { exit::FAILURE })
+}
+
+fn rate(report: &LiveReport) -> f64 {
+    report.cases as f64 / report.elapsed.as_secs_f64().max(1e-9)
+}
+
+type Written = Vec<(PathBuf, u32, crate::fuzz::live::LiveFinding)>;
+
+async fn fuzz(
+    args: &FuzzArgs,
+    profile: &Profile,
+    profile_path: Option<&Path>,
+    grammar: DoipGrammar,
+    stop: Arc<AtomicBool>,
+) -> Result<(LiveReport, Written), (u8, String)> {
+    let (tcp, udp, restore, sims) = match &args.target {
+        Some(text) => {
+            let (ip, explicit) = parse_target(text).map_err(usage)?;
+            let tcp =
+                SocketAddr::new(ip, explicit.unwrap_or_else(|| port(profile, "ports.tcp", 13400)));
+            let udp = SocketAddr::new(ip, port(profile, "ports.udp", 13400));
+            let restore = match profile.text("power_cycle_command") {
+                Ok(Some(c)) => Restore::Command(c.to_owned()),
+                _ => Restore::Reconnect,
+            };
+            (tcp, udp, restore, None)
+        }
+        None => {
+            let config = simulator_config(profile, profile_path).map_err(|r| (exit::USAGE, r))?;
+            let (sims, endpoints) = Simulators::start(1, &args.sim_faults, &config)
+                .await
+                .map_err(|e| (exit::FAILURE, format!("error: {e}")))?;
+            let e = &endpoints[0];
+            let control =
+                e.simulator.clone().ok_or((exit::FAILURE, "error: no simulator".into()))?;
+            (
+                SocketAddr::new(e.ip, e.tcp),
+                SocketAddr::new(e.ip, e.udp),
+                Restore::Simulator(control),
+                Some(sims),
+            )
+        }
+    };
+    let settings = settings(profile, &grammar, tcp, udp, args);
+    let generator = DoipGenerator::new(grammar, args.seed);
+    let mut fuzzer = LiveFuzzer::new(settings.clone(), generator, restore);
+    if let Err((oracle, why)) = fuzzer.liveness(settings.ctrl, settings.p2).await {
+        if let Some(s) = sims {
+            s.shutdown().await;
+        }
+        return Err((
+            exit::UNREACHABLE,
+            format!("error: the target is not healthy before the first case ({oracle}): {why}"),
+        ));
+    }
+    spawn_signal_watch(stop.clone());
+    let label = match &args.target {
+        Some(t) => t.clone(),
+        None => crate::runner::target::simulator_label(&args.sim_faults),
+    };
+    eprintln!(
+        "fuzz: {label}, seed {}, up to {} or {} cases, liveness every {} cases",
+        args.seed,
+        crate::suite::value::format_duration(args.duration),
+        args.cases.map_or("unbounded".into(), |n| n.to_string()),
+        args.batch
+    );
+    let tty = std::io::stderr().is_terminal();
+    let mut last_line = std::time::Instant::now();
+    let max_cases = args.cases.unwrap_or(u64::MAX);
+    let report = fuzzer
+        .run(
+            max_cases,
+            args.duration,
+            || stop.load(Ordering::Relaxed),
+            |r| {
+                let due = if tty { Duration::from_millis(250) } else { Duration::from_secs(10) };
+                if last_line.elapsed() >= due {
+                    last_line = std::time::Instant::now();
+                    let line = progress_line(r);
+                    if tty {
+                        eprint!("\r{line}\x1b[K");
+                    } else {
+                        eprintln!("{line}");
+                    }
+                }
+            },
+        )
+        .await;
+    if tty {
+        eprintln!();
+    }
+    let mid = fuzzer.mid_prefix().to_vec();
+    drop(fuzzer);
+    if let Some(s) = sims {
+        s.shutdown().await;
+    }
+    let mut written = Vec::new();
+    for (number, f) in (next_number(&args.findings)..).zip(&report.findings) {
+        match write_finding(&args.findings, number, args.seed, f, &mid) {
+            Ok(dir) => written.push((dir, number, f.clone())),
+            Err(e) => {
+                eprintln!("error: writing finding {number:04} in {}: {e}", args.findings.display())
+            }
+        }
+    }
+    Ok((report, written))
+}
+
+fn progress_line(r: &LiveReport) -> String {
+    let covered = r.coverage.len();
+    format!(
+        "fuzz: {} cases, {:.0} cases/s, {} finding(s), {} payload type x state pairs covered",
+        r.cases,
+        rate(r),
+        r.findings.len(),
+        covered
+    )
+}
+
+/// SIGINT, SIGTERM and SIGHUP end the fuzzing; the findings so far are written.
+fn spawn_signal_watch(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+}
+
+/// Runs `dir/repro.yaml` through `run` against the fuzzed target (and the conformant
+/// simulator when a fault was fuzzed), keeps the capture as `repro.pcapng`, and says what
+/// each run gave.
+fn confirm(dir: &Path, choice: &TargetChoice) -> serde_json::Value {
+    let repro = dir.join("repro.yaml");
+    let run_dir = dir.join("run");
+    eprintln!("fuzz: confirming {} against the fuzzed target", repro.display());
+    let code = super::run::run(RunArgs {
+        paths: vec![repro.clone()],
+        target: choice.target.clone(),
+        profile: choice.profile_path.clone(),
+        sim_faults: choice.faults.clone(),
+        report_dir: run_dir.clone(),
+        pcap: PcapArg::All,
+        plain: true,
+        jobs: Some(1),
+        ..RunArgs::default()
+    });
+    if let Some(capture) = first_pcapng(&run_dir) {
+        let _ = std::fs::copy(capture, dir.join("repro.pcapng"));
+    }
+    let mut out = serde_json::json!({ "against_target": verdict_of(code) });
+    if choice.target.is_none() && !choice.faults.is_empty() {
+        let code = super::run::run(RunArgs {
+            paths: vec![repro],
+            profile: choice.profile_path.clone(),
+            report_dir: dir.join("conformant"),
+            pcap: PcapArg::None,
+            plain: true,
+            jobs: Some(1),
+            ..RunArgs::default()
+        });
+        out["against_conformant_simulator"] = verdict_of(code).into();
+    }
+    out
+}
+
+fn verdict_of(code: u8) -> &'static str {
+    match code {
+        exit::SUCCESS => "pass",
+        exit::FAILURE => "fail",
+        exit::UNREACHABLE => "unreachable",
+        _ => "error",
+    }
+}
+
+fn first_pcapng(dir: &Path) -> Option<PathBuf> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "pcapng") {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn summary_json(
+    args: &FuzzArgs,
+    r: &LiveReport,
+    findings: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let mut coverage = serde_json::Map::new();
+    for ((payload_type, state), n) in &r.coverage {
+        let entry = coverage.entry(payload_type.clone()).or_insert_with(|| serde_json::json!({}));
+        entry[state.name()] = (*n).into();
+    }
+    let states: Vec<&str> = StartState::ALL.iter().map(|s| s.name()).collect();
+    serde_json::json!({
+        "cases": r.cases,
+        "cases_per_s": (rate(r) * 10.0).round() / 10.0,
+        "elapsed_s": (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        "seed": args.seed,
+        "healthy_checks": r.healthy_checks,
+        "findings": r.findings.len(),
+        "duplicates": r.duplicates,
+        "states": states,
+        "coverage": coverage,
+        "finding_dirs": findings,
+        "stopped": r.stopped,
+    })
+}
+
+/// The generator's grammar from the profile (the keys of docs/suite-format.md).
+fn grammar(profile: &Profile) -> Result<DoipGrammar, String> {
+    let d = DoipGrammar::default();
+    let int = |key: &str, default: u64| profile.int(key).unwrap_or(default);
+    let list = |key: &str| -> Vec<u64> {
+        match profile.get(key) {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut vin = d.vin;
+    if let Ok(Some(text)) = profile.text("vin")
+        && text.len() == 17
+    {
+        vin.copy_from_slice(text.as_bytes());
+    }
+    let mut eid = d.eid;
+    if let Ok(Some(text)) = profile.text("eid")
+        && let Ok(bytes) = crate::notation::parse_hex(text)
+        && bytes.len() == 6
+    {
+        eid.copy_from_slice(&bytes);
+    }
+    let activation_types: Vec<u8> = list("activation_types").into_iter().map(|t| t as u8).collect();
+    let dids = match profile.int("uds.did") {
+        Ok(did) => vec![did as u16],
+        Err(_) => d.dids.clone(),
+    };
+    Ok(DoipGrammar {
+        version: int("protocol_version", u64::from(d.version)) as u8,
+        tester_address: int("tester_address", u64::from(d.tester_address)) as u16,
+        entity_address: int("entity_address", u64::from(d.entity_address)) as u16,
+        ecu_addresses: list("ecu_addresses").into_iter().map(|a| a as u16).collect(),
+        functional_address: int("functional_address", u64::from(d.functional_address)) as u16,
+        activation_types: if activation_types.is_empty() {
+            d.activation_types
+        } else {
+            activation_types
+        },
+        max_data_size: int("max_data_size", u64::from(d.max_data_size)).min(u64::from(u32::MAX))
+            as u32,
+        vin,
+        eid,
+        dids,
+        udp: profile.has_capability("doip.udp"),
+    })
+}
+
+fn settings(
+    profile: &Profile,
+    g: &DoipGrammar,
+    tcp: SocketAddr,
+    udp: SocketAddr,
+    args: &FuzzArgs,
+) -> LiveSettings {
+    let tolerance = profile.duration("timing.tolerance").unwrap_or(Duration::from_millis(50));
+    let timer =
+        |key: &str, default: u64| profile.duration(key).unwrap_or(Duration::from_millis(default));
+    let mut tester_present = Vec::new();
+    if profile.has_capability("uds") {
+        tester_present.push(g.entity_address);
+        if profile.has_capability("doip.gateway")
+            && let Ok(ecu) = profile.int("gateway.ecu_address")
+        {
+            tester_present.push(ecu as u16);
+        }
+    }
+    LiveSettings {
+        tcp,
+        udp,
+        version: g.version,
+        tester_address: g.tester_address,
+        activation_type: g.activation_types.first().copied().unwrap_or(0),
+        max_data_size: g.max_data_size,
+        ctrl: timer("timing.a_doip_ctrl", 2000) + tolerance,
+        p2: timer("uds.p2", 50) + tolerance,
+        p2_star: timer("uds.p2_star", 5000) + tolerance,
+        alive_check: profile.has_capability("doip.alive_check"),
+        identification: profile.has_capability("doip.udp"),
+        entity_status: profile.has_capability("doip.udp")
+            && profile.has_capability("doip.entity_status"),
+        tester_present,
+        batch: args.batch,
+        monitor: args.monitor.clone(),
+        command_bound: Duration::from_secs(60),
+    }
+}
