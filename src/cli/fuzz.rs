@@ -107,8 +107,9 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
         target: args.target.clone(),
         faults: args.sim_faults.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the fuzzer and the built-in simulator take turns on it, which measured
+    // faster than two workers (8.6k against 6.7k cases/s: no wake-ups across threads).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| (exit::FAILURE, format!("error: cannot start the runtime: {e}")))?;

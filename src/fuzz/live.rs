@@ -10,7 +10,7 @@
 //! them without waiting for a timer. Every read is bounded in bytes, messages and time.
 
 use super::model::doip::{DoipGenerator, frame};
-use super::model::minimize::ddmin;
+use super::model::minimize::Ddmin;
 use super::model::replies::{
     SocketFate, Violation, check_socket_fate, check_tcp_reply, check_udp_reply,
 };
@@ -905,21 +905,13 @@ impl LiveFuzzer {
     ) -> LiveFinding {
         let reproduced = self.trial(window, &oracle).await;
         let (cases, trials) = if reproduced {
-            // ddmin's predicate is synchronous; each trial is driven on this task.
-            let mut results: Vec<(Vec<FuzzCase>, bool)> = Vec::new();
-            let minimized = {
-                let this = &mut *self;
-                let oracle = &oracle;
-                let mut trial_sync = |subset: &[FuzzCase]| -> bool {
-                    let fails = tokio::task::block_in_place(|| {
-                        tokio::runtime::Handle::current().block_on(this.trial(subset, oracle))
-                    });
-                    results.push((subset.to_vec(), fails));
-                    fails
-                };
-                ddmin(window, MAX_TRIALS, &mut trial_sync)
-            };
-            (minimized.items, minimized.trials + 1)
+            let mut search = Ddmin::new(window, MAX_TRIALS);
+            while let Some(subset) = search.next_trial() {
+                let fails = self.trial(&subset, &oracle).await;
+                search.record(fails);
+            }
+            let result = search.result();
+            (result.items, result.trials + 1)
         } else {
             (window.to_vec(), 1)
         };
@@ -959,7 +951,7 @@ async fn drip(conn: &mut Conn, bytes: &[u8], chunks: &[usize]) -> Result<(), Str
 /// alone on loopback, short enough not to slow the loop (the timer wheel's resolution is a
 /// millisecond, so the pause yields instead of sleeping). The repro uses
 /// [`super::model::repro::DRIP_PAUSE_MS`], which is longer and holds on any link.
-const DRIP_PAUSE: Duration = Duration::from_micros(300);
+const DRIP_PAUSE: Duration = Duration::from_micros(100);
 
 async fn pause(length: Duration) {
     let until = std::time::Instant::now() + length;
