@@ -9,6 +9,7 @@
 //! check request on any TCP_DATA socket), so replies are attributed to the case that caused
 //! them without waiting for a timer. Every read is bounded in bytes, messages and time.
 
+use super::conn::{Conn, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response, is_diag_response};
 use super::model::doip::{DoipGenerator, frame};
 use super::model::minimize::Ddmin;
 use super::model::replies::{
@@ -21,15 +22,10 @@ use crate::transport::doip::sim_host::SimControl;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::io::AsyncWriteExt;
+use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout};
 
-/// Replies larger than this are not buffered (a reply an entity sends is small: the largest,
-/// a diagnostic response, is bounded by its MDS).
-const MAX_REPLY: u32 = 64 * 1024;
-/// More replies than this to one case is a flood.
-const MAX_REPLIES_PER_CASE: usize = 1000;
 /// Trials of one minimization (each restores and re-drives the target).
 const MAX_TRIALS: usize = 64;
 
@@ -136,151 +132,13 @@ enum CaseOutcome {
     Anomaly(Oracle, String),
 }
 
-/// A TCP connection of the fuzzer with its receive buffer.
-struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-    deframer: Deframer,
-    /// UDS session last entered (for the extended-session state).
-    extended: bool,
-}
-
-/// How a read ended.
-enum ReadEnd {
-    /// The expected number of barrier answers arrived.
-    Barrier,
-    /// The entity closed (EOF or reset).
-    Closed,
-    /// Nothing (more) within the bound.
-    Silent,
-    /// Too many replies.
-    Flood,
-}
-
-impl Conn {
-    async fn open(addr: SocketAddr, bound: Duration) -> Result<Conn, String> {
-        match timeout(bound, TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                Ok(Conn {
-                    stream,
-                    buf: Vec::new(),
-                    deframer: Deframer::new(MAX_REPLY),
-                    extended: false,
-                })
-            }
-            Ok(Err(e)) => Err(format!("cannot connect to {addr}: {e}")),
-            Err(_) => Err(format!("no TCP connection to {addr} within {bound:?}")),
-        }
-    }
-
-    /// Hands over the whole messages that have already arrived, without waiting.
-    fn take_ready(&mut self, mut each: impl FnMut(&[u8])) {
-        let mut chunk = [0u8; 4096];
-        while self.buf.len() < MAX_REPLY as usize {
-            match self.stream.try_read(&mut chunk) {
-                Ok(n) if n > 0 => self.buf.extend_from_slice(&chunk[..n]),
-                _ => break,
-            }
-        }
-        while let Deframed::Message { len, .. } = self.deframer.next(&self.buf) {
-            let bytes: Vec<u8> = self.buf.drain(..len).collect();
-            each(&bytes);
-        }
-    }
-
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.stream.write_all(bytes).await.map_err(|e| crate::runner::conn::target_io_error(&e))
-    }
-
-    /// Reads replies until `want` messages satisfy `is_barrier`, the entity closes, `bound`
-    /// passes, or the flood bound; every whole message goes to `each`.
-    async fn read_until(
-        &mut self,
-        want: usize,
-        bound: Duration,
-        tester: u16,
-        mut is_barrier: impl FnMut(&[u8]) -> bool,
-        mut each: impl FnMut(&[u8]),
-    ) -> ReadEnd {
-        let deadline = Instant::now() + bound;
-        let (mut seen, mut count) = (0, 0);
-        let mut chunk = [0u8; 4096];
-        loop {
-            // Whole messages already buffered first.
-            loop {
-                match self.deframer.next(&self.buf) {
-                    Deframed::Message { len, .. } => {
-                        let bytes: Vec<u8> = self.buf.drain(..len).collect();
-                        count += 1;
-                        if bytes[2..4] == [0x00, 0x07] {
-                            // Keep the socket: answer the entity's alive check (§9.6).
-                            let mut answer = frame(bytes[0], 0x0008, &tester.to_be_bytes());
-                            answer.truncate(HEADER_LEN + 2);
-                            let _ = self.stream.write_all(&answer).await;
-                        }
-                        each(&bytes);
-                        if is_barrier(&bytes) {
-                            seen += 1;
-                            if seen >= want {
-                                return ReadEnd::Barrier;
-                            }
-                        }
-                        if count > MAX_REPLIES_PER_CASE {
-                            return ReadEnd::Flood;
-                        }
-                    }
-                    Deframed::Rejected(_) => {
-                        // Undecodable reply header: hand it over as it is, then stop
-                        // trusting the stream.
-                        let bytes: Vec<u8> = self.buf.drain(..).collect();
-                        each(&bytes);
-                        return ReadEnd::Closed;
-                    }
-                    Deframed::Skipped { len } => {
-                        self.buf.drain(..len);
-                    }
-                    Deframed::NeedMore { .. } => break,
-                }
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return ReadEnd::Silent;
-            }
-            match timeout(left, self.stream.read(&mut chunk)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => {
-                    if !self.buf.is_empty() {
-                        let rest: Vec<u8> = self.buf.drain(..).collect();
-                        each(&rest);
-                    }
-                    return ReadEnd::Closed;
-                }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => return ReadEnd::Silent,
-            }
-        }
-    }
-}
-
-fn is_alive_response(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER_LEN && bytes[2..4] == [0x00, 0x08]
-}
-
-fn is_activation_response(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER_LEN && bytes[2..4] == [0x00, 0x06]
-}
-
-fn is_diag_response(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER_LEN && bytes[2..4] == [0x80, 0x01]
-}
-
 /// The live fuzzer's state.
 pub struct LiveFuzzer {
-    settings: LiveSettings,
+    pub(super) settings: LiveSettings,
     generator: DoipGenerator,
     restore: Restore,
-    activated: Option<Conn>,
-    udp: Option<UdpSocket>,
+    pub(super) activated: Option<Conn>,
+    pub(super) udp: Option<UdpSocket>,
     /// Latency of the last healthy check (bounds the shortened checks of minimization).
     healthy_latency: Duration,
     /// The first half of a diagnostic message (the mid-message state).
@@ -598,41 +456,6 @@ impl LiveFuzzer {
         Ok(conn)
     }
 
-    /// A new connection with routing activated (response code 0x10).
-    async fn open_activated(&self, bound: Duration) -> Result<Conn, (Oracle, String)> {
-        let mut conn =
-            Conn::open(self.settings.tcp, bound).await.map_err(|e| (Oracle::Activation, e))?;
-        let mut ra = self.settings.tester_address.to_be_bytes().to_vec();
-        ra.extend([self.settings.activation_type, 0, 0, 0, 0]);
-        conn.write(&frame(self.settings.version, 0x0005, &ra))
-            .await
-            .map_err(|e| (Oracle::Activation, e))?;
-        let mut code = None;
-        let end = conn
-            .read_until(1, bound, self.settings.tester_address, is_activation_response, |b| {
-                if is_activation_response(b) && b.len() > HEADER_LEN + 4 {
-                    code = Some(b[HEADER_LEN + 4]);
-                }
-            })
-            .await;
-        match (end, code) {
-            (ReadEnd::Barrier, Some(0x10)) => Ok(conn),
-            (_, Some(c)) => Err((
-                Oracle::Activation,
-                format!("routing activation answered with code 0x{c:02X}, not 0x10"),
-            )),
-            (ReadEnd::Closed, None) => Err((
-                Oracle::Activation,
-                "the entity closed the connection instead of answering the routing activation"
-                    .into(),
-            )),
-            _ => Err((
-                Oracle::Activation,
-                format!("no routing activation response within {bound:?}"),
-            )),
-        }
-    }
-
     async fn run_udp_case(&mut self, case: &FuzzCase) -> CaseOutcome {
         let socket = match self.udp_socket().await {
             Ok(s) => s,
@@ -690,7 +513,7 @@ impl LiveFuzzer {
         CaseOutcome::Clean
     }
 
-    async fn udp_socket(&mut self) -> Result<UdpSocket, String> {
+    pub(super) async fn udp_socket(&mut self) -> Result<UdpSocket, String> {
         if let Some(s) = self.udp.take() {
             return Ok(s);
         }
@@ -710,125 +533,6 @@ impl LiveFuzzer {
             )
         };
         UdpSocket::bind(local).await.map_err(|e| format!("cannot bind a UDP socket: {e}"))
-    }
-
-    /// The liveness oracle: a fresh connection and routing activation, an alive check on it,
-    /// TesterPresent to each address, a vehicle identification over UDP, then `--monitor`.
-    /// Returns the time it took, or the first probe that failed.
-    pub async fn liveness(
-        &mut self,
-        ctrl: Duration,
-        p2: Duration,
-    ) -> Result<Duration, (Oracle, String)> {
-        let start = Instant::now();
-        // Our own activated socket would count against the entity's MCTS: with it open, the
-        // probe's activation makes the entity alive-check it first (T_TCP_Alive_Check).
-        self.activated = None;
-        let mut conn = self.open_activated(ctrl).await?;
-        if self.settings.alive_check {
-            conn.write(&frame(self.settings.version, 0x0007, &[]))
-                .await
-                .map_err(|e| (Oracle::AliveCheck, e))?;
-            match conn
-                .read_until(1, ctrl, self.settings.tester_address, is_alive_response, |_| {})
-                .await
-            {
-                ReadEnd::Barrier => {}
-                _ => {
-                    return Err((
-                        Oracle::AliveCheck,
-                        format!("no alive check response within {ctrl:?}"),
-                    ));
-                }
-            }
-        }
-        for &address in &self.settings.tester_present.clone() {
-            let mut diag = self.settings.tester_address.to_be_bytes().to_vec();
-            diag.extend(address.to_be_bytes());
-            diag.extend([0x3E, 0x00]);
-            conn.write(&frame(self.settings.version, 0x8001, &diag))
-                .await
-                .map_err(|e| (Oracle::TesterPresent(address), e))?;
-            let mut positive = false;
-            let mut pending = 0;
-            // The ACK comes within A_DoIP_Diagnostic_Message; the answer within P2, or P2*
-            // after each 0x78 (ISO 14229-2), at most 32 of them.
-            loop {
-                let mut answer: Option<Vec<u8>> = None;
-                let bound = if pending == 0 { p2 + ctrl.min(p2) } else { self.settings.p2_star };
-                let end = conn
-                    .read_until(1, bound, self.settings.tester_address, is_diag_response, |b| {
-                        if is_diag_response(b) {
-                            answer = Some(b[HEADER_LEN + 4..].to_vec());
-                        }
-                    })
-                    .await;
-                match (end, answer.as_deref()) {
-                    (ReadEnd::Barrier, Some([0x7E, 0x00, ..])) => positive = true,
-                    (ReadEnd::Barrier, Some([0x7F, 0x3E, 0x78])) if pending < 32 => {
-                        pending += 1;
-                        continue;
-                    }
-                    (ReadEnd::Barrier, Some(other)) => {
-                        return Err((
-                            Oracle::TesterPresent(address),
-                            format!(
-                                "TesterPresent to 0x{address:04X} answered {}",
-                                crate::notation::hex_spaced(other)
-                            ),
-                        ));
-                    }
-                    _ => {}
-                }
-                break;
-            }
-            if !positive {
-                return Err((
-                    Oracle::TesterPresent(address),
-                    format!("no answer 7E 00 to TesterPresent from 0x{address:04X} within {p2:?}"),
-                ));
-            }
-        }
-        drop(conn);
-        if self.settings.identification {
-            let socket = self.udp_socket().await.map_err(|e| (Oracle::Identification, e))?;
-            let request = frame(self.settings.version, 0x0001, &[]);
-            socket
-                .send_to(&request, self.settings.udp)
-                .await
-                .map_err(|e| (Oracle::Identification, e.to_string()))?;
-            let mut buf = vec![0u8; 4096];
-            let deadline = Instant::now() + ctrl;
-            let mut answered = false;
-            while let Ok(Ok((n, _))) = timeout(
-                deadline.saturating_duration_since(Instant::now()),
-                socket.recv_from(&mut buf),
-            )
-            .await
-            {
-                if n >= HEADER_LEN && buf[2..4] == [0x00, 0x04] {
-                    answered = true;
-                    break;
-                }
-            }
-            self.udp = Some(socket);
-            if !answered {
-                return Err((
-                    Oracle::Identification,
-                    format!("no vehicle announcement within {ctrl:?}"),
-                ));
-            }
-        }
-        if let Some(command) = &self.settings.monitor {
-            crate::runner::steps::power::shell_command(
-                "--monitor",
-                command,
-                self.settings.command_bound,
-            )
-            .await
-            .map_err(|e| (Oracle::Monitor, e))?;
-        }
-        Ok(start.elapsed())
     }
 
     /// Brings the target back: the simulator's power cycle, the profile's command, or a
@@ -926,37 +630,6 @@ impl LiveFuzzer {
             trials,
             found_after,
         }
-    }
-}
-
-/// Writes `bytes` in the pieces `chunks` gives (the rest last), pausing between them.
-async fn drip(conn: &mut Conn, bytes: &[u8], chunks: &[usize]) -> Result<(), String> {
-    let mut at = 0;
-    for &size in chunks {
-        let end = (at + size).min(bytes.len());
-        if end > at {
-            conn.write(&bytes[at..end]).await?;
-            conn.stream.flush().await.map_err(|e| e.to_string())?;
-            pause(DRIP_PAUSE).await;
-        }
-        at = end;
-    }
-    if at < bytes.len() {
-        conn.write(&bytes[at..]).await?;
-    }
-    Ok(())
-}
-
-/// The pause between dripped pieces: long enough for the entity's read to return the piece
-/// alone on loopback, short enough not to slow the loop (the timer wheel's resolution is a
-/// millisecond, so the pause yields instead of sleeping). The repro uses
-/// [`super::model::repro::DRIP_PAUSE_MS`], which is longer and holds on any link.
-const DRIP_PAUSE: Duration = Duration::from_micros(100);
-
-async fn pause(length: Duration) {
-    let until = std::time::Instant::now() + length;
-    while std::time::Instant::now() < until {
-        tokio::task::yield_now().await;
     }
 }
 

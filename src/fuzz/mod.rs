@@ -1,8 +1,10 @@
 //! `doipcheck fuzz`: the live fuzzer. [`model`] is pure (cases, generator, reply checks,
-//! delta debugging, repro text); [`live`] drives a target through real sockets with the
-//! runner's bounded connections, checks liveness between batches, restores the target and
-//! minimizes what failed; [`findings`] writes each finding's directory.
+//! delta debugging, repro text); [`live`] drives a target over real sockets ([`conn`]: bounded
+//! reads, barriers), checks liveness between batches, restores the target and minimizes what
+//! failed; [`findings`] writes each finding's directory (docs/architecture.md#live-fuzzing).
 
+pub mod conn;
 pub mod findings;
 pub mod live;
+mod liveness;
 pub mod model;
