@@ -12,6 +12,7 @@ mod decode_cli;
 mod doip_properties;
 mod first_hour;
 mod fuzz_corpus;
+mod fuzz_live;
 mod help;
 mod inspect_captures;
 mod interrupt;

@@ -1,0 +1,103 @@
+//! `doipcheck fuzz` end to end against the built-in simulator: no finding against the
+//! conformant one, the same seed giving the same cases, a broken rule becoming a minimal
+//! repro that fails against the fault and passes without it, and the exit codes.
+
+use super::client_cli::doipcheck;
+use serde_json::Value;
+use std::path::Path;
+
+/// Runs `doipcheck fuzz ARGS --json --findings DIR`; returns the exit code and the summary.
+fn fuzz(findings: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = doipcheck()
+        .arg("fuzz")
+        .args(args)
+        .args(["--json", "--findings"])
+        .arg(findings)
+        .output()
+        .expect("run doipcheck fuzz");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let summary: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("summary is not JSON ({e}): {stdout}\n{stderr}"));
+    (out.status.code().unwrap_or(-1), summary, stderr)
+}
+
+#[test]
+fn the_conformant_simulator_gives_no_finding_and_a_seed_repeats_its_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--cases", "3000", "--duration", "120s", "--seed", "5", "--batch", "100"];
+    let (code, first, stderr) = fuzz(&dir.path().join("a"), &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(first["cases"], 3000);
+    assert_eq!(first["findings"], 0, "{first}");
+    assert!(first["cases_per_s"].as_f64().unwrap() > 0.0);
+    assert!(first["healthy_checks"].as_u64().unwrap() >= 30, "{first}");
+    // Every start state was reached, UDP included, and reserved payload types were sent.
+    let coverage = first["coverage"].as_object().unwrap();
+    for state in first["states"].as_array().unwrap() {
+        let state = state.as_str().unwrap();
+        assert!(coverage.values().any(|per| per.get(state).is_some()), "state {state} not reached");
+    }
+    assert!(coverage.contains_key("reserved") && coverage.contains_key("0x8001"));
+    let (code, second, _) = fuzz(&dir.path().join("b"), &args);
+    assert_eq!(code, 0);
+    assert_eq!(first["coverage"], second["coverage"], "the same seed must give the same cases");
+    let (_, other, _) =
+        fuzz(&dir.path().join("c"), &["--cases", "3000", "--seed", "6", "--batch", "100"]);
+    assert_ne!(first["coverage"], other["coverage"]);
+}
+
+#[test]
+fn a_broken_socket_rule_becomes_a_repro_that_fails_only_against_the_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("findings");
+    let (code, summary, stderr) = fuzz(
+        &findings,
+        &["--sim-fault", "no_close_on_bad_pattern", "--cases", "8", "--duration", "60s"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(summary["findings"].as_u64().unwrap() >= 1, "{summary}");
+    let first = findings.join("0001");
+    let finding: Value =
+        serde_json::from_str(&std::fs::read_to_string(first.join("finding.json")).unwrap())
+            .unwrap();
+    assert_eq!(finding["oracle"], "protocol.socket_not_closed", "{finding}");
+    assert_eq!(finding["seed"], 0);
+    assert!(finding["messages"].as_u64().unwrap() <= 3, "{finding}");
+    assert!(finding["found_after_ms"].as_u64().unwrap() < 60_000);
+    assert_eq!(finding["repro"]["against_target"], "fail", "{finding}");
+    assert_eq!(finding["repro"]["against_conformant_simulator"], "pass", "{finding}");
+    let repro = std::fs::read_to_string(first.join("repro.yaml")).unwrap();
+    assert!(repro.contains("expect_closed"), "{repro}");
+    let pcap = std::fs::read(first.join("repro.pcapng")).unwrap();
+    assert_eq!(&pcap[..4], &[0x0A, 0x0D, 0x0D, 0x0A], "repro.pcapng is a pcapng file");
+    // The repro is an ordinary suite: `run` replays it with the same verdict.
+    let out = doipcheck()
+        .args(["run", "--sim-fault", "no_close_on_bad_pattern", "--plain", "-o"])
+        .arg(dir.path().join("again"))
+        .arg(first.join("repro.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_target_that_is_not_there_exits_3_and_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(&profile, "capabilities: [doip.tcp]\ntiming: { a_doip_ctrl: 300ms }\n").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let out = doipcheck()
+        .args(["fuzz", "--cases", "10", "-t", &format!("127.0.0.1:{port}"), "-p"])
+        .arg(&profile)
+        .arg("--findings")
+        .arg(dir.path().join("f"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not healthy before the first case"));
+    let out = doipcheck().args(["fuzz", "--sim-fault", "no_such_fault"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
