@@ -208,7 +208,7 @@ async fn fuzz(
     let settings = settings(profile, &grammar, tcp, udp, args);
     let generator = DoipGenerator::new(grammar, args.seed);
     let mut fuzzer = LiveFuzzer::new(settings.clone(), generator, restore);
-    if let Err((oracle, why)) = fuzzer.liveness(settings.ctrl, settings.p2).await {
+    if let Err((oracle, why)) = fuzzer.liveness(settings.ctrl).await {
         if let Some(s) = sims {
             s.shutdown().await;
         }

@@ -57,9 +57,9 @@ pub struct LiveSettings {
     pub max_data_size: u32,
     /// A_DoIP_Ctrl (+ tolerance): the bound of every answer the oracle waits for.
     pub ctrl: Duration,
-    /// UDS P2 and P2* (+ tolerance).
+    /// UDS P2 (+ tolerance): the bound of the first answer to TesterPresent.
     pub p2: Duration,
-    /// P2*.
+    /// UDS P2* (+ tolerance): the bound after NRC 0x78 or a repeated request.
     pub p2_star: Duration,
     /// Liveness probes: alive check (`doip.alive_check`), UDP identification (`doip.udp`),
     /// tester present to these addresses (`uds`).
@@ -207,7 +207,7 @@ impl LiveFuzzer {
             // asks the liveness oracle.
             let failed = match suspect {
                 Some((oracle @ Oracle::Protocol(_), why)) => Some((oracle, why)),
-                _ => match self.liveness(self.settings.ctrl, self.settings.p2).await {
+                _ => match self.liveness(self.settings.ctrl).await {
                     Ok(latency) => {
                         self.healthy_latency = latency;
                         report.healthy_checks += 1;
@@ -233,9 +233,7 @@ impl LiveFuzzer {
                     report.stopped = Some(e);
                     break;
                 }
-                if let Err((oracle, why)) =
-                    self.liveness(self.settings.ctrl, self.settings.p2).await
-                {
+                if let Err((oracle, why)) = self.liveness(self.settings.ctrl).await {
                     report.stopped = Some(format!(
                         "the target did not come back after a restore: {oracle}: {why}"
                     ));
@@ -576,7 +574,7 @@ impl LiveFuzzer {
         // (the finding itself was seen with the profile's timers).
         let short = (self.healthy_latency * 50).max(Duration::from_millis(100));
         let ctrl = short.min(self.settings.ctrl);
-        matches!(self.liveness(ctrl, self.settings.p2).await, Err((o, _)) if &o == oracle)
+        matches!(self.liveness(ctrl).await, Err((o, _)) if &o == oracle)
     }
 
     /// Whether replaying `cases` (on a restored target) shows the violation `kind` again.

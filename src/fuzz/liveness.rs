@@ -50,11 +50,7 @@ impl LiveFuzzer {
     /// The liveness oracle: a fresh connection and routing activation, an alive check on it,
     /// TesterPresent to each address, a vehicle identification over UDP, then `--monitor`.
     /// Returns the time it took, or the first probe that failed.
-    pub async fn liveness(
-        &mut self,
-        ctrl: Duration,
-        p2: Duration,
-    ) -> Result<Duration, (Oracle, String)> {
+    pub async fn liveness(&mut self, ctrl: Duration) -> Result<Duration, (Oracle, String)> {
         let start = Instant::now();
         // Our own activated socket would count against the entity's MCTS: with it open, the
         // probe's activation makes the entity alive-check it first (T_TCP_Alive_Check).
@@ -81,19 +77,37 @@ impl LiveFuzzer {
             let mut diag = self.settings.tester_address.to_be_bytes().to_vec();
             diag.extend(address.to_be_bytes());
             diag.extend([0x3E, 0x00]);
-            conn.write(&frame(self.settings.version, 0x8001, &diag))
-                .await
-                .map_err(|e| (Oracle::TesterPresent(address), e))?;
+            let request = frame(self.settings.version, 0x8001, &diag);
+            conn.write(&request).await.map_err(|e| (Oracle::TesterPresent(address), e))?;
             let mut positive = false;
             let mut pending = 0;
+            let mut repeated = false;
             // The ACK comes within A_DoIP_Diagnostic_Message; the answer within P2, or P2*
             // after each 0x78 (ISO 14229-2), at most 32 of them.
             loop {
                 let mut answer: Option<Vec<u8>> = None;
-                let bound = if pending == 0 { p2 + ctrl.min(p2) } else { self.settings.p2_star };
+                // P2 for the first answer, P2* after a 0x78 or for a repeated request: a
+                // server (or the gateway in front of it) busy with an earlier case's request
+                // may lose ours, so a request without an answer within P2 is sent once more,
+                // and only a server silent for P2* after that is not serving (ISO 14229-2).
+                let bound = if pending == 0 && !repeated {
+                    self.settings.p2
+                } else {
+                    self.settings.p2_star
+                };
+                // Only the answer to this request counts: a diagnostic message from this
+                // address with 7E or 7F 3E. Anything else is a late answer to an earlier
+                // case's request (the entity routes it to the socket of our tester address).
+                let is_answer = |b: &[u8]| {
+                    is_diag_response(b)
+                        && b.len() >= HEADER_LEN + 5
+                        && b[HEADER_LEN..HEADER_LEN + 2] == address.to_be_bytes()
+                        && (b[HEADER_LEN + 4] == 0x7E
+                            || b.get(HEADER_LEN + 4..HEADER_LEN + 6) == Some(&[0x7F, 0x3E]))
+                };
                 let end = conn
-                    .read_until(1, bound, self.settings.tester_address, is_diag_response, |b| {
-                        if is_diag_response(b) {
+                    .read_until(1, bound, self.settings.tester_address, is_answer, |b| {
+                        if is_answer(b) {
                             answer = Some(b[HEADER_LEN + 4..].to_vec());
                         }
                     })
@@ -113,6 +127,13 @@ impl LiveFuzzer {
                             ),
                         ));
                     }
+                    (ReadEnd::Silent, None) if !repeated && pending == 0 => {
+                        repeated = true;
+                        conn.write(&request)
+                            .await
+                            .map_err(|e| (Oracle::TesterPresent(address), e))?;
+                        continue;
+                    }
                     _ => {}
                 }
                 break;
@@ -120,7 +141,10 @@ impl LiveFuzzer {
             if !positive {
                 return Err((
                     Oracle::TesterPresent(address),
-                    format!("no answer 7E 00 to TesterPresent from 0x{address:04X} within {p2:?}"),
+                    format!(
+                        "no answer 7E 00 to TesterPresent from 0x{address:04X}, sent twice, within P2 and then P2* ({:?})",
+                        self.settings.p2_star
+                    ),
                 ));
             }
         }

@@ -1,0 +1,61 @@
+//! `doipcheck fuzz` against the built-in simulator on loopback, liveness checks included:
+//! cases per second, and the resident set size sampled through the run (it must stay flat).
+//!
+//! `cargo bench --bench fuzz_live` runs 30 s; `FUZZ_BENCH_SECS=600` gives the 10-minute
+//! figure. The binary under test is the one cargo built for this bench profile.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn status_kb(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let secs: u64 =
+        std::env::var("FUZZ_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    let findings = tempfile::tempdir().expect("temporary directory");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .args(["fuzz", "--json", "--duration", &format!("{secs}s"), "--findings"])
+        .arg(findings.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start doipcheck fuzz");
+    let pid = child.id();
+    let start = Instant::now();
+    let mut samples: Vec<(u64, u64)> = Vec::new();
+    let mut peak = 0;
+    while child.try_wait().expect("wait").is_none() {
+        std::thread::sleep(Duration::from_secs(1));
+        if let Some(rss) = status_kb(pid, "VmRSS:") {
+            samples.push((start.elapsed().as_secs(), rss));
+        }
+        peak = peak.max(status_kb(pid, "VmHWM:").unwrap_or(0));
+    }
+    let mut out = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read summary");
+    let summary: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON summary");
+    println!(
+        "fuzz_live: {} cases in {} s: {} cases/s, {} liveness checks, {} findings",
+        summary["cases"],
+        summary["elapsed_s"],
+        summary["cases_per_s"],
+        summary["healthy_checks"],
+        summary["findings"]
+    );
+    let at = |fraction: f64| {
+        let i = ((samples.len() as f64 * fraction) as usize).min(samples.len().saturating_sub(1));
+        samples.get(i).map_or(0, |s| s.1)
+    };
+    println!(
+        "fuzz_live: RSS {} kB at 10%, {} kB at 50%, {} kB at 100% of the run; peak (VmHWM) {} kB",
+        at(0.1),
+        at(0.5),
+        at(1.0),
+        peak
+    );
+}
