@@ -190,6 +190,19 @@ faults! {
     /// Gives up on an alive check at half of T_TCP_Alive_Check.
     AliveCheckTimeoutEarly = "alive_check_timeout_early":
         "an alive check response arriving within T_TCP_Alive_Check keeps the socket (ISO 13400-2:2019 Table 39)",
+    // Robustness: faults that take the entity down, for proving the fuzzer (issue 16).
+    /// Stops answering on every socket (TCP and UDP) after a diagnostic message with more
+    /// than 64 bytes of user data, until a power cycle.
+    HangAfterOversizedDiag = "hang_after_oversized_diag":
+        "a diagnostic message the entity cannot or will not route is NACKed and the entity keeps serving every socket (ISO 13400-2:2019 §9.6, Table 30)",
+    /// Closes every socket and refuses new connections after a routing activation request
+    /// with a reserved activation type (0x02-0xDF), until a power cycle.
+    CrashOnReservedActivationType = "crash_on_reserved_activation_type":
+        "a routing activation request with a reserved activation type is denied with code 0x06 and only its own socket closed; the entity keeps serving (ISO 13400-2:2019 Table 25)",
+    /// Never releases a connection whose generic header arrived split across TCP segments:
+    /// it keeps counting against MCTS after it closed.
+    LeakSocketOnSplitHeader = "leak_socket_on_split_header":
+        "a closed TCP_DATA socket is released and no longer counts against MCTS, however its bytes arrived (ISO 13400-2:2019 §7.1, §9.3 Figure 10)",
     // ISO-TP side of the simulated CAN ECUs (ISO 15765-2:2016).
     /// The ECU's sender takes an FC WAIT for CTS and goes on sending.
     IsotpIgnoresWait = "isotp_ignores_wait":

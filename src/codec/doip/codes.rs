@@ -70,6 +70,14 @@ open_enum! {
     }
 }
 
+impl ActivationType {
+    /// Whether the type is in the reserved range 0x02-0xDF (ISO 13400-2:2019 §9.3;
+    /// 0xE1-0xFF are OEM-specific, not reserved; docs/protocol.md#routing-activation).
+    pub const fn is_reserved(self) -> bool {
+        matches!(self.raw(), 0x02..=0xDF)
+    }
+}
+
 impl RoutingActivationResponseCode {
     /// Whether the entity keeps the TCP socket open after sending this code
     /// (docs/protocol.md#routing-activation; single public source, so callers should treat it

@@ -2,7 +2,7 @@
 //! the alive check (§9.4): the entity alive-checks registered sockets before it denies an
 //! activation for want of sockets (0x01) or because the SA is active elsewhere (0x03).
 
-use super::{ConnId, Entity, Output, Peer};
+use super::{ConnId, Entity, Liveness, Output, Peer};
 use crate::codec::doip::{
     AliveCheckResponse, Payload, RoutingActivationRequest, RoutingActivationResponse,
     RoutingActivationResponseCode as Code,
@@ -37,6 +37,11 @@ impl Entity {
         conn: ConnId,
         request: RoutingActivationRequest,
     ) {
+        if request.activation_type.is_reserved() && self.has(Fault::CrashOnReservedActivationType) {
+            // A conformant entity denies it with 0x06 and closes this socket only (Table 25).
+            let peer = Peer::Tcp(conn);
+            return self.go_down(now, peer, Liveness::Crashed, "reserved activation type");
+        }
         if self.pending_activations.iter().any(|p| p.requester == conn) {
             // One activation at a time per socket; the first one's answer is still coming.
             self.log(now, Peer::Tcp(conn), || {
@@ -96,8 +101,10 @@ impl Entity {
             }
             let others: Vec<ConnId> =
                 self.registered.values().copied().filter(|c| *c != conn).collect();
-            if current.is_none() && others.len() >= usize::from(self.config.max_tcp_sockets) {
-                if self.has(Fault::ActivationNoAliveCheckWhenFull) {
+            // Leaked sockets (a fault) count as taken but cannot be alive-checked.
+            let taken = others.len() + self.leaked_sockets;
+            if current.is_none() && taken >= usize::from(self.config.max_tcp_sockets) {
+                if others.is_empty() || self.has(Fault::ActivationNoAliveCheckWhenFull) {
                     let code = Code::AllSocketsRegistered;
                     return self.activation_answer(now, conn, &request, code, true);
                 }

@@ -2,7 +2,7 @@
 //! the ACK (0x8002) or NACK (0x8003) with its code, and the UDS responses of the local
 //! responder (its own logical address and the functional address) played out on the clock.
 
-use super::{ConnId, Entity, Output, Peer};
+use super::{ConnId, Entity, Liveness, Output, Peer};
 use crate::codec::doip::{
     DiagnosticAckCode, DiagnosticMessage, DiagnosticMessageAck, DiagnosticMessageNack,
     DiagnosticNackCode as Nack, Payload,
@@ -12,6 +12,9 @@ use crate::proto::time::Instant;
 use crate::sim::config::UnactivatedDiagnostic;
 use crate::sim::faults::Fault;
 use core::time::Duration;
+
+/// User data above this many bytes hangs the entity under `hang_after_oversized_diag`.
+const HANG_USER_DATA_LEN: usize = 64;
 
 /// How much later than A_DoIP_Diagnostic_Message the `diag_ack_late` fault answers.
 const LATE_BY: Duration = Duration::from_millis(500);
@@ -23,6 +26,11 @@ impl Entity {
         conn: ConnId,
         message: &DiagnosticMessage<'_>,
     ) {
+        if message.user_data.len() > HANG_USER_DATA_LEN && self.has(Fault::HangAfterOversizedDiag) {
+            // A conformant entity ACKs or NACKs it (0x04 when too large) and keeps serving.
+            let peer = Peer::Tcp(conn);
+            return self.go_down(now, peer, Liveness::Hung, "oversized diagnostic message");
+        }
         let Some(active) = self.conns.get(&conn).map(|c| c.source_address) else { return };
         let (sa, ta) = (message.source_address, message.target_address);
         match active {

@@ -16,6 +16,7 @@
 mod activation;
 mod can;
 mod diag;
+mod down;
 mod tcp;
 mod udp;
 mod wire;
@@ -35,6 +36,7 @@ use core::time::Duration;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
+pub use down::Liveness;
 pub use tcp::ConnId;
 
 /// Something the driver must do.
@@ -108,6 +110,12 @@ pub struct Entity {
     ecus: Vec<EcuNode>,
     /// The gateway's link to each configured ECU.
     links: Vec<GatewayLink>,
+    /// Whether a robustness fault has taken the entity down (until a power cycle, i.e. a new
+    /// entity).
+    liveness: Liveness,
+    /// Closed sockets the entity never released (`leak_socket_on_split_header`): they still
+    /// count against MCTS.
+    leaked_sockets: usize,
 }
 
 impl Entity {
@@ -146,6 +154,8 @@ impl Entity {
             local_uds,
             ecus,
             links,
+            liveness: Liveness::Serving,
+            leaked_sockets: 0,
         }
     }
 
@@ -182,6 +192,16 @@ impl Entity {
         self.registered.len()
     }
 
+    /// Whether the entity still serves, or a robustness fault has hung or crashed it.
+    pub fn liveness(&self) -> Liveness {
+        self.liveness
+    }
+
+    /// Closed sockets that still count against MCTS (`leak_socket_on_split_header`).
+    pub fn leaked_sockets(&self) -> usize {
+        self.leaked_sockets
+    }
+
     /// The next thing the driver must do.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
@@ -194,7 +214,8 @@ impl Entity {
 
     /// When the driver must call [`Entity::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next = self.announce.next_at();
+        let serving = self.liveness == Liveness::Serving;
+        let mut next = if serving { self.announce.next_at() } else { None };
         let mut consider = |t: Option<Instant>| {
             if let Some(t) = t {
                 next = Some(next.map_or(t, |n| n.min(t)));
@@ -202,8 +223,10 @@ impl Entity {
         };
         consider(self.scheduled.peek().map(|s| s.0.at));
         consider(self.can_poll_timeout());
-        for conn in self.conns.values() {
-            consider(conn.next_deadline());
+        if serving {
+            for conn in self.conns.values() {
+                consider(conn.next_deadline());
+            }
         }
         next
     }
@@ -217,8 +240,10 @@ impl Entity {
             let Some(Reverse(item)) = self.scheduled.pop() else { break };
             self.release(now, item.output);
         }
-        self.announce_due(now);
-        self.tcp_timers_due(now);
+        if self.liveness == Liveness::Serving {
+            self.announce_due(now);
+            self.tcp_timers_due(now);
+        }
         self.can_timers_due(now);
     }
 
@@ -236,6 +261,10 @@ impl Entity {
     /// Releases an output; TCP output for a socket closed meanwhile is dropped, and sent
     /// bytes count as activity for T_TCP_General_Inactivity.
     fn release(&mut self, now: Instant, output: Output) {
+        if self.liveness != Liveness::Serving && !matches!(output, Output::Can(_)) {
+            // A hung or crashed entity sends nothing on IP (its CAN ECUs are other nodes).
+            return;
+        }
         match &output {
             Output::Tcp { conn, .. } => match self.conns.get_mut(conn) {
                 Some(c) => c.last_activity = now,

@@ -2,7 +2,7 @@
 //! of ISO 13400-2:2019 Table 19 (docs/protocol.md#header-handling), exact skipping of discarded
 //! payloads, the inactivity timers, and closing.
 
-use super::{Entity, Output, Peer};
+use super::{Entity, Liveness, Output, Peer};
 use crate::codec::doip::{
     AliveCheckResponse, Deframed, Deframer, Error as CodecError, GenericNack, GenericNackCode,
     HEADER_LEN, HeaderRules, Message, Payload, Transport,
@@ -47,6 +47,8 @@ pub(super) struct Conn {
     skip_rejected: u64,
     /// Payload bytes reserved from the receive budget for the message being received.
     reserved: u64,
+    /// A read ended inside a generic header (only tracked under `leak_socket_on_split_header`).
+    split_header: bool,
 }
 
 impl Conn {
@@ -73,6 +75,10 @@ impl Entity {
     /// false when the entity refuses it (more than `max_connections` open): the driver closes
     /// it at once. Routing activation, not this, enforces MCTS (ISO 13400-2:2019 §9.3).
     pub fn handle_tcp_accept(&mut self, now: Instant, conn: ConnId, tls: bool) -> bool {
+        if self.liveness == Liveness::Crashed {
+            self.log(now, Peer::Tcp(conn), || "refused: the entity has crashed".into());
+            return false;
+        }
         if self.conns.len() >= usize::from(self.config.max_connections) {
             self.log(now, Peer::Tcp(conn), || "refused: max_connections reached".into());
             return false;
@@ -108,6 +114,7 @@ impl Entity {
                 deframer: Deframer::with_rules(self.tcp_rules()),
                 skip_rejected: 0,
                 reserved: 0,
+                split_header: false,
             },
         );
         self.log(now, Peer::Tcp(conn), || {
@@ -137,6 +144,9 @@ impl Entity {
 
     /// Bytes arrived on a connection: any split, any number of messages.
     pub fn handle_tcp_data(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
+        if self.is_down() {
+            return;
+        }
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.last_activity = now;
         if self.faults.has(Fault::CannotReassembleSplitHeader)
@@ -150,8 +160,18 @@ impl Entity {
         let mut buf = core::mem::take(&mut c.rx_buf);
         buf.extend_from_slice(data);
         let Some(consumed) = self.process_stream(now, conn, &mut buf) else { return };
+        let leak_split = self.has(Fault::LeakSocketOnSplitHeader);
         let Some(c) = self.conns.get_mut(&conn) else { return };
         buf.drain(..consumed);
+        if leak_split
+            && (1..HEADER_LEN).contains(&buf.len())
+            && c.deframer.skip_remaining() == 0
+            && c.skip_rejected == 0
+        {
+            // This read ended inside a generic header: the faulty entity will not release
+            // the socket when it closes.
+            c.split_header = true;
+        }
         if buf.is_empty() && buf.capacity() > RX_BUF_KEEP {
             // An idle socket keeps at most a small buffer.
             buf = Vec::new();
@@ -342,6 +362,11 @@ impl Entity {
     fn remove_conn(&mut self, now: Instant, conn: ConnId) -> bool {
         let Some(c) = self.conns.remove(&conn) else { return false };
         self.rx_reserved -= c.reserved;
+        if c.split_header {
+            // `leak_socket_on_split_header`: the socket stays counted against MCTS for good
+            // (a conformant entity releases it, ISO 13400-2:2019 §9.3 Figure 10).
+            self.leaked_sockets = self.leaked_sockets.saturating_add(1);
+        }
         // Delayed answers for this socket can no longer be sent: free their place now, so a
         // closed socket's pending answers never make another socket's request "out of memory".
         self.scheduled.retain(|s| match &s.0.output {

@@ -1053,6 +1053,35 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.send(c, &m[6..]);
             s.tcp_bytes(c).len() == 1
         }
+        F::HangAfterOversizedDiag => {
+            let c = s.activated(TESTER);
+            s.send(c, &diag(TESTER, ENTITY, &[0x2E; 65]));
+            // Answered, and a new socket still gets routing activated.
+            let answered = !s.tcp_messages(c).is_empty();
+            let d = s.connect();
+            s.send(d, &activation(OTHER_TESTER, 0x00));
+            answered && s.activation_code(d) == Some(0x10)
+        }
+        F::CrashOnReservedActivationType => {
+            let other = s.activated(OTHER_TESTER);
+            let c = s.connect();
+            s.send(c, &activation(TESTER, 0x42));
+            let denied = s.activation_code(c) == Some(0x06) && s.closed(c);
+            denied && !s.closed(other) && s.e.handle_tcp_accept(s.now, 99, false)
+        }
+        F::LeakSocketOnSplitHeader => {
+            // MCTS connections whose header arrives in two reads, each activated and closed.
+            for _ in 0..s.e.config().max_tcp_sockets {
+                let c = s.connect();
+                let m = activation(TESTER, 0x00);
+                s.send(c, &m[..5]);
+                s.send(c, &m[5..]);
+                s.e.handle_tcp_closed(s.now, c);
+            }
+            let d = s.connect();
+            s.send(d, &activation(TESTER, 0x00));
+            s.activation_code(d) == Some(0x10)
+        }
         F::ActivationAcceptsUnknownSa | F::ActivationNoCloseOnUnknownSa => {
             let c = s.connect();
             s.send(c, &activation(0x0123, 0x00));
@@ -1531,6 +1560,9 @@ fault_tests! {
     fault_general_inactivity_early => GeneralInactivityEarly,
     fault_alive_check_timeout_never => AliveCheckTimeoutNever,
     fault_alive_check_timeout_early => AliveCheckTimeoutEarly,
+    fault_hang_after_oversized_diag => HangAfterOversizedDiag,
+    fault_crash_on_reserved_activation_type => CrashOnReservedActivationType,
+    fault_leak_socket_on_split_header => LeakSocketOnSplitHeader,
     fault_isotp_ignores_wait => IsotpIgnoresWait,
     fault_isotp_wrong_sn => IsotpWrongSn,
     fault_isotp_ignores_st_min => IsotpIgnoresStMin,

@@ -97,6 +97,9 @@ impl Entity {
     /// A datagram arrived on the UDP_DISCOVERY port from `from`. Answers go to `from` (the
     /// requester's port, ISO 13400-2:2019 §9.2).
     pub fn handle_udp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        if self.is_down() {
+            return;
+        }
         let Some(header) = datagram.first_chunk::<8>() else {
             self.log(now, Peer::Udp(from), || {
                 format!("rx {} bytes: no header, discarded", datagram.len())
