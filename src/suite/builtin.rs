@@ -18,6 +18,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("doip/framing.yaml", include_str!("../../suites/doip/framing.yaml")),
     ("doip/gateway.yaml", include_str!("../../suites/doip/gateway.yaml")),
     ("doip/header.yaml", include_str!("../../suites/doip/header.yaml")),
+    ("doip/robustness.yaml", include_str!("../../suites/doip/robustness.yaml")),
     ("doip/routing.yaml", include_str!("../../suites/doip/routing.yaml")),
     ("doip/timers.yaml", include_str!("../../suites/doip/timers.yaml")),
     ("doip/tls.yaml", include_str!("../../suites/doip/tls.yaml")),
