@@ -320,3 +320,75 @@ fn tls_port_activates_the_tls_only_type_and_serves_uds() {
         host.shutdown().await;
     });
 }
+
+/// True when `t` gets neither a byte nor a close for `d` (a hung entity).
+async fn silent_for(t: &mut Tester, d: Duration) -> bool {
+    let mut chunk = [0u8; 64];
+    timeout(d, t.stream.read(&mut chunk)).await.is_err()
+}
+
+fn activation_request(sa: u16, t: u8) -> Vec<u8> {
+    let request = RoutingActivationRequest::new(sa, ActivationType::from_raw(t));
+    bytes(Payload::RoutingActivationRequest(request))
+}
+
+/// Each robustness fault takes the entity down on real sockets until a power cycle, which the
+/// fuzzer uses to restore the built-in simulator after a finding.
+#[test]
+fn a_power_cycle_restores_an_entity_a_robustness_fault_took_down() {
+    runtime().block_on(async {
+        let announce = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let announce_to = announce.local_addr().unwrap();
+        let mut config = config();
+        config.max_tcp_sockets = 2;
+        for fault in [
+            "hang_after_oversized_diag",
+            "crash_on_reserved_activation_type",
+            "leak_socket_on_split_header",
+        ] {
+            let host = SimHost::start(config.clone(), FaultSet::from_names(&[fault]).unwrap())
+                .await
+                .unwrap();
+            let addr = host.tcp_addr();
+            match fault {
+                "hang_after_oversized_diag" => {
+                    let mut t = Tester::activated(addr, TESTER).await;
+                    let oversized = DiagnosticMessage::new(TESTER, ENTITY, vec![0x3E; 65]);
+                    t.send(&bytes(Payload::DiagnosticMessage(oversized))).await;
+                    let mut fresh = Tester::connect(addr).await;
+                    fresh.send(&activation_request(0x0E80, 0x00)).await;
+                    assert!(silent_for(&mut fresh, Duration::from_millis(300)).await, "{fault}");
+                    assert!(silent_for(&mut t, Duration::from_millis(10)).await, "{fault}");
+                }
+                "crash_on_reserved_activation_type" => {
+                    let mut t = Tester::activated(addr, TESTER).await;
+                    let mut bad = Tester::connect(addr).await;
+                    bad.send(&activation_request(0x0E80, 0x42)).await;
+                    assert!(bad.closed().await && t.closed().await, "{fault}: every socket closes");
+                    assert!(Tester::connect(addr).await.closed().await, "{fault}: refused");
+                }
+                _ => {
+                    for _ in 0..config.max_tcp_sockets {
+                        let mut t = Tester::connect(addr).await;
+                        let request = activation_request(TESTER, 0x00);
+                        t.send(&request[..4]).await;
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        t.send(&request[4..]).await;
+                        assert!(t.recv().await.is_some(), "{fault}: activated");
+                    }
+                    let mut t = Tester::connect(addr).await;
+                    t.send(&activation_request(TESTER, 0x00)).await;
+                    match t.recv().await.map(|m| m.payload) {
+                        Some(Payload::RoutingActivationResponse(r)) => {
+                            assert_eq!(r.response_code.raw(), 0x01, "{fault}: all sockets taken")
+                        }
+                        other => panic!("{fault}: {other:?}"),
+                    }
+                }
+            }
+            host.control().power_cycle(announce_to).await.unwrap();
+            Tester::activated(addr, TESTER).await.round_trip().await;
+            host.shutdown().await;
+        }
+    });
+}
