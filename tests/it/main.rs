@@ -7,6 +7,7 @@ mod ci_examples;
 mod client_cli;
 mod client_netns;
 mod closed_pipe;
+mod clusterfuzzlite;
 mod coverage;
 mod decode_cli;
 mod doip_properties;
