@@ -11,6 +11,10 @@ use super::yaml::{Pos, Yaml, YamlKind};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Keys derived from `uds.did` and `uds.did_value`: the request, the answer, its length.
+pub const DERIVED_UDS: [&str; 3] =
+    ["uds.did_request", "uds.did_response", "uds.did_response_length"];
+
 /// A loaded profile: every key with its value (given or default), ready for `${profile.*}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -38,6 +42,18 @@ impl Profile {
 
     /// Sets the derived keys from the ones they derive from.
     fn derive(&mut self) {
+        if let (Some(Value::Int(did)), Some(Value::Bytes(value))) =
+            (self.values.get("uds.did"), self.values.get("uds.did_value"))
+        {
+            // ReadDataByIdentifier (ISO 14229-1 §11.2): request 22 <did>, answer 62 <did> <value>.
+            let did = (*did as u16).to_be_bytes();
+            let request = [&[0x22][..], &did].concat();
+            let response = [&[0x62][..], &did, value].concat();
+            let length = Value::Int(response.len() as u64);
+            self.values.insert(DERIVED_UDS[0].to_owned(), Value::Bytes(request));
+            self.values.insert(DERIVED_UDS[1].to_owned(), Value::Bytes(response));
+            self.values.insert(DERIVED_UDS[2].to_owned(), length);
+        }
         if let Some(Value::Int(v)) = self.values.get("protocol_version") {
             let inverse = Value::Int(*v ^ 0xFF);
             self.values.insert("inverse_version".to_owned(), inverse);
@@ -136,6 +152,12 @@ fn walk(y: &Yaml, prefix: &str, profile: &mut Profile, diags: &mut Diagnostics) 
             diags.error(
                 k.pos,
                 "`inverse_version` is derived from `protocol_version`; do not set it",
+                "derived key",
+            );
+        } else if DERIVED_UDS.contains(&path.as_str()) {
+            diags.error(
+                k.pos,
+                format!("`{path}` is derived from `uds.did` and `uds.did_value`; do not set it"),
                 "derived key",
             );
         } else if let Some(spec) = KEYS.iter().find(|s| s.path == path) {
@@ -282,6 +304,16 @@ fn convert_value(y: &Yaml, ty: KeyType) -> Result<Value, String> {
                 Ok(Value::Bytes(b))
             }
             _ => Err(format!("expected {len} hex bytes, found {}", y.describe())),
+        },
+        KeyType::BytesBetween { min, max } => match &y.kind {
+            YamlKind::Str(s) => {
+                let b = parse_hex(s)?;
+                if !(min..=max).contains(&b.len()) {
+                    return Err(format!("expected {min} to {max} bytes, found {}", b.len()));
+                }
+                Ok(Value::Bytes(b))
+            }
+            _ => Err(format!("expected {min} to {max} hex bytes, found {}", y.describe())),
         },
         KeyType::Vin => match &y.kind {
             YamlKind::Str(s) if s.len() == 17 && s.is_ascii() => Ok(Value::Str(s.clone())),
