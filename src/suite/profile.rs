@@ -410,4 +410,26 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(p.int("uds.target_address"), Ok(0x0E21));
     }
+
+    /// The ISO-TP suites read one DID: request, answer and FF_DL follow from it.
+    #[test]
+    fn the_did_request_and_answer_derive_from_uds_did_and_its_value() {
+        let p = Profile::defaults();
+        assert_eq!(p.get("uds.did_request"), Some(&Value::Bytes(vec![0x22, 0xF1, 0x90])));
+        assert_eq!(p.int("uds.did_response_length"), Ok(20));
+        let (p, errors) = read("uds:\n  did: 0xF18A\n  did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        let Some(Value::Bytes(answer)) = p.get("uds.did_response") else { panic!("{p:?}") };
+        assert_eq!(answer[..3], [0x62, 0xF1, 0x8A]);
+        assert_eq!(&answer[3..], b"PYTHON-ISOTP-01");
+        assert_eq!(p.int("uds.did_response_length"), Ok(18));
+        let (_, errors) = read("uds:\n  did_value: \"01 02 03\"\n  did_response_length: 6\n");
+        assert_eq!(
+            errors,
+            [
+                "2:14: profile key `uds.did_value`: expected 11 to 17 bytes, found 3",
+                "3:3: `uds.did_response_length` is derived from `uds.did` and `uds.did_value`; do not set it",
+            ]
+        );
+    }
 }
