@@ -12,8 +12,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Keys derived from `uds.did` and `uds.did_value`: the request, the answer, its length.
-pub const DERIVED_UDS: [&str; 3] =
-    ["uds.did_request", "uds.did_response", "uds.did_response_length"];
+pub const DERIVED_UDS: [&str; 5] = [
+    "uds.did_request",
+    "uds.did_response",
+    "uds.did_response_length",
+    "uds.did_response_cf1",
+    "uds.did_response_cf2",
+];
 
 /// A loaded profile: every key with its value (given or default), ready for `${profile.*}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +55,13 @@ impl Profile {
             let request = [&[0x22][..], &did].concat();
             let response = [&[0x62][..], &did, value].concat();
             let length = Value::Int(response.len() as u64);
+            // Classic CAN (ISO 15765-2:2016 §9.6.3, §9.6.4): the FF holds bytes 0..6, each CF
+            // 7 more; uds.did_value's 11..=17 bytes make the answer exactly FF + 2 CFs.
+            let cf = |from: usize| response.get(from..(from + 7).min(response.len())).map(<[u8]>::to_vec);
+            if let (Some(cf1), Some(cf2)) = (cf(6), cf(13)) {
+                self.values.insert(DERIVED_UDS[3].to_owned(), Value::Bytes(cf1));
+                self.values.insert(DERIVED_UDS[4].to_owned(), Value::Bytes(cf2));
+            }
             self.values.insert(DERIVED_UDS[0].to_owned(), Value::Bytes(request));
             self.values.insert(DERIVED_UDS[1].to_owned(), Value::Bytes(response));
             self.values.insert(DERIVED_UDS[2].to_owned(), length);
@@ -423,6 +435,8 @@ mod tests {
         assert_eq!(answer[..3], [0x62, 0xF1, 0x8A]);
         assert_eq!(&answer[3..], b"PYTHON-ISOTP-01");
         assert_eq!(p.int("uds.did_response_length"), Ok(18));
+        assert_eq!(p.get("uds.did_response_cf1"), Some(&Value::Bytes(b"HON-ISO".to_vec())));
+        assert_eq!(p.get("uds.did_response_cf2"), Some(&Value::Bytes(b"TP-01".to_vec())));
         let (_, errors) = read("uds:\n  did_value: \"01 02 03\"\n  did_response_length: 6\n");
         assert_eq!(
             errors,

@@ -10,7 +10,15 @@ use super::profile_keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
 
 /// Keys that have no place in a profile for a real entity: the built-in simulator's
 /// configuration, and keys derived from others.
-const NOT_WRITTEN: &[&str] = &["simulator", "inverse_version", DERIVED_UDS[0], DERIVED_UDS[1], DERIVED_UDS[2]];
+const NOT_WRITTEN: &[&str] = &[
+    "simulator",
+    "inverse_version",
+    DERIVED_UDS[0],
+    DERIVED_UDS[1],
+    DERIVED_UDS[2],
+    DERIVED_UDS[3],
+    DERIVED_UDS[4],
+];
 
 /// What the profile describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

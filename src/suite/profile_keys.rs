@@ -301,6 +301,20 @@ pub const KEYS: &[ProfileKey] = &[
         "Derived, not written in the file: the length of uds.did_response (the FF_DL of its \
          first frame).",
     ),
+    key(
+        "uds.did_response_cf1",
+        KeyType::BytesBetween { min: 7, max: 7 },
+        None,
+        "Derived, not written in the file: the data of the first consecutive frame of \
+         uds.did_response on classic CAN (its bytes 7 to 13).",
+    ),
+    key(
+        "uds.did_response_cf2",
+        KeyType::BytesBetween { min: 1, max: 7 },
+        None,
+        "Derived, not written in the file: the data of the second consecutive frame of \
+         uds.did_response on classic CAN (its bytes 14 to 20), before any padding.",
+    ),
     key("uds.p2", KeyType::Duration, Some("50ms"), "P2 server (ISO 14229-2)."),
     key("uds.p2_star", KeyType::Duration, Some("5s"), "P2* server after NRC 0x78."),
     key(
