@@ -162,11 +162,21 @@ mod tests {
         profile = shipped.clone();
         profile.values.insert("uds.did".into(), Value::Int(0xF18A));
         let found = simulator_mismatches(&profile, &config);
-        assert_eq!(found, ["the profile's uds.did is 0xF18A, which the built-in simulator's ECU engine does not answer"]);
+        assert_eq!(
+            found,
+            [
+                "the profile's uds.did is 0xF18A, which the built-in simulator's ECU engine does not answer"
+            ]
+        );
         profile = shipped;
         profile.values.insert("isotp.tx_id".into(), Value::Int(0x7D0));
         let found = simulator_mismatches(&profile, &config);
-        assert_eq!(found, ["the profile's isotp.tx_id is 0x7D0, and no ECU of the built-in simulator listens on it"]);
+        assert_eq!(
+            found,
+            [
+                "the profile's isotp.tx_id is 0x7D0, and no ECU of the built-in simulator listens on it"
+            ]
+        );
     }
 
     #[test]

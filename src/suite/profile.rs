@@ -57,7 +57,9 @@ impl Profile {
             let length = Value::Int(response.len() as u64);
             // Classic CAN (ISO 15765-2:2016 §9.6.3, §9.6.4): the FF holds bytes 0..6, each CF
             // 7 more; uds.did_value's 11..=17 bytes make the answer exactly FF + 2 CFs.
-            let cf = |from: usize| response.get(from..(from + 7).min(response.len())).map(<[u8]>::to_vec);
+            let cf = |from: usize| {
+                response.get(from..(from + 7).min(response.len())).map(<[u8]>::to_vec)
+            };
             if let (Some(cf1), Some(cf2)) = (cf(6), cf(13)) {
                 self.values.insert(DERIVED_UDS[3].to_owned(), Value::Bytes(cf1));
                 self.values.insert(DERIVED_UDS[4].to_owned(), Value::Bytes(cf2));
@@ -429,7 +431,9 @@ mod tests {
         let p = Profile::defaults();
         assert_eq!(p.get("uds.did_request"), Some(&Value::Bytes(vec![0x22, 0xF1, 0x90])));
         assert_eq!(p.int("uds.did_response_length"), Ok(20));
-        let (p, errors) = read("uds:\n  did: 0xF18A\n  did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n");
+        let (p, errors) = read(
+            "uds:\n  did: 0xF18A\n  did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n",
+        );
         assert!(errors.is_empty(), "{errors:?}");
         let Some(Value::Bytes(answer)) = p.get("uds.did_response") else { panic!("{p:?}") };
         assert_eq!(answer[..3], [0x62, 0xF1, 0x8A]);

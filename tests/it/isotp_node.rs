@@ -110,10 +110,8 @@ fn a_third_party_isotp_node_alone_gets_repeatable_verdicts() {
     assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
     // Its UDS facts are not the simulator's: the suites must read them from the profile.
     let written = std::fs::read_to_string(dir.path().join("node.yaml")).expect("profile");
-    let (sim_did, sim_value) = (
-        "did: 0xF190\n",
-        "did_value: \"57 44 4F 49 50 43 48 45 43 4B 30 30 30 30 30 30 31\"\n",
-    );
+    let (sim_did, sim_value) =
+        ("did: 0xF190\n", "did_value: \"57 44 4F 49 50 43 48 45 43 4B 30 30 30 30 30 30 31\"\n");
     assert!(written.contains(sim_did) && written.contains(sim_value), "{written}");
     // "PYTHON-ISOTP-01", what tests/python/isotp_uds_node.py answers for 0xF18A.
     let node_value = "did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n";
