@@ -11,7 +11,8 @@ use crate::suite::profile::Profile;
 use crate::suite::value::Value;
 
 /// Where the profile and the built-in simulator's configuration disagree on what the suites
-/// compare (addresses, identification, versions, socket count).
+/// compare (addresses, identification, versions, socket count, the UDS facts of the ISO-TP
+/// node).
 pub fn simulator_mismatches(profile: &Profile, config: &SimConfig) -> Vec<String> {
     let mut out = Vec::new();
     let mut compare = |key: &str, profile_says: Option<String>, sim_has: String| {
@@ -73,7 +74,40 @@ pub fn simulator_mismatches(profile: &Profile, config: &SimConfig) -> Vec<String
                 .join(", ")
         ));
     }
+    out.extend(isotp_node_mismatches(profile, config));
     out
+}
+
+/// The ISO-TP suites read `uds.did` of the node on `isotp.tx_id` and expect `uds.did_value`:
+/// the simulator's ECU listening on that id must answer exactly that.
+fn isotp_node_mismatches(profile: &Profile, config: &SimConfig) -> Vec<String> {
+    let (Some(Value::Int(tx)), Some(Value::Int(did)), Some(Value::Bytes(value))) =
+        (profile.get("isotp.tx_id"), profile.get("uds.did"), profile.get("uds.did_value"))
+    else {
+        return Vec::new();
+    };
+    let Some(ecu) = config.ecus.iter().find(|e| u64::from(e.request_id) == *tx) else {
+        return vec![format!(
+            "the profile's isotp.tx_id is 0x{tx:X}, and no ECU of the built-in simulator listens on it"
+        )];
+    };
+    let Some(sim) = u16::try_from(*did).ok().and_then(|d| ecu.uds.dids.get(&d)) else {
+        return vec![format!(
+            "the profile's uds.did is 0x{did:04X}, which the built-in simulator's ECU {} does not answer",
+            ecu.name
+        )];
+    };
+    let sim = sim.value();
+    if sim == *value {
+        Vec::new()
+    } else {
+        vec![format!(
+            "the profile's uds.did_value is {}, the built-in simulator's ECU {} answers 0x{did:04X} with {}",
+            hex(value),
+            ecu.name,
+            hex(&sim)
+        )]
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -112,6 +146,37 @@ mod tests {
         let profile = crate::suite::load::load_profile(Some(&path)).expect("loads");
         let config = crate::runner::target::simulator_config(&profile, Some(&path)).expect("sim");
         assert_eq!(simulator_mismatches(&profile, &config), Vec::<String>::new());
+    }
+
+    #[test]
+    fn uds_facts_that_differ_from_the_simulators_ecu_are_named() {
+        let path = crate::suite::builtin::profile();
+        let mut profile = crate::suite::load::load_profile(Some(&path)).expect("loads");
+        let config = crate::runner::target::simulator_config(&profile, Some(&path)).expect("sim");
+        let shipped = profile.clone();
+        profile.values.insert("uds.did_value".into(), Value::Bytes(b"PYTHON-ISOTP-01".to_vec()));
+        let found = simulator_mismatches(&profile, &config);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("uds.did_value is 50 59 54"), "{found:?}");
+        assert!(found[0].contains("ECU engine answers 0xF190 with 57 44 4F"), "{found:?}");
+        profile = shipped.clone();
+        profile.values.insert("uds.did".into(), Value::Int(0xF18A));
+        let found = simulator_mismatches(&profile, &config);
+        assert_eq!(
+            found,
+            [
+                "the profile's uds.did is 0xF18A, which the built-in simulator's ECU engine does not answer"
+            ]
+        );
+        profile = shipped;
+        profile.values.insert("isotp.tx_id".into(), Value::Int(0x7D0));
+        let found = simulator_mismatches(&profile, &config);
+        assert_eq!(
+            found,
+            [
+                "the profile's isotp.tx_id is 0x7D0, and no ECU of the built-in simulator listens on it"
+            ]
+        );
     }
 
     #[test]

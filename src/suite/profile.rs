@@ -11,6 +11,15 @@ use super::yaml::{Pos, Yaml, YamlKind};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Keys derived from `uds.did` and `uds.did_value`: the request, the answer, its length.
+pub const DERIVED_UDS: [&str; 5] = [
+    "uds.did_request",
+    "uds.did_response",
+    "uds.did_response_length",
+    "uds.did_response_cf1",
+    "uds.did_response_cf2",
+];
+
 /// A loaded profile: every key with its value (given or default), ready for `${profile.*}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -38,6 +47,27 @@ impl Profile {
 
     /// Sets the derived keys from the ones they derive from.
     fn derive(&mut self) {
+        if let (Some(Value::Int(did)), Some(Value::Bytes(value))) =
+            (self.values.get("uds.did"), self.values.get("uds.did_value"))
+        {
+            // ReadDataByIdentifier (ISO 14229-1 §11.2): request 22 <did>, answer 62 <did> <value>.
+            let did = (*did as u16).to_be_bytes();
+            let request = [&[0x22][..], &did].concat();
+            let response = [&[0x62][..], &did, value].concat();
+            let length = Value::Int(response.len() as u64);
+            // Classic CAN (ISO 15765-2:2016 §9.6.3, §9.6.4): the FF holds bytes 0..6, each CF
+            // 7 more; uds.did_value's 11..=17 bytes make the answer exactly FF + 2 CFs.
+            let cf = |from: usize| {
+                response.get(from..(from + 7).min(response.len())).map(<[u8]>::to_vec)
+            };
+            if let (Some(cf1), Some(cf2)) = (cf(6), cf(13)) {
+                self.values.insert(DERIVED_UDS[3].to_owned(), Value::Bytes(cf1));
+                self.values.insert(DERIVED_UDS[4].to_owned(), Value::Bytes(cf2));
+            }
+            self.values.insert(DERIVED_UDS[0].to_owned(), Value::Bytes(request));
+            self.values.insert(DERIVED_UDS[1].to_owned(), Value::Bytes(response));
+            self.values.insert(DERIVED_UDS[2].to_owned(), length);
+        }
         if let Some(Value::Int(v)) = self.values.get("protocol_version") {
             let inverse = Value::Int(*v ^ 0xFF);
             self.values.insert("inverse_version".to_owned(), inverse);
@@ -136,6 +166,12 @@ fn walk(y: &Yaml, prefix: &str, profile: &mut Profile, diags: &mut Diagnostics) 
             diags.error(
                 k.pos,
                 "`inverse_version` is derived from `protocol_version`; do not set it",
+                "derived key",
+            );
+        } else if DERIVED_UDS.contains(&path.as_str()) {
+            diags.error(
+                k.pos,
+                format!("`{path}` is derived from `uds.did` and `uds.did_value`; do not set it"),
                 "derived key",
             );
         } else if let Some(spec) = KEYS.iter().find(|s| s.path == path) {
@@ -283,6 +319,16 @@ fn convert_value(y: &Yaml, ty: KeyType) -> Result<Value, String> {
             }
             _ => Err(format!("expected {len} hex bytes, found {}", y.describe())),
         },
+        KeyType::BytesBetween { min, max } => match &y.kind {
+            YamlKind::Str(s) => {
+                let b = parse_hex(s)?;
+                if !(min..=max).contains(&b.len()) {
+                    return Err(format!("expected {min} to {max} bytes, found {}", b.len()));
+                }
+                Ok(Value::Bytes(b))
+            }
+            _ => Err(format!("expected {min} to {max} hex bytes, found {}", y.describe())),
+        },
         KeyType::Vin => match &y.kind {
             YamlKind::Str(s) if s.len() == 17 && s.is_ascii() => Ok(Value::Str(s.clone())),
             YamlKind::Str(s) => {
@@ -377,5 +423,31 @@ mod tests {
         let (p, errors) = read("entity_address: 0x2000\nuds:\n  target_address: 0x0E21\n");
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(p.int("uds.target_address"), Ok(0x0E21));
+    }
+
+    /// The ISO-TP suites read one DID: request, answer and FF_DL follow from it.
+    #[test]
+    fn the_did_request_and_answer_derive_from_uds_did_and_its_value() {
+        let p = Profile::defaults();
+        assert_eq!(p.get("uds.did_request"), Some(&Value::Bytes(vec![0x22, 0xF1, 0x90])));
+        assert_eq!(p.int("uds.did_response_length"), Ok(20));
+        let (p, errors) = read(
+            "uds:\n  did: 0xF18A\n  did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let Some(Value::Bytes(answer)) = p.get("uds.did_response") else { panic!("{p:?}") };
+        assert_eq!(answer[..3], [0x62, 0xF1, 0x8A]);
+        assert_eq!(&answer[3..], b"PYTHON-ISOTP-01");
+        assert_eq!(p.int("uds.did_response_length"), Ok(18));
+        assert_eq!(p.get("uds.did_response_cf1"), Some(&Value::Bytes(b"HON-ISO".to_vec())));
+        assert_eq!(p.get("uds.did_response_cf2"), Some(&Value::Bytes(b"TP-01".to_vec())));
+        let (_, errors) = read("uds:\n  did_value: \"01 02 03\"\n  did_response_length: 6\n");
+        assert_eq!(
+            errors,
+            [
+                "2:14: profile key `uds.did_value`: expected 11 to 17 bytes, found 3",
+                "3:3: `uds.did_response_length` is derived from `uds.did` and `uds.did_value`; do not set it",
+            ]
+        );
     }
 }

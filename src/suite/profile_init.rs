@@ -5,11 +5,20 @@
 //! take. Simulator-only entries (`simulator`, capability `sim`) are left out, and
 //! `power_cycle` is offered only together with its command.
 
+use super::profile::DERIVED_UDS;
 use super::profile_keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
 
 /// Keys that have no place in a profile for a real entity: the built-in simulator's
 /// configuration, and keys derived from others.
-const NOT_WRITTEN: &[&str] = &["simulator", "inverse_version"];
+const NOT_WRITTEN: &[&str] = &[
+    "simulator",
+    "inverse_version",
+    DERIVED_UDS[0],
+    DERIVED_UDS[1],
+    DERIVED_UDS[2],
+    DERIVED_UDS[3],
+    DERIVED_UDS[4],
+];
 
 /// What the profile describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +124,7 @@ fn placeholder(ty: KeyType) -> String {
         KeyType::Bool => "<true|false>".into(),
         KeyType::Duration => "<duration, e.g. 500ms>".into(),
         KeyType::Bytes { len } => format!("\"<{len} hex bytes>\""),
+        KeyType::BytesBetween { min, max } => format!("\"<{min} to {max} hex bytes>\""),
         KeyType::Vin => "\"<17 characters>\"".into(),
         KeyType::StrList => "[<names>]".into(),
         KeyType::IntList { .. } => "[<integers>]".into(),

@@ -16,6 +16,11 @@ pub enum KeyType {
     Bytes {
         len: usize,
     },
+    /// Hex bytes of a length within `min..=max`.
+    BytesBetween {
+        min: usize,
+        max: usize,
+    },
     /// 17 characters.
     Vin,
     StrList,
@@ -260,6 +265,55 @@ pub const KEYS: &[ProfileKey] = &[
         U16,
         None,
         "Logical address the diagnostic cases send UDS requests to, and that acknowledges and answers them; default: entity_address. Set it to an ECU behind a gateway whose entity does not answer UDS itself.",
+    ),
+    key(
+        "uds.did",
+        U16,
+        Some("0xF190"),
+        "A data identifier the ISO-TP node answers ReadDataByIdentifier (0x22) for: the ISO-TP \
+         suites read it to get a segmented answer (the simulator's VIN, ISO 14229-1 Table C.1).",
+    ),
+    key(
+        "uds.did_value",
+        KeyType::BytesBetween { min: 11, max: 17 },
+        Some("\"57 44 4F 49 50 43 48 45 43 4B 30 30 30 30 30 30 31\""),
+        "The bytes the node answers for uds.did (default: the simulator's VIN WDOIPCHECK0000001). \
+         11 to 17 bytes, so that the answer `62 <did> <value>` (14 to 20 bytes) is a classic \
+         first frame and exactly two consecutive frames, as the sender cases script them; a \
+         node whose DIDs are shorter or longer needs another DID.",
+    ),
+    key(
+        "uds.did_request",
+        KeyType::BytesBetween { min: 3, max: 3 },
+        None,
+        "Derived, not written in the file: the request `22 <uds.did>`.",
+    ),
+    key(
+        "uds.did_response",
+        KeyType::BytesBetween { min: 14, max: 20 },
+        None,
+        "Derived, not written in the file: the answer `62 <uds.did> <uds.did_value>`.",
+    ),
+    key(
+        "uds.did_response_length",
+        U16,
+        None,
+        "Derived, not written in the file: the length of uds.did_response (the FF_DL of its \
+         first frame).",
+    ),
+    key(
+        "uds.did_response_cf1",
+        KeyType::BytesBetween { min: 7, max: 7 },
+        None,
+        "Derived, not written in the file: the data of the first consecutive frame of \
+         uds.did_response on classic CAN (its bytes 7 to 13).",
+    ),
+    key(
+        "uds.did_response_cf2",
+        KeyType::BytesBetween { min: 1, max: 7 },
+        None,
+        "Derived, not written in the file: the data of the second consecutive frame of \
+         uds.did_response on classic CAN (its bytes 14 to 20), before any padding.",
     ),
     key("uds.p2", KeyType::Duration, Some("50ms"), "P2 server (ISO 14229-2)."),
     key("uds.p2_star", KeyType::Duration, Some("5s"), "P2* server after NRC 0x78."),

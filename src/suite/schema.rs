@@ -209,6 +209,8 @@ pub fn profile_tables() -> String {
             KeyType::Bool => "bool".to_owned(),
             KeyType::Duration => "duration".to_owned(),
             KeyType::Bytes { len } => format!("{len} hex bytes"),
+            KeyType::BytesBetween { min, max } if min == max => format!("{min} hex bytes"),
+            KeyType::BytesBetween { min, max } => format!("{min} to {max} hex bytes"),
             KeyType::Vin => "17 characters".to_owned(),
             KeyType::StrList => "list of names".to_owned(),
             KeyType::IntList { .. } => "list of integers".to_owned(),

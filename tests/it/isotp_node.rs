@@ -101,13 +101,22 @@ fn a_third_party_isotp_node_alone_gets_repeatable_verdicts() {
     let _node = start_node(&python, theirs, ours);
     let dir = tempfile::tempdir().expect("temp dir");
     // The profile `profile init --can` writes, as a user starts: the node uses the defaults
-    // (0x7E0 / 0x7E8, functional 0x7DF, padding 0xCC).
+    // (0x7E0 / 0x7E8, functional 0x7DF, padding 0xCC) but for the DID it answers.
     let init = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
         .current_dir(dir.path())
         .args(["profile", "init", "--can", "-o", "node.yaml"])
         .output()
         .expect("profile init");
     assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+    // Its UDS facts are not the simulator's: the suites must read them from the profile.
+    let written = std::fs::read_to_string(dir.path().join("node.yaml")).expect("profile");
+    let (sim_did, sim_value) =
+        ("did: 0xF190\n", "did_value: \"57 44 4F 49 50 43 48 45 43 4B 30 30 30 30 30 30 31\"\n");
+    assert!(written.contains(sim_did) && written.contains(sim_value), "{written}");
+    // "PYTHON-ISOTP-01", what tests/python/isotp_uds_node.py answers for 0xF18A.
+    let node_value = "did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n";
+    let profile = written.replace(sim_did, "did: 0xF18A\n").replace(sim_value, node_value);
+    std::fs::write(dir.path().join("node.yaml"), profile).expect("write the profile");
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/isotp");
     let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
         .current_dir(dir.path())

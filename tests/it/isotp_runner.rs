@@ -78,14 +78,14 @@ fn isotp_cases_pass_against_the_simulator_and_every_can_frame_is_reported_and_ca
         let (sent, received) = (bytes("sent"), bytes("received"));
         assert!(!sent.is_empty() && !received.is_empty(), "{id}: {frames:?}");
         if id == "ISOTP-UDS-003" {
-            // isotp_send: the 9-byte request as FF + CF around the ECU's FC; isotp_expect: the
-            // 71-byte answer's FF (FF_DL 0x47), our FC, then 10 CFs.
-            assert_eq!(sent[0], "100922f190f187f1", "{sent:?}");
-            assert!(sent[1].starts_with("2190f187"), "{sent:?}");
+            // isotp_send: the 9-byte request (uds.did 0xF190 four times) as FF + CF around the
+            // ECU's FC; isotp_expect: the 77-byte answer's FF (FF_DL 0x4D), our FC, then 11 CFs.
+            assert_eq!(sent[0], "100922f190f190f1", "{sent:?}");
+            assert!(sent[1].starts_with("2190f190"), "{sent:?}");
             assert!(sent[2].starts_with("300000"), "{sent:?}");
             assert!(received[0].starts_with("30"), "{received:?}");
-            assert!(received[1].starts_with("104762f190"), "{received:?}");
-            assert_eq!(received.len(), 1 + 1 + 10, "{received:?}");
+            assert!(received[1].starts_with("104d62f190"), "{received:?}");
+            assert_eq!(received.len(), 1 + 1 + 11, "{received:?}");
         }
         let capture = case["finished"]["capture"].as_str().expect("--pcap all keeps a capture");
         let (can, all) = captured_can_frames(Path::new(capture));

@@ -3,7 +3,7 @@
 
 python can-isotp's ``isotp.TransportLayer`` (requirements.txt) on the cannelloni tunnel of
 isotp_peer.py, with a small UDS server on top (ISO 14229-1), answering until --timeout:
-    22 DID...  ReadDataByIdentifier: F190 (VIN, 17 bytes), F187 (14 bytes); unknown DIDs are
+    22 DID...  ReadDataByIdentifier: F18A (15 bytes), F187 (14 bytes); unknown DIDs are
                left out, none known -> 7F 22 31; a length that is not 1 + 2n -> 7F 22 13
     3E 00      TesterPresent -> 7E 00 (3E 80: no answer; other lengths -> 7F 3E 13)
     10 xx      DiagnosticSessionControl -> 50 xx 00 32 01 F4
@@ -26,8 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import isotp  # noqa: E402
 from isotp_peer import Tunnel, say  # noqa: E402
 
-VIN = b"WDOIPCHECK0000001"
-DIDS = {0xF190: VIN, 0xF187: b"ENGINE-SW-0042"}
+# Not the simulator's DID 0xF190 and VIN on purpose: the ISO-TP suites must take the DID they
+# read and its answer from the profile (uds.did, uds.did_value), not from the simulator.
+DIDS = {0xF18A: b"PYTHON-ISOTP-01", 0xF187: b"ENGINE-SW-0042"}
 
 
 def answer(request):
