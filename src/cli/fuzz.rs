@@ -38,6 +38,9 @@ pub struct FuzzArgs {
     /// Stop after this many cases.
     #[arg(long, value_name = "N")]
     pub cases: Option<u64>,
+    /// Stop after this many findings (at most 100 are written in any case).
+    #[arg(long, value_name = "N")]
+    pub max_findings: Option<usize>,
     /// The seed: the same seed gives the same cases.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -232,11 +235,12 @@ async fn fuzz(
     let tty = std::io::stderr().is_terminal();
     let mut last_line = std::time::Instant::now();
     let max_cases = args.cases.unwrap_or(u64::MAX);
+    let max_findings = args.max_findings.unwrap_or(usize::MAX);
     let report = fuzzer
         .run(
             max_cases,
             args.duration,
-            || stop.load(Ordering::Relaxed),
+            |r| stop.load(Ordering::Relaxed) || r.findings.len() >= max_findings,
             |r| {
                 let due = if tty { Duration::from_millis(250) } else { Duration::from_secs(10) };
                 if last_line.elapsed() >= due {

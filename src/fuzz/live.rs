@@ -26,6 +26,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout};
 
+/// Findings one run writes at most; later ones are counted as duplicates (the reports stay
+/// bounded whatever the target does).
+const MAX_FINDINGS: usize = 100;
 /// Trials of one minimization (each restores and re-drives the target).
 const MAX_TRIALS: usize = 64;
 
@@ -102,6 +105,18 @@ pub struct LiveFinding {
     pub found_after: Duration,
 }
 
+impl LiveFinding {
+    /// The de-duplication key of a minimized finding: the symptom (oracle and what it saw),
+    /// and the start state and payload type of the last culprit case (the one that set the
+    /// failure off), so the same failure reached the same way is reported once.
+    pub fn culprit_key(&self) -> String {
+        let last = self.cases.last().map_or(String::new(), |c| {
+            format!("{}/{}", c.state, super::live::type_bucket(c.payload_type))
+        });
+        format!("{} {} {last}", self.oracle, self.detail)
+    }
+}
+
 /// The result of a run.
 #[derive(Debug, Clone, Default)]
 pub struct LiveReport {
@@ -170,21 +185,23 @@ impl LiveFuzzer {
         &self.mid_prefix
     }
 
-    /// Runs up to `max_cases` cases for at most `duration` (and until `stop` says so);
+    /// Runs up to `max_cases` cases for at most `duration` (and until `stop`, asked before
+    /// each case with the report so far, says so);
     /// `progress` is called after every batch.
     pub async fn run(
         &mut self,
         max_cases: u64,
         duration: Duration,
-        mut stop: impl FnMut() -> bool,
+        mut stop: impl FnMut(&LiveReport) -> bool,
         mut progress: impl FnMut(&LiveReport),
     ) -> LiveReport {
         let start = Instant::now();
         let mut report = LiveReport::default();
         let mut window: Vec<FuzzCase> = Vec::new();
         let mut seen: std::collections::HashSet<(String, StartState, String)> = Default::default();
+        let mut culprits: std::collections::HashSet<String> = Default::default();
         let mut index = 0u64;
-        while index < max_cases && start.elapsed() < duration && !stop() {
+        while index < max_cases && start.elapsed() < duration && !stop(&report) {
             let case = self.generator.case(index);
             index += 1;
             *report.coverage.entry((type_bucket(case.payload_type), case.state)).or_default() += 1;
@@ -218,13 +235,23 @@ impl LiveFuzzer {
                 },
             };
             if let Some((oracle, detail)) = failed {
-                let key = (oracle.name(), state, shape.clone());
+                // The symptom (the oracle and what it saw) in the state the case started in.
+                let key = (format!("{oracle} {detail}"), state, String::new());
                 let found_after = start.elapsed();
-                if seen.insert(key) {
+                // De-duplicated twice: by the case after which the oracle failed (before the
+                // cost of minimizing), then by what minimization kept: the oracle, and the
+                // start state and shape of each culprit case.
+                if report.findings.len() >= MAX_FINDINGS {
+                    report.duplicates += 1;
+                } else if seen.insert(key) {
                     let finding = self
                         .minimize(oracle, detail, &window, case_index, state, shape, found_after)
                         .await;
-                    report.findings.push(finding);
+                    if culprits.insert(finding.culprit_key()) {
+                        report.findings.push(finding);
+                    } else {
+                        report.duplicates += 1;
+                    }
                 } else {
                     report.duplicates += 1;
                 }
@@ -663,7 +690,7 @@ fn is_entity_status_request(bytes: &[u8], version: u8) -> bool {
 }
 
 /// The coverage bucket of a payload type: its number, or `reserved` for every unnamed one.
-fn type_bucket(payload_type: u16) -> String {
+pub(super) fn type_bucket(payload_type: u16) -> String {
     if crate::codec::doip::PayloadType::from(payload_type).is_named() {
         format!("0x{payload_type:04X}")
     } else {

@@ -101,3 +101,42 @@ fn a_target_that_is_not_there_exits_3_and_usage_errors_exit_2() {
     let out = doipcheck().args(["fuzz", "--sim-fault", "no_such_fault"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Fuzzes the simulator with `fault` (default seed) until the first finding; checks the
+/// issue's proof: found within 60 s, a repro of at most three messages that fails against the
+/// fault and passes against the conformant simulator.
+fn finds_the_robustness_fault(fault: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("findings");
+    let (code, summary, stderr) = fuzz(
+        &findings,
+        &["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"],
+    );
+    assert_eq!(code, 1, "{fault}: {stderr}");
+    assert_eq!(summary["findings"], 1, "{summary}");
+    let finding: Value = serde_json::from_str(
+        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(finding["oracle"].as_str().unwrap().starts_with("liveness."), "{finding}");
+    assert!(finding["found_after_ms"].as_u64().unwrap() < 60_000, "{finding}");
+    assert_eq!(finding["reproduced"], true, "{finding}");
+    assert!(finding["messages"].as_u64().unwrap() <= 3, "{fault}: {finding}");
+    assert_eq!(finding["repro"]["against_target"], "fail", "{fault}: {finding}");
+    assert_eq!(finding["repro"]["against_conformant_simulator"], "pass", "{fault}: {finding}");
+}
+
+#[test]
+fn the_fuzzer_finds_a_hang_after_an_oversized_diagnostic_message() {
+    finds_the_robustness_fault("hang_after_oversized_diag");
+}
+
+#[test]
+fn the_fuzzer_finds_a_crash_on_a_reserved_activation_type() {
+    finds_the_robustness_fault("crash_on_reserved_activation_type");
+}
+
+#[test]
+fn the_fuzzer_finds_sockets_leaked_by_split_headers() {
+    finds_the_robustness_fault("leak_socket_on_split_header");
+}
