@@ -108,10 +108,8 @@ fn a_target_that_is_not_there_exits_3_and_usage_errors_exit_2() {
 fn finds_the_robustness_fault(fault: &str) {
     let dir = tempfile::tempdir().unwrap();
     let findings = dir.path().join("findings");
-    let (code, summary, stderr) = fuzz(
-        &findings,
-        &["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"],
-    );
+    let (code, summary, stderr) =
+        fuzz(&findings, &["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"]);
     assert_eq!(code, 1, "{fault}: {stderr}");
     assert_eq!(summary["findings"], 1, "{summary}");
     let finding: Value = serde_json::from_str(
