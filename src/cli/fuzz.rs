@@ -104,7 +104,7 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
     };
     let profile =
         load::load_profile(profile_path.as_deref()).map_err(|e| (exit::USAGE, e.render()))?;
-    let grammar = grammar(&profile).map_err(usage)?;
+    let grammar = grammar(&profile);
     let choice = TargetChoice {
         profile_path: profile_path.clone(),
         target: args.target.clone(),
@@ -393,7 +393,7 @@ fn summary_json(
 }
 
 /// The generator's grammar from the profile (the keys of docs/suite-format.md).
-fn grammar(profile: &Profile) -> Result<DoipGrammar, String> {
+fn grammar(profile: &Profile) -> DoipGrammar {
     let d = DoipGrammar::default();
     let int = |key: &str, default: u64| profile.int(key).unwrap_or(default);
     let list = |key: &str| -> Vec<u64> {
@@ -423,7 +423,7 @@ fn grammar(profile: &Profile) -> Result<DoipGrammar, String> {
         Ok(did) => vec![did as u16],
         Err(_) => d.dids.clone(),
     };
-    Ok(DoipGrammar {
+    DoipGrammar {
         version: int("protocol_version", u64::from(d.version)) as u8,
         tester_address: int("tester_address", u64::from(d.tester_address)) as u16,
         entity_address: int("entity_address", u64::from(d.entity_address)) as u16,
@@ -440,7 +440,7 @@ fn grammar(profile: &Profile) -> Result<DoipGrammar, String> {
         eid,
         dids,
         udp: profile.has_capability("doip.udp"),
-    })
+    }
 }
 
 fn settings(

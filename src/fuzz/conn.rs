@@ -95,8 +95,7 @@ impl Conn {
                         count += 1;
                         if bytes[2..4] == [0x00, 0x07] {
                             // Keep the socket: answer the entity's alive check (§9.6).
-                            let mut answer = frame(bytes[0], 0x0008, &tester.to_be_bytes());
-                            answer.truncate(HEADER_LEN + 2);
+                            let answer = frame(bytes[0], 0x0008, &tester.to_be_bytes());
                             let _ = self.stream.write_all(&answer).await;
                         }
                         each(&bytes);

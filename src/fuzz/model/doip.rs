@@ -94,6 +94,10 @@ pub const MUTATIONS: &[&str] = &[
     "udp_identification",
 ];
 
+/// The first entries of [`MUTATIONS`] apply to a message of any payload type (the header and
+/// its length); the rest are field, structure and UDP mutations.
+const HEADER_MUTATIONS: usize = 11;
+
 /// A small wrapper over the seeded generator with the draws this module needs.
 struct Dice(Xoshiro256PlusPlus);
 
@@ -277,23 +281,11 @@ impl DoipGenerator {
             0x0008 | 0x8002 | 0x8003 => &["source_address"],
             _ => &[],
         };
-        let generic = [
-            "valid",
-            "length_zero",
-            "length_minus_1",
-            "length_plus_1",
-            "length_mds",
-            "length_mds_plus_1",
-            "length_huge",
-            "version_other",
-            "inverse_wrong",
-            "type_reserved",
-            "type_other_transport",
-        ];
+        let generic = &MUTATIONS[..HEADER_MUTATIONS];
         let name = if !specific.is_empty() && dice.chance(55) {
             dice.pick(specific)
         } else {
-            dice.pick(&generic)
+            dice.pick(generic)
         };
         match name {
             "length_zero" => set_length(m, 0),

@@ -160,11 +160,8 @@ fn case_steps(
         steps.push(Node::entry("activate", with_conn(conn, vec![])));
     }
     if case.state == StartState::ExtendedSession {
-        let diag =
-            Node::entry("diagnostic_message", Node::map([("user_data", Node::text("10 03"))]));
-        let mut send = vec![("diagnostic_message".to_string(), diag_body(&diag))];
-        send.push(("connection".into(), Node::plain(conn)));
-        steps.push(Node::entry("send", Node::Map(send)));
+        let diag = Node::map([("user_data", Node::text("10 03"))]);
+        steps.push(Node::entry("send", with_conn(conn, vec![("diagnostic_message".into(), diag)])));
         steps.push(Node::entry("wait", Node::text("${profile.uds.p2}")));
     }
     if case.state == StartState::MidMessage {
@@ -213,14 +210,6 @@ fn case_steps(
         }
     }
     flush(&mut pending, &mut chunks, steps);
-}
-
-/// `send: { diagnostic_message: {...} }` takes the message's body, not the entry.
-fn diag_body(entry: &Node) -> Node {
-    match entry {
-        Node::Map(e) if e.len() == 1 => e[0].1.clone(),
-        other => other.clone(),
-    }
 }
 
 fn send_raw(conn: &str, bytes: &[u8], chunks: &[usize], delay_ms: u64) -> Node {
