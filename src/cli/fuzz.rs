@@ -4,10 +4,12 @@
 
 use super::exit;
 use super::run::{PcapArg, RunArgs, parse_target, port};
+use crate::fuzz::drive::{LiveCase, LiveFinding, LiveReport, LiveTarget, Restore, drive};
 use crate::fuzz::findings::{finding_json, next_number, write_finding};
-use crate::fuzz::live::{LiveFuzzer, LiveReport, LiveSettings, Restore};
-use crate::fuzz::model::StartState;
+use crate::fuzz::live::{LiveFuzzer, LiveSettings};
 use crate::fuzz::model::doip::{DoipGenerator, DoipGrammar};
+use crate::fuzz::model::repro::{ReproInput, repro_yaml};
+use crate::fuzz::model::{FuzzCase, StartState};
 use crate::runner::target::{Simulators, known_faults, simulator_config};
 use crate::suite::load;
 use crate::suite::profile::Profile;
@@ -121,9 +123,21 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
         runtime.block_on(fuzz(&args, &profile, profile_path.as_deref(), grammar, stop))?;
     drop(runtime);
     let (report, written) = outcome;
+    Ok(finish(&args, &choice, &report, &written, &StartState::ALL.map(StartState::name)))
+}
+
+/// Confirms each written finding (unless --no-confirm), prints the summary, and gives the
+/// exit code: 0 without a finding, 1 with one.
+fn finish<C: LiveCase>(
+    args: &FuzzArgs,
+    choice: &TargetChoice,
+    report: &LiveReport<C>,
+    written: &Written<C>,
+    states: &[&str],
+) -> u8 {
     let mut summaries = Vec::new();
-    for (dir, number, finding) in &written {
-        let repro = if args.no_confirm { None } else { Some(confirm(dir, &choice)) };
+    for (dir, number, finding) in written {
+        let repro = if args.no_confirm { None } else { Some(confirm(dir, choice)) };
         if let Some(r) = &repro {
             let json = finding_json(*number, args.seed, finding, Some(r.clone()));
             let _ = std::fs::write(
@@ -134,14 +148,14 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
         summaries.push(serde_json::json!({
             "dir": dir.display().to_string(),
             "oracle": finding.oracle.name(),
-            "state": finding.state.name(),
-            "messages": finding.cases.iter().map(|c| c.message_count()).sum::<usize>(),
+            "state": finding.state,
+            "messages": finding.message_count(),
             "reproduced": finding.reproduced,
             "found_after_ms": finding.found_after.as_millis() as u64,
             "repro": repro,
         }));
     }
-    let summary = summary_json(&args, &report, summaries);
+    let summary = summary_json(args, report, summaries, states);
     if args.json {
         println!("{}", serde_json::to_string(&summary).unwrap_or_default());
     }
@@ -149,7 +163,7 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
         "fuzz: {} cases in {:.1} s ({:.0} cases/s), {} liveness checks passed, {} finding(s){}",
         report.cases,
         report.elapsed.as_secs_f64(),
-        rate(&report),
+        report.rate(),
         report.healthy_checks,
         report.findings.len(),
         if report.duplicates > 0 {
@@ -158,20 +172,16 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
             String::new()
         }
     );
-    for (dir, _, f) in &written {
+    for (dir, _, f) in written {
         eprintln!("  {}: {} in state {} ({})", dir.display(), f.oracle, f.state, f.detail);
     }
     if let Some(why) = &report.stopped {
         eprintln!("fuzz: stopped early: {why}");
     }
-    Ok(if report.findings.is_empty() { exit::SUCCESS } else { exit::FAILURE })
+    if report.findings.is_empty() { exit::SUCCESS } else { exit::FAILURE }
 }
 
-fn rate(report: &LiveReport) -> f64 {
-    report.cases as f64 / report.elapsed.as_secs_f64().max(1e-9)
-}
-
-type Written = Vec<(PathBuf, u32, crate::fuzz::live::LiveFinding)>;
+type Written<C> = Vec<(PathBuf, u32, LiveFinding<C>)>;
 
 async fn fuzz(
     args: &FuzzArgs,
@@ -179,18 +189,14 @@ async fn fuzz(
     profile_path: Option<&Path>,
     grammar: DoipGrammar,
     stop: Arc<AtomicBool>,
-) -> Result<(LiveReport, Written), (u8, String)> {
+) -> Result<(LiveReport<FuzzCase>, Written<FuzzCase>), (u8, String)> {
     let (tcp, udp, restore, sims) = match &args.target {
         Some(text) => {
             let (ip, explicit) = parse_target(text).map_err(usage)?;
             let tcp =
                 SocketAddr::new(ip, explicit.unwrap_or_else(|| port(profile, "ports.tcp", 13400)));
             let udp = SocketAddr::new(ip, port(profile, "ports.udp", 13400));
-            let restore = match profile.text("power_cycle_command") {
-                Ok(Some(c)) => Restore::Command(c.to_owned()),
-                _ => Restore::Reconnect,
-            };
-            (tcp, udp, restore, None)
+            (tcp, udp, profile_restore(profile), None)
         }
         None => {
             let config = simulator_config(profile, profile_path).map_err(|r| (exit::USAGE, r))?;
@@ -210,8 +216,44 @@ async fn fuzz(
     };
     let settings = settings(profile, &grammar, tcp, udp, args);
     let generator = DoipGenerator::new(grammar, args.seed);
-    let mut fuzzer = LiveFuzzer::new(settings.clone(), generator, restore);
-    if let Err((oracle, why)) = fuzzer.liveness(settings.ctrl).await {
+    let mut fuzzer = LiveFuzzer::new(settings, generator, restore);
+    let mid = fuzzer.mid_prefix().to_vec();
+    let repro = |number: u32, f: &LiveFinding<FuzzCase>| {
+        repro_yaml(&ReproInput {
+            number,
+            seed: args.seed,
+            cases: &f.cases,
+            oracle: &f.oracle,
+            detail: &f.detail,
+            mid_message_prefix: &mid,
+        })
+    };
+    let label = match &args.target {
+        Some(t) => t.clone(),
+        None => crate::runner::target::simulator_label(&args.sim_faults),
+    };
+    fuzz_target(args, &mut fuzzer, &label, sims, stop, repro).await
+}
+
+/// The profile's `power_cycle_command` as the restore of a --target, else a reconnect.
+fn profile_restore(profile: &Profile) -> Restore {
+    match profile.text("power_cycle_command") {
+        Ok(Some(c)) => Restore::Command(c.to_owned()),
+        _ => Restore::Reconnect,
+    }
+}
+
+/// Fuzzes `target` (after a first liveness check: exit 3 when it fails), with the live line
+/// on the console, then stops the simulators and writes each finding with `repro`.
+async fn fuzz_target<T: LiveTarget>(
+    args: &FuzzArgs,
+    target: &mut T,
+    label: &str,
+    sims: Option<Simulators>,
+    stop: Arc<AtomicBool>,
+    repro: impl Fn(u32, &LiveFinding<T::Case>) -> String,
+) -> Result<(LiveReport<T::Case>, Written<T::Case>), (u8, String)> {
+    if let Err((oracle, why)) = target.liveness(target.liveness_bound()).await {
         if let Some(s) = sims {
             s.shutdown().await;
         }
@@ -221,10 +263,6 @@ async fn fuzz(
         ));
     }
     spawn_signal_watch(stop.clone());
-    let label = match &args.target {
-        Some(t) => t.clone(),
-        None => crate::runner::target::simulator_label(&args.sim_faults),
-    };
     eprintln!(
         "fuzz: {label}, seed {}, up to {} or {} cases, liveness every {} cases",
         args.seed,
@@ -236,36 +274,34 @@ async fn fuzz(
     let mut last_line = std::time::Instant::now();
     let max_cases = args.cases.unwrap_or(u64::MAX);
     let max_findings = args.max_findings.unwrap_or(usize::MAX);
-    let report = fuzzer
-        .run(
-            max_cases,
-            args.duration,
-            |r| stop.load(Ordering::Relaxed) || r.findings.len() >= max_findings,
-            |r| {
-                let due = if tty { Duration::from_millis(250) } else { Duration::from_secs(10) };
-                if last_line.elapsed() >= due {
-                    last_line = std::time::Instant::now();
-                    let line = progress_line(r);
-                    if tty {
-                        eprint!("\r{line}\x1b[K");
-                    } else {
-                        eprintln!("{line}");
-                    }
+    let report = drive(
+        target,
+        max_cases,
+        args.duration,
+        |r| stop.load(Ordering::Relaxed) || r.findings.len() >= max_findings,
+        |r| {
+            let due = if tty { Duration::from_millis(250) } else { Duration::from_secs(10) };
+            if last_line.elapsed() >= due {
+                last_line = std::time::Instant::now();
+                let line = progress_line(r);
+                if tty {
+                    eprint!("\r{line}\x1b[K");
+                } else {
+                    eprintln!("{line}");
                 }
-            },
-        )
-        .await;
+            }
+        },
+    )
+    .await;
     if tty {
         eprintln!();
     }
-    let mid = fuzzer.mid_prefix().to_vec();
-    drop(fuzzer);
     if let Some(s) = sims {
         s.shutdown().await;
     }
     let mut written = Vec::new();
     for (number, f) in (next_number(&args.findings)..).zip(&report.findings) {
-        match write_finding(&args.findings, number, args.seed, f, &mid) {
+        match write_finding(&args.findings, number, args.seed, f, &repro(number, f)) {
             Ok(dir) => written.push((dir, number, f.clone())),
             Err(e) => {
                 eprintln!("error: writing finding {number:04} in {}: {e}", args.findings.display())
@@ -275,14 +311,13 @@ async fn fuzz(
     Ok((report, written))
 }
 
-fn progress_line(r: &LiveReport) -> String {
-    let covered = r.coverage.len();
+fn progress_line<C>(r: &LiveReport<C>) -> String {
     format!(
-        "fuzz: {} cases, {:.0} cases/s, {} finding(s), {} payload type x state pairs covered",
+        "fuzz: {} cases, {:.0} cases/s, {} finding(s), {} bucket x state pairs covered",
         r.cases,
-        rate(r),
+        r.rate(),
         r.findings.len(),
-        covered
+        r.coverage.len()
     )
 }
 
@@ -366,20 +401,20 @@ fn first_pcapng(dir: &Path) -> Option<PathBuf> {
     None
 }
 
-fn summary_json(
+fn summary_json<C>(
     args: &FuzzArgs,
-    r: &LiveReport,
+    r: &LiveReport<C>,
     findings: Vec<serde_json::Value>,
+    states: &[&str],
 ) -> serde_json::Value {
     let mut coverage = serde_json::Map::new();
     for ((payload_type, state), n) in &r.coverage {
         let entry = coverage.entry(payload_type.clone()).or_insert_with(|| serde_json::json!({}));
-        entry[state.name()] = (*n).into();
+        entry[*state] = (*n).into();
     }
-    let states: Vec<&str> = StartState::ALL.iter().map(|s| s.name()).collect();
     serde_json::json!({
         "cases": r.cases,
-        "cases_per_s": (rate(r) * 10.0).round() / 10.0,
+        "cases_per_s": (r.rate() * 10.0).round() / 10.0,
         "elapsed_s": (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "seed": args.seed,
         "healthy_checks": r.healthy_checks,

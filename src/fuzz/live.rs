@@ -1,7 +1,7 @@
 //! The live DoIP fuzzer: drives a target case by case over real sockets, reads every reply
 //! through the reply checks of [`super::model::replies`], runs the liveness oracle between
 //! batches and after every anomaly, and on a failed oracle restores the target and narrows
-//! the cases since the last healthy check with [`super::model::minimize::ddmin`].
+//! the cases since the last healthy check, through the loop of [`super::drive`].
 //!
 //! The hot loop keeps one activated connection and reuses it while cases end on a message
 //! boundary. After each case a barrier, an alive check request, is answered only once the
@@ -10,38 +10,20 @@
 //! them without waiting for a timer. Every read is bounded in bytes, messages and time.
 
 use super::conn::{Conn, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response, is_diag_response};
+use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
 use super::model::doip::{DoipGenerator, frame};
-use super::model::minimize::Ddmin;
 use super::model::replies::{
     SocketFate, Violation, check_socket_fate, check_tcp_reply, check_udp_reply,
 };
 use super::model::repro::Oracle;
 use super::model::{Action, FuzzCase, StartState, stream_fate};
 use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
-use crate::transport::doip::sim_host::SimControl;
-use std::collections::BTreeMap;
+use crate::notation::hex_spaced;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout};
-
-/// Findings one run writes at most; later ones are counted as duplicates (the reports stay
-/// bounded whatever the target does).
-const MAX_FINDINGS: usize = 100;
-/// Trials of one minimization (each restores and re-drives the target).
-const MAX_TRIALS: usize = 64;
-
-/// How the target is brought back after a failed oracle.
-#[derive(Debug, Clone)]
-pub enum Restore {
-    /// The built-in simulator: its power cycle restarts the entity.
-    Simulator(SimControl),
-    /// A --target with the profile's `power_cycle_command`.
-    Command(String),
-    /// A --target without one: reconnect only (a hung target stays hung).
-    Reconnect,
-}
 
 /// The timers and facts the fuzzer runs with (from the profile).
 #[derive(Debug, Clone)]
@@ -81,72 +63,6 @@ pub struct LiveSettings {
     pub command_bound: Duration,
 }
 
-/// A finding before it is written: the oracle, what it saw, the minimized cases and the
-/// window they came from.
-#[derive(Debug, Clone)]
-pub struct LiveFinding {
-    /// The check that failed.
-    pub oracle: Oracle,
-    /// Its message.
-    pub detail: String,
-    /// Index of the case after which the check failed.
-    pub case_index: u64,
-    /// Start state of that case.
-    pub state: StartState,
-    /// Payload type x mutation of that case (de-duplication).
-    pub shape: String,
-    /// The minimal failing cases (all of the window when minimization could not reproduce).
-    pub cases: Vec<FuzzCase>,
-    /// Whether the minimized sequence failed again on a restored target.
-    pub reproduced: bool,
-    /// Minimization trials.
-    pub trials: usize,
-    /// Time from the start of the run to the failed check.
-    pub found_after: Duration,
-}
-
-impl LiveFinding {
-    /// The de-duplication key of a minimized finding: the symptom (oracle and what it saw),
-    /// and the start state and payload type of the last culprit case (the one that set the
-    /// failure off), so the same failure reached the same way is reported once.
-    pub fn culprit_key(&self) -> String {
-        let last = self.cases.last().map_or(String::new(), |c| {
-            format!("{}/{}", c.state, super::live::type_bucket(c.payload_type))
-        });
-        format!("{} {} {last}", self.oracle, self.detail)
-    }
-}
-
-/// The result of a run.
-#[derive(Debug, Clone, Default)]
-pub struct LiveReport {
-    /// Cases sent.
-    pub cases: u64,
-    /// Wall time of the run.
-    pub elapsed: Duration,
-    /// Liveness checks that passed.
-    pub healthy_checks: u64,
-    /// De-duplicated findings, in the order found.
-    pub findings: Vec<LiveFinding>,
-    /// Findings dropped as duplicates of an earlier one.
-    pub duplicates: u64,
-    /// Cases per payload type (`0x8001`, or `reserved` for every unnamed one) x state.
-    pub coverage: BTreeMap<(String, StartState), u64>,
-    /// Why the run stopped early, if it did (the target could not be restored).
-    pub stopped: Option<String>,
-}
-
-/// What one case did.
-enum CaseOutcome {
-    /// Replies checked, nothing odd.
-    Clean,
-    /// A reply broke a rule.
-    Violation(Violation),
-    /// Something a liveness check must look at: silence, an unannounced close, a refused
-    /// connection, a flood.
-    Anomaly(Oracle, String),
-}
-
 /// The live fuzzer's state.
 pub struct LiveFuzzer {
     pub(super) settings: LiveSettings,
@@ -154,8 +70,6 @@ pub struct LiveFuzzer {
     restore: Restore,
     pub(super) activated: Option<Conn>,
     pub(super) udp: Option<UdpSocket>,
-    /// Latency of the last healthy check (bounds the shortened checks of minimization).
-    healthy_latency: Duration,
     /// The first half of a diagnostic message (the mid-message state).
     mid_prefix: Vec<u8>,
 }
@@ -169,15 +83,7 @@ impl LiveFuzzer {
         diag.extend([0x22, 0xF1, 0x90]);
         let whole = frame(settings.version, 0x8001, &diag);
         let mid_prefix = whole[..HEADER_LEN + 2].to_vec();
-        LiveFuzzer {
-            settings,
-            generator,
-            restore,
-            activated: None,
-            udp: None,
-            healthy_latency: Duration::from_millis(1),
-            mid_prefix,
-        }
+        LiveFuzzer { settings, generator, restore, activated: None, udp: None, mid_prefix }
     }
 
     /// The bytes of the mid-message state (for the repro).
@@ -185,100 +91,8 @@ impl LiveFuzzer {
         &self.mid_prefix
     }
 
-    /// Runs up to `max_cases` cases for at most `duration` (and until `stop`, asked before
-    /// each case with the report so far, says so);
-    /// `progress` is called after every batch.
-    pub async fn run(
-        &mut self,
-        max_cases: u64,
-        duration: Duration,
-        mut stop: impl FnMut(&LiveReport) -> bool,
-        mut progress: impl FnMut(&LiveReport),
-    ) -> LiveReport {
-        let start = Instant::now();
-        let mut report = LiveReport::default();
-        let mut window: Vec<FuzzCase> = Vec::new();
-        let mut seen: std::collections::HashSet<(String, StartState, String)> = Default::default();
-        let mut culprits: std::collections::HashSet<String> = Default::default();
-        let mut index = 0u64;
-        while index < max_cases && start.elapsed() < duration && !stop(&report) {
-            let case = self.generator.case(index);
-            index += 1;
-            *report.coverage.entry((type_bucket(case.payload_type), case.state)).or_default() += 1;
-            let outcome = self.run_case(&case).await;
-            report.cases += 1;
-            let state = case.state;
-            let shape = format!("0x{:04X}/{}", case.payload_type, case.mutation);
-            let case_index = case.index;
-            window.push(case);
-            let suspect = match outcome {
-                CaseOutcome::Clean => None,
-                CaseOutcome::Violation(v) => Some((Oracle::Protocol(v.kind), v.detail)),
-                CaseOutcome::Anomaly(oracle, why) => Some((oracle, why)),
-            };
-            let batch_end = report.cases % self.settings.batch.max(1) == 0;
-            if suspect.is_none() && !batch_end {
-                continue;
-            }
-            // A protocol violation is a finding by itself; an anomaly or the end of a batch
-            // asks the liveness oracle.
-            let failed = match suspect {
-                Some((oracle @ Oracle::Protocol(_), why)) => Some((oracle, why)),
-                _ => match self.liveness(self.settings.ctrl).await {
-                    Ok(latency) => {
-                        self.healthy_latency = latency;
-                        report.healthy_checks += 1;
-                        window.clear();
-                        None
-                    }
-                    Err(failure) => Some(failure),
-                },
-            };
-            if let Some((oracle, detail)) = failed {
-                // The symptom (the oracle and what it saw) in the state the case started in.
-                let key = (format!("{oracle} {detail}"), state, String::new());
-                let found_after = start.elapsed();
-                // De-duplicated twice: by the case after which the oracle failed (before the
-                // cost of minimizing), then by what minimization kept: the oracle, and the
-                // start state and shape of each culprit case.
-                if report.findings.len() >= MAX_FINDINGS {
-                    report.duplicates += 1;
-                } else if seen.insert(key) {
-                    let finding = self
-                        .minimize(oracle, detail, &window, case_index, state, shape, found_after)
-                        .await;
-                    if culprits.insert(finding.culprit_key()) {
-                        report.findings.push(finding);
-                    } else {
-                        report.duplicates += 1;
-                    }
-                } else {
-                    report.duplicates += 1;
-                }
-                window.clear();
-                if let Err(e) = self.restore_target().await {
-                    report.stopped = Some(e);
-                    break;
-                }
-                if let Err((oracle, why)) = self.liveness(self.settings.ctrl).await {
-                    report.stopped = Some(format!(
-                        "the target did not come back after a restore: {oracle}: {why}"
-                    ));
-                    break;
-                }
-            }
-            if batch_end {
-                report.elapsed = start.elapsed();
-                progress(&report);
-            }
-        }
-        report.elapsed = start.elapsed();
-        self.activated = None;
-        report
-    }
-
     /// Reaches the case's start state, sends it, reads and checks what comes back.
-    async fn run_case(&mut self, case: &FuzzCase) -> CaseOutcome {
+    async fn run_doip_case(&mut self, case: &FuzzCase) -> CaseOutcome {
         if case.state == StartState::Udp {
             return self.run_udp_case(case).await;
         }
@@ -544,102 +358,84 @@ impl LiveFuzzer {
         let local = SocketAddr::new(ip, 0);
         UdpSocket::bind(local).await.map_err(|e| format!("cannot bind a UDP socket: {e}"))
     }
+}
 
-    /// Brings the target back: the simulator's power cycle, the profile's command, or a
-    /// reconnect; our connections start over in every case.
-    async fn restore_target(&mut self) -> Result<(), String> {
-        self.activated = None;
+impl LiveTarget for LiveFuzzer {
+    type Case = FuzzCase;
+
+    fn case(&self, index: u64) -> FuzzCase {
+        self.generator.case(index)
+    }
+
+    fn batch(&self) -> u64 {
+        self.settings.batch
+    }
+
+    fn liveness_bound(&self) -> Duration {
+        self.settings.ctrl
+    }
+
+    async fn run_case(&mut self, case: &FuzzCase) -> CaseOutcome {
+        self.run_doip_case(case).await
+    }
+
+    async fn liveness(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)> {
+        self.check_liveness(bound).await
+    }
+
+    /// The simulator's power cycle, the profile's command, or a reconnect; our connections
+    /// start over in every case.
+    async fn restore(&mut self) -> Result<(), String> {
+        self.forget();
         self.udp = None;
-        match &self.restore {
-            Restore::Simulator(control) => {
-                // Announcements after the restart go to a socket we own and drop.
-                let sink = UdpSocket::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-                let to = sink.local_addr().map_err(|e| e.to_string())?;
-                control.power_cycle(to).await
-            }
-            Restore::Command(command) => {
-                crate::runner::steps::power::shell_command(
-                    "power_cycle_command",
-                    command,
-                    self.settings.command_bound,
-                )
-                .await
-            }
-            Restore::Reconnect => Ok(()),
-        }
+        self.restore.apply(self.settings.command_bound).await
     }
 
-    /// Replays `cases` as the repro does (each on its own connection, closed at its end)
-    /// on a restored target, then asks the oracle with short bounds.
-    async fn trial(&mut self, cases: &[FuzzCase], oracle: &Oracle) -> bool {
-        if let Oracle::Protocol(kind) = oracle {
-            return self.replays_violation(cases, kind).await;
-        }
-        if self.restore_target().await.is_err() {
-            return false;
-        }
-        for case in cases {
-            let _ = self.run_case(case).await;
-            self.activated = None;
-        }
-        // Minimization trusts short bounds: many times the healthy latency, at least 100 ms
-        // (the finding itself was seen with the profile's timers).
-        let short = (self.healthy_latency * 50).max(Duration::from_millis(100));
-        let ctrl = short.min(self.settings.ctrl);
-        matches!(self.liveness(ctrl).await, Err((o, _)) if &o == oracle)
+    fn forget(&mut self) {
+        self.activated = None;
+    }
+}
+
+impl LiveCase for FuzzCase {
+    fn index(&self) -> u64 {
+        self.index
     }
 
-    /// Whether replaying `cases` (on a restored target) shows the violation `kind` again.
-    async fn replays_violation(&mut self, cases: &[FuzzCase], kind: &str) -> bool {
-        if self.restore_target().await.is_err() {
-            return false;
-        }
-        for case in cases {
-            if let CaseOutcome::Violation(v) = self.run_case(case).await
-                && v.kind == kind
-            {
-                self.activated = None;
-                return true;
-            }
-            self.activated = None;
-        }
-        false
+    fn state_name(&self) -> &'static str {
+        self.state.name()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn minimize(
-        &mut self,
-        oracle: Oracle,
-        detail: String,
-        window: &[FuzzCase],
-        case_index: u64,
-        state: StartState,
-        shape: String,
-        found_after: Duration,
-    ) -> LiveFinding {
-        let reproduced = self.trial(window, &oracle).await;
-        let (cases, trials) = if reproduced {
-            let mut search = Ddmin::new(window, MAX_TRIALS);
-            while let Some(subset) = search.next_trial() {
-                let fails = self.trial(&subset, &oracle).await;
-                search.record(fails);
-            }
-            let result = search.result();
-            (result.items, result.trials + 1)
-        } else {
-            (window.to_vec(), 1)
-        };
-        LiveFinding {
-            oracle,
-            detail,
-            case_index,
-            state,
-            shape,
-            cases,
-            reproduced,
-            trials,
-            found_after,
-        }
+    fn bucket(&self) -> String {
+        type_bucket(self.payload_type)
+    }
+
+    fn shape(&self) -> String {
+        format!("0x{:04X}/{}", self.payload_type, self.mutation)
+    }
+
+    fn message_count(&self) -> usize {
+        FuzzCase::message_count(self)
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "index": self.index,
+            "state": self.state.name(),
+            "mutation": self.mutation,
+            "payload_type": format!("0x{:04X}", self.payload_type),
+            "messages": FuzzCase::message_count(self),
+            "actions": self.actions.iter().map(action_text).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn action_text(a: &Action) -> String {
+    match a {
+        Action::Send(b) => format!("send {}", hex_spaced(b)),
+        Action::Drip { bytes, chunks } => format!("drip {:?} {}", chunks, hex_spaced(bytes)),
+        Action::SecondSocket(b) => format!("second socket {}", hex_spaced(b)),
+        Action::Close => "close".into(),
+        Action::Udp(b) => format!("udp {}", hex_spaced(b)),
     }
 }
 

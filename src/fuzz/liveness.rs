@@ -50,7 +50,10 @@ impl LiveFuzzer {
     /// The liveness oracle: a fresh connection and routing activation, an alive check on it,
     /// TesterPresent to each address, a vehicle identification over UDP, then `--monitor`.
     /// Returns the time it took, or the first probe that failed.
-    pub async fn liveness(&mut self, ctrl: Duration) -> Result<Duration, (Oracle, String)> {
+    pub(super) async fn check_liveness(
+        &mut self,
+        ctrl: Duration,
+    ) -> Result<Duration, (Oracle, String)> {
         let start = Instant::now();
         // Our own activated socket would count against the entity's MCTS: with it open, the
         // probe's activation makes the entity alive-check it first (T_TCP_Alive_Check).

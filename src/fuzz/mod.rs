@@ -4,6 +4,7 @@
 //! failed; [`findings`] writes each finding's directory (docs/architecture.md#live-fuzzing).
 
 pub mod conn;
+pub mod drive;
 pub mod findings;
 pub mod live;
 mod liveness;

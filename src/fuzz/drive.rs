@@ -1,0 +1,336 @@
+//! The loop every live fuzzer shares, whatever it talks to (a DoIP entity over TCP/UDP in
+//! [`super::live`], an ISO-TP node over CAN in [`super::isotp_live`]): cases one after the
+//! other, the liveness oracle between batches and after every anomaly, and on a failed oracle
+//! de-duplication, minimization of the cases since the last healthy check (delta debugging,
+//! [`super::model::minimize::Ddmin`]) and a restore of the target. A target says how to run one
+//! case, check liveness and restore itself ([`LiveTarget`]); the rest is here, once.
+
+use super::model::minimize::Ddmin;
+use super::model::replies::Violation;
+use super::model::repro::Oracle;
+use crate::transport::doip::sim_host::SimControl;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Findings one run writes at most; later ones are counted as duplicates (the reports stay
+/// bounded whatever the target does).
+pub const MAX_FINDINGS: usize = 100;
+/// Trials of one minimization (each restores and re-drives the target).
+const MAX_TRIALS: usize = 64;
+
+/// How the target is brought back after a failed oracle.
+#[derive(Debug, Clone)]
+pub enum Restore {
+    /// The built-in simulator: its power cycle restarts the entity and its CAN ECUs.
+    Simulator(SimControl),
+    /// A --target with the profile's `power_cycle_command`.
+    Command(String),
+    /// A --target without one: reconnect only (a hung target stays hung).
+    Reconnect,
+}
+
+impl Restore {
+    /// Restores the target; `bound` limits the profile's command.
+    pub async fn apply(&self, bound: Duration) -> Result<(), String> {
+        match self {
+            Restore::Simulator(control) => {
+                // Announcements after the restart go to a socket we own and drop.
+                let sink =
+                    tokio::net::UdpSocket::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+                let to = sink.local_addr().map_err(|e| e.to_string())?;
+                control.power_cycle(to).await
+            }
+            Restore::Command(command) => {
+                crate::runner::steps::power::shell_command("power_cycle_command", command, bound)
+                    .await
+            }
+            Restore::Reconnect => Ok(()),
+        }
+    }
+}
+
+/// What the shared loop needs to know of a generated case.
+pub trait LiveCase: Clone {
+    /// 0-based index in the run (with the seed, it names the case).
+    fn index(&self) -> u64;
+    /// The start state's name (finding.json, the console, de-duplication).
+    fn state_name(&self) -> &'static str;
+    /// The coverage column: a payload type (DoIP) or an N_PCI type (ISO-TP).
+    fn bucket(&self) -> String;
+    /// Bucket and mutation, e.g. `0x8001/length_zero` (de-duplication before minimizing).
+    fn shape(&self) -> String;
+    /// Messages (DoIP) or frames (CAN) the case sends.
+    fn message_count(&self) -> usize;
+    /// The case in finding.json.
+    fn json(&self) -> serde_json::Value;
+}
+
+/// What one case did.
+pub enum CaseOutcome {
+    /// Replies checked, nothing odd.
+    Clean,
+    /// A reply broke a rule.
+    Violation(Violation),
+    /// Something a liveness check must look at: silence, an unannounced close, a refused
+    /// connection, a flood.
+    Anomaly(Oracle, String),
+}
+
+/// A target the loop can drive. The runtime is single-threaded (the fuzzer and the built-in
+/// simulator take turns on one thread), so the futures need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait LiveTarget {
+    /// The cases of this target's generator.
+    type Case: LiveCase;
+    /// Case `index` of the run's seed.
+    fn case(&self, index: u64) -> Self::Case;
+    /// Cases between two liveness checks.
+    fn batch(&self) -> u64;
+    /// The bound of every answer the liveness oracle waits for (from the profile's timers).
+    fn liveness_bound(&self) -> Duration;
+    /// Reaches the case's start state, sends it, reads and checks what comes back.
+    async fn run_case(&mut self, case: &Self::Case) -> CaseOutcome;
+    /// The liveness oracle with answers bounded by `bound`: the time it took, or the probe
+    /// that failed and what it saw.
+    async fn liveness(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)>;
+    /// Brings the target back (power cycle, the profile's command, or a reconnect).
+    async fn restore(&mut self) -> Result<(), String>;
+    /// Forgets what the hot loop keeps between cases (a connection, a session), so that each
+    /// case of a minimization trial starts as the repro starts it.
+    fn forget(&mut self) {}
+}
+
+/// A finding before it is written: the oracle, what it saw, the minimized cases and the
+/// window they came from.
+#[derive(Debug, Clone)]
+pub struct LiveFinding<C> {
+    /// The check that failed.
+    pub oracle: Oracle,
+    /// Its message.
+    pub detail: String,
+    /// Index of the case after which the check failed.
+    pub case_index: u64,
+    /// Start state of that case.
+    pub state: &'static str,
+    /// Bucket x mutation of that case (de-duplication).
+    pub shape: String,
+    /// The minimal failing cases (all of the window when minimization could not reproduce).
+    pub cases: Vec<C>,
+    /// Whether the minimized sequence failed again on a restored target.
+    pub reproduced: bool,
+    /// Minimization trials.
+    pub trials: usize,
+    /// Time from the start of the run to the failed check.
+    pub found_after: Duration,
+}
+
+impl<C: LiveCase> LiveFinding<C> {
+    /// The de-duplication key of a minimized finding: the symptom (oracle and what it saw),
+    /// and the start state and bucket of the last culprit case (the one that set the failure
+    /// off), so the same failure reached the same way is reported once.
+    pub fn culprit_key(&self) -> String {
+        let last = self
+            .cases
+            .last()
+            .map_or(String::new(), |c| format!("{}/{}", c.state_name(), c.bucket()));
+        format!("{} {} {last}", self.oracle, self.detail)
+    }
+
+    /// Messages (frames) of the minimized cases.
+    pub fn message_count(&self) -> usize {
+        self.cases.iter().map(LiveCase::message_count).sum()
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct LiveReport<C> {
+    /// Cases sent.
+    pub cases: u64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Liveness checks that passed.
+    pub healthy_checks: u64,
+    /// De-duplicated findings, in the order found.
+    pub findings: Vec<LiveFinding<C>>,
+    /// Findings dropped as duplicates of an earlier one.
+    pub duplicates: u64,
+    /// Cases per bucket x state.
+    pub coverage: BTreeMap<(String, &'static str), u64>,
+    /// Why the run stopped early, if it did (the target could not be restored).
+    pub stopped: Option<String>,
+}
+
+impl<C> Default for LiveReport<C> {
+    fn default() -> Self {
+        LiveReport {
+            cases: 0,
+            elapsed: Duration::ZERO,
+            healthy_checks: 0,
+            findings: Vec::new(),
+            duplicates: 0,
+            coverage: BTreeMap::new(),
+            stopped: None,
+        }
+    }
+}
+
+impl<C> LiveReport<C> {
+    /// Cases per second over the run.
+    pub fn rate(&self) -> f64 {
+        self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs up to `max_cases` cases of `target` for at most `duration` (and until `stop`, asked
+/// before each case with the report so far, says so); `progress` is called after every batch.
+pub async fn drive<T: LiveTarget>(
+    target: &mut T,
+    max_cases: u64,
+    duration: Duration,
+    mut stop: impl FnMut(&LiveReport<T::Case>) -> bool,
+    mut progress: impl FnMut(&LiveReport<T::Case>),
+) -> LiveReport<T::Case> {
+    let start = Instant::now();
+    let mut report = LiveReport::default();
+    let mut window: Vec<T::Case> = Vec::new();
+    let mut seen: HashSet<(String, &'static str)> = HashSet::new();
+    let mut culprits: HashSet<String> = HashSet::new();
+    // Latency of the last healthy check (bounds the shortened checks of minimization).
+    let mut healthy_latency = Duration::from_millis(1);
+    let batch = target.batch().max(1);
+    let mut index = 0u64;
+    while index < max_cases && start.elapsed() < duration && !stop(&report) {
+        let case = target.case(index);
+        index += 1;
+        *report.coverage.entry((case.bucket(), case.state_name())).or_default() += 1;
+        let outcome = target.run_case(&case).await;
+        report.cases += 1;
+        let (state, shape, case_index) = (case.state_name(), case.shape(), case.index());
+        window.push(case);
+        let suspect = match outcome {
+            CaseOutcome::Clean => None,
+            CaseOutcome::Violation(v) => Some((Oracle::Protocol(v.kind), v.detail)),
+            CaseOutcome::Anomaly(oracle, why) => Some((oracle, why)),
+        };
+        let batch_end = report.cases % batch == 0;
+        if suspect.is_none() && !batch_end {
+            continue;
+        }
+        // A protocol violation is a finding by itself; an anomaly or the end of a batch asks
+        // the liveness oracle.
+        let failed = match suspect {
+            Some((oracle @ Oracle::Protocol(_), why)) => Some((oracle, why)),
+            _ => match target.liveness(target.liveness_bound()).await {
+                Ok(latency) => {
+                    healthy_latency = latency;
+                    report.healthy_checks += 1;
+                    window.clear();
+                    None
+                }
+                Err(failure) => Some(failure),
+            },
+        };
+        if let Some((oracle, detail)) = failed {
+            // The symptom (the oracle and what it saw) in the state the case started in.
+            let key = (format!("{oracle} {detail}"), state);
+            let found_after = start.elapsed();
+            // De-duplicated twice: by the case after which the oracle failed (before the cost
+            // of minimizing), then by what minimization kept: the oracle, and the start state
+            // and bucket of the last culprit case.
+            if report.findings.len() >= MAX_FINDINGS || !seen.insert(key) {
+                report.duplicates += 1;
+            } else {
+                let (cases, reproduced, trials) =
+                    minimize(target, &oracle, &window, healthy_latency).await;
+                let finding = LiveFinding {
+                    oracle,
+                    detail,
+                    case_index,
+                    state,
+                    shape,
+                    cases,
+                    reproduced,
+                    trials,
+                    found_after,
+                };
+                if culprits.insert(finding.culprit_key()) {
+                    report.findings.push(finding);
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            window.clear();
+            if let Err(e) = target.restore().await {
+                report.stopped = Some(e);
+                break;
+            }
+            if let Err((oracle, why)) = target.liveness(target.liveness_bound()).await {
+                report.stopped =
+                    Some(format!("the target did not come back after a restore: {oracle}: {why}"));
+                break;
+            }
+        }
+        if batch_end {
+            report.elapsed = start.elapsed();
+            progress(&report);
+        }
+    }
+    report.elapsed = start.elapsed();
+    target.forget();
+    report
+}
+
+/// The minimal failing subsequence of `window` (all of it when a replay does not fail),
+/// whether a replay failed, and the trials run.
+async fn minimize<T: LiveTarget>(
+    target: &mut T,
+    oracle: &Oracle,
+    window: &[T::Case],
+    healthy_latency: Duration,
+) -> (Vec<T::Case>, bool, usize) {
+    if !trial(target, window, oracle, healthy_latency).await {
+        return (window.to_vec(), false, 1);
+    }
+    let mut search = Ddmin::new(window, MAX_TRIALS);
+    while let Some(subset) = search.next_trial() {
+        let fails = trial(target, &subset, oracle, healthy_latency).await;
+        search.record(fails);
+    }
+    let result = search.result();
+    (result.items, true, result.trials + 1)
+}
+
+/// Replays `cases` as the repro does (each from a fresh start) on a restored target, then
+/// asks the oracle that failed, with short bounds.
+async fn trial<T: LiveTarget>(
+    target: &mut T,
+    cases: &[T::Case],
+    oracle: &Oracle,
+    healthy_latency: Duration,
+) -> bool {
+    if target.restore().await.is_err() {
+        return false;
+    }
+    if let Oracle::Protocol(kind) = oracle {
+        // Whether a replay shows the same violation again.
+        for case in cases {
+            let outcome = target.run_case(case).await;
+            target.forget();
+            if matches!(outcome, CaseOutcome::Violation(v) if v.kind == *kind) {
+                return true;
+            }
+        }
+        return false;
+    }
+    for case in cases {
+        let _ = target.run_case(case).await;
+        target.forget();
+    }
+    // Minimization trusts short bounds: many times the healthy latency, at least 100 ms (the
+    // finding itself was seen with the profile's timers).
+    let short = (healthy_latency * 50).max(Duration::from_millis(100));
+    let bound = short.min(target.liveness_bound());
+    matches!(target.liveness(bound).await, Err((o, _)) if &o == oracle)
+}
