@@ -98,8 +98,12 @@ pub fn config(profile: &Profile) -> Result<IsoTpConfig, String> {
 
 impl IsoTpSession {
     pub fn new(profile: &Profile) -> Result<IsoTpSession, String> {
-        let endpoint =
-            Endpoint::new(config(profile)?).map_err(|e| format!("profile isotp: {e}"))?;
+        IsoTpSession::new_with(config(profile)?)
+    }
+
+    /// A session with `config` (e.g. [`config`] of a profile, made once and reused).
+    pub fn new_with(config: IsoTpConfig) -> Result<IsoTpSession, String> {
+        let endpoint = Endpoint::new(config).map_err(|e| format!("profile isotp: {e}"))?;
         Ok(IsoTpSession {
             driver: EndpointDriver::new(endpoint),
             received: VecDeque::new(),

@@ -5,9 +5,8 @@
 //! one of the [`StartState`]s. Case `i` of seed `s` is a function of `(s, i)` alone, so a
 //! finding names its case by seed and index and the generator can make it again.
 
-use super::{Action, FuzzCase, StartState};
+use super::{Action, Dice, FuzzCase, StartState};
 use crate::codec::doip::{HEADER_LEN, PayloadType};
-use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
 
 /// What the generator knows of the target (from the profile): the values a valid message
 /// carries, and the ranges mutations draw from.
@@ -98,32 +97,6 @@ pub const MUTATIONS: &[&str] = &[
 /// its length); the rest are field, structure and UDP mutations.
 const HEADER_MUTATIONS: usize = 11;
 
-/// A small wrapper over the seeded generator with the draws this module needs.
-struct Dice(Xoshiro256PlusPlus);
-
-impl Dice {
-    fn below(&mut self, n: usize) -> usize {
-        if n <= 1 { 0 } else { self.0.random_range(0..n) }
-    }
-    fn chance(&mut self, percent: u32) -> bool {
-        self.0.random_ratio(percent.min(100), 100)
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-    fn u8(&mut self) -> u8 {
-        self.0.random()
-    }
-    fn u16(&mut self) -> u16 {
-        self.0.random()
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut v = vec![0u8; n];
-        self.0.fill(&mut v[..]);
-        v
-    }
-}
-
 /// The generator for one run: the grammar and the seed.
 #[derive(Debug, Clone)]
 pub struct DoipGenerator {
@@ -144,11 +117,7 @@ impl DoipGenerator {
 
     /// Case `index`: the same `(seed, index)` gives the same case.
     pub fn case(&self, index: u64) -> FuzzCase {
-        // seed_from_u64 runs SplitMix64 over its input, so neighbouring indexes give
-        // unrelated streams.
-        let mut dice = Dice(Xoshiro256PlusPlus::seed_from_u64(
-            self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        ));
+        let mut dice = Dice::for_case(self.seed, index);
         let g = &self.grammar;
         if g.udp && dice.chance(8) {
             return self.udp_case(index, &mut dice);

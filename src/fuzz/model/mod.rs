@@ -6,12 +6,46 @@
 //! May import: `crate::codec`, `crate::notation`, `crate::import` (its YAML writer).
 
 pub mod doip;
+pub mod isotp;
 pub mod minimize;
 pub mod replies;
 pub mod repro;
 
 use crate::codec::doip::{Deframed, Deframer, HeaderRules, Transport};
 use core::fmt;
+use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
+
+/// A small wrapper over the seeded generator with the draws this module needs.
+struct Dice(Xoshiro256PlusPlus);
+
+impl Dice {
+    /// The draws of case `index` of `seed`: seed_from_u64 runs SplitMix64 over its input, so
+    /// neighbouring indexes give unrelated streams.
+    fn for_case(seed: u64, index: u64) -> Dice {
+        Dice(Xoshiro256PlusPlus::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n <= 1 { 0 } else { self.0.random_range(0..n) }
+    }
+    fn chance(&mut self, percent: u32) -> bool {
+        self.0.random_ratio(percent.min(100), 100)
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+    fn u8(&mut self) -> u8 {
+        self.0.random()
+    }
+    fn u16(&mut self) -> u16 {
+        self.0.random()
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = vec![0u8; n];
+        self.0.fill(&mut v[..]);
+        v
+    }
+}
 
 /// Where a case starts: the fuzzer reaches this state (with valid messages) before it sends
 /// the case, so that the parser behind each state is reached, not only the first one.

@@ -25,6 +25,14 @@ pub enum Oracle {
     Identification,
     /// UDS TesterPresent (`3E 00`) to this logical address got no `7E 00`.
     TesterPresent(u16),
+    /// ISO-TP: TesterPresent (`3E 00`) as a single frame got no `7E 00`.
+    IsoTpTesterPresent,
+    /// ISO-TP: a segmented request (first frame, flow control, consecutive frames) was not
+    /// taken and answered.
+    IsoTpReception,
+    /// ISO-TP: a segmented answer (the node's first frame, our flow control, its consecutive
+    /// frames) did not arrive whole.
+    IsoTpTransmission,
     /// A reply broke a protocol rule (`kind` of [`super::replies::Violation`]).
     Protocol(&'static str),
     /// More messages than a bound after one case (a flood).
@@ -41,6 +49,9 @@ impl Oracle {
             Oracle::AliveCheck => "liveness.alive_check".into(),
             Oracle::Identification => "liveness.vehicle_identification".into(),
             Oracle::TesterPresent(a) => format!("liveness.tester_present.0x{a:04X}"),
+            Oracle::IsoTpTesterPresent => "liveness.isotp.tester_present".into(),
+            Oracle::IsoTpReception => "liveness.isotp.segmented_request".into(),
+            Oracle::IsoTpTransmission => "liveness.isotp.segmented_answer".into(),
             Oracle::Protocol(kind) => format!("protocol.{kind}"),
             Oracle::Flood => "flood".into(),
             Oracle::Monitor => "monitor".into(),
@@ -55,6 +66,9 @@ impl Oracle {
                 | Oracle::AliveCheck
                 | Oracle::Identification
                 | Oracle::TesterPresent(_)
+                | Oracle::IsoTpTesterPresent
+                | Oracle::IsoTpReception
+                | Oracle::IsoTpTransmission
         )
     }
 }
@@ -322,5 +336,7 @@ fn oracle_steps(
         // the user's monitor) have no step that states them for any target: the repro
         // replays the traffic, and its capture shows the reply.
         Oracle::Protocol(_) | Oracle::Flood | Oracle::Monitor => {}
+        // ISO-TP oracles are written by `isotp::repro_can_yaml`.
+        Oracle::IsoTpTesterPresent | Oracle::IsoTpReception | Oracle::IsoTpTransmission => {}
     }
 }

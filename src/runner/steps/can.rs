@@ -10,7 +10,7 @@ use crate::runner::case::CaseRun;
 use crate::runner::event::{Direction, RunTime};
 use crate::runner::failure::{Arrived, Failure, error, fail, mismatch};
 use crate::suite::model::TimeBounds;
-use crate::suite::steps::{CanExpect, CanSend};
+use crate::suite::steps::{CanExpect, CanSend, CanSettle};
 use crate::suite::value::{BytePattern, Expr, format_duration};
 use crate::transport::can::{CanTransport, Origin, Received as CanRx};
 use std::time::Duration;
@@ -38,6 +38,18 @@ impl Execute for CanExpect {
     async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
         let gaps = (self.gap_min.as_ref(), self.gap_max.as_ref());
         run.can_expect(&self.id, self.data.as_ref(), &self.timing, gaps, self.count.as_ref()).await
+    }
+}
+
+impl Execute for CanSettle {
+    async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
+        let quiet = match &self.quiet {
+            Some(e) => run.duration(e)?,
+            None => run.settings.settle_quiet,
+        };
+        run.ensure_can().await?;
+        run.read_until_quiet(quiet).await;
+        Ok(())
     }
 }
 
@@ -124,9 +136,30 @@ impl CaseRun<'_> {
         if self.can.is_none() {
             return;
         }
-        let (quiet, bound) = (self.settings.settle_quiet, self.settings.settle_bound);
         let started = Instant::now();
-        let hard = started + bound;
+        let hard = started + self.settings.settle_bound;
+        let (frames, last) = self.read_until_quiet(self.settings.settle_quiet).await;
+        let Some(last) = last else { return };
+        let busy = last.duration_since(started);
+        let still = if Instant::now() >= hard {
+            format!(
+                ", and was still sending after {} (the longest of N_Bs, N_Cr and P2*)",
+                format_duration(self.settings.settle_bound)
+            )
+        } else {
+            String::new()
+        };
+        self.rec.note(format!(
+            "after the last step the node kept the bus busy for {}: {frames} frame{} recorded in this case, not matched by the next{still}",
+            measured(busy),
+            if frames == 1 { "" } else { "s" }
+        ));
+    }
+
+    /// Reads (and records) frames until none came for `quiet`, at most `isotp.settle_time`'s
+    /// bound in all: the frames read and when the last came.
+    pub(super) async fn read_until_quiet(&mut self, quiet: Duration) -> (u32, Option<Instant>) {
+        let hard = Instant::now() + self.settings.settle_bound;
         let (mut frames, mut last) = (0u32, None);
         loop {
             let deadline = (Instant::now() + quiet).min(hard);
@@ -141,21 +174,7 @@ impl CaseRun<'_> {
                 Ok(None) | Err(_) => break,
             }
         }
-        let Some(last) = last else { return };
-        let busy = last.duration_since(started);
-        let still = if Instant::now() >= hard {
-            format!(
-                ", and was still sending after {} (the longest of N_Bs, N_Cr and P2*)",
-                format_duration(bound)
-            )
-        } else {
-            String::new()
-        };
-        self.rec.note(format!(
-            "after the last step the node kept the bus busy for {}: {frames} frame{} recorded in this case, not matched by the next{still}",
-            measured(busy),
-            if frames == 1 { "" } else { "s" }
-        ));
+        (frames, last)
     }
 
     /// `count` matching frames in a row: `within` bounds each from the previous match (the

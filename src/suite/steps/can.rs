@@ -139,3 +139,45 @@ impl StepDef for CanExpect {
         not_before_wait(&self.timing, resolve)
     }
 }
+
+/// Reads what the bus still carries until it has been quiet for a while, so that whatever
+/// earlier steps set off (an answer, the rest of a transfer, a flow control) is over before
+/// the next step; every frame is recorded.
+#[derive(Debug, Clone)]
+pub struct CanSettle {
+    pub quiet: Option<Expr>,
+}
+
+impl StepDef for CanSettle {
+    const SPEC: StepSpec = StepSpec {
+        name: "can_settle",
+        doc: "Read and record every CAN frame until the bus has been quiet for `quiet` (default `isotp.settle_time`, at most the longest of N_Bs, N_Cr and P2* in all): what earlier steps set off is over before the next step.",
+        scalar: None,
+        keys: &[k(
+            "quiet",
+            Ty::Duration,
+            "Quiet time that ends the step (default `isotp.settle_time`).",
+        )],
+        message: MessageKey::None,
+        bare: true,
+    };
+    fn medium(&self) -> Medium {
+        Medium::Can
+    }
+
+    fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
+        Some(CanSettle { quiet: r.expr("quiet") })
+    }
+    fn args(&self) -> Vec<Arg<'_>> {
+        self.quiet.iter().map(|e| Arg::Value(e, ArgType::Duration)).collect()
+    }
+    fn args_mut(&mut self) -> Vec<ArgMut<'_>> {
+        self.quiet.iter_mut().map(|e| ArgMut::Value(e, ArgType::Duration)).collect()
+    }
+    fn summary(&self) -> String {
+        "can_settle".to_string()
+    }
+    fn declared_wait(&self, resolve: &dyn Fn(&Expr) -> Option<WaitValue>) -> Duration {
+        self.quiet.as_ref().and_then(resolve).map_or(Duration::ZERO, WaitValue::duration)
+    }
+}

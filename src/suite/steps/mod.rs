@@ -17,7 +17,7 @@ pub mod reader;
 mod stream;
 mod udp;
 
-pub use can::{CanExpect, CanSend};
+pub use can::{CanExpect, CanSend, CanSettle};
 pub use control::{Capture, Measure, Wait};
 pub use isotp::{IsotpExpect, IsotpSend};
 pub use power::PowerCycle;
@@ -160,6 +160,7 @@ macro_rules! step_kinds {
             PowerCycle(PowerCycle),
             CanSend(CanSend),
             CanExpect(CanExpect),
+            CanSettle(CanSettle),
             IsotpSend(IsotpSend),
             IsotpExpect(IsotpExpect),
             Wait(Wait),
