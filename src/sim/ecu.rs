@@ -273,7 +273,8 @@ impl EcuNode {
 
 #[cfg(test)]
 mod tests {
-    //! The ECU on its own, frame in, frames out, at one instant (no timer is involved).
+    //! The ECU on its own, frame in, frames out, on a virtual clock that stands still unless a
+    //! test moves it.
 
     use super::*;
     use crate::sim::config::unspanned;
@@ -357,7 +358,8 @@ mod tests {
                 } else {
                     let statuses: Vec<u8> = fc.iter().map(|f| f[0]).collect();
                     assert_eq!(statuses, [flow_status], "{ff_dl:#x} {fault:?}");
-                    // A single frame during a reception starts a new one (N_UNEXP_PDU).
+                    // Answered whether a reception is open (after CTS the SF ends it,
+                    // N_UNEXP_PDU) or not (after OVFLW).
                     assert!(answers_tester_present(&mut e), "{ff_dl:#x} {fault:?}");
                 }
             }
