@@ -180,15 +180,29 @@ impl EcuNode {
         if let Some(frame) = self.injector.incoming(frame, receiving, sending) {
             self.endpoint.handle_frame(now, &frame);
         }
+        if self.injector.is_hung() {
+            // `isotp_hang_on_large_ff_dl`: what the ECU owed anyone is lost with it.
+            self.scheduled.clear();
+            self.ready.clear();
+            self.controller.clear();
+            return;
+        }
         self.pump(now);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.injector.is_hung() {
+            return;
+        }
         self.endpoint.handle_timeout(now);
         self.pump(now);
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.injector.is_hung() {
+            // A hung ECU has no timer left: the host is not woken for it.
+            return None;
+        }
         let scheduled = self.scheduled.iter().map(|(t, _)| *t).min();
         let on_bus = self.controller.front().map(|(t, _)| *t);
         [self.endpoint.poll_timeout(), scheduled, on_bus].into_iter().flatten().min()
@@ -196,6 +210,9 @@ impl EcuNode {
 
     /// The next frame for the bus.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<CanFrame> {
+        if self.injector.is_hung() {
+            return None;
+        }
         if self.tx_delay.is_zero() {
             return self.next_frame(now);
         }
@@ -251,5 +268,136 @@ impl EcuNode {
             // Cannot fail: not busy, and UDS responses are never empty.
             let _ = self.endpoint.send(now, &next);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The ECU on its own, frame in, frames out, on a virtual clock that stands still unless a
+    //! test moves it.
+
+    use super::*;
+    use crate::sim::config::unspanned;
+    use crate::sim::ecu_faults::HANG_FF_DL;
+    use crate::sim::faults::Fault;
+
+    const REQUEST_ID: u32 = 0x7E0;
+    const FUNCTIONAL_ID: u32 = 0x7DF;
+    const TESTER_PRESENT: [u8; 3] = [0x02, 0x3E, 0x00];
+    /// The ECU's own address with extended addressing: frames to it start with it.
+    const ECU_ADDRESS: u8 = 0x17;
+    const HANG: Option<Fault> = Some(Fault::IsotpHangOnLargeFfDl);
+
+    /// An ECU on 0x7E0 / 0x7E8 (functional 0x7DF) with the default 4095-byte buffer;
+    /// `extended`: extended addressing, ECU 0x17, tester 0xF1.
+    fn ecu(fault: Option<Fault>, extended: bool) -> EcuNode {
+        let mut isotp = IsotpConfig::default();
+        if extended {
+            isotp.addressing = EcuAddressing::Extended;
+            isotp.ecu_address = Some(ECU_ADDRESS);
+            isotp.tester_address = Some(0xF1);
+        }
+        let config = EcuConfig {
+            name: "engine".into(),
+            logical_address: unspanned(0x0011),
+            request_id: REQUEST_ID,
+            response_id: 0x7E8,
+            functional_id: (!extended).then_some(FUNCTIONAL_ID),
+            extended: false,
+            isotp,
+            uds: Default::default(),
+            simulated: true,
+        };
+        EcuNode::new(&config, fault.into_iter().collect()).unwrap()
+    }
+
+    /// Sends `data` (padded to 8 bytes) on `id`; the frames' data the ECU sends back.
+    fn exchange_on(ecu: &mut EcuNode, id: u32, data: &[u8]) -> Vec<Vec<u8>> {
+        let mut padded = data.to_vec();
+        padded.resize(8, 0xCC);
+        let frame = CanFrame::new(CanId::new(id, false).unwrap(), &padded).unwrap();
+        ecu.handle_frame(Instant::ZERO, &frame);
+        core::iter::from_fn(|| ecu.poll_transmit(Instant::ZERO))
+            .map(|f| f.data().to_vec())
+            .collect()
+    }
+
+    fn exchange(ecu: &mut EcuNode, data: &[u8]) -> Vec<Vec<u8>> {
+        exchange_on(ecu, REQUEST_ID, data)
+    }
+
+    /// The first frame (N_PDU) announcing `ff_dl`: 12-bit up to 4095, escaped above.
+    fn first_frame(ff_dl: u32) -> Vec<u8> {
+        if ff_dl <= 0x0FFF {
+            vec![0x10 | (ff_dl >> 8) as u8, ff_dl as u8, 0x2E, 0x03, 0x00, 0x11, 0x11, 0x11]
+        } else {
+            [&[0x10, 0x00][..], &ff_dl.to_be_bytes(), &[0x2E, 0x03]].concat()
+        }
+    }
+
+    /// Whether the ECU answers TesterPresent (`02 7E 00`) and is awake.
+    fn answers_tester_present(ecu: &mut EcuNode) -> bool {
+        exchange(ecu, &TESTER_PRESENT).first().is_some_and(|sf| sf[..3] == [0x02, 0x7E, 0x00])
+    }
+
+    #[test]
+    fn ff_dl_2048_is_answered_2049_and_escaped_0x10000_hang_the_faulty_ecu_for_good() {
+        assert_eq!(HANG_FF_DL, 2048);
+        // FF_DL and the conformant ECU's flow status: CTS within its 4095 bytes, OVFLW above
+        // (ISO 15765-2:2016 §9.6.5.1).
+        for (ff_dl, flow_status) in [(2048, 0x30), (2049, 0x30), (0x10000, 0x32)] {
+            for fault in [None, HANG] {
+                let mut e = ecu(fault, false);
+                let fc = exchange(&mut e, &first_frame(ff_dl));
+                if fault.is_some() && ff_dl > HANG_FF_DL {
+                    assert_eq!(fc, Vec::<Vec<u8>>::new(), "{ff_dl:#x}: not even FC OVFLW");
+                    assert_eq!(e.poll_timeout(), None, "{ff_dl:#x}: no timer left to fire");
+                    assert!(!answers_tester_present(&mut e), "{ff_dl:#x}");
+                    e.handle_timeout(Instant::ZERO + Duration::from_secs(3600));
+                    assert!(!answers_tester_present(&mut e), "{ff_dl:#x}: still hung");
+                } else {
+                    let statuses: Vec<u8> = fc.iter().map(|f| f[0]).collect();
+                    assert_eq!(statuses, [flow_status], "{ff_dl:#x} {fault:?}");
+                    // Answered whether a reception is open (after CTS the SF ends it,
+                    // N_UNEXP_PDU) or not (after OVFLW).
+                    assert!(answers_tester_present(&mut e), "{ff_dl:#x} {fault:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_first_frame_stops_the_answer_in_progress() {
+        for fault in [None, HANG] {
+            let mut e = ecu(fault, false);
+            // Read the 17-byte VIN: the answer's FF goes out, its CFs wait for the FC.
+            let ff = exchange(&mut e, &[0x03, 0x22, 0xF1, 0x90]);
+            assert_eq!(ff[0][..2], [0x10, 20]);
+            exchange(&mut e, &first_frame(0x10000));
+            let cfs = exchange(&mut e, &[0x30, 0x00, 0x00]);
+            let expected = if fault.is_some() { 0 } else { 2 };
+            assert_eq!(cfs.len(), expected, "{fault:?}: {cfs:x?}");
+        }
+    }
+
+    #[test]
+    fn only_a_physical_first_frame_for_this_ecu_hangs_it() {
+        // On the functional id (ignored: functional addressing is single-frame only) and on
+        // another node's id, a large FF does nothing.
+        let mut e = ecu(HANG, false);
+        exchange_on(&mut e, FUNCTIONAL_ID, &first_frame(0x10000));
+        exchange_on(&mut e, 0x7E1, &first_frame(0x10000));
+        assert!(answers_tester_present(&mut e));
+        // Extended addressing: an FF for another node's address byte does nothing, one for
+        // the ECU's own address (classic FF_DL, behind the address byte) hangs it.
+        let mut e = ecu(HANG, true);
+        let for_node =
+            |address: u8, pdu: &[u8]| [&[address][..], &pdu[..pdu.len().min(7)]].concat();
+        exchange(&mut e, &for_node(0x18, &first_frame(4095)));
+        let answer = exchange(&mut e, &for_node(ECU_ADDRESS, &TESTER_PRESENT));
+        assert_eq!(answer[0][..4], [0xF1, 0x02, 0x7E, 0x00]);
+        let fc = exchange(&mut e, &for_node(ECU_ADDRESS, &first_frame(4095)));
+        assert_eq!(fc, Vec::<Vec<u8>>::new());
+        assert!(exchange(&mut e, &for_node(ECU_ADDRESS, &TESTER_PRESENT)).is_empty());
     }
 }

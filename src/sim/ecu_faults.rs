@@ -10,12 +10,20 @@
 //! Frames are judged by their N_PCI, after the address byte of extended and mixed addressing;
 //! the addressing faults rewrite or drop that byte, the CAN FD faults the ECU's TX_DL and its
 //! reading of escaped single frames.
+//!
+//! One robustness fault takes the ECU down for the fuzzer (issue 16): after a large first
+//! frame the injector reports the ECU hung, and [`super::ecu::EcuNode`] stops receiving,
+//! sending and waking up until a power cycle builds a new one.
 
 use super::faults::{Fault, FaultSet};
 use crate::codec::can::{CanFrame, CanId};
-use crate::codec::isotp::{AddressingMode, CLASSIC_CAN_DL, StMin, TxDl};
+use crate::codec::isotp::{AddressingMode, CLASSIC_CAN_DL, PciView, StMin, TxDl};
 use crate::proto::isotp::{IsoTpAddress, ReceiverProfile, Timers};
 use core::time::Duration;
+
+/// `isotp_hang_on_large_ff_dl`: a physical first frame announcing more bytes than this hangs
+/// the ECU (whatever its buffer: the conformant one answers it with CTS or OVFLW).
+pub const HANG_FF_DL: u32 = 2048;
 
 /// How long "never" is for the timer faults: long enough for any case, still a bound.
 const NEVER: Duration = Duration::from_secs(3600);
@@ -79,6 +87,8 @@ pub struct Injector {
     blocked: bool,
     /// `isotp_no_resume_after_block`: a CTS came for the message being sent.
     cts_seen: bool,
+    /// `isotp_hang_on_large_ff_dl`: a large first frame arrived; the ECU is silent for good.
+    hung: bool,
 }
 
 impl Injector {
@@ -95,6 +105,7 @@ impl Injector {
             cfs_received: 0,
             blocked: false,
             cts_seen: false,
+            hung: false,
         }
     }
 
@@ -107,6 +118,12 @@ impl Injector {
         self.faults.has(fault)
     }
 
+    /// Whether the ECU is down (`isotp_hang_on_large_ff_dl`): it takes no frame and sends none
+    /// until a power cycle.
+    pub fn is_hung(&self) -> bool {
+        self.hung
+    }
+
     /// `frame` (on the ECU's request or functional id) as the faulty ECU perceives it; `None`
     /// drops it. `receiving` / `sending`: the stack's state before the frame.
     pub fn incoming(
@@ -115,6 +132,9 @@ impl Injector {
         receiving: bool,
         sending: bool,
     ) -> Option<CanFrame> {
+        if self.hung {
+            return None;
+        }
         let (address_byte, data) = split_address(frame.data(), self.rx_address_byte.is_some());
         let address_byte = match (address_byte, self.rx_address_byte) {
             (Some(b), Some(own)) if b != own && self.has(Fault::IsotpIgnoresAddressByte) => {
@@ -125,6 +145,10 @@ impl Injector {
             (b, _) => b,
         };
         let Some(&pci) = data.first() else { return Some(*frame) };
+        if frame.id() == self.rx_id && pci >> 4 == 0x1 && self.hangs_on(data) {
+            self.hung = true;
+            return None;
+        }
         if pci == 0x00 && frame.is_fd() && self.has(Fault::IsotpFdIgnoresSfEscape) {
             return None;
         }
@@ -191,6 +215,13 @@ impl Injector {
             }
         }
         rebuild_as(frame, id, &join_address(address_byte, &d))
+    }
+
+    /// `isotp_hang_on_large_ff_dl`: whether the first frame `d` (N_PDU, classic or escaped
+    /// FF_DL) takes the ECU down.
+    fn hangs_on(&self, d: &[u8]) -> bool {
+        self.has(Fault::IsotpHangOnLargeFfDl)
+            && PciView::new(d, AddressingMode::Normal).ff_dl().is_some_and(|dl| dl > HANG_FF_DL)
     }
 
     /// A CF or FC nobody waits for.

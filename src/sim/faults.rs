@@ -190,7 +190,8 @@ faults! {
     /// Gives up on an alive check at half of T_TCP_Alive_Check.
     AliveCheckTimeoutEarly = "alive_check_timeout_early":
         "an alive check response arriving within T_TCP_Alive_Check keeps the socket (ISO 13400-2:2019 Table 39)",
-    // Robustness: faults that take the entity down, for proving the fuzzer (issue 16).
+    // Robustness: faults that take the entity or one of its CAN ECUs down, for proving the
+    // fuzzer (issue 16).
     /// Stops answering on every socket (TCP and UDP) after a diagnostic message with more
     /// than 64 bytes of user data, until a power cycle.
     HangAfterOversizedDiag = "hang_after_oversized_diag":
@@ -203,6 +204,10 @@ faults! {
     /// it keeps counting against MCTS after it closed.
     LeakSocketOnSplitHeader = "leak_socket_on_split_header":
         "a closed TCP_DATA socket is released and no longer counts against MCTS, however its bytes arrived (ISO 13400-2:2019 §7.1, §9.3 Figure 10)",
+    /// A CAN ECU sends nothing more at all (no FC, no answer, no frame of a transfer in
+    /// progress) after a physical first frame announcing FF_DL above 2048, until a power cycle.
+    IsotpHangOnLargeFfDl = "isotp_hang_on_large_ff_dl":
+        "a first frame is answered with FC CTS, or with FC OVFLW when its FF_DL exceeds the receiver's buffer, and the receiver keeps serving whatever FF_DL was announced (ISO 15765-2:2016 §9.6.3, §9.6.5.1)",
     // ISO-TP side of the simulated CAN ECUs (ISO 15765-2:2016).
     /// The ECU's sender takes an FC WAIT for CTS and goes on sending.
     IsotpIgnoresWait = "isotp_ignores_wait":

@@ -392,3 +392,42 @@ fn a_power_cycle_restores_an_entity_a_robustness_fault_took_down() {
         }
     });
 }
+
+/// `isotp_hang_on_large_ff_dl` on a running host: after a first frame announcing 2049 bytes
+/// the CAN ECU answers nothing on its bus (not even the FC, not TesterPresent), and the host's
+/// power cycle, which builds a new entity and new ECUs on the same bus, brings it back.
+#[test]
+fn a_power_cycle_restores_a_can_ecu_hung_by_a_large_first_frame() {
+    use doipcheck::codec::can::{CanFrame, StandardId};
+    use doipcheck::sim::config::{EcuConfig, unspanned};
+    use doipcheck::transport::can::NodeOptions;
+    runtime().block_on(async {
+        let announce = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut config = config();
+        config.ecus.push(EcuConfig {
+            name: "engine".into(),
+            logical_address: unspanned(0x0011),
+            request_id: 0x7E0,
+            response_id: 0x7E8,
+            functional_id: None,
+            extended: false,
+            isotp: Default::default(),
+            uds: Default::default(),
+            simulated: true,
+        });
+        let faults = FaultSet::from_names(&["isotp_hang_on_large_ff_dl"]).unwrap();
+        let host = SimHost::start(config, faults).await.unwrap();
+        let node = host.can_bus().expect("the ECU's private bus").node(NodeOptions::default());
+        let request = |data: &[u8]| CanFrame::new(StandardId::new(0x7E0).unwrap(), data).unwrap();
+        let tester_present = request(&[0x02, 0x3E, 0x00]);
+        node.send(&request(&[0x18, 0x01, 0x2E, 0x03, 0x00, 0x11, 0x11, 0x11]));
+        node.send(&tester_present);
+        let heard = timeout(Duration::from_millis(300), node.recv()).await;
+        assert!(heard.is_err(), "the hung ECU sent {:?}", heard.map(|r| r.frame));
+        host.control().power_cycle(announce.local_addr().unwrap()).await.unwrap();
+        node.send(&tester_present);
+        let answer = timeout(WAIT, node.recv()).await.expect("the new ECU answers").frame;
+        assert_eq!((answer.id().raw(), &answer.data()[..3]), (0x7E8, &[0x02, 0x7E, 0x00][..]));
+        host.shutdown().await;
+    });
+}

@@ -814,6 +814,32 @@ const FF_20: [u8; 8] = [0x10, 0x14, 0x22, 0xF1, 0x90, 0xF1, 0x8C, 0x01];
 const CF1_20: [u8; 8] = [0x21, 0x00, 0xF1, 0x90, 0xF1, 0x8C, 0x01, 0x00];
 const CF2_20: [u8; 8] = [0x22, 0xF1, 0x90, 0xF1, 0x8C, 0x01, 0x00, 0x00];
 
+/// A first frame announcing 2049 bytes (12-bit FF_DL), one above what
+/// `isotp_hang_on_large_ff_dl` takes.
+const FF_2049: [u8; 8] = [0x18, 0x01, 0x2E, 0x03, 0x00, 0x11, 0x11, 0x11];
+
+#[test]
+fn an_ecu_hung_by_a_large_first_frame_is_unreachable_until_a_power_cycle() {
+    let faults = FaultSet::NONE.with(Fault::IsotpHangOnLargeFfDl);
+    let mut s = with_ecu(ecu(), faults);
+    let c = s.activated(TESTER);
+    s.can_in(REQUEST_ID, &FF_2049);
+    assert!(s.ecu_frames().is_empty(), "no FC");
+    // The entity keeps serving; the gateway's request to the ECU gets no FC: NACK 0x06 at N_Bs.
+    s.send(c, &diag(TESTER, ECU, &[0x2E, 0x03, 0x00, 1, 2, 3, 4, 5, 6, 7]));
+    s.advance(Duration::from_millis(1000));
+    let m = s.tcp_messages(c);
+    let [Message { payload: Payload::DiagnosticMessageNack(n), .. }] = &m[..] else {
+        panic!("{m:?}")
+    };
+    assert_eq!(n.nack_code.raw(), 0x06);
+    assert!(s.ecu_frames().is_empty(), "the ECU stays silent: {:x?}", s.ecu_frames());
+    // A power cycle (the host's: a new entity, same configuration and faults) builds new ECUs.
+    let mut s = Sim::new(s.e.config().clone(), s.e.faults());
+    s.can_in(REQUEST_ID, &[0x02, 0x3E, 0x00]);
+    assert_eq!(s.ecu_frames().first().map(|(_, d)| d[..3].to_vec()), Some(vec![0x02, 0x7E, 0x00]));
+}
+
 /// Drives the ECU's multi-frame answer to `22 F1 90` (FF + 2 CFs) with the flow control
 /// `fc` after the FF; returns the ECU's frames with their times.
 fn ecu_answer_with_fc(faults: FaultSet, fc: &[u8]) -> Vec<(Instant, Vec<u8>)> {
@@ -1299,6 +1325,15 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             s.can_in(REQUEST_ID, &[0x10, 0x00, 0x00, 0x00, 0x13, 0x88, 0x2E, 0x03]);
             s.ecu_frames().iter().any(|(_, d)| d[0] == 0x32)
         }
+        F::IsotpHangOnLargeFfDl => {
+            let mut s = with_ecu(ecu(), faults);
+            // FF_DL 2049 (12-bit): within the ECU's 4095-byte buffer, so FC CTS.
+            s.can_in(REQUEST_ID, &FF_2049);
+            s.can_in(REQUEST_ID, &[0x02, 0x3E, 0x00]);
+            let frames = s.ecu_frames();
+            let fc = frames.first().is_some_and(|(_, d)| d[0] == 0x30 || d[0] == 0x32);
+            fc && frames.iter().any(|(_, d)| d[..3] == [0x02, 0x7E, 0x00])
+        }
         F::IsotpFcWrongStMin => {
             let mut s = with_ecu(ecu(), faults);
             s.can_in(REQUEST_ID, &FF_20);
@@ -1563,6 +1598,7 @@ fault_tests! {
     fault_hang_after_oversized_diag => HangAfterOversizedDiag,
     fault_crash_on_reserved_activation_type => CrashOnReservedActivationType,
     fault_leak_socket_on_split_header => LeakSocketOnSplitHeader,
+    fault_isotp_hang_on_large_ff_dl => IsotpHangOnLargeFfDl,
     fault_isotp_ignores_wait => IsotpIgnoresWait,
     fault_isotp_wrong_sn => IsotpWrongSn,
     fault_isotp_ignores_st_min => IsotpIgnoresStMin,
