@@ -594,9 +594,9 @@ pub fn repro_can_yaml(input: &CanReproInput<'_>) -> String {
             }
             steps.push(can_send(if f.functional { FUNCTIONAL } else { TX }, &f.data, f.fd));
         }
-        steps.push(Node::plain("can_settle"));
+        steps.push(Node::entry("can_settle", Node::map(Vec::<(String, Node)>::new())));
         steps.push(can_send(TX, &g.continue_to_send(), false));
-        steps.push(Node::plain("can_settle"));
+        steps.push(Node::entry("can_settle", Node::map(Vec::<(String, Node)>::new())));
     }
     oracle_steps(input.oracle, g, &mut steps);
     requires.sort_unstable();
