@@ -140,9 +140,12 @@ Examples:
   doipcheck fuzz --sim-fault hang_after_oversized_diag --duration 60s --findings out
   doipcheck fuzz -t 192.0.2.10 -p my-ecu.yaml --duration 1h --monitor './check-ecu-log.sh'
   doipcheck fuzz --cases 100000 --seed 7 --json       # a summary object on stdout
+  doipcheck fuzz --can sim --sim-fault isotp_hang_on_large_ff_dl --duration 60s
+  doipcheck fuzz --can cannelloni:20001@127.0.0.1:20000 -p node.yaml --duration 10m
 
 Each finding is a directory: repro.yaml (doipcheck run replays it), repro.pcapng,
-finding.json (seed, case index, state, oracle, timing).
+finding.json (seed, case index, state, oracle, timing). With --can the cases are raw ISO-TP
+frames to the node of the profile's isotp.* ids (`sim`: the built-in simulator's CAN ECU).
 
 Exit codes: 0 no finding, 1 a finding, 2 usage, 3 the target was not healthy (unreachable,
 activation refused) before the first case; SIGINT/SIGTERM/SIGHUP end the fuzzing and the

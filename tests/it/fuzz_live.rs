@@ -105,11 +105,12 @@ fn a_target_that_is_not_there_exits_3_and_usage_errors_exit_2() {
 /// Fuzzes the simulator with `fault` (default seed) until the first finding; checks the
 /// issue's proof: found within 60 s, a repro of at most three messages that fails against the
 /// fault and passes against the conformant simulator.
-fn finds_the_robustness_fault(fault: &str) {
+fn finds_the_robustness_fault(fault: &str, more: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let findings = dir.path().join("findings");
-    let (code, summary, stderr) =
-        fuzz(&findings, &["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"]);
+    let mut args = vec!["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"];
+    args.extend(more);
+    let (code, summary, stderr) = fuzz(&findings, &args);
     assert_eq!(code, 1, "{fault}: {stderr}");
     assert_eq!(summary["findings"], 1, "{summary}");
     let finding: Value = serde_json::from_str(
@@ -126,15 +127,69 @@ fn finds_the_robustness_fault(fault: &str) {
 
 #[test]
 fn the_fuzzer_finds_a_hang_after_an_oversized_diagnostic_message() {
-    finds_the_robustness_fault("hang_after_oversized_diag");
+    finds_the_robustness_fault("hang_after_oversized_diag", &[]);
 }
 
 #[test]
 fn the_fuzzer_finds_a_crash_on_a_reserved_activation_type() {
-    finds_the_robustness_fault("crash_on_reserved_activation_type");
+    finds_the_robustness_fault("crash_on_reserved_activation_type", &[]);
 }
 
 #[test]
 fn the_fuzzer_finds_sockets_leaked_by_split_headers() {
-    finds_the_robustness_fault("leak_socket_on_split_header");
+    finds_the_robustness_fault("leak_socket_on_split_header", &[]);
+}
+
+#[test]
+fn the_fuzzer_finds_a_can_ecu_hung_by_a_large_first_frame() {
+    finds_the_robustness_fault("isotp_hang_on_large_ff_dl", &["--can", "sim"]);
+}
+
+#[test]
+fn the_conformant_can_ecu_gives_no_finding_and_a_seed_repeats_its_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--can", "sim", "--cases", "1500", "--duration", "120s", "--seed", "5"];
+    let args = [&args[..], &["--batch", "100"]].concat();
+    let (code, first, stderr) = fuzz(&dir.path().join("a"), &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(first["cases"], 1500);
+    assert_eq!(first["findings"], 0, "{first}");
+    assert!(first["healthy_checks"].as_u64().unwrap() >= 15, "{first}");
+    assert_eq!(first["states"], serde_json::json!(["idle", "mid_reception", "mid_transmission"]));
+    let coverage = first["coverage"].as_object().unwrap();
+    for state in ["idle", "mid_reception", "mid_transmission"] {
+        for pci in ["SF", "FF", "CF", "FC", "reserved", "empty"] {
+            assert!(coverage[pci].get(state).is_some(), "{pci} x {state} not reached: {first}");
+        }
+    }
+    let (code, second, _) = fuzz(&dir.path().join("b"), &args);
+    assert_eq!(code, 0);
+    assert_eq!(first["coverage"], second["coverage"], "the same seed must give the same cases");
+}
+
+#[test]
+fn can_usage_errors_exit_2_and_a_silent_bus_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--can", "sim", "-t", "127.0.0.1"][..],
+        &["--can", "memory:x", "--sim-fault", "isotp_hang_on_large_ff_dl"],
+        &["--can", "nonsense:1"],
+    ] {
+        let out = doipcheck().arg("fuzz").args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Nobody on the bus: the first TesterPresent goes unanswered (P2, then P2*).
+    let out = doipcheck()
+        .args(["fuzz", "--can", "memory:nobody-listens", "--cases", "5", "--findings"])
+        .arg(dir.path().join("f"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("liveness.isotp.tester_present"), "{stderr}");
 }

@@ -62,10 +62,17 @@ fn start_node(python: &Path, local: u16, remote: u16) -> Node {
             }
         }
     }
-    // The node keeps printing a line per request: drain it so the pipe never fills.
+    // The node keeps printing a line per request, and can-isotp logs every frame it ignores
+    // on stderr: drain both so no pipe fills (a full one blocks the node, which then looks
+    // hung to the fuzzer).
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut stdout, &mut std::io::sink());
     });
+    if let Some(mut stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        });
+    }
     Node(child)
 }
 
@@ -94,29 +101,35 @@ const CORE: &[&str] = &[
     "ISOTP-UDS-004",
 ];
 
-#[test]
-fn a_third_party_isotp_node_alone_gets_repeatable_verdicts() {
-    let Some(python) = venv_python() else { return };
-    let [ours, theirs] = free_udp_ports::<2>();
-    let _node = start_node(&python, theirs, ours);
-    let dir = tempfile::tempdir().expect("temp dir");
+/// `dir/node.yaml`: the profile `profile init --can` writes, as a user starts, with the UDS
+/// facts of the python node.
+fn write_node_profile(dir: &Path) {
     // The profile `profile init --can` writes, as a user starts: the node uses the defaults
     // (0x7E0 / 0x7E8, functional 0x7DF, padding 0xCC) but for the DID it answers.
     let init = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
-        .current_dir(dir.path())
+        .current_dir(dir)
         .args(["profile", "init", "--can", "-o", "node.yaml"])
         .output()
         .expect("profile init");
     assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
     // Its UDS facts are not the simulator's: the suites must read them from the profile.
-    let written = std::fs::read_to_string(dir.path().join("node.yaml")).expect("profile");
+    let written = std::fs::read_to_string(dir.join("node.yaml")).expect("profile");
     let (sim_did, sim_value) =
         ("did: 0xF190\n", "did_value: \"57 44 4F 49 50 43 48 45 43 4B 30 30 30 30 30 30 31\"\n");
     assert!(written.contains(sim_did) && written.contains(sim_value), "{written}");
     // "PYTHON-ISOTP-01", what tests/python/isotp_uds_node.py answers for 0xF18A.
     let node_value = "did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n";
     let profile = written.replace(sim_did, "did: 0xF18A\n").replace(sim_value, node_value);
-    std::fs::write(dir.path().join("node.yaml"), profile).expect("write the profile");
+    std::fs::write(dir.join("node.yaml"), profile).expect("write the profile");
+}
+
+#[test]
+fn a_third_party_isotp_node_alone_gets_repeatable_verdicts() {
+    let Some(python) = venv_python() else { return };
+    let [ours, theirs] = free_udp_ports::<2>();
+    let _node = start_node(&python, theirs, ours);
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_node_profile(dir.path());
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/isotp");
     let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
         .current_dir(dir.path())
@@ -161,4 +174,30 @@ fn a_third_party_isotp_node_alone_gets_repeatable_verdicts() {
     let mut expected: Vec<String> = DEVIATIONS.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(failed, expected, "{stderr}");
+}
+
+/// `doipcheck fuzz --can` against a real ISO-TP stack: every case gets its barrier answered or
+/// the liveness oracle passes after it, so 1000 cases end with no finding and no error.
+#[test]
+fn the_fuzzer_runs_against_a_third_party_isotp_node_without_false_findings() {
+    let Some(python) = venv_python() else { return };
+    let [ours, theirs] = free_udp_ports::<2>();
+    let _node = start_node(&python, theirs, ours);
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_node_profile(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(dir.path())
+        .args(["fuzz", "--json", "--cases", "1000", "--batch", "100", "--duration", "90s"])
+        .args(["-p", "node.yaml", "--can"])
+        .arg(format!("cannelloni:{ours}@127.0.0.1:{theirs}"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the summary is JSON");
+    assert_eq!(summary["cases"], 1000, "{summary}");
+    assert_eq!(summary["findings"], 0, "{summary}");
+    assert!(summary["healthy_checks"].as_u64().unwrap_or(0) >= 10, "{summary}");
+    assert!(stderr.contains("ISO-TP node on cannelloni:"), "{stderr}");
 }
