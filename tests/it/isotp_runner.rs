@@ -116,3 +116,41 @@ async fn the_isotp_suites_pass_and_catch_every_isotp_fault() {
     assert!(proof.mismatches().is_empty(), "{}", proof.render());
     assert_eq!(proof.uncovered(), Vec::<&str>::new(), "{}", proof.render());
 }
+
+/// `can_settle` reads (and records) what earlier steps set off until the bus is quiet: two
+/// TesterPresent answers are taken by it, so `expect_none` after it passes; without it the
+/// same `expect_none` sees the first answer and fails.
+#[test]
+fn can_settle_takes_what_earlier_steps_set_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = |settle: &str| {
+        format!(
+            "suite: settle\ntitle: settle\nrequires: [isotp]\ncases:\n  - id: S-1\n    title: settle\n    steps:\n      - can_send: {{ id: \"${{profile.isotp.tx_id}}\", data: \"02 3E 00 CC CC CC CC CC\" }}\n      - can_send: {{ id: \"${{profile.isotp.tx_id}}\", data: \"02 3E 00 CC CC CC CC CC\" }}\n{settle}      - expect_none: {{ connection: can, for: 100ms }}\n"
+        )
+    };
+    let run = |name: &str, text: String| {
+        let path = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+            .current_dir(root())
+            .args(["run", "--plain", "--report-dir"])
+            .arg(dir.path().join(name))
+            .arg(&path)
+            .output()
+            .expect("doipcheck runs");
+        let report: Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(name).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        (out.status.code(), report, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (code, report, console) = run("with", suite("      - can_settle: { quiet: 30ms }\n"));
+    assert_eq!(code, Some(0), "{console}");
+    let received = report.to_string().matches(r#""bytes":"027e00cccccccccc""#).count();
+    assert_eq!(received, 2, "both answers are recorded: {report}");
+    let (code, _, console) = run("bare", suite("      - can_settle:\n"));
+    assert_eq!(code, Some(0), "{console}");
+    let (code, _, console) = run("without", suite(""));
+    assert_eq!(code, Some(1), "{console}");
+    assert!(console.contains("expected no CAN frame"), "{console}");
+}
