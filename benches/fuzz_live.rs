@@ -2,7 +2,8 @@
 //! cases per second, and the resident set size sampled through the run (it must stay flat).
 //!
 //! `cargo bench --bench fuzz_live` runs 30 s; `FUZZ_BENCH_SECS=600` gives the 10-minute
-//! figure. The binary under test is the one cargo built for this bench profile.
+//! figure; `FUZZ_BENCH_ARGS="--can sim"` fuzzes the simulator's CAN ECU instead. The binary
+//! under test is the one cargo built for this bench profile.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -21,6 +22,7 @@ fn main() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
         .args(["fuzz", "--json", "--duration", &format!("{secs}s"), "--findings"])
         .arg(findings.path())
+        .args(std::env::var("FUZZ_BENCH_ARGS").unwrap_or_default().split_whitespace())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

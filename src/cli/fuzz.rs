@@ -334,7 +334,7 @@ fn fuzz_can(
             functional_id: isotp.address.functional_tx.map(|a| a.id),
             p2: uds_timer(profile, "uds.p2", 50),
             p2_star: uds_timer(profile, "uds.p2_star", 5000),
-            isotp: isotp.clone(),
+            isotp,
             batch: args.batch,
             monitor: args.monitor.clone(),
             command_bound: Duration::from_secs(60),

@@ -288,7 +288,7 @@ impl IsoTpFuzzer {
         bound: Duration,
     ) -> Result<(), (Oracle, String)> {
         let mut session =
-            IsoTpSession::new_with(self.settings.isotp.clone()).map_err(|e| (oracle.clone(), e))?;
+            IsoTpSession::new_with(self.settings.isotp).map_err(|e| (oracle.clone(), e))?;
         let mut ignore = |_: crate::transport::can::driver::Traffic<'_>| {};
         let send_deadline = std::time::Instant::now() + self.settings.p2_star.min(bound);
         match session.send(&mut self.can, request, false, send_deadline, &mut ignore).await {
