@@ -14,12 +14,14 @@ use crate::fuzz::model::isotp::{
 };
 use crate::fuzz::model::repro::{ReproInput, repro_yaml};
 use crate::fuzz::model::{FuzzCase, StartState};
+use crate::runner::case::TargetEndpoints;
 use crate::runner::target::{Simulators, known_faults, simulator_config};
 use crate::suite::load;
 use crate::suite::profile::Profile;
 use crate::suite::value::Value;
 use crate::transport::can::CanSpec;
 use crate::transport::can::CanTransport;
+use crate::transport::doip::sim_host::SimControl;
 use clap::Args;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -250,13 +252,7 @@ async fn fuzz(
             (tcp, udp, profile_restore(profile), None)
         }
         None => {
-            let config = simulator_config(profile, profile_path).map_err(|r| (exit::USAGE, r))?;
-            let (sims, endpoints) = Simulators::start(1, &args.sim_faults, &config)
-                .await
-                .map_err(|e| (exit::FAILURE, format!("error: {e}")))?;
-            let e = &endpoints[0];
-            let control =
-                e.simulator.clone().ok_or((exit::FAILURE, "error: no simulator".into()))?;
+            let (sims, e, control) = start_simulator(args, profile, profile_path).await?;
             (
                 SocketAddr::new(e.ip, e.tcp),
                 SocketAddr::new(e.ip, e.udp),
@@ -306,14 +302,8 @@ fn fuzz_can(
                 (spec, profile_restore(profile), None, format!("ISO-TP node on {text}"))
             }
             CanChoice::Simulator => {
-                let config = simulator_config(profile, choice.profile_path.as_deref())
-                    .map_err(|r| (exit::USAGE, r))?;
-                let (sims, endpoints) = Simulators::start(1, &args.sim_faults, &config)
-                    .await
-                    .map_err(|e| (exit::FAILURE, format!("error: {e}")))?;
-                let e = &endpoints[0];
-                let control =
-                    e.simulator.clone().ok_or((exit::FAILURE, "error: no simulator".into()))?;
+                let (sims, e, control) =
+                    start_simulator(args, profile, choice.profile_path.as_deref()).await?;
                 let Some((_, spec)) = e.can.clone() else {
                     sims.shutdown().await;
                     return Err(usage("--can sim: the simulator's configuration has no CAN ECU"));
@@ -376,6 +366,26 @@ fn isotp_grammar(profile: &Profile) -> IsoTpGrammar {
         did_response_length: int("uds.did_response_length", d.did_response_length),
         max_request_length: int("uds.max_request_length", d.max_request_length),
         functional: profile.has_capability("isotp.functional"),
+    }
+}
+
+/// One built-in simulator instance with the faults of --sim-fault: its endpoints and power.
+async fn start_simulator(
+    args: &FuzzArgs,
+    profile: &Profile,
+    profile_path: Option<&Path>,
+) -> Result<(Simulators, TargetEndpoints, SimControl), (u8, String)> {
+    let config = simulator_config(profile, profile_path).map_err(|r| (exit::USAGE, r))?;
+    let (sims, endpoints) = Simulators::start(1, &args.sim_faults, &config)
+        .await
+        .map_err(|e| (exit::FAILURE, format!("error: {e}")))?;
+    let first = endpoints.into_iter().next();
+    match first.as_ref().and_then(|e| e.simulator.clone()).zip(first) {
+        Some((control, e)) => Ok((sims, e, control)),
+        None => {
+            sims.shutdown().await;
+            Err((exit::FAILURE, "error: no simulator".into()))
+        }
     }
 }
 

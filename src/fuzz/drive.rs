@@ -50,6 +50,16 @@ impl Restore {
     }
 }
 
+/// `--monitor`: the user's command after each batch; its failure is a finding.
+pub async fn run_monitor(monitor: Option<&str>, bound: Duration) -> Result<(), (Oracle, String)> {
+    match monitor {
+        Some(command) => crate::runner::steps::power::shell_command("--monitor", command, bound)
+            .await
+            .map_err(|e| (Oracle::Monitor, e)),
+        None => Ok(()),
+    }
+}
+
 /// What the shared loop needs to know of a generated case.
 pub trait LiveCase: Clone {
     /// 0-based index in the run (with the seed, it names the case).

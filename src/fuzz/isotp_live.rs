@@ -388,15 +388,8 @@ impl LiveTarget for IsoTpFuzzer {
             let [hi, lo] = g.did.to_be_bytes();
             self.probe_exchange(&[0x22, hi, lo], Oracle::IsoTpTransmission, bound).await?;
         }
-        if let Some(command) = &self.settings.monitor {
-            crate::runner::steps::power::shell_command(
-                "--monitor",
-                command,
-                self.settings.command_bound,
-            )
-            .await
-            .map_err(|e| (Oracle::Monitor, e))?;
-        }
+        super::drive::run_monitor(self.settings.monitor.as_deref(), self.settings.command_bound)
+            .await?;
         Ok(start.elapsed())
     }
 

@@ -181,15 +181,8 @@ impl LiveFuzzer {
                 ));
             }
         }
-        if let Some(command) = &self.settings.monitor {
-            crate::runner::steps::power::shell_command(
-                "--monitor",
-                command,
-                self.settings.command_bound,
-            )
-            .await
-            .map_err(|e| (Oracle::Monitor, e))?;
-        }
+        super::drive::run_monitor(self.settings.monitor.as_deref(), self.settings.command_bound)
+            .await?;
         Ok(start.elapsed())
     }
 }

@@ -14,10 +14,10 @@
 
 use super::Dice;
 use super::replies::Violation;
-use super::repro::Oracle;
+use super::repro::{Oracle, finding_suite};
 use crate::codec::can::fd_padded_len;
 use crate::codec::isotp::{AddressingMode, FlowStatus, IsoTpPdu, StMin};
-use crate::import::yaml::{Node, render};
+use crate::import::yaml::Node;
 use crate::notation::hex_spaced;
 use core::fmt;
 
@@ -619,23 +619,11 @@ pub fn repro_can_yaml(input: &CanReproInput<'_>) -> String {
         ("handlers".to_string(), Node::seq([Node::plain("tolerate_response_pending")])),
         ("steps".to_string(), Node::seq(steps)),
     ];
-    let root = Node::map([
-        ("suite", Node::plain(format!("fuzz-finding-{:04}", input.number))),
-        (
-            "title",
-            Node::text(format!("doipcheck fuzz finding {:04}: {}", input.number, input.detail)),
-        ),
-        ("cases", Node::seq([Node::Map(case)])),
-    ]);
-    let header = vec![
-        format!(
-            "Finding {:04} of `doipcheck fuzz --can --seed {}`: {}",
-            input.number, input.seed, input.oracle
-        ),
-        format!("What the oracle saw: {}", input.detail),
-        "Replay: doipcheck run THIS_FILE [--can SPEC --profile P]".to_string(),
-    ];
-    render(&header, &root)
+    let first = format!(
+        "Finding {:04} of `doipcheck fuzz --can --seed {}`: {}",
+        input.number, input.seed, input.oracle
+    );
+    finding_suite(input.number, input.detail, first, "[--can SPEC --profile P]", case)
 }
 
 fn can_send(id: &str, data: &[u8], fd: bool) -> Node {
@@ -702,7 +690,9 @@ mod tests {
 
     #[test]
     fn every_mutation_state_and_pci_type_is_reached() {
-        let grammar = IsoTpGrammar { fd: true, ..IsoTpGrammar::default() };
+        // A CAN FD node whose answer needs a first frame even with TX_DL 64.
+        let grammar =
+            IsoTpGrammar { fd: true, did_response_length: 100, ..IsoTpGrammar::default() };
         let generator = IsoTpGenerator::new(grammar, 0);
         let (mut mutations, mut states, mut buckets) =
             (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
@@ -762,7 +752,7 @@ mod tests {
     fn node_frames_are_checked_by_the_n_pci_rules() {
         assert_eq!(
             check_can_reply(&[0x02, 0x7E, 0x00, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC]),
-            Ok(Reply::Single { len: 2, first: [0x7E, 0x00, 0xCC] })
+            Ok(Reply::Single { len: 2, first: [0x7E, 0x00, 0x00] })
         );
         assert_eq!(
             check_can_reply(&[0x10, 0x14, 0x62, 0xF1, 0x90, 0x57, 0x44, 0x4F]),
@@ -777,7 +767,7 @@ mod tests {
         assert_eq!(kind(&[0x10, 0x05, 0, 0, 0, 0, 0, 0]), Some("invalid_n_pdu"), "FF_DL 5");
         assert_eq!(kind(&[]), Some("invalid_n_pdu"));
         let v = check_can_reply(&[0x00, 0x02, 0x7E, 0x00]).unwrap_err();
-        assert!(v.detail.contains("00 02 7E 00") && v.detail.contains("§9.6"), "{}", v.detail);
+        assert!(v.detail.contains("00 02 7e 00") && v.detail.contains("§9.6"), "{}", v.detail);
     }
 
     #[test]
@@ -803,10 +793,10 @@ mod tests {
         });
         for needle in [
             "id: FUZZ-0003",
-            "03 22 F1 90 CC CC CC CC",
+            "03 22 f1 90 cc cc cc cc",
             "18 01 00 00 00 00 00 00",
-            "can_settle",
-            "30 00 00 CC CC CC CC CC",
+            "can_settle: {}",
+            "30 00 00 cc cc cc cc cc",
             "isotp_send",
             "7E 00",
             "${profile.uds.p2}",

@@ -136,21 +136,31 @@ pub fn repro_yaml(input: &ReproInput<'_>) -> String {
         case.push(("handlers".into(), Node::seq(handlers.into_iter().map(Node::plain))));
     }
     case.push(("steps".into(), Node::seq(steps)));
+    let first = format!(
+        "Finding {:04} of `doipcheck fuzz --seed {}`: {}",
+        input.number, input.seed, input.oracle
+    );
+    finding_suite(input.number, input.detail, first, "[--target HOST --profile P]", case)
+}
+
+/// The suite file of finding `number` with its one `case`, under a header of `first` (which
+/// run found it, with what oracle), what the oracle saw, and how to replay it (`replay_args`).
+pub(super) fn finding_suite(
+    number: u32,
+    detail: &str,
+    first: String,
+    replay_args: &str,
+    case: Vec<(String, Node)>,
+) -> String {
     let root = Node::map([
-        ("suite", Node::plain(format!("fuzz-finding-{:04}", input.number))),
-        (
-            "title",
-            Node::text(format!("doipcheck fuzz finding {:04}: {}", input.number, input.detail)),
-        ),
+        ("suite", Node::plain(format!("fuzz-finding-{number:04}"))),
+        ("title", Node::text(format!("doipcheck fuzz finding {number:04}: {detail}"))),
         ("cases", Node::seq([Node::Map(case)])),
     ]);
     let header = vec![
-        format!(
-            "Finding {:04} of `doipcheck fuzz --seed {}`: {}",
-            input.number, input.seed, input.oracle
-        ),
-        format!("What the oracle saw: {}", input.detail),
-        "Replay: doipcheck run THIS_FILE [--target HOST --profile P]".to_string(),
+        first,
+        format!("What the oracle saw: {detail}"),
+        format!("Replay: doipcheck run THIS_FILE {replay_args}"),
     ];
     render(&header, &root)
 }
