@@ -146,10 +146,6 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
             text.parse::<CanSpec>().map_err(|e| usage(format!("--can: {e}")))?,
         )),
     };
-    let profile_path = match (&can, &profile_path) {
-        (Some(CanChoice::Simulator), None) => Some(super::validate::default_profile()),
-        _ => profile_path,
-    };
     let profile =
         load::load_profile(profile_path.as_deref()).map_err(|e| (exit::USAGE, e.render()))?;
     let choice = TargetChoice {
@@ -329,7 +325,7 @@ fn fuzz_can(
             monitor: args.monitor.clone(),
             command_bound: Duration::from_secs(60),
         };
-        let generator = IsoTpGenerator::new(grammar.clone(), args.seed);
+        let generator = IsoTpGenerator::new(grammar, args.seed);
         let mut fuzzer = IsoTpFuzzer::new(settings, generator, restore, transport);
         let repro = |number: u32, f: &LiveFinding<CanCase>| {
             repro_can_yaml(&CanReproInput {

@@ -140,7 +140,7 @@ impl IsoTpFuzzer {
     /// Reaches the case's start state: the open transfer of the node it leaves, if any.
     async fn reach(&mut self, case: &CanCase) -> Result<Option<OpenTransfer>, CaseOutcome> {
         use super::model::isotp::CanState;
-        let g = self.generator.grammar().clone();
+        let g = *self.generator.grammar();
         let (request, oracle, what) = match case.state {
             CanState::Idle => return Ok(None),
             CanState::MidReception => {
@@ -174,7 +174,7 @@ impl IsoTpFuzzer {
     /// held and once for ours; the node's first frames are answered with FC CTS, its open
     /// transfer released. Every frame checked.
     async fn barrier(&mut self, case: &CanCase, mut open: Option<OpenTransfer>) -> CaseOutcome {
-        let g = self.generator.grammar().clone();
+        let g = *self.generator.grammar();
         let expected = 1 + case.tester_presents();
         if let Err(e) = self.send(&g.tester_present(), false, false).await {
             return CaseOutcome::Anomaly(Oracle::IsoTpTesterPresent, e);
@@ -299,7 +299,8 @@ impl IsoTpFuzzer {
                     format!("sending [{}] over ISO-TP failed with {result}", hex_spaced(request)),
                 ));
             }
-            Ok(Outcome::TimedOut) | Err(_) => {
+            Err(e) => return Err((oracle, e)),
+            Ok(Outcome::TimedOut) => {
                 return Err((
                     oracle,
                     format!(
@@ -327,7 +328,8 @@ impl IsoTpFuzzer {
                 Ok(Outcome::Failed(result)) => {
                     return Err((oracle, format!("the answer's reception failed with {result}")));
                 }
-                Ok(Outcome::TimedOut) | Err(_) => {
+                Err(e) => return Err((oracle, e)),
+                Ok(Outcome::TimedOut) => {
                     return Err((
                         oracle,
                         format!(
@@ -378,7 +380,7 @@ impl LiveTarget for IsoTpFuzzer {
         let start = Instant::now();
         self.drain().await;
         self.probe_tester_present(bound).await?;
-        let g = self.generator.grammar().clone();
+        let g = *self.generator.grammar();
         if g.max_request_length >= 8 {
             let mut request = vec![0x3E, 0x00];
             request.resize(g.reception_length(), 0);

@@ -25,7 +25,7 @@ use crate::codec::can::fd_padded_len;
 use core::fmt;
 
 /// What the generator knows of the node (from the profile).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IsoTpGrammar {
     /// The node speaks CAN FD (`can.fd`): frames of up to 64 bytes are fuzzed too.
     pub fd: bool,
