@@ -1,5 +1,5 @@
 //! `doipcheck profile init [-o FILE]`: write a commented profile for a real entity
-//! (`suite::profile_init`).
+//! (`suite::profile::init`).
 
 use super::exit;
 use clap::{Args, Subcommand};
@@ -38,7 +38,7 @@ pub struct InitArgs {
 pub fn run(args: ProfileArgs) -> u8 {
     match args.command {
         ProfileCommand::Init(init) => {
-            use crate::suite::profile_init::{Unit, template};
+            use crate::suite::profile::init::{Unit, template};
             let unit = if init.can { Unit::CanNode } else { Unit::DoipEntity };
             let text = template(env!("CARGO_PKG_VERSION"), unit);
             let Some(path) = init.output else {

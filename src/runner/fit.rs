@@ -7,7 +7,7 @@
 //! The findings are warnings: the run goes on (a profile may be wrong on purpose).
 
 use crate::sim::config::SimConfig;
-use crate::suite::profile::Profile;
+use crate::suite::profile::{Profile, TESTERS};
 use crate::suite::value::Value;
 
 /// Where the profile and the built-in simulator's configuration disagree on what the suites
@@ -61,18 +61,20 @@ pub fn simulator_mismatches(profile: &Profile, config: &SimConfig) -> Vec<String
             hex(&sim),
         );
     }
-    if let Some(tester) = int("tester_address")
-        && !config.tester_addresses.iter().any(|t| u64::from(*t) == tester)
-    {
-        out.push(format!(
-            "the profile's tester_address 0x{tester:04X} is not one the built-in simulator accepts ({})",
-            config
-                .tester_addresses
-                .iter()
-                .map(|t| format!("0x{t:04X}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    for key in TESTERS {
+        if let Some(tester) = int(key)
+            && !config.tester_addresses.iter().any(|t| u64::from(*t) == tester)
+        {
+            out.push(format!(
+                "the profile's {key} 0x{tester:04X} is not one the built-in simulator accepts ({})",
+                config
+                    .tester_addresses
+                    .iter()
+                    .map(|t| format!("0x{t:04X}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
     }
     out.extend(isotp_node_mismatches(profile, config));
     out

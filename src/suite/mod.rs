@@ -5,8 +5,6 @@ pub mod load;
 pub mod messages;
 pub mod model;
 pub mod profile;
-pub mod profile_init;
-pub mod profile_keys;
 pub mod read;
 pub mod read_fields;
 pub mod schema;

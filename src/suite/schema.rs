@@ -192,13 +192,13 @@ pub fn with_step_table(doc: &str) -> Option<String> {
 
 /// Marks around the generated profile tables in docs/suite-format.md.
 pub const PROFILE_TABLE_START: &str =
-    "<!-- profile-table: generated from suite::profile_keys::{KEYS, CAPABILITIES} -->";
+    "<!-- profile-table: generated from suite::profile::{KEYS, CAPABILITIES} -->";
 pub const PROFILE_TABLE_END: &str = "<!-- end of profile-table -->";
 
 /// Every profile key (type, default, meaning) and every capability, as Markdown, from the
 /// tables the profile reader uses: a new key is documented without a hand edit.
 pub fn profile_tables() -> String {
-    use super::profile_keys::{CAPABILITIES, KEYS, KeyType};
+    use super::profile::{CAPABILITIES, KEYS, KeyType};
     let mut out = String::from("| key | type | default | meaning |\n|---|---|---|---|\n");
     for k in KEYS {
         let ty = match k.ty {

@@ -25,6 +25,7 @@ mod isotp_runner;
 mod layering;
 mod pcap_capture;
 mod power_cycle;
+mod profile_variation;
 mod replay_captures;
 mod report;
 mod report_browser;

@@ -4,10 +4,16 @@
 //! a default (ISO 13400-2:2019 Table 46 timings, ports 13400/3496, ISO 14229 P2/P2*). Suites read
 //! it as `${profile.<path>}`; `requires:` names [`CAPABILITIES`] the profile must list.
 
-use super::diag::{Diagnostics, did_you_mean};
-pub use super::profile_keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
-use super::value::{Value, parse_duration, parse_hex, parse_int};
-use super::yaml::{Pos, Yaml, YamlKind};
+mod addresses;
+pub mod init;
+mod keys;
+
+pub use addresses::TESTERS;
+pub use keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
+
+use crate::suite::diag::{Diagnostics, did_you_mean};
+use crate::suite::value::{Value, parse_duration, parse_hex, parse_int};
+use crate::suite::yaml::{Pos, Yaml, YamlKind};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -33,7 +39,7 @@ impl Profile {
         let mut values = BTreeMap::new();
         for k in KEYS {
             if let Some(text) = k.default {
-                let y = super::yaml::parse(text).expect("default values are valid YAML");
+                let y = crate::suite::yaml::parse(text).expect("default values are valid YAML");
                 if let Some(v) = convert(&y, k, &mut diags) {
                     values.insert(k.path.to_owned(), v);
                 }
@@ -84,8 +90,10 @@ impl Profile {
         let mut profile = Profile::defaults();
         // Derived from what the file says, not from the defaults it overrides.
         profile.values.remove("uds.target_address");
-        walk(y, "", &mut profile, diags);
+        let mut given = BTreeMap::new();
+        walk(y, "", &mut profile, &mut given, diags);
         profile.derive();
+        addresses::check(&profile, &given, y.pos, diags);
         profile
     }
 
@@ -146,7 +154,14 @@ pub fn is_known_path(path: &str) -> bool {
     KEYS.iter().any(|k| k.path == path)
 }
 
-fn walk(y: &Yaml, prefix: &str, profile: &mut Profile, diags: &mut Diagnostics) {
+/// Reads the keys of `y` into `profile`; `given` gets where each key was written.
+fn walk(
+    y: &Yaml,
+    prefix: &str,
+    profile: &mut Profile,
+    given: &mut BTreeMap<String, Pos>,
+    diags: &mut Diagnostics,
+) {
     let YamlKind::Map(entries) = &y.kind else {
         let what = if prefix.is_empty() {
             "the profile".to_owned()
@@ -179,10 +194,11 @@ fn walk(y: &Yaml, prefix: &str, profile: &mut Profile, diags: &mut Diagnostics) 
                 if spec.path == "capabilities" {
                     check_capabilities(v, diags);
                 }
+                given.insert(path.clone(), v.pos);
                 profile.values.insert(path, value);
             }
         } else if KEYS.iter().any(|s| s.path.starts_with(&format!("{path}."))) {
-            walk(v, &format!("{path}."), profile, diags);
+            walk(v, &format!("{path}."), profile, given, diags);
         } else {
             let siblings = sibling_names(prefix);
             let help = did_you_mean(&k.name, siblings.iter().copied())
@@ -365,7 +381,7 @@ mod tests {
 
     fn read(src: &str) -> (Profile, Vec<String>) {
         let mut d = Diagnostics::new(Path::new("p.yaml"));
-        let p = Profile::read(&super::super::yaml::parse(src).unwrap(), &mut d);
+        let p = Profile::read(&crate::suite::yaml::parse(src).unwrap(), &mut d);
         (p, d.list.iter().map(|d| format!("{}: {}", d.pos.unwrap(), d.message)).collect())
     }
 
@@ -373,7 +389,7 @@ mod tests {
     fn a_simulator_profile_is_refused_for_a_target() {
         let src = "simulator: sim.yaml\ncapabilities: [doip.tcp, sim, power_cycle]\n";
         let mut d = Diagnostics::new(Path::new("p.yaml"));
-        check_for_target(&super::super::yaml::parse(src).unwrap(), &mut d);
+        check_for_target(&crate::suite::yaml::parse(src).unwrap(), &mut d);
         let found: Vec<String> =
             d.list.iter().map(|d| format!("{}: {}", d.pos.unwrap(), d.message)).collect();
         assert_eq!(found.len(), 3, "{found:?}");
@@ -382,7 +398,7 @@ mod tests {
         assert!(found[2].starts_with("2:31: capability `power_cycle` needs"), "{found:?}");
         let fit = "capabilities: [doip.tcp, power_cycle]\npower_cycle_command: ./cycle.sh\n";
         let mut d = Diagnostics::new(Path::new("p.yaml"));
-        check_for_target(&super::super::yaml::parse(fit).unwrap(), &mut d);
+        check_for_target(&crate::suite::yaml::parse(fit).unwrap(), &mut d);
         assert!(d.list.is_empty(), "{:?}", d.list);
     }
 

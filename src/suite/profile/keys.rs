@@ -1,7 +1,7 @@
 //! The keys a target profile may hold: each with its type, its default (where the standard
 //! gives one: ISO 13400-2:2019 Table 46 timings, ports 13400/3496, ISO 14229 P2/P2*) and a
 //! line of documentation, and the capabilities `requires:` may name. Declared once here:
-//! reading (`super::profile`), the typed view (`Profile::duration` ...), `${profile.*}`
+//! reading (`super`), the typed view (`Profile::duration` ...), `${profile.*}`
 //! checks and the docs all read these tables.
 
 /// The type of a profile key.
@@ -78,6 +78,20 @@ pub const KEYS: &[ProfileKey] = &[
     ),
     key("entity_address", U16, Some("0x1000"), "Logical address of the DoIP entity."),
     key("tester_address", U16, Some("0x0E80"), "Logical address the harness uses as a tester."),
+    key(
+        "second_tester_address",
+        U16,
+        Some("0x0E00"),
+        "Another tester address the entity accepts, for cases with two testers (a changed \
+         source address, concurrent testers); distinct from tester_address.",
+    ),
+    key(
+        "third_tester_address",
+        U16,
+        Some("0x0F00"),
+        "A third tester address the entity accepts, for cases that fill every socket; distinct \
+         from the other two.",
+    ),
     key("functional_address", U16, Some("0xE400"), "Functional (group) logical address."),
     key(
         "ecu_addresses",
@@ -108,7 +122,8 @@ pub const KEYS: &[ProfileKey] = &[
         "unknown_address",
         U16,
         Some("0x0FFF"),
-        "A logical address no node has (for negative tests).",
+        "A logical address no node has and the entity does not accept as a tester (for \
+         negative tests); distinct from every address above.",
     ),
     key(
         "vin",

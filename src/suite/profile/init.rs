@@ -5,8 +5,8 @@
 //! take. Simulator-only entries (`simulator`, capability `sim`) are left out, and
 //! `power_cycle` is offered only together with its command.
 
-use super::profile::DERIVED_UDS;
-use super::profile_keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
+use super::DERIVED_UDS;
+use super::keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
 
 /// Keys that have no place in a profile for a real entity: the built-in simulator's
 /// configuration, and keys derived from others.

@@ -1,0 +1,125 @@
+//! The shipped suites take every address from the profile: under any valid profile that
+//! describes the built-in simulator, every case passes. A case that invented "another tester"
+//! (0x0E00, say) would fail a conformant entity whose own tester address is that one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn shipped(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites").join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// suites/profile.yaml with `changes` (key line prefix -> new line), its simulator
+/// configuration beside it with `sim_header` put first; returns the profile's path.
+fn variation(dir: &Path, changes: &[(&str, &str)], sim_header: &str) -> PathBuf {
+    let mut profile = shipped("profile.yaml");
+    for (prefix, line) in changes {
+        let old = profile
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("suites/profile.yaml has a line `{prefix}...`"))
+            .to_owned();
+        profile = profile.replacen(&old, line, 1);
+    }
+    std::fs::write(dir.join("sim.yaml"), format!("{sim_header}{}", shipped("sim.yaml")))
+        .expect("sim config written");
+    let path = dir.join("profile.yaml");
+    std::fs::write(&path, profile).expect("profile written");
+    path
+}
+
+/// Runs `suites` under the profile; returns the non-passing verdict lines of the console.
+fn failures(profile: &Path, args: &[&str]) -> Vec<String> {
+    let reports = profile.parent().expect("dir").join("reports");
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .arg("run")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites"))
+        .arg("-p")
+        .arg(profile)
+        .arg("-o")
+        .arg(&reports)
+        .args(["-j", "8", "--color", "never"])
+        .args(args)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("warning:"), "the profile describes the simulator: {stderr}");
+    let summary = stderr.lines().find(|l| l.contains("Summary")).unwrap_or("");
+    let bad: Vec<String> = stderr
+        .lines()
+        .filter(|l| ["FAIL", "ERROR", "INCONCLUSIVE"].iter().any(|v| l.trim_start().starts_with(v)))
+        .map(str::to_owned)
+        .collect();
+    if out.status.code() != Some(0) && bad.is_empty() {
+        panic!("exit {:?} without a failing case: {stderr}", out.status.code());
+    }
+    assert!(bad.is_empty() || out.status.code() == Some(1), "{stderr}");
+    assert!(summary.contains("passed"), "{stderr}");
+    bad
+}
+
+/// Each of the simulator's tester addresses as the harness's own, the other two as the second
+/// and third tester: the whole shipped set for the field's most common tester address 0x0E00,
+/// the cases without protocol timers for the rest.
+#[test]
+fn every_shipped_case_passes_whichever_accepted_tester_address_the_profile_uses() {
+    let permutations = [
+        ("0x0E00", "0x0E80", "0x0F00", &[][..]),
+        ("0x0F00", "0x0E00", "0x0E80", &["--tags", "not timing"][..]),
+        ("0x0E80", "0x0F00", "0x0E00", &["--tags", "not timing"][..]),
+    ];
+    for (tester, second, third, args) in permutations {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let profile = variation(
+            dir.path(),
+            &[
+                ("tester_address:", &format!("tester_address: {tester}")),
+                ("second_tester_address:", &format!("second_tester_address: {second}")),
+                ("third_tester_address:", &format!("third_tester_address: {third}")),
+            ],
+            "",
+        );
+        let bad = failures(&profile, args);
+        assert!(bad.is_empty(), "tester {tester}, second {second}, third {third}: {bad:#?}");
+    }
+}
+
+/// The entity's logical address changed in the simulator's configuration and the profile
+/// together, and another address nobody has: nothing in a case assumed 0x0010 or 0x0FFF.
+#[test]
+fn every_shipped_case_passes_with_another_entity_and_unknown_address() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = variation(
+        dir.path(),
+        &[
+            ("entity_address:", "entity_address: 0x0020"),
+            ("unknown_address:", "unknown_address: 0x0F7F"),
+        ],
+        "logical_address: 0x0020\n",
+    );
+    let bad = failures(&profile, &["--tags", "not timing"]);
+    assert!(bad.is_empty(), "entity 0x0020, unknown 0x0F7F: {bad:#?}");
+}
+
+/// A profile whose tester address is the default second tester is refused at load, naming
+/// the key to set, before anything runs.
+#[test]
+fn a_tester_address_that_collides_with_another_role_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("p.yaml");
+    std::fs::write(&path, "tester_address: 0x0E00\n").expect("written");
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .args(["validate", "-p"])
+        .arg(&path)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/doip/routing.yaml"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`second_tester_address` 0x0E00 (its default) is also `tester_address`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("p.yaml:1:17"), "{stderr}");
+}
