@@ -14,8 +14,6 @@ use crate::client::discovery::{
 use crate::codec::doip::{Eid, ProtocolVersion, Vin};
 use crate::notation::{self, format_duration};
 use crate::suite::load;
-use crate::suite::profile::Profile;
-use crate::suite::value::Value;
 use clap::Args;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
@@ -85,8 +83,8 @@ pub fn run(args: DiscoverArgs) -> u8 {
 
 fn prepare(args: &DiscoverArgs) -> Result<DiscoverySettings, String> {
     let profile = load::load_profile(args.profile.as_deref()).map_err(|e| e.render())?;
-    let port = u16::try_from(profile.int("ports.udp")?)
-        .map_err(|_| "profile key ports.udp is not a port".to_owned())?;
+    let declared = profile.target();
+    let port = declared.ports.udp;
     let destinations = if let Some(name) = &args.interface {
         interface_destinations(name, port)?
     } else if let Some(text) = &args.broadcast {
@@ -100,40 +98,28 @@ fn prepare(args: &DiscoverArgs) -> Result<DiscoverySettings, String> {
     let mut requests = vec![IdentificationRequest::Plain];
     let eid = match &args.eid {
         Some(text) => Some(parse_eid(text)?),
-        None if args.profile.is_some() => {
-            profile_bytes(&profile, "eid").and_then(|b| b.try_into().ok())
-        }
+        None if args.profile.is_some() => Some(declared.identity.eid),
         None => None,
     };
     let vin = match &args.vin {
         Some(text) => Some(parse_vin(text)?),
-        None if args.profile.is_some() => match profile.get("vin") {
-            Some(Value::Str(s)) => Some(parse_vin(s)?),
-            _ => None,
-        },
+        None if args.profile.is_some() => Some(parse_vin(&declared.identity.vin)?),
         None => None,
     };
     requests.extend(eid.map(IdentificationRequest::WithEid));
     requests.extend(vin.map(IdentificationRequest::WithVin));
     let timeout = match args.timeout {
         Some(t) => t,
-        None => profile.duration("timing.a_doip_ctrl")?,
+        None => declared.timers.a_doip_ctrl,
     };
     Ok(DiscoverySettings {
         destinations,
         requests,
         request_version: ProtocolVersion::Default,
-        protocol_version: ProtocolVersion::from_raw(profile.int("protocol_version")? as u8),
+        protocol_version: ProtocolVersion::from_raw(declared.protocol_version),
         listen_port: args.listen.then_some(port),
         timeout,
     })
-}
-
-fn profile_bytes(profile: &Profile, key: &str) -> Option<Vec<u8>> {
-    match profile.get(key) {
-        Some(Value::Bytes(b)) => Some(b.clone()),
-        _ => None,
-    }
 }
 
 fn parse_eid(text: &str) -> Result<Eid, String> {

@@ -3,22 +3,20 @@
 //! against the same target (and, for the built-in simulator, against the conformant one).
 
 use super::exit;
-use super::run::{PcapArg, RunArgs, parse_target, port};
+use super::run::{PcapArg, RunArgs, parse_target};
 use crate::fuzz::drive::{LiveCase, LiveFinding, LiveReport, LiveTarget, Restore, drive};
 use crate::fuzz::findings::{finding_json, next_number, write_finding};
+use crate::fuzz::from_profile;
 use crate::fuzz::isotp_live::{IsoTpFuzzer, IsoTpSettings};
-use crate::fuzz::live::{LiveFuzzer, LiveSettings};
+use crate::fuzz::live::LiveFuzzer;
 use crate::fuzz::model::doip::{DoipGenerator, DoipGrammar};
-use crate::fuzz::model::isotp::{
-    CanCase, CanReproInput, CanState, IsoTpGenerator, IsoTpGrammar, repro_can_yaml,
-};
+use crate::fuzz::model::isotp::{CanCase, CanReproInput, CanState, IsoTpGenerator, repro_can_yaml};
 use crate::fuzz::model::repro::{ReproInput, repro_yaml};
 use crate::fuzz::model::{FuzzCase, StartState};
 use crate::runner::case::TargetEndpoints;
 use crate::runner::target::{Simulators, known_faults, simulator_config};
 use crate::suite::load;
 use crate::suite::profile::Profile;
-use crate::suite::value::Value;
 use crate::transport::can::CanSpec;
 use crate::transport::can::CanTransport;
 use crate::transport::doip::sim_host::SimControl;
@@ -123,11 +121,8 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
             "--sim-fault: unknown fault `{bad}`; `doipcheck sim --list-faults` lists them"
         )));
     }
-    let profile_path = match (&args.profile, &args.target) {
-        (Some(p), _) => Some(p.clone()),
-        (None, None) => Some(super::validate::default_profile()),
-        (None, Some(_)) => None,
-    };
+    let profile_path =
+        super::validate::profile_choice(args.profile.as_deref(), args.target.is_some());
     let can = match args.can.as_deref() {
         None => None,
         Some(_) if args.target.is_some() => {
@@ -160,7 +155,7 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
     if let Some(can) = can {
         return fuzz_can(&args, &choice, &profile, can);
     }
-    let grammar = grammar(&profile);
+    let grammar = from_profile::doip_grammar(profile.target());
     // One thread: the fuzzer and the built-in simulator take turns on it, which measured
     // faster than two workers (8.6k against 6.7k cases/s: no wake-ups across threads).
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -242,9 +237,8 @@ async fn fuzz(
     let (tcp, udp, restore, sims) = match &args.target {
         Some(text) => {
             let (ip, explicit) = parse_target(text).map_err(usage)?;
-            let tcp =
-                SocketAddr::new(ip, explicit.unwrap_or_else(|| port(profile, "ports.tcp", 13400)));
-            let udp = SocketAddr::new(ip, port(profile, "ports.udp", 13400));
+            let tcp = SocketAddr::new(ip, explicit.unwrap_or(profile.target().ports.tcp));
+            let udp = SocketAddr::new(ip, profile.target().ports.udp);
             (tcp, udp, profile_restore(profile), None)
         }
         None => {
@@ -257,7 +251,14 @@ async fn fuzz(
             )
         }
     };
-    let settings = settings(profile, &grammar, tcp, udp, args);
+    let settings = from_profile::live_settings(
+        profile.target(),
+        &grammar,
+        tcp,
+        udp,
+        args.batch,
+        args.monitor.clone(),
+    );
     let generator = DoipGenerator::new(grammar, args.seed);
     let mut fuzzer = LiveFuzzer::new(settings, generator, restore);
     let mid = fuzzer.mid_prefix().to_vec();
@@ -285,8 +286,9 @@ fn fuzz_can(
     profile: &Profile,
     can: CanChoice,
 ) -> Result<u8, (u8, String)> {
-    let grammar = isotp_grammar(profile);
-    let isotp = crate::runner::isotp::config(profile).map_err(usage)?;
+    let grammar = from_profile::isotp_grammar(profile.target());
+    let isotp = crate::runner::isotp::config(profile.target()).map_err(usage)?;
+    let (p2, p2_star) = from_profile::uds_deadlines(profile.target());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -318,8 +320,8 @@ fn fuzz_can(
             tx_id: isotp.address.tx.id,
             rx_id: isotp.address.rx.id,
             functional_id: isotp.address.functional_tx.map(|a| a.id),
-            p2: uds_timer(profile, "uds.p2", 50),
-            p2_star: uds_timer(profile, "uds.p2_star", 5000),
+            p2,
+            p2_star,
             isotp,
             batch: args.batch,
             monitor: args.monitor.clone(),
@@ -341,28 +343,6 @@ fn fuzz_can(
     })?;
     drop(runtime);
     Ok(finish(args, choice, &report, &written, &CanState::ALL.map(CanState::name)))
-}
-
-/// A UDS timer of the profile plus its timing tolerance.
-fn uds_timer(profile: &Profile, key: &str, default_ms: u64) -> Duration {
-    let tolerance = profile.duration("timing.tolerance").unwrap_or(Duration::from_millis(50));
-    profile.duration(key).unwrap_or(Duration::from_millis(default_ms)) + tolerance
-}
-
-/// The ISO-TP generator's grammar from the profile.
-fn isotp_grammar(profile: &Profile) -> IsoTpGrammar {
-    let d = IsoTpGrammar::default();
-    let int = |key: &str, default: usize| {
-        profile.int(key).map_or(default, |v| usize::try_from(v).unwrap_or(default))
-    };
-    IsoTpGrammar {
-        fd: matches!(profile.get("can.fd"), Some(Value::Bool(true))),
-        padding: int("isotp.padding", usize::from(d.padding)) as u8,
-        did: int("uds.did", usize::from(d.did)) as u16,
-        did_response_length: int("uds.did_response_length", d.did_response_length),
-        max_request_length: int("uds.max_request_length", d.max_request_length),
-        functional: profile.has_capability("isotp.functional"),
-    }
 }
 
 /// One built-in simulator instance with the faults of --sim-fault: its endpoints and power.
@@ -387,9 +367,9 @@ async fn start_simulator(
 
 /// The profile's `power_cycle_command` as the restore of a --target, else a reconnect.
 fn profile_restore(profile: &Profile) -> Restore {
-    match profile.text("power_cycle_command") {
-        Ok(Some(c)) => Restore::Command(c.to_owned()),
-        _ => Restore::Reconnect,
+    match &profile.target().power_cycle_command {
+        Some(c) => Restore::Command(c.clone()),
+        None => Restore::Reconnect,
     }
 }
 
@@ -576,95 +556,4 @@ fn summary_json<C>(
         "finding_dirs": findings,
         "stopped": r.stopped,
     })
-}
-
-/// The generator's grammar from the profile (the keys of docs/suite-format.md).
-fn grammar(profile: &Profile) -> DoipGrammar {
-    let d = DoipGrammar::default();
-    let int = |key: &str, default: u64| profile.int(key).unwrap_or(default);
-    let list = |key: &str| -> Vec<u64> {
-        match profile.get(key) {
-            Some(Value::List(items)) => items
-                .iter()
-                .filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None })
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    let mut vin = d.vin;
-    if let Ok(Some(text)) = profile.text("vin")
-        && text.len() == 17
-    {
-        vin.copy_from_slice(text.as_bytes());
-    }
-    let mut eid = d.eid;
-    if let Ok(Some(text)) = profile.text("eid")
-        && let Ok(bytes) = crate::notation::parse_hex(text)
-        && bytes.len() == 6
-    {
-        eid.copy_from_slice(&bytes);
-    }
-    let activation_types: Vec<u8> = list("activation_types").into_iter().map(|t| t as u8).collect();
-    let dids = match profile.int("uds.did") {
-        Ok(did) => vec![did as u16],
-        Err(_) => d.dids.clone(),
-    };
-    DoipGrammar {
-        version: int("protocol_version", u64::from(d.version)) as u8,
-        tester_address: int("tester_address", u64::from(d.tester_address)) as u16,
-        entity_address: int("entity_address", u64::from(d.entity_address)) as u16,
-        ecu_addresses: list("ecu_addresses").into_iter().map(|a| a as u16).collect(),
-        functional_address: int("functional_address", u64::from(d.functional_address)) as u16,
-        activation_types: if activation_types.is_empty() {
-            d.activation_types
-        } else {
-            activation_types
-        },
-        max_data_size: int("max_data_size", u64::from(d.max_data_size)).min(u64::from(u32::MAX))
-            as u32,
-        vin,
-        eid,
-        dids,
-        udp: profile.has_capability("doip.udp"),
-    }
-}
-
-fn settings(
-    profile: &Profile,
-    g: &DoipGrammar,
-    tcp: SocketAddr,
-    udp: SocketAddr,
-    args: &FuzzArgs,
-) -> LiveSettings {
-    let tolerance = profile.duration("timing.tolerance").unwrap_or(Duration::from_millis(50));
-    let timer =
-        |key: &str, default: u64| profile.duration(key).unwrap_or(Duration::from_millis(default));
-    let mut tester_present = Vec::new();
-    if profile.has_capability("uds") {
-        tester_present.push(g.entity_address);
-        if profile.has_capability("doip.gateway")
-            && let Ok(ecu) = profile.int("gateway.ecu_address")
-        {
-            tester_present.push(ecu as u16);
-        }
-    }
-    LiveSettings {
-        tcp,
-        udp,
-        version: g.version,
-        tester_address: g.tester_address,
-        activation_type: g.activation_types.first().copied().unwrap_or(0),
-        max_data_size: g.max_data_size,
-        ctrl: timer("timing.a_doip_ctrl", 2000) + tolerance,
-        p2: timer("uds.p2", 50) + tolerance,
-        p2_star: timer("uds.p2_star", 5000) + tolerance,
-        alive_check: profile.has_capability("doip.alive_check"),
-        identification: profile.has_capability("doip.udp"),
-        entity_status: profile.has_capability("doip.udp")
-            && profile.has_capability("doip.entity_status"),
-        tester_present,
-        batch: args.batch,
-        monitor: args.monitor.clone(),
-        command_bound: Duration::from_secs(60),
-    }
 }

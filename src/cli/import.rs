@@ -13,7 +13,6 @@ use crate::pcap::read::Reader;
 use crate::pcap::source::read_file;
 use crate::suite::load;
 use crate::suite::profile::Profile;
-use crate::suite::value::Value;
 
 /// How the capture is read and what the suite holds to: shared by `import` and `replay`.
 #[derive(Debug, Clone, Args, Default)]
@@ -73,17 +72,6 @@ pub struct ImportArgs {
 
 /// The profile timers an imported answer may be bounded by (ISO 13400-2:2019 Table 39,
 /// ISO 14229-2 P2/P2*).
-const TIMERS: &[&str] = &[
-    "timing.a_processing_time",
-    "timing.a_doip_diagnostic_message",
-    "timing.a_doip_ctrl",
-    "timing.t_tcp_alive_check",
-    "timing.t_tcp_initial_inactivity",
-    "timing.t_tcp_general_inactivity",
-    "uds.p2",
-    "uds.p2_star",
-];
-
 /// Runs `doipcheck import`; returns the exit code.
 pub fn run(args: ImportArgs) -> u8 {
     let profile_path = args.profile.clone().unwrap_or_else(super::validate::default_profile);
@@ -161,7 +149,7 @@ pub fn import_file(
     // Frames of the profile's pair are the tester's and its ECU's even when the ECU never
     // answered (then the survey finds no pair): they replay as frames.
     if flags.isotp.is_empty()
-        && let (Ok(tx), Ok(rx)) = (loaded.int("isotp.tx_id"), loaded.int("isotp.rx_id"))
+        && let (tx, rx) = (loaded.target().isotp.tx_id, loaded.target().isotp.rx_id)
         && let Ok(pairs) = super::inspect::parse_pairs(&[format!("{tx:X}:{rx:X}")])
     {
         for pair in pairs {
@@ -206,16 +194,12 @@ fn options(
             masks.names.push(mask.clone());
         }
     }
-    let timers = TIMERS
-        .iter()
-        .filter_map(|key| {
-            profile.duration(key).ok().map(|value| Timer { key: key.to_string(), value })
-        })
+    let timers = profile
+        .named_timers()
+        .into_iter()
+        .map(|(key, value)| Timer { key: key.to_owned(), value })
         .collect();
-    let protocol_version = match profile.get("protocol_version") {
-        Some(Value::Int(v)) => u8::try_from(*v).unwrap_or(0x02),
-        _ => 0x02,
-    };
+    let protocol_version = profile.target().protocol_version;
     Ok(ImportOptions {
         name: name.to_string(),
         source: capture.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
@@ -225,7 +209,7 @@ fn options(
         },
         masks,
         timers,
-        tolerance: profile.duration("timing.tolerance").unwrap_or_default(),
+        tolerance: profile.target().timers.tolerance,
         protocol_version,
         isotp_pairs,
     })

@@ -53,11 +53,7 @@ pub struct ReplayArgs {
 pub fn run(args: ReplayArgs) -> u8 {
     // The profile the run will use: the given one, else the simulator's without --target
     // and the standard's defaults with one (as `run` chooses).
-    let profile = match (&args.profile, &args.target) {
-        (Some(p), _) => Some(p.clone()),
-        (None, None) => Some(super::validate::default_profile()),
-        (None, Some(_)) => None,
-    };
+    let profile = super::validate::profile_choice(args.profile.as_deref(), args.target.is_some());
     let name = default_name(&args.capture);
     let imported = match import_file(&args.capture, profile.as_deref(), &name, &args.flags) {
         Ok(imported) => imported,

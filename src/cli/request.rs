@@ -118,7 +118,7 @@ type Prepared = (SessionSettings, SocketAddr, Option<std::sync::Arc<rustls::Clie
 
 fn prepare(args: &RequestArgs) -> Result<Prepared, String> {
     let profile = load::load_profile(args.profile.as_deref()).map_err(|e| e.render())?;
-    let mut settings = SessionSettings::from_profile(&profile, args.profile.is_some())?;
+    let mut settings = SessionSettings::from_profile(profile.target(), args.profile.is_some());
     if let Some(sa) = args.source_address {
         settings.tester_address = sa;
     }
@@ -129,12 +129,8 @@ fn prepare(args: &RequestArgs) -> Result<Prepared, String> {
         settings.activation_type = ActivationType::from_raw(t);
     }
     let (ip, port) = super::run::parse_target(&args.target)?;
-    let port_key = if args.tls { "ports.tls" } else { "ports.tcp" };
-    let port = match port {
-        Some(p) => p,
-        None => u16::try_from(profile.int(port_key)?)
-            .map_err(|_| format!("profile key {port_key} is not a port"))?,
-    };
+    let ports = profile.target().ports;
+    let port = port.unwrap_or(if args.tls { ports.tls } else { ports.tcp });
     let tls = if args.tls { Some(crate::runner::tls::client_config()?) } else { None };
     Ok((settings, SocketAddr::new(ip, port), tls))
 }

@@ -3,7 +3,7 @@
 //! write the console, JUnit, JSON and capture reports (also after Ctrl-C).
 
 use super::exit;
-use super::validate::{default_profile, paths_or_default};
+use super::validate::paths_or_default;
 use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters};
 use crate::runner::event::EventSink;
 use crate::runner::target::{
@@ -14,7 +14,6 @@ use crate::suite::load;
 use crate::suite::profile::Profile;
 use crate::suite::select::{self, Filter};
 use crate::suite::tags::TagExpr;
-use crate::suite::value::Value;
 use clap::{Args, ValueEnum};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -141,13 +140,6 @@ pub fn parse_target(text: &str) -> Result<(IpAddr, Option<u16>), String> {
     Ok((ip, port))
 }
 
-pub(crate) fn port(profile: &Profile, key: &str, default: u16) -> u16 {
-    match profile.get(key) {
-        Some(Value::Int(p)) => *p as u16,
-        _ => default,
-    }
-}
-
 /// Runs the command and returns the exit code.
 pub fn run(args: RunArgs) -> u8 {
     match run_inner(args) {
@@ -186,11 +178,8 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         )),
         None => None,
     };
-    let profile_path = match (&args.profile, &args.target) {
-        (Some(p), _) => Some(p.clone()),
-        (None, None) => Some(default_profile()),
-        (None, Some(_)) => None,
-    };
+    let profile_path =
+        super::validate::profile_choice(args.profile.as_deref(), args.target.is_some());
     let profile =
         load::load_profile(profile_path.as_deref()).map_err(|e| (exit::USAGE, e.render()))?;
     let paths = paths_or_default(&args.paths);
@@ -237,9 +226,9 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
             let (ip, explicit_port) = parse_target(text).map_err(usage)?;
             let endpoints = TargetEndpoints {
                 ip,
-                tcp: explicit_port.unwrap_or_else(|| port(&profile, "ports.tcp", 13400)),
-                udp: port(&profile, "ports.udp", 13400),
-                tls: port(&profile, "ports.tls", 3496),
+                tcp: explicit_port.unwrap_or(profile.target().ports.tcp),
+                udp: profile.target().ports.udp,
+                tls: profile.target().ports.tls,
                 can: can.clone(),
                 simulator: None,
             };
@@ -271,7 +260,9 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
             }
             let config = simulator_config(&profile, profile_path.as_deref())
                 .map_err(|rendered| (exit::USAGE, rendered))?;
-            for warning in crate::runner::fit::simulator_mismatches(&profile, &config) {
+            for warning in
+                crate::suite::profile::fit::simulator_mismatches(profile.target(), &config)
+            {
                 eprintln!("warning: {warning}");
             }
             let source = TargetSource::Simulator {
@@ -285,7 +276,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     // --connect-timeout, else the profile's A_DoIP_Ctrl (2 s by default).
     let connect_timeout = match args.connect_timeout {
         Some(d) => d,
-        None => profile.duration("timing.a_doip_ctrl").unwrap_or(Duration::from_secs(2)),
+        None => profile.target().timers.a_doip_ctrl,
     };
     let env = CaseEnv {
         profile: Arc::new(profile),
@@ -346,7 +337,8 @@ pub fn execute(
                     ));
                 }
                 if let Some(first) = endpoints.first().filter(|e| e.has_doip()) {
-                    let mut warnings = crate::runner::fit::target_profile_warnings(&env.profile);
+                    let mut warnings =
+                        crate::suite::profile::fit::target_profile_warnings(env.profile.target());
                     warnings.extend(probe_target(first, &env.profile, env.connect_timeout).await);
                     for warning in warnings {
                         eprintln!("warning: {warning}");
@@ -463,18 +455,13 @@ async fn probe_target(
     connect: Duration,
 ) -> Vec<String> {
     use crate::client::session::{OpenError, Session, SessionSettings};
-    let mut settings = match SessionSettings::from_profile(profile, false) {
-        Ok(s) => s,
-        Err(e) => return vec![format!("the routing activation probe: {e}")],
-    };
+    let mut settings = SessionSettings::from_profile(profile.target(), false);
     settings.connect_timeout = connect;
-    if let Some(Value::List(types)) = profile.get("activation_types")
-        && let Some(Value::Int(first)) = types.first()
-    {
-        settings.activation_type = crate::codec::doip::ActivationType::from(*first as u8);
+    if let Some(first) = profile.target().activation.types.first() {
+        settings.activation_type = crate::codec::doip::ActivationType::from(*first);
     }
     let (tester, kind) = (settings.tester_address, settings.activation_type.raw());
-    let entity = profile.int("entity_address").unwrap_or(0x1000);
+    let entity = u64::from(profile.target().addresses.entity);
     let addr = std::net::SocketAddr::new(target.ip, target.tcp);
     match Session::open(addr, None, settings).await {
         Ok(session) => {

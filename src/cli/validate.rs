@@ -51,16 +51,28 @@ pub fn default_profile() -> PathBuf {
     crate::suite::builtin::profile()
 }
 
+/// The profile a command uses: the given one, else the built-in simulator's
+/// ([`default_profile`]) when no --target is given, else the standard's defaults (`None`).
+/// `validate`, `run`, `replay` and `fuzz` choose alike, so what validates is what runs.
+pub fn profile_choice(profile: Option<&Path>, has_target: bool) -> Option<PathBuf> {
+    match (profile, has_target) {
+        (Some(p), _) => Some(p.to_path_buf()),
+        (None, false) => Some(default_profile()),
+        (None, true) => None,
+    }
+}
+
 /// Runs the command; the text to print goes to the returned string (stdout on success,
 /// stderr on error) so that tests can check it.
 pub fn validate(args: &ValidateArgs) -> (u8, String) {
     let paths = paths_or_default(&args.paths);
     let mut text = String::new();
     let mut code = exit::SUCCESS;
+    let chosen = profile_choice(args.profile.as_deref(), args.target.is_some());
     let loaded_profile = if args.target.is_some() {
-        load::load_profile_for_target(args.profile.as_deref())
+        load::load_profile_for_target(chosen.as_deref())
     } else {
-        load::load_profile(args.profile.as_deref())
+        load::load_profile(chosen.as_deref())
     };
     let profile = match loaded_profile {
         Ok(p) => Some(p),

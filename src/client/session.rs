@@ -16,7 +16,7 @@ use crate::codec::uds::{Nrc, Response};
 use crate::runner::conn::{Connection, Incoming, ReadOutcome, connect};
 use crate::runner::event::{Decoded, RunTime};
 use crate::runner::record::{Clock, Recorder, decoded_message};
-use crate::suite::profile::Profile;
+use crate::suite::profile::TargetProfile;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,29 +56,19 @@ impl SessionSettings {
     /// The profile's addresses and timers (a profile of defaults gives the standard's).
     /// `uds.target_address` is taken only when `explicit_target` (a profile was given):
     /// otherwise requests go to the entity's own logical address, learnt at activation.
-    pub fn from_profile(profile: &Profile, explicit_target: bool) -> Result<Self, String> {
-        let u16_key = |key: &str| {
-            profile.int(key).and_then(|v| {
-                u16::try_from(v).map_err(|_| format!("profile key {key} is not a 16-bit value"))
-            })
-        };
-        let version = profile.int("protocol_version")?;
-        Ok(SessionSettings {
-            protocol_version: ProtocolVersion::from_raw(version as u8),
-            tester_address: u16_key("tester_address")?,
-            target_address: if explicit_target {
-                Some(u16_key("uds.target_address")?)
-            } else {
-                None
-            },
+    pub fn from_profile(profile: &TargetProfile, explicit_target: bool) -> Self {
+        SessionSettings {
+            protocol_version: ProtocolVersion::from_raw(profile.protocol_version),
+            tester_address: profile.addresses.tester,
+            target_address: explicit_target.then_some(profile.uds.target_address),
             activation_type: ActivationType::Default,
-            connect_timeout: profile.duration("timing.a_doip_ctrl")?,
-            activation_timeout: profile.duration("timing.a_processing_time")?,
-            ack_timeout: profile.duration("timing.a_doip_diagnostic_message")?,
-            p2: profile.duration("uds.p2")?,
-            p2_star: profile.duration("uds.p2_star")?,
-            tolerance: profile.duration("timing.tolerance")?,
-        })
+            connect_timeout: profile.timers.a_doip_ctrl,
+            activation_timeout: profile.timers.a_processing_time,
+            ack_timeout: profile.timers.a_doip_diagnostic_message,
+            p2: profile.uds.p2,
+            p2_star: profile.uds.p2_star,
+            tolerance: profile.timers.tolerance,
+        }
     }
 }
 

@@ -42,8 +42,12 @@ impl Restore {
                 control.power_cycle(to).await
             }
             Restore::Command(command) => {
-                crate::runner::steps::power::shell_command("power_cycle_command", command, bound)
-                    .await
+                crate::runner::steps::power::shell_command(
+                    "the power cycle command",
+                    command,
+                    bound,
+                )
+                .await
             }
             Restore::Reconnect => Ok(()),
         }

@@ -6,6 +6,7 @@
 pub mod conn;
 pub mod drive;
 pub mod findings;
+pub mod from_profile;
 pub mod isotp_live;
 pub mod live;
 mod liveness;

@@ -5,6 +5,7 @@
 //!
 //! May import: `crate::codec`, `crate::notation`, `crate::pcap`.
 
+use crate::suite::profile::timer_key;
 use std::time::Duration;
 
 use crate::codec::doip::Message;
@@ -122,7 +123,7 @@ impl<'o> Steps<'o> {
         let uds = matches!(kind, "diagnostic_message" | "isotp");
         // After "response pending" the server has P2* for its answer (ISO 14229-2).
         let preferred =
-            if uds && self.after_pending { "uds.p2_star" } else { preferred_timer(kind) };
+            if uds && self.after_pending { timer_key::P2_STAR } else { preferred_timer(kind) };
         self.after_pending &= !uds;
         if kind == "close" {
             body.extend(self.close_bounds(delay));
@@ -159,7 +160,7 @@ impl<'o> Steps<'o> {
     /// §9.2): nothing may come for A_DoIP_Ctrl, or until the tester's next datagram when that
     /// came sooner.
     pub(super) fn udp_silence(&mut self, sent: At, next: Option<At>) {
-        let ctrl = "timing.a_doip_ctrl";
+        let ctrl = timer_key::A_DOIP_CTRL;
         let ctrl_value = self.options.timers.iter().find(|t| t.key == ctrl).map(|t| t.value);
         let gap = next.map(|n| n.time.saturating_sub(sent.time));
         let (span, node) = match (ctrl_value, gap) {
@@ -183,7 +184,8 @@ impl<'o> Steps<'o> {
     pub(super) fn close_bounds(&self, delay: Duration) -> Vec<(String, Node)> {
         let slack = |t: Duration| self.options.tolerance.saturating_add(t / 10);
         let timer = self.options.timers.iter().find(|t| {
-            t.key.starts_with("timing.t_tcp") && delay.abs_diff(t.value) <= slack(t.value)
+            t.key.starts_with(timer_key::TCP_INACTIVITY_PREFIX)
+                && delay.abs_diff(t.value) <= slack(t.value)
         });
         match timer {
             Some(t) => {
@@ -243,10 +245,12 @@ pub(super) fn kind_step(kind: &str) -> &'static str {
 /// The timer that governs an answer (ISO 13400-2:2019 Table 39; ISO 14229-2 for UDS).
 pub(crate) fn preferred_timer(kind: &str) -> &'static str {
     match kind {
-        "diagnostic_message_ack" | "diagnostic_message_nack" => "timing.a_doip_diagnostic_message",
-        "diagnostic_message" | "isotp" | "can" => "uds.p2",
-        "udp" | "udp_raw" | "raw" => "timing.a_doip_ctrl",
-        _ => "timing.a_processing_time",
+        "diagnostic_message_ack" | "diagnostic_message_nack" => {
+            timer_key::A_DOIP_DIAGNOSTIC_MESSAGE
+        }
+        "diagnostic_message" | "isotp" | "can" => timer_key::P2,
+        "udp" | "udp_raw" | "raw" => timer_key::A_DOIP_CTRL,
+        _ => timer_key::A_PROCESSING_TIME,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::codec::doip::Message;
+use crate::suite::profile::timer_key;
 use core::net::SocketAddr;
 
 const TESTER: &str = "127.0.0.1:50000";
@@ -16,11 +17,11 @@ fn options() -> ImportOptions {
         pace: Pace::Recorded,
         masks: Masks::varying(),
         timers: vec![
-            timer("timing.a_processing_time", 2000),
-            timer("timing.a_doip_diagnostic_message", 50),
-            timer("uds.p2", 50),
-            timer("uds.p2_star", 5000),
-            timer("timing.t_tcp_general_inactivity", 300_000),
+            timer(timer_key::A_PROCESSING_TIME, 2000),
+            timer(timer_key::A_DOIP_DIAGNOSTIC_MESSAGE, 50),
+            timer(timer_key::P2, 50),
+            timer(timer_key::P2_STAR, 5000),
+            timer(timer_key::T_TCP_GENERAL_INACTIVITY, 300_000),
         ],
         tolerance: Duration::from_millis(10),
         protocol_version: 0x02,

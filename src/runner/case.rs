@@ -16,7 +16,7 @@ use super::udp::Udp;
 use crate::codec::doip::Message;
 use crate::runner::event::*;
 use crate::suite::model::{Handler, Step};
-use crate::suite::profile::Profile;
+use crate::suite::profile::{Profile, TargetProfile};
 use crate::suite::select::SelectedCase;
 use crate::suite::value::{BytePattern, Expr, Value, hex_spaced, to_bytes, to_duration, to_int};
 use std::collections::{BTreeMap, HashMap};
@@ -89,20 +89,17 @@ pub struct StepSettings {
 }
 
 impl StepSettings {
-    pub fn from_profile(profile: &Profile) -> Result<StepSettings, String> {
-        Ok(StepSettings {
-            tolerance: profile.duration("timing.tolerance")?,
-            gap_tolerance: profile.duration("can.gap_tolerance")?,
-            default_within: profile.duration("timing.a_doip_ctrl")?,
-            p2_star: profile.duration("uds.p2_star")?,
-            protocol_version: profile.int("protocol_version")? as u8,
-            tester_address: profile.int("tester_address")? as u16,
-            settle_quiet: profile.duration("isotp.settle_time")?,
-            settle_bound: profile
-                .duration("isotp.n_bs")?
-                .max(profile.duration("isotp.n_cr")?)
-                .max(profile.duration("uds.p2_star")?),
-        })
+    pub fn from_profile(profile: &TargetProfile) -> StepSettings {
+        StepSettings {
+            tolerance: profile.timers.tolerance,
+            gap_tolerance: profile.can.gap_tolerance,
+            default_within: profile.timers.a_doip_ctrl,
+            p2_star: profile.uds.p2_star,
+            protocol_version: profile.protocol_version,
+            tester_address: profile.addresses.tester,
+            settle_quiet: profile.isotp.settle_time,
+            settle_bound: profile.can_settle_bound(),
+        }
     }
 }
 
@@ -151,7 +148,7 @@ impl<'a> CaseRun<'a> {
             let text: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
             error(format!("the case cannot be planned: {}", text.join("; ")))
         })?;
-        let settings = StepSettings::from_profile(&env.profile).map_err(error)?;
+        let settings = StepSettings::from_profile(env.profile.target());
         let scope = std::mem::take(&mut plan.scope);
         let mut handlers = planned.suite.handlers.clone();
         handlers.extend(planned.case().handlers.iter().copied());

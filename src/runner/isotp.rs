@@ -19,8 +19,7 @@ use crate::proto::isotp::{
     CanAddress, Endpoint, IsoTpAddress, IsoTpConfig, NResult, ReceiverProfile, SenderProfile,
     Timers, TransferEvent,
 };
-use crate::suite::profile::Profile;
-use crate::suite::value::Value;
+use crate::suite::profile::TargetProfile;
 use crate::transport::can::CanTransport;
 use crate::transport::can::driver::{EndpointDriver, Traffic};
 use std::collections::VecDeque;
@@ -54,41 +53,30 @@ pub enum Outcome {
     TimedOut,
 }
 
-fn flag(profile: &Profile, key: &str) -> bool {
-    matches!(profile.get(key), Some(Value::Bool(true)))
-}
-
 /// The harness's end of the connection, as the profile describes the target.
-pub fn config(profile: &Profile) -> Result<IsoTpConfig, String> {
-    let extended = flag(profile, "isotp.extended_ids");
-    let id = |key: &str| -> Result<CanId, String> {
-        let raw = profile.int(key)?;
-        u32::try_from(raw).ok().and_then(|r| CanId::new(r, extended)).ok_or_else(|| {
+pub fn config(profile: &TargetProfile) -> Result<IsoTpConfig, String> {
+    let p = &profile.isotp;
+    let extended = p.extended_ids;
+    let id = |key: &str, raw: u32| -> Result<CanId, String> {
+        CanId::new(raw, extended).ok_or_else(|| {
             format!(
-                "profile `{key}` {raw:#x} does not fit a {} CAN id",
+                "profile isotp.{key} {raw:#x} does not fit a {} CAN id",
                 if extended { "29-bit" } else { "11-bit" }
             )
         })
     };
-    let mut address = IsoTpAddress::normal(id("isotp.tx_id")?, id("isotp.rx_id")?);
-    address.functional_tx = Some(CanAddress::new(id("isotp.functional_id")?, None));
+    let mut address = IsoTpAddress::normal(id("tx_id", p.tx_id)?, id("rx_id", p.rx_id)?);
+    address.functional_tx = Some(CanAddress::new(id("functional_id", p.functional_id)?, None));
     let mut config = IsoTpConfig::new(address);
-    let fd = flag(profile, "can.fd");
-    let padding = profile.int("isotp.padding")? as u8;
-    config.format = FrameFormat { fd, brs: false, padding: Padding::padded(padding) };
+    let fd = profile.can.fd;
+    config.format = FrameFormat { fd, brs: false, padding: Padding::padded(p.padding) };
     config.tx_dl = if fd { TxDl::FD_MAX } else { TxDl::CLASSIC };
-    config.timers = Timers {
-        n_bs: profile.duration("isotp.n_bs")?,
-        n_cr: profile.duration("isotp.n_cr")?,
-        ..Timers::default()
-    };
-    config.sender = SenderProfile {
-        max_wait_frames: Some(profile.int("isotp.wft_max")?.min(u64::from(u32::MAX)) as u32),
-        ..SenderProfile::default()
-    };
+    config.timers = Timers { n_bs: p.n_bs, n_cr: p.n_cr, ..Timers::default() };
+    config.sender =
+        SenderProfile { max_wait_frames: Some(u32::from(p.wft_max)), ..SenderProfile::default() };
     config.receiver = ReceiverProfile {
-        block_size: profile.int("isotp.harness_block_size")? as u8,
-        st_min: StMin::from_raw(profile.int("isotp.harness_st_min")? as u8),
+        block_size: p.harness_block_size,
+        st_min: StMin::from_raw(p.harness_st_min),
         max_receive_size: MAX_RECEIVE,
         ..ReceiverProfile::default()
     };
@@ -97,7 +85,7 @@ pub fn config(profile: &Profile) -> Result<IsoTpConfig, String> {
 }
 
 impl IsoTpSession {
-    pub fn new(profile: &Profile) -> Result<IsoTpSession, String> {
+    pub fn new(profile: &TargetProfile) -> Result<IsoTpSession, String> {
         IsoTpSession::new_with(config(profile)?)
     }
 

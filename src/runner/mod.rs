@@ -4,7 +4,6 @@ pub mod case;
 pub mod conn;
 pub mod event;
 pub mod failure;
-pub mod fit;
 pub mod isotp;
 pub mod message;
 pub mod plan;

@@ -64,7 +64,7 @@ pub fn plan_case(case: &SelectedCase, profile: &Profile) -> Result<CasePlan, Vec
     let mut planner = Planner {
         file,
         case_id: &case.info.id,
-        version: profile.int("protocol_version").unwrap_or(2) as u8,
+        version: profile.target().protocol_version,
         scope: BTreeMap::new(),
         captured: BTreeSet::new(),
         errors: Vec::new(),

@@ -13,31 +13,9 @@ pub const MAX_FRAMES_PER_CASE: u32 = 100_000;
 /// Most bytes one case may receive.
 pub const MAX_BYTES_PER_CASE: u64 = 64 * 1024 * 1024;
 
-/// How much of a case is recorded (`recording.max_frames` / `recording.max_bytes` of the
-/// profile): what the reports hold of a flood is bounded; the rest is counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecordLimits {
-    pub frames: u32,
-    pub bytes: u64,
-}
-
-impl RecordLimits {
-    pub fn from_profile(profile: &crate::suite::profile::Profile) -> RecordLimits {
-        let defaults = RecordLimits::default();
-        RecordLimits {
-            frames: profile
-                .int("recording.max_frames")
-                .map_or(defaults.frames, |v| u32::try_from(v).unwrap_or(u32::MAX)),
-            bytes: profile.int("recording.max_bytes").unwrap_or(defaults.bytes),
-        }
-    }
-}
-
-impl Default for RecordLimits {
-    fn default() -> Self {
-        RecordLimits { frames: 2_000, bytes: 1024 * 1024 }
-    }
-}
+/// How much of a case is recorded: the profile's part (`recording.*`); what the reports hold
+/// of a flood is bounded, the rest is counted.
+pub use crate::suite::profile::RecordLimits;
 
 /// The run's monotonic clock: [`RunTime`] zero is the run's start.
 ///
@@ -91,7 +69,8 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(case: CaseKey, clock: Clock, tx: UnboundedSender<Event>) -> Recorder {
-        Recorder::with_limits(case, clock, tx, RecordLimits::default())
+        let limits = crate::suite::profile::Profile::defaults().target().recording;
+        Recorder::with_limits(case, clock, tx, limits)
     }
 
     pub fn with_limits(
@@ -294,6 +273,7 @@ pub fn decoded_message(message: &crate::codec::doip::Message<'_>) -> Decoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::profile::Profile;
     use std::net::SocketAddr;
 
     fn recorder(limits: RecordLimits) -> (Recorder, tokio::sync::mpsc::UnboundedReceiver<Event>) {
@@ -374,7 +354,7 @@ mod tests {
 
     #[test]
     fn nothing_is_noted_when_everything_was_recorded() {
-        let (mut rec, mut rx) = recorder(RecordLimits::default());
+        let (mut rec, mut rx) = recorder(Profile::defaults().target().recording);
         received(&mut rec, 8).expect("recorded");
         rec.note_unrecorded();
         assert_eq!(drain(&mut rx), (1, Vec::new()));

@@ -100,7 +100,7 @@ pub async fn run(
             unreachable_in_a_row: lost_in.clone(),
             stop_rx: stop_rx.clone(),
             env: env.clone(),
-            limits: RecordLimits::from_profile(&env.profile),
+            limits: env.profile.target().recording,
             repeat: options.repeat,
             endpoints,
             clock,

@@ -83,7 +83,7 @@ pub fn estimate(planned: &SelectedCase, profile: &Profile) -> Duration {
     }
     // A case that used the bus ends with `isotp.settle_time` of quiet (`CaseRun::settle_can`).
     if uses_can {
-        total += profile.duration("isotp.settle_time").unwrap_or_default();
+        total += profile.target().isotp.settle_time;
     }
     total
 }
@@ -147,10 +147,7 @@ mod tests {
     #[test]
     fn a_case_limit_follows_its_declared_waits_under_the_profile() {
         let profile = Profile::defaults();
-        assert_eq!(
-            profile.duration("timing.t_tcp_general_inactivity"),
-            Ok(Duration::from_secs(300))
-        );
+        assert_eq!(profile.target().timers.t_tcp_general_inactivity, Duration::from_secs(300));
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let loaded = load::load_suites(&[root.join("suites/doip/timers.yaml")], &[])
             .unwrap_or_else(|e| panic!("{}", e.render()));

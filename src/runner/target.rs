@@ -6,7 +6,6 @@ use super::case::TargetEndpoints;
 use crate::sim::config::SimConfig;
 use crate::sim::faults::{Fault, FaultSet};
 use crate::suite::profile::Profile;
-use crate::suite::value::Value;
 use crate::transport::doip::sim_host::SimHost;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,7 +31,7 @@ pub fn simulator_config(
     profile: &Profile,
     profile_path: Option<&Path>,
 ) -> Result<SimConfig, String> {
-    let Some(Value::Str(file)) = profile.get("simulator") else {
+    let Some(file) = &profile.target().simulator else {
         return Ok(SimConfig::default());
     };
     let base = profile_path.and_then(Path::parent).unwrap_or(Path::new("."));

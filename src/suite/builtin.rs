@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn paths_below_the_root_resolve() {
-        assert!(source(&profile()).is_some_and(|t| t.contains("entity_address")));
+        assert!(source(&profile()).is_some_and(|t| t.contains("entity_address:")));
         assert!(source(Path::new("suites/profile.yaml")).is_none());
         assert!(is_dir(&root()) && is_dir(&root().join("doip")) && !is_dir(&root().join("nope")));
         let doip = files_under(&root().join("doip"));

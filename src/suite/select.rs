@@ -91,7 +91,7 @@ pub fn title_with_profile(title: &str, profile: &Profile) -> String {
             rest = reference;
             break;
         };
-        match profile.get(&reference[OPEN.len()..end]) {
+        match profile.resolve(&reference[OPEN.len()..end]) {
             Some(value) => out.push_str(&value.to_string()),
             None => out.push_str(&reference[..=end]),
         }

@@ -123,3 +123,90 @@ fn a_tester_address_that_collides_with_another_role_is_refused_naming_the_key() 
     );
     assert!(stderr.contains("p.yaml:1:17"), "{stderr}");
 }
+
+/// Code reads the profile through its typed parts (`suite::profile::TargetProfile`): a profile
+/// key spelled as a string literal anywhere else in src/ is a second place that knows it.
+/// Keys that are also DoIP message or header field names (`vin`, `eid`, `protocol_version`
+/// ...) and `name` are not told apart from those fields, so only dotted keys and the
+/// profile's own top-level keys count; src/sim reads its own configuration format, whose keys
+/// may share a name. `request --json` names its session settings as the profile does (output
+/// labels, not reads).
+#[test]
+fn no_profile_key_is_spelled_outside_the_profile_module() {
+    use doipcheck::suite::messages::MESSAGES;
+    use doipcheck::suite::profile::KEYS;
+    let fields: Vec<&str> = MESSAGES.iter().flat_map(|m| m.fields.iter().map(|f| f.name)).collect();
+    let keys: Vec<&str> = KEYS
+        .iter()
+        .map(|k| k.path)
+        .filter(|k| k.contains('.') || !(fields.contains(k) || HEADER_AND_NAME.contains(k)))
+        .collect();
+    const HEADER_AND_NAME: [&str; 3] = ["protocol_version", "inverse_version", "name"];
+    const OUTPUT_LABELS: [(&str, &str); 2] =
+        [("cli/request.rs", "tester_address"), ("cli/request.rs", "entity_address")];
+    assert!(keys.len() > 80, "{} keys checked", keys.len());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src readable") {
+            let path = entry.expect("entry").path();
+            let rel = path.strip_prefix(&src).expect("under src").to_string_lossy().into_owned();
+            if rel.starts_with("suite/profile") || rel.starts_with("sim") {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable");
+            for (n, line) in text.lines().enumerate() {
+                for key in &keys {
+                    if line.contains(&format!("\"{key}\"")) && !OUTPUT_LABELS.contains(&(&rel, key))
+                    {
+                        found.push(format!("src/{rel}:{}: \"{key}\"", n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "profile keys spelled outside src/suite/profile: {found:#?}");
+}
+
+/// The checker sees a key spelled in a line (so that the test above can fail).
+#[test]
+fn the_key_checker_would_see_a_spelled_key() {
+    let line = r#"let t = profile.duration("timing.a_doip_ctrl")?;"#;
+    assert!(
+        doipcheck::suite::profile::KEYS.iter().any(|k| line.contains(&format!("\"{}\"", k.path)))
+    );
+}
+
+/// `validate` without `-p` plans against the profile `run` would use (the built-in
+/// simulator's): a value that the run refuses is refused by validate too. The case needs TLS,
+/// which the standard's defaults lack: checked against those, it was skipped, not planned.
+#[test]
+fn validate_without_a_profile_checks_what_run_would_use() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let suite = dir.path().join("wait.yaml");
+    std::fs::write(
+        &suite,
+        "suite: w\ntitle: w\nrequires: [doip.tls]\ncases:\n  - id: W-001\n    title: w\n    steps:\n      - wait: \"${profile.node_type}\"\n",
+    )
+    .expect("written");
+    let run = |cmd: &str| {
+        Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+            .current_dir(dir.path())
+            .args([cmd, "wait.yaml"])
+            .args(if cmd == "run" { &["-o", "reports"][..] } else { &[][..] })
+            .output()
+            .expect("runs")
+    };
+    let validated = run("validate");
+    let ran = run("run");
+    let text = String::from_utf8_lossy(&validated.stderr).into_owned()
+        + &String::from_utf8_lossy(&validated.stdout);
+    assert_eq!(validated.status.code(), Some(2), "{text}");
+    assert_eq!(ran.status.code(), validated.status.code(), "run and validate agree");
+    assert!(text.contains("node_type"), "{text}");
+}

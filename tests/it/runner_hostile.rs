@@ -384,13 +384,9 @@ async fn can_steps_send_and_expect_frames_with_gap_assertions() {
     let text = "suite: can\ntitle: can\ncases:\n  - id: CAN-001\n    title: flow control after a first frame\n    steps:\n      - can_send: { id: 0x7E0, data: \"10 14 22 F1 90 00 00 00\" }\n      - can_expect: { id: 0x7E8, data: \"30 ?? 05 ..\", within: 500ms, gap_min: 15ms, gap_max: 200ms }\n  - id: CAN-002\n    title: the gap bound fails a late flow control\n    steps:\n      - can_send: { id: 0x7E0, data: \"10 14 22 F1 90 00 00 00\" }\n      - can_expect: { id: 0x7E8, within: 500ms, gap_max: 1ms }\n";
     std::fs::write(&file, text).expect("write suite");
     let loaded = load::load_suites(&[file], &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    let profile = doipcheck::suite::profile::Profile::defaults();
+    let profile = doipcheck::suite::profile::Profile::from_yaml_str("timing: { tolerance: 0ms }\n")
+        .unwrap_or_else(|d| panic!("{:?}", d.list));
     let plan = select::select_cases(&loaded, &profile, &Filter::default());
-    let mut profile = profile;
-    profile.values.insert(
-        "timing.tolerance".into(),
-        doipcheck::suite::value::Value::Duration(Duration::ZERO),
-    );
     let env =
         CaseEnv { profile: Arc::new(profile), tls: None, connect_timeout: Duration::from_secs(2) };
     let endpoints = TargetEndpoints {

@@ -29,7 +29,6 @@ use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey, SurveyResult};
 use crate::pcap::socketcan::CanByteOrder;
 use crate::pcap::source::read_file;
 use crate::suite::load;
-use crate::suite::value::Value;
 
 use output::{Format, Totals, Transcript};
 
@@ -222,47 +221,30 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
     let mut timers = None;
     if let Some(path) = &args.profile {
         let profile = load::load_profile(Some(path)).map_err(|e| e.render())?;
-        let port = |key: &str| match profile.get(key) {
-            Some(Value::Int(p)) => u16::try_from(*p).ok(),
-            _ => None,
-        };
-        let duration = |key: &str| match profile.get(key) {
-            Some(Value::Duration(d)) => Ok(*d),
-            _ => Err(format!("{}: profile has no duration `{key}`", path.display())),
-        };
-        config.doip_ports.extend(port("ports.tcp"));
-        config.doip_ports.extend(port("ports.udp"));
-        config.tls_ports.extend(port("ports.tls"));
-        if let Ok(tolerance) = duration("can.gap_tolerance") {
-            config.st_min_tolerance = tolerance;
-        }
+        let p = profile.target();
+        config.doip_ports.extend([p.ports.tcp, p.ports.udp]);
+        config.tls_ports.push(p.ports.tls);
+        config.st_min_tolerance = p.can.gap_tolerance;
+        let tolerance = p.timers.tolerance;
         timing = Some(DeclaredTimes {
-            a_processing_time: duration("timing.a_processing_time")?,
-            a_doip_diagnostic_message: duration("timing.a_doip_diagnostic_message")?,
-            p2: duration("uds.p2")?,
-            p2_star: duration("uds.p2_star")?,
-            tolerance: duration("timing.tolerance")?,
+            a_processing_time: p.timers.a_processing_time,
+            a_doip_diagnostic_message: p.timers.a_doip_diagnostic_message,
+            p2: p.uds.p2,
+            p2_star: p.uds.p2_star,
+            tolerance,
         });
-        let int = |key: &str| match profile.get(key) {
-            Some(Value::Int(v)) => Ok(*v),
-            _ => Err(format!("{}: profile has no integer `{key}`", path.display())),
-        };
-        let tolerance = duration("timing.tolerance")?;
         timers = Some((
             TimerValues {
-                t_tcp_alive_check: duration("timing.t_tcp_alive_check")?,
-                announce_interval: duration("timing.a_doip_announce_interval")?,
-                announce_num: u32::try_from(int("timing.a_doip_announce_num")?).unwrap_or(u32::MAX),
+                t_tcp_alive_check: p.timers.t_tcp_alive_check,
+                announce_interval: p.timers.a_doip_announce_interval,
+                announce_num: u32::from(p.timers.a_doip_announce_num),
                 tolerance,
             },
             IsoTpTimerValues {
-                n_bs: duration("isotp.n_bs")?,
-                n_cr: duration("isotp.n_cr")?,
-                wft_max: u8::try_from(int("isotp.wft_max")?).unwrap_or(u8::MAX),
-                wft_ecu: int("isotp.rx_id").ok().and_then(|id| {
-                    let id = u32::try_from(id).ok()?;
-                    parse_can_id(&format!("{id:X}"), "isotp.rx_id").ok()
-                }),
+                n_bs: p.isotp.n_bs,
+                n_cr: p.isotp.n_cr,
+                wft_max: p.isotp.wft_max,
+                wft_ecu: CanId::new(p.isotp.rx_id, p.isotp.extended_ids),
                 tolerance,
             },
         ));

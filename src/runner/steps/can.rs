@@ -280,7 +280,7 @@ impl CaseRun<'_> {
     ) -> Result<(), Failure> {
         let want = match id {
             Some(e) => self.int(e)?,
-            None => self.env.profile.int("isotp.rx_id").map_err(error)?,
+            None => u64::from(self.env.profile.target().isotp.rx_id),
         };
         self.ensure_can().await?;
         let start = self.rec.now();

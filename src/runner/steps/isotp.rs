@@ -37,7 +37,7 @@ impl CaseRun<'_> {
     ) -> Result<Outcome, Failure> {
         self.ensure_can().await?;
         if self.isotp.is_none() {
-            self.isotp = Some(IsoTpSession::new(&self.env.profile).map_err(error)?);
+            self.isotp = Some(IsoTpSession::new(self.env.profile.target()).map_err(error)?);
         }
         let bus = self.bus_name();
         let CaseRun { can, isotp, rec, last_can_at, .. } = self;

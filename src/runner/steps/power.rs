@@ -45,8 +45,9 @@ impl CaseRun<'_> {
                 let command = self
                     .env
                     .profile
-                    .text("power_cycle_command")
-                    .map_err(error)?
+                    .target()
+                    .power_cycle_command
+                    .as_deref()
                     .ok_or_else(|| {
                         error(
                             "power_cycle against --target needs the profile's power_cycle_command",
@@ -71,7 +72,7 @@ impl CaseRun<'_> {
 
 /// Runs the profile's `power_cycle_command`, bounded by `bound`.
 async fn run_command(command: &str, bound: Duration) -> Result<(), Failure> {
-    shell_command("power_cycle_command", command, bound).await.map_err(error)
+    shell_command("the power cycle command", command, bound).await.map_err(error)
 }
 
 /// Runs `command` in a shell, bounded by `bound` (killed when it overruns); the error names

@@ -7,7 +7,7 @@
 //! address, and the unknown address nobody's. A profile that breaks this is refused here, at
 //! load, naming the key, rather than failing a conformant entity later.
 
-use super::Profile;
+use super::Values;
 use crate::suite::diag::Diagnostics;
 use crate::suite::value::Value;
 use crate::suite::yaml::Pos;
@@ -43,7 +43,7 @@ struct Named {
     pos: Option<Pos>,
 }
 
-fn named(profile: &Profile, given: &BTreeMap<String, Pos>, key: &str) -> Vec<Named> {
+fn named(profile: &Values, given: &BTreeMap<String, Pos>, key: &str) -> Vec<Named> {
     let pos = given.get(key).copied();
     match profile.get(key) {
         Some(Value::Int(v)) => vec![Named { key: key.to_owned(), value: *v, pos }],
@@ -61,7 +61,7 @@ fn named(profile: &Profile, given: &BTreeMap<String, Pos>, key: &str) -> Vec<Nam
 
 /// Reports every address of the profile that cannot play its role; `root` is where a mistake
 /// made only of defaults is reported.
-pub fn check(profile: &Profile, given: &BTreeMap<String, Pos>, root: Pos, diags: &mut Diagnostics) {
+pub fn check(profile: &Values, given: &BTreeMap<String, Pos>, root: Pos, diags: &mut Diagnostics) {
     let testers: Vec<Named> = TESTERS.iter().flat_map(|k| named(profile, given, k)).collect();
     let mut nodes: Vec<Named> = NODES.iter().flat_map(|k| named(profile, given, k)).collect();
     nodes.extend(named(profile, given, ECUS));

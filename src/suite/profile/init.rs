@@ -202,7 +202,7 @@ mod tests {
             assert!(profile.has_capability(cap), "{cap}");
         }
         assert!(!profile.has_capability("doip.tcp") && !profile.has_capability("doip.udp"));
-        assert_eq!(profile.get("isotp.tx_id"), Profile::defaults().get("isotp.tx_id"));
+        assert_eq!(profile.target().isotp.tx_id, Profile::defaults().target().isotp.tx_id);
     }
 
     #[test]

@@ -339,12 +339,6 @@ pub const KEYS: &[ProfileKey] = &[
         "Longest UDS request the entity's own server takes (longer ones below max_data_size \
          get diagnostic NACK 0x04).",
     ),
-    key(
-        "can.bus",
-        KeyType::Str,
-        Some("mem"),
-        "CAN transport for ISO-TP cases (`mem`, `cannelloni:HOST:PORT`).",
-    ),
     key("can.fd", KeyType::Bool, Some("false"), "Use CAN FD frames."),
     key(
         "can.gap_tolerance",
@@ -481,12 +475,6 @@ pub const KEYS: &[ProfileKey] = &[
          isotp.late_confirmation): CAN id the harness sends on.",
     ),
     key("isotp.late_confirmation.rx_id", U32, None, "That node's answer id."),
-    key(
-        "isotp.fc_parameters",
-        KeyType::Str,
-        Some("static"),
-        "`static` (BS/STmin from the first CTS) or `dynamic`.",
-    ),
 ];
 
 /// Capabilities a profile may list and a `requires:` may name.

@@ -5,11 +5,17 @@
 //! it as `${profile.<path>}`; `requires:` names [`CAPABILITIES`] the profile must list.
 
 mod addresses;
+pub mod fit;
 pub mod init;
 mod keys;
+mod typed;
 
 pub use addresses::TESTERS;
 pub use keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
+pub use typed::{
+    Activation, Addresses, CanProfile, DoipTimers, GatewayAddresses, IdPair, Identification,
+    IsoTpProfile, Ports, RecordLimits, TargetProfile, UdsProfile,
+};
 
 use crate::suite::diag::{Diagnostics, did_you_mean};
 use crate::suite::value::{Value, parse_duration, parse_hex, parse_int};
@@ -26,35 +32,129 @@ pub const DERIVED_UDS: [&str; 5] = [
     "uds.did_response_cf2",
 ];
 
-/// A loaded profile: every key with its value (given or default), ready for `${profile.*}`.
+/// The timer keys a generated suite names as `${profile.<key>}` (`doipcheck import`).
+pub mod timer_key {
+    pub const A_PROCESSING_TIME: &str = "timing.a_processing_time";
+    pub const A_DOIP_DIAGNOSTIC_MESSAGE: &str = "timing.a_doip_diagnostic_message";
+    pub const A_DOIP_CTRL: &str = "timing.a_doip_ctrl";
+    pub const T_TCP_ALIVE_CHECK: &str = "timing.t_tcp_alive_check";
+    pub const T_TCP_INITIAL_INACTIVITY: &str = "timing.t_tcp_initial_inactivity";
+    pub const T_TCP_GENERAL_INACTIVITY: &str = "timing.t_tcp_general_inactivity";
+    pub const P2: &str = "uds.p2";
+    pub const P2_STAR: &str = "uds.p2_star";
+    /// The TCP inactivity timers (whose keys share this prefix).
+    pub const TCP_INACTIVITY_PREFIX: &str = "timing.t_tcp";
+}
+
+/// A loaded profile: every key with its value (given or default) for `${profile.*}`, and the
+/// same typed ([`TargetProfile`]), which is what code reads. Keys are spelled only in this
+/// module.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
-    pub values: BTreeMap<String, Value>,
+    values: Values,
+    target: TargetProfile,
 }
+
+/// The profile's values by dotted key; read by key only inside this module.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Values(BTreeMap<String, Value>);
 
 impl Profile {
     /// The profile with every default and nothing else.
     pub fn defaults() -> Profile {
+        let values = Values::defaults();
+        let target = TargetProfile::new(&values).expect("the defaults declared in KEYS type");
+        Profile { values, target }
+    }
+
+    /// Reads a profile file's tree; mistakes go to `diags`.
+    pub fn read(y: &Yaml, diags: &mut Diagnostics) -> Profile {
+        let mut values = Values::defaults();
+        // Derived from what the file says, not from the defaults it overrides.
+        values.0.remove("uds.target_address");
+        let mut given = BTreeMap::new();
+        walk(y, "", &mut values, &mut given, diags);
+        values.derive();
+        addresses::check(&values, &given, y.pos, diags);
+        match TargetProfile::new(&values) {
+            Ok(target) => Profile { values, target },
+            Err(message) => {
+                diags.error(y.pos, message, "profile");
+                Profile::defaults()
+            }
+        }
+    }
+
+    /// A profile from YAML text (`<text>` in its diagnostics): for tests and built-in texts.
+    pub fn from_yaml_str(src: &str) -> Result<Profile, Diagnostics> {
+        let mut diags = Diagnostics::new(Path::new("<text>"));
+        let y = crate::suite::yaml::parse(src).map_err(|e| {
+            let mut d = Diagnostics::new(Path::new("<text>"));
+            d.push(e.pos, e.message, String::new(), None);
+            d
+        })?;
+        let p = Profile::read(&y, &mut diags);
+        if diags.is_empty() { Ok(p) } else { Err(diags) }
+    }
+
+    /// What the profile declares, typed: what code reads.
+    pub fn target(&self) -> &TargetProfile {
+        &self.target
+    }
+
+    pub fn has_capability(&self, cap: &str) -> bool {
+        self.target.has_capability(cap)
+    }
+
+    /// Every `${profile.*}` variable for a scope.
+    pub fn scope_entries(&self) -> impl Iterator<Item = (String, Value)> + '_ {
+        self.values.0.iter().map(|(k, v)| (format!("profile.{k}"), v.clone()))
+    }
+
+    /// The protocol timers a generated suite may name ([`timer_key`]), with their values.
+    pub fn named_timers(&self) -> Vec<(&'static str, std::time::Duration)> {
+        use timer_key::*;
+        let t = &self.target;
+        vec![
+            (A_PROCESSING_TIME, t.timers.a_processing_time),
+            (A_DOIP_DIAGNOSTIC_MESSAGE, t.timers.a_doip_diagnostic_message),
+            (A_DOIP_CTRL, t.timers.a_doip_ctrl),
+            (T_TCP_ALIVE_CHECK, t.timers.t_tcp_alive_check),
+            (T_TCP_INITIAL_INACTIVITY, t.timers.t_tcp_initial_inactivity),
+            (T_TCP_GENERAL_INACTIVITY, t.timers.t_tcp_general_inactivity),
+            (P2, t.uds.p2),
+            (P2_STAR, t.uds.p2_star),
+        ]
+    }
+
+    /// The value at a dotted path, as `${profile.<path>}` resolves it.
+    pub fn resolve(&self, path: &str) -> Option<&Value> {
+        self.values.get(path)
+    }
+}
+
+impl Values {
+    /// Every default of [`KEYS`] and what derives from them.
+    fn defaults() -> Values {
         let mut diags = Diagnostics::new(Path::new("<defaults>"));
-        let mut values = BTreeMap::new();
+        let mut values = Values::default();
         for k in KEYS {
             if let Some(text) = k.default {
                 let y = crate::suite::yaml::parse(text).expect("default values are valid YAML");
                 if let Some(v) = convert(&y, k, &mut diags) {
-                    values.insert(k.path.to_owned(), v);
+                    values.0.insert(k.path.to_owned(), v);
                 }
             }
         }
         debug_assert!(diags.is_empty(), "{:?}", diags.list);
-        let mut p = Profile { values };
-        p.derive();
-        p
+        values.derive();
+        values
     }
 
     /// Sets the derived keys from the ones they derive from.
     fn derive(&mut self) {
         if let (Some(Value::Int(did)), Some(Value::Bytes(value))) =
-            (self.values.get("uds.did"), self.values.get("uds.did_value"))
+            (self.0.get("uds.did"), self.0.get("uds.did_value"))
         {
             // ReadDataByIdentifier (ISO 14229-1 §11.2): request 22 <did>, answer 62 <did> <value>.
             let did = (*did as u16).to_be_bytes();
@@ -67,61 +167,49 @@ impl Profile {
                 response.get(from..(from + 7).min(response.len())).map(<[u8]>::to_vec)
             };
             if let (Some(cf1), Some(cf2)) = (cf(6), cf(13)) {
-                self.values.insert(DERIVED_UDS[3].to_owned(), Value::Bytes(cf1));
-                self.values.insert(DERIVED_UDS[4].to_owned(), Value::Bytes(cf2));
+                self.0.insert(DERIVED_UDS[3].to_owned(), Value::Bytes(cf1));
+                self.0.insert(DERIVED_UDS[4].to_owned(), Value::Bytes(cf2));
             }
-            self.values.insert(DERIVED_UDS[0].to_owned(), Value::Bytes(request));
-            self.values.insert(DERIVED_UDS[1].to_owned(), Value::Bytes(response));
-            self.values.insert(DERIVED_UDS[2].to_owned(), length);
+            self.0.insert(DERIVED_UDS[0].to_owned(), Value::Bytes(request));
+            self.0.insert(DERIVED_UDS[1].to_owned(), Value::Bytes(response));
+            self.0.insert(DERIVED_UDS[2].to_owned(), length);
         }
-        if let Some(Value::Int(v)) = self.values.get("protocol_version") {
+        if let Some(Value::Int(v)) = self.0.get("protocol_version") {
             let inverse = Value::Int(*v ^ 0xFF);
-            self.values.insert("inverse_version".to_owned(), inverse);
+            self.0.insert("inverse_version".to_owned(), inverse);
         }
-        if !self.values.contains_key("uds.target_address")
-            && let Some(entity) = self.values.get("entity_address").cloned()
+        if !self.0.contains_key("uds.target_address")
+            && let Some(entity) = self.0.get("entity_address").cloned()
         {
-            self.values.insert("uds.target_address".to_owned(), entity);
+            self.0.insert("uds.target_address".to_owned(), entity);
         }
-    }
-
-    /// Reads a profile file's tree; mistakes go to `diags`.
-    pub fn read(y: &Yaml, diags: &mut Diagnostics) -> Profile {
-        let mut profile = Profile::defaults();
-        // Derived from what the file says, not from the defaults it overrides.
-        profile.values.remove("uds.target_address");
-        let mut given = BTreeMap::new();
-        walk(y, "", &mut profile, &mut given, diags);
-        profile.derive();
-        addresses::check(&profile, &given, y.pos, diags);
-        profile
     }
 
     /// The value at a dotted path (`timing.a_doip_ctrl`).
-    pub fn get(&self, path: &str) -> Option<&Value> {
-        self.values.get(path)
+    pub(super) fn get(&self, path: &str) -> Option<&Value> {
+        self.0.get(path)
     }
 
     /// A duration key, typed: the value given or the default declared in [`KEYS`] (the one
     /// place defaults live; code never repeats them).
-    pub fn duration(&self, path: &str) -> Result<std::time::Duration, String> {
+    pub(super) fn duration(&self, path: &str) -> Result<std::time::Duration, String> {
         match self.typed(path)? {
             Value::Duration(d) => Ok(*d),
             other => Err(format!("profile key {path} is {}, not a duration", other.type_name())),
         }
     }
 
-    /// An integer key, typed (see [`Profile::duration`]).
-    pub fn int(&self, path: &str) -> Result<u64, String> {
+    /// An integer key, typed (see [`Values::duration`]).
+    pub(super) fn int(&self, path: &str) -> Result<u64, String> {
         match self.typed(path)? {
             Value::Int(v) => Ok(*v),
             other => Err(format!("profile key {path} is {}, not an integer", other.type_name())),
         }
     }
 
-    /// A text key, typed (see [`Profile::duration`]); `None` when the profile leaves out a key
+    /// A text key, typed (see [`Values::duration`]); `None` when the profile leaves out a key
     /// that has no default.
-    pub fn text(&self, path: &str) -> Result<Option<&str>, String> {
+    pub(super) fn text(&self, path: &str) -> Result<Option<&str>, String> {
         if !is_known_path(path) {
             return Err(format!("`{path}` is not a profile key"));
         }
@@ -138,15 +226,6 @@ impl Profile {
         }
         self.get(path).ok_or_else(|| format!("the profile has no {path} (and it has no default)"))
     }
-
-    pub fn has_capability(&self, cap: &str) -> bool {
-        matches!(self.get("capabilities"), Some(Value::List(l)) if l.iter().any(|v| matches!(v, Value::Str(s) if s == cap)))
-    }
-
-    /// Every `${profile.*}` variable for a scope.
-    pub fn scope_entries(&self) -> impl Iterator<Item = (String, Value)> + '_ {
-        self.values.iter().map(|(k, v)| (format!("profile.{k}"), v.clone()))
-    }
 }
 
 /// Whether `path` is a key of the profile (or a group of keys).
@@ -158,7 +237,7 @@ pub fn is_known_path(path: &str) -> bool {
 fn walk(
     y: &Yaml,
     prefix: &str,
-    profile: &mut Profile,
+    profile: &mut Values,
     given: &mut BTreeMap<String, Pos>,
     diags: &mut Diagnostics,
 ) {
@@ -195,7 +274,7 @@ fn walk(
                     check_capabilities(v, diags);
                 }
                 given.insert(path.clone(), v.pos);
-                profile.values.insert(path, value);
+                profile.0.insert(path, value);
             }
         } else if KEYS.iter().any(|s| s.path.starts_with(&format!("{path}."))) {
             walk(v, &format!("{path}."), profile, given, diags);
@@ -406,10 +485,10 @@ mod tests {
     fn defaults_follow_the_standard() {
         let p = Profile::defaults();
         assert_eq!(
-            p.get("timing.a_doip_ctrl"),
+            p.values.get("timing.a_doip_ctrl"),
             Some(&Value::Duration(std::time::Duration::from_secs(2)))
         );
-        assert_eq!(p.get("ports.tls"), Some(&Value::Int(3496)));
+        assert_eq!(p.values.get("ports.tls"), Some(&Value::Int(3496)));
         assert!(p.has_capability("doip.tcp") && !p.has_capability("doip.tls"));
     }
 
@@ -418,7 +497,7 @@ mod tests {
         let (p, errors) = read(
             "tester_address: 0x0E81\ntiming:\n  t_tcp_alive_chek: 1s\n  a_doip_ctrl: 2\ncapabilities: [doip.tsl]\nvin: short\n",
         );
-        assert_eq!(p.get("tester_address"), Some(&Value::Int(0x0E81)));
+        assert_eq!(p.values.get("tester_address"), Some(&Value::Int(0x0E81)));
         assert_eq!(
             errors,
             [
@@ -435,28 +514,28 @@ mod tests {
     fn the_uds_target_address_defaults_to_the_entity_and_can_name_an_ecu() {
         let (p, errors) = read("entity_address: 0x2000\n");
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(p.int("uds.target_address"), Ok(0x2000));
+        assert_eq!(p.values.int("uds.target_address"), Ok(0x2000));
         let (p, errors) = read("entity_address: 0x2000\nuds:\n  target_address: 0x0E21\n");
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(p.int("uds.target_address"), Ok(0x0E21));
+        assert_eq!(p.values.int("uds.target_address"), Ok(0x0E21));
     }
 
     /// The ISO-TP suites read one DID: request, answer and FF_DL follow from it.
     #[test]
     fn the_did_request_and_answer_derive_from_uds_did_and_its_value() {
         let p = Profile::defaults();
-        assert_eq!(p.get("uds.did_request"), Some(&Value::Bytes(vec![0x22, 0xF1, 0x90])));
-        assert_eq!(p.int("uds.did_response_length"), Ok(20));
+        assert_eq!(p.values.get("uds.did_request"), Some(&Value::Bytes(vec![0x22, 0xF1, 0x90])));
+        assert_eq!(p.values.int("uds.did_response_length"), Ok(20));
         let (p, errors) = read(
             "uds:\n  did: 0xF18A\n  did_value: \"50 59 54 48 4F 4E 2D 49 53 4F 54 50 2D 30 31\"\n",
         );
         assert!(errors.is_empty(), "{errors:?}");
-        let Some(Value::Bytes(answer)) = p.get("uds.did_response") else { panic!("{p:?}") };
+        let Some(Value::Bytes(answer)) = p.values.get("uds.did_response") else { panic!("{p:?}") };
         assert_eq!(answer[..3], [0x62, 0xF1, 0x8A]);
         assert_eq!(&answer[3..], b"PYTHON-ISOTP-01");
-        assert_eq!(p.int("uds.did_response_length"), Ok(18));
-        assert_eq!(p.get("uds.did_response_cf1"), Some(&Value::Bytes(b"HON-ISO".to_vec())));
-        assert_eq!(p.get("uds.did_response_cf2"), Some(&Value::Bytes(b"TP-01".to_vec())));
+        assert_eq!(p.values.int("uds.did_response_length"), Ok(18));
+        assert_eq!(p.values.get("uds.did_response_cf1"), Some(&Value::Bytes(b"HON-ISO".to_vec())));
+        assert_eq!(p.values.get("uds.did_response_cf2"), Some(&Value::Bytes(b"TP-01".to_vec())));
         let (_, errors) = read("uds:\n  did_value: \"01 02 03\"\n  did_response_length: 6\n");
         assert_eq!(
             errors,

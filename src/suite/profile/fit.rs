@@ -7,66 +7,51 @@
 //! The findings are warnings: the run goes on (a profile may be wrong on purpose).
 
 use crate::sim::config::SimConfig;
-use crate::suite::profile::{Profile, TESTERS};
-use crate::suite::value::Value;
+use crate::suite::profile::TargetProfile;
 
 /// Where the profile and the built-in simulator's configuration disagree on what the suites
 /// compare (addresses, identification, versions, socket count, the UDS facts of the ISO-TP
 /// node).
-pub fn simulator_mismatches(profile: &Profile, config: &SimConfig) -> Vec<String> {
+pub fn simulator_mismatches(profile: &TargetProfile, config: &SimConfig) -> Vec<String> {
     let mut out = Vec::new();
-    let mut compare = |key: &str, profile_says: Option<String>, sim_has: String| {
-        if let Some(said) = profile_says
-            && said != sim_has
-        {
+    let mut compare = |what: &str, profile_says: String, sim_has: String| {
+        if profile_says != sim_has {
             out.push(format!(
-                "the profile's {key} is {said}, the built-in simulator's is {sim_has}"
+                "the profile's {what} is {profile_says}, the built-in simulator's is {sim_has}"
             ));
         }
     };
-    let int = |key: &str| match profile.get(key) {
-        Some(Value::Int(v)) => Some(*v),
-        _ => None,
-    };
     compare(
         "entity_address",
-        int("entity_address").map(|v| format!("0x{v:04X}")),
+        format!("0x{:04X}", profile.addresses.entity),
         format!("0x{:04X}", config.logical_address.value),
     );
     compare(
         "protocol_version",
-        int("protocol_version").map(|v| format!("0x{v:02X}")),
+        format!("0x{:02X}", profile.protocol_version),
         format!("0x{:02X}", config.protocol_version),
     );
     compare(
         "max_sockets",
-        int("max_sockets").map(|v| v.to_string()),
+        profile.identity.max_sockets.to_string(),
         config.max_tcp_sockets.to_string(),
     );
     compare(
         "vin",
-        match profile.get("vin") {
-            Some(Value::Str(s)) => Some(s.clone()),
-            _ => None,
-        },
+        profile.identity.vin.clone(),
         String::from_utf8_lossy(&config.vin.0).into_owned(),
     );
-    for (key, sim) in [("eid", config.eid.0), ("gid", config.gid.0)] {
-        compare(
-            key,
-            match profile.get(key) {
-                Some(Value::Bytes(b)) => Some(hex(b)),
-                _ => None,
-            },
-            hex(&sim),
-        );
-    }
-    for key in TESTERS {
-        if let Some(tester) = int(key)
-            && !config.tester_addresses.iter().any(|t| u64::from(*t) == tester)
-        {
+    compare("eid", hex(&profile.identity.eid), hex(&config.eid.0));
+    compare("gid", hex(&profile.identity.gid), hex(&config.gid.0));
+    let a = &profile.addresses;
+    for (what, tester) in [
+        ("tester_address", a.tester),
+        ("second_tester_address", a.second_tester),
+        ("third_tester_address", a.third_tester),
+    ] {
+        if !config.tester_addresses.contains(&tester) {
             out.push(format!(
-                "the profile's {key} 0x{tester:04X} is not one the built-in simulator accepts ({})",
+                "the profile's {what} 0x{tester:04X} is not one the built-in simulator accepts ({})",
                 config
                     .tester_addresses
                     .iter()
@@ -82,18 +67,14 @@ pub fn simulator_mismatches(profile: &Profile, config: &SimConfig) -> Vec<String
 
 /// The ISO-TP suites read `uds.did` of the node on `isotp.tx_id` and expect `uds.did_value`:
 /// the simulator's ECU listening on that id must answer exactly that.
-fn isotp_node_mismatches(profile: &Profile, config: &SimConfig) -> Vec<String> {
-    let (Some(Value::Int(tx)), Some(Value::Int(did)), Some(Value::Bytes(value))) =
-        (profile.get("isotp.tx_id"), profile.get("uds.did"), profile.get("uds.did_value"))
-    else {
-        return Vec::new();
-    };
-    let Some(ecu) = config.ecus.iter().find(|e| u64::from(e.request_id) == *tx) else {
+fn isotp_node_mismatches(profile: &TargetProfile, config: &SimConfig) -> Vec<String> {
+    let (tx, did, value) = (profile.isotp.tx_id, profile.uds.did, &profile.uds.did_value);
+    let Some(ecu) = config.ecus.iter().find(|e| e.request_id == tx) else {
         return vec![format!(
             "the profile's isotp.tx_id is 0x{tx:X}, and no ECU of the built-in simulator listens on it"
         )];
     };
-    let Some(sim) = u16::try_from(*did).ok().and_then(|d| ecu.uds.dids.get(&d)) else {
+    let Some(sim) = ecu.uds.dids.get(&did) else {
         return vec![format!(
             "the profile's uds.did is 0x{did:04X}, which the built-in simulator's ECU {} does not answer",
             ecu.name
@@ -118,15 +99,15 @@ fn hex(bytes: &[u8]) -> String {
 
 /// What in the profile cannot hold for a `--target` (the profile-file form of these checks,
 /// with line and column, is `suite::profile::check_for_target`).
-pub fn target_profile_warnings(profile: &Profile) -> Vec<String> {
+pub fn target_profile_warnings(profile: &TargetProfile) -> Vec<String> {
     let mut out = Vec::new();
-    if profile.get("simulator").is_some() {
+    if profile.simulator.is_some() {
         out.push("the profile names a `simulator` configuration: it describes the built-in simulator, not this target".to_owned());
     }
     if profile.has_capability("sim") {
         out.push("the profile lists capability `sim`: its cases need the built-in simulator and fail against a --target".to_owned());
     }
-    if profile.has_capability("power_cycle") && profile.get("power_cycle_command").is_none() {
+    if profile.has_capability("power_cycle") && profile.power_cycle_command.is_none() {
         out.push("the profile lists capability `power_cycle` without `power_cycle_command`: the power_cycle cases cannot restart this target".to_owned());
     }
     out
@@ -135,10 +116,11 @@ pub fn target_profile_warnings(profile: &Profile) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::profile::Profile;
 
     #[test]
     fn the_default_profile_does_not_describe_the_simulator() {
-        let found = simulator_mismatches(&Profile::defaults(), &SimConfig::default());
+        let found = simulator_mismatches(Profile::defaults().target(), &SimConfig::default());
         assert!(found.iter().any(|m| m.contains("entity_address is 0x1000")), "{found:?}");
     }
 
@@ -147,22 +129,23 @@ mod tests {
         let path = crate::suite::builtin::profile();
         let profile = crate::suite::load::load_profile(Some(&path)).expect("loads");
         let config = crate::runner::target::simulator_config(&profile, Some(&path)).expect("sim");
-        assert_eq!(simulator_mismatches(&profile, &config), Vec::<String>::new());
+        assert_eq!(simulator_mismatches(profile.target(), &config), Vec::<String>::new());
     }
 
     #[test]
     fn uds_facts_that_differ_from_the_simulators_ecu_are_named() {
         let path = crate::suite::builtin::profile();
-        let mut profile = crate::suite::load::load_profile(Some(&path)).expect("loads");
-        let config = crate::runner::target::simulator_config(&profile, Some(&path)).expect("sim");
-        let shipped = profile.clone();
-        profile.values.insert("uds.did_value".into(), Value::Bytes(b"PYTHON-ISOTP-01".to_vec()));
+        let loaded = crate::suite::load::load_profile(Some(&path)).expect("loads");
+        let config = crate::runner::target::simulator_config(&loaded, Some(&path)).expect("sim");
+        let shipped = loaded.target().clone();
+        let mut profile = shipped.clone();
+        profile.uds.did_value = b"PYTHON-ISOTP-01".to_vec();
         let found = simulator_mismatches(&profile, &config);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("uds.did_value is 50 59 54"), "{found:?}");
         assert!(found[0].contains("ECU engine answers 0xF190 with 57 44 4F"), "{found:?}");
         profile = shipped.clone();
-        profile.values.insert("uds.did".into(), Value::Int(0xF18A));
+        profile.uds.did = 0xF18A;
         let found = simulator_mismatches(&profile, &config);
         assert_eq!(
             found,
@@ -171,7 +154,7 @@ mod tests {
             ]
         );
         profile = shipped;
-        profile.values.insert("isotp.tx_id".into(), Value::Int(0x7D0));
+        profile.isotp.tx_id = 0x7D0;
         let found = simulator_mismatches(&profile, &config);
         assert_eq!(
             found,
@@ -185,8 +168,8 @@ mod tests {
     fn simulator_only_entries_are_named() {
         let path = crate::suite::builtin::profile();
         let profile = crate::suite::load::load_profile(Some(&path)).expect("loads");
-        let found = target_profile_warnings(&profile);
+        let found = target_profile_warnings(profile.target());
         assert_eq!(found.len(), 3, "{found:?}");
-        assert!(target_profile_warnings(&Profile::defaults()).is_empty());
+        assert!(target_profile_warnings(Profile::defaults().target()).is_empty());
     }
 }
