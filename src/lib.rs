@@ -13,6 +13,7 @@
 //!          sim ──► proto ──► codec           no OS clock; time is an argument
 //!
 //!   notation        (hex and duration text: any module above codec and proto may use it)
+//!   profile         (pure: the typed target profile, read from YAML by `suite::profile`)
 //!   pcap::read, inspect   (pure: capture bytes and timestamps in, events and findings out)
 //!   import          (pure: capture events in, a suite's YAML text out)
 //!   proof           (the selftest matrix and the coverage page, called by cli)
@@ -38,6 +39,7 @@ pub mod import;
 pub mod inspect;
 pub mod notation;
 pub mod pcap;
+pub mod profile;
 pub mod proof;
 pub mod proto;
 pub mod report;

@@ -5,7 +5,7 @@
 //!
 //! May import: `crate::codec`, `crate::notation`, `crate::pcap`.
 
-use crate::suite::profile::timer_key;
+use crate::profile::timer_key;
 use std::time::Duration;
 
 use crate::codec::doip::Message;

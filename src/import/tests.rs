@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::codec::doip::Message;
-use crate::suite::profile::timer_key;
+use crate::profile::timer_key;
 use core::net::SocketAddr;
 
 const TESTER: &str = "127.0.0.1:50000";

@@ -24,11 +24,13 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     ("sim", &["codec", "proto", "sim", "notation"]),
     // The one hex and duration grammar: a leaf every layer above codec and proto may use.
     ("notation", &["notation"]),
+    // The typed target profile: plain data every layer may take a part of.
+    ("profile", &["profile"]),
     // The capture reader and the passive checks: bytes and timestamps in, events out.
     ("pcap/read", &["codec", "pcap"]),
     ("inspect", &["codec", "pcap", "inspect"]),
     // Capture events to a suite's text: `import` and `replay` do the I/O in cli.
-    ("import", &["codec", "pcap", "notation", "import"]),
+    ("import", &["codec", "pcap", "notation", "import", "profile"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
     ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing", "pcap", "inspect", "import"]),
     // The live fuzzer's cases, generator, reply checks, minimizer and repro text: seeded and
@@ -47,6 +49,7 @@ const CRATE_MODULES: &[&str] = &[
     "notation",
     "pcap",
     "proof",
+    "profile",
     "proto",
     "report",
     "runner",

@@ -10,12 +10,12 @@ pub mod init;
 mod keys;
 mod typed;
 
+pub use crate::profile::{
+    Activation, Addresses, CanProfile, DoipTimers, GatewayAddresses, IdPair, Identification,
+    IsoTpProfile, Ports, RecordLimits, TargetProfile, UdsProfile, timer_key,
+};
 pub use addresses::TESTERS;
 pub use keys::{CAPABILITIES, KEYS, KeyType, ProfileKey};
-pub use typed::{
-    Activation, Addresses, CanProfile, DoipTimers, GatewayAddresses, IdPair, Identification,
-    IsoTpProfile, Ports, RecordLimits, TargetProfile, UdsProfile,
-};
 
 use crate::suite::diag::{Diagnostics, did_you_mean};
 use crate::suite::value::{Value, parse_duration, parse_hex, parse_int};
@@ -31,20 +31,6 @@ pub const DERIVED_UDS: [&str; 5] = [
     "uds.did_response_cf1",
     "uds.did_response_cf2",
 ];
-
-/// The timer keys a generated suite names as `${profile.<key>}` (`doipcheck import`).
-pub mod timer_key {
-    pub const A_PROCESSING_TIME: &str = "timing.a_processing_time";
-    pub const A_DOIP_DIAGNOSTIC_MESSAGE: &str = "timing.a_doip_diagnostic_message";
-    pub const A_DOIP_CTRL: &str = "timing.a_doip_ctrl";
-    pub const T_TCP_ALIVE_CHECK: &str = "timing.t_tcp_alive_check";
-    pub const T_TCP_INITIAL_INACTIVITY: &str = "timing.t_tcp_initial_inactivity";
-    pub const T_TCP_GENERAL_INACTIVITY: &str = "timing.t_tcp_general_inactivity";
-    pub const P2: &str = "uds.p2";
-    pub const P2_STAR: &str = "uds.p2_star";
-    /// The TCP inactivity timers (whose keys share this prefix).
-    pub const TCP_INACTIVITY_PREFIX: &str = "timing.t_tcp";
-}
 
 /// A loaded profile: every key with its value (given or default) for `${profile.*}`, and the
 /// same typed ([`TargetProfile`]), which is what code reads. Keys are spelled only in this
