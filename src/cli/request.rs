@@ -135,7 +135,8 @@ fn prepare(args: &RequestArgs) -> Result<Prepared, String> {
         None => u16::try_from(profile.int(port_key)?)
             .map_err(|_| format!("profile key {port_key} is not a port"))?,
     };
-    let tls = if args.tls { Some(crate::runner::tls::client_config()?) } else { None };
+    let tls =
+        if args.tls { Some(crate::transport::doip::tester::tls::client_config()?) } else { None };
     Ok((settings, SocketAddr::new(ip, port), tls))
 }
 
