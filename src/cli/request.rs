@@ -131,7 +131,8 @@ fn prepare(args: &RequestArgs) -> Result<Prepared, String> {
     let (ip, port) = super::run::parse_target(&args.target)?;
     let ports = profile.target().ports;
     let port = port.unwrap_or(if args.tls { ports.tls } else { ports.tcp });
-    let tls = if args.tls { Some(crate::runner::tls::client_config()?) } else { None };
+    let tls =
+        if args.tls { Some(crate::transport::doip::tester::tls::client_config()?) } else { None };
     Ok((settings, SocketAddr::new(ip, port), tls))
 }
 

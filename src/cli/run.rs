@@ -280,7 +280,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     };
     let env = CaseEnv {
         profile: Arc::new(profile),
-        tls: crate::runner::tls::client_config().ok(),
+        tls: crate::transport::doip::tester::tls::client_config().ok(),
         connect_timeout,
     };
     Ok(execute(&args, env, targets, label, profile_path, plan, shard))
@@ -428,20 +428,18 @@ fn empty_shard(args: &RunArgs, profile_path: Option<PathBuf>, (k, n): (u32, u32)
     }
 }
 
-/// Before the first case: the target's data port answers a TCP connect within `timeout`, so
-/// that an unreachable target costs one timeout and one line (exit 3), not one per case.
+/// Before the first case: the entity accepts a connection to its data port within `timeout`,
+/// so that an unreachable target costs one timeout and one line (exit 3), not one per case.
+/// An entity that accepts and then resets or closes is there: the cases judge what it does.
 async fn preflight(target: &TargetEndpoints, timeout: Duration) -> Result<(), String> {
+    use crate::transport::doip::tester::{self, NoRecord};
     let addr = std::net::SocketAddr::new(target.ip, target.tcp);
-    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => {
-            Err(format!("{}cannot connect to {addr}: {e}", crate::runner::UNREACHABLE_PREFIX))
+    match tester::connect(addr, None, timeout, &mut NoRecord).await {
+        Ok(mut conn) => {
+            conn.close(&mut NoRecord).await;
+            Ok(())
         }
-        Err(_) => Err(format!(
-            "{}cannot connect to {addr}: no answer within {}",
-            crate::runner::UNREACHABLE_PREFIX,
-            crate::suite::value::format_duration(timeout)
-        )),
+        Err(tester::NotThere(why)) => Err(format!("{}{why}", crate::runner::UNREACHABLE_PREFIX)),
     }
 }
 

@@ -14,7 +14,8 @@ use crate::codec::doip::{
     VehicleAnnouncement, VehicleIdentificationRequestWithEid, VehicleIdentificationRequestWithVin,
     Vin,
 };
-use crate::runner::record::{Clock, Recorder, decoded_message};
+use crate::runner::arrived::decoded_message;
+use crate::runner::record::{Clock, Recorder};
 use crate::runner::udp::{Udp, UdpOutcome};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -239,7 +240,7 @@ fn entity_for(entities: &mut Vec<Entity>, from: SocketAddr) -> &mut Entity {
 
 /// Files a datagram under its entity; true when the entity has just identified itself and
 /// should now be asked for its status and power mode.
-fn take(entity: &mut Entity, via: Via, incoming: crate::runner::conn::Incoming) -> bool {
+fn take(entity: &mut Entity, via: Via, incoming: crate::runner::arrived::Incoming) -> bool {
     let mut note = None;
     if let Ok(message) = &incoming.message {
         entity.protocol_version.get_or_insert(message.protocol_version);

@@ -6,17 +6,13 @@
 //! Everything the entity sends is kept in order, valid or not, with a note when it is not what
 //! the tester waited for: the command shows it instead of hiding it.
 
-use super::quiet_recorder;
 use crate::codec::doip::{
-    ActivationType, AliveCheckResponse, DiagnosticMessage, DiagnosticNackCode, Message, Payload,
-    ProtocolVersion, RoutingActivationRequest, RoutingActivationResponse,
-    RoutingActivationResponseCode,
+    ActivationType, DiagnosticMessage, DiagnosticNackCode, Message, Payload, ProtocolVersion,
+    RoutingActivationRequest, RoutingActivationResponse, RoutingActivationResponseCode,
 };
 use crate::codec::uds::{Nrc, Response};
-use crate::runner::conn::{Connection, Incoming, ReadOutcome, connect};
-use crate::runner::event::{Decoded, RunTime};
-use crate::runner::record::{Clock, Recorder, decoded_message};
 use crate::suite::profile::TargetProfile;
+use crate::transport::doip::tester::{self, NoRecord, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -132,10 +128,9 @@ pub struct Exchange {
 
 /// An open, routing-activated connection.
 pub struct Session {
-    conn: Connection,
-    rec: Recorder,
+    conn: TesterConnection,
     settings: SessionSettings,
-    opened: RunTime,
+    opened: Instant,
     /// The routing activation response that activated routing.
     pub activation: RoutingActivationResponse,
     /// What the entity sent while routing was activated (alive checks, a 0x11 first).
@@ -160,14 +155,14 @@ impl Session {
         tls: Option<Arc<rustls::ClientConfig>>,
         settings: SessionSettings,
     ) -> Result<Session, OpenError> {
-        let rec = quiet_recorder(Clock::start());
-        let conn = connect(addr, tls, settings.connect_timeout, &rec)
+        let mut conn = tester::connect(addr, tls, settings.connect_timeout, &mut NoRecord)
             .await
-            .map_err(OpenError::Unreachable)?;
-        let opened = rec.now();
+            .map_err(|tester::NotThere(why)| OpenError::Unreachable(why))?;
+        // §9.6: an unanswered alive check request costs the tester its socket.
+        conn.answer_alive_checks(Some(settings.tester_address));
+        let opened = Instant::now();
         let mut session = Session {
             conn,
-            rec,
             target_address: 0,
             activation: RoutingActivationResponse {
                 tester_logical_address: settings.tester_address,
@@ -245,15 +240,11 @@ impl Session {
     /// A session over `conn` whose routing is taken as active (unit tests drive it on tokio's
     /// paused clock through an in-memory connection).
     #[cfg(test)]
-    pub(crate) fn activated_over(
-        conn: Connection,
-        rec: Recorder,
-        settings: SessionSettings,
-    ) -> Session {
-        let opened = rec.now();
+    pub(crate) fn activated_over(mut conn: TesterConnection, settings: SessionSettings) -> Session {
+        conn.answer_alive_checks(Some(settings.tester_address));
+        let opened = Instant::now();
         Session {
             conn,
-            rec,
             target_address: settings.target_address.unwrap_or(0x0010),
             activation: RoutingActivationResponse {
                 tester_logical_address: settings.tester_address,
@@ -403,64 +394,56 @@ impl Session {
 
     /// Closes the connection (FIN).
     pub async fn close(mut self) {
-        self.conn.close(&self.rec).await;
+        self.conn.close(&mut NoRecord).await;
     }
 
     async fn send(&mut self, payload: Payload<'static>) -> Result<(), String> {
         let message = Message::new(self.settings.protocol_version, payload);
-        let decoded: Decoded = decoded_message(&message);
         self.conn
-            .send(message.to_bytes(), decoded, &mut self.rec)
+            .write(&message.to_bytes(), (), &mut NoRecord)
             .await
             .map(|_| ())
-            .map_err(|f| f.into_reason().message)
+            .map_err(|r| format!("sending to {}: {r}", self.conn.link().peer))
     }
 
-    /// The next message before `deadline`; alive check requests are answered on the way and
-    /// kept in `seen` (§9.4: an unanswered one costs the tester its socket).
+    /// The next message before `deadline`; alive check requests, answered by the connection
+    /// on the way, are kept in `seen` with what became of the answer.
     async fn next(&mut self, deadline: Instant, seen: &mut Vec<Received>) -> Next {
         loop {
-            let outcome = match self.conn.read(deadline, &mut self.rec).await {
-                Ok(outcome) => outcome,
-                Err(failure) => return Next::Ended(failure.into_reason().message),
+            let read = match self.conn.read(deadline, &mut NoRecord).await {
+                Ok(read) => read,
+                Err(refused) => return Next::Ended(refused.to_string()),
             };
-            match outcome {
-                ReadOutcome::Timeout => return Next::Timeout,
-                ReadOutcome::Closed { .. } => {
+            let incoming = match read {
+                Read::Silent => return Next::Timeout,
+                Read::Closed { .. } => {
                     return Next::Ended("the entity closed the connection".into());
                 }
-                ReadOutcome::Reset { error, .. } => return Next::Ended(error),
-                ReadOutcome::Frame(incoming) => {
-                    if self.budget == 0 {
-                        return Next::Ended(format!(
-                            "the entity sent more than {MAX_MESSAGES_PER_REQUEST} messages without the awaited one"
-                        ));
-                    }
-                    self.budget -= 1;
-                    let r = self.received(incoming);
-                    if matches!(&r.message, Ok(Message { payload: Payload::AliveCheckRequest, .. }))
-                    {
-                        let answer =
-                            AliveCheckResponse { source_address: self.settings.tester_address };
-                        let note = match self.send(Payload::AliveCheckResponse(answer)).await {
-                            Ok(()) => "answered with an alive check response".to_owned(),
-                            Err(why) => format!("could not answer it: {why}"),
-                        };
-                        seen.push(Received { note: Some(note), ..r });
-                        continue;
-                    }
-                    return Next::Message(r);
-                }
+                Read::Reset { error, .. } => return Next::Ended(error),
+                Read::Frame(incoming) => incoming,
+            };
+            if self.budget == 0 {
+                return Next::Ended(format!(
+                    "the entity sent more than {MAX_MESSAGES_PER_REQUEST} messages without the awaited one"
+                ));
             }
-        }
-    }
-
-    fn received(&self, incoming: Incoming) -> Received {
-        Received {
-            at: incoming.at.0.saturating_sub(self.opened.0),
-            bytes: incoming.bytes,
-            message: incoming.message,
-            note: None,
+            self.budget -= 1;
+            let note = match &incoming.answer {
+                None => None,
+                Some(Ok(())) => Some("answered with an alive check response".to_owned()),
+                Some(Err(why)) => Some(format!("could not answer it: {why}")),
+            };
+            let r = Received {
+                at: incoming.at.saturating_duration_since(self.opened),
+                bytes: incoming.bytes,
+                message: incoming.message,
+                note: None,
+            };
+            if note.is_some() {
+                seen.push(Received { note, ..r });
+                continue;
+            }
+            return Next::Message(r);
         }
     }
 }

@@ -1,14 +1,12 @@
 //! The session's waits on tokio's paused clock, through an in-memory connection: the entity's
 //! side writes at exact virtual times, nothing sleeps for real.
 
-use super::quiet_recorder;
 use super::session::{Outcome, Session, SessionSettings};
 use crate::codec::doip::{
     ActivationType, DiagnosticAckCode, DiagnosticMessage, DiagnosticMessageAck, Message, Payload,
     ProtocolVersion,
 };
-use crate::runner::conn::Connection;
-use crate::runner::record::Clock;
+use crate::transport::doip::tester::{NoRecord, TesterConnection};
 use std::borrow::Cow;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
@@ -37,9 +35,8 @@ fn settings() -> SessionSettings {
 
 fn session() -> (Session, DuplexStream) {
     let (ours, theirs) = tokio::io::duplex(64 * 1024);
-    let rec = quiet_recorder(Clock::start());
-    let conn = Connection::in_memory(ours, &rec);
-    (Session::activated_over(conn, rec, settings()), theirs)
+    let conn = TesterConnection::in_memory(ours, &mut NoRecord);
+    (Session::activated_over(conn, settings()), theirs)
 }
 
 fn wire(payload: Payload<'static>) -> Vec<u8> {

@@ -1,26 +1,19 @@
-//! The fuzzer's TCP connection: a bounded receive buffer, replies deframed as they arrive,
-//! the entity's alive check requests answered (ISO 13400-2:2019 §9.6), and reads that end at a
-//! barrier, a close, a deadline or a flood bound.
+//! The fuzzer's view of a tester connection ([`crate::transport::doip::tester`], recording
+//! nothing): the entity's alive check requests answered (ISO 13400-2:2019 §9.6), and reads
+//! that end at a barrier, a close, a deadline or a flood bound.
 
-use super::model::doip::frame;
-use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
+use crate::codec::doip::HEADER_LEN;
+use crate::transport::doip::tester::{self, NoRecord, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout};
+use tokio::time::Instant;
 
-/// Replies larger than this are not buffered (a reply an entity sends is small: the largest,
-/// a diagnostic response, is bounded by its MDS).
-const MAX_REPLY: u32 = 64 * 1024;
 /// More replies than this to one case is a flood.
 pub const MAX_REPLIES_PER_CASE: usize = 1000;
 
-/// A TCP connection of the fuzzer with its receive buffer.
+/// A TCP connection of the fuzzer.
 pub struct Conn {
-    pub stream: TcpStream,
-    buf: Vec<u8>,
-    deframer: Deframer,
+    tester: TesterConnection,
     /// UDS session last entered (for the extended-session state).
     pub extended: bool,
 }
@@ -29,7 +22,7 @@ pub struct Conn {
 pub enum ReadEnd {
     /// The expected number of barrier answers arrived.
     Barrier,
-    /// The entity closed (EOF or reset).
+    /// The entity closed (EOF or reset), or sent bytes that end the stream's framing.
     Closed,
     /// Nothing (more) within the bound.
     Silent,
@@ -38,43 +31,42 @@ pub enum ReadEnd {
 }
 
 impl Conn {
+    /// `Err` only when nobody accepted the connection; an entity that accepts and then resets
+    /// or closes it is seen by the reads.
     pub async fn open(addr: SocketAddr, bound: Duration) -> Result<Conn, String> {
-        match timeout(bound, TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                Ok(Conn {
-                    stream,
-                    buf: Vec::new(),
-                    deframer: Deframer::new(MAX_REPLY),
-                    extended: false,
-                })
-            }
-            Ok(Err(e)) => Err(format!("cannot connect to {addr}: {e}")),
-            Err(_) => Err(format!("no TCP connection to {addr} within {bound:?}")),
-        }
+        let tester = tester::connect(addr, None, bound, &mut NoRecord)
+            .await
+            .map_err(|tester::NotThere(why)| why)?;
+        Ok(Conn { tester, extended: false })
     }
 
     /// Hands over the whole messages that have already arrived, without waiting.
-    pub fn take_ready(&mut self, mut each: impl FnMut(&[u8])) {
-        let mut chunk = [0u8; 4096];
-        while self.buf.len() < MAX_REPLY as usize {
-            match self.stream.try_read(&mut chunk) {
-                Ok(n) if n > 0 => self.buf.extend_from_slice(&chunk[..n]),
-                _ => break,
+    pub async fn take_ready(&mut self, mut each: impl FnMut(&[u8])) {
+        for _ in 0..=MAX_REPLIES_PER_CASE {
+            match self.tester.read_ready(&mut NoRecord).await {
+                Ok(Read::Frame(r)) => {
+                    each(&r.bytes);
+                    if r.message.is_err() {
+                        return;
+                    }
+                }
+                _ => return,
             }
-        }
-        while let Deframed::Message { len, .. } = self.deframer.next(&self.buf) {
-            let bytes: Vec<u8> = self.buf.drain(..len).collect();
-            each(&bytes);
         }
     }
 
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.stream.write_all(bytes).await.map_err(|e| crate::runner::conn::target_io_error(&e))
+        self.tester.write(bytes, (), &mut NoRecord).await.map(|_| ()).map_err(|r| r.to_string())
+    }
+
+    /// Our FIN; replies are still read.
+    pub async fn finish_sending(&mut self) -> Result<(), String> {
+        self.tester.finish_sending().await
     }
 
     /// Reads replies until `want` messages satisfy `is_barrier`, the entity closes, `bound`
-    /// passes, or the flood bound; every whole message goes to `each`.
+    /// passes, or the flood bound; every whole message goes to `each`, and so do bytes that
+    /// do not decode, which end the read (the stream has no message boundary any more).
     pub async fn read_until(
         &mut self,
         want: usize,
@@ -84,58 +76,29 @@ impl Conn {
         mut each: impl FnMut(&[u8]),
     ) -> ReadEnd {
         let deadline = Instant::now() + bound;
+        // Keep the socket: answer the entity's alive checks (§9.6).
+        self.tester.answer_alive_checks(Some(tester));
         let (mut seen, mut count) = (0, 0);
-        let mut chunk = [0u8; 4096];
         loop {
-            // Whole messages already buffered first.
-            loop {
-                match self.deframer.next(&self.buf) {
-                    Deframed::Message { len, .. } => {
-                        let bytes: Vec<u8> = self.buf.drain(..len).collect();
-                        count += 1;
-                        if bytes[2..4] == [0x00, 0x07] {
-                            // Keep the socket: answer the entity's alive check (§9.6).
-                            let answer = frame(bytes[0], 0x0008, &tester.to_be_bytes());
-                            let _ = self.stream.write_all(&answer).await;
-                        }
-                        each(&bytes);
-                        if is_barrier(&bytes) {
-                            seen += 1;
-                            if seen >= want {
-                                return ReadEnd::Barrier;
-                            }
-                        }
-                        if count > MAX_REPLIES_PER_CASE {
-                            return ReadEnd::Flood;
-                        }
-                    }
-                    Deframed::Rejected(_) => {
-                        // Undecodable reply header: hand it over as it is, then stop
-                        // trusting the stream.
-                        let bytes: Vec<u8> = self.buf.drain(..).collect();
-                        each(&bytes);
+            match self.tester.read(deadline, &mut NoRecord).await {
+                Ok(Read::Frame(r)) => {
+                    each(&r.bytes);
+                    if r.message.is_err() {
                         return ReadEnd::Closed;
                     }
-                    Deframed::Skipped { len } => {
-                        self.buf.drain(..len);
+                    count += 1;
+                    if is_barrier(&r.bytes) {
+                        seen += 1;
+                        if seen >= want {
+                            return ReadEnd::Barrier;
+                        }
                     }
-                    Deframed::NeedMore { .. } => break,
-                }
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return ReadEnd::Silent;
-            }
-            match timeout(left, self.stream.read(&mut chunk)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => {
-                    if !self.buf.is_empty() {
-                        let rest: Vec<u8> = self.buf.drain(..).collect();
-                        each(&rest);
+                    if count > MAX_REPLIES_PER_CASE {
+                        return ReadEnd::Flood;
                     }
-                    return ReadEnd::Closed;
                 }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => return ReadEnd::Silent,
+                Ok(Read::Silent) => return ReadEnd::Silent,
+                Ok(Read::Closed { .. } | Read::Reset { .. }) | Err(_) => return ReadEnd::Closed,
             }
         }
     }
@@ -160,7 +123,6 @@ pub async fn drip(conn: &mut Conn, bytes: &[u8], chunks: &[usize]) -> Result<(),
         let end = (at + size).min(bytes.len());
         if end > at {
             conn.write(&bytes[at..end]).await?;
-            conn.stream.flush().await.map_err(|e| e.to_string())?;
             pause(DRIP_PAUSE).await;
         }
         at = end;

@@ -21,7 +21,6 @@ use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
 use crate::notation::hex_spaced;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout};
 
@@ -126,7 +125,7 @@ impl LiveFuzzer {
                         Err(e) => return CaseOutcome::Anomaly(Oracle::Activation, e),
                     }
                 }
-                Action::Close => conn.stream.shutdown().await.map_err(|e| e.to_string()),
+                Action::Close => conn.finish_sending().await,
                 Action::Udp(_) => Ok(()),
             };
             if let Err(e) = sent {
@@ -151,7 +150,7 @@ impl LiveFuzzer {
         let end = if barrier_ok {
             let expected = 1 + alive_requests_in(prefix, &stream);
             if conn.write(&frame(version, 0x0007, &[])).await.is_err() {
-                conn.take_ready(&mut check);
+                conn.take_ready(&mut check).await;
                 ReadEnd::Closed
             } else {
                 conn.read_until(
@@ -176,7 +175,7 @@ impl LiveFuzzer {
         } else {
             // Half a message is pending or we closed: take what has arrived, then drop the
             // connection (waiting for a timer here would cost a millisecond per case).
-            conn.take_ready(&mut check);
+            conn.take_ready(&mut check).await;
             ReadEnd::Closed
         };
         if let Some(mut c) = second {
@@ -185,7 +184,8 @@ impl LiveFuzzer {
                 if let Err(v) = check_tcp_reply(bytes, version) {
                     violation.get_or_insert(v);
                 }
-            });
+            })
+            .await;
         }
         if let Some(v) = violation {
             return CaseOutcome::Violation(v);

@@ -1,5 +1,6 @@
 //! The only event loop: runs cases over transports, owns the clock, emits events.
 
+pub mod arrived;
 pub mod case;
 pub mod conn;
 pub mod event;
@@ -12,7 +13,6 @@ pub mod run;
 pub mod schedule;
 pub mod steps;
 pub mod target;
-pub mod tls;
 pub mod udp;
 
 pub use case::{CaseEnv, TargetEndpoints};

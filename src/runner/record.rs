@@ -1,7 +1,10 @@
 //! The case's event recorder and the run clock: every event of a case goes through here, with
 //! the monotonic time taken where the bytes were read or written.
 
+use super::arrived::{decoded, decoded_message};
+use crate::codec::doip::Message;
 use crate::runner::event::*;
+use crate::transport::doip::tester::{Change, Link, Recording};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
@@ -221,7 +224,7 @@ impl Recorder {
             bytes: frame.data().to_vec(),
             // N_PCI (normal addressing, the harness's own) and UDS on top: the same reading
             // as in failure messages, so every report shows what the frame was.
-            decoded: super::failure::Arrived::can(
+            decoded: super::arrived::Arrived::can(
                 frame,
                 crate::codec::isotp::AddressingMode::Normal,
             )
@@ -264,10 +267,56 @@ impl Recorder {
     }
 }
 
-/// How the harness shows a decoded DoIP message in events.
-pub fn decoded_message(message: &crate::codec::doip::Message<'_>) -> Decoded {
-    let name = message.payload.payload_type().id().unwrap_or("unknown_payload_type").to_owned();
-    Decoded::Message { name, summary: message.to_string() }
+/// The runner records every frame and change of a tester connection as events.
+impl Recording for Recorder {
+    type Sent = Decoded;
+
+    fn describe(message: &Message<'_>) -> Decoded {
+        decoded_message(message)
+    }
+
+    fn changed(&mut self, link: &Link, at: tokio::time::Instant, change: Change) {
+        let change = match change {
+            Change::Opened => ConnectionChange::Opened,
+            Change::ClosedByEntity => ConnectionChange::ClosedByPeer,
+            Change::Reset => ConnectionChange::Reset,
+            Change::ClosedByUs => ConnectionChange::ClosedByUs,
+            Change::Abandoned => ConnectionChange::Abandoned,
+        };
+        let (transport, local, peer) = link_ends(link);
+        self.connection(self.clock.at(at), transport, local, peer, change);
+    }
+
+    fn sent(
+        &mut self,
+        link: &Link,
+        at: tokio::time::Instant,
+        bytes: &[u8],
+        sent: Decoded,
+    ) -> Result<(), String> {
+        let (transport, local, peer) = link_ends(link);
+        let at = self.clock.at(at);
+        self.frame(at, Direction::Sent, transport, local, peer, bytes.to_vec(), sent)
+    }
+
+    fn received(
+        &mut self,
+        link: &Link,
+        at: tokio::time::Instant,
+        bytes: &[u8],
+        message: &Result<Message<'static>, String>,
+    ) -> Result<(), String> {
+        let (transport, local, peer) = link_ends(link);
+        let at = self.clock.at(at);
+        let decoded = decoded(message);
+        self.frame(at, Direction::Received, transport, local, peer, bytes.to_vec(), decoded)
+    }
+}
+
+/// A tester connection's transport and ends, as events name them.
+pub fn link_ends(link: &Link) -> (FrameTransport, Address, Address) {
+    let transport = if link.tls { FrameTransport::Tls } else { FrameTransport::Tcp };
+    (transport, Address::Socket(link.local), Address::Socket(link.peer))
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //! datagrams to the target's discovery port (or the profile's broadcast address), each
 //! datagram one frame event, every receive bounded by a deadline.
 
-use super::conn::Incoming;
+use super::arrived::{Incoming, decoded_message};
 use super::failure::{Failure, error, fail};
-use super::record::{Recorder, decoded_message};
+use super::record::Recorder;
 use crate::codec::doip::Message;
 use crate::runner::event::{Address, ConnectionChange, Decoded, Direction, FrameTransport};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

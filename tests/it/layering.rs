@@ -230,3 +230,34 @@ fn the_checker_reads_a_single_file_module() {
     assert!(found[0].contains("notation.rs:1: `crate::codec` imported by notation"), "{found:?}");
     assert!(found[1].contains("notation.rs:2: `std::fs` in pure module notation"), "{found:?}");
 }
+
+/// Lines outside `src/transport` that open or hold a TCP or TLS stream: the tester's side of
+/// DoIP over TCP and TLS exists once, in `transport::doip::tester`.
+fn tcp_streams_outside_transport(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let transport = src.join("transport");
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| !f.starts_with(&transport)) {
+        for (n, line) in code_lines(file) {
+            if line.contains("TcpStream") || line.contains("tokio_rustls") {
+                found
+                    .push(format!("{}:{n}: a TCP or TLS stream outside transport", file.display()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn only_transport_holds_tcp_and_tls_streams() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = tcp_streams_outside_transport(&src);
+    assert!(found.is_empty(), "use transport::doip::tester:\n{}", found.join("\n"));
+    let dir = std::env::temp_dir().join(format!("doipcheck-layering-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("cli")).unwrap();
+    std::fs::write(dir.join("cli/run.rs"), "let s = tokio::net::TcpStream::connect(a);\n").unwrap();
+    let found = tcp_streams_outside_transport(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(found.len(), 1, "the checker finds a stream: {found:?}");
+}

@@ -4,9 +4,10 @@
 
 use super::Execute;
 use super::timing::{Violation, early_message};
+use crate::runner::arrived::Arrived;
 use crate::runner::case::CaseRun;
 use crate::runner::event::Direction;
-use crate::runner::failure::{Arrived, Failure, error, fail, mismatch};
+use crate::runner::failure::{Failure, error, fail, mismatch};
 use crate::runner::isotp::{IsoTpSession, Outcome};
 use crate::suite::model::TimeBounds;
 use crate::suite::steps::{IsotpExpect, IsotpSend};

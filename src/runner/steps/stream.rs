@@ -6,12 +6,12 @@ use super::timing::{Violation, Window, early_message, late_message, measured};
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::codec::uds::Response;
+use crate::runner::arrived::{Arrived, Incoming, decoded_message};
 use crate::runner::case::CaseRun;
-use crate::runner::conn::{self, Connection, Incoming, ReadOutcome};
+use crate::runner::conn::{self, Connection, ReadOutcome};
 use crate::runner::event::{Decoded, Reason, RunTime};
-use crate::runner::failure::{Arrived, Failure, describe_mismatches, error, fail, mismatch};
+use crate::runner::failure::{Failure, describe_mismatches, error, fail, mismatch};
 use crate::runner::message as msg;
-use crate::runner::record::decoded_message;
 use crate::suite::model::{
     Handler, Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds,
 };
@@ -43,7 +43,7 @@ impl Execute for Abort {
             .conns
             .remove(&self.connection)
             .ok_or_else(|| error(format!("no connection `{}`", self.connection)))?;
-        c.abort(&run.rec).map_err(error)
+        c.abort(&mut run.rec).map_err(error)
     }
 }
 
@@ -148,13 +148,14 @@ impl CaseRun<'_> {
         if let Some(mut old) = self.conns.remove(connection) {
             old.abandon(&mut self.rec);
         }
-        let c =
-            conn::connect(addr, tls, self.env.connect_timeout, &self.rec).await.map_err(|m| {
+        let c = conn::connect(addr, tls, self.env.connect_timeout, &mut self.rec).await.map_err(
+            |m| {
                 Failure::Unreachable(Box::new(Reason {
                     message: format!("{}{m}", crate::runner::UNREACHABLE_PREFIX),
                     ..Reason::default()
                 }))
-            })?;
+            },
+        )?;
         self.conns.insert(connection.to_owned(), c);
         Ok(())
     }
@@ -164,7 +165,7 @@ impl CaseRun<'_> {
             .conns
             .remove(connection)
             .ok_or_else(|| error(format!("no connection `{connection}`")))?;
-        c.close(&self.rec).await;
+        c.close(&mut self.rec).await;
         c.abandon(&mut self.rec);
         Ok(())
     }

@@ -62,7 +62,8 @@ async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
     let rec = Recorder::new(CaseKey(0), Clock::start(), tx);
     let mut case = CaseRun::new(&planned, &env, endpoints, rec).expect("the case starts");
     let (ours, mut theirs): (DuplexStream, DuplexStream) = tokio::io::duplex(4096);
-    case.conns.insert("main".into(), Connection::in_memory(ours, &case.rec));
+    let conn = Connection::in_memory(ours, &mut case.rec);
+    case.conns.insert("main".into(), conn);
     // The peer moves the paused clock itself (`advance` is exact to the nanosecond, where
     // timers are rounded to milliseconds), so an answer lands at the very microsecond.
     let peer = async move {

@@ -5,10 +5,10 @@
 use super::timing::Window;
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
+use crate::runner::arrived::{Arrived, Incoming};
 use crate::runner::case::CaseRun;
-use crate::runner::conn::Incoming;
 use crate::runner::event::{Decoded, RunTime};
-use crate::runner::failure::{Arrived, Failure, describe_mismatches, error, mismatch};
+use crate::runner::failure::{Failure, describe_mismatches, error, mismatch};
 use crate::runner::message as msg;
 use crate::runner::udp::{Udp, UdpOutcome};
 use crate::suite::model::{Matcher, OverrideExprs, TimeBounds, UdpDestination, UdpPayload};
@@ -51,7 +51,7 @@ impl CaseRun<'_> {
                 let (bytes, _) = self.build_message(body, overrides)?;
                 // Shown as parsed back from the wire, so a malformed-on-purpose datagram says so.
                 let decoded = match Message::parse(&bytes) {
-                    Ok(parsed) => crate::runner::record::decoded_message(&parsed),
+                    Ok(parsed) => crate::runner::arrived::decoded_message(&parsed),
                     Err(e) => Decoded::Error { error: format!("malformed on purpose: {e}") },
                 };
                 (bytes, decoded)

@@ -1,0 +1,101 @@
+//! Opening a tester connection. Only a connection nobody accepts is an error ([`NotThere`]):
+//! refused, unreachable, or no answer within the bound. Once the entity accepted, whatever it
+//! does (a reset at once, a close, a TLS handshake that fails or stays silent) is its
+//! behaviour: the connection comes back with that [`Fate`], and the reads and writes that
+//! need it say what the entity did.
+
+use super::record::{Change, Recording};
+use super::words::{accepted_then_ended, entity_io_error};
+use super::{Fate, Link, Stream, TesterConnection};
+use crate::notation::format_duration;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+
+/// Nobody accepted the connection: the target is not there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotThere(pub String);
+
+impl std::fmt::Display for NotThere {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Opens a connection to `addr` within `timeout`; TLS when `tls` is given (ISO 13400-2:2019
+/// §9.1.1, port 3496; [`super::tls::client_config`]).
+pub async fn connect<R: Recording>(
+    addr: SocketAddr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+    rec: &mut R,
+) -> Result<TesterConnection, NotThere> {
+    let deadline = Instant::now() + timeout;
+    let tcp = match timeout_at(deadline, TcpStream::connect(addr)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) if accepted_then_ended(&e) => {
+            let link = Link { tls: tls.is_some(), local: unknown_local(addr), peer: addr };
+            let error = match e.kind() {
+                std::io::ErrorKind::ConnectionReset => {
+                    "the entity reset the connection right after accepting it (RST)".to_owned()
+                }
+                _ => format!("the entity ended the connection right after accepting it: {e}"),
+            };
+            return Ok(TesterConnection::ended(link, error, rec));
+        }
+        Ok(Err(e)) => return Err(NotThere(format!("cannot connect to {addr}: {e}"))),
+        Err(_) => {
+            return Err(NotThere(format!(
+                "cannot connect to {addr}: no answer within {}",
+                format_duration(timeout)
+            )));
+        }
+    };
+    let _ = tcp.set_nodelay(true);
+    let local = tcp.local_addr().unwrap_or_else(|_| unknown_local(addr));
+    let link = Link { tls: tls.is_some(), local, peer: addr };
+    let Some(config) = tls else {
+        return Ok(TesterConnection::opened(Stream::Tcp(tcp), link, rec));
+    };
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    match timeout_at(deadline, connector.connect(name, tcp)).await {
+        Ok(Ok(s)) => Ok(TesterConnection::opened(Stream::Tls(Box::new(s)), link, rec)),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            let mut c = TesterConnection::opened(Stream::Gone, link, rec);
+            let at = Instant::now();
+            c.fate = Fate::ClosedByEntity { at };
+            rec.changed(&c.link, at, Change::ClosedByEntity);
+            Ok(c)
+        }
+        Ok(Err(e)) if accepted_then_ended(&e) => Ok(TesterConnection::ended(
+            link,
+            format!("{} during the TLS handshake", entity_io_error(&e)),
+            rec,
+        )),
+        Ok(Err(e)) => Ok(TesterConnection::ended(
+            link,
+            format!("the TLS handshake with the entity failed: {e}"),
+            rec,
+        )),
+        Err(_) => Ok(TesterConnection::ended(
+            link,
+            format!(
+                "the entity accepted the connection but did not complete the TLS handshake within {}",
+                format_duration(timeout)
+            ),
+            rec,
+        )),
+    }
+}
+
+/// The local end of a connection whose socket the OS did not hand over.
+fn unknown_local(peer: SocketAddr) -> SocketAddr {
+    let ip = match peer.ip() {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    };
+    SocketAddr::new(ip, 0)
+}
