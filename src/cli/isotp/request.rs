@@ -8,6 +8,7 @@
 
 use super::super::exit;
 use super::transfer::{LinkArgs, format_payload, note, parse_payload};
+use crate::cli::stdout::{self, Stdout};
 use crate::codec::uds::Response;
 use crate::notation;
 use crate::proto::isotp::TransferEvent;
@@ -70,6 +71,7 @@ pub async fn run(args: RequestArgs) -> u8 {
     }
     let mut wait = args.p2;
     let mut pending = 0u32;
+    let mut out = Stdout::new();
     loop {
         let deadline = Instant::now() + wait;
         let answer = loop {
@@ -92,7 +94,7 @@ pub async fn run(args: RequestArgs) -> u8 {
             }
         };
         let reading = Response::parse(&answer);
-        println!(
+        let line = format!(
             "{}  {}",
             format_payload(&answer),
             match &reading {
@@ -100,6 +102,9 @@ pub async fn run(args: RequestArgs) -> u8 {
                 Err(e) => format!("not a UDS response: {e}"),
             }
         );
+        if let Err(e) = out.line(&line) {
+            return stdout::write_failed(&e);
+        }
         match reading {
             Ok(r) if r.is_response_pending() && pending < MAX_PENDING => {
                 pending += 1;
