@@ -1,5 +1,5 @@
 //! `doipcheck inspect` throughput and memory on a large synthetic capture: 1 M DoIP messages in
-//! TCP (issue 15: at least 2 M DoIP messages/s on one core; memory flat as the file grows).
+//! TCP (target: at least 2 M DoIP messages/s on one core; memory flat as the file grows).
 //!
 //! The capture is a pcap file of Ethernet/IPv4/TCP as tcpdump writes them: connections of 1000
 //! exchanges, each a routing activation and then, per exchange, a tester segment with a
