@@ -30,7 +30,10 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     // Capture events to a suite's text: `import` and `replay` do the I/O in cli.
     ("import", &["codec", "pcap", "notation", "import"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
-    ("fuzzing", &["codec", "proto", "sim", "notation", "fuzzing", "pcap", "inspect", "import"]),
+    (
+        "fuzz_entry",
+        &["codec", "proto", "sim", "notation", "fuzz_entry", "pcap", "inspect", "import"],
+    ),
     // The live fuzzer's cases, generator, reply checks, minimizer and repro text: seeded and
     // pure, so the same seed gives the same cases and each part is tested without a target.
     ("fuzz/model", &["codec", "notation", "import", "fuzz"]),
@@ -41,7 +44,7 @@ const CRATE_MODULES: &[&str] = &[
     "client",
     "codec",
     "fuzz",
-    "fuzzing",
+    "fuzz_entry",
     "import",
     "inspect",
     "notation",
