@@ -147,7 +147,7 @@ async fn session(
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     requests: Requests,
 ) -> io::Result<u8> {
-    let mut out = Output { json, out: Stdout::new() };
+    let mut out = SessionOutput { json, out: Stdout::new() };
     out.settings(&settings, addr, tls.is_some())?;
     let mut session = match Session::open(addr, tls, settings.clone()).await {
         Ok(session) => session,
@@ -204,12 +204,12 @@ async fn session(
 }
 
 /// Text or JSON lines on stdout, flushed per exchange (stdin sessions are interactive).
-struct Output {
+struct SessionOutput {
     json: bool,
     out: Stdout,
 }
 
-impl Output {
+impl SessionOutput {
     fn line(&mut self, text: &str, json: &str) -> io::Result<()> {
         self.out.line(if self.json { json } else { text })
     }

@@ -113,7 +113,7 @@ pub fn run(args: InspectArgs) -> u8 {
                 }
                 results.push((path.clone(), Ok(totals)));
             }
-            Err(Failure::Unreadable(message)) => {
+            Err(NotInspected::Unreadable(message)) => {
                 if let Err(e) = out.flush() {
                     return stdout::write_failed(&e);
                 }
@@ -122,7 +122,7 @@ pub fn run(args: InspectArgs) -> u8 {
                 results.push((path.clone(), Err(message)));
             }
             // No reports either: whoever read the transcript stopped the command.
-            Err(Failure::Output(e)) => return stdout::write_failed(&e),
+            Err(NotInspected::Output(e)) => return stdout::write_failed(&e),
         }
     }
     if let Err(e) = out.flush() {
@@ -156,7 +156,7 @@ pub fn run(args: InspectArgs) -> u8 {
 
 /// Why a file's inspection did not end with its totals.
 #[derive(Debug, thiserror::Error)]
-pub enum Failure {
+pub enum NotInspected {
     /// The file is no readable capture: why.
     #[error("{0}")]
     Unreadable(String),
@@ -172,8 +172,8 @@ pub fn inspect_file(
     settings: &Settings,
     format: Format,
     out: &mut dyn Write,
-) -> Result<Totals, Failure> {
-    let (config, surveyed) = surveyed_config(path, settings).map_err(Failure::Unreadable)?;
+) -> Result<Totals, NotInspected> {
+    let (config, surveyed) = surveyed_config(path, settings).map_err(NotInspected::Unreadable)?;
     let mut output = Transcript::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
     let mut inspector = Inspector::with_timing(output, &config.isotp_pairs, settings.timing);
@@ -188,9 +188,9 @@ pub fn inspect_file(
         }
         ControlFlow::Continue(())
     })
-    .map_err(|e| Failure::Unreadable(format!("cannot open: {e}")))?;
+    .map_err(|e| NotInspected::Unreadable(format!("cannot open: {e}")))?;
     if let Some(e) = inspector.report_mut().write_error() {
-        return Err(Failure::Output(e));
+        return Err(NotInspected::Output(e));
     }
     reader.finish(&mut inspector);
     let findings = inspector.findings();
@@ -212,7 +212,7 @@ pub fn inspect_file(
     };
     output.summary(&totals);
     match output.write_error() {
-        Some(e) => Err(Failure::Output(e)),
+        Some(e) => Err(NotInspected::Output(e)),
         None => Ok(totals),
     }
 }

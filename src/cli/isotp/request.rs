@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct RequestArgs {
+pub struct IsoTpRequestArgs {
     #[command(flatten)]
     pub link: LinkArgs,
     /// P2: how long the answer may take to start after the request was sent (ISO 14229-2
@@ -34,7 +34,7 @@ pub struct RequestArgs {
 /// answers 0x78 for ever would otherwise hold the terminal for ever.
 const MAX_PENDING: u32 = 64;
 
-pub async fn run(args: RequestArgs) -> u8 {
+pub async fn run(args: IsoTpRequestArgs) -> u8 {
     let request = match parse_payload(&args.hex) {
         Ok(r) => r,
         Err(e) => {

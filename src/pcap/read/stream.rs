@@ -37,7 +37,7 @@ impl ReadSummary {
 
 /// Why reading stopped.
 #[derive(Debug, thiserror::Error)]
-enum Stop {
+enum StopReason {
     #[error(transparent)]
     File(#[from] FileError),
     #[error(transparent)]
@@ -56,7 +56,7 @@ struct Input<R> {
 
 impl<R: Read> Input<R> {
     /// Appends up to `want` bytes to `out`; 0 only at the end of input.
-    fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> Result<usize, Stop> {
+    fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> Result<usize, StopReason> {
         let start = out.len();
         out.resize(start + want, 0);
         let got = match &mut self.gunzip {
@@ -108,7 +108,7 @@ pub fn read_records<R: Read>(
             Ok(0) => break,
             Ok(n) => have += n,
             Err(e) => {
-                outcome.stopped = Some(Stop::Io(e).to_string());
+                outcome.stopped = Some(StopReason::Io(e).to_string());
                 return outcome;
             }
         }
@@ -136,13 +136,13 @@ pub fn read_records<R: Read>(
                 outcome.skipped.push(why);
                 pos += len;
             }
-            Parsed::Fatal(e) => break Some(Stop::File(e)),
+            Parsed::Fatal(e) => break Some(StopReason::File(e)),
             Parsed::NeedMore { needed } => {
                 buffer.drain(..pos);
                 pos = 0;
                 let want = needed.clamp(READ_CHUNK, MAX_RECORD_LEN + READ_CHUNK);
                 match input.fill(&mut buffer, want) {
-                    Ok(0) => break parser.finish(&buffer).map(Stop::File),
+                    Ok(0) => break parser.finish(&buffer).map(StopReason::File),
                     Ok(_) => {}
                     Err(e) => break Some(e),
                 }
