@@ -159,9 +159,10 @@ fn big_capture(dir: &Path, size: usize) -> PathBuf {
     path
 }
 
-/// `inspect big.pcap | head`: the transcript stops at the first failed write. The file is read
-/// once whole (the survey of its CAN frames, before the first line can be written) and only
-/// the start of it a second time; before, both passes read all of it.
+/// `inspect big.pcap | head`: the transcript stops at the first failed write. A pcap file
+/// without CAN frames is not surveyed past its first record, so little of it is read at all;
+/// before, both passes read all of it. A pcapng file (which may declare a CAN interface at any
+/// point) is surveyed whole: read once, not twice.
 #[test]
 fn inspect_stops_reading_the_capture_when_its_reader_goes() {
     const SIZE: usize = 8 << 20;
@@ -173,7 +174,7 @@ fn inspect_stops_reading_the_capture_when_its_reader_goes() {
         );
         assert_quiet_141("inspect", &ended);
         assert!(
-            ended.bytes_read < SIZE as u64 * 3 / 2,
+            ended.bytes_read < SIZE as u64 / 4,
             "{format:?}: {} bytes read of a {SIZE}-byte capture",
             ended.bytes_read
         );

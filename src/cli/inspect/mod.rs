@@ -219,7 +219,8 @@ pub fn inspect_file(
 
 /// The first pass over a file (see [`Survey`]): the reader's configuration for it, with the
 /// CAN byte order and ISO-TP pairs found (unless the settings give them), and the survey.
-/// `Err` when the file is no readable capture.
+/// `Err` when the file is no readable capture. A pcap file whose link type is not SocketCAN
+/// is surveyed from its first record; any other file is read whole.
 pub fn surveyed_config(
     path: &Path,
     settings: &Settings,
@@ -228,6 +229,9 @@ pub fn surveyed_config(
     let outcome = read_file(path, |record| {
         if record.linktype == u32::from(pcap_file::DataLink::CAN_SOCKETCAN) {
             survey.record(record.data, record.time);
+        } else if record.one_link_type {
+            // No CAN frame in the whole file: nothing to survey, and no reason to read on.
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     })

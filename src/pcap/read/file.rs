@@ -38,6 +38,9 @@ pub struct Record<'a> {
     pub data: &'a [u8],
     /// The length on the wire (larger than `data` when the snap length cut it).
     pub original_len: u32,
+    /// Every record of the file has this link type: a pcap file has one, in its header (a
+    /// pcapng file may declare interfaces of other types at any point).
+    pub one_link_type: bool,
 }
 
 /// What [`FileParser::next`] found at the front of the input.
@@ -223,6 +226,7 @@ impl FileParser {
                     time: packet.timestamp(),
                     original_len: packet.orig_len(),
                     data: &input[16..total],
+                    one_link_type: true,
                 };
                 Parsed::Record { record, len: total }
             }
@@ -303,7 +307,8 @@ impl FileParser {
                 why: format!("packet {number}: data was copied"),
             };
         };
-        let record = Record { number, interface, linktype, time, data, original_len };
+        let record =
+            Record { number, interface, linktype, time, data, original_len, one_link_type: false };
         Parsed::Record { record, len: total }
     }
 

@@ -345,6 +345,7 @@ mod tests {
                 time: Duration::ZERO,
                 data,
                 original_len: data.len() as u32,
+                one_link_type: true,
             };
             reader.record(&record, &mut sink);
         }
