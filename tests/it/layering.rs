@@ -85,12 +85,7 @@ pub fn code_lines(path: &Path) -> Vec<(usize, String)> {
 /// Every violation in `src/<module>`: impure words, and imports of crate modules outside the
 /// allowed list.
 fn violations(src: &Path, module: &str, allowed: &[&str]) -> Vec<String> {
-    let mut files = Vec::new();
-    rust_files(&src.join(module), &mut files);
-    let module_file = src.join(format!("{module}.rs"));
-    if module_file.exists() {
-        files.push(module_file);
-    }
+    let files = module_files(src, module);
     let mut found = Vec::new();
     for file in files {
         for (n, line) in code_lines(&file) {
@@ -148,12 +143,7 @@ fn pure_modules_do_no_io_and_import_only_what_they_may() {
 
 /// Lines of `module` (a folder or a single file under `src`) that import one of `others`.
 fn forbidden_imports(src: &Path, module: &str, others: &[&str]) -> Vec<String> {
-    let mut files = Vec::new();
-    rust_files(&src.join(module), &mut files);
-    let single = src.join(format!("{module}.rs"));
-    if single.is_file() {
-        files.push(single);
-    }
+    let files = module_files(src, module);
     let mut found = Vec::new();
     for file in files {
         for (n, line) in code_lines(&file) {
@@ -532,8 +522,8 @@ fn no_import_circle_between_modules_or_between_the_files_of_one() {
 
 #[test]
 fn the_circle_checker_finds_circles_and_reads_groups_and_super() {
-    let dir =
-        std::env::temp_dir().join(format!("doipcheck-layering-circle-{}", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::create_dir_all(dir.join("a/inner")).unwrap();
     std::fs::create_dir_all(dir.join("b")).unwrap();
     std::fs::write(dir.join("a/mod.rs"), "pub mod inner;\npub mod x;\n").unwrap();
@@ -549,9 +539,8 @@ fn the_circle_checker_finds_circles_and_reads_groups_and_super() {
         "fn f() { crate::b::g() }\n#[cfg(test)]\nmod tests {\n    use crate::a::x;\n}\n",
     )
     .unwrap();
-    let modules = module_graph(&dir);
-    let files = file_graph(&dir, "a");
-    std::fs::remove_dir_all(&dir).unwrap();
+    let modules = module_graph(dir);
+    let files = file_graph(dir, "a");
     assert_eq!(cycles(&modules), vec![vec!["b", "c", "b"]], "{modules:?}");
     assert_eq!(cycles(&files), vec![vec!["inner/y", "x", "inner/y"]], "{files:?}");
     // `super::inner::{y::Thing, self}`: the group gives inner/y, and `inner` (no mod.rs here)
