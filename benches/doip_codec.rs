@@ -4,7 +4,7 @@
 //! heap allocations per message (a counting global allocator proves the parse path borrows
 //! payloads from the stream buffer instead of allocating).
 //!
-//! Run: `cargo bench --bench doip_codec`. Targets (issue 2): at least 40 M small messages/s,
+//! Run: `cargo bench --bench doip_codec`. Targets: at least 40 M small messages/s,
 //! at least 18 GB/s on (b), zero allocations per message.
 
 use doipcheck::codec::doip::{Deframed, Deframer, Message, Payload};

@@ -1,7 +1,7 @@
 //! ISO-TP throughput: frames per second through sender -> memory bus -> receiver on one core,
 //! and heap allocations per message (a counting global allocator).
 //!
-//! `cargo bench --bench isotp_throughput` prints the figures. The target of issue 3 is at least
+//! `cargo bench --bench isotp_throughput` prints the figures. The target is at least
 //! 2 M frames/s with STmin 0 and BS 0. The loop is the one a driver runs, minus tokio: the pure
 //! endpoints exchange frames through memory-bus nodes (`try_recv`), and time comes from the
 //! bus's receive stamps, so every frame pays for a real clock read.

@@ -18,6 +18,8 @@
 //!   import          (pure: capture events in, a suite's YAML text out)
 //!   proof           (the selftest matrix and the coverage page, called by cli)
 //!   client          (a tester at the terminal: `discover`, `request`; on runner's connections)
+//!   fuzz            (the live fuzzer: `doipcheck fuzz` against a running target)
+//!   fuzz_entry      (pure: the entry points the cargo-fuzz targets in fuzz/ call)
 //! ```
 //!
 //! - `codec` and `notation` import no other module of this crate.
@@ -32,9 +34,12 @@
 pub mod cli;
 pub mod client;
 pub mod codec;
-#[doc(hidden)]
+/// The live fuzzer (`doipcheck fuzz`): seeded cases against a running entity or ISO-TP node.
 pub mod fuzz;
-pub mod fuzzing;
+/// The entry points of the cargo-fuzz targets in `fuzz/` (and of the corpus replay test): an
+/// oracle per target over the pure layers. Not an API.
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod import;
 pub mod inspect;
 pub mod notation;

@@ -45,10 +45,7 @@ pub fn run(args: CoverageArgs) -> u8 {
     let plan = select::select_cases(&loaded, &profile, &Filter::default());
     let text = generate(&plan, &profile);
     match (&args.output, args.check) {
-        (None, _) => {
-            print!("{text}");
-            exit::SUCCESS
-        }
+        (None, _) => super::stdout::print(&text, exit::SUCCESS),
         (Some(path), true) => match std::fs::read_to_string(path) {
             Ok(old) if old == text => exit::SUCCESS,
             Ok(_) => {

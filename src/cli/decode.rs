@@ -13,6 +13,7 @@
 //! `closes_tcp_socket`) with the `header` as sent when 8 bytes are present.
 
 use super::exit;
+use super::stdout::{self, Stdout};
 use crate::codec::doip::fields::{
     FieldValue, NamedField, header_fields, payload_fields, validated_header_fields,
 };
@@ -21,7 +22,7 @@ use crate::notation;
 use clap::Args;
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write as _};
 
 /// Decode DoIP messages given as hex.
 #[derive(Debug, Args)]
@@ -45,8 +46,10 @@ pub const EXAMPLE: &str = "02fd8001000000070e00100022f190";
 
 /// Runs `doipcheck decode`; returns the exit code.
 pub fn run(args: DecodeArgs) -> u8 {
-    let inputs: Vec<String> = if !args.hex.is_empty() {
-        vec![args.hex.join(" ")]
+    let mut out = Stdout::new();
+    let mut printer = Printer { args: &args, out: &mut out, shown: 0, all_valid: true };
+    let printed = if !args.hex.is_empty() {
+        printer.input(&args.hex.join(" "))
     } else {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
@@ -56,39 +59,59 @@ pub fn run(args: DecodeArgs) -> u8 {
             );
             return exit::USAGE;
         }
-        let mut lines = Vec::new();
+        // Line by line: a closed stdout stops the reading of stdin too.
+        let mut printed = Ok(());
         for line in stdin.lock().lines() {
-            match line {
-                Ok(line) => lines.push(line),
+            let line = match line {
+                Ok(line) => line,
                 Err(e) => {
+                    let _ = printer.out.flush();
                     eprintln!("error: reading stdin: {e}");
                     return exit::USAGE;
                 }
+            };
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            printed = printer.input(&line);
+            if printed.is_err() {
+                break;
             }
         }
-        lines
-            .into_iter()
-            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-            .collect()
+        printed
     };
-    let mut all_valid = true;
-    let mut out = String::new();
-    let decoded_inputs: Vec<DecodedInput> =
-        inputs.iter().flat_map(|input| decode_input(input, args.stream)).collect();
-    for (i, decoded) in decoded_inputs.iter().enumerate() {
-        all_valid &= decoded.is_valid();
-        if args.json {
-            out.push_str(&decoded.to_json());
-            out.push('\n');
-        } else {
-            if i > 0 {
-                out.push('\n');
+    let code = if printer.all_valid { exit::SUCCESS } else { exit::FAILURE };
+    stdout::exit_code(printed.and_then(|()| out.flush()), code)
+}
+
+/// Writes each decoded message as it comes.
+struct Printer<'a> {
+    args: &'a DecodeArgs,
+    out: &'a mut Stdout,
+    /// Messages written so far (human output puts an empty line between them).
+    shown: usize,
+    all_valid: bool,
+}
+
+impl Printer<'_> {
+    fn input(&mut self, text: &str) -> std::io::Result<()> {
+        for decoded in decode_input(text, self.args.stream) {
+            self.all_valid &= decoded.is_valid();
+            let mut block = String::new();
+            if self.args.json {
+                block.push_str(&decoded.to_json());
+                block.push('\n');
+            } else {
+                if self.shown > 0 {
+                    block.push('\n');
+                }
+                decoded.write_human(&mut block);
             }
-            decoded.write_human(&mut out);
+            self.shown += 1;
+            self.out.write_all(block.as_bytes())?;
         }
+        Ok(())
     }
-    print!("{out}");
-    if all_valid { exit::SUCCESS } else { exit::FAILURE }
 }
 
 /// One input line, decoded.

@@ -77,8 +77,7 @@ pub fn run(args: DiscoverArgs) -> u8 {
     };
     let identified = found.entities.iter().any(|e| e.identification.is_some());
     let out = if args.json { json_lines(&settings, &found) } else { table(&settings, &found) };
-    print!("{out}");
-    if identified { exit::SUCCESS } else { exit::FAILURE }
+    super::stdout::print(&out, if identified { exit::SUCCESS } else { exit::FAILURE })
 }
 
 fn prepare(args: &DiscoverArgs) -> Result<DiscoverySettings, String> {

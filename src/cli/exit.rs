@@ -4,7 +4,8 @@
 pub const SUCCESS: u8 = 0;
 /// A case failed, was inconclusive or errored; a decode input was invalid.
 pub const FAILURE: u8 = 1;
-/// Usage or suite error: nothing ran.
+/// Usage or suite error: nothing ran. Also a report or stdout that cannot be written (a full
+/// disk; a closed pipe is [`CLOSED_PIPE`]).
 pub const USAGE: u8 = 2;
 /// The target could not be reached.
 pub const UNREACHABLE: u8 = 3;
@@ -16,6 +17,8 @@ pub const SIGINT: u8 = 130;
 pub const SIGTERM: u8 = 143;
 /// See [`SIGINT`].
 pub const SIGHUP: u8 = 129;
-/// The reader of stdout went away (`doipcheck list | head`): the status a shell reports for
-/// a process ended by SIGPIPE (128 + 13).
+/// The reader of stdout went away (`doipcheck inspect big.pcap | head`): the command stops at
+/// once, without a word, with the status a shell reports for a process SIGPIPE ended
+/// (128 + 13), as `cat` and `grep` do. `run` and `replay` go on to their verdicts and
+/// reports with a silent console instead (`cli::stdout`).
 pub const CLOSED_PIPE: u8 = 141;

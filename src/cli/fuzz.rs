@@ -4,6 +4,7 @@
 
 use super::exit;
 use super::run::{PcapArg, RunArgs, parse_target};
+use super::stdout::{self, Stdout};
 use crate::fuzz::drive::{LiveCase, LiveFinding, LiveReport, LiveTarget, Restore, drive};
 use crate::fuzz::findings::{finding_json, next_number, write_finding};
 use crate::fuzz::from_profile;
@@ -200,9 +201,11 @@ fn finish<C: LiveCase>(
         }));
     }
     let summary = summary_json(args, report, summaries, states);
-    if args.json {
-        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
-    }
+    let printed = if args.json {
+        Stdout::new().line(&serde_json::to_string(&summary).unwrap_or_default())
+    } else {
+        Ok(())
+    };
     eprintln!(
         "fuzz: {} cases in {:.1} s ({:.0} cases/s), {} liveness checks passed, {} finding(s){}",
         report.cases,
@@ -222,7 +225,10 @@ fn finish<C: LiveCase>(
     if let Some(why) = &report.stopped {
         eprintln!("fuzz: stopped early: {why}");
     }
-    if report.findings.is_empty() { exit::SUCCESS } else { exit::FAILURE }
+    stdout::exit_code(
+        printed,
+        if report.findings.is_empty() { exit::SUCCESS } else { exit::FAILURE },
+    )
 }
 
 type Written<C> = Vec<(PathBuf, u32, LiveFinding<C>)>;

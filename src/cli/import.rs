@@ -2,6 +2,7 @@
 //! suite ([`crate::import`] does the work; here are the arguments, the file reading and the
 //! output). `replay` ([`super::replay`]) imports the same way and runs the result.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -94,10 +95,7 @@ pub fn run(args: ImportArgs) -> u8 {
                     exit::USAGE
                 }
             },
-            None => {
-                print!("{}", imported.yaml);
-                exit::SUCCESS
-            }
+            None => super::stdout::print(&imported.yaml, exit::SUCCESS),
         },
         Err(message) => {
             eprintln!("error: {message}");
@@ -161,8 +159,11 @@ pub fn import_file(
     let options = options(&loaded, capture, name, flags, config.isotp_pairs.clone())?;
     let mut importer = Importer::new(options);
     let mut reader = Reader::new(config);
-    read_file(capture, |record| reader.record(record, &mut importer))
-        .map_err(|e| format!("{}: cannot open: {e}", capture.display()))?;
+    read_file(capture, |record| {
+        reader.record(record, &mut importer);
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| format!("{}: cannot open: {e}", capture.display()))?;
     reader.finish(&mut importer);
     let (yaml, cases) = importer.finish().map_err(|e| format!("{}: {e}", capture.display()))?;
     Ok(Imported { yaml, cases })

@@ -78,9 +78,8 @@ pub fn list(args: &ListArgs) -> (u8, String) {
 pub fn run(args: ListArgs) -> u8 {
     let (code, text) = list(&args);
     if code == exit::SUCCESS {
-        print!("{text}");
-    } else {
-        eprint!("{text}");
+        return super::stdout::print(&text, code);
     }
+    eprint!("{text}");
     code
 }

@@ -20,6 +20,7 @@ pub mod request;
 pub mod run;
 pub mod selftest;
 pub mod sim;
+pub mod stdout;
 pub mod suites;
 pub mod validate;
 
@@ -52,7 +53,8 @@ Examples:
   doipcheck suites export suites                     # the built-in suites, for editing
 
 Exit codes: 0 pass, 1 a case failed (or a finding), 2 usage or suite error (nothing ran),
-3 target unreachable, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (reports written).";
+3 target unreachable, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (reports written),
+141 the reader of stdout went away (`doipcheck inspect big.pcap | head`).";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -130,12 +132,11 @@ pub fn jobs(given: Option<u32>) -> Result<u32, String> {
 
 /// Entry point used by `main.rs`.
 pub fn main() -> ExitCode {
-    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
+            let code = if e.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            return ExitCode::from(stdout::exit_code(e.print(), code));
         }
     };
     crate::report::set_color(cli.color);
@@ -165,25 +166,4 @@ pub fn main() -> ExitCode {
         Some(Command::Discover(args)) => ExitCode::from(discover::run(args)),
         Some(Command::Request(args)) => ExitCode::from(request::run(args)),
     }
-}
-
-/// `doipcheck list | head`: std's print macros panic when the reader of stdout has gone
-/// (Rust ignores SIGPIPE). That one panic ends the program quietly with the status a shell
-/// gives a process killed by SIGPIPE ([`exit::CLOSED_PIPE`]); every other panic keeps the
-/// default report. `run` never gets here: its console goes quiet and the run writes its
-/// reports (`report::console`).
-fn quiet_on_closed_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
-            std::process::exit(i32::from(exit::CLOSED_PIPE));
-        }
-        default(info);
-    }));
 }

@@ -42,8 +42,7 @@ pub fn run(args: ProfileArgs) -> u8 {
             let unit = if init.can { Unit::CanNode } else { Unit::DoipEntity };
             let text = template(env!("CARGO_PKG_VERSION"), unit);
             let Some(path) = init.output else {
-                print!("{text}");
-                return exit::SUCCESS;
+                return super::stdout::print(&text, exit::SUCCESS);
             };
             if path.exists() && !init.force {
                 eprintln!("error: {} exists; pass --force to replace it", path.display());

@@ -10,13 +10,14 @@
 use super::decode::{code_json, json_string, object};
 use super::exit;
 use super::received::{received_json, write_received};
+use super::stdout::{self, Stdout};
 use crate::client::session::{Exchange, OpenError, Outcome, Session, SessionSettings};
 use crate::codec::doip::ActivationType;
 use crate::codec::uds::{Response, ServiceId};
 use crate::notation::{self, format_duration};
 use crate::suite::{load, value::parse_int};
 use clap::Args;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -99,7 +100,7 @@ pub fn run(args: RequestArgs) -> u8 {
             return exit::FAILURE;
         }
     };
-    runtime.block_on(session(args.json, settings, addr, tls, requests))
+    stdout::exit_code_of(runtime.block_on(session(args.json, settings, addr, tls, requests)))
 }
 
 enum Requests {
@@ -142,28 +143,28 @@ async fn session(
     addr: SocketAddr,
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     requests: Requests,
-) -> u8 {
-    let mut out = Output { json };
-    out.settings(&settings, addr, tls.is_some());
+) -> io::Result<u8> {
+    let mut out = SessionOutput { json, out: Stdout::new() };
+    out.settings(&settings, addr, tls.is_some())?;
     let mut session = match Session::open(addr, tls, settings.clone()).await {
         Ok(session) => session,
         Err(OpenError::Unreachable(why)) => {
-            out.unreachable(&why);
-            return exit::UNREACHABLE;
+            out.unreachable(&why)?;
+            return Ok(exit::UNREACHABLE);
         }
         Err(OpenError::NotActivated { why, received }) => {
-            out.not_activated(&why, &received);
-            return exit::FAILURE;
+            out.not_activated(&why, &received)?;
+            return Ok(exit::FAILURE);
         }
     };
-    out.activated(&session, settings.target_address.is_some());
+    out.activated(&session, settings.target_address.is_some())?;
     let mut all_positive = true;
     match requests {
         Requests::Given(list) => {
             for uds in list {
                 let exchange = session.request(&uds).await;
                 all_positive &= exchange.outcome.is_positive();
-                out.exchange(&exchange);
+                out.exchange(&exchange)?;
             }
         }
         Requests::Stdin => {
@@ -181,14 +182,14 @@ async fn session(
                         out.line(
                             &format!("skipped: {e}"),
                             &object(&[("skipped", json_string(&e))]),
-                        );
+                        )?;
                         all_positive = false;
                         continue;
                     }
                 };
                 let exchange = session.request(&uds).await;
                 all_positive &= exchange.outcome.is_positive();
-                out.exchange(&exchange);
+                out.exchange(&exchange)?;
                 if matches!(exchange.outcome, Outcome::Ended(_)) {
                     break;
                 }
@@ -196,22 +197,21 @@ async fn session(
         }
     }
     session.close().await;
-    if all_positive { exit::SUCCESS } else { exit::FAILURE }
+    Ok(if all_positive { exit::SUCCESS } else { exit::FAILURE })
 }
 
 /// Text or JSON lines on stdout, flushed per exchange (stdin sessions are interactive).
-struct Output {
+struct SessionOutput {
     json: bool,
+    out: Stdout,
 }
 
-impl Output {
-    fn line(&mut self, text: &str, json: &str) {
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", if self.json { json } else { text });
-        let _ = stdout.flush();
+impl SessionOutput {
+    fn line(&mut self, text: &str, json: &str) -> io::Result<()> {
+        self.out.line(if self.json { json } else { text })
     }
 
-    fn settings(&mut self, s: &SessionSettings, addr: SocketAddr, tls: bool) {
+    fn settings(&mut self, s: &SessionSettings, addr: SocketAddr, tls: bool) -> io::Result<()> {
         let transport = if tls { "TLS" } else { "TCP" };
         let target = match s.target_address {
             Some(ta) => format!("0x{ta:04X}"),
@@ -242,15 +242,19 @@ impl Output {
             ("p2_star_ms", ms(s.p2_star)),
             ("tolerance_ms", ms(s.tolerance)),
         ]);
-        self.line(&text, &json);
+        self.line(&text, &json)
     }
 
-    fn unreachable(&mut self, why: &str) {
+    fn unreachable(&mut self, why: &str) -> io::Result<()> {
         let json = object(&[("event", json_string("unreachable")), ("error", json_string(why))]);
-        self.line(&format!("unreachable: {why}"), &json);
+        self.line(&format!("unreachable: {why}"), &json)
     }
 
-    fn not_activated(&mut self, why: &str, received: &[crate::client::session::Received]) {
+    fn not_activated(
+        &mut self,
+        why: &str,
+        received: &[crate::client::session::Received],
+    ) -> io::Result<()> {
         let mut text = format!("routing not activated: {why}\n");
         received.iter().for_each(|r| write_received(&mut text, r));
         let json = object(&[
@@ -258,10 +262,10 @@ impl Output {
             ("error", json_string(why)),
             ("received", list(received.iter().map(received_json))),
         ]);
-        self.line(text.trim_end(), &json);
+        self.line(text.trim_end(), &json)
     }
 
-    fn activated(&mut self, session: &Session, explicit_target: bool) {
+    fn activated(&mut self, session: &Session, explicit_target: bool) -> io::Result<()> {
         let a = &session.activation;
         let mut text = format!(
             "routing activated: entity 0x{:04X}, tester 0x{:04X}; requests go to 0x{:04X}{}\n",
@@ -277,10 +281,10 @@ impl Output {
             ("target_address", session.target_address.to_string()),
             ("received", list(session.activation_received.iter().map(received_json))),
         ]);
-        self.line(text.trim_end(), &json);
+        self.line(text.trim_end(), &json)
     }
 
-    fn exchange(&mut self, e: &Exchange) {
+    fn exchange(&mut self, e: &Exchange) -> io::Result<()> {
         let mut text = format!(
             "> {} -> 0x{:04X}\n",
             notation::hex_spaced(&e.request).to_uppercase(),
@@ -296,7 +300,7 @@ impl Output {
             ("pending", e.pending.to_string()),
             ("outcome", outcome_json(&e.request, &e.outcome)),
         ]);
-        self.line(&text, &json);
+        self.line(&text, &json)
     }
 }
 

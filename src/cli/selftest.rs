@@ -99,14 +99,18 @@ pub fn run(args: SelftestArgs) -> u8 {
             return exit::FAILURE;
         }
     };
-    print!("{}", proof.render());
+    let mut text = proof.render();
     if unproven > 0 {
-        println!("{unproven} cases skipped by the profile are not proven");
+        text.push_str(&format!("{unproven} cases skipped by the profile are not proven\n"));
     }
     if !undetected.is_empty() {
-        println!("cases no fault can fail (empty `detects`): {}", undetected.join(", "));
+        text.push_str(&format!(
+            "cases no fault can fail (empty `detects`): {}\n",
+            undetected.join(", ")
+        ));
     }
     let (ok, last_line) = proof.conclusion(undetected.len());
-    println!("{last_line}");
-    if ok { exit::SUCCESS } else { exit::FAILURE }
+    text.push_str(&last_line);
+    text.push('\n');
+    super::stdout::print(&text, if ok { exit::SUCCESS } else { exit::FAILURE })
 }

@@ -2,12 +2,12 @@
 //! configuration says otherwise, one log line per exchange on stdout, until Ctrl-C.
 
 use super::exit;
+use super::stdout::{self, Stdout};
 use crate::sim::config::SimConfig;
 use crate::sim::entity::{Peer, SimEvent};
 use crate::sim::faults::{Fault, FaultSet};
 use crate::transport::doip::sim_host::SimHost;
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,8 +41,7 @@ pub struct SimArgs {
 
 pub fn run(args: SimArgs) -> ExitCode {
     if args.list_faults {
-        print!("{}", fault_list());
-        return ExitCode::from(exit::SUCCESS);
+        return ExitCode::from(stdout::print(&fault_list(), exit::SUCCESS));
     }
     let mut config = match &args.config {
         None => SimConfig::default(),
@@ -93,9 +92,17 @@ async fn serve(config: SimConfig, faults: FaultSet) -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
-    let log = Box::new(|event: &SimEvent| {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", log_line(event));
+    // The log goes to stdout from the simulator's tasks; its first write error (the reader
+    // went away) stops the simulator like Ctrl-C, with the exit code of that error.
+    let (failed_tx, mut failed) = tokio::sync::mpsc::unbounded_channel::<std::io::Error>();
+    let mut log_out = Stdout::new();
+    let log = Box::new(move |event: &SimEvent| {
+        if failed_tx.is_closed() {
+            return;
+        }
+        if let Err(e) = log_out.line(&log_line(event)) {
+            let _ = failed_tx.send(e);
+        }
     });
     let host = match SimHost::start_with_log(config.clone(), faults, log).await {
         Ok(host) => host,
@@ -104,8 +111,8 @@ async fn serve(config: SimConfig, faults: FaultSet) -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
-    println!(
-        "doipcheck sim: entity 0x{:04X} VIN {} on TCP {} UDP {}{}",
+    let mut banner = format!(
+        "doipcheck sim: entity 0x{:04X} VIN {} on TCP {} UDP {}{}\n",
         config.entity_address(),
         String::from_utf8_lossy(&config.vin.0),
         host.tcp_addr(),
@@ -113,23 +120,33 @@ async fn serve(config: SimConfig, faults: FaultSet) -> ExitCode {
         host.tls_addr().map(|a| format!(" TLS {a}")).unwrap_or_default()
     );
     for ecu in &config.ecus {
-        println!(
-            "ECU {} 0x{:04X}: CAN request id 0x{:X}, response id 0x{:X} on {}",
+        banner.push_str(&format!(
+            "ECU {} 0x{:04X}: CAN request id 0x{:X}, response id 0x{:X} on {}\n",
             ecu.name,
             ecu.logical_address.value,
             ecu.request_id,
             ecu.response_id,
             config.can.as_deref().unwrap_or("a private in-process bus")
-        );
+        ));
     }
     for fault in faults.iter() {
-        println!("fault {}: breaks \"{}\"", fault.name(), fault.rule());
+        banner.push_str(&format!("fault {}: breaks \"{}\"\n", fault.name(), fault.rule()));
     }
-    println!("Ctrl-C stops");
-    stop.recv().await;
+    banner.push_str("Ctrl-C stops");
+    let mut out = Stdout::new();
+    let code = match out.line(&banner) {
+        Err(e) => stdout::write_failed(&e),
+        Ok(()) => tokio::select! {
+            _ = stop.recv() => exit::SUCCESS,
+            Some(e) = failed.recv() => stdout::write_failed(&e),
+        },
+    };
+    failed.close();
     host.shutdown().await;
-    println!("stopped");
-    ExitCode::from(exit::SUCCESS)
+    if code == exit::SUCCESS {
+        return ExitCode::from(stdout::exit_code(out.line("stopped"), code));
+    }
+    ExitCode::from(code)
 }
 
 /// SIGINT (Ctrl-C), registered now rather than at the first poll.

@@ -34,10 +34,10 @@ pub fn run(args: SuitesArgs) -> u8 {
     match args.command {
         SuitesCommand::Export(export) => {
             match crate::suite::builtin::export(&export.dir, export.force) {
-                Ok(written) => {
-                    println!("wrote {} files into {}", written.len(), export.dir.display());
-                    exit::SUCCESS
-                }
+                Ok(written) => super::stdout::print(
+                    &format!("wrote {} files into {}\n", written.len(), export.dir.display()),
+                    exit::SUCCESS,
+                ),
                 Err(e) => {
                     eprintln!("error: {e}");
                     exit::USAGE

@@ -123,9 +123,8 @@ pub fn validate(args: &ValidateArgs) -> (u8, String) {
 pub fn run(args: ValidateArgs) -> u8 {
     let (code, text) = validate(&args);
     if code == exit::SUCCESS {
-        print!("{text}");
-    } else {
-        eprint!("{text}");
+        return super::stdout::print(&text, code);
     }
+    eprint!("{text}");
     code
 }

@@ -11,7 +11,7 @@ use crate::codec::doip::{
     RoutingActivationRequest, RoutingActivationResponse, RoutingActivationResponseCode,
 };
 use crate::codec::uds::{Nrc, Response};
-use crate::suite::profile::TargetProfile;
+use crate::profile::TargetProfile;
 use crate::transport::doip::tester::{self, NoRecord, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::sync::Arc;

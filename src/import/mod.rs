@@ -139,7 +139,7 @@ pub(crate) struct Seen {
 
 /// A TCP connection's happenings.
 #[derive(Debug, Clone)]
-pub(crate) struct Connection {
+pub(crate) struct RecordedConnection {
     pub id: u32,
     pub tester: core::net::SocketAddr,
     pub entity: core::net::SocketAddr,
@@ -153,7 +153,7 @@ pub(crate) struct Connection {
 /// Collects a capture's events (a [`CaptureSink`]); [`Importer::finish`] writes the suite.
 pub struct Importer {
     options: ImportOptions,
-    connections: Vec<Connection>,
+    connections: Vec<RecordedConnection>,
     udp: Vec<Seen>,
     /// Where tester datagrams came from: answers go back there, announcements do not.
     udp_testers: Vec<core::net::SocketAddr>,
@@ -244,11 +244,11 @@ impl Importer {
         true
     }
 
-    fn connection(&mut self, conn: &TcpFlow, at: At) -> &mut Connection {
+    fn connection(&mut self, conn: &TcpFlow, at: At) -> &mut RecordedConnection {
         let index = match self.connections.iter().position(|c| c.id == conn.id) {
             Some(i) => i,
             None => {
-                self.connections.push(Connection {
+                self.connections.push(RecordedConnection {
                     id: conn.id,
                     tester: conn.tester,
                     entity: conn.entity,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::case::{Steps, is_response_pending, packets, typed};
 use super::fields::{expect_body, message_name, send_body};
 use super::yaml::Node;
-use super::{Connection, Happening, ImportOptions, Pace};
+use super::{Happening, ImportOptions, Pace, RecordedConnection};
 
 /// True when `bytes` end at a DoIP message boundary (headers walked by their length field).
 fn at_message_boundary(bytes: &[u8]) -> bool {
@@ -32,9 +32,11 @@ fn at_message_boundary(bytes: &[u8]) -> bool {
 /// (not replayable: encrypted) and connections that carried nothing and were not seen from
 /// their start (a stray ACK after the close) are left out. Returns the groups and how many
 /// TLS connections were left out.
-pub(super) fn group_connections(connections: Vec<Connection>) -> (Vec<Vec<Connection>>, usize) {
+pub(super) fn group_connections(
+    connections: Vec<RecordedConnection>,
+) -> (Vec<Vec<RecordedConnection>>, usize) {
     let tls = connections.iter().filter(|c| c.tls).count();
-    let mut groups: Vec<Vec<Connection>> = Vec::new();
+    let mut groups: Vec<Vec<RecordedConnection>> = Vec::new();
     let mut group_end = 0u64;
     for c in connections {
         let carried = c
@@ -77,7 +79,7 @@ impl ConnState {
 }
 
 /// The case of a group of overlapping TCP connections.
-pub(super) fn tcp_case(group: &[Connection], options: &ImportOptions) -> Node {
+pub(super) fn tcp_case(group: &[RecordedConnection], options: &ImportOptions) -> Node {
     let mut steps = Steps::new(options);
     let mut states: Vec<ConnState> = group
         .iter()
@@ -144,7 +146,7 @@ pub(super) fn tcp_case(group: &[Connection], options: &ImportOptions) -> Node {
 fn tcp_happening(
     steps: &mut Steps<'_>,
     state: &mut ConnState,
-    conn: &Connection,
+    conn: &RecordedConnection,
     at: At,
     what: &Happening,
 ) {

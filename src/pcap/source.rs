@@ -6,13 +6,17 @@
 
 use std::fs::File;
 use std::io::{self, BufReader};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use super::read::Record;
 use super::read::stream::{ReadSummary, read_records};
 
-/// Reads every record of the capture at `path` (gzip or not).
-pub fn read_file(path: &Path, on_record: impl FnMut(&Record<'_>)) -> io::Result<ReadSummary> {
+/// Reads every record of the capture at `path` (gzip or not), until `on_record` breaks.
+pub fn read_file(
+    path: &Path,
+    on_record: impl FnMut(&Record<'_>) -> ControlFlow<()>,
+) -> io::Result<ReadSummary> {
     let file = File::open(path)?;
     Ok(read_records(BufReader::with_capacity(1 << 16, file), on_record))
 }

@@ -14,9 +14,10 @@
 
 use crate::runner::target::known_faults;
 use crate::suite::messages::{self, Codes};
-use crate::suite::model::{Matcher, MessageBody, StepKind, UdpPayload};
+use crate::suite::model::StepKind;
 use crate::suite::profile::Profile;
 use crate::suite::select::SelectedCase;
+use crate::suite::step_args::{Matcher, MessageBody, UdpPayload};
 use crate::suite::value::{Expr, Value, to_bytes, to_int};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

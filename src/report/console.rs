@@ -189,7 +189,8 @@ impl<W: Write + Send> ConsoleReporter<W> {
         for l in slowest {
             self.line(&l)?;
         }
-        // The yardstick: `run --jobs N` should end within +20% of this figure.
+        // The yardstick of a run's length: `run --jobs N` should end within +20% of this
+        // figure (docs/architecture.md "Data flow", step 4).
         if let Some((wait, jobs)) = self.declared {
             self.line(&format!(
                 "{:>12} [{:>9}] the least this run can take: its cases' declared waits over {jobs} job{}",

@@ -24,7 +24,9 @@
 //! object with an `"event"` tag, time fields are integer microseconds named `*_us` (`at_us`;
 //! the names of format 1, `at`, are read too), bytes are lowercase hex strings.
 //!
-//! This module imports nothing else from the crate, so reporters depend on it alone.
+//! This module imports nothing else from the crate but [`CaseInfo`], a plain-data leaf of the
+//! suite layer (what a case claims is known before anything runs), so reporters depend on it
+//! alone.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::net::SocketAddr;
@@ -183,31 +185,7 @@ pub struct RunStarted {
     pub declared_wait: Duration,
 }
 
-/// Where a case comes from and what it claims; everything a report shows about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseInfo {
-    /// The suite file, as given on the command line (relative paths stay relative).
-    #[serde(serialize_with = "ser_path")]
-    pub suite_file: PathBuf,
-    /// The suite's `suite:` name (JUnit classname).
-    pub suite: String,
-    /// The suite's `title:`.
-    pub suite_title: String,
-    /// The case id; a matrix case carries its parameters: `HDR-UNK-001[payload_type=0x0009]`.
-    pub id: String,
-    pub title: String,
-    /// The clause the case checks, e.g. `ISO 13400-2:2019 Table 19`.
-    pub clause: Option<String>,
-    pub tags: Vec<String>,
-    /// Profile capabilities the case needs.
-    pub requires: Vec<String>,
-    /// Simulator faults the case is meant to catch.
-    pub detects: Vec<String>,
-    /// Matrix parameters of this expansion, in declaration order: `[("payload_type", "0x0009")]`.
-    pub matrix: Vec<(String, String)>,
-    /// Line of the case's `id:` in the suite file (1-based), to point people at the source.
-    pub line: u32,
-}
+pub use crate::suite::case_info::CaseInfo;
 
 /// A case begins (after filtering; also emitted for cases that will be skipped).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

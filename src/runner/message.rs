@@ -13,7 +13,7 @@ use crate::codec::doip::{
 };
 use crate::runner::event::FieldMismatch;
 use crate::suite::messages::{self, Codes, FieldSpec, FieldType, MessageSpec};
-use crate::suite::model::{Matcher, MessageBody, OverrideExprs};
+use crate::suite::step_args::{Matcher, MessageBody, OverrideExprs};
 use crate::suite::value::{
     BytePattern, Expr, Scope, Value, hex_spaced, parse_template, to_bytes, to_int,
 };

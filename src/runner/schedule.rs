@@ -1,6 +1,7 @@
 //! The order in which parallel jobs take cases: longest first (LPT scheduling), so that with
 //! `--jobs N` the run ends close to max(longest case, total / N) instead of waiting for a long
-//! timer case picked up last (issue 6: a run takes what its protocol timers require).
+//! timer case picked up last: a run takes what its protocol timers require, no more
+//! (docs/architecture.md "Data flow", step 4).
 //!
 //! A case's length is estimated from the waits its steps declare, resolved against the profile
 //! (`wait`, `expect_open` / `expect_none` `for`, `not_before` of expects and `expect_closed`,

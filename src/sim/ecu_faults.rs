@@ -11,7 +11,8 @@
 //! the addressing faults rewrite or drop that byte, the CAN FD faults the ECU's TX_DL and its
 //! reading of escaped single frames.
 //!
-//! One robustness fault takes the ECU down for the fuzzer (issue 16): after a large first
+//! One robustness fault takes the ECU down, for the fuzzer to find (docs/architecture.md
+//! "Simulator and faults"): after a large first
 //! frame the injector reports the ECU hung, and [`super::ecu::EcuNode`] stops receiving,
 //! sending and waking up until a power cycle builds a new one.
 

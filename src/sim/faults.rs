@@ -191,7 +191,7 @@ faults! {
     AliveCheckTimeoutEarly = "alive_check_timeout_early":
         "an alive check response arriving within T_TCP_Alive_Check keeps the socket (ISO 13400-2:2019 Table 39)",
     // Robustness: faults that take the entity or one of its CAN ECUs down, for proving the
-    // fuzzer (issue 16).
+    // fuzzer (docs/architecture.md "Simulator and faults").
     /// Stops answering on every socket (TCP and UDP) after a diagnostic message with more
     /// than 64 bytes of user data, until a power cycle.
     HangAfterOversizedDiag = "hang_after_oversized_diag":

@@ -1,5 +1,6 @@
 //! Suite YAML model, loading, validation with source spans, and variable resolution.
 pub mod builtin;
+pub mod case_info;
 pub mod diag;
 pub mod load;
 pub mod messages;
@@ -11,6 +12,7 @@ pub mod schema;
 pub mod select;
 pub mod show;
 pub mod spec;
+pub mod step_args;
 pub mod steps;
 pub mod tags;
 pub mod value;

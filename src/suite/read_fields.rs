@@ -4,9 +4,9 @@
 
 use super::diag::Diagnostics;
 use super::messages::{self, Codes, FieldType, MessageSpec};
-use super::model::{Matcher, MessageBody, OverrideExprs, UdpPayload};
 use super::read::{Map, check_literal, check_typed, expr, unknown};
 use super::spec::{self, StepSpec, Ty};
+use super::step_args::{Matcher, MessageBody, OverrideExprs, UdpPayload};
 use super::value::{Expr, ExprKind, parse_hex, parse_int};
 use super::yaml::{Key, Yaml, YamlKind};
 

@@ -3,12 +3,12 @@
 //! against the profile (a case whose requirement the profile lacks is selected as skipped,
 //! with the reason). What each selected case then does is planned by `runner::plan`.
 
+use super::case_info::CaseInfo;
 use super::load::Loaded;
 use super::model::{Case, Step, Suite};
 use super::profile::Profile;
 use super::tags::TagExpr;
 use super::value::{Expr, Value};
-use crate::runner::event::CaseInfo;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! Suite values as written, for step summaries and transcripts: expressions keep their
 //! `${...}` references readable.
 
-use super::model::{Matcher, MessageBody};
+use super::step_args::{Matcher, MessageBody};
 use super::value::{Expr, ExprKind};
 
 /// One line describing a send step's message, for step summaries.

@@ -115,7 +115,7 @@ pub fn parse(src: &str) -> Result<Yaml, YamlError> {
     options.strict_booleans = true;
     options.alias_limits.max_total_replayed_events = MAX_EVENTS;
     options.alias_limits.max_alias_expansions_per_anchor = MAX_ALIASES;
-    match serde_saphyr::from_str_with_options::<Spanned<Node>>(src, options) {
+    match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(src, options) {
         Ok(node) => Ok(convert(node)),
         Err(e) => {
             let pos = e
@@ -157,27 +157,27 @@ fn pos_of(l: &serde_saphyr::Location) -> Pos {
     Pos { line: clamp(l.line()), column: clamp(l.column()) }
 }
 
-fn convert(node: Spanned<Node>) -> Yaml {
+fn convert(node: Spanned<RawNode>) -> Yaml {
     let pos = pos_of(&node.referenced);
     let kind = match node.value {
-        Node::Null => YamlKind::Null,
-        Node::Bool(b) => YamlKind::Bool(b),
-        Node::Int(i) => YamlKind::Int(i),
-        Node::Float(f) => YamlKind::Float(f),
-        Node::Str(s) => YamlKind::Str(s),
-        Node::Seq(items) => YamlKind::Seq(items.into_iter().map(convert).collect()),
-        Node::Map(entries) => YamlKind::Map(
+        RawNode::Null => YamlKind::Null,
+        RawNode::Bool(b) => YamlKind::Bool(b),
+        RawNode::Int(i) => YamlKind::Int(i),
+        RawNode::Float(f) => YamlKind::Float(f),
+        RawNode::Str(s) => YamlKind::Str(s),
+        RawNode::Seq(items) => YamlKind::Seq(items.into_iter().map(convert).collect()),
+        RawNode::Map(entries) => YamlKind::Map(
             entries
                 .into_iter()
                 .map(|(k, v)| {
                     let kpos = pos_of(&k.referenced);
                     let name = match k.value {
-                        Node::Str(s) => s,
-                        Node::Int(i) => i.to_string(),
-                        Node::Bool(b) => b.to_string(),
-                        Node::Null => "null".to_owned(),
-                        Node::Float(f) => f.to_string(),
-                        Node::Seq(_) | Node::Map(_) => "<collection>".to_owned(),
+                        RawNode::Str(s) => s,
+                        RawNode::Int(i) => i.to_string(),
+                        RawNode::Bool(b) => b.to_string(),
+                        RawNode::Null => "null".to_owned(),
+                        RawNode::Float(f) => f.to_string(),
+                        RawNode::Seq(_) | RawNode::Map(_) => "<collection>".to_owned(),
                     };
                     (Key { pos: kpos, name }, convert(v))
                 })
@@ -189,73 +189,73 @@ fn convert(node: Spanned<Node>) -> Yaml {
 
 /// The raw serde tree; positions live in the `Spanned` wrappers.
 #[derive(Debug)]
-enum Node {
+enum RawNode {
     Null,
     Bool(bool),
     Int(i128),
     Float(f64),
     Str(String),
-    Seq(Vec<Spanned<Node>>),
-    Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<RawNode>, Spanned<RawNode>)>),
 }
 
-impl<'de> Deserialize<'de> for Node {
+impl<'de> Deserialize<'de> for RawNode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NodeVisitor)
+        d.deserialize_any(RawNodeVisitor)
     }
 }
 
-struct NodeVisitor;
+struct RawNodeVisitor;
 
-impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node;
+impl<'de> Visitor<'de> for RawNodeVisitor {
+    type Value = RawNode;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any YAML value")
     }
-    fn visit_unit<E>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+    fn visit_unit<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
     }
-    fn visit_none<E>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+    fn visit_none<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
-        Ok(Node::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
+        Ok(RawNode::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
-        Ok(Node::Int(i128::from(v)))
+    fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
+        Ok(RawNode::Int(i128::from(v)))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-        Ok(Node::Int(i128::from(v)))
+    fn visit_u64<E>(self, v: u64) -> Result<RawNode, E> {
+        Ok(RawNode::Int(i128::from(v)))
     }
-    fn visit_i128<E>(self, v: i128) -> Result<Node, E> {
-        Ok(Node::Int(v))
+    fn visit_i128<E>(self, v: i128) -> Result<RawNode, E> {
+        Ok(RawNode::Int(v))
     }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Node, E> {
-        i128::try_from(v).map(Node::Int).map_err(|_| E::custom("integer too large"))
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawNode, E> {
+        i128::try_from(v).map(RawNode::Int).map_err(|_| E::custom("integer too large"))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
-        Ok(Node::Float(v))
+    fn visit_f64<E>(self, v: f64) -> Result<RawNode, E> {
+        Ok(RawNode::Float(v))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::Str(v.to_owned()))
+    fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
+        Ok(RawNode::Str(v.to_owned()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(Node::Str(v))
+    fn visit_string<E>(self, v: String) -> Result<RawNode, E> {
+        Ok(RawNode::Str(v))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<RawNode, A::Error> {
         let mut v = Vec::new();
-        while let Some(x) = a.next_element::<Spanned<Node>>()? {
+        while let Some(x) = a.next_element::<Spanned<RawNode>>()? {
             v.push(x);
         }
-        Ok(Node::Seq(v))
+        Ok(RawNode::Seq(v))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<RawNode, A::Error> {
         let mut v = Vec::new();
-        while let Some(entry) = a.next_entry::<Spanned<Node>, Spanned<Node>>()? {
+        while let Some(entry) = a.next_entry::<Spanned<RawNode>, Spanned<RawNode>>()? {
             v.push(entry);
         }
-        Ok(Node::Map(v))
+        Ok(RawNode::Map(v))
     }
 }
 

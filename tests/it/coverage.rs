@@ -1,5 +1,5 @@
 //! docs/coverage.md is what `doipcheck coverage` generates from the shipped suites today
-//! (issue 6: "generated from the suites by a command and checked in CI to be current").
+//! (docs/coverage.md is generated from the suites by a command and checked in CI to be current).
 
 use doipcheck::proof::coverage::generate;
 use doipcheck::suite::load;

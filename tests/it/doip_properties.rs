@@ -3,7 +3,7 @@
 //! whatever length a header claims. Case counts are modest so CI stays fast.
 
 use doipcheck::codec::doip::*;
-use doipcheck::fuzzing::doip::{StreamEvent, deframe_chunked, doip_message, doip_stream};
+use doipcheck::fuzz_entry::doip::{StreamEvent, deframe_chunked, doip_message, doip_stream};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::borrow::Cow;

@@ -1,5 +1,5 @@
 //! Replays every file under `fuzz/corpus/doip_*` through the same oracles the cargo-fuzz
-//! targets use (`doipcheck::fuzzing::doip`), so CI keeps the corpus' regression value without
+//! targets use (`doipcheck::fuzz_entry::doip`), so CI keeps the corpus' regression value without
 //! cargo-fuzz or a nightly toolchain.
 
 use std::path::{Path, PathBuf};
@@ -27,12 +27,12 @@ fn replay(target: &str, oracle: fn(&[u8])) {
 
 #[test]
 fn every_doip_message_corpus_file_passes_the_oracle() {
-    replay("doip_message", doipcheck::fuzzing::doip::doip_message);
+    replay("doip_message", doipcheck::fuzz_entry::doip::doip_message);
 }
 
 #[test]
 fn every_doip_stream_corpus_file_passes_the_oracle() {
-    replay("doip_stream", doipcheck::fuzzing::doip::doip_stream);
+    replay("doip_stream", doipcheck::fuzz_entry::doip::doip_stream);
 }
 
 #[test]
@@ -50,15 +50,15 @@ fn the_corpus_has_a_seed_for_every_payload_type() {
 
 #[test]
 fn every_cannelloni_datagram_corpus_file_passes_the_oracle() {
-    replay("cannelloni_datagram", doipcheck::fuzzing::cannelloni::cannelloni_datagram);
+    replay("cannelloni_datagram", doipcheck::fuzz_entry::cannelloni::cannelloni_datagram);
 }
 
 #[test]
 fn every_sim_entity_corpus_file_passes_the_oracle() {
-    replay("sim_entity", doipcheck::fuzzing::sim::sim_entity);
+    replay("sim_entity", doipcheck::fuzz_entry::sim::sim_entity);
 }
 
 #[test]
 fn every_capture_file_corpus_file_passes_the_oracle() {
-    replay("capture_file", doipcheck::fuzzing::capture::capture_file);
+    replay("capture_file", doipcheck::fuzz_entry::capture::capture_file);
 }

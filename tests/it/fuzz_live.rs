@@ -103,7 +103,7 @@ fn a_target_that_is_not_there_exits_3_and_usage_errors_exit_2() {
 }
 
 /// Fuzzes the simulator with `fault` (default seed) until the first finding; checks the
-/// issue's proof: found within 60 s, a repro of at most three messages that fails against the
+/// fuzzer's proof: found within 60 s, a repro of at most three messages that fails against the
 /// fault and passes against the conformant simulator.
 fn finds_the_robustness_fault(fault: &str, more: &[&str]) {
     let dir = tempfile::tempdir().unwrap();

@@ -80,10 +80,10 @@ fn dump_decodes_frames_arriving_over_cannelloni() {
 
 /// `doipcheck sim` with suites/sim.yaml, its CAN ECUs exported over cannelloni on `sim_port`
 /// (peer `our_port`); killed when dropped.
-struct SimOverCannelloni(std::process::Child);
+pub(crate) struct SimOverCannelloni(std::process::Child);
 
 impl SimOverCannelloni {
-    fn start(sim_port: u16, our_port: u16) -> Self {
+    pub(crate) fn start(sim_port: u16, our_port: u16) -> Self {
         use std::io::Read;
         let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/sim.yaml");
         let mut child = doipcheck()

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use doipcheck::fuzzing::isotp::{Summary, isotp_receiver};
+use doipcheck::fuzz_entry::isotp::{Summary, isotp_receiver};
 use proptest::prelude::*;
 
 fn corpus() -> Vec<(PathBuf, Vec<u8>)> {

@@ -1,4 +1,4 @@
-//! The ISO-TP suites against the built-in simulator's CAN ECU (issues 5 and 6): a handful of
+//! The ISO-TP suites against the built-in simulator's CAN ECU: a handful of
 //! raw-frame and `isotp_send` / `isotp_expect` cases pass, every CAN frame they moved is in the
 //! JSON report and in the case's capture (LINKTYPE_CAN_SOCKETCAN), and suites/isotp catches
 //! every ISO-TP fault its cases list.
@@ -93,7 +93,7 @@ fn isotp_cases_pass_against_the_simulator_and_every_can_frame_is_reported_and_ca
     }
 }
 
-/// Issue 6's proof for the ISO-TP suites: every case passes against the conformant simulator
+/// The proof of the ISO-TP suites: every case passes against the conformant simulator
 /// and fails against each ISO-TP fault it lists; every ISO-TP fault is listed by some case.
 /// Only the listed cases run against each fault (runner_sim samples unrelated ones).
 #[tokio::test(flavor = "current_thread")]
@@ -104,7 +104,7 @@ async fn the_isotp_suites_pass_and_catch_every_isotp_fault() {
     let loaded = doipcheck::suite::load::load_suites(&[root().join("suites/isotp")], &catalogue)
         .expect("suites load");
     let plan = doipcheck::suite::select::select_cases(&loaded, &profile, &Default::default());
-    assert!(plan.len() >= 60, "issue 6 wants at least 60 ISO-TP cases: {}", plan.len());
+    assert!(plan.len() >= 60, "at least 60 ISO-TP cases are shipped: {}", plan.len());
     assert!(plan.iter().all(|p| p.skip.is_none()), "the simulator's profile declares isotp");
     let faults: Vec<String> =
         catalogue.iter().filter(|f| f.starts_with("isotp_")).map(|f| f.to_string()).collect();

@@ -8,6 +8,7 @@ mod client_cli;
 mod client_netns;
 mod closed_pipe;
 mod clusterfuzzlite;
+mod comments;
 mod coverage;
 mod decode_cli;
 mod doip_properties;

@@ -20,7 +20,7 @@ fn shipped() -> (Profile, Vec<SelectedCase>) {
     (profile, plan)
 }
 
-/// The selftest's proof (issue 6, `doipcheck selftest`): every shipped case passes against the
+/// The selftest's proof (`doipcheck selftest`): every shipped case passes against the
 /// conformant simulator, fails against each fault its `detects:` names, and a sample of other
 /// cases does not error against each fault. One simulator per fault runs every case listing
 /// it, so this costs one run per fault rather than one per (case, fault) pair.

@@ -16,12 +16,14 @@ mod json_line;
 mod junit;
 pub mod output;
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use super::exit;
+use super::stdout::{self, Stdout};
 use crate::codec::can::{CanId, ExtendedId, StandardId};
 use crate::codec::isotp::{AddressingMode, parse_fixed_id};
 use crate::inspect::{DeclaredTimes, Inspector, IsoTpTimerValues, TimerValues};
@@ -98,8 +100,7 @@ pub fn run(args: InspectArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = Stdout::new();
     let format = if args.json { Format::Json } else { Format::Console };
     let mut code = exit::SUCCESS;
     let mut results = Vec::new();
@@ -111,15 +112,21 @@ pub fn run(args: InspectArgs) -> u8 {
                 }
                 results.push((path.clone(), Ok(totals)));
             }
-            Err(message) => {
-                let _ = out.flush();
+            Err(NotInspected::Unreadable(message)) => {
+                if let Err(e) = out.flush() {
+                    return stdout::write_failed(&e);
+                }
                 eprintln!("error: {}: {message}", path.display());
                 code = exit::USAGE;
                 results.push((path.clone(), Err(message)));
             }
+            // No reports either: whoever read the transcript stopped the command.
+            Err(NotInspected::Output(e)) => return stdout::write_failed(&e),
         }
     }
-    let _ = out.flush();
+    if let Err(e) = out.flush() {
+        return stdout::write_failed(&e);
+    }
     if let Some(dir) = &args.report_dir {
         let events = events::run_events(&results, settings.timing.is_some());
         match crate::report::write_all(&crate::report::ReportOptions::new(dir), &events) {
@@ -146,14 +153,26 @@ pub fn run(args: InspectArgs) -> u8 {
     code
 }
 
-/// Inspects one file, writing its transcript to `out`; `Err` when it is no readable capture.
+/// Why a file's inspection did not end with its totals.
+#[derive(Debug, thiserror::Error)]
+pub enum NotInspected {
+    /// The file is no readable capture: why.
+    #[error("{0}")]
+    Unreadable(String),
+    /// The transcript could not be written (the reader of a pipe went away): the file was not
+    /// read on.
+    #[error("writing the transcript: {0}")]
+    Output(std::io::Error),
+}
+
+/// Inspects one file, writing its transcript to `out`; stops reading at the first failed write.
 pub fn inspect_file(
     path: &Path,
     settings: &Settings,
     format: Format,
     out: &mut dyn Write,
-) -> Result<Totals, String> {
-    let (config, surveyed) = surveyed_config(path, settings)?;
+) -> Result<Totals, NotInspected> {
+    let (config, surveyed) = surveyed_config(path, settings).map_err(NotInspected::Unreadable)?;
     let mut output = Transcript::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
     let mut inspector = Inspector::with_timing(output, &config.isotp_pairs, settings.timing);
@@ -161,8 +180,17 @@ pub fn inspect_file(
         inspector = inspector.with_timers(doip, isotp, &config.isotp_pairs);
     }
     let mut reader = Reader::new(config);
-    let outcome = read_file(path, |record| reader.record(record, &mut inspector))
-        .map_err(|e| format!("cannot open: {e}"))?;
+    let outcome = read_file(path, |record| {
+        reader.record(record, &mut inspector);
+        if inspector.report_mut().write_failed() {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| NotInspected::Unreadable(format!("cannot open: {e}")))?;
+    if let Some(e) = inspector.report_mut().write_error() {
+        return Err(NotInspected::Output(e));
+    }
     reader.finish(&mut inspector);
     let findings = inspector.findings();
     let isotp_messages = inspector.isotp_messages();
@@ -182,12 +210,16 @@ pub fn inspect_file(
         by_check: output.take_by_check(),
     };
     output.summary(&totals);
-    Ok(totals)
+    match output.write_error() {
+        Some(e) => Err(NotInspected::Output(e)),
+        None => Ok(totals),
+    }
 }
 
 /// The first pass over a file (see [`Survey`]): the reader's configuration for it, with the
 /// CAN byte order and ISO-TP pairs found (unless the settings give them), and the survey.
-/// `Err` when the file is no readable capture.
+/// `Err` when the file is no readable capture. A pcap file whose link type is not SocketCAN
+/// is surveyed from its first record; any other file is read whole.
 pub fn surveyed_config(
     path: &Path,
     settings: &Settings,
@@ -196,7 +228,11 @@ pub fn surveyed_config(
     let outcome = read_file(path, |record| {
         if record.linktype == u32::from(pcap_file::DataLink::CAN_SOCKETCAN) {
             survey.record(record.data, record.time);
+        } else if record.one_link_type {
+            // No CAN frame in the whole file: nothing to survey, and no reason to read on.
+            return ControlFlow::Break(());
         }
+        ControlFlow::Continue(())
     })
     .map_err(|e| format!("cannot open: {e}"))?;
     if outcome.unreadable() {

@@ -16,7 +16,7 @@
 //! `time_us` is the packet's timestamp in microseconds since 1970-01-01 UTC; the console shows
 //! seconds since the file's first packet.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -59,7 +59,7 @@ const FINDINGS_KEPT_PER_CHECK: usize = 50;
 /// The transcript writer of one file.
 pub struct Transcript<'w> {
     format: Format,
-    out: &'w mut dyn Write,
+    out: Sink<'w>,
     file: String,
     /// Timestamp of the first packet, for relative console times.
     start: Option<Duration>,
@@ -75,13 +75,24 @@ impl<'w> Transcript<'w> {
     pub fn new(format: Format, out: &'w mut dyn Write, path: &Path) -> Self {
         Transcript {
             format,
-            out,
+            out: Sink { out, error: None },
             file: path.display().to_string(),
             start: None,
             ecu_ids: Vec::new(),
             line: String::new(),
             by_check: Vec::new(),
         }
+    }
+
+    /// The first write error (the reader of stdout went away): nothing has been written since,
+    /// and the reading should stop.
+    pub fn write_error(&mut self) -> Option<io::Error> {
+        self.out.error.take()
+    }
+
+    /// Whether a write has failed (see [`Transcript::write_error`]).
+    pub fn write_failed(&self) -> bool {
+        self.out.error.is_some()
     }
 
     /// The file's first lines (console only): what the survey found.
@@ -440,6 +451,38 @@ impl Report for Transcript<'_> {
                 self.line(None, &text);
             }
         }
+    }
+}
+
+/// The transcript's writer: keeps the first write error and writes nothing after it, so the
+/// many writes of the transcript need no check each, and the reading loop checks once per
+/// record.
+struct Sink<'w> {
+    out: &'w mut dyn Write,
+    error: Option<io::Error>,
+}
+
+impl Sink<'_> {
+    /// The result of `call` on the writer, its error kept when it is the first (an interrupted
+    /// call is retried by `write_all`, not kept); after that every call fails at once.
+    fn keep<T>(&mut self, call: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
+        if self.error.is_none() {
+            match call(&mut *self.out) {
+                Err(e) if e.kind() != io::ErrorKind::Interrupted => self.error = Some(e),
+                other => return other,
+            }
+        }
+        Err(io::Error::other("an earlier write of the transcript failed"))
+    }
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.keep(|out| out.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.keep(|out| out.flush())
     }
 }
 

@@ -14,6 +14,7 @@
 
 use super::args::{Addressing, parse_can_id};
 use crate::cli::exit;
+use crate::cli::stdout::{self, Stdout};
 use crate::codec::can::CanId;
 use crate::codec::isotp::{AddressingMode, describe_frame};
 use crate::notation;
@@ -45,14 +46,14 @@ pub async fn run(args: DumpArgs) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let stdout = std::io::stdout();
-    match dump(&mut transport, &args, &mut stdout.lock()).await {
+    match dump(&mut transport, &args, &mut Stdout::new()).await {
         Ok(()) => exit::SUCCESS,
         Err(code) => code,
     }
 }
 
-/// Writes a line per frame to `out` until `--count`, `--timeout` or Ctrl-C.
+/// Writes a line per frame to `out`, flushed, until `--count`, `--timeout` or Ctrl-C; a write
+/// error (the reader of a pipe went away) stops it with the error's exit code.
 pub async fn dump(
     transport: &mut CanTransport,
     args: &DumpArgs,
@@ -73,10 +74,9 @@ pub async fn dump(
                 }
                 let t = rx.at.saturating_duration_since(start).as_secs_f64();
                 let echo = if rx.origin == Origin::Echo { " (own)" } else { "" };
-                // A closed pipe (e.g. `| head`) ends the dump quietly.
-                if writeln!(out, "{t:>12.6}  {}{echo}", describe_frame(&rx.frame, mode)).is_err() {
-                    return Ok(());
-                }
+                writeln!(out, "{t:>12.6}  {}{echo}", describe_frame(&rx.frame, mode))
+                    .and_then(|()| out.flush())
+                    .map_err(|e| stdout::write_failed(&e))?;
                 shown += 1;
             }
             _ = tokio::time::sleep_until(deadline.unwrap_or(start).into()), if deadline.is_some() => break,

@@ -34,7 +34,7 @@ pub enum IsotpCommand {
     Dump(dump::DumpArgs),
     /// Send one request and print the answer on the same transport (UDS decoded; NRC 0x78
     /// waits P2*): a request/response from the terminal.
-    Request(request::RequestArgs),
+    Request(request::IsoTpRequestArgs),
 }
 
 /// Runs the subcommand on a fresh single-threaded runtime; returns the exit code.

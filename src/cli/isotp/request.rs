@@ -8,6 +8,7 @@
 
 use super::super::exit;
 use super::transfer::{LinkArgs, format_payload, note, parse_payload};
+use crate::cli::stdout::{self, Stdout};
 use crate::codec::uds::Response;
 use crate::notation;
 use crate::proto::isotp::TransferEvent;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct RequestArgs {
+pub struct IsoTpRequestArgs {
     #[command(flatten)]
     pub link: LinkArgs,
     /// P2: how long the answer may take to start after the request was sent (ISO 14229-2
@@ -33,7 +34,7 @@ pub struct RequestArgs {
 /// answers 0x78 for ever would otherwise hold the terminal for ever.
 const MAX_PENDING: u32 = 64;
 
-pub async fn run(args: RequestArgs) -> u8 {
+pub async fn run(args: IsoTpRequestArgs) -> u8 {
     let request = match parse_payload(&args.hex) {
         Ok(r) => r,
         Err(e) => {
@@ -70,6 +71,7 @@ pub async fn run(args: RequestArgs) -> u8 {
     }
     let mut wait = args.p2;
     let mut pending = 0u32;
+    let mut out = Stdout::new();
     loop {
         let deadline = Instant::now() + wait;
         let answer = loop {
@@ -92,7 +94,7 @@ pub async fn run(args: RequestArgs) -> u8 {
             }
         };
         let reading = Response::parse(&answer);
-        println!(
+        let line = format!(
             "{}  {}",
             format_payload(&answer),
             match &reading {
@@ -100,6 +102,9 @@ pub async fn run(args: RequestArgs) -> u8 {
                 Err(e) => format!("not a UDS response: {e}"),
             }
         );
+        if let Err(e) = out.line(&line) {
+            return stdout::write_failed(&e);
+        }
         match reading {
             Ok(r) if r.is_response_pending() && pending < MAX_PENDING => {
                 pending += 1;

@@ -10,6 +10,7 @@
 
 use super::args::{Addressing, parse_can_id, parse_hex_byte};
 use crate::cli::exit;
+use crate::cli::stdout::{self, Stdout};
 use crate::codec::can::CanId;
 use crate::codec::isotp::{FrameFormat, Padding, StMin, TxDl};
 use crate::notation;
@@ -286,8 +287,7 @@ pub async fn run_recv(args: RecvArgs) -> u8 {
         Ok(d) => d,
         Err(code) => return code,
     };
-    let stdout = std::io::stdout();
-    recv(&mut driver, &args, &mut stdout.lock()).await
+    recv(&mut driver, &args, &mut Stdout::new()).await
 }
 
 /// Prints received messages until `--count` or `--timeout` (or Ctrl-C); returns the exit code.
@@ -313,10 +313,11 @@ pub async fn recv(driver: &mut IsoTpDriver, args: &RecvArgs, out: &mut impl Writ
             }
             Ok(Some(TransferEvent::MessageReceived { payload, .. })) => {
                 received += 1;
-                if writeln!(out, "{}", format_payload(&payload)).is_err() {
-                    break;
+                if let Err(e) =
+                    writeln!(out, "{}", format_payload(&payload)).and_then(|()| out.flush())
+                {
+                    return stdout::write_failed(&e);
                 }
-                let _ = out.flush();
             }
             Ok(Some(TransferEvent::ReceiveFailed { result })) => {
                 eprintln!("error: {result}: the reception in progress failed");

@@ -38,6 +38,9 @@ pub struct Record<'a> {
     pub data: &'a [u8],
     /// The length on the wire (larger than `data` when the snap length cut it).
     pub original_len: u32,
+    /// Every record of the file has this link type: a pcap file has one, in its header (a
+    /// pcapng file may declare interfaces of other types at any point).
+    pub one_link_type: bool,
 }
 
 /// What [`FileParser::next`] found at the front of the input.
@@ -75,7 +78,8 @@ pub enum FileError {
     Truncated { offset: u64, available: usize, needed: usize },
 }
 
-enum Format {
+/// The file's container format: pcap or pcapng, known from its first 4 bytes.
+enum Container {
     /// Not yet known: the first 4 bytes decide.
     Unknown,
     Pcap {
@@ -90,7 +94,7 @@ enum Format {
 
 /// The container parser: which format, how far, how many packets.
 pub struct FileParser {
-    format: Format,
+    format: Container,
     /// Byte offset of the next record in the file.
     offset: u64,
     packets: u64,
@@ -112,7 +116,7 @@ const PCAP_MAGICS: [[u8; 4]; 4] = [
 
 impl FileParser {
     pub const fn new() -> Self {
-        FileParser { format: Format::Unknown, offset: 0, packets: 0 }
+        FileParser { format: Container::Unknown, offset: 0, packets: 0 }
     }
 
     /// Packets handed out so far.
@@ -128,9 +132,9 @@ impl FileParser {
     /// Looks at the front of `input` (the file bytes not yet consumed).
     pub fn next<'a>(&mut self, input: &'a [u8]) -> Parsed<'a> {
         let parsed = match self.format {
-            Format::Unknown => self.header(input),
-            Format::Pcap { .. } => self.pcap_record(input),
-            Format::PcapNg { .. } => self.pcapng_block(input),
+            Container::Unknown => self.header(input),
+            Container::Pcap { .. } => self.pcap_record(input),
+            Container::PcapNg { .. } => self.pcapng_block(input),
         };
         match &parsed {
             Parsed::Record { len, .. } | Parsed::Header { len } | Parsed::Skipped { len, .. } => {
@@ -144,7 +148,7 @@ impl FileParser {
     /// Called when the input has ended with `remaining` bytes unconsumed: the truncation, if
     /// the file ended inside a record (an empty file is not a capture).
     pub fn finish(&mut self, remaining: &[u8]) -> Option<FileError> {
-        if matches!(self.format, Format::Unknown) && remaining.len() < 4 {
+        if matches!(self.format, Container::Unknown) && remaining.len() < 4 {
             return Some(FileError::NotACapture { start: hex_start(remaining) });
         }
         if remaining.is_empty() {
@@ -168,7 +172,7 @@ impl FileParser {
         if magic == PCAPNG_MAGIC {
             return match PcapNgParser::new(input) {
                 Ok((rest, parser)) => {
-                    self.format = Format::PcapNg { parser };
+                    self.format = Container::PcapNg { parser };
                     Parsed::Header { len: input.len() - rest.len() }
                 }
                 Err(e) => Parsed::from_pcapng_error(self.offset, e),
@@ -180,7 +184,7 @@ impl FileParser {
         match PcapParser::new(input) {
             Ok((rest, parser)) => {
                 let header = parser.header();
-                self.format = Format::Pcap {
+                self.format = Container::Pcap {
                     linktype: u32::from(header.datalink),
                     big_endian: header.endianness == Endianness::Big,
                     parser,
@@ -195,7 +199,7 @@ impl FileParser {
     }
 
     fn pcap_record<'a>(&mut self, input: &'a [u8]) -> Parsed<'a> {
-        let Format::Pcap { parser, linktype, big_endian } = &self.format else {
+        let Container::Pcap { parser, linktype, big_endian } = &self.format else {
             return Parsed::Fatal(self.broken("internal: not a pcap file".into()));
         };
         let Some(len_bytes) = input.get(8..12) else {
@@ -222,6 +226,7 @@ impl FileParser {
                     time: packet.timestamp(),
                     original_len: packet.orig_len(),
                     data: &input[16..total],
+                    one_link_type: true,
                 };
                 Parsed::Record { record, len: total }
             }
@@ -235,7 +240,7 @@ impl FileParser {
     }
 
     fn pcapng_block<'a>(&mut self, input: &'a [u8]) -> Parsed<'a> {
-        let Format::PcapNg { parser } = &mut self.format else {
+        let Container::PcapNg { parser } = &mut self.format else {
             return Parsed::Fatal(self.broken("internal: not a pcapng file".into()));
         };
         if input.len() < 8 {
@@ -302,7 +307,8 @@ impl FileParser {
                 why: format!("packet {number}: data was copied"),
             };
         };
-        let record = Record { number, interface, linktype, time, data, original_len };
+        let record =
+            Record { number, interface, linktype, time, data, original_len, one_link_type: false };
         Parsed::Record { record, len: total }
     }
 

@@ -55,7 +55,7 @@ pub struct Gunzip {
 
 /// What one [`Gunzip::decompress`] call did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
+pub struct Decompressed {
     /// Compressed bytes consumed.
     pub consumed: usize,
     /// Decompressed bytes written.
@@ -81,7 +81,11 @@ impl Gunzip {
 
     /// Decompresses from `input` into `output`. Call again with the unconsumed input (plus
     /// more) while `needs_input`, or with more output room when `output` filled up.
-    pub fn decompress(&mut self, input: &[u8], output: &mut [u8]) -> Result<Progress, GzipError> {
+    pub fn decompress(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<Decompressed, GzipError> {
         let mut consumed = 0;
         let mut written = 0;
         loop {
@@ -89,7 +93,7 @@ impl Gunzip {
             match self.state {
                 State::Header | State::Between => {
                     if rest.is_empty() {
-                        return Ok(Progress { consumed, written, needs_input: true });
+                        return Ok(Decompressed { consumed, written, needs_input: true });
                     }
                     match member_header_len(rest) {
                         Ok(Some(len)) => {
@@ -98,13 +102,15 @@ impl Gunzip {
                             self.inflate.reset(DataFormat::Raw);
                             self.state = State::Body;
                         }
-                        Ok(None) => return Ok(Progress { consumed, written, needs_input: true }),
+                        Ok(None) => {
+                            return Ok(Decompressed { consumed, written, needs_input: true });
+                        }
                         Err(why) => return Err(GzipError::Header { offset: self.offset, why }),
                     }
                 }
                 State::Body => {
                     if written == output.len() {
-                        return Ok(Progress { consumed, written, needs_input: false });
+                        return Ok(Decompressed { consumed, written, needs_input: false });
                     }
                     let r = inflate(&mut self.inflate, rest, &mut output[written..], MZFlush::None);
                     consumed += r.bytes_consumed;
@@ -117,7 +123,7 @@ impl Gunzip {
                         Ok(_) | Err(MZError::Buf) => {
                             if r.bytes_consumed == 0 && r.bytes_written == 0 {
                                 let needs_input = written < output.len();
-                                return Ok(Progress { consumed, written, needs_input });
+                                return Ok(Decompressed { consumed, written, needs_input });
                             }
                         }
                         Err(e) => {
@@ -136,7 +142,7 @@ impl Gunzip {
                         self.state = State::Between;
                     } else {
                         self.state = State::Trailer { remaining: remaining - take };
-                        return Ok(Progress { consumed, written, needs_input: true });
+                        return Ok(Decompressed { consumed, written, needs_input: true });
                     }
                 }
             }

@@ -78,7 +78,7 @@ struct Reception {
     last_cf: Option<Duration>,
 }
 
-struct Sender {
+struct ObservedSender {
     pair: IsoTpPair,
     reception: Option<Reception>,
 }
@@ -86,7 +86,7 @@ struct Sender {
 /// Passive reassembly of every configured pair.
 pub struct IsoTpReader {
     /// Sending id -> its state and the id that sends its flow control.
-    senders: HashMap<CanId, (Sender, CanId)>,
+    senders: HashMap<CanId, (ObservedSender, CanId)>,
     /// Tolerance on STmin: capture timestamps are taken after the bus, with jitter.
     st_min_tolerance: Duration,
     messages: u64,
@@ -96,8 +96,8 @@ impl IsoTpReader {
     pub fn new(pairs: &[IsoTpPair], st_min_tolerance: Duration) -> Self {
         let mut senders = HashMap::new();
         for pair in pairs {
-            senders.insert(pair.tx, (Sender { pair: *pair, reception: None }, pair.rx));
-            senders.insert(pair.rx, (Sender { pair: *pair, reception: None }, pair.tx));
+            senders.insert(pair.tx, (ObservedSender { pair: *pair, reception: None }, pair.rx));
+            senders.insert(pair.rx, (ObservedSender { pair: *pair, reception: None }, pair.tx));
         }
         IsoTpReader { senders, st_min_tolerance, messages: 0 }
     }

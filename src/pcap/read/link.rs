@@ -22,7 +22,7 @@ use pcap_file::DataLink;
 
 /// What one record carries, as far as inspection cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link<'a> {
+pub enum RecordPayload<'a> {
     /// An IP packet with a TCP or UDP payload.
     Ip(IpPacket<'a>),
     /// A SocketCAN record (decoded once the file's byte order is known).
@@ -74,31 +74,31 @@ const SLL2_LEN: usize = 20;
 const NULL_LEN: usize = 4;
 
 /// Decodes the record `data` captured on a `linktype` interface.
-pub fn decode(linktype: u32, data: &[u8]) -> Link<'_> {
+pub fn decode(linktype: u32, data: &[u8]) -> RecordPayload<'_> {
     let sliced = match DataLink::from(linktype) {
         DataLink::ETHERNET => SlicedPacket::from_ethernet(data),
         DataLink::LINUX_SLL => match data.get(14..SLL_LEN) {
             Some(p) => ether_type(u16::from_be_bytes([p[0], p[1]]), &data[SLL_LEN..]),
-            None => return Link::Malformed("Linux cooked (SLL) header cut"),
+            None => return RecordPayload::Malformed("Linux cooked (SLL) header cut"),
         },
         DataLink::LINUX_SLL2 => match data.get(..SLL2_LEN) {
             Some(h) => ether_type(u16::from_be_bytes([h[0], h[1]]), &data[SLL2_LEN..]),
-            None => return Link::Malformed("Linux cooked v2 (SLL2) header cut"),
+            None => return RecordPayload::Malformed("Linux cooked v2 (SLL2) header cut"),
         },
         // The address family is in the byte order of the machine that wrote the file (NULL)
         // or big-endian (LOOP), and its IPv6 value differs between BSDs: the IP version
         // nibble says the same thing without either doubt.
         DataLink::NULL | DataLink::LOOP => match data.get(NULL_LEN..) {
             Some(ip) => SlicedPacket::from_ip(ip),
-            None => return Link::Malformed("BSD loopback header cut"),
+            None => return RecordPayload::Malformed("BSD loopback header cut"),
         },
         DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => SlicedPacket::from_ip(data),
-        DataLink::CAN_SOCKETCAN => return Link::Can(data),
-        _ => return Link::Unsupported(linktype),
+        DataLink::CAN_SOCKETCAN => return RecordPayload::Can(data),
+        _ => return RecordPayload::Unsupported(linktype),
     };
     match sliced {
         Ok(packet) => from_sliced(&packet),
-        Err(_) => Link::Malformed("IP, TCP or UDP header cut or invalid"),
+        Err(_) => RecordPayload::Malformed("IP, TCP or UDP header cut or invalid"),
     }
 }
 
@@ -109,7 +109,7 @@ fn ether_type(
     SlicedPacket::from_ether_type(EtherType(value), payload)
 }
 
-fn from_sliced<'a>(packet: &SlicedPacket<'a>) -> Link<'a> {
+fn from_sliced<'a>(packet: &SlicedPacket<'a>) -> RecordPayload<'a> {
     let (src, dst, fragment) = match &packet.net {
         Some(NetSlice::Ipv4(ip)) => (
             IpAddr::V4(ip.header().source_addr()),
@@ -121,10 +121,10 @@ fn from_sliced<'a>(packet: &SlicedPacket<'a>) -> Link<'a> {
             IpAddr::V6(ip.header().destination_addr()),
             ip.payload().fragmented,
         ),
-        _ => return Link::Other,
+        _ => return RecordPayload::Other,
     };
     if fragment {
-        return Link::Fragment;
+        return RecordPayload::Fragment;
     }
     let transport = match &packet.transport {
         Some(TransportSlice::Tcp(tcp)) => IpPayload::Tcp(TcpSegment {
@@ -142,9 +142,9 @@ fn from_sliced<'a>(packet: &SlicedPacket<'a>) -> Link<'a> {
             dst_port: udp.destination_port(),
             payload: udp.payload(),
         },
-        _ => return Link::Other,
+        _ => return RecordPayload::Other,
     };
-    Link::Ip(IpPacket { src, dst, transport })
+    RecordPayload::Ip(IpPacket { src, dst, transport })
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub use doip::{DoipEvent, DoipStream};
 pub use event::{At, CaptureEvent, CaptureSink, CarriedBy, SkipReason, TcpFlow};
 pub use file::{FileError, FileParser, Parsed, Record};
 pub use isotp::{FrameAt, IsoTpEvent, IsoTpReader, SenderViolation};
-pub use link::Link;
+pub use link::RecordPayload;
 pub use reader::{ReadConfig, ReadStats, Reader};
 pub use survey::{IsoTpPair, Survey, SurveyResult};
 pub use tcp::{Dir, FlowMeta, Limits, TcpEvent, TcpStats};

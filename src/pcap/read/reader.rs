@@ -14,7 +14,7 @@ use super::doip::{DoipEvent, DoipStream};
 use super::event::{At, CaptureEvent, CaptureSink, CarriedBy, SkipReason, TcpFlow};
 use super::file::Record;
 use super::isotp::{FrameAt, IsoTpReader};
-use super::link::{self, Link};
+use super::link::{self, RecordPayload};
 use super::survey::IsoTpPair;
 use super::tcp::{self, Dir, FlowMeta, Limits, TcpEvent, TcpStats};
 
@@ -109,7 +109,7 @@ impl Reader {
         self.at = At { packet: record.number, time: record.time };
         let at = self.at;
         match link::decode(record.linktype, record.data) {
-            Link::Ip(ip) => match ip.transport {
+            RecordPayload::Ip(ip) => match ip.transport {
                 link::IpPayload::Tcp(seg) => self.tcp_segment(ip.src, ip.dst, &seg, sink),
                 link::IpPayload::Udp { src_port, dst_port, payload } => {
                     let src = SocketAddr::new(ip.src, src_port);
@@ -117,11 +117,13 @@ impl Reader {
                     self.udp(src, dst, payload, sink);
                 }
             },
-            Link::Can(bytes) => self.can(record.interface, bytes, sink),
-            Link::Other => {}
-            Link::Fragment => self.skip(at, SkipReason::IpFragment, sink),
-            Link::Unsupported(t) => self.skip(at, SkipReason::UnsupportedLinkType(t), sink),
-            Link::Malformed(why) => self.skip(at, SkipReason::Malformed(why), sink),
+            RecordPayload::Can(bytes) => self.can(record.interface, bytes, sink),
+            RecordPayload::Other => {}
+            RecordPayload::Fragment => self.skip(at, SkipReason::IpFragment, sink),
+            RecordPayload::Unsupported(t) => {
+                self.skip(at, SkipReason::UnsupportedLinkType(t), sink)
+            }
+            RecordPayload::Malformed(why) => self.skip(at, SkipReason::Malformed(why), sink),
         }
     }
 
@@ -343,6 +345,7 @@ mod tests {
                 time: Duration::ZERO,
                 data,
                 original_len: data.len() as u32,
+                one_link_type: true,
             };
             reader.record(&record, &mut sink);
         }

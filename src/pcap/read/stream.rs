@@ -6,6 +6,7 @@
 //! May import: `crate::codec` and `crate::pcap`.
 
 use std::io::{self, Read};
+use std::ops::ControlFlow;
 
 use super::file::{FileError, FileParser, MAX_RECORD_LEN, Parsed, Record};
 use super::gzip::{GZIP_MAGIC, Gunzip, GzipError};
@@ -36,7 +37,7 @@ impl ReadSummary {
 
 /// Why reading stopped.
 #[derive(Debug, thiserror::Error)]
-enum Stop {
+enum StopReason {
     #[error(transparent)]
     File(#[from] FileError),
     #[error(transparent)]
@@ -55,7 +56,7 @@ struct Input<R> {
 
 impl<R: Read> Input<R> {
     /// Appends up to `want` bytes to `out`; 0 only at the end of input.
-    fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> Result<usize, Stop> {
+    fn fill(&mut self, out: &mut Vec<u8>, want: usize) -> Result<usize, StopReason> {
         let start = out.len();
         out.resize(start + want, 0);
         let got = match &mut self.gunzip {
@@ -91,8 +92,12 @@ fn read_some(source: &mut impl Read, buf: &mut [u8]) -> Result<usize, io::Error>
     }
 }
 
-/// Reads every record of the capture in `source`, calling `on_record` for each.
-pub fn read_records<R: Read>(mut source: R, mut on_record: impl FnMut(&Record<'_>)) -> ReadSummary {
+/// Reads every record of the capture in `source`, calling `on_record` for each, until the end
+/// of the input or until `on_record` breaks (its output went away: nothing more is read).
+pub fn read_records<R: Read>(
+    mut source: R,
+    mut on_record: impl FnMut(&Record<'_>) -> ControlFlow<()>,
+) -> ReadSummary {
     let mut outcome = ReadSummary::default();
     let mut buffer = Vec::with_capacity(READ_CHUNK);
     // Sniff gzip from the first two bytes.
@@ -103,7 +108,7 @@ pub fn read_records<R: Read>(mut source: R, mut on_record: impl FnMut(&Record<'_
             Ok(0) => break,
             Ok(n) => have += n,
             Err(e) => {
-                outcome.stopped = Some(Stop::Io(e).to_string());
+                outcome.stopped = Some(StopReason::Io(e).to_string());
                 return outcome;
             }
         }
@@ -121,7 +126,9 @@ pub fn read_records<R: Read>(mut source: R, mut on_record: impl FnMut(&Record<'_
         match parser.next(&buffer[pos..]) {
             Parsed::Record { record, len } => {
                 outcome.records += 1;
-                on_record(&record);
+                if on_record(&record).is_break() {
+                    break None;
+                }
                 pos += len;
             }
             Parsed::Header { len } => pos += len,
@@ -129,13 +136,13 @@ pub fn read_records<R: Read>(mut source: R, mut on_record: impl FnMut(&Record<'_
                 outcome.skipped.push(why);
                 pos += len;
             }
-            Parsed::Fatal(e) => break Some(Stop::File(e)),
+            Parsed::Fatal(e) => break Some(StopReason::File(e)),
             Parsed::NeedMore { needed } => {
                 buffer.drain(..pos);
                 pos = 0;
                 let want = needed.clamp(READ_CHUNK, MAX_RECORD_LEN + READ_CHUNK);
                 match input.fill(&mut buffer, want) {
-                    Ok(0) => break parser.finish(&buffer).map(Stop::File),
+                    Ok(0) => break parser.finish(&buffer).map(StopReason::File),
                     Ok(_) => {}
                     Err(e) => break Some(e),
                 }
@@ -166,11 +173,26 @@ mod tests {
         let mut f = tiny_pcap();
         f.extend_from_slice(&[1, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0xAA]);
         let mut seen = Vec::new();
-        let outcome = read_records(&f[..], |r| seen.push(r.data.to_vec()));
+        let outcome = read_records(&f[..], |r| {
+            seen.push(r.data.to_vec());
+            ControlFlow::Continue(())
+        });
         assert_eq!(seen, [vec![0xAA, 0xBB, 0xCC, 0xDD]]);
         assert!(!outcome.unreadable());
         let stopped = outcome.stopped.unwrap();
         assert!(stopped.contains("ends inside the record at byte 44: 17 of 20 bytes"), "{stopped}");
+    }
+
+    #[test]
+    fn a_break_stops_the_reading_at_once() {
+        let mut f = tiny_pcap();
+        f.extend_from_within(24..);
+        let mut calls = 0;
+        let outcome = read_records(&f[..], |_| {
+            calls += 1;
+            ControlFlow::Break(())
+        });
+        assert_eq!((calls, outcome.records, outcome.stopped), (1, 1, None));
     }
 
     #[test]
@@ -186,7 +208,7 @@ mod tests {
     fn a_huge_declared_record_length_stops_without_allocating_it() {
         let mut f = tiny_pcap();
         f.extend_from_slice(&[1, 0, 0, 0, 5, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F, 4, 0, 0, 0]);
-        let outcome = read_records(&f[..], |_| {});
+        let outcome = read_records(&f[..], |_| ControlFlow::Continue(()));
         assert_eq!(outcome.records, 1);
         assert!(outcome.stopped.unwrap().contains("above the 4194304-byte limit"));
     }

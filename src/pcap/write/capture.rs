@@ -21,9 +21,9 @@ use pcap_file::pcapng::blocks::opt_common::CommonOption;
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 
 use super::link::{
-    self, ENTITY_MAC, SynthesisError, TCP_MSS, TESTER_MAC, TcpSegment, UDP_MAX_PAYLOAD,
+    self, ENTITY_MAC, SegmentHeader, SynthesisError, TCP_MSS, TESTER_MAC, UDP_MAX_PAYLOAD,
 };
-use super::tcp::{Close, Side, TcpFlow};
+use super::tcp::{Close, Side, TcpSequencer};
 use crate::codec::can::CanFrame;
 use crate::pcap::{DOIP_PORT, socketcan};
 use crate::proto::time::Instant;
@@ -87,7 +87,7 @@ pub struct PcapngWriter<W: Write> {
     /// Interface ids of CAN buses, by bus name.
     can_buses: Vec<(String, u32)>,
     next_interface: u32,
-    flows: HashMap<Endpoints, TcpFlow>,
+    flows: HashMap<Endpoints, TcpSequencer>,
     /// Connections opened so far: makes each initial sequence number distinct and deterministic.
     connections: u32,
     /// IPv4 identification of the next packet.
@@ -148,7 +148,7 @@ impl<W: Write> PcapngWriter<W> {
         self.connections = self.connections.wrapping_add(1);
         // Distinct, reproducible initial sequence numbers; Wireshark shows them relative anyway.
         let tester_isn = self.connections.wrapping_mul(0x0100_0000);
-        let (flow, handshake) = TcpFlow::open(tester_isn, tester_isn ^ 0x8000_0000);
+        let (flow, handshake) = TcpSequencer::open(tester_isn, tester_isn ^ 0x8000_0000);
         let mut comment = format!(
             "{} tester {} -> entity {}",
             if tls { "TLS" } else { "TCP" },
@@ -307,7 +307,7 @@ impl<W: Write> PcapngWriter<W> {
         at: Instant,
         ends: Endpoints,
         from: Side,
-        segment: TcpSegment,
+        segment: SegmentHeader,
         payload: &[u8],
         comment: Option<String>,
     ) -> Result<(), CaptureError> {

@@ -38,7 +38,7 @@ pub struct SynthesisError {
 
 /// The fields of one TCP segment; ports and addresses come from the endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TcpSegment {
+pub(crate) struct SegmentHeader {
     pub seq: u32,
     /// `Some(n)` sets the ACK flag with acknowledgement number `n`.
     pub ack: Option<u32>,
@@ -84,7 +84,7 @@ pub(crate) fn tcp_packet(
     src: (SocketAddr, [u8; 6]),
     dst: (SocketAddr, [u8; 6]),
     identification: u16,
-    segment: TcpSegment,
+    segment: SegmentHeader,
     payload: &[u8],
 ) -> Result<Vec<u8>, SynthesisError> {
     let mut tcp = TcpHeader::new(src.0.port(), dst.0.port(), segment.seq, TCP_WINDOW);
@@ -140,8 +140,14 @@ mod tests {
 
     #[test]
     fn tcp_packet_round_trips_through_a_parser_with_valid_lengths_and_flags() {
-        let seg =
-            TcpSegment { seq: 1000, ack: Some(77), syn: false, fin: false, rst: false, psh: true };
+        let seg = SegmentHeader {
+            seq: 1000,
+            ack: Some(77),
+            syn: false,
+            fin: false,
+            rst: false,
+            psh: true,
+        };
         let bytes = tcp_packet(
             (addr("127.0.0.1:50000"), TESTER_MAC),
             (addr("127.0.0.1:13400"), ENTITY_MAC),
@@ -164,7 +170,8 @@ mod tests {
 
     #[test]
     fn syn_carries_the_mss_option() {
-        let seg = TcpSegment { seq: 1, ack: None, syn: true, fin: false, rst: false, psh: false };
+        let seg =
+            SegmentHeader { seq: 1, ack: None, syn: true, fin: false, rst: false, psh: false };
         let bytes =
             tcp_packet((addr("[::1]:5"), TESTER_MAC), (addr("[::1]:6"), ENTITY_MAC), 0, seg, &[])
                 .unwrap();

@@ -2,7 +2,7 @@
 //! handshake, a write or a close becomes, with sequence and acknowledgement numbers that
 //! Wireshark's TCP analysis finds consistent. No bytes, no I/O: [`super::link`] builds packets.
 
-use super::link::TcpSegment;
+use super::link::SegmentHeader;
 
 /// An end of a TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,30 +29,30 @@ pub enum Close {
     Reset,
 }
 
-const fn segment(seq: u32, ack: Option<u32>) -> TcpSegment {
-    TcpSegment { seq, ack, syn: false, fin: false, rst: false, psh: false }
+const fn segment(seq: u32, ack: Option<u32>) -> SegmentHeader {
+    SegmentHeader { seq, ack, syn: false, fin: false, rst: false, psh: false }
 }
 
 /// The state of one connection: the next sequence number of each side, and who sent a FIN.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TcpFlow {
+pub(crate) struct TcpSequencer {
     tester_next: u32,
     entity_next: u32,
     tester_fin: bool,
     entity_fin: bool,
 }
 
-impl TcpFlow {
+impl TcpSequencer {
     /// A connection with these initial sequence numbers and its three-way handshake.
-    pub fn open(tester_isn: u32, entity_isn: u32) -> (TcpFlow, [(Side, TcpSegment); 3]) {
-        let flow = TcpFlow {
+    pub fn open(tester_isn: u32, entity_isn: u32) -> (TcpSequencer, [(Side, SegmentHeader); 3]) {
+        let flow = TcpSequencer {
             tester_next: tester_isn.wrapping_add(1),
             entity_next: entity_isn.wrapping_add(1),
             tester_fin: false,
             entity_fin: false,
         };
-        let syn = TcpSegment { syn: true, ..segment(tester_isn, None) };
-        let syn_ack = TcpSegment { syn: true, ..segment(entity_isn, Some(flow.tester_next)) };
+        let syn = SegmentHeader { syn: true, ..segment(tester_isn, None) };
+        let syn_ack = SegmentHeader { syn: true, ..segment(entity_isn, Some(flow.tester_next)) };
         let ack = segment(flow.tester_next, Some(flow.entity_next));
         (flow, [(Side::Tester, syn), (Side::Entity, syn_ack), (Side::Tester, ack)])
     }
@@ -72,28 +72,30 @@ impl TcpFlow {
     }
 
     /// The PSH/ACK segment carrying `len` bytes from `from` (at most one MSS, so `u32`).
-    pub fn data(&mut self, from: Side, len: u32) -> TcpSegment {
+    pub fn data(&mut self, from: Side, len: u32) -> SegmentHeader {
         let ack = *self.next(from.other());
         let seq = self.next(from);
-        let s = TcpSegment { psh: true, ..segment(*seq, Some(ack)) };
+        let s = SegmentHeader { psh: true, ..segment(*seq, Some(ack)) };
         *seq = seq.wrapping_add(len);
         s
     }
 
     /// The segments of `by` closing its side, and whether the connection is now over. A FIN is
     /// acknowledged by the other side; a second FIN from the same side writes nothing.
-    pub fn close(&mut self, by: Side, how: Close) -> (Vec<(Side, TcpSegment)>, bool) {
+    pub fn close(&mut self, by: Side, how: Close) -> (Vec<(Side, SegmentHeader)>, bool) {
         let seq = *self.next(by);
         let ack = *self.next(by.other());
         match how {
-            Close::Reset => (vec![(by, TcpSegment { rst: true, ..segment(seq, Some(ack)) })], true),
+            Close::Reset => {
+                (vec![(by, SegmentHeader { rst: true, ..segment(seq, Some(ack)) })], true)
+            }
             Close::Fin => {
                 if std::mem::replace(self.fin_sent(by), true) {
                     return (Vec::new(), self.tester_fin && self.entity_fin);
                 }
                 // The FIN occupies one sequence number (RFC 9293 §3.4).
                 *self.next(by) = seq.wrapping_add(1);
-                let fin = TcpSegment { fin: true, ..segment(seq, Some(ack)) };
+                let fin = SegmentHeader { fin: true, ..segment(seq, Some(ack)) };
                 let ack_of_fin = segment(ack, Some(seq.wrapping_add(1)));
                 (vec![(by, fin), (by.other(), ack_of_fin)], self.tester_fin && self.entity_fin)
             }
@@ -107,7 +109,7 @@ mod tests {
 
     #[test]
     fn sequence_numbers_wrap_instead_of_overflowing() {
-        let (mut flow, hs) = TcpFlow::open(u32::MAX, u32::MAX - 1);
+        let (mut flow, hs) = TcpSequencer::open(u32::MAX, u32::MAX - 1);
         assert_eq!(hs[1].1.ack, Some(0));
         assert_eq!(flow.data(Side::Tester, 10).seq, 0);
         assert_eq!(flow.data(Side::Tester, 1).seq, 10);
@@ -118,16 +120,16 @@ mod tests {
 
     #[test]
     fn the_connection_is_over_after_both_fins_or_one_reset() {
-        let (mut flow, _) = TcpFlow::open(0, 100);
+        let (mut flow, _) = TcpSequencer::open(0, 100);
         let (segs, over) = flow.close(Side::Entity, Close::Fin);
         assert!(!over);
-        assert_eq!(segs[0], (Side::Entity, TcpSegment { fin: true, ..segment(101, Some(1)) }));
+        assert_eq!(segs[0], (Side::Entity, SegmentHeader { fin: true, ..segment(101, Some(1)) }));
         assert_eq!(segs[1], (Side::Tester, segment(1, Some(102))));
         assert_eq!(flow.close(Side::Entity, Close::Fin), (Vec::new(), false));
         let (segs, over) = flow.close(Side::Tester, Close::Fin);
         assert!(over);
         assert_eq!(segs[0].1.ack, Some(102));
-        let (_, over) = TcpFlow::open(0, 0).0.close(Side::Tester, Close::Reset);
+        let (_, over) = TcpSequencer::open(0, 0).0.close(Side::Tester, Close::Reset);
         assert!(over);
     }
 }

@@ -10,7 +10,7 @@ use crate::runner::arrived::Arrived;
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Direction, RunTime};
 use crate::runner::failure::{Failure, error, fail, mismatch};
-use crate::suite::model::TimeBounds;
+use crate::suite::step_args::TimeBounds;
 use crate::suite::steps::{CanExpect, CanSend, CanSettle};
 use crate::suite::value::{BytePattern, Expr, format_duration};
 use crate::transport::can::{CanTransport, Origin, Received as CanRx};

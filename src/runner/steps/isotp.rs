@@ -9,7 +9,7 @@ use crate::runner::case::CaseRun;
 use crate::runner::event::Direction;
 use crate::runner::failure::{Failure, error, fail, mismatch};
 use crate::runner::isotp::{IsoTpSession, Outcome};
-use crate::suite::model::TimeBounds;
+use crate::suite::step_args::TimeBounds;
 use crate::suite::steps::{IsotpExpect, IsotpSend};
 use crate::suite::value::{Expr, format_duration};
 use crate::transport::can::Origin;

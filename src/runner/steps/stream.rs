@@ -12,8 +12,9 @@ use crate::runner::conn::{self, Connection, ReadOutcome};
 use crate::runner::event::{Decoded, Reason, RunTime};
 use crate::runner::failure::{Failure, describe_mismatches, error, fail, mismatch};
 use crate::runner::message as msg;
-use crate::suite::model::{
-    Handler, Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds,
+use crate::suite::model::Handler;
+use crate::suite::step_args::{
+    Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds,
 };
 use crate::suite::steps::{
     Abort, Activate, Connect, Disconnect, Expect, ExpectClosed, ExpectNone, ExpectOpen, ExpectRaw,

@@ -1,5 +1,6 @@
 //! Robustness faults that take the whole entity down until a power cycle (a new [`Entity`]),
-//! so that `doipcheck fuzz` can be proven to find them (issue 16): a hang (every socket reads
+//! so that `doipcheck fuzz` can be proven to find them (docs/architecture.md "Simulator and
+//! faults"): a hang (every socket reads
 //! and discards, nothing is answered) and a crash (every socket closed, new connections
 //! refused). A conformant entity keeps serving every other socket whatever one socket sends
 //! (ISO 13400-2:2019 §9.6 Table 30, Table 25: a bad request is denied, not fatal).

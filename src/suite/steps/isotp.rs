@@ -4,9 +4,9 @@
 use super::reader::StepReader;
 use super::stream::{not_before_wait, timing_args, timing_args_mut};
 use super::{Arg, ArgMut, ArgType, Medium, StepDef, WaitValue};
-use crate::suite::model::TimeBounds;
 use crate::suite::show::show_expr;
 use crate::suite::spec::{MessageKey, StepSpec, Ty, WITHIN, k, req};
+use crate::suite::step_args::TimeBounds;
 use crate::suite::value::Expr;
 use std::time::Duration;
 

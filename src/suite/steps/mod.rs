@@ -28,8 +28,8 @@ pub use stream::{
 };
 pub use udp::{UdpExpect, UdpSend};
 
-use super::model::{Matcher, MessageBody, OverrideExprs};
 use super::spec::StepSpec;
+use super::step_args::{Matcher, MessageBody, OverrideExprs};
 use super::value::Expr;
 use std::time::Duration;
 

@@ -5,12 +5,12 @@
 
 use crate::suite::diag::Diagnostics;
 use crate::suite::messages::{self, Codes};
-use crate::suite::model::{Matcher, MessageBody, OverrideExprs, TimeBounds, UdpPayload};
 use crate::suite::read::{Map, check_literal, check_typed, check_var_name, expr, unknown};
 use crate::suite::read_fields::{
     check_code, expect_body, missing_message, overrides, send_body, udp_payload,
 };
 use crate::suite::spec::{MessageKey, StepSpec, Ty};
+use crate::suite::step_args::{Matcher, MessageBody, OverrideExprs, TimeBounds, UdpPayload};
 use crate::suite::value::Expr;
 use crate::suite::yaml::{Key, Yaml, YamlKind};
 

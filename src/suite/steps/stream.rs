@@ -3,10 +3,12 @@
 
 use super::reader::StepReader;
 use super::{Arg, ArgMut, ArgType, Medium, StepDef, WaitValue, on_connection};
-use crate::suite::model::{Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds};
 use crate::suite::show::{describe_body, show_expr, show_matcher};
 use crate::suite::spec::{
     CONNECTION, MessageKey, NOT_BEFORE, OVERRIDE, StepSpec, Ty, WITHIN, k, req,
+};
+use crate::suite::step_args::{
+    Listen, Matcher, MessageBody, OverrideExprs, StreamKind, TimeBounds,
 };
 use crate::suite::value::Expr;
 use std::time::Duration;

@@ -4,9 +4,9 @@
 use super::reader::StepReader;
 use super::stream::{not_before_wait, show_timing, timing_args, timing_args_mut};
 use super::{Arg, ArgMut, ArgType, Medium, StepDef, WaitValue};
-use crate::suite::model::{Matcher, OverrideExprs, TimeBounds, UdpDestination, UdpPayload};
 use crate::suite::show::{describe_body, show_expr, show_matcher};
 use crate::suite::spec::{MessageKey, NOT_BEFORE, OVERRIDE, StepSpec, Ty, WITHIN, k};
+use crate::suite::step_args::{Matcher, OverrideExprs, TimeBounds, UdpDestination, UdpPayload};
 use crate::suite::value::Expr;
 use std::time::Duration;
 

@@ -12,8 +12,8 @@ fn ip_tcp(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-fn expect_tcp(link: Link<'_>, payload: &[u8]) {
-    let Link::Ip(ip) = link else { panic!("{link:?}") };
+fn expect_tcp(link: RecordPayload<'_>, payload: &[u8]) {
+    let RecordPayload::Ip(ip) = link else { panic!("{link:?}") };
     assert_eq!(ip.src.to_string(), "10.0.0.1");
     let IpPayload::Tcp(t) = ip.transport else { panic!() };
     assert_eq!((t.src_port, t.dst_port, t.seq, t.payload), (50000, 13400, 7, payload));
@@ -35,7 +35,10 @@ fn linux_cooked_v1_and_v2() {
     let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 4, 6, 0, 0, 0, 0, 0, 0, 0, 0];
     sll2.extend(ip_tcp(b"y"));
     expect_tcp(decode(276, &sll2), b"y");
-    assert_eq!(decode(276, &sll2[..19]), Link::Malformed("Linux cooked v2 (SLL2) header cut"));
+    assert_eq!(
+        decode(276, &sll2[..19]),
+        RecordPayload::Malformed("Linux cooked v2 (SLL2) header cut")
+    );
 }
 
 #[test]
@@ -54,25 +57,25 @@ fn udp_can_and_the_rest() {
     let b = PacketBuilder::ipv6([1; 16], [2; 16], 64).udp(13400, 40000);
     let mut udp = Vec::new();
     b.write(&mut udp, b"u").unwrap();
-    let Link::Ip(IpPacket { transport: IpPayload::Udp { src_port, payload, .. }, .. }) =
+    let RecordPayload::Ip(IpPacket { transport: IpPayload::Udp { src_port, payload, .. }, .. }) =
         decode(229, &udp)
     else {
         panic!()
     };
     assert_eq!((src_port, payload), (13400, &b"u"[..]));
-    assert_eq!(decode(227, &[1, 2]), Link::Can(&[1, 2]));
-    assert_eq!(decode(147, &[]), Link::Unsupported(147));
+    assert_eq!(decode(227, &[1, 2]), RecordPayload::Can(&[1, 2]));
+    assert_eq!(decode(147, &[]), RecordPayload::Unsupported(147));
     let mut arp = vec![0; 12];
     arp.extend_from_slice(&[0x08, 0x06]);
     arp.extend_from_slice(&[0; 28]);
-    assert_eq!(decode(1, &arp), Link::Other);
+    assert_eq!(decode(1, &arp), RecordPayload::Other);
     let cut = ip_tcp(b"abcdef");
-    assert!(matches!(decode(101, &cut[..cut.len() - 3]), Link::Malformed(_)));
+    assert!(matches!(decode(101, &cut[..cut.len() - 3]), RecordPayload::Malformed(_)));
 }
 
 #[test]
 fn ip_fragments_are_not_reassembled() {
     let mut ip = ip_tcp(b"frag");
     ip[6] = 0x20; // more fragments
-    assert_eq!(decode(101, &ip), Link::Fragment);
+    assert_eq!(decode(101, &ip), RecordPayload::Fragment);
 }

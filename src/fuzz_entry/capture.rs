@@ -13,6 +13,7 @@ use crate::inspect::{ConnectionSummary, Finding, Inspector, Report, TimerValues}
 use crate::pcap::read::stream::read_records;
 use crate::pcap::read::{CaptureEvent, CaptureSink, Limits, ReadConfig, Reader, Survey};
 use crate::pcap::socketcan::CanByteOrder;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 /// Limits small enough that fuzzed files reach them.
@@ -81,6 +82,7 @@ pub fn capture_file(data: &[u8]) {
             if r.linktype == 227 {
                 survey.record(r.data, r.time);
             }
+            ControlFlow::Continue(())
         });
         let surveyed = survey.finish();
         let config = ReadConfig {
@@ -127,6 +129,7 @@ pub fn capture_file(data: &[u8]) {
             reader.record(r, &mut both);
             assert!(reader.open_flows() <= LIMITS.max_flows);
             assert!(reader.held_bytes() <= LIMITS.max_held_total);
+            ControlFlow::Continue(())
         });
         reader.finish(&mut both);
         if let Ok((yaml, _)) = importer.finish() {
