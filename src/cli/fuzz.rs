@@ -5,22 +5,17 @@
 use super::exit;
 use super::run::{PcapArg, RunArgs, parse_target};
 use super::stdout::{self, Stdout};
-use crate::fuzz::drive::{LiveCase, LiveFinding, LiveReport, LiveTarget, Restore, drive};
-use crate::fuzz::findings::{finding_json, next_number, write_finding};
-use crate::fuzz::from_profile;
-use crate::fuzz::isotp_live::{IsoTpFuzzer, IsoTpSettings};
-use crate::fuzz::live::LiveFuzzer;
-use crate::fuzz::model::doip::{DoipGenerator, DoipGrammar};
-use crate::fuzz::model::isotp::{CanCase, CanReproInput, CanState, IsoTpGenerator, repro_can_yaml};
-use crate::fuzz::model::repro::{ReproInput, repro_yaml};
-use crate::fuzz::model::{FuzzCase, StartState};
-use crate::runner::case::TargetEndpoints;
-use crate::runner::target::{Simulators, known_faults, simulator_config};
+use crate::fuzz::campaign::{
+    Campaign, CampaignError, CampaignEvent, CampaignOutcome, CampaignTarget, fuzz_can, fuzz_doip,
+};
+use crate::fuzz::drive::{LiveCase, LiveFinding, LiveReport};
+use crate::fuzz::findings::finding_json;
+use crate::fuzz::model::StartState;
+use crate::fuzz::model::isotp::CanState;
+use crate::runner::target::known_faults;
 use crate::suite::load;
 use crate::suite::profile::Profile;
 use crate::transport::can::CanSpec;
-use crate::transport::can::CanTransport;
-use crate::transport::doip::sim_host::SimControl;
 use clap::Args;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -153,22 +148,44 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
             _ => None,
         },
     };
-    if let Some(can) = can {
-        return fuzz_can(&args, &choice, &profile, can);
-    }
-    let grammar = from_profile::doip_grammar(profile.target());
-    // One thread: the fuzzer and the built-in simulator take turns on it, which measured
-    // faster than two workers (8.6k against 6.7k cases/s: no wake-ups across threads).
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| (exit::FAILURE, format!("error: cannot start the runtime: {e}")))?;
+    let target = match (can, &args.target) {
+        (Some(CanChoice::Simulator), _) => {
+            CampaignTarget::CanSimulator { faults: args.sim_faults.clone() }
+        }
+        (Some(CanChoice::Bus(text, spec)), _) => CampaignTarget::CanBus { text, spec },
+        (None, Some(text)) => {
+            let (ip, explicit) = parse_target(text).map_err(usage)?;
+            let ports = profile.target().ports;
+            CampaignTarget::Entity {
+                tcp: SocketAddr::new(ip, explicit.unwrap_or(ports.tcp)),
+                udp: SocketAddr::new(ip, ports.udp),
+                label: text.clone(),
+            }
+        }
+        (None, None) => CampaignTarget::Simulator { faults: args.sim_faults.clone() },
+    };
+    let is_can =
+        matches!(target, CampaignTarget::CanSimulator { .. } | CampaignTarget::CanBus { .. });
+    let c = campaign_of(&args, &profile, profile_path.as_deref(), target);
     let stop = Arc::new(AtomicBool::new(false));
-    let outcome =
-        runtime.block_on(fuzz(&args, &profile, profile_path.as_deref(), grammar, stop))?;
-    drop(runtime);
-    let (report, written) = outcome;
-    Ok(finish(&args, &choice, &report, &written, &StartState::ALL.map(StartState::name)))
+    let tty = std::io::stderr().is_terminal();
+    let mut on_event = console(tty);
+    let runtime = runtime()?;
+    if is_can {
+        let result = runtime.block_on(async {
+            spawn_signal_watch(stop.clone());
+            fuzz_can(&c, stop, &mut on_event).await
+        });
+        let (report, written) = outcome(result, tty)?;
+        Ok(finish(&args, &choice, &report, &written, &CanState::ALL.map(CanState::name)))
+    } else {
+        let result = runtime.block_on(async {
+            spawn_signal_watch(stop.clone());
+            fuzz_doip(&c, stop, &mut on_event).await
+        });
+        let (report, written) = outcome(result, tty)?;
+        Ok(finish(&args, &choice, &report, &written, &StartState::ALL.map(StartState::name)))
+    }
 }
 
 /// Confirms each written finding (unless --no-confirm), prints the summary, and gives the
@@ -233,228 +250,72 @@ fn finish<C: LiveCase>(
 
 type Written<C> = Vec<(PathBuf, u32, LiveFinding<C>)>;
 
-async fn fuzz(
+/// The campaign the arguments describe.
+fn campaign_of<'a>(
     args: &FuzzArgs,
-    profile: &Profile,
-    profile_path: Option<&Path>,
-    grammar: DoipGrammar,
-    stop: Arc<AtomicBool>,
-) -> Result<(LiveReport<FuzzCase>, Written<FuzzCase>), (u8, String)> {
-    let (tcp, udp, restore, sims) = match &args.target {
-        Some(text) => {
-            let (ip, explicit) = parse_target(text).map_err(usage)?;
-            let tcp = SocketAddr::new(ip, explicit.unwrap_or(profile.target().ports.tcp));
-            let udp = SocketAddr::new(ip, profile.target().ports.udp);
-            (tcp, udp, profile_restore(profile), None)
-        }
-        None => {
-            let (sims, e, control) = start_simulator(args, profile, profile_path).await?;
-            (
-                SocketAddr::new(e.ip, e.tcp),
-                SocketAddr::new(e.ip, e.udp),
-                Restore::Simulator(control),
-                Some(sims),
-            )
-        }
-    };
-    let settings = from_profile::live_settings(
-        profile.target(),
-        &grammar,
-        tcp,
-        udp,
-        args.batch,
-        args.monitor.clone(),
-    );
-    let generator = DoipGenerator::new(grammar, args.seed);
-    let mut fuzzer = LiveFuzzer::new(settings, generator, restore);
-    let mid = fuzzer.mid_prefix().to_vec();
-    let repro = |number: u32, f: &LiveFinding<FuzzCase>| {
-        repro_yaml(&ReproInput {
-            number,
-            seed: args.seed,
-            cases: &f.cases,
-            oracle: &f.oracle,
-            detail: &f.detail,
-            mid_message_prefix: &mid,
-        })
-    };
-    let label = match &args.target {
-        Some(t) => t.clone(),
-        None => crate::runner::target::simulator_label(&args.sim_faults),
-    };
-    fuzz_target(args, &mut fuzzer, &label, sims, stop, repro).await
+    profile: &'a Profile,
+    profile_path: Option<&'a Path>,
+    target: CampaignTarget,
+) -> Campaign<'a> {
+    Campaign {
+        profile,
+        profile_path,
+        target,
+        seed: args.seed,
+        batch: args.batch,
+        monitor: args.monitor.clone(),
+        duration: args.duration,
+        max_cases: args.cases,
+        max_findings: args.max_findings,
+        findings_dir: args.findings.clone(),
+    }
 }
 
-/// `fuzz --can`: the ISO-TP node on the bus of `can` (or the built-in simulator's CAN ECU).
-fn fuzz_can(
-    args: &FuzzArgs,
-    choice: &TargetChoice,
-    profile: &Profile,
-    can: CanChoice,
-) -> Result<u8, (u8, String)> {
-    let grammar = from_profile::isotp_grammar(profile.target());
-    let isotp = crate::runner::isotp::config(profile.target()).map_err(usage)?;
-    let (p2, p2_star) = from_profile::uds_deadlines(profile.target());
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// One thread: the fuzzer and the built-in simulator take turns on it, which measured faster
+/// than two workers (8.6k against 6.7k cases/s: no wake-ups across threads).
+fn runtime() -> Result<tokio::runtime::Runtime, (u8, String)> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| (exit::FAILURE, format!("error: cannot start the runtime: {e}")))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let (report, written) = runtime.block_on(async {
-        let (spec, restore, sims, label) = match can {
-            CanChoice::Bus(text, spec) => {
-                (spec, profile_restore(profile), None, format!("ISO-TP node on {text}"))
-            }
-            CanChoice::Simulator => {
-                let (sims, e, control) =
-                    start_simulator(args, profile, choice.profile_path.as_deref()).await?;
-                let Some((_, spec)) = e.can.clone() else {
-                    sims.shutdown().await;
-                    return Err(usage("--can sim: the simulator's configuration has no CAN ECU"));
-                };
-                let label = format!(
-                    "{}'s CAN ECU",
-                    crate::runner::target::simulator_label(&args.sim_faults)
-                );
-                (spec, Restore::Simulator(control), Some(sims), label)
-            }
-        };
-        let transport = CanTransport::open(&spec)
-            .await
-            .map_err(|e| (exit::USAGE, format!("error: --can: {e}")))?;
-        let settings = IsoTpSettings {
-            tx_id: isotp.address.tx.id,
-            rx_id: isotp.address.rx.id,
-            functional_id: isotp.address.functional_tx.map(|a| a.id),
-            p2,
-            p2_star,
-            isotp,
-            batch: args.batch,
-            monitor: args.monitor.clone(),
-            command_bound: Duration::from_secs(60),
-        };
-        let generator = IsoTpGenerator::new(grammar, args.seed);
-        let mut fuzzer = IsoTpFuzzer::new(settings, generator, restore, transport);
-        let repro = |number: u32, f: &LiveFinding<CanCase>| {
-            repro_can_yaml(&CanReproInput {
-                number,
-                seed: args.seed,
-                cases: &f.cases,
-                oracle: &f.oracle,
-                detail: &f.detail,
-                grammar: &grammar,
-            })
-        };
-        fuzz_target(args, &mut fuzzer, &label, sims, stop, repro).await
-    })?;
-    drop(runtime);
-    Ok(finish(args, choice, &report, &written, &CanState::ALL.map(CanState::name)))
+        .map_err(|e| (exit::FAILURE, format!("error: cannot start the runtime: {e}")))
 }
 
-/// One built-in simulator instance with the faults of --sim-fault: its endpoints and power.
-async fn start_simulator(
-    args: &FuzzArgs,
-    profile: &Profile,
-    profile_path: Option<&Path>,
-) -> Result<(Simulators, TargetEndpoints, SimControl), (u8, String)> {
-    let config = simulator_config(profile, profile_path).map_err(|r| (exit::USAGE, r))?;
-    let (sims, endpoints) = Simulators::start(1, &args.sim_faults, &config)
-        .await
-        .map_err(|e| (exit::FAILURE, format!("error: {e}")))?;
-    let first = endpoints.into_iter().next();
-    match first.as_ref().and_then(|e| e.simulator.clone()).zip(first) {
-        Some((control, e)) => Ok((sims, e, control)),
-        None => {
-            sims.shutdown().await;
-            Err((exit::FAILURE, "error: no simulator".into()))
-        }
-    }
-}
-
-/// The profile's `power_cycle_command` as the restore of a --target, else a reconnect.
-fn profile_restore(profile: &Profile) -> Restore {
-    match &profile.target().power_cycle_command {
-        Some(c) => Restore::Command(c.clone()),
-        None => Restore::Reconnect,
-    }
-}
-
-/// Fuzzes `target` (after a first liveness check: exit 3 when it fails), with the live line
-/// on the console, then stops the simulators and writes each finding with `repro`.
-async fn fuzz_target<T: LiveTarget>(
-    args: &FuzzArgs,
-    target: &mut T,
-    label: &str,
-    sims: Option<Simulators>,
-    stop: Arc<AtomicBool>,
-    repro: impl Fn(u32, &LiveFinding<T::Case>) -> String,
-) -> Result<(LiveReport<T::Case>, Written<T::Case>), (u8, String)> {
-    if let Err((oracle, why)) = target.liveness(target.liveness_bound()).await {
-        if let Some(s) = sims {
-            s.shutdown().await;
-        }
-        return Err((
-            exit::UNREACHABLE,
-            format!("error: the target is not healthy before the first case ({oracle}): {why}"),
-        ));
-    }
-    spawn_signal_watch(stop.clone());
-    eprintln!(
-        "fuzz: {label}, seed {}, up to {} or {} cases, liveness every {} cases",
-        args.seed,
-        crate::suite::value::format_duration(args.duration),
-        args.cases.map_or("unbounded".into(), |n| n.to_string()),
-        args.batch
-    );
-    let tty = std::io::stderr().is_terminal();
+/// The console side of a campaign: its start line, the live line (every 250 ms on a
+/// terminal, every 10 s in a log) and what could not be written.
+fn console(tty: bool) -> impl FnMut(CampaignEvent) {
     let mut last_line = std::time::Instant::now();
-    let max_cases = args.cases.unwrap_or(u64::MAX);
-    let max_findings = args.max_findings.unwrap_or(usize::MAX);
-    let report = drive(
-        target,
-        max_cases,
-        args.duration,
-        |r| stop.load(Ordering::Relaxed) || r.findings.len() >= max_findings,
-        |r| {
+    move |event| match event {
+        CampaignEvent::Started(text) => eprintln!("fuzz: {text}"),
+        CampaignEvent::Progress(line) => {
             let due = if tty { Duration::from_millis(250) } else { Duration::from_secs(10) };
             if last_line.elapsed() >= due {
                 last_line = std::time::Instant::now();
-                let line = progress_line(r);
                 if tty {
                     eprint!("\r{line}\x1b[K");
                 } else {
                     eprintln!("{line}");
                 }
             }
-        },
-    )
-    .await;
+        }
+        CampaignEvent::WriteFailed(why) => eprintln!("error: {why}"),
+    }
+}
+
+/// The campaign's outcome as the command's: its report and findings, or the exit code and
+/// the message.
+fn outcome<C>(
+    result: Result<CampaignOutcome<C>, CampaignError>,
+    tty: bool,
+) -> Result<(LiveReport<C>, Written<C>), (u8, String)> {
     if tty {
         eprintln!();
     }
-    if let Some(s) = sims {
-        s.shutdown().await;
+    match result {
+        Ok(o) => Ok((o.report, o.written)),
+        Err(CampaignError::Usage(why)) => Err(usage(why)),
+        Err(CampaignError::Unhealthy(why)) => Err((exit::UNREACHABLE, format!("error: {why}"))),
+        Err(CampaignError::Harness(why)) => Err((exit::FAILURE, format!("error: {why}"))),
     }
-    let mut written = Vec::new();
-    for (number, f) in (next_number(&args.findings)..).zip(&report.findings) {
-        match write_finding(&args.findings, number, args.seed, f, &repro(number, f)) {
-            Ok(dir) => written.push((dir, number, f.clone())),
-            Err(e) => {
-                eprintln!("error: writing finding {number:04} in {}: {e}", args.findings.display())
-            }
-        }
-    }
-    Ok((report, written))
-}
-
-fn progress_line<C>(r: &LiveReport<C>) -> String {
-    format!(
-        "fuzz: {} cases, {:.0} cases/s, {} finding(s), {} bucket x state pairs covered",
-        r.cases,
-        r.rate(),
-        r.findings.len(),
-        r.coverage.len()
-    )
 }
 
 /// SIGINT, SIGTERM and SIGHUP end the fuzzing; the findings so far are written.

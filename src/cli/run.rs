@@ -11,7 +11,6 @@ use crate::runner::target::{
 };
 use crate::runner::{CaseEnv, RunOptions, TargetEndpoints};
 use crate::suite::load;
-use crate::suite::profile::Profile;
 use crate::suite::select::{self, Filter};
 use crate::suite::tags::TagExpr;
 use clap::{Args, ValueEnum};
@@ -323,7 +322,8 @@ pub fn execute(
         let (endpoints, sims) = match targets {
             TargetSource::Fixed(endpoints) => {
                 if let Some(first) = endpoints.first().filter(|e| e.has_doip())
-                    && let Err(why) = preflight(first, env.connect_timeout).await
+                    && let Err(why) =
+                        crate::runner::target::preflight(first, env.connect_timeout).await
                 {
                     // One line, and reports that say why no case ran.
                     let events = crate::runner::run::not_run(&plan, &run_options, &why);
@@ -339,7 +339,14 @@ pub fn execute(
                 if let Some(first) = endpoints.first().filter(|e| e.has_doip()) {
                     let mut warnings =
                         crate::suite::profile::fit::target_profile_warnings(env.profile.target());
-                    warnings.extend(probe_target(first, &env.profile, env.connect_timeout).await);
+                    warnings.extend(
+                        crate::client::probe::fit_warnings(
+                            std::net::SocketAddr::new(first.ip, first.tcp),
+                            env.profile.target(),
+                            env.connect_timeout,
+                        )
+                        .await,
+                    );
                     for warning in warnings {
                         eprintln!("warning: {warning}");
                     }
@@ -424,60 +431,6 @@ fn empty_shard(args: &RunArgs, profile_path: Option<PathBuf>, (k, n): (u32, u32)
         Err(e) => {
             eprintln!("error: cannot write the reports: {e}");
             exit::FAILURE
-        }
-    }
-}
-
-/// Before the first case: the entity accepts a connection to its data port within `timeout`,
-/// so that an unreachable target costs one timeout and one line (exit 3), not one per case.
-/// An entity that accepts and then resets or closes is there: the cases judge what it does.
-async fn preflight(target: &TargetEndpoints, timeout: Duration) -> Result<(), String> {
-    use crate::transport::doip::tester::{self, NoRecord};
-    let addr = std::net::SocketAddr::new(target.ip, target.tcp);
-    match tester::connect(addr, None, timeout, &mut NoRecord).await {
-        Ok(mut conn) => {
-            conn.close(&mut NoRecord).await;
-            Ok(())
-        }
-        Err(tester::NotThere(why)) => Err(format!("{}{why}", crate::runner::UNREACHABLE_PREFIX)),
-    }
-}
-
-/// One routing activation through the client session ([`crate::client::session::Session`]),
-/// with the profile's tester address and first activation type: the entity's logical address
-/// must be the profile's `entity_address`, and routing must activate. What does not fit is a
-/// warning before the first case (the cases show the details).
-async fn probe_target(
-    target: &TargetEndpoints,
-    profile: &Profile,
-    connect: Duration,
-) -> Vec<String> {
-    use crate::client::session::{OpenError, Session, SessionSettings};
-    let mut settings = SessionSettings::from_profile(profile.target(), false);
-    settings.connect_timeout = connect;
-    if let Some(first) = profile.target().activation.types.first() {
-        settings.activation_type = crate::codec::doip::ActivationType::from(*first);
-    }
-    let (tester, kind) = (settings.tester_address, settings.activation_type.raw());
-    let entity = u64::from(profile.target().addresses.entity);
-    let addr = std::net::SocketAddr::new(target.ip, target.tcp);
-    match Session::open(addr, None, settings).await {
-        Ok(session) => {
-            let got = u64::from(session.activation.entity_logical_address);
-            session.close().await;
-            if got == entity {
-                Vec::new()
-            } else {
-                vec![format!(
-                    "the target's logical address is 0x{got:04X}, the profile's entity_address 0x{entity:04X}"
-                )]
-            }
-        }
-        Err(OpenError::NotActivated { why, .. }) => vec![format!(
-            "routing activation (tester 0x{tester:04X}, type 0x{kind:02X}) did not succeed: {why}; the profile's tester_address or activation_types may not fit this target"
-        )],
-        Err(OpenError::Unreachable(why)) => {
-            vec![format!("the routing activation probe could not connect: {why}")]
         }
     }
 }

@@ -9,6 +9,7 @@
 //! records events for reports; here nobody reads them ([`quiet_recorder`]).
 
 pub mod discovery;
+pub mod probe;
 pub mod session;
 
 use crate::runner::event::CaseKey;

@@ -113,3 +113,21 @@ pub fn simulator_label(faults: &[String]) -> String {
         format!("built-in simulator (fault: {})", faults.join(", "))
     }
 }
+
+/// Before the first case: the entity accepts a connection to its data port within `timeout`,
+/// so that an unreachable target costs one timeout and one line (exit 3), not one per case.
+/// An entity that accepts and then resets or closes is there: the cases judge what it does.
+pub async fn preflight(
+    target: &TargetEndpoints,
+    timeout: std::time::Duration,
+) -> Result<(), String> {
+    use crate::transport::doip::tester::{self, NoRecord};
+    let addr = std::net::SocketAddr::new(target.ip, target.tcp);
+    match tester::connect(addr, None, timeout, &mut NoRecord).await {
+        Ok(mut conn) => {
+            conn.close(&mut NoRecord).await;
+            Ok(())
+        }
+        Err(tester::NotThere(why)) => Err(format!("{}{why}", crate::runner::UNREACHABLE_PREFIX)),
+    }
+}
