@@ -205,19 +205,23 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         }
         return Err(usage("no case matches the filters"));
     }
-    crate::runner::plan::check(&plan, &profile)
-        .map_err(|d| (exit::USAGE, load::LoadErrors::from_diagnostics(d).render()))?;
     let mut plan = plan;
+    let can_only = args.target.is_none() && can.is_some() && args.sim_faults.is_empty();
+    if can_only {
+        // A CAN node alone (ISO 15765-2 target, no DoIP): the cases with a DoIP step are
+        // skipped with the reason, the rest run on the bus of --can.
+        for case in plan.iter_mut().filter(|c| c.skip.is_none() && c.needs_doip()) {
+            case.skip = Some(
+                "needs a DoIP entity: this run tests a CAN node (--can without --target)"
+                    .to_owned(),
+            );
+        }
+    }
+    // Planned once: the plans that pass here are the ones the run executes.
+    let plan = crate::runner::plan::plan_run(plan, &profile)
+        .map_err(|d| (exit::USAGE, load::LoadErrors::from_diagnostics(d).render()))?;
     let (label, targets) = match (&args.target, can.clone()) {
         (None, Some(can)) if args.sim_faults.is_empty() => {
-            // A CAN node alone (ISO 15765-2 target, no DoIP): the cases with a DoIP step are
-            // skipped with the reason, the rest run on the bus of --can.
-            for case in plan.iter_mut().filter(|c| c.skip.is_none() && c.needs_doip()) {
-                case.skip = Some(
-                    "needs a DoIP entity: this run tests a CAN node (--can without --target)"
-                        .to_owned(),
-                );
-            }
             let label = format!("CAN node on {}", can.0);
             (label, TargetSource::Fixed(vec![TargetEndpoints::can_only(can)]))
         }
@@ -292,7 +296,7 @@ pub fn execute(
     targets: TargetSource,
     label: String,
     profile_path: Option<PathBuf>,
-    plan: Vec<crate::suite::select::SelectedCase>,
+    plan: crate::runner::plan::RunPlan,
     shard: Option<(u32, u32)>,
 ) -> u8 {
     let mut options = report_options(args);
@@ -326,7 +330,7 @@ pub fn execute(
                         crate::runner::target::preflight(first, env.connect_timeout).await
                 {
                     // One line, and reports that say why no case ran.
-                    let events = crate::runner::run::not_run(&plan, &run_options, &why);
+                    let events = crate::runner::run::not_run(&plan.cases, &run_options, &why);
                     let written = crate::report::write_all(&report_options, &events);
                     return Err((
                         exit::UNREACHABLE,
@@ -497,7 +501,7 @@ async fn stop_requested(limit: Option<Duration>) -> Stop {
 /// Runs with Ctrl-C, SIGTERM, SIGHUP and the whole-run `limit` wired to the cancel signal:
 /// the running cases end with `error`, the rest are not started, and the reports are whole.
 pub async fn run_with_signals(
-    plan: Vec<crate::suite::select::SelectedCase>,
+    plan: crate::runner::plan::RunPlan,
     env: CaseEnv,
     targets: Vec<TargetEndpoints>,
     options: RunOptions,

@@ -111,6 +111,17 @@ pub struct Attempt {
     pub unreachable: bool,
 }
 
+impl Attempt {
+    /// An attempt that could not start for a reason of ours.
+    pub fn error(message: String) -> Attempt {
+        Attempt {
+            verdict: Verdict::Error,
+            reason: Some(Reason { message, ..Reason::default() }),
+            unreachable: false,
+        }
+    }
+}
+
 /// One attempt of one case: its connections, sockets and CAN node, what the steps have seen
 /// so far, and the scope `${...}` resolves against.
 pub struct CaseRun<'a> {
@@ -140,14 +151,11 @@ pub struct CaseRun<'a> {
 impl<'a> CaseRun<'a> {
     pub fn new(
         planned: &'a SelectedCase,
+        mut plan: super::plan::CasePlan,
         env: &'a CaseEnv,
         target: TargetEndpoints,
         rec: Recorder,
     ) -> Result<CaseRun<'a>, Failure> {
-        let mut plan = super::plan::plan_case(planned, &env.profile).map_err(|diags| {
-            let text: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
-            error(format!("the case cannot be planned: {}", text.join("; ")))
-        })?;
         let settings = StepSettings::from_profile(env.profile.target());
         let scope = std::mem::take(&mut plan.scope);
         let mut handlers = planned.suite.handlers.clone();

@@ -19,6 +19,7 @@ use crate::suite::steps::{ArgMut, ArgType, StepKind};
 use crate::suite::value::{BytePattern, Expr, ExprKind, Value, to_bytes, to_duration, to_int};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 /// A step ready to run.
 #[derive(Debug, Clone)]
@@ -37,25 +38,72 @@ pub struct CasePlan {
     pub scope: BTreeMap<String, Value>,
 }
 
+/// The cases of a run with their plans, made once before the first case and shared by every
+/// attempt of every job.
+pub struct RunPlan {
+    pub cases: Vec<SelectedCase>,
+    /// One entry per case: its plan, or why it has none (skipped, or its planning failed).
+    /// `None` until planned: [`crate::runner::run`] plans a plan given as bare cases.
+    plans: Option<Vec<Result<Arc<CasePlan>, String>>>,
+}
+
+impl From<Vec<SelectedCase>> for RunPlan {
+    fn from(cases: Vec<SelectedCase>) -> RunPlan {
+        RunPlan { cases, plans: None }
+    }
+}
+
+impl RunPlan {
+    /// The plans of every case, made now unless they were made before.
+    pub fn plans(&mut self, profile: &Profile) -> &[Result<Arc<CasePlan>, String>] {
+        let cases = &self.cases;
+        self.plans.get_or_insert_with(|| cases.iter().map(|c| plan_or_reason(c, profile)).collect())
+    }
+}
+
+fn plan_or_reason(case: &SelectedCase, profile: &Profile) -> Result<Arc<CasePlan>, String> {
+    if let Some(why) = &case.skip {
+        return Err(why.clone());
+    }
+    plan_case(case, profile).map(Arc::new).map_err(|diags| {
+        let text: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+        format!("the case cannot be planned: {}", text.join("; "))
+    })
+}
+
 /// Plans every case that will run (skipped cases are not planned: their profile keys may be
-/// missing on purpose). All errors of all cases, each once.
-pub fn check(cases: &[SelectedCase], profile: &Profile) -> Result<(), Vec<Diagnostic>> {
+/// missing on purpose), once; the plans go to the run. All errors of all cases, each once.
+pub fn plan_run(cases: Vec<SelectedCase>, profile: &Profile) -> Result<RunPlan, Vec<Diagnostic>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for case in cases.iter().filter(|c| c.skip.is_none()) {
-        if let Err(diags) = plan_case(case, profile) {
-            for d in diags {
-                if seen.insert((
-                    d.file.clone(),
-                    d.pos.map(|p| (p.line, p.column)),
-                    d.message.clone(),
-                )) {
-                    out.push(d);
+    let mut plans = Vec::with_capacity(cases.len());
+    for case in &cases {
+        if let Some(why) = &case.skip {
+            plans.push(Err(why.clone()));
+            continue;
+        }
+        match plan_case(case, profile) {
+            Ok(plan) => plans.push(Ok(Arc::new(plan))),
+            Err(diags) => {
+                plans.push(Err(String::new()));
+                for d in diags {
+                    if seen.insert((
+                        d.file.clone(),
+                        d.pos.map(|p| (p.line, p.column)),
+                        d.message.clone(),
+                    )) {
+                        out.push(d);
+                    }
                 }
             }
         }
     }
-    if out.is_empty() { Ok(()) } else { Err(out) }
+    if out.is_empty() { Ok(RunPlan { cases, plans: Some(plans) }) } else { Err(out) }
+}
+
+/// [`plan_run`] for its errors only (`validate`).
+pub fn check(cases: &[SelectedCase], profile: &Profile) -> Result<(), Vec<Diagnostic>> {
+    plan_run(cases.to_vec(), profile).map(|_| ())
 }
 
 /// The plan of one case.

@@ -5,6 +5,7 @@
 
 use super::case::{Attempt, CaseEnv, CaseRun, TargetEndpoints};
 use super::event::*;
+use super::plan::{CasePlan, RunPlan};
 use super::record::{Clock, RecordLimits, Recorder};
 use crate::suite::select::SelectedCase;
 use std::path::PathBuf;
@@ -45,15 +46,20 @@ pub struct RunResult {
 pub type StopCause = Option<&'static str>;
 
 /// Runs `plan`: worker `j` talks to `targets[j]` (one per job). `cancel` turning to
-/// `Some(cause)` ends the running cases with `error` and starts no new one.
+/// `Some(cause)` ends the running cases with `error` and starts no new one. A plan given as
+/// bare cases is planned here, once (`plan::plan_run` plans before, with file positions).
 pub async fn run(
-    plan: Vec<SelectedCase>,
+    plan: impl Into<RunPlan>,
     env: CaseEnv,
     targets: Vec<TargetEndpoints>,
     options: RunOptions,
     sink: &mut dyn EventSink,
     mut cancel: watch::Receiver<StopCause>,
 ) -> RunResult {
+    let mut plan: RunPlan = plan.into();
+    let plans: Arc<Vec<Result<Arc<CasePlan>, String>>> =
+        Arc::new(plan.plans(&env.profile).to_vec());
+    let plan = plan.cases;
     let clock = Clock::start();
     let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
     let mut result = RunResult::default();
@@ -94,6 +100,7 @@ pub async fn run(
     for endpoints in targets {
         let worker = Worker {
             plan: plan.clone(),
+            plans: plans.clone(),
             order: order.clone(),
             next: next.clone(),
             stop: stop.clone(),
@@ -207,6 +214,8 @@ impl Progress {
 
 struct Worker {
     plan: Arc<Vec<SelectedCase>>,
+    /// The plan of each case of `plan`, made once for every attempt.
+    plans: Arc<Vec<Result<Arc<CasePlan>, String>>>,
     /// Plan indices in the order the jobs take them.
     order: Arc<Vec<usize>>,
     next: Arc<AtomicUsize>,
@@ -370,7 +379,13 @@ impl Worker {
 
     async fn attempt(&mut self, key: CaseKey, planned: &SelectedCase) -> Attempt {
         let rec = Recorder::with_limits(key, self.clock, self.tx.clone(), self.limits);
-        let mut run = match CaseRun::new(planned, &self.env, self.endpoints.clone(), rec) {
+        let case_plan = match self.plans.get(key.0 as usize) {
+            Some(Ok(p)) => CasePlan::clone(p),
+            Some(Err(why)) => return Attempt::error(why.clone()),
+            None => return Attempt::error("the case has no plan".to_owned()),
+        };
+        let mut run = match CaseRun::new(planned, case_plan, &self.env, self.endpoints.clone(), rec)
+        {
             Ok(r) => r,
             Err(f) => {
                 return Attempt {

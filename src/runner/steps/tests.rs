@@ -60,7 +60,8 @@ async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let rec = Recorder::new(CaseKey(0), Clock::start(), tx);
-    let mut case = CaseRun::new(&planned, &env, endpoints, rec).expect("the case starts");
+    let plan = crate::runner::plan::plan_case(&planned, &env.profile).expect("planned");
+    let mut case = CaseRun::new(&planned, plan, &env, endpoints, rec).expect("the case starts");
     let (ours, mut theirs): (DuplexStream, DuplexStream) = tokio::io::duplex(4096);
     let conn = Connection::in_memory(ours, &mut case.rec);
     case.conns.insert("main".into(), conn);
@@ -203,7 +204,8 @@ async fn abort_resets_the_connection_instead_of_closing_it() {
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let rec = Recorder::new(CaseKey(0), Clock::start(), tx);
-    let mut case = CaseRun::new(&planned, &env, endpoints, rec).expect("the case starts");
+    let plan = crate::runner::plan::plan_case(&planned, &env.profile).expect("planned");
+    let mut case = CaseRun::new(&planned, plan, &env, endpoints, rec).expect("the case starts");
     let peer = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.expect("accept");
         let mut buf = [0u8; 16];
