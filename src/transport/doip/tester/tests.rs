@@ -187,3 +187,21 @@ async fn a_tls_handshake_the_entity_resets_is_its_fate() {
         other => panic!("expected the handshake's end, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_tls_handshake_the_entity_leaves_unanswered_ends_at_the_connect_bound() {
+    let addr = listen(Peer::Silent).await;
+    let mut rec = Log::default();
+    let config = tls::client_config().expect("TLS configuration");
+    let bound = Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    let mut c = connect(addr, Some(config), bound, &mut rec).await.expect("the entity accepted");
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    match read(&mut c, &mut rec).await {
+        Read::Reset { error, .. } => {
+            assert!(error.contains("did not complete the TLS handshake within 200ms"), "{error}");
+        }
+        other => panic!("expected the handshake's silence, got {other:?}"),
+    }
+    assert_eq!(rec.changes, [Change::Opened, Change::Reset]);
+}
