@@ -83,7 +83,8 @@ pub struct Received {
 /// Why no session could be opened.
 #[derive(Debug)]
 pub enum OpenError {
-    /// No TCP connection or TLS handshake (exit 3).
+    /// Nobody accepted the connection: refused, unreachable, no answer (exit 3). An entity
+    /// that accepts and then resets or closes is `NotActivated`.
     Unreachable(String),
     /// The entity answered, but routing is not active: a denial code, a broken or missing
     /// response, a closed socket. `received` holds everything it sent.

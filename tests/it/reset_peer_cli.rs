@@ -69,3 +69,19 @@ fn an_entity_that_resets_every_accepted_connection_fails_every_case_and_errors_n
     assert_eq!((failures, errors), (failed, 0));
     assert!(dir.path().join("reports/report.html").exists());
 }
+
+/// `request` reached the entity: routing was not activated because it reset the connection,
+/// exit 1 with that reason, not 3 (unreachable).
+#[test]
+fn request_against_an_entity_that_resets_says_so_and_is_not_unreachable() {
+    let port = resetting_listener();
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .args(["request", "-t", &format!("127.0.0.1:{port}"), "3E00"])
+        .output()
+        .expect("runs");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("routing not activated"), "{text}");
+    assert!(text.contains("the entity reset the connection"), "{text}");
+}

@@ -6,7 +6,7 @@
 //! - **Connecting** ([`connect`]): only a connection nobody accepts is an error, [`NotThere`].
 //!   After the entity accepted, what it does is its behaviour and becomes the connection's
 //!   [`Fate`]; reads report it ([`Read`]), writes say it.
-//! - **Bounded reads**: every read has a deadline, lands in a fixed chunk, and goes through the
+//! - **Bounded reads**: every read has a deadline, takes at most a chunk, and goes through the
 //!   codec's deframer, which judges a header before waiting for its body and rejects a declared
 //!   length above [`MAX_RECEIVED_PAYLOAD`] at once (never allocated, never waited for). After a
 //!   rejected header the stream has no message boundary any more: every later byte is handed
@@ -20,6 +20,7 @@
 //! Never imports `suite`, `runner` or `report`.
 
 mod connect;
+mod read;
 mod record;
 #[cfg(test)]
 mod tests;
@@ -30,12 +31,12 @@ pub use connect::{NotThere, connect};
 pub use record::{Change, NoRecord, Recording};
 pub use words::{as_text, entity_io_error};
 
-use crate::codec::doip::{AliveCheckResponse, Deframed, Deframer, Message, Payload};
+use crate::codec::doip::{Deframer, Message};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, timeout};
 
 /// Largest DoIP payload a tester accepts from an entity; larger declared lengths are reported
 /// at once (never allocated, never waited for).
@@ -137,8 +138,6 @@ pub struct TesterConnection {
     link: Link,
     stream: Stream,
     buf: Vec<u8>,
-    /// Where reads land (on the heap: futures holding it stay small).
-    chunk: Box<[u8]>,
     deframer: Deframer,
     desynced: bool,
     /// Bytes of an incomplete message at the end of the stream, handed over before the fate.
@@ -157,7 +156,6 @@ impl TesterConnection {
             link,
             stream,
             buf: Vec::new(),
-            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             deframer: Deframer::new(MAX_RECEIVED_PAYLOAD),
             desynced: false,
             partial: None,
@@ -246,166 +244,6 @@ impl TesterConnection {
                 crate::notation::format_duration(WRITE_TIMEOUT)
             ))),
         }
-    }
-
-    /// The next frame, or what ended the wait, no later than `deadline`.
-    pub async fn read<R: Recording>(
-        &mut self,
-        deadline: Instant,
-        rec: &mut R,
-    ) -> Result<Read, Refused> {
-        self.next(Some(deadline), rec).await
-    }
-
-    /// The next frame among the bytes that have already arrived, without waiting.
-    pub async fn read_ready<R: Recording>(&mut self, rec: &mut R) -> Result<Read, Refused> {
-        self.next(None, rec).await
-    }
-
-    /// Whole frames already buffered first, then the bytes of an incomplete message the
-    /// stream ended with, then the connection's fate, then one bounded read: the order is the
-    /// contract, so it stays in one function. `None`: only what reads without waiting.
-    async fn next<R: Recording>(
-        &mut self,
-        deadline: Option<Instant>,
-        rec: &mut R,
-    ) -> Result<Read, Refused> {
-        loop {
-            if let Some(r) = self.take_frame(rec).map_err(Refused::Recording)? {
-                return Ok(Read::Frame(self.answered(r, rec).await?));
-            }
-            if let Some(r) = self.partial.take() {
-                return Ok(Read::Frame(r));
-            }
-            match &self.fate {
-                Fate::ClosedByEntity { at } => return Ok(Read::Closed { at: *at }),
-                Fate::Reset { at, error } => {
-                    return Ok(Read::Reset { at: *at, error: error.clone() });
-                }
-                Fate::ClosedByUs => return Err(Refused::ClosedByUs),
-                Fate::Open => {}
-            }
-            let chunk = &mut self.chunk;
-            let read = async {
-                match &mut self.stream {
-                    Stream::Tcp(s) => s.read(chunk).await,
-                    Stream::Tls(s) => s.read(chunk).await,
-                    #[cfg(test)]
-                    Stream::Memory(s) => s.read(chunk).await,
-                    Stream::Gone => Ok(0),
-                }
-            };
-            let result = match deadline {
-                // A peer that keeps the socket readable must not stretch the wait.
-                Some(deadline) if Instant::now() >= deadline => return Ok(Read::Silent),
-                Some(deadline) => timeout_at(deadline, read).await,
-                // Polled once: what is readable now, or nothing.
-                None => timeout(Duration::ZERO, read).await,
-            };
-            // The time the bytes were read: taken before anything else is done with them.
-            let at = Instant::now();
-            match result {
-                Err(_) => return Ok(Read::Silent),
-                Ok(Ok(0)) => {
-                    self.fate = Fate::ClosedByEntity { at };
-                    self.flush_partial(at, rec).map_err(Refused::Recording)?;
-                    rec.changed(&self.link, at, Change::ClosedByEntity);
-                }
-                Ok(Ok(n)) => {
-                    self.buf.extend_from_slice(&self.chunk[..n]);
-                    self.last_read_at = at;
-                }
-                Ok(Err(e)) => {
-                    self.fate = Fate::Reset { at, error: entity_io_error(&e) };
-                    self.flush_partial(at, rec).map_err(Refused::Recording)?;
-                    rec.changed(&self.link, at, Change::Reset);
-                }
-            }
-        }
-    }
-
-    /// Answers `r` when it is an alive check request and the caller asked for it.
-    async fn answered<R: Recording>(
-        &mut self,
-        mut r: Received,
-        rec: &mut R,
-    ) -> Result<Received, Refused> {
-        let (Some(tester), Ok(request)) = (self.alive_check_answer, &r.message) else {
-            return Ok(r);
-        };
-        if !matches!(request.payload, Payload::AliveCheckRequest) {
-            return Ok(r);
-        }
-        let answer = Message::new(
-            request.protocol_version,
-            Payload::AliveCheckResponse(AliveCheckResponse { source_address: tester }),
-        );
-        let sent = R::describe(&answer);
-        r.answer = Some(match self.write(&answer.to_bytes(), sent, rec).await {
-            Ok(_) => Ok(()),
-            Err(Refused::Recording(why)) => return Err(Refused::Recording(why)),
-            Err(why) => Err(why.to_string()),
-        });
-        Ok(r)
-    }
-
-    /// A whole frame from the buffer, if one is there.
-    fn take_frame<R: Recording>(&mut self, rec: &mut R) -> Result<Option<Received>, String> {
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        let at = self.last_read_at;
-        if self.desynced {
-            let bytes = std::mem::take(&mut self.buf);
-            let error =
-                "bytes after an undecodable header (the stream has no message boundary any more)"
-                    .to_owned();
-            return self.record(at, bytes, Err(error), rec).map(Some);
-        }
-        match self.deframer.next(&self.buf) {
-            Deframed::Message { message, len } => {
-                let message = message.into_owned();
-                let bytes: Vec<u8> = self.buf.drain(..len).collect();
-                self.record(at, bytes, Ok(message), rec).map(Some)
-            }
-            Deframed::NeedMore { .. } => Ok(None),
-            Deframed::Skipped { len } => {
-                self.buf.drain(..len);
-                Ok(None)
-            }
-            Deframed::Rejected(rule) => {
-                self.desynced = true;
-                let bytes = std::mem::take(&mut self.buf);
-                let why = match as_text(&bytes) {
-                    Some(text) => format!("not DoIP: the target sent text {text}"),
-                    None => rule.to_string(),
-                };
-                self.record(at, bytes, Err(why), rec).map(Some)
-            }
-        }
-    }
-
-    /// Bytes of an incomplete message when the stream ends.
-    fn flush_partial<R: Recording>(&mut self, at: Instant, rec: &mut R) -> Result<(), String> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let bytes = std::mem::take(&mut self.buf);
-        let error =
-            format!("incomplete message: the stream ended after {} bytes of it", bytes.len());
-        self.partial = Some(self.record(at, bytes, Err(error), rec)?);
-        Ok(())
-    }
-
-    fn record<R: Recording>(
-        &self,
-        at: Instant,
-        bytes: Vec<u8>,
-        message: Result<Message<'static>, String>,
-        rec: &mut R,
-    ) -> Result<Received, String> {
-        rec.received(&self.link, at, &bytes, &message)?;
-        Ok(Received { at, bytes, message, answer: None })
     }
 
     /// Our FIN: we send nothing more; what the entity sends is still read.
