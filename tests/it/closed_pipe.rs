@@ -377,3 +377,25 @@ fn no_code_in_src_prints_past_the_writer() {
     }
     assert!(found.is_empty(), "write through cli::stdout::Stdout instead:\n{}", found.join("\n"));
 }
+
+/// Every command of src/cli/mod.rs has its closed-pipe test above, or prints nothing on
+/// stdout: a new command must say which.
+#[test]
+fn every_command_is_tested_or_silent() {
+    use clap::CommandFactory;
+    const TESTED: &[&str] = &[
+        "coverage", "decode", "discover", "fuzz", "import", "inspect", "isotp", "list", "profile",
+        "replay", "request", "run", "selftest", "sim", "suites", "validate",
+    ];
+    // Their output is files; stderr says what was written.
+    const SILENT: &[&str] = &["merge-junit", "report"];
+    let mut commands: Vec<String> = doipcheck::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .filter(|name| name != "help")
+        .collect();
+    commands.sort();
+    let mut known: Vec<&str> = TESTED.iter().chain(SILENT).copied().collect();
+    known.sort_unstable();
+    assert_eq!(commands, known);
+}
