@@ -216,6 +216,28 @@ fn sim_stops_when_its_reader_goes() {
     assert_quiet_141("sim", &ended);
 }
 
+/// The simulator's log: when its reader goes while it serves, the next log line stops it.
+#[test]
+fn sim_stops_at_its_next_log_line_when_its_reader_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::client_cli::sim_config(dir.path());
+    let mut child = doipcheck()
+        .args(["sim", "--port", "0", "--tls-port", "0", "--config"])
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    let udp = banner.split(" UDP ").nth(1).unwrap().split(' ').next().unwrap().trim().to_owned();
+    let udp: std::net::SocketAddr = udp.parse().unwrap_or_else(|e| panic!("{e}: {banner}"));
+    // A vehicle identification request: the simulator logs it and its answer.
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let ended = feed_until_ended(child, udp.port(), &socket, &[0x02, 0xFD, 0, 1, 0, 0, 0, 0]);
+    assert_quiet_141("sim", &ended);
+}
+
 #[test]
 fn discover_and_request_end_quietly() {
     let (sim, _dir) = Sim::start(&[]);
