@@ -19,6 +19,6 @@ pub const SIGTERM: u8 = 143;
 pub const SIGHUP: u8 = 129;
 /// The reader of stdout went away (`doipcheck inspect big.pcap | head`): the command stops at
 /// once, without a word, with the status a shell reports for a process SIGPIPE ended
-/// (128 + 13), as `cat` and `grep` do. `run` and `replay` go on to their verdicts and
-/// reports with a silent console instead (`cli::stdout`).
+/// (128 + 13), as `cat` and `grep` do. `run` and `replay`, whose console is on stderr, go
+/// on to their verdicts and reports with a silent console instead (`cli::stdout`).
 pub const CLOSED_PIPE: u8 = 141;

@@ -1,6 +1,25 @@
 //! Command line: clap arguments -> checked configuration -> dispatch; exit codes live in
 //! [`exit`]. Each subcommand has its own file; this module only routes.
 
+/// `eprintln!` without std's panic when stderr is gone (`doipcheck run 2>&1 | head`: the run
+/// must still end with its verdicts and write its reports, docs/architecture.md "Verdicts and
+/// exit codes"): a message that cannot be written is dropped. Defined before the modules below,
+/// it shadows std's macro in all of cli (textual scope); stdout goes through [`stdout`].
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` without the panic: see `eprintln!` above.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod coverage;
 pub mod decode;
 pub mod discover;

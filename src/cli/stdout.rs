@@ -8,9 +8,9 @@
 //! for a process SIGPIPE ended), quietly. Any other write error (a full disk) is said on stderr
 //! and exits [`exit::USAGE`], like a report that cannot be written.
 //!
-//! `run` and `replay` are the one exception (docs/architecture.md "Verdicts and exit codes"):
-//! their console is a view of a run whose product is its reports, so a closed pipe silences the
-//! console and the run goes on to its verdicts and reports (`report::console`).
+//! `run` and `replay` print their console on stderr, not here: when its reader goes
+//! (`run 2>&1 | head`) the console goes quiet and the run goes on to its verdicts and reports,
+//! its product (`report::console`; docs/architecture.md "Verdicts and exit codes").
 
 use std::io::{self, BufWriter, Write};
 
