@@ -193,7 +193,7 @@ impl<'a> CaseRun<'a> {
                     let setup = *phase != Phase::Steps;
                     let (v, r) = match f {
                         Failure::Fail(r) if setup => (Verdict::Inconclusive, *r),
-                        Failure::Fail(r) => (Verdict::Fail, *r),
+                        Failure::Fail(r) | Failure::Broke(r) => (Verdict::Fail, *r),
                         Failure::Error(r) => (Verdict::Error, *r),
                         Failure::Unreachable(r) => {
                             unreachable = true;

@@ -8,7 +8,7 @@
 //! the step that needed the connection fails saying what the entity did.
 
 use super::arrived::Incoming;
-use super::failure::{Failure, error, fail};
+use super::failure::{Failure, broke, error, fail};
 use super::record::Recorder;
 use crate::runner::event::{Decoded, RunTime};
 use crate::transport::doip::tester::{self, Read, Refused, TesterConnection};
@@ -108,7 +108,7 @@ impl Connection {
         match refused {
             Refused::ClosedByUs => error("the connection was closed by a `disconnect` step"),
             Refused::Recording(why) => fail(why),
-            Refused::Entity(why) => fail(format!("sending to {}: {why}", self.tester.link().peer)),
+            Refused::Entity(why) => broke(format!("sending to {}: {why}", self.tester.link().peer)),
         }
     }
 

@@ -1,8 +1,9 @@
 //! How a step does not hold, and what arrived instead.
 //!
-//! Who is to blame decides the kind: the target broke a rule ([`Failure::Fail`]), the harness
-//! or its transport could not do its part ([`Failure::Error`]), or the target was never
-//! reached ([`Failure::Unreachable`]). The case turns the kind into a verdict by phase
+//! Who is to blame decides the kind: the target broke a rule ([`Failure::Fail`]), the entity
+//! ended or broke a connection it had accepted ([`Failure::Broke`]), the harness or its
+//! transport could not do its part ([`Failure::Error`]), or the target was never reached
+//! ([`Failure::Unreachable`]). The case turns the kind into a verdict by phase
 //! (`runner::case`). What arrived is kept as [`Arrived`]: bytes with how the harness reads them,
 //! a DoIP message, a CAN frame or an ISO-TP message each as itself, never as a decode error
 //! (`runner::arrived`).
@@ -15,6 +16,10 @@ use crate::runner::event::{FieldMismatch, Reason};
 pub enum Failure {
     /// The target broke a rule.
     Fail(Box<Reason>),
+    /// The entity reset or closed a connection it had accepted while a step needed it: its
+    /// behaviour whatever the phase (a `fail` in setup too, where a rule the step checks
+    /// leaves the case inconclusive: a profile that does not fit can cause that, not this).
+    Broke(Box<Reason>),
     /// A harness or transport problem.
     Error(Box<Reason>),
     /// The target could not be reached at all.
@@ -24,14 +29,16 @@ pub enum Failure {
 impl Failure {
     pub fn reason_mut(&mut self) -> &mut Reason {
         match self {
-            Failure::Fail(r) | Failure::Error(r) | Failure::Unreachable(r) => r,
+            Failure::Fail(r) | Failure::Broke(r) | Failure::Error(r) | Failure::Unreachable(r) => r,
         }
     }
 
     /// The reason, whatever the kind.
     pub fn into_reason(self) -> Reason {
         match self {
-            Failure::Fail(r) | Failure::Error(r) | Failure::Unreachable(r) => *r,
+            Failure::Fail(r) | Failure::Broke(r) | Failure::Error(r) | Failure::Unreachable(r) => {
+                *r
+            }
         }
     }
 
@@ -45,6 +52,11 @@ impl Failure {
 /// The target broke a rule.
 pub fn fail(message: impl Into<String>) -> Failure {
     Failure::Fail(Box::new(Reason { message: message.into(), ..Reason::default() }))
+}
+
+/// The entity reset or closed a connection it had accepted.
+pub fn broke(message: impl Into<String>) -> Failure {
+    Failure::Broke(Box::new(Reason { message: message.into(), ..Reason::default() }))
 }
 
 /// The harness could not do its part.

@@ -10,7 +10,7 @@ use crate::runner::arrived::{Arrived, Incoming, decoded_message};
 use crate::runner::case::CaseRun;
 use crate::runner::conn::{self, Connection, ReadOutcome};
 use crate::runner::event::{Decoded, Reason, RunTime};
-use crate::runner::failure::{Failure, describe_mismatches, error, fail, mismatch};
+use crate::runner::failure::{Failure, broke, describe_mismatches, error, fail, mismatch};
 use crate::runner::message as msg;
 use crate::suite::model::Handler;
 use crate::suite::step_args::{
@@ -348,11 +348,11 @@ impl CaseRun<'_> {
                 "expected {what} within {}, nothing arrived",
                 format_duration(within)
             ))),
-            ReadOutcome::Closed { at } => Err(fail(format!(
+            ReadOutcome::Closed { at } => Err(broke(format!(
                 "the entity closed the connection (FIN) after {} while {what} was expected",
                 measured(at.since(start))
             ))),
-            ReadOutcome::Reset { at, error: e } => Err(fail(format!(
+            ReadOutcome::Reset { at, error: e } => Err(broke(format!(
                 "{e} after {} while {what} was expected",
                 measured(at.since(start))
             ))),
@@ -441,11 +441,11 @@ impl CaseRun<'_> {
                 "expected bytes {pattern} within {}, nothing arrived",
                 format_duration(window.within)
             ))),
-            ReadOutcome::Closed { .. } => Err(fail(format!(
+            ReadOutcome::Closed { .. } => Err(broke(format!(
                 "the entity closed the connection (FIN) while bytes {pattern} were expected"
             ))),
             ReadOutcome::Reset { error: e, .. } => {
-                Err(fail(format!("{e} while bytes {pattern} were expected")))
+                Err(broke(format!("{e} while bytes {pattern} were expected")))
             }
         }
     }
