@@ -9,7 +9,7 @@ use super::decode::{code_json, json_string, object};
 use super::exit;
 use super::received::{received_json, write_received};
 use crate::client::discovery::{
-    Discovery, DiscoverySettings, Entity, IdentificationRequest, discover,
+    DiscoveredEntity, Discovery, DiscoverySettings, IdentificationRequest, discover,
 };
 use crate::codec::doip::{Eid, ProtocolVersion, Vin};
 use crate::notation::{self, format_duration};
@@ -253,7 +253,7 @@ fn table(settings: &DiscoverySettings, found: &Discovery) -> String {
     out
 }
 
-fn row(e: &Entity) -> [String; 11] {
+fn row(e: &DiscoveredEntity) -> [String; 11] {
     let absent = || "-".to_owned();
     let id = e.identification.as_ref();
     let code = |raw: u8, name: Option<&str>| format!("0x{raw:02X} {}", name.unwrap_or("unknown"));
@@ -312,7 +312,7 @@ fn json_lines(settings: &DiscoverySettings, found: &Discovery) -> String {
     out
 }
 
-fn entity_json(e: &Entity) -> String {
+fn entity_json(e: &DiscoveredEntity) -> String {
     let null = || "null".to_owned();
     let id = e.identification.as_ref();
     let received: Vec<String> = e.received.iter().map(received_json).collect();

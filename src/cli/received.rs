@@ -4,12 +4,12 @@
 //! plus `at_ms` and `note`.
 
 use super::decode::{DecodedInput, json_string, object};
-use crate::client::session::Received;
+use crate::client::session::SessionMessage;
 use crate::report::printable;
 use std::fmt::Write as _;
 
 /// `  < 0.012s  summary  (note)`, or the decode of broken bytes indented below the line.
-pub fn write_received(out: &mut String, r: &Received) {
+pub fn write_received(out: &mut String, r: &SessionMessage) {
     let note = r.note.as_deref().map(|n| format!("  ({})", printable(n))).unwrap_or_default();
     match &r.message {
         Ok(message) => {
@@ -33,7 +33,7 @@ pub fn write_received(out: &mut String, r: &Received) {
 }
 
 /// The `decode --json` object of the bytes, with when it came and the note.
-pub fn received_json(r: &Received) -> String {
+pub fn received_json(r: &SessionMessage) -> String {
     let decoded = as_input(&r.bytes).to_json();
     let mut pairs = vec![("at_ms", format!("{:.3}", r.at.as_secs_f64() * 1000.0))];
     if let Err(why) = &r.message {

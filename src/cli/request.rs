@@ -11,7 +11,7 @@ use super::decode::{code_json, json_string, object};
 use super::exit;
 use super::received::{received_json, write_received};
 use super::stdout::{self, Stdout};
-use crate::client::session::{Exchange, OpenError, Outcome, Session, SessionSettings};
+use crate::client::session::{Exchange, OpenError, RequestOutcome, Session, SessionSettings};
 use crate::codec::doip::ActivationType;
 use crate::codec::uds::{Response, ServiceId};
 use crate::notation::{self, format_duration};
@@ -190,7 +190,7 @@ async fn session(
                 let exchange = session.request(&uds).await;
                 all_positive &= exchange.outcome.is_positive();
                 out.exchange(&exchange)?;
-                if matches!(exchange.outcome, Outcome::Ended(_)) {
+                if matches!(exchange.outcome, RequestOutcome::Ended(_)) {
                     break;
                 }
             }
@@ -253,7 +253,7 @@ impl SessionOutput {
     fn not_activated(
         &mut self,
         why: &str,
-        received: &[crate::client::session::Received],
+        received: &[crate::client::session::SessionMessage],
     ) -> io::Result<()> {
         let mut text = format!("routing not activated: {why}\n");
         received.iter().for_each(|r| write_received(&mut text, r));
@@ -309,13 +309,13 @@ fn list(items: impl Iterator<Item = String>) -> String {
 }
 
 /// One line: the decoded answer (SID, NRC name, DID value as hex and ASCII).
-fn outcome_text(request: &[u8], outcome: &Outcome, pending: u32) -> String {
+fn outcome_text(request: &[u8], outcome: &RequestOutcome, pending: u32) -> String {
     let pending = match pending {
         0 => String::new(),
         n => format!(" after {n} response pending (NRC 0x78)"),
     };
     match outcome {
-        Outcome::Positive(bytes) => {
+        RequestOutcome::Positive(bytes) => {
             let service = ServiceId::from_raw(bytes[0].wrapping_sub(0x40));
             let mut text = format!(
                 "positive response to {service} (0x{:02X}){pending}: {}",
@@ -331,7 +331,7 @@ fn outcome_text(request: &[u8], outcome: &Outcome, pending: u32) -> String {
             }
             text
         }
-        Outcome::Negative { bytes, nrc } => {
+        RequestOutcome::Negative { bytes, nrc } => {
             let service =
                 Response::parse(bytes).map(|r| r.service().to_string()).unwrap_or_default();
             format!(
@@ -340,28 +340,28 @@ fn outcome_text(request: &[u8], outcome: &Outcome, pending: u32) -> String {
                 nrc.description().unwrap_or("(unknown NRC)")
             )
         }
-        Outcome::Nack(code) => format!(
+        RequestOutcome::Nack(code) => format!(
             "diagnostic message NACK 0x{:02X} {}",
             code.raw(),
             code.description().unwrap_or("(unknown code)")
         ),
-        Outcome::NoAck { waited } => {
+        RequestOutcome::NoAck { waited } => {
             format!("NO diagnostic ACK or NACK within {}", format_duration(*waited))
         }
-        Outcome::NoAnswer { waited } => {
+        RequestOutcome::NoAnswer { waited } => {
             format!("acknowledged, but NO answer within {}{pending}", format_duration(*waited))
         }
-        Outcome::NotUds { bytes, why } => {
+        RequestOutcome::NotUds { bytes, why } => {
             format!("not a UDS response ({why}): {}", notation::hex_spaced(bytes).to_uppercase())
         }
-        Outcome::Ended(why) => format!("connection ended: {why}"),
+        RequestOutcome::Ended(why) => format!("connection ended: {why}"),
     }
 }
 
-fn outcome_json(request: &[u8], outcome: &Outcome) -> String {
+fn outcome_json(request: &[u8], outcome: &RequestOutcome) -> String {
     let kind = |k: &str| ("kind", json_string(k));
     match outcome {
-        Outcome::Positive(bytes) => {
+        RequestOutcome::Positive(bytes) => {
             let mut pairs = vec![
                 kind("positive"),
                 ("sid", bytes[0].to_string()),
@@ -379,26 +379,26 @@ fn outcome_json(request: &[u8], outcome: &Outcome) -> String {
             }
             object(&pairs)
         }
-        Outcome::Negative { bytes, nrc } => object(&[
+        RequestOutcome::Negative { bytes, nrc } => object(&[
             kind("negative"),
             ("response", json_string(&hex::encode(bytes))),
             ("nrc", code_json(u64::from(nrc.raw()), nrc.id())),
         ]),
-        Outcome::Nack(code) => {
+        RequestOutcome::Nack(code) => {
             object(&[kind("nack"), ("nack_code", code_json(u64::from(code.raw()), code.id()))])
         }
-        Outcome::NoAck { waited } => {
+        RequestOutcome::NoAck { waited } => {
             object(&[kind("no_ack"), ("waited_ms", waited.as_millis().to_string())])
         }
-        Outcome::NoAnswer { waited } => {
+        RequestOutcome::NoAnswer { waited } => {
             object(&[kind("no_answer"), ("waited_ms", waited.as_millis().to_string())])
         }
-        Outcome::NotUds { bytes, why } => object(&[
+        RequestOutcome::NotUds { bytes, why } => object(&[
             kind("not_uds"),
             ("response", json_string(&hex::encode(bytes))),
             ("error", json_string(why)),
         ]),
-        Outcome::Ended(why) => object(&[kind("ended"), ("error", json_string(why))]),
+        RequestOutcome::Ended(why) => object(&[kind("ended"), ("error", json_string(why))]),
     }
 }
 
@@ -426,7 +426,7 @@ mod tests {
     #[test]
     fn a_single_did_is_shown_as_hex_and_ascii() {
         let answer = [0x62, 0xF1, 0x90, b'W', b'D', 0x01];
-        let text = outcome_text(&[0x22, 0xF1, 0x90], &Outcome::Positive(answer.to_vec()), 0);
+        let text = outcome_text(&[0x22, 0xF1, 0x90], &RequestOutcome::Positive(answer.to_vec()), 0);
         assert_eq!(
             text,
             "positive response to ReadDataByIdentifier (0x62): 62 F1 90 57 44 01\n    DID 0xF190 = 57 44 01 \"WD.\""
@@ -438,7 +438,7 @@ mod tests {
     #[test]
     fn a_negative_answer_names_its_nrc_and_the_pending_count() {
         let outcome =
-            Outcome::Negative { bytes: vec![0x7F, 0x22, 0x31], nrc: Nrc::RequestOutOfRange };
+            RequestOutcome::Negative { bytes: vec![0x7F, 0x22, 0x31], nrc: Nrc::RequestOutOfRange };
         assert_eq!(
             outcome_text(&[0x22, 0x12, 0x34], &outcome, 2),
             "NEGATIVE response to ReadDataByIdentifier after 2 response pending (NRC 0x78): NRC 0x31 requestOutOfRange"

@@ -8,7 +8,7 @@
 //! and the note says so. Every datagram is kept, valid or not.
 
 use super::quiet_recorder;
-use super::session::Received;
+use super::session::SessionMessage;
 use crate::codec::doip::{
     Eid, EntityStatusResponse, Message, Payload, PowerModeInformationResponse, ProtocolVersion,
     VehicleAnnouncement, VehicleIdentificationRequestWithEid, VehicleIdentificationRequestWithVin,
@@ -101,7 +101,7 @@ pub enum Via {
 
 /// One entity that sent something, by the address it sent from.
 #[derive(Debug, Clone)]
-pub struct Entity {
+pub struct DiscoveredEntity {
     pub address: SocketAddr,
     /// The first valid vehicle identification response or announcement.
     pub identification: Option<VehicleAnnouncement>,
@@ -112,7 +112,7 @@ pub struct Entity {
     pub status: Option<EntityStatusResponse>,
     pub power_mode: Option<PowerModeInformationResponse>,
     /// Everything it sent, in order (at most [`MAX_RECEIVED_PER_ENTITY`]).
-    pub received: Vec<Received>,
+    pub received: Vec<SessionMessage>,
     /// Datagrams past that bound.
     pub dropped: u32,
     asked_status: bool,
@@ -125,7 +125,7 @@ pub struct Discovery {
     pub sent: Vec<(SocketAddr, String)>,
     /// Sends that failed (no route, broadcast refused), with the reason.
     pub send_errors: Vec<String>,
-    pub entities: Vec<Entity>,
+    pub entities: Vec<DiscoveredEntity>,
     /// Datagrams from further sources past [`MAX_ENTITIES`].
     pub ignored_sources: u32,
 }
@@ -217,11 +217,11 @@ fn is_identification_request(message: &Result<Message<'static>, String>) -> bool
     )
 }
 
-fn entity_for(entities: &mut Vec<Entity>, from: SocketAddr) -> &mut Entity {
+fn entity_for(entities: &mut Vec<DiscoveredEntity>, from: SocketAddr) -> &mut DiscoveredEntity {
     let at = match entities.iter().position(|e| e.address == from) {
         Some(at) => at,
         None => {
-            entities.push(Entity {
+            entities.push(DiscoveredEntity {
                 address: from,
                 identification: None,
                 protocol_version: None,
@@ -240,7 +240,11 @@ fn entity_for(entities: &mut Vec<Entity>, from: SocketAddr) -> &mut Entity {
 
 /// Files a datagram under its entity; true when the entity has just identified itself and
 /// should now be asked for its status and power mode.
-fn take(entity: &mut Entity, via: Via, incoming: crate::runner::arrived::Incoming) -> bool {
+fn take(
+    entity: &mut DiscoveredEntity,
+    via: Via,
+    incoming: crate::runner::arrived::ReceivedFrame,
+) -> bool {
     let mut note = None;
     if let Ok(message) = &incoming.message {
         entity.protocol_version.get_or_insert(message.protocol_version);
@@ -267,7 +271,7 @@ fn take(entity: &mut Entity, via: Via, incoming: crate::runner::arrived::Incomin
         note = Some("on the UDP_DISCOVERY port".into());
     }
     if entity.received.len() < MAX_RECEIVED_PER_ENTITY {
-        entity.received.push(Received {
+        entity.received.push(SessionMessage {
             at: incoming.at.0,
             bytes: incoming.bytes,
             message: incoming.message,
@@ -281,7 +285,7 @@ fn take(entity: &mut Entity, via: Via, incoming: crate::runner::arrived::Incomin
     ask
 }
 
-/// Entity status and power mode requests (0x4001, 0x4003) to one entity, from the socket of
+/// DiscoveredEntity status and power mode requests (0x4001, 0x4003) to one entity, from the socket of
 /// the first identification request (its answers land there and are filed by sender).
 async fn ask_status(
     sockets: &mut [Socket],

@@ -70,7 +70,7 @@ impl SessionSettings {
 
 /// Something the entity sent, in arrival order.
 #[derive(Debug, Clone)]
-pub struct Received {
+pub struct SessionMessage {
     /// Since the connection was opened.
     pub at: Duration,
     pub bytes: Vec<u8>,
@@ -88,12 +88,12 @@ pub enum OpenError {
     Unreachable(String),
     /// The entity answered, but routing is not active: a denial code, a broken or missing
     /// response, a closed socket. `received` holds everything it sent.
-    NotActivated { why: String, received: Vec<Received> },
+    NotActivated { why: String, received: Vec<SessionMessage> },
 }
 
 /// How one UDS request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum RequestOutcome {
     /// The final UDS answer was positive.
     Positive(Vec<u8>),
     /// The final UDS answer was `7F SID NRC` (not 0x78).
@@ -110,9 +110,9 @@ pub enum Outcome {
     Ended(String),
 }
 
-impl Outcome {
+impl RequestOutcome {
     pub fn is_positive(&self) -> bool {
-        matches!(self, Outcome::Positive(_))
+        matches!(self, RequestOutcome::Positive(_))
     }
 }
 
@@ -121,10 +121,10 @@ impl Outcome {
 pub struct Exchange {
     pub request: Vec<u8>,
     pub target_address: u16,
-    pub received: Vec<Received>,
+    pub received: Vec<SessionMessage>,
     /// NRC 0x78 answers before the final one.
     pub pending: u32,
-    pub outcome: Outcome,
+    pub outcome: RequestOutcome,
 }
 
 /// An open, routing-activated connection.
@@ -135,7 +135,7 @@ pub struct Session {
     /// The routing activation response that activated routing.
     pub activation: RoutingActivationResponse,
     /// What the entity sent while routing was activated (alive checks, a 0x11 first).
-    pub activation_received: Vec<Received>,
+    pub activation_received: Vec<SessionMessage>,
     /// Where UDS requests go.
     pub target_address: u16,
     /// Messages the current request may still read ([`MAX_MESSAGES_PER_REQUEST`]).
@@ -144,7 +144,7 @@ pub struct Session {
 
 /// What a bounded wait found.
 enum Next {
-    Message(Received),
+    Message(SessionMessage),
     Ended(String),
     Timeout,
 }
@@ -269,12 +269,12 @@ impl Session {
             target_address: target,
             received: Vec::new(),
             pending: 0,
-            outcome: Outcome::Ended(String::new()),
+            outcome: RequestOutcome::Ended(String::new()),
         };
         self.budget = MAX_MESSAGES_PER_REQUEST;
         let message = DiagnosticMessage::new(self.settings.tester_address, target, uds.to_vec());
         if let Err(why) = self.send(Payload::DiagnosticMessage(message)).await {
-            exchange.outcome = Outcome::Ended(why);
+            exchange.outcome = RequestOutcome::Ended(why);
             return exchange;
         }
         exchange.outcome = self.await_answer(uds, &mut exchange).await;
@@ -284,7 +284,7 @@ impl Session {
     /// The ACK (or NACK), then answers until one is final. A UDS answer that comes before any
     /// ACK is taken as the answer, with a note: the entity broke §9.6, the tester still shows
     /// what the ECU said.
-    async fn await_answer(&mut self, uds: &[u8], exchange: &mut Exchange) -> Outcome {
+    async fn await_answer(&mut self, uds: &[u8], exchange: &mut Exchange) -> RequestOutcome {
         let s = &self.settings;
         let tolerance = s.tolerance;
         let mut acknowledged = false;
@@ -293,9 +293,9 @@ impl Session {
         let (tester, target) = (s.tester_address, exchange.target_address);
         loop {
             let mut r = match self.next(deadline, &mut exchange.received).await {
-                Next::Timeout if acknowledged => return Outcome::NoAnswer { waited },
-                Next::Timeout => return Outcome::NoAck { waited },
-                Next::Ended(why) => return Outcome::Ended(why),
+                Next::Timeout if acknowledged => return RequestOutcome::NoAnswer { waited },
+                Next::Timeout => return RequestOutcome::NoAck { waited },
+                Next::Ended(why) => return RequestOutcome::Ended(why),
                 Next::Message(r) => r,
             };
             let payload = match &r.message {
@@ -323,7 +323,7 @@ impl Session {
                         && nack.target_address == tester =>
                 {
                     exchange.received.push(r);
-                    return Outcome::Nack(nack.nack_code);
+                    return RequestOutcome::Nack(nack.nack_code);
                 }
                 Payload::DiagnosticMessage(answer)
                     if answer.source_address == target && answer.target_address == tester =>
@@ -340,7 +340,7 @@ impl Session {
                             acknowledged = true;
                             exchange.pending += 1;
                             if exchange.pending > MAX_PENDING {
-                                return Outcome::Ended(format!(
+                                return RequestOutcome::Ended(format!(
                                     "the entity answered NRC 0x78 (response pending) more than {MAX_PENDING} times; the tester stops waiting"
                                 ));
                             }
@@ -348,7 +348,7 @@ impl Session {
                             deadline = Instant::now() + waited;
                         }
                         Ok(Response::Negative { nrc, .. }) => {
-                            return Outcome::Negative { bytes, nrc };
+                            return RequestOutcome::Negative { bytes, nrc };
                         }
                         Ok(Response::Positive { .. }) => {
                             if let Some(&sid) = uds.first()
@@ -360,9 +360,9 @@ impl Session {
                                     bytes[0].wrapping_sub(0x40)
                                 ));
                             }
-                            return Outcome::Positive(bytes);
+                            return RequestOutcome::Positive(bytes);
                         }
-                        Err(why) => return Outcome::NotUds { bytes, why: why.to_string() },
+                        Err(why) => return RequestOutcome::NotUds { bytes, why: why.to_string() },
                     }
                 }
                 other => {
@@ -409,7 +409,7 @@ impl Session {
 
     /// The next message before `deadline`; alive check requests, answered by the connection
     /// on the way, are kept in `seen` with what became of the answer.
-    async fn next(&mut self, deadline: Instant, seen: &mut Vec<Received>) -> Next {
+    async fn next(&mut self, deadline: Instant, seen: &mut Vec<SessionMessage>) -> Next {
         loop {
             let read = match self.conn.read(deadline, &mut NoRecord).await {
                 Ok(read) => read,
@@ -434,14 +434,14 @@ impl Session {
                 Some(Ok(())) => Some("answered with an alive check response".to_owned()),
                 Some(Err(why)) => Some(format!("could not answer it: {why}")),
             };
-            let r = Received {
+            let r = SessionMessage {
                 at: incoming.at.saturating_duration_since(self.opened),
                 bytes: incoming.bytes,
                 message: incoming.message,
                 note: None,
             };
             if note.is_some() {
-                seen.push(Received { note, ..r });
+                seen.push(SessionMessage { note, ..r });
                 continue;
             }
             return Next::Message(r);

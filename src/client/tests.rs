@@ -1,7 +1,7 @@
 //! The session's waits on tokio's paused clock, through an in-memory connection: the entity's
 //! side writes at exact virtual times, nothing sleeps for real.
 
-use super::session::{Outcome, Session, SessionSettings};
+use super::session::{RequestOutcome, Session, SessionSettings};
 use crate::codec::doip::{
     ActivationType, DiagnosticAckCode, DiagnosticMessage, DiagnosticMessageAck, Message, Payload,
     ProtocolVersion,
@@ -73,14 +73,14 @@ async fn an_answer_just_inside_p2_is_taken_and_just_outside_is_none() {
     let script = vec![(Duration::ZERO, ack()), (P2 + TOLERANCE - MS, answer(&[0x7E, 0x00]))];
     let task = tokio::spawn(entity(theirs, script));
     let exchange = s.request(&[0x3E, 0x00]).await;
-    assert_eq!(exchange.outcome, Outcome::Positive(vec![0x7E, 0x00]));
+    assert_eq!(exchange.outcome, RequestOutcome::Positive(vec![0x7E, 0x00]));
     drop(task.await.unwrap());
 
     let (mut s, theirs) = session();
     let script = vec![(Duration::ZERO, ack()), (P2 + TOLERANCE + MS, answer(&[0x7E, 0x00]))];
     let _task = tokio::spawn(entity(theirs, script));
     let exchange = s.request(&[0x3E, 0x00]).await;
-    assert_eq!(exchange.outcome, Outcome::NoAnswer { waited: P2 + TOLERANCE });
+    assert_eq!(exchange.outcome, RequestOutcome::NoAnswer { waited: P2 + TOLERANCE });
 }
 
 #[tokio::test(start_paused = true)]
@@ -94,7 +94,7 @@ async fn response_pending_extends_the_wait_to_p2_star_each_time() {
     ];
     let _task = tokio::spawn(entity(theirs, script));
     let exchange = s.request(&[0x31, 0x01, 0xFF, 0x00]).await;
-    assert_eq!(exchange.outcome, Outcome::Positive(vec![0x71, 0x01, 0xFF, 0x00]));
+    assert_eq!(exchange.outcome, RequestOutcome::Positive(vec![0x71, 0x01, 0xFF, 0x00]));
     assert_eq!(exchange.pending, 2);
 
     let (mut s, theirs) = session();
@@ -105,7 +105,7 @@ async fn response_pending_extends_the_wait_to_p2_star_each_time() {
     ];
     let _task = tokio::spawn(entity(theirs, script));
     let exchange = s.request(&[0x31, 0x01, 0xFF, 0x00]).await;
-    assert_eq!(exchange.outcome, Outcome::NoAnswer { waited: P2_STAR + TOLERANCE });
+    assert_eq!(exchange.outcome, RequestOutcome::NoAnswer { waited: P2_STAR + TOLERANCE });
     assert_eq!(exchange.pending, 1);
 }
 
@@ -114,7 +114,7 @@ async fn no_ack_within_a_doip_diagnostic_message_is_reported_as_such() {
     let (mut s, theirs) = session();
     let _task = tokio::spawn(entity(theirs, vec![(Duration::from_secs(1), ack())]));
     let exchange = s.request(&[0x3E, 0x00]).await;
-    assert_eq!(exchange.outcome, Outcome::NoAck { waited: Duration::from_millis(100) });
+    assert_eq!(exchange.outcome, RequestOutcome::NoAck { waited: Duration::from_millis(100) });
 }
 
 #[tokio::test(start_paused = true)]
@@ -134,7 +134,7 @@ async fn an_alive_check_while_waiting_is_answered_and_shown() {
     let alive = task.await.unwrap();
     // Alive check response (0x0008) from the tester's address (ISO 13400-2:2019 Table 28).
     assert_eq!(alive, [0x02, 0xFD, 0x00, 0x08, 0, 0, 0, 2, 0x0E, 0x80]);
-    assert_eq!(exchange.outcome, Outcome::Positive(vec![0x7E, 0x00]));
+    assert_eq!(exchange.outcome, RequestOutcome::Positive(vec![0x7E, 0x00]));
     assert_eq!(exchange.received[0].note.as_deref(), Some("answered with an alive check response"));
 }
 
@@ -146,7 +146,7 @@ async fn garbage_is_kept_with_its_rule_and_the_wait_goes_on() {
     let script = vec![(Duration::ZERO, broken)];
     let _task = tokio::spawn(entity(theirs, script));
     let exchange = s.request(&[0x3E, 0x00]).await;
-    assert_eq!(exchange.outcome, Outcome::NoAck { waited: Duration::from_millis(100) });
+    assert_eq!(exchange.outcome, RequestOutcome::NoAck { waited: Duration::from_millis(100) });
     let kept = &exchange.received[0];
     assert!(kept.message.as_ref().unwrap_err().contains("inverse"), "{kept:?}");
     assert_eq!(kept.bytes[..4], [0x02, 0x02, 0x80, 0x02]);
@@ -162,7 +162,7 @@ async fn response_pending_forever_ends_after_max_pending() {
     let exchange = s.request(&[0x31, 0x01, 0xFF, 0x00]).await;
     assert_eq!(exchange.pending, MAX_PENDING + 1);
     assert!(
-        matches!(&exchange.outcome, Outcome::Ended(why) if why.contains("more than 32 times")),
+        matches!(&exchange.outcome, RequestOutcome::Ended(why) if why.contains("more than 32 times")),
         "{:?}",
         exchange.outcome
     );
@@ -180,6 +180,6 @@ async fn a_flood_of_other_messages_ends_the_request_at_its_budget() {
     let exchange = s.request(&[0x3E, 0x00]).await;
     assert_eq!(exchange.received.len() as u32, MAX_MESSAGES_PER_REQUEST);
     assert!(
-        matches!(&exchange.outcome, Outcome::Ended(why) if why.contains("more than 1000 messages"))
+        matches!(&exchange.outcome, RequestOutcome::Ended(why) if why.contains("more than 1000 messages"))
     );
 }

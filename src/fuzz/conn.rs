@@ -12,7 +12,7 @@ use tokio::time::Instant;
 pub const MAX_REPLIES_PER_CASE: usize = 1000;
 
 /// A TCP connection of the fuzzer.
-pub struct Conn {
+pub struct FuzzConnection {
     tester: TesterConnection,
     /// UDS session last entered (for the extended-session state).
     pub extended: bool,
@@ -30,14 +30,14 @@ pub enum ReadEnd {
     Flood,
 }
 
-impl Conn {
+impl FuzzConnection {
     /// `Err` only when nobody accepted the connection; an entity that accepts and then resets
     /// or closes it is seen by the reads.
-    pub async fn open(addr: SocketAddr, bound: Duration) -> Result<Conn, String> {
+    pub async fn open(addr: SocketAddr, bound: Duration) -> Result<FuzzConnection, String> {
         let tester = tester::connect(addr, None, bound, &mut NoRecord)
             .await
             .map_err(|tester::NotThere(why)| why)?;
-        Ok(Conn { tester, extended: false })
+        Ok(FuzzConnection { tester, extended: false })
     }
 
     /// Hands over the whole messages that have already arrived, without waiting.
@@ -117,7 +117,7 @@ pub fn is_diag_response(bytes: &[u8]) -> bool {
 }
 
 /// Writes `bytes` in the pieces `chunks` gives (the rest last), pausing between them.
-pub async fn drip(conn: &mut Conn, bytes: &[u8], chunks: &[usize]) -> Result<(), String> {
+pub async fn drip(conn: &mut FuzzConnection, bytes: &[u8], chunks: &[usize]) -> Result<(), String> {
     let mut at = 0;
     for &size in chunks {
         let end = (at + size).min(bytes.len());

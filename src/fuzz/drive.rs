@@ -6,7 +6,7 @@
 //! case, check liveness and restore itself ([`LiveTarget`]); the rest is here, once.
 
 use super::model::minimize::Ddmin;
-use super::model::replies::Violation;
+use super::model::replies::ReplyViolation;
 use super::model::repro::Oracle;
 use crate::transport::doip::sim_host::SimControl;
 use std::collections::{BTreeMap, HashSet};
@@ -85,7 +85,7 @@ pub enum CaseOutcome {
     /// Replies checked, nothing odd.
     Clean,
     /// A reply broke a rule.
-    Violation(Violation),
+    ReplyViolation(ReplyViolation),
     /// Something a liveness check must look at: silence, an unannounced close, a refused
     /// connection, a flood.
     Anomaly(Oracle, String),
@@ -225,7 +225,7 @@ pub async fn drive<T: LiveTarget>(
         window.push(case);
         let suspect = match outcome {
             CaseOutcome::Clean => None,
-            CaseOutcome::Violation(v) => Some((Oracle::Protocol(v.kind), v.detail)),
+            CaseOutcome::ReplyViolation(v) => Some((Oracle::Protocol(v.kind), v.detail)),
             CaseOutcome::Anomaly(oracle, why) => Some((oracle, why)),
         };
         let batch_end = report.cases % batch == 0;
@@ -332,7 +332,7 @@ async fn trial<T: LiveTarget>(
         for case in cases {
             let outcome = target.run_case(case).await;
             target.forget();
-            if matches!(outcome, CaseOutcome::Violation(v) if v.kind == *kind) {
+            if matches!(outcome, CaseOutcome::ReplyViolation(v) if v.kind == *kind) {
                 return true;
             }
         }

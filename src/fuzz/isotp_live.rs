@@ -14,7 +14,7 @@
 
 use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
 use super::model::isotp::{CanCase, IsoTpGenerator, Reply, check_can_reply};
-use super::model::replies::Violation;
+use super::model::replies::ReplyViolation;
 use super::model::repro::Oracle;
 use crate::codec::can::{CanFrame, CanId};
 use crate::notation::hex_spaced;
@@ -126,7 +126,7 @@ impl IsoTpFuzzer {
     }
 
     /// Frames that already arrived (late ones of an earlier case), checked and dropped.
-    async fn drain(&mut self) -> Option<Violation> {
+    async fn drain(&mut self) -> Option<ReplyViolation> {
         let mut violation = None;
         for _ in 0..MAX_FRAMES_PER_CASE {
             let Some(frame) = self.ready_frame().await else { break };
@@ -162,7 +162,7 @@ impl IsoTpFuzzer {
             ));
         };
         match check_can_reply(frame.data()) {
-            Err(v) => Err(CaseOutcome::Violation(v)),
+            Err(v) => Err(CaseOutcome::ReplyViolation(v)),
             Ok(Reply::First { ff_dl, carried }) => Ok(Some(OpenTransfer {
                 remaining: u64::from(ff_dl).saturating_sub(carried as u64),
             })),
@@ -188,7 +188,7 @@ impl IsoTpFuzzer {
         let hard = started + self.settings.p2_star + self.settings.p2;
         let (mut answers, mut frames, mut nudges) = (0usize, 0usize, 0u32);
         let mut wait = self.settings.p2;
-        let mut violation: Option<Violation> = None;
+        let mut violation: Option<ReplyViolation> = None;
         while answers < expected {
             let bound = if open.is_some() { NUDGE } else { wait };
             let Some(frame) = self.next_frame((Instant::now() + bound).min(hard)).await else {
@@ -198,7 +198,7 @@ impl IsoTpFuzzer {
                     continue;
                 }
                 if let Some(v) = violation {
-                    return CaseOutcome::Violation(v);
+                    return CaseOutcome::ReplyViolation(v);
                 }
                 return CaseOutcome::Anomaly(
                     Oracle::IsoTpTesterPresent,
@@ -242,7 +242,7 @@ impl IsoTpFuzzer {
             }
         }
         match violation {
-            Some(v) => CaseOutcome::Violation(v),
+            Some(v) => CaseOutcome::ReplyViolation(v),
             None => CaseOutcome::Clean,
         }
     }
@@ -361,7 +361,7 @@ impl LiveTarget for IsoTpFuzzer {
 
     async fn run_case(&mut self, case: &CanCase) -> CaseOutcome {
         if let Some(v) = self.drain().await {
-            return CaseOutcome::Violation(v);
+            return CaseOutcome::ReplyViolation(v);
         }
         let open = match self.reach(case).await {
             Ok(open) => open,

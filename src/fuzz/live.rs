@@ -9,11 +9,13 @@
 //! check request on any TCP_DATA socket), so replies are attributed to the case that caused
 //! them without waiting for a timer. Every read is bounded in bytes, messages and time.
 
-use super::conn::{Conn, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response, is_diag_response};
+use super::conn::{
+    FuzzConnection, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response, is_diag_response,
+};
 use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
 use super::model::doip::{DoipGenerator, frame};
 use super::model::replies::{
-    SocketFate, Violation, check_socket_fate, check_tcp_reply, check_udp_reply,
+    ReplyViolation, SocketFate, check_socket_fate, check_tcp_reply, check_udp_reply,
 };
 use super::model::repro::Oracle;
 use super::model::{Action, FuzzCase, StartState, stream_fate};
@@ -67,7 +69,7 @@ pub struct LiveFuzzer {
     pub(super) settings: LiveSettings,
     generator: DoipGenerator,
     restore: Restore,
-    pub(super) activated: Option<Conn>,
+    pub(super) activated: Option<FuzzConnection>,
     pub(super) udp: Option<UdpSocket>,
     /// The first half of a diagnostic message (the mid-message state).
     mid_prefix: Vec<u8>,
@@ -109,14 +111,14 @@ impl LiveFuzzer {
                 format!("sending the mid-message state: {e}"),
             );
         }
-        let mut second: Option<Conn> = None;
+        let mut second: Option<FuzzConnection> = None;
         let mut write_failed = None;
         for action in &case.actions {
             let sent = match action {
                 Action::Send(bytes) => conn.write(bytes).await,
                 Action::Drip { bytes, chunks } => drip(&mut conn, bytes, chunks).await,
                 Action::SecondSocket(bytes) => {
-                    match Conn::open(self.settings.tcp, self.settings.ctrl).await {
+                    match FuzzConnection::open(self.settings.tcp, self.settings.ctrl).await {
                         Ok(mut c) => {
                             let r = c.write(bytes).await;
                             second = Some(c);
@@ -137,7 +139,7 @@ impl LiveFuzzer {
         let stream = case.main_stream();
         let fate = stream_fate(prefix, &stream, self.settings.max_data_size);
         let version = self.settings.version;
-        let mut violation: Option<Violation> = None;
+        let mut violation: Option<ReplyViolation> = None;
         let mut last = (SocketFate::Silent, String::new());
         let mut check = |bytes: &[u8]| match check_tcp_reply(bytes, version) {
             Ok(SocketFate::Silent) => {}
@@ -188,14 +190,14 @@ impl LiveFuzzer {
             .await;
         }
         if let Some(v) = violation {
-            return CaseOutcome::Violation(v);
+            return CaseOutcome::ReplyViolation(v);
         }
         match end {
             ReadEnd::Barrier => {
                 if last.0 == SocketFate::Closes {
                     // It answered after announcing the close: the socket stayed open.
                     if let Err(v) = check_socket_fate(SocketFate::Closes, false, &last.1) {
-                        return CaseOutcome::Violation(v);
+                        return CaseOutcome::ReplyViolation(v);
                     }
                 }
                 if case.state.activated() {
@@ -208,7 +210,7 @@ impl LiveFuzzer {
             ReadEnd::Closed if case.closes() => CaseOutcome::Clean,
             ReadEnd::Closed if barrier_ok || fate.closes => {
                 if let Err(v) = check_socket_fate(last.0, true, &last.1) {
-                    return CaseOutcome::Violation(v);
+                    return CaseOutcome::ReplyViolation(v);
                 }
                 if last.0 == SocketFate::Silent && barrier_ok {
                     return CaseOutcome::Anomaly(
@@ -221,7 +223,7 @@ impl LiveFuzzer {
             ReadEnd::Closed => CaseOutcome::Clean,
             ReadEnd::Silent if fate.closes && last.0 == SocketFate::Closes => {
                 match check_socket_fate(SocketFate::Closes, false, &last.1) {
-                    Err(v) => CaseOutcome::Violation(v),
+                    Err(v) => CaseOutcome::ReplyViolation(v),
                     Ok(()) => CaseOutcome::Clean,
                 }
             }
@@ -241,9 +243,9 @@ impl LiveFuzzer {
 
     /// A connection in `state`: a fresh one for `Connected`, else the kept activated one
     /// (opened and activated when there is none), switched to the session the state needs.
-    async fn reach(&mut self, state: StartState) -> Result<Conn, CaseOutcome> {
+    async fn reach(&mut self, state: StartState) -> Result<FuzzConnection, CaseOutcome> {
         if state == StartState::Connected {
-            return Conn::open(self.settings.tcp, self.settings.ctrl)
+            return FuzzConnection::open(self.settings.tcp, self.settings.ctrl)
                 .await
                 .map_err(|e| CaseOutcome::Anomaly(Oracle::Activation, e));
         }
@@ -318,7 +320,7 @@ impl LiveFuzzer {
                 Ok(Ok((n, _))) => {
                     count += 1;
                     if let Err(v) = check_udp_reply(&buf[..n], version) {
-                        return CaseOutcome::Violation(v);
+                        return CaseOutcome::ReplyViolation(v);
                     }
                     if n >= HEADER_LEN && buf[2..4] == [0x40, 0x02] {
                         answers += 1;

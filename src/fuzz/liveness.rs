@@ -3,7 +3,9 @@
 //! the profile names (ISO 14229-1; P2, P2* after NRC 0x78), a vehicle identification over UDP
 //! (§9.3), then the user's `--monitor` command. Each within the profile's timers.
 
-use super::conn::{Conn, ReadEnd, is_activation_response, is_alive_response, is_diag_response};
+use super::conn::{
+    FuzzConnection, ReadEnd, is_activation_response, is_alive_response, is_diag_response,
+};
 use super::live::LiveFuzzer;
 use super::model::doip::frame;
 use super::model::repro::Oracle;
@@ -13,9 +15,13 @@ use tokio::time::{Instant, timeout};
 
 impl LiveFuzzer {
     /// A new connection with routing activated (response code 0x10).
-    pub(super) async fn open_activated(&self, bound: Duration) -> Result<Conn, (Oracle, String)> {
-        let mut conn =
-            Conn::open(self.settings.tcp, bound).await.map_err(|e| (Oracle::Activation, e))?;
+    pub(super) async fn open_activated(
+        &self,
+        bound: Duration,
+    ) -> Result<FuzzConnection, (Oracle, String)> {
+        let mut conn = FuzzConnection::open(self.settings.tcp, bound)
+            .await
+            .map_err(|e| (Oracle::Activation, e))?;
         let mut ra = self.settings.tester_address.to_be_bytes().to_vec();
         ra.extend([self.settings.activation_type, 0, 0, 0, 0]);
         conn.write(&frame(self.settings.version, 0x0005, &ra))

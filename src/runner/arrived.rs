@@ -1,5 +1,5 @@
 //! What arrived from the target, as the runner keeps it: a DoIP frame read from a connection or
-//! a datagram ([`Incoming`]), and how a failure shows what came instead of what a step
+//! a datagram ([`ReceivedFrame`]), and how a failure shows what came instead of what a step
 //! expected ([`Arrived`]). A leaf of the runner: the connection, the recorder and the failures
 //! build on it, and it imports none of them.
 
@@ -10,7 +10,7 @@ use crate::runner::event::{Decoded, RunTime};
 
 /// A DoIP frame that arrived.
 #[derive(Debug, Clone)]
-pub struct Incoming {
+pub struct ReceivedFrame {
     /// When the read that completed it returned.
     pub at: RunTime,
     pub bytes: Vec<u8>,
@@ -27,7 +27,7 @@ pub struct Arrived {
 
 impl Arrived {
     /// A DoIP frame read from a connection or a datagram.
-    pub fn doip(received: &Incoming) -> Arrived {
+    pub fn doip(received: &ReceivedFrame) -> Arrived {
         Arrived { bytes: received.bytes.clone(), decoded: decoded(&received.message) }
     }
 

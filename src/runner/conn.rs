@@ -7,7 +7,7 @@
 //! does after accepting (a reset, a close, silence, bytes that do not decode) is its behaviour:
 //! the step that needed the connection fails saying what the entity did.
 
-use super::arrived::Incoming;
+use super::arrived::ReceivedFrame;
 use super::failure::{Failure, broke, error, fail};
 use super::record::Recorder;
 use crate::runner::event::{Decoded, RunTime};
@@ -20,7 +20,7 @@ use std::time::Duration;
 /// What a bounded read found.
 #[derive(Debug)]
 pub enum ReadOutcome {
-    Frame(Incoming),
+    Frame(ReceivedFrame),
     /// The target closed the connection (end of stream); nothing buffered is left.
     Closed {
         at: RunTime,
@@ -38,7 +38,7 @@ pub enum ReadOutcome {
 pub struct Connection {
     tester: TesterConnection,
     /// Messages read while another step waited (a `wait`, handlers), for later expects.
-    pub queue: VecDeque<Incoming>,
+    pub queue: VecDeque<ReceivedFrame>,
 }
 
 /// Opens a connection within `timeout`; TLS when `tls` is given. `Err` only when nobody
@@ -92,7 +92,7 @@ impl Connection {
         let read = self.tester.read(deadline, rec).await.map_err(|r| self.refused(r))?;
         let clock = rec.clock;
         Ok(match read {
-            Read::Frame(r) => ReadOutcome::Frame(Incoming {
+            Read::Frame(r) => ReadOutcome::Frame(ReceivedFrame {
                 at: clock.at(r.at),
                 bytes: r.bytes,
                 message: r.message,

@@ -2,7 +2,7 @@
 //! datagrams to the target's discovery port (or the profile's broadcast address), each
 //! datagram one frame event, every receive bounded by a deadline.
 
-use super::arrived::{Incoming, decoded_message};
+use super::arrived::{ReceivedFrame, decoded_message};
 use super::failure::{Failure, error, fail};
 use super::record::Recorder;
 use crate::codec::doip::Message;
@@ -24,7 +24,7 @@ pub struct Udp {
 
 /// What a bounded receive found.
 pub enum UdpOutcome {
-    Datagram { from: SocketAddr, received: Incoming },
+    Datagram { from: SocketAddr, received: ReceivedFrame },
     Timeout,
 }
 
@@ -125,7 +125,10 @@ impl Udp {
                     decoded,
                 )
                 .map_err(fail)?;
-                Ok(UdpOutcome::Datagram { from, received: Incoming { at, bytes: buf, message } })
+                Ok(UdpOutcome::Datagram {
+                    from,
+                    received: ReceivedFrame { at, bytes: buf, message },
+                })
             }
         }
     }

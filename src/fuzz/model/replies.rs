@@ -10,21 +10,21 @@ use core::fmt;
 
 /// A rule a reply broke. `kind` is stable (it keys de-duplication); `detail` is for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
+pub struct ReplyViolation {
     /// Short stable name of the rule, e.g. `undefined_nack_code`.
     pub kind: &'static str,
     /// What was seen, with the clause.
     pub detail: String,
 }
 
-impl fmt::Display for Violation {
+impl fmt::Display for ReplyViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind, self.detail)
     }
 }
 
-fn violation(kind: &'static str, detail: String) -> Violation {
-    Violation { kind, detail }
+fn violation(kind: &'static str, detail: String) -> ReplyViolation {
+    ReplyViolation { kind, detail }
 }
 
 /// What a reply tells about the socket: the entity announced that it closes it, or that it
@@ -41,7 +41,7 @@ pub enum SocketFate {
 
 /// Checks one whole message the entity sent on TCP (`bytes`: header and payload) against the
 /// entity's `version`, and says what it announces about the socket.
-pub fn check_tcp_reply(bytes: &[u8], version: u8) -> Result<SocketFate, Violation> {
+pub fn check_tcp_reply(bytes: &[u8], version: u8) -> Result<SocketFate, ReplyViolation> {
     let message = Message::parse(bytes).map_err(|e| {
         violation(
             "reply_undecodable",
@@ -118,7 +118,7 @@ pub fn check_tcp_reply(bytes: &[u8], version: u8) -> Result<SocketFate, Violatio
 }
 
 /// Checks one datagram the entity sent from its discovery port.
-pub fn check_udp_reply(bytes: &[u8], version: u8) -> Result<(), Violation> {
+pub fn check_udp_reply(bytes: &[u8], version: u8) -> Result<(), ReplyViolation> {
     let message = Message::parse(bytes).map_err(|e| {
         violation(
             "reply_undecodable",
@@ -165,7 +165,7 @@ pub fn check_socket_fate(
     fate: SocketFate,
     closed: bool,
     announced_by: &str,
-) -> Result<(), Violation> {
+) -> Result<(), ReplyViolation> {
     match (fate, closed) {
         (SocketFate::Closes, false) => Err(violation(
             "socket_not_closed",

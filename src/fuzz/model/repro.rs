@@ -33,7 +33,7 @@ pub enum Oracle {
     /// ISO-TP: a segmented answer (the node's first frame, our flow control, its consecutive
     /// frames) did not arrive whole.
     IsoTpTransmission,
-    /// A reply broke a protocol rule (`kind` of [`super::replies::Violation`]).
+    /// A reply broke a protocol rule (`kind` of [`super::replies::ReplyViolation`]).
     Protocol(&'static str),
     /// More messages than a bound after one case (a flood).
     Flood,

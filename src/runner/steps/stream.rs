@@ -6,7 +6,7 @@ use super::timing::{Violation, Window, early_message, late_message, measured};
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::codec::uds::Response;
-use crate::runner::arrived::{Arrived, Incoming, decoded_message};
+use crate::runner::arrived::{Arrived, ReceivedFrame, decoded_message};
 use crate::runner::case::CaseRun;
 use crate::runner::conn::{self, Connection, ReadOutcome};
 use crate::runner::event::{Decoded, Reason, RunTime};
@@ -310,7 +310,7 @@ impl CaseRun<'_> {
     /// known not to have come too early.
     pub(super) fn matched(
         &mut self,
-        received: Incoming,
+        received: ReceivedFrame,
         start: RunTime,
         window: &Window,
         what: &str,
@@ -340,7 +340,7 @@ impl CaseRun<'_> {
         what: &str,
         within: Duration,
         start: RunTime,
-    ) -> Result<Incoming, Failure> {
+    ) -> Result<ReceivedFrame, Failure> {
         let outcome = conn_mut(&mut self.conns, connection)?.read(deadline, &mut self.rec).await?;
         match outcome {
             ReadOutcome::Frame(r) => Ok(r),
@@ -597,7 +597,7 @@ impl CaseRun<'_> {
             return Ok(());
         }
         let slice = Duration::from_millis(if names.len() == 1 { u64::MAX / 4 } else { 10 });
-        let mut queued: HashMap<String, Vec<Incoming>> = HashMap::new();
+        let mut queued: HashMap<String, Vec<ReceivedFrame>> = HashMap::new();
         while Instant::now() < deadline {
             for name in &names {
                 let until = deadline.min(deadline_after(slice));

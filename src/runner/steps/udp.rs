@@ -5,7 +5,7 @@
 use super::timing::Window;
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
-use crate::runner::arrived::{Arrived, Incoming};
+use crate::runner::arrived::{Arrived, ReceivedFrame};
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Decoded, RunTime};
 use crate::runner::failure::{Failure, describe_mismatches, error, mismatch};
@@ -154,7 +154,7 @@ impl CaseRun<'_> {
     fn judge_datagram(
         &self,
         one: &UdpExpectation<'_>,
-        received: &Incoming,
+        received: &ReceivedFrame,
     ) -> Result<Datagram, Failure> {
         let announcement = matches!(
             &received.message,

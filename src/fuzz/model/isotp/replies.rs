@@ -1,7 +1,7 @@
 //! The rules every frame of an ISO-TP node must keep (ISO 15765-2:2016 §9.6).
 
 use crate::codec::isotp::{AddressingMode, FlowStatus, IsoTpPdu, StMin};
-use crate::fuzz::model::replies::Violation;
+use crate::fuzz::model::replies::ReplyViolation;
 use crate::notation::hex_spaced;
 
 /// What a frame from the node is, once checked.
@@ -20,8 +20,8 @@ pub enum Reply {
 /// The rules every frame the node sends must keep (ISO 15765-2:2016 §9.6): a known N_PCI
 /// type, an SF_DL and FF_DL valid for the frame's length, an FC with a defined flow status
 /// and STmin. Padding is not judged here (the profile's suites do that).
-pub fn check_can_reply(data: &[u8]) -> Result<Reply, Violation> {
-    let violation = |kind: &'static str, why: String| Violation {
+pub fn check_can_reply(data: &[u8]) -> Result<Reply, ReplyViolation> {
+    let violation = |kind: &'static str, why: String| ReplyViolation {
         kind,
         detail: format!("the node sent [{}]: {why}", hex_spaced(data)),
     };

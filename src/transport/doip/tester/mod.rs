@@ -13,7 +13,7 @@
 //!   over raw, with that reason.
 //! - **Alive checks**: with [`TesterConnection::answer_alive_checks`], an alive check request
 //!   of the entity is answered on the way with the tester's address (ISO 13400-2:2019 §9.6) and
-//!   still handed to the caller, marked [`Received::answer`].
+//!   still handed to the caller, marked [`EntityFrame::answer`].
 //! - **Recording**: every frame and change goes through the [`Recording`] given to each call;
 //!   [`NoRecord`] costs nothing.
 //!
@@ -75,7 +75,7 @@ pub enum Fate {
 
 /// Something the entity sent.
 #[derive(Debug, Clone)]
-pub struct Received {
+pub struct EntityFrame {
     /// When the read that completed it returned.
     pub at: Instant,
     pub bytes: Vec<u8>,
@@ -88,7 +88,7 @@ pub struct Received {
 /// What a bounded read found.
 #[derive(Debug)]
 pub enum Read {
-    Frame(Received),
+    Frame(EntityFrame),
     /// The entity closed the connection; nothing buffered is left.
     Closed {
         at: Instant,
@@ -141,7 +141,7 @@ pub struct TesterConnection {
     deframer: Deframer,
     desynced: bool,
     /// Bytes of an incomplete message at the end of the stream, handed over before the fate.
-    partial: Option<Received>,
+    partial: Option<EntityFrame>,
     fate: Fate,
     last_read_at: Instant,
     /// The tester address alive check requests are answered with, if they are.

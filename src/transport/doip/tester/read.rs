@@ -3,7 +3,7 @@
 
 use super::record::{Change, Recording};
 use super::words::{as_text, entity_io_error};
-use super::{Fate, READ_CHUNK, Read, Received, Refused, Stream, TesterConnection};
+use super::{EntityFrame, Fate, READ_CHUNK, Read, Refused, Stream, TesterConnection};
 use crate::codec::doip::{AliveCheckResponse, Deframed, Message, Payload};
 use std::future::Future;
 use std::task::Poll;
@@ -101,9 +101,9 @@ impl TesterConnection {
     /// Answers `r` when it is an alive check request and the caller asked for it.
     async fn answered<R: Recording>(
         &mut self,
-        mut r: Received,
+        mut r: EntityFrame,
         rec: &mut R,
-    ) -> Result<Received, Refused> {
+    ) -> Result<EntityFrame, Refused> {
         let (Some(tester), Ok(request)) = (self.alive_check_answer, &r.message) else {
             return Ok(r);
         };
@@ -124,7 +124,7 @@ impl TesterConnection {
     }
 
     /// A whole frame from the buffer, if one is there.
-    fn take_frame<R: Recording>(&mut self, rec: &mut R) -> Result<Option<Received>, String> {
+    fn take_frame<R: Recording>(&mut self, rec: &mut R) -> Result<Option<EntityFrame>, String> {
         if self.buf.is_empty() {
             return Ok(None);
         }
@@ -177,8 +177,8 @@ impl TesterConnection {
         bytes: Vec<u8>,
         message: Result<Message<'static>, String>,
         rec: &mut R,
-    ) -> Result<Received, String> {
+    ) -> Result<EntityFrame, String> {
         rec.received(&self.link, at, &bytes, &message)?;
-        Ok(Received { at, bytes, message, answer: None })
+        Ok(EntityFrame { at, bytes, message, answer: None })
     }
 }
