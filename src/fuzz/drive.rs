@@ -135,6 +135,9 @@ pub struct LiveFinding<C> {
     pub reproduced: bool,
     /// Minimization trials.
     pub trials: usize,
+    /// Minimization ended when the campaign's duration ran out: `cases` is the smallest
+    /// failing set found until then (or the whole window when the replay was cut).
+    pub cut_short: bool,
     /// Time from the start of the run to the failed check.
     pub found_after: Duration,
 }
@@ -199,6 +202,8 @@ impl<C> LiveReport<C> {
 
 /// Runs up to `max_cases` cases of `target` for at most `duration` (and until `stop`, asked
 /// before each case with the report so far, says so); `progress` is called after every batch.
+/// `duration` bounds everything: cases, liveness checks, minimization and restores alike; what
+/// it cut short is said (`LiveReport::stopped`, `LiveFinding::cut_short`).
 pub async fn drive<T: LiveTarget>(
     target: &mut T,
     max_cases: u64,
@@ -207,6 +212,7 @@ pub async fn drive<T: LiveTarget>(
     mut progress: impl FnMut(&LiveReport<T::Case>),
 ) -> LiveReport<T::Case> {
     let start = Instant::now();
+    let deadline = start + duration;
     let mut report = LiveReport::default();
     let mut window: Vec<T::Case> = Vec::new();
     let mut seen: HashSet<(String, &'static str)> = HashSet::new();
@@ -219,7 +225,10 @@ pub async fn drive<T: LiveTarget>(
         let case = target.case(index);
         index += 1;
         *report.coverage.entry((case.bucket(), case.state_name())).or_default() += 1;
-        let outcome = target.run_case(&case).await;
+        let Ok(outcome) = tokio::time::timeout_at(deadline, target.run_case(&case)).await else {
+            report.stopped = Some(format!("--duration ran out during case {}", case.index()));
+            break;
+        };
         report.cases += 1;
         let (state, shape, case_index) = (case.state_name(), case.shape(), case.index());
         window.push(case);
@@ -236,14 +245,20 @@ pub async fn drive<T: LiveTarget>(
         // the liveness oracle.
         let failed = match suspect {
             Some((oracle @ Oracle::Protocol(_), why)) => Some((oracle, why)),
-            _ => match target.liveness(target.liveness_bound()).await {
-                Ok(latency) => {
+            _ => match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound()))
+                .await
+            {
+                Err(_) => {
+                    report.stopped = Some("--duration ran out during a liveness check".into());
+                    break;
+                }
+                Ok(Ok(latency)) => {
                     healthy_latency = latency;
                     report.healthy_checks += 1;
                     window.clear();
                     None
                 }
-                Err(failure) => Some(failure),
+                Ok(Err(failure)) => Some(failure),
             },
         };
         if let Some((oracle, detail)) = failed {
@@ -256,8 +271,8 @@ pub async fn drive<T: LiveTarget>(
             if report.findings.len() >= MAX_FINDINGS || !seen.insert(key) {
                 report.duplicates += 1;
             } else {
-                let (cases, reproduced, trials) =
-                    minimize(target, &oracle, &window, healthy_latency).await;
+                let (cases, reproduced, trials, cut_short) =
+                    minimize(target, &oracle, &window, healthy_latency, deadline).await;
                 let finding = LiveFinding {
                     oracle,
                     detail,
@@ -267,6 +282,7 @@ pub async fn drive<T: LiveTarget>(
                     cases,
                     reproduced,
                     trials,
+                    cut_short,
                     found_after,
                 };
                 if culprits.insert(finding.culprit_key()) {
@@ -276,14 +292,31 @@ pub async fn drive<T: LiveTarget>(
                 }
             }
             window.clear();
-            if let Err(e) = target.restore().await {
-                report.stopped = Some(e);
-                break;
+            match tokio::time::timeout_at(deadline, target.restore()).await {
+                Err(_) => {
+                    report.stopped = Some("--duration ran out while restoring the target".into());
+                    break;
+                }
+                Ok(Err(e)) => {
+                    report.stopped = Some(e);
+                    break;
+                }
+                Ok(Ok(())) => {}
             }
-            if let Err((oracle, why)) = target.liveness(target.liveness_bound()).await {
-                report.stopped =
-                    Some(format!("the target did not come back after a restore: {oracle}: {why}"));
-                break;
+            match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound())).await
+            {
+                Err(_) => {
+                    report.stopped =
+                        Some("--duration ran out while checking that the target came back".into());
+                    break;
+                }
+                Ok(Err((oracle, why))) => {
+                    report.stopped = Some(format!(
+                        "the target did not come back after a restore: {oracle}: {why}"
+                    ));
+                    break;
+                }
+                Ok(Ok(_)) => {}
             }
         }
         if batch_end {
@@ -297,23 +330,35 @@ pub async fn drive<T: LiveTarget>(
 }
 
 /// The minimal failing subsequence of `window` (all of it when a replay does not fail),
-/// whether a replay failed, and the trials run.
+/// whether a replay failed, the trials run, and whether `deadline` cut the search short (then
+/// the smallest failing set found so far).
 async fn minimize<T: LiveTarget>(
     target: &mut T,
     oracle: &Oracle,
     window: &[T::Case],
     healthy_latency: Duration,
-) -> (Vec<T::Case>, bool, usize) {
-    if !trial(target, window, oracle, healthy_latency).await {
-        return (window.to_vec(), false, 1);
+    deadline: Instant,
+) -> (Vec<T::Case>, bool, usize, bool) {
+    let first = tokio::time::timeout_at(deadline, trial(target, window, oracle, healthy_latency));
+    match first.await {
+        Err(_) => return (window.to_vec(), false, 1, true),
+        Ok(false) => return (window.to_vec(), false, 1, false),
+        Ok(true) => {}
     }
     let mut search = Ddmin::new(window, MAX_TRIALS);
+    let mut cut_short = false;
     while let Some(subset) = search.next_trial() {
-        let fails = trial(target, &subset, oracle, healthy_latency).await;
-        search.record(fails);
+        let trial = trial(target, &subset, oracle, healthy_latency);
+        match tokio::time::timeout_at(deadline, trial).await {
+            Ok(fails) => search.record(fails),
+            Err(_) => {
+                cut_short = true;
+                break;
+            }
+        }
     }
     let result = search.result();
-    (result.items, true, result.trials + 1)
+    (result.items, true, result.trials + 1, cut_short)
 }
 
 /// Replays `cases` as the repro does (each from a fresh start) on a restored target, then
@@ -347,4 +392,107 @@ async fn trial<T: LiveTarget>(
     let short = (healthy_latency * 50).max(Duration::from_millis(100));
     let bound = short.min(target.liveness_bound());
     matches!(target.liveness(bound).await, Err((o, _)) if &o == oracle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    struct Case(u64);
+
+    impl LiveCase for Case {
+        fn index(&self) -> u64 {
+            self.0
+        }
+        fn state_name(&self) -> &'static str {
+            "idle"
+        }
+        fn bucket(&self) -> String {
+            "0x8001".into()
+        }
+        fn shape(&self) -> String {
+            format!("0x8001/case{}", self.0)
+        }
+        fn message_count(&self) -> usize {
+            1
+        }
+        fn json(&self) -> serde_json::Value {
+            serde_json::json!(self.0)
+        }
+    }
+
+    /// A target that hangs after case 3 until restored, and whose restore (a slow power
+    /// cycle command) takes `restore_takes`.
+    struct Hanging {
+        hung: bool,
+        restore_takes: Duration,
+        restores: u32,
+    }
+
+    impl LiveTarget for Hanging {
+        type Case = Case;
+        fn case(&self, index: u64) -> Case {
+            Case(index)
+        }
+        fn batch(&self) -> u64 {
+            4
+        }
+        fn liveness_bound(&self) -> Duration {
+            Duration::from_secs(2)
+        }
+        async fn run_case(&mut self, case: &Case) -> CaseOutcome {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if case.0 == 3 {
+                self.hung = true;
+                return CaseOutcome::Anomaly(Oracle::AliveCheck, "silence".into());
+            }
+            CaseOutcome::Clean
+        }
+        async fn liveness(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)> {
+            if self.hung {
+                tokio::time::sleep(bound).await;
+                return Err((Oracle::AliveCheck, "no alive check response".into()));
+            }
+            Ok(Duration::from_millis(1))
+        }
+        async fn restore(&mut self) -> Result<(), String> {
+            self.restores += 1;
+            tokio::time::sleep(self.restore_takes).await;
+            self.hung = false;
+            Ok(())
+        }
+    }
+
+    /// `--duration` bounds the whole campaign: a restore that takes a minute is cut at the
+    /// duration, the finding says its minimization was cut short, and the report says why the
+    /// campaign stopped (virtual time: the bound is exact).
+    #[tokio::test(start_paused = true)]
+    async fn the_duration_bounds_minimization_and_restores_too() {
+        let mut target =
+            Hanging { hung: false, restore_takes: Duration::from_secs(60), restores: 0 };
+        let start = Instant::now();
+        let report = drive(&mut target, 1_000, Duration::from_secs(5), |_| false, |_| {}).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(5), "{:?}", report.stopped);
+        assert_eq!(report.findings.len(), 1);
+        let finding = &report.findings[0];
+        assert!(finding.cut_short && !finding.reproduced, "{finding:?}");
+        assert_eq!(finding.cases.len(), 4, "the whole window since the last healthy check");
+        let stopped = report.stopped.as_deref().unwrap_or_default();
+        assert!(stopped.starts_with("--duration ran out while restoring"), "{stopped}");
+    }
+
+    /// With time to spare, the same target is minimized to the one case that hangs it and the
+    /// campaign goes on after the restore.
+    #[tokio::test(start_paused = true)]
+    async fn with_time_to_spare_the_finding_is_minimized_and_the_campaign_goes_on() {
+        let mut target =
+            Hanging { hung: false, restore_takes: Duration::from_millis(100), restores: 0 };
+        let report = drive(&mut target, 12, Duration::from_secs(600), |_| false, |_| {}).await;
+        assert_eq!(report.cases, 12, "{:?}", report.stopped);
+        assert_eq!(report.stopped, None);
+        let finding = &report.findings[0];
+        assert!(!finding.cut_short && finding.reproduced, "{finding:?}");
+        assert_eq!(finding.cases.iter().map(|c| c.0).collect::<Vec<_>>(), [3]);
+    }
 }

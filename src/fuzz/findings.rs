@@ -50,6 +50,7 @@ pub fn finding_json<C: LiveCase>(
         "found_after_ms": f.found_after.as_millis() as u64,
         "reproduced": f.reproduced,
         "minimization_trials": f.trials,
+        "minimization_cut_short": f.cut_short,
         "messages": f.message_count(),
         "cases": f.cases.iter().map(LiveCase::json).collect::<Vec<_>>(),
     });
