@@ -8,7 +8,7 @@ use super::stdout::{self, Stdout};
 use crate::fuzz::campaign::{
     Campaign, CampaignError, CampaignEvent, CampaignOutcome, CampaignTarget, fuzz_can, fuzz_doip,
 };
-use crate::fuzz::drive::{LiveCase, LiveFinding, LiveReport};
+use crate::fuzz::drive::LiveCase;
 use crate::fuzz::findings::finding_json;
 use crate::fuzz::model::StartState;
 use crate::fuzz::model::isotp::CanState;
@@ -176,15 +176,13 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
             spawn_signal_watch(stop.clone());
             fuzz_can(&c, stop, &mut on_event).await
         });
-        let (report, written) = outcome(result, tty)?;
-        Ok(finish(&args, &choice, &report, &written, &CanState::ALL.map(CanState::name)))
+        Ok(finish(&args, &choice, &outcome(result, tty)?, &CanState::ALL.map(CanState::name)))
     } else {
         let result = runtime.block_on(async {
             spawn_signal_watch(stop.clone());
             fuzz_doip(&c, stop, &mut on_event).await
         });
-        let (report, written) = outcome(result, tty)?;
-        Ok(finish(&args, &choice, &report, &written, &StartState::ALL.map(StartState::name)))
+        Ok(finish(&args, &choice, &outcome(result, tty)?, &StartState::ALL.map(StartState::name)))
     }
 }
 
@@ -193,10 +191,10 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
 fn finish<C: LiveCase>(
     args: &FuzzArgs,
     choice: &TargetChoice,
-    report: &LiveReport<C>,
-    written: &Written<C>,
+    outcome: &CampaignOutcome<C>,
     states: &[&str],
 ) -> u8 {
+    let (report, written) = (&outcome.report, &outcome.written);
     let mut summaries = Vec::new();
     for (dir, number, finding) in written {
         let repro = if args.no_confirm { None } else { Some(confirm(dir, choice)) };
@@ -217,7 +215,7 @@ fn finish<C: LiveCase>(
             "repro": repro,
         }));
     }
-    let summary = summary_json(args, report, summaries, states);
+    let summary = summary_json(args, outcome, summaries, states);
     let printed = if args.json {
         Stdout::new().line(&serde_json::to_string(&summary).unwrap_or_default())
     } else {
@@ -247,8 +245,6 @@ fn finish<C: LiveCase>(
         if report.findings.is_empty() { exit::SUCCESS } else { exit::FAILURE },
     )
 }
-
-type Written<C> = Vec<(PathBuf, u32, LiveFinding<C>)>;
 
 /// The campaign the arguments describe.
 fn campaign_of<'a>(
@@ -297,6 +293,9 @@ fn console(tty: bool) -> impl FnMut(CampaignEvent) {
                 }
             }
         }
+        CampaignEvent::ProbeDropped(probe) => eprintln!(
+            "fuzz: the target fails this probe before the first case; it is left out of the liveness check: {probe}"
+        ),
         CampaignEvent::WriteFailed(why) => eprintln!("error: {why}"),
     }
 }
@@ -306,12 +305,12 @@ fn console(tty: bool) -> impl FnMut(CampaignEvent) {
 fn outcome<C>(
     result: Result<CampaignOutcome<C>, CampaignError>,
     tty: bool,
-) -> Result<(LiveReport<C>, Written<C>), (u8, String)> {
+) -> Result<CampaignOutcome<C>, (u8, String)> {
     if tty {
         eprintln!();
     }
     match result {
-        Ok(o) => Ok((o.report, o.written)),
+        Ok(o) => Ok(o),
         Err(CampaignError::Usage(why)) => Err(usage(why)),
         Err(CampaignError::Unhealthy(why)) => Err((exit::UNREACHABLE, format!("error: {why}"))),
         Err(CampaignError::Harness(why)) => Err((exit::FAILURE, format!("error: {why}"))),
@@ -401,10 +400,11 @@ fn first_pcapng(dir: &Path) -> Option<PathBuf> {
 
 fn summary_json<C>(
     args: &FuzzArgs,
-    r: &LiveReport<C>,
+    outcome: &CampaignOutcome<C>,
     findings: Vec<serde_json::Value>,
     states: &[&str],
 ) -> serde_json::Value {
+    let r = &outcome.report;
     let mut coverage = serde_json::Map::new();
     for ((payload_type, state), n) in &r.coverage {
         let entry = coverage.entry(payload_type.clone()).or_insert_with(|| serde_json::json!({}));
@@ -422,5 +422,6 @@ fn summary_json<C>(
         "coverage": coverage,
         "finding_dirs": findings,
         "stopped": r.stopped,
+        "dropped_probes": outcome.dropped_probes,
     })
 }

@@ -1,6 +1,7 @@
 //! A fuzzing campaign from start to written findings: the target chosen (the built-in
 //! simulator with faults, a DoIP entity, the simulator's CAN ECU or a node on a CAN bus), the
-//! fuzzer built from the typed profile, a liveness check before the first case, the shared
+//! fuzzer built from the typed profile, the liveness baseline before the first case (the probes
+//! the target passes; a known deviation is dropped and said, not a reason to stop), the shared
 //! loop ([`super::drive`]) and each finding's directory. `doipcheck fuzz` turns its arguments
 //! into a [`Campaign`], calls [`fuzz_doip`] or [`fuzz_can`] and prints what comes back
 //! (docs/architecture.md#live-fuzzing).
@@ -73,6 +74,8 @@ pub enum CampaignEvent {
     Started(String),
     /// The live line (cases, rate, findings, coverage).
     Progress(String),
+    /// A liveness probe the target fails before the first case, dropped from the oracle.
+    ProbeDropped(String),
     /// A finding could not be written.
     WriteFailed(String),
 }
@@ -80,6 +83,8 @@ pub enum CampaignEvent {
 /// The loop's report and the findings written: directory, number, finding.
 pub struct CampaignOutcome<C> {
     pub report: LiveReport<C>,
+    /// The probes the target failed before the first case (the baseline left them out).
+    pub dropped_probes: Vec<String>,
     pub written: Vec<(PathBuf, u32, LiveFinding<C>)>,
 }
 
@@ -235,13 +240,19 @@ async fn fuzz_target<T: LiveTarget>(
     repro: impl Fn(u32, &LiveFinding<T::Case>) -> String,
     on_event: &mut dyn FnMut(CampaignEvent),
 ) -> Result<CampaignOutcome<T::Case>, CampaignError> {
-    if let Err((oracle, why)) = target.liveness(target.liveness_bound()).await {
-        if let Some(s) = sims {
-            s.shutdown().await;
+    let dropped_probes = match target.baseline(target.liveness_bound()).await {
+        Ok(dropped) => dropped,
+        Err((oracle, why)) => {
+            if let Some(s) = sims {
+                s.shutdown().await;
+            }
+            return Err(CampaignError::Unhealthy(format!(
+                "the target is not healthy before the first case ({oracle}): {why}"
+            )));
         }
-        return Err(CampaignError::Unhealthy(format!(
-            "the target is not healthy before the first case ({oracle}): {why}"
-        )));
+    };
+    for probe in &dropped_probes {
+        on_event(CampaignEvent::ProbeDropped(probe.clone()));
     }
     on_event(CampaignEvent::Started(format!(
         "{label}, seed {}, up to {} or {} cases, liveness every {} cases",
@@ -272,7 +283,7 @@ async fn fuzz_target<T: LiveTarget>(
             ))),
         }
     }
-    Ok(CampaignOutcome { report, written })
+    Ok(CampaignOutcome { report, dropped_probes, written })
 }
 
 fn progress_line<C>(r: &LiveReport<C>) -> String {

@@ -108,6 +108,13 @@ pub trait LiveTarget {
     /// The liveness oracle with answers bounded by `bound`: the time it took, or the probe
     /// that failed and what it saw.
     async fn liveness(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)>;
+    /// Before the first case: the liveness oracle as this target passes it. A target may fail
+    /// some probes for reasons that are not a fault to find (a known deviation); those are
+    /// dropped, each said in the returned notes, so that only a change from this baseline is
+    /// a finding. `Err` when what fails leaves nothing to check liveness by.
+    async fn baseline(&mut self, bound: Duration) -> Result<Vec<String>, (Oracle, String)> {
+        self.liveness(bound).await.map(|_| Vec::new())
+    }
     /// Brings the target back (power cycle, the profile's command, or a reconnect).
     async fn restore(&mut self) -> Result<(), String>;
     /// Forgets what the hot loop keeps between cases (a connection, a session), so that each

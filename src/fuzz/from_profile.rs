@@ -95,6 +95,7 @@ pub fn live_settings(
         entity_status: profile.has_capability("doip.udp")
             && profile.has_capability("doip.entity_status"),
         tester_present,
+        alive_check_barrier: true,
         batch,
         monitor,
         command_bound: Duration::from_secs(60),

@@ -56,6 +56,10 @@ pub struct LiveSettings {
     pub entity_status: bool,
     /// TesterPresent targets.
     pub tester_present: Vec<u16>,
+    /// The barrier after each case is an alive check request (ISO 13400-2:2019 §9.6); for an
+    /// entity that does not answer one (its baseline dropped the probe), the replies of `p2`
+    /// after the case are taken instead.
+    pub alive_check_barrier: bool,
     /// Cases between liveness checks.
     pub batch: u64,
     /// `--monitor`: a command whose failure is a finding.
@@ -149,7 +153,24 @@ impl LiveFuzzer {
             }
         };
         let barrier_ok = fate.on_boundary && !case.closes() && write_failed.is_none();
-        let end = if barrier_ok {
+        let quiet_barrier = barrier_ok && !self.settings.alive_check_barrier;
+        let end = if quiet_barrier {
+            // No alive check answered: what arrives within P2 is this case's (a reply later
+            // than that may be counted with the next case).
+            match conn
+                .read_until(
+                    usize::MAX,
+                    self.settings.p2,
+                    self.settings.tester_address,
+                    |_| false,
+                    &mut check,
+                )
+                .await
+            {
+                ReadEnd::Silent => ReadEnd::Barrier,
+                other => other,
+            }
+        } else if barrier_ok {
             let expected = 1 + alive_requests_in(prefix, &stream);
             if conn.write(&frame(version, 0x0007, &[])).await.is_err() {
                 conn.take_ready(&mut check).await;
@@ -379,6 +400,42 @@ impl LiveTarget for LiveFuzzer {
 
     async fn run_case(&mut self, case: &FuzzCase) -> CaseOutcome {
         self.run_doip_case(case).await
+    }
+
+    /// Drops each probe the entity fails before the first case: the alive check (then the
+    /// barrier after each case is a quiet P2), TesterPresent to an address, the vehicle
+    /// identification. A failed routing activation or `--monitor` leaves nothing to fuzz.
+    async fn baseline(&mut self, bound: Duration) -> Result<Vec<String>, (Oracle, String)> {
+        let mut dropped = Vec::new();
+        // The barrier after every case is an alive check request: it is probed here whatever
+        // the profile declares, and kept as a probe only where the profile declares it.
+        let declared = self.settings.alive_check;
+        self.settings.alive_check = true;
+        let probes = 2 + self.settings.tester_present.len();
+        for _ in 0..=probes {
+            let (oracle, why) = match self.check_liveness(bound).await {
+                Ok(_) => {
+                    self.settings.alive_check &= declared;
+                    return Ok(dropped);
+                }
+                Err(failure) => failure,
+            };
+            let s = &mut self.settings;
+            match oracle {
+                Oracle::AliveCheck if s.alive_check => {
+                    s.alive_check = false;
+                    s.alive_check_barrier = false;
+                }
+                Oracle::TesterPresent(address) if s.tester_present.contains(&address) => {
+                    s.tester_present.retain(|a| *a != address);
+                }
+                Oracle::Identification if s.identification => s.identification = false,
+                _ => return Err((oracle, why)),
+            }
+            dropped.push(format!("{}: {why}", oracle.name()));
+        }
+        self.settings.alive_check &= declared;
+        self.check_liveness(bound).await.map(|_| dropped)
     }
 
     async fn liveness(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)> {

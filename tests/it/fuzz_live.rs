@@ -105,6 +105,27 @@ fn a_target_that_is_not_there_exits_3_and_usage_errors_exit_2() {
 /// Fuzzes the simulator with `fault` (default seed) until the first finding; checks the
 /// fuzzer's proof: found within 60 s, a repro of at most three messages that fails against the
 /// fault and passes against the conformant simulator.
+/// An entity with a known deviation (it answers no alive check request) is fuzzed, not
+/// refused: the baseline drops the probe it fails, says so, and fuzzes with a quiet barrier
+/// after each case; the deviation is not a finding.
+#[test]
+fn a_target_that_fails_a_probe_before_the_first_case_is_fuzzed_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--sim-fault", "no_alive_check_answer", "--cases", "150", "--no-confirm"];
+    let (code, summary, stderr) = fuzz(&dir.path().join("f"), &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["cases"], 150, "{summary}");
+    assert_eq!(summary["findings"], 0, "{summary}");
+    let dropped = summary["dropped_probes"].as_array().expect("dropped_probes");
+    assert_eq!(dropped.len(), 1, "{summary}");
+    assert!(dropped[0].as_str().unwrap().starts_with("liveness.alive_check:"), "{summary}");
+    assert!(stderr.contains("it is left out of the liveness check"), "{stderr}");
+    // The conformant simulator drops nothing.
+    let (code, summary, stderr) = fuzz(&dir.path().join("g"), &["--cases", "50"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["dropped_probes"], serde_json::json!([]), "{summary}");
+}
+
 fn finds_the_robustness_fault(fault: &str, more: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let findings = dir.path().join("findings");
