@@ -1,17 +1,29 @@
 //! `doipcheck report --from report.json... [--html F] [--junit F] [--markdown F]`: the HTML,
 //! JUnit and Markdown reports rebuilt from the JSON of one run or of the shards of one. See
-//! [`crate::report::rebuild`].
+//! [`crate::report::rebuild`]. `report --diff OLD NEW`: what changed between two runs
+//! ([`crate::report::diff`]), on the console and, when asked, atop the rebuilt reports of NEW.
 
 use super::exit;
-use crate::report::{RebuildOutputs, human, load_report, rebuild, size};
-use clap::Args;
+use crate::report::{
+    Baseline, RebuildOutputs, RunOutcomes, human, load_report, rebuild, report_json_in, size,
+};
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The `report.json` of a run, or of each shard (cases follow the order given).
-    #[arg(long, required = true, num_args = 1.., value_name = "JSON")]
+    #[arg(long, required_unless_present = "diff", num_args = 1.., value_name = "JSON")]
     pub from: Vec<PathBuf>,
+    /// Compare two runs (each a report.json or a report folder): regressions, fixes, still
+    /// failing, newly flaky, added and removed cases, timer drift. The outputs named
+    /// (--html, --junit, --markdown) are NEW's reports with the comparison atop.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with = "from")]
+    pub diff: Vec<PathBuf>,
+    /// Exit 1 when NEW has a regression (`regression`) or any failure (`any`); without it,
+    /// --diff exits 0 whatever changed.
+    #[arg(long, value_enum, value_name = "WHAT", requires = "diff")]
+    pub fail_on: Option<FailOn>,
     /// Write the HTML report here (default, when no output is named: report.html beside the
     /// first input).
     #[arg(long, value_name = "FILE")]
@@ -24,11 +36,39 @@ pub struct ReportArgs {
     pub markdown: Option<PathBuf>,
 }
 
+/// `--fail-on`: which failures make the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    /// Any case that fails, errors or is inconclusive (and is not waived).
+    #[default]
+    Any,
+    /// Only cases that did not fail in the baseline, and new cases that fail.
+    Regression,
+}
+
 /// Runs the command: 0 written, 2 an input is missing or not a report (nothing written), 1 an
-/// output could not be written.
+/// output could not be written, or `--fail-on` found what it fails on.
 pub fn run(args: ReportArgs) -> u8 {
+    let mut baseline = None;
+    let inputs = match args.diff.as_slice() {
+        [old, new] => {
+            let old_file = report_json_in(old);
+            match load_report(&old_file) {
+                Ok(r) => {
+                    let outcomes = RunOutcomes::from_reports(&[r]);
+                    baseline = Some(Baseline { source: old_file, outcomes });
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            }
+            vec![report_json_in(new)]
+        }
+        _ => args.from.clone(),
+    };
     let mut reports = Vec::new();
-    for path in &args.from {
+    for path in &inputs {
         match load_report(path) {
             Ok(r) => reports.push(r),
             Err(e) => {
@@ -38,8 +78,8 @@ pub fn run(args: ReportArgs) -> u8 {
         }
     }
     let mut html = args.html.clone();
-    if html.is_none() && args.junit.is_none() && args.markdown.is_none() {
-        let dir = args.from[0].parent().map(PathBuf::from).unwrap_or_default();
+    if html.is_none() && args.junit.is_none() && args.markdown.is_none() && baseline.is_none() {
+        let dir = inputs[0].parent().map(PathBuf::from).unwrap_or_default();
         html = Some(dir.join("report.html"));
     }
     let outputs = RebuildOutputs {
@@ -47,6 +87,7 @@ pub fn run(args: ReportArgs) -> u8 {
         junit: args.junit.clone(),
         markdown: args.markdown.clone(),
         step_summary: super::run::step_summary_file(),
+        baseline,
     };
     let started = std::time::Instant::now();
     match rebuild(&reports, &outputs) {
@@ -57,15 +98,27 @@ pub fn run(args: ReportArgs) -> u8 {
             }
             written
                 .extend(args.junit.iter().chain(&args.markdown).map(|p| p.display().to_string()));
-            eprintln!(
-                "{} cases from {} reports ({} failing) in {}: {}",
-                done.cases,
-                reports.len(),
-                done.counts.fail + done.counts.error + done.counts.inconclusive,
-                human(started.elapsed()),
-                written.join(", ")
-            );
-            exit::SUCCESS
+            if let Some(diff) = &done.diff {
+                for line in diff.console_lines() {
+                    println!("{line}");
+                }
+            }
+            if !written.is_empty() {
+                eprintln!(
+                    "{} cases from {} reports ({} failing) in {}: {}",
+                    done.cases,
+                    reports.len(),
+                    done.counts.fail + done.counts.error + done.counts.inconclusive,
+                    human(started.elapsed()),
+                    written.join(", ")
+                );
+            }
+            let failed = match (args.fail_on, &done.diff) {
+                (Some(FailOn::Regression), Some(d)) => d.new_failures() > 0,
+                (Some(FailOn::Any), _) => done.counts.any_failure(),
+                _ => false,
+            };
+            if failed { exit::FAILURE } else { exit::SUCCESS }
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -3,8 +3,9 @@
 //! write the console, JUnit, JSON and capture reports (also after Ctrl-C).
 
 use super::exit;
+use super::report::FailOn;
 use super::validate::{default_profile, paths_or_default};
-use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters};
+use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters, load_baseline};
 use crate::runner::event::EventSink;
 use crate::runner::target::{
     Simulators, TargetSource, known_faults, simulator_config, simulator_label,
@@ -74,6 +75,15 @@ pub struct RunArgs {
     /// Also write a Markdown summary here (it is appended to $GITHUB_STEP_SUMMARY when set).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Compare with an earlier run (its report.json or report folder): regressions, fixes,
+    /// still failing, newly flaky, added and removed cases and timer drift, on the console,
+    /// atop report.html and in the Markdown summary.
+    #[arg(long, value_name = "OLD")]
+    pub baseline: Option<PathBuf>,
+    /// What makes the exit code 1: any failing case (default), or only a regression against
+    /// --baseline (a case that did not fail there, or a new case that fails).
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
     /// Which cases keep a pcapng capture.
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
@@ -175,6 +185,15 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         .transpose()
         .map_err(|e| usage(format!("--tags: {e}")))?;
     let jobs = super::jobs(args.jobs).map_err(usage)?;
+    if args.fail_on == FailOn::Regression && args.baseline.is_none() {
+        return Err(usage("--fail-on regression needs --baseline OLD"));
+    }
+    let baseline = match &args.baseline {
+        Some(path) => {
+            Some(Arc::new(load_baseline(path).map_err(|e| usage(format!("--baseline: {e}")))?))
+        }
+        None => None,
+    };
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
     }
@@ -292,12 +311,16 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         tls: crate::runner::tls::client_config().ok(),
         connect_timeout,
     };
-    Ok(execute(&args, env, targets, label, profile_path, plan, shard))
+    let mut options = report_options(&args);
+    options.baseline = baseline;
+    Ok(execute(&args, options, env, targets, label, profile_path, plan, shard))
 }
 
 /// Runs the plan on a fresh runtime with the reporters, and maps the result to an exit code.
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     args: &RunArgs,
+    mut options: ReportOptions,
     env: CaseEnv,
     targets: TargetSource,
     label: String,
@@ -305,7 +328,6 @@ pub fn execute(
     plan: Vec<crate::suite::select::SelectedCase>,
     shard: Option<(u32, u32)>,
 ) -> u8 {
-    let mut options = report_options(args);
     options.capture = match args.pcap {
         PcapArg::Failing => CapturePolicy::Failing,
         PcapArg::All => CapturePolicy::All,
@@ -370,7 +392,7 @@ pub fn execute(
     });
     match result {
         Ok((result, stop)) => {
-            let code = finish(&mut reporters, &result);
+            let code = finish(&mut reporters, &result, args.fail_on);
             match stop {
                 Some(stop @ Stop::Signal { name, .. }) => {
                     eprintln!("doipcheck: stopped by {name}; the reports hold every finished case");
@@ -585,12 +607,16 @@ fn parse_run_timeout(text: &str) -> Result<Duration, String> {
     crate::notation::parse_duration(text)
 }
 
-/// Writes the reports (again, if the run was cut short) and picks the exit code.
-pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult) -> u8 {
-    if let Err(e) = reporters.finish() {
-        eprintln!("error: {e}");
-        return exit::FAILURE;
-    }
+/// Writes the reports (again, if the run was cut short) and picks the exit code: waived
+/// failures do not count; with `FailOn::Regression` only the diff's new failures do.
+pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult, fail_on: FailOn) -> u8 {
+    let written = match reporters.finish() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILURE;
+        }
+    };
     if let Some(e) = &result.sink_error {
         eprintln!("error: {e}");
         return exit::FAILURE;
@@ -598,7 +624,11 @@ pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult) -> u
     if result.unreachable {
         return exit::UNREACHABLE;
     }
-    if result.counts.any_failure() || result.interrupted { exit::FAILURE } else { exit::SUCCESS }
+    let failed = match (fail_on, &written.diff) {
+        (FailOn::Regression, Some(diff)) => diff.new_failures() > 0,
+        _ => written.counts.any_failure(),
+    };
+    if failed || result.interrupted { exit::FAILURE } else { exit::SUCCESS }
 }
 
 #[cfg(test)]

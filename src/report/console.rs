@@ -150,7 +150,7 @@ impl<W: Write + Send> ConsoleReporter<W> {
     fn summary(&mut self, elapsed: Duration, stop_reason: Option<&str>) -> std::io::Result<()> {
         let mut counts = Counts::default();
         for (_, f) in &self.done {
-            counts.add(f.verdict, f.flaky);
+            counts.add_case(f);
         }
         let mut parts = vec![format!("{} passed", counts.pass)];
         for (n, what) in [

@@ -10,6 +10,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use super::capture::write_case_capture_file;
+use super::diff::{RunDiff, RunOutcomes, diff};
 use super::html::{HtmlReport, RunHead};
 use super::json::JsonStream;
 use super::junit::{JunitCase, junit_report};
@@ -61,6 +62,11 @@ impl FileReports {
         if let Some(w) = &self.written {
             return Ok(w.clone());
         }
+        let diff = self
+            .options
+            .baseline
+            .as_deref()
+            .map(|b| diff(b, &RunOutcomes::from_cases(self.done.values())));
         let junit_path = self.options.junit_path();
         let report =
             junit_report(self.run.as_ref(), self.run_finished.as_ref(), self.done.values());
@@ -68,8 +74,8 @@ impl FileReports {
         let json_path = self.options.json_path();
         let json = self.end_json(&json_path);
         let html_path = self.options.html_path();
-        let html = self.end_html().map_err(|e| context(e, &html_path));
-        let markdown = self.write_markdown();
+        let html = self.end_html(diff.clone()).map_err(|e| context(e, &html_path));
+        let markdown = self.write_markdown(diff.as_ref());
         // Each file is written even when another failed; the first error wins.
         junit.map_err(|e| context(e, &junit_path))?;
         json?;
@@ -85,6 +91,8 @@ impl FileReports {
             html_bytes,
             markdown: self.options.markdown.clone(),
             captures: self.captures.clone(),
+            counts: self.counts,
+            diff,
         };
         self.written = Some(written.clone());
         Ok(written)
@@ -110,7 +118,7 @@ impl FileReports {
     }
 
     /// Adds the cases still running (cut short) and writes the HTML page; returns its size.
-    fn end_html(&mut self) -> std::io::Result<u64> {
+    fn end_html(&mut self, diff: Option<RunDiff>) -> std::io::Result<u64> {
         let Some(mut html) = self.html.take() else { return Ok(0) };
         for case in self.running.values() {
             html.case(case, None);
@@ -120,16 +128,21 @@ impl FileReports {
             finished: self.run_finished.iter().cloned().collect(),
             command_line: self.options.command_line.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            diff,
         };
         html.finish(&head)
     }
 
     /// The Markdown summary, to `--markdown` and appended to `$GITHUB_STEP_SUMMARY`.
-    fn write_markdown(&self) -> std::io::Result<()> {
+    fn write_markdown(&self, diff: Option<&RunDiff>) -> std::io::Result<()> {
         if self.options.markdown.is_none() && self.options.step_summary.is_none() {
             return Ok(());
         }
-        let md = markdown_summary(self.run.as_ref().map(|r| r.target.as_str()), self.done.values());
+        let md = markdown_summary(
+            self.run.as_ref().map(|r| r.target.as_str()),
+            self.done.values(),
+            diff,
+        );
         if let Some(path) = &self.options.markdown {
             write_atomically(path, |w| std::io::Write::write_all(w, md.as_bytes()))
                 .map_err(|e| context(e, path))?;
@@ -173,7 +186,7 @@ impl FileReports {
     fn case_finished(&mut self, key: CaseKey) -> std::io::Result<()> {
         let Some(case) = self.running.remove(&key) else { return Ok(()) };
         let Some(Event::CaseFinished(finished)) = case.events.last() else { return Ok(()) };
-        self.counts.add(finished.verdict, finished.flaky);
+        self.counts.add_case(finished);
         self.done.insert(key, JunitCase::new(&case, finished));
         if let Some(html) = &mut self.html {
             html.case(&case, Some(finished));
@@ -289,6 +302,7 @@ mod tests {
             attempts: 1,
             flaky: false,
             capture: None,
+            waiver: None,
         })
     }
 

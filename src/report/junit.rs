@@ -17,7 +17,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use super::log::CaseLog;
 use super::text::{explain, printable, transcript};
 use crate::runner::event::{
-    CaseFinished, CaseInfo, Event, RunFinished, RunStarted, RunTime, Verdict,
+    CaseFinished, CaseInfo, Event, MetricEvent, RunFinished, RunStarted, RunTime, Verdict,
 };
 
 /// What the JUnit report keeps of a finished case: small, so a long run holds every case.
@@ -29,8 +29,8 @@ pub struct JunitCase {
     pub started_at: RunTime,
     /// [`transcript`] of the case's events (bounded in lines).
     pub transcript: String,
-    /// What `measure` steps recorded, in order: name and value.
-    pub metrics: Vec<(String, std::time::Duration)>,
+    /// What `measure` steps recorded, in order.
+    pub metrics: Vec<MetricEvent>,
 }
 
 impl JunitCase {
@@ -44,7 +44,7 @@ impl JunitCase {
                 .events
                 .iter()
                 .filter_map(|e| match e {
-                    Event::Metric(m) => Some((m.name.clone(), m.value)),
+                    Event::Metric(m) => Some(m.clone()),
                     _ => None,
                 })
                 .collect(),
@@ -179,8 +179,8 @@ fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> T
     let mut props: Vec<(String, String)> =
         props.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
     // Measured values in microseconds, named by the step: `measure.<name>_us`.
-    for (name, value) in &case.metrics {
-        props.push((format!("measure.{}_us", printable(name)), value.as_micros().to_string()));
+    for m in &case.metrics {
+        props.push((format!("measure.{}_us", printable(&m.name)), m.value.as_micros().to_string()));
     }
     tc.add_properties(props.into_iter().map(|(n, v)| Property::new(n, v)));
     let mut out = case.transcript.clone();

@@ -88,7 +88,7 @@ pub fn parse_report(text: &[u8]) -> Result<LoadedReport, String> {
         .into_iter()
         .map(|c| {
             if let Some(f) = &c.finished {
-                counts.add(f.verdict, f.flaky);
+                counts.add_case(f);
             }
             let log =
                 CaseLog { key: c.case, info: c.info, started_at: c.started_at, events: c.events };
@@ -125,6 +125,7 @@ mod tests {
             attempts: 1,
             flaky: false,
             capture: None,
+            waiver: None,
         };
         let events = [
             Event::CaseStarted(CaseStarted {

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::diff::RunDiff;
 use super::html::human;
 use super::junit::JunitCase;
 use super::text::printable;
@@ -15,14 +16,16 @@ pub const MAX_FAILURES_LISTED: usize = 50;
 pub const SLOWEST_LISTED: usize = 5;
 
 /// The summary of `cases` (finished cases; `target` for the heading).
+/// `diff`, against a baseline, follows the counts.
 pub fn markdown_summary<'a>(
     target: Option<&str>,
     cases: impl IntoIterator<Item = &'a JunitCase>,
+    diff: Option<&RunDiff>,
 ) -> String {
     let cases: Vec<&JunitCase> = cases.into_iter().collect();
     let mut counts = Counts::default();
     for c in &cases {
-        counts.add(c.finished.verdict, c.finished.flaky);
+        counts.add_case(&c.finished);
     }
     let mut out = String::new();
     let outcome = if counts.any_failure() { "❌ failed" } else { "✅ passed" };
@@ -37,6 +40,16 @@ pub fn markdown_summary<'a>(
         "| {} | {} | {} | {} | {} | {} |",
         counts.pass, counts.fail, counts.error, counts.inconclusive, counts.skipped, counts.flaky
     );
+    if counts.waived > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} failures waived (accepted deviations, `--waivers`).",
+            counts.waived
+        );
+    }
+    if let Some(d) = diff {
+        out.push_str(&d.markdown());
+    }
     let failures: Vec<&&JunitCase> =
         cases.iter().filter(|c| c.finished.verdict.is_failure()).collect();
     if !failures.is_empty() {
@@ -71,7 +84,7 @@ pub fn markdown_summary<'a>(
 }
 
 /// `s` as text inside a Markdown table cell or list item: one line, no markup, no HTML.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in printable(s).chars() {
         match c {
@@ -88,7 +101,7 @@ fn cell(s: &str) -> String {
 
 /// `s` inside a code span in a table: backslash escapes do not work there, except `\|`, which
 /// GitHub's tables need; a backtick would end the span.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     printable(s).replace(['\n', '\t', '\r'], " ").replace('`', "'").replace('|', "\\|")
 }
 
@@ -111,6 +124,7 @@ mod tests {
                 attempts: 1,
                 flaky: false,
                 capture: None,
+                waiver: None,
             },
             started_at: RunTime::ZERO,
             transcript: String::new(),
@@ -125,7 +139,7 @@ mod tests {
             case("A-2", Verdict::Fail, 1, "got generic_nack | <b>x</b>\nsecond line"),
             case("A-3", Verdict::Pass, 900, ""),
         ];
-        let md = markdown_summary(Some("built-in simulator"), &cases);
+        let md = markdown_summary(Some("built-in simulator"), &cases, None);
         assert!(md.starts_with("### doipcheck: ❌ failed against built-in simulator"), "{md}");
         assert!(md.contains("| 2 | 1 | 0 | 0 | 0 | 0 |"), "{md}");
         assert!(

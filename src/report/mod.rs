@@ -27,6 +27,7 @@
 
 mod capture;
 mod console;
+mod diff;
 mod files;
 mod html;
 mod json;
@@ -44,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
+pub use diff::{Baseline, RunDiff, RunOutcomes, diff, load_baseline, report_json_in};
 pub use files::FileReports;
 pub use html::{HtmlReport, MAX_CHART_FRAMES, RunHead, human};
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
@@ -79,6 +81,9 @@ pub struct ReportOptions {
     pub capture: CapturePolicy,
     /// How doipcheck was started, for the JSON and HTML reports (empty: not shown).
     pub command_line: Vec<String>,
+    /// A run to compare against (`--baseline`): the diff goes atop the HTML page, into the
+    /// Markdown summary and onto the console.
+    pub baseline: Option<std::sync::Arc<Baseline>>,
 }
 
 impl ReportOptions {
@@ -93,6 +98,7 @@ impl ReportOptions {
             port_mapping: PortMapping::default(),
             capture: CapturePolicy::default(),
             command_line: Vec::new(),
+            baseline: None,
         }
     }
 
@@ -121,6 +127,10 @@ pub struct Written {
     pub markdown: Option<PathBuf>,
     /// Captures, in the order their cases finished.
     pub captures: Vec<PathBuf>,
+    /// The counts of the finished cases, waived failures apart.
+    pub counts: crate::runner::event::Counts,
+    /// What changed since the baseline, when there is one.
+    pub diff: Option<RunDiff>,
 }
 
 /// Console and file reports together: the one sink the runner needs.
@@ -164,6 +174,9 @@ impl EventSink for Reporters {
                 line.push_str(&format!(" ({} captures in {})", w.captures.len(), first.display()));
             }
             self.console.line(&printable(&line))?;
+            for line in w.diff.iter().flat_map(RunDiff::console_lines) {
+                self.console.line(&line)?;
+            }
         }
         files.and(console)
     }

@@ -274,6 +274,7 @@ impl Worker {
             attempts,
             flaky,
             capture: None,
+            waiver: None,
         }));
     }
 
@@ -467,5 +468,6 @@ fn not_run_case(case: CaseKey, at: RunTime, reason: &str) -> CaseFinished {
         attempts: 0,
         flaky: false,
         capture: None,
+        waiver: None,
     }
 }

@@ -27,6 +27,7 @@ mod pcap_capture;
 mod power_cycle;
 mod replay_captures;
 mod report;
+mod report_baseline;
 mod report_browser;
 mod report_e2e;
 mod report_events;

@@ -414,6 +414,7 @@ mod tests {
             attempts: 1,
             flaky: false,
             capture: None,
+            waiver: None,
         };
         let svg = sequence_chart(&case(events), Some(&finished)).into_string();
         assert_eq!(svg.matches("class=\"arrow missing missing\"").count(), 1, "{svg}");

@@ -10,6 +10,7 @@
 //! HTML is built with maud (escaped at compile time, so target text cannot inject markup);
 //! the charts are SVG drawn here; the only script is the filter (`page::SCRIPT`).
 
+mod baseline;
 mod case;
 mod chart;
 mod page;
@@ -25,6 +26,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub use chart::MAX_CHART_FRAMES;
 
+use super::diff::RunDiff;
 use super::log::CaseLog;
 use super::partial_path;
 use super::text::printable;
@@ -51,6 +53,8 @@ pub struct RunHead {
     pub command_line: Vec<String>,
     /// The version of doipcheck that ran (may differ from the one writing the page).
     pub version: String,
+    /// What changed since a baseline run, shown first.
+    pub diff: Option<RunDiff>,
 }
 
 /// Verdicts in the order the page lists them.
@@ -109,7 +113,7 @@ impl HtmlReport {
         let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
         self.total.add(verdict);
         if let Some(f) = finished {
-            self.counts.add(f.verdict, f.flaky);
+            self.counts.add_case(f);
         }
         self.by_suite.entry(printable(&case.info.suite)).or_default().add(verdict);
         for tag in &case.info.tags {
@@ -186,6 +190,7 @@ impl HtmlReport {
                 }
                 body {
                     h1 { "doipcheck report" }
+                    @if let Some(d) = &head.diff { (baseline::diff_section(d)) }
                     (self.counts_bar())
                     (run_facts(head, &self.counts))
                     (self.tables())

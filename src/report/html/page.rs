@@ -85,5 +85,8 @@ svg .gap { stroke: #c0c6d0; stroke-dasharray: 1 4; fill: #667; } svg .more { fil
 .plot { margin: .4em 0; } .plot svg .axis { stroke: #667; } .plot svg .window { fill: #c8e6c9; }
 .plot svg .tolerance { fill: #fff3c4; } .plot svg .value { stroke: #1d4ed8; stroke-width: 3; }
 .plot svg .value.outside { stroke: #c62828; }
+section.baseline { border: 1px solid #dde; border-left: 4px solid #2f8f46; padding: .2em 1em .6em; margin: 0 0 1em; }
+section.baseline.regressed { border-left-color: #c62828; } section.baseline ul { margin: .2em 0; }
+table.timers tr.over td { color: #a11; font-weight: 600; }
 pre { background: #f6f8fa; padding: .5em; overflow-x: auto; max-height: 30em; }
 "#;
