@@ -11,6 +11,7 @@ Examples:
   doipcheck run --sim-fault no_close_on_bad_pattern   # the suites must catch it
   doipcheck run --markdown summary.md                 # also a Markdown summary
   doipcheck run --baseline last-night/ --fail-on regression   # what changed; fail on regressions only
+  doipcheck run --waivers accepted.yaml               # accepted deviations show as waived
 
 Exit codes: 0 every case passed or was skipped (an empty shard too), 1 a case failed, was
 inconclusive or errored (with --fail-on regression: a case regressed against --baseline), 2 usage or suite error (nothing ran), 3 target unreachable,

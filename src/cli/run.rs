@@ -5,7 +5,9 @@
 use super::exit;
 use super::report::FailOn;
 use super::validate::{default_profile, paths_or_default};
-use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters, load_baseline};
+use crate::report::{
+    CapturePolicy, ConsoleMode, ReportOptions, Reporters, load_baseline, load_waivers,
+};
 use crate::runner::event::EventSink;
 use crate::runner::target::{
     Simulators, TargetSource, known_faults, simulator_config, simulator_label,
@@ -84,6 +86,11 @@ pub struct RunArgs {
     /// --baseline (a case that did not fail there, or a new case that fails).
     #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
+    /// Accepted deviations (YAML: case or rule, reason, accepted_by, until): a failure one
+    /// accepts is reported as `waived` and does not fail the run; an expired waiver whose
+    /// case still fails, or one whose cases now pass, does.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Which cases keep a pcapng capture.
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
@@ -191,6 +198,12 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let baseline = match &args.baseline {
         Some(path) => {
             Some(Arc::new(load_baseline(path).map_err(|e| usage(format!("--baseline: {e}")))?))
+        }
+        None => None,
+    };
+    let waivers = match &args.waivers {
+        Some(path) => {
+            Some(Arc::new(load_waivers(path, today()).map_err(|e| (exit::USAGE, e.render()))?))
         }
         None => None,
     };
@@ -313,6 +326,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     };
     let mut options = report_options(&args);
     options.baseline = baseline;
+    options.waivers = waivers;
     Ok(execute(&args, options, env, targets, label, profile_path, plan, shard))
 }
 
@@ -424,6 +438,14 @@ fn report_options(args: &RunArgs) -> ReportOptions {
     options.step_summary = step_summary_file();
     options.command_line = std::env::args().collect();
     options
+}
+
+/// Today (UTC), for judging waivers: the one place `run` reads the calendar.
+fn today() -> chrono::NaiveDate {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default().date_naive()
 }
 
 /// `$GITHUB_STEP_SUMMARY`, the file GitHub Actions shows on the job's page, when set.
@@ -628,7 +650,11 @@ pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult, fail
         (FailOn::Regression, Some(diff)) => diff.new_failures() > 0,
         _ => written.counts.any_failure(),
     };
-    if failed || result.interrupted { exit::FAILURE } else { exit::SUCCESS }
+    if failed || !written.waiver_problems.is_empty() || result.interrupted {
+        exit::FAILURE
+    } else {
+        exit::SUCCESS
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use super::json::JsonStream;
 use super::junit::{JunitCase, junit_report};
 use super::log::CaseLog;
 use super::markdown::markdown_summary;
+use super::waivers::{WaiverUse, waiver_markdown, waiver_suite};
 use super::{ReportOptions, Written, append_to, partial_path, write_atomically, write_junit};
 use crate::runner::event::{CaseKey, Counts, Event, EventSink, RunFinished, RunStarted};
 
@@ -35,6 +36,8 @@ pub struct FileReports {
     error: Option<std::io::Error>,
     captures: Vec<PathBuf>,
     written: Option<Written>,
+    /// What the finished cases did to the waivers (`--waivers`).
+    waiver_use: WaiverUse,
 }
 
 impl FileReports {
@@ -51,6 +54,7 @@ impl FileReports {
             error: None,
             captures: Vec::new(),
             written: None,
+            waiver_use: WaiverUse::default(),
         }
     }
 
@@ -67,15 +71,23 @@ impl FileReports {
             .baseline
             .as_deref()
             .map(|b| diff(b, &RunOutcomes::from_cases(self.done.values())));
+        let waiver_problems = match &self.options.waivers {
+            Some(set) => self.waiver_use.problems(set),
+            None => Vec::new(),
+        };
         let junit_path = self.options.junit_path();
-        let report =
+        let mut report =
             junit_report(self.run.as_ref(), self.run_finished.as_ref(), self.done.values());
+        if !waiver_problems.is_empty() {
+            report.add_test_suite(waiver_suite(&waiver_problems));
+        }
         let junit = write_junit(&junit_path, &report);
         let json_path = self.options.json_path();
         let json = self.end_json(&json_path);
         let html_path = self.options.html_path();
-        let html = self.end_html(diff.clone()).map_err(|e| context(e, &html_path));
-        let markdown = self.write_markdown(diff.as_ref());
+        let html =
+            self.end_html(diff.clone(), &waiver_problems).map_err(|e| context(e, &html_path));
+        let markdown = self.write_markdown(diff.as_ref(), &waiver_problems);
         // Each file is written even when another failed; the first error wins.
         junit.map_err(|e| context(e, &junit_path))?;
         json?;
@@ -93,6 +105,7 @@ impl FileReports {
             captures: self.captures.clone(),
             counts: self.counts,
             diff,
+            waiver_problems,
         };
         self.written = Some(written.clone());
         Ok(written)
@@ -118,7 +131,7 @@ impl FileReports {
     }
 
     /// Adds the cases still running (cut short) and writes the HTML page; returns its size.
-    fn end_html(&mut self, diff: Option<RunDiff>) -> std::io::Result<u64> {
+    fn end_html(&mut self, diff: Option<RunDiff>, waivers: &[String]) -> std::io::Result<u64> {
         let Some(mut html) = self.html.take() else { return Ok(0) };
         for case in self.running.values() {
             html.case(case, None);
@@ -129,20 +142,22 @@ impl FileReports {
             command_line: self.options.command_line.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             diff,
+            waiver_problems: waivers.to_vec(),
         };
         html.finish(&head)
     }
 
     /// The Markdown summary, to `--markdown` and appended to `$GITHUB_STEP_SUMMARY`.
-    fn write_markdown(&self, diff: Option<&RunDiff>) -> std::io::Result<()> {
+    fn write_markdown(&self, diff: Option<&RunDiff>, waivers: &[String]) -> std::io::Result<()> {
         if self.options.markdown.is_none() && self.options.step_summary.is_none() {
             return Ok(());
         }
-        let md = markdown_summary(
+        let mut md = markdown_summary(
             self.run.as_ref().map(|r| r.target.as_str()),
             self.done.values(),
             diff,
         );
+        md.push_str(&waiver_markdown(waivers));
         if let Some(path) = &self.options.markdown {
             write_atomically(path, |w| std::io::Write::write_all(w, md.as_bytes()))
                 .map_err(|e| context(e, path))?;
@@ -187,6 +202,9 @@ impl FileReports {
         let Some(case) = self.running.remove(&key) else { return Ok(()) };
         let Some(Event::CaseFinished(finished)) = case.events.last() else { return Ok(()) };
         self.counts.add_case(finished);
+        if let Some(set) = &self.options.waivers {
+            self.waiver_use.record(set, &case.info, finished);
+        }
         self.done.insert(key, JunitCase::new(&case, finished));
         if let Some(html) = &mut self.html {
             html.case(&case, Some(finished));
@@ -211,30 +229,38 @@ impl FileReports {
 }
 
 impl FileReports {
-    /// `event` with the capture path the policy gives its case, when it is a `CaseFinished`
-    /// the runner left without one; `None`: use `event` as it is. A case without any traffic
-    /// (no frame, no connection: a target unreachable from the start) gets no capture, so no
+    /// `event` with the report's decisions filled in, when it is a `CaseFinished`: the
+    /// capture path the policy gives its case (unless the runner named one) and the waiver
+    /// that accepts its failure; `None`: use `event` as it is. A case without any traffic (no
+    /// frame, no connection: a target unreachable from the start) gets no capture, so no
     /// empty file is left.
-    pub fn with_capture(&self, event: &Event) -> Option<Event> {
+    pub fn annotate(&self, event: &Event) -> Option<Event> {
         let Event::CaseFinished(f) = event else { return None };
-        if f.capture.is_some() {
-            return None;
-        }
         let case = self.running.get(&f.case)?;
-        if !case.events.iter().any(|e| matches!(e, Event::Frame(_) | Event::Connection(_))) {
+        let waiver = match (&self.options.waivers, &f.waiver) {
+            (Some(set), None) => set.accepting(&case.info, f),
+            _ => None,
+        };
+        let traffic =
+            case.events.iter().any(|e| matches!(e, Event::Frame(_) | Event::Connection(_)));
+        let capture = if f.capture.is_none() && traffic {
+            self.options.capture.capture_for(&self.options.dir, f.case, &case.info, f.verdict)
+        } else {
+            None
+        };
+        if waiver.is_none() && capture.is_none() {
             return None;
         }
-        let path =
-            self.options.capture.capture_for(&self.options.dir, f.case, &case.info, f.verdict)?;
         let mut f = f.clone();
-        f.capture = Some(path);
+        f.capture = f.capture.or(capture);
+        f.waiver = f.waiver.or(waiver);
         Some(Event::CaseFinished(f))
     }
 }
 
 impl EventSink for FileReports {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
-        let annotated = self.with_capture(event);
+        let annotated = self.annotate(event);
         let event = annotated.as_ref().unwrap_or(event);
         match event {
             Event::RunStarted(s) => {

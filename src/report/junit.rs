@@ -113,16 +113,31 @@ pub fn junit_report<'a>(
 
 fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> TestCase {
     let (info, finished) = (&case.info, &case.finished);
-    let status = match finished.verdict {
-        Verdict::Pass => TestCaseStatus::success(),
-        Verdict::Skipped => {
+    let waived = finished.waiver.as_ref().filter(|_| finished.verdict.is_failure());
+    let status = match (waived, finished.verdict) {
+        (_, Verdict::Pass) => TestCaseStatus::success(),
+        (_, Verdict::Skipped) => {
             let mut s = TestCaseStatus::skipped();
             if let Some(r) = &finished.reason {
                 s.set_message(one_line(&r.message));
             }
             s
         }
-        Verdict::Fail | Verdict::Error | Verdict::Inconclusive => {
+        // A waived failure: CI must not count it as failing, nor as a pass; the verdict stays
+        // in the properties and the message says who accepted it.
+        (Some(w), _) => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_type("waived");
+            s.set_message(one_line(&format!(
+                "waived: {} (accepted by {} until {})",
+                w.reason, w.accepted_by, w.until
+            )));
+            if let Some(r) = &finished.reason {
+                s.set_description(one_line(&r.message));
+            }
+            s
+        }
+        (None, Verdict::Fail | Verdict::Error | Verdict::Inconclusive) => {
             let kind = if finished.verdict == Verdict::Fail {
                 NonSuccessKind::Failure
             } else {
@@ -172,6 +187,9 @@ fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> T
     }
     if finished.flaky {
         props.push(("flaky", "true".to_owned()));
+    }
+    if let Some(w) = &finished.waiver {
+        props.push(("waived", printable(&w.matches)));
     }
     if let Some(capture) = &finished.capture {
         props.push(("capture", printable(&capture.to_string_lossy())));

@@ -8,6 +8,7 @@ use super::diff::RunDiff;
 use super::html::human;
 use super::junit::JunitCase;
 use super::text::printable;
+use super::waivers::shown_status;
 use crate::runner::event::{Counts, Verdict};
 
 /// Failures listed one per line; more are counted.
@@ -50,12 +51,26 @@ pub fn markdown_summary<'a>(
     if let Some(d) = diff {
         out.push_str(&d.markdown());
     }
-    let failures: Vec<&&JunitCase> =
-        cases.iter().filter(|c| c.finished.verdict.is_failure()).collect();
-    if !failures.is_empty() {
-        let _ = writeln!(out, "\n#### Failures ({})\n", failures.len());
-        for c in failures.iter().take(MAX_FAILURES_LISTED) {
-            let why = c.finished.reason.as_ref().map(|r| r.message.as_str()).unwrap_or("");
+    // Failures first, then the waived ones (accepted, still in sight), each capped.
+    for waived in [false, true] {
+        let listed: Vec<&&JunitCase> = cases
+            .iter()
+            .filter(|c| c.finished.verdict.is_failure())
+            .filter(|c| (shown_status(Some(&c.finished)) == "waived") == waived)
+            .collect();
+        if listed.is_empty() {
+            continue;
+        }
+        let title = if waived { "Waived" } else { "Failures" };
+        let _ = writeln!(out, "\n#### {title} ({})\n", listed.len());
+        for c in listed.iter().take(MAX_FAILURES_LISTED) {
+            let mut why = c.finished.reason.as_ref().map(|r| r.message.clone()).unwrap_or_default();
+            if let Some(w) = &c.finished.waiver {
+                why = format!(
+                    "{why} (waived: {}, accepted by {} until {})",
+                    w.reason, w.accepted_by, w.until
+                );
+            }
             let _ = writeln!(
                 out,
                 "- **{}** `{}` {} ({}:{}): {}",
@@ -64,11 +79,11 @@ pub fn markdown_summary<'a>(
                 cell(&c.info.title),
                 cell(&c.info.suite_file.to_string_lossy()),
                 c.info.line,
-                cell(why)
+                cell(&why)
             );
         }
-        if failures.len() > MAX_FAILURES_LISTED {
-            let _ = writeln!(out, "- … {} more", failures.len() - MAX_FAILURES_LISTED);
+        if listed.len() > MAX_FAILURES_LISTED {
+            let _ = writeln!(out, "- … {} more", listed.len() - MAX_FAILURES_LISTED);
         }
     }
     let mut slowest: Vec<&&JunitCase> =

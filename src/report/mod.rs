@@ -23,7 +23,8 @@
 //!   `NAME.partial`, then renamed).
 //! - [`write_all`] renders the same files from a recorded event list after the fact.
 //!
-//! May import `runner::event`, `pcap`, `codec` (CAN frames) and `proto::time`.
+//! May import `runner::event`, `pcap`, `codec` (CAN frames) and `proto::time`; the waiver file
+//! is read with the suite's YAML and diagnostics (`suite::yaml`, `suite::diag`).
 
 mod capture;
 mod console;
@@ -38,6 +39,7 @@ mod markdown;
 mod merge;
 mod rebuild;
 mod text;
+mod waivers;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -56,6 +58,7 @@ pub use markdown::markdown_summary;
 pub use merge::{JunitInput, merge_junit};
 pub use rebuild::{RebuildOutputs, Rebuilt, rebuild};
 pub use text::printable;
+pub use waivers::{WaiverSet, load_waivers, read_waivers, shown_status};
 
 pub use crate::pcap::PortMapping;
 use crate::runner::event::{Event, EventSink};
@@ -84,6 +87,8 @@ pub struct ReportOptions {
     /// A run to compare against (`--baseline`): the diff goes atop the HTML page, into the
     /// Markdown summary and onto the console.
     pub baseline: Option<std::sync::Arc<Baseline>>,
+    /// Accepted deviations (`--waivers`): a failure one accepts is reported as `waived`.
+    pub waivers: Option<std::sync::Arc<WaiverSet>>,
 }
 
 impl ReportOptions {
@@ -99,6 +104,7 @@ impl ReportOptions {
             capture: CapturePolicy::default(),
             command_line: Vec::new(),
             baseline: None,
+            waivers: None,
         }
     }
 
@@ -131,6 +137,8 @@ pub struct Written {
     pub counts: crate::runner::event::Counts,
     /// What changed since the baseline, when there is one.
     pub diff: Option<RunDiff>,
+    /// Why the waivers fail the run (expired, stale), one line each.
+    pub waiver_problems: Vec<String>,
 }
 
 /// Console and file reports together: the one sink the runner needs.
@@ -153,8 +161,8 @@ impl Reporters {
 
 impl EventSink for Reporters {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
-        // The capture path is the report's decision: both sinks see the same one.
-        let annotated = self.files.with_capture(event);
+        // The capture path and the waiver are the report's decisions: both sinks see the same.
+        let annotated = self.files.annotate(event);
         let event = annotated.as_ref().unwrap_or(event);
         // Files first, so the console's last line can say where they are; a file error does
         // not silence the console.
@@ -176,6 +184,9 @@ impl EventSink for Reporters {
             self.console.line(&printable(&line))?;
             for line in w.diff.iter().flat_map(RunDiff::console_lines) {
                 self.console.line(&line)?;
+            }
+            for problem in &w.waiver_problems {
+                self.console.line(&printable(&format!("{:>12} {problem}", "Waiver")))?;
             }
         }
         files.and(console)

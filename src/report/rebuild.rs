@@ -72,6 +72,8 @@ pub fn rebuild(reports: &[LoadedReport], out: &RebuildOutputs) -> Result<Rebuilt
             command_line: reports.first().map(|r| r.command_line.clone()).unwrap_or_default(),
             version: reports.first().map(|r| r.version.clone()).unwrap_or_default(),
             diff: diff.clone(),
+            // Judging waivers needs the waiver file: `run --waivers` does it.
+            waiver_problems: Vec::new(),
         };
         rebuilt.html_bytes = Some(html.finish(&head).map_err(|e| cannot(path, e))?);
     }

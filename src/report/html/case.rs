@@ -12,6 +12,7 @@ use super::human;
 use super::plot::timing_plot;
 use crate::report::log::CaseLog;
 use crate::report::text::{printable, transcript};
+use crate::report::waivers::shown_status;
 use crate::runner::event::{CaseFinished, Event, Reason};
 
 /// The `<details>` of one case; `n` numbers it in the page (`#case=case-N` opens it).
@@ -22,7 +23,7 @@ pub fn case_section(
     html_dir: &Path,
 ) -> Markup {
     let info = &case.info;
-    let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
+    let verdict = shown_status(finished);
     let text = format!(
         "{} {} {} {} {}",
         info.id,
@@ -42,6 +43,9 @@ pub fn case_section(
                 @if let Some(c) = &info.clause { " " span.muted { (printable(c)) } }
                 @if let Some(f) = finished { " " span.dur { (human(f.duration)) } }
                 @if let Some(why) = why { div.why { (why) } }
+                @if let Some(w) = finished.and_then(|f| f.waiver.as_ref()) {
+                    div.why.muted { "waived: " (printable(&w.reason)) " (accepted by " (printable(&w.accepted_by)) " until " (printable(&w.until)) ")" }
+                }
             }
             // A data block, not a <template>: the parser keeps it as one string instead of
             // building its nodes, which is what keeps 10 000 cases quick to load. `</` is

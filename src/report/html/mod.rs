@@ -30,6 +30,7 @@ use super::diff::RunDiff;
 use super::log::CaseLog;
 use super::partial_path;
 use super::text::printable;
+use super::waivers::shown_status;
 use crate::runner::event::{CaseFinished, Counts, RunFinished, RunStarted};
 
 /// `850µs`, `12.345ms`, `2.500s`: durations for people.
@@ -55,14 +56,18 @@ pub struct RunHead {
     pub version: String,
     /// What changed since a baseline run, shown first.
     pub diff: Option<RunDiff>,
+    /// Why the waivers fail the run (expired, stale), shown first.
+    pub waiver_problems: Vec<String>,
 }
 
 /// Verdicts in the order the page lists them.
-const VERDICTS: [&str; 6] = ["fail", "error", "inconclusive", "pass", "skipped", "unfinished"];
+/// `waived` is a failure a waiver accepts (`--waivers`), counted apart.
+const VERDICTS: [&str; 7] =
+    ["fail", "error", "inconclusive", "waived", "pass", "skipped", "unfinished"];
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Tally {
-    by: [u32; 6],
+    by: [u32; 7],
 }
 
 impl Tally {
@@ -110,7 +115,7 @@ impl HtmlReport {
         if self.error.is_some() {
             return;
         }
-        let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
+        let verdict = shown_status(finished);
         self.total.add(verdict);
         if let Some(f) = finished {
             self.counts.add_case(f);
@@ -190,6 +195,12 @@ impl HtmlReport {
                 }
                 body {
                     h1 { "doipcheck report" }
+                    @if !head.waiver_problems.is_empty() {
+                        section #waiver-problems .baseline.regressed {
+                            h2 { "Waivers that fail the run" }
+                            ul { @for p in &head.waiver_problems { li { (printable(p)) } } }
+                        }
+                    }
                     @if let Some(d) = &head.diff { (baseline::diff_section(d)) }
                     (self.counts_bar())
                     (run_facts(head, &self.counts))
@@ -210,7 +221,8 @@ impl HtmlReport {
             div.counts {
                 span #total data-count=(self.cases) { (self.cases) " cases: " }
                 @for (i, v) in VERDICTS.iter().enumerate() {
-                    @if self.total.by[i] > 0 || i < 5 {
+                    // Always the usual verdicts; waived and unfinished only when there are some.
+                    @if self.total.by[i] > 0 || !matches!(*v, "waived" | "unfinished") {
                         a class=(v) id={"count-" (v)} data-count=(self.total.by[i]) href={"#verdict=" (v)} {
                             (self.total.by[i]) " " (v)
                         }
@@ -227,14 +239,18 @@ impl HtmlReport {
         let mut tags: Vec<_> = self.by_tag.iter().collect();
         tags.sort_by_key(|(_, t)| std::cmp::Reverse(t.by.iter().sum::<u32>()));
         tags.truncate(MAX_TAGS);
+        // The waived column only in runs with waivers (`--waivers`).
+        let columns: Vec<usize> = (0..VERDICTS.len())
+            .filter(|&i| VERDICTS[i] != "waived" || self.total.by[i] > 0)
+            .collect();
         let table = |title: &str, key: &str, rows: &[(&String, &Tally)]| {
             html! {
                 table.tally {
-                    tr { th { (title) } @for v in VERDICTS { th { (v) } } }
+                    tr { th { (title) } @for &i in &columns { th { (VERDICTS[i]) } } }
                     @for (name, t) in rows {
                         tr {
                             td { a href={"#" (key) "=" (url_part(name))} { (name) } }
-                            @for n in t.by { td { @if n > 0 { (n) } } }
+                            @for &i in &columns { td { @if t.by[i] > 0 { (t.by[i]) } } }
                         }
                     }
                 }

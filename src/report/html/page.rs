@@ -61,7 +61,7 @@ table.tally td:not(:first-child), table.tally th:not(:first-child) { text-align:
 .counts a { display: inline-block; margin: 0 .4em .4em 0; padding: .35em .8em; border-radius: 4px; text-decoration: none; color: #fff; font-weight: 600; }
 .v { display: inline-block; min-width: 6.5em; text-align: center; border-radius: 3px; color: #fff; font-size: 12px; font-weight: 600; }
 .pass { background: #2f8f46; } .fail { background: #c62828; } .error { background: #8e24aa; }
-.inconclusive { background: #ef6c00; } .skipped { background: #78909c; } .unfinished { background: #455a64; }
+.inconclusive { background: #ef6c00; } .waived { background: #6d4c41; } .skipped { background: #78909c; } .unfinished { background: #455a64; }
 .muted { color: #667; } .dur { color: #667; float: right; } .why { color: #a11; margin: .2em 0 0 7.2em; }
 .filters { position: sticky; top: 0; background: #f4f6f9; padding: .5em; border: 1px solid #dde; margin: 1em 0 .5em; }
 .filters label { margin-right: 1em; }
