@@ -2,10 +2,12 @@
 //! by verdict, suite and tag, the run's facts, filters kept in the URL hash, and for each case
 //! its failure, message sequence chart, timing plots and transcript.
 //!
-//! Written like the JSON report, case by case: a case's section goes to `PATH.cases.partial`
-//! as the case finishes (its events are then dropped), and [`HtmlReport::finish`] writes the
-//! head with the totals, appends the sections and renames the page into place. Memory holds
-//! only the counts.
+//! Written like the JSON report, case by case: a case's section goes to
+//! `PATH.cases-VERDICT.partial` as the case finishes (its events are then dropped), and
+//! [`HtmlReport::finish`] writes the head with the totals, appends the sections verdict by
+//! verdict in [`VERDICTS`] order (failures and errors first, so the cases to look at come
+//! first whatever order they finished in) and renames the page into place. Memory holds only
+//! the counts.
 //!
 //! HTML is built with maud (escaped at compile time, so target text cannot inject markup);
 //! the charts are SVG drawn here; the only script is the filter (`page::SCRIPT`).
@@ -81,7 +83,8 @@ impl Tally {
 /// The HTML report being written. Errors are kept and returned by [`HtmlReport::finish`].
 pub struct HtmlReport {
     path: PathBuf,
-    body: Option<BufWriter<File>>,
+    /// The sections of each verdict, in [`VERDICTS`] order; opened at its first case.
+    bodies: [Option<BufWriter<File>>; VERDICTS.len()],
     error: Option<std::io::Error>,
     cases: usize,
     total: Tally,
@@ -94,7 +97,7 @@ impl HtmlReport {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         HtmlReport {
             path: path.into(),
-            body: None,
+            bodies: Default::default(),
             error: None,
             cases: 0,
             total: Tally::default(),
@@ -104,9 +107,9 @@ impl HtmlReport {
         }
     }
 
-    fn body_path(&self) -> PathBuf {
+    fn body_path(&self, verdict: usize) -> PathBuf {
         let mut p = self.path.as_os_str().to_owned();
-        p.push(".cases.partial");
+        p.push(format!(".cases-{}.partial", VERDICTS[verdict]));
         PathBuf::from(p)
     }
 
@@ -127,28 +130,32 @@ impl HtmlReport {
         let dir = self.path.parent().unwrap_or(Path::new("")).to_owned();
         let section = case::case_section(self.cases, case, finished, &dir);
         self.cases += 1;
-        if let Err(e) = self.write_body(section) {
+        let slot = VERDICTS.iter().position(|v| *v == verdict).unwrap_or(0);
+        if let Err(e) = self.write_body(slot, section) {
             self.error = Some(e);
         }
     }
 
-    fn write_body(&mut self, section: Markup) -> std::io::Result<()> {
-        if self.body.is_none() {
+    fn write_body(&mut self, slot: usize, section: Markup) -> std::io::Result<()> {
+        if self.bodies[slot].is_none() {
             if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)?;
             }
-            self.body = Some(BufWriter::new(File::create(self.body_path())?));
+            self.bodies[slot] = Some(BufWriter::new(File::create(self.body_path(slot))?));
         }
-        let body = self.body.as_mut().expect("opened above");
-        body.write_all(section.into_string().as_bytes())?;
-        body.write_all(b"\n")
+        if let Some(body) = &mut self.bodies[slot] {
+            body.write_all(section.into_string().as_bytes())?;
+            body.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     /// Writes the page: head and totals, then the case sections. Returns its size in bytes.
     pub fn finish(mut self, head: &RunHead) -> std::io::Result<u64> {
-        let body_path = self.body_path();
-        let result = self.write_page(head, &body_path);
-        let _ = std::fs::remove_file(&body_path);
+        let result = self.write_page(head);
+        for slot in 0..VERDICTS.len() {
+            let _ = std::fs::remove_file(self.body_path(slot));
+        }
         if result.is_err() {
             let _ = std::fs::remove_file(partial_path(&self.path));
         }
@@ -157,12 +164,16 @@ impl HtmlReport {
         Ok(size)
     }
 
-    fn write_page(&mut self, head: &RunHead, body_path: &Path) -> std::io::Result<u64> {
+    fn write_page(&mut self, head: &RunHead) -> std::io::Result<u64> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        if let Some(mut body) = self.body.take() {
-            body.flush()?;
+        let mut written = Vec::new();
+        for (slot, body) in self.bodies.iter_mut().enumerate() {
+            if let Some(mut body) = body.take() {
+                body.flush()?;
+                written.push(slot);
+            }
         }
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
@@ -170,8 +181,8 @@ impl HtmlReport {
         let mut out = BufWriter::new(File::create(partial_path(&self.path))?);
         let (top, bottom) = self.page(head);
         out.write_all(top.as_bytes())?;
-        if self.cases > 0 {
-            std::io::copy(&mut File::open(body_path)?, &mut out)?;
+        for slot in written {
+            std::io::copy(&mut File::open(self.body_path(slot))?, &mut out)?;
         }
         out.write_all(bottom.as_bytes())?;
         let mut file = out.into_inner().map_err(|e| e.into_error())?;
@@ -356,6 +367,42 @@ mod tests {
         assert_eq!(human(Duration::from_micros(850)), "850µs");
         assert_eq!(human(Duration::from_micros(12_345)), "12.345ms");
         assert_eq!(human(Duration::from_millis(2_500)), "2.500s");
+    }
+
+    #[test]
+    fn failures_and_errors_come_first_whatever_order_the_cases_finished_in() {
+        use crate::runner::event::{CaseKey, RunTime, Verdict};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.html");
+        let mut report = HtmlReport::new(&path);
+        let order = [Verdict::Pass, Verdict::Skipped, Verdict::Error, Verdict::Pass, Verdict::Fail];
+        for (i, verdict) in order.into_iter().enumerate() {
+            let info = super::super::log::test_info(&format!("C-{i}"));
+            let log =
+                CaseLog { key: CaseKey(i as u32), info, started_at: RunTime::ZERO, events: vec![] };
+            let finished = CaseFinished {
+                case: log.key,
+                at: RunTime::ZERO,
+                verdict,
+                reason: None,
+                duration: Duration::ZERO,
+                attempts: 1,
+                flaky: false,
+                capture: None,
+                waiver: None,
+            };
+            report.case(&log, Some(&finished));
+        }
+        report.finish(&RunHead::default()).unwrap();
+        let html = std::fs::read_to_string(&path).unwrap();
+        let listed: Vec<&str> =
+            html.split("data-verdict=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+        assert_eq!(listed, ["fail", "error", "pass", "pass", "skipped"]);
+        let ids: Vec<&str> = html.split("<code>C-").skip(1).map(|s| &s[..1]).collect();
+        assert_eq!(ids, ["4", "2", "0", "3", "1"]);
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["report.html"]);
     }
 
     #[test]
