@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use super::budget::Budget;
 use super::capture::write_case_capture_file;
 use super::diff::{RunDiff, RunOutcomes, diff};
 use super::html::{HtmlReport, RunHead};
@@ -18,7 +19,9 @@ use super::log::CaseLog;
 use super::markdown::markdown_summary;
 use super::waivers::{WaiverUse, waiver_markdown, waiver_suite};
 use super::{ReportOptions, Written, append_to, partial_path, write_atomically, write_junit};
-use crate::runner::event::{CaseKey, Counts, Event, EventSink, RunFinished, RunStarted};
+use crate::runner::event::{
+    CaseKey, Counts, Event, EventSink, RunFinished, RunStarted, UNRECORDED_NOTE_END,
+};
 
 /// JUnit, JSON and capture files of one run.
 pub struct FileReports {
@@ -38,10 +41,17 @@ pub struct FileReports {
     written: Option<Written>,
     /// What the finished cases did to the waivers (`--waivers`).
     waiver_use: WaiverUse,
+    /// What the files hold so far, and what the bound left out.
+    budget: Budget,
+    /// Bytes of the captures and JUnit transcripts so far (JSON and HTML count their own).
+    other_bytes: u64,
+    /// Cases whose recording limits (profile `recording.*`) left frames out.
+    limited_cases: u64,
 }
 
 impl FileReports {
     pub fn new(options: ReportOptions) -> Self {
+        let budget = Budget::new(options.max_bytes);
         FileReports {
             html: Some(HtmlReport::new(options.html_path())),
             options,
@@ -55,6 +65,9 @@ impl FileReports {
             captures: Vec::new(),
             written: None,
             waiver_use: WaiverUse::default(),
+            budget,
+            other_bytes: 0,
+            limited_cases: 0,
         }
     }
 
@@ -143,6 +156,8 @@ impl FileReports {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             diff,
             waiver_problems: waivers.to_vec(),
+            left_out: self.budget.left_out,
+            limited_cases: self.limited_cases,
         };
         html.finish(&head)
     }
@@ -166,6 +181,13 @@ impl FileReports {
             append_to(path, &md).map_err(|e| context(e, path))?;
         }
         Ok(())
+    }
+
+    /// What the report files hold so far, in bytes.
+    fn bytes_written(&self) -> u64 {
+        self.json.as_ref().map_or(0, JsonStream::bytes)
+            + self.html.as_ref().map_or(0, HtmlReport::bytes)
+            + self.other_bytes
     }
 
     /// Opens the JSON stream unless it is open or failed before.
@@ -201,11 +223,25 @@ impl FileReports {
     fn case_finished(&mut self, key: CaseKey) -> std::io::Result<()> {
         let Some(case) = self.running.remove(&key) else { return Ok(()) };
         let Some(Event::CaseFinished(finished)) = case.events.last() else { return Ok(()) };
+        let finished = finished.clone();
+        let finished = &finished;
+        if case
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Note(n) if n.text.ends_with(UNRECORDED_NOTE_END)))
+        {
+            self.limited_cases += 1;
+        }
+        self.budget.written = self.bytes_written();
+        let trimmed = self.budget.trim(&case);
+        let case = trimmed.unwrap_or(case);
         self.counts.add_case(finished);
         if let Some(set) = &self.options.waivers {
             self.waiver_use.record(set, &case.info, finished);
         }
-        self.done.insert(key, JunitCase::new(&case, finished));
+        let junit = JunitCase::new(&case, finished);
+        self.other_bytes += junit.transcript.len() as u64;
+        self.done.insert(key, junit);
         if let Some(html) = &mut self.html {
             html.case(&case, Some(finished));
         }
@@ -213,7 +249,10 @@ impl FileReports {
         if let Some(path) = &finished.capture {
             match write_case_capture_file(self.run.as_ref(), &case, self.options.port_mapping, path)
             {
-                Ok(()) => self.captures.push(path.clone()),
+                Ok(()) => {
+                    self.other_bytes += std::fs::metadata(path).map_or(0, |m| m.len());
+                    self.captures.push(path.clone());
+                }
                 Err(e) => result = Err(context(e, path)),
             }
         }
@@ -304,6 +343,7 @@ fn context(e: std::io::Error, path: &Path) -> std::io::Error {
 mod tests {
     use super::*;
     use crate::runner::event::{CaseFinished, CaseStarted, NoteEvent, RunTime, Verdict};
+    use std::path::Path;
     use std::time::Duration;
 
     fn started(key: u32) -> Event {
@@ -384,5 +424,103 @@ mod tests {
         let err = files.handle(&started(0)).and_then(|()| files.finish().map(|_| ())).unwrap_err();
         assert!(err.to_string().contains("cannot write"), "{err}");
         assert!(err.to_string().contains("reports/"), "{err}");
+    }
+
+    /// A case flooded with `frames` alive check requests, failing, with the runner's note of
+    /// what its recording limits left out.
+    fn flooded_case(key: u32, frames: usize) -> Vec<Event> {
+        use crate::runner::event::{
+            Address, ConnectionChange, ConnectionEvent, Decoded, Direction, FrameEvent,
+            FrameTransport,
+        };
+        let local = Address::Socket(([127, 0, 0, 1], 40000).into());
+        let peer = Address::Socket(([127, 0, 0, 1], 13400).into());
+        let connection = |change| {
+            Event::Connection(ConnectionEvent {
+                case: CaseKey(key),
+                at: RunTime::ZERO,
+                transport: FrameTransport::Tcp,
+                local: local.clone(),
+                peer: peer.clone(),
+                change,
+            })
+        };
+        let mut events = vec![started(key), connection(ConnectionChange::Opened)];
+        events.extend((0..frames).map(|i| {
+            Event::Frame(FrameEvent {
+                case: CaseKey(key),
+                at: RunTime(Duration::from_micros(i as u64)),
+                direction: Direction::Received,
+                transport: FrameTransport::Tcp,
+                local: local.clone(),
+                peer: peer.clone(),
+                can: None,
+                bytes: vec![2, 0xFD, 0, 7, 0, 0, 0, 0],
+                decoded: Decoded::Message {
+                    name: "alive_check_request".into(),
+                    summary: "Alive check request".into(),
+                },
+            })
+        }));
+        events.push(connection(ConnectionChange::Reset));
+        events.push(Event::Note(NoteEvent {
+            case: CaseKey(key),
+            at: RunTime::ZERO,
+            text: format!(
+                "2510 frames (20080 bytes) {}",
+                crate::runner::event::UNRECORDED_NOTE_END
+            ),
+        }));
+        let Event::CaseFinished(f) = finished(key) else { unreachable!() };
+        events.push(Event::CaseFinished(CaseFinished { verdict: Verdict::Fail, ..f }));
+        events
+    }
+
+    fn folder_size(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                if e.path().is_dir() { folder_size(&e.path()) } else { e.metadata().unwrap().len() }
+            })
+            .sum()
+    }
+
+    #[test]
+    fn a_run_of_flooded_cases_keeps_its_report_folder_under_the_bound_and_says_what_it_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = ReportOptions::new(dir.path());
+        // A small bound, so a few cases reach it; the shape is the 32 MiB one's.
+        options.max_bytes = 4 << 20;
+        let mut files = FileReports::new(options);
+        for key in 0..40 {
+            for e in flooded_case(key, 2000) {
+                files.handle(&e).unwrap();
+            }
+        }
+        let written = files.finish().unwrap();
+        let size = folder_size(dir.path());
+        assert!(size < 4 << 20, "{size} bytes");
+        assert_eq!(written.captures.len(), 40);
+        let html = std::fs::read_to_string(&written.html).unwrap();
+        let head = &html[..html.find("id=\"cases\"").unwrap()];
+        assert!(head.contains("40 cases reached their recording limits"), "{head}");
+        assert!(
+            head.contains(" cases were left out of the reports to keep them under 32 MiB"),
+            "{head}"
+        );
+        // JUnit says what was not recorded in each case's transcript, and what the bound left out.
+        let junit = std::fs::read_to_string(&written.junit).unwrap();
+        assert_eq!(
+            junit.matches("2510 frames (20080 bytes) were exchanged but not recorded").count(),
+            40
+        );
+        assert!(junit.contains("of this case were left out of the reports: the run"), "cut notes");
+        assert!(
+            junit.contains(
+                "events not shown here (report.json has every recorded one); the last 20:"
+            )
+        );
+        assert!(!junit.contains("more events"));
     }
 }

@@ -26,6 +26,7 @@
 //! May import `runner::event`, `pcap`, `codec` (CAN frames) and `proto::time`; the waiver file
 //! is read with the suite's YAML and diagnostics (`suite::yaml`, `suite::diag`).
 
+mod budget;
 mod capture;
 mod console;
 mod diff;
@@ -45,6 +46,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+pub use budget::{LeftOut, MAX_REPORT_DIR_BYTES};
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
 pub use diff::{Baseline, RunDiff, RunOutcomes, diff, load_baseline, report_json_in};
@@ -89,6 +91,8 @@ pub struct ReportOptions {
     pub baseline: Option<std::sync::Arc<Baseline>>,
     /// Accepted deviations (`--waivers`): a failure one accepts is reported as `waived`.
     pub waivers: Option<std::sync::Arc<WaiverSet>>,
+    /// The bound of the whole report folder ([`MAX_REPORT_DIR_BYTES`]; smaller in tests).
+    pub max_bytes: u64,
 }
 
 impl ReportOptions {
@@ -105,6 +109,7 @@ impl ReportOptions {
             command_line: Vec::new(),
             baseline: None,
             waivers: None,
+            max_bytes: MAX_REPORT_DIR_BYTES,
         }
     }
 

@@ -74,6 +74,7 @@ pub fn rebuild(reports: &[LoadedReport], out: &RebuildOutputs) -> Result<Rebuilt
             diff: diff.clone(),
             // Judging waivers needs the waiver file: `run --waivers` does it.
             waiver_problems: Vec::new(),
+            ..RunHead::default()
         };
         rebuilt.html_bytes = Some(html.finish(&head).map_err(|e| cannot(path, e))?);
     }

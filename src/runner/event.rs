@@ -418,6 +418,10 @@ pub struct NoteEvent {
     pub text: String,
 }
 
+/// How the note ends that a case gets when the recording limits (profile `recording.*`) left
+/// frames out: `N frames (B bytes) were exchanged but not recorded`. Reports count such cases.
+pub const UNRECORDED_NOTE_END: &str = "were exchanged but not recorded";
+
 /// A value recorded by a `measure` step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricEvent {

@@ -28,6 +28,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub use chart::MAX_CHART_FRAMES;
 
+use super::budget::{LeftOut, MAX_REPORT_DIR_BYTES};
 use super::diff::RunDiff;
 use super::log::CaseLog;
 use super::partial_path;
@@ -60,6 +61,10 @@ pub struct RunHead {
     pub diff: Option<RunDiff>,
     /// Why the waivers fail the run (expired, stale), shown first.
     pub waiver_problems: Vec<String>,
+    /// What the run's report bound left out of the reports.
+    pub left_out: LeftOut,
+    /// Cases whose recording limits (profile `recording.*`) left frames out.
+    pub limited_cases: u64,
 }
 
 /// Verdicts in the order the page lists them.
@@ -87,6 +92,8 @@ pub struct HtmlReport {
     bodies: [Option<BufWriter<File>>; VERDICTS.len()],
     error: Option<std::io::Error>,
     cases: usize,
+    /// Bytes of the case sections written so far.
+    bytes: u64,
     total: Tally,
     counts: Counts,
     by_suite: BTreeMap<String, Tally>,
@@ -100,11 +107,17 @@ impl HtmlReport {
             bodies: Default::default(),
             error: None,
             cases: 0,
+            bytes: 0,
             total: Tally::default(),
             counts: Counts::default(),
             by_suite: BTreeMap::new(),
             by_tag: BTreeMap::new(),
         }
+    }
+
+    /// Bytes of the case sections written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     fn body_path(&self, verdict: usize) -> PathBuf {
@@ -144,7 +157,9 @@ impl HtmlReport {
             self.bodies[slot] = Some(BufWriter::new(File::create(self.body_path(slot))?));
         }
         if let Some(body) = &mut self.bodies[slot] {
-            body.write_all(section.into_string().as_bytes())?;
+            let section = section.into_string();
+            self.bytes += section.len() as u64 + 1;
+            body.write_all(section.as_bytes())?;
             body.write_all(b"\n")?;
         }
         Ok(())
@@ -341,6 +356,21 @@ fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
             @if let Some(r) = first { tr { th { "jobs" } td { (r.jobs) } } }
             @if head.runs.len() > 1 { tr { th { "shards" } td { (head.runs.len()) } } }
             @if !stopped.is_empty() { tr { th { "stopped" } td.why { (stopped.join("; ")) } } }
+            @if head.limited_cases > 0 || head.left_out.cases > 0 {
+                tr {
+                    th { "not recorded" }
+                    td #not-recorded {
+                        @if head.limited_cases > 0 {
+                            (head.limited_cases) " cases reached their recording limits (profile recording.*; each case's notes say how much was not recorded). "
+                        }
+                        @if head.left_out.cases > 0 {
+                            (head.left_out.frames) " frames (" (head.left_out.bytes) " bytes) and " (head.left_out.notes)
+                            " notes of " (head.left_out.cases) " cases were left out of the reports to keep them under "
+                            (MAX_REPORT_DIR_BYTES >> 20) " MiB (report.json holds what was kept)."
+                        }
+                    }
+                }
+            }
             @if counts.total() == 0 { tr { th { "cases" } td { "none ran" } } }
         }
     }
