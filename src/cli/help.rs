@@ -12,6 +12,7 @@ Examples:
   doipcheck run --markdown summary.md                 # also a Markdown summary
   doipcheck run --baseline last-night/ --fail-on regression   # what changed; fail on regressions only
   doipcheck run --waivers accepted.yaml               # accepted deviations show as waived
+  doipcheck run --bundle evidence.tar                 # reports, captures, suites, profile + SHA-256 manifest
 
 Exit codes: 0 every case passed or was skipped (an empty shard too), 1 a case failed, was
 inconclusive or errored (with --fail-on regression: a case regressed against --baseline), 2 usage or suite error (nothing ran), 3 target unreachable,
@@ -72,9 +73,11 @@ Examples:
   doipcheck report --from shard-1/report.json shard-2/report.json --html all.html --junit all.xml
   doipcheck report --from reports/report.json --markdown summary.md
   doipcheck report --diff last-night/ reports/ --fail-on regression   # what changed since
+  doipcheck report --verify evidence.tar --html again.html   # check every hash, render again
 
-Exit codes: 0 written (or compared), 1 an output could not be written or --fail-on found its
-failure, 2 an input is missing or not a report.";
+Exit codes: 0 written (or compared, or verified intact), 1 an output could not be written,
+--fail-on found its failure or --verify found a member changed, 2 an input is missing or not
+a report (or bundle).";
 
 pub const DECODE: &str = "\
 Examples:

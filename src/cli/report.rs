@@ -5,7 +5,8 @@
 
 use super::exit;
 use crate::report::{
-    Baseline, RebuildOutputs, RunOutcomes, human, load_report, rebuild, report_json_in, size,
+    Baseline, RebuildOutputs, RunOutcomes, human, load_report, parse_report, rebuild,
+    report_json_in, size, verify_bundle,
 };
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -13,13 +14,18 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The `report.json` of a run, or of each shard (cases follow the order given).
-    #[arg(long, required_unless_present = "diff", num_args = 1.., value_name = "JSON")]
+    #[arg(long, required_unless_present_any = ["diff", "verify"], num_args = 1.., value_name = "JSON")]
     pub from: Vec<PathBuf>,
     /// Compare two runs (each a report.json or a report folder): regressions, fixes, still
     /// failing, newly flaky, added and removed cases, timer drift. The outputs named
     /// (--html, --junit, --markdown) are NEW's reports with the comparison atop.
     #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with = "from")]
     pub diff: Vec<PathBuf>,
+    /// Check an evidence bundle (`run --bundle`): every member against its SHA-256 in the
+    /// manifest; names what was changed, added or removed. With --html, the report is
+    /// rendered again from the bundle's report.json.
+    #[arg(long, value_name = "BUNDLE", conflicts_with_all = ["from", "diff"])]
+    pub verify: Option<PathBuf>,
     /// Exit 1 when NEW has a regression (`regression`) or any failure (`any`); without it,
     /// --diff exits 0 whatever changed.
     #[arg(long, value_enum, value_name = "WHAT", requires = "diff")]
@@ -49,6 +55,9 @@ pub enum FailOn {
 /// Runs the command: 0 written, 2 an input is missing or not a report (nothing written), 1 an
 /// output could not be written, or `--fail-on` found what it fails on.
 pub fn run(args: ReportArgs) -> u8 {
+    if let Some(bundle) = &args.verify {
+        return verify(bundle, args.html.as_deref());
+    }
     let mut baseline = None;
     let inputs = match args.diff.as_slice() {
         [old, new] => {
@@ -119,6 +128,44 @@ pub fn run(args: ReportArgs) -> u8 {
                 _ => false,
             };
             if failed { exit::FAILURE } else { exit::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::FAILURE
+        }
+    }
+}
+
+/// `--verify BUNDLE [--html F]`: 0 intact (and re-rendered), 1 something was changed or the
+/// page could not be written, 2 not a readable bundle.
+fn verify(bundle: &std::path::Path, html: Option<&std::path::Path>) -> u8 {
+    let v = match verify_bundle(bundle) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    for line in &v.tampered {
+        println!("TAMPERED {line}");
+    }
+    println!(
+        "{}: {} files intact, {} changed; manifest SHA-256 {}; written by doipcheck {}",
+        bundle.display(),
+        v.intact,
+        v.tampered.len(),
+        v.manifest_sha256,
+        v.version
+    );
+    if !v.tampered.is_empty() {
+        return exit::FAILURE;
+    }
+    let (Some(path), Some(json)) = (html, &v.report_json) else { return exit::SUCCESS };
+    let outputs = RebuildOutputs { html: Some(path.to_owned()), ..RebuildOutputs::default() };
+    match parse_report(json).and_then(|r| rebuild(&[r], &outputs)) {
+        Ok(_) => {
+            eprintln!("report rendered again from the bundle: {}", path.display());
+            exit::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");

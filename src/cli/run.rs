@@ -91,6 +91,11 @@ pub struct RunArgs {
     /// case still fails, or one whose cases now pass, does.
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// Also pack the reports, the captures, the suites and profile used and the doipcheck
+    /// version with a SHA-256 manifest into this archive (tar); `doipcheck report --verify`
+    /// checks it.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
     /// Which cases keep a pcapng capture.
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
@@ -327,7 +332,78 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let mut options = report_options(&args);
     options.baseline = baseline;
     options.waivers = waivers;
-    Ok(execute(&args, options, env, targets, label, profile_path, plan, shard))
+    let mut suite_files: Vec<PathBuf> = plan.iter().map(|c| c.info.suite_file.clone()).collect();
+    suite_files.sort();
+    suite_files.dedup();
+    let json = options.json_path();
+    let (bundle_profile, other_reports) =
+        (profile_path.clone(), [options.html_path(), options.junit_path()]);
+    let code = execute(&args, options, env, targets, label, profile_path, plan, shard);
+    match &args.bundle {
+        Some(out) => {
+            match bundle(out, &json, &other_reports, &suite_files, bundle_profile.as_deref()) {
+                Ok(()) => Ok(code),
+                Err(e) => Err((exit::FAILURE, format!("error: --bundle {}: {e}", out.display()))),
+            }
+        }
+        None => Ok(code),
+    }
+}
+
+/// Packs the run's evidence into `out` (see [`crate::report::write_bundle`]): report.json and
+/// the other reports, the captures report.json names, the suite files and the profile as they
+/// were read, and the version and command line of doipcheck.
+fn bundle(
+    out: &std::path::Path,
+    json: &std::path::Path,
+    reports: &[PathBuf],
+    suites: &[PathBuf],
+    profile: Option<&std::path::Path>,
+) -> Result<(), String> {
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let report = read(json)?;
+    let mut members = vec![("report.json".to_owned(), report.clone())];
+    for path in reports {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        members.push((name, read(path)?));
+    }
+    let loaded =
+        crate::report::parse_report(&report).map_err(|e| format!("{}:{e}", json.display()))?;
+    for capture in loaded.cases.iter().filter_map(|(_, f)| f.as_ref()?.capture.as_ref()) {
+        let name =
+            capture.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // A member's name is at most 100 bytes in ustar; the number in front keeps it unique.
+        let name = match name.strip_suffix(".pcapng") {
+            Some(stem) if name.len() > 100 => {
+                format!("{}.pcapng", stem.chars().take(90).collect::<String>())
+            }
+            _ => name,
+        };
+        members.push((format!("captures/{name}"), read(capture)?));
+    }
+    for (i, suite) in suites.iter().enumerate() {
+        let text = load::read_text(suite).map_err(|e| format!("{}: {e}", suite.display()))?;
+        let name = suite.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        members.push((format!("suites/{:03}-{name}", i + 1), text.into_bytes()));
+    }
+    if let Some(p) = profile {
+        let text = load::read_text(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        members.push(("profile.yaml".to_owned(), text.into_bytes()));
+    }
+    let about = format!(
+        "doipcheck {}\ncommand line: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
+    members.push(("VERSION".to_owned(), about.into_bytes()));
+    let digest = crate::report::write_bundle(out, &members).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{:>12} {} ({} files, manifest SHA-256 {digest})",
+        "Bundle",
+        out.display(),
+        members.len() + 1
+    );
+    Ok(())
 }
 
 /// Runs the plan on a fresh runtime with the reporters, and maps the result to an exit code.

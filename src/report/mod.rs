@@ -27,6 +27,7 @@
 //! is read with the suite's YAML and diagnostics (`suite::yaml`, `suite::diag`).
 
 mod budget;
+mod bundle;
 mod capture;
 mod console;
 mod diff;
@@ -47,6 +48,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 pub use budget::{LeftOut, MAX_REPORT_DIR_BYTES};
+pub use bundle::{Verified, verify_bundle, write_bundle};
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
 pub use diff::{Baseline, RunDiff, RunOutcomes, diff, load_baseline, report_json_in};

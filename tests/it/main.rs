@@ -29,6 +29,7 @@ mod replay_captures;
 mod report;
 mod report_baseline;
 mod report_browser;
+mod report_bundle;
 mod report_e2e;
 mod report_events;
 mod report_html;
