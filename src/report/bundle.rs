@@ -182,14 +182,8 @@ pub struct Verified {
 
 /// Reads and checks the bundle at `path`.
 pub fn verify_bundle(path: &Path) -> Result<Verified, String> {
-    use std::io::Read;
     let name = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
-    let mut data = Vec::new();
-    file.take(MAX_BUNDLE_BYTES + 1).read_to_end(&mut data).map_err(|e| format!("{name}: {e}"))?;
-    if data.len() as u64 > MAX_BUNDLE_BYTES {
-        return Err(format!("{name}: larger than {} MiB", MAX_BUNDLE_BYTES >> 20));
-    }
+    let data = super::load::read_bounded(path, MAX_BUNDLE_BYTES)?;
     let members = read_members(&data).map_err(|e| format!("{name}: {e}"))?;
     let Some((_, manifest)) = members.iter().find(|(p, _)| p == MANIFEST) else {
         return Err(format!("{name}: no {MANIFEST}: not a doipcheck bundle"));

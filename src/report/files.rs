@@ -359,17 +359,7 @@ mod tests {
     }
 
     fn finished(key: u32) -> Event {
-        Event::CaseFinished(CaseFinished {
-            case: CaseKey(key),
-            at: RunTime::ZERO,
-            verdict: Verdict::Pass,
-            reason: None,
-            duration: Duration::ZERO,
-            attempts: 1,
-            flaky: false,
-            capture: None,
-            waiver: None,
-        })
+        Event::CaseFinished(super::super::log::test_finished(key, Verdict::Pass))
     }
 
     fn json_cases(path: &Path) -> Vec<(u64, Option<String>, usize)> {

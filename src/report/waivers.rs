@@ -363,8 +363,6 @@ pub fn shown_status(f: Option<&CaseFinished>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::event::{CaseKey, RunTime};
-    use std::time::Duration;
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -393,17 +391,7 @@ waivers:
     }
 
     fn finished(verdict: Verdict) -> CaseFinished {
-        CaseFinished {
-            case: CaseKey(0),
-            at: RunTime::ZERO,
-            verdict,
-            reason: None,
-            duration: Duration::ZERO,
-            attempts: 1,
-            flaky: false,
-            capture: None,
-            waiver: None,
-        }
+        super::super::log::test_finished(0, verdict)
     }
 
     #[test]

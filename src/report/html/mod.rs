@@ -410,17 +410,7 @@ mod tests {
             let info = super::super::log::test_info(&format!("C-{i}"));
             let log =
                 CaseLog { key: CaseKey(i as u32), info, started_at: RunTime::ZERO, events: vec![] };
-            let finished = CaseFinished {
-                case: log.key,
-                at: RunTime::ZERO,
-                verdict,
-                reason: None,
-                duration: Duration::ZERO,
-                attempts: 1,
-                flaky: false,
-                capture: None,
-                waiver: None,
-            };
+            let finished = super::super::log::test_finished(i as u32, verdict);
             report.case(&log, Some(&finished));
         }
         report.finish(&RunHead::default()).unwrap();
