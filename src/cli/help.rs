@@ -74,6 +74,7 @@ Examples:
   doipcheck report --from reports/report.json --markdown summary.md
   doipcheck report --diff last-night/ reports/ --fail-on regression   # what changed since
   doipcheck report --verify evidence.tar --html again.html   # check every hash, render again
+  doipcheck report --history nightly/ --html history.html    # pass rate, case strips, timers over runs
 
 Exit codes: 0 written (or compared, or verified intact), 1 an output could not be written,
 --fail-on found its failure or --verify found a member changed, 2 an input is missing or not

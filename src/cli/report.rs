@@ -5,8 +5,8 @@
 
 use super::exit;
 use crate::report::{
-    Baseline, RebuildOutputs, RunOutcomes, human, load_report, parse_report, rebuild,
-    report_json_in, size, verify_bundle,
+    Baseline, HistoryRun, RebuildOutputs, RunOutcomes, history_page, human, load_report,
+    order_history, parse_report, rebuild, report_json_in, size, verify_bundle,
 };
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The `report.json` of a run, or of each shard (cases follow the order given).
-    #[arg(long, required_unless_present_any = ["diff", "verify"], num_args = 1.., value_name = "JSON")]
+    #[arg(long, required_unless_present_any = ["diff", "verify", "history"], num_args = 1.., value_name = "JSON")]
     pub from: Vec<PathBuf>,
     /// Compare two runs (each a report.json or a report folder): regressions, fixes, still
     /// failing, newly flaky, added and removed cases, timer drift. The outputs named
@@ -26,6 +26,11 @@ pub struct ReportArgs {
     /// rendered again from the bundle's report.json.
     #[arg(long, value_name = "BUNDLE", conflicts_with_all = ["from", "diff"])]
     pub verify: Option<PathBuf>,
+    /// One page over many runs (report.json files, report folders, or folders of report
+    /// folders): pass rate per run, a status strip per case, each timer against its limit.
+    /// Written to --html (default history.html).
+    #[arg(long, num_args = 1.., value_name = "REPORTS", conflicts_with_all = ["from", "diff", "verify"])]
+    pub history: Vec<PathBuf>,
     /// Exit 1 when NEW has a regression (`regression`) or any failure (`any`); without it,
     /// --diff exits 0 whatever changed.
     #[arg(long, value_enum, value_name = "WHAT", requires = "diff")]
@@ -57,6 +62,10 @@ pub enum FailOn {
 pub fn run(args: ReportArgs) -> u8 {
     if let Some(bundle) = &args.verify {
         return verify(bundle, args.html.as_deref());
+    }
+    if !args.history.is_empty() {
+        let out = args.html.clone().unwrap_or_else(|| PathBuf::from("history.html"));
+        return history(&args.history, &out);
     }
     let mut baseline = None;
     let inputs = match args.diff.as_slice() {
@@ -169,6 +178,58 @@ fn verify(bundle: &std::path::Path, html: Option<&std::path::Path>) -> u8 {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            exit::FAILURE
+        }
+    }
+}
+
+/// Runs read by `--history` at most.
+const MAX_HISTORY_RUNS: usize = 5_000;
+
+/// `--history REPORTS... --html F`: 0 written, 1 not written, 2 an input is not a report.
+fn history(inputs: &[PathBuf], out: &std::path::Path) -> u8 {
+    let mut files = Vec::new();
+    for input in inputs {
+        let direct = report_json_in(input);
+        if direct.is_file() || !input.is_dir() {
+            files.push(direct);
+            continue;
+        }
+        // A folder of report folders (one per night).
+        let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("report.json"))
+            .filter(|p| p.is_file())
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    if files.len() > MAX_HISTORY_RUNS {
+        eprintln!("error: {} reports; --history reads at most {MAX_HISTORY_RUNS}", files.len());
+        return exit::USAGE;
+    }
+    let mut runs = Vec::with_capacity(files.len());
+    for file in &files {
+        match load_report(file) {
+            Ok(r) => runs.push(HistoryRun::new(file.display().to_string(), &r)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    order_history(&mut runs);
+    let page = history_page(&runs);
+    let written = crate::report::write_file(out, page.as_bytes());
+    match written {
+        Ok(()) => {
+            eprintln!("{} runs: {} ({})", runs.len(), out.display(), size(page.len() as u64));
+            exit::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", out.display());
             exit::FAILURE
         }
     }

@@ -32,6 +32,7 @@ mod capture;
 mod console;
 mod diff;
 mod files;
+mod history;
 mod html;
 mod json;
 mod junit;
@@ -53,6 +54,7 @@ pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
 pub use diff::{Baseline, RunDiff, RunOutcomes, diff, load_baseline, report_json_in};
 pub use files::FileReports;
+pub use history::{HistoryRun, history_page, order as order_history};
 pub use html::{HtmlReport, MAX_CHART_FRAMES, RunHead, human};
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};
@@ -229,6 +231,11 @@ pub fn write_all(options: &ReportOptions, events: &[Event]) -> std::io::Result<W
 pub fn write_junit(path: &Path, report: &quick_junit::Report) -> std::io::Result<()> {
     let xml = report.to_string().map_err(std::io::Error::other)?;
     write_atomically(path, |w| w.write_all(xml.as_bytes()))
+}
+
+/// Writes `data` to `path` whole (through `PATH.partial`).
+pub fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    write_atomically(path, |w| w.write_all(data))
 }
 
 /// `PATH.partial`, where a file is written before it is renamed to `PATH`.

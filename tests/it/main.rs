@@ -32,6 +32,7 @@ mod report_browser;
 mod report_bundle;
 mod report_e2e;
 mod report_events;
+mod report_history;
 mod report_html;
 mod report_waivers;
 mod run_cli;
