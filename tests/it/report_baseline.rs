@@ -6,13 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn doipcheck(dir: &Path) -> Command {
+/// doipcheck in `dir`, with no job summary file (a CI machine's must not leak in).
+pub fn doipcheck(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_doipcheck"));
     c.current_dir(dir).env_remove("GITHUB_STEP_SUMMARY");
     c
 }
 
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -2,18 +2,13 @@
 //! --verify` finds it intact (and renders the page again from it), then names the capture in
 //! which one byte was changed.
 
-use std::path::PathBuf;
-use std::process::Command;
+use crate::report_baseline::{doipcheck, root};
 
 #[test]
 fn a_bundle_verifies_and_a_byte_changed_in_a_capture_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let doipcheck = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_doipcheck"));
-        c.current_dir(dir.path()).env_remove("GITHUB_STEP_SUMMARY");
-        c
-    };
+    let root = root();
+    let doipcheck = || doipcheck(dir.path());
     let run = doipcheck()
         .arg("run")
         .arg(root.join("suites/doip/discovery.yaml"))

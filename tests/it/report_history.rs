@@ -3,18 +3,13 @@
 //! time order) and VID-001 failing every fifth night; the page orders the runs by their own
 //! start and shows the case's strip and the timer against its limit.
 
-use std::path::PathBuf;
-use std::process::Command;
+use crate::report_baseline::{doipcheck, root};
 
 #[test]
 fn a_history_of_30_runs_is_ordered_by_their_start_and_shows_each_case_and_timer() {
     let dir = tempfile::tempdir().unwrap();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let doipcheck = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_doipcheck"));
-        c.current_dir(dir.path()).env_remove("GITHUB_STEP_SUMMARY");
-        c
-    };
+    let root = root();
+    let doipcheck = || doipcheck(dir.path());
     let run = doipcheck()
         .arg("run")
         .arg(root.join("suites/doip/discovery.yaml"))
