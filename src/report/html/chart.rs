@@ -90,10 +90,30 @@ impl Lanes {
 }
 
 enum Item {
-    Frame { from: usize, to: usize, label: String, title: String, transport: FrameTransport },
-    Mark { lane: usize, text: String, bad: bool },
-    Step { text: String },
-    Missing { from: usize, label: String },
+    Frame {
+        from: usize,
+        to: usize,
+        label: String,
+        title: String,
+        transport: FrameTransport,
+    },
+    Mark {
+        lane: usize,
+        text: String,
+        bad: bool,
+    },
+    Step {
+        text: String,
+    },
+    /// Where the failing step gave up (its deadline, or the wrong message's arrival): a line
+    /// across the chart and what was expected against what was observed.
+    Failure {
+        text: String,
+    },
+    Missing {
+        from: usize,
+        label: String,
+    },
 }
 
 /// The chart of `case` (its events in order; `finished` to draw what a failed expect missed).
@@ -168,6 +188,9 @@ pub fn sequence_chart(case: &CaseLog, finished: Option<&CaseFinished>) -> Markup
         let from =
             if lanes.keys.len() > 1 { 1 } else { lanes.lane("entity".into(), || "entity".into()) };
         items.push((at, Item::Missing { from, label }));
+    } else if let Some((at, text)) = failure_mark(case, finished) {
+        let pos = items.iter().position(|(t, _)| *t > at).unwrap_or(items.len());
+        items.insert(pos, (at, Item::Failure { text }));
     }
     self_closed(draw(&lanes.labels, &items, not_drawn))
 }
@@ -181,6 +204,21 @@ pub(super) fn self_closed(svg: Markup) -> Markup {
         text = text.replace(&format!("></{element}>"), "/>");
     }
     PreEscaped(text)
+}
+
+/// When the failing step gave up, and why (`expected the connection closed within 500ms, it
+/// stayed open`): for every failed step but an `expect` that got nothing (drawn as the
+/// missing message).
+fn failure_mark(case: &CaseLog, finished: Option<&CaseFinished>) -> Option<(Duration, String)> {
+    let reason = finished?.reason.as_ref()?;
+    let step = reason.step.as_ref()?;
+    let failed_at = case.events.iter().find_map(|e| match e {
+        Event::Step(s) if s.step == *step && matches!(s.status, StepStatus::Failed { .. }) => {
+            Some(s.at)
+        }
+        _ => None,
+    })?;
+    Some((failed_at.since(case.started_at), format!("✗ {}", printable(&reason.message))))
 }
 
 /// When the case failed at an `expect` that got nothing: when it gave up, and what it waited for.
@@ -347,6 +385,13 @@ fn draw(lanes: &[String], items: &[(Duration, Item)], not_drawn: usize) -> Marku
                             text x=(Lanes::x(*lane) + 6) y=(y) { (fit(text, width - Lanes::x(*lane) - 12)) }
                         }
                     }
+                    Item::Failure { text } => {
+                        g.failure {
+                            title { (text) }
+                            line.deadline x1=(LEFT) y1=(y - 4) x2=(width - 10) y2=(y - 4) {}
+                            text x=(Lanes::x(0) + 6) y=(y - 7) { (fit(text, width - Lanes::x(0) - 24)) }
+                        }
+                    }
                     Item::Step { text } => {
                         g.step {
                             text x="4" y=(y) { (human(*at)) }
@@ -487,6 +532,44 @@ mod tests {
                 "undecodable: 1 more byte than the declared payl…",
             ]
         );
+    }
+
+    #[test]
+    fn a_failed_expect_closed_is_marked_at_its_deadline_with_what_was_expected() {
+        let step = StepRef {
+            phase: Phase::Steps,
+            index: 2,
+            kind: "expect_closed".into(),
+            location: SourceLocation { file: "s.yaml".into(), line: 12, column: 7 },
+        };
+        let step_event = |t, status| {
+            Event::Step(StepEvent {
+                case: CaseKey(0),
+                at: at(t),
+                step: step.clone(),
+                summary: "expect_closed within 500ms".into(),
+                status,
+            })
+        };
+        let mut events = vec![doip_frame(
+            Direction::Received,
+            &[2, 0xFD, 0, 0, 0, 0, 0, 1, 0],
+            Decoded::Message { name: "generic_nack".into(), summary: "x".into() },
+        )];
+        events.push(step_event(20, StepStatus::Started));
+        events
+            .push(step_event(500_020, StepStatus::Failed { elapsed: Duration::from_millis(500) }));
+        let message = "expected the target to close the connection within 500ms, it stayed open";
+        let finished = CaseFinished {
+            reason: Some(Reason { message: message.into(), step: Some(step), ..Reason::default() }),
+            ..crate::report::log::test_finished(0, Verdict::Fail)
+        };
+        let svg = sequence_chart(&case(events), Some(&finished)).into_string();
+        let mark = &svg[svg.find("<g class=\"failure\">").expect("a failure mark")..];
+        assert!(mark.contains(&format!("<title>✗ {message}</title>")), "{mark}");
+        assert!(mark.contains("class=\"deadline\""), "{mark}");
+        // After the 500 ms of silence, broken with its length.
+        assert!(svg.find(">⋯ 500.000ms ⋯<").unwrap() < svg.find("<g class=\"failure\">").unwrap());
     }
 
     #[test]

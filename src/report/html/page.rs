@@ -81,6 +81,7 @@ svg .arrow.can line, svg .arrow.can polygon { stroke: #00796b; fill: #00796b; }
 svg .arrow.missing line { stroke: #c62828; stroke-dasharray: 4 4; } svg .arrow.missing polygon { fill: #c62828; }
 svg .arrow.missing text { fill: #c62828; } svg .arrow .t, svg .step text { fill: #667; }
 svg .mark circle { fill: #667; } svg .mark.bad circle { fill: #c62828; } svg .mark.bad text { fill: #c62828; }
+svg .failure .deadline { stroke: #c62828; stroke-dasharray: 3 3; } svg .failure text { fill: #c62828; font-weight: 600; }
 svg .gap { stroke: #c0c6d0; stroke-dasharray: 1 4; fill: #667; } svg .more { fill: #a11; }
 .plot { margin: .4em 0; } .plot svg .axis { stroke: #667; } .plot svg .window { fill: #c8e6c9; }
 .plot svg .tolerance { fill: #fff3c4; } .plot svg .value { stroke: #1d4ed8; stroke-width: 3; }
