@@ -284,18 +284,19 @@ impl RunDiff {
         parts.join(", ")
     }
 
-    /// The kinds of change with their cases, in the order people read them.
-    pub fn sections(&self) -> [(&'static str, Vec<ListedCase>); 7] {
+    /// The kinds of change with their cases, in the order people read them: the title of a
+    /// list, the console's word for one of its cases, the cases.
+    pub fn sections(&self) -> [(&'static str, &'static str, Vec<ListedCase>); 7] {
         let changes = |v: &[Change]| v.iter().map(ListedCase::change).collect::<Vec<_>>();
         let outcomes = |v: &[Outcome]| v.iter().map(ListedCase::outcome).collect::<Vec<_>>();
         [
-            ("Regressions", changes(&self.regressions)),
-            ("Fixed", changes(&self.fixes)),
-            ("Newly flaky", changes(&self.newly_flaky)),
-            ("Still failing", changes(&self.still_failing)),
-            ("Waived", changes(&self.waived)),
-            ("Added", outcomes(&self.added)),
-            ("Removed", outcomes(&self.removed)),
+            ("Regressions", "REGRESSION", changes(&self.regressions)),
+            ("Fixed", "FIXED", changes(&self.fixes)),
+            ("Newly flaky", "FLAKY", changes(&self.newly_flaky)),
+            ("Still failing", "STILL FAIL", changes(&self.still_failing)),
+            ("Waived", "WAIVED", changes(&self.waived)),
+            ("Added", "ADDED", outcomes(&self.added)),
+            ("Removed", "REMOVED", outcomes(&self.removed)),
         ]
     }
 
@@ -307,11 +308,11 @@ impl RunDiff {
             self.headline(),
             self.baseline.display()
         )];
-        for (title, cases) in self.sections() {
+        for (_, label, cases) in self.sections() {
             for c in cases {
                 lines.push(format!(
                     "{:>12} {} {}: {}",
-                    label(title),
+                    label,
                     c.name(),
                     printable(&c.title),
                     c.status
@@ -334,7 +335,7 @@ impl RunDiff {
             self.headline(),
             super::markdown::code(&self.baseline.to_string_lossy())
         );
-        for (title, cases) in self.sections() {
+        for (title, _, cases) in self.sections() {
             if cases.is_empty() {
                 continue;
             }
@@ -401,18 +402,6 @@ impl ListedCase {
     /// `suite ID`.
     pub fn name(&self) -> String {
         format!("{} {}", self.suite, self.id)
-    }
-}
-
-fn label(title: &str) -> &'static str {
-    match title {
-        "Regressions" => "REGRESSION",
-        "Fixed" => "FIXED",
-        "Newly flaky" => "FLAKY",
-        "Still failing" => "STILL FAIL",
-        "Waived" => "WAIVED",
-        "Added" => "ADDED",
-        _ => "REMOVED",
     }
 }
 

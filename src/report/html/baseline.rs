@@ -13,7 +13,7 @@ pub fn diff_section(d: &RunDiff) -> Markup {
         section #baseline class=(if regressed { "baseline regressed" } else { "baseline" }) {
             h2 { "Since the baseline" }
             p #baseline-headline { (printable(&d.headline())) " (against " code { (printable(&d.baseline.to_string_lossy())) } ")" }
-            @for (title, cases) in d.sections() {
+            @for (title, _, cases) in d.sections() {
                 @if !cases.is_empty() {
                     details open[cases.len() <= 20] data-kind=(title) {
                         summary { b { (title) } " (" (cases.len()) ")" }
