@@ -364,8 +364,8 @@ fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
                             (head.limited_cases) " cases reached their recording limits (profile recording.*; each case's notes say how much was not recorded). "
                         }
                         @if head.left_out.cases > 0 {
-                            (head.left_out.frames) " frames (" (head.left_out.bytes) " bytes) and " (head.left_out.notes)
-                            " notes of " (head.left_out.cases) " cases were left out of the reports to keep them under "
+                            (head.left_out.frames) " frames (" (head.left_out.bytes) " bytes), " (head.left_out.notes)
+                            " notes and " (head.left_out.steps) " steps of " (head.left_out.cases) " cases were left out of the reports to keep them under "
                             (MAX_REPORT_DIR_BYTES >> 20) " MiB (report.json holds what was kept)."
                         }
                     }
