@@ -5,7 +5,7 @@
 //! per case (profile `recording.*`), so memory and reports stay small whatever the target
 //! sends, and every case still ends with `fail`.
 
-use doipcheck::report::{FileReports, ReportOptions};
+use doipcheck::report::{FileReports, MAX_REPORT_DIR_BYTES, ReportOptions};
 use doipcheck::runner::{CaseEnv, RunOptions, TargetEndpoints, run};
 use doipcheck::suite::{load, select};
 use std::net::{IpAddr, Ipv4Addr};
@@ -116,4 +116,5 @@ fn main() {
         size_of(&dir.path().join("captures")) as f64 / 1048576.0
     );
     assert_eq!(c.error, 0, "a flood is the target's doing: fail, never error");
+    assert!(size_of(dir.path()) < MAX_REPORT_DIR_BYTES, "the report folder is over its bound");
 }

@@ -152,6 +152,7 @@ fn synthetic_run(cases: u32) -> Vec<Event> {
             attempts: 1,
             flaky: false,
             capture: None,
+            waiver: None,
         }));
     }
     let end = at(10);

@@ -10,9 +10,12 @@ Examples:
   doipcheck run --shard 2/4 -o reports/shard-2        # one job of a CI matrix
   doipcheck run --sim-fault no_close_on_bad_pattern   # the suites must catch it
   doipcheck run --markdown summary.md                 # also a Markdown summary
+  doipcheck run --baseline last-night/ --fail-on regression   # what changed; fail on regressions only
+  doipcheck run --waivers accepted.yaml               # accepted deviations show as waived
+  doipcheck run --bundle evidence.tar                 # reports, captures, suites, profile + SHA-256 manifest
 
 Exit codes: 0 every case passed or was skipped (an empty shard too), 1 a case failed, was
-inconclusive or errored, 2 usage or suite error (nothing ran), 3 target unreachable,
+inconclusive or errored (with --fail-on regression: a case regressed against --baseline), 2 usage or suite error (nothing ran), 3 target unreachable,
 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (the reports hold every finished case).";
 
 pub const VALIDATE: &str = "\
@@ -69,8 +72,13 @@ Examples:
   doipcheck report --from reports/report.json --html report.html
   doipcheck report --from shard-1/report.json shard-2/report.json --html all.html --junit all.xml
   doipcheck report --from reports/report.json --markdown summary.md
+  doipcheck report --diff last-night/ reports/ --fail-on regression   # what changed since
+  doipcheck report --verify evidence.tar --html again.html   # check every hash, render again
+  doipcheck report --history nightly/ --html history.html    # pass rate, case strips, timers over runs
 
-Exit codes: 0 written, 1 an output could not be written, 2 an input is missing or not a report.";
+Exit codes: 0 written (or compared, or verified intact), 1 an output could not be written,
+--fail-on found its failure or --verify found a member changed, 2 an input is missing or not
+a report (or bundle).";
 
 pub const DECODE: &str = "\
 Examples:

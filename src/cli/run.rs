@@ -3,8 +3,11 @@
 //! write the console, JUnit, JSON and capture reports (also after Ctrl-C).
 
 use super::exit;
+use super::report::FailOn;
 use super::validate::paths_or_default;
-use crate::report::{CapturePolicy, ConsoleMode, ReportOptions, Reporters};
+use crate::report::{
+    CapturePolicy, ConsoleMode, ReportOptions, Reporters, load_baseline, load_waivers,
+};
 use crate::runner::event::EventSink;
 use crate::runner::target::{
     Simulators, TargetSource, known_faults, simulator_config, simulator_label,
@@ -72,6 +75,25 @@ pub struct RunArgs {
     /// Also write a Markdown summary here (it is appended to $GITHUB_STEP_SUMMARY when set).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Compare with an earlier run (its report.json or report folder): regressions, fixes,
+    /// still failing, newly flaky, added and removed cases and timer drift, on the console,
+    /// atop report.html and in the Markdown summary.
+    #[arg(long, value_name = "OLD")]
+    pub baseline: Option<PathBuf>,
+    /// What makes the exit code 1: any failing case (default), or only a regression against
+    /// --baseline (a case that did not fail there, or a new case that fails).
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+    /// Accepted deviations (YAML: case or rule, reason, accepted_by, until): a failure one
+    /// accepts is reported as `waived` and does not fail the run; an expired waiver whose
+    /// case still fails, or one whose cases now pass, does.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// Also pack the reports, the captures, the suites and profile used and the doipcheck
+    /// version with a SHA-256 manifest into this archive (tar); `doipcheck report --verify`
+    /// checks it.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
     /// Which cases keep a pcapng capture.
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
@@ -166,6 +188,21 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         .transpose()
         .map_err(|e| usage(format!("--tags: {e}")))?;
     let jobs = super::jobs(args.jobs).map_err(usage)?;
+    if args.fail_on == FailOn::Regression && args.baseline.is_none() {
+        return Err(usage("--fail-on regression needs --baseline OLD"));
+    }
+    let baseline = match &args.baseline {
+        Some(path) => {
+            Some(Arc::new(load_baseline(path).map_err(|e| usage(format!("--baseline: {e}")))?))
+        }
+        None => None,
+    };
+    let waivers = match &args.waivers {
+        Some(path) => {
+            Some(Arc::new(load_waivers(path, today()).map_err(|e| (exit::USAGE, e.render()))?))
+        }
+        None => None,
+    };
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
     }
@@ -286,12 +323,89 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
         tls: crate::transport::doip::tester::tls::client_config().ok(),
         connect_timeout,
     };
-    Ok(execute(&args, env, targets, label, profile_path, plan, shard))
+    let mut options = report_options(&args);
+    options.baseline = baseline;
+    options.waivers = waivers;
+    let mut suite_files: Vec<PathBuf> =
+        plan.cases.iter().map(|c| c.info.suite_file.clone()).collect();
+    suite_files.sort();
+    suite_files.dedup();
+    let json = options.json_path();
+    let (bundle_profile, other_reports) =
+        (profile_path.clone(), [options.html_path(), options.junit_path()]);
+    let code = execute(&args, options, env, targets, label, profile_path, plan, shard);
+    match &args.bundle {
+        Some(out) => {
+            match bundle(out, &json, &other_reports, &suite_files, bundle_profile.as_deref()) {
+                Ok(()) => Ok(code),
+                Err(e) => Err((exit::FAILURE, format!("error: --bundle {}: {e}", out.display()))),
+            }
+        }
+        None => Ok(code),
+    }
+}
+
+/// Packs the run's evidence into `out` (see [`crate::report::write_bundle`]): report.json and
+/// the other reports, the captures report.json names, the suite files and the profile as they
+/// were read, and the version and command line of doipcheck.
+fn bundle(
+    out: &std::path::Path,
+    json: &std::path::Path,
+    reports: &[PathBuf],
+    suites: &[PathBuf],
+    profile: Option<&std::path::Path>,
+) -> Result<(), String> {
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let report = read(json)?;
+    let mut members = vec![("report.json".to_owned(), report.clone())];
+    for path in reports {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        members.push((name, read(path)?));
+    }
+    let loaded =
+        crate::report::parse_report(&report).map_err(|e| format!("{}:{e}", json.display()))?;
+    for capture in loaded.cases.iter().filter_map(|(_, f)| f.as_ref()?.capture.as_ref()) {
+        let name =
+            capture.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // A member's name is at most 100 bytes in ustar; the number in front keeps it unique.
+        let name = match name.strip_suffix(".pcapng") {
+            Some(stem) if name.len() > 100 => {
+                format!("{}.pcapng", stem.chars().take(90).collect::<String>())
+            }
+            _ => name,
+        };
+        members.push((format!("captures/{name}"), read(capture)?));
+    }
+    for (i, suite) in suites.iter().enumerate() {
+        let text = load::read_text(suite).map_err(|e| format!("{}: {e}", suite.display()))?;
+        let name = suite.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        members.push((format!("suites/{:03}-{name}", i + 1), text.into_bytes()));
+    }
+    if let Some(p) = profile {
+        let text = load::read_text(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        members.push(("profile.yaml".to_owned(), text.into_bytes()));
+    }
+    let about = format!(
+        "doipcheck {}\ncommand line: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
+    members.push(("VERSION".to_owned(), about.into_bytes()));
+    let digest = crate::report::write_bundle(out, &members).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{:>12} {} ({} files, manifest SHA-256 {digest})",
+        "Bundle",
+        out.display(),
+        members.len() + 1
+    );
+    Ok(())
 }
 
 /// Runs the plan on a fresh runtime with the reporters, and maps the result to an exit code.
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     args: &RunArgs,
+    mut options: ReportOptions,
     env: CaseEnv,
     targets: TargetSource,
     label: String,
@@ -299,7 +413,6 @@ pub fn execute(
     plan: crate::runner::plan::RunPlan,
     shard: Option<(u32, u32)>,
 ) -> u8 {
-    let mut options = report_options(args);
     options.capture = match args.pcap {
         PcapArg::Failing => CapturePolicy::Failing,
         PcapArg::All => CapturePolicy::All,
@@ -373,7 +486,7 @@ pub fn execute(
     });
     match result {
         Ok((result, stop)) => {
-            let code = finish(&mut reporters, &result);
+            let code = finish(&mut reporters, &result, args.fail_on);
             match stop {
                 Some(stop @ Stop::Signal { name, .. }) => {
                     eprintln!("doipcheck: stopped by {name}; the reports hold every finished case");
@@ -405,6 +518,14 @@ fn report_options(args: &RunArgs) -> ReportOptions {
     options.step_summary = step_summary_file();
     options.command_line = std::env::args().collect();
     options
+}
+
+/// Today (UTC), for judging waivers: the one place `run` reads the calendar.
+fn today() -> chrono::NaiveDate {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default().date_naive()
 }
 
 /// `$GITHUB_STEP_SUMMARY`, the file GitHub Actions shows on the job's page, when set.
@@ -527,12 +648,16 @@ fn parse_run_timeout(text: &str) -> Result<Duration, String> {
     crate::notation::parse_duration(text)
 }
 
-/// Writes the reports (again, if the run was cut short) and picks the exit code.
-pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult) -> u8 {
-    if let Err(e) = reporters.finish() {
-        eprintln!("error: {e}");
-        return exit::FAILURE;
-    }
+/// Writes the reports (again, if the run was cut short) and picks the exit code: waived
+/// failures do not count; with `FailOn::Regression` only the diff's new failures do.
+pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult, fail_on: FailOn) -> u8 {
+    let written = match reporters.finish() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILURE;
+        }
+    };
     if let Some(e) = &result.sink_error {
         eprintln!("error: {e}");
         return exit::FAILURE;
@@ -540,7 +665,15 @@ pub fn finish(reporters: &mut Reporters, result: &crate::runner::RunResult) -> u
     if result.unreachable {
         return exit::UNREACHABLE;
     }
-    if result.counts.any_failure() || result.interrupted { exit::FAILURE } else { exit::SUCCESS }
+    let failed = match (fail_on, &written.diff) {
+        (FailOn::Regression, Some(diff)) => diff.new_failures() > 0,
+        _ => written.counts.any_failure(),
+    };
+    if failed || !written.waiver_problems.is_empty() || result.interrupted {
+        exit::FAILURE
+    } else {
+        exit::SUCCESS
+    }
 }
 
 #[cfg(test)]

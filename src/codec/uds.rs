@@ -240,6 +240,33 @@ pub const fn negative_response(service: ServiceId, nrc: Nrc) -> [u8; 3] {
     [0x7F, service.raw(), nrc.raw()]
 }
 
+/// A UDS message in words: request, positive or negative response.
+pub fn describe(data: &[u8]) -> String {
+    let Some(&sid) = data.first() else { return "empty".into() };
+    let name = |raw: u8| {
+        ServiceId::from_raw(raw)
+            .description()
+            .map_or_else(|| format!("service 0x{raw:02X}"), str::to_owned)
+    };
+    if sid == 0x7F {
+        let service = data.get(1).map_or_else(|| "?".into(), |s| name(*s));
+        let nrc = data.get(2).map_or_else(
+            || "?".into(),
+            |n| {
+                Nrc::from_raw(*n)
+                    .description()
+                    .map_or_else(|| format!("NRC 0x{n:02X}"), |d| format!("NRC 0x{n:02X} {d}"))
+            },
+        );
+        return format!("negative response to {service}: {nrc}");
+    }
+    let request = sid.wrapping_sub(0x40);
+    if sid >= 0x40 && ServiceId::from_raw(request).description().is_some() {
+        return format!("positive response {}", name(request));
+    }
+    format!("request {}", name(sid))
+}
+
 impl fmt::Display for Response<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -268,6 +295,17 @@ impl fmt::Display for Response<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uds_messages_are_named() {
+        assert_eq!(describe(&[0x22, 0xF1, 0x90]), "request ReadDataByIdentifier");
+        assert_eq!(describe(&[0x62, 0xF1]), "positive response ReadDataByIdentifier");
+        assert!(
+            describe(&[0x7F, 0x22, 0x31])
+                .starts_with("negative response to ReadDataByIdentifier: NRC 0x31")
+        );
+        assert_eq!(describe(&[]), "empty");
+    }
 
     #[test]
     fn read_data_by_identifier_answers_name_their_did() {

@@ -150,13 +150,14 @@ impl<W: Write + Send> ConsoleReporter<W> {
     fn summary(&mut self, elapsed: Duration, stop_reason: Option<&str>) -> std::io::Result<()> {
         let mut counts = Counts::default();
         for (_, f) in &self.done {
-            counts.add(f.verdict, f.flaky);
+            counts.add_case(f);
         }
         let mut parts = vec![format!("{} passed", counts.pass)];
         for (n, what) in [
             (counts.fail, "failed"),
             (counts.inconclusive, "inconclusive"),
             (counts.error, "errored"),
+            (counts.waived, "waived"),
             (counts.skipped, "skipped"),
             (counts.flaky, "flaky"),
         ] {
@@ -200,8 +201,18 @@ impl<W: Write + Send> ConsoleReporter<W> {
             ))?;
         }
         let mut failures: Vec<String> = Vec::new();
+        let mut waived: Vec<String> = Vec::new();
         for (info, f) in &self.done {
-            if f.verdict.is_failure() {
+            if let Some(w) = f.waiver.as_ref().filter(|_| f.verdict.is_failure()) {
+                waived.push(case_line(info, f, self.color));
+                waived.push(printable(&format!(
+                    "             {} (accepted by {} until {}): {}",
+                    w.reason,
+                    w.accepted_by,
+                    w.until,
+                    f.reason.as_ref().map(|r| r.message.as_str()).unwrap_or(f.verdict.as_str())
+                )));
+            } else if f.verdict.is_failure() {
                 failures.push(case_line(info, f, self.color));
                 failures.push(explain(f, "             ").trim_end().to_owned());
             }
@@ -209,6 +220,12 @@ impl<W: Write + Send> ConsoleReporter<W> {
         if !failures.is_empty() {
             self.line(&format!("{:>12}", "Failures:"))?;
             for l in failures {
+                self.line(&l)?;
+            }
+        }
+        if !waived.is_empty() {
+            self.line(&format!("{:>12}", "Waived:"))?;
+            for l in waived {
                 self.line(&l)?;
             }
         }
@@ -221,6 +238,9 @@ fn case_name(info: &CaseInfo) -> String {
 }
 
 fn label(f: &CaseFinished) -> &'static str {
+    if f.waiver.is_some() && f.verdict.is_failure() {
+        return "WAIVED";
+    }
     match f.verdict {
         Verdict::Pass => "PASS",
         Verdict::Fail => "FAIL",
@@ -238,6 +258,7 @@ fn painted_label(f: &CaseFinished, color: bool) -> String {
         return padded;
     }
     let sgr = match f.verdict {
+        _ if f.waiver.is_some() && f.verdict.is_failure() => "33",
         Verdict::Pass => "32;1",
         Verdict::Fail => "31;1",
         Verdict::Error => "35;1",

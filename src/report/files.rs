@@ -9,14 +9,19 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use super::budget::Budget;
 use super::capture::write_case_capture_file;
+use super::diff::{RunDiff, RunOutcomes, diff};
 use super::html::{HtmlReport, RunHead};
 use super::json::JsonStream;
 use super::junit::{JunitCase, junit_report};
 use super::log::CaseLog;
 use super::markdown::markdown_summary;
+use super::waivers::{WaiverUse, waiver_markdown, waiver_suite};
 use super::{ReportOptions, Written, append_to, partial_path, write_atomically, write_junit};
-use crate::runner::event::{CaseKey, Counts, Event, EventSink, RunFinished, RunStarted};
+use crate::runner::event::{
+    CaseKey, Counts, Event, EventSink, RunFinished, RunStarted, UNRECORDED_NOTE_END,
+};
 
 /// JUnit, JSON and capture files of one run.
 pub struct FileReports {
@@ -34,10 +39,19 @@ pub struct FileReports {
     error: Option<std::io::Error>,
     captures: Vec<PathBuf>,
     written: Option<Written>,
+    /// What the finished cases did to the waivers (`--waivers`).
+    waiver_use: WaiverUse,
+    /// What the files hold so far, and what the bound left out.
+    budget: Budget,
+    /// Bytes of the captures and JUnit transcripts so far (JSON and HTML count their own).
+    other_bytes: u64,
+    /// Cases whose recording limits (profile `recording.*`) left frames out.
+    limited_cases: u64,
 }
 
 impl FileReports {
     pub fn new(options: ReportOptions) -> Self {
+        let budget = Budget::new(options.max_bytes);
         FileReports {
             html: Some(HtmlReport::new(options.html_path())),
             options,
@@ -50,6 +64,10 @@ impl FileReports {
             error: None,
             captures: Vec::new(),
             written: None,
+            waiver_use: WaiverUse::default(),
+            budget,
+            other_bytes: 0,
+            limited_cases: 0,
         }
     }
 
@@ -61,15 +79,28 @@ impl FileReports {
         if let Some(w) = &self.written {
             return Ok(w.clone());
         }
+        let diff = self
+            .options
+            .baseline
+            .as_deref()
+            .map(|b| diff(b, &RunOutcomes::from_cases(self.done.values())));
+        let waiver_problems = match &self.options.waivers {
+            Some(set) => self.waiver_use.problems(set),
+            None => Vec::new(),
+        };
         let junit_path = self.options.junit_path();
-        let report =
+        let mut report =
             junit_report(self.run.as_ref(), self.run_finished.as_ref(), self.done.values());
+        if !waiver_problems.is_empty() {
+            report.add_test_suite(waiver_suite(&waiver_problems));
+        }
         let junit = write_junit(&junit_path, &report);
         let json_path = self.options.json_path();
         let json = self.end_json(&json_path);
         let html_path = self.options.html_path();
-        let html = self.end_html().map_err(|e| context(e, &html_path));
-        let markdown = self.write_markdown();
+        let html =
+            self.end_html(diff.clone(), &waiver_problems).map_err(|e| context(e, &html_path));
+        let markdown = self.write_markdown(diff.as_ref(), &waiver_problems);
         // Each file is written even when another failed; the first error wins.
         junit.map_err(|e| context(e, &junit_path))?;
         json?;
@@ -85,6 +116,9 @@ impl FileReports {
             html_bytes,
             markdown: self.options.markdown.clone(),
             captures: self.captures.clone(),
+            counts: self.counts,
+            diff,
+            waiver_problems,
         };
         self.written = Some(written.clone());
         Ok(written)
@@ -110,7 +144,7 @@ impl FileReports {
     }
 
     /// Adds the cases still running (cut short) and writes the HTML page; returns its size.
-    fn end_html(&mut self) -> std::io::Result<u64> {
+    fn end_html(&mut self, diff: Option<RunDiff>, waivers: &[String]) -> std::io::Result<u64> {
         let Some(mut html) = self.html.take() else { return Ok(0) };
         for case in self.running.values() {
             html.case(case, None);
@@ -120,16 +154,25 @@ impl FileReports {
             finished: self.run_finished.iter().cloned().collect(),
             command_line: self.options.command_line.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            diff,
+            waiver_problems: waivers.to_vec(),
+            left_out: self.budget.left_out,
+            limited_cases: self.limited_cases,
         };
         html.finish(&head)
     }
 
     /// The Markdown summary, to `--markdown` and appended to `$GITHUB_STEP_SUMMARY`.
-    fn write_markdown(&self) -> std::io::Result<()> {
+    fn write_markdown(&self, diff: Option<&RunDiff>, waivers: &[String]) -> std::io::Result<()> {
         if self.options.markdown.is_none() && self.options.step_summary.is_none() {
             return Ok(());
         }
-        let md = markdown_summary(self.run.as_ref().map(|r| r.target.as_str()), self.done.values());
+        let mut md = markdown_summary(
+            self.run.as_ref().map(|r| r.target.as_str()),
+            self.done.values(),
+            diff,
+        );
+        md.push_str(&waiver_markdown(waivers));
         if let Some(path) = &self.options.markdown {
             write_atomically(path, |w| std::io::Write::write_all(w, md.as_bytes()))
                 .map_err(|e| context(e, path))?;
@@ -138,6 +181,13 @@ impl FileReports {
             append_to(path, &md).map_err(|e| context(e, path))?;
         }
         Ok(())
+    }
+
+    /// What the report files hold so far, in bytes.
+    fn bytes_written(&self) -> u64 {
+        self.json.as_ref().map_or(0, JsonStream::bytes)
+            + self.html.as_ref().map_or(0, HtmlReport::bytes)
+            + self.other_bytes
     }
 
     /// Opens the JSON stream unless it is open or failed before.
@@ -173,8 +223,26 @@ impl FileReports {
     fn case_finished(&mut self, key: CaseKey) -> std::io::Result<()> {
         let Some(case) = self.running.remove(&key) else { return Ok(()) };
         let Some(Event::CaseFinished(finished)) = case.events.last() else { return Ok(()) };
-        self.counts.add(finished.verdict, finished.flaky);
-        self.done.insert(key, JunitCase::new(&case, finished));
+        let finished = finished.clone();
+        let finished = &finished;
+        if case
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Note(n) if n.text.ends_with(UNRECORDED_NOTE_END)))
+        {
+            self.limited_cases += 1;
+        }
+        self.budget.written = self.bytes_written();
+        let trimmed = self.budget.trim(&case);
+        let case = trimmed.unwrap_or(case);
+        self.counts.add_case(finished);
+        if let Some(set) = &self.options.waivers {
+            self.waiver_use.record(set, &case.info, finished);
+        }
+        let junit = JunitCase::new(&case, finished);
+        // The transcript, and about what a test case's tag and properties take.
+        self.other_bytes += junit.transcript.len() as u64 + 512;
+        self.done.insert(key, junit);
         if let Some(html) = &mut self.html {
             html.case(&case, Some(finished));
         }
@@ -182,7 +250,10 @@ impl FileReports {
         if let Some(path) = &finished.capture {
             match write_case_capture_file(self.run.as_ref(), &case, self.options.port_mapping, path)
             {
-                Ok(()) => self.captures.push(path.clone()),
+                Ok(()) => {
+                    self.other_bytes += std::fs::metadata(path).map_or(0, |m| m.len());
+                    self.captures.push(path.clone());
+                }
                 Err(e) => result = Err(context(e, path)),
             }
         }
@@ -198,30 +269,38 @@ impl FileReports {
 }
 
 impl FileReports {
-    /// `event` with the capture path the policy gives its case, when it is a `CaseFinished`
-    /// the runner left without one; `None`: use `event` as it is. A case without any traffic
-    /// (no frame, no connection: a target unreachable from the start) gets no capture, so no
+    /// `event` with the report's decisions filled in, when it is a `CaseFinished`: the
+    /// capture path the policy gives its case (unless the runner named one) and the waiver
+    /// that accepts its failure; `None`: use `event` as it is. A case without any traffic (no
+    /// frame, no connection: a target unreachable from the start) gets no capture, so no
     /// empty file is left.
-    pub fn with_capture(&self, event: &Event) -> Option<Event> {
+    pub fn annotate(&self, event: &Event) -> Option<Event> {
         let Event::CaseFinished(f) = event else { return None };
-        if f.capture.is_some() {
-            return None;
-        }
         let case = self.running.get(&f.case)?;
-        if !case.events.iter().any(|e| matches!(e, Event::Frame(_) | Event::Connection(_))) {
+        let waiver = match (&self.options.waivers, &f.waiver) {
+            (Some(set), None) => set.accepting(&case.info, f),
+            _ => None,
+        };
+        let traffic =
+            case.events.iter().any(|e| matches!(e, Event::Frame(_) | Event::Connection(_)));
+        let capture = if f.capture.is_none() && traffic {
+            self.options.capture.capture_for(&self.options.dir, f.case, &case.info, f.verdict)
+        } else {
+            None
+        };
+        if waiver.is_none() && capture.is_none() {
             return None;
         }
-        let path =
-            self.options.capture.capture_for(&self.options.dir, f.case, &case.info, f.verdict)?;
         let mut f = f.clone();
-        f.capture = Some(path);
+        f.capture = f.capture.or(capture);
+        f.waiver = f.waiver.or(waiver);
         Some(Event::CaseFinished(f))
     }
 }
 
 impl EventSink for FileReports {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
-        let annotated = self.with_capture(event);
+        let annotated = self.annotate(event);
         let event = annotated.as_ref().unwrap_or(event);
         match event {
             Event::RunStarted(s) => {
@@ -265,6 +344,7 @@ fn context(e: std::io::Error, path: &Path) -> std::io::Error {
 mod tests {
     use super::*;
     use crate::runner::event::{CaseFinished, CaseStarted, NoteEvent, RunTime, Verdict};
+    use std::path::Path;
     use std::time::Duration;
 
     fn started(key: u32) -> Event {
@@ -280,16 +360,7 @@ mod tests {
     }
 
     fn finished(key: u32) -> Event {
-        Event::CaseFinished(CaseFinished {
-            case: CaseKey(key),
-            at: RunTime::ZERO,
-            verdict: Verdict::Pass,
-            reason: None,
-            duration: Duration::ZERO,
-            attempts: 1,
-            flaky: false,
-            capture: None,
-        })
+        Event::CaseFinished(super::super::log::test_finished(key, Verdict::Pass))
     }
 
     fn json_cases(path: &Path) -> Vec<(u64, Option<String>, usize)> {
@@ -344,5 +415,103 @@ mod tests {
         let err = files.handle(&started(0)).and_then(|()| files.finish().map(|_| ())).unwrap_err();
         assert!(err.to_string().contains("cannot write"), "{err}");
         assert!(err.to_string().contains("reports/"), "{err}");
+    }
+
+    /// A case flooded with `frames` alive check requests, failing, with the runner's note of
+    /// what its recording limits left out.
+    fn flooded_case(key: u32, frames: usize) -> Vec<Event> {
+        use crate::runner::event::{
+            Address, ConnectionChange, ConnectionEvent, Decoded, Direction, FrameEvent,
+            FrameTransport,
+        };
+        let local = Address::Socket(([127, 0, 0, 1], 40000).into());
+        let peer = Address::Socket(([127, 0, 0, 1], 13400).into());
+        let connection = |change| {
+            Event::Connection(ConnectionEvent {
+                case: CaseKey(key),
+                at: RunTime::ZERO,
+                transport: FrameTransport::Tcp,
+                local: local.clone(),
+                peer: peer.clone(),
+                change,
+            })
+        };
+        let mut events = vec![started(key), connection(ConnectionChange::Opened)];
+        events.extend((0..frames).map(|i| {
+            Event::Frame(FrameEvent {
+                case: CaseKey(key),
+                at: RunTime(Duration::from_micros(i as u64)),
+                direction: Direction::Received,
+                transport: FrameTransport::Tcp,
+                local: local.clone(),
+                peer: peer.clone(),
+                can: None,
+                bytes: vec![2, 0xFD, 0, 7, 0, 0, 0, 0],
+                decoded: Decoded::Message {
+                    name: "alive_check_request".into(),
+                    summary: "Alive check request".into(),
+                },
+            })
+        }));
+        events.push(connection(ConnectionChange::Reset));
+        events.push(Event::Note(NoteEvent {
+            case: CaseKey(key),
+            at: RunTime::ZERO,
+            text: format!(
+                "2510 frames (20080 bytes) {}",
+                crate::runner::event::UNRECORDED_NOTE_END
+            ),
+        }));
+        let Event::CaseFinished(f) = finished(key) else { unreachable!() };
+        events.push(Event::CaseFinished(CaseFinished { verdict: Verdict::Fail, ..f }));
+        events
+    }
+
+    fn folder_size(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                if e.path().is_dir() { folder_size(&e.path()) } else { e.metadata().unwrap().len() }
+            })
+            .sum()
+    }
+
+    #[test]
+    fn a_run_of_flooded_cases_keeps_its_report_folder_under_the_bound_and_says_what_it_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = ReportOptions::new(dir.path());
+        // A small bound, so a few cases reach it; the shape is the 32 MiB one's.
+        options.max_bytes = 4 << 20;
+        let mut files = FileReports::new(options);
+        for key in 0..40 {
+            for e in flooded_case(key, 2000) {
+                files.handle(&e).unwrap();
+            }
+        }
+        let written = files.finish().unwrap();
+        let size = folder_size(dir.path());
+        assert!(size < 4 << 20, "{size} bytes");
+        assert_eq!(written.captures.len(), 40);
+        let html = std::fs::read_to_string(&written.html).unwrap();
+        let head = &html[..html.find("id=\"cases\"").unwrap()];
+        assert!(head.contains("40 cases reached their recording limits"), "{head}");
+        assert!(
+            head.contains(" cases were left out of the reports to keep them under 32 MiB"),
+            "{head}"
+        );
+        // JUnit says what was not recorded in each case's transcript, and what the bound left out.
+        let junit = std::fs::read_to_string(&written.junit).unwrap();
+        assert_eq!(
+            junit.matches("2510 frames (20080 bytes) were exchanged but not recorded").count(),
+            40
+        );
+        assert!(junit.contains("of this case were left out of the reports: the run"), "cut notes");
+        assert!(
+            junit.contains(
+                "events not shown here (report.json has every recorded one); the last 20:"
+            )
+        );
+        assert!(!junit.contains("more events"));
     }
 }

@@ -52,6 +52,8 @@ struct JsonCase<'a> {
 pub struct JsonStream<W: Write> {
     out: W,
     cases: usize,
+    /// Bytes of the cases written so far.
+    bytes: u64,
 }
 
 impl<W: Write> JsonStream<W> {
@@ -74,7 +76,7 @@ impl<W: Write> JsonStream<W> {
         write!(out, "\"run\": ")?;
         serde_json::to_writer_pretty(&mut out, &run)?;
         write!(out, ",\n\"cases\": [")?;
-        Ok(JsonStream { out, cases: 0 })
+        Ok(JsonStream { out, cases: 0, bytes: 0 })
     }
 
     /// Writes one case with all its events (`finished` is `None` for a case cut short).
@@ -88,9 +90,16 @@ impl<W: Write> JsonStream<W> {
             events: &case.events,
         };
         self.out.write_all(if self.cases == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer_pretty(&mut self.out, &json)?;
+        let text = serde_json::to_vec_pretty(&json)?;
+        self.out.write_all(&text)?;
         self.cases += 1;
+        self.bytes += text.len() as u64 + 2;
         Ok(())
+    }
+
+    /// Bytes of the cases written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Writes the end of the report and hands back the writer.

@@ -17,7 +17,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use super::log::CaseLog;
 use super::text::{explain, printable, transcript};
 use crate::runner::event::{
-    CaseFinished, CaseInfo, Event, RunFinished, RunStarted, RunTime, Verdict,
+    CaseFinished, CaseInfo, Event, MetricEvent, RunFinished, RunStarted, RunTime, Verdict,
 };
 
 /// What the JUnit report keeps of a finished case: small, so a long run holds every case.
@@ -29,8 +29,8 @@ pub struct JunitCase {
     pub started_at: RunTime,
     /// [`transcript`] of the case's events (bounded in lines).
     pub transcript: String,
-    /// What `measure` steps recorded, in order: name and value.
-    pub metrics: Vec<(String, std::time::Duration)>,
+    /// What `measure` steps recorded, in order.
+    pub metrics: Vec<MetricEvent>,
 }
 
 impl JunitCase {
@@ -44,7 +44,7 @@ impl JunitCase {
                 .events
                 .iter()
                 .filter_map(|e| match e {
-                    Event::Metric(m) => Some((m.name.clone(), m.value)),
+                    Event::Metric(m) => Some(m.clone()),
                     _ => None,
                 })
                 .collect(),
@@ -113,16 +113,31 @@ pub fn junit_report<'a>(
 
 fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> TestCase {
     let (info, finished) = (&case.info, &case.finished);
-    let status = match finished.verdict {
-        Verdict::Pass => TestCaseStatus::success(),
-        Verdict::Skipped => {
+    let waived = finished.waiver.as_ref().filter(|_| finished.verdict.is_failure());
+    let status = match (waived, finished.verdict) {
+        (_, Verdict::Pass) => TestCaseStatus::success(),
+        (_, Verdict::Skipped) => {
             let mut s = TestCaseStatus::skipped();
             if let Some(r) = &finished.reason {
                 s.set_message(one_line(&r.message));
             }
             s
         }
-        Verdict::Fail | Verdict::Error | Verdict::Inconclusive => {
+        // A waived failure: CI must not count it as failing, nor as a pass; the verdict stays
+        // in the properties and the message says who accepted it.
+        (Some(w), _) => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_type("waived");
+            s.set_message(one_line(&format!(
+                "waived: {} (accepted by {} until {})",
+                w.reason, w.accepted_by, w.until
+            )));
+            if let Some(r) = &finished.reason {
+                s.set_description(one_line(&r.message));
+            }
+            s
+        }
+        (None, Verdict::Fail | Verdict::Error | Verdict::Inconclusive) => {
             let kind = if finished.verdict == Verdict::Fail {
                 NonSuccessKind::Failure
             } else {
@@ -173,14 +188,17 @@ fn test_case(case: &JunitCase, target: Option<&str>, profile: Option<&str>) -> T
     if finished.flaky {
         props.push(("flaky", "true".to_owned()));
     }
+    if let Some(w) = &finished.waiver {
+        props.push(("waived", printable(&w.matches)));
+    }
     if let Some(capture) = &finished.capture {
         props.push(("capture", printable(&capture.to_string_lossy())));
     }
     let mut props: Vec<(String, String)> =
         props.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
     // Measured values in microseconds, named by the step: `measure.<name>_us`.
-    for (name, value) in &case.metrics {
-        props.push((format!("measure.{}_us", printable(name)), value.as_micros().to_string()));
+    for m in &case.metrics {
+        props.push((format!("measure.{}_us", printable(&m.name)), m.value.as_micros().to_string()));
     }
     tc.add_properties(props.into_iter().map(|(n, v)| Property::new(n, v)));
     let mut out = case.transcript.clone();

@@ -62,14 +62,21 @@ struct DocCase {
 
 /// Reads the report at `path`. The error is one line naming the file.
 pub fn load_report(path: &Path) -> Result<LoadedReport, String> {
+    let text = read_bounded(path, MAX_REPORT_BYTES)?;
+    parse_report(&text).map_err(|e| format!("{}:{e}", path.display()))
+}
+
+/// The bytes of the file at `path`, refused past `max` (a file from anyone); the error is
+/// one line naming the file.
+pub(crate) fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let name = path.display();
     let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
-    let mut text = Vec::new();
-    file.take(MAX_REPORT_BYTES + 1).read_to_end(&mut text).map_err(|e| format!("{name}: {e}"))?;
-    if text.len() as u64 > MAX_REPORT_BYTES {
-        return Err(format!("{name}: larger than {} MiB", MAX_REPORT_BYTES >> 20));
+    let mut data = Vec::new();
+    file.take(max + 1).read_to_end(&mut data).map_err(|e| format!("{name}: {e}"))?;
+    if data.len() as u64 > max {
+        return Err(format!("{name}: larger than {} MiB", max >> 20));
     }
-    parse_report(&text).map_err(|e| format!("{name}:{e}"))
+    Ok(data)
 }
 
 /// Parses the text of a JSON report; the error starts with `line:column: `.
@@ -88,7 +95,7 @@ pub fn parse_report(text: &[u8]) -> Result<LoadedReport, String> {
         .into_iter()
         .map(|c| {
             if let Some(f) = &c.finished {
-                counts.add(f.verdict, f.flaky);
+                counts.add_case(f);
             }
             let log =
                 CaseLog { key: c.case, info: c.info, started_at: c.started_at, events: c.events };
@@ -125,6 +132,7 @@ mod tests {
             attempts: 1,
             flaky: false,
             capture: None,
+            waiver: None,
         };
         let events = [
             Event::CaseStarted(CaseStarted {

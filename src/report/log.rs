@@ -13,6 +13,25 @@ pub struct CaseLog {
     pub events: Vec<Event>,
 }
 
+/// A finished case `key` with `verdict` and nothing else, for the reporters' unit tests.
+#[cfg(test)]
+pub(crate) fn test_finished(
+    key: u32,
+    verdict: crate::runner::event::Verdict,
+) -> crate::runner::event::CaseFinished {
+    crate::runner::event::CaseFinished {
+        case: CaseKey(key),
+        at: RunTime::ZERO,
+        verdict,
+        reason: None,
+        duration: std::time::Duration::ZERO,
+        attempts: 1,
+        flaky: false,
+        capture: None,
+        waiver: None,
+    }
+}
+
 /// A case of suite `s` (file `s.yaml`, title `t`) with id `id`, for the reporters' unit tests.
 #[cfg(test)]
 pub(crate) fn test_info(id: &str) -> CaseInfo {

@@ -4,9 +4,11 @@
 
 use std::fmt::Write as _;
 
+use super::diff::RunDiff;
 use super::html::human;
 use super::junit::JunitCase;
 use super::text::printable;
+use super::waivers::shown_status;
 use crate::runner::event::{Counts, Verdict};
 
 /// Failures listed one per line; more are counted.
@@ -15,14 +17,16 @@ pub const MAX_FAILURES_LISTED: usize = 50;
 pub const SLOWEST_LISTED: usize = 5;
 
 /// The summary of `cases` (finished cases; `target` for the heading).
+/// `diff`, against a baseline, follows the counts.
 pub fn markdown_summary<'a>(
     target: Option<&str>,
     cases: impl IntoIterator<Item = &'a JunitCase>,
+    diff: Option<&RunDiff>,
 ) -> String {
     let cases: Vec<&JunitCase> = cases.into_iter().collect();
     let mut counts = Counts::default();
     for c in &cases {
-        counts.add(c.finished.verdict, c.finished.flaky);
+        counts.add_case(&c.finished);
     }
     let mut out = String::new();
     let outcome = if counts.any_failure() { "❌ failed" } else { "✅ passed" };
@@ -37,12 +41,36 @@ pub fn markdown_summary<'a>(
         "| {} | {} | {} | {} | {} | {} |",
         counts.pass, counts.fail, counts.error, counts.inconclusive, counts.skipped, counts.flaky
     );
-    let failures: Vec<&&JunitCase> =
-        cases.iter().filter(|c| c.finished.verdict.is_failure()).collect();
-    if !failures.is_empty() {
-        let _ = writeln!(out, "\n#### Failures ({})\n", failures.len());
-        for c in failures.iter().take(MAX_FAILURES_LISTED) {
-            let why = c.finished.reason.as_ref().map(|r| r.message.as_str()).unwrap_or("");
+    if counts.waived > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} failures waived (accepted deviations, `--waivers`).",
+            counts.waived
+        );
+    }
+    if let Some(d) = diff {
+        out.push_str(&d.markdown());
+    }
+    // Failures first, then the waived ones (accepted, still in sight), each capped.
+    for waived in [false, true] {
+        let listed: Vec<&&JunitCase> = cases
+            .iter()
+            .filter(|c| c.finished.verdict.is_failure())
+            .filter(|c| (shown_status(Some(&c.finished)) == "waived") == waived)
+            .collect();
+        if listed.is_empty() {
+            continue;
+        }
+        let title = if waived { "Waived" } else { "Failures" };
+        let _ = writeln!(out, "\n#### {title} ({})\n", listed.len());
+        for c in listed.iter().take(MAX_FAILURES_LISTED) {
+            let mut why = c.finished.reason.as_ref().map(|r| r.message.clone()).unwrap_or_default();
+            if let Some(w) = &c.finished.waiver {
+                why = format!(
+                    "{why} (waived: {}, accepted by {} until {})",
+                    w.reason, w.accepted_by, w.until
+                );
+            }
             let _ = writeln!(
                 out,
                 "- **{}** `{}` {} ({}:{}): {}",
@@ -51,11 +79,11 @@ pub fn markdown_summary<'a>(
                 cell(&c.info.title),
                 cell(&c.info.suite_file.to_string_lossy()),
                 c.info.line,
-                cell(why)
+                cell(&why)
             );
         }
-        if failures.len() > MAX_FAILURES_LISTED {
-            let _ = writeln!(out, "- … {} more", failures.len() - MAX_FAILURES_LISTED);
+        if listed.len() > MAX_FAILURES_LISTED {
+            let _ = writeln!(out, "- … {} more", listed.len() - MAX_FAILURES_LISTED);
         }
     }
     let mut slowest: Vec<&&JunitCase> =
@@ -71,7 +99,7 @@ pub fn markdown_summary<'a>(
 }
 
 /// `s` as text inside a Markdown table cell or list item: one line, no markup, no HTML.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in printable(s).chars() {
         match c {
@@ -88,7 +116,7 @@ fn cell(s: &str) -> String {
 
 /// `s` inside a code span in a table: backslash escapes do not work there, except `\|`, which
 /// GitHub's tables need; a backtick would end the span.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     printable(s).replace(['\n', '\t', '\r'], " ").replace('`', "'").replace('|', "\\|")
 }
 
@@ -111,6 +139,7 @@ mod tests {
                 attempts: 1,
                 flaky: false,
                 capture: None,
+                waiver: None,
             },
             started_at: RunTime::ZERO,
             transcript: String::new(),
@@ -125,7 +154,7 @@ mod tests {
             case("A-2", Verdict::Fail, 1, "got generic_nack | <b>x</b>\nsecond line"),
             case("A-3", Verdict::Pass, 900, ""),
         ];
-        let md = markdown_summary(Some("built-in simulator"), &cases);
+        let md = markdown_summary(Some("built-in simulator"), &cases, None);
         assert!(md.starts_with("### doipcheck: ❌ failed against built-in simulator"), "{md}");
         assert!(md.contains("| 2 | 1 | 0 | 0 | 0 | 0 |"), "{md}");
         assert!(

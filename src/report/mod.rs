@@ -23,11 +23,16 @@
 //!   `NAME.partial`, then renamed).
 //! - [`write_all`] renders the same files from a recorded event list after the fact.
 //!
-//! May import `runner::event`, `pcap`, `codec` (CAN frames) and `proto::time`.
+//! May import `runner::event`, `pcap`, `codec` (CAN frames) and `proto::time`; the waiver file
+//! is read with the suite's YAML and diagnostics (`suite::yaml`, `suite::diag`).
 
+mod budget;
+mod bundle;
 mod capture;
 mod console;
+mod diff;
 mod files;
+mod history;
 mod html;
 mod json;
 mod junit;
@@ -37,14 +42,19 @@ mod markdown;
 mod merge;
 mod rebuild;
 mod text;
+mod waivers;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+pub use budget::{LeftOut, MAX_REPORT_DIR_BYTES};
+pub use bundle::{Verified, verify_bundle, write_bundle};
 pub use capture::{CapturePolicy, capture_path, write_case_capture};
 pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_color};
+pub use diff::{Baseline, RunDiff, RunOutcomes, diff, load_baseline, report_json_in};
 pub use files::FileReports;
+pub use history::{HistoryRun, history_page, order as order_history};
 pub use html::{HtmlReport, MAX_CHART_FRAMES, RunHead, human};
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};
@@ -54,6 +64,7 @@ pub use markdown::markdown_summary;
 pub use merge::{JunitInput, merge_junit};
 pub use rebuild::{RebuildOutputs, Rebuilt, rebuild};
 pub use text::printable;
+pub use waivers::{WaiverSet, load_waivers, read_waivers, shown_status};
 
 pub use crate::pcap::PortMapping;
 use crate::runner::event::{Event, EventSink};
@@ -79,6 +90,13 @@ pub struct ReportOptions {
     pub capture: CapturePolicy,
     /// How doipcheck was started, for the JSON and HTML reports (empty: not shown).
     pub command_line: Vec<String>,
+    /// A run to compare against (`--baseline`): the diff goes atop the HTML page, into the
+    /// Markdown summary and onto the console.
+    pub baseline: Option<std::sync::Arc<Baseline>>,
+    /// Accepted deviations (`--waivers`): a failure one accepts is reported as `waived`.
+    pub waivers: Option<std::sync::Arc<WaiverSet>>,
+    /// The bound of the whole report folder ([`MAX_REPORT_DIR_BYTES`]; smaller in tests).
+    pub max_bytes: u64,
 }
 
 impl ReportOptions {
@@ -93,6 +111,9 @@ impl ReportOptions {
             port_mapping: PortMapping::default(),
             capture: CapturePolicy::default(),
             command_line: Vec::new(),
+            baseline: None,
+            waivers: None,
+            max_bytes: MAX_REPORT_DIR_BYTES,
         }
     }
 
@@ -121,6 +142,12 @@ pub struct Written {
     pub markdown: Option<PathBuf>,
     /// Captures, in the order their cases finished.
     pub captures: Vec<PathBuf>,
+    /// The counts of the finished cases, waived failures apart.
+    pub counts: crate::runner::event::Counts,
+    /// What changed since the baseline, when there is one.
+    pub diff: Option<RunDiff>,
+    /// Why the waivers fail the run (expired, stale), one line each.
+    pub waiver_problems: Vec<String>,
 }
 
 /// Console and file reports together: the one sink the runner needs.
@@ -143,8 +170,8 @@ impl Reporters {
 
 impl EventSink for Reporters {
     fn handle(&mut self, event: &Event) -> std::io::Result<()> {
-        // The capture path is the report's decision: both sinks see the same one.
-        let annotated = self.files.with_capture(event);
+        // The capture path and the waiver are the report's decisions: both sinks see the same.
+        let annotated = self.files.annotate(event);
         let event = annotated.as_ref().unwrap_or(event);
         // Files first, so the console's last line can say where they are; a file error does
         // not silence the console.
@@ -164,6 +191,12 @@ impl EventSink for Reporters {
                 line.push_str(&format!(" ({} captures in {})", w.captures.len(), first.display()));
             }
             self.console.line(&printable(&line))?;
+            for line in w.diff.iter().flat_map(RunDiff::console_lines) {
+                self.console.line(&line)?;
+            }
+            for problem in &w.waiver_problems {
+                self.console.line(&printable(&format!("{:>12} {problem}", "Waiver")))?;
+            }
         }
         files.and(console)
     }
@@ -198,6 +231,11 @@ pub fn write_all(options: &ReportOptions, events: &[Event]) -> std::io::Result<W
 pub fn write_junit(path: &Path, report: &quick_junit::Report) -> std::io::Result<()> {
     let xml = report.to_string().map_err(std::io::Error::other)?;
     write_atomically(path, |w| w.write_all(xml.as_bytes()))
+}
+
+/// Writes `data` to `path` whole (through `PATH.partial`).
+pub fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    write_atomically(path, |w| w.write_all(data))
 }
 
 /// `PATH.partial`, where a file is written before it is renamed to `PATH`.

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::diff::{Baseline, RunDiff, RunOutcomes, diff};
 use super::html::{HtmlReport, RunHead};
 use super::junit::{JunitCase, junit_report};
 use super::load::LoadedReport;
@@ -19,6 +20,9 @@ pub struct RebuildOutputs {
     pub markdown: Option<PathBuf>,
     /// Appended to (`$GITHUB_STEP_SUMMARY`).
     pub step_summary: Option<PathBuf>,
+    /// Compare against this run (`report --diff OLD NEW`): shown atop the HTML page and in
+    /// the Markdown summary.
+    pub baseline: Option<Baseline>,
 }
 
 /// What was rebuilt.
@@ -28,6 +32,8 @@ pub struct Rebuilt {
     pub counts: Counts,
     /// The size of the HTML page, when written.
     pub html_bytes: Option<u64>,
+    /// What changed since the baseline, when one was given.
+    pub diff: Option<RunDiff>,
 }
 
 /// Writes the files `out` asks for from `reports`. Errors name the file.
@@ -42,13 +48,19 @@ pub fn rebuild(reports: &[LoadedReport], out: &RebuildOutputs) -> Result<Rebuilt
             (&mut counts.error, r.counts.error),
             (&mut counts.skipped, r.counts.skipped),
             (&mut counts.flaky, r.counts.flaky),
+            (&mut counts.waived, r.counts.waived),
         ] {
             *name = name.saturating_add(n);
         }
     }
     let cannot =
         |path: &PathBuf, e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let mut rebuilt = Rebuilt { cases: cases.len(), counts, html_bytes: None };
+    let junit_cases: Vec<JunitCase> = cases
+        .iter()
+        .filter_map(|(log, finished)| finished.as_ref().map(|f| JunitCase::new(log, f)))
+        .collect();
+    let diff = out.baseline.as_ref().map(|b| diff(b, &RunOutcomes::from_cases(&junit_cases)));
+    let mut rebuilt = Rebuilt { cases: cases.len(), counts, html_bytes: None, diff: diff.clone() };
     if let Some(path) = &out.html {
         let mut html = HtmlReport::new(path);
         for (log, finished) in &cases {
@@ -59,13 +71,13 @@ pub fn rebuild(reports: &[LoadedReport], out: &RebuildOutputs) -> Result<Rebuilt
             finished: reports.iter().filter_map(|r| r.finished.clone()).collect(),
             command_line: reports.first().map(|r| r.command_line.clone()).unwrap_or_default(),
             version: reports.first().map(|r| r.version.clone()).unwrap_or_default(),
+            diff: diff.clone(),
+            // Judging waivers needs the waiver file: `run --waivers` does it.
+            waiver_problems: Vec::new(),
+            ..RunHead::default()
         };
         rebuilt.html_bytes = Some(html.finish(&head).map_err(|e| cannot(path, e))?);
     }
-    let junit_cases: Vec<JunitCase> = cases
-        .iter()
-        .filter_map(|(log, finished)| finished.as_ref().map(|f| JunitCase::new(log, f)))
-        .collect();
     if let Some(path) = &out.junit {
         // Shards run side by side: the run took as long as the longest.
         let finished = reports.iter().filter_map(|r| r.finished.as_ref()).max_by_key(|f| f.at);
@@ -80,7 +92,7 @@ pub fn rebuild(reports: &[LoadedReport], out: &RebuildOutputs) -> Result<Rebuilt
     }
     if out.markdown.is_some() || out.step_summary.is_some() {
         let target = reports.iter().find_map(|r| r.run.as_ref()).map(|r| r.target.as_str());
-        let md = markdown_summary(target, &junit_cases);
+        let md = markdown_summary(target, &junit_cases, diff.as_ref());
         if let Some(path) = &out.markdown {
             write_atomically(path, |w| std::io::Write::write_all(w, md.as_bytes()))
                 .map_err(|e| cannot(path, e))?;

@@ -17,6 +17,8 @@ pub const TRANSCRIPT_HEX_BYTES: usize = 64;
 
 /// Lines of one case's transcript; a flood case is cut with a count of what was left out.
 pub const TRANSCRIPT_MAX_LINES: usize = 500;
+/// Lines of a transcript's end kept when it is longer than [`TRANSCRIPT_MAX_LINES`].
+pub const TRANSCRIPT_TAIL_LINES: usize = 20;
 
 /// `s` with every character a terminal or an XML 1.0 parser would not take as plain text
 /// escaped Rust-style: C0 controls other than tab and newline, DEL, C1 controls, and U+FFFE /
@@ -145,24 +147,38 @@ fn explain_reason(reason: &Reason, indent: &str, out: &mut String) {
 
 /// One line per event of a case, times relative to the case's start:
 /// `+0.001200 -> tcp 02 fd 00 05 ... | routing_activation_request source_address=0x0e80`.
-/// At most [`TRANSCRIPT_MAX_LINES`] lines; the rest is counted in a last line.
+/// At most [`TRANSCRIPT_MAX_LINES`] lines: past that, the first ones, a line counting what is
+/// left out, and the last [`TRANSCRIPT_TAIL_LINES`] (how the case ended, and what its
+/// recording did not hold, are at its end).
 pub fn transcript(start: RunTime, events: &[Event]) -> String {
+    let head_max = TRANSCRIPT_MAX_LINES - TRANSCRIPT_TAIL_LINES;
     let mut out = String::new();
     let mut lines = 0usize;
+    let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     let mut left_out = 0usize;
     for event in events {
         let Some((at, line)) = transcript_line(event) else { continue };
-        if lines == TRANSCRIPT_MAX_LINES {
-            left_out += 1;
+        let rel = at.since(start);
+        let line = format!("+{}.{:06} {line}\n", rel.as_secs(), rel.subsec_micros());
+        if lines < head_max {
+            out.push_str(&line);
+            lines += 1;
             continue;
         }
-        let rel = at.since(start);
-        let _ = writeln!(out, "+{}.{:06} {line}", rel.as_secs(), rel.subsec_micros());
-        lines += 1;
+        tail.push_back(line);
+        if tail.len() > TRANSCRIPT_TAIL_LINES {
+            tail.pop_front();
+            left_out += 1;
+        }
     }
     if left_out > 0 {
-        let _ = writeln!(out, "... {left_out} more events (the JSON report has them all)");
+        let _ = writeln!(
+            out,
+            "... {left_out} events not shown here (report.json has every recorded one); the last {}:",
+            tail.len()
+        );
     }
+    out.extend(tail);
     out
 }
 

@@ -396,6 +396,10 @@ pub struct NoteEvent {
     pub text: String,
 }
 
+/// How the note ends that a case gets when the recording limits (profile `recording.*`) left
+/// frames out: `N frames (B bytes) were exchanged but not recorded`. Reports count such cases.
+pub const UNRECORDED_NOTE_END: &str = "were exchanged but not recorded";
+
 /// A value recorded by a `measure` step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricEvent {
@@ -467,6 +471,22 @@ pub struct CaseFinished {
     /// exactly there.
     #[serde(serialize_with = "ser_opt_path")]
     pub capture: Option<PathBuf>,
+    /// The waiver that accepts this failure (`--waivers`): like `capture`, the report stage
+    /// fills it in before any reporter sees the event. The verdict stays what the target
+    /// earned; reports show the case as `waived` and count it apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverRef>,
+}
+
+/// A waiver as the reports name it (docs/reports.md#waivers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverRef {
+    /// What the waiver names: a case id (glob) or a rule.
+    pub matches: String,
+    pub reason: String,
+    pub accepted_by: String,
+    /// The last day it holds, `YYYY-MM-DD`.
+    pub until: String,
 }
 
 /// How many cases ended with each verdict.
@@ -479,6 +499,9 @@ pub struct Counts {
     pub skipped: u32,
     /// Passed after a retry (also counted in `pass`).
     pub flaky: u32,
+    /// Failures a waiver accepts (not counted in `fail`, `error` or `inconclusive`).
+    #[serde(default)]
+    pub waived: u32,
 }
 
 impl Counts {
@@ -496,8 +519,18 @@ impl Counts {
         }
     }
 
+    /// Counts a finished case: a waived failure as `waived`, anything else by its verdict.
+    pub fn add_case(&mut self, f: &CaseFinished) {
+        if f.waiver.is_some() && f.verdict.is_failure() {
+            self.waived = self.waived.saturating_add(1);
+        } else {
+            self.add(f.verdict, f.flaky);
+        }
+    }
+
     pub fn total(&self) -> u32 {
         self.pass
+            .saturating_add(self.waived)
             .saturating_add(self.fail)
             .saturating_add(self.inconclusive)
             .saturating_add(self.error)
@@ -650,6 +683,7 @@ mod tests {
                 attempts: 1,
                 flaky: false,
                 capture: Some(PathBuf::from("reports/captures/HDR-INV-001.pcapng")),
+                waiver: None,
             }),
         ];
         let json: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap()).collect();

@@ -131,7 +131,8 @@ impl Recorder {
                 n => format!(", and {n} notes"),
             };
             self.always_note(format!(
-                "{frames} frames ({bytes} bytes){notes} were exchanged but not recorded"
+                "{frames} frames ({bytes} bytes){notes} {}",
+                crate::runner::event::UNRECORDED_NOTE_END
             ));
         }
     }

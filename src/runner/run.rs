@@ -283,6 +283,7 @@ impl Worker {
             attempts,
             flaky,
             capture: None,
+            waiver: None,
         }));
     }
 
@@ -482,5 +483,6 @@ fn not_run_case(case: CaseKey, at: RunTime, reason: &str) -> CaseFinished {
         attempts: 0,
         flaky: false,
         capture: None,
+        waiver: None,
     }
 }

@@ -1,7 +1,8 @@
 //! report.html in a real browser: Debian's `chromium`, headless (installed by .ci/run; a
 //! missing chromium fails under CI=true and is a printed skip elsewhere). `--dump-dom` gives
 //! the DOM after the page's script ran, so the filters are driven through the URL hash the
-//! page reads on load; `--screenshot` shows something was drawn; `--enable-logging=stderr`
+//! page reads on load, and by events a script appended to a copy of the page dispatches
+//! (choosing, typing, clicking); `--screenshot` shows something was drawn; `--enable-logging=stderr`
 //! shows console errors and Content-Security-Policy violations (any request would be one).
 
 use std::io::Read;
@@ -201,4 +202,82 @@ fn distinct_pixel_bytes(png: &[u8]) -> usize {
         seen[b as usize] = true;
     }
     seen.iter().filter(|s| **s).count()
+}
+
+/// Drives the page as a person would, from a script appended to a copy of it (the page's
+/// policy allows inline script): chooses a verdict in the select, types into the text box a
+/// key at a time, clicks a count and a case's line, and writes what the page showed after
+/// each into `<pre id="probe">` for `--dump-dom` (`--virtual-time-budget` lets the hash
+/// changes and the toggle events run first).
+const DRIVER: &str = r#"<script>
+(function () {
+  var out = [];
+  function shown() { return document.getElementById('shown').textContent; }
+  function visible() { return document.querySelectorAll('details.case:not([hidden])').length; }
+  var verdict = document.getElementById('f-verdict');
+  verdict.value = 'fail';
+  verdict.dispatchEvent(new Event('input', { bubbles: true }));
+  out.push('select fail: shown=' + shown() + ' visible=' + visible() + ' hash=' + location.hash);
+  verdict.value = '';
+  verdict.dispatchEvent(new Event('input', { bubbles: true }));
+  var q = document.getElementById('f-q');
+  q.focus();
+  'nacked'.split('').forEach(function (ch) {
+    q.dispatchEvent(new KeyboardEvent('keydown', { key: ch, bubbles: true }));
+    q.value += ch;
+    q.dispatchEvent(new InputEvent('input', { data: ch, inputType: 'insertText', bubbles: true }));
+    q.dispatchEvent(new KeyboardEvent('keyup', { key: ch, bubbles: true }));
+  });
+  out.push('typed nacked: shown=' + shown() + ' visible=' + visible() + ' hash=' + location.hash);
+  q.value = '';
+  q.dispatchEvent(new Event('input', { bubbles: true }));
+  document.getElementById('count-pass').click();
+  setTimeout(function () {
+    out.push('clicked pass count: select=' + verdict.value + ' shown=' + shown() + ' visible=' + visible());
+    verdict.value = '';
+    verdict.dispatchEvent(new Event('input', { bubbles: true }));
+    var failing = document.querySelector('details.case[data-verdict="fail"]');
+    failing.querySelector('summary').click();
+    setTimeout(function () {
+      out.push('clicked failing case: open=' + failing.open + ' filled=' + !failing.querySelector('script.detail') +
+        ' arrows=' + failing.querySelectorAll('g.arrow').length + ' marks=' + failing.querySelectorAll('g.failure, g.arrow.missing').length);
+      // The tag in two pieces, so the script's own text in the dump is not taken for it.
+      document.body.insertAdjacentHTML('beforeend', '<pre id="' + 'probe">' + out.join('\n') + '</pre>');
+    }, 200);
+  }, 200);
+})();
+</script>"#;
+
+#[test]
+fn the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart() {
+    if !chromium_or_skip(
+        "the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let written = sample_reports(dir.path());
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    let (fails, passes) =
+        (json["counts"]["fail"].as_u64().unwrap(), json["counts"]["pass"].as_u64().unwrap());
+    let page = std::fs::read_to_string(&written.html).unwrap();
+    let driven = dir.path().join("driven.html");
+    std::fs::write(&driven, page.replace("</body>", &format!("{DRIVER}</body>"))).unwrap();
+    let url = format!("file://{}", driven.display());
+    let (dom, stderr) = chromium(&["--virtual-time-budget=5000".into(), "--dump-dom".into()], &url);
+    assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
+    let probe =
+        dom.split("<pre id=\"probe\">").nth(1).unwrap_or_else(|| panic!("no probe: {stderr}"));
+    let lines: Vec<&str> = probe[..probe.find("</pre>").unwrap()].lines().collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0], format!("select fail: shown={fails} visible={fails} hash=#verdict=fail"));
+    assert_eq!(lines[1], "typed nacked: shown=1 visible=1 hash=#q=nacked");
+    assert_eq!(
+        lines[2],
+        format!("clicked pass count: select=pass shown={passes} visible={passes}")
+    );
+    let opened = lines[3];
+    assert!(opened.starts_with("clicked failing case: open=true filled=true arrows="), "{opened}");
+    assert!(!opened.contains("arrows=0 ") && opened.ends_with("marks=1"), "{opened}");
 }

@@ -156,6 +156,7 @@ impl CaseWriter<'_> {
             attempts,
             flaky: attempts > 1 && verdict == Verdict::Pass,
             capture,
+            waiver: None,
         }));
     }
 }

@@ -79,6 +79,7 @@ pub fn run_events(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -
             attempts: 1,
             flaky: false,
             capture: None,
+            waiver: None,
         }));
     }
     events.push(Event::RunFinished(RunFinished {

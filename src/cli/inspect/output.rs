@@ -25,8 +25,8 @@ use serde_json::Value;
 use super::json_line::JsonLine;
 
 use crate::codec::can::CanId;
-use crate::codec::doip::{HeaderView, Payload};
-use crate::codec::uds::{Nrc, ServiceId};
+use crate::codec::doip::HeaderView;
+use crate::codec::uds::describe as uds_summary;
 use crate::inspect::{ConnectionSummary, Finding, Report};
 use crate::pcap::Side;
 use crate::pcap::read::{
@@ -220,7 +220,7 @@ impl<'w> Transcript<'w> {
         };
         let payload_type = HeaderView::new(bytes).ok().map(|h| h.payload_type().raw());
         let summary = match message {
-            Ok(m) => describe(&m.payload),
+            Ok(m) => m.payload.info(),
             Err(e) => format!("invalid: {e}"),
         };
         match self.format {
@@ -497,14 +497,6 @@ fn micros(t: Duration) -> u64 {
     u64::try_from(t.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// The message summary, with the UDS service named for diagnostic messages.
-fn describe(payload: &Payload<'_>) -> String {
-    match payload {
-        Payload::DiagnosticMessage(d) => format!("{payload} [{}]", uds_summary(&d.user_data)),
-        _ => payload.to_string(),
-    }
-}
-
 fn violation_text(v: &SenderViolation) -> String {
     match v {
         SenderViolation::WrongSn { expected, found } => {
@@ -526,48 +518,5 @@ fn violation_text(v: &SenderViolation) -> String {
         SenderViolation::Unfinished { received, length } => {
             format!("{received} of {length} bytes, then nothing")
         }
-    }
-}
-
-/// A UDS message in words: request, positive or negative response.
-pub fn uds_summary(data: &[u8]) -> String {
-    let Some(&sid) = data.first() else { return "empty".into() };
-    let name = |raw: u8| {
-        ServiceId::from_raw(raw)
-            .description()
-            .map_or_else(|| format!("service 0x{raw:02X}"), str::to_owned)
-    };
-    if sid == 0x7F {
-        let service = data.get(1).map_or_else(|| "?".into(), |s| name(*s));
-        let nrc = data.get(2).map_or_else(
-            || "?".into(),
-            |n| {
-                Nrc::from_raw(*n)
-                    .description()
-                    .map_or_else(|| format!("NRC 0x{n:02X}"), |d| format!("NRC 0x{n:02X} {d}"))
-            },
-        );
-        return format!("negative response to {service}: {nrc}");
-    }
-    let request = sid.wrapping_sub(0x40);
-    if sid >= 0x40 && ServiceId::from_raw(request).description().is_some() {
-        return format!("positive response {}", name(request));
-    }
-    format!("request {}", name(sid))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uds_messages_are_named() {
-        assert_eq!(uds_summary(&[0x22, 0xF1, 0x90]), "request ReadDataByIdentifier");
-        assert_eq!(uds_summary(&[0x62, 0xF1]), "positive response ReadDataByIdentifier");
-        assert!(
-            uds_summary(&[0x7F, 0x22, 0x31])
-                .starts_with("negative response to ReadDataByIdentifier: NRC 0x31")
-        );
-        assert_eq!(uds_summary(&[]), "empty");
     }
 }

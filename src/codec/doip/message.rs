@@ -212,6 +212,20 @@ impl<'a> Payload<'a> {
     }
 }
 
+impl Payload<'_> {
+    /// The one-line summary with the UDS message of a diagnostic message named (as Wireshark's
+    /// Info column shows it with the UDS dissector on): `Diagnostic message 0x0E00 -> 0x1000,
+    /// 3 bytes: 22 F1 90 [request ReadDataByIdentifier]`.
+    pub fn info(&self) -> String {
+        match self {
+            Payload::DiagnosticMessage(d) => {
+                format!("{self} [{}]", crate::codec::uds::describe(&d.user_data))
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
 /// One-line summary in the manner of Wireshark's Info column.
 impl fmt::Display for Payload<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -12,7 +12,9 @@ use super::human;
 use super::plot::timing_plot;
 use crate::report::log::CaseLog;
 use crate::report::text::{printable, transcript};
+use crate::report::waivers::shown_status;
 use crate::runner::event::{CaseFinished, Event, Reason};
+use crate::suite::value::BytePattern;
 
 /// The `<details>` of one case; `n` numbers it in the page (`#case=case-N` opens it).
 pub fn case_section(
@@ -22,7 +24,7 @@ pub fn case_section(
     html_dir: &Path,
 ) -> Markup {
     let info = &case.info;
-    let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
+    let verdict = shown_status(finished);
     let text = format!(
         "{} {} {} {} {}",
         info.id,
@@ -42,6 +44,9 @@ pub fn case_section(
                 @if let Some(c) = &info.clause { " " span.muted { (printable(c)) } }
                 @if let Some(f) = finished { " " span.dur { (human(f.duration)) } }
                 @if let Some(why) = why { div.why { (why) } }
+                @if let Some(w) = finished.and_then(|f| f.waiver.as_ref()) {
+                    div.why.muted { "waived: " (printable(&w.reason)) " (accepted by " (printable(&w.accepted_by)) " until " (printable(&w.until)) ")" }
+                }
             }
             // A data block, not a <template>: the parser keeps it as one string instead of
             // building its nodes, which is what keeps 10 000 cases quick to load. `</` is
@@ -134,21 +139,29 @@ fn failure(reason: &Reason) -> Markup {
     }
 }
 
-/// The expected pattern (`02 fd ?? ..`) over the actual bytes, a byte marked where they differ.
+/// The expected pattern (`02 fd ?? 1? ..`) over the actual bytes, a byte marked where they
+/// differ: read with the suites' own pattern rules ([`BytePattern`]: `??` any byte, `?` any
+/// nibble, a trailing `..` any further bytes).
 fn hex_compare(expected: Option<&str>, actual: Option<&[u8]>) -> Markup {
     const MAX: usize = 256;
     let tokens: Vec<&str> = expected.map(|e| e.split_whitespace().collect()).unwrap_or_default();
-    // Only a plain byte pattern compares byte by byte; other patterns are shown as written.
-    let plain = expected.is_some()
-        && tokens.iter().all(|t| t.len() == 2 && (*t == "??" || u8::from_str_radix(t, 16).is_ok()));
+    let pattern = expected.and_then(|e| BytePattern::parse(e).ok());
+    // Byte by byte only when each token is one byte of the pattern (and `..` its end); other
+    // patterns are shown as written.
+    let byte_tokens = tokens.len() - usize::from(tokens.last() == Some(&".."));
+    let pattern = pattern.filter(|p| {
+        p.bytes.len() == byte_tokens && tokens.iter().take(byte_tokens).all(|t| t.len() == 2)
+    });
+    let plain = pattern.is_some();
     let actual = actual.unwrap_or_default();
     let differs = |i: usize| -> bool {
-        plain
-            && match (tokens.get(i), actual.get(i)) {
-                (Some(&"??"), Some(_)) => false,
-                (Some(t), Some(b)) => u8::from_str_radix(t, 16).ok() != Some(*b),
-                _ => true,
-            }
+        let Some(p) = &pattern else { return false };
+        match (p.bytes.get(i), actual.get(i)) {
+            (Some(&(v, m)), Some(&b)) => b & m != v & m,
+            // Past the pattern: allowed after `..`, extra otherwise; a missing byte differs.
+            (None, Some(_)) => !p.open_tail,
+            (_, None) => i < p.bytes.len(),
+        }
     };
     let len = tokens.len().max(actual.len());
     html! {
@@ -157,7 +170,7 @@ fn hex_compare(expected: Option<&str>, actual: Option<&[u8]>) -> Markup {
                 tr {
                     th { "expected" }
                     td { @if plain {
-                        @for (i, t) in tokens.iter().enumerate().take(MAX) { span.diff[differs(i)] { (t) } " " }
+                        @for (i, t) in tokens.iter().enumerate().take(MAX) { span.diff[i < byte_tokens && differs(i)] { (t) } " " }
                     } @else { (printable(e)) } }
                 }
             }
@@ -176,4 +189,28 @@ fn hex_compare(expected: Option<&str>, actual: Option<&[u8]>) -> Markup {
 fn relative_href(path: &Path, html_dir: &Path) -> String {
     let rel = path.strip_prefix(html_dir).unwrap_or(path);
     rel.to_string_lossy().replace('\\', "/").replace('#', "%23").replace('?', "%3F")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The texts marked as differing, expected row then actual row.
+    fn marked(expected: &str, actual: &[u8]) -> Vec<String> {
+        let html = hex_compare(Some(expected), Some(actual)).into_string();
+        html.split("<span class=\"diff\">")
+            .skip(1)
+            .map(|s| s[..s.find('<').unwrap()].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn bytes_are_marked_where_they_differ_also_with_nibble_wildcards_and_an_open_tail() {
+        // `..`: any further bytes; `1?`: any low nibble.
+        assert_eq!(marked("02 fd 1? ..", &[0x02, 0xfe, 0x13, 0x99, 0x98]), ["fd", "fe"]);
+        assert_eq!(marked("02 fd 1? ..", &[0x02, 0xfd, 0x23]), ["1?", "23"]);
+        // Without `..` a byte past the pattern differs, and so does one missing.
+        assert_eq!(marked("02 fd", &[0x02, 0xfd, 0x00]), ["00"]);
+        assert_eq!(marked("02 fd ?? ..", &[0x02]), ["fd", "??"]);
+    }
 }

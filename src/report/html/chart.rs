@@ -1,6 +1,7 @@
 //! The message sequence chart of one case, as inline SVG: one lane per party (the tester, each
 //! DoIP entity address, each CAN ECU), one arrow per recorded frame labelled with the decoded
-//! message and its time, connection changes on the lanes, long gaps broken with their duration
+//! one-line summary (as Wireshark's Info column: NACK code and name, addresses, the UDS message,
+//! ISO-TP N_PCI with FF_DL/SN/FS) cut to the room the arrow has, and its time, connection changes on the lanes, long gaps broken with their duration
 //! written, and the message a failed `expect` waited for drawn dashed where it should have been.
 
 use std::collections::BTreeSet;
@@ -20,14 +21,18 @@ use crate::runner::event::{
 pub const MAX_CHART_FRAMES: usize = 400;
 
 const LEFT: i64 = 84;
-const LANE_GAP: i64 = 210;
+const LANE_GAP: i64 = 300;
 const TOP: i64 = 34;
 const ROW: i64 = 26;
+/// The height of a second label line.
+const LINE: i64 = 13;
 /// A gap longer than this is broken (drawn short, its duration written) rather than to scale.
 const BREAK_AFTER: Duration = Duration::from_millis(20);
 /// Pixels per millisecond for gaps drawn to scale.
 const PX_PER_MS: f64 = 0.8;
-const LABEL_CHARS: usize = 44;
+/// Average width of a character of the chart's 11 px font: labels are cut to the room they
+/// have (the whole text is in the arrow's title, shown on hover).
+const CHAR_PX: i64 = 6;
 
 /// One party: its lane's key and label.
 struct Lanes {
@@ -85,10 +90,30 @@ impl Lanes {
 }
 
 enum Item {
-    Frame { from: usize, to: usize, label: String, title: String, transport: FrameTransport },
-    Mark { lane: usize, text: String, bad: bool },
-    Step { text: String },
-    Missing { from: usize, label: String },
+    Frame {
+        from: usize,
+        to: usize,
+        label: String,
+        title: String,
+        transport: FrameTransport,
+    },
+    Mark {
+        lane: usize,
+        text: String,
+        bad: bool,
+    },
+    Step {
+        text: String,
+    },
+    /// Where the failing step gave up (its deadline, or the wrong message's arrival): a line
+    /// across the chart and what was expected against what was observed.
+    Failure {
+        text: String,
+    },
+    Missing {
+        from: usize,
+        label: String,
+    },
 }
 
 /// The chart of `case` (its events in order; `finished` to draw what a failed expect missed).
@@ -163,6 +188,9 @@ pub fn sequence_chart(case: &CaseLog, finished: Option<&CaseFinished>) -> Markup
         let from =
             if lanes.keys.len() > 1 { 1 } else { lanes.lane("entity".into(), || "entity".into()) };
         items.push((at, Item::Missing { from, label }));
+    } else if let Some((at, text)) = failure_mark(case, finished) {
+        let pos = items.iter().position(|(t, _)| *t > at).unwrap_or(items.len());
+        items.insert(pos, (at, Item::Failure { text }));
     }
     self_closed(draw(&lanes.labels, &items, not_drawn))
 }
@@ -176,6 +204,21 @@ pub(super) fn self_closed(svg: Markup) -> Markup {
         text = text.replace(&format!("></{element}>"), "/>");
     }
     PreEscaped(text)
+}
+
+/// When the failing step gave up, and why (`expected the connection closed within 500ms, it
+/// stayed open`): for every failed step but an `expect` that got nothing (drawn as the
+/// missing message).
+fn failure_mark(case: &CaseLog, finished: Option<&CaseFinished>) -> Option<(Duration, String)> {
+    let reason = finished?.reason.as_ref()?;
+    let step = reason.step.as_ref()?;
+    let failed_at = case.events.iter().find_map(|e| match e {
+        Event::Step(s) if s.step == *step && matches!(s.status, StepStatus::Failed { .. }) => {
+            Some(s.at)
+        }
+        _ => None,
+    })?;
+    Some((failed_at.since(case.started_at), format!("✗ {}", printable(&reason.message))))
 }
 
 /// When the case failed at an `expect` that got nothing: when it gave up, and what it waited for.
@@ -221,21 +264,65 @@ fn decoded_full(d: &Decoded) -> String {
     }
 }
 
+/// An arrow's label, whole: the decoded one-line summary (a CAN frame's already names its id,
+/// N_PCI and the UDS message of a single frame); for DoIP bytes the codec reads again so a
+/// diagnostic message names its UDS message; for bytes that did not decode, the payload type
+/// their header names and why.
 fn frame_label(f: &FrameEvent) -> String {
+    let doip = f.transport != FrameTransport::Can;
+    let parsed = || crate::codec::doip::Message::parse(&f.bytes).ok().map(|m| m.payload.info());
     let what = match &f.decoded {
-        Decoded::Message { name, .. } => printable(name),
-        Decoded::Error { .. } => format!("undecodable ({} bytes)", f.bytes.len()),
-        Decoded::Raw => format!("raw {} bytes", f.bytes.len()),
-    };
-    let what = match f.transport {
-        FrameTransport::Tcp => what,
-        FrameTransport::Can => {
-            let id = f.can.map(|c| c.id).unwrap_or_default();
-            format!("[can {id:03X}] {what}")
+        Decoded::Message { summary, .. } if doip => parsed().unwrap_or_else(|| summary.clone()),
+        Decoded::Message { summary, .. } => summary.clone(),
+        Decoded::Error { error } => {
+            let named = crate::codec::doip::HeaderView::new(&f.bytes[..]).ok().map(|h| {
+                let t = h.payload_type();
+                t.id().map_or_else(|| format!("payload type 0x{:04X}", t.raw()), str::to_owned)
+            });
+            match named.filter(|_| doip) {
+                Some(name) => format!("{name}, {} bytes, undecodable: {error}", f.bytes.len()),
+                None => format!("undecodable ({} bytes): {error}", f.bytes.len()),
+            }
         }
-        t => format!("[{}] {what}", transport_name(t)),
+        Decoded::Raw => match parsed().filter(|_| doip) {
+            Some(info) => info,
+            None => format!("{} bytes: {}", f.bytes.len(), hex_bytes(&f.bytes, 16)),
+        },
     };
-    cut(&what, LABEL_CHARS)
+    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
+    match (f.transport, &f.decoded) {
+        // A decoded CAN frame's summary starts with its id; raw bytes need it said.
+        (FrameTransport::Tcp, _) | (FrameTransport::Can, Decoded::Message { .. }) => {
+            printable(&what)
+        }
+        (FrameTransport::Can, _) => {
+            let id = f.can.map(|c| c.id).unwrap_or_default();
+            printable(&format!("{id:03X} {what}"))
+        }
+        (t, _) => printable(&format!("[{}] {what}", transport_name(t))),
+    }
+}
+
+/// The label of an arrow between lanes `from` and `to` in at most two lines that fit above it:
+/// the first broken at a space, the second cut.
+fn label_lines(label: &str, from: usize, to: usize) -> (String, Option<String>) {
+    let px = (Lanes::x(from) - Lanes::x(to)).abs() - 12;
+    let room = usize::try_from(px / CHAR_PX).unwrap_or(0).max(4);
+    if label.chars().count() <= room {
+        return (label.to_owned(), None);
+    }
+    let head: String = label.chars().take(room + 1).collect();
+    let at = head
+        .rfind(' ')
+        .filter(|&i| i > 0)
+        .unwrap_or_else(|| head.len() - head.chars().last().map_or(0, char::len_utf8));
+    let (first, rest) = label.split_at(at);
+    (first.to_owned(), Some(fit(rest.trim_start(), px)))
+}
+
+/// `s` cut to what `px` pixels hold.
+fn fit(s: &str, px: i64) -> String {
+    cut(s, usize::try_from(px / CHAR_PX).unwrap_or(0).max(4))
 }
 
 fn cut(s: &str, max: usize) -> String {
@@ -253,7 +340,7 @@ fn draw(lanes: &[String], items: &[(Duration, Item)], not_drawn: usize) -> Marku
     let mut breaks = Vec::new();
     let mut y = TOP + 16;
     let mut last = Duration::ZERO;
-    for (at, _) in items {
+    for (at, item) in items {
         let gap = at.saturating_sub(last);
         if gap > BREAK_AFTER {
             breaks.push((y + 4, gap));
@@ -261,17 +348,23 @@ fn draw(lanes: &[String], items: &[(Duration, Item)], not_drawn: usize) -> Marku
         } else {
             y += (gap.as_secs_f64() * 1000.0 * PX_PER_MS).round() as i64;
         }
-        y += ROW;
+        // A label on two lines takes a line's height more above its arrow.
+        let two_lines = match item {
+            Item::Frame { from, to, label, .. } => label_lines(label, *from, *to).1.is_some(),
+            Item::Missing { from, label } => label_lines(label, *from, 0).1.is_some(),
+            _ => false,
+        };
+        y += ROW + if two_lines { LINE } else { 0 };
         ys.push(y);
         last = last.max(*at);
     }
     let height = y + 24;
-    let width = Lanes::x(lanes.len().saturating_sub(1)) + 150;
+    let width = Lanes::x(lanes.len().saturating_sub(1)) + 180;
     html! {
         svg.chart xmlns="http://www.w3.org/2000/svg" width=(width) height=(height)
             viewBox={"0 0 " (width) " " (height)} role="img" aria-label="message sequence chart" {
             @for (i, label) in lanes.iter().enumerate() {
-                text.lane x=(Lanes::x(i)) y="16" text-anchor="middle" { (cut(label, 30)) }
+                text.lane x=(Lanes::x(i)) y="16" text-anchor="middle" { (fit(label, LANE_GAP - 20)) }
                 line.life x1=(Lanes::x(i)) y1=(TOP - 10) x2=(Lanes::x(i)) y2=(height - 8) {}
             }
             @for (y, gap) in &breaks {
@@ -289,13 +382,20 @@ fn draw(lanes: &[String], items: &[(Duration, Item)], not_drawn: usize) -> Marku
                     Item::Mark { lane, text, bad } => {
                         g.mark.bad[*bad] {
                             circle cx=(Lanes::x(*lane)) cy=(y - 4) r="3" {}
-                            text x=(Lanes::x(*lane) + 6) y=(y) { (text) }
+                            text x=(Lanes::x(*lane) + 6) y=(y) { (fit(text, width - Lanes::x(*lane) - 12)) }
+                        }
+                    }
+                    Item::Failure { text } => {
+                        g.failure {
+                            title { (text) }
+                            line.deadline x1=(LEFT) y1=(y - 4) x2=(width - 10) y2=(y - 4) {}
+                            text x=(Lanes::x(0) + 6) y=(y - 7) { (fit(text, width - Lanes::x(0) - 24)) }
                         }
                     }
                     Item::Step { text } => {
                         g.step {
                             text x="4" y=(y) { (human(*at)) }
-                            text x=(Lanes::x(0) + 6) y=(y) { "▸ " (cut(text, 70)) }
+                            text x=(Lanes::x(0) + 6) y=(y) { "▸ " (fit(text, width - Lanes::x(0) - 24)) }
                         }
                     }
                 }
@@ -319,6 +419,7 @@ fn arrow(
     at: Duration,
 ) -> Markup {
     let (x1, x2) = (Lanes::x(from), Lanes::x(to));
+    let (first, second) = label_lines(label, from, to);
     let dir = if x2 >= x1 { 1 } else { -1 };
     let head = format!("{},{} {},{} {},{}", x2, y, x2 - dir * 8, y - 4, x2 - dir * 8, y + 4);
     html! {
@@ -327,7 +428,12 @@ fn arrow(
             text.t x="4" y=(y + 4) { (human(at)) }
             line x1=(x1) y1=(y) x2=(x2 - dir * 2) y2=(y) {}
             polygon points=(head) {}
-            text x=((x1 + x2) / 2) y=(y - 4) text-anchor="middle" { (label) }
+            @if let Some(second) = second {
+                text x=((x1 + x2) / 2) y=(y - 4 - LINE) text-anchor="middle" { (first) }
+                text x=((x1 + x2) / 2) y=(y - 4) text-anchor="middle" { (second) }
+            } @else {
+                text x=((x1 + x2) / 2) y=(y - 4) text-anchor="middle" { (first) }
+            }
         }
     }
 }
@@ -365,6 +471,105 @@ mod tests {
             started_at: at(0),
             events,
         }
+    }
+
+    fn doip_frame(direction: Direction, bytes: &[u8], decoded: Decoded) -> Event {
+        let tester = Address::Socket(([127, 0, 0, 1], 40000).into());
+        let entity = Address::Socket(([127, 0, 0, 1], 13400).into());
+        Event::Frame(FrameEvent {
+            case: CaseKey(0),
+            at: at(10),
+            direction,
+            transport: FrameTransport::Tcp,
+            local: tester,
+            peer: entity,
+            can: None,
+            bytes: bytes.to_vec(),
+            decoded,
+        })
+    }
+
+    /// The texts of the arrows' labels, line by line.
+    fn labels(svg: &str) -> Vec<String> {
+        svg.split("text-anchor=\"middle\">")
+            .skip(1)
+            .map(|s| s[..s.find('<').unwrap()].replace("&gt;", ">"))
+            .filter(|s| !matches!(s.as_str(), "tester" | "entity 127.0.0.1"))
+            .collect()
+    }
+
+    #[test]
+    fn arrows_say_what_the_message_is_in_lines_that_fit_between_the_lanes() {
+        let message =
+            |summary: &str| Decoded::Message { name: "x".into(), summary: summary.into() };
+        let events = vec![
+            // A diagnostic message names its UDS message; a NACK its code and name.
+            doip_frame(
+                Direction::Sent,
+                &[2, 0xFD, 0x80, 1, 0, 0, 0, 7, 0x0E, 0, 0x10, 0, 0x22, 0xF1, 0x90],
+                message("diag"),
+            ),
+            doip_frame(Direction::Received, &[2, 0xFD, 0, 0, 0, 0, 0, 1, 4], message("nack")),
+            // Bytes that did not decode: the payload type their header names, and why.
+            doip_frame(
+                Direction::Sent,
+                &[2, 0xFD, 0, 5, 0, 0, 0, 7, 0x0E, 0, 0, 0, 0, 0, 0, 0xFF],
+                Decoded::Error { error: "1 more byte than the declared payload length".into() },
+            ),
+        ];
+        let svg = sequence_chart(&case(events), None).into_string();
+        let room = ((Lanes::x(1) - Lanes::x(0) - 12) / CHAR_PX) as usize;
+        let lines = labels(&svg);
+        assert!(lines.iter().all(|l| l.chars().count() <= room), "{lines:?}");
+        assert_eq!(
+            lines,
+            [
+                "Diagnostic message 0x0E00 -> 0x1000, 3 bytes: 22",
+                "F1 90 [request ReadDataByIdentifier]",
+                "Generic header NACK: invalid payload length",
+                "(0x04)",
+                "routing_activation_request, 16 bytes,",
+                "undecodable: 1 more byte than the declared payl…",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_expect_closed_is_marked_at_its_deadline_with_what_was_expected() {
+        let step = StepRef {
+            phase: Phase::Steps,
+            index: 2,
+            kind: "expect_closed".into(),
+            location: SourceLocation { file: "s.yaml".into(), line: 12, column: 7 },
+        };
+        let step_event = |t, status| {
+            Event::Step(StepEvent {
+                case: CaseKey(0),
+                at: at(t),
+                step: step.clone(),
+                summary: "expect_closed within 500ms".into(),
+                status,
+            })
+        };
+        let mut events = vec![doip_frame(
+            Direction::Received,
+            &[2, 0xFD, 0, 0, 0, 0, 0, 1, 0],
+            Decoded::Message { name: "generic_nack".into(), summary: "x".into() },
+        )];
+        events.push(step_event(20, StepStatus::Started));
+        events
+            .push(step_event(500_020, StepStatus::Failed { elapsed: Duration::from_millis(500) }));
+        let message = "expected the target to close the connection within 500ms, it stayed open";
+        let finished = CaseFinished {
+            reason: Some(Reason { message: message.into(), step: Some(step), ..Reason::default() }),
+            ..crate::report::log::test_finished(0, Verdict::Fail)
+        };
+        let svg = sequence_chart(&case(events), Some(&finished)).into_string();
+        let mark = &svg[svg.find("<g class=\"failure\">").expect("a failure mark")..];
+        assert!(mark.contains(&format!("<title>✗ {message}</title>")), "{mark}");
+        assert!(mark.contains("class=\"deadline\""), "{mark}");
+        // After the 500 ms of silence, broken with its length.
+        assert!(svg.find(">⋯ 500.000ms ⋯<").unwrap() < svg.find("<g class=\"failure\">").unwrap());
     }
 
     #[test]
@@ -414,13 +619,13 @@ mod tests {
             attempts: 1,
             flaky: false,
             capture: None,
+            waiver: None,
         };
         let svg = sequence_chart(&case(events), Some(&finished)).into_string();
         assert_eq!(svg.matches("class=\"arrow missing missing\"").count(), 1, "{svg}");
-        assert!(
-            svg.contains(">missing: expect diagnostic_message_positive_ack within 2s<"),
-            "{svg}"
-        );
+        // Too long for one line above the arrow: two, broken at a space.
+        assert!(svg.contains(">missing: expect diagnostic_message_positive_ack<"), "{svg}");
+        assert!(svg.contains(">within 2s<"), "{svg}");
         // The two seconds of silence are broken with their length written, not drawn to scale.
         assert!(svg.contains(">⋯ 2.000s ⋯<"), "{svg}");
         assert!(!svg.contains("class=\"arrow frame"), "no frame was recorded");

@@ -2,14 +2,17 @@
 //! by verdict, suite and tag, the run's facts, filters kept in the URL hash, and for each case
 //! its failure, message sequence chart, timing plots and transcript.
 //!
-//! Written like the JSON report, case by case: a case's section goes to `PATH.cases.partial`
-//! as the case finishes (its events are then dropped), and [`HtmlReport::finish`] writes the
-//! head with the totals, appends the sections and renames the page into place. Memory holds
-//! only the counts.
+//! Written like the JSON report, case by case: a case's section goes to
+//! `PATH.cases-VERDICT.partial` as the case finishes (its events are then dropped), and
+//! [`HtmlReport::finish`] writes the head with the totals, appends the sections verdict by
+//! verdict in [`VERDICTS`] order (failures and errors first, so the cases to look at come
+//! first whatever order they finished in) and renames the page into place. Memory holds only
+//! the counts.
 //!
 //! HTML is built with maud (escaped at compile time, so target text cannot inject markup);
 //! the charts are SVG drawn here; the only script is the filter (`page::SCRIPT`).
 
+mod baseline;
 mod case;
 mod chart;
 mod page;
@@ -25,9 +28,12 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub use chart::MAX_CHART_FRAMES;
 
+use super::budget::{LeftOut, MAX_REPORT_DIR_BYTES};
+use super::diff::RunDiff;
 use super::log::CaseLog;
 use super::partial_path;
 use super::text::printable;
+use super::waivers::shown_status;
 use crate::runner::event::{CaseFinished, Counts, RunFinished, RunStarted};
 
 /// `850µs`, `12.345ms`, `2.500s`: durations for people.
@@ -51,14 +57,24 @@ pub struct RunHead {
     pub command_line: Vec<String>,
     /// The version of doipcheck that ran (may differ from the one writing the page).
     pub version: String,
+    /// What changed since a baseline run, shown first.
+    pub diff: Option<RunDiff>,
+    /// Why the waivers fail the run (expired, stale), shown first.
+    pub waiver_problems: Vec<String>,
+    /// What the run's report bound left out of the reports.
+    pub left_out: LeftOut,
+    /// Cases whose recording limits (profile `recording.*`) left frames out.
+    pub limited_cases: u64,
 }
 
 /// Verdicts in the order the page lists them.
-const VERDICTS: [&str; 6] = ["fail", "error", "inconclusive", "pass", "skipped", "unfinished"];
+/// `waived` is a failure a waiver accepts (`--waivers`), counted apart.
+const VERDICTS: [&str; 7] =
+    ["fail", "error", "inconclusive", "waived", "pass", "skipped", "unfinished"];
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Tally {
-    by: [u32; 6],
+    by: [u32; 7],
 }
 
 impl Tally {
@@ -72,9 +88,12 @@ impl Tally {
 /// The HTML report being written. Errors are kept and returned by [`HtmlReport::finish`].
 pub struct HtmlReport {
     path: PathBuf,
-    body: Option<BufWriter<File>>,
+    /// The sections of each verdict, in [`VERDICTS`] order; opened at its first case.
+    bodies: [Option<BufWriter<File>>; VERDICTS.len()],
     error: Option<std::io::Error>,
     cases: usize,
+    /// Bytes of the case sections written so far.
+    bytes: u64,
     total: Tally,
     counts: Counts,
     by_suite: BTreeMap<String, Tally>,
@@ -85,9 +104,10 @@ impl HtmlReport {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         HtmlReport {
             path: path.into(),
-            body: None,
+            bodies: Default::default(),
             error: None,
             cases: 0,
+            bytes: 0,
             total: Tally::default(),
             counts: Counts::default(),
             by_suite: BTreeMap::new(),
@@ -95,9 +115,14 @@ impl HtmlReport {
         }
     }
 
-    fn body_path(&self) -> PathBuf {
+    /// Bytes of the case sections written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn body_path(&self, verdict: usize) -> PathBuf {
         let mut p = self.path.as_os_str().to_owned();
-        p.push(".cases.partial");
+        p.push(format!(".cases-{}.partial", VERDICTS[verdict]));
         PathBuf::from(p)
     }
 
@@ -106,10 +131,10 @@ impl HtmlReport {
         if self.error.is_some() {
             return;
         }
-        let verdict = finished.map(|f| f.verdict.as_str()).unwrap_or("unfinished");
+        let verdict = shown_status(finished);
         self.total.add(verdict);
         if let Some(f) = finished {
-            self.counts.add(f.verdict, f.flaky);
+            self.counts.add_case(f);
         }
         self.by_suite.entry(printable(&case.info.suite)).or_default().add(verdict);
         for tag in &case.info.tags {
@@ -118,28 +143,34 @@ impl HtmlReport {
         let dir = self.path.parent().unwrap_or(Path::new("")).to_owned();
         let section = case::case_section(self.cases, case, finished, &dir);
         self.cases += 1;
-        if let Err(e) = self.write_body(section) {
+        let slot = VERDICTS.iter().position(|v| *v == verdict).unwrap_or(0);
+        if let Err(e) = self.write_body(slot, section) {
             self.error = Some(e);
         }
     }
 
-    fn write_body(&mut self, section: Markup) -> std::io::Result<()> {
-        if self.body.is_none() {
+    fn write_body(&mut self, slot: usize, section: Markup) -> std::io::Result<()> {
+        if self.bodies[slot].is_none() {
             if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)?;
             }
-            self.body = Some(BufWriter::new(File::create(self.body_path())?));
+            self.bodies[slot] = Some(BufWriter::new(File::create(self.body_path(slot))?));
         }
-        let body = self.body.as_mut().expect("opened above");
-        body.write_all(section.into_string().as_bytes())?;
-        body.write_all(b"\n")
+        if let Some(body) = &mut self.bodies[slot] {
+            let section = section.into_string();
+            self.bytes += section.len() as u64 + 1;
+            body.write_all(section.as_bytes())?;
+            body.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     /// Writes the page: head and totals, then the case sections. Returns its size in bytes.
     pub fn finish(mut self, head: &RunHead) -> std::io::Result<u64> {
-        let body_path = self.body_path();
-        let result = self.write_page(head, &body_path);
-        let _ = std::fs::remove_file(&body_path);
+        let result = self.write_page(head);
+        for slot in 0..VERDICTS.len() {
+            let _ = std::fs::remove_file(self.body_path(slot));
+        }
         if result.is_err() {
             let _ = std::fs::remove_file(partial_path(&self.path));
         }
@@ -148,12 +179,16 @@ impl HtmlReport {
         Ok(size)
     }
 
-    fn write_page(&mut self, head: &RunHead, body_path: &Path) -> std::io::Result<u64> {
+    fn write_page(&mut self, head: &RunHead) -> std::io::Result<u64> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        if let Some(mut body) = self.body.take() {
-            body.flush()?;
+        let mut written = Vec::new();
+        for (slot, body) in self.bodies.iter_mut().enumerate() {
+            if let Some(mut body) = body.take() {
+                body.flush()?;
+                written.push(slot);
+            }
         }
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
@@ -161,8 +196,8 @@ impl HtmlReport {
         let mut out = BufWriter::new(File::create(partial_path(&self.path))?);
         let (top, bottom) = self.page(head);
         out.write_all(top.as_bytes())?;
-        if self.cases > 0 {
-            std::io::copy(&mut File::open(body_path)?, &mut out)?;
+        for slot in written {
+            std::io::copy(&mut File::open(self.body_path(slot))?, &mut out)?;
         }
         out.write_all(bottom.as_bytes())?;
         let mut file = out.into_inner().map_err(|e| e.into_error())?;
@@ -186,6 +221,13 @@ impl HtmlReport {
                 }
                 body {
                     h1 { "doipcheck report" }
+                    @if !head.waiver_problems.is_empty() {
+                        section #waiver-problems .baseline.regressed {
+                            h2 { "Waivers that fail the run" }
+                            ul { @for p in &head.waiver_problems { li { (printable(p)) } } }
+                        }
+                    }
+                    @if let Some(d) = &head.diff { (baseline::diff_section(d)) }
                     (self.counts_bar())
                     (run_facts(head, &self.counts))
                     (self.tables())
@@ -205,7 +247,8 @@ impl HtmlReport {
             div.counts {
                 span #total data-count=(self.cases) { (self.cases) " cases: " }
                 @for (i, v) in VERDICTS.iter().enumerate() {
-                    @if self.total.by[i] > 0 || i < 5 {
+                    // Always the usual verdicts; waived and unfinished only when there are some.
+                    @if self.total.by[i] > 0 || !matches!(*v, "waived" | "unfinished") {
                         a class=(v) id={"count-" (v)} data-count=(self.total.by[i]) href={"#verdict=" (v)} {
                             (self.total.by[i]) " " (v)
                         }
@@ -222,14 +265,18 @@ impl HtmlReport {
         let mut tags: Vec<_> = self.by_tag.iter().collect();
         tags.sort_by_key(|(_, t)| std::cmp::Reverse(t.by.iter().sum::<u32>()));
         tags.truncate(MAX_TAGS);
+        // The waived column only in runs with waivers (`--waivers`).
+        let columns: Vec<usize> = (0..VERDICTS.len())
+            .filter(|&i| VERDICTS[i] != "waived" || self.total.by[i] > 0)
+            .collect();
         let table = |title: &str, key: &str, rows: &[(&String, &Tally)]| {
             html! {
                 table.tally {
-                    tr { th { (title) } @for v in VERDICTS { th { (v) } } }
+                    tr { th { (title) } @for &i in &columns { th { (VERDICTS[i]) } } }
                     @for (name, t) in rows {
                         tr {
                             td { a href={"#" (key) "=" (url_part(name))} { (name) } }
-                            @for n in t.by { td { @if n > 0 { (n) } } }
+                            @for &i in &columns { td { @if t.by[i] > 0 { (t.by[i]) } } }
                         }
                     }
                 }
@@ -309,6 +356,21 @@ fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
             @if let Some(r) = first { tr { th { "jobs" } td { (r.jobs) } } }
             @if head.runs.len() > 1 { tr { th { "shards" } td { (head.runs.len()) } } }
             @if !stopped.is_empty() { tr { th { "stopped" } td.why { (stopped.join("; ")) } } }
+            @if head.limited_cases > 0 || head.left_out.cases > 0 {
+                tr {
+                    th { "not recorded" }
+                    td #not-recorded {
+                        @if head.limited_cases > 0 {
+                            (head.limited_cases) " cases reached their recording limits (profile recording.*; each case's notes say how much was not recorded). "
+                        }
+                        @if head.left_out.cases > 0 {
+                            (head.left_out.frames) " frames (" (head.left_out.bytes) " bytes), " (head.left_out.notes)
+                            " notes and " (head.left_out.steps) " steps of " (head.left_out.cases) " cases were left out of the reports to keep them under "
+                            (MAX_REPORT_DIR_BYTES >> 20) " MiB (report.json holds what was kept)."
+                        }
+                    }
+                }
+            }
             @if counts.total() == 0 { tr { th { "cases" } td { "none ran" } } }
         }
     }
@@ -335,6 +397,32 @@ mod tests {
         assert_eq!(human(Duration::from_micros(850)), "850µs");
         assert_eq!(human(Duration::from_micros(12_345)), "12.345ms");
         assert_eq!(human(Duration::from_millis(2_500)), "2.500s");
+    }
+
+    #[test]
+    fn failures_and_errors_come_first_whatever_order_the_cases_finished_in() {
+        use crate::runner::event::{CaseKey, RunTime, Verdict};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.html");
+        let mut report = HtmlReport::new(&path);
+        let order = [Verdict::Pass, Verdict::Skipped, Verdict::Error, Verdict::Pass, Verdict::Fail];
+        for (i, verdict) in order.into_iter().enumerate() {
+            let info = super::super::log::test_info(&format!("C-{i}"));
+            let log =
+                CaseLog { key: CaseKey(i as u32), info, started_at: RunTime::ZERO, events: vec![] };
+            let finished = super::super::log::test_finished(i as u32, verdict);
+            report.case(&log, Some(&finished));
+        }
+        report.finish(&RunHead::default()).unwrap();
+        let html = std::fs::read_to_string(&path).unwrap();
+        let listed: Vec<&str> =
+            html.split("data-verdict=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+        assert_eq!(listed, ["fail", "error", "pass", "pass", "skipped"]);
+        let ids: Vec<&str> = html.split("<code>C-").skip(1).map(|s| &s[..1]).collect();
+        assert_eq!(ids, ["4", "2", "0", "3", "1"]);
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["report.html"]);
     }
 
     #[test]

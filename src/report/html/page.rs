@@ -61,7 +61,7 @@ table.tally td:not(:first-child), table.tally th:not(:first-child) { text-align:
 .counts a { display: inline-block; margin: 0 .4em .4em 0; padding: .35em .8em; border-radius: 4px; text-decoration: none; color: #fff; font-weight: 600; }
 .v { display: inline-block; min-width: 6.5em; text-align: center; border-radius: 3px; color: #fff; font-size: 12px; font-weight: 600; }
 .pass { background: #2f8f46; } .fail { background: #c62828; } .error { background: #8e24aa; }
-.inconclusive { background: #ef6c00; } .skipped { background: #78909c; } .unfinished { background: #455a64; }
+.inconclusive { background: #ef6c00; } .waived { background: #6d4c41; } .skipped { background: #78909c; } .unfinished { background: #455a64; }
 .muted { color: #667; } .dur { color: #667; float: right; } .why { color: #a11; margin: .2em 0 0 7.2em; }
 .filters { position: sticky; top: 0; background: #f4f6f9; padding: .5em; border: 1px solid #dde; margin: 1em 0 .5em; }
 .filters label { margin-right: 1em; }
@@ -81,9 +81,13 @@ svg .arrow.can line, svg .arrow.can polygon { stroke: #00796b; fill: #00796b; }
 svg .arrow.missing line { stroke: #c62828; stroke-dasharray: 4 4; } svg .arrow.missing polygon { fill: #c62828; }
 svg .arrow.missing text { fill: #c62828; } svg .arrow .t, svg .step text { fill: #667; }
 svg .mark circle { fill: #667; } svg .mark.bad circle { fill: #c62828; } svg .mark.bad text { fill: #c62828; }
+svg .failure .deadline { stroke: #c62828; stroke-dasharray: 3 3; } svg .failure text { fill: #c62828; font-weight: 600; }
 svg .gap { stroke: #c0c6d0; stroke-dasharray: 1 4; fill: #667; } svg .more { fill: #a11; }
 .plot { margin: .4em 0; } .plot svg .axis { stroke: #667; } .plot svg .window { fill: #c8e6c9; }
 .plot svg .tolerance { fill: #fff3c4; } .plot svg .value { stroke: #1d4ed8; stroke-width: 3; }
 .plot svg .value.outside { stroke: #c62828; }
+section.baseline { border: 1px solid #dde; border-left: 4px solid #2f8f46; padding: .2em 1em .6em; margin: 0 0 1em; }
+section.baseline.regressed { border-left-color: #c62828; } section.baseline ul { margin: .2em 0; }
+table.timers tr.over td { color: #a11; font-weight: 600; }
 pre { background: #f6f8fa; padding: .5em; overflow-x: auto; max-height: 30em; }
 "#;
