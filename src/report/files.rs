@@ -79,11 +79,17 @@ impl FileReports {
         if let Some(w) = &self.written {
             return Ok(w.clone());
         }
-        let diff = self
+        let mut diff = self
             .options
             .baseline
             .as_deref()
             .map(|b| diff(b, &RunOutcomes::from_cases(self.done.values())));
+        // One shard runs a part of the plan: the baseline's other cases are not removed.
+        if let Some(d) =
+            diff.as_mut().filter(|_| self.run.as_ref().is_some_and(|r| r.shard.is_some()))
+        {
+            d.removed.clear();
+        }
         let waiver_problems = match &self.options.waivers {
             Some(set) => self.waiver_use.problems(set),
             None => Vec::new(),
@@ -513,5 +519,47 @@ mod tests {
             )
         );
         assert!(!junit.contains("more events"));
+    }
+
+    #[test]
+    fn a_shard_compared_with_a_whole_baseline_lists_no_removed_case() {
+        use crate::report::diff::{Outcome, RunOutcomes};
+        use crate::runner::event::RunStarted;
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = |id: &str| Outcome {
+            suite: "s".into(),
+            id: id.into(),
+            title: "t".into(),
+            verdict: Verdict::Pass,
+            flaky: false,
+            waived: false,
+        };
+        let mut before = RunOutcomes::default();
+        for id in ["C-0", "C-1"] {
+            before.cases.insert(("s".into(), id.into()), outcome(id));
+        }
+        let written = |shard| {
+            let mut options = ReportOptions::new(dir.path());
+            options.baseline = Some(std::sync::Arc::new(crate::report::Baseline {
+                source: "old".into(),
+                outcomes: before.clone(),
+            }));
+            let mut files = FileReports::new(options);
+            let run = RunStarted {
+                wall_clock_unix_us: 0,
+                target: "t".into(),
+                profile: None,
+                case_count: 1,
+                jobs: 1,
+                shard,
+                declared_wait: Duration::ZERO,
+            };
+            for e in [Event::RunStarted(run), started(0), finished(0)] {
+                files.handle(&e).unwrap();
+            }
+            files.finish().unwrap().diff.unwrap()
+        };
+        assert_eq!(written(None).removed.len(), 1);
+        assert!(written(Some((1, 2))).removed.is_empty());
     }
 }
