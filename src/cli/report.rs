@@ -4,6 +4,7 @@
 //! ([`crate::report::diff`]), on the console and, when asked, atop the rebuilt reports of NEW.
 
 use super::exit;
+use super::stdout::{self, Stdout};
 use crate::report::{
     Baseline, HistoryRun, RebuildOutputs, RunOutcomes, history_page, human, load_report,
     order_history, parse_report, rebuild, report_json_in, size, verify_bundle,
@@ -57,6 +58,11 @@ pub enum FailOn {
     Regression,
 }
 
+/// `$GITHUB_STEP_SUMMARY`, the file GitHub Actions shows on the job's page, when set.
+pub fn step_summary_file() -> Option<PathBuf> {
+    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
 /// Runs the command: 0 written, 2 an input is missing or not a report (nothing written), 1 an
 /// output could not be written, or `--fail-on` found what it fails on.
 pub fn run(args: ReportArgs) -> u8 {
@@ -104,7 +110,7 @@ pub fn run(args: ReportArgs) -> u8 {
         html: html.clone(),
         junit: args.junit.clone(),
         markdown: args.markdown.clone(),
-        step_summary: super::run::step_summary_file(),
+        step_summary: step_summary_file(),
         baseline,
     };
     let started = std::time::Instant::now();
@@ -116,9 +122,11 @@ pub fn run(args: ReportArgs) -> u8 {
             }
             written
                 .extend(args.junit.iter().chain(&args.markdown).map(|p| p.display().to_string()));
+            let mut out = Stdout::new();
             if let Some(diff) = &done.diff {
-                for line in diff.console_lines() {
-                    println!("{line}");
+                let text: String = diff.console_lines().iter().map(|l| format!("{l}\n")).collect();
+                if let Err(e) = out.all(&text) {
+                    return stdout::exit_code(Err(e), exit::SUCCESS);
                 }
             }
             if !written.is_empty() {
@@ -155,17 +163,18 @@ fn verify(bundle: &std::path::Path, html: Option<&std::path::Path>) -> u8 {
             return exit::USAGE;
         }
     };
-    for line in &v.tampered {
-        println!("TAMPERED {line}");
-    }
-    println!(
-        "{}: {} files intact, {} changed; manifest SHA-256 {}; written by doipcheck {}",
+    let mut text: String = v.tampered.iter().map(|line| format!("TAMPERED {line}\n")).collect();
+    text.push_str(&format!(
+        "{}: {} files intact, {} changed; manifest SHA-256 {}; written by doipcheck {}\n",
         bundle.display(),
         v.intact,
         v.tampered.len(),
         v.manifest_sha256,
         v.version
-    );
+    ));
+    if let Err(e) = Stdout::new().all(&text) {
+        return stdout::exit_code(Err(e), exit::SUCCESS);
+    }
     if !v.tampered.is_empty() {
         return exit::FAILURE;
     }

@@ -515,7 +515,7 @@ fn report_options(args: &RunArgs) -> ReportOptions {
     options.json = args.json.clone();
     options.html = args.html.clone();
     options.markdown = args.markdown.clone();
-    options.step_summary = step_summary_file();
+    options.step_summary = super::report::step_summary_file();
     options.command_line = std::env::args().collect();
     options
 }
@@ -526,11 +526,6 @@ fn today() -> chrono::NaiveDate {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default().date_naive()
-}
-
-/// `$GITHUB_STEP_SUMMARY`, the file GitHub Actions shows on the job's page, when set.
-pub fn step_summary_file() -> Option<PathBuf> {
-    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 /// A shard with no case: empty, valid reports (JUnit with no testcase, JSON with zero

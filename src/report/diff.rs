@@ -13,9 +13,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::html::human;
 use super::junit::JunitCase;
 use super::load::{LoadedReport, load_report};
+use super::text::human;
 use super::text::printable;
 use crate::runner::event::{CaseFinished, CaseInfo, Event, MetricEvent, Verdict};
 
@@ -333,7 +333,7 @@ impl RunDiff {
             out,
             "\n#### Since the baseline\n\n{} (against `{}`)",
             self.headline(),
-            super::markdown::code(&self.baseline.to_string_lossy())
+            super::text::code(&self.baseline.to_string_lossy())
         );
         for (title, _, cases) in self.sections() {
             if cases.is_empty() {
@@ -344,8 +344,8 @@ impl RunDiff {
                 let _ = writeln!(
                     out,
                     "- `{}` {}: {}",
-                    super::markdown::code(&c.name()),
-                    super::markdown::cell(&c.title),
+                    super::text::code(&c.name()),
+                    super::text::cell(&c.title),
                     c.status
                 );
             }
@@ -358,12 +358,8 @@ impl RunDiff {
             out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
             for t in &self.timers {
                 let cells = timer_cells(t);
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} |",
-                    super::markdown::code(&t.name),
-                    cells.join(" | ")
-                );
+                let _ =
+                    writeln!(out, "| `{}` | {} |", super::text::code(&t.name), cells.join(" | "));
             }
         }
         out

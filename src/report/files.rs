@@ -284,7 +284,7 @@ impl FileReports {
         let Event::CaseFinished(f) = event else { return None };
         let case = self.running.get(&f.case)?;
         let waiver = match (&self.options.waivers, &f.waiver) {
-            (Some(set), None) => set.accepting(&case.info, f),
+            (Some(set), None) => super::waivers::accepting(set, &case.info, f),
             _ => None,
         };
         let traffic =

@@ -11,8 +11,8 @@ use std::time::Duration;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::diff::{RunOutcomes, TimerSamples};
-use super::html::human;
 use super::load::LoadedReport;
+use super::text::human;
 use super::text::printable;
 use crate::runner::event::Verdict;
 

@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use super::diff::RunDiff;
-use super::html::human;
 use super::junit::JunitCase;
-use super::text::printable;
+use super::text::human;
+use super::text::{cell, code};
 use super::waivers::shown_status;
 use crate::runner::event::{Counts, Verdict};
 
@@ -96,28 +96,6 @@ pub fn markdown_summary<'a>(
         }
     }
     out
-}
-
-/// `s` as text inside a Markdown table cell or list item: one line, no markup, no HTML.
-pub(crate) fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in printable(s).chars() {
-        match c {
-            '\n' | '\t' | '\r' => out.push(' '),
-            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '\\' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `s` inside a code span in a table: backslash escapes do not work there, except `\|`, which
-/// GitHub's tables need; a backtick would end the span.
-pub(crate) fn code(s: &str) -> String {
-    printable(s).replace(['\n', '\t', '\r'], " ").replace('`', "'").replace('|', "\\|")
 }
 
 #[cfg(test)]

@@ -12,6 +12,40 @@ use crate::runner::event::{
     Phase, Reason, RunTime, StepStatus,
 };
 
+/// `850µs`, `12.345ms`, `2.500s`: durations for people.
+pub fn human(d: Duration) -> String {
+    let us = d.as_micros();
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{}.{:03}ms", us / 1_000, us % 1_000)
+    } else {
+        format!("{}.{:03}s", d.as_secs(), d.subsec_millis())
+    }
+}
+
+/// `s` as text inside a Markdown table cell or list item: one line, no markup, no HTML.
+pub(crate) fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in printable(s).chars() {
+        match c {
+            '\n' | '\t' | '\r' => out.push(' '),
+            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '\\' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` inside a code span in a table: backslash escapes do not work there, except `\|`, which
+/// GitHub's tables need; a backtick would end the span.
+pub(crate) fn code(s: &str) -> String {
+    printable(s).replace(['\n', '\t', '\r'], " ").replace('`', "'").replace('|', "\\|")
+}
+
 /// Bytes of one frame shown in a transcript line; the JSON report has them all.
 pub const TRANSCRIPT_HEX_BYTES: usize = 64;
 

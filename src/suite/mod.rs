@@ -16,4 +16,5 @@ pub mod step_args;
 pub mod steps;
 pub mod tags;
 pub mod value;
+pub mod waivers;
 pub mod yaml;

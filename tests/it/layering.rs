@@ -305,11 +305,22 @@ fn uses_outside(src: &Path, module: &str, allowed: &[&str]) -> Vec<String> {
 
 /// What report, client and suite may use, by path prefix.
 const MAY_USE: &[(&str, &[&str])] = &[
-    // Reporters read runner events and their own inputs (captures they write, text helpers):
-    // anything a report shows is in an event (docs/architecture.md "Layers").
+    // Reporters read runner events and their own inputs (captures they write, text helpers,
+    // the typed waivers `suite::waivers` reads, the suites' byte patterns to mark what
+    // differs): anything a report shows is in an event (docs/architecture.md "Layers").
     (
         "report",
-        &["report", "runner::event", "suite::case_info", "codec", "pcap", "proto", "notation"],
+        &[
+            "report",
+            "runner::event",
+            "suite::case_info",
+            "suite::waivers",
+            "suite::value::BytePattern",
+            "codec",
+            "pcap",
+            "proto",
+            "notation",
+        ],
     ),
     // A tester for a person at a terminal: sockets from transport, messages from codec.
     ("client", &["client", "codec", "transport", "proto", "notation", "profile"]),

@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -32,21 +31,10 @@ use super::budget::{LeftOut, MAX_REPORT_DIR_BYTES};
 use super::diff::RunDiff;
 use super::log::CaseLog;
 use super::partial_path;
+pub use super::text::human;
 use super::text::printable;
 use super::waivers::shown_status;
 use crate::runner::event::{CaseFinished, Counts, RunFinished, RunStarted};
-
-/// `850µs`, `12.345ms`, `2.500s`: durations for people.
-pub fn human(d: Duration) -> String {
-    let us = d.as_micros();
-    if us < 1_000 {
-        format!("{us}µs")
-    } else if us < 1_000_000 {
-        format!("{}.{:03}ms", us / 1_000, us % 1_000)
-    } else {
-        format!("{}.{:03}s", d.as_secs(), d.subsec_millis())
-    }
-}
 
 /// What the head of the page says about the run (or the shards) it shows.
 #[derive(Debug, Clone, Default)]
@@ -391,6 +379,7 @@ fn url_part(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn durations_read_in_the_unit_that_fits() {
