@@ -126,6 +126,31 @@ fn a_target_that_fails_a_probe_before_the_first_case_is_fuzzed_without_it() {
     assert_eq!(summary["dropped_probes"], serde_json::json!([]), "{summary}");
 }
 
+/// `--monitor`: the user's check after each batch is part of the oracle. This one passes
+/// before the first case (and leaves a mark), then fails from the first batch on: a finding
+/// whose oracle is the monitor, with its command's failure as the detail.
+#[test]
+fn a_monitor_that_starts_failing_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("seen");
+    let monitor = format!(
+        "if [ -e '{0}' ]; then echo ECU log: watchdog reset >&2; exit 1; else touch '{0}'; fi",
+        mark.display()
+    );
+    let args = ["--cases", "100", "--batch", "20", "--no-confirm", "--monitor", &monitor];
+    let findings = dir.path().join("f");
+    let (code, summary, stderr) = fuzz(&findings, &args);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(mark.exists(), "the monitor ran before the first case");
+    assert_eq!(summary["findings"], 1, "{summary}");
+    let finding: Value = serde_json::from_str(
+        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(finding["oracle"], "monitor", "{finding}");
+    assert!(finding["detail"].as_str().unwrap().contains("--monitor"), "{finding}");
+}
+
 fn finds_the_robustness_fault(fault: &str, more: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let findings = dir.path().join("findings");
