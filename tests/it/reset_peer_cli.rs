@@ -94,3 +94,73 @@ fn request_against_an_entity_that_resets_says_so_and_is_not_unreachable() {
     assert!(text.contains("routing not activated"), "{text}");
     assert!(text.contains("the entity reset the connection"), "{text}");
 }
+
+/// A peer that answers every other alive check request (and resets the connection of the
+/// others): what `run --repeat` calls flaky.
+fn alternating_listener() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut alive_checks = 0u32;
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut header = [0u8; 8];
+            // The preflight and the fit probe connect too: only alive check requests count.
+            if s.read_exact(&mut header).is_err() || header[2..4] != [0x00, 0x07] {
+                continue;
+            }
+            alive_checks += 1;
+            if alive_checks % 2 == 1 {
+                let _ = s.write_all(&[0x02, 0xFD, 0x00, 0x08, 0, 0, 0, 2, 0x0E, 0x80]);
+                let _ = s.read(&mut header);
+            } else {
+                let socket = reset_on_drop(&s);
+                drop(socket);
+            }
+        }
+    });
+    port
+}
+
+/// Resets a std TCP stream on drop (SO_LINGER 0) through tokio's setter.
+fn reset_on_drop(s: &std::net::TcpStream) -> Option<tokio::net::TcpStream> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().ok()?;
+    let _guard = runtime.enter();
+    let clone = s.try_clone().ok()?;
+    clone.set_nonblocking(true).ok()?;
+    let t = tokio::net::TcpStream::from_std(clone).ok()?;
+    t.set_zero_linger().ok()?;
+    Some(t)
+}
+
+/// `run --repeat 2` against a target whose verdict does not repeat: the case is flaky, its
+/// verdict the worse one (fail), and a note lists both verdicts; the counts show it.
+#[test]
+fn a_case_whose_verdict_does_not_repeat_is_flaky_with_the_worse_verdict() {
+    let port = alternating_listener();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let suite = dir.path().join("alive.yaml");
+    std::fs::write(
+        &suite,
+        "suite: alive\ntitle: alive\ncases:\n  - id: ALIVE-001\n    title: an alive check request is answered\n    steps:\n      - connect: {}\n      - send: { alive_check_request: {} }\n      - expect: { alive_check_response: {}, within: 1s }\n",
+    )
+    .expect("suite written");
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(dir.path())
+        .args(["run", "--plain", "--repeat", "2", "--target"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(&suite)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let json = std::fs::read_to_string(dir.path().join("reports/report.json")).expect("JSON");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    let case = &report["cases"][0];
+    assert_eq!(case["verdict"], "fail", "{case}");
+    assert_eq!(case["finished"]["flaky"], true, "{case}");
+    assert_eq!(report["counts"]["flaky"], 1, "{}", report["counts"]);
+    assert!(json.contains("the verdict did not repeat over 2 repetitions: pass, fail"), "{stderr}");
+}
