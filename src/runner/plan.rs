@@ -54,10 +54,16 @@ impl From<Vec<SelectedCase>> for RunPlan {
 }
 
 impl RunPlan {
-    /// The plans of every case, made now unless they were made before.
-    pub fn plans(&mut self, profile: &Profile) -> &[Result<Arc<CasePlan>, String>] {
-        let cases = &self.cases;
-        self.plans.get_or_insert_with(|| cases.iter().map(|c| plan_or_reason(c, profile)).collect())
+    /// The cases and the plan of each (made now unless they were made before).
+    pub fn into_parts(
+        self,
+        profile: &Profile,
+    ) -> (Vec<SelectedCase>, Vec<Result<Arc<CasePlan>, String>>) {
+        let plans = match self.plans {
+            Some(plans) => plans,
+            None => self.cases.iter().map(|c| plan_or_reason(c, profile)).collect(),
+        };
+        (self.cases, plans)
     }
 }
 
@@ -85,7 +91,6 @@ pub fn plan_run(cases: Vec<SelectedCase>, profile: &Profile) -> Result<RunPlan, 
         match plan_case(case, profile) {
             Ok(plan) => plans.push(Ok(Arc::new(plan))),
             Err(diags) => {
-                plans.push(Err(String::new()));
                 for d in diags {
                     if seen.insert((
                         d.file.clone(),

@@ -56,10 +56,8 @@ pub async fn run(
     sink: &mut dyn EventSink,
     mut cancel: watch::Receiver<StopCause>,
 ) -> RunResult {
-    let mut plan: RunPlan = plan.into();
-    let plans: Arc<Vec<Result<Arc<CasePlan>, String>>> =
-        Arc::new(plan.plans(&env.profile).to_vec());
-    let plan = plan.cases;
+    let (plan, plans) = plan.into().into_parts(&env.profile);
+    let plans = Arc::new(plans);
     let clock = Clock::start();
     let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
     let mut result = RunResult::default();

@@ -133,17 +133,7 @@ fn a_tester_address_that_collides_with_another_role_is_refused_naming_the_key() 
 /// labels, not reads).
 #[test]
 fn no_profile_key_is_spelled_outside_the_profile_module() {
-    use doipcheck::suite::messages::MESSAGES;
-    use doipcheck::suite::profile::KEYS;
-    let fields: Vec<&str> = MESSAGES.iter().flat_map(|m| m.fields.iter().map(|f| f.name)).collect();
-    let keys: Vec<&str> = KEYS
-        .iter()
-        .map(|k| k.path)
-        .filter(|k| k.contains('.') || !(fields.contains(k) || HEADER_AND_NAME.contains(k)))
-        .collect();
-    const HEADER_AND_NAME: [&str; 3] = ["protocol_version", "inverse_version", "name"];
-    const OUTPUT_LABELS: [(&str, &str); 2] =
-        [("cli/request.rs", "tester_address"), ("cli/request.rs", "entity_address")];
+    let keys = checked_keys();
     assert!(keys.len() > 80, "{} keys checked", keys.len());
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
@@ -160,14 +150,7 @@ fn no_profile_key_is_spelled_outside_the_profile_module() {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("readable");
-            for (n, line) in text.lines().enumerate() {
-                for key in &keys {
-                    if line.contains(&format!("\"{key}\"")) && !OUTPUT_LABELS.contains(&(&rel, key))
-                    {
-                        found.push(format!("src/{rel}:{}: \"{key}\"", n + 1));
-                    }
-                }
-            }
+            found.extend(spelled_keys(&rel, &text, &keys));
         }
     }
     assert!(
@@ -176,13 +159,48 @@ fn no_profile_key_is_spelled_outside_the_profile_module() {
     );
 }
 
-/// The checker sees a key spelled in a line (so that the test above can fail).
+/// The keys the check looks for: dotted ones, and top-level ones that are not also a message
+/// or header field name or `name`.
+fn checked_keys() -> Vec<&'static str> {
+    use doipcheck::suite::messages::MESSAGES;
+    use doipcheck::suite::profile::KEYS;
+    const HEADER_AND_NAME: [&str; 3] = ["protocol_version", "inverse_version", "name"];
+    let fields: Vec<&str> = MESSAGES.iter().flat_map(|m| m.fields.iter().map(|f| f.name)).collect();
+    KEYS.iter()
+        .map(|k| k.path)
+        .filter(|k| k.contains('.') || !(fields.contains(k) || HEADER_AND_NAME.contains(k)))
+        .collect()
+}
+
+/// Each line of `text` (the file `rel` below src) that spells one of `keys` as a string
+/// literal, but for the output labels named here.
+fn spelled_keys(rel: &str, text: &str, keys: &[&str]) -> Vec<String> {
+    const OUTPUT_LABELS: [(&str, &str); 2] =
+        [("cli/request.rs", "tester_address"), ("cli/request.rs", "entity_address")];
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        for key in keys {
+            if line.contains(&format!("\"{key}\"")) && !OUTPUT_LABELS.contains(&(rel, key)) {
+                found.push(format!("src/{rel}:{}: \"{key}\"", n + 1));
+            }
+        }
+    }
+    found
+}
+
+/// The checker sees a key spelled in a line (so that the test above can fail), and passes
+/// over a message field name and an output label.
 #[test]
 fn the_key_checker_would_see_a_spelled_key() {
-    let line = r#"let t = profile.duration("timing.a_doip_ctrl")?;"#;
-    assert!(
-        doipcheck::suite::profile::KEYS.iter().any(|k| line.contains(&format!("\"{}\"", k.path)))
+    let text = "let t = profile.duration(\"timing.a_doip_ctrl\")?;\nfield(\"vin\", v);\n";
+    let keys = checked_keys();
+    assert_eq!(
+        spelled_keys("runner/x.rs", text, &keys),
+        ["src/runner/x.rs:1: \"timing.a_doip_ctrl\""]
     );
+    let label = "(\"tester_address\", s.tester_address.to_string()),";
+    assert_eq!(spelled_keys("cli/request.rs", label, &keys), Vec::<String>::new());
+    assert_eq!(spelled_keys("cli/run.rs", label, &keys).len(), 1);
 }
 
 /// `validate` without `-p` plans against the profile `run` would use (the built-in

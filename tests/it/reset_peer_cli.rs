@@ -3,6 +3,7 @@
 //! that the entity reset the connection, none is `error`, the target is never "lost", the run
 //! exits 1 and the reports are written (docs/architecture.md#the-tester-connection).
 
+use doipcheck::codec::doip::{HeaderView, PayloadType};
 use std::net::Ipv4Addr;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -108,7 +109,10 @@ fn alternating_listener() -> u16 {
             let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
             let mut header = [0u8; 8];
             // The preflight and the fit probe connect too: only alive check requests count.
-            if s.read_exact(&mut header).is_err() || header[2..4] != [0x00, 0x07] {
+            let alive_check = |h: &[u8]| {
+                HeaderView::new(h).is_ok_and(|v| v.payload_type() == PayloadType::AliveCheckRequest)
+            };
+            if s.read_exact(&mut header).is_err() || !alive_check(&header) {
                 continue;
             }
             alive_checks += 1;

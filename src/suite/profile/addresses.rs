@@ -105,8 +105,8 @@ pub fn check(profile: &Values, given: &BTreeMap<String, Pos>, root: Pos, diags: 
     }
 }
 
-/// Reports `b` having `a`'s value. Blamed on the key that was written (a default cannot be
-/// wrong on its own), the help naming the key that was not.
+/// Reports `b` having `a`'s value, at `b` where it was written, else at `a` (a default cannot
+/// be wrong on its own); the help names `b`, the key to set.
 fn clash(
     a: &Named,
     b: &Named,
@@ -118,18 +118,14 @@ fn clash(
     if a.value != b.value {
         return;
     }
-    let (at, fix) = match (a.pos, b.pos) {
-        (_, Some(pos)) => (pos, &b.key),
-        (Some(pos), None) => (pos, &b.key),
-        (None, None) => (root, &b.key),
-    };
-    let base = |k: &str| k.split('[').next().unwrap_or(k).to_owned();
+    let at = b.pos.or(a.pos).unwrap_or(root);
+    let key = b.key.split('[').next().unwrap_or(&b.key);
     let default = if b.pos.is_none() { " (its default)" } else { "" };
     diags.error_help(
         at,
         format!("`{}` 0x{:04X}{default} is also `{}`: {why}", b.key, b.value, a.key),
         "address used twice",
-        help(&base(fix)),
+        help(key),
     );
 }
 
