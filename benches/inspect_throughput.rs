@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use doipcheck::cli::inspect::output::Format;
 use doipcheck::cli::inspect::{Settings, inspect_file};
-use doipcheck::inspect::{ConnectionSummary, Finding, Inspector, Report};
+use doipcheck::judge::{ConnectionSummary, Finding, Judge, Report};
 use doipcheck::pcap::read::stream::read_records;
 use doipcheck::pcap::read::{CaptureEvent, ReadConfig, Reader, Survey};
 use etherparse::PacketBuilder;
@@ -139,7 +139,7 @@ fn engine(bytes: &[u8]) -> (u64, u64) {
     });
     let surveyed = survey.finish();
     let config = ReadConfig { isotp_pairs: surveyed.pairs, ..ReadConfig::default() };
-    let mut inspector = Inspector::new(Null(0), &config.isotp_pairs);
+    let mut inspector = Judge::new(Null(0), &config.isotp_pairs);
     let mut reader = Reader::new(config);
     read_records(bytes, |r| {
         reader.record(r, &mut inspector);

@@ -14,7 +14,8 @@
 //!
 //!   notation        (hex and duration text: any module above codec and proto may use it)
 //!   profile         (pure: the typed target profile, read from YAML by `suite::profile`)
-//!   pcap::read, inspect   (pure: capture bytes and timestamps in, events and findings out)
+//!   pcap::read, judge     (pure: capture bytes or live frames and their times in, events and
+//!                          typed findings of the rule catalogue out)
 //!   import          (pure: capture events in, a suite's YAML text out)
 //!   proof           (the selftest matrix and the coverage page, called by cli)
 //!   client          (a tester at the terminal: `discover`, `request`; on runner's connections)
@@ -41,7 +42,7 @@ pub mod fuzz;
 #[doc(hidden)]
 pub mod fuzz_entry;
 pub mod import;
-pub mod inspect;
+pub mod judge;
 pub mod notation;
 pub mod pcap;
 pub mod profile;

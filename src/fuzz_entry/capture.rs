@@ -8,8 +8,8 @@
 //! the text stays within what the import keeps.
 
 use crate::import::{ImportOptions, Importer, MAX_IMPORTED_BYTES, Masks, Pace};
-use crate::inspect::IsoTpTimerValues;
-use crate::inspect::{ConnectionSummary, Finding, Inspector, Report, TimerValues};
+use crate::judge::IsoTpTimerValues;
+use crate::judge::{ConnectionSummary, Finding, Judge, Report, TimerValues};
 use crate::pcap::read::stream::read_records;
 use crate::pcap::read::{CaptureEvent, CaptureSink, Limits, ReadConfig, Reader, Survey};
 use crate::pcap::socketcan::CanByteOrder;
@@ -105,7 +105,7 @@ pub fn capture_file(data: &[u8]) {
             wft_ecu: None,
             tolerance: ms(1),
         };
-        let mut inspector = Inspector::new(Checker::default(), &config.isotp_pairs).with_timers(
+        let mut inspector = Judge::new(Checker::default(), &config.isotp_pairs).with_timers(
             timers,
             isotp,
             &config.isotp_pairs,

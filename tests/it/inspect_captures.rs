@@ -159,7 +159,7 @@ fn an_ecu_that_breaks_sn_order_and_stmin_has_findings_naming_its_packets() {
         .iter()
         .map(|f| {
             let packets = f["packets"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap());
-            (f["check"].as_str().unwrap().to_owned(), packets.collect())
+            (f["rule"].as_str().unwrap().to_owned(), packets.collect())
         })
         .collect();
     assert_eq!(
@@ -246,7 +246,7 @@ fn checks_in(path: &Path) -> Vec<String> {
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .filter(|l| l["kind"] == "finding")
-        .map(|l| l["check"].as_str().unwrap().to_owned())
+        .map(|l| l["rule"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(checks.len() as u64, totals.findings);
     checks

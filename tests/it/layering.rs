@@ -26,15 +26,17 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     ("notation", &["notation"]),
     // The typed target profile: plain data every layer may take a part of.
     ("profile", &["profile"]),
-    // The capture reader and the passive checks: bytes and timestamps in, events out.
+    // The capture reader: bytes and timestamps in, events out.
     ("pcap/read", &["codec", "pcap"]),
-    ("inspect", &["codec", "pcap", "inspect"]),
+    // The judge: the protocol's rules over events from a capture or a live run, typed
+    // findings out; it takes the profile's declared values.
+    ("judge", &["codec", "pcap", "judge", "profile"]),
     // Capture events to a suite's text: `import` and `replay` do the I/O in cli.
     ("import", &["codec", "pcap", "notation", "import", "profile"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
     (
         "fuzz_entry",
-        &["codec", "proto", "sim", "notation", "fuzz_entry", "pcap", "inspect", "import"],
+        &["codec", "proto", "sim", "notation", "fuzz_entry", "pcap", "judge", "import"],
     ),
     // The live fuzzer's cases, generator, reply checks, minimizer and repro text: seeded and
     // pure, so the same seed gives the same cases and each part is tested without a target.
@@ -48,7 +50,7 @@ const CRATE_MODULES: &[&str] = &[
     "fuzz",
     "fuzz_entry",
     "import",
-    "inspect",
+    "judge",
     "notation",
     "pcap",
     "proof",

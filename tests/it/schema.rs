@@ -102,3 +102,26 @@ fn every_example_in_the_suite_format_doc_validates() {
         panic!("{}", e.render());
     }
 }
+
+/// docs/rules.md is the judge's rule catalogue; the same variable rewrites it. Every profile
+/// key a rule needs is a key the profile reader knows.
+#[test]
+fn the_rule_catalogue_doc_is_current_and_names_real_profile_keys() {
+    use doipcheck::judge::{RULES, rules};
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+    let generated = rules::markdown();
+    if std::env::var_os("DOIPCHECK_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).expect("write the doc");
+    }
+    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "docs/rules.md is out of date: run `DOIPCHECK_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+    let keys: Vec<&str> = doipcheck::suite::profile::KEYS.iter().map(|k| k.path).collect();
+    for rule in RULES {
+        for need in rule.needs {
+            assert!(keys.contains(need), "{}: {need} is no profile key", rule.id);
+        }
+    }
+}

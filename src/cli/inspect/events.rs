@@ -1,13 +1,13 @@
-//! `doipcheck inspect --report-dir DIR`: the checks of each capture as the cases of a run
-//! (one suite per capture, one case per check, as in `--junit`), so that the same reporters
+//! `doipcheck inspect --report-dir DIR`: the rules judged on each capture as the cases of a
+//! run (one suite per capture, one case per rule, as in `--junit`), so that the same reporters
 //! write `report.html`, `junit.xml` and `report.json` for a recording as for a live run. A
-//! check with findings fails with every finding kept (packet numbers, message, clause); a
-//! capture that cannot be read is one case in `error`.
+//! rule with findings fails with every finding kept (packet numbers, message, clause); a rule
+//! the capture gave nothing to judge is skipped as not applicable; a capture that cannot be
+//! read is one case in `error`.
 
 use std::path::{Path, PathBuf};
 
-use super::output::Totals;
-use crate::inspect::CHECKS;
+use super::output::{RuleOutcome, Totals};
 use crate::runner::event::{
     CaseFinished, CaseInfo, CaseKey, CaseStarted, Counts, Event, Reason, RunFinished, RunStarted,
     RunTime, Verdict,
@@ -23,19 +23,24 @@ pub fn run_events(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         match result {
             Err(why) => cases.push((
-                info(path, &suite, "capture", "the capture is readable"),
+                info(path, &suite, "capture", "the capture is readable", None),
                 Verdict::Error,
                 Some(Reason { message: why.clone(), ..Reason::default() }),
             )),
             Ok(totals) => {
-                for (check, asks) in CHECKS {
-                    if !timing && check.starts_with("timing.") {
-                        continue;
-                    }
-                    let (verdict, reason) = match totals.by_check.iter().find(|(c, ..)| c == check)
-                    {
-                        None => (Verdict::Pass, None),
-                        Some((_, count, kept)) => {
+                for (rule, outcome) in totals.outcomes(timing) {
+                    let (verdict, reason) = match outcome {
+                        RuleOutcome::Kept(_) => (Verdict::Pass, None),
+                        RuleOutcome::NotApplicable => (
+                            Verdict::Skipped,
+                            Some(Reason {
+                                message: "not applicable: the capture holds nothing this rule \
+                                          judges"
+                                    .into(),
+                                ..Reason::default()
+                            }),
+                        ),
+                        RuleOutcome::Broken(count, kept) => {
                             let mut message = format!("{count} finding(s)");
                             for finding in kept {
                                 message.push('\n');
@@ -44,7 +49,11 @@ pub fn run_events(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -
                             (Verdict::Fail, Some(Reason { message, ..Reason::default() }))
                         }
                     };
-                    cases.push((info(path, &suite, check, asks), verdict, reason));
+                    cases.push((
+                        info(path, &suite, rule.id, rule.requirement, Some(rule.clause)),
+                        verdict,
+                        reason,
+                    ));
                 }
             }
         }
@@ -91,15 +100,15 @@ pub fn run_events(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -
     events
 }
 
-fn info(path: &Path, suite: &str, check: &str, asks: &str) -> CaseInfo {
+fn info(path: &Path, suite: &str, id: &str, title: &str, clause: Option<&str>) -> CaseInfo {
     CaseInfo {
         suite_file: path.to_owned(),
         suite: suite.to_owned(),
         suite_title: format!("passive checks of {}", path.display()),
-        id: check.to_owned(),
-        title: asks.to_owned(),
-        clause: None,
-        tags: vec![check.split('.').next().unwrap_or(check).to_owned()],
+        id: id.to_owned(),
+        title: title.to_owned(),
+        clause: clause.map(str::to_owned),
+        tags: vec![id.split('.').next().unwrap_or(id).to_owned()],
         requires: Vec::new(),
         detects: Vec::new(),
         matrix: Vec::new(),

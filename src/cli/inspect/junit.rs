@@ -1,15 +1,15 @@
 //! `doipcheck inspect --junit FILE`: one `<testsuite>` per capture (name = the file), one
-//! `<testcase>` per check of [`crate::inspect::CHECKS`] (classname = the file, name = check id
-//! and what it asks), failing with the count and the first findings (packets, message, clause).
-//! A capture that could not be read is one `<error>` testcase. DeclaredTimes checks are testcases only
-//! when a profile declared the values.
+//! `<testcase>` per rule of [`crate::judge::RULES`] (classname = the file, name = rule id and
+//! what the target must do), failing with the count and the first findings (packets, message,
+//! clause), skipped as not applicable when the capture held nothing for the rule to judge.
+//! A capture that could not be read is one `<error>` testcase. Rules of declared values are
+//! testcases only when a profile declared them.
 
 use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::output::Totals;
-use crate::inspect::CHECKS;
+use super::output::{RuleOutcome, Totals};
 use crate::report::printable;
 
 /// The JUnit XML of an inspect run.
@@ -28,13 +28,15 @@ pub fn report(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -> St
                 suite.add_test_case(tc);
             }
             Ok(totals) => {
-                for (check, asks) in CHECKS {
-                    if !timing && check.starts_with("timing.") {
-                        continue;
-                    }
-                    let status = match totals.by_check.iter().find(|(c, ..)| c == check) {
-                        None => TestCaseStatus::success(),
-                        Some((_, count, kept)) => {
+                for (rule, outcome) in totals.outcomes(timing) {
+                    let status = match outcome {
+                        RuleOutcome::Kept(_) => TestCaseStatus::success(),
+                        RuleOutcome::NotApplicable => {
+                            let mut s = TestCaseStatus::skipped();
+                            s.set_message("not applicable: the capture holds nothing it judges");
+                            s
+                        }
+                        RuleOutcome::Broken(count, kept) => {
                             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                             s.set_type("finding");
                             s.set_message(format!("{count} finding(s)"));
@@ -42,7 +44,8 @@ pub fn report(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -> St
                             s
                         }
                     };
-                    let mut tc = TestCase::new(format!("{check}: {asks}"), status);
+                    let mut tc =
+                        TestCase::new(format!("{}: {}", rule.id, rule.requirement), status);
                     tc.set_classname(file.clone());
                     suite.add_test_case(tc);
                 }
@@ -56,17 +59,24 @@ pub fn report(results: &[(PathBuf, Result<Totals, String>)], timing: bool) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::{RULES, Rule, rules};
     use crate::pcap::read::ReadStats;
 
+    /// Every rule judged once, except `missing`.
+    fn judged_all_but(missing: &Rule) -> Vec<u64> {
+        RULES.iter().map(|r| u64::from(r.index != missing.index)).collect()
+    }
+
     #[test]
-    fn one_testcase_per_check_failing_with_its_findings() {
+    fn one_testcase_per_rule_failing_with_its_findings_skipped_when_not_applicable() {
         let totals = Totals {
             stats: ReadStats::default(),
             isotp_messages: 0,
             can_byte_order: None,
             findings: 2,
             gzip: false,
-            by_check: vec![("doip.nack_code", 2, vec!["packets 4, 5: wrong code".into()])],
+            by_rule: vec![(&rules::DOIP_NACK_CODE, 2, vec!["packets 4, 5: wrong code".into()])],
+            judged: judged_all_but(&rules::ISOTP_FRAME),
         };
         let results = vec![
             (PathBuf::from("a.pcap"), Ok(totals)),
@@ -75,13 +85,17 @@ mod tests {
         let xml = report(&results, false);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
-        let timing = CHECKS.iter().filter(|(c, _)| c.starts_with("timing.")).count();
-        assert_eq!(cases.len(), CHECKS.len() - timing + 1);
+        let timing = RULES.iter().filter(|r| r.needs_profile()).count();
+        assert_eq!(cases.len(), RULES.len() - timing + 1);
         let failures: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("failure")).collect();
         assert_eq!(failures.len(), 1);
         assert_eq!(failures[0].attribute("message"), Some("2 finding(s)"));
         assert!(failures[0].text().unwrap().contains("packets 4, 5"));
         assert_eq!(doc.descendants().filter(|n| n.has_tag_name("error")).count(), 1);
-        assert_eq!(report(&results[..1], true).matches("<testcase").count(), CHECKS.len());
+        let skipped: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("skipped")).collect();
+        assert_eq!(skipped.len(), 1, "only isotp.frame had nothing to judge");
+        let skipped_case = skipped[0].parent().unwrap().attribute("name").unwrap();
+        assert!(skipped_case.starts_with("isotp.frame:"), "{skipped_case}");
+        assert_eq!(report(&results[..1], true).matches("<testcase").count(), RULES.len());
     }
 }

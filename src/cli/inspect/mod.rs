@@ -26,7 +26,7 @@ use super::exit;
 use super::stdout::{self, Stdout};
 use crate::codec::can::{CanId, ExtendedId, StandardId};
 use crate::codec::isotp::{AddressingMode, parse_fixed_id};
-use crate::inspect::{DeclaredTimes, Inspector, IsoTpTimerValues, TimerValues};
+use crate::judge::{DeclaredTimes, IsoTpTimerValues, Judge, TimerValues};
 use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey, SurveyResult};
 use crate::pcap::socketcan::CanByteOrder;
 use crate::pcap::source::read_file;
@@ -175,7 +175,7 @@ pub fn inspect_file(
     let (config, surveyed) = surveyed_config(path, settings).map_err(NotInspected::Unreadable)?;
     let mut output = Transcript::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
-    let mut inspector = Inspector::with_timing(output, &config.isotp_pairs, settings.timing);
+    let mut inspector = Judge::with_timing(output, &config.isotp_pairs, settings.timing);
     if let Some((doip, isotp)) = settings.timers {
         inspector = inspector.with_timers(doip, isotp, &config.isotp_pairs);
     }
@@ -194,6 +194,7 @@ pub fn inspect_file(
     reader.finish(&mut inspector);
     let findings = inspector.findings();
     let isotp_messages = inspector.isotp_messages();
+    let judged = inspector.judged().to_vec();
     let mut output = inspector.into_report();
     for why in &outcome.skipped {
         output.notice(None, &format!("record skipped: {why}"));
@@ -207,7 +208,8 @@ pub fn inspect_file(
         can_byte_order: surveyed.can_byte_order,
         findings,
         gzip: outcome.gzip,
-        by_check: output.take_by_check(),
+        by_rule: output.take_by_rule(),
+        judged,
     };
     output.summary(&totals);
     match output.write_error() {

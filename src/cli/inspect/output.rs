@@ -27,7 +27,7 @@ use super::json_line::JsonLine;
 use crate::codec::can::CanId;
 use crate::codec::doip::HeaderView;
 use crate::codec::uds::describe as uds_summary;
-use crate::inspect::{ConnectionSummary, Finding, Report};
+use crate::judge::{ConnectionSummary, Finding, RULES, Report, Rule};
 use crate::pcap::Side;
 use crate::pcap::read::{
     At, CaptureEvent, CarriedBy, IsoTpEvent, IsoTpPair, ReadStats, SenderViolation,
@@ -49,12 +49,42 @@ pub struct Totals {
     pub can_byte_order: Option<CanByteOrder>,
     pub findings: u64,
     pub gzip: bool,
-    /// Per check that found something: how many findings, and the first few as text.
-    pub by_check: Vec<(&'static str, u64, Vec<String>)>,
+    /// Per rule that found something: how many findings, and the first few as text.
+    pub by_rule: Vec<(&'static Rule, u64, Vec<String>)>,
+    /// How often each rule (by [`Rule::index`]) had something to judge.
+    pub judged: Vec<u64>,
 }
 
-/// Findings kept as text per check for `--junit`.
-const FINDINGS_KEPT_PER_CHECK: usize = 50;
+/// What a capture showed of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleOutcome<'t> {
+    /// Judged, never broken: how often it was judged.
+    Kept(u64),
+    /// Broken: how often, and the first findings as text.
+    Broken(u64, &'t [String]),
+    /// Nothing in the capture for this rule to judge.
+    NotApplicable,
+}
+
+impl Totals {
+    /// The rules a report lists (the profile's timing rules only with a profile), each with
+    /// what the capture showed of it.
+    pub fn outcomes(&self, timing: bool) -> impl Iterator<Item = (&'static Rule, RuleOutcome<'_>)> {
+        RULES.iter().copied().filter(move |r| timing || !r.needs_profile()).map(|rule| {
+            let outcome = match self.by_rule.iter().find(|(r, ..)| r.index == rule.index) {
+                Some((_, count, kept)) => RuleOutcome::Broken(*count, kept),
+                None => match self.judged.get(rule.index).copied().unwrap_or(0) {
+                    0 => RuleOutcome::NotApplicable,
+                    n => RuleOutcome::Kept(n),
+                },
+            };
+            (rule, outcome)
+        })
+    }
+}
+
+/// Findings kept as text per rule for `--junit`.
+const FINDINGS_KEPT_PER_RULE: usize = 50;
 
 /// The transcript writer of one file.
 pub struct Transcript<'w> {
@@ -67,8 +97,8 @@ pub struct Transcript<'w> {
     ecu_ids: Vec<CanId>,
     /// The JSON line being built, reused (the transcript is the hot path of a large file).
     line: String,
-    /// Findings per check (see [`Totals::by_check`]).
-    by_check: Vec<(&'static str, u64, Vec<String>)>,
+    /// Findings per rule (see [`Totals::by_rule`]).
+    by_rule: Vec<(&'static Rule, u64, Vec<String>)>,
 }
 
 impl<'w> Transcript<'w> {
@@ -80,7 +110,7 @@ impl<'w> Transcript<'w> {
             start: None,
             ecu_ids: Vec::new(),
             line: String::new(),
-            by_check: Vec::new(),
+            by_rule: Vec::new(),
         }
     }
 
@@ -155,8 +185,8 @@ impl<'w> Transcript<'w> {
     }
 
     /// The findings per check so far.
-    pub fn take_by_check(&mut self) -> Vec<(&'static str, u64, Vec<String>)> {
-        std::mem::take(&mut self.by_check)
+    pub fn take_by_rule(&mut self) -> Vec<(&'static Rule, u64, Vec<String>)> {
+        std::mem::take(&mut self.by_rule)
     }
 
     /// The file's last line.
@@ -382,32 +412,33 @@ impl Report for Transcript<'_> {
 
     fn finding(&mut self, f: &Finding) {
         let packets: Vec<String> = f.packets.iter().map(u64::to_string).collect();
-        let text = format!("packets {}: {} ({})", packets.join(", "), f.message, f.clause);
-        match self.by_check.iter_mut().find(|(c, ..)| *c == f.check) {
+        let text = format!("packets {}: {} ({})", packets.join(", "), f.message, f.rule.clause);
+        match self.by_rule.iter_mut().find(|(r, ..)| r.index == f.rule.index) {
             Some((_, n, kept)) => {
                 *n += 1;
-                if kept.len() < FINDINGS_KEPT_PER_CHECK {
+                if kept.len() < FINDINGS_KEPT_PER_RULE {
                     kept.push(text);
                 }
             }
-            None => self.by_check.push((f.check, 1, vec![text])),
+            None => self.by_rule.push((f.rule, 1, vec![text])),
         }
         match self.format {
             Format::Json => self.json(&[
                 ("kind", "finding".into()),
-                ("check", f.check.into()),
-                ("packets", Value::from(f.packets.clone())),
+                ("rule", f.rule.id.into()),
+                ("clause", f.rule.clause.into()),
+                ("expected", f.rule.requirement.into()),
                 ("message", f.message.clone().into()),
-                ("clause", f.clause.into()),
+                ("packets", Value::from(f.packets.clone())),
             ]),
             Format::Console => {
                 let packets: Vec<String> = f.packets.iter().map(u64::to_string).collect();
                 let text = format!(
                     "FINDING {}: {} (packets {}; {})",
-                    f.check,
+                    f.rule.id,
                     f.message,
                     packets.join(", "),
-                    f.clause
+                    f.rule.clause
                 );
                 self.line(None, &text);
             }

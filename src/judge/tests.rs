@@ -35,7 +35,7 @@ fn run(
     script: &[(Side, &str, u64)],
     timing: Option<DeclaredTimes>,
 ) -> Vec<(&'static str, Vec<u64>)> {
-    let mut inspector = Inspector::with_timing(Collect::default(), &[], timing);
+    let mut inspector = Judge::with_timing(Collect::default(), &[], timing);
     let at = |packet: u64, ms: u64| At { packet, time: Duration::from_millis(ms) };
     inspector.event(CaptureEvent::Opened { at: at(1, 0), conn: conn() });
     let messages: Vec<Vec<u8>> = script
@@ -57,7 +57,7 @@ fn run(
             message,
         });
     }
-    inspector.into_report().0.into_iter().map(|f| (f.check, f.packets)).collect()
+    inspector.into_report().0.into_iter().map(|f| (f.rule.id, f.packets)).collect()
 }
 
 use Side::{Entity as E, Tester as T};
@@ -89,6 +89,33 @@ fn an_invalid_entity_message_is_a_finding_and_an_invalid_tester_one_is_not() {
     );
     let checks: Vec<_> = found.iter().map(|f| f.0).collect();
     assert_eq!(checks, ["doip.entity_message", "doip.nack_code", "doip.entity_message"]);
+}
+
+#[test]
+fn a_reply_carries_the_version_of_the_request() {
+    let activated_v3 = "03fc 0006 00000009 0e00 1000 10 00000000";
+    assert_eq!(
+        run(&[(T, ACTIVATE, 0), (E, activated_v3, 1)], None),
+        [("doip.reply_version", vec![2, 3])]
+    );
+    // Refusing a version the entity does not implement is NACK 0x00 in its own version.
+    let activate_v3 = "03fc 0005 00000007 0e00 00 00000000";
+    assert_eq!(run(&[(T, activate_v3, 0), (E, "02fd 0000 00000001 00", 1), (E, "-", 2)], None), []);
+}
+
+#[test]
+fn a_rule_with_nothing_to_judge_is_not_counted_as_judged() {
+    let mut judge = Judge::new(Collect::default(), &[]);
+    let at = At { packet: 1, time: Duration::ZERO };
+    judge.event(CaptureEvent::Opened { at, conn: conn() });
+    let bytes = hex::decode(ACTIVATED.replace(' ', "")).unwrap();
+    let message = Message::parse(&bytes);
+    let (carrier, from) = (CarriedBy::Tcp(conn()), Side::Entity);
+    judge.event(CaptureEvent::Doip { at, carrier, from, bytes: &bytes, message });
+    let judged = judge.judged();
+    assert_eq!(judged[rules::DOIP_ENTITY_MESSAGE.index], 1);
+    assert_eq!(judged[rules::DOIP_NACK_CODE.index], 0);
+    assert_eq!(judged[rules::DOIP_REPLY_VERSION.index], 0, "no request to compare with");
 }
 
 #[test]
@@ -209,7 +236,7 @@ fn a_udp_answer_is_timed_from_its_request() {
         p2_star: Duration::from_secs(5),
         tolerance: Duration::ZERO,
     };
-    let mut inspector = Inspector::with_timing(Collect::default(), &[], Some(timing));
+    let mut inspector = Judge::with_timing(Collect::default(), &[], Some(timing));
     let tester = "127.0.0.1:40000".parse().unwrap();
     let entity = "127.0.0.1:13400".parse().unwrap();
     let request = hex::decode("02fd400100000000").unwrap();
@@ -230,5 +257,5 @@ fn a_udp_answer_is_timed_from_its_request() {
     }
     let found = inspector.into_report().0;
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!((found[0].check, found[0].packets.clone()), ("timing.udp_answer", vec![1, 2]));
+    assert_eq!((found[0].rule.id, found[0].packets.clone()), ("timing.udp_answer", vec![1, 2]));
 }

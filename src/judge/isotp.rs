@@ -6,14 +6,10 @@
 
 use std::collections::HashSet;
 
-use super::Finding;
+use super::rules;
+use super::{Finding, Found};
 use crate::codec::can::CanId;
 use crate::pcap::read::{IsoTpEvent, IsoTpPair, SenderViolation};
-
-const FRAME_CLAUSE: &str = "ISO 15765-2:2016 §9.6";
-const SN_CLAUSE: &str = "ISO 15765-2:2016 §9.6.4.3";
-const UNEXPECTED_CLAUSE: &str = "ISO 15765-2:2016 §9.8.3";
-const FC_CLAUSE: &str = "ISO 15765-2:2016 §9.6.5";
 
 /// Which ids are ECUs'.
 #[derive(Debug, Default)]
@@ -30,14 +26,25 @@ impl IsoTpChecks {
         self.ecus.contains(&id)
     }
 
-    pub fn check(&self, event: &IsoTpEvent<'_>, found: &mut Vec<Finding>) {
+    pub fn check(&self, event: &IsoTpEvent<'_>, found: &mut Found) {
+        // A whole message of the ECU's shows its frames, their order and, when segmented,
+        // that it kept the tester's flow control.
+        if let IsoTpEvent::Message { can_id, first, last, .. } = event
+            && self.is_ecu(*can_id)
+        {
+            found.judged(&rules::ISOTP_FRAME);
+            found.judged(&rules::ISOTP_MESSAGE_ORDER);
+            if first.packet != last.packet {
+                found.judged(&rules::ISOTP_SEQUENCE);
+                found.judged(&rules::ISOTP_FLOW_CONTROL);
+            }
+        }
         match event {
             IsoTpEvent::InvalidFrame { can_id, at, error } if self.is_ecu(*can_id) => {
                 found.push(Finding {
-                    check: "isotp.frame",
+                    rule: &rules::ISOTP_FRAME,
                     packets: vec![at.packet],
                     message: format!("ECU {can_id} sent a frame a receiver must ignore: {error}"),
-                    clause: FRAME_CLAUSE,
                 });
             }
             // A sender that gave up waiting for an FC (N_Bs), or a file that ends mid-message,
@@ -56,39 +63,33 @@ impl IsoTpChecks {
                 } else {
                     vec![first.packet, at.packet]
                 };
-                let (check, clause, message) = match violation {
+                let (rule, message) = match violation {
                     SenderViolation::WrongSn { expected, found } => (
-                        "isotp.sequence",
-                        SN_CLAUSE,
+                        &rules::ISOTP_SEQUENCE,
                         format!("ECU {can_id} sent CF SN {found:X} where {expected:X} was due"),
                     ),
                     SenderViolation::UnexpectedPdu { .. } => (
-                        "isotp.sequence",
-                        UNEXPECTED_CLAUSE,
+                        &rules::ISOTP_MESSAGE_ORDER,
                         format!("ECU {can_id} started a new message before finishing the last"),
                     ),
                     SenderViolation::Unfinished { .. } => return,
                     SenderViolation::UnexpectedCf => (
-                        "isotp.sequence",
-                        UNEXPECTED_CLAUSE,
+                        &rules::ISOTP_MESSAGE_ORDER,
                         format!("ECU {can_id} sent a CF without a first frame"),
                     ),
                     SenderViolation::CfBeforeFc { block_size: 0 } => (
-                        "isotp.flow_control",
-                        FC_CLAUSE,
+                        &rules::ISOTP_FLOW_CONTROL,
                         format!("ECU {can_id} sent a CF before the tester's flow control"),
                     ),
                     SenderViolation::CfBeforeFc { block_size } => (
-                        "isotp.flow_control",
-                        FC_CLAUSE,
+                        &rules::ISOTP_FLOW_CONTROL,
                         format!(
                             "ECU {can_id} sent more than BS {block_size} CFs without waiting for \
                              the next flow control"
                         ),
                     ),
                     SenderViolation::StMinNotKept { gap, st_min } => (
-                        "isotp.flow_control",
-                        FC_CLAUSE,
+                        &rules::ISOTP_FLOW_CONTROL,
                         format!(
                             "ECU {can_id} sent CFs {} us apart, STmin is {} us",
                             gap.as_micros(),
@@ -96,7 +97,7 @@ impl IsoTpChecks {
                         ),
                     ),
                 };
-                found.push(Finding { check, packets, message, clause });
+                found.push(Finding { rule, packets, message });
             }
             _ => {}
         }

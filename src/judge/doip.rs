@@ -7,21 +7,16 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::Finding;
+use super::rules;
 use super::timing::{DeclaredTimes, Late};
+use super::{Finding, Found};
 use crate::codec::doip::{
-    Error, GenericNackCode, Header, HeaderRules, Message, Payload, RoutingActivationResponseCode,
-    Transport,
+    Error, GenericNackCode, Header, HeaderRules, Message, Payload, ProtocolVersion,
+    RoutingActivationResponseCode, Transport,
 };
 use crate::pcap::Side;
 use crate::pcap::read::{At, CaptureEvent, CarriedBy, TcpFlow};
 use core::net::SocketAddr;
-
-const HEADER_CLAUSE: &str = "ISO 13400-2:2019 generic DoIP header handling";
-const DIAG_CLAUSE: &str = "ISO 13400-2:2019 diagnostic message and acknowledgement";
-const ACTIVATION_CLAUSE: &str = "ISO 13400-2:2019 routing activation";
-const TIMING_CLAUSE: &str = "ISO 13400-2:2019 Table 39";
-const P2_CLAUSE: &str = "ISO 14229-2 P2 / P2* server";
 
 /// How long after a NACK that closes the socket the tester may close first without it being
 /// the entity's fault (it may simply be faster). An entity closes at once; a tester that waited
@@ -73,6 +68,9 @@ struct ConnState {
     activated_address: Option<u16>,
     /// A tester diagnostic message from another source address: (address, packet).
     foreign_source: Option<(u16, u64)>,
+    /// The version and packet of the tester's last message the entity accepted: the entity's
+    /// messages carry that version (the default 0xFF is for UDP only).
+    tester_version: Option<(ProtocolVersion, u64)>,
 }
 
 /// A tester diagnostic message waiting for its ACK and its answer.
@@ -95,8 +93,9 @@ pub struct DoipChecks {
     ended: Vec<ConnectionSummary>,
     /// The declared timing values, when a profile gave them.
     timing: Option<DeclaredTimes>,
-    /// UDP requests waiting for an answer: the tester's address and when.
-    udp_requests: Vec<(SocketAddr, At)>,
+    /// UDP requests waiting for an answer: the tester's address, when, and the version it
+    /// was sent with.
+    udp_requests: Vec<(SocketAddr, At, ProtocolVersion)>,
 }
 
 /// At most this many unacknowledged requests are remembered per connection.
@@ -126,6 +125,7 @@ impl DoipChecks {
             diag_before_activation: None,
             activated_address: None,
             foreign_source: None,
+            tester_version: None,
         })
     }
 
@@ -136,13 +136,21 @@ impl DoipChecks {
     }
 
     /// The entity's datagram to `tester`: the answer to its oldest waiting request.
-    fn udp_answer(&mut self, tester: SocketAddr, at: At, found: &mut Vec<Finding>) {
-        let Some(i) = self.udp_requests.iter().position(|(t, _)| *t == tester) else { return };
-        let (_, request) = self.udp_requests.remove(i);
+    fn udp_answer(
+        &mut self,
+        tester: SocketAddr,
+        at: At,
+        version: Option<ProtocolVersion>,
+        found: &mut Found,
+    ) {
+        let Some(i) = self.udp_requests.iter().position(|(t, ..)| *t == tester) else { return };
+        let (_, request, asked) = self.udp_requests.remove(i);
+        if let Some(version) = version {
+            reply_version(asked, request.packet, version, at, found);
+        }
         if let Some(timing) = &self.timing {
             let late = Late {
-                check: "timing.udp_answer",
-                clause: TIMING_CLAUSE,
+                rule: &rules::TIMING_UDP_ANSWER,
                 from: request,
                 to: at,
                 limit: timing.a_processing_time,
@@ -153,7 +161,7 @@ impl DoipChecks {
         }
     }
 
-    pub fn check(&mut self, event: &CaptureEvent<'_>, found: &mut Vec<Finding>) {
+    pub fn check(&mut self, event: &CaptureEvent<'_>, found: &mut Found) {
         match event {
             CaptureEvent::Opened { at, conn } => {
                 self.state(conn, *at);
@@ -162,13 +170,16 @@ impl DoipChecks {
                 CarriedBy::Udp { src, dst } => {
                     if *from == Side::Entity {
                         judge_entity_message(*at, bytes, message, Transport::Udp, found);
-                        self.udp_answer(*dst, *at, found);
-                    } else if message.as_ref().is_ok_and(|m| is_udp_request(&m.payload)) {
+                        let version = answer_version(message);
+                        self.udp_answer(*dst, *at, version, found);
+                    } else if let Ok(m) = message
+                        && is_udp_request(&m.payload)
+                    {
                         // Requests nobody answered (a VIN that does not match) age out.
                         if self.udp_requests.len() >= MAX_UNACKNOWLEDGED {
                             self.udp_requests.remove(0);
                         }
-                        self.udp_requests.push((*src, *at));
+                        self.udp_requests.push((*src, *at, m.protocol_version));
                     }
                 }
                 CarriedBy::Tcp(conn) => {
@@ -236,17 +247,17 @@ fn judge_entity_message(
     bytes: &[u8],
     parsed: &Result<Message<'_>, Error>,
     transport: Transport,
-    found: &mut Vec<Finding>,
+    found: &mut Found,
 ) {
+    found.judged(&rules::DOIP_ENTITY_MESSAGE);
     if let Err(error) = verdict(bytes, parsed, transport) {
         found.push(Finding {
-            check: "doip.entity_message",
+            rule: &rules::DOIP_ENTITY_MESSAGE,
             packets: vec![at.packet],
             message: format!(
                 "the entity sent an invalid DoIP message: {error} [{}]",
                 error.rule.id()
             ),
-            clause: HEADER_CLAUSE,
         });
     }
 }
@@ -270,6 +281,9 @@ fn tester_message(
             }
         }
         Ok(()) => {
+            if let Ok(message) = parsed {
+                state.tester_version = Some((message.protocol_version, at.packet));
+            }
             if let Ok(message) = parsed
                 && let Payload::DiagnosticMessage(d) = &message.payload
             {
@@ -305,25 +319,29 @@ fn entity_message(
     at: At,
     bytes: &[u8],
     parsed: &Result<Message<'_>, Error>,
-    found: &mut Vec<Finding>,
+    found: &mut Found,
 ) {
     state.summary.entity_messages += 1;
     judge_entity_message(at, bytes, parsed, Transport::Tcp, found);
     if let Some(AfterNack::MustClose { nack }) = state.after_nack {
         found.push(Finding {
-            check: "doip.socket_fate",
+            rule: &rules::DOIP_SOCKET_FATE,
             packets: vec![nack.packet, at.packet],
             message: "the entity sent another message after a generic NACK that closes the \
                       socket"
                 .into(),
-            clause: HEADER_CLAUSE,
         });
         state.after_nack = None;
+    }
+    if let (Some(sent), Some((asked, packet)), None) =
+        (answer_version(parsed), state.tester_version, state.expect_nack)
+    {
+        reply_version(asked, packet, sent, at, found);
     }
     let Ok(message) = parsed else {
         if let Some(expect) = state.expect_nack.take() {
             found.push(Finding {
-                check: "doip.nack_code",
+                rule: &rules::DOIP_NACK_CODE,
                 packets: vec![expect.packet, at.packet],
                 message: format!(
                     "the tester's bad header calls for generic NACK 0x{:02X} ({}), the entity \
@@ -331,14 +349,16 @@ fn entity_message(
                     expect.code.raw(),
                     expect.code
                 ),
-                clause: HEADER_CLAUSE,
             });
         }
         return;
     };
     if let Some(expect) = state.expect_nack.take() {
+        found.judged(&rules::DOIP_NACK_CODE);
         match &message.payload {
             Payload::GenericNack(n) if n.nack_code == expect.code => {
+                // Its fate (closed or kept open) is judged from here on.
+                found.judged(&rules::DOIP_SOCKET_FATE);
                 state.after_nack = Some(if expect.closes {
                     AfterNack::MustClose { nack: at }
                 } else {
@@ -347,7 +367,7 @@ fn entity_message(
                 return;
             }
             other => found.push(Finding {
-                check: "doip.nack_code",
+                rule: &rules::DOIP_NACK_CODE,
                 packets: vec![expect.packet, at.packet],
                 message: format!(
                     "the tester's bad header calls for generic NACK 0x{:02X} ({}), the entity \
@@ -355,7 +375,6 @@ fn entity_message(
                     expect.code.raw(),
                     expect.code
                 ),
-                clause: HEADER_CLAUSE,
             }),
         }
     }
@@ -375,13 +394,12 @@ fn entity_message(
             {
                 state.foreign_source = None;
                 found.push(Finding {
-                    check: "doip.activation_before_diagnostics",
+                    rule: &rules::DOIP_ACTIVATION_BEFORE_DIAGNOSTICS,
                     packets: vec![request, at.packet],
                     message: format!(
                         "the entity acknowledged a diagnostic message from source address                          0x{source:04X}, which is not the one activated on this socket (0x{:04X});                          it calls for diagnostic NACK 0x02",
                         state.activated_address.unwrap_or_default()
                     ),
-                    clause: DIAG_CLAUSE,
                 });
             }
         }
@@ -401,6 +419,7 @@ fn entity_message(
                 .iter()
                 .position(|r| r.tester == d.target_address && r.target == d.source_address);
             if let Some(i) = oldest {
+                found.judged(&rules::DOIP_DIAGNOSTIC_ACK_ORDER);
                 let request = state.requests.remove(i);
                 if let Some(timing) = timing {
                     let (limit, limit_name) = if request.pending {
@@ -409,8 +428,7 @@ fn entity_message(
                         (timing.p2, "P2")
                     };
                     let late = Late {
-                        check: "timing.uds_p2",
-                        clause: P2_CLAUSE,
+                        rule: &rules::TIMING_UDS_P2,
                         from: request.at,
                         to: at,
                         limit,
@@ -426,20 +444,58 @@ fn entity_message(
                 }
                 if !request.acknowledged {
                     found.push(Finding {
-                        check: "doip.diagnostic_ack_order",
+                        rule: &rules::DOIP_DIAGNOSTIC_ACK_ORDER,
                         packets: vec![request.packet, at.packet],
                         message: format!(
                             "the answer from 0x{:04X} came before the diagnostic message ACK of \
                              the request",
                             d.source_address
                         ),
-                        clause: DIAG_CLAUSE,
                     });
                 }
             }
             routed_before_activation(state, at, "an answer to a diagnostic message", found);
         }
         _ => {}
+    }
+}
+
+/// The version of an entity message that answers in the tester's version: any valid message
+/// but a generic NACK (an entity refuses a version it does not implement with NACK 0x00, in
+/// its own version).
+fn answer_version(parsed: &Result<Message<'_>, Error>) -> Option<ProtocolVersion> {
+    match parsed {
+        Ok(m) if !matches!(m.payload, Payload::GenericNack(_)) => Some(m.protocol_version),
+        _ => None,
+    }
+}
+
+/// The entity's message at `at` answers (or follows) a tester message sent as `asked`: it
+/// carries that version, unless the tester used the default 0xFF (vehicle identification
+/// requests), which any version answers (ISO 13400-2:2019 §8.1.1: the entity answers with the
+/// version it implements).
+fn reply_version(
+    asked: ProtocolVersion,
+    request: u64,
+    sent: ProtocolVersion,
+    at: At,
+    found: &mut Found,
+) {
+    if asked == ProtocolVersion::Default {
+        return;
+    }
+    found.judged(&rules::DOIP_REPLY_VERSION);
+    if sent != asked {
+        found.push(Finding {
+            rule: &rules::DOIP_REPLY_VERSION,
+            packets: vec![request, at.packet],
+            message: format!(
+                "the tester's message carried protocol version 0x{:02X}, the entity answered with \
+                 0x{:02X}",
+                asked.raw(),
+                sent.raw()
+            ),
+        });
     }
 }
 
@@ -459,16 +515,10 @@ fn acknowledge(state: &mut ConnState, tester: u16, target: u16, nack: bool) -> O
     Some(at)
 }
 
-fn ack_timing(
-    timing: Option<&DeclaredTimes>,
-    request: Option<At>,
-    at: At,
-    found: &mut Vec<Finding>,
-) {
+fn ack_timing(timing: Option<&DeclaredTimes>, request: Option<At>, at: At, found: &mut Found) {
     let (Some(timing), Some(request)) = (timing, request) else { return };
     let late = Late {
-        check: "timing.diagnostic_ack",
-        clause: TIMING_CLAUSE,
+        rule: &rules::TIMING_DIAGNOSTIC_ACK,
         from: request,
         to: at,
         limit: timing.a_doip_diagnostic_message,
@@ -491,43 +541,43 @@ fn is_udp_request(payload: &Payload<'_>) -> bool {
     )
 }
 
-fn routed_before_activation(state: &mut ConnState, at: At, what: &str, found: &mut Vec<Finding>) {
+fn routed_before_activation(state: &mut ConnState, at: At, what: &str, found: &mut Found) {
+    if state.summary.conn.handshake {
+        found.judged(&rules::DOIP_ACTIVATION_BEFORE_DIAGNOSTICS);
+    }
     if state.summary.activated {
         return;
     }
     if let Some(request) = state.diag_before_activation.take() {
         found.push(Finding {
-            check: "doip.activation_before_diagnostics",
+            rule: &rules::DOIP_ACTIVATION_BEFORE_DIAGNOSTICS,
             packets: vec![request, at.packet],
             message: format!(
                 "the entity sent {what} on a socket without routing activation (the capture \
                  holds the connection from its SYN)"
             ),
-            clause: ACTIVATION_CLAUSE,
         });
     }
 }
 
-fn closed(state: &mut ConnState, at: At, by: Side, found: &mut Vec<Finding>) {
+fn closed(state: &mut ConnState, at: At, by: Side, found: &mut Found) {
     match (state.after_nack.take(), by) {
         (Some(AfterNack::KeepOpen { nack }), Side::Entity) => found.push(Finding {
-            check: "doip.socket_fate",
+            rule: &rules::DOIP_SOCKET_FATE,
             packets: vec![nack.packet, at.packet],
             message: "the entity closed the socket after a generic NACK that keeps it open".into(),
-            clause: HEADER_CLAUSE,
         }),
         (Some(AfterNack::MustClose { nack }), Side::Tester)
             if at.time.saturating_sub(nack.time) > CLOSE_GRACE =>
         {
             found.push(Finding {
-                check: "doip.socket_fate",
+                rule: &rules::DOIP_SOCKET_FATE,
                 packets: vec![nack.packet, at.packet],
                 message: format!(
                     "the entity kept the socket open after a generic NACK that closes it; the \
                      tester closed it {} ms later",
                     at.time.saturating_sub(nack.time).as_millis()
                 ),
-                clause: HEADER_CLAUSE,
             });
         }
         _ => {}
@@ -536,7 +586,7 @@ fn closed(state: &mut ConnState, at: At, by: Side, found: &mut Vec<Finding>) {
         && let Some(expect) = state.expect_nack.take()
     {
         found.push(Finding {
-            check: "doip.nack_code",
+            rule: &rules::DOIP_NACK_CODE,
             packets: vec![expect.packet, at.packet],
             message: format!(
                 "the entity closed the socket without the generic NACK 0x{:02X} ({}) the \
@@ -544,7 +594,6 @@ fn closed(state: &mut ConnState, at: At, by: Side, found: &mut Vec<Finding>) {
                 expect.code.raw(),
                 expect.code
             ),
-            clause: HEADER_CLAUSE,
         });
     }
 }

@@ -14,7 +14,8 @@
 
 use std::time::Duration;
 
-use super::Finding;
+use super::rules::Rule;
+use super::{Finding, Found};
 use crate::pcap::read::At;
 
 /// The declared values the checks use.
@@ -29,8 +30,7 @@ pub struct DeclaredTimes {
 
 /// One measured delay and what it is held against.
 pub(super) struct Late<'a> {
-    pub check: &'static str,
-    pub clause: &'static str,
+    pub rule: &'static Rule,
     pub from: At,
     pub to: At,
     pub limit: Duration,
@@ -42,11 +42,12 @@ pub(super) struct Late<'a> {
 
 impl DeclaredTimes {
     /// A finding when `late.to` came later than its limit (plus tolerance) after `late.from`.
-    pub(super) fn check(&self, late: Late<'_>, found: &mut Vec<Finding>) {
+    pub(super) fn check(&self, late: Late<'_>, found: &mut Found) {
+        found.judged(late.rule);
         let took = late.to.time.saturating_sub(late.from.time);
         if took > late.limit + self.tolerance {
             found.push(Finding {
-                check: late.check,
+                rule: late.rule,
                 packets: vec![late.from.packet, late.to.packet],
                 message: format!(
                     "{} came after {} ms, {} is {} ms (+{} ms tolerance)",
@@ -56,7 +57,6 @@ impl DeclaredTimes {
                     late.limit.as_millis(),
                     self.tolerance.as_millis()
                 ),
-                clause: late.clause,
             });
         }
     }

@@ -17,14 +17,11 @@
 use core::net::SocketAddr;
 use std::time::Duration;
 
-use super::Finding;
+use super::rules;
+use super::{Finding, Found};
 use crate::codec::doip::Payload;
 use crate::pcap::Side;
 use crate::pcap::read::{At, CaptureEvent, CarriedBy};
-
-const ALIVE_CLAUSE: &str = "ISO 13400-2:2019 §9.4, Table 39 (T_TCP_Alive_Check)";
-const ANNOUNCE_CLAUSE: &str =
-    "ISO 13400-2:2019 Table 39 (A_DoIP_Announce_Interval, A_DoIP_Announce_Num)";
 
 /// The declared values these checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +72,7 @@ impl TimerChecks {
         }
     }
 
-    pub(super) fn check(&mut self, event: &CaptureEvent<'_>, found: &mut Vec<Finding>) {
+    pub(super) fn check(&mut self, event: &CaptureEvent<'_>, found: &mut Found) {
         let Some(at) = event_at(event) else { return };
         let start = *self.capture_start.get_or_insert(at.time);
         self.close_bursts(at, found);
@@ -135,19 +132,20 @@ impl TimerChecks {
 
     /// Anything on `conn` after T_TCP_Alive_Check (+ tolerance) with no response in time: the
     /// entity should have closed the socket.
-    fn alive_late(&mut self, conn: u32, at: At, found: &mut Vec<Finding>) {
+    fn alive_late(&mut self, conn: u32, at: At, found: &mut Found) {
         let limit = self.values.t_tcp_alive_check.saturating_add(self.values.tolerance);
         let Some(i) = self.alive.iter().position(|a| a.conn == conn) else { return };
         let a = &self.alive[i];
         if at.time.saturating_sub(a.request.time) <= limit {
             return;
         }
+        found.judged(&rules::TIMING_ALIVE_CHECK);
         // The window is over: kept open is right only for a socket that answered in time.
         let answered_in_time =
             a.response.is_some_and(|r| r.time.saturating_sub(a.request.time) <= limit);
         if !answered_in_time {
             found.push(Finding {
-                check: "timing.alive_check",
+                rule: &rules::TIMING_ALIVE_CHECK,
                 packets: vec![a.request.packet, at.packet],
                 message: format!(
                     "the socket gave no alive check response within T_TCP_Alive_Check ({} ms +{} ms tolerance), yet the entity kept it open ({} ms after its request)",
@@ -155,7 +153,6 @@ impl TimerChecks {
                     self.values.tolerance.as_millis(),
                     at.time.saturating_sub(a.request.time).as_millis()
                 ),
-                clause: ALIVE_CLAUSE,
             });
         }
         self.alive.remove(i);
@@ -165,13 +162,14 @@ impl TimerChecks {
     /// time. (Closing one that did not answer, at T_TCP_Alive_Check, is right. An early close
     /// is not judged: a capture written by a tester that reads an idle socket only later,
     /// as `run`'s are, shows the request at the close.)
-    fn alive_closed(&mut self, conn: u32, at: At, found: &mut Vec<Finding>) {
+    fn alive_closed(&mut self, conn: u32, at: At, found: &mut Found) {
         let Some(i) = self.alive.iter().position(|a| a.conn == conn) else { return };
         let a = self.alive.remove(i);
+        found.judged(&rules::TIMING_ALIVE_CHECK);
         let limit = self.values.t_tcp_alive_check.saturating_add(self.values.tolerance);
         if let Some(r) = a.response.filter(|r| r.time.saturating_sub(a.request.time) <= limit) {
             found.push(Finding {
-                check: "timing.alive_check",
+                rule: &rules::TIMING_ALIVE_CHECK,
                 packets: vec![a.request.packet, r.packet, at.packet],
                 message: format!(
                     "the socket answered the alive check {} ms after the request, within T_TCP_Alive_Check ({} ms +{} ms tolerance), yet the entity closed it",
@@ -179,26 +177,20 @@ impl TimerChecks {
                     self.values.t_tcp_alive_check.as_millis(),
                     self.values.tolerance.as_millis()
                 ),
-                clause: ALIVE_CLAUSE,
             });
         }
     }
 
-    fn announcement(
-        &mut self,
-        entity: SocketAddr,
-        at: At,
-        start: Duration,
-        found: &mut Vec<Finding>,
-    ) {
+    fn announcement(&mut self, entity: SocketAddr, at: At, start: Duration, found: &mut Found) {
         let (interval, tolerance) = (self.values.announce_interval, self.values.tolerance);
         let room = self.bursts.len() < MAX_TRACKED;
         match self.bursts.iter_mut().find(|b| b.entity == entity) {
             Some(burst) => {
+                found.judged(&rules::TIMING_ANNOUNCE_INTERVAL);
                 let gap = at.time.saturating_sub(burst.last.time);
                 if gap.saturating_add(tolerance) < interval {
                     found.push(Finding {
-                        check: "timing.announce_interval",
+                        rule: &rules::TIMING_ANNOUNCE_INTERVAL,
                         packets: vec![burst.last.packet, at.packet],
                         message: format!(
                             "a vehicle announcement came {} ms after the previous one, A_DoIP_Announce_Interval is {} ms (-{} ms tolerance)",
@@ -206,20 +198,18 @@ impl TimerChecks {
                             interval.as_millis(),
                             tolerance.as_millis()
                         ),
-                        clause: ANNOUNCE_CLAUSE,
                     });
                 }
                 burst.count += 1;
                 burst.last = at;
                 if burst.count == self.values.announce_num + 1 {
                     found.push(Finding {
-                        check: "timing.announce_count",
+                        rule: &rules::TIMING_ANNOUNCE_COUNT,
                         packets: vec![burst.first.packet, at.packet],
                         message: format!(
                             "the entity sent more than A_DoIP_Announce_Num ({}) vehicle announcements in a row",
                             self.values.announce_num
                         ),
-                        clause: ANNOUNCE_CLAUSE,
                     });
                 }
             }
@@ -233,22 +223,24 @@ impl TimerChecks {
 
     /// Bursts whose interval has passed are over: too few announcements is a finding when the
     /// capture shows the whole burst.
-    fn close_bursts(&mut self, now: At, found: &mut Vec<Finding>) {
+    fn close_bursts(&mut self, now: At, found: &mut Found) {
         let over = self.values.announce_interval.saturating_add(self.values.tolerance);
         let num = self.values.announce_num;
         self.bursts.retain(|b| {
             if now.time.saturating_sub(b.last.time) <= over {
                 return true;
             }
+            if !b.at_capture_start {
+                found.judged(&rules::TIMING_ANNOUNCE_COUNT);
+            }
             if b.count < num && !b.at_capture_start {
                 found.push(Finding {
-                    check: "timing.announce_count",
+                    rule: &rules::TIMING_ANNOUNCE_COUNT,
                     packets: vec![b.first.packet, b.last.packet],
                     message: format!(
                         "the entity sent {} vehicle announcement(s) in a row, A_DoIP_Announce_Num is {num}",
                         b.count
                     ),
-                    clause: ANNOUNCE_CLAUSE,
                 });
             }
             false
@@ -309,7 +301,7 @@ mod tests {
         At { packet, time: Duration::from_micros(us) }
     }
 
-    fn tcp(checks: &mut TimerChecks, from: Side, hex: &str, at: At, found: &mut Vec<Finding>) {
+    fn tcp(checks: &mut TimerChecks, from: Side, hex: &str, at: At, found: &mut Found) {
         let bytes = hex_bytes(hex).unwrap();
         let message = Message::parse(&bytes);
         let carrier = CarriedBy::Tcp(conn());
@@ -323,7 +315,7 @@ mod tests {
     /// Request at 0, then `script` of (who, what, microseconds); the findings' packets.
     fn alive(script: &[(Side, &str, u64)]) -> Vec<Vec<u64>> {
         let mut checks = TimerChecks::new(values());
-        let mut found = Vec::new();
+        let mut found = Found::default();
         tcp(&mut checks, Side::Entity, REQUEST, at(1, 0), &mut found);
         for (i, (side, what, us)) in script.iter().enumerate() {
             let at = at(i as u64 + 2, *us);
@@ -334,8 +326,8 @@ mod tests {
                 tcp(&mut checks, *side, what, at, &mut found);
             }
         }
-        assert!(found.iter().all(|f| f.check == "timing.alive_check"));
-        found.into_iter().map(|f| f.packets).collect()
+        assert!(found.findings().iter().all(|f| f.rule.id == "timing.alive_check"));
+        found.findings().iter().map(|f| f.packets.clone()).collect()
     }
 
     #[test]
@@ -361,7 +353,7 @@ mod tests {
 
     fn announce(times_ms: &[u64], then_ms: Option<u64>) -> Vec<(&'static str, Vec<u64>)> {
         let mut checks = TimerChecks::new(values());
-        let mut found = Vec::new();
+        let mut found = Found::default();
         let entity: SocketAddr = "127.0.0.1:13400".parse().unwrap();
         let to: SocketAddr = "127.0.0.1:13400".parse().unwrap();
         let mut bytes = hex_bytes("02 fd 00 04 00 00 00 20").unwrap();
@@ -388,7 +380,7 @@ mod tests {
                 &mut found,
             );
         }
-        found.into_iter().map(|f| (f.check, f.packets)).collect()
+        found.findings().iter().map(|f| (f.rule.id, f.packets.clone())).collect()
     }
 
     #[test]

@@ -14,13 +14,11 @@
 
 use std::time::Duration;
 
-use super::Finding;
+use super::rules;
+use super::{Finding, Found};
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::{FlowStatus, FrameType, PciView};
 use crate::pcap::read::{At, IsoTpPair};
-
-const CLAUSE: &str = "ISO 15765-2:2016 §9.7, Table 16";
-const WAIT_CLAUSE: &str = "ISO 15765-2:2016 §9.6.5.1, Table 16 (N_WFTmax)";
 
 /// The declared values these checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +68,7 @@ impl IsoTpTimerChecks {
         IsoTpTimerChecks { values, pairs }
     }
 
-    pub(super) fn frame(&mut self, frame: &CanFrame, at: At, found: &mut Vec<Finding>) {
+    pub(super) fn frame(&mut self, frame: &CanFrame, at: At, found: &mut Found) {
         let values = self.values;
         let id = frame.id();
         for (pair, state) in &mut self.pairs {
@@ -95,14 +93,17 @@ fn ecu_frame(
     kind: FrameType,
     (ecu_id, at): (CanId, At),
     values: IsoTpTimerValues,
-    found: &mut Vec<Finding>,
+    found: &mut Found,
 ) {
     match kind {
         FrameType::SingleFrame | FrameType::FirstFrame => {
             // The ECU answers: the request it answers must have been received in time.
+            if state.receiving.is_some() {
+                found.judged(&rules::TIMING_ISOTP_N_CR);
+            }
             if let Some(Receiving { late: Some((from, cf)), .. }) = state.receiving.take() {
                 found.push(Finding {
-                    check: "timing.isotp_n_cr",
+                    rule: &rules::TIMING_ISOTP_N_CR,
                     packets: vec![from.packet, cf.packet, at.packet],
                     message: format!(
                         "a consecutive frame came {} ms after the previous frame, N_Cr is {} ms (+{} ms tolerance), yet the ECU answered the request",
@@ -110,7 +111,6 @@ fn ecu_frame(
                         ms(values.n_cr),
                         ms(values.tolerance)
                     ),
-                    clause: CLAUSE,
                 });
             }
             state.sending = (kind == FrameType::FirstFrame).then_some(Sending {
@@ -122,9 +122,10 @@ fn ecu_frame(
         }
         FrameType::ConsecutiveFrame => {
             let Some(sending) = &mut state.sending else { return };
+            found.judged(&rules::TIMING_ISOTP_N_BS);
             if let Some((from, fc)) = sending.expired {
                 found.push(Finding {
-                    check: "timing.isotp_n_bs",
+                    rule: &rules::TIMING_ISOTP_N_BS,
                     packets: vec![from.packet, fc.packet, at.packet],
                     message: format!(
                         "the flow control came {} ms after the ECU's frame, N_Bs is {} ms (+{} ms tolerance), yet the ECU went on sending",
@@ -132,7 +133,6 @@ fn ecu_frame(
                         ms(values.n_bs),
                         ms(values.tolerance)
                     ),
-                    clause: CLAUSE,
                 });
                 state.sending = None;
                 return;
@@ -151,18 +151,18 @@ fn ecu_frame(
                     receiving.first_wait = None;
                 }
                 Some(FlowStatus::Wait) => {
+                    found.judged(&rules::TIMING_ISOTP_WAIT_COUNT);
                     receiving.waits += 1;
                     let first = *receiving.first_wait.get_or_insert(at);
                     let declared = values.wft_ecu.is_none_or(|ecu| ecu == ecu_id);
                     if declared && receiving.waits == u32::from(values.wft_max) + 1 {
                         found.push(Finding {
-                            check: "timing.isotp_wait_count",
+                            rule: &rules::TIMING_ISOTP_WAIT_COUNT,
                             packets: vec![first.packet, at.packet],
                             message: format!(
                                 "the ECU sent {} flow control WAIT in a row, N_WFTmax is {}",
                                 receiving.waits, values.wft_max
                             ),
-                            clause: WAIT_CLAUSE,
                         });
                     }
                 }
@@ -247,14 +247,14 @@ mod tests {
         let id = |raw| CanId::Standard(StandardId::new(raw).unwrap());
         let pair = IsoTpPair { tx: id(TESTER), rx: id(ECU), addressing: AddressingMode::Normal };
         let mut checks = IsoTpTimerChecks::new(values(), &[pair]);
-        let mut found = Vec::new();
+        let mut found = Found::default();
         for (i, (raw, data, us)) in frames.iter().enumerate() {
             let data = hex_bytes(data).unwrap();
             let frame = CanFrame::new(id(*raw), &data).unwrap();
             let at = At { packet: i as u64 + 1, time: Duration::from_micros(*us) };
             checks.frame(&frame, at, &mut found);
         }
-        found.into_iter().map(|f| (f.check, f.packets)).collect()
+        found.findings().iter().map(|f| (f.rule.id, f.packets.clone())).collect()
     }
 
     const FF: &str = "10 0a 62 f1 90 01 02 03";

@@ -1,0 +1,181 @@
+//! The rule catalogue: every rule the judge holds a target to, once. A rule has an id that
+//! every command reports (`run`'s failure reason, `inspect`'s findings, JUnit testcases,
+//! `replay`, the fuzzer's reply checks), the clause it comes from, what the target must do, and
+//! what the judge needs to apply it (declared values from a profile). `docs/rules.md` is
+//! generated from this table (`cargo test --test it rules_doc`, `DOIPCHECK_UPDATE_SCHEMA=1`
+//! rewrites it).
+//!
+//! May import: nothing of this crate.
+
+/// One rule of the catalogue.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Its place in [`RULES`] (for per-rule counters).
+    pub index: usize,
+    /// Stable id, `area.name`: what reports, waivers and `expect_findings:` name.
+    pub id: &'static str,
+    /// The clause of the standard (or the source the rule rests on).
+    pub clause: &'static str,
+    /// What the target must do, in one sentence: the expectation a finding breaks.
+    pub requirement: &'static str,
+    /// What the judge needs besides the traffic: profile keys of declared values; empty when
+    /// the traffic alone says it.
+    pub needs: &'static [&'static str],
+}
+
+impl Rule {
+    /// Whether the rule judges declared timing values (applied only when a profile gave them).
+    pub fn needs_profile(&self) -> bool {
+        !self.needs.is_empty()
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+macro_rules! rules {
+    ($($name:ident = $id:literal, $clause:literal, $requirement:literal, [$($need:literal),*];)*) => {
+        /// The rules' places in [`RULES`].
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[repr(usize)]
+        enum Index { $($name),* }
+        $(
+            #[doc = $requirement]
+            pub static $name: Rule = Rule {
+                index: Index::$name as usize,
+                id: $id,
+                clause: $clause,
+                requirement: $requirement,
+                needs: &[$($need),*],
+            };
+        )*
+        /// Every rule, in catalogue order (DoIP, ISO-TP, then timing).
+        pub static RULES: &[&Rule] = &[$(&$name),*];
+    };
+}
+
+rules! {
+    DOIP_ENTITY_MESSAGE = "doip.entity_message",
+        "ISO 13400-2:2019 §8.1 generic DoIP header, payload type table",
+        "every message the entity sends passes the header rules: version and inverse, a known payload type on its transport, a length the type allows",
+        [];
+    DOIP_REPLY_VERSION = "doip.reply_version",
+        "ISO 13400-2:2019 §8.1.1 protocol version",
+        "a reply carries the protocol version of the request it answers (of the profile's protocol_version when the request used the default 0xFF)",
+        [];
+    DOIP_NACK_CODE = "doip.nack_code",
+        "ISO 13400-2:2019 §8.1.2 generic DoIP header handling",
+        "a bad tester header is answered by the generic NACK its fault calls for: 0x00 pattern, 0x01 unknown type, 0x02 too large, 0x04 invalid length",
+        [];
+    DOIP_SOCKET_FATE = "doip.socket_fate",
+        "ISO 13400-2:2019 §8.1.2 generic DoIP header handling",
+        "after NACK 0x00 or 0x04 the entity closes the socket and sends nothing more; after 0x01 or 0x02 it keeps it open",
+        [];
+    DOIP_DIAGNOSTIC_ACK_ORDER = "doip.diagnostic_ack_order",
+        "ISO 13400-2:2019 §8.6 diagnostic message and acknowledgement",
+        "the diagnostic message ACK or NACK, with source and target swapped, comes before the answer to that request",
+        [];
+    DOIP_ACTIVATION_BEFORE_DIAGNOSTICS = "doip.activation_before_diagnostics",
+        "ISO 13400-2:2019 §8.4 routing activation",
+        "a diagnostic message is acknowledged or answered only on a socket where routing was activated for its source address",
+        [];
+    ISOTP_FRAME = "isotp.frame",
+        "ISO 15765-2:2016 §9.6 N_PCI",
+        "every frame the ECU sends is a valid N_PDU",
+        [];
+    ISOTP_SEQUENCE = "isotp.sequence",
+        "ISO 15765-2:2016 §9.6.4.3 sequence number",
+        "the ECU's consecutive frames count SN 1..F, 0.. without a skip",
+        [];
+    ISOTP_MESSAGE_ORDER = "isotp.message_order",
+        "ISO 15765-2:2016 §9.8.3 unexpected N_PDU",
+        "the ECU finishes a segmented message before it starts another, and sends no consecutive frame without a first frame",
+        [];
+    ISOTP_FLOW_CONTROL = "isotp.flow_control",
+        "ISO 15765-2:2016 §9.6.5 flow control",
+        "the ECU waits for the tester's flow control and keeps its block size and STmin",
+        [];
+    TIMING_UDP_ANSWER = "timing.udp_answer",
+        "ISO 13400-2:2019 Table 39 (A_Processing_Time)",
+        "UDP answers come within A_Processing_Time",
+        ["timing.a_processing_time", "timing.tolerance"];
+    TIMING_DIAGNOSTIC_ACK = "timing.diagnostic_ack",
+        "ISO 13400-2:2019 Table 39 (A_DoIP_Diagnostic_Message)",
+        "the diagnostic message ACK or NACK comes within A_DoIP_Diagnostic_Message",
+        ["timing.a_doip_diagnostic_message", "timing.tolerance"];
+    TIMING_UDS_P2 = "timing.uds_p2",
+        "ISO 14229-2 P2 / P2* server",
+        "a UDS answer comes within P2, or within P2* after each NRC 0x78",
+        ["uds.p2", "uds.p2_star", "timing.tolerance"];
+    TIMING_ALIVE_CHECK = "timing.alive_check",
+        "ISO 13400-2:2019 §9.4, Table 39 (T_TCP_Alive_Check)",
+        "a socket whose alive check got no response within T_TCP_Alive_Check is closed; one with a response is not",
+        ["timing.t_tcp_alive_check", "timing.tolerance"];
+    TIMING_ANNOUNCE_INTERVAL = "timing.announce_interval",
+        "ISO 13400-2:2019 Table 39 (A_DoIP_Announce_Interval)",
+        "vehicle announcements of a burst are A_DoIP_Announce_Interval apart",
+        ["timing.a_doip_announce_interval", "timing.tolerance"];
+    TIMING_ANNOUNCE_COUNT = "timing.announce_count",
+        "ISO 13400-2:2019 Table 39 (A_DoIP_Announce_Num)",
+        "a burst of vehicle announcements has A_DoIP_Announce_Num of them",
+        ["timing.a_doip_announce_num"];
+    TIMING_ISOTP_N_BS = "timing.isotp_n_bs",
+        "ISO 15765-2:2016 §9.7, Table 16 (N_Bs)",
+        "the ECU sends no consecutive frame after a flow control that came later than N_Bs",
+        ["isotp.n_bs", "timing.tolerance"];
+    TIMING_ISOTP_N_CR = "timing.isotp_n_cr",
+        "ISO 15765-2:2016 §9.7, Table 16 (N_Cr)",
+        "the ECU does not answer a request whose consecutive frame came later than N_Cr",
+        ["isotp.n_cr", "timing.tolerance"];
+    TIMING_ISOTP_WAIT_COUNT = "timing.isotp_wait_count",
+        "ISO 15765-2:2016 §9.6.5.1, Table 16 (N_WFTmax)",
+        "the ECU sends at most N_WFTmax flow control WAIT in a row",
+        ["isotp.wft_max"];
+}
+
+/// The rule with this id.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id == id)
+}
+
+/// The catalogue as Markdown: `docs/rules.md`.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Rules\n\nEvery rule the judge holds a target to (`src/judge/rules.rs`; this page is \
+         generated from it). Every command reports a broken rule by its id: `run` fails the case \
+         with it, `inspect` and `replay` list it as a finding, the fuzzer's reply checks name \
+         it. A rule that needs declared values applies only when a profile gives them; with \
+         nothing to judge it is *not applicable*, never a pass.\n\n\
+         | rule | the target must | clause | needs |\n|---|---|---|---|\n",
+    );
+    for rule in RULES {
+        let needs = if rule.needs.is_empty() {
+            "the traffic".to_string()
+        } else {
+            rule.needs.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            rule.id, rule.requirement, rule.clause, needs
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_found_by_id() {
+        for (i, rule) in RULES.iter().enumerate() {
+            assert!(RULES[..i].iter().all(|r| r.id != rule.id), "{} twice", rule.id);
+            assert_eq!(by_id(rule.id), Some(*rule));
+            assert_eq!(rule.index, i);
+        }
+        assert_eq!(by_id("doip.nope"), None);
+    }
+}
