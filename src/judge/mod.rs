@@ -16,7 +16,9 @@
 //!
 //! May import: `crate::codec` and `crate::pcap::read` (the events).
 
+mod declared;
 mod doip;
+pub mod live;
 
 mod isotp;
 pub mod isotp_timers;
@@ -27,6 +29,7 @@ mod timing;
 use crate::codec::can::CanId;
 use crate::pcap::read::{CaptureEvent, CaptureSink, IsoTpPair};
 
+pub use declared::{Declared, profile_pairs};
 pub use doip::ConnectionSummary;
 pub use isotp_timers::IsoTpTimerValues;
 pub use rules::{RULES, Rule};
@@ -43,6 +46,30 @@ pub struct Finding {
     /// What the target did instead, in a sentence (the rule's requirement is what it should
     /// have done).
     pub message: String,
+}
+
+impl Finding {
+    /// The finding as one line of a transcript: `rule ID broken (CLAUSE): what happened
+    /// (PLACES); the target must: REQUIREMENT`, `places` naming the packets or frames
+    /// ("packets", "frames"). [`Finding::rule_of_line`] reads the rule back.
+    pub fn line(&self, places: &str) -> String {
+        let numbers: Vec<String> = self.packets.iter().map(u64::to_string).collect();
+        format!(
+            "rule {} broken ({}): {} ({places} {}); the target must: {}",
+            self.rule.id,
+            self.rule.clause,
+            self.message,
+            numbers.join(", "),
+            self.rule.requirement
+        )
+    }
+
+    /// The rule a [`Finding::line`] names, if `line` is one.
+    pub fn rule_of_line(line: &str) -> Option<&'static Rule> {
+        let rest = line.strip_prefix("rule ")?;
+        let (id, rest) = rest.split_once(' ')?;
+        rest.starts_with("broken (").then(|| rules::by_id(id)).flatten()
+    }
 }
 
 /// What judging one event found, and which rules it judged (a rule judged and not broken is
@@ -122,6 +149,16 @@ impl<R: Report> Judge<R> {
             found: Found::default(),
             findings: 0,
             isotp_messages: 0,
+        }
+    }
+
+    /// A judge of every rule, the timing ones against `declared` values when there are some.
+    pub fn with_declared(report: R, pairs: &[IsoTpPair], declared: Option<&Declared>) -> Self {
+        match declared {
+            None => Self::new(report, pairs),
+            Some(d) => {
+                Self::with_timing(report, pairs, Some(d.times)).with_timers(d.timers, d.isotp, pairs)
+            }
         }
     }
 

@@ -259,3 +259,18 @@ fn a_udp_answer_is_timed_from_its_request() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].rule.id, found[0].packets.clone()), ("timing.udp_answer", vec![1, 2]));
 }
+
+#[test]
+fn a_finding_line_names_its_rule_and_reads_back() {
+    let f = Finding {
+        rule: &rules::DOIP_NACK_CODE,
+        packets: vec![3, 4],
+        message: "the entity answered: alive check request".into(),
+    };
+    let line = f.line("frames");
+    assert!(line.starts_with("rule doip.nack_code broken (ISO 13400-2"), "{line}");
+    assert!(line.contains("(frames 3, 4)"), "{line}");
+    assert_eq!(Finding::rule_of_line(&line), Some(&rules::DOIP_NACK_CODE));
+    assert_eq!(Finding::rule_of_line("rule of thumb: none"), None);
+    assert_eq!(Finding::rule_of_line("rule doip.nope broken (x)"), None);
+}

@@ -3,7 +3,10 @@
 //! against each fault it lists) and the coverage page (what every payload type, code, timer,
 //! fault and ISO-TP item is covered by).
 //!
-//! May import: `runner`, `suite`, `sim`, `transport`; never `cli` or `report`.
+//! May import: `runner`, `suite`, `sim`, `transport`, `judge`, `pcap`, and of `report` only
+//! the capture writer (the agreement check reads a case's capture back as `inspect` does);
+//! never `cli`.
 
+pub mod agreement;
 pub mod coverage;
 pub mod selftest;

@@ -10,6 +10,7 @@
 //!
 //! May import: `runner`, `suite`, `sim`, `transport`; never `cli` (cli calls it).
 
+use super::agreement::{CaseRules, failed_case_rules};
 use crate::runner::event::{CollectingSink, Event, Verdict};
 use crate::runner::target::Simulators;
 use crate::runner::{CaseEnv, RunOptions};
@@ -51,9 +52,37 @@ pub struct Proof {
     pub cells: BTreeMap<(usize, usize), Cell>,
     /// Wall time of each run: "conformant" or the fault name.
     pub timings: Vec<(String, Duration)>,
+    /// Per fault (by index), the failed cases with the rules `run`'s judge named and the
+    /// rules the judge finds in their captures ([`super::agreement`]).
+    pub rules: Vec<(usize, CaseRules)>,
 }
 
 impl Proof {
+    /// How `run`'s judge and the judge over the captures agree on the failed listed cases,
+    /// and for how many faults the rules show anything at all.
+    pub fn agreement(&self) -> String {
+        let named: Vec<&CaseRules> =
+            self.rules.iter().map(|(_, r)| r).filter(|r| !r.live.is_empty()).collect();
+        let agreeing = named.iter().filter(|r| r.agrees()).count();
+        let faults_with = |pick: fn(&CaseRules) -> bool| {
+            let mut faults: Vec<usize> =
+                self.rules.iter().filter(|(_, r)| pick(r)).map(|(f, _)| *f).collect();
+            faults.dedup();
+            faults.len()
+        };
+        let live = faults_with(|r| !r.live.is_empty());
+        let inspected = faults_with(|r| !r.inspected.is_empty());
+        let mut s = format!(
+            "rules: {agreeing}/{} failed cases whose run named a rule have that rule in their capture; faults shown by a rule: {live}/{n} in the run, {inspected}/{n} in the captures",
+            named.len(),
+            n = self.faults.len()
+        );
+        for r in named.iter().filter(|r| !r.agrees()) {
+            let _ = write!(s, "\n  {}: run {:?}, capture {:?}", r.case, r.live, r.inspected);
+        }
+        s
+    }
+
     /// Every way the proof does not hold, one line each.
     pub fn mismatches(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -156,6 +185,7 @@ impl Proof {
         if !uncovered.is_empty() {
             let _ = writeln!(s, "faults no case lists: {}", uncovered.join(", "));
         }
+        let _ = writeln!(s, "{}", self.agreement());
         let total: Duration = self.timings.iter().map(|(_, d)| *d).sum();
         let _ = writeln!(s, "time: {:.1}s in {} runs", total.as_secs_f64(), self.timings.len());
         let mismatches = self.mismatches();
@@ -212,7 +242,7 @@ fn sample(len: usize, exclude: &[usize], n: usize, seed: usize) -> Vec<usize> {
 }
 
 /// Runs `cases` of `plan` against `jobs` simulator instances with `faults` switched on; the
-/// verdict and reason of each, in the order given.
+/// verdict and reason of each, in the order given, and the run's events.
 async fn run_cases(
     plan: &[SelectedCase],
     cases: &[usize],
@@ -220,7 +250,7 @@ async fn run_cases(
     sim: &SimConfig,
     jobs: u32,
     faults: &[String],
-) -> Result<Vec<(Verdict, String)>, String> {
+) -> Result<(Vec<(Verdict, String)>, Vec<Event>), String> {
     let sub: Vec<SelectedCase> = cases.iter().map(|&i| plan[i].clone()).collect();
     let n = sub.len();
     let (sims, endpoints) = Simulators::start(jobs, faults, sim).await?;
@@ -247,7 +277,7 @@ async fn run_cases(
             *slot = (f.verdict, f.reason.as_ref().map(|r| r.message.clone()).unwrap_or_default());
         }
     }
-    Ok(out)
+    Ok((out, sink.events))
 }
 
 /// Proves `plan` against the conformant simulator and each fault of `faults`.
@@ -271,7 +301,7 @@ pub async fn prove(
     };
     let all: Vec<usize> = (0..plan.len()).collect();
     let started = Instant::now();
-    proof.conformant = run_cases(plan, &all, &env, sim, jobs, &[]).await?;
+    proof.conformant = run_cases(plan, &all, &env, sim, jobs, &[]).await?.0;
     proof.timings.push(("conformant".into(), started.elapsed()));
     for (fi, fault) in faults.iter().enumerate() {
         // A case the profile skips cannot catch anything here: it is counted as unproven.
@@ -283,9 +313,16 @@ pub async fn prove(
         let sampled = sample(plan.len(), &listed, sample_size, fi * 7);
         let cases: Vec<usize> = listed.iter().chain(sampled.iter()).copied().collect();
         let started = Instant::now();
-        let verdicts =
+        let (verdicts, events) =
             run_cases(plan, &cases, &env, sim, jobs, std::slice::from_ref(fault)).await?;
         proof.timings.push((fault.clone(), started.elapsed()));
+        let listed_ids: Vec<&str> = listed.iter().map(|&i| plan[i].info.id.as_str()).collect();
+        proof.rules.extend(
+            failed_case_rules(&events, profile.target())
+                .into_iter()
+                .filter(|r| listed_ids.contains(&r.case.as_str()))
+                .map(|r| (fi, r)),
+        );
         for (&ci, (verdict, reason)) in cases.iter().zip(verdicts) {
             let is_listed = listed.contains(&ci);
             let cell = match (is_listed, verdict) {

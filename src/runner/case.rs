@@ -154,9 +154,12 @@ impl<'a> CaseRun<'a> {
         mut plan: super::plan::CasePlan,
         env: &'a CaseEnv,
         target: TargetEndpoints,
-        rec: Recorder,
+        mut rec: Recorder,
     ) -> Result<CaseRun<'a>, Failure> {
         let settings = StepSettings::from_profile(env.profile.target());
+        rec.judge_with(crate::judge::live::LiveFeed::new(&crate::judge::profile_pairs(
+            env.profile.target(),
+        )));
         let scope = std::mem::take(&mut plan.scope);
         let mut handlers = planned.suite.handlers.clone();
         handlers.extend(planned.case().handlers.iter().copied());
@@ -225,8 +228,28 @@ impl<'a> CaseRun<'a> {
         }
         self.settle_can().await;
         self.close_all().await;
+        if let Some(broken) = self.judge_traffic()
+            && verdict == Verdict::Pass
+        {
+            verdict = Verdict::Fail;
+            reason = Some(broken);
+        }
         self.rec.note_unrecorded();
         Attempt { verdict, reason, unreachable }
+    }
+
+    /// What the judge found in the case's traffic, each finding a note in the transcript; the
+    /// first as the reason that fails a case whose steps all passed (docs/rules.md).
+    fn judge_traffic(&mut self) -> Option<Reason> {
+        let judged = self.rec.judge_findings();
+        for f in &judged.findings {
+            self.rec.note(f.line("frames"));
+        }
+        if judged.more > 0 {
+            self.rec.note(format!("and {} more findings of the rules", judged.more));
+        }
+        let first = judged.findings.first()?;
+        Some(Reason { message: first.line("frames"), ..Reason::default() })
     }
 
     /// Drops every connection, recording what was left.

@@ -5,6 +5,9 @@ use super::arrived::{decoded, decoded_message};
 use crate::codec::doip::Message;
 use crate::runner::event::*;
 use crate::transport::doip::tester::{Change, Link, Recording};
+use crate::judge::live::{Collected, LiveChange, LiveFeed};
+use crate::pcap::Side;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
@@ -68,6 +71,9 @@ pub struct Recorder {
     /// Notes recorded and notes past the limit (notes are written through `&self`).
     notes: AtomicU32,
     notes_unrecorded: AtomicU64,
+    /// The judge of the case's traffic, fed every frame and connection change, recorded or
+    /// not (a mutex because connection changes are recorded through `&self`; uncontended).
+    judge: Option<Mutex<LiveFeed>>,
 }
 
 impl Recorder {
@@ -94,6 +100,31 @@ impl Recorder {
             unrecorded: (0, 0),
             notes: AtomicU32::new(0),
             notes_unrecorded: AtomicU64::new(0),
+            judge: None,
+        }
+    }
+
+    /// Judges the case's traffic from now on (`crate::judge`): every frame and connection
+    /// change goes through `feed` as well.
+    pub fn judge_with(&mut self, feed: LiveFeed) {
+        self.judge = Some(Mutex::new(feed));
+    }
+
+    /// The case is over: what the judge found in its traffic (nothing without a judge).
+    pub fn judge_findings(&mut self) -> Collected {
+        let now = self.now().0;
+        match self.judge.take().map(Mutex::into_inner) {
+            Some(Ok(feed)) => feed.finish(now),
+            _ => Collected::default(),
+        }
+    }
+
+    /// Runs `f` on the judge, if there is one.
+    fn feed(&self, f: impl FnOnce(&mut LiveFeed)) {
+        if let Some(judge) = &self.judge
+            && let Ok(mut feed) = judge.lock()
+        {
+            f(&mut feed);
         }
     }
 
@@ -178,6 +209,20 @@ impl Recorder {
         if direction == Direction::Received {
             self.bytes_in = self.bytes_in.saturating_add(bytes.len() as u64);
         }
+        if let (Address::Socket(tester), Address::Socket(entity)) = (&local, &peer) {
+            let from = match direction {
+                Direction::Sent => Side::Tester,
+                Direction::Received => Side::Entity,
+            };
+            let (tester, entity, time) = (*tester, *entity, at.0);
+            match transport {
+                FrameTransport::Tcp | FrameTransport::Tls => {
+                    self.feed(|f| f.tcp(tester, entity, from, &bytes, time));
+                }
+                FrameTransport::Udp => self.feed(|f| f.udp(tester, entity, from, &bytes, time)),
+                FrameTransport::Can => {}
+            }
+        }
         if self.admit(bytes.len()) {
             self.emit(Event::Frame(FrameEvent {
                 case: self.case,
@@ -206,6 +251,7 @@ impl Recorder {
         let endpoint =
             Address::Can { bus: bus.to_owned(), id: id.raw(), extended: id.is_extended() };
         self.frames = self.frames.saturating_add(1);
+        self.feed(|f| f.can(frame, at.0));
         if !self.admit(frame.data().len()) {
             return self.check_flood();
         }
@@ -257,6 +303,19 @@ impl Recorder {
         peer: Address,
         change: ConnectionChange,
     ) {
+        if let (FrameTransport::Tcp | FrameTransport::Tls, Address::Socket(t), Address::Socket(e)) =
+            (transport, &local, &peer)
+        {
+            let change = match change {
+                ConnectionChange::Opened => LiveChange::Opened,
+                ConnectionChange::ClosedByUs => LiveChange::ClosedByTester,
+                ConnectionChange::ClosedByPeer => LiveChange::ClosedByEntity,
+                ConnectionChange::Reset => LiveChange::Reset,
+                ConnectionChange::Abandoned => LiveChange::Abandoned,
+            };
+            let (t, e) = (*t, *e);
+            self.feed(|f| f.connection(t, e, change, at.0));
+        }
         self.emit(Event::Connection(ConnectionEvent {
             case: self.case,
             at,

@@ -232,7 +232,7 @@ fn simulator_profile() -> Settings {
         report_dir: None,
     };
     let settings = settings_from(&args).unwrap();
-    assert!(settings.timing.is_some());
+    assert!(settings.declared.is_some());
     settings
 }
 

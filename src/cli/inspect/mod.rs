@@ -26,7 +26,7 @@ use super::exit;
 use super::stdout::{self, Stdout};
 use crate::codec::can::{CanId, ExtendedId, StandardId};
 use crate::codec::isotp::{AddressingMode, parse_fixed_id};
-use crate::judge::{DeclaredTimes, IsoTpTimerValues, Judge, TimerValues};
+use crate::judge::{Declared, Judge};
 use crate::pcap::read::{IsoTpPair, ReadConfig, Reader, Survey, SurveyResult};
 use crate::pcap::socketcan::CanByteOrder;
 use crate::pcap::source::read_file;
@@ -85,10 +85,9 @@ pub struct Settings {
     pub isotp_pairs: Vec<IsoTpPair>,
     /// `--can-byte-order`; `None`: detected per file.
     pub can_byte_order: Option<CanByteOrder>,
-    /// Declared timing values (`--profile`); `None`: no timing checks.
-    pub timing: Option<DeclaredTimes>,
-    /// The entity's and the ECUs' declared timers (`--profile`); `None`: not checked.
-    pub timers: Option<(TimerValues, IsoTpTimerValues)>,
+    /// The profile's declared timing values (`--profile`); `None`: the timing rules are not
+    /// applied.
+    pub declared: Option<Declared>,
 }
 
 /// Runs `doipcheck inspect`; returns the exit code.
@@ -128,7 +127,7 @@ pub fn run(args: InspectArgs) -> u8 {
         return stdout::write_failed(&e);
     }
     if let Some(dir) = &args.report_dir {
-        let events = events::run_events(&results, settings.timing.is_some());
+        let events = events::run_events(&results, settings.declared.is_some());
         match crate::report::write_all(&crate::report::ReportOptions::new(dir), &events) {
             Ok(written) => eprintln!(
                 "reports: {} ({} bytes), {}, {}",
@@ -144,7 +143,7 @@ pub fn run(args: InspectArgs) -> u8 {
         }
     }
     if let Some(junit) = &args.junit {
-        let xml = junit::report(&results, settings.timing.is_some());
+        let xml = junit::report(&results, settings.declared.is_some());
         if let Err(e) = std::fs::write(junit, xml) {
             eprintln!("error: writing {}: {e}", junit.display());
             code = exit::USAGE;
@@ -175,10 +174,8 @@ pub fn inspect_file(
     let (config, surveyed) = surveyed_config(path, settings).map_err(NotInspected::Unreadable)?;
     let mut output = Transcript::new(format, out, path);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
-    let mut inspector = Judge::with_timing(output, &config.isotp_pairs, settings.timing);
-    if let Some((doip, isotp)) = settings.timers {
-        inspector = inspector.with_timers(doip, isotp, &config.isotp_pairs);
-    }
+    let mut inspector =
+        Judge::with_declared(output, &config.isotp_pairs, settings.declared.as_ref());
     let mut reader = Reader::new(config);
     let outcome = read_file(path, |record| {
         reader.record(record, &mut inspector);
@@ -255,37 +252,14 @@ pub fn surveyed_config(
 pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
     let mut config = ReadConfig::default();
     config.doip_ports.extend(args.doip_ports.iter().copied());
-    let mut timing = None;
-    let mut timers = None;
+    let mut declared = None;
     if let Some(path) = &args.profile {
         let profile = load::load_profile(Some(path)).map_err(|e| e.render())?;
         let p = profile.target();
         config.doip_ports.extend([p.ports.tcp, p.ports.udp]);
         config.tls_ports.push(p.ports.tls);
         config.st_min_tolerance = p.can.gap_tolerance;
-        let tolerance = p.timers.tolerance;
-        timing = Some(DeclaredTimes {
-            a_processing_time: p.timers.a_processing_time,
-            a_doip_diagnostic_message: p.timers.a_doip_diagnostic_message,
-            p2: p.uds.p2,
-            p2_star: p.uds.p2_star,
-            tolerance,
-        });
-        timers = Some((
-            TimerValues {
-                t_tcp_alive_check: p.timers.t_tcp_alive_check,
-                announce_interval: p.timers.a_doip_announce_interval,
-                announce_num: u32::from(p.timers.a_doip_announce_num),
-                tolerance,
-            },
-            IsoTpTimerValues {
-                n_bs: p.isotp.n_bs,
-                n_cr: p.isotp.n_cr,
-                wft_max: p.isotp.wft_max,
-                wft_ecu: CanId::new(p.isotp.rx_id, p.isotp.extended_ids),
-                tolerance,
-            },
-        ));
+        declared = Some(Declared::from_profile(p));
     }
     config.doip_ports.sort_unstable();
     config.doip_ports.dedup();
@@ -300,8 +274,7 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
         read: config,
         isotp_pairs: parse_pairs(&args.isotp)?,
         can_byte_order,
-        timing,
-        timers,
+        declared,
     })
 }
 
