@@ -34,21 +34,7 @@ struct Checker {
 
 impl Report for Checker {
     fn event(&mut self, event: &CaptureEvent<'_>) {
-        let packet = match event {
-            CaptureEvent::Opened { at, .. }
-            | CaptureEvent::Closed { at, .. }
-            | CaptureEvent::Ended { at, .. }
-            | CaptureEvent::Gap { at, .. }
-            | CaptureEvent::Data { at, .. }
-            | CaptureEvent::Resynced { at, .. }
-            | CaptureEvent::Doip { at, .. }
-            | CaptureEvent::DoipTooLong { at, .. }
-            | CaptureEvent::Encrypted { at, .. }
-            | CaptureEvent::Can { at, .. }
-            | CaptureEvent::CanRecord { at, .. }
-            | CaptureEvent::Skipped { at, .. } => at.packet,
-            CaptureEvent::IsoTp(_) => self.last_packet,
-        };
+        let packet = event.at().map_or(self.last_packet, |at| at.packet);
         assert!(packet >= self.last_packet, "event of packet {packet} after {}", self.last_packet);
         self.last_packet = packet;
         match event {
@@ -104,6 +90,7 @@ pub fn capture_file(data: &[u8]) {
             wft_max: 1,
             wft_ecu: None,
             tolerance: ms(1),
+            node: None,
         };
         let mut inspector = Judge::new(Checker::default(), &config.isotp_pairs).with_timers(
             timers,

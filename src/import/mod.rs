@@ -388,7 +388,7 @@ impl CaptureSink for Importer {
                 self.isotp_message(can_id, first, last, data);
             }
             other => {
-                if let Some(at) = other_at(&other) {
+                if let Some(at) = other.at() {
                     self.last = at;
                 }
             }
@@ -399,20 +399,6 @@ impl CaptureSink for Importer {
 /// A vehicle announcement / identification response (payload type 0x0004).
 fn is_announcement(bytes: &[u8]) -> bool {
     bytes.get(2..4) == Some(&[0x00, 0x04])
-}
-
-fn other_at(event: &CaptureEvent<'_>) -> Option<At> {
-    match event {
-        CaptureEvent::Data { at, .. }
-        | CaptureEvent::Doip { at, .. }
-        | CaptureEvent::Resynced { at, .. }
-        | CaptureEvent::DoipTooLong { at, .. }
-        | CaptureEvent::Encrypted { at, .. }
-        | CaptureEvent::Can { at, .. }
-        | CaptureEvent::CanRecord { at, .. }
-        | CaptureEvent::Skipped { at, .. } => Some(*at),
-        _ => None,
-    }
 }
 
 pub(crate) fn side_name(side: Side) -> &'static str {

@@ -4,6 +4,7 @@
 //!
 //! May import: `crate::codec`, `crate::pcap::read`, `crate::profile` and `crate::judge`.
 
+use super::isotp_timers::NodeDeclares;
 use super::{DeclaredTimes, IsoTpTimerValues, TimerValues};
 use crate::codec::can::CanId;
 use crate::codec::isotp::AddressingMode;
@@ -14,7 +15,8 @@ use crate::profile::TargetProfile;
 /// addressing): what a live run's judge reassembles, the node's id the one judged.
 pub fn profile_pairs(p: &TargetProfile) -> Vec<IsoTpPair> {
     let isotp = &p.isotp;
-    match (CanId::new(isotp.tx_id, isotp.extended_ids), CanId::new(isotp.rx_id, isotp.extended_ids)) {
+    match (CanId::new(isotp.tx_id, isotp.extended_ids), CanId::new(isotp.rx_id, isotp.extended_ids))
+    {
         (Some(tx), Some(rx)) => vec![IsoTpPair { tx, rx, addressing: AddressingMode::Normal }],
         _ => Vec::new(),
     }
@@ -52,6 +54,11 @@ impl Declared {
                 wft_max: p.isotp.wft_max,
                 wft_ecu: CanId::new(p.isotp.rx_id, p.isotp.extended_ids),
                 tolerance,
+                node: Some(NodeDeclares {
+                    padding: p.isotp.padding,
+                    block_size: p.isotp.block_size,
+                    st_min: p.isotp.st_min,
+                }),
             },
         }
     }

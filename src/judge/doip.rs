@@ -7,8 +7,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::rules;
+use super::rules::{self, Rule};
 use super::timing::{DeclaredTimes, Late};
+use super::udp::UdpChecks;
 use super::{Finding, Found};
 use crate::codec::doip::{
     Error, GenericNackCode, Header, HeaderRules, Message, Payload, ProtocolVersion,
@@ -16,7 +17,6 @@ use crate::codec::doip::{
 };
 use crate::pcap::Side;
 use crate::pcap::read::{At, CaptureEvent, CarriedBy, TcpFlow};
-use core::net::SocketAddr;
 
 /// How long after a NACK that closes the socket the tester may close first without it being
 /// the entity's fault (it may simply be faster). An entity closes at once; a tester that waited
@@ -47,13 +47,19 @@ struct ExpectNack {
     closes: bool,
 }
 
+/// What the entity must do with the socket after a message of its own that decides it (a
+/// generic NACK, a routing activation response), and the rule that says so.
 #[derive(Debug, Clone, Copy)]
 enum AfterNack {
     /// The entity must close: no more messages, and not wait for the tester.
-    MustClose { nack: At },
+    MustClose { nack: At, rule: &'static Rule, what: &'static str },
     /// The entity must keep the socket open.
-    KeepOpen { nack: At },
+    KeepOpen { nack: At, rule: &'static Rule, what: &'static str },
 }
+
+/// A close later than this after a message that keeps the socket open is a timer's doing
+/// (T_TCP_Initial_Inactivity and the like), not the message's.
+const KEEP_OPEN_WINDOW: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 struct ConnState {
@@ -93,9 +99,8 @@ pub struct DoipChecks {
     ended: Vec<ConnectionSummary>,
     /// The declared timing values, when a profile gave them.
     timing: Option<DeclaredTimes>,
-    /// UDP requests waiting for an answer: the tester's address, when, and the version it
-    /// was sent with.
-    udp_requests: Vec<(SocketAddr, At, ProtocolVersion)>,
+    /// UDP requests waiting for the entity's answer.
+    udp: UdpChecks,
 }
 
 /// At most this many unacknowledged requests are remembered per connection.
@@ -135,32 +140,6 @@ impl DoipChecks {
         Some(self.ended.swap_remove(at))
     }
 
-    /// The entity's datagram to `tester`: the answer to its oldest waiting request.
-    fn udp_answer(
-        &mut self,
-        tester: SocketAddr,
-        at: At,
-        version: Option<ProtocolVersion>,
-        found: &mut Found,
-    ) {
-        let Some(i) = self.udp_requests.iter().position(|(t, ..)| *t == tester) else { return };
-        let (_, request, asked) = self.udp_requests.remove(i);
-        if let Some(version) = version {
-            reply_version(asked, request.packet, version, at, found);
-        }
-        if let Some(timing) = &self.timing {
-            let late = Late {
-                rule: &rules::TIMING_UDP_ANSWER,
-                from: request,
-                to: at,
-                limit: timing.a_processing_time,
-                what: "the entity's UDP answer",
-                limit_name: "A_Processing_Time",
-            };
-            timing.check(late, found);
-        }
-    }
-
     pub fn check(&mut self, event: &CaptureEvent<'_>, found: &mut Found) {
         match event {
             CaptureEvent::Opened { at, conn } => {
@@ -170,16 +149,11 @@ impl DoipChecks {
                 CarriedBy::Udp { src, dst } => {
                     if *from == Side::Entity {
                         judge_entity_message(*at, bytes, message, Transport::Udp, found);
-                        let version = answer_version(message);
-                        self.udp_answer(*dst, *at, version, found);
-                    } else if let Ok(m) = message
-                        && is_udp_request(&m.payload)
-                    {
-                        // Requests nobody answered (a VIN that does not match) age out.
-                        if self.udp_requests.len() >= MAX_UNACKNOWLEDGED {
-                            self.udp_requests.remove(0);
+                        if let Ok(m) = message {
+                            self.udp.entity(*dst, *at, m, self.timing.as_ref(), found);
                         }
-                        self.udp_requests.push((*src, *at, m.protocol_version));
+                    } else if let Ok(m) = message {
+                        self.udp.tester(*src, *at, m);
                     }
                 }
                 CarriedBy::Tcp(conn) => {
@@ -323,13 +297,13 @@ fn entity_message(
 ) {
     state.summary.entity_messages += 1;
     judge_entity_message(at, bytes, parsed, Transport::Tcp, found);
-    if let Some(AfterNack::MustClose { nack }) = state.after_nack {
+    if let Some(AfterNack::MustClose { nack, rule, what }) = state.after_nack {
         found.push(Finding {
-            rule: &rules::DOIP_SOCKET_FATE,
+            rule,
             packets: vec![nack.packet, at.packet],
-            message: "the entity sent another message after a generic NACK that closes the \
-                      socket"
-                .into(),
+            message: format!(
+                "the entity sent another message after {what}, which closes the socket"
+            ),
         });
         state.after_nack = None;
     }
@@ -359,10 +333,11 @@ fn entity_message(
             Payload::GenericNack(n) if n.nack_code == expect.code => {
                 // Its fate (closed or kept open) is judged from here on.
                 found.judged(&rules::DOIP_SOCKET_FATE);
+                let (rule, what) = (&rules::DOIP_SOCKET_FATE, "a generic NACK");
                 state.after_nack = Some(if expect.closes {
-                    AfterNack::MustClose { nack: at }
+                    AfterNack::MustClose { nack: at, rule, what }
                 } else {
-                    AfterNack::KeepOpen { nack: at }
+                    AfterNack::KeepOpen { nack: at, rule, what }
                 });
                 return;
             }
@@ -378,6 +353,24 @@ fn entity_message(
             }),
         }
     }
+    if let Payload::RoutingActivationResponse(r) = &message.payload {
+        let (rule, what) = (&rules::DOIP_ACTIVATION_SOCKET_FATE, "a routing activation denial");
+        match r.response_code.closes_socket() {
+            Some(true) => {
+                found.judged(rule);
+                state.after_nack = Some(AfterNack::MustClose { nack: at, rule, what });
+            }
+            // Success keeps the socket open too, but then the inactivity timers decide.
+            Some(false)
+                if r.response_code != RoutingActivationResponseCode::SuccessfullyActivated =>
+            {
+                found.judged(rule);
+                let what = "a routing activation response that keeps the socket open";
+                state.after_nack = Some(AfterNack::KeepOpen { nack: at, rule, what });
+            }
+            _ => {}
+        }
+    }
     match &message.payload {
         Payload::RoutingActivationResponse(r)
             if r.response_code == RoutingActivationResponseCode::SuccessfullyActivated =>
@@ -386,6 +379,7 @@ fn entity_message(
             state.activated_address = Some(r.tester_logical_address);
         }
         Payload::DiagnosticMessageAck(a) => {
+            ack_addresses(state, a.source_address, a.target_address, at, found);
             let request = acknowledge(state, a.target_address, a.source_address, false);
             ack_timing(timing, request, at, found);
             routed_before_activation(state, at, "a positive diagnostic ACK", found);
@@ -405,6 +399,7 @@ fn entity_message(
         }
         Payload::DiagnosticMessageNack(n) => {
             // A NACKed request gets no answer.
+            ack_addresses(state, n.source_address, n.target_address, at, found);
             let request = acknowledge(state, n.target_address, n.source_address, true);
             ack_timing(timing, request, at, found);
             if state.foreign_source.is_some_and(|(source, _)| source == n.target_address) {
@@ -474,7 +469,7 @@ fn answer_version(parsed: &Result<Message<'_>, Error>) -> Option<ProtocolVersion
 /// carries that version, unless the tester used the default 0xFF (vehicle identification
 /// requests), which any version answers (ISO 13400-2:2019 §8.1.1: the entity answers with the
 /// version it implements).
-fn reply_version(
+pub(super) fn reply_version(
     asked: ProtocolVersion,
     request: u64,
     sent: ProtocolVersion,
@@ -494,6 +489,26 @@ fn reply_version(
                  0x{:02X}",
                 asked.raw(),
                 sent.raw()
+            ),
+        });
+    }
+}
+
+/// A diagnostic ACK or NACK from `source` to `target` answers a request from `target` to
+/// `source`: one that names the request's own addresses instead did not swap them.
+fn ack_addresses(state: &ConnState, source: u16, target: u16, at: At, found: &mut Found) {
+    let waiting = |tester: u16, ecu: u16| {
+        state.requests.iter().find(|r| r.tester == tester && r.target == ecu && !r.acknowledged)
+    };
+    if waiting(target, source).is_some() {
+        found.judged(&rules::DOIP_DIAGNOSTIC_ACK_ADDRESSES);
+    } else if let Some(request) = waiting(source, target) {
+        found.push(Finding {
+            rule: &rules::DOIP_DIAGNOSTIC_ACK_ADDRESSES,
+            packets: vec![request.packet, at.packet],
+            message: format!(
+                "the acknowledgement goes from 0x{source:04X} to 0x{target:04X}, the request's own \
+                 addresses; it must go from 0x{target:04X} to 0x{source:04X}"
             ),
         });
     }
@@ -528,19 +543,6 @@ fn ack_timing(timing: Option<&DeclaredTimes>, request: Option<At>, at: At, found
     timing.check(late, found);
 }
 
-/// The UDP requests an entity answers (ISO 13400-2:2019 payload types 0x0001-0x0003, 0x4001,
-/// 0x4003).
-fn is_udp_request(payload: &Payload<'_>) -> bool {
-    matches!(
-        payload,
-        Payload::VehicleIdentificationRequest
-            | Payload::VehicleIdentificationRequestWithEid(_)
-            | Payload::VehicleIdentificationRequestWithVin(_)
-            | Payload::EntityStatusRequest
-            | Payload::PowerModeInformationRequest
-    )
-}
-
 fn routed_before_activation(state: &mut ConnState, at: At, what: &str, found: &mut Found) {
     if state.summary.conn.handshake {
         found.judged(&rules::DOIP_ACTIVATION_BEFORE_DIAGNOSTICS);
@@ -562,20 +564,24 @@ fn routed_before_activation(state: &mut ConnState, at: At, what: &str, found: &m
 
 fn closed(state: &mut ConnState, at: At, by: Side, found: &mut Found) {
     match (state.after_nack.take(), by) {
-        (Some(AfterNack::KeepOpen { nack }), Side::Entity) => found.push(Finding {
-            rule: &rules::DOIP_SOCKET_FATE,
-            packets: vec![nack.packet, at.packet],
-            message: "the entity closed the socket after a generic NACK that keeps it open".into(),
-        }),
-        (Some(AfterNack::MustClose { nack }), Side::Tester)
+        (Some(AfterNack::KeepOpen { nack, rule, what }), Side::Entity)
+            if at.time.saturating_sub(nack.time) <= KEEP_OPEN_WINDOW =>
+        {
+            found.push(Finding {
+                rule,
+                packets: vec![nack.packet, at.packet],
+                message: format!("the entity closed the socket after {what}, which keeps it open"),
+            })
+        }
+        (Some(AfterNack::MustClose { nack, rule, what }), Side::Tester)
             if at.time.saturating_sub(nack.time) > CLOSE_GRACE =>
         {
             found.push(Finding {
-                rule: &rules::DOIP_SOCKET_FATE,
+                rule,
                 packets: vec![nack.packet, at.packet],
                 message: format!(
-                    "the entity kept the socket open after a generic NACK that closes it; the \
-                     tester closed it {} ms later",
+                    "the entity kept the socket open after {what}, which closes it; the tester \
+                     closed it {} ms later",
                     at.time.saturating_sub(nack.time).as_millis()
                 ),
             });

@@ -29,6 +29,18 @@ pub struct IsoTpTimerValues {
     /// The ECU id `wft_max` is declared for (the profile's `isotp.rx_id`); `None`: every ECU.
     pub wft_ecu: Option<CanId>,
     pub tolerance: Duration,
+    /// What the ECU of `wft_ecu` declares of its own frames: the padding byte of its classic
+    /// frames, and the BS and STmin of its flow controls (`None`: not judged).
+    pub node: Option<NodeDeclares>,
+}
+
+/// What a node declares of the frames it sends (profile `isotp.padding`, `isotp.block_size`,
+/// `isotp.st_min`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeDeclares {
+    pub padding: u8,
+    pub block_size: u8,
+    pub st_min: u8,
 }
 
 /// The ECU sending a multi-frame message.
@@ -75,10 +87,64 @@ impl IsoTpTimerChecks {
             let view = PciView::new(frame.data(), pair.addressing);
             let Some(kind) = view.frame_type() else { continue };
             if id == pair.rx {
+                if let Some(node) = values.node.filter(|_| values.wft_ecu == Some(id)) {
+                    declared_frame(frame.data(), &view, kind, node, at, found);
+                }
                 ecu_frame(state, &view, kind, (id, at), values, found);
             } else if id == pair.tx {
                 tester_frame(state, &view, kind, at, values);
             }
+        }
+    }
+}
+
+/// The node's own frames keep what it declares: padding bytes after the N_PDU of a classic
+/// single frame or flow control (ISO 15765-2:2016 §10.4.2.1, a padded frame only: a node may
+/// send shorter frames), and the BS and STmin of its flow control CTS (§9.6.5.3, §9.6.5.4).
+fn declared_frame(
+    data: &[u8],
+    view: &PciView<'_>,
+    kind: FrameType,
+    node: NodeDeclares,
+    at: At,
+    found: &mut Found,
+) {
+    let used = match kind {
+        FrameType::SingleFrame => match view.low_nibble() {
+            Some(n @ 1..=7) => 1 + usize::from(n),
+            _ => return,
+        },
+        FrameType::FlowControl => 3,
+        _ => return,
+    };
+    if data.len() == 8 && used < 8 {
+        found.judged(&rules::ISOTP_PADDING);
+        if let Some(bad) = data[used..].iter().find(|b| **b != node.padding) {
+            found.push(Finding {
+                rule: &rules::ISOTP_PADDING,
+                packets: vec![at.packet],
+                message: format!(
+                    "the node padded its frame with 0x{bad:02X}, it declares 0x{:02X}",
+                    node.padding
+                ),
+            });
+        }
+    }
+    if kind == FrameType::FlowControl && view.flow_status() == Some(FlowStatus::ContinueToSend) {
+        found.judged(&rules::ISOTP_DECLARED_FLOW_CONTROL);
+        let (bs, st) = (view.block_size(), data.get(2).copied());
+        if bs != Some(node.block_size) || st != Some(node.st_min) {
+            found.push(Finding {
+                rule: &rules::ISOTP_DECLARED_FLOW_CONTROL,
+                packets: vec![at.packet],
+                message: format!(
+                    "the node's flow control carries BS {} STmin 0x{:02X}, it declares BS {} STmin 0x{:02X}",
+                    bs.unwrap_or_default(),
+                    st.unwrap_or_default(),
+                    node.block_size,
+                    node.st_min
+                ),
+            });
         }
     }
 }
@@ -238,15 +304,23 @@ mod tests {
             n_cr: Duration::from_millis(1000),
             wft_max: 1,
             wft_ecu: None,
+            node: None,
             tolerance: Duration::from_millis(10),
         }
     }
 
     /// (id, data, microseconds) frames; the findings' checks and packets.
     fn run(frames: &[(u16, &str, u64)]) -> Vec<(&'static str, Vec<u64>)> {
+        run_with(values(), frames)
+    }
+
+    fn run_with(
+        values: IsoTpTimerValues,
+        frames: &[(u16, &str, u64)],
+    ) -> Vec<(&'static str, Vec<u64>)> {
         let id = |raw| CanId::Standard(StandardId::new(raw).unwrap());
         let pair = IsoTpPair { tx: id(TESTER), rx: id(ECU), addressing: AddressingMode::Normal };
-        let mut checks = IsoTpTimerChecks::new(values(), &[pair]);
+        let mut checks = IsoTpTimerChecks::new(values, &[pair]);
         let mut found = Found::default();
         for (i, (raw, data, us)) in frames.iter().enumerate() {
             let data = hex_bytes(data).unwrap();
@@ -255,6 +329,28 @@ mod tests {
             checks.frame(&frame, at, &mut found);
         }
         found.findings().iter().map(|f| (f.rule.id, f.packets.clone())).collect()
+    }
+
+    #[test]
+    fn the_node_keeps_its_declared_padding_and_flow_control() {
+        let id = |raw| CanId::Standard(StandardId::new(raw).unwrap());
+        let node = NodeDeclares { padding: 0xCC, block_size: 0, st_min: 0 };
+        let values = IsoTpTimerValues { wft_ecu: Some(id(ECU)), node: Some(node), ..values() };
+        let good = [(ECU, "03 62 f1 90 cc cc cc cc", 0), (ECU, "30 00 00 cc cc cc cc cc", 1)];
+        assert_eq!(run_with(values, &good), []);
+        // Unpadded frames are allowed; a padded one with another byte is not.
+        assert_eq!(run_with(values, &[(ECU, "03 62 f1 90", 0)]), []);
+        assert_eq!(
+            run_with(values, &[(ECU, "03 62 f1 90 aa aa aa aa", 0)]),
+            [("isotp.padding", vec![1])]
+        );
+        assert_eq!(
+            run_with(values, &[(ECU, "30 08 14 cc cc cc cc cc", 0)]),
+            [("isotp.declared_flow_control", vec![1])]
+        );
+        // Another node's frames are not held to this node's declarations.
+        let other = IsoTpTimerValues { wft_ecu: Some(id(0x7E9)), ..values };
+        assert_eq!(run_with(other, &[(ECU, "03 62 f1 90 aa aa aa aa", 0)]), []);
     }
 
     const FF: &str = "10 0a 62 f1 90 01 02 03";

@@ -124,7 +124,8 @@ impl LiveFeed {
         let index = self.conn_index(tester, entity);
         match (change, index) {
             (LiveChange::Opened, None) if self.conns.len() < MAX_CONNECTIONS => {
-                let flow = TcpFlow { id: self.next_id, tester, entity, handshake: true, tls: false };
+                let flow =
+                    TcpFlow { id: self.next_id, tester, entity, handshake: true, tls: false };
                 self.next_id += 1;
                 let streams = [DoipStream::new(MAX_MESSAGE_LEN), DoipStream::new(MAX_MESSAGE_LEN)];
                 self.conns.push(LiveConn { flow, streams });
@@ -206,7 +207,7 @@ impl LiveFeed {
     /// A CAN frame on the bus (either way: the pairs say whose id it is).
     pub fn can(&mut self, frame: &CanFrame, time: Duration) {
         let at = self.at(time);
-        self.judge.event(CaptureEvent::Can { at, interface: 0, frame: frame.clone() });
+        self.judge.event(CaptureEvent::Can { at, interface: 0, frame: *frame });
         let judge = &mut self.judge;
         let frame_at = FrameAt { packet: at.packet, time };
         self.isotp.frame(frame, frame_at, &mut |e| judge.event(CaptureEvent::IsoTp(e)));

@@ -25,6 +25,7 @@ pub mod isotp_timers;
 pub mod rules;
 pub mod timers;
 mod timing;
+mod udp;
 
 use crate::codec::can::CanId;
 use crate::pcap::read::{CaptureEvent, CaptureSink, IsoTpPair};
@@ -156,9 +157,8 @@ impl<R: Report> Judge<R> {
     pub fn with_declared(report: R, pairs: &[IsoTpPair], declared: Option<&Declared>) -> Self {
         match declared {
             None => Self::new(report, pairs),
-            Some(d) => {
-                Self::with_timing(report, pairs, Some(d.times)).with_timers(d.timers, d.isotp, pairs)
-            }
+            Some(d) => Self::with_timing(report, pairs, Some(d.times))
+                .with_timers(d.timers, d.isotp, pairs),
         }
     }
 

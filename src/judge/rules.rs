@@ -66,6 +66,10 @@ rules! {
         "ISO 13400-2:2019 §8.1.1 protocol version",
         "a reply carries the protocol version of the request it answers (of the profile's protocol_version when the request used the default 0xFF)",
         [];
+    DOIP_VEHICLE_IDENTIFICATION_MATCH = "doip.vehicle_identification_match",
+        "ISO 13400-2:2019 §9.2 vehicle identification",
+        "a vehicle identification request with an EID or VIN is answered only by the entity with that EID or VIN",
+        [];
     DOIP_NACK_CODE = "doip.nack_code",
         "ISO 13400-2:2019 §8.1.2 generic DoIP header handling",
         "a bad tester header is answered by the generic NACK its fault calls for: 0x00 pattern, 0x01 unknown type, 0x02 too large, 0x04 invalid length",
@@ -74,9 +78,17 @@ rules! {
         "ISO 13400-2:2019 §8.1.2 generic DoIP header handling",
         "after NACK 0x00 or 0x04 the entity closes the socket and sends nothing more; after 0x01 or 0x02 it keeps it open",
         [];
+    DOIP_ACTIVATION_SOCKET_FATE = "doip.activation_socket_fate",
+        "ISO 13400-2:2019 §9.3, Table 25 routing activation response codes",
+        "after a routing activation denial 0x00-0x03, 0x05 or 0x06 the entity closes the socket and sends nothing more; after 0x04, 0x07 or 0x11 it keeps it open",
+        [];
     DOIP_DIAGNOSTIC_ACK_ORDER = "doip.diagnostic_ack_order",
         "ISO 13400-2:2019 §8.6 diagnostic message and acknowledgement",
         "the diagnostic message ACK or NACK, with source and target swapped, comes before the answer to that request",
+        [];
+    DOIP_DIAGNOSTIC_ACK_ADDRESSES = "doip.diagnostic_ack_addresses",
+        "ISO 13400-2:2019 §8.6, Table 28 diagnostic message acknowledgement",
+        "a diagnostic ACK or NACK goes from the request's target address to its source address",
         [];
     DOIP_ACTIVATION_BEFORE_DIAGNOSTICS = "doip.activation_before_diagnostics",
         "ISO 13400-2:2019 §8.4 routing activation",
@@ -98,6 +110,14 @@ rules! {
         "ISO 15765-2:2016 §9.6.5 flow control",
         "the ECU waits for the tester's flow control and keeps its block size and STmin",
         [];
+    ISOTP_PADDING = "isotp.padding",
+        "ISO 15765-2:2016 §10.4.2.1 frame padding",
+        "a padded classic frame of the node (single frame, flow control) carries the padding byte it declares after its N_PDU",
+        ["isotp.padding"];
+    ISOTP_DECLARED_FLOW_CONTROL = "isotp.declared_flow_control",
+        "ISO 15765-2:2016 §9.6.5.3, §9.6.5.4 BS and STmin",
+        "the node's flow control CTS carries the block size and STmin it declares",
+        ["isotp.block_size", "isotp.st_min"];
     TIMING_UDP_ANSWER = "timing.udp_answer",
         "ISO 13400-2:2019 Table 39 (A_Processing_Time)",
         "UDP answers come within A_Processing_Time",

@@ -274,3 +274,59 @@ fn a_finding_line_names_its_rule_and_reads_back() {
     assert_eq!(Finding::rule_of_line("rule of thumb: none"), None);
     assert_eq!(Finding::rule_of_line("rule doip.nope broken (x)"), None);
 }
+
+#[test]
+fn a_routing_activation_denial_decides_the_socket_fate() {
+    let denied = "02fd 0006 00000009 0e00 1000 00 00000000";
+    let needs_auth = "02fd 0006 00000009 0e00 1000 04 00000000";
+    assert_eq!(run(&[(T, ACTIVATE, 0), (E, denied, 1), (E, "-", 2)], None), []);
+    assert_eq!(
+        run(&[(T, ACTIVATE, 0), (E, denied, 1), (T, "-", 600)], None),
+        [("doip.activation_socket_fate", vec![3, 4])]
+    );
+    assert_eq!(
+        run(&[(T, ACTIVATE, 0), (E, needs_auth, 1), (E, "-", 2)], None),
+        [("doip.activation_socket_fate", vec![3, 4])]
+    );
+    // A close long after is the inactivity timer's, not the response's.
+    assert_eq!(run(&[(T, ACTIVATE, 0), (E, needs_auth, 1), (E, "-", 2001)], None), []);
+    // Success keeps it open, and the inactivity timers close it later.
+    assert_eq!(run(&[(T, ACTIVATE, 0), (E, ACTIVATED, 1), (E, "-", 2)], None), []);
+}
+
+#[test]
+fn a_diagnostic_ack_swaps_the_request_addresses() {
+    let unswapped = "02fd 8002 00000005 0e00 1000 00";
+    let script =
+        [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, REQUEST, 2), (E, unswapped, 3), (E, ANSWER, 4)];
+    let found = run(&script, None);
+    assert_eq!(found[0], ("doip.diagnostic_ack_addresses", vec![4, 5]));
+}
+
+#[test]
+fn a_vehicle_identification_answer_carries_the_asked_identity() {
+    use crate::judge::live::LiveFeed;
+    let tester = "127.0.0.1:40000".parse().unwrap();
+    let entity = "127.0.0.1:13400".parse().unwrap();
+    let ms = Duration::from_millis;
+    let vin_request = |vin: &str| {
+        let mut b = hex::decode("02fd000300000011").unwrap();
+        b.extend_from_slice(vin.as_bytes());
+        b
+    };
+    let mut answer = hex::decode("02fd000400000021").unwrap();
+    answer.extend_from_slice(b"WAUZZZ8V0JA000001");
+    answer.extend_from_slice(
+        &hex::decode("1000001122334455001122334455 0000".replace(' ', "")).unwrap(),
+    );
+    let answer: Vec<u8> = answer.into_iter().collect();
+    let rules_of = |request: &[u8]| {
+        let mut feed = LiveFeed::new(&[]);
+        feed.udp(tester, entity, Side::Tester, request, ms(0));
+        feed.udp(tester, entity, Side::Entity, &answer, ms(1));
+        feed.finish(ms(2)).findings.iter().map(|f| f.rule.id).collect::<Vec<_>>()
+    };
+    assert_eq!(rules_of(&vin_request("WAUZZZ8V0JA000001")), Vec::<&str>::new());
+    assert_eq!(rules_of(&vin_request("WAUZZZ8V0JA999999")), ["doip.vehicle_identification_match"]);
+    assert_eq!(rules_of(&hex::decode("ff00000100000000").unwrap()), Vec::<&str>::new());
+}

@@ -73,7 +73,7 @@ impl TimerChecks {
     }
 
     pub(super) fn check(&mut self, event: &CaptureEvent<'_>, found: &mut Found) {
-        let Some(at) = event_at(event) else { return };
+        let Some(at) = event.at() else { return };
         let start = *self.capture_start.get_or_insert(at.time);
         self.close_bursts(at, found);
         match event {
@@ -245,24 +245,6 @@ impl TimerChecks {
             }
             false
         });
-    }
-}
-
-fn event_at(event: &CaptureEvent<'_>) -> Option<At> {
-    match event {
-        CaptureEvent::Opened { at, .. }
-        | CaptureEvent::Closed { at, .. }
-        | CaptureEvent::Ended { at, .. }
-        | CaptureEvent::Gap { at, .. }
-        | CaptureEvent::Resynced { at, .. }
-        | CaptureEvent::Data { at, .. }
-        | CaptureEvent::Doip { at, .. }
-        | CaptureEvent::DoipTooLong { at, .. }
-        | CaptureEvent::Encrypted { at, .. }
-        | CaptureEvent::Can { at, .. }
-        | CaptureEvent::CanRecord { at, .. }
-        | CaptureEvent::Skipped { at, .. } => Some(*at),
-        CaptureEvent::IsoTp(_) => None,
     }
 }
 

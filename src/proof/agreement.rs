@@ -62,7 +62,9 @@ pub fn failed_case_rules(events: &[Event], profile: &TargetProfile) -> Vec<CaseR
     cases
         .iter()
         .filter(|c| {
-            c.events.iter().any(|e| matches!(e, Event::CaseFinished(f) if f.verdict == Verdict::Fail))
+            c.events
+                .iter()
+                .any(|e| matches!(e, Event::CaseFinished(f) if f.verdict == Verdict::Fail))
         })
         .map(|case| CaseRules {
             case: case.info.id.clone(),
@@ -94,8 +96,7 @@ fn inspected_rules(
     profile: &TargetProfile,
     declared: &Declared,
 ) -> BTreeSet<&'static str> {
-    let Ok(bytes) =
-        crate::report::write_case_capture(run, case, Default::default(), Vec::new())
+    let Ok(bytes) = crate::report::write_case_capture(run, case, Default::default(), Vec::new())
     else {
         return BTreeSet::new();
     };

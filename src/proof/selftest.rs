@@ -80,6 +80,19 @@ impl Proof {
         for r in named.iter().filter(|r| !r.agrees()) {
             let _ = write!(s, "\n  {}: run {:?}, capture {:?}", r.case, r.live, r.inspected);
         }
+        let mut by_fault: BTreeMap<usize, std::collections::BTreeSet<&str>> = BTreeMap::new();
+        for (f, r) in &self.rules {
+            by_fault.entry(*f).or_default().extend(r.live.iter().chain(&r.inspected));
+        }
+        let (shown, unshown): (Vec<_>, Vec<_>) =
+            (0..self.faults.len()).partition(|f| by_fault.get(f).is_some_and(|r| !r.is_empty()));
+        let name = |f: &usize| self.faults[*f].as_str();
+        for f in &shown {
+            let rules: Vec<&str> = by_fault[f].iter().copied().collect();
+            let _ = write!(s, "\n  {}: {}", name(f), rules.join(", "));
+        }
+        let unshown: Vec<&str> = unshown.iter().map(name).collect();
+        let _ = write!(s, "\n  no rule shows: {}", unshown.join(", "));
         s
     }
 

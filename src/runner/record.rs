@@ -3,10 +3,10 @@
 
 use super::arrived::{decoded, decoded_message};
 use crate::codec::doip::Message;
-use crate::runner::event::*;
-use crate::transport::doip::tester::{Change, Link, Recording};
 use crate::judge::live::{Collected, LiveChange, LiveFeed};
 use crate::pcap::Side;
+use crate::runner::event::*;
+use crate::transport::doip::tester::{Change, Link, Recording};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use tokio::sync::mpsc::UnboundedSender;

@@ -88,12 +88,37 @@ fn every_recorded_doip_capture_reads_the_same_conversation_without_findings() {
     assert!(shapes.windows(2).all(|w| w[0] == w[1]), "the five recordings differ");
 }
 
+/// DoIP on a port that is neither 13400 nor given with `--doip-port` is found by its header,
+/// and the transcript says on which port: the same conversation as with the port given.
 #[test]
-fn without_its_port_the_conversation_is_not_doip() {
-    let (code, lines) = inspect(&[fixture("lo-ethernet.pcap").to_str().unwrap()]);
-    assert_eq!(code, 0);
-    assert_eq!(lines.last().unwrap()["doip_messages"], 0);
+fn without_its_port_the_conversation_is_found_by_its_header_and_the_port_named() {
+    let path = fixture("lo-ethernet.pcap");
+    let (code, lines) = inspect(&[path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(lines.last().unwrap()["doip_messages"], 42);
     assert_eq!(lines.last().unwrap()["packets"], 69);
+    let notices = of_kind(&lines, "notice");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0]["message"].as_str().unwrap().contains("port 23400"), "{notices:?}");
+    let (_, given) = inspect(&["--doip-port", "23400", path.to_str().unwrap()]);
+    assert_eq!(doip_shape(&lines), doip_shape(&given));
+}
+
+/// The same conversation recorded with tcpdump against an entity that answers protocol
+/// version 0x02 requests in 0x03 (fixtures/captures/README.md): every such reply is a finding of
+/// `doip.reply_version`, with its rule and clause, and nothing else is.
+#[test]
+fn replies_in_another_protocol_version_are_findings_of_their_rule() {
+    let (code, lines) = inspect(&[fixture("lo-wrong-version.pcap").to_str().unwrap()]);
+    assert_eq!(code, 1, "{lines:?}");
+    let findings = of_kind(&lines, "finding");
+    assert!(findings.len() >= 10, "{findings:?}");
+    for f in &findings {
+        assert_eq!(f["rule"], "doip.reply_version", "{f}");
+        assert_eq!(f["clause"], "ISO 13400-2:2019 §8.1.1 protocol version", "{f}");
+        assert!(f["message"].as_str().unwrap().contains("answered with 0x03"), "{f}");
+    }
+    assert_eq!(lines.last().unwrap()["findings"], findings.len());
 }
 
 /// (packet, can id, length, data, from) of every ISO-TP line.

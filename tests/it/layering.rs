@@ -34,10 +34,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     // Capture events to a suite's text: `import` and `replay` do the I/O in cli.
     ("import", &["codec", "pcap", "notation", "import", "profile"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
-    (
-        "fuzz_entry",
-        &["codec", "proto", "sim", "notation", "fuzz_entry", "pcap", "judge", "import"],
-    ),
+    ("fuzz_entry", &["codec", "proto", "sim", "notation", "fuzz_entry", "pcap", "judge", "import"]),
     // The live fuzzer's cases, generator, reply checks, minimizer and repro text: seeded and
     // pure, so the same seed gives the same cases and each part is tested without a target.
     ("fuzz/model", &["codec", "notation", "import", "fuzz"]),

@@ -270,12 +270,7 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
         ByteOrderArg::Network => CanByteOrder::Network,
         ByteOrderArg::Host => CanByteOrder::Host,
     });
-    Ok(Settings {
-        read: config,
-        isotp_pairs: parse_pairs(&args.isotp)?,
-        can_byte_order,
-        declared,
-    })
+    Ok(Settings { read: config, isotp_pairs: parse_pairs(&args.isotp)?, can_byte_order, declared })
 }
 
 /// `--isotp TX:RX` values.

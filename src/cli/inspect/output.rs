@@ -406,6 +406,13 @@ impl Report for Transcript<'_> {
             }
             CaptureEvent::CanRecord { at, error, .. } => self.notice(Some(*at), &error.to_string()),
             CaptureEvent::Skipped { at, why } => self.notice(Some(*at), &why.to_string()),
+            CaptureEvent::DoipPortFound { at, port, udp } => {
+                let carrier = if *udp { "a UDP datagram" } else { "a TCP segment" };
+                let text = format!(
+                    "DoIP found by its header on port {port} ({carrier}; neither 13400 nor a --doip-port): TCP and UDP on it are read as DoIP from this packet on"
+                );
+                self.notice(Some(*at), &text);
+            }
             _ => {}
         }
     }

@@ -70,6 +70,18 @@ open_enum! {
     }
 }
 
+impl RoutingActivationResponseCode {
+    /// Whether the entity closes the socket after sending this code (ISO 13400-2:2019 Table
+    /// 25; docs/protocol.md): `None` for reserved and manufacturer codes.
+    pub const fn closes_socket(self) -> Option<bool> {
+        match self.raw() {
+            0x00..=0x03 | 0x05 | 0x06 => Some(true),
+            0x04 | 0x07 | 0x10 | 0x11 => Some(false),
+            _ => None,
+        }
+    }
+}
+
 impl ActivationType {
     /// Whether the type is in the reserved range 0x02-0xDF (ISO 13400-2:2019 §9.3;
     /// 0xE1-0xFF are OEM-specific, not reserved; docs/protocol.md#routing-activation).

@@ -81,6 +81,32 @@ pub enum CaptureEvent<'a> {
     IsoTp(IsoTpEvent<'a>),
     /// A record the reader passed over: its reason (link type, fragment, broken headers).
     Skipped { at: At, why: SkipReason },
+    /// DoIP was found by its header on a port not configured for it (in a UDP datagram when
+    /// `udp`, else a TCP segment): the entity's `port` is read as DoIP, TCP and UDP, from this
+    /// packet on.
+    DoipPortFound { at: At, port: u16, udp: bool },
+}
+
+impl CaptureEvent<'_> {
+    /// Where the event happened; `None` for ISO-TP events, which name their frames.
+    pub fn at(&self) -> Option<At> {
+        match self {
+            CaptureEvent::Opened { at, .. }
+            | CaptureEvent::Closed { at, .. }
+            | CaptureEvent::Ended { at, .. }
+            | CaptureEvent::Gap { at, .. }
+            | CaptureEvent::Resynced { at, .. }
+            | CaptureEvent::Data { at, .. }
+            | CaptureEvent::Doip { at, .. }
+            | CaptureEvent::DoipTooLong { at, .. }
+            | CaptureEvent::Encrypted { at, .. }
+            | CaptureEvent::Can { at, .. }
+            | CaptureEvent::CanRecord { at, .. }
+            | CaptureEvent::Skipped { at, .. }
+            | CaptureEvent::DoipPortFound { at, .. } => Some(*at),
+            CaptureEvent::IsoTp(_) => None,
+        }
+    }
 }
 
 /// Why a record was passed over.

@@ -6,7 +6,7 @@
 use core::net::SocketAddr;
 use std::time::Duration;
 
-use crate::codec::doip::Message;
+use crate::codec::doip::{HEADER_LEN, Message};
 use crate::pcap::Side;
 use crate::pcap::socketcan::{self, CanByteOrder};
 
@@ -25,6 +25,9 @@ pub struct ReadConfig {
     pub doip_ports: Vec<u16>,
     /// TCP ports of DoIP over TLS: counted, not decoded.
     pub tls_ports: Vec<u16>,
+    /// Find DoIP on other ports too, by a whole valid message at the start of a datagram or
+    /// segment (at most [`MAX_FOUND_PORTS`] ports).
+    pub find_doip_ports: bool,
     /// From the survey (or `--can-byte-order`); network order when the file has no CAN.
     pub can_byte_order: CanByteOrder,
     /// ISO-TP id pairs to reassemble (from the survey or `--isotp`).
@@ -39,12 +42,51 @@ impl Default for ReadConfig {
         ReadConfig {
             doip_ports: vec![crate::pcap::DOIP_PORT],
             tls_ports: vec![crate::pcap::DOIP_TLS_PORT],
+            find_doip_ports: true,
             can_byte_order: CanByteOrder::Network,
             isotp_pairs: Vec::new(),
             st_min_tolerance: Duration::from_micros(500),
             limits: Limits::default(),
         }
     }
+}
+
+/// Most ports [`ReadConfig::find_doip_ports`] adds: a capture of many services cannot make the
+/// reader follow every connection.
+pub const MAX_FOUND_PORTS: usize = 16;
+
+/// The entity's port, when `payload` (a datagram, or a segment's start) is one whole valid
+/// DoIP message: the end that sends this payload type (ISO 13400-2:2019 payload type table)
+/// is the entity or the tester; for types either end sends, the lower port is the entity's.
+fn doip_entity_port(src: u16, dst: u16, payload: &[u8], udp: bool) -> Option<u16> {
+    let header = crate::codec::doip::HeaderView::new(payload).ok()?;
+    let len = usize::try_from(header.payload_length()).ok()?.checked_add(HEADER_LEN)?;
+    let whole =
+        if udp { (len == payload.len()).then_some(payload)? } else { payload.get(..len)? };
+    let message = Message::parse(whole).ok()?;
+    use crate::codec::doip::Payload as P;
+    let from_entity = match message.payload {
+        P::VehicleIdentificationRequest
+        | P::VehicleIdentificationRequestWithEid(_)
+        | P::VehicleIdentificationRequestWithVin(_)
+        | P::RoutingActivationRequest(_)
+        | P::AliveCheckResponse(_)
+        | P::EntityStatusRequest
+        | P::PowerModeInformationRequest => Some(false),
+        P::VehicleAnnouncement(_)
+        | P::RoutingActivationResponse(_)
+        | P::AliveCheckRequest
+        | P::EntityStatusResponse(_)
+        | P::PowerModeInformationResponse(_)
+        | P::DiagnosticMessageAck(_)
+        | P::DiagnosticMessageNack(_) => Some(true),
+        _ => None,
+    };
+    Some(match from_entity {
+        Some(true) => src,
+        Some(false) => dst,
+        None => src.min(dst),
+    })
 }
 
 /// Counters for the summary.
@@ -74,6 +116,8 @@ pub struct Reader {
     stats: ReadStats,
     /// The packet being read, for events raised inside the layers.
     at: At,
+    /// Ports added by [`ReadConfig::find_doip_ports`].
+    found_ports: usize,
 }
 
 impl Reader {
@@ -86,6 +130,7 @@ impl Reader {
             isotp,
             stats: ReadStats::default(),
             at: At { packet: 0, time: Duration::ZERO },
+            found_ports: 0,
         }
     }
 
@@ -142,6 +187,26 @@ impl Reader {
         sink.event(CaptureEvent::Skipped { at, why });
     }
 
+    /// Whether `payload` between ports `src` and `dst` shows DoIP on a port of its own; the
+    /// port is added and reported.
+    fn find_port(
+        &mut self,
+        src: u16,
+        dst: u16,
+        payload: &[u8],
+        udp: bool,
+        sink: &mut impl CaptureSink,
+    ) -> bool {
+        if !self.config.find_doip_ports || self.found_ports >= MAX_FOUND_PORTS {
+            return false;
+        }
+        let Some(port) = doip_entity_port(src, dst, payload, udp) else { return false };
+        self.found_ports += 1;
+        self.config.doip_ports.push(port);
+        sink.event(CaptureEvent::DoipPortFound { at: self.at, port, udp });
+        true
+    }
+
     fn is_doip_port(&self, port: u16) -> bool {
         self.config.doip_ports.contains(&port)
     }
@@ -155,11 +220,15 @@ impl Reader {
     ) {
         let src = SocketAddr::new(src, seg.src_port);
         let dst = SocketAddr::new(dst, seg.dst_port);
-        let config = &self.config;
-        let is_server = |p: u16| config.doip_ports.contains(&p) || config.tls_ports.contains(&p);
-        if !is_server(src.port()) && !is_server(dst.port()) {
-            return;
+        let is_server =
+            |c: &ReadConfig, p: u16| c.doip_ports.contains(&p) || c.tls_ports.contains(&p);
+        if !is_server(&self.config, src.port()) && !is_server(&self.config, dst.port()) {
+            let found = self.find_port(src.port(), dst.port(), seg.payload, false, sink);
+            if !found {
+                return;
+            }
         }
+        let config = &self.config;
         let mut adapter = TcpAdapter { at: self.at, config, stats: &mut self.stats, sink };
         self.tcp.segment(self.at.packet, (src, dst), seg, &mut adapter);
     }
@@ -171,12 +240,16 @@ impl Reader {
         payload: &[u8],
         sink: &mut impl CaptureSink,
     ) {
+        if !self.is_doip_port(dst.port()) && !self.is_doip_port(src.port()) {
+            let found = self.find_port(src.port(), dst.port(), payload, true, sink);
+            if !found {
+                return;
+            }
+        }
         let (from, to_entity) = if self.is_doip_port(dst.port()) {
             (Side::Tester, true)
-        } else if self.is_doip_port(src.port()) {
-            (Side::Entity, false)
         } else {
-            return;
+            (Side::Entity, false)
         };
         // Announcements go from the entity's port 13400 to 13400, and some testers send from
         // 13400 too: with both ends on DoIP ports the message type says who sent it (the
