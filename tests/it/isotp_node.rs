@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 const NODE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/isotp_uds_node.py");
 
 /// The python node, killed when the test ends whatever happens.
-struct Node(Child);
+pub(crate) struct Node(Child);
 
 impl Drop for Node {
     fn drop(&mut self) {
@@ -37,7 +37,7 @@ impl Drop for Node {
     }
 }
 
-fn start_node(python: &Path, local: u16, remote: u16) -> Node {
+pub(crate) fn start_node(python: &Path, local: u16, remote: u16) -> Node {
     let mut child = Command::new(python)
         .arg(NODE)
         .args(["--local", &local.to_string(), "--remote", &remote.to_string()])
@@ -103,7 +103,7 @@ const CORE: &[&str] = &[
 
 /// `dir/node.yaml`: the profile `profile init --can` writes, as a user starts, with the UDS
 /// facts of the python node.
-fn write_node_profile(dir: &Path) {
+pub(crate) fn write_node_profile(dir: &Path) {
     // The profile `profile init --can` writes, as a user starts: the node uses the defaults
     // (0x7E0 / 0x7E8, functional 0x7DF, padding 0xCC) but for the DID it answers.
     let init = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
