@@ -33,39 +33,13 @@ use doipcheck::codec::doip::{
 use doipcheck::sim::config::{ConfigDuration, SimConfig};
 use doipcheck::sim::faults::FaultSet;
 use doipcheck::transport::doip::sim_host::SimHost;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Counts every allocation of the process (simulator and testers alike) for the
-/// allocations-per-round-trip figure.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is System's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is System's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is System's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 const ENTITY: u16 = 0x0010;
 const MEASURE_FOR: Duration = Duration::from_secs(3);
@@ -146,7 +120,7 @@ fn round_trips(addr: SocketAddr, connections: usize) -> (f64, f64) {
             }
         }
         let start = Instant::now();
-        let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+        let allocations = counting_alloc::allocations();
         let mut tasks = Vec::new();
         for mut t in testers {
             tasks.push(tokio::spawn(async move {
@@ -162,7 +136,7 @@ fn round_trips(addr: SocketAddr, connections: usize) -> (f64, f64) {
         for task in tasks {
             total += task.await.unwrap();
         }
-        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
+        let allocations = counting_alloc::allocations() - allocations;
         (total as f64 / start.elapsed().as_secs_f64(), allocations as f64 / total.max(1) as f64)
     })
 }
