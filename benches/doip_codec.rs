@@ -8,32 +8,11 @@
 //! at least 18 GB/s on (b), zero allocations per message.
 
 use doipcheck::codec::doip::{Deframed, Deframer, Message, Payload};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Counts every allocation and reallocation made through the global allocator.
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 const DIAG: [u8; 15] =
     [0x02, 0xFD, 0x80, 0x01, 0x00, 0x00, 0x00, 0x07, 0x0E, 0x00, 0x10, 0x00, 0x22, 0xF1, 0x90];
@@ -106,11 +85,11 @@ fn bench(name: &str, stream: &[u8], expected: u64) {
     for _ in 0..RUNS {
         let mut deframer = Deframer::new(u32::MAX);
         let cpu_start = thread_cpu_time();
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = counting_alloc::allocations();
         let start = Instant::now();
         let (messages, checksum) = deframe_and_parse(black_box(stream), &mut deframer);
         let wall = start.elapsed();
-        allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        allocations = counting_alloc::allocations() - before;
         if let (Some(a), Some(b)) = (cpu_start, thread_cpu_time()) {
             best_cpu = best_cpu.min(b.saturating_sub(a));
         }

@@ -16,39 +16,10 @@ use doipcheck::proto::isotp::{
 use doipcheck::proto::time::Instant as ProtoInstant;
 use doipcheck::transport::can::NodeOptions;
 use doipcheck::transport::can::memory::{MemoryBus, MemoryNode};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Counts every allocation (and reallocation) made through the global allocator.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        ALLOCATED_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        ALLOCATED_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 fn id(raw: u16) -> CanId {
     CanId::Standard(StandardId::new(raw).unwrap())
@@ -165,8 +136,8 @@ fn run(s: &Scenario, budget: Duration) -> Figures {
             // The stopwatch reads a /proc file (allocating): start it before the counters.
             let stopwatch = Stopwatch::start();
             counting_from = Some((
-                ALLOCATIONS.load(Ordering::Relaxed),
-                ALLOCATED_BYTES.load(Ordering::Relaxed),
+                counting_alloc::allocations(),
+                counting_alloc::allocated_bytes(),
                 stopwatch,
                 frames,
             ));
@@ -207,8 +178,8 @@ fn run(s: &Scenario, budget: Duration) -> Figures {
     let (allocs0, bytes0, start, frames0) = counting_from.expect("at least one message");
     let dropped = sender.node.stats().dropped + receiver.node.stats().dropped;
     assert_eq!(dropped, 0, "the bus dropped frames");
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
-    let allocated_bytes = ALLOCATED_BYTES.load(Ordering::Relaxed) - bytes0;
+    let allocations = counting_alloc::allocations() - allocs0;
+    let allocated_bytes = counting_alloc::allocated_bytes() - bytes0;
     let (wall_secs, cpu_secs) = start.seconds();
     Figures {
         messages: messages - 1,

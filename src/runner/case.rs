@@ -197,6 +197,7 @@ impl<'a> CaseRun<'a> {
                     let (v, r) = match f {
                         Failure::Fail(r) if setup => (Verdict::Inconclusive, *r),
                         Failure::Fail(r) | Failure::Broke(r) => (Verdict::Fail, *r),
+                        Failure::TooLate(r) => (Verdict::Inconclusive, *r),
                         Failure::Error(r) => (Verdict::Error, *r),
                         Failure::Unreachable(r) => {
                             unreachable = true;

@@ -22,6 +22,10 @@ pub enum Failure {
     Broke(Box<Reason>),
     /// A harness or transport problem.
     Error(Box<Reason>),
+    /// The harness was too late itself to judge a timing rule (a busy machine): whether the
+    /// target kept it cannot be told, so the case is `inconclusive`, never a `fail` the target
+    /// did not earn.
+    TooLate(Box<Reason>),
     /// The target could not be reached at all.
     Unreachable(Box<Reason>),
 }
@@ -29,16 +33,22 @@ pub enum Failure {
 impl Failure {
     pub fn reason_mut(&mut self) -> &mut Reason {
         match self {
-            Failure::Fail(r) | Failure::Broke(r) | Failure::Error(r) | Failure::Unreachable(r) => r,
+            Failure::Fail(r)
+            | Failure::Broke(r)
+            | Failure::Error(r)
+            | Failure::TooLate(r)
+            | Failure::Unreachable(r) => r,
         }
     }
 
     /// The reason, whatever the kind.
     pub fn into_reason(self) -> Reason {
         match self {
-            Failure::Fail(r) | Failure::Broke(r) | Failure::Error(r) | Failure::Unreachable(r) => {
-                *r
-            }
+            Failure::Fail(r)
+            | Failure::Broke(r)
+            | Failure::Error(r)
+            | Failure::TooLate(r)
+            | Failure::Unreachable(r) => *r,
         }
     }
 
@@ -62,6 +72,11 @@ pub fn broke(message: impl Into<String>) -> Failure {
 /// The harness could not do its part.
 pub fn error(message: impl Into<String>) -> Failure {
     Failure::Error(Box::new(Reason { message: message.into(), ..Reason::default() }))
+}
+
+/// The harness ran too late to judge a timing rule.
+pub fn too_late(message: impl Into<String>) -> Failure {
+    Failure::TooLate(Box::new(Reason { message: message.into(), ..Reason::default() }))
 }
 
 /// The target broke a rule; `actual` is what it sent.

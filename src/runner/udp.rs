@@ -1,12 +1,18 @@
 //! The case's UDP socket for vehicle identification, entity status and power mode steps:
 //! datagrams to the target's discovery port (or the profile's broadcast address), each
-//! datagram one frame event, every receive bounded by a deadline.
+//! datagram one frame event, every receive bounded by a deadline. A datagram's time is the
+//! kernel's receive stamp (`transport::rx_time`), so an answer read late on a busy machine is
+//! judged by when it came; one that arrived by the deadline is taken even when our task woke
+//! after it.
 
 use super::arrived::{ReceivedFrame, decoded_message};
 use super::failure::{Failure, error, fail};
 use super::record::Recorder;
 use crate::codec::doip::Message;
-use crate::runner::event::{Address, ConnectionChange, Decoded, Direction, FrameTransport};
+use crate::runner::event::{
+    Address, ConnectionChange, Decoded, Direction, FrameTransport, RunTime,
+};
+use crate::transport::rx_time;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use tokio::net::UdpSocket;
 use tokio::time::timeout_at;
@@ -20,6 +26,8 @@ pub struct Udp {
     pub local: SocketAddr,
     /// The last peer we sent to, for the closing event.
     last_peer: SocketAddr,
+    /// A datagram taken at a deadline that had arrived after it: the next receive's.
+    pending: Option<(Vec<u8>, SocketAddr, RunTime)>,
 }
 
 /// What a bounded receive found.
@@ -50,6 +58,7 @@ impl Udp {
         let socket = UdpSocket::bind((any, port))
             .await
             .map_err(|e| format!("cannot bind a UDP socket on port {port}: {e}"))?;
+        rx_time::enable(&socket).map_err(|e| format!("cannot enable receive time stamps: {e}"))?;
         if broadcast {
             socket.set_broadcast(true).map_err(|e| format!("cannot enable broadcast: {e}"))?;
         }
@@ -63,7 +72,7 @@ impl Udp {
             Address::Socket(target),
             ConnectionChange::Opened,
         );
-        Ok(Udp { socket, local, last_peer: target })
+        Ok(Udp { socket, local, last_peer: target, pending: None })
     }
 
     pub async fn send(
@@ -101,36 +110,46 @@ impl Udp {
         deadline: tokio::time::Instant,
         rec: &mut Recorder,
     ) -> Result<UdpOutcome, Failure> {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
-        let result = timeout_at(deadline, self.socket.recv_from(&mut buf)).await;
-        let at = rec.now();
-        match result {
-            Err(_) => Ok(UdpOutcome::Timeout),
-            Ok(Err(e)) => Err(error(format!("receiving UDP: {e}"))),
-            Ok(Ok((n, from))) => {
+        let (buf, from, at) = match self.pending.take() {
+            Some(p) => p,
+            None => {
+                let mut buf = vec![0u8; MAX_DATAGRAM];
+                let read =
+                    match timeout_at(deadline, rx_time::recv_from(&self.socket, &mut buf)).await {
+                        Ok(r) => r,
+                        // Woken at the deadline, perhaps late: a datagram already there may have
+                        // arrived in time.
+                        Err(_) => match rx_time::recv_now(&self.socket, &mut buf) {
+                            Ok(r) => Ok(r),
+                            Err(_) => return Ok(UdpOutcome::Timeout),
+                        },
+                    };
+                let (n, from, stamp) = read.map_err(|e| error(format!("receiving UDP: {e}")))?;
                 buf.truncate(n);
-                let message =
-                    Message::parse(&buf).map(Message::into_owned).map_err(|e| e.to_string());
-                let decoded = match &message {
-                    Ok(m) => decoded_message(m),
-                    Err(e) => Decoded::Error { error: e.clone() },
-                };
-                rec.frame(
-                    at,
-                    Direction::Received,
-                    FrameTransport::Udp,
-                    Address::Socket(self.local),
-                    Address::Socket(from),
-                    buf.clone(),
-                    decoded,
-                )
-                .map_err(fail)?;
-                Ok(UdpOutcome::Datagram {
-                    from,
-                    received: ReceivedFrame { at, bytes: buf, message },
-                })
+                let at = rec.clock.at_std(stamp.arrived_at());
+                if stamp.arrived_at() > deadline.into_std() {
+                    self.pending = Some((buf, from, at));
+                    return Ok(UdpOutcome::Timeout);
+                }
+                (buf, from, at)
             }
-        }
+        };
+        let message = Message::parse(&buf).map(Message::into_owned).map_err(|e| e.to_string());
+        let decoded = match &message {
+            Ok(m) => decoded_message(m),
+            Err(e) => Decoded::Error { error: e.clone() },
+        };
+        rec.frame(
+            at,
+            Direction::Received,
+            FrameTransport::Udp,
+            Address::Socket(self.local),
+            Address::Socket(from),
+            buf.clone(),
+            decoded,
+        )
+        .map_err(fail)?;
+        Ok(UdpOutcome::Datagram { from, received: ReceivedFrame { at, bytes: buf, message } })
     }
 
     pub fn close(&self, rec: &Recorder) {

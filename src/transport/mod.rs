@@ -5,4 +5,5 @@
 
 pub mod can;
 pub mod doip;
+pub mod rx_time;
 pub mod timer;

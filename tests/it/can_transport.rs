@@ -257,3 +257,36 @@ fn socketcan_without_the_feature_says_how_to_get_it() {
         assert!(err.to_string().contains("--features socketcan"), "{err}");
     });
 }
+
+/// The STmin symptom on a busy machine: two frames 20 ms apart, both read in one burst 60 ms
+/// later (our task was busy). Stamped with the kernel's receive time they keep their gap;
+/// stamped at the read they would be microseconds apart. And a frame that arrived before a
+/// deadline is still taken when the task wakes after it.
+#[test]
+fn frames_read_in_one_burst_keep_the_gap_they_arrived_with() {
+    rt().block_on(async {
+        let (mut node, raw, node_addr) = node_and_raw_peer().await;
+        // The kernel turns receive stamping on a moment after the first socket asks.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let gap = Duration::from_millis(20);
+        raw.send_to(&wire::encode(0, &[classic(0x7E8, &[0x21])]).unwrap(), node_addr)
+            .await
+            .unwrap();
+        std::thread::sleep(gap);
+        raw.send_to(&wire::encode(1, &[classic(0x7E8, &[0x22])]).unwrap(), node_addr)
+            .await
+            .unwrap();
+        let cf2_sent = std::time::Instant::now();
+        // Busy: the runtime thread does not read the socket for 60 ms.
+        std::thread::sleep(Duration::from_millis(60));
+        let first = timeout(WAIT, node.recv()).await.unwrap().unwrap();
+        let second = node.recv_arrived_by(cf2_sent).expect("the second frame had arrived");
+        assert_eq!((first.frame.data(), second.frame.data()), (&[0x21][..], &[0x22][..]));
+        let measured = second.at.duration_since(first.at);
+        // The sender slept at least `gap` between the two sends; read at once they would be
+        // microseconds apart.
+        assert!(measured >= gap, "the gap as the kernel saw it: {measured:?}");
+        // Nothing else arrived: a late wake-up finds nothing to take.
+        assert!(node.recv_arrived_by(std::time::Instant::now()).is_none());
+    });
+}

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 const NODE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/isotp_uds_node.py");
 
 /// The python node, killed when the test ends whatever happens.
-struct Node(Child);
+pub(crate) struct Node(Child);
 
 impl Drop for Node {
     fn drop(&mut self) {
@@ -37,7 +37,7 @@ impl Drop for Node {
     }
 }
 
-fn start_node(python: &Path, local: u16, remote: u16) -> Node {
+pub(crate) fn start_node(python: &Path, local: u16, remote: u16) -> Node {
     let mut child = Command::new(python)
         .arg(NODE)
         .args(["--local", &local.to_string(), "--remote", &remote.to_string()])
@@ -103,7 +103,7 @@ const CORE: &[&str] = &[
 
 /// `dir/node.yaml`: the profile `profile init --can` writes, as a user starts, with the UDS
 /// facts of the python node.
-fn write_node_profile(dir: &Path) {
+pub(crate) fn write_node_profile(dir: &Path) {
     // The profile `profile init --can` writes, as a user starts: the node uses the defaults
     // (0x7E0 / 0x7E8, functional 0x7DF, padding 0xCC) but for the DID it answers.
     let init = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
@@ -123,57 +123,80 @@ fn write_node_profile(dir: &Path) {
     std::fs::write(dir.join("node.yaml"), profile).expect("write the profile");
 }
 
+/// The suites run in two shards at once, each against its own python node: the same cases,
+/// each twice, in half the wall time (one node serves one case at a time).
 #[test]
 fn a_third_party_isotp_node_alone_gets_repeatable_verdicts() {
     let Some(python) = venv_python() else { return };
-    let [ours, theirs] = free_udp_ports::<2>();
-    let _node = start_node(&python, theirs, ours);
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_node_profile(dir.path());
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/isotp");
-    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
-        .current_dir(dir.path())
-        .args(["run", "--plain", "--repeat", "2", "-p", "node.yaml", "--can"])
-        .arg(format!("cannelloni:{ours}@127.0.0.1:{theirs}"))
-        .arg(&suites)
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "the deviations fail: {stderr}");
-    assert!(stderr.contains("against CAN node on cannelloni:"), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("reports/report.json")).expect("report"),
-    )
-    .expect("JSON");
-    let counts = &report["counts"];
-    assert_eq!(counts["error"], 0, "no error: {stderr}");
-    assert_eq!(counts["inconclusive"], 0, "no inconclusive: {stderr}");
-    assert_eq!(counts["flaky"], 0, "the verdicts repeat: {stderr}");
+    let ports = free_udp_ports::<4>();
+    let shards: Vec<_> = ["1/2", "2/2"]
+        .iter()
+        .zip(ports.chunks(2))
+        .map(|(shard, pair)| {
+            let (ours, theirs) = (pair[0], pair[1]);
+            let node = start_node(&python, theirs, ours);
+            let dir = tempfile::tempdir().expect("temp dir");
+            write_node_profile(dir.path());
+            let run = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+                .current_dir(dir.path())
+                .args(["run", "--plain", "--repeat", "2", "--shard", shard])
+                .args(["-p", "node.yaml", "--can"])
+                .arg(format!("cannelloni:{ours}@127.0.0.1:{theirs}"))
+                .arg(&suites)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("runs");
+            (node, dir, run)
+        })
+        .collect();
     let mut failed = Vec::new();
-    for case in report["cases"].as_array().expect("cases") {
-        let id = case["info"]["id"].as_str().expect("id");
-        let base = id.split('[').next().unwrap_or(id).to_owned();
-        let finished = &case["finished"];
-        let verdict = finished["verdict"].as_str().expect("verdict");
-        if verdict != "skipped" {
-            assert_eq!(finished["attempts"], 2, "{id} ran twice");
+    let mut ran = 0;
+    for (node, dir, run) in shards {
+        let out = run.wait_with_output().expect("the run ends");
+        drop(node);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("against CAN node on cannelloni:"), "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("reports/report.json")).expect("report"),
+        )
+        .expect("JSON");
+        let counts = &report["counts"];
+        assert_eq!(counts["error"], 0, "no error: {stderr}");
+        assert_eq!(counts["inconclusive"], 0, "no inconclusive: {stderr}");
+        assert_eq!(counts["flaky"], 0, "the verdicts repeat: {stderr}");
+        let mut failed_here = false;
+        for case in report["cases"].as_array().expect("cases") {
+            ran += 1;
+            let id = case["info"]["id"].as_str().expect("id");
+            let base = id.split('[').next().unwrap_or(id).to_owned();
+            let finished = &case["finished"];
+            let verdict = finished["verdict"].as_str().expect("verdict");
+            if verdict != "skipped" {
+                assert_eq!(finished["attempts"], 2, "{id} ran twice");
+            }
+            if verdict == "fail" {
+                failed_here = true;
+                failed.push(base.clone());
+            }
+            if CORE.contains(&base.as_str()) {
+                assert_eq!(verdict, "pass", "{id}: {}", finished["reason"]);
+            }
+            if verdict == "skipped" {
+                let why = finished["reason"]["message"].as_str().unwrap_or("");
+                assert!(why.starts_with("the profile lacks"), "{id}: {why}");
+            }
         }
-        if verdict == "fail" {
-            failed.push(base.clone());
-        }
-        if CORE.contains(&base.as_str()) {
-            assert_eq!(verdict, "pass", "{id}: {}", finished["reason"]);
-        }
-        if verdict == "skipped" {
-            let why = finished["reason"]["message"].as_str().unwrap_or("");
-            assert!(why.starts_with("the profile lacks"), "{id}: {why}");
-        }
+        let code = if failed_here { 1 } else { 0 };
+        assert_eq!(out.status.code(), Some(code), "the deviations fail: {stderr}");
     }
+    assert!(ran >= 60, "both shards together ran the ISO-TP suites: {ran} cases");
     failed.sort();
     failed.dedup();
     let mut expected: Vec<String> = DEVIATIONS.iter().map(|s| s.to_string()).collect();
     expected.sort();
-    assert_eq!(failed, expected, "{stderr}");
+    assert_eq!(failed, expected);
 }
 
 /// `doipcheck fuzz --can` against a real ISO-TP stack: every case gets its barrier answered or

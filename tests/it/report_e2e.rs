@@ -5,17 +5,33 @@
 //! malformed messages on purpose or receive garbage do get malformed packets: that is what they
 //! test; the capture comments such frames.)
 
+use pcap_file::pcapng::{Block, PcapNgReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::tshark;
+
+/// Packets (enhanced packet blocks) in a pcapng capture.
+fn packets_in(path: &Path) -> usize {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng file");
+    let mut packets = 0;
+    while let Some(block) = reader.next_block() {
+        if let Block::EnhancedPacket(_) = block.expect("a well-formed block").0 {
+            packets += 1;
+        }
+    }
+    packets
+}
 
 #[test]
 fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--plain", "--pcap", "all", "--report-dir"])
+        // Four jobs (each its own simulator): the same cases and captures in a quarter of the
+        // declared waits.
+        .args(["run", "--plain", "--jobs", "4", "--pcap", "all", "--report-dir"])
         .arg(dir.path())
         .stdin(Stdio::null())
         .output()
@@ -35,9 +51,11 @@ fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
     if !tshark::tshark_or_skip("a_real_run_writes_captures_tshark_decodes") {
         return;
     }
-    // tshark's start-up dominates its time, but each instance holds ~150 MB: run as many at
-    // once as there are cores, never one per case (a few hundred cases would exhaust memory).
-    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // tshark's start-up dominates its time (about a second per capture on a busy 2-core
+    // machine): the captures are concatenated in plan order (`mergecap -a`; each begins with
+    // its own synthesised handshakes, so tshark's TCP analysis and reassembly start afresh, and
+    // its output is the same as capture by capture) and read by one tshark, whose rows are
+    // then split by each capture's packet count.
     let mut checks = Vec::new();
     for case in cases {
         let Some(capture) = case["finished"]["capture"].as_str() else { continue };
@@ -58,40 +76,49 @@ fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
     // Skipped cases (a `requires` the profile lacks, e.g. the ISO-TP suites) never ran.
     let ran = cases.iter().filter(|c| c["verdict"] != "skipped").count();
     assert_eq!(checks.len(), ran, "--pcap all keeps a capture of every case that ran");
+    let merged = dir.path().join("all-captures.pcapng");
+    let status = Command::new("mergecap")
+        .arg("-a")
+        .arg("-w")
+        .arg(&merged)
+        .args(checks.iter().map(|(capture, _, _)| capture))
+        .stderr(Stdio::null())
+        .status()
+        .expect("mergecap (installed with tshark) runs");
+    assert!(status.success(), "mergecap failed");
+    let out = Command::new("tshark")
+        .args(["-n", "-2", "-r"])
+        .arg(&merged)
+        .args(["-T", "fields", "-E", "separator=/t"])
+        .args(["-E", "occurrence=a", "-E", "aggregator=,"])
+        .args(["-e", "doip.type", "-e", "_ws.expert.severity"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success(), "tshark failed on {}", merged.display());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rows = text.lines();
     let mut runs = Vec::new();
-    for batch in checks.chunks(parallel) {
-        let children: Vec<_> = batch
-            .iter()
-            .map(|(capture, _, _)| {
-                Command::new("tshark")
-                    .args(["-n", "-2", "-r", capture, "-T", "fields", "-E", "separator=/t"])
-                    .args(["-E", "occurrence=a", "-E", "aggregator=,"])
-                    .args(["-e", "frame.number", "-e", "doip.type", "-e", "_ws.expert.severity"])
-                    .args(["-e", "frame.comment"])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        for ((capture, decoded, all_decoded), child) in batch.iter().zip(children) {
-            runs.push((capture.clone(), *decoded, *all_decoded, child.wait_with_output().unwrap()));
-        }
+    for (capture, decoded, all_decoded) in checks {
+        let packets = packets_in(Path::new(&capture));
+        let of_capture: Vec<&str> = rows.by_ref().take(packets).collect();
+        assert_eq!(of_capture.len(), packets, "{capture}: tshark listed fewer packets");
+        runs.push((capture, decoded, all_decoded, of_capture));
     }
+    assert_eq!(rows.next(), None, "tshark listed more packets than the captures hold");
     // _ws.expert.severity of an error-level note (Wireshark's PI_ERROR).
     const ERROR: u32 = 0x0080_0000;
-    for (capture, decoded, all_decoded, out) in runs {
-        assert!(out.status.success(), "tshark failed on {capture}");
-        let text = String::from_utf8(out.stdout).unwrap();
+    for (capture, decoded, all_decoded, rows) in runs {
+        let text = rows.join("\n");
         let mut doip_messages = 0;
-        for line in text.lines() {
+        for (number, line) in rows.iter().enumerate() {
             let f: Vec<&str> = line.split('\t').collect();
-            doip_messages += f[1].split(',').filter(|t| !t.is_empty()).count();
-            let error = f[2].split(',').any(|s| s.parse::<u32>().is_ok_and(|s| s >= ERROR));
+            doip_messages += f[0].split(',').filter(|t| !t.is_empty()).count();
+            let error = f[1].split(',').any(|s| s.parse::<u32>().is_ok_and(|s| s >= ERROR));
             assert!(
                 !(error && all_decoded),
                 "{capture}: frame {} is malformed although the harness decoded every frame:\n{text}",
-                f[0]
+                number + 1
             );
         }
         assert!(

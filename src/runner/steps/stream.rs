@@ -2,7 +2,9 @@
 //! and raw messages both ways, the connection's fate (closed, open, silent), and `wait`, which keeps every
 //! connection read so that handlers answer and arrival times are true.
 
-use super::timing::{Violation, Window, early_message, late_message, measured};
+use super::timing::{
+    Violation, Window, early_message, harness_delay, harness_delay_message, late_message, measured,
+};
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::codec::uds::Response;
@@ -10,7 +12,9 @@ use crate::runner::arrived::{Arrived, ReceivedFrame, decoded_message};
 use crate::runner::case::CaseRun;
 use crate::runner::conn::{self, Connection, ReadOutcome};
 use crate::runner::event::{Decoded, Reason, RunTime};
-use crate::runner::failure::{Failure, broke, describe_mismatches, error, fail, mismatch};
+use crate::runner::failure::{
+    Failure, broke, describe_mismatches, error, fail, mismatch, too_late,
+};
 use crate::runner::message as msg;
 use crate::suite::model::Handler;
 use crate::suite::step_args::{
@@ -307,19 +311,27 @@ impl CaseRun<'_> {
     }
 
     /// Records a match: its time (for `measure`) and message (for `capture`), once it is
-    /// known not to have come too early.
+    /// known not to have come too early or late. `read_deadline`: for a time our read took
+    /// (TCP, TLS), the deadline that bounded the read, so that a late arrival our own delay
+    /// may have caused is inconclusive (`timing::harness_delay`); `None` for kernel stamps.
     pub(super) fn matched(
         &mut self,
         received: ReceivedFrame,
         start: RunTime,
         window: &Window,
         what: &str,
+        read_deadline: Option<RunTime>,
     ) -> Result<(), Failure> {
         let after = received.at.since(start);
         let broken = match window.check(after) {
             Ok(()) => None,
             Err(Violation::Early { not_before }) => Some(early_message(what, after, not_before)),
             Err(Violation::Late { within }) => {
+                let ours = read_deadline
+                    .and_then(|d| harness_delay(after, d.since(start), window.tolerance));
+                if let Some(delay) = ours {
+                    return Err(too_late(harness_delay_message(what, after, delay)));
+                }
                 Some(late_message(what, after, within, window.tolerance))
             }
         };
@@ -401,7 +413,8 @@ impl CaseRun<'_> {
             }
             let mismatches = msg::judge(expected, &message, &self.scope).map_err(error)?;
             if mismatches.is_empty() {
-                return self.matched(received, start, &window, name);
+                let read_deadline = Some(self.rec.clock.at(deadline));
+                return self.matched(received, start, &window, name, read_deadline);
             }
             if let Payload::DiagnosticMessage(d) = &message.payload
                 && self.response_pending(&d.user_data)
@@ -424,12 +437,13 @@ impl CaseRun<'_> {
         let pattern = self.pattern(hex, mask)?;
         let window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
         let start = self.rec.now();
-        let outcome = conn_mut(&mut self.conns, connection)?
-            .read(deadline_after(window.wait()), &mut self.rec)
-            .await?;
+        let deadline = deadline_after(window.wait());
+        let outcome = conn_mut(&mut self.conns, connection)?.read(deadline, &mut self.rec).await?;
         match outcome {
             ReadOutcome::Frame(r) if pattern.matches(&r.bytes) => {
-                self.matched(r, start, &window, "bytes").map_err(|f| f.expecting(&pattern))
+                let read_deadline = Some(self.rec.clock.at(deadline));
+                self.matched(r, start, &window, "bytes", read_deadline)
+                    .map_err(|f| f.expecting(&pattern))
             }
             ReadOutcome::Frame(r) => Err(mismatch(
                 format!("bytes do not match the pattern {pattern}"),

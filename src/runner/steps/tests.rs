@@ -40,6 +40,10 @@ enum Peer {
     CloseAfter(Duration),
     /// Never answer (the clock then runs to the step's deadline by itself).
     Silent,
+    /// Answer `bytes` this long after the request, then move the clock on by `stall` before
+    /// the harness's task runs again: the answer came in time, the harness read it late (a
+    /// busy machine).
+    AnswerThenStall(Duration, &'static [u8], Duration),
 }
 
 /// Runs `steps` on the paused clock against `peer`; the verdict and every event.
@@ -81,6 +85,12 @@ async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
                 None
             }
             Peer::Silent => Some(theirs),
+            Peer::AnswerThenStall(d, bytes, stall) => {
+                tokio::time::advance(d).await;
+                let _ = theirs.write_all(bytes).await;
+                tokio::time::advance(stall).await;
+                Some(theirs)
+            }
         }
     };
     let (attempt, open) = tokio::join!(case.run(), peer);
@@ -119,6 +129,23 @@ async fn an_answer_just_after_within_plus_tolerance_fails_as_late() {
     );
     let (a, _) = run(ACTIVATE_WITHIN_100MS, Peer::Silent).await;
     assert_eq!(reason(&a), "expected routing_activation_response within 100ms, nothing arrived");
+}
+
+/// TCP has no kernel receive stamp: an answer our own task read long after the deadline may
+/// have come in time, so the case is inconclusive, never failed.
+#[tokio::test(start_paused = true)]
+async fn an_answer_read_late_by_our_own_delay_is_inconclusive_not_failed() {
+    let stalled = Peer::AnswerThenStall(MS * 10, &ACTIVATED, MS * 500);
+    let (a, _) = run(ACTIVATE_WITHIN_100MS, stalled).await;
+    assert_eq!(a.verdict, Verdict::Inconclusive, "{}", reason(&a));
+    assert_eq!(
+        reason(&a),
+        "routing_activation_response was read 510.000ms after the step started, but the harness itself ran 358.000ms late (a busy machine?): whether it came in time cannot be told"
+    );
+    // A stall within the tolerance (and the timer's rounding) is not ours to excuse.
+    let (a, _) =
+        run(ACTIVATE_WITHIN_100MS, Peer::AnswerThenStall(MS * 10, &ACTIVATED, MS * 190)).await;
+    assert_eq!(a.verdict, Verdict::Fail, "{}", reason(&a));
 }
 
 const ACTIVATE_NOT_BEFORE_1S: &str = "      - send: { routing_activation_request: {} }

@@ -73,6 +73,30 @@ pub fn within_bounds(
     window.check(value)
 }
 
+/// tokio's timer wheel rounds a deadline up to its next 1 ms tick (`transport::timer`): a read
+/// that completes up to this long after its deadline is the target's timing, not our delay.
+pub const TIMER_ROUNDING: Duration = Duration::from_millis(2);
+
+/// Our own scheduling delay, when it spoils a time stamped by our read (TCP and TLS: no kernel
+/// stamp). A read bounded by a deadline that completes after it means our task ran late: on
+/// time, the deadline's timer would have ended the read first. The frame may have arrived
+/// any time before the read, so when our delay (past the deadline, less the timer's rounding)
+/// exceeds the tolerance, whether it came in time cannot be told: `Some(delay)`, and the step
+/// is inconclusive rather than failed. Times are measured from the step's start.
+pub fn harness_delay(read: Duration, deadline: Duration, tolerance: Duration) -> Option<Duration> {
+    let delay = read.checked_sub(deadline)?.checked_sub(TIMER_ROUNDING)?;
+    (delay > tolerance).then_some(delay)
+}
+
+/// The sentence of a time our own delay spoiled (see [`harness_delay`]).
+pub fn harness_delay_message(what: &str, read: Duration, delay: Duration) -> String {
+    format!(
+        "{what} was read {} after the step started, but the harness itself ran {} late (a busy machine?): whether it came in time cannot be told",
+        measured(read),
+        measured(delay)
+    )
+}
+
 /// The sentence of an early arrival: `{what} arrived after 1.2ms, earlier than not_before 2s`.
 pub fn early_message(what: &str, elapsed: Duration, not_before: Duration) -> String {
     format!(
@@ -180,6 +204,18 @@ mod tests {
             within_bounds(MS * 8 - US, Some(MS * 10), None, t),
             Err(Violation::Early { not_before: MS * 10 })
         );
+    }
+
+    #[test]
+    fn our_delay_past_the_deadline_beyond_rounding_and_tolerance_is_ours() {
+        let (deadline, tolerance) = (MS * 100, MS * 5);
+        // Read before the deadline, or late by no more than the timer's rounding plus the
+        // tolerance: the target's timing.
+        assert_eq!(harness_delay(MS * 99, deadline, tolerance), None);
+        assert_eq!(harness_delay(MS * 107, deadline, tolerance), None);
+        // Any later and our own delay exceeds the tolerance.
+        assert_eq!(harness_delay(MS * 107 + US, deadline, tolerance), Some(MS * 5 + US));
+        assert_eq!(harness_delay(MS * 300, deadline, Duration::ZERO), Some(MS * 198));
     }
 
     #[test]

@@ -144,7 +144,8 @@ impl CaseRun<'_> {
                 Datagram::PassedOver => continue,
             }
             let at = received.at;
-            self.matched(received, start, window, one.what)?;
+            // Kernel stamps: a late arrival is the target's, whenever we read it.
+            self.matched(received, start, window, one.what, None)?;
             return Ok(at);
         }
     }

@@ -8,12 +8,14 @@
 //! [`CannelloniNode::recv`] or calls [`CannelloniNode::flush`].
 //!
 //! Receiving: datagrams from any address other than the configured remote, and malformed
-//! datagrams, are dropped whole and counted (`malformed`); a datagram is stamped once, when it
-//! is read from the socket, and its frames are queued (bounded, overflow counted in `dropped`).
+//! datagrams, are dropped whole and counted (`malformed`); a datagram is stamped once, with the
+//! kernel's receive time (`transport::rx_time`: when it entered the socket, not when we read
+//! it), and its frames are queued (bounded, overflow counted in `dropped`).
 
 use super::{CanTransportError, Origin, Received, TransportStats};
 use crate::codec::can::CanFrame;
 use crate::codec::cannelloni::{self as wire, Encoder, TunnelFrame};
+use crate::transport::rx_time::{self, RxStamp};
 use std::collections::VecDeque;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -22,6 +24,9 @@ use tokio::net::UdpSocket;
 
 /// Ethernet MTU 1500 - IPv4 header 20 - UDP header 8: batches never fragment on a real link.
 pub const DEFAULT_MAX_DATAGRAM: usize = 1472;
+
+/// Datagrams [`CannelloniNode::recv_arrived_by`] reads at most without yielding.
+const MAX_DATAGRAMS_AT_ONCE: usize = 64;
 
 /// How a cannelloni node is set up (from the spec string's fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +62,7 @@ pub struct CannelloniNode {
 }
 
 enum Wake {
-    Datagram(std::io::Result<(usize, SocketAddr)>),
+    Datagram(std::io::Result<(usize, SocketAddr, RxStamp)>),
     BatchDue,
 }
 
@@ -67,6 +72,8 @@ impl CannelloniNode {
         let socket = UdpSocket::bind(config.local)
             .await
             .map_err(|e| CanTransportError::io(format!("cannelloni: bind {}", config.local), e))?;
+        rx_time::enable(&socket)
+            .map_err(|e| CanTransportError::io("cannelloni: enable receive time stamps", e))?;
         Ok(CannelloniNode {
             socket,
             encoder: Encoder::new(config.max_datagram),
@@ -161,13 +168,13 @@ impl CannelloniNode {
             }
             let deadline = self.batch_deadline;
             let wake = tokio::select! {
-                r = self.socket.recv_from(&mut self.rx_buf) => Wake::Datagram(r),
+                r = rx_time::recv_from(&self.socket, &mut self.rx_buf) => Wake::Datagram(r),
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into()),
                     if deadline.is_some() => Wake::BatchDue,
             };
             match wake {
                 Wake::BatchDue => self.flush().await?,
-                Wake::Datagram(Ok((len, from))) => self.take_datagram(len, from),
+                Wake::Datagram(Ok((len, from, stamp))) => self.take_datagram(len, from, stamp),
                 // ICMP errors for earlier sends surface here on some systems: not fatal.
                 Wake::Datagram(Err(e))
                     if matches!(
@@ -181,8 +188,29 @@ impl CannelloniNode {
         }
     }
 
-    fn take_datagram(&mut self, len: usize, from: SocketAddr) {
-        let at = Instant::now();
+    /// A frame that arrived no later than `by`, if one is queued or in the socket now, without
+    /// waiting: for a task that woke late at its deadline (a busy machine), so that what
+    /// arrived in time is judged in time. A frame that arrived later stays queued.
+    pub fn recv_arrived_by(&mut self, by: Instant) -> Option<Received> {
+        // Bounded: a flood of datagrams that queue nothing (strangers, malformed) cannot
+        // hold the caller here.
+        for _ in 0..MAX_DATAGRAMS_AT_ONCE {
+            if !self.queue.is_empty() {
+                break;
+            }
+            match rx_time::recv_now(&self.socket, &mut self.rx_buf) {
+                Ok((len, from, stamp)) => self.take_datagram(len, from, stamp),
+                Err(_) => break,
+            }
+        }
+        match self.queue.front() {
+            Some(r) if r.at <= by => self.queue.pop_front(),
+            _ => None,
+        }
+    }
+
+    fn take_datagram(&mut self, len: usize, from: SocketAddr, stamp: RxStamp) {
+        let at = stamp.arrived_at();
         if from != self.config.remote {
             tracing::debug!(%from, remote = %self.config.remote, "cannelloni: datagram from a stranger dropped");
             self.stats.malformed += 1;

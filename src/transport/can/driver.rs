@@ -93,32 +93,48 @@ impl EndpointDriver {
             if let Some(event) = self.endpoint.poll_event() {
                 return Ok(Some(event));
             }
-            if deadline.is_some_and(|d| d <= Instant::now()) {
-                return Ok(None);
+            if let Some(d) = deadline
+                && d <= Instant::now()
+            {
+                // Woken at or after the deadline: what arrived by then still counts.
+                match transport.recv_arrived_by(d) {
+                    Some(rx) => self.feed(&rx, observe),
+                    None => return Ok(None),
+                }
+                continue;
             }
             let wake = self.endpoint.poll_timeout().map(|t| self.real_time(t));
             let far = Instant::now();
             tokio::select! {
                 biased;
-                r = transport.recv() => {
-                    let rx = r?;
-                    observe(Traffic::Received(&rx));
-                    let now = self.proto_time(rx.at);
-                    match rx.origin {
-                        Origin::Peer => self.endpoint.handle_frame(now, &rx.frame),
-                        Origin::Echo => {
-                            if self.endpoint.config().tx_confirmation == TxConfirmation::Explicit {
-                                self.endpoint.handle_tx_confirmation(now);
-                            }
+                r = transport.recv() => self.feed(&r?, observe),
+                _ = tokio::time::sleep_until(wake.unwrap_or(far).into()), if wake.is_some() => {
+                    // A busy machine may run us well after the timer was due: a frame that
+                    // arrived before it (by its stamp) goes first, and may stop the timer
+                    // (N_Bs, N_Cr); the endpoint sees it at its arrival time.
+                    let due = wake.unwrap_or(far);
+                    match transport.recv_arrived_by(due) {
+                        Some(rx) => self.feed(&rx, observe),
+                        None => {
+                            let now = self.proto_time(Instant::now());
+                            self.endpoint.handle_timeout(now);
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(wake.unwrap_or(far).into()), if wake.is_some() => {
-                    let now = self.proto_time(Instant::now());
-                    self.endpoint.handle_timeout(now);
-                }
-                _ = tokio::time::sleep_until(deadline.unwrap_or(far).into()), if deadline.is_some() => {
-                    return Ok(None);
+                _ = tokio::time::sleep_until(deadline.unwrap_or(far).into()), if deadline.is_some() => {}
+            }
+        }
+    }
+
+    /// Shows `rx` to the observer and feeds it to the endpoint at its arrival time.
+    fn feed(&mut self, rx: &Received, observe: &mut (dyn FnMut(Traffic<'_>) + Send)) {
+        observe(Traffic::Received(rx));
+        let now = self.proto_time(rx.at);
+        match rx.origin {
+            Origin::Peer => self.endpoint.handle_frame(now, &rx.frame),
+            Origin::Echo => {
+                if self.endpoint.config().tx_confirmation == TxConfirmation::Explicit {
+                    self.endpoint.handle_tx_confirmation(now);
                 }
             }
         }

@@ -164,6 +164,15 @@ impl MemoryNode {
         lock(&self.inbox.state).queue.pop_front()
     }
 
+    /// The oldest queued frame if it arrived no later than `by`, without waiting.
+    pub fn recv_arrived_by(&self, by: std::time::Instant) -> Option<Received> {
+        let mut state = lock(&self.inbox.state);
+        match state.queue.front() {
+            Some(r) if r.at <= by => state.queue.pop_front(),
+            _ => None,
+        }
+    }
+
     /// Polls for the next frame, registering `cx`'s waker when there is none.
     pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Received> {
         let mut state = lock(&self.inbox.state);

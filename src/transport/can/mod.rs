@@ -8,7 +8,8 @@
 //! All of them are opened from one spec string ([`CanSpec`], grammar in [`spec`]) and used
 //! through [`CanTransport`]: `send` a frame, `recv` the next [`Received`] frame. `recv` is
 //! cancel-safe, so a driver can `select!` it against a timer. Every frame that comes in is
-//! stamped on the monotonic clock where the transport takes it in, and queues are bounded:
+//! stamped on the monotonic clock when it arrived: the kernel's receive time for cannelloni
+//! (`transport::rx_time`), the send for the memory bus, the read for SocketCAN. Queues are bounded:
 //! what does not fit is dropped and counted in [`TransportStats`], never buffered without end.
 //!
 //! Frames a node sent itself come back only when the spec asks for `echo`, marked
@@ -148,6 +149,18 @@ impl CanTransport {
             CanTransport::Cannelloni(n) => n.recv().await,
             #[cfg(feature = "socketcan")]
             CanTransport::SocketCan(n) => n.recv().await,
+        }
+    }
+
+    /// A frame that arrived no later than `by` (its stamp), if one is there now, without
+    /// waiting: a task that woke late at a deadline takes what arrived in time before it
+    /// judges silence or lets a protocol timer expire. Frames that arrived later stay queued.
+    pub fn recv_arrived_by(&mut self, by: Instant) -> Option<Received> {
+        match self {
+            CanTransport::Memory(n) => n.recv_arrived_by(by),
+            CanTransport::Cannelloni(n) => n.recv_arrived_by(by),
+            #[cfg(feature = "socketcan")]
+            CanTransport::SocketCan(n) => n.recv_arrived_by(by),
         }
     }
 

@@ -1,17 +1,22 @@
 //! Raw CAN / CAN FD through a Linux SocketCAN interface (`socketcan:can0`), built only with the
 //! `socketcan` cargo feature. One `CAN_RAW` socket in FD mode carries classic and FD frames.
 //!
-//! The socket is non-blocking and driven by tokio's reactor. A frame is stamped when it is read
-//! from the socket. `echo` here confirms that the kernel accepted the frame for transmission
+//! The socket is non-blocking and driven by tokio's reactor. A frame is stamped with the
+//! kernel's receive time (`SO_TIMESTAMPNS`, converted by `transport::rx_time`), so a frame read
+//! late still carries the time it arrived. `echo` here confirms that the kernel accepted the frame for transmission
 //! (the write returned), which is as close to a bus confirmation as a raw socket tells without
 //! `recvmsg` flags.
 
 use super::{CanTransportError, Origin, Received, TransportStats};
 use crate::codec::can::{CanFrame, CanId};
+use crate::transport::rx_time;
 use socketcan::id::FdFlags;
-use socketcan::{CanAnyFrame, CanFdFrame, CanFdSocket, EmbeddedFrame, Frame, Socket};
+use socketcan::{
+    CanAnyFrame, CanFdFrame, CanFdSocket, EmbeddedFrame, Frame, Socket, SocketOptions,
+};
 use std::collections::VecDeque;
 use std::time::Instant;
+use std::time::UNIX_EPOCH;
 use tokio::io::unix::AsyncFd;
 
 /// A node on a SocketCAN interface.
@@ -35,6 +40,7 @@ impl SocketCanNode {
         let io = |what: &str, e| CanTransportError::io(format!("socketcan {interface}: {what}"), e);
         let socket = CanFdSocket::open(interface).map_err(|e| io("open", e))?;
         socket.set_nonblocking(true).map_err(|e| io("set non-blocking", e))?;
+        socket.set_recv_timestamp(true).map_err(|e| io("enable receive time stamps", e))?;
         // SAFETY: `CanFdSocket` owns its descriptor: it stays open, and `as_raw_fd` returns the
         // same one, until the socket is dropped, which happens only with the `AsyncFd`.
         let socket = unsafe { AsyncFd::register(socket) }
@@ -92,18 +98,46 @@ impl SocketCanNode {
         loop {
             let mut guard =
                 self.socket.readable().await.map_err(|e| self.io("wait readable", e))?;
-            let read = match guard.try_io(|s| s.get_ref().read_frame()) {
+            let read = match guard.try_io(|s| read_stamped(s.get_ref())) {
                 Ok(r) => r,
                 Err(_would_block) => continue,
             };
-            let at = Instant::now();
-            let any = read.map_err(|e| self.io("read", e))?;
-            match from_socketcan(&any) {
-                Some(frame) => {
-                    self.stats.received += 1;
-                    return Ok(Received { frame, at, origin: Origin::Peer });
-                }
-                None => self.stats.ignored += 1,
+            if let Some(r) = self.take(read.map_err(|e| self.io("read", e))?) {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// A frame that arrived no later than `by`, if one is queued or in the socket now, without
+    /// waiting (see `CanTransport::recv_arrived_by`).
+    pub fn recv_arrived_by(&mut self, by: Instant) -> Option<Received> {
+        // Bounded: remote and error frames are counted and skipped, at most this many.
+        for _ in 0..64 {
+            if !self.queue.is_empty() {
+                break;
+            }
+            // The socket is non-blocking: a direct read says WouldBlock when it is empty.
+            let Ok(read) = read_stamped(self.socket.get_ref()) else { break };
+            if let Some(r) = self.take(read) {
+                self.queue.push_back(r);
+            }
+        }
+        match self.queue.front() {
+            Some(r) if r.at <= by => self.queue.pop_front(),
+            _ => None,
+        }
+    }
+
+    /// A data frame as received; remote and error frames are counted in `ignored`.
+    fn take(&mut self, (any, at): (CanAnyFrame, Instant)) -> Option<Received> {
+        match from_socketcan(&any) {
+            Some(frame) => {
+                self.stats.received += 1;
+                Some(Received { frame, at, origin: Origin::Peer })
+            }
+            None => {
+                self.stats.ignored += 1;
+                None
             }
         }
     }
@@ -111,6 +145,13 @@ impl SocketCanNode {
     fn io(&self, what: &str, e: std::io::Error) -> CanTransportError {
         CanTransportError::io(format!("socketcan {}: {what}", self.interface), e)
     }
+}
+
+/// One frame and when it arrived, by the kernel's stamp.
+fn read_stamped(socket: &CanFdSocket) -> std::io::Result<(CanAnyFrame, Instant)> {
+    let (any, stamps) = socket.read_frame_with_timestamps()?;
+    let kernel = stamps.socket.and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+    Ok((any, rx_time::stamp_read_now(kernel).arrived_at()))
 }
 
 fn to_embedded_id(id: CanId) -> Option<socketcan::Id> {
