@@ -139,8 +139,9 @@ Examples:
   doipcheck request -t 127.0.0.1 --tls 22F190
   doipcheck request -t 127.0.0.1 < requests.txt       # one request per line, one connection
 
-Exit codes: 0 every answer positive, 1 a negative answer, a NACK, no answer or a denied
-routing activation, 2 usage error, 3 the entity could not be reached.";
+Exit codes: 0 every answer positive, 1 a negative answer, a NACK, no answer, a denied
+routing activation or a rule the entity broke (docs/rules.md), 2 usage error, 3 the entity
+could not be reached.";
 
 pub const FUZZ: &str = "\
 Examples:

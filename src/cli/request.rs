@@ -4,8 +4,11 @@
 //! `crate::client::session`). Requests come from the arguments (one per argument) or, without
 //! any, one per line of stdin, over the same connection.
 //!
-//! Exit 0 when every answer is positive, 1 on a negative answer, a NACK, silence or a denied
-//! activation, 2 on usage errors, 3 when the entity cannot be reached.
+//! The session's traffic goes through the judge (`crate::judge`): each rule the entity broke
+//! is shown after the answers, with its clause.
+//!
+//! Exit 0 when every answer is positive, 1 on a negative answer, a NACK, silence, a denied
+//! activation or a broken rule, 2 on usage errors, 3 when the entity cannot be reached.
 
 use super::decode::{code_json, json_string, object};
 use super::exit;
@@ -196,8 +199,9 @@ async fn session(
             }
         }
     }
-    session.close().await;
-    Ok(if all_positive { exit::SUCCESS } else { exit::FAILURE })
+    let findings = session.close().await;
+    out.findings(&findings)?;
+    Ok(if all_positive && findings.is_empty() { exit::SUCCESS } else { exit::FAILURE })
 }
 
 /// Text or JSON lines on stdout, flushed per exchange (stdin sessions are interactive).
@@ -243,6 +247,21 @@ impl SessionOutput {
             ("tolerance_ms", ms(s.tolerance)),
         ]);
         self.line(&text, &json)
+    }
+
+    /// What the judge found in the session's traffic (docs/rules.md), one line each.
+    fn findings(&mut self, findings: &[crate::judge::Finding]) -> io::Result<()> {
+        for f in findings {
+            let json = object(&[
+                ("event", json_string("finding")),
+                ("rule", json_string(f.rule.id)),
+                ("clause", json_string(f.rule.clause)),
+                ("expected", json_string(f.rule.requirement)),
+                ("message", json_string(&f.message)),
+            ]);
+            self.line(&format!("finding: {}", f.line("messages")), &json)?;
+        }
+        Ok(())
     }
 
     fn unreachable(&mut self, why: &str) -> io::Result<()> {

@@ -11,8 +11,11 @@ use crate::codec::doip::{
     RoutingActivationRequest, RoutingActivationResponse, RoutingActivationResponseCode,
 };
 use crate::codec::uds::{Nrc, Response};
+use crate::judge::Finding;
+use crate::judge::live::{LiveChange, LiveFeed};
+use crate::pcap::Side;
 use crate::profile::TargetProfile;
-use crate::transport::doip::tester::{self, NoRecord, Read, TesterConnection};
+use crate::transport::doip::tester::{self, Change, Link, Read, Recording, TesterConnection};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,9 +130,59 @@ pub struct Exchange {
     pub outcome: RequestOutcome,
 }
 
+/// The session's traffic through the judge (docs/rules.md), as a run's cases are: what the
+/// entity did wrong on the way is shown beside the answers.
+struct Judged {
+    feed: LiveFeed,
+    start: Instant,
+}
+
+impl Judged {
+    fn time(&self, at: Instant) -> std::time::Duration {
+        at.saturating_duration_since(self.start)
+    }
+}
+
+impl Recording for Judged {
+    type Sent = ();
+
+    fn describe(_: &Message<'_>) {}
+
+    fn changed(&mut self, link: &Link, at: Instant, change: Change) {
+        let change = match change {
+            Change::Opened => LiveChange::Opened,
+            Change::ClosedByEntity => LiveChange::ClosedByEntity,
+            Change::Reset => LiveChange::Reset,
+            Change::ClosedByUs => LiveChange::ClosedByTester,
+            Change::Abandoned => LiveChange::Abandoned,
+        };
+        let time = self.time(at);
+        self.feed.connection(link.local, link.peer, change, time);
+    }
+
+    fn sent(&mut self, link: &Link, at: Instant, bytes: &[u8], _: ()) -> Result<(), String> {
+        let time = self.time(at);
+        self.feed.tcp(link.local, link.peer, Side::Tester, bytes, time);
+        Ok(())
+    }
+
+    fn received(
+        &mut self,
+        link: &Link,
+        at: Instant,
+        bytes: &[u8],
+        _: &Result<Message<'static>, String>,
+    ) -> Result<(), String> {
+        let time = self.time(at);
+        self.feed.tcp(link.local, link.peer, Side::Entity, bytes, time);
+        Ok(())
+    }
+}
+
 /// An open, routing-activated connection.
 pub struct Session {
     conn: TesterConnection,
+    judged: Judged,
     settings: SessionSettings,
     opened: Instant,
     /// The routing activation response that activated routing.
@@ -156,7 +209,8 @@ impl Session {
         tls: Option<Arc<rustls::ClientConfig>>,
         settings: SessionSettings,
     ) -> Result<Session, OpenError> {
-        let mut conn = tester::connect(addr, tls, settings.connect_timeout, &mut NoRecord)
+        let mut judged = Judged { feed: LiveFeed::new(&[]), start: Instant::now() };
+        let mut conn = tester::connect(addr, tls, settings.connect_timeout, &mut judged)
             .await
             .map_err(|tester::NotThere(why)| OpenError::Unreachable(why))?;
         // §9.6: an unanswered alive check request costs the tester its socket.
@@ -164,6 +218,7 @@ impl Session {
         let opened = Instant::now();
         let mut session = Session {
             conn,
+            judged,
             target_address: 0,
             activation: RoutingActivationResponse {
                 tester_logical_address: settings.tester_address,
@@ -246,6 +301,7 @@ impl Session {
         let opened = Instant::now();
         Session {
             conn,
+            judged: Judged { feed: LiveFeed::new(&[]), start: opened },
             target_address: settings.target_address.unwrap_or(0x0010),
             activation: RoutingActivationResponse {
                 tester_logical_address: settings.tester_address,
@@ -393,15 +449,17 @@ impl Session {
         }
     }
 
-    /// Closes the connection (FIN).
-    pub async fn close(mut self) {
-        self.conn.close(&mut NoRecord).await;
+    /// Closes the connection (FIN); what the judge found in the session's traffic.
+    pub async fn close(mut self) -> Vec<Finding> {
+        self.conn.close(&mut self.judged).await;
+        let end = self.judged.time(Instant::now());
+        self.judged.feed.finish(end).findings
     }
 
     async fn send(&mut self, payload: Payload<'static>) -> Result<(), String> {
         let message = Message::new(self.settings.protocol_version, payload);
         self.conn
-            .write(&message.to_bytes(), (), &mut NoRecord)
+            .write(&message.to_bytes(), (), &mut self.judged)
             .await
             .map(|_| ())
             .map_err(|r| format!("sending to {}: {r}", self.conn.link().peer))
@@ -411,7 +469,7 @@ impl Session {
     /// on the way, are kept in `seen` with what became of the answer.
     async fn next(&mut self, deadline: Instant, seen: &mut Vec<SessionMessage>) -> Next {
         loop {
-            let read = match self.conn.read(deadline, &mut NoRecord).await {
+            let read = match self.conn.read(deadline, &mut self.judged).await {
                 Ok(read) => read,
                 Err(refused) => return Next::Ended(refused.to_string()),
             };

@@ -77,6 +77,8 @@ struct ConnState {
     /// The version and packet of the tester's last message the entity accepted: the entity's
     /// messages carry that version (the default 0xFF is for UDP only).
     tester_version: Option<(ProtocolVersion, u64)>,
+    /// The source address and packet of the tester's last routing activation request.
+    activation_request: Option<(u16, u64)>,
 }
 
 /// A tester diagnostic message waiting for its ACK and its answer.
@@ -131,6 +133,7 @@ impl DoipChecks {
             activated_address: None,
             foreign_source: None,
             tester_version: None,
+            activation_request: None,
         })
     }
 
@@ -257,6 +260,9 @@ fn tester_message(
         Ok(()) => {
             if let Ok(message) = parsed {
                 state.tester_version = Some((message.protocol_version, at.packet));
+                if let Payload::RoutingActivationRequest(r) = &message.payload {
+                    state.activation_request = Some((r.source_address, at.packet));
+                }
             }
             if let Ok(message) = parsed
                 && let Payload::DiagnosticMessage(d) = &message.payload
@@ -351,6 +357,22 @@ fn entity_message(
                     expect.code
                 ),
             }),
+        }
+    }
+    if let Payload::RoutingActivationResponse(r) = &message.payload
+        && let Some((source, request)) = state.activation_request.take()
+    {
+        found.judged(&rules::DOIP_ACTIVATION_RESPONSE_ADDRESS);
+        if r.tester_logical_address != source {
+            found.push(Finding {
+                rule: &rules::DOIP_ACTIVATION_RESPONSE_ADDRESS,
+                packets: vec![request, at.packet],
+                message: format!(
+                    "the routing activation response names tester 0x{:04X}, the request came from \
+                     0x{source:04X}",
+                    r.tester_logical_address
+                ),
+            });
         }
     }
     if let Payload::RoutingActivationResponse(r) = &message.payload {

@@ -78,6 +78,10 @@ rules! {
         "ISO 13400-2:2019 §8.1.2 generic DoIP header handling",
         "after NACK 0x00 or 0x04 the entity closes the socket and sends nothing more; after 0x01 or 0x02 it keeps it open",
         [];
+    DOIP_ACTIVATION_RESPONSE_ADDRESS = "doip.activation_response_address",
+        "ISO 13400-2:2019 §9.3, Table 24 routing activation response",
+        "the routing activation response names as tester the source address of the request it answers",
+        [];
     DOIP_ACTIVATION_SOCKET_FATE = "doip.activation_socket_fate",
         "ISO 13400-2:2019 §9.3, Table 25 routing activation response codes",
         "after a routing activation denial 0x00-0x03, 0x05 or 0x06 the entity closes the socket and sends nothing more; after 0x04, 0x07 or 0x11 it keeps it open",

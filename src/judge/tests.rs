@@ -295,6 +295,15 @@ fn a_routing_activation_denial_decides_the_socket_fate() {
 }
 
 #[test]
+fn the_activation_response_names_the_requesting_tester() {
+    let other_tester = "02fd 0006 00000009 0e80 1000 10 00000000";
+    assert_eq!(
+        run(&[(T, ACTIVATE, 0), (E, other_tester, 1)], None),
+        [("doip.activation_response_address", vec![2, 3])]
+    );
+}
+
+#[test]
 fn a_diagnostic_ack_swaps_the_request_addresses() {
     let unswapped = "02fd 8002 00000005 0e00 1000 00";
     let script =

@@ -110,6 +110,24 @@ fn request_reads_dids_from_the_entity_and_segmented_from_its_ecu_and_waits_out_n
     );
 }
 
+/// The session's traffic goes through the judge: an entity that answers in another protocol
+/// version gets its answers shown and the broken rule named, and the exit code says so; a
+/// conformant one gets no finding.
+#[test]
+fn request_shows_what_the_judge_finds_in_the_session() {
+    let (sim, _dir) = Sim::start(&["reply_wrong_version"]);
+    let (code, out) = run(&["request", "-t", &sim.tcp.to_string(), "--json", "3E00"]);
+    let lines = json_lines(&out);
+    let findings: Vec<_> = lines.iter().filter(|l| l["event"] == "finding").collect();
+    assert!(!findings.is_empty(), "{out}");
+    assert!(findings.iter().all(|f| f["rule"] == "doip.reply_version"), "{out}");
+    assert_eq!(code, Some(1), "{out}");
+    let (sim, _dir) = Sim::start(&[]);
+    let (code, out) = run(&["request", "-t", &sim.tcp.to_string(), "3E00"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("finding:"), "{out}");
+}
+
 #[test]
 fn a_negative_answer_names_the_nrc_and_exits_1() {
     let (sim, _dir) = Sim::start(&[]);
@@ -285,12 +303,15 @@ fn faults_that_break_diagnostics_are_shown_with_their_rule() {
 
     let (sim, _dir) = Sim::start(&["diag_ack_missing"]);
     let (code, out) = run(&["request", "-t", &sim.tcp.to_string(), "--json", "3E00"]);
-    assert_eq!(code, Some(0), "the ECU's answer still counts: {out}");
-    let exchange = &json_lines(&out)[2];
+    assert_eq!(code, Some(1), "a broken rule fails the session: {out}");
+    let lines = json_lines(&out);
+    let exchange = &lines[2];
+    assert_eq!(exchange["outcome"]["kind"], "positive", "the ECU's answer is shown: {out}");
     assert_eq!(
         exchange["received"][0]["note"],
         "a UDS answer before any diagnostic ACK (ISO 13400-2:2019 §9.6)"
     );
+    assert_eq!(lines[3]["rule"], "doip.diagnostic_ack_order", "{out}");
 
     let (sim, _dir) = Sim::start(&["diag_wrong_nack_unknown_ta"]);
     let (code, out) =
