@@ -7,8 +7,8 @@
 //! ACK and the 20-byte answer (3 messages in 2 packets).
 //!
 //! Prints, best of several runs on one thread: (a) the engine (the CAN survey pass, the reader
-//! and every passive check, no output), (b) the same with the `--json` transcript written to a
-//! sink; then the peak RSS of a child process inspecting 1x and 10x files from disk.
+//! and every rule of the judge, no output), (b) the same with the `--json` transcript written
+//! to a sink, (c) `--findings-only`; then the peak RSS of a child process inspecting 1x and 10x files from disk.
 //!
 //! Run: `cargo bench --bench inspect_throughput`.
 
@@ -247,6 +247,17 @@ fn main() {
         best(|| {
             let mut sink = io::sink();
             let t = inspect_file(&path, &Settings::default(), Format::Json, &mut sink).unwrap();
+            assert_eq!(t.stats.doip_messages, messages);
+        }),
+    );
+    rate(
+        "inspect --findings-only to a sink (file)",
+        messages,
+        bytes.len(),
+        best(|| {
+            let mut sink = io::sink();
+            let settings = Settings { findings_only: true, ..Settings::default() };
+            let t = inspect_file(&path, &settings, Format::Console, &mut sink).unwrap();
             assert_eq!(t.stats.doip_messages, messages);
         }),
     );

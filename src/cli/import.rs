@@ -140,6 +140,7 @@ pub fn import_file(
         can_byte_order: flags.can_byte_order,
         junit: None,
         report_dir: None,
+        findings_only: false,
     };
     let settings = settings_from(&inspect_args)?;
     let (mut config, _) =

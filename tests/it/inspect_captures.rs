@@ -119,6 +119,13 @@ fn replies_in_another_protocol_version_are_findings_of_their_rule() {
         assert!(f["message"].as_str().unwrap().contains("answered with 0x03"), "{f}");
     }
     assert_eq!(lines.last().unwrap()["findings"], findings.len());
+    // Findings only: the same findings and summary, no line per message.
+    let path = fixture("lo-wrong-version.pcap");
+    let (code, only) = inspect(&["--findings-only", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(of_kind(&only, "doip").is_empty(), "{only:?}");
+    assert_eq!(of_kind(&only, "finding"), findings);
+    assert_eq!(only.last(), lines.last());
 }
 
 /// (packet, can id, length, data, from) of every ISO-TP line.
@@ -255,6 +262,7 @@ fn simulator_profile() -> Settings {
         can_byte_order: None,
         junit: None,
         report_dir: None,
+        findings_only: false,
     };
     let settings = settings_from(&args).unwrap();
     assert!(settings.declared.is_some());

@@ -43,6 +43,10 @@ pub struct InspectArgs {
     /// One JSON object per line instead of the transcript.
     #[arg(long)]
     pub json: bool,
+    /// Only the findings, notices, connection summaries and the summary: no line per message
+    /// (the judge still reads every one).
+    #[arg(long)]
+    pub findings_only: bool,
     /// Target profile: its DoIP ports (ports.tcp, ports.udp, ports.tls) are read as DoIP too, and
     /// answers are timed against its A_Processing_Time, A_DoIP_Diagnostic_Message, P2 and P2*
     /// (plus timing.tolerance).
@@ -88,6 +92,8 @@ pub struct Settings {
     /// The profile's declared timing values (`--profile`); `None`: the timing rules are not
     /// applied.
     pub declared: Option<Declared>,
+    /// `--findings-only`: no line per message.
+    pub findings_only: bool,
 }
 
 /// Runs `doipcheck inspect`; returns the exit code.
@@ -172,7 +178,7 @@ pub fn inspect_file(
     out: &mut dyn Write,
 ) -> Result<Totals, NotInspected> {
     let (config, surveyed) = surveyed_config(path, settings).map_err(NotInspected::Unreadable)?;
-    let mut output = Transcript::new(format, out, path);
+    let mut output = Transcript::new(format, out, path).findings_only(settings.findings_only);
     output.header(&config.isotp_pairs, surveyed.can_byte_order);
     let mut inspector =
         Judge::with_declared(output, &config.isotp_pairs, settings.declared.as_ref());
@@ -270,7 +276,13 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
         ByteOrderArg::Network => CanByteOrder::Network,
         ByteOrderArg::Host => CanByteOrder::Host,
     });
-    Ok(Settings { read: config, isotp_pairs: parse_pairs(&args.isotp)?, can_byte_order, declared })
+    Ok(Settings {
+        read: config,
+        isotp_pairs: parse_pairs(&args.isotp)?,
+        can_byte_order,
+        declared,
+        findings_only: args.findings_only,
+    })
 }
 
 /// `--isotp TX:RX` values.

@@ -99,6 +99,8 @@ pub struct Transcript<'w> {
     line: String,
     /// Findings per rule (see [`Totals::by_rule`]).
     by_rule: Vec<(&'static Rule, u64, Vec<String>)>,
+    /// No line per message or frame (`--findings-only`).
+    findings_only: bool,
 }
 
 impl<'w> Transcript<'w> {
@@ -111,7 +113,14 @@ impl<'w> Transcript<'w> {
             ecu_ids: Vec::new(),
             line: String::new(),
             by_rule: Vec::new(),
+            findings_only: false,
         }
+    }
+
+    /// Writes no line per message or frame, only findings, notices and summaries.
+    pub fn findings_only(mut self, on: bool) -> Self {
+        self.findings_only = on;
+        self
     }
 
     /// The first write error (the reader of stdout went away): nothing has been written since,
@@ -328,6 +337,19 @@ impl<'w> Transcript<'w> {
 
 impl Report for Transcript<'_> {
     fn event(&mut self, event: &CaptureEvent<'_>) {
+        let per_message = matches!(
+            event,
+            CaptureEvent::Doip { .. }
+                | CaptureEvent::IsoTp(IsoTpEvent::Message { .. })
+                | CaptureEvent::Opened { .. }
+                | CaptureEvent::Closed { .. }
+                | CaptureEvent::Encrypted { .. }
+                | CaptureEvent::Can { .. }
+                | CaptureEvent::Data { .. }
+        );
+        if self.findings_only && per_message {
+            return;
+        }
         match event {
             CaptureEvent::Doip { at, carrier, from, bytes, message } => {
                 self.doip(*at, carrier, *from, bytes, message)
