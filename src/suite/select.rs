@@ -61,7 +61,7 @@ impl SelectedCase {
     /// Whether a step of the case (its suite's setup and finally included) talks to a DoIP
     /// entity: such a case cannot run against a CAN node alone.
     pub fn needs_doip(&self) -> bool {
-        self.steps().any(|s| s.kind.medium() == super::steps::Medium::Doip)
+        self.steps().any(|s| s.kind.medium().is_doip())
     }
 
     /// Every step in execution order with its phase.

@@ -63,10 +63,19 @@ pub trait StepDef: Sized {
 pub enum Medium {
     /// Nothing (`wait`, `capture`, `measure`).
     None,
-    /// The DoIP entity: TCP, TLS, UDP, its power.
+    /// The DoIP entity over TCP or TLS, or its power.
     Doip,
+    /// The DoIP entity's UDP service (discovery, status).
+    DoipUdp,
     /// The CAN bus: frames or ISO-TP messages.
     Can,
+}
+
+impl Medium {
+    /// A DoIP entity's service, TCP or UDP.
+    pub fn is_doip(self) -> bool {
+        matches!(self, Medium::Doip | Medium::DoipUdp)
+    }
 }
 
 /// A resolved value a wait estimate reads.

@@ -467,7 +467,8 @@ impl StepDef for ExpectNone {
     fn medium(&self) -> Medium {
         match self.on {
             Listen::Can { .. } => Medium::Can,
-            Listen::Connection(_) | Listen::Udp => Medium::Doip,
+            Listen::Connection(_) => Medium::Doip,
+            Listen::Udp => Medium::DoipUdp,
         }
     }
 

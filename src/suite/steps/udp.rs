@@ -35,7 +35,7 @@ impl StepDef for UdpSend {
         bare: false,
     };
     fn medium(&self) -> Medium {
-        Medium::Doip
+        Medium::DoipUdp
     }
 
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
@@ -113,7 +113,7 @@ impl StepDef for UdpExpect {
         bare: false,
     };
     fn medium(&self) -> Medium {
-        Medium::Doip
+        Medium::DoipUdp
     }
 
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {
