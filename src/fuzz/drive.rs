@@ -18,6 +18,9 @@ use tokio::time::Instant;
 pub const MAX_FINDINGS: usize = 100;
 /// Trials of one minimization (each restores and re-drives the target).
 const MAX_TRIALS: usize = 64;
+/// Cases a finding keeps when its replay did not fail again (nothing to minimize against):
+/// the last ones before the failed check, so that its repro stays short to run and to read.
+pub const MAX_UNREPRODUCED_CASES: usize = 8;
 
 /// How the target is brought back after a failed oracle.
 #[derive(Debug, Clone)]
@@ -136,8 +139,11 @@ pub struct LiveFinding<C> {
     pub state: &'static str,
     /// Bucket x mutation of that case (de-duplication).
     pub shape: String,
-    /// The minimal failing cases (all of the window when minimization could not reproduce).
+    /// The minimal failing cases; when the replay did not fail again, the last
+    /// [`MAX_UNREPRODUCED_CASES`] of the window.
     pub cases: Vec<C>,
+    /// Cases since the last healthy check (what minimization started from).
+    pub window: usize,
     /// Whether the minimized sequence failed again on a restored target.
     pub reproduced: bool,
     /// Minimization trials.
@@ -296,6 +302,7 @@ pub async fn drive<T: LiveTarget>(
                     state,
                     shape,
                     cases,
+                    window: window.len(),
                     reproduced,
                     trials,
                     cut_short,
@@ -345,9 +352,9 @@ pub async fn drive<T: LiveTarget>(
     report
 }
 
-/// The minimal failing subsequence of `window` (all of it when a replay does not fail),
-/// whether a replay failed, the trials run, and whether `deadline` cut the search short (then
-/// the smallest failing set found so far).
+/// The minimal failing subsequence of `window` (its last [`MAX_UNREPRODUCED_CASES`] when a
+/// replay does not fail), whether a replay failed, the trials run, and whether `deadline` cut
+/// the search short (then the smallest failing set found so far).
 async fn minimize<T: LiveTarget>(
     target: &mut T,
     oracle: &Oracle,
@@ -356,9 +363,10 @@ async fn minimize<T: LiveTarget>(
     deadline: Instant,
 ) -> (Vec<T::Case>, bool, usize, bool) {
     let first = tokio::time::timeout_at(deadline, trial(target, window, oracle, healthy_latency));
+    let last = &window[window.len().saturating_sub(MAX_UNREPRODUCED_CASES)..];
     match first.await {
-        Err(_) => return (window.to_vec(), false, 1, true),
-        Ok(false) => return (window.to_vec(), false, 1, false),
+        Err(_) => return (last.to_vec(), false, 1, true),
+        Ok(false) => return (last.to_vec(), false, 1, false),
         Ok(true) => {}
     }
     let mut search = Ddmin::new(window, MAX_TRIALS);
@@ -494,6 +502,7 @@ mod tests {
         let finding = &report.findings[0];
         assert!(finding.cut_short && !finding.reproduced, "{finding:?}");
         assert_eq!(finding.cases.len(), 4, "the whole window since the last healthy check");
+        assert_eq!(finding.window, 4);
         let stopped = report.stopped.as_deref().unwrap_or_default();
         assert!(stopped.starts_with("--duration ran out while restoring"), "{stopped}");
     }
@@ -510,5 +519,50 @@ mod tests {
         let finding = &report.findings[0];
         assert!(!finding.cut_short && finding.reproduced, "{finding:?}");
         assert_eq!(finding.cases.iter().map(|c| c.0).collect::<Vec<_>>(), [3]);
+    }
+
+    /// A target whose liveness check fails once, after the first batch of 20, and never
+    /// again: no replay fails.
+    struct FailsOnce {
+        checks: u32,
+    }
+
+    impl LiveTarget for FailsOnce {
+        type Case = Case;
+        fn case(&self, index: u64) -> Case {
+            Case(index)
+        }
+        fn batch(&self) -> u64 {
+            20
+        }
+        fn liveness_bound(&self) -> Duration {
+            Duration::from_secs(2)
+        }
+        async fn run_case(&mut self, _: &Case) -> CaseOutcome {
+            CaseOutcome::Clean
+        }
+        async fn liveness(&mut self, _: Duration) -> Result<Duration, (Oracle, String)> {
+            self.checks += 1;
+            if self.checks == 1 {
+                return Err((Oracle::Monitor, "once".into()));
+            }
+            Ok(Duration::from_millis(1))
+        }
+        async fn restore(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    /// A failure no replay shows again keeps only the last cases before it: its repro stays
+    /// bounded however long the batch, and the finding says how many cases it came from.
+    #[tokio::test(start_paused = true)]
+    async fn a_finding_that_does_not_reproduce_keeps_a_bounded_tail_of_its_window() {
+        let mut target = FailsOnce { checks: 0 };
+        let report = drive(&mut target, 40, Duration::from_secs(60), |_| false, |_| {}).await;
+        let finding = &report.findings[0];
+        assert!(!finding.reproduced && !finding.cut_short, "{finding:?}");
+        assert_eq!(finding.window, 20);
+        let kept: Vec<u64> = finding.cases.iter().map(|c| c.0).collect();
+        assert_eq!(kept, (12..20).collect::<Vec<_>>());
     }
 }

@@ -67,6 +67,10 @@ fn a_broken_socket_rule_becomes_a_repro_that_fails_only_against_the_fault() {
     assert!(finding["found_after_ms"].as_u64().unwrap() < 60_000);
     assert_eq!(finding["repro"]["against_target"], "fail", "{finding}");
     assert_eq!(finding["repro"]["against_conformant_simulator"], "pass", "{finding}");
+    // Confirmed by its own symptom: the repro fails at its expect_closed.
+    let why = finding["confirmation"]["why"].as_str().unwrap();
+    assert_eq!(finding["confirmation"]["status"], "confirmed", "{finding}");
+    assert!(why.contains("expect_closed"), "{why}");
     let repro = std::fs::read_to_string(first.join("repro.yaml")).unwrap();
     assert!(repro.contains("expect_closed"), "{repro}");
     let pcap = std::fs::read(first.join("repro.pcapng")).unwrap();
@@ -170,7 +174,39 @@ pub(super) fn finds_the_robustness_fault(fault: &str, more: &[&str]) -> Value {
     assert!(finding["messages"].as_u64().unwrap() <= 3, "{fault}: {finding}");
     assert_eq!(finding["repro"]["against_target"], "fail", "{fault}: {finding}");
     assert_eq!(finding["repro"]["against_conformant_simulator"], "pass", "{fault}: {finding}");
+    assert_eq!(finding["confirmation"]["status"], "confirmed", "{fault}: {finding}");
     finding
+}
+
+/// A failure that does not come back is reported, but as unconfirmed, with the reason and a
+/// repro bounded to the last cases before it (not the whole batch). This monitor fails once,
+/// on its second call (the first is the baseline), and passes on every replay.
+#[test]
+fn a_finding_whose_replay_does_not_fail_again_is_unconfirmed_and_its_repro_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("calls");
+    let monitor = format!(
+        "n=$(cat '{0}' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{0}'; \
+         if [ $n -eq 2 ]; then echo ECU log: one glitch >&2; exit 1; fi",
+        count.display()
+    );
+    let findings = dir.path().join("f");
+    let args = ["--cases", "60", "--batch", "30", "--monitor", &monitor];
+    let (code, summary, stderr) = fuzz(&findings, &args);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(summary["findings"], 1, "{summary}");
+    let finding: Value = serde_json::from_str(
+        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(finding["oracle"], "monitor", "{finding}");
+    assert_eq!(finding["reproduced"], false, "{finding}");
+    assert_eq!(finding["confirmation"]["status"], "unconfirmed", "{finding}");
+    let why = finding["confirmation"]["why"].as_str().unwrap();
+    assert!(why.contains("did not show monitor again"), "{why}");
+    assert_eq!(finding["window_cases"], 30, "{finding}");
+    assert_eq!(finding["cases"].as_array().unwrap().len(), 8, "{finding}");
+    assert!(stderr.contains("UNCONFIRMED"), "{stderr}");
 }
 
 #[test]
