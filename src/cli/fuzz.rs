@@ -223,7 +223,32 @@ fn finish<C: LiveCase>(
         }));
         confirmations.push(confirmation);
     }
-    let summary = summary_json(args, outcome, summaries, states);
+    let line = format!(
+        "{} cases in {:.1} s ({:.0} cases/s), seed {}, {} liveness checks passed, {} finding(s)",
+        report.cases,
+        report.elapsed.as_secs_f64(),
+        report.rate(),
+        args.seed,
+        report.healthy_checks,
+        report.findings.len()
+    );
+    let reports = super::fuzz_report::write_campaign_report(
+        &args.findings,
+        outcome,
+        &confirmations,
+        states,
+        line,
+    );
+    let mut summary = summary_json(args, outcome, summaries, states);
+    match &reports {
+        Ok((html, junit)) => {
+            summary["report_html"] = html.display().to_string().into();
+            summary["junit"] = junit.display().to_string().into();
+        }
+        Err(e) => {
+            eprintln!("error: writing the campaign report in {}: {e}", args.findings.display())
+        }
+    }
     let printed = if args.json {
         Stdout::new().line(&serde_json::to_string(&summary).unwrap_or_default())
     } else {
@@ -250,6 +275,9 @@ fn finish<C: LiveCase>(
     }
     if let Some(why) = &report.stopped {
         eprintln!("fuzz: stopped early: {why}");
+    }
+    if let Ok((html, junit)) = &reports {
+        eprintln!("fuzz: report {} and {}", html.display(), junit.display());
     }
     stdout::exit_code(
         printed,

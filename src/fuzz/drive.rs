@@ -75,6 +75,8 @@ pub trait LiveCase: Clone {
     fn state_name(&self) -> &'static str;
     /// The coverage column: a payload type (DoIP) or an N_PCI type (ISO-TP).
     fn bucket(&self) -> String;
+    /// The mutation that made the case (the campaign report's heat map).
+    fn mutation(&self) -> &'static str;
     /// Bucket and mutation, e.g. `0x8001/length_zero` (de-duplication before minimizing).
     fn shape(&self) -> String;
     /// Messages (DoIP) or frames (CAN) the case sends.
@@ -188,6 +190,11 @@ pub struct LiveReport<C> {
     pub duplicates: u64,
     /// Cases per bucket x state.
     pub coverage: BTreeMap<(String, &'static str), u64>,
+    /// Cases per mutation x state.
+    pub mutations: BTreeMap<(&'static str, &'static str), u64>,
+    /// Cases sent by then, sampled at the end of batches at least [`RATE_SAMPLE_EVERY`]
+    /// apart; bounded (every other sample is dropped when full, and the spacing doubles).
+    pub rate_samples: Vec<(Duration, u64)>,
     /// Why the run stopped early, if it did (the target could not be restored).
     pub stopped: Option<String>,
 }
@@ -201,6 +208,8 @@ impl<C> Default for LiveReport<C> {
             findings: Vec::new(),
             duplicates: 0,
             coverage: BTreeMap::new(),
+            mutations: BTreeMap::new(),
+            rate_samples: Vec::new(),
             stopped: None,
         }
     }
@@ -211,7 +220,30 @@ impl<C> LiveReport<C> {
     pub fn rate(&self) -> f64 {
         self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// Records `cases` at `elapsed` when `spacing` has passed since the last sample; keeps at
+    /// most [`MAX_RATE_SAMPLES`] by dropping every other one and doubling `spacing`.
+    fn sample_rate(&mut self, elapsed: Duration, spacing: &mut Duration) {
+        let due = self.rate_samples.last().is_none_or(|(at, _)| elapsed >= *at + *spacing);
+        if !due {
+            return;
+        }
+        if self.rate_samples.len() >= MAX_RATE_SAMPLES {
+            let mut keep = false;
+            self.rate_samples.retain(|_| {
+                keep = !keep;
+                keep
+            });
+            *spacing *= 2;
+        }
+        self.rate_samples.push((elapsed, self.cases));
+    }
 }
+
+/// The spacing of the first rate samples.
+pub const RATE_SAMPLE_EVERY: Duration = Duration::from_secs(1);
+/// Rate samples a report keeps at most (the report stays bounded over hours).
+pub const MAX_RATE_SAMPLES: usize = 512;
 
 /// Runs up to `max_cases` cases of `target` for at most `duration` (and until `stop`, asked
 /// before each case with the report so far, says so); `progress` is called after every batch.
@@ -234,11 +266,13 @@ pub async fn drive<T: LiveTarget>(
     let mut healthy_latency = Duration::from_millis(1);
     let batch = target.batch().max(1);
     let near_end = target.liveness_bound() * 8;
+    let mut rate_spacing = RATE_SAMPLE_EVERY;
     let mut index = 0u64;
     while index < max_cases && start.elapsed() < duration && !stop(&report) {
         let case = target.case(index);
         index += 1;
         *report.coverage.entry((case.bucket(), case.state_name())).or_default() += 1;
+        *report.mutations.entry((case.mutation(), case.state_name())).or_default() += 1;
         // A case waits at most a few of its answer bounds: far from the deadline it runs
         // without a timer of its own (none registered per case on the hot path).
         let outcome = if deadline.saturating_duration_since(Instant::now()) > near_end {
@@ -344,10 +378,13 @@ pub async fn drive<T: LiveTarget>(
         }
         if batch_end {
             report.elapsed = start.elapsed();
+            report.sample_rate(report.elapsed, &mut rate_spacing);
             progress(&report);
         }
     }
     report.elapsed = start.elapsed();
+    // The last sample is the end of the run, however soon after the one before.
+    report.rate_samples.push((report.elapsed, report.cases));
     target.forget();
     report
 }
@@ -434,6 +471,9 @@ mod tests {
         }
         fn bucket(&self) -> String {
             "0x8001".into()
+        }
+        fn mutation(&self) -> &'static str {
+            "valid"
         }
         fn shape(&self) -> String {
             format!("0x8001/case{}", self.0)
@@ -564,5 +604,20 @@ mod tests {
         assert_eq!(finding.window, 20);
         let kept: Vec<u64> = finding.cases.iter().map(|c| c.0).collect();
         assert_eq!(kept, (12..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn rate_samples_stay_bounded_over_a_long_run() {
+        let mut report = LiveReport::<Case>::default();
+        let mut spacing = RATE_SAMPLE_EVERY;
+        for second in 0..10 * 3600u64 {
+            report.cases = second * 1000;
+            report.sample_rate(Duration::from_secs(second), &mut spacing);
+        }
+        assert!(report.rate_samples.len() <= MAX_RATE_SAMPLES, "{}", report.rate_samples.len());
+        assert!(report.rate_samples.len() > MAX_RATE_SAMPLES / 2);
+        assert_eq!(report.rate_samples[0], (Duration::ZERO, 0));
+        let (at, cases) = *report.rate_samples.last().unwrap();
+        assert!(at > Duration::from_secs(9 * 3600) && cases == at.as_secs() * 1000);
     }
 }

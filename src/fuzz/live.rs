@@ -468,6 +468,9 @@ impl LiveCase for FuzzCase {
         type_bucket(self.payload_type)
     }
 
+    fn mutation(&self) -> &'static str {
+        self.mutation
+    }
     fn shape(&self) -> String {
         format!("0x{:04X}/{}", self.payload_type, self.mutation)
     }

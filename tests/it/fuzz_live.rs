@@ -73,6 +73,10 @@ fn a_broken_socket_rule_becomes_a_repro_that_fails_only_against_the_fault() {
     assert!(why.contains("expect_closed"), "{why}");
     let repro = std::fs::read_to_string(first.join("repro.yaml")).unwrap();
     assert!(repro.contains("expect_closed"), "{repro}");
+    // The campaign report draws the finding's repro run as a sequence chart.
+    let page = std::fs::read_to_string(findings.join("report.html")).unwrap();
+    assert!(page.contains("FUZZ-0001") && page.contains("<svg class=\"chart\""), "chart");
+    assert!(page.contains("(confirmed)"), "the finding says it is confirmed");
     let pcap = std::fs::read(first.join("repro.pcapng")).unwrap();
     assert_eq!(&pcap[..4], &[0x0A, 0x0D, 0x0D, 0x0A], "repro.pcapng is a pcapng file");
     // The repro is an ordinary suite: `run` replays it with the same verdict.
@@ -266,4 +270,35 @@ fn can_usage_errors_exit_2_and_a_silent_bus_exits_3() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("liveness.isotp.tester_present"), "{stderr}");
+}
+
+/// Every campaign writes its report, `--no-confirm` too: report.html with the heat map of
+/// mutations x start states, the rate over time and each finding with its repro's path, and
+/// junit.xml with one testcase per finding (so CI lists them).
+#[test]
+fn a_campaign_writes_report_html_and_junit_with_one_testcase_per_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("f");
+    let args = ["--sim-fault", "no_close_on_bad_pattern", "--cases", "8", "--no-confirm"];
+    let (code, summary, stderr) = fuzz(&findings, &args);
+    assert_eq!(code, 1, "{stderr}");
+    let n = summary["findings"].as_u64().unwrap() as usize;
+    assert!(n >= 1, "{summary}");
+    assert_eq!(summary["report_html"], findings.join("report.html").display().to_string());
+    let page = std::fs::read_to_string(findings.join("report.html")).unwrap();
+    for needle in ["Fuzzing campaign", "table class=\"tally heat\"", "<th>mutation</th>"] {
+        assert!(page.contains(needle), "{needle} missing");
+    }
+    assert!(page.contains(&findings.join("0001").join("repro.yaml").display().to_string()));
+    let junit = std::fs::read_to_string(findings.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), n, "{junit}");
+    assert_eq!(junit.matches("<failure").count(), n, "{junit}");
+    assert!(junit.contains("name=\"FUZZ-0001 protocol.socket_not_closed"), "{junit}");
+    // A conformant campaign writes its report too, with no testcase.
+    let clean = dir.path().join("g");
+    let (code, _, stderr) = fuzz(&clean, &["--cases", "50"]);
+    assert_eq!(code, 0, "{stderr}");
+    let junit = std::fs::read_to_string(clean.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 0, "{junit}");
+    assert!(std::fs::read_to_string(clean.join("report.html")).unwrap().contains("heat"));
 }
