@@ -9,7 +9,9 @@ use crate::fuzz::campaign::CampaignOutcome;
 use crate::fuzz::drive::LiveCase;
 use crate::fuzz::findings::{Confirmation, WrittenFinding};
 use crate::report::{CampaignView, CaseLog, HtmlReport, JunitCase, RunHead, junit_report};
-use crate::runner::event::{CaseFinished, CaseInfo, CaseKey, Reason, RunTime, Verdict};
+use crate::runner::event::{
+    CaseFinished, CaseInfo, CaseKey, Counts, Reason, RunFinished, RunTime, Verdict,
+};
 use std::path::{Path, PathBuf};
 
 /// Writes `dir/report.html` and `dir/junit.xml`; returns their paths.
@@ -28,16 +30,27 @@ pub fn write_campaign_report<C: LiveCase>(
     for (log, finished) in &cases {
         html.case(log, Some(finished));
     }
+    let mut counts = Counts::default();
+    for (_, finished) in &cases {
+        counts.add_case(finished);
+    }
+    let finished = RunFinished {
+        at: RunTime(outcome.report.elapsed),
+        counts,
+        interrupted: outcome.report.stopped.is_some(),
+        stop_reason: outcome.report.stopped.clone(),
+    };
     let head = RunHead {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         command_line: std::env::args().collect(),
+        finished: vec![finished.clone()],
         campaign: Some(campaign_view(outcome, states, summary)),
         ..RunHead::default()
     };
     html.finish(&head)?;
     let junit: Vec<JunitCase> = cases.iter().map(|(log, f)| JunitCase::new(log, f)).collect();
     let junit_path = dir.join("junit.xml");
-    crate::report::write_junit(&junit_path, &junit_report(None, None, &junit))?;
+    crate::report::write_junit(&junit_path, &junit_report(None, Some(&finished), &junit))?;
     Ok((html_path, junit_path))
 }
 
@@ -62,7 +75,10 @@ fn campaign_view<C>(
         summary,
         states: states.iter().map(|s| (*s).to_owned()).collect(),
         rows,
-        progress: r.rate_samples.iter().map(|(at, n)| (at.as_secs_f64(), *n)).collect(),
+        // From the start (no case yet), so that the first interval has its rate too.
+        progress: std::iter::once((0.0, 0))
+            .chain(r.rate_samples.iter().map(|(at, n)| (at.as_secs_f64(), *n)))
+            .collect(),
     }
 }
 

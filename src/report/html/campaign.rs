@@ -54,28 +54,28 @@ pub fn campaign_section(c: &CampaignView) -> Markup {
     }
 }
 
-/// Cases per second between samples, as a polyline over the run.
+/// Cases per second between samples, as a step line over the run (each interval at its
+/// rate, so that one interval is drawn too).
 fn rate_line(progress: &[(f64, u64)]) -> Markup {
-    let rates: Vec<(f64, f64)> = progress
+    let rates: Vec<(f64, f64, f64)> = progress
         .windows(2)
         .filter(|w| w[1].0 > w[0].0)
-        .map(|w| (w[1].0, (w[1].1 - w[0].1.min(w[1].1)) as f64 / (w[1].0 - w[0].0)))
+        .map(|w| (w[0].0, w[1].0, (w[1].1 - w[0].1.min(w[1].1)) as f64 / (w[1].0 - w[0].0)))
         .collect();
     let (Some(end), Some(top)) = (
-        rates.last().map(|r| r.0),
-        rates.iter().map(|r| r.1).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r)))),
+        rates.last().map(|r| r.1),
+        rates.iter().map(|r| r.2).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r)))),
     ) else {
         return html! { p.muted { "Too short a campaign for a rate over time." } };
     };
     let top = top.max(1.0);
-    let points: Vec<String> = rates
-        .iter()
-        .map(|(t, r)| {
-            let x = 40.0 + t / end.max(1e-9) * WIDTH;
-            let y = 10.0 + (1.0 - r / top) * HEIGHT;
-            format!("{x:.1},{y:.1}")
-        })
-        .collect();
+    let point = |t: f64, r: f64| {
+        let x = 40.0 + t / end.max(1e-9) * WIDTH;
+        let y = 10.0 + (1.0 - r / top) * HEIGHT;
+        format!("{x:.1},{y:.1}")
+    };
+    let points: Vec<String> =
+        rates.iter().flat_map(|&(from, to, r)| [point(from, r), point(to, r)]).collect();
     html! {
         figure.plot {
             figcaption { b { "Cases per second over the run" } " (peak " (format!("{top:.0}")) ")" }
@@ -107,8 +107,10 @@ mod tests {
         assert!(page.contains("<td>valid</td>") && page.contains("&lt;b&gt;"), "{page}");
         assert_eq!(page.matches("rgba(40,110,200,").count(), 2, "{page}");
         let points = page.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
-        assert_eq!(points.split(' ').count(), 3, "{points}");
+        assert_eq!(points.split(' ').count(), 6, "{points}");
         assert!(page.contains("(peak 150)"), "{page}");
+        let one = CampaignView { progress: vec![(0.0, 0), (0.5, 10)], ..view.clone() };
+        assert!(campaign_section(&one).into_string().contains("points=\"40.0,10.0 520.0,10.0\""));
         let short = CampaignView { progress: vec![(0.5, 10)], ..view };
         assert!(campaign_section(&short).into_string().contains("Too short"));
     }
