@@ -276,6 +276,9 @@ fn finish<C: LiveCase>(
     if let Some(why) = &report.stopped {
         eprintln!("fuzz: stopped early: {why}");
     }
+    for what in &report.skipped {
+        eprintln!("fuzz: dead after a restore, went on without it: {what}");
+    }
     if let Ok((html, junit)) = &reports {
         eprintln!("fuzz: report {} and {}", html.display(), junit.display());
     }
@@ -499,6 +502,7 @@ fn summary_json<C>(
         "coverage": coverage,
         "finding_dirs": findings,
         "stopped": r.stopped,
+        "skipped": r.skipped,
         "dropped_probes": outcome.dropped_probes,
     })
 }

@@ -122,6 +122,12 @@ pub trait LiveTarget {
     }
     /// Brings the target back (power cycle, the profile's command, or a reconnect).
     async fn restore(&mut self) -> Result<(), String>;
+    /// Leaves a service that stays dead after a restore out of the rest of the campaign (its
+    /// probe, and its cases where it has its own): what is skipped, or `None` when `oracle`
+    /// is what every case needs (nothing would be left to fuzz).
+    fn skip_dead(&mut self, _oracle: &Oracle) -> Option<String> {
+        None
+    }
     /// Forgets what the hot loop keeps between cases (a connection, a session), so that each
     /// case of a minimization trial starts as the repro starts it.
     fn forget(&mut self) {}
@@ -197,6 +203,9 @@ pub struct LiveReport<C> {
     pub rate_samples: Vec<(Duration, u64)>,
     /// Why the run stopped early, if it did (the target could not be restored).
     pub stopped: Option<String>,
+    /// Services left out after they stayed dead through a restore (the campaign went on
+    /// with what still answered), each with what its probe saw.
+    pub skipped: Vec<String>,
 }
 
 impl<C> Default for LiveReport<C> {
@@ -211,6 +220,7 @@ impl<C> Default for LiveReport<C> {
             mutations: BTreeMap::new(),
             rate_samples: Vec::new(),
             stopped: None,
+            skipped: Vec::new(),
         }
     }
 }
@@ -360,20 +370,9 @@ pub async fn drive<T: LiveTarget>(
                 }
                 Ok(Ok(())) => {}
             }
-            match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound())).await
-            {
-                Err(_) => {
-                    report.stopped =
-                        Some("--duration ran out while checking that the target came back".into());
-                    break;
-                }
-                Ok(Err((oracle, why))) => {
-                    report.stopped = Some(format!(
-                        "the target did not come back after a restore: {oracle}: {why}"
-                    ));
-                    break;
-                }
-                Ok(Ok(_)) => {}
+            if let Err(why) = came_back(target, deadline, &mut report.skipped).await {
+                report.stopped = Some(why);
+                break;
             }
         }
         if batch_end {
@@ -387,6 +386,36 @@ pub async fn drive<T: LiveTarget>(
     report.rate_samples.push((report.elapsed, report.cases));
     target.forget();
     report
+}
+
+/// How many dead services one check after a restore may leave out (each costs a check).
+const MAX_SKIPPED_PER_RESTORE: usize = 4;
+
+/// Whether the target came back after a restore: a service still dead is left out and said in
+/// `skipped` (the campaign goes on with what answers) when the target can do without it; `Err`
+/// says why the campaign cannot go on.
+async fn came_back<T: LiveTarget>(
+    target: &mut T,
+    deadline: Instant,
+    skipped: &mut Vec<String>,
+) -> Result<(), String> {
+    for _ in 0..=MAX_SKIPPED_PER_RESTORE {
+        match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound())).await {
+            Err(_) => {
+                return Err("--duration ran out while checking that the target came back".into());
+            }
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err((oracle, why))) => match target.skip_dead(&oracle) {
+                Some(what) => skipped.push(format!("{what}: {oracle}: {why}")),
+                None => {
+                    return Err(format!(
+                        "the target did not come back after a restore: {oracle}: {why}"
+                    ));
+                }
+            },
+        }
+    }
+    Err("the target did not come back after a restore: too many services dead".into())
 }
 
 /// The minimal failing subsequence of `window` (its last [`MAX_UNREPRODUCED_CASES`] when a
@@ -619,5 +648,57 @@ mod tests {
         assert_eq!(report.rate_samples[0], (Duration::ZERO, 0));
         let (at, cases) = *report.rate_samples.last().unwrap();
         assert!(at > Duration::from_secs(9 * 3600) && cases == at.as_secs() * 1000);
+    }
+
+    /// A target whose vehicle identification dies at case 5 for good (a power cycle does not
+    /// bring it back), while everything else keeps answering.
+    struct UdpDies {
+        dead: bool,
+        udp_probe: bool,
+    }
+
+    impl LiveTarget for UdpDies {
+        type Case = Case;
+        fn case(&self, index: u64) -> Case {
+            Case(index)
+        }
+        fn batch(&self) -> u64 {
+            4
+        }
+        fn liveness_bound(&self) -> Duration {
+            Duration::from_secs(2)
+        }
+        async fn run_case(&mut self, case: &Case) -> CaseOutcome {
+            self.dead |= case.0 == 5;
+            CaseOutcome::Clean
+        }
+        async fn liveness(&mut self, _: Duration) -> Result<Duration, (Oracle, String)> {
+            if self.dead && self.udp_probe {
+                return Err((Oracle::Identification, "no vehicle announcement".into()));
+            }
+            Ok(Duration::from_millis(1))
+        }
+        async fn restore(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+        fn skip_dead(&mut self, oracle: &Oracle) -> Option<String> {
+            let udp = *oracle == Oracle::Identification && self.udp_probe;
+            self.udp_probe &= !udp;
+            udp.then(|| "the UDP service".to_owned())
+        }
+    }
+
+    /// A dead service is a finding; the campaign goes on with what still answers and says
+    /// what it left out, instead of stopping because "the target did not come back".
+    #[tokio::test(start_paused = true)]
+    async fn a_service_dead_for_good_is_a_finding_then_skipped_and_the_campaign_goes_on() {
+        let mut target = UdpDies { dead: false, udp_probe: true };
+        let report = drive(&mut target, 40, Duration::from_secs(60), |_| false, |_| {}).await;
+        assert_eq!(report.stopped, None);
+        assert_eq!(report.cases, 40);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].oracle, Oracle::Identification);
+        assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+        assert!(report.skipped[0].starts_with("the UDP service: liveness.vehicle_identification"));
     }
 }
