@@ -9,7 +9,7 @@ use crate::fuzz::campaign::{
     Campaign, CampaignError, CampaignEvent, CampaignOutcome, CampaignTarget, fuzz_can, fuzz_doip,
 };
 use crate::fuzz::drive::LiveCase;
-use crate::fuzz::findings::finding_json;
+use crate::fuzz::findings::{ReproRun, confirm, finding_json};
 use crate::fuzz::model::StartState;
 use crate::fuzz::model::isotp::CanState;
 use crate::runner::target::known_faults;
@@ -196,26 +196,59 @@ fn finish<C: LiveCase>(
 ) -> u8 {
     let (report, written) = (&outcome.report, &outcome.written);
     let mut summaries = Vec::new();
-    for (dir, number, finding) in written {
-        let repro = if args.no_confirm { None } else { Some(confirm(dir, choice)) };
-        if let Some(r) = &repro {
-            let json = finding_json(*number, args.seed, finding, Some(r.clone()));
-            let _ = std::fs::write(
-                dir.join("finding.json"),
-                serde_json::to_string_pretty(&json).unwrap_or_default() + "\n",
-            );
-        }
+    let mut confirmations = Vec::new();
+    for w in written {
+        let (finding, symptom) = (&w.finding, w.symptom_steps.as_ref());
+        let (repro, confirmation) = if args.no_confirm {
+            (None, confirm(finding, symptom, None, None))
+        } else {
+            let runs = run_repro(&w.dir, choice);
+            let c = confirm(finding, symptom, Some(&runs.target), runs.conformant.as_ref());
+            (Some(runs.json), c)
+        };
+        let json = finding_json(w.number, args.seed, finding, repro.clone(), Some(&confirmation));
+        let _ = std::fs::write(
+            w.dir.join("finding.json"),
+            serde_json::to_string_pretty(&json).unwrap_or_default() + "\n",
+        );
         summaries.push(serde_json::json!({
-            "dir": dir.display().to_string(),
+            "dir": w.dir.display().to_string(),
             "oracle": finding.oracle.name(),
             "state": finding.state,
             "messages": finding.message_count(),
             "reproduced": finding.reproduced,
             "found_after_ms": finding.found_after.as_millis() as u64,
             "repro": repro,
+            "confirmation": confirmation.json(),
         }));
+        confirmations.push(confirmation);
     }
-    let summary = summary_json(args, outcome, summaries, states);
+    let line = format!(
+        "{} cases in {:.1} s ({:.0} cases/s), seed {}, {} liveness checks passed, {} finding(s)",
+        report.cases,
+        report.elapsed.as_secs_f64(),
+        report.rate(),
+        args.seed,
+        report.healthy_checks,
+        report.findings.len()
+    );
+    let reports = super::fuzz_report::write_campaign_report(
+        &args.findings,
+        outcome,
+        &confirmations,
+        states,
+        line,
+    );
+    let mut summary = summary_json(args, outcome, summaries, states);
+    match &reports {
+        Ok((html, junit)) => {
+            summary["report_html"] = html.display().to_string().into();
+            summary["junit"] = junit.display().to_string().into();
+        }
+        Err(e) => {
+            eprintln!("error: writing the campaign report in {}: {e}", args.findings.display())
+        }
+    }
     let printed = if args.json {
         Stdout::new().line(&serde_json::to_string(&summary).unwrap_or_default())
     } else {
@@ -234,11 +267,20 @@ fn finish<C: LiveCase>(
             String::new()
         }
     );
-    for (dir, _, f) in written {
-        eprintln!("  {}: {} in state {} ({})", dir.display(), f.oracle, f.state, f.detail);
+    for (w, c) in written.iter().zip(&confirmations) {
+        let f = &w.finding;
+        eprintln!("  {}: {} in state {} ({})", w.dir.display(), f.oracle, f.state, f.detail);
+        let status = if c.confirmed { "confirmed" } else { "UNCONFIRMED" };
+        eprintln!("    {status}: {}", c.why);
     }
     if let Some(why) = &report.stopped {
         eprintln!("fuzz: stopped early: {why}");
+    }
+    for what in &report.skipped {
+        eprintln!("fuzz: dead after a restore, went on without it: {what}");
+    }
+    if let Ok((html, junit)) = &reports {
+        eprintln!("fuzz: report {} and {}", html.display(), junit.display());
     }
     stdout::exit_code(
         printed,
@@ -335,10 +377,18 @@ fn spawn_signal_watch(stop: Arc<AtomicBool>) {
     });
 }
 
+/// What the repro's runs gave: finding.json's `repro`, and each run as its report says.
+struct ReproRuns {
+    json: serde_json::Value,
+    target: ReproRun,
+    /// Against the conformant simulator, when a simulator fault was fuzzed.
+    conformant: Option<ReproRun>,
+}
+
 /// Runs `dir/repro.yaml` through `run` against the fuzzed target (and the conformant
 /// simulator when a fault was fuzzed), keeps the capture as `repro.pcapng`, and says what
 /// each run gave.
-fn confirm(dir: &Path, choice: &TargetChoice) -> serde_json::Value {
+fn run_repro(dir: &Path, choice: &TargetChoice) -> ReproRuns {
     let repro = dir.join("repro.yaml");
     let run_dir = dir.join("run");
     eprintln!("fuzz: confirming {} against the fuzzed target", repro.display());
@@ -357,20 +407,50 @@ fn confirm(dir: &Path, choice: &TargetChoice) -> serde_json::Value {
     if let Some(capture) = first_pcapng(&run_dir) {
         let _ = std::fs::copy(capture, dir.join("repro.pcapng"));
     }
-    let mut out = serde_json::json!({ "against_target": verdict_of(code) });
+    let mut json = serde_json::json!({ "against_target": verdict_of(code) });
+    let target = repro_run(code, &run_dir);
+    let mut conformant = None;
     if choice.target.is_none() && !choice.faults.is_empty() {
+        let report_dir = dir.join("conformant");
         let code = super::run::run(RunArgs {
             paths: vec![repro],
             profile: choice.profile_path.clone(),
-            report_dir: dir.join("conformant"),
+            report_dir: report_dir.clone(),
             pcap: PcapArg::None,
             plain: true,
             jobs: Some(1),
             ..RunArgs::default()
         });
-        out["against_conformant_simulator"] = verdict_of(code).into();
+        json["against_conformant_simulator"] = verdict_of(code).into();
+        conformant = Some(repro_run(code, &report_dir));
     }
-    out
+    ReproRuns { json, target, conformant }
+}
+
+/// What a repro's run gave: its exit `code`, and for a failure the step that failed, read
+/// from the run's report.json in `report_dir`.
+fn repro_run(code: u8, report_dir: &Path) -> ReproRun {
+    use crate::runner::event::{Phase, Verdict};
+    if code == exit::SUCCESS {
+        return ReproRun::Passed;
+    }
+    let report = match crate::report::load_report(&report_dir.join("report.json")) {
+        Ok(r) => r,
+        Err(e) => return ReproRun::NoVerdict(format!("{} ({e})", verdict_of(code))),
+    };
+    let Some(finished) = report.cases.into_iter().find_map(|(_, finished)| finished) else {
+        return ReproRun::NoVerdict(format!("{}: the case did not finish", verdict_of(code)));
+    };
+    let message = finished.reason.as_ref().map_or(String::new(), |r| r.message.clone());
+    match finished.verdict {
+        Verdict::Pass => ReproRun::Passed,
+        Verdict::Fail => {
+            let step = finished.reason.and_then(|r| r.step);
+            let step = step.filter(|s| s.phase == Phase::Steps).map(|s| (s.index, s.kind));
+            ReproRun::Failed { step, message }
+        }
+        other => ReproRun::NoVerdict(format!("{}: {message}", other.as_str())),
+    }
 }
 
 fn verdict_of(code: u8) -> &'static str {
@@ -422,6 +502,7 @@ fn summary_json<C>(
         "coverage": coverage,
         "finding_dirs": findings,
         "stopped": r.stopped,
+        "skipped": r.skipped,
         "dropped_probes": outcome.dropped_probes,
     })
 }

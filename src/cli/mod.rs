@@ -25,6 +25,7 @@ pub mod decode;
 pub mod discover;
 pub mod exit;
 pub mod fuzz;
+mod fuzz_report;
 pub mod help;
 pub mod import;
 pub mod inspect;

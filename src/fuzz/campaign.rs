@@ -7,14 +7,14 @@
 //! (docs/architecture.md#live-fuzzing).
 
 use super::drive::{LiveFinding, LiveReport, LiveTarget, Restore, drive};
-use super::findings::{next_number, write_finding};
+use super::findings::{WrittenFinding, next_number, write_finding};
 use super::from_profile;
 use super::isotp_live::{IsoTpFuzzer, IsoTpSettings};
 use super::live::LiveFuzzer;
 use super::model::FuzzCase;
 use super::model::doip::DoipGenerator;
 use super::model::isotp::{CanCase, CanReproInput, IsoTpGenerator, repro_can_yaml};
-use super::model::repro::{ReproInput, repro_yaml};
+use super::model::repro::{Repro, ReproInput, repro_yaml};
 use crate::runner::target::{Simulators, simulator_config, simulator_label};
 use crate::suite::profile::Profile;
 use crate::transport::can::{CanSpec, CanTransport};
@@ -85,7 +85,7 @@ pub struct CampaignOutcome<C> {
     pub report: LiveReport<C>,
     /// The probes the target failed before the first case (the baseline left them out).
     pub dropped_probes: Vec<String>,
-    pub written: Vec<(PathBuf, u32, LiveFinding<C>)>,
+    pub written: Vec<WrittenFinding<C>>,
 }
 
 /// Fuzzes a DoIP entity (or the built-in simulator's), until `stop` or a bound.
@@ -237,7 +237,7 @@ async fn fuzz_target<T: LiveTarget>(
     label: &str,
     sims: Option<Simulators>,
     stop: Arc<AtomicBool>,
-    repro: impl Fn(u32, &LiveFinding<T::Case>) -> String,
+    repro: impl Fn(u32, &LiveFinding<T::Case>) -> Repro,
     on_event: &mut dyn FnMut(CampaignEvent),
 ) -> Result<CampaignOutcome<T::Case>, CampaignError> {
     let dropped_probes = match target.baseline(target.liveness_bound()).await {
@@ -275,8 +275,14 @@ async fn fuzz_target<T: LiveTarget>(
     }
     let mut written = Vec::new();
     for (number, f) in (next_number(&c.findings_dir)..).zip(&report.findings) {
-        match write_finding(&c.findings_dir, number, c.seed, f, &repro(number, f)) {
-            Ok(dir) => written.push((dir, number, f.clone())),
+        let repro = repro(number, f);
+        match write_finding(&c.findings_dir, number, c.seed, f, &repro.yaml) {
+            Ok(dir) => written.push(WrittenFinding {
+                dir,
+                number,
+                finding: f.clone(),
+                symptom_steps: repro.symptom_steps,
+            }),
             Err(e) => on_event(CampaignEvent::WriteFailed(format!(
                 "writing finding {number:04} in {}: {e}",
                 c.findings_dir.display()

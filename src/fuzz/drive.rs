@@ -18,6 +18,9 @@ use tokio::time::Instant;
 pub const MAX_FINDINGS: usize = 100;
 /// Trials of one minimization (each restores and re-drives the target).
 const MAX_TRIALS: usize = 64;
+/// Cases a finding keeps when its replay did not fail again (nothing to minimize against):
+/// the last ones before the failed check, so that its repro stays short to run and to read.
+pub const MAX_UNREPRODUCED_CASES: usize = 8;
 
 /// How the target is brought back after a failed oracle.
 #[derive(Debug, Clone)]
@@ -72,6 +75,8 @@ pub trait LiveCase: Clone {
     fn state_name(&self) -> &'static str;
     /// The coverage column: a payload type (DoIP) or an N_PCI type (ISO-TP).
     fn bucket(&self) -> String;
+    /// The mutation that made the case (the campaign report's heat map).
+    fn mutation(&self) -> &'static str;
     /// Bucket and mutation, e.g. `0x8001/length_zero` (de-duplication before minimizing).
     fn shape(&self) -> String;
     /// Messages (DoIP) or frames (CAN) the case sends.
@@ -117,6 +122,12 @@ pub trait LiveTarget {
     }
     /// Brings the target back (power cycle, the profile's command, or a reconnect).
     async fn restore(&mut self) -> Result<(), String>;
+    /// Leaves a service that stays dead after a restore out of the rest of the campaign (its
+    /// probe, and its cases where it has its own): what is skipped, or `None` when `oracle`
+    /// is what every case needs (nothing would be left to fuzz).
+    fn skip_dead(&mut self, _oracle: &Oracle) -> Option<String> {
+        None
+    }
     /// Forgets what the hot loop keeps between cases (a connection, a session), so that each
     /// case of a minimization trial starts as the repro starts it.
     fn forget(&mut self) {}
@@ -136,8 +147,11 @@ pub struct LiveFinding<C> {
     pub state: &'static str,
     /// Bucket x mutation of that case (de-duplication).
     pub shape: String,
-    /// The minimal failing cases (all of the window when minimization could not reproduce).
+    /// The minimal failing cases; when the replay did not fail again, the last
+    /// [`MAX_UNREPRODUCED_CASES`] of the window.
     pub cases: Vec<C>,
+    /// Cases since the last healthy check (what minimization started from).
+    pub window: usize,
     /// Whether the minimized sequence failed again on a restored target.
     pub reproduced: bool,
     /// Minimization trials.
@@ -182,8 +196,16 @@ pub struct LiveReport<C> {
     pub duplicates: u64,
     /// Cases per bucket x state.
     pub coverage: BTreeMap<(String, &'static str), u64>,
+    /// Cases per mutation x state.
+    pub mutations: BTreeMap<(&'static str, &'static str), u64>,
+    /// Cases sent by then, sampled at the end of batches at least [`RATE_SAMPLE_EVERY`]
+    /// apart; bounded (every other sample is dropped when full, and the spacing doubles).
+    pub rate_samples: Vec<(Duration, u64)>,
     /// Why the run stopped early, if it did (the target could not be restored).
     pub stopped: Option<String>,
+    /// Services left out after they stayed dead through a restore (the campaign went on
+    /// with what still answered), each with what its probe saw.
+    pub skipped: Vec<String>,
 }
 
 impl<C> Default for LiveReport<C> {
@@ -195,7 +217,10 @@ impl<C> Default for LiveReport<C> {
             findings: Vec::new(),
             duplicates: 0,
             coverage: BTreeMap::new(),
+            mutations: BTreeMap::new(),
+            rate_samples: Vec::new(),
             stopped: None,
+            skipped: Vec::new(),
         }
     }
 }
@@ -205,7 +230,30 @@ impl<C> LiveReport<C> {
     pub fn rate(&self) -> f64 {
         self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// Records `cases` at `elapsed` when `spacing` has passed since the last sample; keeps at
+    /// most [`MAX_RATE_SAMPLES`] by dropping every other one and doubling `spacing`.
+    fn sample_rate(&mut self, elapsed: Duration, spacing: &mut Duration) {
+        let due = self.rate_samples.last().is_none_or(|(at, _)| elapsed >= *at + *spacing);
+        if !due {
+            return;
+        }
+        if self.rate_samples.len() >= MAX_RATE_SAMPLES {
+            let mut keep = false;
+            self.rate_samples.retain(|_| {
+                keep = !keep;
+                keep
+            });
+            *spacing *= 2;
+        }
+        self.rate_samples.push((elapsed, self.cases));
+    }
 }
+
+/// The spacing of the first rate samples.
+pub const RATE_SAMPLE_EVERY: Duration = Duration::from_secs(1);
+/// Rate samples a report keeps at most (the report stays bounded over hours).
+pub const MAX_RATE_SAMPLES: usize = 512;
 
 /// Runs up to `max_cases` cases of `target` for at most `duration` (and until `stop`, asked
 /// before each case with the report so far, says so); `progress` is called after every batch.
@@ -228,11 +276,13 @@ pub async fn drive<T: LiveTarget>(
     let mut healthy_latency = Duration::from_millis(1);
     let batch = target.batch().max(1);
     let near_end = target.liveness_bound() * 8;
+    let mut rate_spacing = RATE_SAMPLE_EVERY;
     let mut index = 0u64;
     while index < max_cases && start.elapsed() < duration && !stop(&report) {
         let case = target.case(index);
         index += 1;
         *report.coverage.entry((case.bucket(), case.state_name())).or_default() += 1;
+        *report.mutations.entry((case.mutation(), case.state_name())).or_default() += 1;
         // A case waits at most a few of its answer bounds: far from the deadline it runs
         // without a timer of its own (none registered per case on the hot path).
         let outcome = if deadline.saturating_duration_since(Instant::now()) > near_end {
@@ -296,6 +346,7 @@ pub async fn drive<T: LiveTarget>(
                     state,
                     shape,
                     cases,
+                    window: window.len(),
                     reproduced,
                     trials,
                     cut_short,
@@ -319,35 +370,57 @@ pub async fn drive<T: LiveTarget>(
                 }
                 Ok(Ok(())) => {}
             }
-            match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound())).await
-            {
-                Err(_) => {
-                    report.stopped =
-                        Some("--duration ran out while checking that the target came back".into());
-                    break;
-                }
-                Ok(Err((oracle, why))) => {
-                    report.stopped = Some(format!(
-                        "the target did not come back after a restore: {oracle}: {why}"
-                    ));
-                    break;
-                }
-                Ok(Ok(_)) => {}
+            if let Err(why) = came_back(target, deadline, &mut report.skipped).await {
+                report.stopped = Some(why);
+                break;
             }
         }
         if batch_end {
             report.elapsed = start.elapsed();
+            report.sample_rate(report.elapsed, &mut rate_spacing);
             progress(&report);
         }
     }
     report.elapsed = start.elapsed();
+    // The last sample is the end of the run, however soon after the one before.
+    report.rate_samples.push((report.elapsed, report.cases));
     target.forget();
     report
 }
 
-/// The minimal failing subsequence of `window` (all of it when a replay does not fail),
-/// whether a replay failed, the trials run, and whether `deadline` cut the search short (then
-/// the smallest failing set found so far).
+/// How many dead services one check after a restore may leave out (each costs a check).
+const MAX_SKIPPED_PER_RESTORE: usize = 4;
+
+/// Whether the target came back after a restore: a service still dead is left out and said in
+/// `skipped` (the campaign goes on with what answers) when the target can do without it; `Err`
+/// says why the campaign cannot go on.
+async fn came_back<T: LiveTarget>(
+    target: &mut T,
+    deadline: Instant,
+    skipped: &mut Vec<String>,
+) -> Result<(), String> {
+    for _ in 0..=MAX_SKIPPED_PER_RESTORE {
+        match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound())).await {
+            Err(_) => {
+                return Err("--duration ran out while checking that the target came back".into());
+            }
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err((oracle, why))) => match target.skip_dead(&oracle) {
+                Some(what) => skipped.push(format!("{what}: {oracle}: {why}")),
+                None => {
+                    return Err(format!(
+                        "the target did not come back after a restore: {oracle}: {why}"
+                    ));
+                }
+            },
+        }
+    }
+    Err("the target did not come back after a restore: too many services dead".into())
+}
+
+/// The minimal failing subsequence of `window` (its last [`MAX_UNREPRODUCED_CASES`] when a
+/// replay does not fail), whether a replay failed, the trials run, and whether `deadline` cut
+/// the search short (then the smallest failing set found so far).
 async fn minimize<T: LiveTarget>(
     target: &mut T,
     oracle: &Oracle,
@@ -356,9 +429,10 @@ async fn minimize<T: LiveTarget>(
     deadline: Instant,
 ) -> (Vec<T::Case>, bool, usize, bool) {
     let first = tokio::time::timeout_at(deadline, trial(target, window, oracle, healthy_latency));
+    let last = &window[window.len().saturating_sub(MAX_UNREPRODUCED_CASES)..];
     match first.await {
-        Err(_) => return (window.to_vec(), false, 1, true),
-        Ok(false) => return (window.to_vec(), false, 1, false),
+        Err(_) => return (last.to_vec(), false, 1, true),
+        Ok(false) => return (last.to_vec(), false, 1, false),
         Ok(true) => {}
     }
     let mut search = Ddmin::new(window, MAX_TRIALS);
@@ -427,6 +501,9 @@ mod tests {
         fn bucket(&self) -> String {
             "0x8001".into()
         }
+        fn mutation(&self) -> &'static str {
+            "valid"
+        }
         fn shape(&self) -> String {
             format!("0x8001/case{}", self.0)
         }
@@ -494,6 +571,7 @@ mod tests {
         let finding = &report.findings[0];
         assert!(finding.cut_short && !finding.reproduced, "{finding:?}");
         assert_eq!(finding.cases.len(), 4, "the whole window since the last healthy check");
+        assert_eq!(finding.window, 4);
         let stopped = report.stopped.as_deref().unwrap_or_default();
         assert!(stopped.starts_with("--duration ran out while restoring"), "{stopped}");
     }
@@ -510,5 +588,117 @@ mod tests {
         let finding = &report.findings[0];
         assert!(!finding.cut_short && finding.reproduced, "{finding:?}");
         assert_eq!(finding.cases.iter().map(|c| c.0).collect::<Vec<_>>(), [3]);
+    }
+
+    /// A target whose liveness check fails once, after the first batch of 20, and never
+    /// again: no replay fails.
+    struct FailsOnce {
+        checks: u32,
+    }
+
+    impl LiveTarget for FailsOnce {
+        type Case = Case;
+        fn case(&self, index: u64) -> Case {
+            Case(index)
+        }
+        fn batch(&self) -> u64 {
+            20
+        }
+        fn liveness_bound(&self) -> Duration {
+            Duration::from_secs(2)
+        }
+        async fn run_case(&mut self, _: &Case) -> CaseOutcome {
+            CaseOutcome::Clean
+        }
+        async fn liveness(&mut self, _: Duration) -> Result<Duration, (Oracle, String)> {
+            self.checks += 1;
+            if self.checks == 1 {
+                return Err((Oracle::Monitor, "once".into()));
+            }
+            Ok(Duration::from_millis(1))
+        }
+        async fn restore(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    /// A failure no replay shows again keeps only the last cases before it: its repro stays
+    /// bounded however long the batch, and the finding says how many cases it came from.
+    #[tokio::test(start_paused = true)]
+    async fn a_finding_that_does_not_reproduce_keeps_a_bounded_tail_of_its_window() {
+        let mut target = FailsOnce { checks: 0 };
+        let report = drive(&mut target, 40, Duration::from_secs(60), |_| false, |_| {}).await;
+        let finding = &report.findings[0];
+        assert!(!finding.reproduced && !finding.cut_short, "{finding:?}");
+        assert_eq!(finding.window, 20);
+        let kept: Vec<u64> = finding.cases.iter().map(|c| c.0).collect();
+        assert_eq!(kept, (12..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn rate_samples_stay_bounded_over_a_long_run() {
+        let mut report = LiveReport::<Case>::default();
+        let mut spacing = RATE_SAMPLE_EVERY;
+        for second in 0..10 * 3600u64 {
+            report.cases = second * 1000;
+            report.sample_rate(Duration::from_secs(second), &mut spacing);
+        }
+        assert!(report.rate_samples.len() <= MAX_RATE_SAMPLES, "{}", report.rate_samples.len());
+        assert!(report.rate_samples.len() > MAX_RATE_SAMPLES / 2);
+        assert_eq!(report.rate_samples[0], (Duration::ZERO, 0));
+        let (at, cases) = *report.rate_samples.last().unwrap();
+        assert!(at > Duration::from_secs(9 * 3600) && cases == at.as_secs() * 1000);
+    }
+
+    /// A target whose vehicle identification dies at case 5 for good (a power cycle does not
+    /// bring it back), while everything else keeps answering.
+    struct UdpDies {
+        dead: bool,
+        udp_probe: bool,
+    }
+
+    impl LiveTarget for UdpDies {
+        type Case = Case;
+        fn case(&self, index: u64) -> Case {
+            Case(index)
+        }
+        fn batch(&self) -> u64 {
+            4
+        }
+        fn liveness_bound(&self) -> Duration {
+            Duration::from_secs(2)
+        }
+        async fn run_case(&mut self, case: &Case) -> CaseOutcome {
+            self.dead |= case.0 == 5;
+            CaseOutcome::Clean
+        }
+        async fn liveness(&mut self, _: Duration) -> Result<Duration, (Oracle, String)> {
+            if self.dead && self.udp_probe {
+                return Err((Oracle::Identification, "no vehicle announcement".into()));
+            }
+            Ok(Duration::from_millis(1))
+        }
+        async fn restore(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+        fn skip_dead(&mut self, oracle: &Oracle) -> Option<String> {
+            let udp = *oracle == Oracle::Identification && self.udp_probe;
+            self.udp_probe &= !udp;
+            udp.then(|| "the UDP service".to_owned())
+        }
+    }
+
+    /// A dead service is a finding; the campaign goes on with what still answers and says
+    /// what it left out, instead of stopping because "the target did not come back".
+    #[tokio::test(start_paused = true)]
+    async fn a_service_dead_for_good_is_a_finding_then_skipped_and_the_campaign_goes_on() {
+        let mut target = UdpDies { dead: false, udp_probe: true };
+        let report = drive(&mut target, 40, Duration::from_secs(60), |_| false, |_| {}).await;
+        assert_eq!(report.stopped, None);
+        assert_eq!(report.cases, 40);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].oracle, Oracle::Identification);
+        assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+        assert!(report.skipped[0].starts_with("the UDP service: liveness.vehicle_identification"));
     }
 }

@@ -1,10 +1,113 @@
 //! A finding on disk: `DIR/NNNN/` with `repro.yaml` (a suite case `doipcheck run` replays),
-//! `finding.json` (seed, case index, state, oracle, timing, the minimized cases) and, once the
-//! repro has run, `repro.pcapng` (the capture of that run). Numbers continue after the
-//! directories already in DIR, so findings of earlier runs stay.
+//! `finding.json` (seed, case index, state, oracle, timing, the minimized cases, whether it is
+//! confirmed and why) and, once the repro has run, `repro.pcapng` (the capture of that run).
+//! Numbers continue after the directories already in DIR, so findings of earlier runs stay.
+//!
+//! A finding is confirmed only by its own symptom: its repro fails at one of the steps that
+//! state its oracle (the same dead service, the same socket rule), or, where no step states
+//! it (a reply rule, a flood, the monitor), the fuzzer's replay on a restored target showed
+//! the same oracle again. An exit code of 1 alone confirms nothing.
 
 use super::drive::{LiveCase, LiveFinding};
+use core::ops::Range;
 use std::path::{Path, PathBuf};
+
+/// A finding written to its directory, with what its confirmation needs.
+#[derive(Debug, Clone)]
+pub struct WrittenFinding<C> {
+    pub dir: PathBuf,
+    pub number: u32,
+    pub finding: LiveFinding<C>,
+    /// The repro's steps that state the oracle ([`super::model::repro::Repro::symptom_steps`]).
+    pub symptom_steps: Option<Range<u32>>,
+}
+
+/// What one run of a repro gave, as its report says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReproRun {
+    /// Every step passed.
+    Passed,
+    /// The case failed: at this step of its `steps` (index and kind), with this message.
+    Failed { step: Option<(u32, String)>, message: String },
+    /// The run gave no pass/fail verdict (inconclusive, error, unreachable): what it said.
+    NoVerdict(String),
+}
+
+/// Whether a finding is confirmed, and why (finding.json's `confirmation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub confirmed: bool,
+    pub why: String,
+}
+
+impl Confirmation {
+    /// finding.json's `confirmation` object.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": if self.confirmed { "confirmed" } else { "unconfirmed" },
+            "why": self.why,
+        })
+    }
+}
+
+/// Judges a finding by its symptom: `target` is what its repro gave against the fuzzed target
+/// (`None`: not run, `--no-confirm`), `conformant` against the conformant simulator (`None`:
+/// not a simulator fault, or not run).
+pub fn confirm<C>(
+    finding: &LiveFinding<C>,
+    symptom_steps: Option<&Range<u32>>,
+    target: Option<&ReproRun>,
+    conformant: Option<&ReproRun>,
+) -> Confirmation {
+    let oracle = &finding.oracle;
+    let unconfirmed = |why: String| Confirmation { confirmed: false, why };
+    let (Some(steps), Some(run)) = (symptom_steps, target) else {
+        // Only the fuzzer's own replay can say: the same oracle again on a restored target.
+        let how = match (symptom_steps, target) {
+            (_, None) => "repro.yaml not run (--no-confirm)",
+            _ => "no step of a suite states it, so repro.yaml replays the traffic only",
+        };
+        return if finding.cut_short {
+            unconfirmed(format!("--duration cut the fuzzer's replay short; {how}"))
+        } else if finding.reproduced {
+            Confirmation {
+                confirmed: true,
+                why: format!(
+                    "the fuzzer's replay on a restored target showed {oracle} again; {how}"
+                ),
+            }
+        } else {
+            unconfirmed(format!(
+                "the fuzzer's replay on a restored target did not show {oracle} again; {how}"
+            ))
+        };
+    };
+    let symptom = format!("steps {}..{} ({oracle})", steps.start, steps.end);
+    match run {
+        ReproRun::Passed => unconfirmed("repro.yaml passed against the target".into()),
+        ReproRun::NoVerdict(why) => unconfirmed(format!("repro.yaml gave no verdict: {why}")),
+        ReproRun::Failed { step: Some((index, kind)), message } if !steps.contains(index) => {
+            unconfirmed(format!(
+                "repro.yaml failed at step {index} ({kind}: {message}), not at {symptom}: another symptom"
+            ))
+        }
+        ReproRun::Failed { step: None, message } => {
+            unconfirmed(format!("repro.yaml failed outside its steps ({message}), not at {symptom}"))
+        }
+        ReproRun::Failed { step: Some((index, kind)), .. } => match conformant {
+            Some(ReproRun::Passed) | None => Confirmation {
+                confirmed: true,
+                why: format!(
+                    "repro.yaml fails against the target at step {index} ({kind}), one of {symptom}"
+                ),
+            },
+            Some(_) => unconfirmed(
+                "repro.yaml does not pass against the conformant simulator either: the failure is not the fault's"
+                    .into(),
+            ),
+        },
+    }
+}
 
 /// The first free finding number in `dir`.
 pub fn next_number(dir: &Path) -> u32 {
@@ -27,17 +130,19 @@ pub fn write_finding<C: LiveCase>(
     let out = dir.join(format!("{number:04}"));
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("repro.yaml"), repro)?;
-    let json = finding_json(number, seed, finding, None);
+    let json = finding_json(number, seed, finding, None, None);
     std::fs::write(out.join("finding.json"), serde_json::to_string_pretty(&json)? + "\n")?;
     Ok(out)
 }
 
-/// finding.json's content; `repro` is what running repro.yaml gave (added after the run).
+/// finding.json's content; `repro` is what running repro.yaml gave and `confirmation` the
+/// judgement (both added after the run).
 pub fn finding_json<C: LiveCase>(
     number: u32,
     seed: u64,
     f: &LiveFinding<C>,
     repro: Option<serde_json::Value>,
+    confirmation: Option<&Confirmation>,
 ) -> serde_json::Value {
     let mut json = serde_json::json!({
         "finding": number,
@@ -52,10 +157,78 @@ pub fn finding_json<C: LiveCase>(
         "minimization_trials": f.trials,
         "minimization_cut_short": f.cut_short,
         "messages": f.message_count(),
+        "window_cases": f.window,
         "cases": f.cases.iter().map(LiveCase::json).collect::<Vec<_>>(),
     });
     if let Some(r) = repro {
         json["repro"] = r;
     }
+    if let Some(c) = confirmation {
+        json["confirmation"] = c.json();
+    }
     json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::model::repro::Oracle;
+    use std::time::Duration;
+
+    fn finding(oracle: Oracle, reproduced: bool) -> LiveFinding<()> {
+        LiveFinding {
+            oracle,
+            detail: "no answer".into(),
+            case_index: 9,
+            state: "activated",
+            shape: "0x8001/uds_length".into(),
+            cases: vec![()],
+            window: 1,
+            reproduced,
+            trials: 3,
+            cut_short: false,
+            found_after: Duration::from_secs(1),
+        }
+    }
+
+    fn failed_at(index: u32) -> ReproRun {
+        ReproRun::Failed { step: Some((index, "expect".into())), message: "timeout".into() }
+    }
+
+    #[test]
+    fn only_a_failure_at_the_oracles_steps_confirms() {
+        let f = finding(Oracle::TesterPresent(0x0010), true);
+        let steps = 5..8;
+        let judge = |run: &ReproRun, conformant: Option<&ReproRun>| {
+            confirm(&f, Some(&steps), Some(run), conformant)
+        };
+        assert!(judge(&failed_at(6), None).confirmed);
+        assert!(judge(&failed_at(6), Some(&ReproRun::Passed)).confirmed);
+        // Exit code 1, another symptom: reaching the state failed, or the probe's activation.
+        for index in [1, 4] {
+            let c = judge(&failed_at(index), None);
+            assert!(!c.confirmed && c.why.contains("another symptom"), "{c:?}");
+        }
+        assert!(!judge(&ReproRun::Passed, None).confirmed);
+        assert!(!judge(&ReproRun::NoVerdict("error: refused".into()), None).confirmed);
+        let outside = ReproRun::Failed { step: None, message: "closed".into() };
+        assert!(!judge(&outside, None).confirmed);
+        // Failing against the conformant simulator too: not the fault's failure.
+        assert!(!judge(&failed_at(6), Some(&failed_at(6))).confirmed);
+    }
+
+    #[test]
+    fn without_a_step_that_states_the_oracle_only_the_fuzzers_replay_confirms() {
+        for (reproduced, confirmed) in [(true, true), (false, false)] {
+            let f = finding(Oracle::Monitor, reproduced);
+            let c = confirm(&f, None, Some(&failed_at(2)), None);
+            assert_eq!(c.confirmed, confirmed, "{c:?}");
+            assert!(c.why.contains("replays the traffic only"), "{c:?}");
+            let c = confirm(&f, Some(&(3..5)), None, None);
+            assert_eq!(c.confirmed, confirmed, "{c:?}");
+            assert!(c.why.contains("--no-confirm"), "{c:?}");
+        }
+        let cut = LiveFinding { cut_short: true, ..finding(Oracle::Flood, true) };
+        assert!(!confirm(&cut, None, None, None).confirmed);
+    }
 }

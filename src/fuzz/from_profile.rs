@@ -33,6 +33,7 @@ pub fn doip_grammar(profile: &TargetProfile) -> DoipGrammar {
         vin,
         eid: profile.identity.eid,
         dids: vec![profile.uds.did],
+        uds_max_request_length: profile.uds.max_request_length,
         udp: profile.has_capability("doip.udp"),
     }
 }

@@ -415,6 +415,9 @@ impl LiveCase for CanCase {
         self.pci_bucket().to_string()
     }
 
+    fn mutation(&self) -> &'static str {
+        self.mutation
+    }
     fn shape(&self) -> String {
         format!("{}/{}", self.pci_bucket(), self.mutation)
     }

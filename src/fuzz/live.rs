@@ -77,6 +77,8 @@ pub struct LiveFuzzer {
     pub(super) udp: Option<UdpSocket>,
     /// The first half of a diagnostic message (the mid-message state).
     mid_prefix: Vec<u8>,
+    /// The UDP service stayed dead after a restore: its cases are not sent any more.
+    udp_dead: bool,
 }
 
 impl LiveFuzzer {
@@ -88,7 +90,15 @@ impl LiveFuzzer {
         diag.extend([0x22, 0xF1, 0x90]);
         let whole = frame(settings.version, 0x8001, &diag);
         let mid_prefix = whole[..HEADER_LEN + 2].to_vec();
-        LiveFuzzer { settings, generator, restore, activated: None, udp: None, mid_prefix }
+        LiveFuzzer {
+            settings,
+            generator,
+            restore,
+            activated: None,
+            udp: None,
+            mid_prefix,
+            udp_dead: false,
+        }
     }
 
     /// The bytes of the mid-message state (for the repro).
@@ -99,6 +109,10 @@ impl LiveFuzzer {
     /// Reaches the case's start state, sends it, reads and checks what comes back.
     async fn run_doip_case(&mut self, case: &FuzzCase) -> CaseOutcome {
         if case.state == StartState::Udp {
+            if self.udp_dead {
+                // Left out and said (`LiveReport::skipped`) when the service was found dead.
+                return CaseOutcome::Clean;
+            }
             return self.run_udp_case(case).await;
         }
         let mut conn = match self.reach(case.state).await {
@@ -450,6 +464,24 @@ impl LiveTarget for LiveFuzzer {
         self.restore.apply(self.settings.command_bound).await
     }
 
+    /// The UDP service (its identification probe and its cases) and TesterPresent to one
+    /// address can be left out; the TCP service cannot (every other case needs it).
+    fn skip_dead(&mut self, oracle: &Oracle) -> Option<String> {
+        let s = &mut self.settings;
+        match *oracle {
+            Oracle::Identification if s.identification => {
+                s.identification = false;
+                self.udp_dead = true;
+                Some("the UDP service (its probe and its cases) is left out".into())
+            }
+            Oracle::TesterPresent(address) if s.tester_present.contains(&address) => {
+                s.tester_present.retain(|a| *a != address);
+                Some(format!("TesterPresent to 0x{address:04X} is left out"))
+            }
+            _ => None,
+        }
+    }
+
     fn forget(&mut self) {
         self.activated = None;
     }
@@ -468,6 +500,9 @@ impl LiveCase for FuzzCase {
         type_bucket(self.payload_type)
     }
 
+    fn mutation(&self) -> &'static str {
+        self.mutation
+    }
     fn shape(&self) -> String {
         format!("0x{:04X}/{}", self.payload_type, self.mutation)
     }

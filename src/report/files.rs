@@ -164,6 +164,7 @@ impl FileReports {
             waiver_problems: waivers.to_vec(),
             left_out: self.budget.left_out,
             limited_cases: self.limited_cases,
+            campaign: None,
         };
         html.finish(&head)
     }

@@ -55,7 +55,7 @@ pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_
 pub use diff::{Baseline, RunDiff, RunOutcomes, diff, load_baseline, report_json_in};
 pub use files::FileReports;
 pub use history::{HistoryRun, history_page, order as order_history};
-pub use html::{HtmlReport, MAX_CHART_FRAMES, RunHead, human};
+pub use html::{CampaignView, HtmlReport, MAX_CHART_FRAMES, RunHead, human};
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};
 pub use load::{LoadedReport, MAX_REPORT_BYTES, load_report, parse_report};

@@ -141,16 +141,19 @@ pub struct EcuNode {
 const MAX_QUEUED_RESPONSES: usize = 64;
 
 impl EcuNode {
+    /// The ECU `config` describes, with `faults`; `hang_ff_dl` is the simulator's
+    /// `robustness.isotp_hang_ff_dl` (used only under `isotp_hang_on_large_ff_dl`).
     pub fn new(
         config: &EcuConfig,
         faults: FaultSet,
+        hang_ff_dl: u32,
     ) -> Result<Self, crate::proto::isotp::ConfigError> {
         let mut isotp = isotp_config(config, LinkEnd::Ecu);
         isotp.timers = ecu_faults::timers(faults, isotp.timers);
         isotp.receiver = ecu_faults::receiver(faults, isotp.receiver);
         isotp.tx_dl = ecu_faults::tx_dl(faults, isotp.tx_dl);
         let functional_id = isotp.address.functional_rx.map(|a| a.id);
-        let injector = Injector::new(faults, &isotp.address, isotp.format.padding.byte);
+        let injector = Injector::new(faults, &isotp.address, isotp.format.padding.byte, hang_ff_dl);
         let tx_delay = config.isotp.tx_delay.get();
         if !tx_delay.is_zero() {
             // The stack waits for each frame's confirmation (N_As / N_Ar run meanwhile).
@@ -277,8 +280,7 @@ mod tests {
     //! test moves it.
 
     use super::*;
-    use crate::sim::config::unspanned;
-    use crate::sim::ecu_faults::HANG_FF_DL;
+    use crate::sim::config::{Robustness, unspanned};
     use crate::sim::faults::Fault;
 
     const REQUEST_ID: u32 = 0x7E0;
@@ -291,6 +293,11 @@ mod tests {
     /// An ECU on 0x7E0 / 0x7E8 (functional 0x7DF) with the default 4095-byte buffer;
     /// `extended`: extended addressing, ECU 0x17, tester 0xF1.
     fn ecu(fault: Option<Fault>, extended: bool) -> EcuNode {
+        ecu_hanging_above(fault, extended, Robustness::default().isotp_hang_ff_dl)
+    }
+
+    /// [`ecu`] whose `isotp_hang_on_large_ff_dl` trips above `hang_ff_dl`.
+    fn ecu_hanging_above(fault: Option<Fault>, extended: bool, hang_ff_dl: u32) -> EcuNode {
         let mut isotp = IsotpConfig::default();
         if extended {
             isotp.addressing = EcuAddressing::Extended;
@@ -308,7 +315,7 @@ mod tests {
             uds: Default::default(),
             simulated: true,
         };
-        EcuNode::new(&config, fault.into_iter().collect()).unwrap()
+        EcuNode::new(&config, fault.into_iter().collect(), hang_ff_dl).unwrap()
     }
 
     /// Sends `data` (padded to 8 bytes) on `id`; the frames' data the ECU sends back.
@@ -341,26 +348,29 @@ mod tests {
     }
 
     #[test]
-    fn ff_dl_2048_is_answered_2049_and_escaped_0x10000_hang_the_faulty_ecu_for_good() {
-        assert_eq!(HANG_FF_DL, 2048);
-        // FF_DL and the conformant ECU's flow status: CTS within its 4095 bytes, OVFLW above
-        // (ISO 15765-2:2016 §9.6.5.1).
-        for (ff_dl, flow_status) in [(2048, 0x30), (2049, 0x30), (0x10000, 0x32)] {
-            for fault in [None, HANG] {
-                let mut e = ecu(fault, false);
-                let fc = exchange(&mut e, &first_frame(ff_dl));
-                if fault.is_some() && ff_dl > HANG_FF_DL {
-                    assert_eq!(fc, Vec::<Vec<u8>>::new(), "{ff_dl:#x}: not even FC OVFLW");
-                    assert_eq!(e.poll_timeout(), None, "{ff_dl:#x}: no timer left to fire");
-                    assert!(!answers_tester_present(&mut e), "{ff_dl:#x}");
-                    e.handle_timeout(Instant::ZERO + Duration::from_secs(3600));
-                    assert!(!answers_tester_present(&mut e), "{ff_dl:#x}: still hung");
-                } else {
-                    let statuses: Vec<u8> = fc.iter().map(|f| f[0]).collect();
-                    assert_eq!(statuses, [flow_status], "{ff_dl:#x} {fault:?}");
-                    // Answered whether a reception is open (after CTS the SF ends it,
-                    // N_UNEXP_PDU) or not (after OVFLW).
-                    assert!(answers_tester_present(&mut e), "{ff_dl:#x} {fault:?}");
+    fn an_ff_dl_at_the_threshold_is_answered_and_one_above_hangs_the_faulty_ecu_for_good() {
+        // Thresholds inside and beyond the 4095-byte buffer, 12-bit and escaped: the
+        // conformant ECU answers CTS within its buffer, OVFLW above (ISO 15765-2:2016
+        // §9.6.5.1); the faulty one hangs on anything above its threshold.
+        for threshold in [Robustness::default().isotp_hang_ff_dl, 8, 4094, 0x10000] {
+            let cts_or_overflow = |ff_dl: u32| if ff_dl <= 4095 { 0x30 } else { 0x32 };
+            for ff_dl in [threshold, threshold + 1] {
+                for fault in [None, HANG] {
+                    let mut e = ecu_hanging_above(fault, false, threshold);
+                    let fc = exchange(&mut e, &first_frame(ff_dl));
+                    if fault.is_some() && ff_dl > threshold {
+                        assert_eq!(fc, Vec::<Vec<u8>>::new(), "{ff_dl:#x}: not even FC OVFLW");
+                        assert_eq!(e.poll_timeout(), None, "{ff_dl:#x}: no timer left to fire");
+                        assert!(!answers_tester_present(&mut e), "{ff_dl:#x}");
+                        e.handle_timeout(Instant::ZERO + Duration::from_secs(3600));
+                        assert!(!answers_tester_present(&mut e), "{ff_dl:#x}: still hung");
+                    } else {
+                        let statuses: Vec<u8> = fc.iter().map(|f| f[0]).collect();
+                        assert_eq!(statuses, [cts_or_overflow(ff_dl)], "{ff_dl:#x} {fault:?}");
+                        // Answered whether a reception is open (after CTS the SF ends it,
+                        // N_UNEXP_PDU) or not (after OVFLW).
+                        assert!(answers_tester_present(&mut e), "{ff_dl:#x} {fault:?}");
+                    }
                 }
             }
         }

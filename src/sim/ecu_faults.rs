@@ -22,10 +22,6 @@ use crate::codec::isotp::{AddressingMode, CLASSIC_CAN_DL, PciView, StMin, TxDl};
 use crate::proto::isotp::{IsoTpAddress, ReceiverProfile, Timers};
 use core::time::Duration;
 
-/// `isotp_hang_on_large_ff_dl`: a physical first frame announcing more bytes than this hangs
-/// the ECU (whatever its buffer: the conformant one answers it with CTS or OVFLW).
-pub const HANG_FF_DL: u32 = 2048;
-
 /// How long "never" is for the timer faults: long enough for any case, still a bound.
 const NEVER: Duration = Duration::from_secs(3600);
 
@@ -88,13 +84,17 @@ pub struct Injector {
     blocked: bool,
     /// `isotp_no_resume_after_block`: a CTS came for the message being sent.
     cts_seen: bool,
+    /// `isotp_hang_on_large_ff_dl`: a physical first frame announcing more bytes than this
+    /// hangs the ECU (whatever its buffer: the conformant one answers it with CTS or OVFLW);
+    /// the simulator's `robustness.isotp_hang_ff_dl`.
+    hang_ff_dl: u32,
     /// `isotp_hang_on_large_ff_dl`: a large first frame arrived; the ECU is silent for good.
     hung: bool,
 }
 
 impl Injector {
     /// The injector of an ECU whose end of the link is `address`.
-    pub fn new(faults: FaultSet, address: &IsoTpAddress, padding: u8) -> Self {
+    pub fn new(faults: FaultSet, address: &IsoTpAddress, padding: u8, hang_ff_dl: u32) -> Self {
         Injector {
             faults,
             rx_id: address.rx.id,
@@ -106,6 +106,7 @@ impl Injector {
             cfs_received: 0,
             blocked: false,
             cts_seen: false,
+            hang_ff_dl,
             hung: false,
         }
     }
@@ -222,7 +223,9 @@ impl Injector {
     /// FF_DL) takes the ECU down.
     fn hangs_on(&self, d: &[u8]) -> bool {
         self.has(Fault::IsotpHangOnLargeFfDl)
-            && PciView::new(d, AddressingMode::Normal).ff_dl().is_some_and(|dl| dl > HANG_FF_DL)
+            && PciView::new(d, AddressingMode::Normal)
+                .ff_dl()
+                .is_some_and(|dl| dl > self.hang_ff_dl)
     }
 
     /// A CF or FC nobody waits for.

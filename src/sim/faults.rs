@@ -193,7 +193,8 @@ faults! {
     // Robustness: faults that take the entity or one of its CAN ECUs down, for proving the
     // fuzzer (docs/architecture.md "Simulator and faults").
     /// Stops answering on every socket (TCP and UDP) after a diagnostic message with more
-    /// than 64 bytes of user data, until a power cycle.
+    /// user data than `robustness.oversized_diag_user_data` (64 by default), until a power
+    /// cycle.
     HangAfterOversizedDiag = "hang_after_oversized_diag":
         "a diagnostic message the entity cannot or will not route is NACKed and the entity keeps serving every socket (ISO 13400-2:2019 §9.6, Table 30)",
     /// Closes every socket and refuses new connections after a routing activation request
@@ -205,7 +206,8 @@ faults! {
     LeakSocketOnSplitHeader = "leak_socket_on_split_header":
         "a closed TCP_DATA socket is released and no longer counts against MCTS, however its bytes arrived (ISO 13400-2:2019 §7.1, §9.3 Figure 10)",
     /// A CAN ECU sends nothing more at all (no FC, no answer, no frame of a transfer in
-    /// progress) after a physical first frame announcing FF_DL above 2048, until a power cycle.
+    /// progress) after a physical first frame announcing FF_DL above
+    /// `robustness.isotp_hang_ff_dl` (2048 by default), until a power cycle.
     IsotpHangOnLargeFfDl = "isotp_hang_on_large_ff_dl":
         "a first frame is answered with FC CTS, or with FC OVFLW when its FF_DL exceeds the receiver's buffer, and the receiver keeps serving whatever FF_DL was announced (ISO 15765-2:2016 §9.6.3, §9.6.5.1)",
     // ISO-TP side of the simulated CAN ECUs (ISO 15765-2:2016).

@@ -32,6 +32,8 @@ pub struct DoipGrammar {
     pub eid: [u8; 6],
     /// DIDs the UDS server answers (ReadDataByIdentifier).
     pub dids: Vec<u16>,
+    /// The longest UDS request the target takes (`uds.max_request_length`), if declared.
+    pub uds_max_request_length: Option<u32>,
     /// Whether the fuzzer may send UDP requests (the profile has `doip.udp`).
     pub udp: bool,
 }
@@ -50,6 +52,7 @@ impl Default for DoipGrammar {
             vin: *b"WDOIPCHECK0000001",
             eid: [0, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E],
             dids: vec![0xF190],
+            uds_max_request_length: None,
             udp: true,
         }
     }
@@ -356,10 +359,7 @@ impl DoipGenerator {
                 }
             }
             _ => {
-                let max =
-                    (self.grammar.max_data_size as usize).saturating_sub(4).min(MAX_CASE_MESSAGE);
-                let any = dice.below(max + 1);
-                let n = dice.pick(&[0, 1, 2, 63, 64, 65, 100, 255, 256, any]).min(max);
+                let n = self.uds_length(dice);
                 let sid = uds.first().copied().unwrap_or(0x22);
                 *uds = dice.bytes(n);
                 if let Some(first) = uds.first_mut() {
@@ -367,6 +367,26 @@ impl DoipGenerator {
                 }
             }
         }
+    }
+
+    /// A length of UDS request from the protocol's and the profile's own boundaries, never
+    /// from what a target is thought to break on: empty, one byte, the classic single frame's
+    /// edge behind a gateway (SF_DL 7, ISO 15765-2:2016 §9.6.2.1), the 12-bit FF_DL edge
+    /// (4095), the profile's UDS request limit (`uds.max_request_length`) and the most the
+    /// MDS leaves for user data (ISO 13400-2:2019 Table 21: SA and TA come first), each ± 1,
+    /// or any length up to that most.
+    fn uds_length(&self, dice: &mut Dice) -> usize {
+        let g = &self.grammar;
+        let most = (g.max_data_size as usize).saturating_sub(4).min(MAX_CASE_MESSAGE);
+        let limit = g.uds_max_request_length.map_or(most, |l| l as usize);
+        let edge = dice.pick(&[0, 1, 7, 4095, limit, most]);
+        let n = match dice.below(4) {
+            0 => edge.saturating_sub(1),
+            1 => edge + 1,
+            2 => dice.below(most + 1),
+            _ => edge,
+        };
+        n.min(most)
     }
 
     /// Wraps the message in actions, sometimes with a structure mutation (which then names
@@ -540,21 +560,47 @@ mod tests {
         }
     }
 
+    /// User data lengths of the `uds_length` cases on an activated socket among the first `n`
+    /// cases, with the index of each length's first case.
+    fn diagnostic_lengths(g: &DoipGenerator, n: u64) -> std::collections::BTreeMap<usize, u64> {
+        let mut seen = std::collections::BTreeMap::new();
+        for i in 0..n {
+            let c = g.case(i);
+            for a in &c.actions {
+                if let Action::Send(b) = a
+                    && c.state.activated()
+                    && c.mutation == "uds_length"
+                    && b.len() >= HEADER_LEN + 4
+                    && b[2..4] == [0x80, 0x01]
+                {
+                    // The declared length: a structure mutation may append or cut bytes.
+                    let declared = u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize;
+                    seen.entry(declared - 4).or_insert(i);
+                }
+            }
+        }
+        seen
+    }
+
     #[test]
-    fn oversized_diagnostic_messages_come_early_in_activated_states() {
-        // The robustness fault `hang_after_oversized_diag` needs > 64 bytes of user data on
-        // an activated socket; the default seed must reach one within the first batches.
+    fn uds_lengths_come_from_the_profiles_limits_and_the_largest_comes_early() {
+        // The largest user data the MDS allows (ISO 13400-2:2019 Table 21) is what finds a
+        // target that breaks on "too much", whatever its own threshold: the default seed
+        // reaches it on an activated socket within the first batches.
         let g = DoipGenerator::new(DoipGrammar::default(), 0);
-        let first = (0..2_000)
-            .find(|&i| {
-                let c = g.case(i);
-                c.state.activated()
-                    && c.actions.iter().any(|a| {
-                        matches!(a, Action::Send(b)
-                        if b.len() > HEADER_LEN + 4 + 64 && b[2..4] == [0x80, 0x01])
-                    })
-            })
-            .expect("an oversized diagnostic message");
-        assert!(first < 500, "first at {first}");
+        let most = DoipGrammar::default().max_data_size as usize - 4;
+        let first = diagnostic_lengths(&g, 2_000).get(&most).copied();
+        assert!(first.is_some_and(|i| i < 500), "largest first at {first:?}");
+        // A declared UDS limit and the MDS move the boundaries with them.
+        let grammar = DoipGrammar {
+            max_data_size: 1000,
+            uds_max_request_length: Some(100),
+            ..DoipGrammar::default()
+        };
+        let seen = diagnostic_lengths(&DoipGenerator::new(grammar, 0), 20_000);
+        for n in [0, 1, 99, 100, 101, 995, 996] {
+            assert!(seen.contains_key(&n), "{n} bytes never drawn");
+        }
+        assert!(seen.keys().all(|&n| n <= 996), "{:?}", seen.keys().last());
     }
 }

@@ -9,6 +9,7 @@ use super::{Action, FuzzCase, StartState};
 use crate::import::yaml::{Node, render};
 use crate::notation::hex_spaced as format_hex;
 use core::fmt;
+use core::ops::Range;
 
 /// The pause between the pieces of a dripped message, in the fuzzer and in the repro: long
 /// enough for the entity to read each piece on its own.
@@ -96,8 +97,29 @@ pub struct ReproInput<'a> {
     pub mid_message_prefix: &'a [u8],
 }
 
-/// The suite file (YAML text) of a finding.
-pub fn repro_yaml(input: &ReproInput<'_>) -> String {
+/// A finding as a suite file, and which of its steps state the symptom the fuzzer saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repro {
+    /// The suite file (YAML text).
+    pub yaml: String,
+    /// Indexes (in the case's `steps`) of the steps that state the oracle: a run of the repro
+    /// shows the finding's symptom only when it fails at one of these (an earlier step that
+    /// fails, e.g. reaching a start state, is another symptom). `None` when no step states it
+    /// (a reply rule without a step, a flood, the monitor): the repro replays the traffic only.
+    pub symptom_steps: Option<Range<u32>>,
+}
+
+impl Repro {
+    /// The repro of `steps`, whose symptom steps run from `symptom_from` to the end.
+    pub(super) fn new(yaml: String, symptom_from: Option<usize>, steps: usize) -> Self {
+        let symptom_steps =
+            symptom_from.filter(|&from| from < steps).map(|from| from as u32..steps as u32);
+        Repro { yaml, symptom_steps }
+    }
+}
+
+/// The suite file of a finding.
+pub fn repro_yaml(input: &ReproInput<'_>) -> Repro {
     let mut steps = Vec::new();
     let mut requires = vec!["doip.tcp"];
     let mut uses_udp = false;
@@ -107,7 +129,9 @@ pub fn repro_yaml(input: &ReproInput<'_>) -> String {
     }
     let mut handlers = Vec::new();
     let last = format!("case{}", input.cases.len().max(1));
-    oracle_steps(input.oracle, &last, &mut steps, &mut requires, &mut uses_udp, &mut handlers);
+    let symptom_from =
+        oracle_steps(input.oracle, &last, &mut steps, &mut requires, &mut uses_udp, &mut handlers);
+    let step_count = steps.len();
     if uses_udp {
         requires.push("doip.udp");
     }
@@ -140,7 +164,9 @@ pub fn repro_yaml(input: &ReproInput<'_>) -> String {
         "Finding {:04} of `doipcheck fuzz --seed {}`: {}",
         input.number, input.seed, input.oracle
     );
-    finding_suite(input.number, input.detail, first, "[--target HOST --profile P]", case)
+    let yaml =
+        finding_suite(input.number, input.detail, first, "[--target HOST --profile P]", case);
+    Repro::new(yaml, symptom_from, step_count)
 }
 
 /// The suite file of finding `number` with its one `case`, under a header of `first` (which
@@ -247,6 +273,9 @@ fn send_raw(conn: &str, bytes: &[u8], chunks: &[usize], delay_ms: u64) -> Node {
     Node::entry("send_raw", with_conn(conn, body))
 }
 
+/// Appends the steps that ask `oracle`; returns the index of the first step whose failure is
+/// the oracle's symptom (after the probe's own connection and activation, for the probes that
+/// need one), or `None` when no step states it.
 fn oracle_steps(
     oracle: &Oracle,
     last_conn: &str,
@@ -254,17 +283,22 @@ fn oracle_steps(
     requires: &mut Vec<&'static str>,
     uses_udp: &mut bool,
     handlers: &mut Vec<&'static str>,
-) {
+) -> Option<usize> {
     let probe = "probe";
     let activated = |steps: &mut Vec<Node>| {
         steps.push(Node::entry("connect", with_conn(probe, vec![])));
         steps.push(Node::entry("activate", with_conn(probe, vec![])));
     };
+    let first = steps.len();
     match oracle {
-        Oracle::Activation => activated(steps),
+        Oracle::Activation => {
+            activated(steps);
+            Some(first)
+        }
         Oracle::AliveCheck => {
             requires.push("doip.alive_check");
             activated(steps);
+            let symptom = steps.len();
             steps.push(Node::entry(
                 "send",
                 with_conn(
@@ -279,6 +313,7 @@ fn oracle_steps(
                     vec![("alive_check_response".into(), Node::map(Vec::<(String, Node)>::new()))],
                 ),
             ));
+            Some(symptom)
         }
         Oracle::Identification => {
             *uses_udp = true;
@@ -293,11 +328,13 @@ fn oracle_steps(
                 "udp_expect",
                 Node::map([("vehicle_announcement", Node::map(Vec::<(String, Node)>::new()))]),
             ));
+            Some(first)
         }
         Oracle::TesterPresent(address) => {
             requires.push("uds");
             handlers.push("tolerate_response_pending");
             activated(steps);
+            let symptom = steps.len();
             let target = Node::plain(format!("0x{address:04X}"));
             steps.push(Node::entry(
                 "send",
@@ -338,15 +375,55 @@ fn oracle_steps(
                     ],
                 ),
             ));
+            Some(symptom)
         }
         Oracle::Protocol("socket_not_closed") => {
             steps.push(Node::entry("expect_closed", with_conn(last_conn, vec![])));
+            Some(first)
         }
         // The other protocol rules (a reply that does not decode, a reserved code, a flood,
         // the user's monitor) have no step that states them for any target: the repro
         // replays the traffic, and its capture shows the reply.
-        Oracle::Protocol(_) | Oracle::Flood | Oracle::Monitor => {}
+        Oracle::Protocol(_) | Oracle::Flood | Oracle::Monitor => None,
         // ISO-TP oracles are written by `isotp::repro_can_yaml`.
-        Oracle::IsoTpTesterPresent | Oracle::IsoTpReception | Oracle::IsoTpTransmission => {}
+        Oracle::IsoTpTesterPresent | Oracle::IsoTpReception | Oracle::IsoTpTransmission => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repro_of(oracle: &Oracle) -> Repro {
+        let case = FuzzCase {
+            index: 7,
+            state: StartState::Activated,
+            mutation: "uds_length",
+            payload_type: 0x8001,
+            actions: vec![Action::Send(vec![0x02, 0xFD, 0x80, 0x01, 0, 0, 0, 0])],
+        };
+        repro_yaml(&ReproInput {
+            number: 1,
+            seed: 0,
+            cases: &[case],
+            oracle,
+            detail: "silence",
+            mid_message_prefix: &[],
+        })
+    }
+
+    #[test]
+    fn the_symptom_is_the_oracles_own_steps_not_reaching_the_state_or_the_probe() {
+        // The case: connect, activate, send_raw (0..3); the probe: connect, activate (3..5);
+        // then what the oracle asks.
+        assert_eq!(repro_of(&Oracle::TesterPresent(0x0010)).symptom_steps, Some(5..8));
+        assert_eq!(repro_of(&Oracle::AliveCheck).symptom_steps, Some(5..7));
+        assert_eq!(repro_of(&Oracle::Activation).symptom_steps, Some(3..5));
+        assert_eq!(repro_of(&Oracle::Identification).symptom_steps, Some(3..5));
+        assert_eq!(repro_of(&Oracle::Protocol("socket_not_closed")).symptom_steps, Some(3..4));
+        // No step states a reserved code, a flood or the monitor.
+        for oracle in [Oracle::Protocol("reserved_code"), Oracle::Flood, Oracle::Monitor] {
+            assert_eq!(repro_of(&oracle).symptom_steps, None, "{oracle}");
+        }
     }
 }

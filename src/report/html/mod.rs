@@ -13,6 +13,7 @@
 //! the charts are SVG drawn here; the only script is the filter (`page::SCRIPT`).
 
 mod baseline;
+mod campaign;
 mod case;
 mod chart;
 mod page;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+pub use campaign::CampaignView;
 pub use chart::MAX_CHART_FRAMES;
 
 use super::budget::{LeftOut, MAX_REPORT_DIR_BYTES};
@@ -53,6 +55,8 @@ pub struct RunHead {
     pub left_out: LeftOut,
     /// Cases whose recording limits (profile `recording.*`) left frames out.
     pub limited_cases: u64,
+    /// A fuzzing campaign's heat map and rate, shown above its findings (`doipcheck fuzz`).
+    pub campaign: Option<CampaignView>,
 }
 
 /// Verdicts in the order the page lists them.
@@ -217,6 +221,7 @@ impl HtmlReport {
                     }
                     @if let Some(d) = &head.diff { (baseline::diff_section(d)) }
                     (self.counts_bar())
+                    @if let Some(c) = &head.campaign { (campaign::campaign_section(c)) }
                     (run_facts(head, &self.counts))
                     (self.tables())
                     (self.filters())

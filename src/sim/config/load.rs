@@ -2,7 +2,7 @@
 //! errors come from serde-saphyr (which knows the failing node's position); the cross-field rules
 //! below use the positions kept by `Spanned` fields.
 
-use super::{EcuAddressing, EcuConfig, SimConfig, UdsConfig};
+use super::{EcuAddressing, EcuConfig, Robustness, SimConfig, UdsConfig};
 use crate::codec::isotp::TxDl;
 use core::fmt;
 use serde_saphyr::Location;
@@ -226,6 +226,30 @@ fn validate(config: &SimConfig) -> Result<(), SimConfigError> {
             "max_data_size must hold at least a diagnostic message with one byte of user data (5)",
         ));
     }
+    let r = &config.robustness;
+    let most = Robustness::max_oversized_diag_user_data(config.max_data_size);
+    if r.oversized_diag_user_data > most {
+        return Err(SimConfigError::at(
+            unknown,
+            format!(
+                "robustness.oversized_diag_user_data {} leaves no larger diagnostic message within max_data_size {} (at most {most})",
+                r.oversized_diag_user_data, config.max_data_size
+            ),
+        ));
+    }
+    if !(Robustness::MIN_ISOTP_HANG_FF_DL..=Robustness::MAX_ISOTP_HANG_FF_DL)
+        .contains(&r.isotp_hang_ff_dl)
+    {
+        return Err(SimConfigError::at(
+            unknown,
+            format!(
+                "robustness.isotp_hang_ff_dl {} is outside {}..={} (an FF_DL above it must exist)",
+                r.isotp_hang_ff_dl,
+                Robustness::MIN_ISOTP_HANG_FF_DL,
+                Robustness::MAX_ISOTP_HANG_FF_DL
+            ),
+        ));
+    }
     let mut seen_types = Vec::new();
     for a in &config.activation {
         if seen_types.contains(&a.activation_type) {
@@ -397,6 +421,27 @@ mod tests {
         assert_eq!(c.activation.len(), 5);
         assert_eq!(c.uds.services[&0x2E].pending, 2);
         assert_eq!(c.announce.seed, 24301);
+    }
+
+    #[test]
+    fn robustness_thresholds_inside_their_legal_ranges_load_and_outside_are_refused() {
+        let c =
+            from_yaml_str("robustness: { oversized_diag_user_data: 4091, isotp_hang_ff_dl: 8 }")
+                .unwrap();
+        assert_eq!(
+            (c.robustness.oversized_diag_user_data, c.robustness.isotp_hang_ff_dl),
+            (4091, 8)
+        );
+        for (text, key) in [
+            // MDS 4096 - 4 bytes of addresses = 4092: nothing larger would fit.
+            ("robustness: { oversized_diag_user_data: 4092 }", "oversized_diag_user_data"),
+            ("max_data_size: 100\nrobustness: { oversized_diag_user_data: 96 }", "oversized"),
+            ("robustness: { isotp_hang_ff_dl: 7 }", "isotp_hang_ff_dl"),
+            ("robustness: { isotp_hang_ff_dl: 4294967295 }", "isotp_hang_ff_dl"),
+        ] {
+            let e = from_yaml_str(text).unwrap_err();
+            assert!(e.message.contains(key), "{text}: {e}");
+        }
     }
 
     #[test]

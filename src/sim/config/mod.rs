@@ -67,6 +67,8 @@ pub struct SimConfig {
     pub uds: UdsConfig,
     /// CAN ECUs behind the gateway, reached over ISO-TP.
     pub ecus: Vec<EcuConfig>,
+    /// Where the robustness faults trip (they are off unless switched on by name).
+    pub robustness: Robustness,
     /// The CAN bus of the ECUs as a transport spec (`cannelloni:20000@127.0.0.1:20001`,
     /// `memory:NAME`); absent = a private in-process memory bus.
     pub can: Option<String>,
@@ -104,8 +106,47 @@ impl Default for SimConfig {
             announce: Announce::default(),
             uds: UdsConfig::default(),
             ecus: Vec::new(),
+            robustness: Robustness::default(),
             can: None,
         }
+    }
+}
+
+/// The thresholds of the robustness faults (`hang_after_oversized_diag`,
+/// `isotp_hang_on_large_ff_dl`). They are settings, not constants, so that a test can draw
+/// them at random and show that the fuzzer finds each fault from the protocol's own
+/// boundaries rather than from a number it was told (docs/architecture.md#live-fuzzing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Robustness {
+    /// `hang_after_oversized_diag`: a diagnostic message with more user data than this hangs
+    /// the entity. At most `max_data_size` - 5, so that a message above it still fits the MDS.
+    pub oversized_diag_user_data: u32,
+    /// `isotp_hang_on_large_ff_dl`: a physical first frame announcing more than this (FF_DL,
+    /// 12-bit or escaped 32-bit) hangs a CAN ECU. 8 to 0xFFFF_FFFE, so that a larger FF_DL
+    /// exists.
+    pub isotp_hang_ff_dl: u32,
+}
+
+impl Robustness {
+    /// The largest `isotp_hang_ff_dl`: one below the largest 32-bit FF_DL
+    /// (ISO 15765-2:2016 §9.6.3.1).
+    pub const MAX_ISOTP_HANG_FF_DL: u32 = u32::MAX - 1;
+    /// The smallest `isotp_hang_ff_dl`: the smallest legal FF_DL of a classic first frame
+    /// (ISO 15765-2:2016 §9.6.3.2).
+    pub const MIN_ISOTP_HANG_FF_DL: u32 = 8;
+
+    /// The largest `oversized_diag_user_data` for an entity of this MDS: a diagnostic message
+    /// carries source and target address (4 bytes) before its user data (ISO 13400-2:2019
+    /// Table 21), and one byte more must still fit.
+    pub const fn max_oversized_diag_user_data(max_data_size: u32) -> u32 {
+        max_data_size.saturating_sub(5)
+    }
+}
+
+impl Default for Robustness {
+    fn default() -> Self {
+        Robustness { oversized_diag_user_data: 64, isotp_hang_ff_dl: 2048 }
     }
 }
 

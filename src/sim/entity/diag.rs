@@ -13,9 +13,6 @@ use crate::sim::config::UnactivatedDiagnostic;
 use crate::sim::faults::Fault;
 use core::time::Duration;
 
-/// User data above this many bytes hangs the entity under `hang_after_oversized_diag`.
-const HANG_USER_DATA_LEN: usize = 64;
-
 /// How much later than A_DoIP_Diagnostic_Message the `diag_ack_late` fault answers.
 const LATE_BY: Duration = Duration::from_millis(500);
 
@@ -26,7 +23,8 @@ impl Entity {
         conn: ConnId,
         message: &DiagnosticMessage<'_>,
     ) {
-        if message.user_data.len() > HANG_USER_DATA_LEN && self.has(Fault::HangAfterOversizedDiag) {
+        let hang_above = self.config.robustness.oversized_diag_user_data as usize;
+        if message.user_data.len() > hang_above && self.has(Fault::HangAfterOversizedDiag) {
             // A conformant entity ACKs or NACKs it (0x04 when too large) and keeps serving.
             let peer = Peer::Tcp(conn);
             return self.go_down(now, peer, Liveness::Hung, "oversized diagnostic message");

@@ -55,7 +55,7 @@ mod tests {
         ActivationType, DiagnosticMessage, Message, Payload, ProtocolVersion,
         RoutingActivationRequest,
     };
-    use crate::sim::config::SimConfig;
+    use crate::sim::config::{Robustness, SimConfig};
     use crate::sim::faults::{Fault, FaultSet};
     use core::net::{IpAddr, Ipv4Addr, SocketAddr};
     use core::time::Duration;
@@ -140,6 +140,28 @@ mod tests {
         assert_eq!(e.liveness(), Liveness::Serving);
         assert_eq!(activate(&mut e, t1, 3), Some(0x10));
         assert!(udp_status_answered(&mut e, t1));
+    }
+
+    #[test]
+    fn the_oversized_threshold_is_the_configured_one() {
+        // The smallest, the largest the MDS leaves room above, and one in between.
+        let most = Robustness::max_oversized_diag_user_data(SimConfig::default().max_data_size);
+        for threshold in [1, 1000, most] {
+            let mut config = SimConfig::default();
+            config.announce.enabled = false;
+            config.robustness.oversized_diag_user_data = threshold;
+            let faults = FaultSet::NONE.with(Fault::HangAfterOversizedDiag);
+            let mut e = Entity::new(config, faults, Instant::ZERO);
+            e.set_logging(false);
+            assert_eq!(activate(&mut e, Instant::ZERO, 1), Some(0x10));
+            for (len, liveness) in [(threshold, Liveness::Serving), (threshold + 1, Liveness::Hung)]
+            {
+                let m = DiagnosticMessage::new(TESTER, 0x0010, vec![0x3E; len as usize]);
+                e.handle_tcp_data(Instant::ZERO, 1, &msg(Payload::DiagnosticMessage(m)));
+                drain(&mut e);
+                assert_eq!(e.liveness(), liveness, "threshold {threshold}, {len} bytes");
+            }
+        }
     }
 
     #[test]

@@ -130,7 +130,7 @@ impl Entity {
         let mut links = Vec::new();
         for ecu in &config.ecus {
             if ecu.simulated
-                && let Ok(node) = EcuNode::new(ecu, faults)
+                && let Ok(node) = EcuNode::new(ecu, faults, config.robustness.isotp_hang_ff_dl)
             {
                 ecus.push(node);
             }

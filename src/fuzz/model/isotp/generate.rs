@@ -39,6 +39,9 @@ pub const MUTATIONS: &[&str] = &[
     "burst",
 ];
 
+/// The largest FF_DL of a first frame without the escape (12 bits, ISO 15765-2:2016 §9.6.3.1).
+const MAX_12_BIT_FF_DL: u16 = 0x0FFF;
+
 /// Reserved STmin values (ISO 15765-2:2016 Table 20): 0x80-0xF0 and 0xFA-0xFF.
 const RESERVED_ST_MIN: [u8; 6] = [0x80, 0xAA, 0xF0, 0xFA, 0xFE, 0xFF];
 
@@ -151,24 +154,32 @@ impl IsoTpGenerator {
             }
             "ff_dl_buffer" => {
                 let base = g.max_request_length as i64;
-                let ff_dl = (base + dice.pick(&[-1i64, 0, 1])).clamp(8, 4095) as u16;
+                let ff_dl =
+                    (base + dice.pick(&[-1i64, 0, 1])).clamp(8, i64::from(MAX_12_BIT_FF_DL)) as u16;
                 vec![self.padded([ff_dl_bytes(ff_dl), vec![0x3E, 0x00], dice.bytes(4)].concat())]
             }
             "ff_dl_large" => {
-                let any = 2049 + dice.below(4095 - 2049 + 1) as u16;
-                let ff_dl = dice.pick(&[2049u16, 4095, any]);
+                // Above the node's buffer up to the 12-bit edge (ISO 15765-2:2016 §9.6.3.1):
+                // the node must answer FC OVFLW (§9.6.5.1), whatever FF_DL it gets.
+                let above = (g.max_request_length + 1).min(MAX_12_BIT_FF_DL as usize) as u16;
+                let any = above + dice.below(usize::from(MAX_12_BIT_FF_DL - above) + 1) as u16;
+                let ff_dl = dice.pick(&[above, MAX_12_BIT_FF_DL, any]);
                 vec![self.padded([ff_dl_bytes(ff_dl), dice.bytes(6)].concat())]
             }
             "ff_escape_small" => {
-                let any = dice_u32(dice) % 4096;
-                let ff_dl = dice.pick(&[0u32, 8, 20, 4095, any]);
+                let top = u32::from(MAX_12_BIT_FF_DL);
+                let any = dice_u32(dice) % (top + 1);
+                let ff_dl = dice.pick(&[0u32, 8, 20, top, any]);
                 vec![self.padded(
                     [vec![0x10, 0x00], ff_dl.to_be_bytes().to_vec(), dice.bytes(2)].concat(),
                 )]
             }
             "ff_escape_large" => {
-                let any = 4096 + dice_u32(dice) % 0x10_0000;
-                let ff_dl = dice.pick(&[4096u32, 0x1_0000, 0xFFFF_FFFF, any]);
+                // The escape's own range (§9.6.3.1): 4096 up to the 32-bit edge, with the
+                // 16-bit edge between.
+                let low = u32::from(MAX_12_BIT_FF_DL) + 1;
+                let any = dice_u32(dice).max(low);
+                let ff_dl = dice.pick(&[low, 0xFFFF, 0x1_0000, u32::MAX, any]);
                 vec![self.padded(
                     [vec![0x10, 0x00], ff_dl.to_be_bytes().to_vec(), dice.bytes(2)].concat(),
                 )]
@@ -281,7 +292,13 @@ impl IsoTpGenerator {
             }
             1 => vec![0x02, 0x3E, 0x00],
             _ => {
-                let ff_dl = dice.pick(&[(len - 2) as u16, (len - 1) as u16, len as u16, 8, 4095]);
+                let ff_dl = dice.pick(&[
+                    (len - 2) as u16,
+                    (len - 1) as u16,
+                    len as u16,
+                    8,
+                    MAX_12_BIT_FF_DL,
+                ]);
                 ff_dl_bytes(ff_dl)
             }
         };

@@ -1,7 +1,7 @@
 //! The seeded ISO-TP case generator (`doipcheck fuzz --can`): raw CAN frames for an ISO-TP
 //! node (ISO 15765-2:2016, normal addressing), built around its N_PCI: single frames with
 //! every SF_DL and escape misuse, first frames whose FF_DL lies (small, at the buffer, above
-//! 2048, escaped when it need not be), consecutive frames when idle or with skipped and
+//! it up to 4095, escaped when it need not be, the 32-bit edge), consecutive frames when idle or with skipped and
 //! repeated SNs, flow controls with reserved FS and STmin and extreme BS, reserved N_PCI
 //! types, DLC / length mismatches, CAN FD lengths, functional first frames, and bursts of
 //! these. Each case starts in one of the [`CanState`]s: idle, in the middle of the node's

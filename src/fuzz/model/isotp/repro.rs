@@ -1,7 +1,7 @@
 //! An ISO-TP finding as a suite case that `doipcheck run` replays.
 
 use super::{CanCase, CanState, IsoTpGrammar};
-use crate::fuzz::model::repro::{Oracle, finding_suite};
+use crate::fuzz::model::repro::{Oracle, Repro, finding_suite};
 use crate::import::yaml::Node;
 use crate::notation::hex_spaced;
 
@@ -24,7 +24,7 @@ const FUNCTIONAL: &str = "${profile.isotp.functional_id}";
 /// `can_expect`, its frames as `can_send`, then the bus left to settle and a transfer the
 /// node may still hold released (FC CTS, ignored by a node that holds none, ISO 15765-2:2016
 /// §9.8.3); then the oracle that failed, through the harness's ISO-TP stack.
-pub fn repro_can_yaml(input: &CanReproInput<'_>) -> String {
+pub fn repro_can_yaml(input: &CanReproInput<'_>) -> Repro {
     let g = input.grammar;
     let mut steps = Vec::new();
     let mut requires = vec!["isotp", "uds"];
@@ -55,7 +55,9 @@ pub fn repro_can_yaml(input: &CanReproInput<'_>) -> String {
         steps.push(can_send(TX, &g.continue_to_send(), false));
         steps.push(Node::entry("can_settle", Node::map(Vec::<(String, Node)>::new())));
     }
-    oracle_steps(input.oracle, g, &mut steps);
+    let symptom_from = steps.len();
+    let stated = oracle_steps(input.oracle, g, &mut steps);
+    let step_count = steps.len();
     requires.sort_unstable();
     requires.dedup();
     let id = format!("FUZZ-{:04}", input.number);
@@ -80,7 +82,8 @@ pub fn repro_can_yaml(input: &CanReproInput<'_>) -> String {
         "Finding {:04} of `doipcheck fuzz --can --seed {}`: {}",
         input.number, input.seed, input.oracle
     );
-    finding_suite(input.number, input.detail, first, "[--can SPEC --profile P]", case)
+    let yaml = finding_suite(input.number, input.detail, first, "[--can SPEC --profile P]", case);
+    Repro::new(yaml, stated.then_some(symptom_from), step_count)
 }
 
 fn can_send(id: &str, data: &[u8], fd: bool) -> Node {
@@ -110,7 +113,8 @@ fn isotp_exchange(request: &str, answer: &str, steps: &mut Vec<Node>) {
     ));
 }
 
-fn oracle_steps(oracle: &Oracle, g: &IsoTpGrammar, steps: &mut Vec<Node>) {
+/// Appends the steps that ask `oracle`, all of them its symptom; false when no step states it.
+fn oracle_steps(oracle: &Oracle, g: &IsoTpGrammar, steps: &mut Vec<Node>) -> bool {
     match oracle {
         Oracle::IsoTpTesterPresent => isotp_exchange("3E 00", "7E 00", steps),
         Oracle::IsoTpReception => {
@@ -125,8 +129,9 @@ fn oracle_steps(oracle: &Oracle, g: &IsoTpGrammar, steps: &mut Vec<Node>) {
         }
         // A protocol rule, a flood or the monitor: the repro replays the traffic, and its
         // capture shows the frame.
-        _ => {}
+        _ => return false,
     }
+    true
 }
 
 #[cfg(test)]
@@ -147,7 +152,7 @@ mod tests {
                 data: vec![0x18, 0x01, 0, 0, 0, 0, 0, 0],
             }],
         }];
-        let yaml = repro_can_yaml(&CanReproInput {
+        let repro = repro_can_yaml(&CanReproInput {
             number: 3,
             seed: 0,
             cases: &cases,
@@ -155,6 +160,10 @@ mod tests {
             detail: "no answer",
             grammar: &g,
         });
+        // Reaching the state (2), the frame (1), settle, FC CTS, settle (3), then the
+        // TesterPresent exchange: its two steps are the symptom.
+        assert_eq!(repro.symptom_steps, Some(6..8));
+        let yaml = repro.yaml;
         for needle in [
             "id: FUZZ-0003",
             "03 22 f1 90 cc cc cc cc",
