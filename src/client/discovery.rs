@@ -7,7 +7,6 @@
 //! request it answers: an entity that answers a request with another EID or VIN breaks §9.2,
 //! and the note says so. Every datagram is kept, valid or not.
 
-use super::quiet_recorder;
 use super::session::SessionMessage;
 use crate::codec::doip::{
     Eid, EntityStatusResponse, Message, Payload, PowerModeInformationResponse, ProtocolVersion,
@@ -144,7 +143,7 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
     let clock = Clock::start();
     let mut sockets = Vec::new();
     if let Some(port) = settings.listen_port {
-        let rec = quiet_recorder(clock);
+        let rec = Recorder::quiet(clock);
         let udp =
             Udp::bind_port(first, port, true, &rec).await.map_err(|e| format!("--listen: {e}"))?;
         sockets.push(Socket { udp, rec, via: Via::Listener });
@@ -157,7 +156,7 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
     ];
     for request in &settings.requests {
         for &representative in families.iter().flatten() {
-            let mut rec = quiet_recorder(clock);
+            let mut rec = Recorder::quiet(clock);
             let mut udp = Udp::bind(*representative, true, &rec).await?;
             let message = Message::new(settings.request_version, request.payload());
             for &to in

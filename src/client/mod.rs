@@ -6,22 +6,11 @@
 //! nothing; discovery reuses the runner's UDP socket (`runner::udp`). Every wait has a deadline,
 //! a received length is capped, and bytes that do not decode are kept with the rule they
 //! break, so the commands can show a broken answer instead of dropping it. The UDP socket
-//! records events for reports; here nobody reads them ([`quiet_recorder`]).
+//! records events for reports; here nobody reads them (`Recorder::quiet`).
 
 pub mod discovery;
 pub mod probe;
 pub mod session;
-
-use crate::runner::event::CaseKey;
-use crate::runner::record::{Clock, Recorder};
-
-/// A recorder whose events go nowhere: the receiving end is dropped at once, so sending is a
-/// no-op and nothing accumulates (the commands print what they got themselves). Recorders of
-/// one command share `clock`, so the times they stamp compare.
-pub(crate) fn quiet_recorder(clock: Clock) -> Recorder {
-    let (tx, _) = tokio::sync::mpsc::unbounded_channel();
-    Recorder::new(CaseKey(0), clock, tx)
-}
 
 #[cfg(test)]
 mod tests;

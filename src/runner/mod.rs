@@ -5,6 +5,7 @@ pub mod case;
 pub mod conn;
 pub mod event;
 pub mod failure;
+pub mod health;
 pub mod isotp;
 pub mod message;
 pub mod plan;

@@ -82,6 +82,14 @@ impl Recorder {
         Recorder::with_limits(case, clock, tx, limits)
     }
 
+    /// A recorder whose events go nowhere: the receiving end is dropped at once, so sending is
+    /// a no-op and nothing accumulates (probes and terminal commands that print what they got
+    /// themselves). Recorders sharing `clock` stamp times that compare.
+    pub fn quiet(clock: Clock) -> Recorder {
+        let (tx, _) = tokio::sync::mpsc::unbounded_channel();
+        Recorder::new(CaseKey(0), clock, tx)
+    }
+
     pub fn with_limits(
         case: CaseKey,
         clock: Clock,

@@ -110,6 +110,7 @@ pub async fn run(
             endpoints,
             clock,
             tx: tx.clone(),
+            health: super::health::Health::default(),
         };
         workers.spawn(worker.run());
     }
@@ -229,6 +230,8 @@ struct Worker {
     endpoints: TargetEndpoints,
     clock: Clock,
     tx: mpsc::UnboundedSender<Event>,
+    /// The target's services as this job last probed them (`runner::health`).
+    health: super::health::Health,
 }
 
 impl Worker {
@@ -253,7 +256,7 @@ impl Worker {
             at: started,
             info: planned.info.clone(),
         }));
-        let (verdict, reason, attempts, flaky) = match &planned.skip {
+        let (verdict, mut reason, attempts, flaky) = match &planned.skip {
             Some(why) => (
                 Verdict::Skipped,
                 Some(Reason { message: why.clone(), ..Reason::default() }),
@@ -262,6 +265,26 @@ impl Worker {
             ),
             None => self.repetitions(key, planned, &rec).await,
         };
+        if verdict.is_failure()
+            && let (Some(blame), Some(r)) = (self.health.blame(planned), reason.as_mut())
+        {
+            r.message = format!("{blame}: {}", r.message);
+        }
+        let profile = self.env.profile.clone();
+        let lines = self
+            .health
+            .after_case(
+                planned,
+                verdict,
+                &self.endpoints,
+                profile.target(),
+                self.clock,
+                self.env.connect_timeout,
+            )
+            .await;
+        for line in lines {
+            rec.note(line);
+        }
         let unreachable = verdict == Verdict::Error
             && reason.as_ref().is_some_and(|r| r.message.starts_with(super::UNREACHABLE_PREFIX));
         if unreachable {
