@@ -16,6 +16,7 @@ use crate::runner::{CaseEnv, RunOptions, TargetEndpoints};
 use crate::suite::load;
 use crate::suite::select::{self, Filter};
 use crate::suite::tags::TagExpr;
+use crate::transport::doip::tester::tls::{KeyLogFile, client_config};
 use clap::{Args, ValueEnum};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -97,6 +98,10 @@ pub struct RunArgs {
     /// Which cases keep a pcapng capture.
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
+    /// Also append every TLS session's secrets to FILE in the NSS key-log format, for
+    /// Wireshark to decrypt your own recordings (doipcheck's captures carry them already).
+    #[arg(long, value_name = "FILE")]
+    pub tls_keylog: Option<PathBuf>,
     /// Run against a simulator with this fault switched on (repeatable).
     #[arg(long = "sim-fault", alias = "fault", value_name = "NAME")]
     pub sim_faults: Vec<String>,
@@ -206,6 +211,8 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
     }
+    let key_log = args.tls_keylog.as_deref().map(KeyLogFile::open).transpose().map_err(usage)?;
+    let key_log = key_log.map(Arc::new);
     let can = match &args.can {
         Some(text) => Some((
             text.clone(),
@@ -320,7 +327,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     };
     let env = CaseEnv {
         profile: Arc::new(profile),
-        tls: crate::transport::doip::tester::tls::client_config().ok(),
+        tls: client_config(key_log.clone().map(|k| k as Arc<dyn rustls::KeyLog>)).ok(),
         connect_timeout,
     };
     let mut options = report_options(&args);
@@ -333,7 +340,11 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let json = options.json_path();
     let (bundle_profile, other_reports) =
         (profile_path.clone(), [options.html_path(), options.junit_path()]);
-    let code = execute(&args, options, env, targets, label, profile_path, plan, shard);
+    let mut code = execute(&args, options, env, targets, label, profile_path, plan, shard);
+    if let Some(e) = key_log.and_then(|k| k.error()) {
+        eprintln!("error: {e}");
+        code = code.max(exit::FAILURE);
+    }
     match &args.bundle {
         Some(out) => {
             match bundle(out, &json, &other_reports, &suite_files, bundle_profile.as_deref()) {

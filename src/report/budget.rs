@@ -57,7 +57,7 @@ impl Budget {
             .iter()
             .any(|e| matches!(e, Event::CaseFinished(f) if !f.verdict.is_failure()));
         let steps_kept = !(passed && frames_kept == 0);
-        let (mut frames, mut notes) = (0usize, 0usize);
+        let (mut frames, mut wire, mut notes) = (0usize, 0usize, 0usize);
         let mut cut = LeftOut::default();
         let mut events = Vec::with_capacity(case.events.len().min(LATE_FRAMES * 2));
         for e in &case.events {
@@ -68,6 +68,13 @@ impl Budget {
                     continue;
                 }
                 Event::Frame(_) => frames += 1,
+                // A TLS connection's records are its capture's packets: kept like frames.
+                Event::TlsWire(w) if wire >= frames_kept => {
+                    cut.frames += 1;
+                    cut.bytes += w.bytes.len() as u64;
+                    continue;
+                }
+                Event::TlsWire(_) => wire += 1,
                 Event::Note(_) if notes >= notes_kept => {
                     cut.notes += 1;
                     continue;

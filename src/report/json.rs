@@ -11,7 +11,8 @@
 //!   "finished": <run_finished event> | null,
 //!   "counts": { "pass", "fail", "inconclusive", "error", "skipped", "flaky" } }
 //! ```
-//! Events serialize as `runner::event` defines: an `"event"` tag, times in integer
+//! Events serialize as `runner::event` defines (a TLS connection's bytes on the wire and its
+//! secrets, which only the capture shows, are left out): an `"event"` tag, times in integer
 //! microseconds since the run started, bytes as lowercase hex. Every time field names its unit
 //! (`at_us`, `duration_us`, `elapsed_us`, `value_us`, `declared_wait_us`, `started_at_us`).
 //!
@@ -44,7 +45,14 @@ struct JsonCase<'a> {
     started_at: RunTime,
     verdict: Option<Verdict>,
     finished: Option<&'a CaseFinished>,
+    #[serde(serialize_with = "reported_events")]
     events: &'a [Event],
+}
+
+/// A case's events without what only its capture shows (a TLS connection's records and
+/// secrets: the DoIP frames inside are reported).
+fn reported_events<S: serde::Serializer>(events: &&[Event], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(events.iter().filter(|e| !e.is_capture_only()))
 }
 
 /// Writes the JSON report piece by piece: [`JsonStream::start`], a [`JsonStream::case`] per

@@ -46,4 +46,5 @@ mod schema;
 mod sim_cli;
 mod sim_interop;
 mod sim_robustness;
+mod tls_capture;
 mod tshark;
