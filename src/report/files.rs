@@ -164,6 +164,10 @@ impl FileReports {
             waiver_problems: waivers.to_vec(),
             left_out: self.budget.left_out,
             limited_cases: self.limited_cases,
+            bundle: self.options.bundle.as_ref().map(|b| super::BundleShown {
+                file: b.display().to_string(),
+                ..super::BundleShown::default()
+            }),
         };
         html.finish(&head)
     }

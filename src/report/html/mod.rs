@@ -15,6 +15,7 @@
 mod baseline;
 mod case;
 mod chart;
+mod evidence;
 mod page;
 mod plot;
 
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub use chart::MAX_CHART_FRAMES;
+pub use evidence::{BundleShown, show_bundle_digest};
 
 use super::budget::{LeftOut, MAX_REPORT_DIR_BYTES};
 use super::diff::RunDiff;
@@ -53,6 +55,8 @@ pub struct RunHead {
     pub left_out: LeftOut,
     /// Cases whose recording limits (profile `recording.*`) left frames out.
     pub limited_cases: u64,
+    /// The evidence bundle of the run (`--bundle`), or the one the page was rendered from.
+    pub bundle: Option<BundleShown>,
 }
 
 /// Verdicts in the order the page lists them.
@@ -344,6 +348,7 @@ fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
             @if let Some(r) = first { tr { th { "jobs" } td { (r.jobs) } } }
             @if head.runs.len() > 1 { tr { th { "shards" } td { (head.runs.len()) } } }
             @if !stopped.is_empty() { tr { th { "stopped" } td.why { (stopped.join("; ")) } } }
+            @if let Some(b) = &head.bundle { (evidence::bundle_row(b)) }
             @if head.limited_cases > 0 || head.left_out.cases > 0 {
                 tr {
                     th { "not recorded" }
