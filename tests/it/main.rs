@@ -25,6 +25,7 @@ mod isotp_node;
 mod isotp_runner;
 mod layering;
 mod pcap_capture;
+mod png;
 mod power_cycle;
 mod profile_variation;
 mod replay_captures;
