@@ -609,8 +609,9 @@ mod tests {
         assert!(junit.contains(&format!("<property name=\"cases\" value=\"{unlisted}\"/>")));
         // Early cases are whole, late passing ones keep their line only (a lean JUnit entry).
         let first = json["cases"][0]["events"].as_array().unwrap().len();
-        let passing = json["cases"].as_array().unwrap().iter().filter(|c| c["verdict"] == "pass");
-        let last = passing.last().unwrap()["events"].as_array().unwrap().len();
+        let mut passing =
+            json["cases"].as_array().unwrap().iter().filter(|c| c["verdict"] == "pass");
+        let last = passing.next_back().unwrap()["events"].as_array().unwrap().len();
         assert!(first > 6 && last == 1, "{first} events first, {last} last");
     }
 

@@ -105,6 +105,20 @@ fn case_tags(dom: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The sample run's reports in a fresh folder and its report.json, or `None` (the test is
+/// skipped) when chromium is missing.
+fn sample(
+    test: &str,
+) -> Option<(tempfile::TempDir, doipcheck::report::Written, serde_json::Value)> {
+    if !chromium_or_skip(test) {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let written = sample_reports(dir.path());
+    let json = serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    Some((dir, written, json))
+}
+
 /// The dumped DOM of `page` with `hash`, checked for console errors.
 fn dom(page: &Path, hash: &str) -> String {
     let url = format!("file://{}#{hash}", page.display());
@@ -121,13 +135,11 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 
 #[test]
 fn the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame() {
-    if !chromium_or_skip("the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame") {
+    let Some((dir, written, json)) =
+        sample("the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame")
+    else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let written = sample_reports(dir.path());
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    };
     let cases = json["cases"].as_array().unwrap();
 
     // Loaded as it is: every case, the counts of report.json, nothing hidden.
@@ -195,6 +207,22 @@ fn distinct_colours(png: &[u8]) -> usize {
     seen.len()
 }
 
+/// The URL of a copy of `page` with `script` appended to its body, opened at `hash`.
+fn with_script(page: &Path, script: &str, name: &str, hash: &str) -> String {
+    let text = std::fs::read_to_string(page).unwrap();
+    let copy = page.with_file_name(name);
+    std::fs::write(&copy, text.replace("</body>", &format!("{script}</body>"))).unwrap();
+    format!("file://{}{hash}", copy.display())
+}
+
+/// What a script wrote into `<pre id="probe">`, from a dumped DOM without console errors.
+fn probe_text(dom: &str, stderr: &str) -> String {
+    assert!(page_errors(stderr).is_empty(), "{:?}", page_errors(stderr));
+    let probe =
+        dom.split("<pre id=\"probe\">").nth(1).unwrap_or_else(|| panic!("no probe: {stderr}"));
+    probe[..probe.find("</pre>").unwrap()].to_owned()
+}
+
 /// Drives the page as a person would, from a script appended to a copy of it (the page's
 /// policy allows inline script): chooses a verdict in the select, types into the text box a
 /// key at a time, clicks a count and a case's line, and writes what the page showed after
@@ -241,26 +269,18 @@ const DRIVER: &str = r#"<script>
 
 #[test]
 fn the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart() {
-    if !chromium_or_skip(
-        "the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart",
-    ) {
+    // The folder lives as long as the test: the page is in it.
+    let Some((_dir, written, json)) =
+        sample("the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart")
+    else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let written = sample_reports(dir.path());
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    };
     let (fails, passes) =
         (json["counts"]["fail"].as_u64().unwrap(), json["counts"]["pass"].as_u64().unwrap());
-    let page = std::fs::read_to_string(&written.html).unwrap();
-    let driven = dir.path().join("driven.html");
-    std::fs::write(&driven, page.replace("</body>", &format!("{DRIVER}</body>"))).unwrap();
-    let url = format!("file://{}", driven.display());
+    let url = with_script(&written.html, DRIVER, "driven.html", "");
     let (dom, stderr) = chromium(&["--virtual-time-budget=5000".into(), "--dump-dom".into()], &url);
-    assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
-    let probe =
-        dom.split("<pre id=\"probe\">").nth(1).unwrap_or_else(|| panic!("no probe: {stderr}"));
-    let lines: Vec<&str> = probe[..probe.find("</pre>").unwrap()].lines().collect();
+    let probe = probe_text(&dom, &stderr);
+    let lines: Vec<&str> = probe.lines().collect();
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert_eq!(lines[0], format!("select fail: shown={fails} visible={fails} hash=#verdict=fail"));
     assert_eq!(lines[1], "typed nacked: shown=1 visible=1 hash=#q=nacked");
@@ -309,30 +329,21 @@ fn probe_box(text: &str, dpr: f64) -> (f64, f64, f64, f64) {
 
 #[test]
 fn a_screenshot_of_a_failing_cases_chart_shows_its_labels_and_its_failure_mark() {
-    if !chromium_or_skip(
-        "a_screenshot_of_a_failing_cases_chart_shows_its_labels_and_its_failure_mark",
-    ) {
+    let Some((dir, written, json)) =
+        sample("a_screenshot_of_a_failing_cases_chart_shows_its_labels_and_its_failure_mark")
+    else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let written = sample_reports(dir.path());
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    };
     let cases = json["cases"].as_array().unwrap();
     let (index, _) = cases.iter().enumerate().find(|(_, c)| c["verdict"] == "fail").unwrap();
-    let page = std::fs::read_to_string(&written.html).unwrap();
-    let probed = dir.path().join("probed.html");
-    std::fs::write(&probed, page.replace("</body>", &format!("{CHART_PROBE}</body>"))).unwrap();
-    let url = format!("file://{}#case=case-{index}", probed.display());
+    let url =
+        with_script(&written.html, CHART_PROBE, "probed.html", &format!("#case=case-{index}"));
     let window = ["--window-size=1200,1000".to_owned(), "--virtual-time-budget=3000".to_owned()];
 
     // The DOM: the labels are the decoded summaries, each inside the chart; one failure mark.
     let (dom, stderr) =
         chromium(&[window[0].clone(), window[1].clone(), "--dump-dom".into()], &url);
-    assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
-    let probe =
-        dom.split("<pre id=\"probe\">").nth(1).unwrap_or_else(|| panic!("no probe: {stderr}"));
-    let probe = &probe[..probe.find("</pre>").unwrap()];
+    let probe = probe_text(&dom, &stderr);
     let rows: Vec<Vec<&str>> = probe.lines().map(|l| l.split('\t').collect()).collect();
     let row = |kind: &'static str| rows.iter().filter(move |r| r[0] == kind);
     let dpr: f64 = row("dpr").next().unwrap_or_else(|| panic!("{probe}"))[1].parse().unwrap();
