@@ -1,7 +1,8 @@
 //! Figures for the HTML report at scale: writes the reports of a synthetic run of 10 000 cases
 //! (most pass with a handful of frames, some fail, one floods: 2000 frames recorded and a note
-//! of what was not), prints the time to write them and report.html's size, then loads the page
-//! in headless chromium (when installed) and prints the load time.
+//! of what was not), prints the time to write them and the size of each report against the
+//! bound of the report folder, then loads the page in headless chromium (when installed) and
+//! prints the load time.
 //!
 //! `cargo run --release --example report_10k [-- CASES [DIR]]` (DIR defaults to a temp folder).
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use doipcheck::report::{ReportOptions, size, write_all};
+use doipcheck::report::{MAX_REPORT_DIR_BYTES, ReportOptions, size, write_all};
 use doipcheck::runner::event::*;
 
 fn main() {
@@ -26,13 +27,22 @@ fn main() {
     let started = Instant::now();
     let written = write_all(&options, &events).expect("reports written");
     let took = started.elapsed();
+    let file = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or_default();
+    let (json, junit) = (file(&written.json), file(&written.junit));
+    let total = written.html_bytes + json + junit;
     println!(
-        "{cases} cases, {frames} frames: reports written in {took:.2?}; report.html {} ({} bytes), report.json {}",
+        "{cases} cases, {frames} frames: reports written in {took:.2?}; report folder {} ({total} bytes, bound {}): report.html {}, report.json {}, junit.xml {}",
+        size(total),
+        size(MAX_REPORT_DIR_BYTES),
         size(written.html_bytes),
-        written.html_bytes,
-        size(std::fs::metadata(&written.json).map(|m| m.len()).unwrap_or_default()),
+        size(json),
+        size(junit),
     );
-
+    let html = std::fs::read_to_string(&written.html).unwrap_or_default();
+    if let Some(at) = html.find("id=\"unlisted\">") {
+        let text = &html[at + 14..];
+        println!("report.html says: {}", &text[..text.find('<').unwrap_or(text.len())]);
+    }
     let profile = tempfile::tempdir().expect("a temp folder");
     let started = Instant::now();
     let out = Command::new("chromium")

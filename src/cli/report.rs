@@ -6,8 +6,8 @@
 use super::exit;
 use super::stdout::{self, Stdout};
 use crate::report::{
-    Baseline, HistoryRun, RebuildOutputs, RunOutcomes, history_page, human, load_report,
-    order_history, parse_report, rebuild, report_json_in, size, verify_bundle,
+    Baseline, BundleShown, HistoryRun, RebuildOutputs, RunOutcomes, history_page, human,
+    load_report, order_history, parse_report, rebuild, report_json_in, size, verify_bundle,
 };
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -112,6 +112,7 @@ pub fn run(args: ReportArgs) -> u8 {
         markdown: args.markdown.clone(),
         step_summary: step_summary_file(),
         baseline,
+        bundle: None,
     };
     let started = std::time::Instant::now();
     match rebuild(&reports, &outputs) {
@@ -179,7 +180,16 @@ fn verify(bundle: &std::path::Path, html: Option<&std::path::Path>) -> u8 {
         return exit::FAILURE;
     }
     let (Some(path), Some(json)) = (html, &v.report_json) else { return exit::SUCCESS };
-    let outputs = RebuildOutputs { html: Some(path.to_owned()), ..RebuildOutputs::default() };
+    let shown = BundleShown {
+        file: bundle.display().to_string(),
+        manifest_sha256: Some(v.manifest_sha256.clone()),
+        verified: true,
+    };
+    let outputs = RebuildOutputs {
+        html: Some(path.to_owned()),
+        bundle: Some(shown),
+        ..RebuildOutputs::default()
+    };
     match parse_report(json).and_then(|r| rebuild(&[r], &outputs)) {
         Ok(_) => {
             eprintln!("report rendered again from the bundle: {}", path.display());

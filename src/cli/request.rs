@@ -19,6 +19,7 @@ use crate::codec::doip::ActivationType;
 use crate::codec::uds::{Response, ServiceId};
 use crate::notation::{self, format_duration};
 use crate::suite::{load, value::parse_int};
+use crate::transport::doip::tester::tls;
 use clap::Args;
 use std::io::{self, BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -50,6 +51,10 @@ pub struct RequestArgs {
     /// TLS (ISO 13400-2:2019 §9.1.1); the entity's certificate is not judged.
     #[arg(long)]
     pub tls: bool,
+    /// With --tls: also append the session's secrets to FILE in the NSS key-log format, for
+    /// Wireshark to decrypt your own recording of it.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_keylog: Option<PathBuf>,
     /// One JSON object per line: the session, then one per request.
     #[arg(long)]
     pub json: bool,
@@ -135,8 +140,15 @@ fn prepare(args: &RequestArgs) -> Result<Prepared, String> {
     let (ip, port) = super::run::parse_target(&args.target)?;
     let ports = profile.target().ports;
     let port = port.unwrap_or(if args.tls { ports.tls } else { ports.tcp });
-    let tls =
-        if args.tls { Some(crate::transport::doip::tester::tls::client_config()?) } else { None };
+    let tls = match args.tls {
+        true => {
+            let key_log = args.tls_keylog.as_deref().map(tls::KeyLogFile::open).transpose()?;
+            let key_log =
+                key_log.map(|k| std::sync::Arc::new(k) as std::sync::Arc<dyn rustls::KeyLog>);
+            Some(tls::client_config(key_log)?)
+        }
+        false => None,
+    };
     Ok((settings, SocketAddr::new(ip, port), tls))
 }
 

@@ -10,12 +10,14 @@ use crate::report::{
 };
 use crate::runner::event::EventSink;
 use crate::runner::target::{
-    Simulators, TargetSource, known_faults, simulator_config, simulator_label,
+    Simulators, TargetSource, known_faults, simulator_config, simulator_config_text,
+    simulator_label,
 };
 use crate::runner::{CaseEnv, RunOptions, TargetEndpoints};
 use crate::suite::load;
 use crate::suite::select::{self, Filter};
 use crate::suite::tags::TagExpr;
+use crate::transport::doip::tester::tls::{KeyLogFile, client_config};
 use clap::{Args, ValueEnum};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -97,6 +99,10 @@ pub struct RunArgs {
     /// Which cases keep a pcapng capture.
     #[arg(long, value_enum, default_value_t = PcapArg::Failing)]
     pub pcap: PcapArg,
+    /// Also append every TLS session's secrets to FILE in the NSS key-log format, for
+    /// Wireshark to decrypt your own recordings (doipcheck's captures carry them already).
+    #[arg(long, value_name = "FILE")]
+    pub tls_keylog: Option<PathBuf>,
     /// Run against a simulator with this fault switched on (repeatable).
     #[arg(long = "sim-fault", alias = "fault", value_name = "NAME")]
     pub sim_faults: Vec<String>,
@@ -206,6 +212,8 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
     }
+    let key_log = args.tls_keylog.as_deref().map(KeyLogFile::open).transpose().map_err(usage)?;
+    let key_log = key_log.map(Arc::new);
     let can = match &args.can {
         Some(text) => Some((
             text.clone(),
@@ -257,6 +265,8 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     // Planned once: the plans that pass here are the ones the run executes.
     let plan = crate::runner::plan::plan_run(plan, &profile)
         .map_err(|d| (exit::USAGE, load::LoadErrors::from_diagnostics(d).render()))?;
+    // The simulator's configuration for --bundle, when the run uses the built-in simulator.
+    let mut bundle_simulator = None;
     let (label, targets) = match (&args.target, can.clone()) {
         (None, Some(can)) if args.sim_faults.is_empty() => {
             let label = format!("CAN node on {}", can.0);
@@ -305,6 +315,12 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
             {
                 eprintln!("warning: {warning}");
             }
+            if args.bundle.is_some() {
+                let text =
+                    simulator_config_text(&profile, profile_path.as_deref(), &args.sim_faults)
+                        .map_err(usage)?;
+                bundle_simulator = Some(text);
+            }
             let source = TargetSource::Simulator {
                 jobs,
                 faults: args.sim_faults.clone(),
@@ -320,7 +336,7 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     };
     let env = CaseEnv {
         profile: Arc::new(profile),
-        tls: crate::transport::doip::tester::tls::client_config().ok(),
+        tls: client_config(key_log.clone().map(|k| k as Arc<dyn rustls::KeyLog>)).ok(),
         connect_timeout,
     };
     let mut options = report_options(&args);
@@ -333,28 +349,45 @@ fn run_inner(args: RunArgs) -> Result<u8, (u8, String)> {
     let json = options.json_path();
     let (bundle_profile, other_reports) =
         (profile_path.clone(), [options.html_path(), options.junit_path()]);
-    let code = execute(&args, options, env, targets, label, profile_path, plan, shard);
-    match &args.bundle {
-        Some(out) => {
-            match bundle(out, &json, &other_reports, &suite_files, bundle_profile.as_deref()) {
-                Ok(()) => Ok(code),
-                Err(e) => Err((exit::FAILURE, format!("error: --bundle {}: {e}", out.display()))),
-            }
-        }
-        None => Ok(code),
+    let mut code = execute(&args, options, env, targets, label, profile_path, plan, shard);
+    if let Some(e) = key_log.and_then(|k| k.error()) {
+        eprintln!("error: {e}");
+        code = code.max(exit::FAILURE);
     }
+    let Some(out) = &args.bundle else { return Ok(code) };
+    let evidence = Evidence {
+        json: &json,
+        reports: &other_reports,
+        suites: &suite_files,
+        profile: bundle_profile.as_deref(),
+        simulator: bundle_simulator.as_deref(),
+    };
+    let digest = bundle(out, &evidence)
+        .map_err(|e| (exit::FAILURE, format!("error: --bundle {}: {e}", out.display())))?;
+    // The run's page shows the digest; the bundle's copy cannot (the digest covers it).
+    crate::report::show_bundle_digest(&other_reports[0], &digest).map_err(|e| {
+        (exit::FAILURE, format!("error: {}: the bundle's digest: {e}", other_reports[0].display()))
+    })?;
+    Ok(code)
+}
+
+/// What a run's evidence bundle packs besides the captures report.json names.
+struct Evidence<'a> {
+    json: &'a std::path::Path,
+    /// report.html, junit.xml.
+    reports: &'a [PathBuf],
+    suites: &'a [PathBuf],
+    profile: Option<&'a std::path::Path>,
+    /// The built-in simulator's configuration, when the run used it.
+    simulator: Option<&'a str>,
 }
 
 /// Packs the run's evidence into `out` (see [`crate::report::write_bundle`]): report.json and
 /// the other reports, the captures report.json names, the suite files and the profile as they
-/// were read, and the version and command line of doipcheck.
-fn bundle(
-    out: &std::path::Path,
-    json: &std::path::Path,
-    reports: &[PathBuf],
-    suites: &[PathBuf],
-    profile: Option<&std::path::Path>,
-) -> Result<(), String> {
+/// were read, the simulator's configuration, and the version and command line of doipcheck;
+/// returns the manifest's SHA-256.
+fn bundle(out: &std::path::Path, evidence: &Evidence<'_>) -> Result<String, String> {
+    let Evidence { json, reports, suites, profile, simulator } = *evidence;
     let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let report = read(json)?;
     let mut members = vec![("report.json".to_owned(), report.clone())];
@@ -385,6 +418,9 @@ fn bundle(
         let text = load::read_text(p).map_err(|e| format!("{}: {e}", p.display()))?;
         members.push(("profile.yaml".to_owned(), text.into_bytes()));
     }
+    if let Some(text) = simulator {
+        members.push(("simulator.yaml".to_owned(), text.as_bytes().to_vec()));
+    }
     let about = format!(
         "doipcheck {}\ncommand line: {}\n",
         env!("CARGO_PKG_VERSION"),
@@ -398,7 +434,7 @@ fn bundle(
         out.display(),
         members.len() + 1
     );
-    Ok(())
+    Ok(digest)
 }
 
 /// Runs the plan on a fresh runtime with the reporters, and maps the result to an exit code.
@@ -517,6 +553,7 @@ fn report_options(args: &RunArgs) -> ReportOptions {
     options.markdown = args.markdown.clone();
     options.step_summary = super::report::step_summary_file();
     options.command_line = std::env::args().collect();
+    options.bundle = args.bundle.clone();
     options
 }
 

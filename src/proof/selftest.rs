@@ -312,7 +312,7 @@ pub async fn prove(
 ) -> Result<Proof, String> {
     let env = CaseEnv {
         profile: Arc::new(profile.clone()),
-        tls: crate::transport::doip::tester::tls::client_config().ok(),
+        tls: crate::transport::doip::tester::tls::client_config(None).ok(),
         connect_timeout: Duration::from_secs(2),
     };
     let mut proof = Proof {

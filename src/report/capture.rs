@@ -1,6 +1,10 @@
 //! Per-case pcapng captures from runner events: the connection and frame events of one case
 //! replayed into a [`crate::pcap::PcapngWriter`].
 //!
+//! A TLS connection is written as it went over the wire: its records (from the tls_wire events;
+//! its DoIP frames are inside them) on the TLS port, and every session's keys in a Decryption
+//! Secrets Block ahead of the first packet, so Wireshark and tshark decrypt it without setup.
+//!
 //! Mapping: TCP/TLS `opened` -> handshake, `closed_by_us` -> tester FIN, `closed_by_peer` ->
 //! entity FIN, `reset` -> RST from the entity (the harness saw the reset), `abandoned` -> tester
 //! FIN (the harness dropped the socket at case end). UDP and CAN have no connection packets.
@@ -148,6 +152,20 @@ pub fn write_case_capture<W: std::io::Write>(
         port_mapping,
     };
     let mut capture = PcapngWriter::new(out, options)?;
+    // The sessions' keys before any packet, so a reader decrypts each TLS connection from its
+    // first record on.
+    let secrets: Vec<String> = case
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TlsKeys(k) => Some(k.lines.iter().map(|l| printable(l))),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if !secrets.is_empty() {
+        capture.decryption_secrets(&secrets)?;
+    }
     for event in &case.events {
         match event {
             Event::Connection(c)
@@ -173,6 +191,16 @@ pub fn write_case_capture<W: std::io::Write>(
                     }
                 }
             }
+            Event::TlsWire(w) => {
+                let (Some(tester), Some(entity)) = (socket(&w.local), socket(&w.peer)) else {
+                    continue;
+                };
+                let ends = Endpoints { tester, entity };
+                let at = Instant::from_epoch(w.at.0);
+                capture.tcp_data(at, ends, direction(w.direction), &w.bytes, None)?;
+            }
+            // The DoIP inside TLS is in the records above; a reader decrypts it.
+            Event::Frame(f) if f.transport == FrameTransport::Tls => {}
             Event::Frame(f) => {
                 let at = Instant::from_epoch(f.at.0);
                 let comment = frame_comment(f);

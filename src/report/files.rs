@@ -9,12 +9,12 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use super::budget::Budget;
+use super::budget::{Budget, Kept, LeftOut};
 use super::capture::write_case_capture_file;
 use super::diff::{RunDiff, RunOutcomes, diff};
 use super::html::{HtmlReport, RunHead};
 use super::json::JsonStream;
-use super::junit::{JunitCase, junit_report};
+use super::junit::{JunitCase, junit_case_bytes, junit_report};
 use super::log::CaseLog;
 use super::markdown::markdown_summary;
 use super::waivers::{WaiverUse, waiver_markdown, waiver_suite};
@@ -47,6 +47,8 @@ pub struct FileReports {
     other_bytes: u64,
     /// Cases whose recording limits (profile `recording.*`) left frames out.
     limited_cases: u64,
+    /// Cases the budget counted but did not list (their JUnit entries stay for the totals).
+    unlisted: std::collections::BTreeSet<CaseKey>,
 }
 
 impl FileReports {
@@ -68,6 +70,7 @@ impl FileReports {
             budget,
             other_bytes: 0,
             limited_cases: 0,
+            unlisted: Default::default(),
         }
     }
 
@@ -95,10 +98,13 @@ impl FileReports {
             None => Vec::new(),
         };
         let junit_path = self.options.junit_path();
-        let mut report =
-            junit_report(self.run.as_ref(), self.run_finished.as_ref(), self.done.values());
+        let listed = self.done.iter().filter(|(k, _)| !self.unlisted.contains(k)).map(|(_, c)| c);
+        let mut report = junit_report(self.run.as_ref(), self.run_finished.as_ref(), listed);
         if !waiver_problems.is_empty() {
             report.add_test_suite(waiver_suite(&waiver_problems));
+        }
+        if self.budget.left_out.unlisted > 0 {
+            report.add_test_suite(unlisted_suite(&self.budget.left_out));
         }
         let junit = write_junit(&junit_path, &report);
         let json_path = self.options.json_path();
@@ -137,13 +143,15 @@ impl FileReports {
         let Some(mut json) = self.json.take() else { return Ok(()) };
         let mut end = || -> std::io::Result<()> {
             for case in self.running.values() {
-                json.case(case, None)?;
+                json.case(case, None, false)?;
             }
             Ok(())
         };
         end().map_err(|e| context(e, path))?;
-        let mut out =
-            json.end(self.run_finished.as_ref(), &self.counts).map_err(|e| context(e, path))?;
+        let unlisted = self.budget.left_out.unlisted;
+        let mut out = json
+            .end(self.run_finished.as_ref(), &self.counts, unlisted)
+            .map_err(|e| context(e, path))?;
         std::io::Write::flush(&mut out).map_err(|e| context(e, path))?;
         drop(out);
         std::fs::rename(partial_path(path), path).map_err(|e| context(e, path))
@@ -165,6 +173,10 @@ impl FileReports {
             left_out: self.budget.left_out,
             limited_cases: self.limited_cases,
             campaign: None,
+            bundle: self.options.bundle.as_ref().map(|b| super::BundleShown {
+                file: b.display().to_string(),
+                ..super::BundleShown::default()
+            }),
         };
         html.finish(&head)
     }
@@ -240,15 +252,31 @@ impl FileReports {
             self.limited_cases += 1;
         }
         self.budget.written = self.bytes_written();
-        let trimmed = self.budget.trim(&case);
-        let case = trimmed.unwrap_or(case);
+        let lean = self.budget.late() && !finished.verdict.is_failure();
+        let kept = self.budget.keep(&case);
+        let listed = !matches!(kept, Kept::Counted);
+        let case = match kept {
+            Kept::Trimmed(trimmed) => *trimmed,
+            Kept::Whole | Kept::Counted => case,
+        };
         self.counts.add_case(finished);
         if let Some(set) = &self.options.waivers {
             self.waiver_use.record(set, &case.info, finished);
         }
-        let junit = JunitCase::new(&case, finished);
-        // The transcript, and about what a test case's tag and properties take.
-        self.other_bytes += junit.transcript.len() as u64 + 512;
+        // Kept for the totals, the baseline comparison and the Markdown summary even when the
+        // case is not listed.
+        let mut junit = JunitCase::new(&case, finished);
+        junit.lean = lean;
+        if !listed {
+            junit.transcript.clear();
+            self.unlisted.insert(key);
+            if let Some(html) = &mut self.html {
+                html.count(&case, Some(finished));
+            }
+            self.done.insert(key, junit);
+            return Ok(());
+        }
+        self.other_bytes += junit_case_bytes(self.run.as_ref(), &junit);
         self.done.insert(key, junit);
         if let Some(html) = &mut self.html {
             html.case(&case, Some(finished));
@@ -265,14 +293,31 @@ impl FileReports {
             }
         }
         self.open_json()?;
+        let compact = self.budget.late();
         if let Some(json) = &mut self.json
-            && let Err(e) = json.case(&case, Some(finished))
+            && let Err(e) = json.case(&case, Some(finished), compact)
         {
             let path = self.options.json_path();
             return Err(self.fail(context(e, &path)));
         }
         result
     }
+}
+
+/// The JUnit note of the cases the budget counted but did not list: a suite with no test case,
+/// saying how many and why, so the totals of the other suites are not taken for the run's.
+fn unlisted_suite(left_out: &LeftOut) -> quick_junit::TestSuite {
+    let mut suite = quick_junit::TestSuite::new("not listed");
+    suite.add_property(quick_junit::Property::new("cases", left_out.unlisted.to_string()));
+    suite
+        .add_property(quick_junit::Property::new("failing", left_out.unlisted_failing.to_string()));
+    suite.set_system_out(format!(
+        "{} cases ({} of them failing) are counted but not listed here, in report.json or in report.html: the run's reports stay under {} MiB (the console listed every case)",
+        left_out.unlisted,
+        left_out.unlisted_failing,
+        super::MAX_REPORT_DIR_BYTES >> 20
+    ));
+    suite
 }
 
 impl FileReports {
@@ -520,6 +565,55 @@ mod tests {
             )
         );
         assert!(!junit.contains("more events"));
+    }
+
+    #[test]
+    fn a_run_of_very_many_cases_stays_under_the_bound_by_counting_the_late_ones_without_listing_them()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = ReportOptions::new(dir.path());
+        // A small bound, so a few thousand small cases reach every tier.
+        options.max_bytes = 1 << 20;
+        let mut files = FileReports::new(options);
+        let cases = 3000;
+        for key in 0..cases {
+            let mut events = flooded_case(key, 6);
+            if key % 10 != 3 {
+                let Some(Event::CaseFinished(f)) = events.last_mut() else { unreachable!() };
+                f.verdict = Verdict::Pass;
+            }
+            for e in events {
+                files.handle(&e).unwrap();
+            }
+        }
+        let written = files.finish().unwrap();
+        let size = folder_size(dir.path());
+        assert!(size < 1 << 20, "{size} bytes");
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+        let listed = json["cases"].as_array().unwrap().len() as u64;
+        let unlisted = json["unlisted_cases"].as_u64().expect("the JSON counts what it left out");
+        assert_eq!(listed + unlisted, u64::from(cases));
+        assert_eq!(
+            json["counts"]["pass"].as_u64().unwrap() + json["counts"]["fail"].as_u64().unwrap(),
+            u64::from(cases)
+        );
+        let html = std::fs::read_to_string(&written.html).unwrap();
+        assert!(html.contains(&format!("data-count=\"{cases}\"")), "the totals count every case");
+        assert!(
+            html.contains(&format!("{unlisted} cases (")),
+            "the head says how many are not listed"
+        );
+        assert_eq!(html.matches("<details class=\"case\"").count() as u64, listed);
+        let junit = std::fs::read_to_string(&written.junit).unwrap();
+        assert!(junit.contains("<testsuite name=\"not listed\""), "{}", &junit[..500]);
+        assert!(junit.contains(&format!("<property name=\"cases\" value=\"{unlisted}\"/>")));
+        // Early cases are whole, late passing ones keep their line only (a lean JUnit entry).
+        let first = json["cases"][0]["events"].as_array().unwrap().len();
+        let mut passing =
+            json["cases"].as_array().unwrap().iter().filter(|c| c["verdict"] == "pass");
+        let last = passing.next_back().unwrap()["events"].as_array().unwrap().len();
+        assert!(first > 6 && last == 1, "{first} events first, {last} last");
     }
 
     #[test]

@@ -9,9 +9,11 @@
 //!   "cases": [ { "case", "info", "started_at_us", "verdict" | null,
 //!                "finished": <case_finished event> | null, "events": [<event>...] } ],
 //!   "finished": <run_finished event> | null,
+//!   "unlisted_cases": N (only when the report budget counted cases without writing them),
 //!   "counts": { "pass", "fail", "inconclusive", "error", "skipped", "flaky" } }
 //! ```
-//! Events serialize as `runner::event` defines: an `"event"` tag, times in integer
+//! Events serialize as `runner::event` defines (a TLS connection's bytes on the wire and its
+//! secrets, which only the capture shows, are left out): an `"event"` tag, times in integer
 //! microseconds since the run started, bytes as lowercase hex. Every time field names its unit
 //! (`at_us`, `duration_us`, `elapsed_us`, `value_us`, `declared_wait_us`, `started_at_us`).
 //!
@@ -44,7 +46,14 @@ struct JsonCase<'a> {
     started_at: RunTime,
     verdict: Option<Verdict>,
     finished: Option<&'a CaseFinished>,
+    #[serde(serialize_with = "reported_events")]
     events: &'a [Event],
+}
+
+/// A case's events without what only its capture shows (a TLS connection's records and
+/// secrets: the DoIP frames inside are reported).
+fn reported_events<S: serde::Serializer>(events: &&[Event], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(events.iter().filter(|e| !e.is_capture_only()))
 }
 
 /// Writes the JSON report piece by piece: [`JsonStream::start`], a [`JsonStream::case`] per
@@ -80,7 +89,13 @@ impl<W: Write> JsonStream<W> {
     }
 
     /// Writes one case with all its events (`finished` is `None` for a case cut short).
-    pub fn case(&mut self, case: &CaseLog, finished: Option<&CaseFinished>) -> std::io::Result<()> {
+    /// `compact`: without indentation (once the report budget is half spent).
+    pub fn case(
+        &mut self,
+        case: &CaseLog,
+        finished: Option<&CaseFinished>,
+        compact: bool,
+    ) -> std::io::Result<()> {
         let json = JsonCase {
             case: case.key,
             info: &case.info,
@@ -90,7 +105,8 @@ impl<W: Write> JsonStream<W> {
             events: &case.events,
         };
         self.out.write_all(if self.cases == 0 { b"\n" } else { b",\n" })?;
-        let text = serde_json::to_vec_pretty(&json)?;
+        let text =
+            if compact { serde_json::to_vec(&json)? } else { serde_json::to_vec_pretty(&json)? };
         self.out.write_all(&text)?;
         self.cases += 1;
         self.bytes += text.len() as u64 + 2;
@@ -103,9 +119,19 @@ impl<W: Write> JsonStream<W> {
     }
 
     /// Writes the end of the report and hands back the writer.
-    pub fn end(mut self, finished: Option<&RunFinished>, counts: &Counts) -> std::io::Result<W> {
+    /// `unlisted`: cases the report budget counted but did not write (`"unlisted_cases"`, only
+    /// when there are some).
+    pub fn end(
+        mut self,
+        finished: Option<&RunFinished>,
+        counts: &Counts,
+        unlisted: u64,
+    ) -> std::io::Result<W> {
         write!(self.out, "\n],\n\"finished\": ")?;
         serde_json::to_writer_pretty(&mut self.out, &finished)?;
+        if unlisted > 0 {
+            write!(self.out, ",\n\"unlisted_cases\": {unlisted}")?;
+        }
         write!(self.out, ",\n\"counts\": ")?;
         serde_json::to_writer_pretty(&mut self.out, counts)?;
         writeln!(self.out, "\n}}")?;

@@ -122,6 +122,7 @@ mod tests {
             started_at: RunTime::ZERO,
             transcript: String::new(),
             metrics: vec![],
+            lean: false,
         }
     }
 

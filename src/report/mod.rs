@@ -55,7 +55,9 @@ pub use console::{ColorChoice, ConsoleMode, ConsoleReporter, SLOWEST_SHOWN, set_
 pub use diff::{Baseline, RunDiff, RunOutcomes, diff, load_baseline, report_json_in};
 pub use files::FileReports;
 pub use history::{HistoryRun, history_page, order as order_history};
-pub use html::{CampaignView, HtmlReport, MAX_CHART_FRAMES, RunHead, human};
+pub use html::{
+    BundleShown, CampaignView, HtmlReport, MAX_CHART_FRAMES, RunHead, human, show_bundle_digest,
+};
 pub use json::{FORMAT as JSON_FORMAT, JsonStream};
 pub use junit::{JunitCase, junit_report};
 pub use load::{LoadedReport, MAX_REPORT_BYTES, load_report, parse_report};
@@ -97,6 +99,8 @@ pub struct ReportOptions {
     pub waivers: Option<std::sync::Arc<WaiverSet>>,
     /// The bound of the whole report folder ([`MAX_REPORT_DIR_BYTES`]; smaller in tests).
     pub max_bytes: u64,
+    /// The evidence bundle the run packs (`--bundle`): the page keeps a place for its digest.
+    pub bundle: Option<PathBuf>,
 }
 
 impl ReportOptions {
@@ -114,6 +118,7 @@ impl ReportOptions {
             baseline: None,
             waivers: None,
             max_bytes: MAX_REPORT_DIR_BYTES,
+            bundle: None,
         }
     }
 

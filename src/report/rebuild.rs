@@ -23,6 +23,8 @@ pub struct RebuildOutputs {
     /// Compare against this run (`report --diff OLD NEW`): shown atop the HTML page and in
     /// the Markdown summary.
     pub baseline: Option<Baseline>,
+    /// The bundle the report comes from (`report --verify --html`): shown with its digest.
+    pub bundle: Option<super::BundleShown>,
 }
 
 /// What was rebuilt.
@@ -74,6 +76,7 @@ pub fn rebuild(reports: &[LoadedReport], out: &RebuildOutputs) -> Result<Rebuilt
             diff: diff.clone(),
             // Judging waivers needs the waiver file: `run --waivers` does it.
             waiver_problems: Vec::new(),
+            bundle: out.bundle.clone(),
             ..RunHead::default()
         };
         rebuilt.html_bytes = Some(html.finish(&head).map_err(|e| cannot(path, e))?);

@@ -219,6 +219,7 @@ pub fn transcript(start: RunTime, events: &[Event]) -> String {
 fn transcript_line(event: &Event) -> Option<(RunTime, String)> {
     Some(match event {
         Event::RunStarted(_) | Event::RunFinished(_) | Event::CaseStarted(_) => return None,
+        Event::TlsWire(_) | Event::TlsKeys(_) => return None,
         Event::Step(s) => {
             let status = match &s.status {
                 StepStatus::Started => {

@@ -17,6 +17,10 @@
 //!   connection, and every connection is bracketed by [`ConnectionEvent`]s (opened first; closed,
 //!   reset or abandoned last). That is what a capture writer needs to synthesise consistent TCP
 //!   sequence numbers and handshakes.
+//! - A TLS connection's [`FrameEvent`]s hold the DoIP bytes inside TLS. What went over its TCP
+//!   socket (the records, handshake included) is in [`TlsWireEvent`]s, and its session's secrets
+//!   in a [`TlsKeysEvent`], both between its `opened` (the TCP connect) and its last change: a
+//!   capture shows the connection as it was on the wire (docs/reports.md#tls-captures).
 //! - A received TCP frame is one deframed DoIP message when the bytes framed; otherwise it is the
 //!   bytes as read, with [`Decoded::Error`] saying why they did not decode.
 //!
@@ -42,6 +46,8 @@ pub enum Event {
     Step(StepEvent),
     Connection(ConnectionEvent),
     Frame(FrameEvent),
+    TlsWire(TlsWireEvent),
+    TlsKeys(TlsKeysEvent),
     Note(NoteEvent),
     Metric(MetricEvent),
     CaseFinished(CaseFinished),
@@ -57,10 +63,20 @@ impl Event {
             Event::Step(e) => Some(e.case),
             Event::Connection(e) => Some(e.case),
             Event::Frame(e) => Some(e.case),
+            Event::TlsWire(e) => Some(e.case),
+            Event::TlsKeys(e) => Some(e.case),
             Event::Note(e) => Some(e.case),
             Event::Metric(e) => Some(e.case),
             Event::CaseFinished(e) => Some(e.case),
         }
+    }
+}
+
+impl Event {
+    /// What only a capture shows: a TLS connection's bytes on the wire and its secrets. The
+    /// other reports show the DoIP frames inside; the JSON report leaves these out.
+    pub fn is_capture_only(&self) -> bool {
+        matches!(self, Event::TlsWire(_) | Event::TlsKeys(_))
     }
 }
 
@@ -332,7 +348,8 @@ pub struct ConnectionEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionChange {
-    /// TCP handshake done (TLS: handshake done too) / UDP socket bound.
+    /// TCP handshake done (TLS: the TLS handshake follows, in [`TlsWireEvent`]s) / UDP
+    /// socket bound.
     Opened,
     /// The harness closed its side (FIN).
     ClosedByUs,
@@ -360,6 +377,33 @@ pub struct FrameEvent {
     #[serde(with = "hex_bytes")]
     pub bytes: Vec<u8>,
     pub decoded: Decoded,
+}
+
+/// Bytes that went over the TCP socket of a TLS connection in one read or write: TLS records
+/// (or parts of them), the handshake's included. Only captures use them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsWireEvent {
+    pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
+    pub at: RunTime,
+    pub direction: Direction,
+    pub local: Address,
+    pub peer: Address,
+    #[serde(with = "hex_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// The secrets of a TLS connection's session as NSS key-log lines (`LABEL CLIENT_RANDOM
+/// SECRET`), logged by rustls during the handshake. Only captures use them (a pcapng Decryption
+/// Secrets Block).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsKeysEvent {
+    pub case: CaseKey,
+    #[serde(rename = "at_us", alias = "at")]
+    pub at: RunTime,
+    pub local: Address,
+    pub peer: Address,
+    pub lines: Vec<String>,
 }
 
 /// What a CAN frame looked like on the bus (for LINKTYPE_CAN_SOCKETCAN captures).

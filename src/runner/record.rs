@@ -6,6 +6,7 @@ use crate::codec::doip::Message;
 use crate::judge::live::{Collected, LiveChange, LiveFeed};
 use crate::pcap::Side;
 use crate::runner::event::*;
+use crate::transport::doip::tester::tap::WireChunk;
 use crate::transport::doip::tester::{Change, Link, Recording};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -68,6 +69,10 @@ pub struct Recorder {
     bytes_recorded: u64,
     /// Frames and bytes past the limits: counted, not recorded.
     unrecorded: (u64, u64),
+    /// TLS bytes on the wire (chunks read or written, bytes) recorded, and past the limits:
+    /// bounded by the same limits as frames, apart from them.
+    wire_recorded: (u32, u64),
+    wire_unrecorded: (u64, u64),
     /// Notes recorded and notes past the limit (notes are written through `&self`).
     notes: AtomicU32,
     notes_unrecorded: AtomicU64,
@@ -106,6 +111,8 @@ impl Recorder {
             frames_recorded: 0,
             bytes_recorded: 0,
             unrecorded: (0, 0),
+            wire_recorded: (0, 0),
+            wire_unrecorded: (0, 0),
             notes: AtomicU32::new(0),
             notes_unrecorded: AtomicU64::new(0),
             judge: None,
@@ -163,6 +170,13 @@ impl Recorder {
     /// At the end of a case: how much was not recorded, if anything (a note, so every report
     /// says it).
     pub fn note_unrecorded(&self) {
+        let (chunks, bytes) = self.wire_unrecorded;
+        if chunks > 0 {
+            self.always_note(format!(
+                "{chunks} TLS reads and writes ({bytes} bytes on the wire) {}",
+                crate::runner::event::UNRECORDED_NOTE_END
+            ));
+        }
         let (frames, bytes) = self.unrecorded;
         if frames > 0 {
             let notes = match self.notes_unrecorded.load(Ordering::Relaxed) {
@@ -378,6 +392,54 @@ impl Recording for Recorder {
         let at = self.clock.at(at);
         let decoded = decoded(message);
         self.frame(at, Direction::Received, transport, local, peer, bytes.to_vec(), decoded)
+    }
+
+    const TAPS_TLS: bool = true;
+
+    fn tls_wire(&mut self, link: &Link, chunks: Vec<WireChunk>, untapped: u64) {
+        let (_, local, peer) = link_ends(link);
+        if untapped > 0 {
+            self.wire_unrecorded.0 += 1;
+            self.wire_unrecorded.1 += untapped;
+        }
+        for chunk in chunks {
+            if !self.admit_wire(chunk.bytes.len() as u64) {
+                continue;
+            }
+            let direction = if chunk.from_tester { Direction::Sent } else { Direction::Received };
+            self.emit(Event::TlsWire(TlsWireEvent {
+                case: self.case,
+                at: self.clock.at(chunk.at),
+                direction,
+                local: local.clone(),
+                peer: peer.clone(),
+                bytes: chunk.bytes,
+            }));
+        }
+    }
+
+    fn tls_keys(&mut self, link: &Link, at: tokio::time::Instant, lines: Vec<String>) {
+        let (_, local, peer) = link_ends(link);
+        let at = self.clock.at(at);
+        self.emit(Event::TlsKeys(TlsKeysEvent { case: self.case, at, local, peer, lines }));
+    }
+}
+
+impl Recorder {
+    /// Whether a TLS chunk of `len` bytes on the wire is still recorded; counts it either way.
+    /// Once one is not, none after it is: the capture shows the connection's beginning, whole.
+    fn admit_wire(&mut self, len: u64) -> bool {
+        let (chunks, bytes) = self.wire_recorded;
+        if self.wire_unrecorded.0 == 0
+            && chunks < self.limits.frames
+            && bytes.saturating_add(len) <= self.limits.bytes
+        {
+            self.wire_recorded = (chunks + 1, bytes + len);
+            return true;
+        }
+        self.wire_unrecorded.0 += 1;
+        self.wire_unrecorded.1 += len;
+        false
     }
 }
 

@@ -7,7 +7,7 @@ use crate::sim::config::SimConfig;
 use crate::sim::faults::{Fault, FaultSet};
 use crate::suite::profile::Profile;
 use crate::transport::doip::sim_host::SimHost;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names of the built-in simulator's faults, which a suite's `detects:` may list.
@@ -31,12 +31,43 @@ pub fn simulator_config(
     profile: &Profile,
     profile_path: Option<&Path>,
 ) -> Result<SimConfig, String> {
-    let Some(file) = &profile.target().simulator else {
+    let Some(path) = simulator_config_path(profile, profile_path) else {
         return Ok(SimConfig::default());
     };
-    let base = profile_path.and_then(Path::parent).unwrap_or(Path::new("."));
-    let path = base.join(file);
     crate::suite::load::load_sim_config(&path).map_err(|e| e.render())
+}
+
+/// The simulator configuration file the profile names (`simulator:`, relative to the profile).
+fn simulator_config_path(profile: &Profile, profile_path: Option<&Path>) -> Option<PathBuf> {
+    let file = profile.target().simulator.as_ref()?;
+    let base = profile_path.and_then(Path::parent).unwrap_or(Path::new("."));
+    Some(base.join(file))
+}
+
+/// The simulator configuration a run used, as a file for its evidence bundle: the file the
+/// profile names as it was read, or else the built-in defaults written out; the faults
+/// switched on in a comment.
+pub fn simulator_config_text(
+    profile: &Profile,
+    profile_path: Option<&Path>,
+    faults: &[String],
+) -> Result<String, String> {
+    let mut text = match faults {
+        [] => String::new(),
+        _ => format!("# faults switched on (--sim-fault): {}\n", faults.join(", ")),
+    };
+    match simulator_config_path(profile, profile_path) {
+        Some(path) => text.push_str(&crate::suite::load::read_text(&path)?),
+        None => {
+            text.push_str(
+                "# the built-in simulator's defaults (the profile names no simulator file)\n",
+            );
+            text.push_str(
+                &serde_saphyr::to_string(&SimConfig::default()).map_err(|e| e.to_string())?,
+            );
+        }
+    }
+    Ok(text)
 }
 
 /// Tells simulator instances' private CAN buses apart in this process's bus registry.
@@ -129,5 +160,24 @@ pub async fn preflight(
             Ok(())
         }
         Err(tester::NotThere(why)) => Err(format!("{}{why}", crate::runner::UNREACHABLE_PREFIX)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_simulator_configuration_is_written_so_that_it_reads_back() {
+        let profile = Profile::defaults();
+        let faults = vec!["no_alive_check_answer".to_owned()];
+        let text = simulator_config_text(&profile, None, &faults).unwrap();
+        assert!(text.starts_with("# faults switched on (--sim-fault): no_alive_check_answer\n"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("simulator.yaml");
+        std::fs::write(&path, &text).unwrap();
+        let read = crate::suite::load::load_sim_config(&path).map_err(|e| e.render()).unwrap();
+        let written = serde_saphyr::to_string(&read).unwrap();
+        assert_eq!(written, serde_saphyr::to_string(&SimConfig::default()).unwrap());
     }
 }

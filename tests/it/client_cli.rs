@@ -156,12 +156,20 @@ fn a_denied_activation_shows_the_code_and_exits_1() {
 }
 
 #[test]
-fn tls_requests_use_the_tls_port() {
-    let (sim, _dir) = Sim::start(&[]);
-    let (code, out) = run(&["request", "-t", &sim.tls.to_string(), "--tls", "22F190"]);
+fn tls_requests_use_the_tls_port_and_write_the_session_keys_when_asked() {
+    let (sim, dir) = Sim::start(&[]);
+    let keys = dir.path().join("keys.log");
+    let keys_arg = keys.to_str().unwrap();
+    let tls = sim.tls.to_string();
+    let (code, out) = run(&["request", "-t", &tls, "--tls", "--tls-keylog", keys_arg, "22F190"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("over TLS"), "{out}");
     assert!(out.contains("\"WDOIPCHECK0000001\""), "{out}");
+    // The NSS key-log format: LABEL, the 32-byte client random and the secret, in hex.
+    let text = std::fs::read_to_string(&keys).unwrap();
+    let line = text.lines().find(|l| l.starts_with("CLIENT_HANDSHAKE_TRAFFIC_SECRET "));
+    let fields: Vec<&str> = line.unwrap_or_else(|| panic!("{text}")).split(' ').collect();
+    assert_eq!((fields.len(), fields[1].len()), (3, 64), "{text}");
 }
 
 #[test]

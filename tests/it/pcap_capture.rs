@@ -61,7 +61,7 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
     }
     c.tcp_open(at(), tcp, false).unwrap();
     let activation = doip(0x0005, &hex("0E00 00 00000000"));
-    send(&mut c, &mut types, at(), PacketDirection::Sent, tcp, std::slice::from_ref(&activation));
+    send(&mut c, &mut types, at(), PacketDirection::Sent, tcp, &[activation]);
     send(
         &mut c,
         &mut types,
@@ -110,13 +110,12 @@ fn write_sample(mapping: PortMapping) -> (Vec<u8>, Vec<u16>) {
     c.tcp_close(at(), tcp, Side::Entity, Close::Fin).unwrap();
     c.tcp_close(at(), tcp, Side::Tester, Close::Fin).unwrap();
 
-    // A TLS connection (shown decrypted) that the entity resets.
+    // A TLS connection (its records are what the tap saw: none here) that the entity resets.
     let tls = Endpoints {
         tester: "127.0.0.1:51001".parse().unwrap(),
         entity: "127.0.0.1:40124".parse().unwrap(),
     };
     c.tcp_open(at(), tls, true).unwrap();
-    send(&mut c, &mut types, at(), PacketDirection::Sent, tls, &[activation]);
     c.tcp_close(at(), tls, Side::Entity, Close::Reset).unwrap();
 
     // UDP discovery: vehicle identification and entity status.

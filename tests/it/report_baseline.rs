@@ -96,6 +96,29 @@ fn a_fault_removed_and_one_introduced_show_as_fix_and_regression() {
     assert_eq!(back.status.code(), Some(1), "{text}");
     assert!(text.contains("Baseline 4 regressions, 1 fixed"), "{text}");
 
+    // A case that passed only on a later attempt (its report as `run --repeat` writes it) is
+    // newly flaky against a baseline where it passed at once; the timer's drift is shown too.
+    let mut flaky: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("new/report.json")).unwrap())
+            .unwrap();
+    let case = flaky["cases"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["info"]["id"] == "VID-001" && c["verdict"] == "pass")
+        .expect("VID-001 passed");
+    case["finished"]["flaky"] = true.into();
+    case["finished"]["attempts"] = 2.into();
+    std::fs::create_dir_all(dir.path().join("flaky")).unwrap();
+    std::fs::write(dir.path().join("flaky/report.json"), flaky.to_string()).unwrap();
+    let out = doipcheck(dir.path()).args(["report", "--diff", "new", "flaky"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("0 regressions, 0 fixed, 1 still failing, 1 newly flaky"), "{text}");
+    assert!(text.contains("FLAKY doip-vehicle-discovery VID-001 "), "{text}");
+    assert!(text.contains(": pass -> pass (flaky)"), "{text}");
+    assert!(text.contains("Timer vehicle_identification_latency: median "), "{text}");
+
     // A run compared with itself has no regression: --fail-on regression passes even though
     // cases fail.
     let same = doipcheck(dir.path())

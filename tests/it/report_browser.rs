@@ -2,8 +2,10 @@
 //! missing chromium fails under CI=true and is a printed skip elsewhere). `--dump-dom` gives
 //! the DOM after the page's script ran, so the filters are driven through the URL hash the
 //! page reads on load, and by events a script appended to a copy of the page dispatches
-//! (choosing, typing, clicking); `--screenshot` shows something was drawn; `--enable-logging=stderr`
-//! shows console errors and Content-Security-Policy violations (any request would be one).
+//! (choosing, typing, clicking); a failing case's chart is measured in the DOM (labels inside
+//! the chart, one failure mark) and its `--screenshot`, decoded by `png.rs`, shows the mark's
+//! colour and the labels' ink where the DOM puts them; `--enable-logging=stderr` shows console
+//! errors and Content-Security-Policy violations (any request would be one).
 
 use std::io::Read;
 use std::path::Path;
@@ -103,6 +105,20 @@ fn case_tags(dom: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The sample run's reports in a fresh folder and its report.json, or `None` (the test is
+/// skipped) when chromium is missing.
+fn sample(
+    test: &str,
+) -> Option<(tempfile::TempDir, doipcheck::report::Written, serde_json::Value)> {
+    if !chromium_or_skip(test) {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let written = sample_reports(dir.path());
+    let json = serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    Some((dir, written, json))
+}
+
 /// The dumped DOM of `page` with `hash`, checked for console errors.
 fn dom(page: &Path, hash: &str) -> String {
     let url = format!("file://{}#{hash}", page.display());
@@ -119,13 +135,11 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 
 #[test]
 fn the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame() {
-    if !chromium_or_skip("the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame") {
+    let Some((dir, written, json)) =
+        sample("the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame")
+    else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let written = sample_reports(dir.path());
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    };
     let cases = json["cases"].as_array().unwrap();
 
     // Loaded as it is: every case, the counts of report.json, nothing hidden.
@@ -178,30 +192,35 @@ fn the_page_loads_offline_counts_filters_and_draws_one_arrow_per_frame() {
     );
     assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
     let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot: {e}; {stderr}"));
-    let distinct = distinct_pixel_bytes(&png);
-    assert!(distinct > 32, "the screenshot looks blank: {distinct} distinct byte values");
+    let distinct = distinct_colours(&png);
+    assert!(distinct > 32, "the screenshot looks blank: {distinct} distinct colours");
 }
 
-/// How many distinct byte values the decoded image data of a PNG holds (a blank page: one
-/// colour, and the scanline filter bytes).
-fn distinct_pixel_bytes(png: &[u8]) -> usize {
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
-    let mut idat = Vec::new();
-    let mut at = 8;
-    while at + 8 <= png.len() {
-        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
-        let kind = &png[at + 4..at + 8];
-        if kind == b"IDAT" {
-            idat.extend_from_slice(&png[at + 8..at + 8 + len]);
-        }
-        at += 12 + len;
-    }
-    let raw = miniz_oxide::inflate::decompress_to_vec_zlib(&idat).expect("PNG data inflates");
-    let mut seen = [false; 256];
-    for b in raw {
-        seen[b as usize] = true;
-    }
-    seen.iter().filter(|s| **s).count()
+/// How many distinct colours the screenshot `png` holds (a blank page: one).
+fn distinct_colours(png: &[u8]) -> usize {
+    let image = crate::png::decode(png);
+    let mut seen = std::collections::HashSet::new();
+    image.count_in((0.0, 0.0, image.width as f64, image.height as f64), |p| {
+        seen.insert(p);
+        false
+    });
+    seen.len()
+}
+
+/// The URL of a copy of `page` with `script` appended to its body, opened at `hash`.
+fn with_script(page: &Path, script: &str, name: &str, hash: &str) -> String {
+    let text = std::fs::read_to_string(page).unwrap();
+    let copy = page.with_file_name(name);
+    std::fs::write(&copy, text.replace("</body>", &format!("{script}</body>"))).unwrap();
+    format!("file://{}{hash}", copy.display())
+}
+
+/// What a script wrote into `<pre id="probe">`, from a dumped DOM without console errors.
+fn probe_text(dom: &str, stderr: &str) -> String {
+    assert!(page_errors(stderr).is_empty(), "{:?}", page_errors(stderr));
+    let probe =
+        dom.split("<pre id=\"probe\">").nth(1).unwrap_or_else(|| panic!("no probe: {stderr}"));
+    probe[..probe.find("</pre>").unwrap()].to_owned()
 }
 
 /// Drives the page as a person would, from a script appended to a copy of it (the page's
@@ -250,26 +269,18 @@ const DRIVER: &str = r#"<script>
 
 #[test]
 fn the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart() {
-    if !chromium_or_skip(
-        "the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart",
-    ) {
+    // The folder lives as long as the test: the page is in it.
+    let Some((_dir, written, json)) =
+        sample("the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart")
+    else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let written = sample_reports(dir.path());
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&written.json).unwrap()).unwrap();
+    };
     let (fails, passes) =
         (json["counts"]["fail"].as_u64().unwrap(), json["counts"]["pass"].as_u64().unwrap());
-    let page = std::fs::read_to_string(&written.html).unwrap();
-    let driven = dir.path().join("driven.html");
-    std::fs::write(&driven, page.replace("</body>", &format!("{DRIVER}</body>"))).unwrap();
-    let url = format!("file://{}", driven.display());
+    let url = with_script(&written.html, DRIVER, "driven.html", "");
     let (dom, stderr) = chromium(&["--virtual-time-budget=5000".into(), "--dump-dom".into()], &url);
-    assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
-    let probe =
-        dom.split("<pre id=\"probe\">").nth(1).unwrap_or_else(|| panic!("no probe: {stderr}"));
-    let lines: Vec<&str> = probe[..probe.find("</pre>").unwrap()].lines().collect();
+    let probe = probe_text(&dom, &stderr);
+    let lines: Vec<&str> = probe.lines().collect();
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert_eq!(lines[0], format!("select fail: shown={fails} visible={fails} hash=#verdict=fail"));
     assert_eq!(lines[1], "typed nacked: shown=1 visible=1 hash=#q=nacked");
@@ -280,4 +291,104 @@ fn the_filters_answer_clicks_and_typing_and_a_clicked_case_opens_with_its_chart(
     let opened = lines[3];
     assert!(opened.starts_with("clicked failing case: open=true filled=true arrows="), "{opened}");
     assert!(!opened.contains("arrows=0 ") && opened.ends_with("marks=1"), "{opened}");
+}
+
+/// Measures the open case's chart after the page opened it from the hash and filled it in:
+/// moves the chart to the top of the page (a headless screenshot of a scrolled page comes out
+/// partly unpainted; the chart's style does not depend on where it sits), then writes into
+/// `<pre id="probe">` the device pixel ratio, the chart's box, the failure mark's box with its
+/// colour and text, and each arrow label with its box (viewport pixels: what a screenshot of
+/// the same window shows).
+const CHART_PROBE: &str = r#"<script>
+setTimeout(function () {
+  var out = [];
+  var box = function (e) { var b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom].map(Math.round).join(' '); };
+  var svg = document.querySelector('details.case[open] svg.chart');
+  if (svg) {
+    document.body.insertBefore(svg, document.body.firstChild);
+    window.scrollTo(0, 0);
+    out.push('dpr\t' + window.devicePixelRatio);
+    out.push('chart\t' + box(svg));
+    svg.querySelectorAll('g.failure, g.arrow.missing').forEach(function (m) {
+      var t = m.querySelector('text');
+      out.push('mark\t' + box(m) + '\t' + getComputedStyle(t).fill + '\t' + t.textContent);
+    });
+    svg.querySelectorAll('g.arrow.frame text:not(.t)').forEach(function (t) {
+      out.push('label\t' + box(t) + '\t' + t.textContent);
+    });
+  }
+  document.body.insertAdjacentHTML('beforeend', '<pre id="' + 'probe">' + out.join('\n') + '</pre>');
+}, 300);
+</script>"#;
+
+/// A box `left top right bottom` from the probe, scaled to screenshot pixels.
+fn probe_box(text: &str, dpr: f64) -> (f64, f64, f64, f64) {
+    let v: Vec<f64> = text.split(' ').map(|n| n.parse::<f64>().unwrap() * dpr).collect();
+    (v[0], v[1], v[2], v[3])
+}
+
+#[test]
+fn a_screenshot_of_a_failing_cases_chart_shows_its_labels_and_its_failure_mark() {
+    let Some((dir, written, json)) =
+        sample("a_screenshot_of_a_failing_cases_chart_shows_its_labels_and_its_failure_mark")
+    else {
+        return;
+    };
+    let cases = json["cases"].as_array().unwrap();
+    let (index, _) = cases.iter().enumerate().find(|(_, c)| c["verdict"] == "fail").unwrap();
+    let url =
+        with_script(&written.html, CHART_PROBE, "probed.html", &format!("#case=case-{index}"));
+    let window = ["--window-size=1200,1000".to_owned(), "--virtual-time-budget=3000".to_owned()];
+
+    // The DOM: the labels are the decoded summaries, each inside the chart; one failure mark.
+    let (dom, stderr) =
+        chromium(&[window[0].clone(), window[1].clone(), "--dump-dom".into()], &url);
+    let probe = probe_text(&dom, &stderr);
+    let rows: Vec<Vec<&str>> = probe.lines().map(|l| l.split('\t').collect()).collect();
+    let row = |kind: &'static str| rows.iter().filter(move |r| r[0] == kind);
+    let dpr: f64 = row("dpr").next().unwrap_or_else(|| panic!("{probe}"))[1].parse().unwrap();
+    let chart = probe_box(row("chart").next().unwrap()[1], dpr);
+    let labels: Vec<_> = row("label").collect();
+    assert!(labels.len() >= 2, "{probe}");
+    for label in &labels {
+        let (left, _, right, _) = probe_box(label[1], dpr);
+        assert!(!label[2].trim().is_empty(), "{probe}");
+        assert!(
+            left >= chart.0 && right <= chart.2,
+            "a label outside the chart: {label:?} {chart:?}"
+        );
+    }
+    // Decoded one-line summaries (the NACK's name and code), not bare message types.
+    assert!(labels.iter().any(|l| l[2].contains("Generic header NACK")), "decoded: {probe}");
+    let marks: Vec<_> = row("mark").collect();
+    assert_eq!(marks.len(), 1, "{probe}");
+    let mark = probe_box(marks[0][1], dpr);
+    assert_eq!(marks[0][2], "rgb(198, 40, 40)", "the mark's colour");
+    assert!(
+        mark.0 >= chart.0 && mark.2 <= chart.2 && mark.1 >= chart.1 && mark.3 <= chart.3,
+        "the mark is inside the chart: {probe}"
+    );
+
+    // The screenshot of the same window: the mark's colour where the mark is, and dark text
+    // where the labels are. Tolerances absorb anti-aliasing; nothing is compared pixel-exact.
+    let shot = dir.path().join("chart.png");
+    let (_, stderr) = chromium(
+        &[window[0].clone(), window[1].clone(), format!("--screenshot={}", shot.display())],
+        &url,
+    );
+    assert!(page_errors(&stderr).is_empty(), "{:?}", page_errors(&stderr));
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot: {e}; {stderr}"));
+    let image = crate::png::decode(&png);
+    assert!(chart.3 <= image.height as f64, "the chart is in the window: {chart:?}");
+    let red = |p: [u8; 3]| crate::png::near(p, [198, 40, 40], 40);
+    let in_mark = image.count_in(mark, red);
+    assert!(in_mark >= 20, "{in_mark} pixels of the failure mark's colour where it is drawn");
+    let dark = |p: [u8; 3]| p.iter().map(|&c| c as u32).sum::<u32>() < 3 * 120;
+    for label in &labels {
+        let inked = image.count_in(probe_box(label[1], dpr), dark);
+        assert!(inked >= 5, "label {:?} is not drawn: {inked} dark pixels", label[2]);
+    }
+    // Above the mark the chart has no red: the colour found is the mark's.
+    let above = (chart.0, chart.1, chart.2, mark.1 - 2.0);
+    assert_eq!(image.count_in(above, red), 0, "red above the failure mark");
 }

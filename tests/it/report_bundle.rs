@@ -1,6 +1,7 @@
-//! The evidence bundle end to end: `run --bundle` packs a run against the simulator, `report
-//! --verify` finds it intact (and renders the page again from it), then names the capture in
-//! which one byte was changed.
+//! The evidence bundle end to end: `run --bundle` packs a run against the simulator (its
+//! configuration too) and the run's page shows the manifest's digest, `report --verify` finds
+//! it intact (and renders the page again from it, with the digest), then names the capture, and
+//! the simulator configuration, in which one byte was changed.
 
 use crate::report_baseline::{doipcheck, root};
 
@@ -20,7 +21,15 @@ fn a_bundle_verifies_and_a_byte_changed_in_a_capture_is_named() {
         .unwrap();
     let console = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{console}");
-    assert!(console.contains("Bundle evidence.tar (9 files, manifest SHA-256 "), "{console}");
+    let given = "Bundle evidence.tar (10 files, manifest SHA-256 ";
+    let at = console.find(given).map(|at| at + given.len()).expect(&console);
+    let digest = &console[at..at + 64];
+    assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()), "{console}");
+    // The run's page shows the digest given beside the bundle; the bundle's copy cannot.
+    let page = std::fs::read_to_string(dir.path().join("r/report.html")).unwrap();
+    assert!(page.contains(&format!("<code id=\"bundle-digest\">{digest}</code>")));
+    let listing = tar_members(&dir.path().join("evidence.tar"));
+    assert!(listing.iter().any(|m| m == "simulator.yaml"), "{listing:?}");
 
     let verify = |html: &[&str]| {
         let out =
@@ -29,9 +38,11 @@ fn a_bundle_verifies_and_a_byte_changed_in_a_capture_is_named() {
     };
     let (code, text) = verify(&["--html", "again.html"]);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("evidence.tar: 8 files intact, 0 changed; manifest SHA-256 "), "{text}");
+    let intact = format!("evidence.tar: 9 files intact, 0 changed; manifest SHA-256 {digest}");
+    assert!(text.contains(&intact), "{text}");
     let again = std::fs::read_to_string(dir.path().join("again.html")).unwrap();
     assert!(again.contains("VID-EID-002[eid=00 00 00 00 00 00]"));
+    assert!(again.contains(&format!("<code id=\"bundle-digest\">{digest}</code> (verified")));
 
     // One byte of the capture changed: its name, the rest intact.
     let path = dir.path().join("evidence.tar");
@@ -47,5 +58,33 @@ fn a_bundle_verifies_and_a_byte_changed_in_a_capture_is_named() {
     let (code, text) = verify(&[]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains(&format!("TAMPERED {capture}: changed (SHA-256 ")), "{text}");
-    assert!(text.contains("7 files intact, 1 changed"), "{text}");
+    assert!(text.contains("8 files intact, 1 changed"), "{text}");
+
+    // The simulator's configuration is a member like the others: a changed byte is named.
+    let mut data = std::fs::read(&path).unwrap();
+    data[header + 512 + 100] ^= 0xFF;
+    let sim = (0..data.len()).step_by(512).find(|&at| data[at..].starts_with(b"simulator.yaml"));
+    data[sim.unwrap() + 512 + 2] ^= 0x01;
+    std::fs::write(&path, &data).unwrap();
+    let (code, text) = verify(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("TAMPERED simulator.yaml: changed (SHA-256 "), "{text}");
+    assert!(text.contains("8 files intact, 1 changed"), "{text}");
+}
+
+/// The member names of a ustar archive, in order.
+fn tar_members(path: &std::path::Path) -> Vec<String> {
+    let data = std::fs::read(path).unwrap();
+    let mut names = Vec::new();
+    let mut at = 0;
+    while at + 512 <= data.len() && data[at] != 0 {
+        let name = &data[at..at + 100];
+        let name =
+            String::from_utf8_lossy(&name[..name.iter().position(|&b| b == 0).unwrap_or(100)]);
+        let size = std::str::from_utf8(&data[at + 124..at + 135]).unwrap().trim_matches('\0');
+        let size = usize::from_str_radix(size.trim(), 8).unwrap();
+        names.push(name.into_owned());
+        at += 512 + size.div_ceil(512) * 512;
+    }
+    names
 }

@@ -5,7 +5,7 @@
 //! one LINKTYPE_CAN_SOCKETCAN interface per CAN bus name. Nothing is buffered beyond the TCP
 //! sequence state of open connections, so a flood costs disk, not memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,14 +19,22 @@ use pcap_file::pcapng::blocks::interface_description::{
 };
 use pcap_file::pcapng::blocks::opt_common::CommonOption;
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::pcapng::blocks::unknown::UnknownBlock;
 
 use super::link::{
     self, ENTITY_MAC, SegmentHeader, SynthesisError, TCP_MSS, TESTER_MAC, UDP_MAX_PAYLOAD,
 };
 use super::tcp::{Close, Side, TcpSequencer};
 use crate::codec::can::CanFrame;
-use crate::pcap::{DOIP_PORT, socketcan};
+use crate::pcap::{DOIP_PORT, DOIP_TLS_PORT, socketcan};
 use crate::proto::time::Instant;
+
+/// pcapng block type of a Decryption Secrets Block.
+pub const DECRYPTION_SECRETS_BLOCK: u32 = 0x0000_000A;
+/// Its secrets type for a TLS key log in the NSS format ("TLSK").
+pub const TLS_KEY_LOG_SECRETS: u32 = 0x544C_534B;
+/// Most bytes of key-log lines one capture holds: far below the block size readers accept.
+pub const MAX_SECRETS_LEN: usize = 1 << 20;
 
 /// Which way a frame went, seen from the harness (the tester, or the CAN node it plays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +96,8 @@ pub struct PcapngWriter<W: Write> {
     can_buses: Vec<(String, u32)>,
     next_interface: u32,
     flows: HashMap<Endpoints, TcpSequencer>,
+    /// Connections that carry TLS: their entity port is written as the TLS port.
+    tls_flows: HashSet<Endpoints>,
     /// Connections opened so far: makes each initial sequence number distinct and deterministic.
     connections: u32,
     /// IPv4 identification of the next packet.
@@ -107,9 +117,10 @@ impl<W: Write> PcapngWriter<W> {
                 comment.push('\n');
             }
             comment.push_str(
-                "The DoIP entity's TCP and UDP port is written as 13400 so that Wireshark decodes \
-                 DoIP; each connection's first packet names the real port. TLS connections are \
-                 shown decrypted, as plain DoIP.",
+                "The DoIP entity's TCP and UDP port is written as 13400 (TLS: 3496) so that \
+                 Wireshark decodes DoIP; each connection's first packet names the real port. TLS \
+                 connections are written as they went over the wire, with their session keys in \
+                 a Decryption Secrets Block.",
             );
         }
         if !comment.is_empty() {
@@ -125,6 +136,7 @@ impl<W: Write> PcapngWriter<W> {
             can_buses: Vec::new(),
             next_interface: 0,
             flows: HashMap::new(),
+            tls_flows: HashSet::new(),
             connections: 0,
             ip_id: 0,
             packets: 0,
@@ -137,8 +149,8 @@ impl<W: Write> PcapngWriter<W> {
     }
 
     /// A TCP connection from the tester to the entity was established at `at`: writes the
-    /// three-way handshake. `tls` says the payload that follows was carried in TLS and is shown
-    /// decrypted.
+    /// three-way handshake. `tls` says its payload is TLS records (the entity port is then
+    /// written as [`DOIP_TLS_PORT`] under [`PortMapping::Standard`]).
     pub fn tcp_open(
         &mut self,
         at: Instant,
@@ -155,11 +167,14 @@ impl<W: Write> PcapngWriter<W> {
             ends.tester,
             ends.entity
         );
-        if self.options.port_mapping == PortMapping::Standard && ends.entity.port() != DOIP_PORT {
-            comment.push_str(&format!(" (entity port written as {DOIP_PORT})"));
+        let port = if tls { DOIP_TLS_PORT } else { DOIP_PORT };
+        if self.options.port_mapping == PortMapping::Standard && ends.entity.port() != port {
+            comment.push_str(&format!(" (entity port written as {port})"));
         }
         if tls {
-            comment.push_str("; TLS payload shown decrypted");
+            self.tls_flows.insert(ends);
+        } else {
+            self.tls_flows.remove(&ends);
         }
         self.flows.insert(ends, flow);
         let mut comment = Some(comment);
@@ -223,6 +238,40 @@ impl<W: Write> PcapngWriter<W> {
             self.tcp_segment(at, ends, from, segment, &[], None)?;
         }
         Ok(())
+    }
+
+    /// TLS session keys as NSS key-log lines (`LABEL CLIENT_RANDOM SECRET`), in a Decryption
+    /// Secrets Block (pcapng block type 0x0000000A, secrets type 0x544c534b "TLSK";
+    /// draft-ietf-opsawg-pcapng §4.7): Wireshark and tshark decrypt the TLS packets that
+    /// follow it without a key file. Write it before the packets of the sessions it names.
+    /// Lines past [`MAX_SECRETS_LEN`] bytes are left out (some thousand sessions); returns how
+    /// many were written.
+    pub fn decryption_secrets(&mut self, nss_lines: &[String]) -> Result<usize, CaptureError> {
+        let mut secrets = String::new();
+        let mut written = 0;
+        for line in nss_lines {
+            if secrets.len() + line.len() + 1 > MAX_SECRETS_LEN {
+                break;
+            }
+            secrets.push_str(line);
+            secrets.push('\n');
+            written += 1;
+        }
+        let endianness = self.writer.section().endianness;
+        let u32_bytes = |v: u32| match endianness {
+            pcap_file::Endianness::Big => v.to_be_bytes(),
+            pcap_file::Endianness::Little => v.to_le_bytes(),
+        };
+        // At most MAX_SECRETS_LEN, so it fits.
+        let len = secrets.len() as u32;
+        let mut body = Vec::with_capacity(8 + secrets.len());
+        body.extend_from_slice(&u32_bytes(TLS_KEY_LOG_SECRETS));
+        body.extend_from_slice(&u32_bytes(len));
+        body.extend_from_slice(secrets.as_bytes());
+        // The block writer adds the header, the padding to 32 bits and the trailing length.
+        let block = UnknownBlock::new(DECRYPTION_SECRETS_BLOCK, 0, &body);
+        self.writer.write_pcapng_block(block)?;
+        Ok(written)
     }
 
     /// A UDP datagram between tester and entity at `at`. A payload longer than one IPv4
@@ -292,7 +341,7 @@ impl<W: Write> PcapngWriter<W> {
     ) -> ((SocketAddr, [u8; 6]), (SocketAddr, [u8; 6])) {
         let mut entity = ends.entity;
         if self.options.port_mapping == PortMapping::Standard {
-            entity.set_port(DOIP_PORT);
+            entity.set_port(if self.tls_flows.contains(&ends) { DOIP_TLS_PORT } else { DOIP_PORT });
         }
         let tester = (ends.tester, TESTER_MAC);
         let entity = (entity, ENTITY_MAC);
@@ -533,8 +582,7 @@ mod tests {
         let first = packets[0].comment.as_deref().unwrap();
         assert_eq!(
             first,
-            "TLS tester 127.0.0.1:50001 -> entity 127.0.0.1:40123 (entity port written as 13400); \
-             TLS payload shown decrypted"
+            "TLS tester 127.0.0.1:50001 -> entity 127.0.0.1:40123 (entity port written as 3496)"
         );
     }
 
@@ -646,5 +694,35 @@ mod tests {
             packets[0].comment.as_deref(),
             Some("flood; UDP payload of 70000 bytes cut to 65507")
         );
+    }
+
+    #[test]
+    fn a_decryption_secrets_block_holds_the_key_log_padded_and_tls_goes_on_the_tls_port() {
+        let mut c = capture(PortMapping::Standard);
+        let lines = ["CLIENT_RANDOM 0a0b 0c".to_owned(), "X".repeat(MAX_SECRETS_LEN)];
+        assert_eq!(c.decryption_secrets(&lines).unwrap(), 1, "past the bound: left out");
+        c.tcp_open(Instant::from_millis(1), ends(), true).unwrap();
+        let bytes = c.finish();
+        let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
+        let big = reader.section().endianness == pcap_file::Endianness::Big;
+        let u32_at = |b: &[u8], at: usize| {
+            let four: [u8; 4] = b[at..at + 4].try_into().unwrap();
+            if big { u32::from_be_bytes(four) } else { u32::from_le_bytes(four) }
+        };
+        let Some(Ok((Block::Unknown(dsb), _))) = reader.next_block() else {
+            panic!("the secrets come first")
+        };
+        assert_eq!(dsb.type_, DECRYPTION_SECRETS_BLOCK);
+        assert_eq!(u32_at(&dsb.value, 0), TLS_KEY_LOG_SECRETS);
+        let text = "CLIENT_RANDOM 0a0b 0c\n";
+        assert_eq!(u32_at(&dsb.value, 4) as usize, text.len());
+        assert_eq!(&dsb.value[8..8 + text.len()], text.as_bytes());
+        assert_eq!(dsb.value.len() % 4, 0, "padded to 32 bits");
+        assert!(dsb.value[8 + text.len()..].iter().all(|&b| b == 0));
+
+        let (_, packets) = read_back(&bytes);
+        let ports: Vec<(u16, u16)> =
+            packets.iter().map(|p| tcp_fields(&p.data)).map(|t| (t.0, t.1)).collect();
+        assert_eq!(ports[0], (50001, DOIP_TLS_PORT), "{ports:?}");
     }
 }

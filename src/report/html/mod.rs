@@ -16,6 +16,7 @@ mod baseline;
 mod campaign;
 mod case;
 mod chart;
+mod evidence;
 mod page;
 mod plot;
 
@@ -28,6 +29,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 pub use campaign::CampaignView;
 pub use chart::MAX_CHART_FRAMES;
+pub use evidence::{BundleShown, show_bundle_digest};
 
 use super::budget::{LeftOut, MAX_REPORT_DIR_BYTES};
 use super::diff::RunDiff;
@@ -57,6 +59,8 @@ pub struct RunHead {
     pub limited_cases: u64,
     /// A fuzzing campaign's heat map and rate, shown above its findings (`doipcheck fuzz`).
     pub campaign: Option<CampaignView>,
+    /// The evidence bundle of the run (`--bundle`), or the one the page was rendered from.
+    pub bundle: Option<BundleShown>,
 }
 
 /// Verdicts in the order the page lists them.
@@ -123,6 +127,19 @@ impl HtmlReport {
         if self.error.is_some() {
             return;
         }
+        let verdict = self.count(case, finished);
+        let dir = self.path.parent().unwrap_or(Path::new("")).to_owned();
+        let section = case::case_section(self.cases, case, finished, &dir);
+        self.cases += 1;
+        let slot = VERDICTS.iter().position(|v| *v == verdict).unwrap_or(0);
+        if let Err(e) = self.write_body(slot, section) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Counts one case in the totals and tables without a section of its own (the report
+    /// budget's unlisted cases); returns how it is shown.
+    pub fn count(&mut self, case: &CaseLog, finished: Option<&CaseFinished>) -> &'static str {
         let verdict = shown_status(finished);
         self.total.add(verdict);
         if let Some(f) = finished {
@@ -132,13 +149,7 @@ impl HtmlReport {
         for tag in &case.info.tags {
             self.by_tag.entry(printable(tag)).or_default().add(verdict);
         }
-        let dir = self.path.parent().unwrap_or(Path::new("")).to_owned();
-        let section = case::case_section(self.cases, case, finished, &dir);
-        self.cases += 1;
-        let slot = VERDICTS.iter().position(|v| *v == verdict).unwrap_or(0);
-        if let Err(e) = self.write_body(slot, section) {
-            self.error = Some(e);
-        }
+        verdict
     }
 
     fn write_body(&mut self, slot: usize, section: Markup) -> std::io::Result<()> {
@@ -238,7 +249,9 @@ impl HtmlReport {
     fn counts_bar(&self) -> Markup {
         html! {
             div.counts {
-                span #total data-count=(self.cases) { (self.cases) " cases: " }
+                // Every case, listed or only counted (the report budget).
+                @let total: u32 = self.total.by.iter().sum();
+                span #total data-count=(total) { (total) " cases: " }
                 @for (i, v) in VERDICTS.iter().enumerate() {
                     // Always the usual verdicts; waived and unfinished only when there are some.
                     @if self.total.by[i] > 0 || !matches!(*v, "waived" | "unfinished") {
@@ -349,7 +362,8 @@ fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
             @if let Some(r) = first { tr { th { "jobs" } td { (r.jobs) } } }
             @if head.runs.len() > 1 { tr { th { "shards" } td { (head.runs.len()) } } }
             @if !stopped.is_empty() { tr { th { "stopped" } td.why { (stopped.join("; ")) } } }
-            @if head.limited_cases > 0 || head.left_out.cases > 0 {
+            @if let Some(b) = &head.bundle { (evidence::bundle_row(b)) }
+            @if head.limited_cases > 0 || head.left_out.cases > 0 || head.left_out.unlisted > 0 {
                 tr {
                     th { "not recorded" }
                     td #not-recorded {
@@ -359,7 +373,13 @@ fn run_facts(head: &RunHead, counts: &Counts) -> Markup {
                         @if head.left_out.cases > 0 {
                             (head.left_out.frames) " frames (" (head.left_out.bytes) " bytes), " (head.left_out.notes)
                             " notes and " (head.left_out.steps) " steps of " (head.left_out.cases) " cases were left out of the reports to keep them under "
-                            (MAX_REPORT_DIR_BYTES >> 20) " MiB (report.json holds what was kept)."
+                            (MAX_REPORT_DIR_BYTES >> 20) " MiB (report.json holds what was kept; a passing case late in the run keeps its line, verdict and timers). "
+                        }
+                        @if head.left_out.unlisted > 0 {
+                            span #unlisted {
+                                (head.left_out.unlisted) " cases (" (head.left_out.unlisted_failing) " of them failing) are counted in the totals and tables above but not listed below, nor in report.json or junit.xml, to keep the reports under "
+                                (MAX_REPORT_DIR_BYTES >> 20) " MiB; the console listed every case."
+                            }
                         }
                     }
                 }

@@ -5,8 +5,9 @@
 //! need it say what the entity did.
 
 use super::record::{Change, Recording};
+use super::tap::{SessionKeys, SharedWireLog, Tap};
 use super::words::{accepted_then_ended, entity_io_error};
-use super::{Fate, Link, Stream, TesterConnection};
+use super::{Fate, Link, Stream, TesterConnection, TlsTap};
 use crate::notation::format_duration;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -59,36 +60,61 @@ pub async fn connect<R: Recording>(
     let Some(config) = tls else {
         return Ok(TesterConnection::opened(Stream::Tcp(tcp), link, rec));
     };
+    // The TCP connection is open from here; the TLS handshake's records follow it on the wire.
+    let opened_at = Instant::now();
+    let (config, wire, keys) = tapped(config, R::TAPS_TLS);
     let connector = tokio_rustls::TlsConnector::from(config);
     let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
-    match timeout_at(deadline, connector.connect(name, tcp)).await {
-        Ok(Ok(s)) => Ok(TesterConnection::opened(Stream::Tls(Box::new(s)), link, rec)),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            let mut c = TesterConnection::opened(Stream::Gone, link, rec);
-            let at = Instant::now();
-            c.fate = Fate::ClosedByEntity { at };
-            rec.changed(&c.link, at, Change::ClosedByEntity);
-            Ok(c)
+    let handshake =
+        timeout_at(deadline, connector.connect(name, Tap::new(tcp, wire.clone())).into_fallible())
+            .await;
+    let tap = TlsTap { wire, keys };
+    let ended = |error: String| Fate::Reset { at: Instant::now(), error };
+    let (stream, fate) = match handshake {
+        Ok(Ok(s)) => (Stream::Tls(Box::new(s)), Fate::Open),
+        Ok(Err((e, _))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            (Stream::Gone, Fate::ClosedByEntity { at: Instant::now() })
         }
-        Ok(Err(e)) if accepted_then_ended(&e) => Ok(TesterConnection::ended(
-            link,
-            format!("{} during the TLS handshake", entity_io_error(&e)),
-            rec,
-        )),
-        Ok(Err(e)) => Ok(TesterConnection::ended(
-            link,
-            format!("the TLS handshake with the entity failed: {e}"),
-            rec,
-        )),
-        Err(_) => Ok(TesterConnection::ended(
-            link,
-            format!(
+        Ok(Err((e, _))) if accepted_then_ended(&e) => {
+            (Stream::Gone, ended(format!("{} during the TLS handshake", entity_io_error(&e))))
+        }
+        Ok(Err((e, _))) => {
+            (Stream::Gone, ended(format!("the TLS handshake with the entity failed: {e}")))
+        }
+        Err(_) => (
+            Stream::Gone,
+            ended(format!(
                 "the entity accepted the connection but did not complete the TLS handshake within {}",
                 format_duration(timeout)
-            ),
-            rec,
-        )),
+            )),
+        ),
+    };
+    let mut c = TesterConnection::opened_at(stream, link, opened_at, Some(tap), rec);
+    // The handshake's records and secrets come before what became of it.
+    c.hand_over_tls(rec);
+    let change = match &fate {
+        Fate::Open => return Ok(c),
+        Fate::ClosedByEntity { at } => (Change::ClosedByEntity, *at),
+        Fate::Reset { at, .. } => (Change::Reset, *at),
+        Fate::ClosedByUs => (Change::ClosedByUs, Instant::now()),
+    };
+    c.fate = fate;
+    rec.changed(&c.link, change.1, change.0);
+    Ok(c)
+}
+
+/// `config` with this connection's own key log when the recording taps TLS, and the tap's log.
+fn tapped(
+    config: Arc<rustls::ClientConfig>,
+    on: bool,
+) -> (Arc<rustls::ClientConfig>, Option<SharedWireLog>, Option<Arc<SessionKeys>>) {
+    if !on {
+        return (config, None, None);
     }
+    let keys = Arc::new(SessionKeys::new(config.key_log.clone()));
+    let mut own = (*config).clone();
+    own.key_log = keys.clone();
+    (Arc::new(own), Some(SharedWireLog::default()), Some(keys))
 }
 
 /// The local end of a connection whose socket the OS did not hand over.

@@ -15,13 +15,15 @@
 //!   of the entity is answered on the way with the tester's address (ISO 13400-2:2019 §9.6) and
 //!   still handed to the caller, marked [`EntityFrame::answer`].
 //! - **Recording**: every frame and change goes through the [`Recording`] given to each call;
-//!   [`NoRecord`] costs nothing.
+//!   [`NoRecord`] costs nothing. A recording that taps TLS ([`Recording::TAPS_TLS`]) also gets
+//!   a TLS connection's bytes on the wire and its session secrets ([`tap`]).
 //!
 //! Never imports `suite`, `runner` or `report`.
 
 mod connect;
 mod read;
 mod record;
+pub mod tap;
 #[cfg(test)]
 mod tests;
 pub mod tls;
@@ -33,6 +35,7 @@ pub use words::{as_text, entity_io_error};
 
 use crate::codec::doip::{Deframer, Message};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -125,7 +128,7 @@ impl std::fmt::Display for Refused {
 
 enum Stream {
     Tcp(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    Tls(Box<tokio_rustls::client::TlsStream<tap::Tap<TcpStream>>>),
     /// No usable stream: the entity ended the connection while it was being opened.
     Gone,
     /// An in-process pipe: unit tests drive steps on tokio's paused clock through it.
@@ -146,11 +149,29 @@ pub struct TesterConnection {
     last_read_at: Instant,
     /// The tester address alive check requests are answered with, if they are.
     alive_check_answer: Option<u16>,
+    /// A TLS connection's wire bytes and secrets not handed to the recording yet.
+    tls_tap: Option<TlsTap>,
+}
+
+/// What a tapped TLS connection keeps for its recording.
+struct TlsTap {
+    wire: Option<tap::SharedWireLog>,
+    keys: Option<Arc<tap::SessionKeys>>,
 }
 
 impl TesterConnection {
     fn opened<R: Recording>(stream: Stream, link: Link, rec: &mut R) -> TesterConnection {
-        let at = Instant::now();
+        TesterConnection::opened_at(stream, link, Instant::now(), None, rec)
+    }
+
+    /// A connection open since `at` (for TLS: since the TCP connection, before the handshake).
+    fn opened_at<R: Recording>(
+        stream: Stream,
+        link: Link,
+        at: Instant,
+        tls_tap: Option<TlsTap>,
+        rec: &mut R,
+    ) -> TesterConnection {
         rec.changed(&link, at, Change::Opened);
         TesterConnection {
             link,
@@ -162,6 +183,24 @@ impl TesterConnection {
             fate: Fate::Open,
             last_read_at: at,
             alive_check_answer: None,
+            tls_tap,
+        }
+    }
+
+    /// Hands what the TLS tap kept (wire bytes, then new secrets) to a recording that taps TLS.
+    fn hand_over_tls<R: Recording>(&mut self, rec: &mut R) {
+        let Some(tap) = self.tls_tap.as_ref().filter(|_| R::TAPS_TLS) else { return };
+        if let Some(wire) = &tap.wire {
+            let (chunks, untapped) = tap::WireLog::take(wire);
+            if !chunks.is_empty() || untapped > 0 {
+                rec.tls_wire(&self.link, chunks, untapped);
+            }
+        }
+        if let Some(keys) = &tap.keys {
+            let lines = keys.take();
+            if !lines.is_empty() {
+                rec.tls_keys(&self.link, Instant::now(), lines);
+            }
         }
     }
 
@@ -233,6 +272,7 @@ impl TesterConnection {
         };
         let result = timeout(WRITE_TIMEOUT, write).await;
         let at = Instant::now();
+        self.hand_over_tls(rec);
         match result {
             Ok(Ok(())) => {
                 rec.sent(&self.link, at, bytes, sent).map_err(Refused::Recording)?;
@@ -270,6 +310,8 @@ impl TesterConnection {
             return;
         }
         let _ = self.finish_sending().await;
+        // TLS: the close_notify alert went out before our FIN.
+        self.hand_over_tls(rec);
         let was_open = self.is_open();
         self.fate = Fate::ClosedByUs;
         if was_open {
@@ -282,7 +324,7 @@ impl TesterConnection {
     pub fn abort<R: Recording>(&mut self, rec: &mut R) -> Result<(), String> {
         let tcp = match &self.stream {
             Stream::Tcp(s) => Some(s),
-            Stream::Tls(s) => Some(s.get_ref().0),
+            Stream::Tls(s) => Some(s.get_ref().0.get_ref()),
             _ => None,
         };
         if let Some(tcp) = tcp {
@@ -298,6 +340,7 @@ impl TesterConnection {
     /// The caller is done with the connection: what was buffered is recorded as an
     /// incomplete message, and an open connection as abandoned.
     pub fn abandon<R: Recording>(&mut self, rec: &mut R) {
+        self.hand_over_tls(rec);
         let at = Instant::now();
         if !self.buf.is_empty() && self.fate != Fate::ClosedByUs {
             let bytes = std::mem::take(&mut self.buf);

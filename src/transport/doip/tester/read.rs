@@ -79,6 +79,8 @@ impl TesterConnection {
             };
             // The time the bytes were read: taken before anything else is done with them.
             let at = Instant::now();
+            // TLS: the records under these bytes come before the frames they carry.
+            self.hand_over_tls(rec);
             match result {
                 None => return Ok(Read::Silent),
                 Some(Ok(0)) => {

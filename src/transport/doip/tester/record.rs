@@ -4,6 +4,7 @@
 //! off: static dispatch, `()` for a sent frame's description, no allocation, nothing to pay.
 
 use super::Link;
+use super::tap::WireChunk;
 use crate::codec::doip::Message;
 use tokio::time::Instant;
 
@@ -45,6 +46,15 @@ pub trait Recording {
         bytes: &[u8],
         message: &Result<Message<'static>, String>,
     ) -> Result<(), String>;
+
+    /// Whether this recording wants a TLS connection's bytes on the wire and its secrets
+    /// ([`Recording::tls_wire`], [`Recording::tls_keys`]); off, the connection keeps neither.
+    const TAPS_TLS: bool = false;
+    /// Bytes that went over the TCP socket of a TLS connection (records, handshake included);
+    /// `untapped` counts bytes the tap could not hold ([`super::tap::MAX_HELD`]).
+    fn tls_wire(&mut self, _link: &Link, _chunks: Vec<WireChunk>, _untapped: u64) {}
+    /// The NSS key-log lines of a TLS connection's session, once its handshake ended.
+    fn tls_keys(&mut self, _link: &Link, _at: Instant, _lines: Vec<String>) {}
 }
 
 /// Recording off.

@@ -179,7 +179,7 @@ async fn alive_checks_are_answered_with_the_tester_address_when_asked() {
 async fn a_tls_handshake_the_entity_resets_is_its_fate() {
     let addr = listen(Peer::ResetAtAccept).await;
     let mut rec = Log::default();
-    let config = tls::client_config().expect("TLS configuration");
+    let config = tls::client_config(None).expect("TLS configuration");
     let mut c = connect(addr, Some(config), WAIT, &mut rec).await.expect("the entity accepted");
     match read(&mut c, &mut rec).await {
         Read::Reset { error, .. } => assert!(error.contains("entity"), "{error}"),
@@ -192,7 +192,7 @@ async fn a_tls_handshake_the_entity_resets_is_its_fate() {
 async fn a_tls_handshake_the_entity_leaves_unanswered_ends_at_the_connect_bound() {
     let addr = listen(Peer::Silent).await;
     let mut rec = Log::default();
-    let config = tls::client_config().expect("TLS configuration");
+    let config = tls::client_config(None).expect("TLS configuration");
     let bound = Duration::from_millis(200);
     let started = std::time::Instant::now();
     let mut c = connect(addr, Some(config), bound, &mut rec).await.expect("the entity accepted");
