@@ -504,3 +504,66 @@ async fn a_target_lost_mid_run_stops_the_run_and_reports_the_rest_as_not_run() {
     let Some(Event::RunFinished(end)) = events.last() else { panic!("no RunFinished") };
     assert_eq!(end.counts.total(), 8);
 }
+
+/// A UDP service that dies mid-run (it answers one vehicle identification request, then
+/// nothing): the case after which it stopped answering says so from the health probe, and a
+/// later case on UDP fails pointing at that case, not just "nothing arrived". The TCP service
+/// still accepts and is not blamed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_udp_service_that_dies_is_named_with_the_case_after_which_it_stopped() {
+    let port = start(Peer::Silence).await;
+    let udp = tokio::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).await.expect("bind udp");
+    let mut announcement = hex::decode("02fd000400000021").unwrap();
+    announcement.extend_from_slice(b"WDOIPCHECK0000001");
+    announcement.extend_from_slice(
+        &hex::decode("1000001122334455001122334455 0000".replace(' ', "")).unwrap(),
+    );
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        if let Ok((_, from)) = udp.recv_from(&mut buf).await {
+            let _ = udp.send_to(&announcement, from).await;
+        }
+        // Dead from here on: datagrams are read and dropped.
+        while udp.recv_from(&mut buf).await.is_ok() {}
+    });
+    let case = |i: u32| {
+        format!(
+            "  - id: UDP-{i}\n    title: identification {i}\n    steps:\n      - udp_send: {{ vehicle_identification_request: {{}} }}\n      - udp_expect: {{ vehicle_announcement: {{}}, within: 300ms }}\n"
+        )
+    };
+    let text = format!(
+        "suite: dying\ntitle: a UDP service that dies\ncases:\n{}{}{}",
+        case(1),
+        case(2),
+        case(3)
+    );
+    let (_, events, _) = run_suite(&text, port).await;
+    let finished: Vec<_> = events
+        .iter()
+        .filter_map(|e| if let Event::CaseFinished(f) = e { Some(f.clone()) } else { None })
+        .collect();
+    let verdicts: Vec<Verdict> = finished.iter().map(|f| f.verdict).collect();
+    assert_eq!(verdicts, [Verdict::Pass, Verdict::Fail, Verdict::Fail]);
+    let notes: Vec<(u32, String)> = events
+        .iter()
+        .filter_map(
+            |e| if let Event::Note(n) = e { Some((n.case.0, n.text.clone())) } else { None },
+        )
+        .filter(|(_, t)| t.starts_with("health:"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].0, finished[1].case.0, "the note is on the case after which it died");
+    assert!(notes[0].1.contains("UDP service stopped answering after this case"), "{notes:?}");
+    let second = finished[1].reason.as_ref().unwrap().message.clone();
+    assert!(
+        !second.contains("health probe"),
+        "the case that saw it die is not blamed on it: {second}"
+    );
+    let third = finished[2].reason.as_ref().unwrap().message.clone();
+    assert!(
+        third.starts_with(
+            "the target's UDP service stopped answering after case UDP-2 (health probe): "
+        ),
+        "{third}"
+    );
+}
