@@ -446,9 +446,18 @@ mod tests {
     }
 
     #[test]
-    fn tcp_on_no_doip_port_is_ignored() {
+    fn tcp_on_no_doip_port_is_ignored_unless_it_starts_with_a_whole_doip_message() {
         let alive = [0x02, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
-        assert!(read(&[packet(50000, 8080, false, 1, &alive)]).is_empty());
+        assert!(read(&[packet(50000, 8080, false, 1, b"GET / HTTP/1.1\r\n\r\n")]).is_empty());
+        assert!(read(&[packet(50000, 8080, false, 1, &alive[..7])]).is_empty(), "not whole");
+        // An alive check request is the entity's: the port it comes from is the entity's.
+        let found = read(&[packet(8080, 50000, false, 1, &alive)]);
+        assert!(found[0].starts_with("DoipPortFound"), "{found:?}");
+        assert!(found[0].contains("port: 8080"), "{found:?}");
+        assert_eq!(
+            found[1..],
+            ["open 1 tls=false", "data 8", "tcp Entity Alive check request", "ended"]
+        );
         assert_eq!(
             read(&[packet(13400, 50000, false, 1, &alive)]),
             ["open 1 tls=false", "data 8", "tcp Entity Alive check request", "ended"]
