@@ -16,9 +16,12 @@ use super::{Happening, ImportOptions, Seen};
 pub(super) fn isotp_case(pair: &IsoTpPair, seen: &[Seen], options: &ImportOptions) -> Node {
     let mut steps = Steps::new(options);
     steps.comments.push(format!(
-        "recorded on request id {} / response id {}: the replay uses the profile's isotp.tx_id / isotp.rx_id",
-        can_id(pair.tx),
-        can_id(pair.rx)
+        "recorded on request id {tx} / response id {rx}: isotp_send and isotp_expect use the \
+         profile's ids; to replay on the recorded ones set isotp.tx_id: {tx} and isotp.rx_id: \
+         {rx}{}",
+        if pair.tx.is_extended() { " and isotp.extended_ids: true" } else { "" },
+        tx = can_id(pair.tx),
+        rx = can_id(pair.rx)
     ));
     for s in seen {
         let here = format!("packet {}", s.at.packet);

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::rules::{self, Rule};
 use super::timing::{DeclaredTimes, Late};
 use super::udp::UdpChecks;
+use super::version::{answer_version, reply_version};
 use super::{Finding, Found};
 use crate::codec::doip::{
     Error, GenericNackCode, Header, HeaderRules, Message, Payload, ProtocolVersion,
@@ -474,45 +475,6 @@ fn entity_message(
             routed_before_activation(state, at, "an answer to a diagnostic message", found);
         }
         _ => {}
-    }
-}
-
-/// The version of an entity message that answers in the tester's version: any valid message
-/// but a generic NACK (an entity refuses a version it does not implement with NACK 0x00, in
-/// its own version).
-fn answer_version(parsed: &Result<Message<'_>, Error>) -> Option<ProtocolVersion> {
-    match parsed {
-        Ok(m) if !matches!(m.payload, Payload::GenericNack(_)) => Some(m.protocol_version),
-        _ => None,
-    }
-}
-
-/// The entity's message at `at` answers (or follows) a tester message sent as `asked`: it
-/// carries that version, unless the tester used the default 0xFF (vehicle identification
-/// requests), which any version answers (ISO 13400-2:2019 §8.1.1: the entity answers with the
-/// version it implements).
-pub(super) fn reply_version(
-    asked: ProtocolVersion,
-    request: u64,
-    sent: ProtocolVersion,
-    at: At,
-    found: &mut Found,
-) {
-    if asked == ProtocolVersion::Default {
-        return;
-    }
-    found.judged(&rules::DOIP_REPLY_VERSION);
-    if sent != asked {
-        found.push(Finding {
-            rule: &rules::DOIP_REPLY_VERSION,
-            packets: vec![request, at.packet],
-            message: format!(
-                "the tester's message carried protocol version 0x{:02X}, the entity answered with \
-                 0x{:02X}",
-                asked.raw(),
-                sent.raw()
-            ),
-        });
     }
 }
 

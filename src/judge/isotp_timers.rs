@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(run_with(values, &[(ECU, "03 62 f1 90", 0)]), []);
         assert_eq!(
             run_with(values, &[(ECU, "03 62 f1 90 aa aa aa aa", 0)]),
-            [("isotp.padding", vec![1])]
+            [(rules::ISOTP_PADDING.id, vec![1])]
         );
         assert_eq!(
             run_with(values, &[(ECU, "30 08 14 cc cc cc cc cc", 0)]),

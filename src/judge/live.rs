@@ -92,14 +92,21 @@ impl std::fmt::Debug for LiveFeed {
 }
 
 impl LiveFeed {
-    /// A feed for one case; `pairs` say which CAN ids are the ECU's.
+    /// A feed without CAN (a DoIP session).
     pub fn new(pairs: &[IsoTpPair]) -> LiveFeed {
+        LiveFeed::with_can(pairs, Duration::ZERO)
+    }
+
+    /// A feed for one case; `pairs` say which CAN ids are the ECU's, `st_min_tolerance` is
+    /// the slack on STmin gaps (the profile's `can.gap_tolerance`, as `inspect --profile`
+    /// reads a capture with).
+    pub fn with_can(pairs: &[IsoTpPair], st_min_tolerance: Duration) -> LiveFeed {
         LiveFeed {
             judge: Judge::new(Collected::default(), pairs),
             conns: Vec::new(),
             next_id: 1,
             frame: 0,
-            isotp: IsoTpReader::new(pairs, Duration::ZERO),
+            isotp: IsoTpReader::new(pairs, st_min_tolerance),
         }
     }
 

@@ -26,6 +26,7 @@ pub mod rules;
 pub mod timers;
 mod timing;
 mod udp;
+mod version;
 
 use crate::codec::can::CanId;
 use crate::pcap::read::{CaptureEvent, CaptureSink, IsoTpPair};

@@ -6,8 +6,8 @@
 
 use core::net::SocketAddr;
 
-use super::doip::reply_version;
 use super::timing::{DeclaredTimes, Late};
+use super::version::reply_version;
 use super::{Finding, Found, rules};
 use crate::codec::doip::{Eid, Message, Payload, ProtocolVersion, Vin};
 use crate::pcap::read::At;

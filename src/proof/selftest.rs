@@ -63,8 +63,13 @@ impl Proof {
     /// How `run`'s judge and the judge over the captures agree on the failed listed cases,
     /// and for how many faults the rules show anything at all.
     pub fn agreement(&self) -> String {
-        let named: Vec<&CaseRules> =
-            self.rules.iter().map(|(_, r)| r).filter(|r| !r.live.is_empty()).collect();
+        let named: Vec<&CaseRules> = self
+            .rules
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| !r.live.is_empty() && !r.encrypted)
+            .collect();
+        let encrypted = self.rules.iter().filter(|(_, r)| r.encrypted).count();
         let agreeing = named.iter().filter(|r| r.agrees()).count();
         let faults_with = |pick: fn(&CaseRules) -> bool| {
             let mut faults: Vec<usize> =
@@ -75,7 +80,7 @@ impl Proof {
         let live = faults_with(|r| !r.live.is_empty());
         let inspected = faults_with(|r| !r.inspected.is_empty());
         let mut s = format!(
-            "rules: {agreeing}/{} failed cases whose run named a rule have that rule in their capture; faults shown by a rule: {live}/{n} in the run, {inspected}/{n} in the captures",
+            "rules: {agreeing}/{} failed cases whose run named a rule have that rule in their capture ({encrypted} TLS cases left out: their captures hold the records encrypted); faults shown by a rule: {live}/{n} in the run, {inspected}/{n} in the captures",
             named.len(),
             n = self.faults.len()
         );

@@ -157,9 +157,9 @@ impl<'a> CaseRun<'a> {
         mut rec: Recorder,
     ) -> Result<CaseRun<'a>, Failure> {
         let settings = StepSettings::from_profile(env.profile.target());
-        rec.judge_with(crate::judge::live::LiveFeed::new(&crate::judge::profile_pairs(
-            env.profile.target(),
-        )));
+        let typed = env.profile.target();
+        let pairs = crate::judge::profile_pairs(typed);
+        rec.judge_with(crate::judge::live::LiveFeed::with_can(&pairs, typed.can.gap_tolerance));
         let scope = std::mem::take(&mut plan.scope);
         let mut handlers = planned.suite.handlers.clone();
         handlers.extend(planned.case().handlers.iter().copied());

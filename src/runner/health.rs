@@ -1,6 +1,6 @@
 //! Health between cases: after a case that did not pass, one bounded probe of each DoIP
-//! service of the target (a TCP connect; a vehicle identification request over UDP, answered
-//! within A_DoIP_Ctrl). A service that stopped answering is named in that case's transcript,
+//! service of the target the cases still to run use (a TCP connect; a vehicle identification
+//! request over UDP, answered within A_DoIP_Ctrl). A service that stopped answering is named in that case's transcript,
 //! and a later case that uses it and fails says so, pointing at the case after which it
 //! stopped, rather than each failing for "nothing arrived". A later case on that service that
 //! passes shows it is back. Probes never change a verdict.
@@ -20,6 +20,9 @@ use crate::suite::select::SelectedCase;
 use crate::suite::steps::Medium;
 use crate::transport::doip::tester::{self, NoRecord};
 
+/// The services of the DoIP entity, in the order they are probed.
+pub const SERVICES: [Service; 2] = [Service::Tcp, Service::Udp];
+
 /// A service of the DoIP entity a case may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -33,6 +36,11 @@ impl Service {
             Service::Tcp => "TCP",
             Service::Udp => "UDP",
         }
+    }
+
+    /// Whether a step of `planned` uses this service.
+    pub fn used_by(self, planned: &SelectedCase) -> bool {
+        planned.steps().any(|step| step.kind.medium() == self.medium())
     }
 
     fn medium(self) -> Medium {
@@ -52,27 +60,28 @@ pub struct Health {
 
 impl Health {
     /// A case of `planned` ended with `verdict`: a case that used a service down and passed
-    /// shows it is back; one that did not pass has the target's services probed. Returns the
-    /// transcript lines to add to the case.
+    /// shows it is back; one that did not pass has the services in `needed` (those the cases
+    /// still to run use) probed. Returns the transcript lines to add to the case.
+    #[allow(clippy::too_many_arguments)]
     pub async fn after_case(
         &mut self,
         planned: &SelectedCase,
         verdict: Verdict,
+        needed: &[Service],
         target: &TargetEndpoints,
         profile: &TargetProfile,
         clock: Clock,
         connect_timeout: Duration,
     ) -> Vec<String> {
-        let used = |s: Service| planned.steps().any(|step| step.kind.medium() == s.medium());
         if verdict == Verdict::Pass {
-            self.down.retain(|(s, _)| !used(*s));
+            self.down.retain(|(s, _)| !s.used_by(planned));
             return Vec::new();
         }
         if verdict == Verdict::Skipped || !target.has_doip() {
             return Vec::new();
         }
         let mut lines = Vec::new();
-        for service in [Service::Tcp, Service::Udp] {
+        for &service in needed {
             if self.down.iter().any(|(s, _)| *s == service) {
                 continue;
             }
@@ -90,10 +99,7 @@ impl Health {
     /// Why a failing case of `planned` may have failed: a service it uses stopped answering
     /// after an earlier case.
     pub fn blame(&self, planned: &SelectedCase) -> Option<String> {
-        let (service, after) = self
-            .down
-            .iter()
-            .find(|(s, _)| planned.steps().any(|step| step.kind.medium() == s.medium()))?;
+        let (service, after) = self.down.iter().find(|(s, _)| s.used_by(planned))?;
         Some(format!(
             "the target's {} service stopped answering after case {after} (health probe)",
             service.name()

@@ -265,17 +265,20 @@ impl Worker {
             ),
             None => self.repetitions(key, planned, &rec).await,
         };
-        if verdict.is_failure()
+        // An unreachable target says so itself (and its reason's prefix counts lost targets).
+        if matches!(verdict, Verdict::Fail | Verdict::Inconclusive)
             && let (Some(blame), Some(r)) = (self.health.blame(planned), reason.as_mut())
         {
             r.message = format!("{blame}: {}", r.message);
         }
         let profile = self.env.profile.clone();
+        let needed = if verdict.is_failure() { self.services_still_needed() } else { Vec::new() };
         let lines = self
             .health
             .after_case(
                 planned,
                 verdict,
+                &needed,
                 &self.endpoints,
                 profile.target(),
                 self.clock,
@@ -306,6 +309,17 @@ impl Worker {
             capture: None,
             waiver: None,
         }));
+    }
+
+    /// The target's services the cases not yet taken by any job use.
+    fn services_still_needed(&self) -> Vec<super::health::Service> {
+        let taken = self.next.load(Ordering::SeqCst).min(self.order.len());
+        let rest: Vec<&SelectedCase> =
+            self.order[taken..].iter().filter_map(|&i| self.plan.get(i)).collect();
+        super::health::SERVICES
+            .into_iter()
+            .filter(|s| rest.iter().any(|p| p.skip.is_none() && s.used_by(p)))
+            .collect()
     }
 
     /// The reason of a case the stop ended: `interrupted (SIGTERM): the case did not finish`.

@@ -115,6 +115,16 @@ async fn the_isotp_suites_pass_and_catch_every_isotp_fault() {
         .expect("the selftest runs");
     assert!(proof.mismatches().is_empty(), "{}", proof.render());
     assert_eq!(proof.uncovered(), Vec::<&str>::new(), "{}", proof.render());
+    assert_rules_agree(&proof);
+}
+
+/// Every rule `run`'s judge named for a failed case is found again in that case's capture read
+/// back as `inspect` reads it, and the rules show some faults at all.
+pub fn assert_rules_agree(proof: &doipcheck::proof::selftest::Proof) {
+    let named: Vec<_> =
+        proof.rules.iter().filter(|(_, r)| !r.live.is_empty() && !r.encrypted).collect();
+    assert!(!named.is_empty(), "no failed case named a rule: {}", proof.agreement());
+    assert!(named.iter().all(|(_, r)| r.agrees()), "{}", proof.agreement());
 }
 
 /// `can_settle` reads (and records) what earlier steps set off until the bus is quiet: two

@@ -321,8 +321,9 @@ const MAY_USE: &[(&str, &[&str])] = &[
             "notation",
         ],
     ),
-    // A tester for a person at a terminal: sockets from transport, messages from codec.
-    ("client", &["client", "codec", "transport", "proto", "notation", "profile"]),
+    // A tester for a person at a terminal: sockets from transport, messages from codec, its
+    // traffic judged by the judge (which speaks the capture reader's events and sides).
+    ("client", &["client", "codec", "transport", "proto", "notation", "profile", "judge", "pcap"]),
 ];
 
 /// What each layer never uses, by path prefix.
@@ -338,12 +339,8 @@ const NEVER_USES: &[(&str, &[&str])] = &[
 /// Uses that break [`MAY_USE`] today: discovery still reads UDP through the runner's socket and
 /// recorder (the tester connection covers TCP and TLS only). Each entry must still be needed
 /// (a test says when it is not).
-const PENDING: &[(&str, &str)] = &[
-    ("client", "runner::arrived"),
-    ("client", "runner::record"),
-    ("client", "runner::event"),
-    ("client", "runner::udp"),
-];
+const PENDING: &[(&str, &str)] =
+    &[("client", "runner::arrived"), ("client", "runner::record"), ("client", "runner::udp")];
 
 fn pending(module: &str, path: &str) -> bool {
     PENDING.iter().any(|(m, p)| *m == module && is_below(path, p))

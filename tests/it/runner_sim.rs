@@ -39,4 +39,5 @@ async fn the_shipped_suites_pass_and_catch_every_fault_they_list() {
     let listed = plan.iter().map(|p| p.info.detects.len()).sum::<usize>();
     assert!(listed >= 10, "the shipped cases claim few faults: {listed}");
     assert!(proof.mismatches().is_empty(), "{}", proof.render());
+    crate::isotp_runner::assert_rules_agree(&proof);
 }
