@@ -18,8 +18,7 @@ use crate::codec::can::CanFrame;
 use crate::codec::doip::Message;
 use crate::pcap::Side;
 use crate::pcap::read::{
-    At, CaptureEvent, CaptureSink, CarriedBy, DoipEvent, DoipStream, FrameAt, IsoTpPair,
-    IsoTpReader, TcpFlow,
+    At, CaptureEvent, CaptureSink, CarriedBy, DoipStream, FrameAt, IsoTpPair, IsoTpReader, TcpFlow,
 };
 
 /// Findings kept per case; more are counted.
@@ -174,22 +173,7 @@ impl LiveFeed {
         let conn = *flow;
         let judge = &mut self.judge;
         let stream = &mut streams[usize::from(from == Side::Entity)];
-        stream.feed(bytes, &mut |e| match e {
-            DoipEvent::Message { bytes, message } => {
-                let carrier = CarriedBy::Tcp(conn);
-                judge.event(CaptureEvent::Doip { at, carrier, from, bytes, message: Ok(message) });
-            }
-            DoipEvent::Rejected { bytes, error } => {
-                let carrier = CarriedBy::Tcp(conn);
-                judge.event(CaptureEvent::Doip { at, carrier, from, bytes, message: Err(error) });
-            }
-            DoipEvent::TooLong { header, declared } => {
-                judge.event(CaptureEvent::DoipTooLong { at, conn, from, header, declared });
-            }
-            DoipEvent::Resynced { skipped } => {
-                judge.event(CaptureEvent::Resynced { at, conn, from, skipped });
-            }
-        });
+        stream.feed(bytes, &mut |e| judge.event(e.into_capture_event(at, conn, from)));
     }
 
     /// A UDP datagram between the tester's socket and the entity's.

@@ -16,9 +16,11 @@
 //!
 //! [`Limits::max_message_len`]: super::tcp::Limits::max_message_len
 
+use super::event::{At, CaptureEvent, CarriedBy, TcpFlow};
 use crate::codec::doip::{
     Deframed, Deframer, Error, HEADER_LEN, Header, HeaderRules, Message, PayloadType, Rule,
 };
+use crate::pcap::Side;
 
 /// What the stream found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,31 @@ pub enum DoipEvent<'a> {
     /// The stream was lost (after a gap or a header that is no DoIP header) and found again at
     /// a plausible header after `skipped` bytes.
     Resynced { skipped: u64 },
+}
+
+impl<'a> DoipEvent<'a> {
+    /// The reader's event for this finding of `from`'s stream on `conn` at `at` (a capture's
+    /// and a live run's TCP go through the same mapping).
+    pub fn into_capture_event(self, at: At, conn: TcpFlow, from: Side) -> CaptureEvent<'a> {
+        let carrier = CarriedBy::Tcp(conn);
+        match self {
+            DoipEvent::Message { bytes, message } => {
+                CaptureEvent::Doip { at, carrier, from, bytes, message: Ok(message) }
+            }
+            DoipEvent::Rejected { bytes, error } => {
+                CaptureEvent::Doip { at, carrier, from, bytes, message: Err(error) }
+            }
+            DoipEvent::TooLong { header, declared } => {
+                CaptureEvent::DoipTooLong { at, conn, from, header, declared }
+            }
+            DoipEvent::Resynced { skipped } => CaptureEvent::Resynced { at, conn, from, skipped },
+        }
+    }
+
+    /// Whether the event is a DoIP message (whole, rejected or too long), for counts.
+    pub fn is_message(&self) -> bool {
+        !matches!(self, DoipEvent::Resynced { .. })
+    }
 }
 
 /// One direction's DoIP reading state.

@@ -10,7 +10,7 @@ use crate::codec::doip::{HEADER_LEN, Message};
 use crate::pcap::Side;
 use crate::pcap::socketcan::{self, CanByteOrder};
 
-use super::doip::{DoipEvent, DoipStream};
+use super::doip::DoipStream;
 use super::event::{At, CaptureEvent, CaptureSink, CarriedBy, SkipReason, TcpFlow};
 use super::file::Record;
 use super::isotp::{FrameAt, IsoTpReader};
@@ -339,24 +339,9 @@ impl<K: CaptureSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
                 self.sink.event(CaptureEvent::Data { at, conn, from, bytes });
                 let stats = &mut *self.stats;
                 let sink = &mut *self.sink;
-                stream.feed(bytes, &mut |e| match e {
-                    DoipEvent::Message { bytes, message } => {
-                        stats.doip_messages += 1;
-                        let (carrier, message) = (CarriedBy::Tcp(conn), Ok(message));
-                        sink.event(CaptureEvent::Doip { at, carrier, from, bytes, message });
-                    }
-                    DoipEvent::Rejected { bytes, error } => {
-                        stats.doip_messages += 1;
-                        let (carrier, message) = (CarriedBy::Tcp(conn), Err(error));
-                        sink.event(CaptureEvent::Doip { at, carrier, from, bytes, message });
-                    }
-                    DoipEvent::TooLong { header, declared } => {
-                        stats.doip_messages += 1;
-                        sink.event(CaptureEvent::DoipTooLong { at, conn, from, header, declared });
-                    }
-                    DoipEvent::Resynced { skipped } => {
-                        sink.event(CaptureEvent::Resynced { at, conn, from, skipped })
-                    }
+                stream.feed(bytes, &mut |e| {
+                    stats.doip_messages += u64::from(e.is_message());
+                    sink.event(e.into_capture_event(at, conn, from));
                 });
             }
             TcpEvent::Gap { missing } => {
