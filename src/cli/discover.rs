@@ -1,13 +1,14 @@
 //! `doipcheck discover`: which DoIP entities answer vehicle identification, with their
 //! addresses, VIN/EID/GID, entity status and power mode, as a table or JSON lines (the logic is
-//! `crate::client::discovery`). Broken answers are shown decoded with the rule they break.
+//! `crate::client::discovery`). Broken answers are shown decoded with the rule they break, and
+//! each rule of the judge (docs/rules.md) the answers broke is a `finding:` line.
 //!
-//! Exit 0 when an entity identified itself, 1 when none did (the output says what was sent
-//! where), 2 on usage errors.
+//! Exit 0 when an entity identified itself and broke no rule, 1 when none did or one broke a
+//! rule (the output says what was sent where), 2 on usage errors.
 
 use super::decode::{code_json, json_string, object};
 use super::exit;
-use super::received::{received_json, write_received};
+use super::received::{finding_json, finding_text, received_json, write_received};
 use crate::client::discovery::{
     DiscoveredEntity, Discovery, DiscoverySettings, IdentificationRequest, discover,
 };
@@ -76,8 +77,13 @@ pub fn run(args: DiscoverArgs) -> u8 {
         }
     };
     let identified = found.entities.iter().any(|e| e.identification.is_some());
-    let out = if args.json { json_lines(&settings, &found) } else { table(&settings, &found) };
-    super::stdout::print(&out, if identified { exit::SUCCESS } else { exit::FAILURE })
+    let mut out = if args.json { json_lines(&settings, &found) } else { table(&settings, &found) };
+    for f in &found.findings {
+        out.push_str(&if args.json { finding_json(f) } else { finding_text(f) });
+        out.push('\n');
+    }
+    let clean = identified && found.findings.is_empty();
+    super::stdout::print(&out, if clean { exit::SUCCESS } else { exit::FAILURE })
 }
 
 fn prepare(args: &DiscoverArgs) -> Result<DiscoverySettings, String> {

@@ -129,8 +129,8 @@ Examples:
   doipcheck discover --interface eth0 --listen        # broadcast and ff02::1, plus announcements
   doipcheck discover --broadcast 192.168.0.255 --vin WDOIPCHECK0000001 --json
 
-Exit codes: 0 an entity identified itself, 1 none did (the output says what was sent where),
-2 usage error.";
+Exit codes: 0 an entity identified itself, 1 none did (the output says what was sent where)
+or an answer broke a rule (docs/rules.md), 2 usage error.";
 
 pub const REQUEST: &str = "\
 Examples:

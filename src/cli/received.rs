@@ -48,3 +48,20 @@ pub fn received_json(r: &SessionMessage) -> String {
 fn as_input(bytes: &[u8]) -> DecodedInput {
     DecodedInput { text: hex::encode(bytes), bytes: Ok(bytes.to_vec()), part: None }
 }
+
+/// A rule the entity broke (`crate::judge`), as `request` and `discover` print it: a line of
+/// text naming rule, clause and messages, or a JSON object.
+pub fn finding_text(f: &crate::judge::Finding) -> String {
+    format!("finding: {}", printable(&f.line("messages")))
+}
+
+/// See [`finding_text`].
+pub fn finding_json(f: &crate::judge::Finding) -> String {
+    object(&[
+        ("event", json_string("finding")),
+        ("rule", json_string(f.rule.id)),
+        ("clause", json_string(f.rule.clause)),
+        ("expected", json_string(f.rule.requirement)),
+        ("message", json_string(&f.message)),
+    ])
+}

@@ -12,7 +12,7 @@
 
 use super::decode::{code_json, json_string, object};
 use super::exit;
-use super::received::{received_json, write_received};
+use super::received::{finding_json, finding_text, received_json, write_received};
 use super::stdout::{self, Stdout};
 use crate::client::session::{Exchange, OpenError, RequestOutcome, Session, SessionSettings};
 use crate::codec::doip::ActivationType;
@@ -264,14 +264,7 @@ impl SessionOutput {
     /// What the judge found in the session's traffic (docs/rules.md), one line each.
     fn findings(&mut self, findings: &[crate::judge::Finding]) -> io::Result<()> {
         for f in findings {
-            let json = object(&[
-                ("event", json_string("finding")),
-                ("rule", json_string(f.rule.id)),
-                ("clause", json_string(f.rule.clause)),
-                ("expected", json_string(f.rule.requirement)),
-                ("message", json_string(&f.message)),
-            ]);
-            self.line(&format!("finding: {}", f.line("messages")), &json)?;
+            self.line(&finding_text(f), &finding_json(f))?;
         }
         Ok(())
     }

@@ -127,6 +127,9 @@ pub struct Discovery {
     pub entities: Vec<DiscoveredEntity>,
     /// Datagrams from further sources past [`MAX_ENTITIES`].
     pub ignored_sources: u32,
+    /// What the judge found in the answers (docs/rules.md): a reply in another protocol
+    /// version, an answer for another EID or VIN than asked...
+    pub findings: Vec<crate::judge::Finding>,
 }
 
 struct Socket {
@@ -143,7 +146,7 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
     let clock = Clock::start();
     let mut sockets = Vec::new();
     if let Some(port) = settings.listen_port {
-        let rec = Recorder::quiet(clock);
+        let rec = judged(Recorder::quiet(clock));
         let udp =
             Udp::bind_port(first, port, true, &rec).await.map_err(|e| format!("--listen: {e}"))?;
         sockets.push(Socket { udp, rec, via: Via::Listener });
@@ -156,7 +159,7 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
     ];
     for request in &settings.requests {
         for &representative in families.iter().flatten() {
-            let mut rec = Recorder::quiet(clock);
+            let mut rec = judged(Recorder::quiet(clock));
             let mut udp = Udp::bind(*representative, true, &rec).await?;
             let message = Message::new(settings.request_version, request.payload());
             for &to in
@@ -180,7 +183,7 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
                 Ok(UdpOutcome::Timeout) => continue,
                 Ok(UdpOutcome::Datagram { from, received }) => (from, received),
                 // A flood beyond the recorder's bound, or a socket error: stop listening here.
-                Err(_) => return Ok(found),
+                Err(_) => return Ok(with_findings(found, sockets)),
             };
             let via = socket.via;
             if via == Via::Listener && is_identification_request(&received.message) {
@@ -201,7 +204,21 @@ pub async fn discover(settings: &DiscoverySettings) -> Result<Discovery, String>
             }
         }
     }
-    Ok(found)
+    Ok(with_findings(found, sockets))
+}
+
+/// A recorder whose traffic the judge reads, as a run's cases are.
+fn judged(mut rec: Recorder) -> Recorder {
+    rec.judge_with(crate::judge::live::LiveFeed::new(&[]));
+    rec
+}
+
+/// `found` with what the judge found on every socket.
+fn with_findings(mut found: Discovery, sockets: Vec<Socket>) -> Discovery {
+    for mut socket in sockets {
+        found.findings.extend(socket.rec.judge_findings().findings);
+    }
+    found
 }
 
 fn is_identification_request(message: &Result<Message<'static>, String>) -> bool {

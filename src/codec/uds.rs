@@ -242,29 +242,46 @@ pub const fn negative_response(service: ServiceId, nrc: Nrc) -> [u8; 3] {
 
 /// A UDS message in words: request, positive or negative response.
 pub fn describe(data: &[u8]) -> String {
-    let Some(&sid) = data.first() else { return "empty".into() };
-    let name = |raw: u8| {
-        ServiceId::from_raw(raw)
-            .description()
-            .map_or_else(|| format!("service 0x{raw:02X}"), str::to_owned)
-    };
-    if sid == 0x7F {
-        let service = data.get(1).map_or_else(|| "?".into(), |s| name(*s));
-        let nrc = data.get(2).map_or_else(
-            || "?".into(),
-            |n| {
-                Nrc::from_raw(*n)
-                    .description()
-                    .map_or_else(|| format!("NRC 0x{n:02X}"), |d| format!("NRC 0x{n:02X} {d}"))
-            },
-        );
-        return format!("negative response to {service}: {nrc}");
+    Described(data).to_string()
+}
+
+/// [`describe`] without allocating: the same words, written where they are wanted (a capture's
+/// `--json` transcript writes one per diagnostic message).
+#[derive(Debug, Clone, Copy)]
+pub struct Described<'a>(pub &'a [u8]);
+
+impl fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data = self.0;
+        let Some(&sid) = data.first() else { return f.write_str("empty") };
+        let name =
+            |f: &mut fmt::Formatter<'_>, raw: u8| match ServiceId::from_raw(raw).description() {
+                Some(d) => f.write_str(d),
+                None => write!(f, "service 0x{raw:02X}"),
+            };
+        if sid == 0x7F {
+            f.write_str("negative response to ")?;
+            match data.get(1) {
+                Some(s) => name(f, *s)?,
+                None => f.write_str("?")?,
+            }
+            f.write_str(": ")?;
+            return match data.get(2) {
+                None => f.write_str("?"),
+                Some(n) => match Nrc::from_raw(*n).description() {
+                    Some(d) => write!(f, "NRC 0x{n:02X} {d}"),
+                    None => write!(f, "NRC 0x{n:02X}"),
+                },
+            };
+        }
+        let request = sid.wrapping_sub(0x40);
+        if sid >= 0x40 && ServiceId::from_raw(request).description().is_some() {
+            f.write_str("positive response ")?;
+            return name(f, request);
+        }
+        f.write_str("request ")?;
+        name(f, sid)
     }
-    let request = sid.wrapping_sub(0x40);
-    if sid >= 0x40 && ServiceId::from_raw(request).description().is_some() {
-        return format!("positive response {}", name(request));
-    }
-    format!("request {}", name(sid))
 }
 
 impl fmt::Display for Response<'_> {

@@ -110,6 +110,25 @@ fn request_reads_dids_from_the_entity_and_segmented_from_its_ecu_and_waits_out_n
     );
 }
 
+/// Discovery's answers go through the judge too: an entity that answers a VIN request for
+/// another VIN is shown, with the rule it broke, and exit 1.
+#[test]
+fn discover_shows_what_the_judge_finds_in_the_answers() {
+    let (sim, _dir) = Sim::start(&["answers_mismatched_vin"]);
+    let udp = sim.udp.to_string();
+    let args = ["discover", "-t", &udp, "--vin", "ZZZZZZZZZZZZZZZZZ", "--timeout", "300ms"];
+    let (code, out) = run(&[&args[..], &["--json"]].concat());
+    let lines = json_lines(&out);
+    let findings: Vec<_> = lines.iter().filter(|l| l["event"] == "finding").collect();
+    assert!(!findings.is_empty(), "{out}");
+    assert!(findings.iter().all(|f| f["rule"] == "doip.vehicle_identification_match"), "{out}");
+    assert_eq!(code, Some(1), "{out}");
+    let (sim, _dir) = Sim::start(&[]);
+    let (code, out) = run(&["discover", "-t", &sim.udp.to_string(), "--timeout", "300ms"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("finding:"), "{out}");
+}
+
 /// The session's traffic goes through the judge: an entity that answers in another protocol
 /// version gets its answers shown and the broken rule named, and the exit code says so; a
 /// conformant one gets no finding.
@@ -274,11 +293,12 @@ fn faults_that_break_discovery_are_shown_with_their_rule() {
     let udp = sim.udp.to_string();
     let (code, out) =
         run(&["discover", "-t", &udp, "--timeout", "300ms", "--eid", "02:00:00:00:00:01"]);
-    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(code, Some(1), "the judge's finding fails it: {out}");
     assert!(
         out.contains("answers the request with EID 020000000001 although its EID is 001A2B3C4D5E"),
         "{out}"
     );
+    assert!(out.contains("finding: rule doip.vehicle_identification_match broken"), "{out}");
 
     // The optional MDS left out: shown as absent, not as a default.
     let (sim, _dir) = Sim::start(&["mds_omitted"]);

@@ -42,19 +42,19 @@ impl<'b> JsonLine<'b> {
     }
 
     pub(super) fn str(&mut self, key: &str, value: &str) {
+        use std::fmt::Write as _;
         self.key(key);
         self.buf.push('"');
-        for c in value.chars() {
-            match c {
-                '"' => self.buf.push_str("\\\""),
-                '\\' => self.buf.push_str("\\\\"),
-                c if (c as u32) < 0x20 => {
-                    use std::fmt::Write as _;
-                    let _ = write!(self.buf, "\\u{:04x}", c as u32);
-                }
-                c => self.buf.push(c),
-            }
-        }
+        let _ = Escaped(self.buf).write_str(value);
+        self.buf.push('"');
+    }
+
+    /// A string value written by its Display, escaped on the way (no String in between).
+    pub(super) fn text(&mut self, key: &str, value: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        self.key(key);
+        self.buf.push('"');
+        let _ = write!(Escaped(self.buf), "{value}");
         self.buf.push('"');
     }
 
@@ -78,6 +78,23 @@ impl<'b> JsonLine<'b> {
 
     pub(super) fn end(self) {
         self.buf.push_str("}\n");
+    }
+}
+
+/// Writes into a JSON string: quote, backslash and control characters escaped (RFC 8259 §7).
+struct Escaped<'b>(&'b mut String);
+
+impl std::fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for c in s.chars() {
+            match c {
+                '"' => self.0.push_str("\\\""),
+                '\\' => self.0.push_str("\\\\"),
+                c if (c as u32) < 0x20 => write!(self.0, "\\u{:04x}", c as u32)?,
+                c => self.0.push(c),
+            }
+        }
+        Ok(())
     }
 }
 

@@ -258,10 +258,6 @@ impl<'w> Transcript<'w> {
             CarriedBy::Udp { src, dst } => ("udp", None, *src, *dst),
         };
         let payload_type = HeaderView::new(bytes).ok().map(|h| h.payload_type().raw());
-        let summary = match message {
-            Ok(m) => m.payload.info(),
-            Err(e) => format!("invalid: {e}"),
-        };
         match self.format {
             Format::Json => {
                 let mut j = JsonLine::start(&mut self.line, "doip");
@@ -281,7 +277,10 @@ impl<'w> Transcript<'w> {
                 j.display("dst", dst);
                 j.num("length", bytes.len() as u64);
                 j.bool("valid", message.is_ok());
-                j.str("summary", &summary);
+                match message {
+                    Ok(m) => j.text("summary", m.payload.summary()),
+                    Err(e) => j.text("summary", format_args!("invalid: {e}")),
+                }
                 match message {
                     Ok(_) => j.null("error"),
                     Err(e) => j.str("error", e.rule.id()),
@@ -290,6 +289,10 @@ impl<'w> Transcript<'w> {
                 let _ = self.out.write_all(self.line.as_bytes());
             }
             Format::Console => {
+                let summary = match message {
+                    Ok(m) => m.payload.info(),
+                    Err(e) => format!("invalid: {e}"),
+                };
                 let via = match conn {
                     Some(id) => format!("TCP#{id}"),
                     None => "UDP".into(),

@@ -212,16 +212,31 @@ impl<'a> Payload<'a> {
     }
 }
 
-impl Payload<'_> {
+impl<'a> Payload<'a> {
     /// The one-line summary with the UDS message of a diagnostic message named (as Wireshark's
     /// Info column shows it with the UDS dissector on): `Diagnostic message 0x0E00 -> 0x1000,
     /// 3 bytes: 22 F1 90 [request ReadDataByIdentifier]`.
     pub fn info(&self) -> String {
-        match self {
+        self.summary().to_string()
+    }
+
+    /// [`Payload::info`] without allocating.
+    pub fn summary(&self) -> Summary<'_, 'a> {
+        Summary(self)
+    }
+}
+
+/// The one-line summary of [`Payload::info`], written where it is wanted.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'p, 'a>(&'p Payload<'a>);
+
+impl fmt::Display for Summary<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Payload::DiagnosticMessage(d) => {
-                format!("{self} [{}]", crate::codec::uds::describe(&d.user_data))
+                write!(f, "{} [{}]", self.0, crate::codec::uds::Described(&d.user_data))
             }
-            _ => self.to_string(),
+            other => fmt::Display::fmt(other, f),
         }
     }
 }
