@@ -301,6 +301,12 @@ impl CaseRun<'_> {
             && Response::parse(uds).is_ok_and(|r| r.is_response_pending())
     }
 
+    /// The window of an answer after a "response pending": P2* from the 0x78, with the
+    /// profile's tolerance.
+    pub(super) fn pending_window(&self) -> super::timing::Window {
+        super::timing::Window::new(self.settings.p2_star, None, self.settings.tolerance)
+    }
+
     /// Notes a "response pending" and returns the deadline it extends the wait to.
     pub(super) fn extend_for_pending(&self, over: &str) -> Instant {
         self.rec.note(format!(
@@ -377,9 +383,9 @@ impl CaseRun<'_> {
         expected: &MessageBody<Matcher>,
         timing: &TimeBounds,
     ) -> Result<(), Failure> {
-        let window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
+        let mut window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
         let mut deadline = deadline_after(window.wait());
-        let start = self.rec.now();
+        let mut start = self.rec.now();
         let name = &expected.name;
         loop {
             let received =
@@ -419,7 +425,10 @@ impl CaseRun<'_> {
             if let Payload::DiagnosticMessage(d) = &message.payload
                 && self.response_pending(&d.user_data)
             {
+                // ISO 14229-2: after NRC 0x78 the answer is due within P2* of it, so the
+                // final answer is judged from the 0x78, against P2* (not the step's within).
                 deadline = self.extend_for_pending("");
+                (start, window) = (received.at, self.pending_window());
                 continue;
             }
             let text = format!("{name} does not match: {}", describe_mismatches(&mismatches));

@@ -22,8 +22,14 @@ const ACTIVATED: [u8; 17] =
     [0x02, 0xFD, 0x00, 0x06, 0, 0, 0, 9, 0x0E, 0x80, 0x10, 0x00, 0x10, 0, 0, 0, 0];
 
 fn planned(steps: &str) -> SelectedCase {
-    let text =
-        format!("suite: t\ntitle: t\ncases:\n  - id: T-1\n    title: t\n    steps:\n{steps}");
+    planned_with("[]", steps)
+}
+
+/// A case of `steps` in a suite with `handlers` (YAML list).
+fn planned_with(handlers: &str, steps: &str) -> SelectedCase {
+    let text = format!(
+        "suite: t\ntitle: t\nhandlers: {handlers}\ncases:\n  - id: T-1\n    title: t\n    steps:\n{steps}"
+    );
     let tree = crate::suite::yaml::parse(&text).expect("test YAML parses");
     let mut d = Diagnostics::new(Path::new("t.yaml"));
     let suite = crate::suite::read::read_suite(Path::new("t.yaml"), &tree, &mut d);
@@ -44,11 +50,16 @@ enum Peer {
     /// the harness's task runs again: the answer came in time, the harness read it late (a
     /// busy machine).
     AnswerThenStall(Duration, &'static [u8], Duration),
+    /// Answers each of these, each its delay after the one before.
+    Answers(&'static [(Duration, &'static [u8])]),
 }
 
 /// Runs `steps` on the paused clock against `peer`; the verdict and every event.
 async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
-    let planned = planned(steps);
+    run_planned(planned(steps), peer).await
+}
+
+async fn run_planned(planned: SelectedCase, peer: Peer) -> (Attempt, Vec<Event>) {
     let env = CaseEnv {
         profile: Arc::new(Profile::defaults()),
         tls: None,
@@ -91,6 +102,14 @@ async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
                 tokio::time::advance(stall).await;
                 Some(theirs)
             }
+            Peer::Answers(answers) => {
+                for (d, bytes) in answers {
+                    tokio::time::advance(*d).await;
+                    let _ = theirs.write_all(bytes).await;
+                    tokio::task::yield_now().await;
+                }
+                Some(theirs)
+            }
         }
     };
     let (attempt, open) = tokio::join!(case.run(), peer);
@@ -129,6 +148,45 @@ async fn an_answer_just_after_within_plus_tolerance_fails_as_late() {
     );
     let (a, _) = run(ACTIVATE_WITHIN_100MS, Peer::Silent).await;
     assert_eq!(reason(&a), "expected routing_activation_response within 100ms, nothing arrived");
+}
+
+/// The diagnostic message ACK from 0x1000 to 0x0E80, a UDS "response pending" (7F 22 78)
+/// and the answer 62 F1 90.
+const ACK: [u8; 13] = [0x02, 0xFD, 0x80, 0x02, 0, 0, 0, 5, 0x10, 0x00, 0x0E, 0x80, 0x00];
+const PENDING: [u8; 15] =
+    [0x02, 0xFD, 0x80, 0x01, 0, 0, 0, 7, 0x10, 0x00, 0x0E, 0x80, 0x7F, 0x22, 0x78];
+const ANSWER: [u8; 15] =
+    [0x02, 0xFD, 0x80, 0x01, 0, 0, 0, 7, 0x10, 0x00, 0x0E, 0x80, 0x62, 0xF1, 0x90];
+const READ_WITHIN_100MS: &str = "      - send: { routing_activation_request: {} }
+      - expect: { routing_activation_response: {}, within: 100ms }
+      - send: { diagnostic_message: { user_data: \"22 F1 90\" } }
+      - expect: { diagnostic_message_ack: {}, within: 100ms }
+      - expect: { diagnostic_message: { user_data: \"62 F1 90\" }, within: 100ms }
+";
+
+/// After NRC 0x78 the answer is due within P2* (5 s by default) of the 0x78, not within the
+/// step's own `within` (ISO 14229-2): 90 ms + 3 s passes, 90 ms + P2* + tolerance + 1 us fails.
+#[tokio::test(start_paused = true)]
+async fn an_answer_after_response_pending_is_judged_against_p2_star_from_the_0x78() {
+    let handlers = "[tolerate_response_pending]";
+    const IN_TIME: &[(Duration, &[u8])] = &[
+        (Duration::from_millis(1), &ACTIVATED),
+        (Duration::from_millis(10), &ACK),
+        (Duration::from_millis(80), &PENDING),
+        (Duration::from_secs(3), &ANSWER),
+    ];
+    let (a, _) =
+        run_planned(planned_with(handlers, READ_WITHIN_100MS), Peer::Answers(IN_TIME)).await;
+    assert_eq!(a.verdict, Verdict::Pass, "{}", reason(&a));
+    const LATE: &[(Duration, &[u8])] = &[
+        (Duration::from_millis(1), &ACTIVATED),
+        (Duration::from_millis(10), &ACK),
+        (Duration::from_millis(80), &PENDING),
+        (Duration::from_micros(5_050_001), &ANSWER),
+    ];
+    let (a, _) = run_planned(planned_with(handlers, READ_WITHIN_100MS), Peer::Answers(LATE)).await;
+    assert_eq!(a.verdict, Verdict::Fail, "{}", reason(&a));
+    assert!(reason(&a).contains("later than within 5s (+50ms tolerance)"), "{}", reason(&a));
 }
 
 /// TCP has no kernel receive stamp: an answer our own task read long after the deadline may
