@@ -20,6 +20,21 @@ pub mod timer_key {
     pub const TCP_INACTIVITY_PREFIX: &str = "timing.t_tcp";
 }
 
+/// The keys of the declared values the judge's timing and ISO-TP rules hold a target to, as
+/// its rule catalogue names them (`judge::rules`, docs/rules.md); their declaration, type and
+/// default are `suite::profile::KEYS`.
+pub mod declared_key {
+    pub const TOLERANCE: &str = "timing.tolerance";
+    pub const A_DOIP_ANNOUNCE_INTERVAL: &str = "timing.a_doip_announce_interval";
+    pub const A_DOIP_ANNOUNCE_NUM: &str = "timing.a_doip_announce_num";
+    pub const ISOTP_N_BS: &str = "isotp.n_bs";
+    pub const ISOTP_N_CR: &str = "isotp.n_cr";
+    pub const ISOTP_WFT_MAX: &str = "isotp.wft_max";
+    pub const ISOTP_PADDING: &str = "isotp.padding";
+    pub const ISOTP_BLOCK_SIZE: &str = "isotp.block_size";
+    pub const ISOTP_ST_MIN: &str = "isotp.st_min";
+}
+
 /// What the unit under test declares, typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetProfile {

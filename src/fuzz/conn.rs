@@ -2,7 +2,7 @@
 //! nothing): the entity's alive check requests answered (ISO 13400-2:2019 §9.6), and reads
 //! that end at a barrier, a close, a deadline or a flood bound.
 
-use crate::codec::doip::HEADER_LEN;
+use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::transport::doip::tester::{self, NoRecord, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -105,15 +105,15 @@ impl FuzzConnection {
 }
 
 pub fn is_alive_response(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER_LEN && bytes[2..4] == [0x00, 0x08]
+    payload_type_of(bytes) == Some(PayloadType::AliveCheckResponse)
 }
 
 pub fn is_activation_response(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER_LEN && bytes[2..4] == [0x00, 0x06]
+    payload_type_of(bytes) == Some(PayloadType::RoutingActivationResponse)
 }
 
 pub fn is_diag_response(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER_LEN && bytes[2..4] == [0x80, 0x01]
+    payload_type_of(bytes) == Some(PayloadType::DiagnosticMessage)
 }
 
 /// Writes `bytes` in the pieces `chunks` gives (the rest last), pausing between them.

@@ -20,6 +20,7 @@ use super::model::replies::{
 use super::model::repro::Oracle;
 use super::model::{Action, FuzzCase, StartState, stream_fate};
 use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
+use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::notation::hex_spaced;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -357,7 +358,7 @@ impl LiveFuzzer {
                     if let Err(v) = check_udp_reply(&buf[..n], version) {
                         return CaseOutcome::ReplyViolation(v);
                     }
-                    if n >= HEADER_LEN && buf[2..4] == [0x40, 0x02] {
+                    if payload_type_of(&buf[..n]) == Some(PayloadType::EntityStatusResponse) {
                         answers += 1;
                         if answers >= expected {
                             break;

@@ -10,6 +10,7 @@ use super::live::LiveFuzzer;
 use super::model::doip::frame;
 use super::model::repro::Oracle;
 use crate::codec::doip::HEADER_LEN;
+use crate::codec::doip::{PayloadType, payload_type_of};
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
 
@@ -174,7 +175,7 @@ impl LiveFuzzer {
             )
             .await
             {
-                if n >= HEADER_LEN && buf[2..4] == [0x00, 0x04] {
+                if payload_type_of(&buf[..n]) == Some(PayloadType::VehicleAnnouncement) {
                     answered = true;
                     break;
                 }

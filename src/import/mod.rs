@@ -29,6 +29,7 @@ mod tests;
 mod udp;
 pub mod yaml;
 
+use crate::codec::doip::{PayloadType, payload_type_of};
 use std::time::Duration;
 
 use crate::codec::can::CanId;
@@ -338,7 +339,8 @@ impl CaptureSink for Importer {
                     }
                     // Vehicle identification requests (0x0001-0x0003) are answered with
                     // announcements (ISO 13400-2:2019 Table 17).
-                    self.identifying = matches!(bytes.get(2..4), Some([0x00, 0x01..=0x03]));
+                    self.identifying = payload_type_of(bytes)
+                        .is_some_and(PayloadType::is_vehicle_identification_request);
                     self.udp.push(Seen { at, what: Happening::UdpTester(bytes.to_vec()) });
                 }
             }
@@ -398,7 +400,7 @@ impl CaptureSink for Importer {
 
 /// A vehicle announcement / identification response (payload type 0x0004).
 fn is_announcement(bytes: &[u8]) -> bool {
-    bytes.get(2..4) == Some(&[0x00, 0x04])
+    payload_type_of(bytes) == Some(PayloadType::VehicleAnnouncement)
 }
 
 pub(crate) fn side_name(side: Side) -> &'static str {

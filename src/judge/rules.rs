@@ -5,7 +5,9 @@
 //! generated from this table (`cargo test --test it rules_doc`, `DOIPCHECK_UPDATE_SCHEMA=1`
 //! rewrites it).
 //!
-//! May import: nothing of this crate.
+//! May import: `crate::profile` (the names of the keys a rule needs).
+
+use crate::profile::{declared_key as D, timer_key as T};
 
 /// One rule of the catalogue.
 #[derive(Debug, PartialEq, Eq)]
@@ -37,7 +39,7 @@ impl std::fmt::Display for Rule {
 }
 
 macro_rules! rules {
-    ($($name:ident = $id:literal, $clause:literal, $requirement:literal, [$($need:literal),*];)*) => {
+    ($($name:ident = $id:literal, $clause:literal, $requirement:literal, [$($need:expr),*];)*) => {
         /// The rules' places in [`RULES`].
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         #[repr(usize)]
@@ -114,50 +116,50 @@ rules! {
         "ISO 15765-2:2016 §9.6.5 flow control",
         "the ECU waits for the tester's flow control and keeps its block size and STmin",
         [];
-    ISOTP_PADDING = "isotp.padding",
+    ISOTP_PADDING = "isotp.padding_byte",
         "ISO 15765-2:2016 §10.4.2.1 frame padding",
         "a padded classic frame of the node (single frame, flow control) carries the padding byte it declares after its N_PDU",
-        ["isotp.padding"];
+        [D::ISOTP_PADDING];
     ISOTP_DECLARED_FLOW_CONTROL = "isotp.declared_flow_control",
         "ISO 15765-2:2016 §9.6.5.3, §9.6.5.4 BS and STmin",
         "the node's flow control CTS carries the block size and STmin it declares",
-        ["isotp.block_size", "isotp.st_min"];
+        [D::ISOTP_BLOCK_SIZE, D::ISOTP_ST_MIN];
     TIMING_UDP_ANSWER = "timing.udp_answer",
         "ISO 13400-2:2019 Table 39 (A_Processing_Time)",
         "UDP answers come within A_Processing_Time",
-        ["timing.a_processing_time", "timing.tolerance"];
+        [T::A_PROCESSING_TIME, D::TOLERANCE];
     TIMING_DIAGNOSTIC_ACK = "timing.diagnostic_ack",
         "ISO 13400-2:2019 Table 39 (A_DoIP_Diagnostic_Message)",
         "the diagnostic message ACK or NACK comes within A_DoIP_Diagnostic_Message",
-        ["timing.a_doip_diagnostic_message", "timing.tolerance"];
+        [T::A_DOIP_DIAGNOSTIC_MESSAGE, D::TOLERANCE];
     TIMING_UDS_P2 = "timing.uds_p2",
         "ISO 14229-2 P2 / P2* server",
         "a UDS answer comes within P2, or within P2* after each NRC 0x78",
-        ["uds.p2", "uds.p2_star", "timing.tolerance"];
+        [T::P2, T::P2_STAR, D::TOLERANCE];
     TIMING_ALIVE_CHECK = "timing.alive_check",
         "ISO 13400-2:2019 §9.4, Table 39 (T_TCP_Alive_Check)",
         "a socket whose alive check got no response within T_TCP_Alive_Check is closed; one with a response is not",
-        ["timing.t_tcp_alive_check", "timing.tolerance"];
+        [T::T_TCP_ALIVE_CHECK, D::TOLERANCE];
     TIMING_ANNOUNCE_INTERVAL = "timing.announce_interval",
         "ISO 13400-2:2019 Table 39 (A_DoIP_Announce_Interval)",
         "vehicle announcements of a burst are A_DoIP_Announce_Interval apart",
-        ["timing.a_doip_announce_interval", "timing.tolerance"];
+        [D::A_DOIP_ANNOUNCE_INTERVAL, D::TOLERANCE];
     TIMING_ANNOUNCE_COUNT = "timing.announce_count",
         "ISO 13400-2:2019 Table 39 (A_DoIP_Announce_Num)",
         "a burst of vehicle announcements has A_DoIP_Announce_Num of them",
-        ["timing.a_doip_announce_num"];
+        [D::A_DOIP_ANNOUNCE_NUM];
     TIMING_ISOTP_N_BS = "timing.isotp_n_bs",
         "ISO 15765-2:2016 §9.7, Table 16 (N_Bs)",
         "the ECU sends no consecutive frame after a flow control that came later than N_Bs",
-        ["isotp.n_bs", "timing.tolerance"];
+        [D::ISOTP_N_BS, D::TOLERANCE];
     TIMING_ISOTP_N_CR = "timing.isotp_n_cr",
         "ISO 15765-2:2016 §9.7, Table 16 (N_Cr)",
         "the ECU does not answer a request whose consecutive frame came later than N_Cr",
-        ["isotp.n_cr", "timing.tolerance"];
+        [D::ISOTP_N_CR, D::TOLERANCE];
     TIMING_ISOTP_WAIT_COUNT = "timing.isotp_wait_count",
         "ISO 15765-2:2016 §9.6.5.1, Table 16 (N_WFTmax)",
         "the ECU sends at most N_WFTmax flow control WAIT in a row",
-        ["isotp.wft_max"];
+        [D::ISOTP_WFT_MAX];
 }
 
 /// The rule with this id.

@@ -14,6 +14,7 @@
 //!
 //! May import: `crate::codec` and `crate::pcap`.
 
+use crate::codec::doip::{PayloadType, payload_type_of};
 use core::net::SocketAddr;
 use std::time::Duration;
 
@@ -107,10 +108,12 @@ impl TimerChecks {
                 self.alive.retain(|a| a.conn != conn.id);
             }
             CaptureEvent::Doip { carrier: CarriedBy::Udp { src, dst }, from, bytes, .. } => {
-                let announcement = bytes.get(2..4) == Some(&[0x00, 0x04]);
+                let payload_type = payload_type_of(bytes);
+                let announcement = payload_type == Some(PayloadType::VehicleAnnouncement);
                 match from {
                     Side::Tester
-                        if matches!(bytes.get(2..4), Some([0x00, 0x01..=0x03]))
+                        if payload_type
+                            .is_some_and(PayloadType::is_vehicle_identification_request)
                             && !self.identifying.contains(src)
                             && self.identifying.len() < MAX_TRACKED =>
                     {

@@ -115,6 +115,12 @@ impl<T: AsRef<[u8]>> HeaderView<T> {
     }
 }
 
+/// The payload type a message's header names, read through [`HeaderView`] without judging it;
+/// `None` when `bytes` are shorter than a header. For code that sorts raw messages by type.
+pub fn payload_type_of(bytes: &[u8]) -> Option<PayloadType> {
+    HeaderView::new(bytes).ok().map(|h| h.payload_type())
+}
+
 impl<T: AsRef<[u8]> + AsMut<[u8]>> HeaderView<T> {
     #[inline]
     fn bytes_mut(&mut self) -> &mut [u8] {

@@ -69,7 +69,7 @@ pub use codes::{
 pub use deframer::{Deframed, Deframer};
 pub use diagnostic::{DiagnosticMessage, DiagnosticMessageAck, DiagnosticMessageNack};
 pub use error::{Error, Field, Rule};
-pub use header::{HEADER_LEN, Header, HeaderRules, HeaderView, ProtocolVersion};
+pub use header::{HEADER_LEN, Header, HeaderRules, HeaderView, ProtocolVersion, payload_type_of};
 pub use malformed::{Malformed, Overrides};
 pub use message::{Message, Payload};
 pub use nack::GenericNack;

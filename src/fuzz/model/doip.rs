@@ -6,7 +6,7 @@
 //! finding names its case by seed and index and the generator can make it again.
 
 use super::{Action, Dice, FuzzCase, StartState};
-use crate::codec::doip::{HEADER_LEN, PayloadType};
+use crate::codec::doip::{HEADER_LEN, HeaderView, PayloadType};
 
 /// What the generator knows of the target (from the profile): the values a valid message
 /// carries, and the ranges mutations draw from.
@@ -276,14 +276,14 @@ impl DoipGenerator {
             "type_reserved" => loop {
                 let t = dice.u16();
                 if !PayloadType::from(t).is_named() {
-                    m[2..4].copy_from_slice(&t.to_be_bytes());
+                    set_type(m, t);
                     break;
                 }
             },
             "type_other_transport" => {
                 let t =
                     dice.pick(&[0x0001u16, 0x0002, 0x0003, 0x0004, 0x4001, 0x4002, 0x4003, 0x4004]);
-                m[2..4].copy_from_slice(&t.to_be_bytes());
+                set_type(m, t);
             }
             "source_address" | "target_address" => {
                 let at = HEADER_LEN + if name == "source_address" { 0 } else { 2 };
@@ -498,8 +498,19 @@ pub fn frame(version: u8, payload_type: u16, payload: &[u8]) -> Vec<u8> {
     m
 }
 
+/// Writes the payload length of the message `m` (a whole header at least) through the codec's
+/// view.
 fn set_length(m: &mut [u8], length: u32) {
-    m[4..8].copy_from_slice(&length.to_be_bytes());
+    if let Ok(mut header) = HeaderView::new(m) {
+        header.set_payload_length(length);
+    }
+}
+
+/// Writes the payload type of the message `m`, as [`set_length`].
+fn set_type(m: &mut [u8], payload_type: u16) {
+    if let Ok(mut header) = HeaderView::new(m) {
+        header.set_payload_type(payload_type);
+    }
 }
 
 #[cfg(test)]
@@ -571,10 +582,11 @@ mod tests {
                     && c.state.activated()
                     && c.mutation == "uds_length"
                     && b.len() >= HEADER_LEN + 4
-                    && b[2..4] == [0x80, 0x01]
+                    && let Ok(header) = HeaderView::new(b.as_slice())
+                    && header.payload_type() == PayloadType::DiagnosticMessage
                 {
                     // The declared length: a structure mutation may append or cut bytes.
-                    let declared = u32::from_be_bytes([b[4], b[5], b[6], b[7]]) as usize;
+                    let declared = header.payload_length() as usize;
                     seen.entry(declared - 4).or_insert(i);
                 }
             }

@@ -3,6 +3,7 @@
 //!
 //! May import: `crate::codec` and `crate::pcap`.
 
+use crate::codec::doip::payload_type_of;
 use core::net::SocketAddr;
 use std::time::Duration;
 
@@ -255,8 +256,14 @@ impl Reader {
         // 13400 too: with both ends on DoIP ports the message type says who sent it (the
         // entity sends announcements, status and power mode responses, and generic NACKs).
         let from = if to_entity && self.is_doip_port(src.port()) {
-            match payload.get(2..4) {
-                Some([0x00, 0x04 | 0x00] | [0x40, 0x02 | 0x04]) => Side::Entity,
+            use crate::codec::doip::PayloadType as T;
+            match payload_type_of(payload) {
+                Some(
+                    T::VehicleAnnouncement
+                    | T::GenericNack
+                    | T::EntityStatusResponse
+                    | T::PowerModeInformationResponse,
+                ) => Side::Entity,
                 _ => from,
             }
         } else {
