@@ -86,17 +86,7 @@ fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
         .status()
         .expect("mergecap (installed with tshark) runs");
     assert!(status.success(), "mergecap failed");
-    let out = Command::new("tshark")
-        .args(["-n", "-2", "-r"])
-        .arg(&merged)
-        .args(["-T", "fields", "-E", "separator=/t"])
-        .args(["-E", "occurrence=a", "-E", "aggregator=,"])
-        .args(["-e", "doip.type", "-e", "_ws.expert.severity"])
-        .stderr(Stdio::null())
-        .output()
-        .expect("tshark runs");
-    assert!(out.status.success(), "tshark failed on {}", merged.display());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = tshark_rows(&merged);
     let mut rows = text.lines();
     let mut runs = Vec::new();
     for (capture, decoded, all_decoded) in checks {
@@ -108,17 +98,34 @@ fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
     assert_eq!(rows.next(), None, "tshark listed more packets than the captures hold");
     // _ws.expert.severity of an error-level note (Wireshark's PI_ERROR).
     const ERROR: u32 = 0x0080_0000;
-    for (capture, decoded, all_decoded, rows) in runs {
-        let text = rows.join("\n");
+    // (DoIP messages, the first malformed frame) of a capture's rows.
+    let judge = |rows: &[&str]| {
         let mut doip_messages = 0;
+        let mut malformed = None;
         for (number, line) in rows.iter().enumerate() {
             let f: Vec<&str> = line.split('\t').collect();
             doip_messages += f[0].split(',').filter(|t| !t.is_empty()).count();
             let error = f[1].split(',').any(|s| s.parse::<u32>().is_ok_and(|s| s >= ERROR));
+            if error && malformed.is_none() {
+                malformed = Some(number + 1);
+            }
+        }
+        (doip_messages, malformed)
+    };
+    for (capture, decoded, all_decoded, rows) in runs {
+        let (mut doip_messages, mut malformed) = judge(&rows);
+        let mut text = rows.join("\n");
+        // In the concatenation a case's connection may reuse an earlier case's ports and
+        // sequence numbers, which tshark then reads as retransmissions: such a capture is
+        // read again alone, which is what a user does with it.
+        if doip_messages < decoded || (malformed.is_some() && all_decoded) {
+            text = tshark_rows(Path::new(&capture));
+            (doip_messages, malformed) = judge(&text.lines().collect::<Vec<_>>());
+        }
+        if let Some(number) = malformed {
             assert!(
-                !(error && all_decoded),
-                "{capture}: frame {} is malformed although the harness decoded every frame:\n{text}",
-                number + 1
+                !all_decoded,
+                "{capture}: frame {number} is malformed although the harness decoded every frame:\n{text}"
             );
         }
         assert!(
@@ -127,4 +134,19 @@ fn a_real_run_writes_strict_junit_valid_json_and_captures_tshark_decodes() {
             Path::new(&capture).display()
         );
     }
+}
+
+/// tshark's rows of `capture` (two passes): the DoIP types and expert severities of each frame.
+fn tshark_rows(capture: &Path) -> String {
+    let out = Command::new("tshark")
+        .args(["-n", "-2", "-r"])
+        .arg(capture)
+        .args(["-T", "fields", "-E", "separator=/t"])
+        .args(["-E", "occurrence=a", "-E", "aggregator=,"])
+        .args(["-e", "doip.type", "-e", "_ws.expert.severity"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success(), "tshark failed on {}", capture.display());
+    String::from_utf8(out.stdout).unwrap()
 }
