@@ -367,10 +367,10 @@ impl<'a> CaseRun<'a> {
         &self,
         within: Option<&Expr>,
         not_before: Option<&Expr>,
-    ) -> Result<super::steps::timing::Window, Failure> {
+    ) -> Result<crate::proto::window::Window, Failure> {
         let within = self.opt_duration(within)?.unwrap_or(self.settings.default_within);
         let not_before = self.opt_duration(not_before)?;
-        Ok(super::steps::timing::Window::new(within, not_before, self.settings.tolerance))
+        Ok(crate::proto::window::Window::new(within, not_before, self.settings.tolerance))
     }
 
     pub(super) fn has_handler(&self, handler: Handler) -> bool {
