@@ -52,6 +52,16 @@ impl Window {
         Ok(())
     }
 
+    /// True when an arrival `elapsed` after the start is past `within + tolerance`.
+    pub fn is_late(&self, elapsed: Duration) -> bool {
+        elapsed > self.wait()
+    }
+
+    /// True when an arrival `elapsed` after the start is before `not_before - tolerance`.
+    pub fn is_early(&self, elapsed: Duration) -> bool {
+        matches!(self.check(elapsed), Err(Violation::Early { .. }))
+    }
+
     /// Only the lower bound: for arrivals already known to be within the wait (a read bounded
     /// by [`Window::wait`] returns no later than it, but a few microseconds of scheduling may
     /// separate the deadline from the time stamp).

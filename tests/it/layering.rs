@@ -27,7 +27,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     // The typed target profile: plain data every layer may take a part of.
     ("profile", &["profile"]),
     // The capture reader: bytes and timestamps in, events out.
-    ("pcap/read", &["codec", "pcap"]),
+    ("pcap/read", &["codec", "pcap", "proto"]),
     // The judge: the protocol's rules over events from a capture or a live run, typed
     // findings out; it takes the profile's declared values and the one timing window (proto).
     ("judge", &["codec", "pcap", "judge", "profile", "proto"]),
