@@ -33,6 +33,10 @@ pub mod declared_key {
     pub const ISOTP_PADDING: &str = "isotp.padding";
     pub const ISOTP_BLOCK_SIZE: &str = "isotp.block_size";
     pub const ISOTP_ST_MIN: &str = "isotp.st_min";
+    pub const UNKNOWN_ADDRESS: &str = "unknown_address";
+    pub const ACTIVATION_TYPES: &str = "activation_types";
+    pub const MAX_SOCKETS: &str = "max_sockets";
+    pub const MAX_DATA_SIZE: &str = "max_data_size";
 }
 
 /// What the unit under test declares, typed.

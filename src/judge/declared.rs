@@ -5,7 +5,7 @@
 //! May import: `crate::codec`, `crate::pcap::read`, `crate::profile` and `crate::judge`.
 
 use super::isotp_timers::NodeDeclares;
-use super::{DeclaredTimes, IsoTpTimerValues, TimerValues};
+use super::{DeclaredTimes, EntityDeclares, IsoTpTimerValues, TimerValues};
 use crate::codec::can::CanId;
 use crate::codec::isotp::AddressingMode;
 use crate::pcap::read::IsoTpPair;
@@ -28,6 +28,7 @@ pub struct Declared {
     pub times: DeclaredTimes,
     pub timers: TimerValues,
     pub isotp: IsoTpTimerValues,
+    pub entity: EntityDeclares,
 }
 
 impl Declared {
@@ -60,6 +61,7 @@ impl Declared {
                     st_min: p.isotp.st_min,
                 }),
             },
+            entity: EntityDeclares::from_profile(p),
         }
     }
 }

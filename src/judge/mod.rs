@@ -18,6 +18,7 @@
 
 mod declared;
 mod doip;
+mod entity;
 pub mod live;
 
 mod isotp;
@@ -33,6 +34,7 @@ use crate::pcap::read::{CaptureEvent, CaptureSink, IsoTpPair};
 
 pub use declared::{Declared, profile_pairs};
 pub use doip::ConnectionSummary;
+pub use entity::EntityDeclares;
 pub use isotp_timers::IsoTpTimerValues;
 pub use rules::{RULES, Rule};
 pub use timers::TimerValues;
@@ -128,6 +130,7 @@ pub struct Judge<R> {
     isotp: isotp::IsoTpChecks,
     timers: Option<timers::TimerChecks>,
     isotp_timers: Option<isotp_timers::IsoTpTimerChecks>,
+    entity: Option<entity::EntityChecks>,
     /// Reused for every event: what it found and which rules it judged (counts accumulate).
     found: Found,
     findings: u64,
@@ -148,6 +151,7 @@ impl<R: Report> Judge<R> {
             isotp: isotp::IsoTpChecks::new(pairs),
             timers: None,
             isotp_timers: None,
+            entity: None,
             found: Found::default(),
             findings: 0,
             isotp_messages: 0,
@@ -159,8 +163,19 @@ impl<R: Report> Judge<R> {
         match declared {
             None => Self::new(report, pairs),
             Some(d) => Self::with_timing(report, pairs, Some(d.times))
-                .with_timers(d.timers, d.isotp, pairs),
+                .with_timers(d.timers, d.isotp, pairs)
+                .with_entity(d.entity),
         }
+    }
+
+    /// Also holds the entity to what the profile declares about it (its unknown address,
+    /// activation types, MCTS and MDS). Like the timing rules, these judge declared values:
+    /// `inspect --profile` and the selftest's capture check apply them; `run` does not, since
+    /// there a profile that does not describe the target is warned about before the first
+    /// case (`suite::profile::fit`), and its mistake must not fail the target's cases.
+    pub fn with_entity(mut self, declares: EntityDeclares) -> Self {
+        self.entity = Some(entity::EntityChecks::new(declares));
+        self
     }
 
     /// Also checks the entity's timers and announcements, and the ECUs' ISO-TP timers on
@@ -223,6 +238,9 @@ impl<R: Report> CaptureSink for Judge<R> {
             }
             _ => {
                 self.doip.check(&event, &mut found);
+                if let Some(entity) = &mut self.entity {
+                    entity.check(&event, &mut found);
+                }
                 if let Some(timers) = &mut self.timers {
                     timers.check(&event, &mut found);
                 }

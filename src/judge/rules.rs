@@ -100,6 +100,18 @@ rules! {
         "ISO 13400-2:2019 §8.4 routing activation",
         "a diagnostic message is acknowledged or answered only on a socket where routing was activated for its source address",
         [];
+    DOIP_DECLARED_ACTIVATION = "doip.declared_activation",
+        "ISO 13400-2:2019 Table 25 (codes 0x00, 0x06)",
+        "a routing activation from the address nobody has is denied with 0x00 (unknown source address), one of an activation type the entity does not support with 0x06",
+        [D::UNKNOWN_ADDRESS, D::ACTIVATION_TYPES];
+    DOIP_DECLARED_TARGET = "doip.declared_target",
+        "ISO 13400-2:2019 Table 30 (code 0x03)",
+        "a diagnostic message to the address nobody has is NACKed with 0x03 (unknown target address)",
+        [D::UNKNOWN_ADDRESS];
+    DOIP_DECLARED_STATUS = "doip.declared_status",
+        "ISO 13400-2:2019 Table 11",
+        "the entity status response reports the max concurrent sockets (MCTS) and max data size (MDS) the entity declares",
+        [D::MAX_SOCKETS, D::MAX_DATA_SIZE];
     ISOTP_FRAME = "isotp.frame",
         "ISO 15765-2:2016 §9.6 N_PCI",
         "every frame the ECU sends is a valid N_PDU",

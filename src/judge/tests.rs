@@ -35,7 +35,14 @@ fn run(
     script: &[(Side, &str, u64)],
     timing: Option<DeclaredTimes>,
 ) -> Vec<(&'static str, Vec<u64>)> {
-    let mut inspector = Judge::with_timing(Collect::default(), &[], timing);
+    run_with(Judge::with_timing(Collect::default(), &[], timing), script)
+}
+
+/// [`run`] with a judge built by the caller.
+fn run_with(
+    mut inspector: Judge<Collect>,
+    script: &[(Side, &str, u64)],
+) -> Vec<(&'static str, Vec<u64>)> {
     let at = |packet: u64, ms: u64| At { packet, time: Duration::from_millis(ms) };
     inspector.event(CaptureEvent::Opened { at: at(1, 0), conn: conn() });
     let messages: Vec<Vec<u8>> = script
@@ -338,4 +345,91 @@ fn a_vehicle_identification_answer_carries_the_asked_identity() {
     assert_eq!(rules_of(&vin_request("WAUZZZ8V0JA000001")), Vec::<&str>::new());
     assert_eq!(rules_of(&vin_request("WAUZZZ8V0JA999999")), ["doip.vehicle_identification_match"]);
     assert_eq!(rules_of(&hex::decode("ff00000100000000").unwrap()), Vec::<&str>::new());
+}
+
+/// The entity as the shipped profile declares it: unknown address 0x0FFF, activation types
+/// 0x00 and 0xE0, MCTS 4, MDS 4096.
+fn declared_entity() -> EntityDeclares {
+    let mut activation_types = [0u64; 4];
+    activation_types[0] |= 1;
+    activation_types[3] |= 1 << (0xE0 - 192);
+    EntityDeclares {
+        unknown_address: 0x0FFF,
+        activation_types,
+        max_sockets: 4,
+        max_data_size: Some(4096),
+    }
+}
+
+fn run_declared(script: &[(Side, &str, u64)]) -> Vec<(&'static str, Vec<u64>)> {
+    run_with(Judge::new(Collect::default(), &[]).with_entity(declared_entity()), script)
+}
+
+#[test]
+fn an_activation_the_entity_must_deny_is_denied_with_its_code() {
+    let unknown_sa = "02fd 0005 00000007 0fff 00 00000000";
+    let denied_unknown = "02fd 0006 00000009 0fff 1000 00 00000000";
+    let accepted_unknown = "02fd 0006 00000009 0fff 1000 10 00000000";
+    assert_eq!(run_declared(&[(T, unknown_sa, 0), (E, denied_unknown, 1)]), []);
+    assert_eq!(
+        run_declared(&[(T, unknown_sa, 0), (E, accepted_unknown, 1)]),
+        [("doip.declared_activation", vec![2, 3])]
+    );
+    let unsupported = "02fd 0005 00000007 0e00 05 00000000";
+    let denied_type = "02fd 0006 00000009 0e00 1000 06 00000000";
+    assert_eq!(run_declared(&[(T, unsupported, 0), (E, denied_type, 1)]), []);
+    assert_eq!(
+        run_declared(&[(T, unsupported, 0), (E, ACTIVATED, 1)]),
+        [("doip.declared_activation", vec![2, 3])]
+    );
+    // A supported type from a known tester: nothing owed.
+    assert_eq!(run_declared(&[(T, ACTIVATE, 0), (E, ACTIVATED, 1)]), []);
+    assert_eq!(run(&[(T, unsupported, 0), (E, ACTIVATED, 1)], None), [], "no profile, no rule");
+}
+
+#[test]
+fn a_diagnostic_message_to_the_unknown_address_is_nacked_with_0x03() {
+    let to_unknown = "02fd 8001 00000006 0e00 0fff 3e00";
+    let nack_03 = "02fd 8003 00000005 0fff 0e00 03";
+    let nack_06 = "02fd 8003 00000005 0fff 0e00 06";
+    let ack = "02fd 8002 00000005 0fff 0e00 00";
+    let open = [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, to_unknown, 2)];
+    let with = |reply: &'static str| {
+        let mut script = open.to_vec();
+        script.push((E, reply, 3));
+        run_declared(&script)
+    };
+    assert_eq!(with(nack_03), []);
+    assert_eq!(with(nack_06), [("doip.declared_target", vec![4, 5])]);
+    assert_eq!(with(ack), [("doip.declared_target", vec![4, 5])]);
+}
+
+#[test]
+fn the_entity_status_reports_the_declared_mcts_and_mds() {
+    let status = |hex_text: &str| {
+        let bytes = hex::decode(hex_text.replace(' ', "")).unwrap();
+        let mut judge = Judge::new(Collect::default(), &[]).with_entity(declared_entity());
+        judge.event(CaptureEvent::Doip {
+            at: At { packet: 1, time: Duration::ZERO },
+            carrier: CarriedBy::Udp {
+                src: "127.0.0.1:13400".parse().unwrap(),
+                dst: "127.0.0.1:50000".parse().unwrap(),
+            },
+            from: Side::Entity,
+            bytes: &bytes,
+            message: Message::parse(&bytes),
+        });
+        let found: Vec<_> = judge.into_report().0.into_iter().map(|f| f.message).collect();
+        found
+    };
+    // Node type 0x00 (gateway), MCTS 4, NCTS 1, MDS 4096.
+    assert_eq!(status("02fd 4002 00000007 00 04 01 00001000"), Vec::<String>::new());
+    assert_eq!(
+        status("02fd 4002 00000007 00 05 01 00001000"),
+        ["the entity status response reports MCTS 5 where the entity declares 4"]
+    );
+    assert_eq!(
+        status("02fd 4002 00000003 00 04 01"),
+        ["the entity status response reports no MDS where the entity declares 4096"]
+    );
 }
