@@ -10,3 +10,4 @@
 pub mod agreement;
 pub mod coverage;
 pub mod selftest;
+pub mod unjudged;

@@ -11,6 +11,7 @@
 //! May import: `runner`, `suite`, `sim`, `transport`; never `cli` (cli calls it).
 
 use super::agreement::{CaseRules, failed_case_rules};
+use super::unjudged::Visibility;
 use crate::runner::event::{CollectingSink, Event, Verdict};
 use crate::runner::target::Simulators;
 use crate::runner::{CaseEnv, RunOptions};
@@ -98,9 +99,53 @@ impl Proof {
             let rules: Vec<&str> = by_fault[f].iter().copied().collect();
             let _ = write!(s, "\n  {}: {}", name(f), rules.join(", "));
         }
-        let unshown: Vec<&str> = unshown.iter().map(name).collect();
-        let _ = write!(s, "\n  no rule shows: {}", unshown.join(", "));
+        let _ = write!(s, "\n  no rule shows {} of the faults:", unshown.len());
+        for f in &unshown {
+            match super::unjudged::unjudged(name(f)) {
+                Some(u) => {
+                    let visibility = match u.visibility {
+                        Visibility::NotOnTheWire => "not on the wire",
+                        Visibility::NoRuleYet => "no rule yet",
+                    };
+                    let _ = write!(s, "\n  {} ({visibility}): {}", u.fault, u.why);
+                }
+                None => {
+                    let _ = write!(
+                        s,
+                        "\n  {}: no rule shows it, and proof/unjudged.rs does not say why",
+                        name(f)
+                    );
+                }
+            }
+        }
         s
+    }
+
+    /// Where the list of faults no rule shows (`proof::unjudged`) and the proof disagree: a
+    /// fault no rule showed that the list does not explain, or one the list explains that a
+    /// rule now shows. Only the faults this proof ran for which `here` holds (a proof of some
+    /// suites judges the faults those suites are meant to show), with the rules of their
+    /// captures.
+    pub fn rule_gaps(&self, here: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut shown = vec![false; self.faults.len()];
+        for (f, r) in &self.rules {
+            shown[*f] |= !r.live.is_empty() || !r.inspected.is_empty();
+        }
+        let ran: std::collections::BTreeSet<usize> = self.rules.iter().map(|(f, _)| *f).collect();
+        let mut out = Vec::new();
+        for f in ran.into_iter().filter(|f| here(&self.faults[*f])) {
+            let name = self.faults[f].as_str();
+            match (shown[f], super::unjudged::unjudged(name)) {
+                (false, None) => out.push(format!(
+                    "{name}: no rule shows it in the captures of the cases that catch it; add the rule, or say why in proof/unjudged.rs"
+                )),
+                (true, Some(_)) => out.push(format!(
+                    "{name}: a rule shows it now; take it out of proof/unjudged.rs"
+                )),
+                _ => {}
+            }
+        }
+        out
     }
 
     /// Every way the proof does not hold, one line each.

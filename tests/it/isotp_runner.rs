@@ -116,6 +116,8 @@ async fn the_isotp_suites_pass_and_catch_every_isotp_fault() {
     assert!(proof.mismatches().is_empty(), "{}", proof.render());
     assert_eq!(proof.uncovered(), Vec::<&str>::new(), "{}", proof.render());
     assert_rules_agree(&proof);
+    let gaps = proof.rule_gaps(|_| true);
+    assert!(gaps.is_empty(), "{}", gaps.join("\n"));
 }
 
 /// Every rule `run`'s judge named for a failed case is found again in that case's capture read
