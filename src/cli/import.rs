@@ -194,8 +194,8 @@ pub fn import_file(
             )
         })
         .collect();
-    let options = options(&loaded, capture, name, flags, config.isotp_pairs.clone())
-        .map_err(input)?;
+    let options =
+        options(&loaded, capture, name, flags, config.isotp_pairs.clone()).map_err(input)?;
     out.begin(&options);
     let mut importer = Importer::new(options);
     let mut reader = Reader::new(config);
@@ -213,8 +213,7 @@ pub fn import_file(
     .map_err(|e| input(format!("{}: cannot open: {e}", capture.display())))?;
     written.map_err(ImportFailed::Output)?;
     reader.finish(&mut importer);
-    let finished =
-        importer.finish().map_err(|e| input(format!("{}: {e}", capture.display())))?;
+    let finished = importer.finish().map_err(|e| input(format!("{}: {e}", capture.display())))?;
     for case in &finished.cases {
         out.case(case).map_err(ImportFailed::Output)?;
     }

@@ -10,8 +10,8 @@ use clap::Args;
 
 use super::exit;
 use super::import::{ImportFailed, ImportFlags, default_name, import_file};
-use super::suite_files::SuiteFiles;
 use super::run::{PcapArg, RunArgs};
+use super::suite_files::SuiteFiles;
 
 /// Replay a recorded capture against a target (or the built-in simulator).
 #[derive(Debug, Args)]

@@ -271,8 +271,7 @@ impl Importer {
             self.write_udp();
         }
         if !self.announcements.is_empty() {
-            let case =
-                udp::announcement_case(&self.announcements, self.announced, &self.options);
+            let case = udp::announcement_case(&self.announcements, self.announced, &self.options);
             self.ready(&case);
         }
         for i in 0..self.pairs.len() {
