@@ -353,3 +353,17 @@ fn inspect_writes_the_reports_of_a_run_for_a_recording() {
     let html = std::fs::read_to_string(dir.path().join("r/report.html")).expect("page");
     assert!(html.contains("isotp.sequence") && html.contains("can-faulty-ecu.pcap"));
 }
+
+/// The `--json` transcript of a tcpdump capture, byte for byte: the hand-written line writer
+/// (numbers, escapes, cached address pairs) must keep every line as it was.
+#[test]
+fn the_json_transcript_of_a_tcpdump_capture_is_pinned_byte_for_byte() {
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .args(["inspect", "--json"])
+        .arg(fixture("lo-wrong-version.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let text = text.replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+    insta::assert_snapshot!(text);
+}
