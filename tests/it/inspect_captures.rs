@@ -29,6 +29,17 @@ fn inspect(args: &[&str]) -> (i32, Vec<Value>) {
     (out.status.code().unwrap(), lines)
 }
 
+/// (rule, packets) of every finding line.
+fn rules_and_packets(lines: &[Value]) -> Vec<(String, Vec<u64>)> {
+    of_kind(lines, "finding")
+        .iter()
+        .map(|f| {
+            let packets = f["packets"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap());
+            (f["rule"].as_str().unwrap().to_owned(), packets.collect())
+        })
+        .collect()
+}
+
 fn of_kind<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l["kind"] == kind).collect()
 }
@@ -187,13 +198,7 @@ fn a_forced_byte_order_and_given_id_pairs_override_the_detection() {
 fn an_ecu_that_breaks_sn_order_and_stmin_has_findings_naming_its_packets() {
     let (code, lines) = inspect(&[fixture("can-faulty-ecu.pcap").to_str().unwrap()]);
     assert_eq!(code, 1);
-    let findings: Vec<(String, Vec<u64>)> = of_kind(&lines, "finding")
-        .iter()
-        .map(|f| {
-            let packets = f["packets"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap());
-            (f["rule"].as_str().unwrap().to_owned(), packets.collect())
-        })
-        .collect();
+    let findings = rules_and_packets(&lines);
     assert_eq!(
         findings,
         [("isotp.flow_control".to_owned(), vec![2, 5]), ("isotp.sequence".to_owned(), vec![2, 5])]
@@ -390,13 +395,7 @@ fn a_udp_service_that_dies_mid_run_is_named_by_inspect_and_by_the_health_probe()
     let (code, lines) =
         inspect(&["--profile", profile.to_str().unwrap(), capture.to_str().unwrap()]);
     assert_eq!(code, 1, "{lines:?}");
-    let findings: Vec<(String, Vec<u64>)> = of_kind(&lines, "finding")
-        .iter()
-        .map(|f| {
-            let packets = f["packets"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap());
-            (f["rule"].as_str().unwrap().to_owned(), packets.collect())
-        })
-        .collect();
+    let findings = rules_and_packets(&lines);
     // The entity status request of UDP-3, then the health probe's identification request;
     // the last request (packet 43) ends the capture, so nothing shows it unanswered.
     assert_eq!(
