@@ -15,6 +15,7 @@ use crate::judge::Finding;
 use crate::judge::live::{LiveChange, LiveFeed};
 use crate::pcap::Side;
 use crate::profile::TargetProfile;
+use crate::proto::uds_wait::{AnswerWait, Answered, MAX_PENDING, UdsTimes};
 use crate::transport::doip::tester::{self, Change, Link, Read, Recording, TesterConnection};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,9 +25,6 @@ use tokio::time::Instant;
 /// Messages one request (or the activation) may bring at most: past it, an entity that keeps
 /// sending things other than the answer ends the request instead of growing its transcript.
 pub const MAX_MESSAGES_PER_REQUEST: u32 = 1000;
-/// NRC 0x78 answers one request may bring: each restarts P2*, so without a bound an entity
-/// could keep the tester waiting forever (ISO 14229-1 sets none; 32 x 5 s is over 2 minutes).
-pub const MAX_PENDING: u32 = 32;
 
 /// Addresses and timers of a session (from the profile or the standard's defaults).
 #[derive(Debug, Clone)]
@@ -333,19 +331,30 @@ impl Session {
             exchange.outcome = RequestOutcome::Ended(why);
             return exchange;
         }
-        exchange.outcome = self.await_answer(uds, &mut exchange).await;
+        let sent = Instant::now();
+        exchange.outcome = self.await_answer(uds, sent, &mut exchange).await;
         exchange
     }
 
     /// The ACK (or NACK), then answers until one is final. A UDS answer that comes before any
     /// ACK is taken as the answer, with a note: the entity broke §9.6, the tester still shows
     /// what the ECU said.
-    async fn await_answer(&mut self, uds: &[u8], exchange: &mut Exchange) -> RequestOutcome {
+    /// The answer is due within P2 of the request, and within P2* of each NRC 0x78
+    /// (`proto::uds_wait`, the timer the judge's `timing.uds_p2` uses too); the ACK within
+    /// A_DoIP_Diagnostic_Message of the request.
+    async fn await_answer(
+        &mut self,
+        uds: &[u8],
+        sent: Instant,
+        exchange: &mut Exchange,
+    ) -> RequestOutcome {
         let s = &self.settings;
         let tolerance = s.tolerance;
+        let times = UdsTimes { p2: s.p2, p2_star: s.p2_star, tolerance };
+        let mut wait = AnswerWait::start(times, sent);
         let mut acknowledged = false;
         let mut waited = s.ack_timeout + tolerance;
-        let mut deadline = Instant::now() + waited;
+        let mut deadline = sent + waited;
         let (tester, target) = (s.tester_address, exchange.target_address);
         loop {
             let mut r = match self.next(deadline, &mut exchange.received).await {
@@ -369,8 +378,8 @@ impl Session {
                         && ack.target_address == tester =>
                 {
                     acknowledged = true;
-                    waited = self.settings.p2 + tolerance;
-                    deadline = Instant::now() + waited;
+                    waited = wait.window().wait();
+                    deadline = wait.deadline();
                     exchange.received.push(r);
                 }
                 Payload::DiagnosticMessageNack(nack)
@@ -390,19 +399,25 @@ impl Session {
                         );
                     }
                     let bytes = answer.user_data.into_owned();
+                    let arrived = self.opened + r.at;
                     exchange.received.push(r);
-                    match Response::parse(&bytes) {
-                        Ok(response) if response.is_response_pending() => {
-                            acknowledged = true;
-                            exchange.pending += 1;
-                            if exchange.pending > MAX_PENDING {
-                                return RequestOutcome::Ended(format!(
-                                    "the entity answered NRC 0x78 (response pending) more than {MAX_PENDING} times; the tester stops waiting"
-                                ));
-                            }
-                            waited = self.settings.p2_star + tolerance;
-                            deadline = Instant::now() + waited;
+                    let answered = wait.on_answer(arrived, &bytes);
+                    exchange.pending = wait.pending();
+                    match answered {
+                        Answered::TooManyPending => {
+                            return RequestOutcome::Ended(format!(
+                                "the entity answered NRC 0x78 (response pending) more than {MAX_PENDING} times; the tester stops waiting"
+                            ));
                         }
+                        Answered::Pending => {
+                            acknowledged = true;
+                            waited = wait.window().wait();
+                            deadline = wait.deadline();
+                            continue;
+                        }
+                        Answered::Final => {}
+                    }
+                    match Response::parse(&bytes) {
                         Ok(Response::Negative { nrc, .. }) => {
                             return RequestOutcome::Negative { bytes, nrc };
                         }

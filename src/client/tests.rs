@@ -83,6 +83,25 @@ async fn an_answer_just_inside_p2_is_taken_and_just_outside_is_none() {
     assert_eq!(exchange.outcome, RequestOutcome::NoAnswer { waited: P2 + TOLERANCE });
 }
 
+/// P2 runs from the request, as the judge's `timing.uds_p2` measures it, not from the ACK: a
+/// late ACK leaves less of P2 for the answer.
+#[tokio::test(start_paused = true)]
+async fn p2_runs_from_the_request_not_from_the_ack() {
+    let late_ack = MS * 30;
+    let (mut s, theirs) = session();
+    let script = vec![(late_ack, ack()), (P2 + TOLERANCE - late_ack - MS, answer(&[0x7E, 0x00]))];
+    let task = tokio::spawn(entity(theirs, script));
+    let exchange = s.request(&[0x3E, 0x00]).await;
+    assert_eq!(exchange.outcome, RequestOutcome::Positive(vec![0x7E, 0x00]));
+    drop(task.await.unwrap());
+
+    let (mut s, theirs) = session();
+    let script = vec![(late_ack, ack()), (P2 + TOLERANCE - late_ack + MS, answer(&[0x7E, 0x00]))];
+    let _task = tokio::spawn(entity(theirs, script));
+    let exchange = s.request(&[0x3E, 0x00]).await;
+    assert_eq!(exchange.outcome, RequestOutcome::NoAnswer { waited: P2 + TOLERANCE });
+}
+
 #[tokio::test(start_paused = true)]
 async fn response_pending_extends_the_wait_to_p2_star_each_time() {
     let (mut s, theirs) = session();
@@ -154,7 +173,7 @@ async fn garbage_is_kept_with_its_rule_and_the_wait_goes_on() {
 
 #[tokio::test(start_paused = true)]
 async fn response_pending_forever_ends_after_max_pending() {
-    use super::session::MAX_PENDING;
+    use crate::proto::uds_wait::MAX_PENDING;
     let (mut s, theirs) = session();
     let mut script = vec![(Duration::ZERO, ack())];
     script.extend((0..MAX_PENDING + 5).map(|_| (P2, answer(&[0x7F, 0x31, 0x78]))));

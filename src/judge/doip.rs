@@ -18,6 +18,7 @@ use crate::codec::doip::{
 };
 use crate::pcap::Side;
 use crate::pcap::read::{At, CaptureEvent, CarriedBy, TcpFlow};
+use crate::proto::uds_wait::{AnswerWait, Answered};
 
 /// How long after a NACK that closes the socket the tester may close first without it being
 /// the entity's fault (it may simply be faster). An entity closes at once; a tester that waited
@@ -91,8 +92,9 @@ struct Request {
     /// When the request (or the last NRC 0x78 about it) went over the wire.
     at: At,
     acknowledged: bool,
-    /// The target answered NRC 0x78 (response pending): P2* runs from `at`.
-    pending: bool,
+    /// P2, or P2* from the last NRC 0x78 (`proto::uds_wait`; zero times without a profile,
+    /// when no timing rule runs).
+    wait: AnswerWait<Duration>,
 }
 
 /// Per-connection DoIP check state.
@@ -164,7 +166,7 @@ impl DoipChecks {
                     let timing = self.timing;
                     let state = self.state(conn, *at);
                     match from {
-                        Side::Tester => tester_message(state, *at, bytes, message),
+                        Side::Tester => tester_message(state, timing.as_ref(), *at, bytes, message),
                         Side::Entity => {
                             entity_message(state, timing.as_ref(), *at, bytes, message, found)
                         }
@@ -247,6 +249,7 @@ fn judge_entity_message(
 
 fn tester_message(
     state: &mut ConnState,
+    timing: Option<&DeclaredTimes>,
     at: At,
     bytes: &[u8],
     parsed: &Result<Message<'_>, Error>,
@@ -280,7 +283,10 @@ fn tester_message(
                         packet: at.packet,
                         at,
                         acknowledged: false,
-                        pending: false,
+                        wait: AnswerWait::start(
+                            timing.map(DeclaredTimes::uds_times).unwrap_or_default(),
+                            at.time,
+                        ),
                     });
                 }
                 if !state.summary.activated
@@ -443,27 +449,21 @@ fn entity_message(
                 .position(|r| r.tester == d.target_address && r.target == d.source_address);
             if let Some(i) = oldest {
                 found.judged(&rules::DOIP_DIAGNOSTIC_ACK_ORDER);
-                let request = state.requests.remove(i);
+                let mut request = state.requests.remove(i);
                 if let Some(timing) = timing {
-                    let (limit, limit_name) = if request.pending {
-                        (timing.p2_star, "P2* (after NRC 0x78)")
-                    } else {
-                        (timing.p2, "P2")
-                    };
                     let late = Late {
                         rule: &rules::TIMING_UDS_P2,
                         from: request.at,
                         to: at,
-                        limit,
+                        window: request.wait.window(),
                         what: "the UDS answer",
-                        limit_name,
+                        limit_name: request.wait.limit_name(),
                     };
                     timing.check(late, found);
                 }
-                // "Response pending" (7F SID 78) keeps the request open under P2*.
-                if d.user_data.len() >= 3 && d.user_data[0] == 0x7F && d.user_data[2] == 0x78 {
-                    let again = Request { at, pending: true, acknowledged: true, ..request };
-                    state.requests.insert(i, again);
+                // "Response pending" (7F SID 78) keeps the request open under P2* from it.
+                if request.wait.on_answer(at.time, &d.user_data) != Answered::Final {
+                    state.requests.insert(i, Request { at, acknowledged: true, ..request });
                 }
                 if !request.acknowledged {
                     found.push(Finding {
@@ -525,7 +525,7 @@ fn ack_timing(timing: Option<&DeclaredTimes>, request: Option<At>, at: At, found
         rule: &rules::TIMING_DIAGNOSTIC_ACK,
         from: request,
         to: at,
-        limit: timing.a_doip_diagnostic_message,
+        window: timing.window(timing.a_doip_diagnostic_message),
         what: "the diagnostic message ACK/NACK",
         limit_name: "A_DoIP_Diagnostic_Message",
     };

@@ -19,6 +19,7 @@ use super::{Finding, Found};
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::{FlowStatus, FrameType, PciView};
 use crate::pcap::read::{At, IsoTpPair};
+use crate::proto::window::Window;
 
 /// The declared values these checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,7 +257,8 @@ fn tester_frame(
             let Some(receiving) = &mut state.receiving else { return };
             if let Some(last) = receiving.last
                 && receiving.late.is_none()
-                && at.time.saturating_sub(last.time) > values.n_cr.saturating_add(values.tolerance)
+                && Window::new(values.n_cr, None, values.tolerance)
+                    .is_late(at.time.saturating_sub(last.time))
             {
                 receiving.late = Some((last, at));
             }
@@ -266,7 +268,8 @@ fn tester_frame(
             let Some(sending) = &mut state.sending else { return };
             let Some(since) = sending.waiting_since else { return };
             if sending.expired.is_none()
-                && at.time.saturating_sub(since.time) > values.n_bs.saturating_add(values.tolerance)
+                && Window::new(values.n_bs, None, values.tolerance)
+                    .is_late(at.time.saturating_sub(since.time))
             {
                 sending.expired = Some((since, at));
             }

@@ -272,4 +272,60 @@ mod tests {
         assert_eq!(found.findings.len(), MAX_FINDINGS);
         assert_eq!(found.more, 100 - MAX_FINDINGS as u64);
     }
+
+    /// Frames on the pair 0x7E0 (tester) / 0x7E8 (ECU), each 1 ms after the last: the rules
+    /// the judge found, with their frames.
+    fn isotp_rules(frames: &[(u16, &str)]) -> Vec<(&'static str, Vec<u64>)> {
+        use crate::codec::can::{CanId, StandardId};
+        use crate::codec::isotp::AddressingMode;
+        let id = |raw: u16| CanId::Standard(StandardId::new(raw).unwrap());
+        let pair = IsoTpPair { tx: id(0x7E0), rx: id(0x7E8), addressing: AddressingMode::Normal };
+        let mut feed = LiveFeed::with_can(&[pair], Duration::ZERO);
+        for (i, (raw, data)) in frames.iter().enumerate() {
+            let frame = CanFrame::new(id(*raw), &hex(data)).unwrap();
+            feed.can(&frame, Duration::from_millis(i as u64));
+        }
+        let found = feed.finish(Duration::from_secs(1));
+        found.findings.iter().map(|f| (f.rule.id, f.packets.clone())).collect()
+    }
+
+    #[test]
+    fn a_flow_control_or_an_answer_to_a_frame_the_ecu_must_ignore_is_a_finding() {
+        // FF_DL 1 fits a single frame: the FF must be ignored, not answered with an FC.
+        let short_ff = [(0x7E0, "10 01 22 F1 90 F1 8C 01"), (0x7E8, "30 00 00 CC CC CC CC CC")];
+        assert_eq!(isotp_rules(&short_ff), [("isotp.ignored_frame", vec![1, 2])]);
+        // SF_DL 0 in a classic frame is invalid: no answer to it.
+        let bad_sf = [(0x7E0, "00 3E 00 CC CC CC CC CC"), (0x7E8, "02 7E 00 CC CC CC CC CC")];
+        assert_eq!(isotp_rules(&bad_sf), [("isotp.ignored_frame", vec![1, 2])]);
+        // A CF with the wrong SN aborts the reception (N_WRONG_SN): no answer to it.
+        let wrong_sn = [
+            (0x7E0, "10 0A 2E F1 90 01 02 03"),
+            (0x7E8, "30 00 00 CC CC CC CC CC"),
+            (0x7E0, "22 04 05 06 07 CC CC CC"),
+            (0x7E8, "03 6E F1 90 CC CC CC CC"),
+        ];
+        assert_eq!(isotp_rules(&wrong_sn), [("isotp.ignored_frame", vec![3, 4])]);
+    }
+
+    #[test]
+    fn an_answer_to_an_earlier_request_or_after_a_later_frame_is_not_a_reaction() {
+        // The answer to the tester's valid request may come after a frame it must ignore;
+        // a response pending does not end that wait.
+        let answered_late = [
+            (0x7E0, "02 22 F1 CC CC CC CC CC"),
+            (0x7E8, "03 7F 22 78 CC CC CC CC"),
+            (0x7E0, "00 3E 00 CC CC CC CC CC"),
+            (0x7E8, "03 62 F1 00 CC CC CC CC"),
+        ];
+        assert_eq!(isotp_rules(&answered_late), []);
+        // A valid frame after the ignored one: the ECU's frame reacts to that one.
+        let superseded = [
+            (0x7E0, "00 3E 00 CC CC CC CC CC"),
+            (0x7E0, "02 3E 00 CC CC CC CC CC"),
+            (0x7E8, "02 7E 00 CC CC CC CC CC"),
+        ];
+        assert_eq!(isotp_rules(&superseded), []);
+        // Silence after an ignored frame is right.
+        assert_eq!(isotp_rules(&[(0x7E0, "10 01 22 F1 90 F1 8C 01")]), []);
+    }
 }

@@ -226,10 +226,13 @@ impl<R: Report> CaptureSink for Judge<R> {
                 if let Some(timers) = &mut self.timers {
                     timers.check(&event, &mut found);
                 }
-                if let (Some(checks), CaptureEvent::Can { at, frame, .. }) =
-                    (&mut self.isotp_timers, &event)
-                {
-                    checks.frame(frame, *at, &mut found);
+                if let CaptureEvent::Can { at, frame, .. } = &event {
+                    if let Some(finding) = self.isotp.frame(frame, *at) {
+                        found.push(finding);
+                    }
+                    if let Some(checks) = &mut self.isotp_timers {
+                        checks.frame(frame, *at, &mut found);
+                    }
                 }
             }
         }

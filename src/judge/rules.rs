@@ -120,6 +120,10 @@ rules! {
         "ISO 15765-2:2016 §10.4.2.1 frame padding",
         "a padded classic frame of the node (single frame, flow control) carries the padding byte it declares after its N_PDU",
         [D::ISOTP_PADDING];
+    ISOTP_IGNORED_FRAME = "isotp.ignored_frame",
+        "ISO 15765-2:2016 §9.6 N_PCI, §9.6.4.3 (N_WRONG_SN), §9.8.3 unexpected N_PDU",
+        "the ECU does not react to a frame it must ignore (an invalid N_PDU, a consecutive frame out of sequence or without a first frame): no flow control, no answer",
+        [];
     ISOTP_DECLARED_FLOW_CONTROL = "isotp.declared_flow_control",
         "ISO 15765-2:2016 §9.6.5.3, §9.6.5.4 BS and STmin",
         "the node's flow control CTS carries the block size and STmin it declares",

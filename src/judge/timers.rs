@@ -23,6 +23,7 @@ use super::{Finding, Found};
 use crate::codec::doip::Payload;
 use crate::pcap::Side;
 use crate::pcap::read::{At, CaptureEvent, CarriedBy};
+use crate::proto::window::Window;
 
 /// The declared values these checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,16 +137,16 @@ impl TimerChecks {
     /// Anything on `conn` after T_TCP_Alive_Check (+ tolerance) with no response in time: the
     /// entity should have closed the socket.
     fn alive_late(&mut self, conn: u32, at: At, found: &mut Found) {
-        let limit = self.values.t_tcp_alive_check.saturating_add(self.values.tolerance);
+        let window = self.alive_window();
         let Some(i) = self.alive.iter().position(|a| a.conn == conn) else { return };
         let a = &self.alive[i];
-        if at.time.saturating_sub(a.request.time) <= limit {
+        if !window.is_late(at.time.saturating_sub(a.request.time)) {
             return;
         }
         found.judged(&rules::TIMING_ALIVE_CHECK);
         // The window is over: kept open is right only for a socket that answered in time.
         let answered_in_time =
-            a.response.is_some_and(|r| r.time.saturating_sub(a.request.time) <= limit);
+            a.response.is_some_and(|r| !window.is_late(r.time.saturating_sub(a.request.time)));
         if !answered_in_time {
             found.push(Finding {
                 rule: &rules::TIMING_ALIVE_CHECK,
@@ -169,8 +170,10 @@ impl TimerChecks {
         let Some(i) = self.alive.iter().position(|a| a.conn == conn) else { return };
         let a = self.alive.remove(i);
         found.judged(&rules::TIMING_ALIVE_CHECK);
-        let limit = self.values.t_tcp_alive_check.saturating_add(self.values.tolerance);
-        if let Some(r) = a.response.filter(|r| r.time.saturating_sub(a.request.time) <= limit) {
+        let window = self.alive_window();
+        if let Some(r) =
+            a.response.filter(|r| !window.is_late(r.time.saturating_sub(a.request.time)))
+        {
             found.push(Finding {
                 rule: &rules::TIMING_ALIVE_CHECK,
                 packets: vec![a.request.packet, r.packet, at.packet],
@@ -184,14 +187,27 @@ impl TimerChecks {
         }
     }
 
+    /// The window of an alive check response: T_TCP_Alive_Check (ISO 13400-2:2019 Table 40).
+    fn alive_window(&self) -> Window {
+        Window::new(self.values.t_tcp_alive_check, None, self.values.tolerance)
+    }
+
+    /// The window of the next announcement of a burst: not before A_DoIP_Announce_Interval,
+    /// and the burst is over when none came by its end (ISO 13400-2:2019 Table 39).
+    fn announce_window(&self) -> Window {
+        let interval = self.values.announce_interval;
+        Window::new(interval, Some(interval), self.values.tolerance)
+    }
+
     fn announcement(&mut self, entity: SocketAddr, at: At, start: Duration, found: &mut Found) {
         let (interval, tolerance) = (self.values.announce_interval, self.values.tolerance);
+        let window = self.announce_window();
         let room = self.bursts.len() < MAX_TRACKED;
         match self.bursts.iter_mut().find(|b| b.entity == entity) {
             Some(burst) => {
                 found.judged(&rules::TIMING_ANNOUNCE_INTERVAL);
                 let gap = at.time.saturating_sub(burst.last.time);
-                if gap.saturating_add(tolerance) < interval {
+                if window.is_early(gap) {
                     found.push(Finding {
                         rule: &rules::TIMING_ANNOUNCE_INTERVAL,
                         packets: vec![burst.last.packet, at.packet],
@@ -217,7 +233,7 @@ impl TimerChecks {
                 }
             }
             None if room => {
-                let at_capture_start = at.time.saturating_sub(start) <= interval + tolerance;
+                let at_capture_start = !window.is_late(at.time.saturating_sub(start));
                 self.bursts.push(Burst { entity, first: at, last: at, count: 1, at_capture_start });
             }
             None => {}
@@ -227,10 +243,10 @@ impl TimerChecks {
     /// Bursts whose interval has passed are over: too few announcements is a finding when the
     /// capture shows the whole burst.
     fn close_bursts(&mut self, now: At, found: &mut Found) {
-        let over = self.values.announce_interval.saturating_add(self.values.tolerance);
+        let window = self.announce_window();
         let num = self.values.announce_num;
         self.bursts.retain(|b| {
-            if now.time.saturating_sub(b.last.time) <= over {
+            if !window.is_late(now.time.saturating_sub(b.last.time)) {
                 return true;
             }
             if !b.at_capture_start {

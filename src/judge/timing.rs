@@ -10,13 +10,15 @@
 //!
 //! Each limit gets the profile's `timing.tolerance` on top.
 //!
-//! May import: `crate::codec` and `crate::pcap`.
+//! May import: `crate::codec`, `crate::pcap` and `crate::proto` (the one timing window).
 
 use std::time::Duration;
 
 use super::rules::Rule;
 use super::{Finding, Found};
 use crate::pcap::read::At;
+use crate::proto::uds_wait::UdsTimes;
+use crate::proto::window::{Violation, Window};
 
 /// The declared values the checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +35,8 @@ pub(super) struct Late<'a> {
     pub rule: &'static Rule,
     pub from: At,
     pub to: At,
-    pub limit: Duration,
+    /// The limit and the tolerance (`proto::window`).
+    pub window: Window,
     /// What came late, e.g. "the diagnostic ACK".
     pub what: &'a str,
     /// The limit's name, e.g. "A_DoIP_Diagnostic_Message".
@@ -41,11 +44,21 @@ pub(super) struct Late<'a> {
 }
 
 impl DeclaredTimes {
-    /// A finding when `late.to` came later than its limit (plus tolerance) after `late.from`.
+    /// The window of an answer due within `limit`, with the declared tolerance.
+    pub(super) fn window(&self, limit: Duration) -> Window {
+        Window::new(limit, None, self.tolerance)
+    }
+
+    /// The UDS response times, for the P2/P2* wait of each request.
+    pub(super) fn uds_times(&self) -> UdsTimes {
+        UdsTimes { p2: self.p2, p2_star: self.p2_star, tolerance: self.tolerance }
+    }
+
+    /// A finding when `late.to` came later than its window after `late.from`.
     pub(super) fn check(&self, late: Late<'_>, found: &mut Found) {
         found.judged(late.rule);
         let took = late.to.time.saturating_sub(late.from.time);
-        if took > late.limit + self.tolerance {
+        if let Err(Violation::Late { within }) = late.window.check(took) {
             found.push(Finding {
                 rule: late.rule,
                 packets: vec![late.from.packet, late.to.packet],
@@ -54,8 +67,8 @@ impl DeclaredTimes {
                     late.what,
                     took.as_millis(),
                     late.limit_name,
-                    late.limit.as_millis(),
-                    self.tolerance.as_millis()
+                    within.as_millis(),
+                    late.window.tolerance.as_millis()
                 ),
             });
         }

@@ -162,7 +162,7 @@ impl UdpChecks {
                 rule: &rules::TIMING_UDP_ANSWER,
                 from: request.at,
                 to: at,
-                limit: timing.a_processing_time,
+                window: timing.window(timing.a_processing_time),
                 what: "the entity's UDP answer",
                 limit_name: "A_Processing_Time",
             };

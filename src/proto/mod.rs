@@ -4,3 +4,5 @@
 //! May import: `crate::codec`. Must not touch tokio, sockets, files or the OS clock.
 pub mod isotp;
 pub mod time;
+pub mod uds_wait;
+pub mod window;

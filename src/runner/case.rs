@@ -14,6 +14,7 @@ use super::plan::PlannedStep;
 use super::record::Recorder;
 use super::udp::Udp;
 use crate::codec::doip::Message;
+use crate::judge::Finding;
 use crate::runner::event::*;
 use crate::suite::model::{Handler, Step};
 use crate::suite::profile::{Profile, TargetProfile};
@@ -240,16 +241,23 @@ impl<'a> CaseRun<'a> {
     }
 
     /// What the judge found in the case's traffic, each finding a note in the transcript; the
-    /// first as the reason that fails a case whose steps all passed (docs/rules.md).
+    /// first not in the case's `provokes` as the reason that fails a case whose steps all
+    /// passed (docs/rules.md).
     fn judge_traffic(&mut self) -> Option<Reason> {
         let judged = self.rec.judge_findings();
+        let provoked = |f: &&Finding| self.planned.case().provokes.iter().any(|r| r == f.rule.id);
         for f in &judged.findings {
-            self.rec.note(f.line("frames"));
+            let line = f.line("frames");
+            if provoked(&f) {
+                self.rec.note(format!("{line} (the case provokes this on purpose)"));
+            } else {
+                self.rec.note(line);
+            }
         }
         if judged.more > 0 {
             self.rec.note(format!("and {} more findings of the rules", judged.more));
         }
-        let first = judged.findings.first()?;
+        let first = judged.findings.iter().find(|f| !provoked(f))?;
         Some(Reason { message: first.line("frames"), ..Reason::default() })
     }
 
@@ -359,10 +367,10 @@ impl<'a> CaseRun<'a> {
         &self,
         within: Option<&Expr>,
         not_before: Option<&Expr>,
-    ) -> Result<super::steps::timing::Window, Failure> {
+    ) -> Result<crate::proto::window::Window, Failure> {
         let within = self.opt_duration(within)?.unwrap_or(self.settings.default_within);
         let not_before = self.opt_duration(not_before)?;
-        Ok(super::steps::timing::Window::new(within, not_before, self.settings.tolerance))
+        Ok(crate::proto::window::Window::new(within, not_before, self.settings.tolerance))
     }
 
     pub(super) fn has_handler(&self, handler: Handler) -> bool {

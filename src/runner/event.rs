@@ -118,6 +118,13 @@ impl RunTime {
     }
 }
 
+impl std::ops::Add<Duration> for RunTime {
+    type Output = RunTime;
+    fn add(self, d: Duration) -> RunTime {
+        RunTime(self.0.saturating_add(d))
+    }
+}
+
 impl Serialize for RunTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(self.as_micros())

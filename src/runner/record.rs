@@ -48,6 +48,13 @@ impl Clock {
         RunTime(instant.saturating_duration_since(self.start))
     }
 
+    /// The instant of a run time (a deadline computed on the run clock).
+    pub fn instant(&self, at: RunTime) -> Instant {
+        self.start
+            .checked_add(at.0)
+            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400 * 365))
+    }
+
     /// The run time of an instant a transport took with the OS clock.
     pub fn at_std(&self, instant: std::time::Instant) -> RunTime {
         self.at(Instant::from_std(instant))

@@ -319,6 +319,17 @@ fn validate_suite(suite: &Suite, known_faults: &[&str], d: &mut Diagnostics) {
                 }
             }
         }
+        for rule in &case.provokes {
+            if crate::judge::rules::by_id(rule).is_none() {
+                read::unknown(
+                    d,
+                    case.pos,
+                    "rule in `provokes`",
+                    rule,
+                    crate::judge::rules::RULES.iter().map(|r| r.id),
+                );
+            }
+        }
         let mut defined: BTreeSet<String> = suite_vars.iter().cloned().collect();
         defined.extend(case.matrix.iter().map(|(n, _)| n.clone()));
         for (_, values) in &case.matrix {

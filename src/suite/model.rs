@@ -39,6 +39,9 @@ pub struct Case {
     pub tags: Vec<String>,
     pub requires: Vec<String>,
     pub detects: Vec<String>,
+    /// Rules of the judge (`judge::rules` ids) this case makes the target break on purpose:
+    /// their findings are noted in the transcript but do not fail the case.
+    pub provokes: Vec<String>,
     /// Parameter name -> values; the case runs once per combination.
     pub matrix: Vec<(String, Vec<Expr>)>,
     pub retry: Retry,

@@ -93,6 +93,7 @@ fn case(y: &Yaml, d: &mut Diagnostics) -> Option<Case> {
         tags: m.str_list("tags", d),
         requires: m.str_list("requires", d),
         detects: m.str_list("detects", d),
+        provokes: m.str_list("provokes", d),
         matrix: m.get("matrix").map(|y| matrix(y, d)).unwrap_or_default(),
         retry,
         handlers: m.get("handlers").map(|y| handlers(y, d)).unwrap_or_default(),

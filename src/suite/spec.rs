@@ -104,6 +104,11 @@ pub const CASE_KEYS: &[KeySpec] = &[
         "Capabilities the profile must list; otherwise the case is skipped.",
     ),
     k("detects", Ty::StrList, "Simulator faults this case must catch."),
+    k(
+        "provokes",
+        Ty::StrList,
+        "Rules of the judge (docs/rules.md) this case makes the target break on purpose: their findings are noted, not failed.",
+    ),
     k("matrix", Ty::Matrix, "Parameter lists; the case runs once per combination, as `${name}`."),
     k(
         "retry",

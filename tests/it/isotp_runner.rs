@@ -165,6 +165,51 @@ fn can_settle_takes_what_earlier_steps_set_off() {
     assert!(console.contains("expected no CAN frame"), "{console}");
 }
 
+/// A case that ends while the node still answers keeps what the node sent: the settle after
+/// its last step records both TesterPresent answers in that case, with a note saying how long
+/// the node kept the bus busy, and the next case starts on a quiet bus (its `expect_none`
+/// passes and it holds none of those frames).
+#[test]
+fn late_answers_belong_to_the_case_that_caused_them_with_a_settle_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.yaml");
+    let tester_present =
+        "      - can_send: { id: \"${profile.isotp.tx_id}\", data: \"02 3E 00 CC CC CC CC CC\" }\n";
+    std::fs::write(
+        &path,
+        format!(
+            "suite: late\ntitle: late answers\nrequires: [isotp]\ncases:\n  - id: L-1\n    title: asks and leaves\n    steps:\n{tester_present}{tester_present}  - id: L-2\n    title: quiet bus\n    steps:\n      - expect_none: {{ connection: can, for: 100ms }}\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(root())
+        .args(["run", "--plain", "--jobs", "1", "--report-dir"])
+        .arg(dir.path().join("reports"))
+        .arg(&path)
+        .output()
+        .expect("doipcheck runs");
+    let console = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{console}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("reports/report.json")).unwrap())
+            .unwrap();
+    let cases = report["cases"].as_array().expect("cases");
+    let case = |id: &str| {
+        cases.iter().find(|c| c["info"]["id"] == id).unwrap_or_else(|| panic!("{id}: {report}"))
+    };
+    let (first, second) = (case("L-1").to_string(), case("L-2").to_string());
+    let answer = r#""bytes":"027e00cccccccccc""#;
+    assert_eq!(first.matches(answer).count(), 2, "both answers are in the first case: {first}");
+    assert!(
+        first.contains("after the last step the node kept the bus busy for")
+            && first.contains("2 frames recorded in this case, not matched by the next"),
+        "the settle note: {first}"
+    );
+    assert!(!second.contains(answer), "the next case holds none of them: {second}");
+    assert_eq!(case("L-2")["finished"]["verdict"], "pass", "{second}");
+}
+
 /// A CAN ECU that hangs mid-run (`isotp_hang_on_large_ff_dl`): after the case that hung it
 /// failed, the health probe's TesterPresent on the profile's id pair goes unanswered, the
 /// case is named as the one after which the ISO-TP node stopped, and a later ISO-TP case

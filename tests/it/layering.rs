@@ -27,10 +27,10 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     // The typed target profile: plain data every layer may take a part of.
     ("profile", &["profile"]),
     // The capture reader: bytes and timestamps in, events out.
-    ("pcap/read", &["codec", "pcap"]),
+    ("pcap/read", &["codec", "pcap", "proto"]),
     // The judge: the protocol's rules over events from a capture or a live run, typed
-    // findings out; it takes the profile's declared values.
-    ("judge", &["codec", "pcap", "judge", "profile"]),
+    // findings out; it takes the profile's declared values and the one timing window (proto).
+    ("judge", &["codec", "pcap", "judge", "profile", "proto"]),
     // Capture events to a suite's text: `import` and `replay` do the I/O in cli.
     ("import", &["codec", "pcap", "notation", "import", "profile"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.

@@ -103,7 +103,9 @@ fn an_unreachable_target_is_one_line_and_exit_3_before_any_case() {
     let took = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    // A timeout per case would be over a minute for these suites; one connect timeout plus
+    // loading the suites stays far below this bound even on a busy machine.
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("target unreachable: cannot connect to 127.0.0.1:"), "{stderr}");
 }

@@ -41,3 +41,48 @@ async fn the_shipped_suites_pass_and_catch_every_fault_they_list() {
     assert!(proof.mismatches().is_empty(), "{}", proof.render());
     crate::isotp_runner::assert_rules_agree(&proof);
 }
+
+/// A case may declare a rule it makes the target break on purpose (`provokes:`): its findings
+/// are noted in the transcript, not failed. The same case without the declaration fails with
+/// the rule, and a misspelt rule id is a load error naming the file and the known id.
+#[test]
+fn a_rule_a_case_provokes_on_purpose_is_noted_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = |provokes: &str| {
+        format!(
+            "suite: provoked\ntitle: a rule broken on purpose\ncases:\n  - id: PROV-1\n    title: activates\n    requires: [doip.tcp]\n{provokes}    steps:\n      - connect: {{}}\n      - send: {{ routing_activation_request: {{}} }}\n      - expect: {{ routing_activation_response: {{}} }}\n"
+        )
+    };
+    let run = |name: &str, text: String| {
+        let path = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+            .current_dir(root())
+            .args(["run", "--plain", "--sim-fault", "reply_wrong_version", "--report-dir"])
+            .arg(dir.path().join(name))
+            .arg(&path)
+            .output()
+            .expect("doipcheck runs");
+        let report =
+            std::fs::read_to_string(dir.path().join(name).join("report.json")).unwrap_or_default();
+        (out.status.code(), report, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, report, console) = run("on-purpose", suite("    provokes: [doip.reply_version]\n"));
+    assert_eq!(code, Some(0), "{console}");
+    assert!(
+        report.contains("rule doip.reply_version broken")
+            && report.contains("(the case provokes this on purpose)"),
+        "the finding is noted: {report}"
+    );
+    let (code, _, console) = run("plain", suite(""));
+    assert_eq!(code, Some(1), "{console}");
+    assert!(console.contains("rule doip.reply_version broken"), "{console}");
+    let (code, _, console) = run("typo", suite("    provokes: [doip.reply_versoin]\n"));
+    assert_eq!(code, Some(2), "{console}");
+    assert!(
+        console.contains("unknown rule `doip.reply_versoin` in `provokes`")
+            && console.contains("typo.yaml:4:")
+            && console.contains("did you mean `doip.reply_version`?"),
+        "{console}"
+    );
+}

@@ -15,7 +15,7 @@
 //!
 //! A message is held up to [`MAX_MESSAGE_HELD`] bytes; a longer FF_DL is followed by counting.
 //!
-//! May import: `crate::codec` and `crate::pcap`.
+//! May import: `crate::codec`, `crate::pcap` and `crate::proto` (the one timing window).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,6 +24,7 @@ use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::{FlowStatus, IsoTpPdu, PciError};
 
 use super::survey::IsoTpPair;
+use crate::proto::window::Window;
 
 /// The longest ISO-TP message held for display and UDS decoding (FF_DL can claim 4 GiB).
 pub const MAX_MESSAGE_HELD: usize = 1 << 20;
@@ -202,7 +203,10 @@ impl IsoTpReader {
             let gap = at.time.saturating_sub(last);
             // STmin applies between CFs of a block; the first CF after an FC is not measured
             // against the block before it (the FC restarts the pacing).
-            if rx.cfs_in_block > 0 && gap + tolerance < rx.st_min {
+            // STmin is the least gap between consecutive frames (ISO 15765-2:2016 §9.6.5.4).
+            if rx.cfs_in_block > 0
+                && Window::new(Duration::MAX, Some(rx.st_min), tolerance).is_early(gap)
+            {
                 report(SenderViolation::StMinNotKept { gap, st_min: rx.st_min });
             }
         }

@@ -3,9 +3,10 @@
 //! bus is recorded as a CAN frame event, whether a step wanted it or not.
 
 use super::Execute;
-use super::timing::{Violation, Window, early_message, measured, within_bounds};
+use super::timing::{early_message, measured};
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::AddressingMode;
+use crate::proto::window::{Violation, Window, within_bounds};
 use crate::runner::arrived::Arrived;
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Direction, RunTime};

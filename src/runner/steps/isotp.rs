@@ -3,7 +3,8 @@
 //! the step with its N_Result (ISO 15765-2:2016 §8.3.7).
 
 use super::Execute;
-use super::timing::{Violation, early_message};
+use super::timing::early_message;
+use crate::proto::window::Violation;
 use crate::runner::arrived::Arrived;
 use crate::runner::case::CaseRun;
 use crate::runner::event::Direction;
@@ -103,10 +104,13 @@ impl CaseRun<'_> {
         timing: &TimeBounds,
     ) -> Result<(), Failure> {
         let pattern = self.pattern(data, None)?;
-        let window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
-        let mut deadline = super::deadline_after(window.wait());
-        let start = self.rec.now();
+        let first = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
+        let mut deadline = super::deadline_after(first.wait());
+        let mut wait = self.answer_wait(&first, self.rec.now());
         loop {
+            // The first answer is held to the step's window, one after a 0x78 to P2* from it.
+            let window = if wait.pending() == 0 { first } else { wait.window() };
+            let start = wait.since();
             let message = match self.isotp_outcome(deadline, None).await? {
                 Outcome::Done(message) => message,
                 Outcome::Failed(result) => {
@@ -135,7 +139,7 @@ impl CaseRun<'_> {
                 return Ok(());
             }
             if self.response_pending(&message) {
-                deadline = self.extend_for_pending(" over ISO-TP");
+                deadline = self.extend_for_pending(&mut wait, at, &message, " over ISO-TP")?;
                 continue;
             }
             return Err(mismatch(

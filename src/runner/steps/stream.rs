@@ -2,12 +2,11 @@
 //! and raw messages both ways, the connection's fate (closed, open, silent), and `wait`, which keeps every
 //! connection read so that handlers answer and arrival times are true.
 
-use super::timing::{
-    Violation, Window, early_message, harness_delay, harness_delay_message, late_message, measured,
-};
+use super::timing::{early_message, harness_delay, harness_delay_message, late_message, measured};
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
-use crate::codec::uds::Response;
+use crate::proto::uds_wait::{AnswerWait, Answered, MAX_PENDING, UdsTimes, is_response_pending};
+use crate::proto::window::{Violation, Window};
 use crate::runner::arrived::{Arrived, ReceivedFrame, decoded_message};
 use crate::runner::case::CaseRun;
 use crate::runner::conn::{self, Connection, ReadOutcome};
@@ -294,26 +293,43 @@ impl CaseRun<'_> {
         Ok(false)
     }
 
+    /// The wait of a step's answer (`proto::uds_wait`): the first answer is held to the step's
+    /// `window` (the suite's bound for it), the answer after a "response pending" to P2* from
+    /// the 0x78 (ISO 14229-2).
+    pub(super) fn answer_wait(&self, window: &Window, start: RunTime) -> AnswerWait<RunTime> {
+        let times = UdsTimes {
+            p2: window.within,
+            p2_star: self.settings.p2_star,
+            tolerance: window.tolerance,
+        };
+        AnswerWait::start(times, start)
+    }
+
     /// With `tolerate_response_pending`, whether `uds` is a "response pending" (NRC 0x78,
     /// ISO 14229-1 §8.7.1), which extends the wait by P2*.
     pub(super) fn response_pending(&self, uds: &[u8]) -> bool {
-        self.has_handler(Handler::TolerateResponsePending)
-            && Response::parse(uds).is_ok_and(|r| r.is_response_pending())
+        self.has_handler(Handler::TolerateResponsePending) && is_response_pending(uds)
     }
 
-    /// The window of an answer after a "response pending": P2* from the 0x78, with the
-    /// profile's tolerance.
-    pub(super) fn pending_window(&self) -> super::timing::Window {
-        super::timing::Window::new(self.settings.p2_star, None, self.settings.tolerance)
-    }
-
-    /// Notes a "response pending" and returns the deadline it extends the wait to.
-    pub(super) fn extend_for_pending(&self, over: &str) -> Instant {
+    /// Notes a "response pending" that came `at` and returns the deadline it extends the wait
+    /// to: P2* from it. Past `MAX_PENDING` of them the target fails the step.
+    pub(super) fn extend_for_pending(
+        &self,
+        wait: &mut AnswerWait<RunTime>,
+        at: RunTime,
+        uds: &[u8],
+        over: &str,
+    ) -> Result<Instant, Failure> {
+        if wait.on_answer(at, uds) == Answered::TooManyPending {
+            return Err(fail(format!(
+                "the target answered NRC 0x78 (response pending){over} more than {MAX_PENDING} times; the tester stops waiting"
+            )));
+        }
         self.rec.note(format!(
             "handler tolerate_response_pending: NRC 0x78{over}, waiting up to {} more",
             format_duration(self.settings.p2_star)
         ));
-        deadline_after(self.settings.p2_star + self.settings.tolerance)
+        Ok(self.rec.clock.instant(wait.deadline()))
     }
 
     /// Records a match: its time (for `measure`) and message (for `capture`), once it is
@@ -383,11 +399,14 @@ impl CaseRun<'_> {
         expected: &MessageBody<Matcher>,
         timing: &TimeBounds,
     ) -> Result<(), Failure> {
-        let mut window = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
-        let mut deadline = deadline_after(window.wait());
-        let mut start = self.rec.now();
+        let first = self.window(timing.within.as_ref(), timing.not_before.as_ref())?;
+        let mut deadline = deadline_after(first.wait());
+        let mut wait = self.answer_wait(&first, self.rec.now());
         let name = &expected.name;
         loop {
+            // The first answer is held to the step's window, one after a 0x78 to P2* from it.
+            let window = if wait.pending() == 0 { first } else { wait.window() };
+            let start = wait.since();
             let received =
                 self.next_frame(connection, deadline, name, window.within, start).await?;
             let message = match &received.message {
@@ -427,8 +446,7 @@ impl CaseRun<'_> {
             {
                 // ISO 14229-2: after NRC 0x78 the answer is due within P2* of it, so the
                 // final answer is judged from the 0x78, against P2* (not the step's within).
-                deadline = self.extend_for_pending("");
-                (start, window) = (received.at, self.pending_window());
+                deadline = self.extend_for_pending(&mut wait, received.at, &d.user_data, "")?;
                 continue;
             }
             let text = format!("{name} does not match: {}", describe_mismatches(&mismatches));

@@ -2,9 +2,9 @@
 //! discovery port (or the profile's broadcast address), the answers and announcements
 //! (ISO 13400-2:2019 §9.2, §9.3), and silence on the case's UDP socket.
 
-use super::timing::Window;
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
+use crate::proto::window::Window;
 use crate::runner::arrived::{Arrived, ReceivedFrame};
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Decoded, RunTime};

@@ -2,7 +2,8 @@
 //! become `${name}`) and `measure` (the time from the last frame sent to the last match).
 
 use super::Execute;
-use super::timing::{Violation, measured, within_bounds};
+use super::timing::measured;
+use crate::proto::window::{Violation, within_bounds};
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Event, MetricEvent};
 use crate::runner::failure::{Failure, error, fail};
