@@ -12,7 +12,7 @@
 //!
 //! Run: `cargo bench --bench inspect_throughput`.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::Command;
@@ -23,97 +23,21 @@ use doipcheck::cli::inspect::{Settings, inspect_file};
 use doipcheck::judge::{ConnectionSummary, Finding, Judge, Report};
 use doipcheck::pcap::read::stream::read_records;
 use doipcheck::pcap::read::{CaptureEvent, ReadConfig, Reader, Survey};
-use etherparse::PacketBuilder;
-use pcap_file::DataLink;
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+
+#[path = "support/synthetic_capture.rs"]
+mod synthetic_capture;
+use synthetic_capture::{Shape, write_capture};
 
 const MESSAGES: u64 = 1_000_000;
-const EXCHANGES_PER_CONNECTION: u64 = 1000;
+/// Connections of 1000 exchanges, each a request, its ACK and its answer.
+const MANY: Shape = Shape { exchanges_per_connection: 1000, with_answer: true };
+/// The capture: 200 000 diagnostic request/ACK pairs on one TCP connection.
+const ONE_CONNECTION: Shape = Shape { exchanges_per_connection: 200_000, with_answer: false };
+const ONE_CONNECTION_MESSAGES: u64 = 400_000;
+/// The goals on [`ONE_CONNECTION`], on one core (DoIP messages/s).
+const JSON_GOAL: f64 = 1e6;
+const FINDINGS_ONLY_GOAL: f64 = 2e6;
 const RUNS: usize = 5;
-
-const TESTER: [u8; 4] = [192, 0, 2, 1];
-const ENTITY: [u8; 4] = [192, 0, 2, 2];
-
-fn doip(payload_type: u16, payload: &[u8]) -> Vec<u8> {
-    let mut m = vec![0x02, 0xFD];
-    m.extend_from_slice(&payload_type.to_be_bytes());
-    m.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    m.extend_from_slice(payload);
-    m
-}
-
-/// Writes a capture of at least `messages` DoIP messages to `out`; returns the messages.
-fn write_capture(out: impl Write, messages: u64) -> u64 {
-    let header = PcapHeader { datalink: DataLink::ETHERNET, ..PcapHeader::default() };
-    let mut w = PcapWriter::with_header(out, header).unwrap();
-    let request = doip(0x8001, &[0x0E, 0x00, 0x10, 0x00, 0x22, 0xF1, 0x90]);
-    let mut answer = doip(0x8002, &[0x10, 0x00, 0x0E, 0x00, 0x00]);
-    let mut response = vec![0x10, 0x00, 0x0E, 0x00, 0x62, 0xF1, 0x90];
-    response.extend_from_slice(b"WDOIPCHECK0000001");
-    answer.extend(doip(0x8001, &response));
-    let activation = doip(0x0005, &[0x0E, 0x00, 0x00, 0, 0, 0, 0]);
-    let activated = doip(0x0006, &[0x0E, 0x00, 0x10, 0x00, 0x10, 0, 0, 0, 0]);
-    let mut time = Duration::from_secs(1_764_900_000);
-    let mut packet = |w: &mut PcapWriter<_>,
-                      from_tester: bool,
-                      port: u16,
-                      seq: u32,
-                      ack: u32,
-                      flags: &str,
-                      payload: &[u8]| {
-        let (src, dst, sp, dp) =
-            if from_tester { (TESTER, ENTITY, port, 13400) } else { (ENTITY, TESTER, 13400, port) };
-        let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4(src, dst, 64)
-            .tcp(sp, dp, seq, 65535);
-        if flags.contains('S') {
-            b = b.syn();
-        }
-        if flags.contains('F') {
-            b = b.fin();
-        }
-        if flags.contains('A') {
-            b = b.ack(ack);
-        }
-        if flags.contains('P') {
-            b = b.psh();
-        }
-        let mut bytes = Vec::with_capacity(b.size(payload.len()));
-        b.write(&mut bytes, payload).unwrap();
-        time += Duration::from_micros(50);
-        w.write_packet(&PcapPacket::new(time, bytes.len() as u32, &bytes[..]).unwrap()).unwrap();
-    };
-    let mut written = 0;
-    let mut connection = 0u16;
-    while written < messages {
-        connection = connection.wrapping_add(1);
-        let port = 20000 + connection % 40000;
-        let (mut t, mut e) = (1000u32, 5000u32);
-        packet(&mut w, true, port, t - 1, 0, "S", &[]);
-        packet(&mut w, false, port, e - 1, t, "SA", &[]);
-        packet(&mut w, true, port, t, e, "A", &[]);
-        packet(&mut w, true, port, t, e, "AP", &activation);
-        t += activation.len() as u32;
-        packet(&mut w, false, port, e, t, "AP", &activated);
-        e += activated.len() as u32;
-        written += 2;
-        for _ in 0..EXCHANGES_PER_CONNECTION {
-            packet(&mut w, true, port, t, e, "AP", &request);
-            t += request.len() as u32;
-            packet(&mut w, false, port, e, t, "AP", &answer);
-            e += answer.len() as u32;
-            written += 3;
-            if written >= messages {
-                break;
-            }
-        }
-        packet(&mut w, true, port, t, e, "AF", &[]);
-        packet(&mut w, false, port, e, t + 1, "AF", &[]);
-        packet(&mut w, true, port, t + 1, e + 1, "A", &[]);
-    }
-    w.into_inner();
-    written
-}
 
 /// Counts and discards; the checks still run in the inspector.
 struct Null(u64);
@@ -188,7 +112,9 @@ fn best(mut f: impl FnMut()) -> (Duration, Option<Duration>) {
     (wall, cpu)
 }
 
-fn rate(what: &str, messages: u64, bytes: usize, (wall, cpu): (Duration, Option<Duration>)) {
+/// Prints the rate; returns it by the thread's CPU time where the system has it (one core,
+/// whatever else the machine runs), else by the wall clock (DoIP messages/s).
+fn rate(what: &str, messages: u64, bytes: usize, (wall, cpu): (Duration, Option<Duration>)) -> f64 {
     let per_s = |d: Duration| messages as f64 / d.as_secs_f64();
     print!(
         "{what:<34} wall {:>8.1} ms  {:>6.2} M DoIP msg/s  {:>7.1} MB/s",
@@ -200,6 +126,48 @@ fn rate(what: &str, messages: u64, bytes: usize, (wall, cpu): (Duration, Option<
         print!("   cpu {:>8.1} ms  {:>6.2} M msg/s", cpu.as_secs_f64() * 1e3, per_s(cpu) / 1e6);
     }
     println!();
+    per_s(cpu.unwrap_or(wall))
+}
+
+/// `inspect --json` and `--findings-only` from a file into a sink, against their goals.
+fn one_connection(dir: &Path) {
+    let path = dir.join("one-connection.pcap");
+    let file = BufWriter::new(std::fs::File::create(&path).unwrap());
+    let (messages, packets) = write_capture(file, ONE_CONNECTION_MESSAGES, ONE_CONNECTION);
+    let bytes = std::fs::metadata(&path).unwrap().len() as usize;
+    println!(
+        "one connection: {messages} DoIP messages (200 000 request/ACK pairs), {packets} packets, {:.1} MB pcap",
+        bytes as f64 / 1e6
+    );
+    let goal = |name: &str, got: f64, goal: f64| {
+        let verdict = if got >= goal { "met" } else { "NOT met" };
+        println!(
+            "  goal {name} (one core, by CPU time): {:.2} M/s >= {:.1} M/s: {verdict}",
+            got / 1e6,
+            goal / 1e6
+        );
+    };
+    let json = rate(
+        "  inspect --json to a sink (file)",
+        messages,
+        bytes,
+        best(|| {
+            let t = inspect_file(&path, &Settings::default(), Format::Json, &mut io::sink());
+            assert_eq!(t.unwrap().stats.doip_messages, messages);
+        }),
+    );
+    goal("--json", json, JSON_GOAL);
+    let findings_only = rate(
+        "  inspect --findings-only (file)",
+        messages,
+        bytes,
+        best(|| {
+            let settings = Settings { findings_only: true, ..Settings::default() };
+            let t = inspect_file(&path, &settings, Format::Console, &mut io::sink());
+            assert_eq!(t.unwrap().stats.doip_messages, messages);
+        }),
+    );
+    goal("--findings-only", findings_only, FINDINGS_ONLY_GOAL);
 }
 
 /// Child mode: inspect `path` with the --json transcript into a sink, print peak RSS.
@@ -222,7 +190,7 @@ fn main() {
         return;
     }
     let mut bytes = Vec::new();
-    let messages = write_capture(&mut bytes, MESSAGES);
+    let (messages, _) = write_capture(&mut bytes, MESSAGES, MANY);
     println!(
         "synthetic capture: {messages} DoIP messages, {:.1} MB pcap",
         bytes.len() as f64 / 1e6
@@ -262,10 +230,11 @@ fn main() {
         }),
     );
     drop(bytes);
+    one_connection(dir.path());
     // Peak memory of a process inspecting the 1x file and a 10x file.
     let ten = dir.path().join("10x.pcap");
     let ten_messages =
-        write_capture(BufWriter::new(std::fs::File::create(&ten).unwrap()), 10 * MESSAGES);
+        write_capture(BufWriter::new(std::fs::File::create(&ten).unwrap()), 10 * MESSAGES, MANY).0;
     let exe = std::env::current_exe().unwrap();
     for (label, file) in [("1x", &path), ("10x", &ten)] {
         let size = std::fs::metadata(file).unwrap().len();

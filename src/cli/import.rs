@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::exit;
 use super::inspect::{ByteOrderArg, InspectArgs, settings_from, surveyed_config};
+use super::suite_files::SuiteFiles;
 use crate::import::{ImportOptions, Importer, Masks, Pace, Timer};
 use crate::pcap::read::Reader;
 use crate::pcap::source::read_file;
@@ -71,44 +72,60 @@ pub struct ImportArgs {
     pub flags: ImportFlags,
 }
 
-/// The profile timers an imported answer may be bounded by (ISO 13400-2:2019 Table 39,
-/// ISO 14229-2 P2/P2*).
 /// Runs `doipcheck import`; returns the exit code.
 pub fn run(args: ImportArgs) -> u8 {
     let profile_path = args.profile.clone().unwrap_or_else(super::validate::default_profile);
     let name = args.name.clone().unwrap_or_else(|| default_name(&args.capture));
-    match import_file(&args.capture, Some(&profile_path), &name, &args.flags) {
-        Ok(imported) => match &args.output {
-            Some(path) => match std::fs::write(path, &imported.yaml) {
-                Ok(()) => {
+    let mut out = SuiteFiles::new(args.output.as_deref());
+    match import_file(&args.capture, Some(&profile_path), &name, &args.flags, &mut out) {
+        Ok(imported) => {
+            for note in &imported.notes {
+                eprintln!("note: {note}");
+            }
+            match imported.files.as_slice() {
+                [] => exit::SUCCESS,
+                files => {
+                    let shown: Vec<String> =
+                        files.iter().map(|f| f.display().to_string()).collect();
                     eprintln!(
                         "{}: {} case(s) from {} (check with `doipcheck validate {}`)",
-                        path.display(),
+                        shown.join(", "),
                         imported.cases,
                         args.capture.display(),
-                        path.display()
+                        shown.join(" ")
                     );
                     exit::SUCCESS
                 }
-                Err(e) => {
-                    eprintln!("error: writing {}: {e}", path.display());
-                    exit::USAGE
-                }
-            },
-            None => super::stdout::print(&imported.yaml, exit::SUCCESS),
-        },
-        Err(message) => {
+            }
+        }
+        Err(ImportFailed::Input(message)) => {
             eprintln!("error: {message}");
+            exit::USAGE
+        }
+        Err(ImportFailed::Output(e)) if args.output.is_none() => super::stdout::write_failed(&e),
+        Err(ImportFailed::Output(e)) => {
+            eprintln!("error: writing the suite: {e}");
             exit::USAGE
         }
     }
 }
 
-/// An imported suite: its text and how many cases it has.
+/// An imported suite: the files written (none on standard output), its cases, and notes for
+/// the user (the profile keys that replay an ISO-TP pair on its recorded ids).
 #[derive(Debug, Clone)]
 pub struct Imported {
-    pub yaml: String,
+    pub files: Vec<PathBuf>,
     pub cases: usize,
+    pub notes: Vec<String>,
+}
+
+/// Why an import gave no suite.
+#[derive(Debug)]
+pub enum ImportFailed {
+    /// The capture or the profile (said as a sentence).
+    Input(String),
+    /// Writing the suite.
+    Output(std::io::Error),
 }
 
 /// `import-` and the file name up to its first dot, as a suite name may be written.
@@ -122,15 +139,17 @@ pub fn default_name(capture: &Path) -> String {
     format!("import-{}", if clean.is_empty() { "capture" } else { &clean })
 }
 
-/// Reads `capture` (two passes, as `inspect`) into a suite, with `profile`'s timers and
-/// ports (`None`: the standard's defaults).
+/// Reads `capture` (two passes, as `inspect`) into a suite written to `out` as each
+/// conversation ends, with `profile`'s timers and ports (`None`: the standard's defaults).
 pub fn import_file(
     capture: &Path,
     profile: Option<&Path>,
     name: &str,
     flags: &ImportFlags,
-) -> Result<Imported, String> {
-    let loaded = load::load_profile(profile).map_err(|e| e.render())?;
+    out: &mut SuiteFiles,
+) -> Result<Imported, ImportFailed> {
+    let input = |e: String| ImportFailed::Input(e);
+    let loaded = load::load_profile(profile).map_err(|e| input(e.render()))?;
     let inspect_args = InspectArgs {
         captures: vec![capture.to_path_buf()],
         json: false,
@@ -142,14 +161,15 @@ pub fn import_file(
         report_dir: None,
         findings_only: false,
     };
-    let settings = settings_from(&inspect_args)?;
-    let (mut config, _) =
-        surveyed_config(capture, &settings).map_err(|e| format!("{}: {e}", capture.display()))?;
+    let settings = settings_from(&inspect_args).map_err(input)?;
+    let (mut config, _) = surveyed_config(capture, &settings)
+        .map_err(|e| input(format!("{}: {e}", capture.display())))?;
     // Frames of the profile's pair are the tester's and its ECU's even when the ECU never
     // answered (then the survey finds no pair): they replay as frames.
+    let profile_pair = (loaded.target().isotp.tx_id, loaded.target().isotp.rx_id);
     if flags.isotp.is_empty()
-        && let (tx, rx) = (loaded.target().isotp.tx_id, loaded.target().isotp.rx_id)
-        && let Ok(pairs) = super::inspect::parse_pairs(&[format!("{tx:X}:{rx:X}")])
+        && let Ok(pairs) =
+            super::inspect::parse_pairs(&[format!("{:X}:{:X}", profile_pair.0, profile_pair.1)])
     {
         for pair in pairs {
             if !config.isotp_pairs.iter().any(|p| p.tx == pair.tx || p.rx == pair.rx) {
@@ -157,17 +177,50 @@ pub fn import_file(
             }
         }
     }
-    let options = options(&loaded, capture, name, flags, config.isotp_pairs.clone())?;
+    let notes = config
+        .isotp_pairs
+        .iter()
+        .filter(|p| (p.tx.raw(), p.rx.raw()) != profile_pair)
+        .map(|p| {
+            format!(
+                "the ISO-TP cases of {tx:X}/{rx:X} replay on the profile's ids ({:X}/{:X}); \
+                 to replay them on the recorded ids set isotp.tx_id: 0x{tx:X} and isotp.rx_id: \
+                 0x{rx:X}{}",
+                profile_pair.0,
+                profile_pair.1,
+                if p.tx.is_extended() { " and isotp.extended_ids: true" } else { "" },
+                tx = p.tx.raw(),
+                rx = p.rx.raw(),
+            )
+        })
+        .collect();
+    let options =
+        options(&loaded, capture, name, flags, config.isotp_pairs.clone()).map_err(input)?;
+    out.begin(&options);
     let mut importer = Importer::new(options);
     let mut reader = Reader::new(config);
+    let mut written: std::io::Result<()> = Ok(());
     read_file(capture, |record| {
         reader.record(record, &mut importer);
+        for case in importer.take_ready() {
+            written = out.case(&case);
+            if written.is_err() {
+                return ControlFlow::Break(());
+            }
+        }
         ControlFlow::Continue(())
     })
-    .map_err(|e| format!("{}: cannot open: {e}", capture.display()))?;
+    .map_err(|e| input(format!("{}: cannot open: {e}", capture.display())))?;
+    written.map_err(ImportFailed::Output)?;
     reader.finish(&mut importer);
-    let (yaml, cases) = importer.finish().map_err(|e| format!("{}: {e}", capture.display()))?;
-    Ok(Imported { yaml, cases })
+    let finished = importer.finish().map_err(|e| input(format!("{}: {e}", capture.display())))?;
+    for case in &finished.cases {
+        out.case(case).map_err(ImportFailed::Output)?;
+    }
+    let files = std::mem::replace(out, SuiteFiles::new(None))
+        .finish(&finished.tail)
+        .map_err(ImportFailed::Output)?;
+    Ok(Imported { files, cases: finished.count, notes })
 }
 
 fn options(

@@ -41,6 +41,7 @@ pub mod run;
 pub mod selftest;
 pub mod sim;
 pub mod stdout;
+pub mod suite_files;
 pub mod suites;
 pub mod validate;
 

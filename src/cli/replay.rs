@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
-use super::import::{ImportFlags, default_name, import_file};
+use super::import::{ImportFailed, ImportFlags, default_name, import_file};
 use super::run::{PcapArg, RunArgs};
+use super::suite_files::SuiteFiles;
 
 /// Replay a recorded capture against a target (or the built-in simulator).
 #[derive(Debug, Args)]
@@ -55,29 +56,36 @@ pub fn run(args: ReplayArgs) -> u8 {
     // and the standard's defaults with one (as `run` chooses).
     let profile = super::validate::profile_choice(args.profile.as_deref(), args.target.is_some());
     let name = default_name(&args.capture);
-    let imported = match import_file(&args.capture, profile.as_deref(), &name, &args.flags) {
-        Ok(imported) => imported,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::USAGE;
-        }
-    };
     let dir = args.report_dir.join("replay");
     let suite = dir.join(format!("{name}.yaml"));
-    if let Err(e) =
-        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&suite, &imported.yaml))
-    {
-        eprintln!("error: writing {}: {e}", suite.display());
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("error: creating {}: {e}", dir.display());
         return exit::USAGE;
+    }
+    let mut out = SuiteFiles::new(Some(&suite));
+    let imported =
+        match import_file(&args.capture, profile.as_deref(), &name, &args.flags, &mut out) {
+            Ok(imported) => imported,
+            Err(ImportFailed::Input(message)) => {
+                eprintln!("error: {message}");
+                return exit::USAGE;
+            }
+            Err(ImportFailed::Output(e)) => {
+                eprintln!("error: writing {}: {e}", suite.display());
+                return exit::USAGE;
+            }
+        };
+    for note in &imported.notes {
+        eprintln!("note: {note}");
     }
     eprintln!(
         "replay: {} case(s) imported from {} into {}",
         imported.cases,
         args.capture.display(),
-        suite.display()
+        imported.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
     );
     super::run::run(RunArgs {
-        paths: vec![suite],
+        paths: imported.files,
         target: args.target,
         profile: args.profile,
         sim_faults: args.sim_faults,

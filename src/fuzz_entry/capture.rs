@@ -7,7 +7,7 @@
 //! with the events. The same events imported as a suite ([`crate::import`]): no panic, and
 //! the text stays within what the import keeps.
 
-use crate::import::{ImportOptions, Importer, MAX_IMPORTED_BYTES, Masks, Pace};
+use crate::import::{ImportOptions, Importer, MAX_CASE_BYTES, Masks, Pace};
 use crate::judge::IsoTpTimerValues;
 use crate::judge::{ConnectionSummary, Finding, Judge, Report, TimerValues};
 use crate::pcap::read::stream::read_records;
@@ -108,8 +108,12 @@ pub fn capture_file(data: &[u8]) {
             isotp_pairs: config.isotp_pairs.clone(),
         });
         let mut reader = Reader::new(config);
+        let mut largest_case = 0usize;
         let mut both = |e: CaptureEvent<'_>| {
             importer.event(e.clone());
+            for case in importer.take_ready() {
+                largest_case = largest_case.max(case.len());
+            }
             inspector.event(e);
         };
         let second = read_records(data, |r| {
@@ -119,10 +123,12 @@ pub fn capture_file(data: &[u8]) {
             ControlFlow::Continue(())
         });
         reader.finish(&mut both);
-        if let Ok((yaml, _)) = importer.finish() {
-            // Hex is 3 characters a byte; each happening a few lines of YAML.
-            assert!(yaml.len() <= 12 * MAX_IMPORTED_BYTES, "{} bytes of suite", yaml.len());
+        if let Ok(rest) = importer.finish() {
+            largest_case = rest.cases.iter().map(String::len).fold(largest_case, usize::max);
         }
+        // Each case is cut at twice MAX_CASE_BYTES at the latest: hex is 3 characters a byte,
+        // each happening a few lines of YAML.
+        assert!(largest_case <= 12 * MAX_CASE_BYTES, "{largest_case} bytes in one case");
         assert_eq!(first, second, "both passes read the same records");
         let findings = inspector.findings();
         let checker = inspector.into_report();

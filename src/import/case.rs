@@ -14,16 +14,17 @@ use crate::notation::format_duration;
 use crate::pcap::read::At;
 
 use super::fields::message_name;
-use super::yaml::{Item, Node, render};
+use super::yaml::{Item, Node, render, render_comments, render_item};
 use super::{ImportOptions, Pace};
 
 /// The handler that takes UDS "response pending" answers (`7F <SID> 78`, ISO 14229-1): the
 /// recorded ones are not expected, since their number and timing are the target's choice.
 pub(super) const PENDING_HANDLER: &str = "tolerate_response_pending";
 
-/// The whole suite.
-pub(crate) fn suite(options: &ImportOptions, cases: Vec<Node>, tls_left_out: usize) -> String {
-    let mut header = vec![
+/// The suite's head: comment lines, `suite`, `title` and `cases:`. The cases follow one at a
+/// time ([`case_text`]) as their conversations end, then [`suite_tail`]: an import streams.
+pub fn suite_head(options: &ImportOptions, name: &str) -> String {
+    let header = vec![
         format!("Imported by `doipcheck import` from {}.", options.source),
         "Each case is one recorded conversation: the tester's side is sent again, the entity's answers are expected as recorded.".into(),
         format!(
@@ -35,17 +36,28 @@ pub(crate) fn suite(options: &ImportOptions, cases: Vec<Node>, tls_left_out: usi
             if options.masks.names.is_empty() { "nothing".into() } else { options.masks.names.join(", ") }
         ),
     ];
-    if tls_left_out > 0 {
-        header.push(format!(
-            "{tls_left_out} TLS connection(s) left out: their payload is encrypted."
-        ));
-    }
     let root = Node::map([
-        ("suite", Node::plain(options.name.clone())),
+        ("suite", Node::plain(name.to_string())),
         ("title", Node::text(format!("Recorded conversations of {}", options.source))),
-        ("cases", Node::seq(cases)),
     ]);
-    render(&header, &root)
+    let mut text = render(&header, &root);
+    text.push_str("cases:\n");
+    text
+}
+
+/// One case as an item of the suite's `cases` list.
+pub(crate) fn case_text(case: &Node) -> String {
+    render_item(2, case)
+}
+
+/// What follows the last case: the TLS connections left out, as comment lines.
+pub fn suite_tail(tls_left_out: usize) -> String {
+    if tls_left_out == 0 {
+        return String::new();
+    }
+    render_comments(&[format!(
+        "{tls_left_out} TLS connection(s) left out: their payload is encrypted."
+    )])
 }
 
 /// Builds one case's steps.
@@ -268,6 +280,17 @@ pub(super) fn typed<'b>(
 
 pub(super) fn is_response_pending(user_data: &[u8]) -> bool {
     Response::parse(user_data).is_ok_and(|r| r.is_response_pending())
+}
+
+/// A case's id, with `.partN` from the second part of a conversation cut at
+/// [`super::MAX_CASE_BYTES`] on.
+pub(super) fn part_id(id: String, part: u32) -> String {
+    if part == 0 { id } else { format!("{id}.part{}", part + 1) }
+}
+
+/// `, part N` in a title from the second part on.
+pub(super) fn part_title(part: u32) -> String {
+    if part == 0 { String::new() } else { format!(", part {}", part + 1) }
 }
 
 pub(super) fn packets(first: u64, last: u64) -> String {

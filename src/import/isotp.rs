@@ -7,13 +7,18 @@ use crate::codec::can::CanId;
 use crate::notation::hex_spaced;
 use crate::pcap::read::IsoTpPair;
 
-use super::case::{Steps, is_response_pending, packets};
+use super::case::{Steps, is_response_pending, packets, part_id, part_title};
 use super::fields::uds_pattern;
 use super::yaml::Node;
 use super::{Happening, ImportOptions, Seen};
 
 /// The case of one ISO-TP id pair: requests through the harness's stack, answers expected.
-pub(super) fn isotp_case(pair: &IsoTpPair, seen: &[Seen], options: &ImportOptions) -> Node {
+pub(super) fn isotp_case(
+    pair: &IsoTpPair,
+    seen: &[Seen],
+    options: &ImportOptions,
+    part: u32,
+) -> Node {
     let mut steps = Steps::new(options);
     steps.comments.push(format!(
         "recorded on request id {tx} / response id {rx}: isotp_send and isotp_expect use the \
@@ -46,15 +51,20 @@ pub(super) fn isotp_case(pair: &IsoTpPair, seen: &[Seen], options: &ImportOption
     let first = seen.first().map_or(0, |s| s.at.packet);
     let last = seen.last().map_or(0, |s| s.at.packet);
     let (tx, rx) = (can_id(pair.tx), can_id(pair.rx));
-    let title = format!("ISO-TP {tx} / {rx} ({})", packets(first, last));
-    steps.case(format!("ISOTP-{}-{}", &tx[2..], &rx[2..]), title, "isotp")
+    let title = format!("ISO-TP {tx} / {rx} ({}{})", packets(first, last), part_title(part));
+    steps.case(part_id(format!("ISOTP-{}-{}", &tx[2..], &rx[2..]), part), title, "isotp")
 }
 
 /// A pair whose frames form no whole message: the frames themselves, the tester's as
 /// `can_send`, the ECU's as `can_expect`; when the ECU stayed silent after the tester's last
 /// frame, `expect_none` on its id for `isotp.reaction_time` (frames a receiver must ignore,
 /// ISO 15765-2:2016 §9.8).
-pub(super) fn frame_case(pair: &IsoTpPair, seen: &[Seen], options: &ImportOptions) -> Node {
+pub(super) fn frame_case(
+    pair: &IsoTpPair,
+    seen: &[Seen],
+    options: &ImportOptions,
+    part: u32,
+) -> Node {
     let mut steps = Steps::new(options);
     let (tx, rx) = (can_id(pair.tx), can_id(pair.rx));
     steps.comments.push(format!(
@@ -93,8 +103,8 @@ pub(super) fn frame_case(pair: &IsoTpPair, seen: &[Seen], options: &ImportOption
     }
     let first = seen.first().map_or(0, |s| s.at.packet);
     let last = seen.last().map_or(0, |s| s.at.packet);
-    let title = format!("CAN frames {tx} / {rx} ({})", packets(first, last));
-    steps.case(format!("CAN-{}-{}", &tx[2..], &rx[2..]), title, "isotp")
+    let title = format!("CAN frames {tx} / {rx} ({}{})", packets(first, last), part_title(part));
+    steps.case(part_id(format!("CAN-{}-{}", &tx[2..], &rx[2..]), part), title, "isotp")
 }
 
 fn can_id(id: CanId) -> String {

@@ -38,16 +38,26 @@ use crate::pcap::read::{
     At, CaptureEvent, CaptureSink, CarriedBy, FrameAt, IsoTpEvent, IsoTpPair, TcpFlow,
 };
 
+pub use case::{suite_head, suite_tail};
 pub use fields::{Masks, SEED};
 
-/// Bytes of the capture an import keeps at most (the suite's text must stay below the 1 MiB a
-/// suite file may have, and hex takes three characters per byte).
-pub const MAX_IMPORTED_BYTES: usize = 320 * 1024;
+/// Bytes of the capture one case keeps at most: a longer conversation goes on in a next case
+/// (`.part2`, ...), so the import holds at most this much per open conversation whatever the
+/// capture's size, and each case's text stays well below the 1 MiB a suite file may have
+/// (hex takes three characters per byte).
+pub const MAX_CASE_BYTES: usize = 160 * 1024;
 
-/// What one kept happening counts against [`MAX_IMPORTED_BYTES`] besides its bytes (its place
-/// in memory, and the lines of YAML it becomes): a capture of many empty connections is
-/// bounded too.
+/// What one kept happening counts against [`MAX_CASE_BYTES`] besides its bytes (its place in
+/// memory, and the lines of YAML it becomes): a conversation of many empty messages is cut too.
 const HAPPENING_COST: usize = 64;
+
+/// Start-up announcements kept for their case (the first burst is expected with its count;
+/// the rest are only counted).
+const MAX_ANNOUNCEMENTS: usize = 64;
+
+/// Connections whose case is written that are remembered, so a straggler of theirs (the last
+/// FIN after a new connection opened) does not start a case of its own.
+const WRITTEN_REMEMBERED: usize = 64;
 
 /// How the tester's recorded pauses are replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,10 +102,6 @@ pub struct ImportOptions {
 pub enum ImportError {
     #[error("the capture holds no DoIP or ISO-TP conversation to import")]
     Empty,
-    #[error(
-        "the capture holds more than {MAX_IMPORTED_BYTES} bytes of conversation (from packet {packet} on): cut it first, e.g. `editcap -r IN OUT 1-1000`"
-    )]
-    TooLarge { packet: u64 },
 }
 
 /// One thing a conversation shows, owned (events borrow the reader's buffers).
@@ -144,152 +150,321 @@ pub(crate) struct RecordedConnection {
     pub id: u32,
     pub tester: core::net::SocketAddr,
     pub entity: core::net::SocketAddr,
-    pub tls: bool,
     pub handshake: bool,
     pub seen: Vec<Seen>,
     /// When it was last active (the end of the capture when it stayed open).
     pub last: At,
+    /// It goes on from the case before (cut at [`MAX_CASE_BYTES`]).
+    pub continued: bool,
+    /// A close or its end was seen: a connection opened later is another case's.
+    pub done: bool,
 }
 
-/// Collects a capture's events (a [`CaptureSink`]); [`Importer::finish`] writes the suite.
+impl RecordedConnection {
+    /// It carried bytes either way.
+    fn carried(&self) -> bool {
+        self.seen
+            .iter()
+            .any(|s| matches!(s.what, Happening::TesterData(_) | Happening::EntityMessage { .. }))
+    }
+}
+
+/// One ISO-TP id pair's conversation as far as it is not written yet.
+#[derive(Debug, Clone)]
+struct PairRecord {
+    pair: IsoTpPair,
+    /// Whole messages.
+    messages: Vec<Seen>,
+    /// The pair's frames, kept while it has had no whole message.
+    frames: Vec<Seen>,
+    kept: usize,
+    part: u32,
+    had_messages: bool,
+}
+
+/// A finished import: the cases not taken with [`Importer::take_ready`] and the counts.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The last cases' text, each an item of the suite's `cases` list.
+    pub cases: Vec<String>,
+    /// How many cases the import wrote in all.
+    pub count: usize,
+    /// The suite's end ([`case::suite_tail`]).
+    pub tail: String,
+}
+
+/// Collects a capture's events (a [`CaptureSink`]) and writes each conversation's case once it
+/// is over ([`Importer::take_ready`]), [`Importer::finish`] the rest: memory holds only the
+/// conversations still open, each at most [`MAX_CASE_BYTES`].
 pub struct Importer {
     options: ImportOptions,
-    connections: Vec<RecordedConnection>,
+    /// The connections of the TCP case being collected: they overlap in time.
+    group: Vec<RecordedConnection>,
+    group_kept: usize,
+    group_part: u32,
+    /// Connections whose case is written (the latest [`WRITTEN_REMEMBERED`]).
+    written: std::collections::VecDeque<u32>,
+    tls_left_out: usize,
     udp: Vec<Seen>,
+    udp_kept: usize,
+    udp_part: u32,
+    udp_used: bool,
     /// Where tester datagrams came from: answers go back there, announcements do not.
     udp_testers: Vec<core::net::SocketAddr>,
     /// The tester's last datagram asked for vehicle identification, not yet answered.
     identifying: bool,
     /// Announcements nobody asked for: the entity's start-up (ISO 13400-2:2019 §9.3).
     announcements: Vec<Seen>,
-    isotp: Vec<(IsoTpPair, Vec<Seen>)>,
-    /// The frames of each pair (index as `isotp`), kept until it has a whole message.
-    frames: Vec<Vec<Seen>>,
-    kept: usize,
-    too_large: Option<u64>,
-    last: At,
+    announced: usize,
+    pairs: Vec<PairRecord>,
+    /// Cases whose conversation is over, as text, until taken.
+    ready: Vec<String>,
+    count: usize,
 }
 
 impl Importer {
     pub fn new(options: ImportOptions) -> Self {
-        let isotp: Vec<_> = options.isotp_pairs.iter().map(|p| (*p, Vec::new())).collect();
-        let frames = vec![Vec::new(); isotp.len()];
+        let pairs = options
+            .isotp_pairs
+            .iter()
+            .map(|&pair| PairRecord {
+                pair,
+                messages: Vec::new(),
+                frames: Vec::new(),
+                kept: 0,
+                part: 0,
+                had_messages: false,
+            })
+            .collect();
         Importer {
             options,
-            connections: Vec::new(),
+            group: Vec::new(),
+            group_kept: 0,
+            group_part: 0,
+            written: std::collections::VecDeque::new(),
+            tls_left_out: 0,
             udp: Vec::new(),
+            udp_kept: 0,
+            udp_part: 0,
+            udp_used: false,
             udp_testers: Vec::new(),
             identifying: false,
             announcements: Vec::new(),
-            isotp,
-            frames,
-            kept: 0,
-            too_large: None,
-            last: At { packet: 0, time: Duration::ZERO },
+            announced: 0,
+            pairs,
+            ready: Vec::new(),
+            count: 0,
         }
     }
 
-    /// The suite's YAML text and its number of cases.
-    pub fn finish(self) -> Result<(String, usize), ImportError> {
-        if let Some(packet) = self.too_large {
-            return Err(ImportError::TooLarge { packet });
-        }
-        let (conversations, tls) = tcp::group_connections(self.connections);
-        // A pair with whole messages replays them through the stack; one whose frames form
-        // none (frames a receiver must ignore, a sender that stopped) replays its frames.
-        let mut frame_cases = Vec::new();
-        for ((pair, messages), frames) in self.isotp.iter().zip(&self.frames) {
-            if messages.is_empty() && !frames.is_empty() {
-                frame_cases.push(isotp::frame_case(pair, frames, &self.options));
-            }
-        }
-        let isotp: Vec<_> = self.isotp.into_iter().filter(|(_, s)| !s.is_empty()).collect();
-        let udp_used = self.udp.iter().any(|s| matches!(s.what, Happening::UdpTester(_)));
-        if conversations.is_empty()
-            && !udp_used
-            && isotp.is_empty()
-            && frame_cases.is_empty()
-            && self.announcements.is_empty()
-        {
-            return Err(ImportError::Empty);
-        }
-        let mut cases = Vec::new();
-        for group in &conversations {
-            cases.push(tcp::tcp_case(group, &self.options));
-        }
-        if udp_used {
-            cases.push(udp::udp_case(&self.udp, &self.options));
+    /// The cases written since the last call (items of the suite's `cases` list, after
+    /// [`case::suite_head`]): take them as they come to keep memory bounded.
+    pub fn take_ready(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// Writes what is still open; an import that wrote no case at all is
+    /// [`ImportError::Empty`].
+    pub fn finish(mut self) -> Result<Finished, ImportError> {
+        self.write_group();
+        if self.udp_used {
+            self.write_udp();
         }
         if !self.announcements.is_empty() {
-            cases.push(udp::announcement_case(&self.announcements, &self.options));
+            let case = udp::announcement_case(&self.announcements, self.announced, &self.options);
+            self.ready(&case);
         }
-        for (pair, seen) in &isotp {
-            cases.push(isotp::isotp_case(pair, seen, &self.options));
+        for i in 0..self.pairs.len() {
+            self.write_pair(i);
         }
-        cases.extend(frame_cases);
-        let count = cases.len();
-        Ok((case::suite(&self.options, cases, tls), count))
+        if self.count == 0 {
+            return Err(ImportError::Empty);
+        }
+        Ok(Finished {
+            cases: self.ready,
+            count: self.count,
+            tail: case::suite_tail(self.tls_left_out),
+        })
     }
 
-    /// Keeps `bytes` (and the happening they make, [`HAPPENING_COST`]) within
-    /// [`MAX_IMPORTED_BYTES`]; false once over it.
-    fn keep(&mut self, at: At, bytes: &[u8]) -> bool {
-        if self.too_large.is_some() {
-            return false;
+    /// The whole suite as one text and its number of cases (the cases taken with
+    /// [`Importer::take_ready`] are not in it).
+    pub fn finish_text(self) -> Result<(String, usize), ImportError> {
+        let head = case::suite_head(&self.options, &self.options.name);
+        let finished = self.finish()?;
+        let mut text = head;
+        for case in &finished.cases {
+            text.push_str(case);
         }
-        self.kept = self.kept.saturating_add(bytes.len() + HAPPENING_COST);
-        if self.kept > MAX_IMPORTED_BYTES {
-            self.too_large = Some(at.packet);
-            return false;
-        }
-        true
+        text.push_str(&finished.tail);
+        Ok((text, finished.count))
     }
 
-    fn connection(&mut self, conn: &TcpFlow, at: At) -> &mut RecordedConnection {
-        let index = match self.connections.iter().position(|c| c.id == conn.id) {
+    fn ready(&mut self, case: &yaml::Node) {
+        self.ready.push(case::case_text(case));
+        self.count += 1;
+    }
+
+    /// The TCP case being collected, when it has a connection that carried something or was
+    /// seen from its start (a stray ACK after a close makes none).
+    fn write_group(&mut self) {
+        let group: Vec<RecordedConnection> = std::mem::take(&mut self.group)
+            .into_iter()
+            .filter(|c| (c.handshake && !c.continued) || c.carried())
+            .collect();
+        self.group_kept = 0;
+        if group.is_empty() {
+            return;
+        }
+        for c in &group {
+            if self.written.len() == WRITTEN_REMEMBERED {
+                self.written.pop_front();
+            }
+            self.written.push_back(c.id);
+        }
+        let case = tcp::tcp_case(&group, &self.options, self.group_part);
+        self.ready(&case);
+    }
+
+    fn write_udp(&mut self) {
+        let seen = std::mem::take(&mut self.udp);
+        self.udp_kept = 0;
+        if seen.iter().any(|s| matches!(s.what, Happening::UdpTester(_))) {
+            let case = udp::udp_case(&seen, &self.options, self.udp_part);
+            self.ready(&case);
+            self.udp_part += 1;
+        }
+    }
+
+    /// Pair `i`'s messages, or its frames when it never had a whole message.
+    fn write_pair(&mut self, i: usize) {
+        let record = &mut self.pairs[i];
+        let (messages, frames) =
+            (std::mem::take(&mut record.messages), std::mem::take(&mut record.frames));
+        record.kept = 0;
+        let (pair, part) = (record.pair, record.part);
+        let case = if !messages.is_empty() {
+            isotp::isotp_case(&pair, &messages, &self.options, part)
+        } else if !frames.is_empty() && !record.had_messages {
+            isotp::frame_case(&pair, &frames, &self.options, part)
+        } else {
+            return;
+        };
+        self.pairs[i].part += 1;
+        self.ready(&case);
+    }
+
+    /// A case that keeps `kept` bytes is written before the next happening: before a tester
+    /// action past [`MAX_CASE_BYTES`] (a request stays with its answers), before anything past
+    /// twice that (an entity that floods without being asked).
+    fn full(kept: usize, tester: bool) -> bool {
+        kept > MAX_CASE_BYTES && (tester || kept > 2 * MAX_CASE_BYTES)
+    }
+
+    /// The cost of keeping `bytes` in a case.
+    fn cost(bytes: &[u8]) -> usize {
+        bytes.len().saturating_add(HAPPENING_COST)
+    }
+
+    /// A full TCP case ([`Importer::full`]) is written and its open connections go on in the
+    /// next part, opened anew.
+    fn cut_group_if_full(&mut self, at: At, tester: bool) {
+        if !Self::full(self.group_kept, tester) {
+            return;
+        }
+        let open: Vec<RecordedConnection> = self
+            .group
+            .iter()
+            .filter(|c| !c.done)
+            .map(|c| RecordedConnection {
+                seen: vec![Seen { at, what: Happening::Opened }],
+                handshake: false,
+                continued: true,
+                last: at,
+                ..c.clone_head()
+            })
+            .collect();
+        self.write_group();
+        self.group_part += 1;
+        self.group_kept = open.len() * HAPPENING_COST;
+        self.group = open;
+    }
+
+    fn connection(&mut self, conn: &TcpFlow, at: At) -> Option<&mut RecordedConnection> {
+        if conn.tls {
+            return None;
+        }
+        let index = match self.group.iter().position(|c| c.id == conn.id) {
             Some(i) => i,
+            None if self.written.contains(&conn.id) => return None,
             None => {
-                self.connections.push(RecordedConnection {
+                // A connection that opens when every one of the case is over starts the next.
+                if self.group.iter().all(|c| c.done) {
+                    self.write_group();
+                    self.group_part = 0;
+                }
+                self.group.push(RecordedConnection {
                     id: conn.id,
                     tester: conn.tester,
                     entity: conn.entity,
-                    tls: conn.tls,
                     handshake: conn.handshake,
                     seen: Vec::new(),
                     last: at,
+                    continued: false,
+                    done: false,
                 });
-                self.connections.len() - 1
+                self.group.len() - 1
             }
         };
-        let c = &mut self.connections[index];
+        let c = &mut self.group[index];
         c.last = at;
-        c
+        Some(c)
     }
 
-    /// A happening without bytes of its own is charged here; one with bytes was by `keep`.
     fn push(&mut self, conn: &TcpFlow, at: At, what: Happening) {
-        let charged = matches!(what, Happening::TesterData(_) | Happening::EntityMessage { .. });
-        if charged || self.keep(at, &[]) {
-            self.connection(conn, at).seen.push(Seen { at, what });
+        let cost = match &what {
+            Happening::TesterData(b) | Happening::EntityMessage { bytes: b, .. } => Self::cost(b),
+            Happening::Note(text) => Self::cost(text.as_bytes()),
+            _ => HAPPENING_COST,
+        };
+        if self.group.iter().any(|c| c.id == conn.id) {
+            self.cut_group_if_full(at, matches!(what, Happening::TesterData(_)));
+        }
+        if let Some(c) = self.connection(conn, at) {
+            c.done |= matches!(what, Happening::Closed { .. });
+            c.seen.push(Seen { at, what });
+            self.group_kept = self.group_kept.saturating_add(cost);
         }
     }
 
     /// A reassembled message: a request counts from its first frame (when the tester began
     /// it), an answer from its last (when the tester had it).
     fn isotp_message(&mut self, can_id: CanId, first: FrameAt, last: FrameAt, data: &[u8]) {
-        let at = At { packet: first.packet, time: last.time };
-        if !self.keep(at, data) {
+        let Some(i) = self.pairs.iter().position(|r| r.pair.tx == can_id || r.pair.rx == can_id)
+        else {
             return;
+        };
+        let tester = self.pairs[i].pair.tx == can_id;
+        if Self::full(self.pairs[i].kept, tester) {
+            self.write_pair(i);
         }
-        for (pair, seen) in &mut self.isotp {
-            if pair.tx == can_id || pair.rx == can_id {
-                let tester = pair.tx == can_id;
-                let at = if tester { At { packet: first.packet, time: first.time } } else { at };
-                let what = Happening::IsoTp { tester, data: data.to_vec() };
-                seen.push(Seen { at, what });
-                return;
-            }
-        }
+        let record = &mut self.pairs[i];
+        let at = if tester {
+            At { packet: first.packet, time: first.time }
+        } else {
+            At { packet: first.packet, time: last.time }
+        };
+        record.had_messages = true;
+        record.frames.clear();
+        record.kept = record.kept.saturating_add(Self::cost(data));
+        record.messages.push(Seen { at, what: Happening::IsoTp { tester, data: data.to_vec() } });
+    }
+}
+
+impl RecordedConnection {
+    /// Its identity without what it saw.
+    fn clone_head(&self) -> RecordedConnection {
+        RecordedConnection { seen: Vec::new(), ..self.clone() }
     }
 }
 
@@ -297,24 +472,16 @@ impl CaptureSink for Importer {
     fn event(&mut self, event: CaptureEvent<'_>) {
         match event {
             CaptureEvent::Opened { at, conn } => {
-                self.last = at;
-                self.push(&conn, at, Happening::Opened);
                 if conn.tls {
-                    let note = "TLS: the payload is encrypted and not replayed".to_string();
-                    self.push(&conn, at, Happening::Note(note));
-                }
-            }
-            CaptureEvent::Data { at, conn, from: Side::Tester, bytes } if !conn.tls => {
-                self.last = at;
-                if self.keep(at, bytes) {
-                    self.push(&conn, at, Happening::TesterData(bytes.to_vec()));
-                }
-            }
-            CaptureEvent::Doip { at, carrier, from: Side::Entity, bytes, message } => {
-                self.last = at;
-                if !self.keep(at, bytes) {
+                    self.tls_left_out += 1;
                     return;
                 }
+                self.push(&conn, at, Happening::Opened);
+            }
+            CaptureEvent::Data { at, conn, from: Side::Tester, bytes } if !conn.tls => {
+                self.push(&conn, at, Happening::TesterData(bytes.to_vec()));
+            }
+            CaptureEvent::Doip { at, carrier, from: Side::Entity, bytes, message } => {
                 let complete = message.is_ok() || matches!(carrier, CarriedBy::Udp { .. });
                 let what = Happening::EntityMessage { bytes: bytes.to_vec(), complete };
                 match carrier {
@@ -322,43 +489,49 @@ impl CaptureSink for Importer {
                     // An announcement answers a vehicle identification request; otherwise it
                     // is the entity's own, after its start (ISO 13400-2:2019 §9.3).
                     CarriedBy::Udp { .. } if is_announcement(bytes) && !self.identifying => {
-                        self.announcements.push(Seen { at, what })
+                        self.announced += 1;
+                        if self.announcements.len() < MAX_ANNOUNCEMENTS {
+                            self.announcements.push(Seen { at, what });
+                        }
                     }
                     CarriedBy::Udp { dst, .. } if self.udp_testers.contains(&dst) => {
+                        if Self::full(self.udp_kept, false) {
+                            self.write_udp();
+                        }
                         self.identifying &= !is_announcement(bytes);
+                        self.udp_kept = self.udp_kept.saturating_add(Self::cost(bytes));
                         self.udp.push(Seen { at, what })
                     }
                     CarriedBy::Udp { .. } => {}
                 }
             }
             CaptureEvent::Doip { at, carrier: CarriedBy::Udp { src, .. }, bytes, .. } => {
-                self.last = at;
-                if self.keep(at, bytes) {
-                    if !self.udp_testers.contains(&src) && self.udp_testers.len() < 64 {
-                        self.udp_testers.push(src);
-                    }
-                    // Vehicle identification requests (0x0001-0x0003) are answered with
-                    // announcements (ISO 13400-2:2019 Table 17).
-                    self.identifying = payload_type_of(bytes)
-                        .is_some_and(PayloadType::is_vehicle_identification_request);
-                    self.udp.push(Seen { at, what: Happening::UdpTester(bytes.to_vec()) });
+                if !self.udp_testers.contains(&src) && self.udp_testers.len() < 64 {
+                    self.udp_testers.push(src);
                 }
+                if Self::full(self.udp_kept, true) {
+                    self.write_udp();
+                }
+                // Vehicle identification requests (0x0001-0x0003) are answered with
+                // announcements (ISO 13400-2:2019 Table 17).
+                self.identifying = payload_type_of(bytes)
+                    .is_some_and(PayloadType::is_vehicle_identification_request);
+                self.udp_used = true;
+                self.udp_kept = self.udp_kept.saturating_add(Self::cost(bytes));
+                self.udp.push(Seen { at, what: Happening::UdpTester(bytes.to_vec()) });
             }
             CaptureEvent::DoipTooLong { at, conn, from: Side::Entity, header, .. } => {
-                self.last = at;
-                if self.keep(at, &header) {
-                    let what = Happening::EntityMessage { bytes: header.to_vec(), complete: false };
-                    self.push(&conn, at, what);
-                }
+                let what = Happening::EntityMessage { bytes: header.to_vec(), complete: false };
+                self.push(&conn, at, what);
             }
             CaptureEvent::Closed { at, conn, by, reset } => {
-                self.last = at;
                 self.push(&conn, at, Happening::Closed { by, reset });
             }
             CaptureEvent::Ended { at, conn, .. } => {
-                self.last = at;
-                if self.connections.iter().any(|c| c.id == conn.id) || self.keep(at, &[]) {
-                    self.connection(&conn, at);
+                // The end of a connection never seen before makes no case.
+                if let Some(c) = self.group.iter_mut().find(|c| c.id == conn.id) {
+                    c.last = at;
+                    c.done = true;
                 }
             }
             CaptureEvent::Gap { at, conn, from, missing } => {
@@ -370,30 +543,29 @@ impl CaptureSink for Importer {
                 self.push(&conn, at, Happening::Note(note));
             }
             CaptureEvent::Can { at, frame, .. } => {
-                self.last = at;
                 let id = frame.id();
-                let Some(i) = self.isotp.iter().position(|(p, _)| p.tx == id || p.rx == id) else {
+                let Some(i) = self.pairs.iter().position(|r| r.pair.tx == id || r.pair.rx == id)
+                else {
                     return;
                 };
-                // Frames are kept only while the pair has no whole message (bounded as all).
-                if self.isotp[i].1.is_empty() && self.keep(at, frame.data()) {
-                    let tester = self.isotp[i].0.tx == id;
-                    let what = Happening::CanFrame {
-                        tester,
-                        fd: frame.is_fd(),
-                        data: frame.data().to_vec(),
-                    };
-                    self.frames[i].push(Seen { at, what });
+                // Frames are kept only while the pair has had no whole message.
+                if self.pairs[i].had_messages {
+                    return;
                 }
+                let tester = self.pairs[i].pair.tx == id;
+                if Self::full(self.pairs[i].kept, tester) {
+                    self.write_pair(i);
+                }
+                let record = &mut self.pairs[i];
+                record.kept = record.kept.saturating_add(Self::cost(frame.data()));
+                let what =
+                    Happening::CanFrame { tester, fd: frame.is_fd(), data: frame.data().to_vec() };
+                record.frames.push(Seen { at, what });
             }
             CaptureEvent::IsoTp(IsoTpEvent::Message { can_id, first, last, data, .. }) => {
                 self.isotp_message(can_id, first, last, data);
             }
-            other => {
-                if let Some(at) = other.at() {
-                    self.last = at;
-                }
-            }
+            _ => {}
         }
     }
 }

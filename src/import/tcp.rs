@@ -1,4 +1,5 @@
-//! TCP conversations: connections that overlap in time make one case (named connections);
+//! TCP conversations: connections that overlap in time make one case (named connections,
+//! grouped as they come by [`super::Importer`]);
 //! the tester's bytes go out in their recorded segmentation.
 //!
 //! May import: `crate::codec`, `crate::notation`, `crate::pcap`.
@@ -9,7 +10,7 @@ use crate::pcap::Side;
 use crate::pcap::read::At;
 use std::time::Duration;
 
-use super::case::{Steps, is_response_pending, packets, typed};
+use super::case::{Steps, is_response_pending, packets, part_id, part_title, typed};
 use super::fields::{expect_body, message_name, send_body};
 use super::yaml::Node;
 use super::{Happening, ImportOptions, Pace, RecordedConnection};
@@ -26,39 +27,6 @@ fn at_message_boundary(bytes: &[u8]) -> bool {
         offset = next;
     }
     offset == bytes.len()
-}
-
-/// Connections that overlap in time, in capture order, each group one case; TLS connections
-/// (not replayable: encrypted) and connections that carried nothing and were not seen from
-/// their start (a stray ACK after the close) are left out. Returns the groups and how many
-/// TLS connections were left out.
-pub(super) fn group_connections(
-    connections: Vec<RecordedConnection>,
-) -> (Vec<Vec<RecordedConnection>>, usize) {
-    let tls = connections.iter().filter(|c| c.tls).count();
-    let mut groups: Vec<Vec<RecordedConnection>> = Vec::new();
-    let mut group_end = 0u64;
-    for c in connections {
-        let carried = c
-            .seen
-            .iter()
-            .any(|s| matches!(s.what, Happening::TesterData(_) | Happening::EntityMessage { .. }));
-        if c.tls || (!c.handshake && !carried) {
-            continue;
-        }
-        let first = c.seen.first().map_or(c.last.packet, |s| s.at.packet);
-        match groups.last_mut() {
-            Some(group) if first <= group_end => {
-                group_end = group_end.max(c.last.packet);
-                group.push(c);
-            }
-            _ => {
-                group_end = c.last.packet;
-                groups.push(vec![c]);
-            }
-        }
-    }
-    (groups, tls)
 }
 
 /// Per connection of a case: its name in the steps and what is left of it.
@@ -79,7 +47,7 @@ impl ConnState {
 }
 
 /// The case of a group of overlapping TCP connections.
-pub(super) fn tcp_case(group: &[RecordedConnection], options: &ImportOptions) -> Node {
+pub(super) fn tcp_case(group: &[RecordedConnection], options: &ImportOptions, part: u32) -> Node {
     let mut steps = Steps::new(options);
     let mut states: Vec<ConnState> = group
         .iter()
@@ -130,6 +98,7 @@ pub(super) fn tcp_case(group: &[RecordedConnection], options: &ImportOptions) ->
         group.iter().filter_map(|c| c.seen.first()).map(|s| s.at.packet).min().unwrap_or(0),
         group.iter().map(|c| c.last.packet).max().unwrap_or(0),
     );
+    let span = format!("{span}{}", part_title(part));
     let title = if group.len() == 1 {
         format!("connection {} ({span}): {} to {}", first.id, first.tester, first.entity)
     } else {
@@ -140,7 +109,7 @@ pub(super) fn tcp_case(group: &[RecordedConnection], options: &ImportOptions) ->
             first.entity
         )
     };
-    steps.case(format!("TCP-{}", ids.join("-")), title, "doip.tcp")
+    steps.case(part_id(format!("TCP-{}", ids.join("-")), part), title, "doip.tcp")
 }
 
 fn tcp_happening(
@@ -153,7 +122,14 @@ fn tcp_happening(
     let here = format!("packet {}", at.packet);
     match what {
         Happening::Opened => {
-            if !conn.handshake {
+            if conn.continued {
+                steps.comments.push(format!(
+                    "connection {} goes on from the case before (a conversation is cut into \
+                     cases of bounded size): the replay opens it anew, without what the part \
+                     before set up (a routing activation)",
+                    conn.id
+                ));
+            } else if !conn.handshake {
                 steps.comments.push(format!(
                     "connection {}: the capture starts inside it (no SYN): the replay opens it anew",
                     conn.id

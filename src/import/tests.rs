@@ -80,7 +80,7 @@ impl Feed {
     }
 
     fn yaml(self) -> String {
-        self.importer.finish().unwrap().0
+        self.importer.finish_text().unwrap().0
     }
 }
 
@@ -153,16 +153,53 @@ fn exact_keeps_the_seed_and_masks_add_fields() {
 }
 
 #[test]
-fn nothing_to_import_and_too_much_are_errors_naming_why() {
+fn nothing_to_import_is_an_error() {
     assert_eq!(Importer::new(options()).finish().unwrap_err(), ImportError::Empty);
+}
+
+#[test]
+fn a_long_connection_is_cut_into_parts_of_bounded_size_and_each_is_written_when_full() {
     let c = flow(1, 50000);
-    let mut importer = Importer::new(options());
-    let big = vec![0u8; MAX_IMPORTED_BYTES / 2 + 1];
-    for packet in 1..=2 {
+    let mut feed = Feed::new(ImportOptions { pace: Pace::Fast, ..options() });
+    feed.open(c, at(1, 0));
+    let big = vec![0u8; MAX_CASE_BYTES / 2];
+    let mut written = Vec::new();
+    for packet in 2..=6 {
         let at = at(packet, packet);
-        importer.event(CaptureEvent::Data { at, conn: c, from: Side::Tester, bytes: &big });
+        feed.importer.event(CaptureEvent::Data { at, conn: c, from: Side::Tester, bytes: &big });
+        written.extend(feed.importer.take_ready());
     }
-    assert_eq!(importer.finish().unwrap_err(), ImportError::TooLarge { packet: 2 });
+    // Two halves fill a part: the next tester action starts the next part.
+    assert_eq!(written.len(), 2);
+    assert!(written[0].contains("id: TCP-1\n") && written[1].contains("id: TCP-1.part2\n"));
+    assert!(written.iter().all(|case| case.len() < 4 * MAX_CASE_BYTES), "bounded");
+    // A part opens the connection anew and says why.
+    assert!(written[1].contains("goes on from the case before"));
+    assert!(written[1].contains("- connect: {}"));
+    let rest = feed.importer.finish().unwrap();
+    assert_eq!(rest.count, 3);
+    assert_eq!(rest.cases.len(), 1);
+    assert!(rest.cases[0].contains("id: TCP-1.part3\n"));
+}
+
+#[test]
+fn a_case_is_written_when_its_connections_are_over_and_a_straggler_makes_none() {
+    let (a, b) = (flow(1, 50000), flow(2, 50001));
+    let mut feed = Feed::new(ImportOptions { pace: Pace::Fast, ..options() });
+    feed.open(a, at(1, 0));
+    feed.tester(a, at(2, 1), ACTIVATION);
+    feed.close(a, at(3, 2), Side::Tester);
+    assert!(feed.importer.take_ready().is_empty(), "written when the next one opens");
+    feed.open(b, at(4, 3));
+    let written = feed.importer.take_ready();
+    assert_eq!(written.len(), 1);
+    assert!(written[0].contains("id: TCP-1\n"), "{}", written[0]);
+    // The entity's FIN of connection 1 after connection 2 opened.
+    feed.close(a, at(5, 4), Side::Entity);
+    feed.tester(b, at(6, 5), ACTIVATION);
+    let rest = feed.importer.finish().unwrap();
+    assert_eq!(rest.count, 2);
+    assert!(rest.cases[0].contains("id: TCP-2\n"), "{}", rest.cases[0]);
 }
 
 #[test]
@@ -193,7 +230,7 @@ fn frames_that_form_no_message_replay_as_frames_and_silence_is_expected() {
             let at = at(i as u64 + 1, i as u64);
             importer.event(CaptureEvent::Can { at, interface: 0, frame });
         }
-        importer.finish().unwrap().0
+        importer.finish_text().unwrap().0
     };
     // An SF with SF_DL 0 (a receiver ignores it) and no answer.
     let ignored = frames(&[(0x7E0, "00 3e 00 cc cc cc cc cc")]);

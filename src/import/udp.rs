@@ -6,13 +6,13 @@
 use crate::codec::doip::Message;
 use crate::notation::hex_spaced;
 
-use super::case::{Steps, packets, typed};
+use super::case::{Steps, packets, part_id, part_title, typed};
 use super::fields::{expect_body, message_name, send_body};
 use super::yaml::Node;
 use super::{Happening, ImportOptions, Seen};
 
 /// The case of the UDP exchanges: the tester's datagrams and the answers sent back to it.
-pub(super) fn udp_case(seen: &[Seen], options: &ImportOptions) -> Node {
+pub(super) fn udp_case(seen: &[Seen], options: &ImportOptions, part: u32) -> Node {
     let mut steps = Steps::new(options);
     for (i, s) in seen.iter().enumerate() {
         let here = format!("packet {}", s.at.packet);
@@ -48,14 +48,14 @@ pub(super) fn udp_case(seen: &[Seen], options: &ImportOptions) -> Node {
     }
     let first = seen.first().map_or(0, |s| s.at.packet);
     let last = seen.last().map_or(0, |s| s.at.packet);
-    let title = format!("the UDP exchanges ({})", packets(first, last));
-    steps.case("UDP".into(), title, "doip.udp")
+    let title = format!("the UDP exchanges ({}{})", packets(first, last), part_title(part));
+    steps.case(part_id("UDP".into(), part), title, "doip.udp")
 }
 
 /// The entity's start-up announcements (ISO 13400-2:2019 §9.3, Table 39): a power cycle, then
 /// the first burst of identical announcements as one `udp_expect` with its count, bounded by
 /// A_DoIP_Announce_Wait and spaced by A_DoIP_Announce_Interval.
-pub(super) fn announcement_case(seen: &[Seen], options: &ImportOptions) -> Node {
+pub(super) fn announcement_case(seen: &[Seen], total: usize, options: &ImportOptions) -> Node {
     let mut steps = Steps::new(options);
     let Some(first) = seen.first() else {
         return steps.case("ANNOUNCE".into(), String::new(), "power_cycle");
@@ -71,8 +71,7 @@ pub(super) fn announcement_case(seen: &[Seen], options: &ImportOptions) -> Node 
         )
         .count();
     steps.comments.push(format!(
-        "{} announcement(s) nobody asked for: the entity started; the replay restarts it",
-        seen.len()
+        "{total} announcement(s) nobody asked for: the entity started; the replay restarts it"
     ));
     steps.action(
         first.at,

@@ -68,6 +68,25 @@ pub fn render(header: &[String], root: &Node) -> String {
     out
 }
 
+/// One list item at `indent` (`- key: ...`), as [`render`] writes each item of a list there:
+/// a suite's cases are written one at a time (`indent` 2, under `cases:`).
+pub fn render_item(indent: usize, node: &Node) -> String {
+    let mut out = String::new();
+    push_indent(&mut out, indent);
+    out.push_str("- ");
+    item_body(&mut out, indent + 2, node);
+    out
+}
+
+/// Comment lines at column 0 (escaped as in [`render`]).
+pub fn render_comments(lines: &[String]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        comment(&mut out, 0, line);
+    }
+    out
+}
+
 fn comment(out: &mut String, indent: usize, text: &str) {
     for line in text.lines() {
         push_indent(out, indent);
@@ -218,6 +237,16 @@ mod tests {
           - send_raw:
               hex: "02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd 02 fd"
         "#);
+    }
+
+    #[test]
+    fn an_item_written_alone_is_the_item_render_writes_in_its_list() {
+        let case = Node::map([
+            ("id", Node::plain("TCP-1")),
+            ("steps", Node::seq([Node::entry("wait", Node::plain("1ms"))])),
+        ]);
+        let whole = render(&[], &Node::map([("cases", Node::seq([case.clone()]))]));
+        assert_eq!(whole, format!("cases:\n{}", render_item(2, &case)));
     }
 
     #[test]

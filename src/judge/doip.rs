@@ -207,6 +207,11 @@ impl DoipChecks {
             }
             _ => {}
         }
+        // After the event's own answer was matched: a request still unanswered at this time
+        // is overdue (the capture went on past its deadline).
+        if let Some(at) = event.at() {
+            self.udp.overdue(at, self.timing.as_ref(), found);
+        }
     }
 }
 

@@ -142,7 +142,7 @@ rules! {
         [D::ISOTP_BLOCK_SIZE, D::ISOTP_ST_MIN];
     TIMING_UDP_ANSWER = "timing.udp_answer",
         "ISO 13400-2:2019 Table 39 (A_Processing_Time)",
-        "UDP answers come within A_Processing_Time",
+        "UDP answers come within A_Processing_Time; a vehicle identification (without EID or VIN), entity status or power mode request left unanswered past it while the traffic goes on breaks it too",
         [T::A_PROCESSING_TIME, D::TOLERANCE];
     TIMING_DIAGNOSTIC_ACK = "timing.diagnostic_ack",
         "ISO 13400-2:2019 Table 39 (A_DoIP_Diagnostic_Message)",

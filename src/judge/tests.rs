@@ -267,6 +267,51 @@ fn a_udp_answer_is_timed_from_its_request() {
     assert_eq!((found[0].rule.id, found[0].packets.clone()), ("timing.udp_answer", vec![1, 2]));
 }
 
+/// A request every entity answers, then later traffic at `ms`: overdue only past
+/// A_Processing_Time plus the tolerance, to the microsecond; a request for another VIN never.
+#[test]
+fn a_udp_request_left_unanswered_while_the_capture_goes_on_is_overdue_past_its_bound() {
+    let timing = DeclaredTimes {
+        a_processing_time: Duration::from_millis(100),
+        a_doip_diagnostic_message: Duration::from_millis(50),
+        p2: Duration::from_millis(50),
+        p2_star: Duration::from_secs(5),
+        tolerance: Duration::from_millis(10),
+    };
+    let tester = "127.0.0.1:40000".parse().unwrap();
+    let later_tester = "127.0.0.1:40001".parse().unwrap();
+    let entity = "127.0.0.1:13400".parse().unwrap();
+    let run = |request: &str, later: Duration| {
+        let mut judge = Judge::with_timing(Collect::default(), &[], Some(timing));
+        let request = hex::decode(request).unwrap();
+        let status = hex::decode("02fd400100000000").unwrap();
+        for (packet, at, bytes, src) in
+            [(1, Duration::ZERO, &request, tester), (2, later, &status, later_tester)]
+        {
+            let message = Message::parse(bytes);
+            judge.event(CaptureEvent::Doip {
+                at: At { packet, time: at },
+                carrier: CarriedBy::Udp { src, dst: entity },
+                from: Side::Tester,
+                bytes,
+                message,
+            });
+        }
+        judge.into_report().0.iter().map(|f| (f.rule.id, f.packets.clone())).collect::<Vec<_>>()
+    };
+    let status = "02fd400100000000";
+    let identify = "02fd000100000000";
+    let bound = Duration::from_millis(110);
+    assert_eq!(run(status, bound), []);
+    assert_eq!(run(status, bound + Duration::from_micros(1)), [("timing.udp_answer", vec![1, 2])]);
+    assert_eq!(
+        run(identify, bound + Duration::from_micros(1)),
+        [("timing.udp_answer", vec![1, 2])]
+    );
+    let other_vin = format!("02fd000300000011{}", hex::encode(b"WOTHERVIN00000001"));
+    assert_eq!(run(&other_vin, Duration::from_secs(10)), [], "another VIN is rightly ignored");
+}
+
 #[test]
 fn a_finding_line_names_its_rule_and_reads_back() {
     let f = Finding {

@@ -27,6 +27,16 @@ enum Ask {
     PowerMode,
 }
 
+impl Ask {
+    fn request_name(self) -> &'static str {
+        match self {
+            Ask::Identify(_) => "vehicle identification request",
+            Ask::Status => "entity status request",
+            Ask::PowerMode => "diagnostic power mode request",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Identity {
     Eid(Eid),
@@ -67,6 +77,37 @@ impl UdpChecks {
             self.waiting.remove(0);
         }
         self.waiting.push(Request { tester, at, version: message.protocol_version, ask });
+    }
+
+    /// At `now`, with the capture still going: a request every entity answers (vehicle
+    /// identification without EID or VIN, entity status, power mode: ISO 13400-2:2019 §9.2,
+    /// §9.5, §9.6) that got no answer within A_Processing_Time breaks `timing.udp_answer` as a
+    /// late one would (a request for another EID or VIN is rightly never answered; the end of
+    /// a capture is no evidence, only later traffic is).
+    pub(super) fn overdue(&mut self, now: At, timing: Option<&DeclaredTimes>, found: &mut Found) {
+        let Some(timing) = timing else { return };
+        if self.waiting.is_empty() {
+            return;
+        }
+        let limit = timing.a_processing_time + timing.tolerance;
+        self.waiting.retain(|r| {
+            let overdue = !matches!(r.ask, Ask::Identify(Some(_)))
+                && now.time.saturating_sub(r.at.time) > limit;
+            if overdue {
+                found.push(Finding {
+                    rule: &rules::TIMING_UDP_ANSWER,
+                    packets: vec![r.at.packet, now.packet],
+                    message: format!(
+                        "no answer to the {} came within A_Processing_Time {} ms (+{} ms \
+                         tolerance): the capture goes on without one",
+                        r.ask.request_name(),
+                        timing.a_processing_time.as_millis(),
+                        timing.tolerance.as_millis()
+                    ),
+                });
+            }
+            !overdue
+        });
     }
 
     /// The entity's datagram to `tester`: the answer to the oldest waiting request of its

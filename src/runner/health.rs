@@ -1,6 +1,9 @@
-//! Health between cases: after a case that did not pass, one bounded probe of each DoIP
-//! service of the target the cases still to run use (a TCP connect; a vehicle identification
-//! request over UDP, answered within A_DoIP_Ctrl). A service that stopped answering is named in that case's transcript,
+//! Health between cases: after a case that did not pass, one bounded probe of each service of
+//! the target the cases still to run use: a TCP connect; a vehicle identification request over
+//! UDP, answered within A_DoIP_Ctrl; for the CAN node, a TesterPresent (`3E 00`, ISO 14229-1
+//! §10.5) as a single frame on the profile's `isotp.tx_id`, answered on `isotp.rx_id` within
+//! N_Bs + P2 (any answer, a negative one too, shows the node alive). A service that stopped
+//! answering is named in that case's transcript,
 //! and a later case that uses it and fails says so, pointing at the case after which it
 //! stopped, rather than each failing for "nothing arrived". A later case on that service that
 //! passes shows it is back. Probes never change a verdict.
@@ -11,6 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::case::TargetEndpoints;
+use super::isotp::{IsoTpSession, Outcome};
 use super::record::{Clock, Recorder};
 use super::udp::{Udp, UdpOutcome};
 use crate::codec::doip::{Message, Payload, ProtocolVersion};
@@ -18,23 +22,39 @@ use crate::profile::TargetProfile;
 use crate::runner::event::{Decoded, Verdict};
 use crate::suite::select::SelectedCase;
 use crate::suite::steps::Medium;
+use crate::transport::can::driver::Traffic;
+use crate::transport::can::{CanSpec, CanTransport};
 use crate::transport::doip::tester::{self, NoRecord};
 
-/// The services of the DoIP entity, in the order they are probed.
-pub const SERVICES: [Service; 2] = [Service::Tcp, Service::Udp];
+/// The services of the target, in the order they are probed.
+pub const SERVICES: [Service; 3] = [Service::Tcp, Service::Udp, Service::Can];
 
-/// A service of the DoIP entity a case may use.
+/// A service of the target a case may use: the DoIP entity's TCP and UDP, the ISO-TP node on
+/// CAN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     Tcp,
     Udp,
+    Can,
 }
+
+/// The request of the CAN node's probe: TesterPresent with a response (ISO 14229-1 §10.5).
+const TESTER_PRESENT: [u8; 2] = [0x3E, 0x00];
 
 impl Service {
     fn name(self) -> &'static str {
         match self {
             Service::Tcp => "TCP",
             Service::Udp => "UDP",
+            Service::Can => "ISO-TP (CAN)",
+        }
+    }
+
+    /// Whether `target` has this service to probe.
+    fn offered_by(self, target: &TargetEndpoints) -> bool {
+        match self {
+            Service::Tcp | Service::Udp => target.has_doip(),
+            Service::Can => target.can.is_some(),
         }
     }
 
@@ -47,6 +67,7 @@ impl Service {
         match self {
             Service::Tcp => Medium::Doip,
             Service::Udp => Medium::DoipUdp,
+            Service::Can => Medium::Can,
         }
     }
 }
@@ -77,12 +98,12 @@ impl Health {
             self.down.retain(|(s, _)| !s.used_by(planned));
             return Vec::new();
         }
-        if verdict == Verdict::Skipped || !target.has_doip() {
+        if verdict == Verdict::Skipped {
             return Vec::new();
         }
         let mut lines = Vec::new();
         for &service in needed {
-            if self.down.iter().any(|(s, _)| *s == service) {
+            if self.down.iter().any(|(s, _)| *s == service) || !service.offered_by(target) {
                 continue;
             }
             if let Err(why) = probe(service, target, profile, clock, connect_timeout).await {
@@ -147,5 +168,34 @@ async fn probe(
                 }
             }
         }
+        Service::Can => match &target.can {
+            Some((_, spec)) => probe_can(spec, profile).await,
+            None => Ok(()),
+        },
+    }
+}
+
+/// TesterPresent to the CAN node through the harness's ISO-TP stack on a node of its own:
+/// sent within N_Bs (a single frame needs no flow control), answered within P2 of it.
+async fn probe_can(spec: &CanSpec, profile: &TargetProfile) -> Result<(), String> {
+    let (tx, rx) = (profile.isotp.tx_id, profile.isotp.rx_id);
+    let wait = profile.isotp.n_bs + profile.uds.p2 + profile.timers.tolerance;
+    let unanswered = || {
+        format!(
+            "a TesterPresent (3E 00) on 0x{tx:X} got no answer on 0x{rx:X} within {} ms",
+            wait.as_millis()
+        )
+    };
+    let mut node = CanTransport::open(spec).await.map_err(|e| format!("CAN node: {e}"))?;
+    let mut session = IsoTpSession::new(profile)?;
+    let deadline = std::time::Instant::now() + wait;
+    let mut quiet = |_: Traffic<'_>| {};
+    match session.send(&mut node, &TESTER_PRESENT, false, deadline, &mut quiet).await? {
+        Outcome::Done(_) => {}
+        _ => return Err(unanswered()),
+    }
+    match session.next_message(&mut node, deadline, &mut quiet).await? {
+        Outcome::Done(_) => Ok(()),
+        _ => Err(unanswered()),
     }
 }

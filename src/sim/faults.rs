@@ -201,6 +201,11 @@ faults! {
     /// with a reserved activation type (0x02-0xDF), until a power cycle.
     CrashOnReservedActivationType = "crash_on_reserved_activation_type":
         "a routing activation request with a reserved activation type is denied with code 0x06 and only its own socket closed; the entity keeps serving (ISO 13400-2:2019 Table 25)",
+    /// NACKs a UDP datagram with a bad generic header, then answers nothing more on UDP
+    /// (TCP keeps serving) until a power cycle: a discovery service that dies on one
+    /// malformed datagram.
+    UdpDiesOnBadHeader = "udp_dies_on_bad_header":
+        "a UDP datagram with a bad generic header is NACKed and the entity goes on answering on UDP (ISO 13400-2:2019 §8.1.2, Table 39 A_Processing_Time)",
     /// Never releases a connection whose generic header arrived split across TCP segments:
     /// it keeps counting against MCTS after it closed.
     LeakSocketOnSplitHeader = "leak_socket_on_split_header":

@@ -29,6 +29,17 @@ fn inspect(args: &[&str]) -> (i32, Vec<Value>) {
     (out.status.code().unwrap(), lines)
 }
 
+/// (rule, packets) of every finding line.
+fn rules_and_packets(lines: &[Value]) -> Vec<(String, Vec<u64>)> {
+    of_kind(lines, "finding")
+        .iter()
+        .map(|f| {
+            let packets = f["packets"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap());
+            (f["rule"].as_str().unwrap().to_owned(), packets.collect())
+        })
+        .collect()
+}
+
 fn of_kind<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l["kind"] == kind).collect()
 }
@@ -187,13 +198,7 @@ fn a_forced_byte_order_and_given_id_pairs_override_the_detection() {
 fn an_ecu_that_breaks_sn_order_and_stmin_has_findings_naming_its_packets() {
     let (code, lines) = inspect(&[fixture("can-faulty-ecu.pcap").to_str().unwrap()]);
     assert_eq!(code, 1);
-    let findings: Vec<(String, Vec<u64>)> = of_kind(&lines, "finding")
-        .iter()
-        .map(|f| {
-            let packets = f["packets"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap());
-            (f["rule"].as_str().unwrap().to_owned(), packets.collect())
-        })
-        .collect();
+    let findings = rules_and_packets(&lines);
     assert_eq!(
         findings,
         [("isotp.flow_control".to_owned(), vec![2, 5]), ("isotp.sequence".to_owned(), vec![2, 5])]
@@ -352,4 +357,73 @@ fn inspect_writes_the_reports_of_a_run_for_a_recording() {
     roxmltree::Document::parse(&junit).expect("strict XML");
     let html = std::fs::read_to_string(dir.path().join("r/report.html")).expect("page");
     assert!(html.contains("isotp.sequence") && html.contains("can-faulty-ecu.pcap"));
+}
+
+/// The `--json` transcript of a tcpdump capture, byte for byte: the hand-written line writer
+/// (numbers, escapes, cached address pairs) must keep every line as it was.
+#[test]
+fn the_json_transcript_of_a_tcpdump_capture_is_pinned_byte_for_byte() {
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .args(["inspect", "--json"])
+        .arg(fixture("lo-wrong-version.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let text = text.replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+    insta::assert_snapshot!(text);
+}
+
+/// `lo-udp-dies.pcap` (tcpdump, fixtures/captures/README.md): a discovery service that NACKs
+/// one malformed datagram and then answers nothing more on UDP. `inspect --profile` names the
+/// requests left unanswered past A_Processing_Time while the capture goes on
+/// (`timing.udp_answer`); `run` of the suite it was recorded with, against the simulator
+/// with the same fault, names the case after which the service stopped (its health probe)
+/// and the later UDP case points at it.
+#[test]
+fn a_udp_service_that_dies_mid_run_is_named_by_inspect_and_by_the_health_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/profile.yaml"))
+            .unwrap();
+    let profile = dir.path().join("profile.yaml");
+    std::fs::write(
+        &profile,
+        text.replace("tcp: 13400", "tcp: 23400").replace("udp: 13400", "udp: 23400"),
+    )
+    .unwrap();
+    let capture = fixture("lo-udp-dies.pcap");
+    let (code, lines) =
+        inspect(&["--profile", profile.to_str().unwrap(), capture.to_str().unwrap()]);
+    assert_eq!(code, 1, "{lines:?}");
+    let findings = rules_and_packets(&lines);
+    // The entity status request of UDP-3, then the health probe's identification request;
+    // the last request (packet 43) ends the capture, so nothing shows it unanswered.
+    assert_eq!(
+        findings,
+        [
+            ("timing.udp_answer".to_owned(), vec![24, 25]),
+            ("timing.udp_answer".to_owned(), vec![29, 33])
+        ]
+    );
+    // Without the profile's A_Processing_Time nothing can be judged late.
+    let (code, lines) = inspect(&[capture.to_str().unwrap()]);
+    assert_eq!((code, of_kind(&lines, "finding").len()), (0, 0));
+
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/udp-dies.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .arg("run")
+        .arg(&suite)
+        .args(["--sim-fault", "udp_dies_on_bad_header", "--plain", "--jobs", "1", "-o"])
+        .arg(dir.path().join("run"))
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{console}");
+    assert!(console.contains("3 passed, 2 failed"), "{console}");
+    assert!(
+        console.contains(
+            "the target's UDP service stopped answering after case UDP-3 (health probe): expected vehicle_announcement"
+        ),
+        "{console}"
+    );
 }

@@ -211,3 +211,67 @@ fn late_answers_belong_to_the_case_that_caused_them_with_a_settle_note() {
     assert!(!second.contains(answer), "the next case holds none of them: {second}");
     assert_eq!(case("L-2")["finished"]["verdict"], "pass", "{second}");
 }
+
+/// A CAN ECU that hangs mid-run (`isotp_hang_on_large_ff_dl`): after the case that hung it
+/// failed, the health probe's TesterPresent on the profile's id pair goes unanswered, the
+/// case is named as the one after which the ISO-TP node stopped, and a later ISO-TP case
+/// fails pointing at it rather than only "nothing arrived".
+#[test]
+fn a_can_node_that_stops_answering_is_named_with_the_case_after_which_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("hang.yaml");
+    std::fs::write(
+        &suite,
+        r#"suite: can-hang
+title: a CAN node that stops answering
+requires: [isotp]
+cases:
+  - id: CAN-1
+    title: TesterPresent is answered
+    steps:
+      - isotp_send: { data: "3E 00" }
+      - isotp_expect: { data: "7E 00", within: "${profile.uds.p2}" }
+  - id: CAN-2
+    title: a first frame announcing 65536 bytes is refused with FC OVFLW
+    steps:
+      - can_send: { id: "${profile.isotp.tx_id}", data: "10 00 00 01 00 00 22 F1" }
+      - can_expect: { id: "${profile.isotp.rx_id}", data: "32 ..", within: "${profile.isotp.n_bs}" }
+  - id: CAN-3
+    title: TesterPresent is answered again
+    steps:
+      - isotp_send: { data: "3E 00" }
+      - isotp_expect: { data: "7E 00", within: "${profile.uds.p2}" }
+"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
+        .current_dir(root())
+        .args(["run", "--plain", "--jobs", "1", "--sim-fault", "isotp_hang_on_large_ff_dl"])
+        .arg("--report-dir")
+        .arg(dir.path().join("r"))
+        .arg(&suite)
+        .output()
+        .expect("doipcheck runs");
+    let console = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{console}");
+    assert!(console.contains("1 passed, 2 failed"), "{console}");
+    assert!(
+        console.contains(
+            "the target's ISO-TP (CAN) service stopped answering after case CAN-2 (health probe): "
+        ),
+        "{console}"
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r/report.json")).unwrap()).unwrap();
+    let transcript = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["info"]["id"] == "CAN-2")
+        .map(|c| c.to_string())
+        .unwrap();
+    assert!(
+        transcript.contains("health: the target's ISO-TP (CAN) service stopped answering after this case (a TesterPresent (3E 00) on 0x7E0 got no answer on 0x7E8"),
+        "{transcript}"
+    );
+}

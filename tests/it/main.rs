@@ -49,6 +49,8 @@ mod schema;
 mod sim_cli;
 mod sim_interop;
 mod sim_robustness;
+#[path = "../../benches/support/synthetic_capture.rs"]
+mod synthetic_capture;
 mod timing_under_load;
 mod tls_capture;
 mod tshark;

@@ -197,3 +197,44 @@ fn captures_run_writes_replay_to_pass_and_fail_at_the_rule_of_a_fault() {
         }
     });
 }
+
+/// Above the size the import once refused (320 KiB of conversation, about 2 600 packets):
+/// every connection is a case, a long one goes on in parts, the files stay under the suite
+/// loader's 1 MiB and each validates.
+#[test]
+fn a_capture_above_the_old_size_cap_imports_whole_into_files_that_validate() {
+    use crate::synthetic_capture::{Shape, write_capture};
+    let dir = tempfile::tempdir().unwrap();
+    let many = Shape { exchanges_per_connection: 100, with_answer: false };
+    let one = Shape { exchanges_per_connection: u64::MAX, with_answer: false };
+    // 30 connections of 100 request/ACK pairs (6 240 packets); one of 3 000 (6 008 packets).
+    for (name, shape, messages, cases) in [("many", many, 30 * 202, 30), ("one", one, 6_002, 3)] {
+        let capture = dir.path().join(format!("{name}.pcap"));
+        let (_, packets) = write_capture(std::fs::File::create(&capture).unwrap(), messages, shape);
+        assert!(packets > 6_000, "{packets}");
+        let out = dir.path().join(format!("{name}.yaml"));
+        let (code, text) = doipcheck(&["import", path(&capture), "-o", path(&out)]);
+        assert_eq!(code, 0, "{text}");
+        assert!(text.contains(&format!("{cases} case(s)")), "{text}");
+        let files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(name))
+            .collect();
+        assert!(!files.is_empty());
+        let mut ids = 0;
+        for file in &files {
+            let yaml = std::fs::read_to_string(file).unwrap();
+            assert!(yaml.len() <= 1024 * 1024, "{}: {} bytes", file.display(), yaml.len());
+            ids += yaml.matches("\n  - id: ").count();
+            let (code, out) = doipcheck(&["validate", path(file)]);
+            assert_eq!(code, 0, "{}: {out}", file.display());
+        }
+        assert_eq!(ids, cases, "{name}");
+        if name == "one" {
+            let yaml = std::fs::read_to_string(&out).unwrap();
+            assert!(yaml.contains("id: TCP-1.part2"), "the long connection goes on in parts");
+        }
+    }
+}

@@ -17,6 +17,7 @@
 //! seconds since the file's first packet.
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -101,6 +102,41 @@ pub struct Transcript<'w> {
     by_rule: Vec<(&'static Rule, u64, Vec<String>)>,
     /// No line per message or frame (`--findings-only`).
     findings_only: bool,
+    /// The `"src":..,"dst":..` fragments of the last address pairs (a connection's two
+    /// directions): formatting socket addresses is the dearest part of a line.
+    addresses: AddressFragments,
+}
+
+/// The JSON fragments of the last [`AddressFragments::SLOTS`] (source, destination) pairs.
+#[derive(Debug, Default)]
+struct AddressFragments {
+    slots: Vec<(SocketAddr, SocketAddr, String)>,
+    next: usize,
+}
+
+impl AddressFragments {
+    const SLOTS: usize = 4;
+
+    /// `"src":"SRC","dst":"DST"` as [`JsonLine::display`] writes each.
+    fn get(&mut self, src: SocketAddr, dst: SocketAddr) -> &str {
+        let found = self.slots.iter().position(|(s, d, _)| *s == src && *d == dst);
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let fragment = format!("\"src\":\"{src}\",\"dst\":\"{dst}\"");
+                if self.slots.len() < Self::SLOTS {
+                    self.slots.push((src, dst, fragment));
+                    self.slots.len() - 1
+                } else {
+                    let at = self.next;
+                    self.next = (self.next + 1) % Self::SLOTS;
+                    self.slots[at] = (src, dst, fragment);
+                    at
+                }
+            }
+        };
+        &self.slots[at].2
+    }
 }
 
 impl<'w> Transcript<'w> {
@@ -114,6 +150,7 @@ impl<'w> Transcript<'w> {
             line: String::new(),
             by_rule: Vec::new(),
             findings_only: false,
+            addresses: AddressFragments::default(),
         }
     }
 
@@ -273,8 +310,7 @@ impl<'w> Transcript<'w> {
                     None => j.null("connection"),
                 }
                 j.str("from", side(from));
-                j.display("src", src);
-                j.display("dst", dst);
+                j.raw(self.addresses.get(src, dst));
                 j.num("length", bytes.len() as u64);
                 j.bool("valid", message.is_ok());
                 match message {
@@ -581,5 +617,30 @@ fn violation_text(v: &SenderViolation) -> String {
         SenderViolation::Unfinished { received, length } => {
             format!("{received} of {length} bytes, then nothing")
         }
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn an_address_fragment_is_the_pair_as_json_strings_and_the_slots_are_reused() {
+        let mut fragments = AddressFragments::default();
+        let pairs: Vec<(SocketAddr, SocketAddr)> = (0..6u16)
+            .map(|i| {
+                let src: SocketAddr = format!("[::1]:{}", 50000 + i).parse().unwrap();
+                (src, "127.0.0.1:13400".parse().unwrap())
+            })
+            .collect();
+        for _ in 0..2 {
+            for (src, dst) in &pairs {
+                let json = format!("{{{}}}", fragments.get(*src, *dst));
+                let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+                assert_eq!(value["src"], src.to_string());
+                assert_eq!(value["dst"], dst.to_string());
+            }
+        }
+        assert_eq!(fragments.slots.len(), AddressFragments::SLOTS);
     }
 }

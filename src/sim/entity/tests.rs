@@ -1212,6 +1212,15 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             )));
             s.udp_messages().is_empty()
         }
+        F::UdpDiesOnBadHeader => {
+            // A wrong inverse version: NACK 0x00; then identification is still answered.
+            s.udp(&[0x02, 0x00, 0x00, 0x01, 0, 0, 0, 0]);
+            s.udp(&msg(Payload::VehicleIdentificationRequest));
+            let m = s.udp_messages();
+            m.len() == 2
+                && matches!(m[0].2.payload, Payload::GenericNack(_))
+                && matches!(m[1].2.payload, Payload::VehicleAnnouncement(_))
+        }
         F::UdpAnswerLate => {
             s.udp(&msg(Payload::VehicleIdentificationRequest));
             s.advance(Duration::from_secs(5));
@@ -1597,6 +1606,7 @@ fault_tests! {
     fault_alive_check_timeout_early => AliveCheckTimeoutEarly,
     fault_hang_after_oversized_diag => HangAfterOversizedDiag,
     fault_crash_on_reserved_activation_type => CrashOnReservedActivationType,
+    fault_udp_dies_on_bad_header => UdpDiesOnBadHeader,
     fault_leak_socket_on_split_header => LeakSocketOnSplitHeader,
     fault_isotp_hang_on_large_ff_dl => IsotpHangOnLargeFfDl,
     fault_isotp_ignores_wait => IsotpIgnoresWait,

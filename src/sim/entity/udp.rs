@@ -100,6 +100,12 @@ impl Entity {
         if self.is_down() {
             return;
         }
+        if self.udp_dead {
+            self.log(now, Peer::Udp(from), || {
+                format!("rx {} bytes: UDP service dead, discarded", datagram.len())
+            });
+            return;
+        }
         let Some(header) = datagram.first_chunk::<8>() else {
             self.log(now, Peer::Udp(from), || {
                 format!("rx {} bytes: no header, discarded", datagram.len())
@@ -107,7 +113,8 @@ impl Entity {
             return;
         };
         if !self.pattern_ok(header) {
-            return self.udp_nack(now, from, GenericNackCode::IncorrectPatternFormat);
+            self.udp_nack(now, from, GenericNackCode::IncorrectPatternFormat);
+            return self.udp_dies_if_faulty(now, from);
         }
         let rules = HeaderRules {
             max_payload_length: self.config.max_data_size,
@@ -117,7 +124,8 @@ impl Entity {
             Ok(message) => message,
             Err(e) => {
                 let code = e.nack_code().unwrap_or(GenericNackCode::InvalidPayloadLength);
-                return self.udp_nack(now, from, code);
+                self.udp_nack(now, from, code);
+                return self.udp_dies_if_faulty(now, from);
             }
         };
         let c = &self.config;
@@ -151,6 +159,14 @@ impl Entity {
         };
         self.emit_at(now, at, Output::Udp { to: from, bytes });
         self.log(now, Peer::Udp(from), || format!("rx {message} -> {summary}"));
+    }
+
+    /// After a NACKed datagram: the faulty service stops answering on UDP.
+    fn udp_dies_if_faulty(&mut self, now: Instant, from: SocketAddr) {
+        if self.has(Fault::UdpDiesOnBadHeader) {
+            self.udp_dead = true;
+            self.log(now, Peer::Udp(from), || "UDP service dead until a power cycle".into());
+        }
     }
 
     fn announcement_payload(&self) -> Payload<'static> {
