@@ -134,6 +134,10 @@ pub const UNJUDGED: &[Unjudged] = &[
         "the entity stops serving: silence (the fuzzer's liveness check finds it)",
     ),
     silent(
+        "udp_dies_on_bad_header",
+        "after the bad datagram the UDP service answers nothing: silence in the case's capture (timing.udp_answer shows it when a capture goes on past A_Processing_Time, as fixtures/captures/lo-udp-dies.pcap does)",
+    ),
+    silent(
         "leak_socket_on_split_header",
         "shows only many connections later, as sockets the entity no longer has",
     ),
