@@ -129,20 +129,24 @@ pub async fn fuzz_doip(
         }
     }
     let share = Share { offset: 0, stride, progress };
-    let first = doip_worker(c, share, stop, on_event).await;
-    let (mut report, dropped_probes, repro_of) = first?;
+    let first = doip_worker(c, share, stop.clone(), on_event).await;
+    if first.is_err() {
+        // The others end soon too (the campaign cannot go on), and are waited for.
+        stop.store(true, Ordering::Relaxed);
+    }
+    let mut rest = Vec::new();
     for other in others {
         let lost = || CampaignError::Harness("a fuzz worker ended without a report".into());
-        let (other, _, _) = other.await.map_err(|_| lost())??;
-        merge_reports(&mut report, other);
+        rest.push(other.await.map_err(|_| lost()).and_then(|r| r));
+    }
+    let (mut report, dropped_probes, mid) = first?;
+    for other in rest {
+        merge_reports(&mut report, other?.0);
     }
     report.findings.truncate(c.max_findings.unwrap_or(usize::MAX));
-    let written = write_findings(c, &report, repro_of, on_event);
+    let written = write_findings(c, &report, mid, on_event);
     Ok(CampaignOutcome { report, dropped_probes, written })
 }
-
-/// The repro of a DoIP finding: what `repro_yaml` needs besides the finding.
-type DoipRepro = Vec<u8>;
 
 /// One worker of a DoIP campaign: its simulator (or the entity), its share of the cases, and
 /// what it found (the report, the probes its baseline dropped, the mid-message prefix).
@@ -151,7 +155,7 @@ async fn doip_worker(
     share: Share,
     stop: Arc<AtomicBool>,
     on_event: &mut dyn FnMut(CampaignEvent),
-) -> Result<(LiveReport<FuzzCase>, Vec<String>, DoipRepro), CampaignError> {
+) -> Result<(LiveReport<FuzzCase>, Vec<String>, Vec<u8>), CampaignError> {
     let profile = c.profile.target();
     let grammar = from_profile::doip_grammar(profile);
     let (tcp, udp, restore, sims, label) = match &c.target {
@@ -175,11 +179,12 @@ async fn doip_worker(
     Ok((report, dropped, mid))
 }
 
-/// Writes each finding of a DoIP campaign with its repro.
+/// Writes each finding of a DoIP campaign with its repro (`mid`: the bytes of the mid-message
+/// state).
 fn write_findings(
     c: &Campaign<'_>,
     report: &LiveReport<FuzzCase>,
-    mid: DoipRepro,
+    mid: Vec<u8>,
     on_event: &mut dyn FnMut(CampaignEvent),
 ) -> Vec<WrittenFinding<FuzzCase>> {
     let repro = |number: u32, f: &LiveFinding<FuzzCase>| {

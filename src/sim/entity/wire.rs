@@ -10,7 +10,8 @@ impl Entity {
     /// A whole reply message in the entity's protocol version.
     pub(super) fn reply(&self, payload: Payload<'_>) -> Vec<u8> {
         let version = self.config.protocol_version;
-        let mut bytes = self.spare.borrow_mut().pop().unwrap_or_default();
+        let spare = self.spare.borrow_mut().pop();
+        let mut bytes = spare.unwrap_or_else(|| Vec::with_capacity(NEW_CAPACITY));
         Message::new(ProtocolVersion::from_raw(version), payload).emit(&mut bytes);
         if self.has(Fault::ReplyWrongVersion) {
             let wrong = version.wrapping_add(1);
@@ -38,5 +39,8 @@ impl Entity {
 /// Spare reply buffers kept: more than the replies of one exchange (an ACK, a pending NRC
 /// and an answer), few enough to stay small.
 const SPARE_BUFFERS: usize = 16;
+/// The capacity of a new reply buffer: most replies fit, so a recycled buffer takes the next
+/// reply without growing (a reallocation is an allocation too).
+const NEW_CAPACITY: usize = 64;
 /// A buffer larger than this (a long answer) is freed rather than kept.
 const SPARE_CAPACITY: usize = 4096;
