@@ -96,6 +96,12 @@ fn main() {
         (user_s + kernel_s) / wall.max(1e-9),
         wall
     );
+    // What a loaded machine changes least: the CPU time a case costs (fuzzer and simulator).
+    let cases = summary["cases"].as_f64().unwrap_or(0.0);
+    println!(
+        "fuzz_live: {:.0} cases per CPU second (user + kernel)",
+        cases / (user_s + kernel_s).max(1e-9)
+    );
     let rate = summary["cases_per_s"].as_f64().unwrap_or(0.0);
     let met = if rate >= GOAL_CASES_PER_S { "met" } else { "NOT met" };
     println!("fuzz_live: goal {GOAL_CASES_PER_S:.0} cases/s {met} ({rate:.0} cases/s)");
