@@ -64,6 +64,11 @@ pub struct FuzzArgs {
     /// a process check).
     #[arg(long, value_name = "CMD")]
     pub monitor: Option<String>,
+    /// Fuzz the built-in simulator with this many workers, each with its own simulator
+    /// instance on its own thread taking every N-th case of the seed (use the cores; not
+    /// with --target, --can or --monitor, which fuzz or watch one shared target).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=16))]
+    pub workers: u64,
     /// Do not run each finding's repro.yaml after the fuzzing (faster; no repro.pcapng).
     #[arg(long)]
     pub no_confirm: bool,
@@ -110,6 +115,11 @@ enum CanChoice {
 fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
+    }
+    if args.workers > 1 && (args.target.is_some() || args.can.is_some() || args.monitor.is_some()) {
+        return Err(usage(
+            "--workers applies to the built-in DoIP simulator without --monitor (one instance per worker)",
+        ));
     }
     let faults = known_faults();
     if let Some(bad) = args.sim_faults.iter().find(|f| !faults.contains(&f.as_str())) {
@@ -306,6 +316,7 @@ fn campaign_of<'a>(
         max_cases: args.cases,
         max_findings: args.max_findings,
         findings_dir: args.findings.clone(),
+        workers: args.workers,
     }
 }
 

@@ -6,7 +6,7 @@
 //! into a [`Campaign`], calls [`fuzz_doip`] or [`fuzz_can`] and prints what comes back
 //! (docs/architecture.md#live-fuzzing).
 
-use super::drive::{LiveFinding, LiveReport, LiveTarget, Restore, drive};
+use super::drive::{CaseOutcome, LiveCase, LiveFinding, LiveReport, LiveTarget, Restore, drive};
 use super::findings::{WrittenFinding, next_number, write_finding};
 use super::from_profile;
 use super::isotp_live::{IsoTpFuzzer, IsoTpSettings};
@@ -14,7 +14,7 @@ use super::live::LiveFuzzer;
 use super::model::FuzzCase;
 use super::model::doip::DoipGenerator;
 use super::model::isotp::{CanCase, CanReproInput, IsoTpGenerator, repro_can_yaml};
-use super::model::repro::{Repro, ReproInput, repro_yaml};
+use super::model::repro::{Oracle, Repro, ReproInput, repro_yaml};
 use crate::runner::target::{Simulators, simulator_config, simulator_label};
 use crate::suite::profile::Profile;
 use crate::transport::can::{CanSpec, CanTransport};
@@ -22,7 +22,7 @@ use crate::transport::doip::sim_host::SimControl;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What is fuzzed.
@@ -54,6 +54,9 @@ pub struct Campaign<'a> {
     pub max_findings: Option<usize>,
     /// Where the finding directories go.
     pub findings_dir: PathBuf,
+    /// Workers against the built-in DoIP simulator, each with its own instance and thread,
+    /// taking every `workers`-th case of the seed (1 for any other target).
+    pub workers: u64,
 }
 
 /// Why a campaign did not run.
@@ -94,6 +97,65 @@ pub async fn fuzz_doip(
     stop: Arc<AtomicBool>,
     on_event: &mut dyn FnMut(CampaignEvent),
 ) -> Result<CampaignOutcome<FuzzCase>, CampaignError> {
+    // Workers (`--workers`) only against the built-in simulator: each has its own instance
+    // and thread (the cores, with no wake-up across threads per message). A real entity is
+    // fuzzed by one tester: two at once would change what is tested.
+    let stride = match c.target {
+        CampaignTarget::Simulator { .. } => c.workers.max(1),
+        _ => 1,
+    };
+    let progress = Arc::new(WorkerProgress::new(stride));
+    let mut others = Vec::new();
+    for offset in 1..stride {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let owned = OwnedCampaign::of(c);
+        let (stop, progress) = (stop.clone(), progress.clone());
+        let spawned =
+            std::thread::Builder::new().name(format!("fuzz-worker-{offset}")).spawn(move || {
+                let worker = async {
+                    let share = Share { offset, stride, progress };
+                    doip_worker(&owned.campaign(), share, stop, &mut |_| {}).await
+                };
+                let ran = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| CampaignError::Harness(format!("cannot start a worker: {e}")))
+                    .and_then(|runtime| runtime.block_on(worker));
+                let _ = done.send(ran);
+            });
+        match spawned {
+            Ok(_) => others.push(result),
+            Err(e) => return Err(CampaignError::Harness(format!("cannot start a worker: {e}"))),
+        }
+    }
+    let share = Share { offset: 0, stride, progress };
+    let first = doip_worker(c, share, stop.clone(), on_event).await;
+    if first.is_err() {
+        // The others end soon too (the campaign cannot go on), and are waited for.
+        stop.store(true, Ordering::Relaxed);
+    }
+    let mut rest = Vec::new();
+    for other in others {
+        let lost = || CampaignError::Harness("a fuzz worker ended without a report".into());
+        rest.push(other.await.map_err(|_| lost()).and_then(|r| r));
+    }
+    let (mut report, dropped_probes, mid) = first?;
+    for other in rest {
+        merge_reports(&mut report, other?.0);
+    }
+    report.findings.truncate(c.max_findings.unwrap_or(usize::MAX));
+    let written = write_findings(c, &report, mid, on_event);
+    Ok(CampaignOutcome { report, dropped_probes, written })
+}
+
+/// One worker of a DoIP campaign: its simulator (or the entity), its share of the cases, and
+/// what it found (the report, the probes its baseline dropped, the mid-message prefix).
+async fn doip_worker(
+    c: &Campaign<'_>,
+    share: Share,
+    stop: Arc<AtomicBool>,
+    on_event: &mut dyn FnMut(CampaignEvent),
+) -> Result<(LiveReport<FuzzCase>, Vec<String>, Vec<u8>), CampaignError> {
     let profile = c.profile.target();
     let grammar = from_profile::doip_grammar(profile);
     let (tcp, udp, restore, sims, label) = match &c.target {
@@ -111,6 +173,20 @@ pub async fn fuzz_doip(
     let generator = DoipGenerator::new(grammar, c.seed);
     let mut fuzzer = LiveFuzzer::new(settings, generator, restore);
     let mid = fuzzer.mid_prefix().to_vec();
+    let mut target = Strided { inner: &mut fuzzer, offset: share.offset, stride: share.stride };
+    let (report, dropped) =
+        run_target(c, &share, &mut target, &label, sims, stop, on_event).await?;
+    Ok((report, dropped, mid))
+}
+
+/// Writes each finding of a DoIP campaign with its repro (`mid`: the bytes of the mid-message
+/// state).
+fn write_findings(
+    c: &Campaign<'_>,
+    report: &LiveReport<FuzzCase>,
+    mid: Vec<u8>,
+    on_event: &mut dyn FnMut(CampaignEvent),
+) -> Vec<WrittenFinding<FuzzCase>> {
     let repro = |number: u32, f: &LiveFinding<FuzzCase>| {
         repro_yaml(&ReproInput {
             number,
@@ -121,7 +197,7 @@ pub async fn fuzz_doip(
             mid_message_prefix: &mid,
         })
     };
-    fuzz_target(c, &mut fuzzer, &label, sims, stop, repro, on_event).await
+    write_written(c, report, repro, on_event)
 }
 
 /// Fuzzes the ISO-TP node on a CAN bus (or the built-in simulator's CAN ECU).
@@ -183,7 +259,10 @@ pub async fn fuzz_can(
             grammar: &grammar,
         })
     };
-    fuzz_target(c, &mut fuzzer, &label, sims, stop, repro, on_event).await
+    let (report, dropped_probes) =
+        run_target(c, &Share::whole(), &mut fuzzer, &label, sims, stop, on_event).await?;
+    let written = write_written(c, &report, repro, on_event);
+    Ok(CampaignOutcome { report, dropped_probes, written })
 }
 
 /// One built-in simulator instance with `faults`: its endpoints and power.
@@ -229,17 +308,17 @@ fn profile_restore(profile: &Profile) -> Restore {
     }
 }
 
-/// Fuzzes `target` after a first liveness check, then stops the simulators and writes each
-/// finding with its `repro`.
-async fn fuzz_target<T: LiveTarget>(
+/// Fuzzes `target` after a first liveness check, then stops the simulators: the report and
+/// the probes the baseline dropped.
+async fn run_target<T: LiveTarget>(
     c: &Campaign<'_>,
+    share: &Share,
     target: &mut T,
     label: &str,
     sims: Option<Simulators>,
     stop: Arc<AtomicBool>,
-    repro: impl Fn(u32, &LiveFinding<T::Case>) -> Repro,
     on_event: &mut dyn FnMut(CampaignEvent),
-) -> Result<CampaignOutcome<T::Case>, CampaignError> {
+) -> Result<(LiveReport<T::Case>, Vec<String>), CampaignError> {
     let dropped_probes = match target.baseline(target.liveness_bound()).await {
         Ok(dropped) => dropped,
         Err((oracle, why)) => {
@@ -254,8 +333,10 @@ async fn fuzz_target<T: LiveTarget>(
     for probe in &dropped_probes {
         on_event(CampaignEvent::ProbeDropped(probe.clone()));
     }
+    let workers =
+        if share.stride > 1 { format!(", {} workers", share.stride) } else { String::new() };
     on_event(CampaignEvent::Started(format!(
-        "{label}, seed {}, up to {} or {} cases, liveness every {} cases",
+        "{label}, seed {}, up to {} or {} cases, liveness every {} cases{workers}",
         c.seed,
         crate::suite::value::format_duration(c.duration),
         c.max_cases.map_or("unbounded".into(), |n| n.to_string()),
@@ -264,15 +345,28 @@ async fn fuzz_target<T: LiveTarget>(
     let max_findings = c.max_findings.unwrap_or(usize::MAX);
     let report = drive(
         target,
-        c.max_cases.unwrap_or(u64::MAX),
+        share.max_cases(c.max_cases),
         c.duration,
         |r| stop.load(Ordering::Relaxed) || r.findings.len() >= max_findings,
-        |r| on_event(CampaignEvent::Progress(progress_line(r))),
+        |r| {
+            share.progress.cases[share.offset as usize].store(r.cases, Ordering::Relaxed);
+            on_event(CampaignEvent::Progress(progress_line(r, share.progress.total())))
+        },
     )
     .await;
     if let Some(s) = sims {
         s.shutdown().await;
     }
+    Ok((report, dropped_probes))
+}
+
+/// Writes each finding of `report` with its `repro`.
+fn write_written<C: LiveCase>(
+    c: &Campaign<'_>,
+    report: &LiveReport<C>,
+    repro: impl Fn(u32, &LiveFinding<C>) -> Repro,
+    on_event: &mut dyn FnMut(CampaignEvent),
+) -> Vec<WrittenFinding<C>> {
     let mut written = Vec::new();
     for (number, f) in (next_number(&c.findings_dir)..).zip(&report.findings) {
         let repro = repro(number, f);
@@ -289,15 +383,186 @@ async fn fuzz_target<T: LiveTarget>(
             ))),
         }
     }
-    Ok(CampaignOutcome { report, dropped_probes, written })
+    written
 }
 
-fn progress_line<C>(r: &LiveReport<C>) -> String {
+/// The live line; `cases` counts every worker's.
+fn progress_line<C>(r: &LiveReport<C>, cases: u64) -> String {
     format!(
         "fuzz: {} cases, {:.0} cases/s, {} finding(s), {} bucket x state pairs covered",
-        r.cases,
-        r.rate(),
+        cases,
+        cases as f64 / r.elapsed.as_secs_f64().max(1e-9),
         r.findings.len(),
         r.coverage.len()
     )
+}
+
+/// Which cases of the seed a worker runs: `offset`, `offset + stride`, ... (same seed, same
+/// cases: a case is a function of its index, whichever worker runs it).
+struct Share {
+    offset: u64,
+    stride: u64,
+    progress: Arc<WorkerProgress>,
+}
+
+impl Share {
+    /// All cases, one worker.
+    fn whole() -> Share {
+        Share { offset: 0, stride: 1, progress: Arc::new(WorkerProgress::new(1)) }
+    }
+
+    /// This worker's part of `--cases`.
+    fn max_cases(&self, all: Option<u64>) -> u64 {
+        all.map_or(u64::MAX, |n| n / self.stride + u64::from(self.offset < n % self.stride))
+    }
+}
+
+/// Cases run so far by each worker, for the live line.
+struct WorkerProgress {
+    cases: Vec<AtomicU64>,
+}
+
+impl WorkerProgress {
+    fn new(workers: u64) -> WorkerProgress {
+        WorkerProgress { cases: (0..workers).map(|_| AtomicU64::new(0)).collect() }
+    }
+
+    fn total(&self) -> u64 {
+        self.cases.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+}
+
+/// A target whose case `i` is the seed's case `offset + i * stride`.
+struct Strided<'t, T> {
+    inner: &'t mut T,
+    offset: u64,
+    stride: u64,
+}
+
+impl<T: LiveTarget> LiveTarget for Strided<'_, T> {
+    type Case = T::Case;
+
+    fn case(&self, index: u64) -> T::Case {
+        self.inner.case(self.offset + index * self.stride)
+    }
+
+    fn batch(&self) -> u64 {
+        self.inner.batch()
+    }
+
+    fn liveness_bound(&self) -> Duration {
+        self.inner.liveness_bound()
+    }
+
+    async fn run_case(&mut self, case: &T::Case) -> CaseOutcome {
+        self.inner.run_case(case).await
+    }
+
+    async fn liveness(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)> {
+        self.inner.liveness(bound).await
+    }
+
+    async fn baseline(&mut self, bound: Duration) -> Result<Vec<String>, (Oracle, String)> {
+        self.inner.baseline(bound).await
+    }
+
+    async fn restore(&mut self) -> Result<(), String> {
+        self.inner.restore().await
+    }
+
+    fn skip_dead(&mut self, oracle: &Oracle) -> Option<String> {
+        self.inner.skip_dead(oracle)
+    }
+
+    fn forget(&mut self) {
+        self.inner.forget()
+    }
+}
+
+/// What a worker thread needs of a [`Campaign`], owned.
+struct OwnedCampaign {
+    profile: Profile,
+    profile_path: Option<PathBuf>,
+    target: CampaignTarget,
+    seed: u64,
+    batch: u64,
+    monitor: Option<String>,
+    duration: Duration,
+    max_cases: Option<u64>,
+    max_findings: Option<usize>,
+    findings_dir: PathBuf,
+    workers: u64,
+}
+
+impl OwnedCampaign {
+    fn of(c: &Campaign<'_>) -> OwnedCampaign {
+        OwnedCampaign {
+            profile: c.profile.clone(),
+            profile_path: c.profile_path.map(Path::to_path_buf),
+            target: c.target.clone(),
+            seed: c.seed,
+            batch: c.batch,
+            monitor: c.monitor.clone(),
+            duration: c.duration,
+            max_cases: c.max_cases,
+            max_findings: c.max_findings,
+            findings_dir: c.findings_dir.clone(),
+            workers: c.workers,
+        }
+    }
+
+    fn campaign(&self) -> Campaign<'_> {
+        Campaign {
+            profile: &self.profile,
+            profile_path: self.profile_path.as_deref(),
+            target: self.target.clone(),
+            seed: self.seed,
+            batch: self.batch,
+            monitor: self.monitor.clone(),
+            duration: self.duration,
+            max_cases: self.max_cases,
+            max_findings: self.max_findings,
+            findings_dir: self.findings_dir.clone(),
+            workers: self.workers,
+        }
+    }
+}
+
+/// Adds another worker's report to `into`: counts and coverage summed, findings appended
+/// unless the same symptom (oracle and what it saw, in the same start state) was found
+/// already (each worker's simulator has the same faults), rate samples summed at `into`'s
+/// times.
+fn merge_reports<C: LiveCase>(into: &mut LiveReport<C>, other: LiveReport<C>) {
+    let cases_at = |samples: &[(Duration, u64)], at: Duration| {
+        samples.iter().take_while(|(t, _)| *t <= at).last().map_or(0, |s| s.1)
+    };
+    for (at, cases) in &mut into.rate_samples {
+        *cases += cases_at(&other.rate_samples, *at);
+    }
+    if let Some(last) = into.rate_samples.last_mut() {
+        // The end of the run: every worker's cases.
+        last.1 = into.cases + other.cases;
+    }
+    into.cases += other.cases;
+    into.elapsed = into.elapsed.max(other.elapsed);
+    into.healthy_checks += other.healthy_checks;
+    into.duplicates += other.duplicates;
+    for (key, n) in other.coverage {
+        *into.coverage.entry(key).or_default() += n;
+    }
+    for (key, n) in other.mutations {
+        *into.mutations.entry(key).or_default() += n;
+    }
+    let symptom = |f: &LiveFinding<C>| (f.oracle.clone(), f.detail.clone(), f.state);
+    for finding in other.findings {
+        let key = symptom(&finding);
+        if into.findings.iter().any(|f| symptom(f) == key) {
+            into.duplicates += 1;
+        } else {
+            into.findings.push(finding);
+        }
+    }
+    into.findings.sort_by_key(|f| f.found_after);
+    into.stopped = into.stopped.take().or(other.stopped);
+    into.skipped.extend(other.skipped);
 }

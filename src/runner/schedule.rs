@@ -5,14 +5,15 @@
 //!
 //! A case's length is estimated from the waits its steps declare, resolved against the profile
 //! (`wait`, `expect_open` / `expect_none` `for`, `not_before` of expects and `expect_closed`,
-//! `udp_expect` `count` x `interval`): the time a conformant target cannot shorten. Skipped
+//! `udp_expect` `count` x `interval`, the `delay` between `send_raw` chunks, a `can_expect`'s
+//! `gap_min` per frame): the time a conformant target cannot shorten. Skipped
 //! cases cost nothing. Reports do not depend on the order (every event carries its case key).
 
 use crate::suite::profile::Profile;
 use crate::suite::read::CASE_TIME_MARGIN;
 use crate::suite::select::SelectedCase;
 use crate::suite::steps::WaitValue;
-use crate::suite::value::{Expr, to_duration, to_int};
+use crate::suite::value::{Expr, to_bytes, to_duration, to_int};
 use std::time::Duration;
 
 /// Indices of `plan` in the order jobs should take them: longest estimate first, plan order
@@ -71,9 +72,10 @@ pub fn estimate(planned: &SelectedCase, profile: &Profile) -> Duration {
     };
     let resolve = |e: &Expr| {
         let v = e.resolve(&scope).ok()?;
-        match to_duration(&v) {
-            Ok(d) => Some(WaitValue::Duration(d)),
-            Err(_) => to_int(&v).ok().map(WaitValue::Int),
+        match (to_duration(&v), to_int(&v)) {
+            (Ok(d), _) => Some(WaitValue::Duration(d)),
+            (_, Ok(n)) => Some(WaitValue::Int(n)),
+            _ => to_bytes(&v).ok().map(|b| WaitValue::Bytes(b.len())),
         }
     };
     let mut total = Duration::ZERO;
@@ -167,5 +169,48 @@ mod tests {
             vec![("A".to_owned(), Duration::from_secs(30), Duration::from_secs(300))]
         );
         assert_eq!(time_limit(&short[1], &profile), Duration::from_secs(30), "a set limit is kept");
+    }
+
+    /// `send_raw` pauses `delay` before every piece but the first; pieces follow the chunk
+    /// sizes while bytes are left, then the rest.
+    #[test]
+    fn send_raw_declares_a_delay_per_piece_after_the_first() {
+        let profile = Profile::defaults();
+        let plan = plan_of(
+            "suite: s\ntitle: t\nvars: { gap: 10ms }\ncases:\n\
+             - { id: A, title: a, steps: [ { send_raw: { hex: \"01 02 03 04\", chunks: [1, 1], delay: \"${gap}\" } } ] }\n\
+             - { id: B, title: b, steps: [ { send_raw: { hex: \"01 02 03 04\", chunks: [1, 1, 1, 1, 1], delay: 10ms } } ] }\n\
+             - { id: C, title: c, steps: [ { send_raw: { hex: \"01 02 03 04\", chunks: [9], delay: 10ms } } ] }\n\
+             - { id: D, title: d, steps: [ { send_raw: { hex: \"01 02 03 04\", chunks: [1] } } ] }\n",
+            &profile,
+        );
+        let ms = Duration::from_millis;
+        assert_eq!(estimate(&plan[0], &profile), ms(20), "1 + 1 + the rest: two pauses");
+        assert_eq!(estimate(&plan[1], &profile), ms(30), "four pieces: the bytes ran out");
+        assert_eq!(estimate(&plan[2], &profile), ms(0), "one piece");
+        assert_eq!(estimate(&plan[3], &profile), ms(0), "no delay");
+    }
+
+    /// A frame the target must send at least `gap_min` after its previous one (STmin) takes
+    /// that long, each of `count` frames.
+    #[test]
+    fn can_expect_declares_its_gap_min_per_frame() {
+        let profile = Profile::defaults();
+        let plan = plan_of(
+            "suite: s\ntitle: t\ncases:\n\
+             - { id: A, title: a, steps: [ { can_expect: { id: 0x7E8, gap_min: 127ms } } ] }\n\
+             - { id: B, title: b, steps: [ { can_expect: { id: 0x7E8, gap_min: 20ms, count: 3, not_before: 50ms } } ] }\n\
+             - { id: C, title: c, steps: [ { can_expect: { id: 0x7E8, not_before: 5ms } } ] }\n",
+            &profile,
+        );
+        let settle = profile.target().isotp.settle_time;
+        let ms = Duration::from_millis;
+        assert_eq!(estimate(&plan[0], &profile), ms(127) + settle);
+        assert_eq!(
+            estimate(&plan[1], &profile),
+            ms(50 + 20 + 20) + settle,
+            "not_before, then two gaps"
+        );
+        assert_eq!(estimate(&plan[2], &profile), ms(5) + settle);
     }
 }

@@ -78,7 +78,8 @@ impl UdsResponder {
         };
         match result {
             Ok(Some(body)) => {
-                let mut response = vec![ServiceId::from_raw(service).positive_response()];
+                let mut response = Vec::with_capacity(1 + body.len());
+                response.push(ServiceId::from_raw(service).positive_response());
                 response.extend_from_slice(&body);
                 Some(response)
             }

@@ -39,12 +39,21 @@ fn the_conformant_simulator_gives_no_finding_and_a_seed_repeats_its_cases() {
         assert!(coverage.values().any(|per| per.get(state).is_some()), "state {state} not reached");
     }
     assert!(coverage.contains_key("reserved") && coverage.contains_key("0x8001"));
-    let (code, second, _) = fuzz(&dir.path().join("b"), &args);
-    assert_eq!(code, 0);
+    // Two workers, each with its own simulator, share the seed's cases between them.
+    let two_workers = [&args[..], &["--workers", "2"]].concat();
+    let (code, second, stderr) = fuzz(&dir.path().join("b"), &two_workers);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(second["cases"], 3000);
     assert_eq!(first["coverage"], second["coverage"], "the same seed must give the same cases");
     let (_, other, _) =
         fuzz(&dir.path().join("c"), &["--cases", "3000", "--seed", "6", "--batch", "100"]);
     assert_ne!(first["coverage"], other["coverage"]);
+    // A real entity is fuzzed by one tester.
+    let out = doipcheck()
+        .args(["fuzz", "--workers", "2", "--target", "127.0.0.1", "--cases", "1"])
+        .output()
+        .expect("run doipcheck fuzz");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

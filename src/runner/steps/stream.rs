@@ -21,7 +21,7 @@ use crate::suite::step_args::{
 };
 use crate::suite::steps::{
     Abort, Activate, Connect, Disconnect, Expect, ExpectClosed, ExpectNone, ExpectOpen, ExpectRaw,
-    Send, SendRaw, Wait,
+    Send, SendRaw, Wait, chunk_lengths,
 };
 use crate::suite::value::{Expr, ExprKind, format_duration, parse_template};
 use std::collections::HashMap;
@@ -678,22 +678,16 @@ impl CaseRun<'_> {
     }
 }
 
-/// `bytes` cut into pieces of the given sizes; the rest is the last piece.
+/// `bytes` cut into the pieces of [`chunk_lengths`].
 fn split_chunks(bytes: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut rest = bytes;
-    for &n in sizes {
-        if rest.is_empty() {
-            break;
-        }
-        let n = n.clamp(1, rest.len());
-        out.push(rest[..n].to_vec());
-        rest = &rest[n..];
-    }
-    if !rest.is_empty() || out.is_empty() {
-        out.push(rest.to_vec());
-    }
-    out
+    let mut at = 0;
+    chunk_lengths(bytes.len(), sizes)
+        .into_iter()
+        .map(|n| {
+            at += n;
+            bytes[at - n..at].to_vec()
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -118,6 +118,9 @@ pub struct Entity {
     /// Closed sockets the entity never released (`leak_socket_on_split_header`): they still
     /// count against MCTS.
     leaked_sockets: usize,
+    /// Empty buffers for the next replies (see `wire.rs`); a cell because replies are framed
+    /// from `&self`.
+    spare: core::cell::RefCell<Vec<Vec<u8>>>,
 }
 
 impl Entity {
@@ -159,6 +162,7 @@ impl Entity {
             liveness: Liveness::Serving,
             udp_dead: false,
             leaked_sockets: 0,
+            spare: core::cell::RefCell::new(Vec::new()),
         }
     }
 

@@ -1651,3 +1651,35 @@ fault_tests! {
 }
 
 use rand::{RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
+
+/// The host hands written buffers back (`Entity::recycle`): the next replies are framed into
+/// them, whole and alone, and the pool of spare buffers stays bounded.
+#[test]
+fn recycled_reply_buffers_are_written_into_again_and_the_pool_is_bounded() {
+    let mut s = Sim::conformant();
+    let c = s.activated(TESTER);
+    let tester_present = diag(TESTER, ENTITY, &[0x3E, 0x00]);
+    s.send(c, &tester_present);
+    let first = s.tcp_bytes(c);
+    assert_eq!(first.len(), 2, "ACK and answer");
+    let mut handed_back = Vec::new();
+    for (_, output) in s.seen.drain(..) {
+        if let Output::Tcp { bytes, .. } = output {
+            handed_back.push(bytes.as_ptr());
+            s.e.recycle(bytes);
+        }
+    }
+    s.send(c, &tester_present);
+    assert_eq!(s.tcp_bytes(c), first, "the same replies");
+    for (_, output) in &s.seen {
+        if let Output::Tcp { bytes, .. } = output {
+            assert!(handed_back.contains(&bytes.as_ptr()), "a new buffer was allocated");
+        }
+    }
+    for _ in 0..100 {
+        s.e.recycle(Vec::with_capacity(64));
+    }
+    s.e.recycle(Vec::with_capacity(1 << 20));
+    assert!(s.e.spare.borrow().len() <= 16);
+    assert!(s.e.spare.borrow().iter().all(|b| b.capacity() <= 4096 && b.is_empty()));
+}

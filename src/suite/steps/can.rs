@@ -135,8 +135,16 @@ impl StepDef for CanExpect {
     fn summary(&self) -> String {
         format!("can_expect {}", show_expr(&self.id))
     }
+    /// `not_before` bounds the first frame; `gap_min` (an STmin the target must keep) each
+    /// frame from the target's previous one, which came before the step began.
     fn declared_wait(&self, resolve: &dyn Fn(&Expr) -> Option<WaitValue>) -> Duration {
-        not_before_wait(&self.timing, resolve)
+        let gap =
+            self.gap_min.as_ref().and_then(resolve).map_or(Duration::ZERO, WaitValue::duration);
+        let count = match self.count.as_ref().and_then(resolve) {
+            Some(WaitValue::Int(n)) => u32::try_from(n.max(1)).unwrap_or(u32::MAX),
+            _ => 1,
+        };
+        not_before_wait(&self.timing, resolve).max(gap) + gap.saturating_mul(count - 1)
     }
 }
 

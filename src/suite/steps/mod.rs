@@ -24,7 +24,7 @@ pub use power::PowerCycle;
 pub use reader::StepReader;
 pub use stream::{
     Abort, Activate, Connect, Disconnect, Expect, ExpectClosed, ExpectNone, ExpectOpen, ExpectRaw,
-    Send, SendRaw,
+    Send, SendRaw, chunk_lengths,
 };
 pub use udp::{UdpExpect, UdpSend};
 
@@ -83,13 +83,15 @@ impl Medium {
 pub enum WaitValue {
     Duration(Duration),
     Int(u64),
+    /// Bytes (hex), by their length.
+    Bytes(usize),
 }
 
 impl WaitValue {
     pub fn duration(self) -> Duration {
         match self {
             WaitValue::Duration(d) => d,
-            WaitValue::Int(_) => Duration::ZERO,
+            WaitValue::Int(_) | WaitValue::Bytes(_) => Duration::ZERO,
         }
     }
 }

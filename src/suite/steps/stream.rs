@@ -251,6 +251,25 @@ impl StepDef for Send {
     }
 }
 
+/// The lengths of the pieces `send_raw` writes `len` bytes in: the given sizes (each at least
+/// one byte, while bytes are left), then the rest; one piece when nothing is cut.
+pub fn chunk_lengths(len: usize, sizes: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut rest = len;
+    for &n in sizes {
+        if rest == 0 {
+            break;
+        }
+        let n = n.clamp(1, rest);
+        out.push(n);
+        rest -= n;
+    }
+    if rest > 0 || out.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
 #[derive(Debug, Clone)]
 pub struct SendRaw {
     pub connection: String,
@@ -276,6 +295,23 @@ impl StepDef for SendRaw {
     );
     fn medium(&self) -> Medium {
         Medium::Doip
+    }
+
+    fn declared_wait(&self, resolve: &dyn Fn(&Expr) -> Option<WaitValue>) -> Duration {
+        let Some(delay) = self.delay.as_ref().and_then(resolve).map(WaitValue::duration) else {
+            return Duration::ZERO;
+        };
+        let Some(WaitValue::Bytes(len)) = resolve(&self.hex) else { return Duration::ZERO };
+        let mut sizes = Vec::new();
+        for c in &self.chunks {
+            match resolve(c) {
+                Some(WaitValue::Int(n)) => sizes.push(usize::try_from(n).unwrap_or(usize::MAX)),
+                _ => return Duration::ZERO,
+            }
+        }
+        // The pause comes before every piece but the first.
+        let pauses = chunk_lengths(len, &sizes).len().saturating_sub(1);
+        delay.saturating_mul(u32::try_from(pauses).unwrap_or(u32::MAX))
     }
 
     fn read(r: &mut StepReader<'_, '_>) -> Option<Self> {

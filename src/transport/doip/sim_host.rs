@@ -3,10 +3,14 @@
 //! [`Entity`] with what arrives (and CAN frames of its ECUs) and the monotonic clock.
 //!
 //! ```text
-//!  accept tasks ──Accepted──┐
-//!  connection tasks ─Data/Closed─► actor (owns the Entity, the UDP socket, the timer)
-//!  connection tasks ◄─bytes to write (bounded; dropping the sender closes the socket)
+//!  accept tasks ──Accepted──► actor (the UDP socket, the CAN transport, the timer)
+//!                               │ locks ▼ between awaits; woken by connections when needed
+//!  connection tasks ── read ──► Core (the Entity, each connection's write queue)
+//!  connection tasks ◄─ their own answers at once; bytes from elsewhere via their queue
 //! ```
+//!
+//! A round trip on one connection costs its task one read and one write system call and no
+//! allocation (connection.rs); benches/sim_roundtrip.rs measures it.
 //!
 //! For the runner, one instance per job:
 //!
@@ -32,13 +36,14 @@ use crate::transport::can::{
     CanSpec, CanTransport, CanTransportError, NodeOptions, Origin, Received,
 };
 use crate::transport::timer::PreciseTimer;
+use connection::{Core, Shared, run_connection};
 use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -59,14 +64,12 @@ pub enum HostError {
     Can { spec: String, source: CanTransportError },
 }
 
-/// Bytes one connection reads at a time (the only per-connection buffer of the host).
-const READ_CHUNK: usize = 4096;
+mod connection;
+
 /// Writes queued for one connection before the host gives up on a peer that does not read.
 const WRITE_QUEUE: usize = 256;
-/// Events queued from all connections to the entity (readers wait when it is full).
-const EVENT_QUEUE: usize = 1024;
-/// Events the actor takes in one turn before it writes the answers.
-const BATCH: usize = 64;
+/// Accepted connections queued for the actor (the accept task waits when it is full).
+const ACCEPT_QUEUE: usize = 64;
 /// Longest wait for the UDP socket to take a datagram before it is dropped.
 const UDP_SEND_WAIT: Duration = Duration::from_millis(20);
 /// Longest TLS handshake the host waits for.
@@ -75,10 +78,11 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-enum HostEvent {
-    Accepted { conn: ConnId, tls: bool, stream: Box<dyn Stream> },
-    Data { conn: ConnId, bytes: Vec<u8> },
-    Closed { conn: ConnId },
+/// A connection accepted (and its TLS handshake done), for the actor.
+struct Accepted {
+    conn: ConnId,
+    tls: bool,
+    stream: Box<dyn Stream>,
 }
 
 /// A request to a running host from outside its task.
@@ -237,7 +241,7 @@ impl SimHost {
         let (can, can_bus) = open_can(&config).await?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+        let (events_tx, events_rx) = mpsc::channel(ACCEPT_QUEUE);
         let next_conn = Arc::new(AtomicU64::new(1));
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(accept(
@@ -261,7 +265,9 @@ impl SimHost {
         let mut entity = Entity::new(config, faults, Instant::ZERO);
         entity.set_logging(log.is_some());
         let (control_tx, control_rx) = mpsc::unbounded_channel();
-        let actor = Actor { entity, writers: HashMap::new(), udp, can, epoch, log, events_tx };
+        let core =
+            Core { entity, writers: HashMap::new(), log, for_actor: Vec::new(), armed: None };
+        let actor = Actor { shared: Arc::new(Shared::new(core, epoch)), udp, can };
         // Delayed answers are judged to the millisecond (ISO 13400-2 timing cases, `measure`):
         // tokio's 1 ms timer wheel alone would answer up to 2 ms late.
         let timer = PreciseTimer::new().map_err(HostError::Timer)?;
@@ -308,51 +314,43 @@ async fn recv_can(can: &mut Option<CanTransport>) -> Result<Received, CanTranspo
     }
 }
 
-/// Owns the entity: every input goes through here, in order.
+/// The actor: accepts connections into the entity, carries out its datagrams and CAN frames,
+/// feeds it what arrives on UDP and CAN, and fires its timers.
 struct Actor {
-    entity: Entity,
-    writers: HashMap<ConnId, mpsc::Sender<Vec<u8>>>,
+    shared: Arc<Shared>,
     udp: UdpSocket,
     can: Option<CanTransport>,
-    epoch: tokio::time::Instant,
-    log: Option<LogSink>,
-    events_tx: mpsc::Sender<HostEvent>,
 }
 
 impl Actor {
-    fn now(&self) -> Instant {
-        Instant::from_epoch(self.epoch.elapsed())
-    }
-
     async fn run(
         mut self,
         mut timer: PreciseTimer,
-        mut events: mpsc::Receiver<HostEvent>,
+        mut accepted: mpsc::Receiver<Accepted>,
         mut control: mpsc::UnboundedReceiver<Control>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut datagram = vec![0u8; 65536];
         // Announcements may be due at once.
-        self.entity.handle_timeout(self.now());
+        self.with_entity(|entity, now| entity.handle_timeout(now));
         self.flush().await;
+        let epoch = self.shared.epoch;
         loop {
             // One timer, moved only when the entity's next deadline changes (creating a timer
-            // per loop turn costs more than the rest of a round trip's bookkeeping).
-            timer.set(self.entity.poll_timeout().map(|t| self.epoch + t.since_epoch()));
+            // per loop turn costs more than the rest of a round trip's bookkeeping). A later
+            // deadline set meanwhile by a connection lets it fire early, harmlessly; an earlier
+            // one wakes this loop (`Shared::wake_actor`).
+            let next = {
+                let mut core = self.shared.lock();
+                core.armed = core.entity.poll_timeout();
+                core.armed
+            };
+            timer.set(next.map(|t| epoch + t.since_epoch()));
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
-                event = events.recv() => match event {
-                    Some(event) => {
-                        self.on_event(event);
-                        // Take what else is ready before writing: one flush for a batch.
-                        for _ in 0..BATCH {
-                            match events.try_recv() {
-                                Ok(event) => self.on_event(event),
-                                Err(_) => break,
-                            }
-                        }
-                    }
+                accepted = accepted.recv() => match accepted {
+                    Some(accepted) => self.accept(accepted),
                     None => break,
                 },
                 Some(request) = control.recv() => match request {
@@ -365,67 +363,69 @@ impl Actor {
                 received = self.udp.recv_from(&mut datagram) => {
                     // Errors (an ICMP unreachable reported late) are not the entity's business.
                     if let Ok((n, from)) = received {
-                        let now = self.now();
-                        self.entity.handle_udp(now, from, &datagram[..n]);
+                        self.with_entity(|entity, now| entity.handle_udp(now, from, &datagram[..n]));
                     }
                 }
                 received = recv_can(&mut self.can) => match received {
                     Ok(Received { frame, origin: Origin::Peer, .. }) => {
-                        let now = self.now();
-                        self.entity.handle_can_frame(now, &frame);
+                        self.with_entity(|entity, now| entity.handle_can_frame(now, &frame));
                     }
                     Ok(_) => {}
                     // A transport that fails for good is dropped; DoIP goes on.
                     Err(_) => self.can = None,
                 },
-                _ = timer.fired() => {
-                    let now = self.now();
-                    self.entity.handle_timeout(now);
-                }
+                _ = timer.fired() => self.with_entity(|entity, now| entity.handle_timeout(now)),
+                _ = self.shared.wake_actor.notified() => {}
             }
             self.flush().await;
         }
         // Dropping the writers closes every connection.
-        self.writers.clear();
+        self.shared.lock().writers.clear();
+    }
+
+    fn with_entity(&self, f: impl FnOnce(&mut Entity, Instant)) {
+        let now = self.shared.now();
+        f(&mut self.shared.lock().entity, now);
     }
 
     /// A fresh entity with the same configuration and faults, announcing to `announce_to`.
     /// Dropping the writers closes every connection; what their tasks still report about them
     /// names connections the new entity never had, which it ignores.
     fn power_cycle(&mut self, announce_to: SocketAddr) {
-        self.writers.clear();
-        let mut config = self.entity.config().clone();
+        let now = self.shared.now();
+        let mut core = self.shared.lock();
+        core.writers.clear();
+        let mut config = core.entity.config().clone();
         config.announce.enabled = true;
         config.announce.destination = crate::sim::config::ConfigSocketAddr(announce_to);
-        let now = self.now();
-        let faults = self.entity.faults();
-        self.entity = Entity::new(config, faults, now);
-        self.entity.set_logging(self.log.is_some());
-        self.entity.handle_timeout(now);
+        let faults = core.entity.faults();
+        let logging = core.log.is_some();
+        core.entity = Entity::new(config, faults, now);
+        core.entity.set_logging(logging);
+        core.entity.handle_timeout(now);
     }
 
-    fn on_event(&mut self, event: HostEvent) {
-        let now = self.now();
-        match event {
-            HostEvent::Accepted { conn, tls, stream } => {
-                if self.entity.handle_tcp_accept(now, conn, tls) {
-                    let (tx, rx) = mpsc::channel(WRITE_QUEUE);
-                    self.writers.insert(conn, tx);
-                    tokio::spawn(run_connection(conn, stream, self.events_tx.clone(), rx));
-                }
-                // Refused: dropping the stream closes it.
-            }
-            HostEvent::Data { conn, bytes } => self.entity.handle_tcp_data(now, conn, &bytes),
-            HostEvent::Closed { conn } => {
-                self.writers.remove(&conn);
-                self.entity.handle_tcp_closed(now, conn);
-            }
+    fn accept(&mut self, Accepted { conn, tls, stream }: Accepted) {
+        let now = self.shared.now();
+        let mut core = self.shared.lock();
+        if core.entity.handle_tcp_accept(now, conn, tls) {
+            let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+            core.writers.insert(conn, tx);
+            tokio::spawn(run_connection(conn, stream, self.shared.clone(), rx));
         }
+        // Refused: dropping the stream closes it.
     }
 
-    /// Carries out what the entity decided, and passes its log lines on.
+    /// Carries out what the entity decided: bytes into the connections' queues (`Core::route`),
+    /// then the datagrams and CAN frames.
     async fn flush(&mut self) {
-        while let Some(output) = self.entity.poll_output() {
+        let outputs = {
+            let now = self.shared.now();
+            let mut core = self.shared.lock();
+            core.route(now, None, &mut Vec::new());
+            std::mem::take(&mut core.for_actor)
+        };
+        for output in outputs {
             match output {
                 Output::Udp { to, bytes } => {
                     // `try_send_to` says WouldBlock until the reactor has seen the socket
@@ -438,34 +438,18 @@ impl Actor {
                         let _ = tokio::time::timeout(UDP_SEND_WAIT, send).await;
                     }
                 }
-                Output::Tcp { conn, bytes } => {
-                    let Some(writer) = self.writers.get(&conn) else { continue };
-                    if writer.try_send(bytes).is_err() {
-                        // The peer does not read (queue full) or is gone: memory stays bounded.
-                        self.writers.remove(&conn);
-                        let now = self.now();
-                        self.entity.handle_tcp_closed(now, conn);
-                    }
-                }
-                Output::Close { conn } => {
-                    // The connection task writes what is queued, then sees the end and closes.
-                    self.writers.remove(&conn);
-                }
                 Output::Can(frame) => {
                     if let Some(can) = &mut self.can {
                         // A frame the transport cannot carry is lost, as on a real bus.
                         let _ = can.send(&frame).await;
                     }
                 }
+                // `route` carried these out.
+                Output::Tcp { .. } | Output::Close { .. } => {}
             }
         }
         if let Some(can) = &mut self.can {
             let _ = can.flush().await;
-        }
-        if let Some(log) = &mut self.log {
-            while let Some(event) = self.entity.poll_event() {
-                log(&event);
-            }
         }
     }
 }
@@ -475,7 +459,7 @@ impl Actor {
 async fn accept(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
-    events: mpsc::Sender<HostEvent>,
+    events: mpsc::Sender<Accepted>,
     next_conn: Arc<AtomicU64>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -487,7 +471,7 @@ async fn accept(
                     let _ = stream.set_nodelay(true);
                     let conn = next_conn.fetch_add(1, Ordering::Relaxed);
                     let Some(acceptor) = &tls else {
-                        let event = HostEvent::Accepted { conn, tls: false, stream: Box::new(stream) };
+                        let event = Accepted { conn, tls: false, stream: Box::new(stream) };
                         if events.send(event).await.is_err() {
                             break;
                         }
@@ -497,66 +481,13 @@ async fn accept(
                     tokio::spawn(async move {
                         let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
                         if let Ok(Ok(stream)) = handshake.await {
-                            let event = HostEvent::Accepted { conn, tls: true, stream: Box::new(stream) };
+                            let event = Accepted { conn, tls: true, stream: Box::new(stream) };
                             let _ = events.send(event).await;
                         }
                     });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-        }
-    }
-}
-
-/// One connection: forwards what it reads to the entity and writes what the entity sends,
-/// coalescing queued writes into one system call. Ends (closing the socket) when the entity
-/// drops its sender, or reports `Closed` when the peer goes away.
-async fn run_connection(
-    conn: ConnId,
-    stream: Box<dyn Stream>,
-    events: mpsc::Sender<HostEvent>,
-    mut writes: mpsc::Receiver<Vec<u8>>,
-) {
-    let (mut reader, mut writer) = tokio::io::split(stream);
-    let mut buf = [0u8; READ_CHUNK];
-    let mut out: Vec<u8> = Vec::new();
-    loop {
-        tokio::select! {
-            read = reader.read(&mut buf) => match read {
-                Ok(0) | Err(_) => {
-                    let _ = events.send(HostEvent::Closed { conn }).await;
-                    return;
-                }
-                Ok(n) => {
-                    let event = HostEvent::Data { conn, bytes: buf[..n].to_vec() };
-                    if events.send(event).await.is_err() {
-                        return;
-                    }
-                }
-            },
-            write = writes.recv() => match write {
-                Some(bytes) => {
-                    out.clear();
-                    out.extend_from_slice(&bytes);
-                    while out.len() < 65536 {
-                        match writes.try_recv() {
-                            Ok(more) => out.extend_from_slice(&more),
-                            Err(_) => break,
-                        }
-                    }
-                    if writer.write_all(&out).await.is_err() {
-                        let _ = events.send(HostEvent::Closed { conn }).await;
-                        return;
-                    }
-                    if out.capacity() > 65536 {
-                        out = Vec::new();
-                    }
-                }
-                None => {
-                    let _ = writer.shutdown().await;
-                    return;
-                }
             },
         }
     }
