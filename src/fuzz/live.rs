@@ -55,12 +55,18 @@ pub struct LiveSettings {
     pub identification: bool,
     /// The entity answers entity status requests (`doip.entity_status`): the UDP barrier.
     pub entity_status: bool,
-    /// TesterPresent targets.
+    /// TesterPresent targets asked in every check (the entity's own UDS server).
     pub tester_present: Vec<u16>,
+    /// The ECUs the profile names: one of them asked per check, in turn, so that a check stays
+    /// bounded however many there are and every one is asked over consecutive checks.
+    pub ecus: Vec<u16>,
     /// The barrier after each case is an alive check request (ISO 13400-2:2019 §9.6); for an
     /// entity that does not answer one (its baseline dropped the probe), the replies of `p2`
     /// after the case are taken instead.
     pub alive_check_barrier: bool,
+    /// How often a probe that waits long on one connection sends something (half of
+    /// T_TCP_General_Inactivity: the entity would close a socket idle that long).
+    pub keep_alive: Duration,
     /// Cases between liveness checks.
     pub batch: u64,
     /// `--monitor`: a command whose failure is a finding.
@@ -80,6 +86,13 @@ pub struct LiveFuzzer {
     mid_prefix: Vec<u8>,
     /// The UDP service stayed dead after a restore: its cases are not sent any more.
     udp_dead: bool,
+    /// The TCP service stayed dead after a restore (the UDP service still answers): its
+    /// probes and cases are left out.
+    pub(super) tcp_dead: bool,
+    /// The ECU (index in `settings.ecus`) the next liveness check asks.
+    pub(super) next_ecu: usize,
+    /// The ECU every check asks until released ([`LiveTarget::hold`]).
+    pub(super) held_ecu: Option<u16>,
 }
 
 impl LiveFuzzer {
@@ -99,6 +112,9 @@ impl LiveFuzzer {
             udp: None,
             mid_prefix,
             udp_dead: false,
+            tcp_dead: false,
+            next_ecu: 0,
+            held_ecu: None,
         }
     }
 
@@ -110,10 +126,6 @@ impl LiveFuzzer {
     /// Reaches the case's start state, sends it, reads and checks what comes back.
     async fn run_doip_case(&mut self, case: &FuzzCase) -> CaseOutcome {
         if case.state == StartState::Udp {
-            if self.udp_dead {
-                // Left out and said (`LiveReport::skipped`) when the service was found dead.
-                return CaseOutcome::Clean;
-            }
             return self.run_udp_case(case).await;
         }
         let mut conn = match self.reach(case.state).await {
@@ -426,7 +438,8 @@ impl LiveTarget for LiveFuzzer {
         // the profile declares, and kept as a probe only where the profile declares it.
         let declared = self.settings.alive_check;
         self.settings.alive_check = true;
-        let probes = 2 + self.settings.tester_present.len();
+        self.ecu_baseline(bound, &mut dropped).await;
+        let probes = 2 + self.settings.tester_present.len() + self.settings.ecus.len();
         for _ in 0..=probes {
             let (oracle, why) = match self.check_liveness(bound).await {
                 Ok(_) => {
@@ -441,8 +454,11 @@ impl LiveTarget for LiveFuzzer {
                     s.alive_check = false;
                     s.alive_check_barrier = false;
                 }
-                Oracle::TesterPresent(address) if s.tester_present.contains(&address) => {
+                Oracle::TesterPresent(address)
+                    if s.tester_present.contains(&address) || s.ecus.contains(&address) =>
+                {
                     s.tester_present.retain(|a| *a != address);
+                    s.ecus.retain(|a| *a != address);
                 }
                 Oracle::Identification if s.identification => s.identification = false,
                 _ => return Err((oracle, why)),
@@ -465,22 +481,43 @@ impl LiveTarget for LiveFuzzer {
         self.restore.apply(self.settings.command_bound).await
     }
 
-    /// The UDP service (its identification probe and its cases) and TesterPresent to one
-    /// address can be left out; the TCP service cannot (every other case needs it).
+    /// The UDP service (its identification probe and its cases), the TCP service (its probes
+    /// and cases, while the UDP service answers) and TesterPresent to one address (the
+    /// entity's or an ECU's) can be left out; not both services (nothing would be left).
     fn skip_dead(&mut self, oracle: &Oracle) -> Option<String> {
         let s = &mut self.settings;
         match *oracle {
-            Oracle::Identification if s.identification => {
+            Oracle::Identification if s.identification && !self.tcp_dead => {
                 s.identification = false;
                 self.udp_dead = true;
-                Some("the UDP service (its probe and its cases) is left out".into())
+                Some("the UDP service (its probe and its cases)".into())
+            }
+            Oracle::Activation if s.identification && !self.tcp_dead => {
+                self.tcp_dead = true;
+                self.activated = None;
+                Some("the TCP service (its probes and its cases)".into())
             }
             Oracle::TesterPresent(address) if s.tester_present.contains(&address) => {
                 s.tester_present.retain(|a| *a != address);
-                Some(format!("TesterPresent to 0x{address:04X} is left out"))
+                Some(format!("TesterPresent to the entity 0x{address:04X}"))
+            }
+            Oracle::TesterPresent(address) if s.ecus.contains(&address) => {
+                s.ecus.retain(|a| *a != address);
+                Some(format!("TesterPresent to the ECU 0x{address:04X}"))
             }
             _ => None,
         }
+    }
+
+    fn skips(&self, case: &FuzzCase) -> bool {
+        if case.state == StartState::Udp { self.udp_dead } else { self.tcp_dead }
+    }
+
+    fn hold(&mut self, oracle: Option<&Oracle>) {
+        self.held_ecu = match oracle {
+            Some(Oracle::TesterPresent(address)) => Some(*address),
+            _ => None,
+        };
     }
 
     fn forget(&mut self) {

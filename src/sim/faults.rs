@@ -201,6 +201,10 @@ faults! {
     /// with a reserved activation type (0x02-0xDF), until a power cycle.
     CrashOnReservedActivationType = "crash_on_reserved_activation_type":
         "a routing activation request with a reserved activation type is denied with code 0x06 and only its own socket closed; the entity keeps serving (ISO 13400-2:2019 Table 25)",
+    /// The UDP service stops answering (TCP keeps serving) after a vehicle identification
+    /// request with EID or VIN whose payload length is wrong, until a power cycle.
+    UdpDiesOnBadIdentificationLength = "udp_dies_on_bad_identification_length":
+        "a vehicle identification request with EID or VIN of the wrong payload length is answered with generic NACK 0x04 and the UDP service keeps serving (ISO 13400-2:2019 §8.1.2 Table 19, §9.2)",
     /// Never releases a connection whose generic header arrived split across TCP segments:
     /// it keeps counting against MCTS after it closed.
     LeakSocketOnSplitHeader = "leak_socket_on_split_header":

@@ -5,7 +5,7 @@
 use super::{Entity, Output, Peer};
 use crate::codec::doip::{
     EntityStatusResponse, FurtherAction, GenericNack, GenericNackCode, HeaderRules, Message,
-    NodeType, Payload, PowerMode, PowerModeInformationResponse, SyncStatus, Transport,
+    NodeType, Payload, PayloadType, PowerMode, PowerModeInformationResponse, SyncStatus, Transport,
     VehicleAnnouncement,
 };
 use crate::proto::time::Instant;
@@ -97,7 +97,7 @@ impl Entity {
     /// A datagram arrived on the UDP_DISCOVERY port from `from`. Answers go to `from` (the
     /// requester's port, ISO 13400-2:2019 §9.2).
     pub fn handle_udp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        if self.is_down() {
+        if self.is_down() || self.udp_dead {
             return;
         }
         let Some(header) = datagram.first_chunk::<8>() else {
@@ -117,6 +117,23 @@ impl Entity {
             Ok(message) => message,
             Err(e) => {
                 let code = e.nack_code().unwrap_or(GenericNackCode::InvalidPayloadLength);
+                let identification = matches!(
+                    crate::codec::doip::payload_type_of(datagram),
+                    Some(
+                        PayloadType::VehicleIdentificationRequestWithEid
+                            | PayloadType::VehicleIdentificationRequestWithVin
+                    )
+                );
+                if identification
+                    && code == GenericNackCode::InvalidPayloadLength
+                    && self.has(Fault::UdpDiesOnBadIdentificationLength)
+                {
+                    self.udp_dead = true;
+                    self.log(now, Peer::Udp(from), || {
+                        "rx vehicle identification of a wrong length -> UDP service dead until a power cycle".into()
+                    });
+                    return;
+                }
                 return self.udp_nack(now, from, code);
             }
         };
