@@ -15,6 +15,7 @@ mod doip_properties;
 mod first_hour;
 mod fuzz_corpus;
 mod fuzz_live;
+mod fuzz_services;
 mod fuzz_thresholds;
 mod help;
 mod inspect_captures;
