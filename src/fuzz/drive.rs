@@ -6,8 +6,8 @@
 //! case, check liveness and restore itself ([`LiveTarget`]); the rest is here, once.
 
 use super::model::minimize::Ddmin;
-use super::model::replies::ReplyViolation;
 use super::model::repro::Oracle;
+pub use super::model::repro::ReplyViolation;
 use crate::transport::doip::sim_host::SimControl;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -333,7 +333,7 @@ pub async fn drive<T: LiveTarget>(
         window.push(case);
         let suspect = match outcome {
             CaseOutcome::Clean => None,
-            CaseOutcome::ReplyViolation(v) => Some((Oracle::Protocol(v.kind), v.detail)),
+            CaseOutcome::ReplyViolation(v) => Some((v.oracle, v.detail)),
             CaseOutcome::Anomaly(oracle, why) => Some((oracle, why)),
         };
         let batch_end = report.cases % batch == 0;
@@ -343,7 +343,7 @@ pub async fn drive<T: LiveTarget>(
         // A protocol violation is a finding by itself; an anomaly or the end of a batch asks
         // the liveness oracle.
         let failed = match suspect {
-            Some((oracle @ Oracle::Protocol(_), why)) => Some((oracle, why)),
+            Some((oracle, why)) if oracle.is_reply_rule() => Some((oracle, why)),
             _ => match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound()))
                 .await
             {
@@ -502,12 +502,12 @@ async fn trial<T: LiveTarget>(
     if target.restore().await.is_err() {
         return false;
     }
-    if let Oracle::Protocol(kind) = oracle {
-        // Whether a replay shows the same violation again.
+    if oracle.is_reply_rule() {
+        // Whether a replay breaks the same rule again.
         for case in cases {
             let outcome = target.run_case(case).await;
             target.forget();
-            if matches!(outcome, CaseOutcome::ReplyViolation(v) if v.kind == *kind) {
+            if matches!(outcome, CaseOutcome::ReplyViolation(v) if v.oracle == *oracle) {
                 return true;
             }
         }

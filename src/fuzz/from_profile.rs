@@ -74,11 +74,12 @@ pub fn live_settings(
     let (mut tester_present, mut ecus) = (Vec::new(), Vec::new());
     if profile.has_capability("uds") {
         tester_present.push(g.entity_address);
-        // Every ECU the profile names, the gateway's own ECU first (probed round robin).
-        let gateway =
-            profile.addresses.gateway.ecu.filter(|_| profile.has_capability("doip.gateway"));
-        for &ecu in gateway.iter().chain(&profile.addresses.ecus) {
-            if ecu != g.entity_address && !ecus.contains(&ecu) {
+        // Every ECU the profile names, the gateway's own ECU first (probed round robin), but
+        // the one it declares unreachable (routed to, no node answers).
+        let gateway = &profile.addresses.gateway;
+        let first = gateway.ecu.filter(|_| profile.has_capability("doip.gateway"));
+        for &ecu in first.iter().chain(&profile.addresses.ecus) {
+            if ecu != g.entity_address && !ecus.contains(&ecu) && Some(ecu) != gateway.unreachable {
                 ecus.push(ecu);
             }
         }
@@ -114,12 +115,12 @@ mod tests {
     use crate::suite::profile::Profile;
 
     /// Liveness probes the entity every check and each ECU the profile names in turn, the
-    /// gateway's ECU first, each once.
+    /// gateway's ECU first, each once; not the one it declares unreachable.
     #[test]
     fn every_ecu_the_profile_names_is_a_round_robin_probe() {
         let p = Profile::from_yaml_str(
-            "tester_address: 0x0E80\nentity_address: 0x0010\necu_addresses: [0x0011, 0x0012, 0x0010]\n\
-             gateway: { ecu_address: 0x0012 }\ncapabilities: [doip.tcp, uds, doip.gateway]\n",
+            "tester_address: 0x0E80\nentity_address: 0x0010\necu_addresses: [0x0011, 0x0012, 0x0013, 0x0010]\n\
+             gateway: { ecu_address: 0x0012, unreachable_address: 0x0013 }\ncapabilities: [doip.tcp, uds, doip.gateway]\n",
         )
         .map_err(|d| format!("{:?}", d.list))
         .expect("profile");

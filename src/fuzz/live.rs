@@ -1,5 +1,6 @@
-//! The live DoIP fuzzer: drives a target case by case over real sockets, reads every reply
-//! through the reply checks of [`super::model::replies`], runs the liveness oracle between
+//! The live DoIP fuzzer: drives a target case by case over real sockets, feeds every message
+//! both ways (TCP per connection, UDP) to the judge ([`crate::judge`], docs/rules.md) so that
+//! a reply that breaks a rule is a finding named by the rule's id, runs the liveness oracle between
 //! batches and after every anomaly, and on a failed oracle restores the target and narrows
 //! the cases since the last healthy check, through the loop of [`super::drive`].
 //!
@@ -10,18 +11,18 @@
 //! them without waiting for a timer. Every read is bounded in bytes, messages and time.
 
 use super::conn::{
-    FuzzConnection, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response, is_diag_response,
+    FuzzConnection, Judged, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response,
+    is_diag_response,
 };
 use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
 use super::model::doip::{DoipGenerator, frame};
-use super::model::replies::{
-    ReplyViolation, SocketFate, check_socket_fate, check_tcp_reply, check_udp_reply,
-};
 use super::model::repro::Oracle;
+use super::model::repro::ReplyViolation;
 use super::model::{Action, FuzzCase, StartState, stream_fate};
 use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
 use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::notation::hex_spaced;
+use crate::pcap::Side;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::UdpSocket;
@@ -86,6 +87,8 @@ pub struct LiveFuzzer {
     mid_prefix: Vec<u8>,
     /// The UDP service stayed dead after a restore: its cases are not sent any more.
     udp_dead: bool,
+    /// The UDP cases' datagrams into the judge.
+    udp_judged: Judged,
     /// The TCP service stayed dead after a restore (the UDP service still answers): its
     /// probes and cases are left out.
     pub(super) tcp_dead: bool,
@@ -112,6 +115,7 @@ impl LiveFuzzer {
             udp: None,
             mid_prefix,
             udp_dead: false,
+            udp_judged: Judged::new(),
             tcp_dead: false,
             next_ecu: 0,
             held_ecu: None,
@@ -170,15 +174,11 @@ impl LiveFuzzer {
         let stream = case.main_stream();
         let fate = stream_fate(prefix, &stream, self.settings.max_data_size);
         let version = self.settings.version;
-        let mut violation: Option<ReplyViolation> = None;
-        let mut last = (SocketFate::Silent, String::new());
-        let mut check = |bytes: &[u8]| match check_tcp_reply(bytes, version) {
-            Ok(SocketFate::Silent) => {}
-            Ok(f) => last = (f, describe(bytes)),
-            Err(v) => {
-                violation.get_or_insert(v);
-            }
-        };
+        // Whether a reply announced the close (a NACK or denial that closes, Tables 19 and
+        // 25): a close without one is an anomaly for the liveness oracle; the rules on the
+        // socket's fate are the judge's.
+        let mut close_announced = false;
+        let mut note = |bytes: &[u8]| close_announced |= announces_close(bytes);
         let barrier_ok = fate.on_boundary && !case.closes() && write_failed.is_none();
         let quiet_barrier = barrier_ok && !self.settings.alive_check_barrier;
         let end = if quiet_barrier {
@@ -190,7 +190,7 @@ impl LiveFuzzer {
                     self.settings.p2,
                     self.settings.tester_address,
                     |_| false,
-                    &mut check,
+                    &mut note,
                 )
                 .await
             {
@@ -200,7 +200,7 @@ impl LiveFuzzer {
         } else if barrier_ok {
             let expected = 1 + alive_requests_in(prefix, &stream);
             if conn.write(&frame(version, 0x0007, &[])).await.is_err() {
-                conn.take_ready(&mut check).await;
+                conn.take_ready(&mut note).await;
                 ReadEnd::Closed
             } else {
                 conn.read_until(
@@ -208,7 +208,7 @@ impl LiveFuzzer {
                     self.settings.ctrl,
                     self.settings.tester_address,
                     is_alive_response,
-                    &mut check,
+                    &mut note,
                 )
                 .await
             }
@@ -219,62 +219,45 @@ impl LiveFuzzer {
                 self.settings.ctrl,
                 self.settings.tester_address,
                 |_| false,
-                &mut check,
+                &mut note,
             )
             .await
         } else {
             // Half a message is pending or we closed: take what has arrived, then drop the
             // connection (waiting for a timer here would cost a millisecond per case).
-            conn.take_ready(&mut check).await;
+            conn.take_ready(&mut note).await;
             ReadEnd::Closed
         };
+        // The judge's findings of the case: on the kept connection so far, else once we
+        // closed it (the socket's fate after a NACK is judged by who closed when).
+        let keep = matches!(end, ReadEnd::Barrier) && case.state.activated();
+        let mut findings = if keep {
+            let found = conn.take_findings();
+            self.activated = Some(conn);
+            found
+        } else {
+            conn.close().await
+        };
         if let Some(mut c) = second {
-            // The second socket's replies are checked, but its socket fate is its own.
-            c.take_ready(|bytes| {
-                if let Err(v) = check_tcp_reply(bytes, version) {
-                    violation.get_or_insert(v);
-                }
-            })
-            .await;
+            // The second socket's replies are judged on their own connection.
+            c.take_ready(|_| {}).await;
+            findings.extend(c.close().await);
         }
-        if let Some(v) = violation {
-            return CaseOutcome::ReplyViolation(v);
+        if let Some(finding) = findings.iter().find(|f| judged_when_fuzzing(f)) {
+            return CaseOutcome::ReplyViolation(violation_of(finding));
         }
         match end {
-            ReadEnd::Barrier => {
-                if last.0 == SocketFate::Closes {
-                    // It answered after announcing the close: the socket stayed open.
-                    if let Err(v) = check_socket_fate(SocketFate::Closes, false, &last.1) {
-                        return CaseOutcome::ReplyViolation(v);
-                    }
-                }
-                if case.state.activated() {
-                    self.activated = Some(conn);
-                }
-                CaseOutcome::Clean
-            }
+            ReadEnd::Barrier => CaseOutcome::Clean,
             // After our own FIN, what the entity does with the rest is not governed (an
             // entity may close at once and drop what it had still to send).
             ReadEnd::Closed if case.closes() => CaseOutcome::Clean,
-            ReadEnd::Closed if barrier_ok || fate.closes => {
-                if let Err(v) = check_socket_fate(last.0, true, &last.1) {
-                    return CaseOutcome::ReplyViolation(v);
-                }
-                if last.0 == SocketFate::Silent && barrier_ok {
-                    return CaseOutcome::Anomaly(
-                        Oracle::Activation,
-                        "the entity closed the connection without a NACK or response that closes it".into(),
-                    );
-                }
-                CaseOutcome::Clean
-            }
+            ReadEnd::Closed if barrier_ok && !close_announced => CaseOutcome::Anomaly(
+                Oracle::Activation,
+                "the entity closed the connection without a NACK or response that closes it".into(),
+            ),
             ReadEnd::Closed => CaseOutcome::Clean,
-            ReadEnd::Silent if fate.closes && last.0 == SocketFate::Closes => {
-                match check_socket_fate(SocketFate::Closes, false, &last.1) {
-                    Err(v) => CaseOutcome::ReplyViolation(v),
-                    Ok(()) => CaseOutcome::Clean,
-                }
-            }
+            // It kept the socket after a NACK that closes it: the judge said so above.
+            ReadEnd::Silent if fate.closes && close_announced => CaseOutcome::Clean,
             ReadEnd::Silent => CaseOutcome::Anomaly(
                 Oracle::AliveCheck,
                 format!(
@@ -342,18 +325,23 @@ impl LiveFuzzer {
             Err(e) => return CaseOutcome::Anomaly(Oracle::Identification, e),
         };
         let version = self.settings.version;
+        let (ours, entity) = (socket.local_addr().unwrap_or(self.settings.udp), self.settings.udp);
+        let judged = &mut self.udp_judged;
         let mut expected = 0usize;
         for action in &case.actions {
             if let Action::Udp(bytes) = action {
-                let _ = socket.send_to(bytes, self.settings.udp).await;
+                let _ = socket.send_to(bytes, entity).await;
+                judged.udp(ours, entity, Side::Tester, bytes);
                 expected += usize::from(is_entity_status_request(bytes, version));
             }
         }
         // The barrier: an entity status request, answered once the entity has read what came
         // before it (each valid one in the case is answered too). Without entity status, a
-        // short window; a datagram late for it is read (and checked) by the next UDP case.
+        // short window; a datagram late for it is read (and judged) by the next UDP case.
         let bound = if self.settings.entity_status {
-            let _ = socket.send_to(&frame(version, 0x4001, &[]), self.settings.udp).await;
+            let status = frame(version, 0x4001, &[]);
+            let _ = socket.send_to(&status, entity).await;
+            judged.udp(ours, entity, Side::Tester, &status);
             expected += 1;
             self.settings.ctrl
         } else {
@@ -367,8 +355,10 @@ impl LiveFuzzer {
             match timeout(left, socket.recv_from(&mut buf)).await {
                 Ok(Ok((n, _))) => {
                     count += 1;
-                    if let Err(v) = check_udp_reply(&buf[..n], version) {
-                        return CaseOutcome::ReplyViolation(v);
+                    judged.udp(ours, entity, Side::Entity, &buf[..n]);
+                    let findings = judged.take_findings();
+                    if let Some(finding) = findings.iter().find(|f| judged_when_fuzzing(f)) {
+                        return CaseOutcome::ReplyViolation(violation_of(finding));
                     }
                     if payload_type_of(&buf[..n]) == Some(PayloadType::EntityStatusResponse) {
                         answers += 1;
@@ -611,9 +601,39 @@ pub(super) fn type_bucket(payload_type: u16) -> String {
     }
 }
 
-fn describe(bytes: &[u8]) -> String {
-    match crate::codec::doip::Message::parse(bytes) {
-        Ok(m) => m.to_string(),
-        Err(_) => crate::notation::hex_spaced(bytes),
+/// Rules of the judge whose findings the fuzzer does not report: what they expect depends on
+/// what the judge cannot know of a fuzzed stream: the entity's supported protocol versions
+/// decide between NACK 0x00 and the NACK a header would otherwise get, and between an answer
+/// in the request's version and a NACK; which of several pipelined requests (functional ones
+/// too) an answer belongs to. `run` and `inspect` judge them on the suites' traffic
+/// (docs/architecture.md#live-fuzzing).
+const NOT_JUDGED_WHEN_FUZZING: [&crate::judge::Rule; 3] = [
+    &crate::judge::rules::DOIP_NACK_CODE,
+    &crate::judge::rules::DOIP_REPLY_VERSION,
+    &crate::judge::rules::DOIP_DIAGNOSTIC_ACK_ORDER,
+];
+
+fn judged_when_fuzzing(finding: &crate::judge::Finding) -> bool {
+    !NOT_JUDGED_WHEN_FUZZING.contains(&finding.rule)
+}
+
+/// The judge's finding as the fuzzer's: its rule id is the oracle, and the detail says what
+/// the target did, with the rule's clause.
+fn violation_of(finding: &crate::judge::Finding) -> ReplyViolation {
+    ReplyViolation {
+        oracle: Oracle::Rule(finding.rule.id),
+        detail: format!("{} ({})", finding.message, finding.rule.clause),
+    }
+}
+
+/// Whether the entity's message says it closes the socket: a generic NACK 0x00 or 0x04
+/// (Table 19), a routing activation denial that closes (Table 25).
+fn announces_close(bytes: &[u8]) -> bool {
+    match crate::codec::doip::Message::parse(bytes).map(|m| m.payload) {
+        Ok(crate::codec::doip::Payload::GenericNack(n)) => n.nack_code.closes_tcp_socket(),
+        Ok(crate::codec::doip::Payload::RoutingActivationResponse(r)) => {
+            r.response_code.closes_socket() == Some(true)
+        }
+        _ => false,
     }
 }

@@ -70,6 +70,18 @@ open_enum! {
     }
 }
 
+impl GenericNackCode {
+    /// Whether the entity closes the TCP socket after this NACK: incorrect pattern (0x00) and
+    /// invalid payload length (0x04) close it, the others discard the message and keep it
+    /// (ISO 13400-2:2019 §8.1.2, Table 19).
+    pub const fn closes_tcp_socket(self) -> bool {
+        matches!(
+            self,
+            GenericNackCode::IncorrectPatternFormat | GenericNackCode::InvalidPayloadLength
+        )
+    }
+}
+
 impl RoutingActivationResponseCode {
     /// Whether the entity closes the socket after sending this code (ISO 13400-2:2019 Table
     /// 25; docs/protocol.md): `None` for reserved and manufacturer codes.
@@ -79,6 +91,14 @@ impl RoutingActivationResponseCode {
             0x04 | 0x07 | 0x10 | 0x11 => Some(false),
             _ => None,
         }
+    }
+}
+
+impl RoutingActivationResponseCode {
+    /// Whether the code is defined: a named one, or a vehicle-manufacturer-specific one
+    /// (0xE0-0xFE, ISO 13400-2:2019 Table 25); the rest is reserved.
+    pub const fn is_defined(self) -> bool {
+        self.is_named() || matches!(self.raw(), 0xE0..=0xFE)
     }
 }
 
