@@ -96,6 +96,8 @@ pub struct LiveFuzzer {
     pub(super) next_ecu: usize,
     /// The ECU every check asks until released ([`LiveTarget::hold`]).
     pub(super) held_ecu: Option<u16>,
+    /// When the next check may ask an ECU (their probes keep to a share of the time).
+    pub(super) ecu_due: Instant,
 }
 
 impl LiveFuzzer {
@@ -119,6 +121,7 @@ impl LiveFuzzer {
             tcp_dead: false,
             next_ecu: 0,
             held_ecu: None,
+            ecu_due: Instant::now(),
         }
     }
 

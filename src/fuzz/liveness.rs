@@ -70,9 +70,13 @@ impl LiveFuzzer {
         // probe's activation makes the entity alive-check it first (T_TCP_Alive_Check).
         self.activated = None;
         let ecus = &self.settings.ecus;
+        // The ECU in turn, when its probes have not used more than their share of the time
+        // (a gateway serves an ECU's queued requests one after the other: behind a fuzz
+        // batch's requests to a slow ECU, TesterPresent may wait seconds).
         let ecu = match self.held_ecu.filter(|a| ecus.contains(a)) {
             Some(held) => Some(held),
-            None => ecus.get(self.next_ecu % ecus.len().max(1)).copied(),
+            None if start >= self.ecu_due => ecus.get(self.next_ecu % ecus.len().max(1)).copied(),
+            None => None,
         };
         if !self.tcp_dead {
             let mut conn = self.open_activated(ctrl).await?;
@@ -93,8 +97,14 @@ impl LiveFuzzer {
                     }
                 }
             }
-            for address in self.settings.tester_present.clone().into_iter().chain(ecu) {
+            for address in self.settings.tester_present.clone() {
                 self.tester_present(&mut conn, address, true).await?;
+            }
+            if let Some(address) = ecu {
+                let asked = Instant::now();
+                self.tester_present(&mut conn, address, true).await?;
+                let took = asked.elapsed();
+                self.ecu_due = Instant::now() + took * (ECU_PROBE_SHARE_DENOMINATOR - 1);
             }
         }
         if self.settings.identification {
@@ -128,7 +138,7 @@ impl LiveFuzzer {
         }
         super::drive::run_monitor(self.settings.monitor.as_deref(), self.settings.command_bound)
             .await?;
-        if self.held_ecu.is_none() {
+        if self.held_ecu.is_none() && ecu.is_some() {
             self.next_ecu = self.next_ecu.wrapping_add(1);
         }
         Ok(start.elapsed())
@@ -300,6 +310,11 @@ impl LiveFuzzer {
         }
     }
 }
+
+/// The ECUs' TesterPresent probes take at most one part in this of the campaign's time: after
+/// a probe that took `d`, the next ECU is asked `d * (this - 1)` later (checks between ask the
+/// entity only). The rate stays that of a campaign without ECU probes within this share.
+const ECU_PROBE_SHARE_DENOMINATOR: u32 = 10;
 
 /// How many P2* a TesterPresent waits at most for a gateway to forward it past an ECU's
 /// earlier requests (the simulator's gateway queues 8; a segmented one to a slow ECU takes
