@@ -130,16 +130,28 @@ pub struct Exchange {
     pub outcome: RequestOutcome,
 }
 
-/// The session's traffic through the judge (docs/rules.md), as a run's cases are: what the
-/// entity did wrong on the way is shown beside the answers.
-struct Judged {
-    feed: LiveFeed,
-    start: Instant,
+/// A tester connection's traffic through the judge (docs/rules.md), as a run's cases are: a
+/// session shows what the entity did wrong beside the answers, the fuzzer makes it a finding.
+/// Times count from `start`.
+pub struct Judged {
+    pub feed: LiveFeed,
+    pub start: Instant,
 }
 
 impl Judged {
-    fn time(&self, at: Instant) -> std::time::Duration {
+    /// A feed without CAN, its times from now.
+    pub fn new() -> Judged {
+        Judged { feed: LiveFeed::new(&[]), start: Instant::now() }
+    }
+
+    pub fn time(&self, at: Instant) -> std::time::Duration {
         at.saturating_duration_since(self.start)
+    }
+}
+
+impl Default for Judged {
+    fn default() -> Self {
+        Judged::new()
     }
 }
 

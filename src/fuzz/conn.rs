@@ -4,83 +4,13 @@
 //! connection fed to the judge ([`crate::judge::live::LiveFeed`], one per connection): the
 //! fuzzer's reply checks are the judge's rules (docs/rules.md).
 
-use crate::codec::doip::{Message, PayloadType, payload_type_of};
+pub use crate::client::session::Judged;
+use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::judge::Finding;
-use crate::judge::live::{LiveChange, LiveFeed};
-use crate::pcap::Side;
-use crate::transport::doip::tester::{self, Change, Link, Read, Recording, TesterConnection};
+use crate::transport::doip::tester::{self, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// A connection's traffic into the judge; times count from the connection's start.
-pub struct Judged {
-    feed: LiveFeed,
-    start: Instant,
-}
-
-impl Judged {
-    pub fn new() -> Judged {
-        Judged { feed: LiveFeed::new(&[]), start: Instant::now() }
-    }
-
-    fn time(&self, at: Instant) -> Duration {
-        at.saturating_duration_since(self.start)
-    }
-
-    /// What the judge found so far, taken.
-    pub fn take_findings(&mut self) -> Vec<Finding> {
-        self.feed.take_findings()
-    }
-
-    /// A UDP datagram between our socket and the entity's.
-    pub fn udp(&mut self, tester: SocketAddr, entity: SocketAddr, from: Side, bytes: &[u8]) {
-        let time = self.time(Instant::now());
-        self.feed.udp(tester, entity, from, bytes, time);
-    }
-}
-
-impl Default for Judged {
-    fn default() -> Self {
-        Judged::new()
-    }
-}
-
-impl Recording for Judged {
-    type Sent = ();
-
-    fn describe(_: &Message<'_>) {}
-
-    fn changed(&mut self, link: &Link, at: Instant, change: Change) {
-        let change = match change {
-            Change::Opened => LiveChange::Opened,
-            Change::ClosedByEntity => LiveChange::ClosedByEntity,
-            Change::Reset => LiveChange::Reset,
-            Change::ClosedByUs => LiveChange::ClosedByTester,
-            Change::Abandoned => LiveChange::Abandoned,
-        };
-        let time = self.time(at);
-        self.feed.connection(link.local, link.peer, change, time);
-    }
-
-    fn sent(&mut self, link: &Link, at: Instant, bytes: &[u8], _: ()) -> Result<(), String> {
-        let time = self.time(at);
-        self.feed.tcp(link.local, link.peer, Side::Tester, bytes, time);
-        Ok(())
-    }
-
-    fn received(
-        &mut self,
-        link: &Link,
-        at: Instant,
-        bytes: &[u8],
-        _: &Result<Message<'static>, String>,
-    ) -> Result<(), String> {
-        let time = self.time(at);
-        self.feed.tcp(link.local, link.peer, Side::Entity, bytes, time);
-        Ok(())
-    }
-}
 
 /// More replies than this to one case is a flood.
 pub const MAX_REPLIES_PER_CASE: usize = 1000;
@@ -118,14 +48,14 @@ impl FuzzConnection {
 
     /// What the judge found on this connection since the last call (the connection goes on).
     pub fn take_findings(&mut self) -> Vec<Finding> {
-        self.judged.take_findings()
+        self.judged.feed.take_findings()
     }
 
     /// Closes our side (the judge sees who closed when: the socket's fate after a NACK is a
     /// rule) and returns what the judge found since [`FuzzConnection::take_findings`].
     pub async fn close(mut self) -> Vec<Finding> {
         self.tester.close(&mut self.judged).await;
-        self.judged.take_findings()
+        self.judged.feed.take_findings()
     }
 
     /// Hands over the whole messages that have already arrived, without waiting.

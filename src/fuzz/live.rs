@@ -334,7 +334,7 @@ impl LiveFuzzer {
         for action in &case.actions {
             if let Action::Udp(bytes) = action {
                 let _ = socket.send_to(bytes, entity).await;
-                judged.udp(ours, entity, Side::Tester, bytes);
+                judged.feed.udp(ours, entity, Side::Tester, bytes, judged.time(Instant::now()));
                 expected += usize::from(is_entity_status_request(bytes, version));
             }
         }
@@ -344,7 +344,7 @@ impl LiveFuzzer {
         let bound = if self.settings.entity_status {
             let status = frame(version, 0x4001, &[]);
             let _ = socket.send_to(&status, entity).await;
-            judged.udp(ours, entity, Side::Tester, &status);
+            judged.feed.udp(ours, entity, Side::Tester, &status, judged.time(Instant::now()));
             expected += 1;
             self.settings.ctrl
         } else {
@@ -358,8 +358,9 @@ impl LiveFuzzer {
             match timeout(left, socket.recv_from(&mut buf)).await {
                 Ok(Ok((n, _))) => {
                     count += 1;
-                    judged.udp(ours, entity, Side::Entity, &buf[..n]);
-                    let findings = judged.take_findings();
+                    let at = judged.time(Instant::now());
+                    judged.feed.udp(ours, entity, Side::Entity, &buf[..n], at);
+                    let findings = judged.feed.take_findings();
                     if let Some(finding) = findings.iter().find(|f| judged_when_fuzzing(f)) {
                         return CaseOutcome::ReplyViolation(violation_of(finding));
                     }
