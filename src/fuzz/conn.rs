@@ -4,9 +4,9 @@
 //! connection fed to the judge ([`crate::judge::live::LiveFeed`], one per connection): the
 //! fuzzer's reply checks are the judge's rules (docs/rules.md).
 
-pub use crate::client::session::Judged;
 use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::judge::Finding;
+pub use crate::transport::doip::tester::Judged;
 use crate::transport::doip::tester::{self, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
