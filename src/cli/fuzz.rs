@@ -286,8 +286,11 @@ fn finish<C: LiveCase>(
     if let Some(why) = &report.stopped {
         eprintln!("fuzz: stopped early: {why}");
     }
-    for what in &report.skipped {
-        eprintln!("fuzz: dead after a restore, went on without it: {what}");
+    for skipped in &report.skipped {
+        eprintln!("fuzz: dead after a restore, went on without it: {skipped}");
+    }
+    if report.left_out > 0 {
+        eprintln!("fuzz: {} cases to a service left out were not sent", report.left_out);
     }
     if let Ok((html, junit)) = &reports {
         eprintln!("fuzz: report {} and {}", html.display(), junit.display());
@@ -513,7 +516,10 @@ fn summary_json<C>(
         "coverage": coverage,
         "finding_dirs": findings,
         "stopped": r.stopped,
-        "skipped": r.skipped,
+        "skipped": r.skipped.iter().map(|s| serde_json::json!({
+            "what": s.what, "since_case": s.since_case, "why": s.why,
+        })).collect::<Vec<_>>(),
+        "cases_left_out": r.left_out,
         "dropped_probes": outcome.dropped_probes,
     })
 }

@@ -71,8 +71,18 @@ fn campaign_view<C>(
             counts[column] += n;
         }
     }
+    let mut notes: Vec<String> = outcome
+        .dropped_probes
+        .iter()
+        .map(|p| format!("probe dropped before the first case: {p}"))
+        .collect();
+    notes.extend(r.skipped.iter().map(|s| format!("left out after a restore: {s}")));
+    if r.left_out > 0 {
+        notes.push(format!("{} cases to a service left out were not sent", r.left_out));
+    }
     CampaignView {
         summary,
+        notes,
         states: states.iter().map(|s| (*s).to_owned()).collect(),
         rows,
         // From the start (no case yet), so that the first interval has its rate too.

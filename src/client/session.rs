@@ -12,11 +12,10 @@ use crate::codec::doip::{
 };
 use crate::codec::uds::{Nrc, Response};
 use crate::judge::Finding;
-use crate::judge::live::{LiveChange, LiveFeed};
-use crate::pcap::Side;
+use crate::judge::live::LiveFeed;
 use crate::profile::TargetProfile;
 use crate::proto::uds_wait::{AnswerWait, Answered, MAX_PENDING, UdsTimes};
-use crate::transport::doip::tester::{self, Change, Link, Read, Recording, TesterConnection};
+use crate::transport::doip::tester::{self, Judged, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,55 +125,6 @@ pub struct Exchange {
     /// NRC 0x78 answers before the final one.
     pub pending: u32,
     pub outcome: RequestOutcome,
-}
-
-/// The session's traffic through the judge (docs/rules.md), as a run's cases are: what the
-/// entity did wrong on the way is shown beside the answers.
-struct Judged {
-    feed: LiveFeed,
-    start: Instant,
-}
-
-impl Judged {
-    fn time(&self, at: Instant) -> std::time::Duration {
-        at.saturating_duration_since(self.start)
-    }
-}
-
-impl Recording for Judged {
-    type Sent = ();
-
-    fn describe(_: &Message<'_>) {}
-
-    fn changed(&mut self, link: &Link, at: Instant, change: Change) {
-        let change = match change {
-            Change::Opened => LiveChange::Opened,
-            Change::ClosedByEntity => LiveChange::ClosedByEntity,
-            Change::Reset => LiveChange::Reset,
-            Change::ClosedByUs => LiveChange::ClosedByTester,
-            Change::Abandoned => LiveChange::Abandoned,
-        };
-        let time = self.time(at);
-        self.feed.connection(link.local, link.peer, change, time);
-    }
-
-    fn sent(&mut self, link: &Link, at: Instant, bytes: &[u8], _: ()) -> Result<(), String> {
-        let time = self.time(at);
-        self.feed.tcp(link.local, link.peer, Side::Tester, bytes, time);
-        Ok(())
-    }
-
-    fn received(
-        &mut self,
-        link: &Link,
-        at: Instant,
-        bytes: &[u8],
-        _: &Result<Message<'static>, String>,
-    ) -> Result<(), String> {
-        let time = self.time(at);
-        self.feed.tcp(link.local, link.peer, Side::Entity, bytes, time);
-        Ok(())
-    }
 }
 
 /// An open, routing-activated connection.

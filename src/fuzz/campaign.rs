@@ -474,6 +474,14 @@ impl<T: LiveTarget> LiveTarget for Strided<'_, T> {
         self.inner.skip_dead(oracle)
     }
 
+    fn skips(&self, case: &T::Case) -> bool {
+        self.inner.skips(case)
+    }
+
+    fn hold(&mut self, oracle: Option<&Oracle>) {
+        self.inner.hold(oracle)
+    }
+
     fn forget(&mut self) {
         self.inner.forget()
     }

@@ -1,9 +1,13 @@
-//! The fuzzer's view of a tester connection ([`crate::transport::doip::tester`], recording
-//! nothing): the entity's alive check requests answered (ISO 13400-2:2019 §9.6), and reads
-//! that end at a barrier, a close, a deadline or a flood bound.
+//! The fuzzer's view of a tester connection ([`crate::transport::doip::tester`]): the entity's
+//! alive check requests answered (ISO 13400-2:2019 §9.6), reads that end at a barrier, a
+//! close, a deadline or a flood bound, and every message both ways and every change of the
+//! connection fed to the judge ([`crate::judge::live::LiveFeed`], one per connection): the
+//! fuzzer's reply checks are the judge's rules (docs/rules.md).
 
 use crate::codec::doip::{PayloadType, payload_type_of};
-use crate::transport::doip::tester::{self, NoRecord, Read, TesterConnection};
+use crate::judge::Finding;
+pub use crate::transport::doip::tester::Judged;
+use crate::transport::doip::tester::{self, Read, TesterConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -14,6 +18,7 @@ pub const MAX_REPLIES_PER_CASE: usize = 1000;
 /// A TCP connection of the fuzzer.
 pub struct FuzzConnection {
     tester: TesterConnection,
+    judged: Judged,
     /// UDS session last entered (for the extended-session state).
     pub extended: bool,
 }
@@ -34,16 +39,29 @@ impl FuzzConnection {
     /// `Err` only when nobody accepted the connection; an entity that accepts and then resets
     /// or closes it is seen by the reads.
     pub async fn open(addr: SocketAddr, bound: Duration) -> Result<FuzzConnection, String> {
-        let tester = tester::connect(addr, None, bound, &mut NoRecord)
+        let mut judged = Judged::new();
+        let tester = tester::connect(addr, None, bound, &mut judged)
             .await
             .map_err(|tester::NotThere(why)| why)?;
-        Ok(FuzzConnection { tester, extended: false })
+        Ok(FuzzConnection { tester, judged, extended: false })
+    }
+
+    /// What the judge found on this connection since the last call (the connection goes on).
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        self.judged.feed.take_findings()
+    }
+
+    /// Closes our side (the judge sees who closed when: the socket's fate after a NACK is a
+    /// rule) and returns what the judge found since [`FuzzConnection::take_findings`].
+    pub async fn close(mut self) -> Vec<Finding> {
+        self.tester.close(&mut self.judged).await;
+        self.judged.feed.take_findings()
     }
 
     /// Hands over the whole messages that have already arrived, without waiting.
     pub async fn take_ready(&mut self, mut each: impl FnMut(&[u8])) {
         for _ in 0..=MAX_REPLIES_PER_CASE {
-            match self.tester.read_ready(&mut NoRecord).await {
+            match self.tester.read_ready(&mut self.judged).await {
                 Ok(Read::Frame(r)) => {
                     each(&r.bytes);
                     if r.message.is_err() {
@@ -56,7 +74,7 @@ impl FuzzConnection {
     }
 
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.tester.write(bytes, (), &mut NoRecord).await.map(|_| ()).map_err(|r| r.to_string())
+        self.tester.write(bytes, (), &mut self.judged).await.map(|_| ()).map_err(|r| r.to_string())
     }
 
     /// Our FIN; replies are still read.
@@ -80,7 +98,7 @@ impl FuzzConnection {
         self.tester.answer_alive_checks(Some(tester));
         let (mut seen, mut count) = (0, 0);
         loop {
-            match self.tester.read(deadline, &mut NoRecord).await {
+            match self.tester.read(deadline, &mut self.judged).await {
                 Ok(Read::Frame(r)) => {
                     each(&r.bytes);
                     if r.message.is_err() {

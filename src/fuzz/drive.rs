@@ -6,8 +6,8 @@
 //! case, check liveness and restore itself ([`LiveTarget`]); the rest is here, once.
 
 use super::model::minimize::Ddmin;
-use super::model::replies::ReplyViolation;
 use super::model::repro::Oracle;
+pub use super::model::repro::ReplyViolation;
 use crate::transport::doip::sim_host::SimControl;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -128,6 +128,15 @@ pub trait LiveTarget {
     fn skip_dead(&mut self, _oracle: &Oracle) -> Option<String> {
         None
     }
+    /// Whether `case` goes to a service left out by [`LiveTarget::skip_dead`] (it is not
+    /// sent, and not counted as a case sent).
+    fn skips(&self, _case: &Self::Case) -> bool {
+        false
+    }
+    /// Until called with `None`, every liveness check asks the probe `oracle` names (where the
+    /// checks take turns, e.g. among ECUs), so that minimization and the check after a restore
+    /// ask what failed.
+    fn hold(&mut self, _oracle: Option<&Oracle>) {}
     /// Forgets what the hot loop keeps between cases (a connection, a session), so that each
     /// case of a minimization trial starts as the repro starts it.
     fn forget(&mut self) {}
@@ -205,7 +214,26 @@ pub struct LiveReport<C> {
     pub stopped: Option<String>,
     /// Services left out after they stayed dead through a restore (the campaign went on
     /// with what still answered), each with what its probe saw.
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
+    /// Cases not sent because they go to a service left out.
+    pub left_out: u64,
+}
+
+/// A service left out of the rest of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// What is left out, e.g. "the UDP service (its probe and its cases)".
+    pub what: String,
+    /// The case after which its probe failed (nothing was sent to it after the restore).
+    pub since_case: u64,
+    /// The probe that failed and what it saw.
+    pub why: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} since case {}: {}", self.what, self.since_case, self.why)
+    }
 }
 
 impl<C> Default for LiveReport<C> {
@@ -221,6 +249,7 @@ impl<C> Default for LiveReport<C> {
             rate_samples: Vec::new(),
             stopped: None,
             skipped: Vec::new(),
+            left_out: 0,
         }
     }
 }
@@ -281,6 +310,10 @@ pub async fn drive<T: LiveTarget>(
     while index < max_cases && start.elapsed() < duration && !stop(&report) {
         let case = target.case(index);
         index += 1;
+        if target.skips(&case) {
+            report.left_out += 1;
+            continue;
+        }
         *report.coverage.entry((case.bucket(), case.state_name())).or_default() += 1;
         *report.mutations.entry((case.mutation(), case.state_name())).or_default() += 1;
         // A case waits at most a few of its answer bounds: far from the deadline it runs
@@ -300,7 +333,7 @@ pub async fn drive<T: LiveTarget>(
         window.push(case);
         let suspect = match outcome {
             CaseOutcome::Clean => None,
-            CaseOutcome::ReplyViolation(v) => Some((Oracle::Protocol(v.kind), v.detail)),
+            CaseOutcome::ReplyViolation(v) => Some((v.oracle, v.detail)),
             CaseOutcome::Anomaly(oracle, why) => Some((oracle, why)),
         };
         let batch_end = report.cases % batch == 0;
@@ -310,7 +343,7 @@ pub async fn drive<T: LiveTarget>(
         // A protocol violation is a finding by itself; an anomaly or the end of a batch asks
         // the liveness oracle.
         let failed = match suspect {
-            Some((oracle @ Oracle::Protocol(_), why)) => Some((oracle, why)),
+            Some((oracle, why)) if oracle.is_reply_rule() => Some((oracle, why)),
             _ => match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound()))
                 .await
             {
@@ -331,6 +364,8 @@ pub async fn drive<T: LiveTarget>(
             // The symptom (the oracle and what it saw) in the state the case started in.
             let key = (format!("{oracle} {detail}"), state);
             let found_after = start.elapsed();
+            // Minimization and the check after the restore ask what failed.
+            target.hold(Some(&oracle));
             // De-duplicated twice: by the case after which the oracle failed (before the cost
             // of minimizing), then by what minimization kept: the oracle, and the start state
             // and bucket of the last culprit case.
@@ -370,7 +405,9 @@ pub async fn drive<T: LiveTarget>(
                 }
                 Ok(Ok(())) => {}
             }
-            if let Err(why) = came_back(target, deadline, &mut report.skipped).await {
+            let back = came_back(target, deadline, case_index, &mut report.skipped).await;
+            target.hold(None);
+            if let Err(why) = back {
                 report.stopped = Some(why);
                 break;
             }
@@ -397,7 +434,8 @@ const MAX_SKIPPED_PER_RESTORE: usize = 4;
 async fn came_back<T: LiveTarget>(
     target: &mut T,
     deadline: Instant,
-    skipped: &mut Vec<String>,
+    since_case: u64,
+    skipped: &mut Vec<Skipped>,
 ) -> Result<(), String> {
     for _ in 0..=MAX_SKIPPED_PER_RESTORE {
         match tokio::time::timeout_at(deadline, target.liveness(target.liveness_bound())).await {
@@ -406,7 +444,9 @@ async fn came_back<T: LiveTarget>(
             }
             Ok(Ok(_)) => return Ok(()),
             Ok(Err((oracle, why))) => match target.skip_dead(&oracle) {
-                Some(what) => skipped.push(format!("{what}: {oracle}: {why}")),
+                Some(what) => {
+                    skipped.push(Skipped { what, since_case, why: format!("{oracle}: {why}") })
+                }
                 None => {
                     return Err(format!(
                         "the target did not come back after a restore: {oracle}: {why}"
@@ -462,12 +502,12 @@ async fn trial<T: LiveTarget>(
     if target.restore().await.is_err() {
         return false;
     }
-    if let Oracle::Protocol(kind) = oracle {
-        // Whether a replay shows the same violation again.
+    if oracle.is_reply_rule() {
+        // Whether a replay breaks the same rule again.
         for case in cases {
             let outcome = target.run_case(case).await;
             target.forget();
-            if matches!(outcome, CaseOutcome::ReplyViolation(v) if v.kind == *kind) {
+            if matches!(outcome, CaseOutcome::ReplyViolation(v) if v.oracle == *oracle) {
                 return true;
             }
         }
@@ -699,6 +739,8 @@ mod tests {
         assert_eq!(report.findings.len(), 1);
         assert_eq!(report.findings[0].oracle, Oracle::Identification);
         assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
-        assert!(report.skipped[0].starts_with("the UDP service: liveness.vehicle_identification"));
+        let skipped = &report.skipped[0];
+        assert_eq!((skipped.what.as_str(), skipped.since_case), ("the UDP service", 7));
+        assert!(skipped.why.starts_with("liveness.vehicle_identification"), "{skipped}");
     }
 }

@@ -9,6 +9,7 @@
 //! the same oracle again. An exit code of 1 alone confirms nothing.
 
 use super::drive::{LiveCase, LiveFinding};
+use super::model::repro::Oracle;
 use core::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,9 @@ pub fn confirm<C>(
 ) -> Confirmation {
     let oracle = &finding.oracle;
     let unconfirmed = |why: String| Confirmation { confirmed: false, why };
+    if let (Oracle::Rule(id), Some(run)) = (oracle, target) {
+        return confirm_rule(id, run, conformant);
+    }
     let (Some(steps), Some(run)) = (symptom_steps, target) else {
         // Only the fuzzer's own replay can say: the same oracle again on a restored target.
         let how = match (symptom_steps, target) {
@@ -109,6 +113,40 @@ pub fn confirm<C>(
     }
 }
 
+/// A rule of the judge is confirmed when the repro's run (whose judge reads every message of
+/// the case) fails on the same rule, by its id, and passes against the conformant simulator.
+fn confirm_rule(id: &str, target: &ReproRun, conformant: Option<&ReproRun>) -> Confirmation {
+    let unconfirmed = |why: String| Confirmation { confirmed: false, why };
+    let broken = |run: &ReproRun| match run {
+        ReproRun::Failed { message, .. } => {
+            crate::judge::Finding::rule_of_line(message).map(|rule| rule.id)
+        }
+        _ => None,
+    };
+    match (target, broken(target)) {
+        (_, Some(rule)) if rule == id => match conformant {
+            Some(ReproRun::Passed) | None => Confirmation {
+                confirmed: true,
+                why: format!("repro.yaml breaks rule {id} again against the target"),
+            },
+            Some(_) => unconfirmed(
+                "repro.yaml does not pass against the conformant simulator either: the failure is not the fault's"
+                    .into(),
+            ),
+        },
+        (_, Some(other)) => {
+            unconfirmed(format!("repro.yaml broke rule {other}, not {id}: another symptom"))
+        }
+        (ReproRun::Failed { message, .. }, None) => {
+            unconfirmed(format!("repro.yaml failed ({message}), not on rule {id}"))
+        }
+        (ReproRun::Passed, None) => {
+            unconfirmed(format!("repro.yaml passed against the target: rule {id} held"))
+        }
+        (ReproRun::NoVerdict(why), None) => unconfirmed(format!("repro.yaml gave no verdict: {why}")),
+    }
+}
+
 /// The first free finding number in `dir`.
 pub fn next_number(dir: &Path) -> u32 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 1 };
@@ -151,6 +189,12 @@ pub fn finding_json<C: LiveCase>(
         "state": f.state,
         "shape": f.shape,
         "oracle": f.oracle.name(),
+        "rule": match f.oracle {
+            Oracle::Rule(id) => crate::judge::rules::by_id(id).map(|r| serde_json::json!({
+                "id": r.id, "clause": r.clause, "requirement": r.requirement,
+            })),
+            _ => None,
+        },
         "detail": f.detail,
         "found_after_ms": f.found_after.as_millis() as u64,
         "reproduced": f.reproduced,
@@ -172,7 +216,6 @@ pub fn finding_json<C: LiveCase>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuzz::model::repro::Oracle;
     use std::time::Duration;
 
     fn finding(oracle: Oracle, reproduced: bool) -> LiveFinding<()> {
@@ -215,6 +258,30 @@ mod tests {
         assert!(!judge(&outside, None).confirmed);
         // Failing against the conformant simulator too: not the fault's failure.
         assert!(!judge(&failed_at(6), Some(&failed_at(6))).confirmed);
+    }
+
+    /// A rule of the judge is confirmed by the same rule id in the repro's failure, not by
+    /// any failure.
+    #[test]
+    fn a_rule_is_confirmed_only_by_the_same_rule_again() {
+        let f = finding(Oracle::Rule("doip.nack_code"), true);
+        let line = |id: &str| ReproRun::Failed {
+            step: None,
+            message: format!(
+                "rule {id} broken (ISO 13400-2:2019 §8.1.2): x (frames 2, 3); the target must: y"
+            ),
+        };
+        assert!(
+            confirm(&f, None, Some(&line("doip.nack_code")), Some(&ReproRun::Passed)).confirmed
+        );
+        let c = confirm(&f, None, Some(&line("doip.socket_fate")), None);
+        assert!(!c.confirmed && c.why.contains("another symptom"), "{c:?}");
+        let c = confirm(&f, None, Some(&line("doip.nack_code")), Some(&line("doip.nack_code")));
+        assert!(!c.confirmed && c.why.contains("conformant"), "{c:?}");
+        assert!(!confirm(&f, None, Some(&failed_at(2)), None).confirmed);
+        assert!(!confirm(&f, None, Some(&ReproRun::Passed), None).confirmed);
+        // Not run (--no-confirm): the fuzzer's replay decides, as for any oracle.
+        assert!(confirm(&f, None, None, None).confirmed);
     }
 
     #[test]

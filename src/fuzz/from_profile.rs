@@ -71,13 +71,17 @@ pub fn live_settings(
     batch: u64,
     monitor: Option<String>,
 ) -> LiveSettings {
-    let mut tester_present = Vec::new();
+    let (mut tester_present, mut ecus) = (Vec::new(), Vec::new());
     if profile.has_capability("uds") {
         tester_present.push(g.entity_address);
-        if profile.has_capability("doip.gateway")
-            && let Some(ecu) = profile.addresses.gateway.ecu
-        {
-            tester_present.push(ecu);
+        // Every ECU the profile names, the gateway's own ECU first (probed round robin), but
+        // the one it declares unreachable (routed to, no node answers).
+        let gateway = &profile.addresses.gateway;
+        let first = gateway.ecu.filter(|_| profile.has_capability("doip.gateway"));
+        for &ecu in first.iter().chain(&profile.addresses.ecus) {
+            if ecu != g.entity_address && !ecus.contains(&ecu) && Some(ecu) != gateway.unreachable {
+                ecus.push(ecu);
+            }
         }
     }
     let (p2, p2_star) = uds_deadlines(profile);
@@ -96,7 +100,9 @@ pub fn live_settings(
         entity_status: profile.has_capability("doip.udp")
             && profile.has_capability("doip.entity_status"),
         tester_present,
+        ecus,
         alive_check_barrier: true,
+        keep_alive: (profile.timers.t_tcp_general_inactivity / 2).max(Duration::from_millis(10)),
         batch,
         monitor,
         command_bound: Duration::from_secs(60),
@@ -107,6 +113,23 @@ pub fn live_settings(
 mod tests {
     use super::*;
     use crate::suite::profile::Profile;
+
+    /// Liveness probes the entity every check and each ECU the profile names in turn, the
+    /// gateway's ECU first, each once; not the one it declares unreachable.
+    #[test]
+    fn every_ecu_the_profile_names_is_a_round_robin_probe() {
+        let p = Profile::from_yaml_str(
+            "tester_address: 0x0E80\nentity_address: 0x0010\necu_addresses: [0x0011, 0x0012, 0x0013, 0x0010]\n\
+             gateway: { ecu_address: 0x0012, unreachable_address: 0x0013 }\ncapabilities: [doip.tcp, uds, doip.gateway]\n",
+        )
+        .map_err(|d| format!("{:?}", d.list))
+        .expect("profile");
+        let g = doip_grammar(p.target());
+        let tcp = SocketAddr::from(([127, 0, 0, 1], 13400));
+        let s = live_settings(p.target(), &g, tcp, tcp, 64, None);
+        assert_eq!(s.tester_present, [0x0010]);
+        assert_eq!(s.ecus, [0x0012, 0x0011]);
+    }
 
     /// The shipped profile's facts reach the grammars: nothing is restated by the fuzzer.
     #[test]
@@ -126,6 +149,7 @@ mod tests {
         let s = live_settings(p.target(), &g, tcp, tcp, 64, None);
         assert_eq!(s.p2, Duration::from_millis(25));
         assert_eq!(s.tester_present, [0x0020]);
+        assert!(s.ecus.is_empty());
         let i = isotp_grammar(p.target());
         assert_eq!((i.did, i.did_response_length), (0xF18A, 20));
     }

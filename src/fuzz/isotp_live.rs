@@ -14,8 +14,8 @@
 
 use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
 use super::model::isotp::{CanCase, IsoTpGenerator, Reply, check_can_reply};
-use super::model::replies::ReplyViolation;
 use super::model::repro::Oracle;
+use super::model::repro::ReplyViolation;
 use crate::codec::can::{CanFrame, CanId};
 use crate::notation::hex_spaced;
 use crate::proto::isotp::IsoTpConfig;

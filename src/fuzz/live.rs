@@ -1,5 +1,6 @@
-//! The live DoIP fuzzer: drives a target case by case over real sockets, reads every reply
-//! through the reply checks of [`super::model::replies`], runs the liveness oracle between
+//! The live DoIP fuzzer: drives a target case by case over real sockets, feeds every message
+//! both ways (TCP per connection, UDP) to the judge ([`crate::judge`], docs/rules.md) so that
+//! a reply that breaks a rule is a finding named by the rule's id, runs the liveness oracle between
 //! batches and after every anomaly, and on a failed oracle restores the target and narrows
 //! the cases since the last healthy check, through the loop of [`super::drive`].
 //!
@@ -10,18 +11,18 @@
 //! them without waiting for a timer. Every read is bounded in bytes, messages and time.
 
 use super::conn::{
-    FuzzConnection, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response, is_diag_response,
+    FuzzConnection, Judged, MAX_REPLIES_PER_CASE, ReadEnd, drip, is_alive_response,
+    is_diag_response,
 };
 use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
 use super::model::doip::{DoipGenerator, frame};
-use super::model::replies::{
-    ReplyViolation, SocketFate, check_socket_fate, check_tcp_reply, check_udp_reply,
-};
 use super::model::repro::Oracle;
+use super::model::repro::ReplyViolation;
 use super::model::{Action, FuzzCase, StartState, stream_fate};
 use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
 use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::notation::hex_spaced;
+use crate::pcap::Side;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::UdpSocket;
@@ -55,12 +56,18 @@ pub struct LiveSettings {
     pub identification: bool,
     /// The entity answers entity status requests (`doip.entity_status`): the UDP barrier.
     pub entity_status: bool,
-    /// TesterPresent targets.
+    /// TesterPresent targets asked in every check (the entity's own UDS server).
     pub tester_present: Vec<u16>,
+    /// The ECUs the profile names: one of them asked per check, in turn, so that a check stays
+    /// bounded however many there are and every one is asked over consecutive checks.
+    pub ecus: Vec<u16>,
     /// The barrier after each case is an alive check request (ISO 13400-2:2019 §9.6); for an
     /// entity that does not answer one (its baseline dropped the probe), the replies of `p2`
     /// after the case are taken instead.
     pub alive_check_barrier: bool,
+    /// How often a probe that waits long on one connection sends something (half of
+    /// T_TCP_General_Inactivity: the entity would close a socket idle that long).
+    pub keep_alive: Duration,
     /// Cases between liveness checks.
     pub batch: u64,
     /// `--monitor`: a command whose failure is a finding.
@@ -80,6 +87,17 @@ pub struct LiveFuzzer {
     mid_prefix: Vec<u8>,
     /// The UDP service stayed dead after a restore: its cases are not sent any more.
     udp_dead: bool,
+    /// The UDP cases' datagrams into the judge.
+    udp_judged: Judged,
+    /// The TCP service stayed dead after a restore (the UDP service still answers): its
+    /// probes and cases are left out.
+    pub(super) tcp_dead: bool,
+    /// The ECU (index in `settings.ecus`) the next liveness check asks.
+    pub(super) next_ecu: usize,
+    /// The ECU every check asks until released ([`LiveTarget::hold`]).
+    pub(super) held_ecu: Option<u16>,
+    /// When the next check may ask an ECU (their probes keep to a share of the time).
+    pub(super) ecu_due: Instant,
 }
 
 impl LiveFuzzer {
@@ -99,6 +117,11 @@ impl LiveFuzzer {
             udp: None,
             mid_prefix,
             udp_dead: false,
+            udp_judged: Judged::new(),
+            tcp_dead: false,
+            next_ecu: 0,
+            held_ecu: None,
+            ecu_due: Instant::now(),
         }
     }
 
@@ -110,10 +133,6 @@ impl LiveFuzzer {
     /// Reaches the case's start state, sends it, reads and checks what comes back.
     async fn run_doip_case(&mut self, case: &FuzzCase) -> CaseOutcome {
         if case.state == StartState::Udp {
-            if self.udp_dead {
-                // Left out and said (`LiveReport::skipped`) when the service was found dead.
-                return CaseOutcome::Clean;
-            }
             return self.run_udp_case(case).await;
         }
         let mut conn = match self.reach(case.state).await {
@@ -158,15 +177,11 @@ impl LiveFuzzer {
         let stream = case.main_stream();
         let fate = stream_fate(prefix, &stream, self.settings.max_data_size);
         let version = self.settings.version;
-        let mut violation: Option<ReplyViolation> = None;
-        let mut last = (SocketFate::Silent, String::new());
-        let mut check = |bytes: &[u8]| match check_tcp_reply(bytes, version) {
-            Ok(SocketFate::Silent) => {}
-            Ok(f) => last = (f, describe(bytes)),
-            Err(v) => {
-                violation.get_or_insert(v);
-            }
-        };
+        // Whether a reply announced the close (a NACK or denial that closes, Tables 19 and
+        // 25): a close without one is an anomaly for the liveness oracle; the rules on the
+        // socket's fate are the judge's.
+        let mut close_announced = false;
+        let mut note = |bytes: &[u8]| close_announced |= announces_close(bytes);
         let barrier_ok = fate.on_boundary && !case.closes() && write_failed.is_none();
         let quiet_barrier = barrier_ok && !self.settings.alive_check_barrier;
         let end = if quiet_barrier {
@@ -178,7 +193,7 @@ impl LiveFuzzer {
                     self.settings.p2,
                     self.settings.tester_address,
                     |_| false,
-                    &mut check,
+                    &mut note,
                 )
                 .await
             {
@@ -188,7 +203,7 @@ impl LiveFuzzer {
         } else if barrier_ok {
             let expected = 1 + alive_requests_in(prefix, &stream);
             if conn.write(&frame(version, 0x0007, &[])).await.is_err() {
-                conn.take_ready(&mut check).await;
+                conn.take_ready(&mut note).await;
                 ReadEnd::Closed
             } else {
                 conn.read_until(
@@ -196,7 +211,7 @@ impl LiveFuzzer {
                     self.settings.ctrl,
                     self.settings.tester_address,
                     is_alive_response,
-                    &mut check,
+                    &mut note,
                 )
                 .await
             }
@@ -207,62 +222,45 @@ impl LiveFuzzer {
                 self.settings.ctrl,
                 self.settings.tester_address,
                 |_| false,
-                &mut check,
+                &mut note,
             )
             .await
         } else {
             // Half a message is pending or we closed: take what has arrived, then drop the
             // connection (waiting for a timer here would cost a millisecond per case).
-            conn.take_ready(&mut check).await;
+            conn.take_ready(&mut note).await;
             ReadEnd::Closed
         };
+        // The judge's findings of the case: on the kept connection so far, else once we
+        // closed it (the socket's fate after a NACK is judged by who closed when).
+        let keep = matches!(end, ReadEnd::Barrier) && case.state.activated();
+        let mut findings = if keep {
+            let found = conn.take_findings();
+            self.activated = Some(conn);
+            found
+        } else {
+            conn.close().await
+        };
         if let Some(mut c) = second {
-            // The second socket's replies are checked, but its socket fate is its own.
-            c.take_ready(|bytes| {
-                if let Err(v) = check_tcp_reply(bytes, version) {
-                    violation.get_or_insert(v);
-                }
-            })
-            .await;
+            // The second socket's replies are judged on their own connection.
+            c.take_ready(|_| {}).await;
+            findings.extend(c.close().await);
         }
-        if let Some(v) = violation {
-            return CaseOutcome::ReplyViolation(v);
+        if let Some(finding) = findings.iter().find(|f| judged_when_fuzzing(f)) {
+            return CaseOutcome::ReplyViolation(violation_of(finding));
         }
         match end {
-            ReadEnd::Barrier => {
-                if last.0 == SocketFate::Closes {
-                    // It answered after announcing the close: the socket stayed open.
-                    if let Err(v) = check_socket_fate(SocketFate::Closes, false, &last.1) {
-                        return CaseOutcome::ReplyViolation(v);
-                    }
-                }
-                if case.state.activated() {
-                    self.activated = Some(conn);
-                }
-                CaseOutcome::Clean
-            }
+            ReadEnd::Barrier => CaseOutcome::Clean,
             // After our own FIN, what the entity does with the rest is not governed (an
             // entity may close at once and drop what it had still to send).
             ReadEnd::Closed if case.closes() => CaseOutcome::Clean,
-            ReadEnd::Closed if barrier_ok || fate.closes => {
-                if let Err(v) = check_socket_fate(last.0, true, &last.1) {
-                    return CaseOutcome::ReplyViolation(v);
-                }
-                if last.0 == SocketFate::Silent && barrier_ok {
-                    return CaseOutcome::Anomaly(
-                        Oracle::Activation,
-                        "the entity closed the connection without a NACK or response that closes it".into(),
-                    );
-                }
-                CaseOutcome::Clean
-            }
+            ReadEnd::Closed if barrier_ok && !close_announced => CaseOutcome::Anomaly(
+                Oracle::Activation,
+                "the entity closed the connection without a NACK or response that closes it".into(),
+            ),
             ReadEnd::Closed => CaseOutcome::Clean,
-            ReadEnd::Silent if fate.closes && last.0 == SocketFate::Closes => {
-                match check_socket_fate(SocketFate::Closes, false, &last.1) {
-                    Err(v) => CaseOutcome::ReplyViolation(v),
-                    Ok(()) => CaseOutcome::Clean,
-                }
-            }
+            // It kept the socket after a NACK that closes it: the judge said so above.
+            ReadEnd::Silent if fate.closes && close_announced => CaseOutcome::Clean,
             ReadEnd::Silent => CaseOutcome::Anomaly(
                 Oracle::AliveCheck,
                 format!(
@@ -330,18 +328,23 @@ impl LiveFuzzer {
             Err(e) => return CaseOutcome::Anomaly(Oracle::Identification, e),
         };
         let version = self.settings.version;
+        let (ours, entity) = (socket.local_addr().unwrap_or(self.settings.udp), self.settings.udp);
+        let judged = &mut self.udp_judged;
         let mut expected = 0usize;
         for action in &case.actions {
             if let Action::Udp(bytes) = action {
-                let _ = socket.send_to(bytes, self.settings.udp).await;
+                let _ = socket.send_to(bytes, entity).await;
+                judged.feed.udp(ours, entity, Side::Tester, bytes, judged.time(Instant::now()));
                 expected += usize::from(is_entity_status_request(bytes, version));
             }
         }
         // The barrier: an entity status request, answered once the entity has read what came
         // before it (each valid one in the case is answered too). Without entity status, a
-        // short window; a datagram late for it is read (and checked) by the next UDP case.
+        // short window; a datagram late for it is read (and judged) by the next UDP case.
         let bound = if self.settings.entity_status {
-            let _ = socket.send_to(&frame(version, 0x4001, &[]), self.settings.udp).await;
+            let status = frame(version, 0x4001, &[]);
+            let _ = socket.send_to(&status, entity).await;
+            judged.feed.udp(ours, entity, Side::Tester, &status, judged.time(Instant::now()));
             expected += 1;
             self.settings.ctrl
         } else {
@@ -355,8 +358,11 @@ impl LiveFuzzer {
             match timeout(left, socket.recv_from(&mut buf)).await {
                 Ok(Ok((n, _))) => {
                     count += 1;
-                    if let Err(v) = check_udp_reply(&buf[..n], version) {
-                        return CaseOutcome::ReplyViolation(v);
+                    let at = judged.time(Instant::now());
+                    judged.feed.udp(ours, entity, Side::Entity, &buf[..n], at);
+                    let findings = judged.feed.take_findings();
+                    if let Some(finding) = findings.iter().find(|f| judged_when_fuzzing(f)) {
+                        return CaseOutcome::ReplyViolation(violation_of(finding));
                     }
                     if payload_type_of(&buf[..n]) == Some(PayloadType::EntityStatusResponse) {
                         answers += 1;
@@ -426,7 +432,8 @@ impl LiveTarget for LiveFuzzer {
         // the profile declares, and kept as a probe only where the profile declares it.
         let declared = self.settings.alive_check;
         self.settings.alive_check = true;
-        let probes = 2 + self.settings.tester_present.len();
+        self.ecu_baseline(bound, &mut dropped).await;
+        let probes = 2 + self.settings.tester_present.len() + self.settings.ecus.len();
         for _ in 0..=probes {
             let (oracle, why) = match self.check_liveness(bound).await {
                 Ok(_) => {
@@ -441,8 +448,11 @@ impl LiveTarget for LiveFuzzer {
                     s.alive_check = false;
                     s.alive_check_barrier = false;
                 }
-                Oracle::TesterPresent(address) if s.tester_present.contains(&address) => {
+                Oracle::TesterPresent(address)
+                    if s.tester_present.contains(&address) || s.ecus.contains(&address) =>
+                {
                     s.tester_present.retain(|a| *a != address);
+                    s.ecus.retain(|a| *a != address);
                 }
                 Oracle::Identification if s.identification => s.identification = false,
                 _ => return Err((oracle, why)),
@@ -465,22 +475,43 @@ impl LiveTarget for LiveFuzzer {
         self.restore.apply(self.settings.command_bound).await
     }
 
-    /// The UDP service (its identification probe and its cases) and TesterPresent to one
-    /// address can be left out; the TCP service cannot (every other case needs it).
+    /// The UDP service (its identification probe and its cases), the TCP service (its probes
+    /// and cases, while the UDP service answers) and TesterPresent to one address (the
+    /// entity's or an ECU's) can be left out; not both services (nothing would be left).
     fn skip_dead(&mut self, oracle: &Oracle) -> Option<String> {
         let s = &mut self.settings;
         match *oracle {
-            Oracle::Identification if s.identification => {
+            Oracle::Identification if s.identification && !self.tcp_dead => {
                 s.identification = false;
                 self.udp_dead = true;
-                Some("the UDP service (its probe and its cases) is left out".into())
+                Some("the UDP service (its probe and its cases)".into())
+            }
+            Oracle::Activation if s.identification && !self.tcp_dead => {
+                self.tcp_dead = true;
+                self.activated = None;
+                Some("the TCP service (its probes and its cases)".into())
             }
             Oracle::TesterPresent(address) if s.tester_present.contains(&address) => {
                 s.tester_present.retain(|a| *a != address);
-                Some(format!("TesterPresent to 0x{address:04X} is left out"))
+                Some(format!("TesterPresent to the entity 0x{address:04X}"))
+            }
+            Oracle::TesterPresent(address) if s.ecus.contains(&address) => {
+                s.ecus.retain(|a| *a != address);
+                Some(format!("TesterPresent to the ECU 0x{address:04X}"))
             }
             _ => None,
         }
+    }
+
+    fn skips(&self, case: &FuzzCase) -> bool {
+        if case.state == StartState::Udp { self.udp_dead } else { self.tcp_dead }
+    }
+
+    fn hold(&mut self, oracle: Option<&Oracle>) {
+        self.held_ecu = match oracle {
+            Some(Oracle::TesterPresent(address)) => Some(*address),
+            _ => None,
+        };
     }
 
     fn forget(&mut self) {
@@ -574,9 +605,39 @@ pub(super) fn type_bucket(payload_type: u16) -> String {
     }
 }
 
-fn describe(bytes: &[u8]) -> String {
-    match crate::codec::doip::Message::parse(bytes) {
-        Ok(m) => m.to_string(),
-        Err(_) => crate::notation::hex_spaced(bytes),
+/// Rules of the judge whose findings the fuzzer does not report: what they expect depends on
+/// what the judge cannot know of a fuzzed stream: the entity's supported protocol versions
+/// decide between NACK 0x00 and the NACK a header would otherwise get, and between an answer
+/// in the request's version and a NACK; which of several pipelined requests (functional ones
+/// too) an answer belongs to. `run` and `inspect` judge them on the suites' traffic
+/// (docs/architecture.md#live-fuzzing).
+const NOT_JUDGED_WHEN_FUZZING: [&crate::judge::Rule; 3] = [
+    &crate::judge::rules::DOIP_NACK_CODE,
+    &crate::judge::rules::DOIP_REPLY_VERSION,
+    &crate::judge::rules::DOIP_DIAGNOSTIC_ACK_ORDER,
+];
+
+fn judged_when_fuzzing(finding: &crate::judge::Finding) -> bool {
+    !NOT_JUDGED_WHEN_FUZZING.contains(&finding.rule)
+}
+
+/// The judge's finding as the fuzzer's: its rule id is the oracle, and the detail says what
+/// the target did, with the rule's clause.
+fn violation_of(finding: &crate::judge::Finding) -> ReplyViolation {
+    ReplyViolation {
+        oracle: Oracle::Rule(finding.rule.id),
+        detail: format!("{} ({})", finding.message, finding.rule.clause),
+    }
+}
+
+/// Whether the entity's message says it closes the socket: a generic NACK 0x00 or 0x04
+/// (Table 19), a routing activation denial that closes (Table 25).
+fn announces_close(bytes: &[u8]) -> bool {
+    match crate::codec::doip::Message::parse(bytes).map(|m| m.payload) {
+        Ok(crate::codec::doip::Payload::GenericNack(n)) => n.nack_code.closes_tcp_socket(),
+        Ok(crate::codec::doip::Payload::RoutingActivationResponse(r)) => {
+            r.response_code.closes_socket() == Some(true)
+        }
+        _ => false,
     }
 }

@@ -55,8 +55,12 @@ impl LiveFuzzer {
     }
 
     /// The liveness oracle: a fresh connection and routing activation, an alive check on it,
-    /// TesterPresent to each address, a vehicle identification over UDP, then `--monitor`.
-    /// Returns the time it took, or the first probe that failed.
+    /// TesterPresent to the entity and to one ECU (in turn, [`LiveSettings::ecus`]), a vehicle
+    /// identification over UDP, then `--monitor`; a TCP service left out
+    /// ([`LiveFuzzer::tcp_dead`]) is not asked. Returns the time it took, or the first probe
+    /// that failed (the next check asks the same ECU again; only a passing one moves on).
+    ///
+    /// [`LiveSettings::ecus`]: super::live::LiveSettings::ecus
     pub(super) async fn check_liveness(
         &mut self,
         ctrl: Duration,
@@ -65,100 +69,44 @@ impl LiveFuzzer {
         // Our own activated socket would count against the entity's MCTS: with it open, the
         // probe's activation makes the entity alive-check it first (T_TCP_Alive_Check).
         self.activated = None;
-        let mut conn = self.open_activated(ctrl).await?;
-        if self.settings.alive_check {
-            conn.write(&frame(self.settings.version, 0x0007, &[]))
-                .await
-                .map_err(|e| (Oracle::AliveCheck, e))?;
-            match conn
-                .read_until(1, ctrl, self.settings.tester_address, is_alive_response, |_| {})
-                .await
-            {
-                ReadEnd::Barrier => {}
-                _ => {
-                    return Err((
-                        Oracle::AliveCheck,
-                        format!("no alive check response within {ctrl:?}"),
-                    ));
-                }
-            }
-        }
-        for &address in &self.settings.tester_present.clone() {
-            let mut diag = self.settings.tester_address.to_be_bytes().to_vec();
-            diag.extend(address.to_be_bytes());
-            diag.extend([0x3E, 0x00]);
-            let request = frame(self.settings.version, 0x8001, &diag);
-            conn.write(&request).await.map_err(|e| (Oracle::TesterPresent(address), e))?;
-            let mut positive = false;
-            let mut pending = 0;
-            let mut repeated = false;
-            // The ACK comes within A_DoIP_Diagnostic_Message; the answer within P2, or P2*
-            // after each 0x78 (ISO 14229-2), at most 32 of them.
-            loop {
-                let mut answer: Option<Vec<u8>> = None;
-                // P2 for the first answer, P2* after a 0x78 or for a repeated request: a
-                // server (or the gateway in front of it) busy with an earlier case's request
-                // may lose ours, so a request without an answer within P2 is sent once more,
-                // and only a server silent for P2* after that is not serving (ISO 14229-2).
-                let bound = if pending == 0 && !repeated {
-                    self.settings.p2
-                } else {
-                    self.settings.p2_star
-                };
-                // Only the answer to this request counts: a diagnostic message from this
-                // address with 7E or 7F 3E. Anything else is a late answer to an earlier
-                // case's request (the entity routes it to the socket of our tester address).
-                let is_answer = |b: &[u8]| {
-                    is_diag_response(b)
-                        && b.len() >= HEADER_LEN + 5
-                        && b[HEADER_LEN..HEADER_LEN + 2] == address.to_be_bytes()
-                        && (b[HEADER_LEN + 4] == 0x7E
-                            || b.get(HEADER_LEN + 4..HEADER_LEN + 6) == Some(&[0x7F, 0x3E]))
-                };
-                let end = conn
-                    .read_until(1, bound, self.settings.tester_address, is_answer, |b| {
-                        if is_answer(b) {
-                            answer = Some(b[HEADER_LEN + 4..].to_vec());
-                        }
-                    })
-                    .await;
-                match (end, answer.as_deref()) {
-                    (ReadEnd::Barrier, Some([0x7E, 0x00, ..])) => positive = true,
-                    (ReadEnd::Barrier, Some([0x7F, 0x3E, 0x78])) if pending < 32 => {
-                        pending += 1;
-                        continue;
-                    }
-                    (ReadEnd::Barrier, Some(other)) => {
+        let ecus = &self.settings.ecus;
+        // The ECU in turn, when its probes have not used more than their share of the time
+        // (a gateway serves an ECU's queued requests one after the other: behind a fuzz
+        // batch's requests to a slow ECU, TesterPresent may wait seconds).
+        let ecu = match self.held_ecu.filter(|a| ecus.contains(a)) {
+            Some(held) => Some(held),
+            None if start >= self.ecu_due => ecus.get(self.next_ecu % ecus.len().max(1)).copied(),
+            None => None,
+        };
+        if !self.tcp_dead {
+            let mut conn = self.open_activated(ctrl).await?;
+            if self.settings.alive_check {
+                conn.write(&frame(self.settings.version, 0x0007, &[]))
+                    .await
+                    .map_err(|e| (Oracle::AliveCheck, e))?;
+                match conn
+                    .read_until(1, ctrl, self.settings.tester_address, is_alive_response, |_| {})
+                    .await
+                {
+                    ReadEnd::Barrier => {}
+                    _ => {
                         return Err((
-                            Oracle::TesterPresent(address),
-                            format!(
-                                "TesterPresent to 0x{address:04X} answered {}",
-                                crate::notation::hex_spaced(other)
-                            ),
+                            Oracle::AliveCheck,
+                            format!("no alive check response within {ctrl:?}"),
                         ));
                     }
-                    (ReadEnd::Silent, None) if !repeated && pending == 0 => {
-                        repeated = true;
-                        conn.write(&request)
-                            .await
-                            .map_err(|e| (Oracle::TesterPresent(address), e))?;
-                        continue;
-                    }
-                    _ => {}
                 }
-                break;
             }
-            if !positive {
-                return Err((
-                    Oracle::TesterPresent(address),
-                    format!(
-                        "no answer 7E 00 to TesterPresent from 0x{address:04X}, sent twice, within P2 and then P2* ({:?})",
-                        self.settings.p2_star
-                    ),
-                ));
+            for address in self.settings.tester_present.clone() {
+                self.tester_present(&mut conn, address, true).await?;
+            }
+            if let Some(address) = ecu {
+                let asked = Instant::now();
+                self.tester_present(&mut conn, address, true).await?;
+                let took = asked.elapsed();
+                self.ecu_due = Instant::now() + took * (ECU_PROBE_SHARE_DENOMINATOR - 1);
             }
         }
-        drop(conn);
         if self.settings.identification {
             let socket = self.udp_socket().await.map_err(|e| (Oracle::Identification, e))?;
             let request = frame(self.settings.version, 0x0001, &[]);
@@ -190,6 +138,189 @@ impl LiveFuzzer {
         }
         super::drive::run_monitor(self.settings.monitor.as_deref(), self.settings.command_bound)
             .await?;
+        if self.held_ecu.is_none() && ecu.is_some() {
+            self.next_ecu = self.next_ecu.wrapping_add(1);
+        }
         Ok(start.elapsed())
     }
+
+    /// Before the first case: TesterPresent to every ECU once, on one connection, each within
+    /// P2 (not sent again): an ECU that does not answer now is not asked later, and said in
+    /// `dropped` (an address nothing answers at, or a deviation; not a finding).
+    pub(super) async fn ecu_baseline(&mut self, bound: Duration, dropped: &mut Vec<String>) {
+        if self.settings.ecus.is_empty() {
+            return;
+        }
+        // A failed activation is the oracle's to report (the baseline's next check).
+        let Ok(mut conn) = self.open_activated(bound).await else { return };
+        for address in self.settings.ecus.clone() {
+            if let Err((oracle, why)) = self.tester_present(&mut conn, address, false).await {
+                self.settings.ecus.retain(|a| *a != address);
+                dropped.push(format!("{}: {why}", oracle.name()));
+            }
+        }
+    }
+
+    /// UDS TesterPresent (`3E 00`) to `address` on `conn`: `7E 00` within P2, or P2* after each
+    /// NRC 0x78 (ISO 14229-2). With `patient` (every check but the baseline's):
+    /// - a request unanswered within P2 is sent once more (a server busy with an earlier
+    ///   case's request may lose ours), and so is one unanswered for P2* after its ACK; a
+    ///   negative answer is waited past (a late answer to an earlier case's TesterPresent with
+    ///   other bytes: `3E 00` itself is always valid);
+    /// - a gateway holds a request for an ECU until the ECU's earlier requests are done and
+    ///   ACKs it once forwarded (ISO 13400-2:2019 §9.6), or NACKs 0x05 while its queue is
+    ///   full: until it ACKs ours, silence and 0x05 are its queue's, waited for (and 0x05 sent
+    ///   again after P2) up to [`ECU_QUEUE_WAIT`] P2* in all.
+    ///
+    /// Any other diagnostic NACK for that address (unknown or unreachable target, Table 30),
+    /// or P2* of silence after an ACK, fails.
+    async fn tester_present(
+        &self,
+        conn: &mut FuzzConnection,
+        address: u16,
+        patient: bool,
+    ) -> Result<(), (Oracle, String)> {
+        let (p2, p2_star) = (self.settings.p2, self.settings.p2_star);
+        let mut diag = self.settings.tester_address.to_be_bytes().to_vec();
+        diag.extend(address.to_be_bytes());
+        diag.extend([0x3E, 0x00]);
+        let request = frame(self.settings.version, 0x8001, &diag);
+        let fail = |what: String| Err((Oracle::TesterPresent(address), what));
+        let send = async |conn: &mut FuzzConnection| {
+            conn.write(&request).await.map_err(|e| (Oracle::TesterPresent(address), e))
+        };
+        send(conn).await?;
+        let total = if patient { p2 + p2_star * ECU_QUEUE_WAIT } else { p2 };
+        let deadline = Instant::now() + total;
+        let (mut pending, mut sent, mut acked) = (0u32, 1u32, false);
+        let mut negative: Option<String> = None;
+        // The last sign of progress (our send, its ACK, an NRC 0x78): P2 / P2* run from it.
+        let mut progress = Instant::now();
+        // Only what answers this request counts: a diagnostic message from this address with
+        // 7E or 7F 3E, or a diagnostic ACK or NACK from it. Anything else is a late answer to
+        // an earlier case's request (the entity routes it to the socket of our tester address).
+        let from_address =
+            |b: &[u8]| b.get(HEADER_LEN..HEADER_LEN + 2) == Some(&address.to_be_bytes());
+        let is_ack = |b: &[u8]| {
+            payload_type_of(b) == Some(PayloadType::DiagnosticMessageAck) && from_address(b)
+        };
+        let is_nack = |b: &[u8]| {
+            payload_type_of(b) == Some(PayloadType::DiagnosticMessageNack) && from_address(b)
+        };
+        let is_answer = |b: &[u8]| {
+            (is_diag_response(b)
+                && from_address(b)
+                && b.len() >= HEADER_LEN + 5
+                && (b[HEADER_LEN + 4] == 0x7E
+                    || b.get(HEADER_LEN + 4..HEADER_LEN + 6) == Some(&[0x7F, 0x3E])))
+                || is_nack(b)
+        };
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let silent = |sent: u32, acked: bool| {
+                fail(format!(
+                    "no answer 7E 00 to TesterPresent from 0x{address:04X} (sent {sent} time(s), {}{}) within {total:?}",
+                    if acked { "acknowledged" } else { "never acknowledged" },
+                    negative.as_ref().map_or(String::new(), |n| format!(", answered {n}")),
+                ))
+            };
+            if left.is_zero() {
+                return silent(sent, acked);
+            }
+            // Short reads while we wait on: between them our alive check requests keep the
+            // socket from T_TCP_General_Inactivity (ISO 13400-2:2019 §9.4).
+            let first = sent == 1 && pending == 0;
+            let window = if first { p2 } else { self.settings.keep_alive.min(p2_star) };
+            // The UDS answer, or the entity's NACK code.
+            let mut answer: Option<Result<Vec<u8>, u8>> = None;
+            let end = conn
+                .read_until(1, window.min(left), self.settings.tester_address, is_answer, |b| {
+                    if is_ack(b) && !acked {
+                        acked = true;
+                        progress = Instant::now();
+                    }
+                    if is_nack(b) {
+                        answer = Some(Err(b.get(HEADER_LEN + 4).copied().unwrap_or(0)));
+                    } else if is_answer(b) {
+                        answer = Some(Ok(b[HEADER_LEN + 4..].to_vec()));
+                    }
+                })
+                .await;
+            let again = patient && sent < MAX_TESTER_PRESENT_SENDS;
+            match (end, answer.as_ref().map(|a| a.as_deref())) {
+                (ReadEnd::Barrier, Some(Ok([0x7E, 0x00, ..]))) => return Ok(()),
+                (ReadEnd::Barrier, Some(Ok([0x7F, 0x3E, 0x78]))) if pending < 32 => {
+                    pending += 1;
+                    progress = Instant::now();
+                }
+                (ReadEnd::Barrier, Some(Err(0x05))) if again && !acked => {
+                    tokio::time::sleep(p2.min(left)).await;
+                    sent += 1;
+                    send(conn).await?;
+                    progress = Instant::now();
+                }
+                (ReadEnd::Barrier, Some(Err(code))) => {
+                    return fail(format!(
+                        "TesterPresent to 0x{address:04X} was refused with diagnostic NACK 0x{code:02X}"
+                    ));
+                }
+                // `3E 00` itself is always valid: a negative answer is a late one to an earlier
+                // case's TesterPresent with other bytes (UDS answers carry no request id, a
+                // gateway hands the ECU's answer to its latest request's tester). Remembered,
+                // and waited on.
+                (ReadEnd::Barrier, Some(Ok(other))) if patient => {
+                    negative = Some(crate::notation::hex_spaced(other));
+                }
+                (ReadEnd::Barrier, Some(Ok(other))) => {
+                    return fail(format!(
+                        "TesterPresent to 0x{address:04X} answered {}",
+                        crate::notation::hex_spaced(other)
+                    ));
+                }
+                (ReadEnd::Silent, _) if !patient => return silent(sent, acked),
+                (ReadEnd::Silent, _) if first && again => {
+                    sent += 1;
+                    send(conn).await?;
+                    progress = Instant::now();
+                }
+                // Acknowledged (forwarded), then P2* of silence: the ECU may have been busy
+                // with an earlier case's request and dropped ours; asked again while the
+                // deadline allows.
+                (ReadEnd::Silent, _) if acked && progress.elapsed() >= p2_star && again => {
+                    sent += 1;
+                    acked = false;
+                    send(conn).await?;
+                    progress = Instant::now();
+                }
+                (ReadEnd::Silent, _) if acked && progress.elapsed() >= p2_star => {
+                    return silent(sent, acked);
+                }
+                // Still queued at the gateway, or within P2*: wait on, up to the deadline.
+                (ReadEnd::Silent, _) => {
+                    conn.write(&frame(self.settings.version, 0x0007, &[]))
+                        .await
+                        .map_err(|e| (Oracle::TesterPresent(address), e))?;
+                }
+                _ => {
+                    return fail(format!(
+                        "the entity closed the connection during TesterPresent to 0x{address:04X}"
+                    ));
+                }
+            }
+        }
+    }
 }
+
+/// The ECUs' TesterPresent probes take at most one part in this of the campaign's time: after
+/// a probe that took `d`, the next ECU is asked `d * (this - 1)` later (checks between ask the
+/// entity only). The rate stays that of a campaign without ECU probes within this share.
+const ECU_PROBE_SHARE_DENOMINATOR: u32 = 10;
+
+/// How many P2* a TesterPresent waits at most for a gateway to forward it past an ECU's
+/// earlier requests (the simulator's gateway queues 8; a segmented one to a slow ECU takes
+/// N_Bs, 1 s by default).
+const ECU_QUEUE_WAIT: u32 = 3;
+
+/// TesterPresent sent at most this often in one probe (again after silence, a negative
+/// answer, or NACK 0x05 from a full queue).
+const MAX_TESTER_PRESENT_SENDS: u32 = 8;

@@ -4,7 +4,7 @@
 //!
 //! May import: `crate::codec` and `crate::pcap`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use super::rules::{self, Rule};
@@ -23,7 +23,7 @@ use crate::proto::uds_wait::{AnswerWait, Answered};
 /// How long after a NACK that closes the socket the tester may close first without it being
 /// the entity's fault (it may simply be faster). An entity closes at once; a tester that waited
 /// this long saw it not do so.
-const CLOSE_GRACE: Duration = Duration::from_millis(250);
+pub const CLOSE_GRACE: Duration = Duration::from_millis(250);
 
 /// What went over one TCP connection, for its summary line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,11 @@ const KEEP_OPEN_WINDOW: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 struct ConnState {
     summary: ConnectionSummary,
-    expect_nack: Option<ExpectNack>,
+    /// Bad tester headers waiting for their NACK, oldest first (a tester may send several
+    /// before the entity answers the first; it answers in order).
+    expect_nack: VecDeque<ExpectNack>,
+    /// The packet of the tester's last message.
+    last_tester_packet: u64,
     after_nack: Option<AfterNack>,
     /// Tester diagnostic messages not yet answered, oldest first.
     requests: Vec<Request>,
@@ -80,7 +84,7 @@ struct ConnState {
     /// messages carry that version (the default 0xFF is for UDP only).
     tester_version: Option<(ProtocolVersion, u64)>,
     /// The source address and packet of the tester's last routing activation request.
-    activation_request: Option<(u16, u64)>,
+    activation_request: VecDeque<(u16, u64)>,
 }
 
 /// A tester diagnostic message waiting for its ACK and its answer.
@@ -129,14 +133,15 @@ impl DoipChecks {
                 encrypted_bytes: 0,
                 open_at_end: false,
             },
-            expect_nack: None,
+            expect_nack: VecDeque::new(),
+            last_tester_packet: 0,
             after_nack: None,
             requests: Vec::new(),
             diag_before_activation: None,
             activated_address: None,
             foreign_source: None,
             tester_version: None,
-            activation_request: None,
+            activation_request: VecDeque::new(),
         })
     }
 
@@ -184,7 +189,7 @@ impl DoipChecks {
                 let state = self.state(conn, *at);
                 state.summary.gaps += 1;
                 // What was lost may hold the answer: expectations cannot be judged any more.
-                state.expect_nack = None;
+                state.expect_nack.clear();
                 state.after_nack = None;
                 state.requests.clear();
             }
@@ -222,9 +227,11 @@ fn verdict(
     parsed: &Result<Message<'_>, Error>,
     transport: Transport,
 ) -> Result<(), Error> {
-    parsed.as_ref().map_err(|e| *e)?;
+    // The header first (pattern, payload type on this transport, length bound), then the
+    // payload, in the order an entity checks them (ISO 13400-2:2019 §8.1.2).
     let rules = HeaderRules { max_payload_length: u32::MAX, transport: Some(transport) };
-    Header::parse_with(bytes, &rules).map(|_| ())
+    Header::parse_with(bytes, &rules)?;
+    parsed.as_ref().map(|_| ()).map_err(|e| *e)
 }
 
 fn judge_entity_message(
@@ -235,6 +242,17 @@ fn judge_entity_message(
     found: &mut Found,
 ) {
     found.judged(&rules::DOIP_ENTITY_MESSAGE);
+    if let Ok(message) = parsed
+        && let Some(code) = undefined_code(&message.payload)
+    {
+        found.push(Finding {
+            rule: &rules::DOIP_DEFINED_CODE,
+            packets: vec![at.packet],
+            message: format!("the entity sent {code}, which is reserved"),
+        });
+    } else if parsed.is_ok() {
+        found.judged(&rules::DOIP_DEFINED_CODE);
+    }
     if let Err(error) = verdict(bytes, parsed, transport) {
         found.push(Finding {
             rule: &rules::DOIP_ENTITY_MESSAGE,
@@ -247,6 +265,26 @@ fn judge_entity_message(
     }
 }
 
+/// The reserved code a message of the entity carries, named, if any (Tables 19, 25, 29, 30).
+fn undefined_code(payload: &Payload<'_>) -> Option<String> {
+    let (what, raw) = match payload {
+        Payload::GenericNack(n) if !n.nack_code.is_named() => {
+            ("generic NACK code", n.nack_code.raw())
+        }
+        Payload::RoutingActivationResponse(r) if !r.response_code.is_defined() => {
+            ("routing activation response code", r.response_code.raw())
+        }
+        Payload::DiagnosticMessageAck(a) if !a.ack_code.is_named() => {
+            ("diagnostic message ACK code", u8::from(a.ack_code))
+        }
+        Payload::DiagnosticMessageNack(n) if !n.nack_code.is_named() => {
+            ("diagnostic message NACK code", u8::from(n.nack_code))
+        }
+        _ => return None,
+    };
+    Some(format!("{what} 0x{raw:02X}"))
+}
+
 fn tester_message(
     state: &mut ConnState,
     timing: Option<&DeclaredTimes>,
@@ -255,6 +293,7 @@ fn tester_message(
     parsed: &Result<Message<'_>, Error>,
 ) {
     state.summary.tester_messages += 1;
+    state.last_tester_packet = at.packet;
     if let Some(AfterNack::KeepOpen { .. }) = state.after_nack {
         // The tester went on: whatever the entity does next is about this message.
         state.after_nack = None;
@@ -263,14 +302,18 @@ fn tester_message(
         Err(error) => {
             if let Some(code) = error.nack_code() {
                 let closes = error.closes_tcp_socket();
-                state.expect_nack = Some(ExpectNack { packet: at.packet, code, closes });
+                if state.expect_nack.len() < MAX_UNACKNOWLEDGED {
+                    state.expect_nack.push_back(ExpectNack { packet: at.packet, code, closes });
+                }
             }
         }
         Ok(()) => {
             if let Ok(message) = parsed {
                 state.tester_version = Some((message.protocol_version, at.packet));
-                if let Payload::RoutingActivationRequest(r) = &message.payload {
-                    state.activation_request = Some((r.source_address, at.packet));
+                if let Payload::RoutingActivationRequest(r) = &message.payload
+                    && state.activation_request.len() < MAX_UNACKNOWLEDGED
+                {
+                    state.activation_request.push_back((r.source_address, at.packet));
                 }
             }
             if let Ok(message) = parsed
@@ -325,13 +368,13 @@ fn entity_message(
         });
         state.after_nack = None;
     }
-    if let (Some(sent), Some((asked, packet)), None) =
-        (answer_version(parsed), state.tester_version, state.expect_nack)
+    if let (Some(sent), Some((asked, packet)), true) =
+        (answer_version(parsed), state.tester_version, state.expect_nack.is_empty())
     {
         reply_version(asked, packet, sent, at, found);
     }
     let Ok(message) = parsed else {
-        if let Some(expect) = state.expect_nack.take() {
+        if let Some(expect) = state.expect_nack.pop_front() {
             found.push(Finding {
                 rule: &rules::DOIP_NACK_CODE,
                 packets: vec![expect.packet, at.packet],
@@ -345,18 +388,39 @@ fn entity_message(
         }
         return;
     };
-    if let Some(expect) = state.expect_nack.take() {
+    // A message that answers what the tester sent before its bad header (a diagnostic ACK,
+    // NACK or answer while requests are open, the routing activation response), or the
+    // entity's own alive check request, is not the answer to that header: the NACK may
+    // follow it (the entity reads and answers in order, §8.1.2).
+    let answers_earlier = match &message.payload {
+        Payload::DiagnosticMessageAck(_)
+        | Payload::DiagnosticMessageNack(_)
+        | Payload::DiagnosticMessage(_) => state
+            .expect_nack
+            .front()
+            .is_some_and(|e| state.requests.iter().any(|r| r.packet <= e.packet)),
+        Payload::RoutingActivationResponse(_) => state
+            .expect_nack
+            .front()
+            .is_some_and(|e| state.activation_request.front().is_some_and(|(_, p)| *p <= e.packet)),
+        Payload::AliveCheckRequest => true,
+        _ => false,
+    };
+    if !answers_earlier && let Some(expect) = state.expect_nack.pop_front() {
         found.judged(&rules::DOIP_NACK_CODE);
         match &message.payload {
             Payload::GenericNack(n) if n.nack_code == expect.code => {
                 // Its fate (closed or kept open) is judged from here on.
                 found.judged(&rules::DOIP_SOCKET_FATE);
                 let (rule, what) = (&rules::DOIP_SOCKET_FATE, "a generic NACK");
-                state.after_nack = Some(if expect.closes {
-                    AfterNack::MustClose { nack: at, rule, what }
-                } else {
-                    AfterNack::KeepOpen { nack: at, rule, what }
-                });
+                if expect.closes {
+                    // What the tester sent after it is never read.
+                    state.expect_nack.clear();
+                    state.after_nack = Some(AfterNack::MustClose { nack: at, rule, what });
+                } else if state.last_tester_packet == expect.packet {
+                    // Kept open, unless the tester went on (then the rest is about that).
+                    state.after_nack = Some(AfterNack::KeepOpen { nack: at, rule, what });
+                }
                 return;
             }
             other => found.push(Finding {
@@ -371,9 +435,13 @@ fn entity_message(
             }),
         }
     }
+    // Whether the tester sent more after the request this response answers (then what the
+    // entity does with the socket next is about that).
+    let mut tester_went_on = false;
     if let Payload::RoutingActivationResponse(r) = &message.payload
-        && let Some((source, request)) = state.activation_request.take()
+        && let Some((source, request)) = state.activation_request.pop_front()
     {
+        tester_went_on = state.last_tester_packet != request;
         found.judged(&rules::DOIP_ACTIVATION_RESPONSE_ADDRESS);
         if r.tester_logical_address != source {
             found.push(Finding {
@@ -396,7 +464,8 @@ fn entity_message(
             }
             // Success keeps the socket open too, but then the inactivity timers decide.
             Some(false)
-                if r.response_code != RoutingActivationResponseCode::SuccessfullyActivated =>
+                if r.response_code != RoutingActivationResponseCode::SuccessfullyActivated
+                    && !tester_went_on =>
             {
                 found.judged(rule);
                 let what = "a routing activation response that keeps the socket open";
@@ -578,7 +647,7 @@ fn closed(state: &mut ConnState, at: At, by: Side, found: &mut Found) {
         _ => {}
     }
     if by == Side::Entity
-        && let Some(expect) = state.expect_nack.take()
+        && let Some(expect) = state.expect_nack.pop_front()
     {
         found.push(Finding {
             rule: &rules::DOIP_NACK_CODE,

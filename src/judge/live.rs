@@ -204,6 +204,13 @@ impl LiveFeed {
         self.isotp.frame(frame, frame_at, &mut |e| judge.event(CaptureEvent::IsoTp(e)));
     }
 
+    /// The findings so far, taken (a connection that goes on, e.g. the fuzzer's kept one,
+    /// hands over each case's findings when the case ends); those past [`MAX_FINDINGS`] are
+    /// counted in [`Collected::more`] of [`LiveFeed::finish`].
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.judge.report_mut().findings)
+    }
+
     /// The case is over: what the judge found.
     pub fn finish(mut self, time: Duration) -> Collected {
         let at = At { packet: self.frame, time };
@@ -248,6 +255,59 @@ mod tests {
         let found = feed.finish(ms(5));
         let rules: Vec<_> = found.findings.iter().map(|f| (f.rule.id, f.packets.clone())).collect();
         assert_eq!(rules, [("doip.reply_version", vec![1, 3])]);
+    }
+
+    /// A tester that sends several bad headers before the entity answers (the fuzzer does)
+    /// gets each NACK in order: an unknown type (0x01, kept open), a UDP-only type of a wrong
+    /// length (0x01 too: the type is checked before the length), then a bad pattern (0x00,
+    /// closed). The entity that answers so and closes broke nothing; one that answers the
+    /// first with 0x00 and closes did, twice.
+    #[test]
+    fn pipelined_bad_headers_are_answered_in_order() {
+        let (t, e) = ends();
+        let ms = Duration::from_millis;
+        let run = |answers: &[&str]| {
+            let mut feed = LiveFeed::new(&[]);
+            feed.connection(t, e, LiveChange::Opened, ms(0));
+            let sent = hex("02fd 7777 00000000 02fd 0002 00000001 00 1111 0005 00000000");
+            feed.tcp(t, e, Side::Tester, &sent, ms(1));
+            for (i, a) in answers.iter().enumerate() {
+                feed.tcp(t, e, Side::Entity, &hex(a), ms(2 + i as u64));
+            }
+            feed.connection(t, e, LiveChange::ClosedByEntity, ms(10));
+            feed.finish(ms(11)).findings.iter().map(|f| f.rule.id).collect::<Vec<_>>()
+        };
+        let nack = |code: &str| format!("02fd 0000 00000001 {code}");
+        assert_eq!(run(&[&nack("01"), &nack("01"), &nack("00")]), Vec::<&str>::new());
+        // The wrong code for the first, then a close without the second's NACK.
+        assert_eq!(run(&[&nack("00")]), ["doip.nack_code", "doip.nack_code"]);
+    }
+
+    /// Codes the tables leave reserved are findings; a VM-specific activation code is not.
+    /// Findings taken mid-way are not found again at the end.
+    #[test]
+    fn reserved_codes_are_findings_and_taken_findings_are_gone() {
+        let (t, e) = ends();
+        let mut feed = LiveFeed::new(&[]);
+        let ms = Duration::from_millis;
+        feed.connection(t, e, LiveChange::Opened, ms(0));
+        feed.tcp(t, e, Side::Tester, &hex(ACTIVATE), ms(1));
+        feed.tcp(t, e, Side::Entity, &hex("02fd 0006 00000009 0e00 1000 e5 00000000"), ms(2));
+        assert!(feed.take_findings().is_empty());
+        feed.tcp(t, e, Side::Tester, &hex(REQUEST), ms(3));
+        feed.tcp(t, e, Side::Entity, &hex("02fd 8003 00000005 1000 0e00 01"), ms(4));
+        let taken: Vec<_> =
+            feed.take_findings().iter().map(|f| (f.rule.id, f.message.clone())).collect();
+        assert_eq!(
+            taken,
+            [(
+                "doip.defined_code",
+                "the entity sent diagnostic message NACK code 0x01, which is reserved".into()
+            )]
+        );
+        feed.tcp(t, e, Side::Entity, &hex("02fd 0000 00000001 05"), ms(5));
+        let rules: Vec<_> = feed.finish(ms(6)).findings.iter().map(|f| f.rule.id).collect();
+        assert_eq!(rules, ["doip.defined_code"]);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::codec::can::CanId;
 use crate::pcap::read::{CaptureEvent, CaptureSink, IsoTpPair};
 
 pub use declared::{Declared, profile_pairs};
-pub use doip::ConnectionSummary;
+pub use doip::{CLOSE_GRACE, ConnectionSummary};
 pub use entity::EntityDeclares;
 pub use isotp_timers::IsoTpTimerValues;
 pub use rules::{RULES, Rule};

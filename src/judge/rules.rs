@@ -64,6 +64,10 @@ rules! {
         "ISO 13400-2:2019 §8.1 generic DoIP header, payload type table",
         "every message the entity sends passes the header rules: version and inverse, a known payload type on its transport, a length the type allows",
         [];
+    DOIP_DEFINED_CODE = "doip.defined_code",
+        "ISO 13400-2:2019 Tables 19, 25, 29, 30 (generic NACK, routing activation, diagnostic ACK and NACK codes)",
+        "every code the entity sends is defined: generic NACK 0x00-0x04, routing activation response 0x00-0x07, 0x10, 0x11 or VM-specific 0xE0-0xFE, diagnostic ACK 0x00, diagnostic NACK 0x02-0x08",
+        [];
     DOIP_REPLY_VERSION = "doip.reply_version",
         "ISO 13400-2:2019 §8.1.1 protocol version",
         "a reply carries the protocol version of the request it answers (of the profile's protocol_version when the request used the default 0xFF)",

@@ -138,6 +138,10 @@ pub const UNJUDGED: &[Unjudged] = &[
         "after the bad datagram the UDP service answers nothing: silence in the case's capture (timing.udp_answer shows it when a capture goes on past A_Processing_Time, as fixtures/captures/lo-udp-dies.pcap does)",
     ),
     silent(
+        "udp_dies_on_bad_identification_length",
+        "instead of NACK 0x04 the UDP service answers nothing from then on: silence",
+    ),
+    silent(
         "leak_socket_on_split_header",
         "shows only many connections later, as sockets the entity no longer has",
     ),

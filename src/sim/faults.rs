@@ -206,6 +206,10 @@ faults! {
     /// malformed datagram.
     UdpDiesOnBadHeader = "udp_dies_on_bad_header":
         "a UDP datagram with a bad generic header is NACKed and the entity goes on answering on UDP (ISO 13400-2:2019 §8.1.2, Table 39 A_Processing_Time)",
+    /// The UDP service stops answering (TCP keeps serving) after a vehicle identification
+    /// request with EID or VIN whose payload length is wrong, until a power cycle.
+    UdpDiesOnBadIdentificationLength = "udp_dies_on_bad_identification_length":
+        "a vehicle identification request with EID or VIN of the wrong payload length is answered with generic NACK 0x04 and the UDP service keeps serving (ISO 13400-2:2019 §8.1.2 Table 19, §9.2)",
     /// Never releases a connection whose generic header arrived split across TCP segments:
     /// it keeps counting against MCTS after it closed.
     LeakSocketOnSplitHeader = "leak_socket_on_split_header":

@@ -70,18 +70,21 @@ fn a_broken_socket_rule_becomes_a_repro_that_fails_only_against_the_fault() {
     let finding: Value =
         serde_json::from_str(&std::fs::read_to_string(first.join("finding.json")).unwrap())
             .unwrap();
-    assert_eq!(finding["oracle"], "protocol.socket_not_closed", "{finding}");
+    // The judge's rule, with its clause: the fuzzer's reply checks are the judge.
+    assert_eq!(finding["oracle"], "doip.socket_fate", "{finding}");
+    assert_eq!(finding["rule"]["id"], "doip.socket_fate", "{finding}");
+    assert!(finding["rule"]["clause"].as_str().unwrap().contains("§8.1.2"), "{finding}");
     assert_eq!(finding["seed"], 0);
     assert!(finding["messages"].as_u64().unwrap() <= 3, "{finding}");
     assert!(finding["found_after_ms"].as_u64().unwrap() < 60_000);
     assert_eq!(finding["repro"]["against_target"], "fail", "{finding}");
     assert_eq!(finding["repro"]["against_conformant_simulator"], "pass", "{finding}");
-    // Confirmed by its own symptom: the repro fails at its expect_closed.
+    // Confirmed by its own symptom: the repro's run breaks the same rule of the judge.
     let why = finding["confirmation"]["why"].as_str().unwrap();
     assert_eq!(finding["confirmation"]["status"], "confirmed", "{finding}");
-    assert!(why.contains("expect_closed"), "{why}");
+    assert!(why.contains("breaks rule doip.socket_fate again"), "{why}");
     let repro = std::fs::read_to_string(first.join("repro.yaml")).unwrap();
-    assert!(repro.contains("expect_closed"), "{repro}");
+    assert!(repro.contains("- wait: 500ms"), "{repro}");
     // The campaign report draws the finding's repro run as a sequence chart.
     let page = std::fs::read_to_string(findings.join("report.html")).unwrap();
     assert!(page.contains("FUZZ-0001") && page.contains("<svg class=\"chart\""), "chart");
@@ -302,7 +305,7 @@ fn a_campaign_writes_report_html_and_junit_with_one_testcase_per_finding() {
     let junit = std::fs::read_to_string(findings.join("junit.xml")).unwrap();
     assert_eq!(junit.matches("<testcase ").count(), n, "{junit}");
     assert_eq!(junit.matches("<failure").count(), n, "{junit}");
-    assert!(junit.contains("name=\"FUZZ-0001 protocol.socket_not_closed"), "{junit}");
+    assert!(junit.contains("name=\"FUZZ-0001 doip.socket_fate"), "{junit}");
     // A conformant campaign writes its report too, with no testcase.
     let clean = dir.path().join("g");
     let (code, _, stderr) = fuzz(&clean, &["--cases", "50"]);

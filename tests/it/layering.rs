@@ -35,9 +35,10 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     ("import", &["codec", "pcap", "notation", "import", "profile"]),
     // The fuzz entry points must stay pure too: fuzz targets and corpus replay call them.
     ("fuzz_entry", &["codec", "proto", "sim", "notation", "fuzz_entry", "pcap", "judge", "import"]),
-    // The live fuzzer's cases, generator, reply checks, minimizer and repro text: seeded and
-    // pure, so the same seed gives the same cases and each part is tested without a target.
-    ("fuzz/model", &["codec", "notation", "import", "fuzz"]),
+    // The live fuzzer's cases, generator, ISO-TP frame checks, minimizer and repro text:
+    // seeded and pure, so the same seed gives the same cases and each part is tested without a
+    // target. The judge (pure too) lends its windows to the repro.
+    ("fuzz/model", &["codec", "notation", "import", "fuzz", "judge"]),
 ];
 
 const CRATE_MODULES: &[&str] = &[

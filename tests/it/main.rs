@@ -16,6 +16,7 @@ mod first_hour;
 mod fuzz_corpus;
 mod fuzz_live;
 mod fuzz_restore;
+mod fuzz_services;
 mod fuzz_thresholds;
 mod help;
 mod inspect_captures;

@@ -70,6 +70,18 @@ open_enum! {
     }
 }
 
+impl GenericNackCode {
+    /// Whether the entity closes the TCP socket after this NACK: incorrect pattern (0x00) and
+    /// invalid payload length (0x04) close it, the others discard the message and keep it
+    /// (ISO 13400-2:2019 §8.1.2, Table 19).
+    pub const fn closes_tcp_socket(self) -> bool {
+        matches!(
+            self,
+            GenericNackCode::IncorrectPatternFormat | GenericNackCode::InvalidPayloadLength
+        )
+    }
+}
+
 impl RoutingActivationResponseCode {
     /// Whether the entity closes the socket after sending this code (ISO 13400-2:2019 Table
     /// 25; docs/protocol.md): `None` for reserved and manufacturer codes.
@@ -82,32 +94,19 @@ impl RoutingActivationResponseCode {
     }
 }
 
+impl RoutingActivationResponseCode {
+    /// Whether the code is defined: a named one, or a vehicle-manufacturer-specific one
+    /// (0xE0-0xFE, ISO 13400-2:2019 Table 25); the rest is reserved.
+    pub const fn is_defined(self) -> bool {
+        self.is_named() || matches!(self.raw(), 0xE0..=0xFE)
+    }
+}
+
 impl ActivationType {
     /// Whether the type is in the reserved range 0x02-0xDF (ISO 13400-2:2019 §9.3;
     /// 0xE1-0xFF are OEM-specific, not reserved; docs/protocol.md#routing-activation).
     pub const fn is_reserved(self) -> bool {
         matches!(self.raw(), 0x02..=0xDF)
-    }
-}
-
-impl RoutingActivationResponseCode {
-    /// Whether the entity keeps the TCP socket open after sending this code
-    /// (docs/protocol.md#routing-activation; single public source, so callers should treat it
-    /// as a profile default). `None` for unnamed codes.
-    pub const fn socket_stays_open(self) -> Option<bool> {
-        use RoutingActivationResponseCode::*;
-        match Self::from_raw(self.raw()) {
-            UnknownSourceAddress
-            | AllSocketsRegistered
-            | DifferentSourceAddress
-            | SourceAddressAlreadyActive
-            | RejectedConfirmation
-            | UnsupportedActivationType => Some(false),
-            MissingAuthentication | TlsRequired | SuccessfullyActivated | ConfirmationRequired => {
-                Some(true)
-            }
-            Unknown(_) => None,
-        }
     }
 }
 
@@ -217,12 +216,12 @@ mod tests {
     }
 
     #[test]
-    fn routing_activation_codes_say_whether_the_socket_stays_open() {
+    fn routing_activation_codes_say_whether_the_socket_closes() {
         use RoutingActivationResponseCode::*;
-        assert_eq!(SuccessfullyActivated.socket_stays_open(), Some(true));
-        assert_eq!(MissingAuthentication.socket_stays_open(), Some(true));
-        assert_eq!(UnknownSourceAddress.socket_stays_open(), Some(false));
-        assert_eq!(from_raw(0xE0).socket_stays_open(), None);
+        assert_eq!(SuccessfullyActivated.closes_socket(), Some(false));
+        assert_eq!(MissingAuthentication.closes_socket(), Some(false));
+        assert_eq!(UnknownSourceAddress.closes_socket(), Some(true));
+        assert_eq!(from_raw(0xE0).closes_socket(), None);
     }
 
     fn from_raw(raw: u8) -> RoutingActivationResponseCode {

@@ -178,10 +178,10 @@ impl Rule {
     /// discards the message and keeps it open (unknown type, too large: skip exactly the
     /// declared length). On UDP the datagram is discarded either way.
     pub const fn closes_tcp_socket(&self) -> bool {
-        matches!(
-            self.nack_code(),
-            Some(GenericNackCode::IncorrectPatternFormat | GenericNackCode::InvalidPayloadLength)
-        )
+        match self.nack_code() {
+            Some(code) => code.closes_tcp_socket(),
+            None => false,
+        }
     }
 }
 

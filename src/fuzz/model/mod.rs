@@ -8,7 +8,6 @@
 pub mod doip;
 pub mod isotp;
 pub mod minimize;
-pub mod replies;
 pub mod repro;
 
 use crate::codec::doip::{Deframed, Deframer, HeaderRules, Transport};

@@ -34,12 +34,22 @@ pub enum Oracle {
     /// ISO-TP: a segmented answer (the node's first frame, our flow control, its consecutive
     /// frames) did not arrive whole.
     IsoTpTransmission,
-    /// A reply broke a protocol rule (`kind` of [`super::replies::ReplyViolation`]).
+    /// A reply broke a rule of the judge (its id in [`crate::judge::RULES`], docs/rules.md).
+    Rule(&'static str),
+    /// An ISO-TP frame of the node broke a frame rule (`kind` of the ISO-TP frame checks).
     Protocol(&'static str),
     /// More messages than a bound after one case (a flood).
     Flood,
     /// The user's `--monitor` command failed.
     Monitor,
+}
+
+/// A reply that broke a rule: the oracle naming it (a rule of the judge, docs/rules.md, or
+/// one of the ISO-TP frame checks) and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyViolation {
+    pub oracle: Oracle,
+    pub detail: String,
 }
 
 impl Oracle {
@@ -53,10 +63,17 @@ impl Oracle {
             Oracle::IsoTpTesterPresent => "liveness.isotp.tester_present".into(),
             Oracle::IsoTpReception => "liveness.isotp.segmented_request".into(),
             Oracle::IsoTpTransmission => "liveness.isotp.segmented_answer".into(),
+            Oracle::Rule(id) => (*id).to_owned(),
             Oracle::Protocol(kind) => format!("protocol.{kind}"),
             Oracle::Flood => "flood".into(),
             Oracle::Monitor => "monitor".into(),
         }
+    }
+
+    /// Whether the oracle is a rule a reply broke (a finding by itself, without a liveness
+    /// check).
+    pub fn is_reply_rule(&self) -> bool {
+        matches!(self, Oracle::Rule(_) | Oracle::Protocol(_))
     }
 
     /// Whether the oracle is a liveness check (restoring the target is then needed).
@@ -128,9 +145,17 @@ pub fn repro_yaml(input: &ReproInput<'_>) -> Repro {
         case_steps(case, &conn, input.mid_message_prefix, &mut steps, &mut uses_udp);
     }
     let mut handlers = Vec::new();
-    let last = format!("case{}", input.cases.len().max(1));
-    let symptom_from =
-        oracle_steps(input.oracle, &last, &mut steps, &mut requires, &mut uses_udp, &mut handlers);
+    // The last case's connection, when it is still open at its end (ours to close).
+    let last = input.cases.last().filter(|c| c.state != StartState::Udp && !c.closes());
+    let last = last.map(|_| format!("case{}", input.cases.len()));
+    let symptom_from = oracle_steps(
+        input.oracle,
+        last.as_deref(),
+        &mut steps,
+        &mut requires,
+        &mut uses_udp,
+        &mut handlers,
+    );
     let step_count = steps.len();
     if uses_udp {
         requires.push("doip.udp");
@@ -278,7 +303,7 @@ fn send_raw(conn: &str, bytes: &[u8], chunks: &[usize], delay_ms: u64) -> Node {
 /// need one), or `None` when no step states it.
 fn oracle_steps(
     oracle: &Oracle,
-    last_conn: &str,
+    last_conn: Option<&str>,
     steps: &mut Vec<Node>,
     requires: &mut Vec<&'static str>,
     uses_udp: &mut bool,
@@ -377,13 +402,21 @@ fn oracle_steps(
             ));
             Some(symptom)
         }
-        Oracle::Protocol("socket_not_closed") => {
-            steps.push(Node::entry("expect_closed", with_conn(last_conn, vec![])));
-            Some(first)
+        // The judge of `run` states a rule: the repro replays the traffic, and the run fails
+        // with the rule's id when the target breaks it again. A socket's fate is judged by
+        // who closes when: the case waits past the judge's grace, then closes its side.
+        Oracle::Rule(id) => {
+            if id.ends_with("socket_fate")
+                && let Some(conn) = last_conn
+            {
+                let wait = crate::judge::CLOSE_GRACE * 2;
+                steps.push(Node::entry("wait", Node::plain(format!("{}ms", wait.as_millis()))));
+                steps.push(Node::entry("disconnect", with_conn(conn, vec![])));
+            }
+            None
         }
-        // The other protocol rules (a reply that does not decode, a reserved code, a flood,
-        // the user's monitor) have no step that states them for any target: the repro
-        // replays the traffic, and its capture shows the reply.
+        // A flood and the user's monitor have no step that states them for any target: the
+        // repro replays the traffic, and its capture shows the replies.
         Oracle::Protocol(_) | Oracle::Flood | Oracle::Monitor => None,
         // ISO-TP oracles are written by `isotp::repro_can_yaml`.
         Oracle::IsoTpTesterPresent | Oracle::IsoTpReception | Oracle::IsoTpTransmission => None,
@@ -420,10 +453,21 @@ mod tests {
         assert_eq!(repro_of(&Oracle::AliveCheck).symptom_steps, Some(5..7));
         assert_eq!(repro_of(&Oracle::Activation).symptom_steps, Some(3..5));
         assert_eq!(repro_of(&Oracle::Identification).symptom_steps, Some(3..5));
-        assert_eq!(repro_of(&Oracle::Protocol("socket_not_closed")).symptom_steps, Some(3..4));
-        // No step states a reserved code, a flood or the monitor.
-        for oracle in [Oracle::Protocol("reserved_code"), Oracle::Flood, Oracle::Monitor] {
+        // No step states a rule of the judge (the run's judge does, by its id), a flood or
+        // the monitor.
+        for oracle in [Oracle::Rule("doip.defined_code"), Oracle::Flood, Oracle::Monitor] {
             assert_eq!(repro_of(&oracle).symptom_steps, None, "{oracle}");
         }
+    }
+
+    /// A socket's fate is judged by who closes when: its repro waits past the judge's grace
+    /// before the case ends and closes our side.
+    #[test]
+    fn a_socket_fate_repro_waits_past_the_judges_grace() {
+        let grace = crate::judge::CLOSE_GRACE.as_millis() * 2;
+        let fate = repro_of(&Oracle::Rule("doip.socket_fate")).yaml;
+        assert!(fate.contains(&format!("- wait: {grace}ms")), "{fate}");
+        assert!(fate.contains("- disconnect: { connection: case1 }"), "{fate}");
+        assert!(!repro_of(&Oracle::Rule("doip.nack_code")).yaml.contains("wait"));
     }
 }

@@ -17,6 +17,9 @@ pub struct CampaignView {
     pub rows: Vec<(String, Vec<u64>)>,
     /// Cases sent by each time (seconds since the start, cases), in order.
     pub progress: Vec<(f64, u64)>,
+    /// What the campaign did not fuzz and why: probes the target failed before the first
+    /// case, services left out after they stayed dead (since which case).
+    pub notes: Vec<String>,
 }
 
 const WIDTH: f64 = 480.0;
@@ -37,6 +40,9 @@ pub fn campaign_section(c: &CampaignView) -> Markup {
         section #campaign {
             h2 { "Fuzzing campaign" }
             p { (printable(&c.summary)) }
+            @if !c.notes.is_empty() {
+                ul.notes { @for note in &c.notes { li { (printable(note)) } } }
+            }
             details open {
                 summary { h3.inline { "Cases per mutation and start state" } }
                 table.tally.heat {
@@ -102,8 +108,10 @@ mod tests {
             states: vec!["connected".into(), "activated".into()],
             rows: vec![("valid".into(), vec![200, 0]), ("<b>".into(), vec![0, 100])],
             progress: vec![(0.0, 0), (1.0, 100), (2.0, 250), (3.0, 300)],
+            notes: vec!["left out: the UDP service since case 7".into()],
         };
         let page = campaign_section(&view).into_string();
+        assert!(page.contains("<li>left out: the UDP service since case 7</li>"), "{page}");
         assert!(page.contains("<td>valid</td>") && page.contains("&lt;b&gt;"), "{page}");
         assert_eq!(page.matches("rgba(40,110,200,").count(), 2, "{page}");
         let points = page.split("points=\"").nth(1).unwrap().split('"').next().unwrap();

@@ -113,7 +113,8 @@ pub struct Entity {
     /// Whether a robustness fault has taken the entity down (until a power cycle, i.e. a new
     /// entity).
     liveness: Liveness,
-    /// The UDP service died (`udp_dies_on_bad_header`): datagrams are read and dropped.
+    /// The UDP service died (`udp_dies_on_bad_header`, `udp_dies_on_bad_identification_length`):
+    /// datagrams are read and discarded until a power cycle; TCP keeps serving.
     udp_dead: bool,
     /// Closed sockets the entity never released (`leak_socket_on_split_header`): they still
     /// count against MCTS.

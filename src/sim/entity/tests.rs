@@ -1206,6 +1206,23 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             )));
             s.udp_messages().is_empty()
         }
+        F::UdpDiesOnBadIdentificationLength => {
+            // A VIN one byte short: NACK 0x04 (Table 19), and the next request is answered.
+            let mut short = msg(Payload::VehicleIdentificationRequestWithVin(
+                VehicleIdentificationRequestWithVin { vin: *b"XXXXXXXXXXXXXXXXX" },
+            ));
+            short.pop();
+            short[4..8].copy_from_slice(&16u32.to_be_bytes());
+            s.udp(&short);
+            s.udp(&msg(Payload::VehicleIdentificationRequest));
+            let answers: Vec<_> = s.udp_messages().into_iter().map(|(_, _, m)| m.payload).collect();
+            let nacked = matches!(&answers[..], [Payload::GenericNack(n), Payload::VehicleAnnouncement(_)]
+                if n.nack_code == crate::codec::doip::GenericNackCode::InvalidPayloadLength);
+            // TCP keeps serving either way.
+            let c = s.connect();
+            s.send(c, &activation(TESTER, 0x00));
+            nacked && s.activation_code(c) == Some(0x10)
+        }
         F::AnswersMismatchedVin => {
             s.udp(&msg(Payload::VehicleIdentificationRequestWithVin(
                 VehicleIdentificationRequestWithVin { vin: *b"XXXXXXXXXXXXXXXXX" },
@@ -1608,6 +1625,7 @@ fault_tests! {
     fault_crash_on_reserved_activation_type => CrashOnReservedActivationType,
     fault_udp_dies_on_bad_header => UdpDiesOnBadHeader,
     fault_leak_socket_on_split_header => LeakSocketOnSplitHeader,
+    fault_udp_dies_on_bad_identification_length => UdpDiesOnBadIdentificationLength,
     fault_isotp_hang_on_large_ff_dl => IsotpHangOnLargeFfDl,
     fault_isotp_ignores_wait => IsotpIgnoresWait,
     fault_isotp_wrong_sn => IsotpWrongSn,

@@ -5,7 +5,7 @@
 use super::{Entity, Output, Peer};
 use crate::codec::doip::{
     EntityStatusResponse, FurtherAction, GenericNack, GenericNackCode, HeaderRules, Message,
-    NodeType, Payload, PowerMode, PowerModeInformationResponse, SyncStatus, Transport,
+    NodeType, Payload, PayloadType, PowerMode, PowerModeInformationResponse, SyncStatus, Transport,
     VehicleAnnouncement,
 };
 use crate::proto::time::Instant;
@@ -124,6 +124,23 @@ impl Entity {
             Ok(message) => message,
             Err(e) => {
                 let code = e.nack_code().unwrap_or(GenericNackCode::InvalidPayloadLength);
+                let identification = matches!(
+                    crate::codec::doip::payload_type_of(datagram),
+                    Some(
+                        PayloadType::VehicleIdentificationRequestWithEid
+                            | PayloadType::VehicleIdentificationRequestWithVin
+                    )
+                );
+                if identification
+                    && code == GenericNackCode::InvalidPayloadLength
+                    && self.has(Fault::UdpDiesOnBadIdentificationLength)
+                {
+                    self.udp_dead = true;
+                    self.log(now, Peer::Udp(from), || {
+                        "rx vehicle identification of a wrong length -> UDP service dead until a power cycle".into()
+                    });
+                    return;
+                }
                 self.udp_nack(now, from, code);
                 return self.udp_dies_if_faulty(now, from);
             }

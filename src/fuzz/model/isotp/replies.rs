@@ -1,7 +1,7 @@
 //! The rules every frame of an ISO-TP node must keep (ISO 15765-2:2016 §9.6).
 
 use crate::codec::isotp::{AddressingMode, FlowStatus, IsoTpPdu, StMin};
-use crate::fuzz::model::replies::ReplyViolation;
+use crate::fuzz::model::repro::{Oracle, ReplyViolation};
 use crate::notation::hex_spaced;
 
 /// What a frame from the node is, once checked.
@@ -22,7 +22,7 @@ pub enum Reply {
 /// and STmin. Padding is not judged here (the profile's suites do that).
 pub fn check_can_reply(data: &[u8]) -> Result<Reply, ReplyViolation> {
     let violation = |kind: &'static str, why: String| ReplyViolation {
-        kind,
+        oracle: Oracle::Protocol(kind),
         detail: format!("the node sent [{}]: {why}", hex_spaced(data)),
     };
     let pdu = match IsoTpPdu::parse(data, AddressingMode::Normal) {
@@ -79,7 +79,10 @@ mod tests {
             Ok(Reply::First { ff_dl: 20, carried: 6 })
         );
         assert_eq!(check_can_reply(&[0x32, 0, 0]), Ok(Reply::Flow));
-        let kind = |data: &[u8]| check_can_reply(data).map_err(|v| v.kind).err();
+        let kind = |data: &[u8]| match check_can_reply(data) {
+            Err(ReplyViolation { oracle: Oracle::Protocol(kind), .. }) => Some(kind),
+            _ => None,
+        };
         assert_eq!(kind(&[0x33, 0, 0]), Some("reserved_flow_status"));
         assert_eq!(kind(&[0x30, 0, 0xFA]), Some("reserved_st_min"));
         assert_eq!(kind(&[0x30, 0, 0xF1]), None, "100 us is defined");

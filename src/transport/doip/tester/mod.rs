@@ -29,7 +29,9 @@ mod tests;
 pub mod tls;
 mod words;
 
+mod judged;
 pub use connect::{NotThere, connect};
+pub use judged::Judged;
 pub use record::{Change, NoRecord, Recording};
 pub use words::{as_text, entity_io_error};
 
