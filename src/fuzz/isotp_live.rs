@@ -19,6 +19,7 @@ use super::model::repro::ReplyViolation;
 use crate::codec::can::{CanFrame, CanId};
 use crate::notation::hex_spaced;
 use crate::proto::isotp::IsoTpConfig;
+use crate::proto::uds_wait::{AnswerWait, Answered, MAX_PENDING, UdsTimes};
 use crate::runner::isotp::{IsoTpSession, Outcome};
 use crate::transport::can::{CanTransport, Origin};
 use std::time::Duration;
@@ -251,16 +252,24 @@ impl IsoTpFuzzer {
     /// (both capped by `bound`); other answers (late ones of earlier cases) passed over.
     async fn probe_tester_present(&mut self, bound: Duration) -> Result<(), (Oracle, String)> {
         let request = self.generator.grammar().tester_present();
-        let mut pending = 0;
-        for wait in [self.settings.p2.min(bound), self.settings.p2_star.min(bound)] {
+        let times = UdsTimes {
+            p2: self.settings.p2.min(bound),
+            p2_star: self.settings.p2_star.min(bound),
+            tolerance: Duration::ZERO,
+        };
+        // The first request waits P2, the repeat P2*; each NRC 0x78 P2* from it
+        // (proto::uds_wait).
+        for first in [times.p2, times.p2_star] {
             self.send(&request, false, false).await.map_err(|e| (Oracle::IsoTpTesterPresent, e))?;
-            let mut deadline = Instant::now() + wait;
-            while let Some(frame) = self.next_frame(deadline).await {
+            let mut wait = AnswerWait::start(UdsTimes { p2: first, ..times }, Instant::now());
+            while let Some(frame) = self.next_frame(wait.deadline()).await {
                 match check_can_reply(frame.data()) {
                     Ok(Reply::Single { len: 2, first: [0x7E, 0x00, _] }) => return Ok(()),
-                    Ok(Reply::Single { len: 3, first: [0x7F, 0x3E, 0x78] }) if pending < 32 => {
-                        pending += 1;
-                        deadline = Instant::now() + self.settings.p2_star.min(bound);
+                    Ok(Reply::Single { len: 3, first: [0x7F, 0x3E, 0x78] }) => {
+                        let pending = [0x7F, 0x3E, 0x78];
+                        if wait.on_answer(Instant::now(), &pending) == Answered::TooManyPending {
+                            break;
+                        }
                     }
                     Ok(Reply::First { .. }) => {
                         // A late segmented answer: take it, so the node's sender is free.
@@ -311,18 +320,33 @@ impl IsoTpFuzzer {
                 ));
             }
         }
-        let mut deadline = std::time::Instant::now() + self.settings.p2.min(bound);
+        // P2, then P2* from each NRC 0x78 (proto::uds_wait; the settings hold the tolerance).
+        let times = UdsTimes {
+            p2: self.settings.p2.min(bound),
+            p2_star: self.settings.p2_star.min(bound),
+            tolerance: Duration::ZERO,
+        };
+        let mut wait = AnswerWait::start(times, std::time::Instant::now());
         let sid = request.first().copied().unwrap_or(0);
         loop {
-            match session.next_message(&mut self.can, deadline, &mut ignore).await {
+            match session.next_message(&mut self.can, wait.deadline(), &mut ignore).await {
                 // Only an answer to this request counts (positive: SID + 0x40; negative:
                 // 7F SID); 0x78 extends the wait by P2* (ISO 14229-1 §8.7.1).
                 Ok(Outcome::Done(m)) if m.first() == Some(&(sid | 0x40)) => return Ok(()),
                 Ok(Outcome::Done(m)) if m.len() >= 3 && m[0] == 0x7F && m[1] == sid => {
-                    if m[2] != 0x78 {
-                        return Ok(());
+                    match wait.on_answer(std::time::Instant::now(), &m) {
+                        Answered::Final => return Ok(()),
+                        Answered::Pending => {}
+                        Answered::TooManyPending => {
+                            return Err((
+                                oracle,
+                                format!(
+                                    "more than {MAX_PENDING} response pending (NRC 0x78) to [{}]",
+                                    hex_spaced(request)
+                                ),
+                            ));
+                        }
                     }
-                    deadline = std::time::Instant::now() + self.settings.p2_star.min(bound);
                 }
                 Ok(Outcome::Done(_)) => {}
                 Ok(Outcome::Failed(result)) => {
@@ -333,9 +357,10 @@ impl IsoTpFuzzer {
                     return Err((
                         oracle,
                         format!(
-                            "no answer to [{}] within {:?}",
+                            "no answer to [{}] within {:?} ({})",
                             hex_spaced(request),
-                            self.settings.p2.min(bound)
+                            wait.window().within,
+                            wait.limit_name()
                         ),
                     ));
                 }
