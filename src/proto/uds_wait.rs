@@ -1,8 +1,8 @@
 //! The wait for the answer to one UDS request, sans-I/O: P2 for the first answer, and after
 //! each "response pending" (`7F SID 78`) P2* again, measured from that 0x78 (ISO 14229-2
-//! §7.2, P2/P2* server; ISO 14229-1 §8.7.1, NRC 0x78). Every caller uses this one timer: the
-//! runner's steps, the client session (`request`), the fuzzers' liveness checks and the
-//! judge's `timing.uds_p2` rule over a capture.
+//! §7.2, P2/P2* server; ISO 14229-1 §8.7.1, NRC 0x78). The runner's steps, the client
+//! session (`request`), the ISO-TP fuzzer's probes and the judge's `timing.uds_p2` rule over a
+//! capture use this one timer.
 //!
 //! Time is an argument of any monotonic type (`std::time::Instant`, a capture's offset as a
 //! `Duration`, `proto::time::Instant`), so the wait is tested on a virtual clock at its exact
