@@ -383,17 +383,21 @@ impl Actor {
         self.shared.lock().writers.clear();
     }
 
+    /// Runs `f` on the entity at the time the lock was taken: a time read before waiting for
+    /// the lock would be stale by that wait, and an ECU's STmin would start before its frame
+    /// really left (ISO 15765-2:2016 §9.6.5.4: the gap is measured on the bus).
     fn with_entity(&self, f: impl FnOnce(&mut Entity, Instant)) {
+        let mut core = self.shared.lock();
         let now = self.shared.now();
-        f(&mut self.shared.lock().entity, now);
+        f(&mut core.entity, now);
     }
 
     /// A fresh entity with the same configuration and faults, announcing to `announce_to`.
     /// Dropping the writers closes every connection; what their tasks still report about them
     /// names connections the new entity never had, which it ignores.
     fn power_cycle(&mut self, announce_to: SocketAddr) {
-        let now = self.shared.now();
         let mut core = self.shared.lock();
+        let now = self.shared.now();
         core.writers.clear();
         let mut config = core.entity.config().clone();
         config.announce.enabled = true;
@@ -406,8 +410,8 @@ impl Actor {
     }
 
     fn accept(&mut self, Accepted { conn, tls, stream }: Accepted) {
-        let now = self.shared.now();
         let mut core = self.shared.lock();
+        let now = self.shared.now();
         if core.entity.handle_tcp_accept(now, conn, tls) {
             let (tx, rx) = mpsc::channel(WRITE_QUEUE);
             core.writers.insert(conn, tx);
@@ -419,12 +423,15 @@ impl Actor {
     /// Carries out what the entity decided: bytes into the connections' queues (`Core::route`),
     /// then the datagrams and CAN frames.
     async fn flush(&mut self) {
-        let outputs = {
-            let now = self.shared.now();
+        let mut outputs = {
             let mut core = self.shared.lock();
+            let now = self.shared.now();
             core.route(now, None, &mut Vec::new());
             std::mem::take(&mut core.for_actor)
         };
+        // CAN frames first, right after they were polled: their ECU's STmin runs from then,
+        // and a datagram's send may wait (below).
+        outputs.sort_by_key(|o| !matches!(o, Output::Can(_)));
         for output in outputs {
             match output {
                 Output::Udp { to, bytes } => {
