@@ -466,6 +466,35 @@ async fn join_bounded<F: Future>(futures: impl Iterator<Item = F>, width: usize)
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_fault_no_rule_shows_must_be_explained_and_an_explained_one_must_stay_unshown() {
+        let rules = |live: &[&'static str]| CaseRules {
+            case: "C-1".into(),
+            live: live.iter().copied().collect(),
+            inspected: live.iter().copied().collect(),
+            encrypted: false,
+        };
+        let proof = Proof {
+            faults: ["reply_wrong_version", "no_alive_check_answer", "made_up_fault", "ncts_wrong"]
+                .map(String::from)
+                .to_vec(),
+            rules: vec![
+                (0, rules(&["doip.reply_version"])),
+                (1, rules(&[])),
+                (2, rules(&[])),
+                // Listed in proof::unjudged as not shown, yet shown here.
+                (3, rules(&["doip.declared_status"])),
+            ],
+            ..Proof::default()
+        };
+        let gaps = proof.rule_gaps(|_| true);
+        assert_eq!(gaps.len(), 2, "{gaps:?}");
+        assert!(gaps[0].starts_with("made_up_fault: no rule shows it"), "{gaps:?}");
+        assert!(gaps[1].starts_with("ncts_wrong: a rule shows it now"), "{gaps:?}");
+        // Faults outside the proof's domain are not judged here.
+        assert!(proof.rule_gaps(|f| f != "made_up_fault" && f != "ncts_wrong").is_empty());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn fault_runs_overlap_at_most_width_and_keep_their_order() {
         let in_flight = std::cell::Cell::new(0usize);
