@@ -138,32 +138,33 @@ impl EntityChecks {
                     });
                 }
             }
-            Payload::DiagnosticMessageNack(n) if owed.unknown_target.is_some() => {
-                let request = owed.unknown_target.take().unwrap_or_default();
+            Payload::DiagnosticMessageNack(_) | Payload::DiagnosticMessageAck(_) => {
+                let Some(request) = owed.unknown_target.take() else { return };
                 found.judged(&rules::DOIP_DECLARED_TARGET);
-                if n.nack_code != DiagnosticNackCode::UnknownTargetAddress {
+                let answered = match &message.payload {
+                    Payload::DiagnosticMessageNack(n)
+                        if n.nack_code == DiagnosticNackCode::UnknownTargetAddress =>
+                    {
+                        None
+                    }
+                    Payload::DiagnosticMessageNack(n) => Some((
+                        n.source_address,
+                        format!("NACKed with code 0x{:02X}, not 0x03", n.nack_code.raw()),
+                    )),
+                    Payload::DiagnosticMessageAck(a) => {
+                        Some((a.source_address, "acknowledged, not NACKed with 0x03".to_owned()))
+                    }
+                    _ => None,
+                };
+                if let Some((address, answered)) = answered {
                     found.push(Finding {
                         rule: &rules::DOIP_DECLARED_TARGET,
                         packets: vec![request, at.packet],
                         message: format!(
-                            "a diagnostic message to the unknown address 0x{:04X} was NACKed with code 0x{:02X}, not 0x03 (unknown target address)",
-                            n.source_address,
-                            n.nack_code.raw()
+                            "a diagnostic message to the unknown address 0x{address:04X} was {answered} (unknown target address)"
                         ),
                     });
                 }
-            }
-            Payload::DiagnosticMessageAck(a) if owed.unknown_target.is_some() => {
-                let request = owed.unknown_target.take().unwrap_or_default();
-                found.judged(&rules::DOIP_DECLARED_TARGET);
-                found.push(Finding {
-                    rule: &rules::DOIP_DECLARED_TARGET,
-                    packets: vec![request, at.packet],
-                    message: format!(
-                        "a diagnostic message to the unknown address 0x{:04X} was acknowledged, not NACKed with 0x03 (unknown target address)",
-                        a.source_address
-                    ),
-                });
             }
             _ => {}
         }

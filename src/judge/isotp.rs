@@ -11,7 +11,7 @@ use super::rules;
 use super::{Finding, Found};
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::IsoTpPdu;
-use crate::pcap::read::{At, FrameAt, IsoTpEvent, IsoTpPair, SenderViolation};
+use crate::pcap::read::{At, IsoTpEvent, IsoTpPair, SenderViolation};
 use crate::proto::uds_wait::is_response_pending;
 
 /// Which ids are ECUs', and per pair what the tester sent that the ECU must ignore.
@@ -83,29 +83,27 @@ impl IsoTpChecks {
     /// Notes what the tester's frames mean to the ECU: a whole message it should answer, or a
     /// frame it must ignore. Counts the rule as judged when such a frame is seen.
     fn tester_event(&mut self, event: &IsoTpEvent<'_>, found: &mut Found) {
-        let (can_id, what) = match event {
+        let (can_id, at, what) = match event {
             IsoTpEvent::Message { can_id, .. } => {
                 if let Some((_, side)) = self.testers.get_mut(can_id) {
                     side.awaiting_answer = true;
                 }
                 return;
             }
-            IsoTpEvent::InvalidFrame { can_id, .. } => (can_id, "an invalid frame"),
+            IsoTpEvent::InvalidFrame { can_id, at, .. } => (can_id, at, "an invalid frame"),
             IsoTpEvent::SenderViolation {
                 can_id,
+                at,
                 violation: SenderViolation::WrongSn { .. },
                 ..
-            } => (can_id, "a consecutive frame with the wrong SN"),
+            } => (can_id, at, "a consecutive frame with the wrong SN"),
             IsoTpEvent::SenderViolation {
                 can_id,
+                at,
                 violation: SenderViolation::UnexpectedCf,
                 ..
-            } => (can_id, "a consecutive frame without a first frame"),
+            } => (can_id, at, "a consecutive frame without a first frame"),
             _ => return,
-        };
-        let at: FrameAt = match event {
-            IsoTpEvent::InvalidFrame { at, .. } | IsoTpEvent::SenderViolation { at, .. } => *at,
-            IsoTpEvent::Message { .. } => return,
         };
         if let Some((_, side)) = self.testers.get_mut(can_id) {
             found.judged(&rules::ISOTP_IGNORED_FRAME);

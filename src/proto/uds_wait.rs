@@ -10,6 +10,7 @@
 //! waiting ([`AnswerWait::deadline`]); the window says whether an answer came in time.
 
 use super::window::Window;
+use crate::codec::uds::Response;
 use core::ops::Add;
 use core::time::Duration;
 
@@ -40,9 +41,10 @@ pub enum Answered {
     TooManyPending,
 }
 
-/// True for `7F SID 78` (ISO 14229-1 §8.7.1), whatever follows.
+/// True for `7F SID 78` (ISO 14229-1 §8.7.1), whatever follows: the codec's reading of a
+/// response.
 pub fn is_response_pending(uds: &[u8]) -> bool {
-    matches!(uds, [0x7F, _, 0x78, ..])
+    Response::parse(uds).is_ok_and(|r| r.is_response_pending())
 }
 
 /// The wait for one request's answer, from `since` (the request, or the last response
