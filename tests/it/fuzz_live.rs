@@ -230,6 +230,16 @@ fn the_fuzzer_finds_a_crash_on_a_reserved_activation_type() {
     finds_the_robustness_fault("crash_on_reserved_activation_type", &[]);
 }
 
+/// The UDP service dies on one malformed identification request. The repro's probe shares
+/// the case's socket, so against the conformant simulator it must pass over the generic NACK
+/// that answers the malformed datagram; otherwise the repro fails there too and the finding
+/// could never be confirmed.
+#[test]
+fn the_fuzzer_finds_a_udp_service_that_dies_and_confirms_it() {
+    let finding = finds_the_robustness_fault("udp_dies_on_bad_identification_length", &[]);
+    assert_eq!(finding["oracle"], "liveness.vehicle_identification", "{finding}");
+}
+
 #[test]
 fn the_fuzzer_finds_sockets_leaked_by_split_headers() {
     finds_the_robustness_fault("leak_socket_on_split_header", &[]);

@@ -287,6 +287,11 @@ fn case_steps(
     flush(&mut pending, &mut chunks, steps);
 }
 
+/// The answers an entity gives over UDP other than the announcement (ISO 13400-2:2019
+/// Table 17): what the fuzz case's datagrams may draw before the identification probe's.
+const UDP_ANSWERS_PASSED_OVER: &[&str] =
+    &["generic_nack", "entity_status_response", "power_mode_information_response"];
+
 fn send_raw(conn: &str, bytes: &[u8], chunks: &[usize], delay_ms: u64) -> Node {
     let mut body = vec![("hex".to_string(), Node::text(format_hex(bytes)))];
     if !chunks.is_empty() {
@@ -341,6 +346,15 @@ fn oracle_steps(
             Some(symptom)
         }
         Oracle::Identification => {
+            // The fuzz case's own datagrams share the case's UDP socket: a conformant entity
+            // answers them (a generic NACK for a malformed one), and the probe, as the
+            // fuzzer's, waits for the announcement past those answers.
+            let mut expect =
+                vec![("vehicle_announcement".to_string(), Node::map(Vec::<(String, Node)>::new()))];
+            if *uses_udp {
+                let kinds = UDP_ANSWERS_PASSED_OVER.iter().map(|k| Node::plain(*k));
+                expect.push(("pass_over".into(), Node::seq(kinds)));
+            }
             *uses_udp = true;
             steps.push(Node::entry(
                 "udp_send",
@@ -349,10 +363,7 @@ fn oracle_steps(
                     Node::map(Vec::<(String, Node)>::new()),
                 )]),
             ));
-            steps.push(Node::entry(
-                "udp_expect",
-                Node::map([("vehicle_announcement", Node::map(Vec::<(String, Node)>::new()))]),
-            ));
+            steps.push(Node::entry("udp_expect", Node::Map(expect)));
             Some(first)
         }
         Oracle::TesterPresent(address) => {

@@ -27,7 +27,7 @@ impl Execute for UdpSend {
 impl Execute for UdpExpect {
     async fn execute(&self, run: &mut CaseRun<'_>) -> Result<(), Failure> {
         let (count, interval) = (self.count.as_ref(), self.interval.as_ref());
-        run.udp_expect(&self.payload, &self.timing, count, interval).await
+        run.udp_expect(&self.payload, &self.timing, count, interval, &self.pass_over).await
     }
 }
 
@@ -87,13 +87,14 @@ impl CaseRun<'_> {
     /// `count` datagrams in a row: the first bounded by `timing`, each further one by
     /// `interval` ± the tolerance after the previous (or by `within` from it). Vehicle
     /// announcements the step does not ask for (an entity may announce at any time after a
-    /// start) are recorded and passed over.
+    /// start) are recorded and passed over, and so are the kinds of `pass_over`.
     pub(super) async fn udp_expect(
         &mut self,
         payload: &UdpPayload<Matcher>,
         timing: &TimeBounds,
         count: Option<&Expr>,
         interval: Option<&Expr>,
+        pass_over: &[&'static str],
     ) -> Result<(), Failure> {
         let count = self.count(count)?;
         let interval = self.opt_duration(interval)?;
@@ -109,7 +110,7 @@ impl CaseRun<'_> {
                 UdpPayload::Hex(h) => format!("bytes {}", show_expr(h)),
             };
             let what = if count > 1 { format!("{what} ({n} of {count})") } else { what };
-            let one = UdpExpectation { payload, pattern: pattern.as_ref(), what: &what };
+            let one = UdpExpectation { payload, pattern: pattern.as_ref(), what: &what, pass_over };
             start = self.udp_expect_one(&one, &window, start).await?;
             window = Window {
                 within: interval.unwrap_or(window.within),
@@ -151,12 +152,22 @@ impl CaseRun<'_> {
     }
 
     /// Whether a datagram is the one `one` waits for; vehicle announcements the step does not
-    /// ask for are passed over (an entity may announce at any time after a start).
+    /// ask for are passed over (an entity may announce at any time after a start), and so are
+    /// the kinds the step names in `pass_over` (unless it is the kind it waits for).
     fn judge_datagram(
         &self,
         one: &UdpExpectation<'_>,
         received: &ReceivedFrame,
     ) -> Result<Datagram, Failure> {
+        let kind = received.message.as_ref().ok().and_then(|m| m.payload.payload_type().id());
+        let expected = match one.payload {
+            UdpPayload::Message(b) => Some(b.name.as_str()),
+            UdpPayload::Hex(_) => None,
+        };
+        if let Some(kind) = kind.filter(|k| one.pass_over.contains(k) && expected != Some(*k)) {
+            self.rec.note(format!("udp_expect: passed over a {kind} (pass_over)"));
+            return Ok(Datagram::PassedOver);
+        }
         let announcement = matches!(
             &received.message,
             Ok(Message { payload: Payload::VehicleAnnouncement(_), .. })
@@ -249,4 +260,5 @@ struct UdpExpectation<'a> {
     payload: &'a UdpPayload<Matcher>,
     pattern: Option<&'a crate::suite::value::BytePattern>,
     what: &'a str,
+    pass_over: &'a [&'static str],
 }

@@ -101,6 +101,29 @@ impl<'y, 'd> StepReader<'y, 'd> {
         }
     }
 
+    /// A list of message kinds (`pass_over: [generic_nack]`), each one the catalogue knows;
+    /// an unknown name is reported with a suggestion. Empty when absent.
+    pub fn message_names(&mut self, name: &str) -> Vec<&'static str> {
+        let Some(Yaml { kind: YamlKind::Seq(items), .. }) = self.map.get(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(word) = item.as_str() else { continue };
+            match messages::message(word) {
+                Some(m) => out.push(m.name),
+                None => unknown(
+                    self.d,
+                    item.pos,
+                    &format!("message in `{name}`"),
+                    word,
+                    messages::MESSAGES.iter().map(|m| m.name),
+                ),
+            }
+        }
+        out
+    }
+
     /// A word value (`transport: tls`), as written.
     pub fn word(&self, name: &str) -> Option<&'y str> {
         self.map.get(name).and_then(|v| v.as_str())

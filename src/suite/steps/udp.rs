@@ -87,6 +87,9 @@ pub struct UdpExpect {
     /// With `count`: each further datagram comes this long after the previous one
     /// (± the tolerance), e.g. A_DoIP_Announce_Interval.
     pub interval: Option<Expr>,
+    /// Message kinds recorded and passed over while waiting (answers to datagrams the case
+    /// sent before, which a conformant entity gives and a faulty one may not).
+    pub pass_over: Vec<&'static str>,
 }
 
 impl StepDef for UdpExpect {
@@ -108,6 +111,11 @@ impl StepDef for UdpExpect {
                 Ty::Duration,
                 "With count: each further datagram comes this long after the previous (± tolerance).",
             ),
+            k(
+                "pass_over",
+                Ty::StrList,
+                "Message kinds recorded and passed over while waiting, e.g. [generic_nack].",
+            ),
         ],
         message: MessageKey::OrHex { matchers: true },
         bare: false,
@@ -122,6 +130,7 @@ impl StepDef for UdpExpect {
             timing: r.timing(),
             count: r.expr("count"),
             interval: r.expr("interval"),
+            pass_over: r.message_names("pass_over"),
         })
     }
     fn args(&self) -> Vec<Arg<'_>> {
@@ -145,18 +154,16 @@ impl StepDef for UdpExpect {
         out
     }
     fn summary(&self) -> String {
-        match &self.payload {
-            UdpPayload::Message(m) => {
-                format!(
-                    "udp_expect {}{}",
-                    describe_body(m, show_matcher),
-                    show_timing(&self.timing)
-                )
-            }
-            UdpPayload::Hex(h) => {
-                format!("udp_expect {}{}", show_expr(h), show_timing(&self.timing))
-            }
-        }
+        let expected = match &self.payload {
+            UdpPayload::Message(m) => describe_body(m, show_matcher),
+            UdpPayload::Hex(h) => show_expr(h),
+        };
+        let passed = if self.pass_over.is_empty() {
+            String::new()
+        } else {
+            format!(" passing over {}", self.pass_over.join(", "))
+        };
+        format!("udp_expect {expected}{}{passed}", show_timing(&self.timing))
     }
     /// `not_before` plus `count - 1` intervals: the announcements a conformant entity spaces
     /// out (A_DoIP_Announce_Interval).
