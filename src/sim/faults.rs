@@ -210,6 +210,11 @@ faults! {
     /// request with EID or VIN whose payload length is wrong, until a power cycle.
     UdpDiesOnBadIdentificationLength = "udp_dies_on_bad_identification_length":
         "a vehicle identification request with EID or VIN of the wrong payload length is answered with generic NACK 0x04 and the UDP service keeps serving (ISO 13400-2:2019 §8.1.2 Table 19, §9.2)",
+    /// Closes every TCP socket and refuses new TCP connections (UDP keeps serving) after a
+    /// routing activation request whose payload length is wrong, until a power cycle: a TCP
+    /// service that dies on one malformed message.
+    TcpDiesOnBadActivationLength = "tcp_dies_on_bad_activation_length":
+        "a routing activation request of the wrong payload length is answered with generic NACK 0x04 and its socket closed; the entity keeps accepting and activating TCP connections (ISO 13400-2:2019 §8.1.2 Table 19, §9.3)",
     /// Never releases a connection whose generic header arrived split across TCP segments:
     /// it keeps counting against MCTS after it closed.
     LeakSocketOnSplitHeader = "leak_socket_on_split_header":

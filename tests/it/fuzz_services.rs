@@ -1,5 +1,5 @@
 //! Every service, every ECU: a campaign against an entity that cannot be power-cycled (a
-//! `--target` without `power_cycle_command`: a restore is a reconnect) whose UDP service, or
+//! `--target` without `power_cycle_command`: a restore is a reconnect) whose TCP or UDP service, or
 //! one ECU behind it, dies for good. The death is a finding naming the service (or the ECU),
 //! the campaign goes on with what still answers, and its report says what it left out since
 //! which case. The entity is the built-in simulator's code, hosted in the test on loopback.
@@ -96,6 +96,37 @@ async fn a_udp_service_dead_for_good_is_a_finding_and_the_tcp_cases_go_on() {
     let tcp_after: u64 = r.coverage.iter().filter(|((_, s), _)| *s != "udp").map(|(_, n)| n).sum();
     assert!(tcp_after + r.left_out > 1400, "{tcp_after}");
     assert!(r.healthy_checks >= 1500 / 50 - 5, "{}", r.healthy_checks);
+}
+
+/// The mirror image: the TCP service dies on a routing activation request of the wrong length
+/// and a reconnect does not bring it back. One finding on the TCP service (its activation
+/// probe), its cases left out since the case after which it died, and the UDP cases go on to
+/// the end with their identification probe.
+#[tokio::test(flavor = "current_thread")]
+async fn a_tcp_service_dead_for_good_is_a_finding_and_the_udp_cases_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile(dir.path(), None);
+    let host = entity(dir.path(), &profile, "tcp_dies_on_bad_activation_length").await;
+    let c = campaign(&profile, &host, &dir.path().join("findings"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcome = fuzz_doip(&c, stop, &mut |_| {}).await.expect("the campaign runs");
+    host.shutdown().await;
+    let r = &outcome.report;
+    assert_eq!(r.stopped, None, "{:?}", r.skipped);
+    let oracles: Vec<Oracle> = r.findings.iter().map(|f| f.oracle.clone()).collect();
+    assert_eq!(oracles, [Oracle::Activation], "{r:?}");
+    assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
+    let skipped = &r.skipped[0];
+    assert!(skipped.what.starts_with("the TCP service"), "{skipped}");
+    assert_eq!(skipped.since_case, r.findings[0].case_index, "{skipped}");
+    // Every case was drawn: the TCP ones after the death left out, the UDP ones all sent,
+    // and the identification probe kept passing after the death.
+    assert_eq!(r.cases + r.left_out, 1500, "{} sent, {} left out", r.cases, r.left_out);
+    assert!(r.left_out > 1000, "{} left out", r.left_out);
+    let died = r.findings[0].case_index;
+    assert!(r.cases > died + 50, "{} sent, the TCP service died at case {died}", r.cases);
+    // A check every 50 cases sent; those after the death ask the UDP service only.
+    assert!(r.healthy_checks + 1 >= r.cases / 50, "{} checks, {} sent", r.healthy_checks, r.cases);
 }
 
 /// One ECU behind the gateway (0x0011, the engine) hangs for good a moment into the campaign

@@ -116,6 +116,9 @@ pub struct Entity {
     /// The UDP service died (`udp_dies_on_bad_header`, `udp_dies_on_bad_identification_length`):
     /// datagrams are read and discarded until a power cycle; TCP keeps serving.
     udp_dead: bool,
+    /// The TCP service died (`tcp_dies_on_bad_activation_length`): every TCP socket was closed
+    /// and new connections are refused until a power cycle; UDP keeps serving.
+    tcp_dead: bool,
     /// Closed sockets the entity never released (`leak_socket_on_split_header`): they still
     /// count against MCTS.
     leaked_sockets: usize,
@@ -162,6 +165,7 @@ impl Entity {
             links,
             liveness: Liveness::Serving,
             udp_dead: false,
+            tcp_dead: false,
             leaked_sockets: 0,
             spare: core::cell::RefCell::new(Vec::new()),
         }

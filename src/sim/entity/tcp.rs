@@ -5,7 +5,7 @@
 use super::{Entity, Liveness, Output, Peer};
 use crate::codec::doip::{
     AliveCheckResponse, Deframed, Deframer, Error as CodecError, GenericNack, GenericNackCode,
-    HEADER_LEN, HeaderRules, Message, Payload, Transport,
+    HEADER_LEN, HeaderRules, Message, Payload, PayloadType, Transport, payload_type_of,
 };
 use crate::proto::time::Instant;
 use crate::sim::faults::Fault;
@@ -77,6 +77,10 @@ impl Entity {
     pub fn handle_tcp_accept(&mut self, now: Instant, conn: ConnId, tls: bool) -> bool {
         if self.liveness == Liveness::Crashed {
             self.log(now, Peer::Tcp(conn), || "refused: the entity has crashed".into());
+            return false;
+        }
+        if self.tcp_dead {
+            self.log(now, Peer::Tcp(conn), || "refused: the TCP service is dead".into());
             return false;
         }
         if self.conns.len() >= usize::from(self.config.max_connections) {
@@ -222,7 +226,16 @@ impl Entity {
                 Deframed::NeedMore { .. } => break,
                 Deframed::Skipped { len } => pos += len,
                 Deframed::Rejected(e) => {
-                    if self.header_error(now, conn, nack_code(&e)) {
+                    let code = nack_code(&e);
+                    if code == GenericNackCode::InvalidPayloadLength
+                        && payload_type_of(&buf[pos..])
+                            == Some(PayloadType::RoutingActivationRequest)
+                        && self.has(Fault::TcpDiesOnBadActivationLength)
+                    {
+                        self.tcp_dies(now, conn);
+                        return None;
+                    }
+                    if self.header_error(now, conn, code) {
                         return None;
                     }
                     self.conns.get_mut(&conn)?.deframer.discard();
@@ -263,6 +276,20 @@ impl Entity {
         c.reserved = length;
         self.rx_reserved += length;
         true
+    }
+
+    /// `tcp_dies_on_bad_activation_length`: instead of NACK 0x04, every TCP socket closes and
+    /// new connections are refused until a power cycle (a new entity); UDP goes on.
+    fn tcp_dies(&mut self, now: Instant, conn: ConnId) {
+        self.tcp_dead = true;
+        self.log(now, Peer::Tcp(conn), || {
+            "rx routing activation of a wrong length -> TCP service dead until a power cycle".into()
+        });
+        let mut conns: Vec<_> = self.conns.keys().copied().collect();
+        conns.sort_unstable();
+        for c in conns {
+            self.close(now, c, "TCP service died");
+        }
     }
 
     /// A header broke a rule: send the generic NACK and close the socket when Table 19 says

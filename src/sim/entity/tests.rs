@@ -1095,6 +1095,21 @@ fn rule_holds(fault: Fault, faults: FaultSet) -> bool {
             let denied = s.activation_code(c) == Some(0x06) && s.closed(c);
             denied && !s.closed(other) && s.e.handle_tcp_accept(s.now, 99, false)
         }
+        F::TcpDiesOnBadActivationLength => {
+            // A routing activation one byte short: NACK 0x04 and that socket closed (Table 19);
+            // another tester's socket and new connections go on, and so does UDP.
+            let other = s.activated(OTHER_TESTER);
+            let c = s.connect();
+            let mut short = activation(TESTER, 0x00);
+            short.pop();
+            let length = (short.len() - 8) as u32;
+            short[4..8].copy_from_slice(&length.to_be_bytes());
+            s.send(c, &short);
+            let nacked = s.generic_nacks(c) == [0x04] && s.closed(c);
+            s.udp(&msg(Payload::VehicleIdentificationRequest));
+            let announced = s.udp_messages().len() == 1;
+            nacked && !s.closed(other) && s.e.handle_tcp_accept(s.now, 99, false) && announced
+        }
         F::LeakSocketOnSplitHeader => {
             // MCTS connections whose header arrives in two reads, each activated and closed.
             for _ in 0..s.e.config().max_tcp_sockets {
@@ -1626,6 +1641,7 @@ fault_tests! {
     fault_udp_dies_on_bad_header => UdpDiesOnBadHeader,
     fault_leak_socket_on_split_header => LeakSocketOnSplitHeader,
     fault_udp_dies_on_bad_identification_length => UdpDiesOnBadIdentificationLength,
+    fault_tcp_dies_on_bad_activation_length => TcpDiesOnBadActivationLength,
     fault_isotp_hang_on_large_ff_dl => IsotpHangOnLargeFfDl,
     fault_isotp_ignores_wait => IsotpIgnoresWait,
     fault_isotp_wrong_sn => IsotpWrongSn,
