@@ -120,6 +120,16 @@ impl DoipChecks {
         DoipChecks { timing, ..DoipChecks::default() }
     }
 
+    /// When the entity sent a NACK on connection `conn` that closes the socket, while the
+    /// socket is still open: a live tester that wants the socket's fate judged waits past
+    /// [`CLOSE_GRACE`] from then before it closes its side.
+    pub fn close_owed(&self, conn: u32) -> Option<Duration> {
+        match self.conns.get(&conn)?.after_nack {
+            Some(AfterNack::MustClose { nack, .. }) => Some(nack.time),
+            _ => None,
+        }
+    }
+
     fn state(&mut self, conn: &TcpFlow, at: At) -> &mut ConnState {
         self.conns.entry(conn.id).or_insert_with(|| ConnState {
             summary: ConnectionSummary {

@@ -204,6 +204,15 @@ impl LiveFeed {
         self.isotp.frame(frame, frame_at, &mut |e| judge.event(CaptureEvent::IsoTp(e)));
     }
 
+    /// When the entity owes the connection from `tester` to `entity` a close: the time of its
+    /// NACK that closes the socket (ISO 13400-2:2019 Table 19, Table 25), while the socket is
+    /// still open. A tester that closes its side later than [`crate::judge::CLOSE_GRACE`]
+    /// after it lets the judge see the entity keep it open.
+    pub fn close_owed(&self, tester: SocketAddr, entity: SocketAddr) -> Option<Duration> {
+        let i = self.conn_index(tester, entity)?;
+        self.judge.close_owed(self.conns[i].flow.id)
+    }
+
     /// The findings so far, taken (a connection that goes on, e.g. the fuzzer's kept one,
     /// hands over each case's findings when the case ends); those past [`MAX_FINDINGS`] are
     /// counted in [`Collected::more`] of [`LiveFeed::finish`].

@@ -214,6 +214,12 @@ impl<R: Report> Judge<R> {
         self.found.judged_counts()
     }
 
+    /// When the entity owes connection `conn` a close: the time of its NACK that closes the
+    /// socket, while the socket is still open (`doip::DoipChecks::close_owed`).
+    pub fn close_owed(&self, conn: u32) -> Option<std::time::Duration> {
+        self.doip.close_owed(conn)
+    }
+
     /// Whether `id` is an ECU's (answering) id of a known pair.
     pub fn is_ecu_id(&self, id: CanId) -> bool {
         self.isotp.is_ecu(id)

@@ -229,6 +229,9 @@ impl<'a> CaseRun<'a> {
             }
         }
         self.settle_can().await;
+        for conn in self.conns.values_mut() {
+            conn.await_owed_close(&mut self.rec).await;
+        }
         self.close_all().await;
         if let Some(broken) = self.judge_traffic()
             && verdict == Verdict::Pass

@@ -123,6 +123,29 @@ impl Connection {
         self.tester.abort(rec)
     }
 
+    /// The case is over with the connection open. When the entity owes it a close (a NACK
+    /// that closes the socket, [`Recorder::close_owed`]), wait up to twice
+    /// [`crate::judge::CLOSE_GRACE`] from that NACK for the entity's close, reading (and so
+    /// recording) what comes, then close our side: the judge sees either the entity's close or
+    /// ours late after the NACK, so `run` judges the socket's fate even when the case's steps
+    /// do not. Bounded; nothing waits when nothing is owed.
+    pub async fn await_owed_close(&mut self, rec: &mut Recorder) {
+        if !self.is_open() {
+            return;
+        }
+        let link = *self.tester.link();
+        let Some(nack) = rec.close_owed(link.local, link.peer) else { return };
+        let deadline = rec.clock.instant(RunTime(nack.0 + crate::judge::CLOSE_GRACE * 2));
+        loop {
+            match self.read(deadline, rec).await {
+                Ok(ReadOutcome::Frame(_)) => continue,
+                Ok(ReadOutcome::Timeout) => break,
+                Ok(ReadOutcome::Closed { .. } | ReadOutcome::Reset { .. }) | Err(_) => return,
+            }
+        }
+        self.close(rec).await;
+    }
+
     /// The case ended with the connection open: record what was buffered and drop it.
     pub fn abandon(&mut self, rec: &mut Recorder) {
         self.tester.abandon(rec);

@@ -8,6 +8,7 @@ use crate::pcap::Side;
 use crate::runner::event::*;
 use crate::transport::doip::tester::tap::WireChunk;
 use crate::transport::doip::tester::{Change, Link, Recording};
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use tokio::sync::mpsc::UnboundedSender;
@@ -139,6 +140,13 @@ impl Recorder {
             Some(Ok(feed)) => feed.finish(now),
             _ => Collected::default(),
         }
+    }
+
+    /// When the entity owes the connection from `local` to `peer` a close (its NACK that
+    /// closes the socket), on the run's clock; `None` without a judge.
+    pub fn close_owed(&self, local: SocketAddr, peer: SocketAddr) -> Option<RunTime> {
+        let judge = self.judge.as_ref()?.lock().ok()?;
+        judge.close_owed(local, peer).map(RunTime)
     }
 
     /// Runs `f` on the judge, if there is one.

@@ -90,3 +90,37 @@ fn a_rule_a_case_provokes_on_purpose_is_noted_not_failed() {
         "{console}"
     );
 }
+
+/// A case that ends right after a NACK that closes the socket does not say what became of the
+/// socket; the judge still does. `run` waits (bounded) for the entity's close before it leaves
+/// the connection, so an entity that keeps the socket open fails with `doip.socket_fate`, and
+/// a conformant one passes without waiting for the bound.
+#[test]
+fn the_socket_fate_after_a_nack_is_judged_when_the_case_ends_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fate.yaml");
+    std::fs::write(
+        &path,
+        "suite: fate\ntitle: a NACK that closes the socket, and nothing after it\ncases:\n  - id: FATE-1\n    title: a bad pattern is NACKed\n    requires: [doip.tcp]\n    steps:\n      - connect: {}\n      - send_raw: { hex: \"03 fd 00 05 00 00 00 00\" }\n      - expect: { generic_nack: { nack_code: incorrect_pattern_format } }\n",
+    )
+    .unwrap();
+    let run = |fault: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_doipcheck"));
+        cmd.current_dir(root()).args(["run", "--plain", "--report-dir"]);
+        cmd.arg(dir.path().join(fault.unwrap_or("conformant"))).arg(&path);
+        if let Some(f) = fault {
+            cmd.args(["--sim-fault", f]);
+        }
+        let out = cmd.output().expect("doipcheck runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, console) = run(None);
+    assert_eq!(code, Some(0), "{console}");
+    let (code, console) = run(Some("no_close_on_bad_pattern"));
+    assert_eq!(code, Some(1), "{console}");
+    assert!(
+        console.contains("rule doip.socket_fate broken")
+            && console.contains("kept the socket open after a generic NACK"),
+        "{console}"
+    );
+}
