@@ -116,6 +116,13 @@ impl BlockingTester {
         self.stream.write_all(&self.request).expect("write");
         self.messages(2);
     }
+
+    /// `n` requests in one write (a tester may send its next diagnostic message before the
+    /// answer to the last, ISO 13400-2:2019 §9.6), then their `n` ACKs and answers.
+    fn pipelined(&mut self, batch: &[u8], n: usize) {
+        self.stream.write_all(batch).expect("write");
+        self.messages(2 * n);
+    }
 }
 
 struct Tester {
@@ -221,6 +228,28 @@ fn one_connection(addr: SocketAddr, sim_tid: i32) -> Figures {
         while start.elapsed() < MEASURE_FOR {
             tester.round_trip();
             n += 1;
+        }
+        n
+    })
+}
+
+/// How many requests the pipelined tester keeps in flight on its one connection.
+const IN_FLIGHT: usize = 16;
+
+/// One connection whose tester sends [`IN_FLIGHT`] requests at a time: the simulator's work
+/// per round trip on one connection, without one loopback latency per round trip.
+fn one_connection_pipelined(addr: SocketAddr, sim_tid: i32) -> Figures {
+    let mut tester = BlockingTester::activated(addr, 0x0E00);
+    let batch = tester.request.repeat(IN_FLIGHT);
+    for _ in 0..100 {
+        tester.pipelined(&batch, IN_FLIGHT);
+    }
+    Figures::measure(sim_tid, || {
+        let start = Instant::now();
+        let mut n = 0;
+        while start.elapsed() < MEASURE_FOR {
+            tester.pipelined(&batch, IN_FLIGHT);
+            n += IN_FLIGHT as u64;
         }
         n
     })
@@ -357,6 +386,7 @@ fn main() {
         "sim_roundtrip: loopback floor: {:>7.0} round trips/s (two threads echoing the same bytes over blocking sockets, no simulator)",
         loopback_floor()
     );
+    one_connection_pipelined(addr, sim_tid).print(&format!("1 connection, {IN_FLIGHT} in flight"));
     many_connections(addr, sim_tid, 64).print("64 connections");
     match memory_per_idle_connection(addr, 1000) {
         Some(per) => println!(

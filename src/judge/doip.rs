@@ -452,6 +452,9 @@ fn entity_message(
         && let Some((source, request)) = state.activation_request.pop_front()
     {
         tester_went_on = state.last_tester_packet != request;
+        if let Some(active) = state.activated_address.filter(|a| *a != source) {
+            changed_source(active, source, r.response_code, [request, at.packet], found);
+        }
         found.judged(&rules::DOIP_ACTIVATION_RESPONSE_ADDRESS);
         if r.tester_logical_address != source {
             found.push(Finding {
@@ -609,6 +612,29 @@ fn ack_timing(timing: Option<&DeclaredTimes>, request: Option<At>, at: At, found
         limit_name: "A_DoIP_Diagnostic_Message",
     };
     timing.check(late, found);
+}
+
+/// A routing activation request from `source` on a socket already activated for `active`
+/// must be denied with 0x02 (Table 25), whatever else the entity would have said about it.
+fn changed_source(
+    active: u16,
+    source: u16,
+    code: RoutingActivationResponseCode,
+    packets: [u64; 2],
+    found: &mut Found,
+) {
+    found.judged(&rules::DOIP_ACTIVATION_CHANGED_SOURCE);
+    if code != RoutingActivationResponseCode::DifferentSourceAddress {
+        found.push(Finding {
+            rule: &rules::DOIP_ACTIVATION_CHANGED_SOURCE,
+            packets: packets.to_vec(),
+            message: format!(
+                "the socket is activated for tester 0x{active:04X}; the request from 0x{source:04X} \
+                 got code 0x{:02X} ({code}), not 0x02",
+                code.raw()
+            ),
+        });
+    }
 }
 
 fn routed_before_activation(state: &mut ConnState, at: At, what: &str, found: &mut Found) {

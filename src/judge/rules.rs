@@ -88,6 +88,10 @@ rules! {
         "ISO 13400-2:2019 §9.3, Table 24 routing activation response",
         "the routing activation response names as tester the source address of the request it answers",
         [];
+    DOIP_ACTIVATION_CHANGED_SOURCE = "doip.activation_changed_source",
+        "ISO 13400-2:2019 §9.3, Table 25 routing activation response code 0x02",
+        "on a socket already activated for one tester address, a routing activation request from another source address is denied with code 0x02",
+        [];
     DOIP_ACTIVATION_SOCKET_FATE = "doip.activation_socket_fate",
         "ISO 13400-2:2019 §9.3, Table 25 routing activation response codes",
         "after a routing activation denial 0x00-0x03, 0x05 or 0x06 the entity closes the socket and sends nothing more; after 0x04, 0x07 or 0x11 it keeps it open",

@@ -356,6 +356,24 @@ fn the_activation_response_names_the_requesting_tester() {
 }
 
 #[test]
+fn a_second_activation_from_another_source_on_an_activated_socket_is_denied_with_0x02() {
+    let from_0e80 = "02fd 0005 00000007 0e80 00 00000000";
+    let denied_0x02 = "02fd 0006 00000009 0e80 1000 02 00000000";
+    let activated_0e80 = "02fd 0006 00000009 0e80 1000 10 00000000";
+    let script = |answer| [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, from_0e80, 2), (E, answer, 3)];
+    assert_eq!(run(&[&script(denied_0x02)[..], &[(E, "-", 4)]].concat(), None), []);
+    assert_eq!(
+        run(&script(activated_0e80), None),
+        [("doip.activation_changed_source", vec![4, 5])]
+    );
+    // The same source again is not a change (Table 25 answers it with 0x10 again).
+    assert_eq!(
+        run(&[(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, ACTIVATE, 2), (E, ACTIVATED, 3)], None),
+        []
+    );
+}
+
+#[test]
 fn a_diagnostic_ack_swaps_the_request_addresses() {
     let unswapped = "02fd 8002 00000005 0e00 1000 00";
     let script =

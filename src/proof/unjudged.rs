@@ -58,10 +58,6 @@ pub const UNJUDGED: &[Unjudged] = &[
         "a message whose header came in two segments gets no answer: silence",
     ),
     no_rule(
-        "activation_accepts_changed_sa",
-        "a second activation on an activated socket with another source address must be denied with 0x02: needs a rule that remembers the socket's activated address",
-    ),
-    no_rule(
         "activation_no_alive_check_when_full",
         "whether the entity had to alive-check depends on how many sockets were registered, which a capture of one connection does not show",
     ),
