@@ -5,6 +5,7 @@
 //! (target, fuzzer from the typed profile via [`from_profile`], loop, findings), what
 //! `doipcheck fuzz` calls (docs/architecture.md#live-fuzzing).
 
+mod bus_judge;
 pub mod campaign;
 pub mod conn;
 pub mod drive;
@@ -14,3 +15,4 @@ pub mod isotp_live;
 pub mod live;
 mod liveness;
 pub mod model;
+pub mod reply_rules;
