@@ -22,6 +22,16 @@ fn fuzz(findings: &Path, args: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), summary, stderr)
 }
 
+/// Runs `doipcheck fuzz ARGS` into `findings`, which must end with exit code 1 and one
+/// finding; returns its finding.json and the console's stderr.
+fn one_finding(findings: &Path, args: &[&str]) -> (Value, String) {
+    let (code, summary, stderr) = fuzz(findings, args);
+    assert_eq!(code, 1, "{args:?}: {stderr}");
+    assert_eq!(summary["findings"], 1, "{summary}");
+    let path = findings.join("0001").join("finding.json");
+    (serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(), stderr)
+}
+
 #[test]
 fn the_conformant_simulator_gives_no_finding_and_a_seed_repeats_its_cases() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,13 +187,7 @@ pub(super) fn finds_the_robustness_fault(fault: &str, more: &[&str]) -> Value {
     let findings = dir.path().join("findings");
     let mut args = vec!["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"];
     args.extend(more);
-    let (code, summary, stderr) = fuzz(&findings, &args);
-    assert_eq!(code, 1, "{fault}: {stderr}");
-    assert_eq!(summary["findings"], 1, "{summary}");
-    let finding: Value = serde_json::from_str(
-        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
-    )
-    .unwrap();
+    let (finding, _) = one_finding(&findings, &args);
     assert!(finding["oracle"].as_str().unwrap().starts_with("liveness."), "{finding}");
     assert!(finding["found_after_ms"].as_u64().unwrap() < 60_000, "{finding}");
     assert_eq!(finding["reproduced"], true, "{finding}");
@@ -208,13 +212,7 @@ fn a_finding_whose_replay_does_not_fail_again_is_unconfirmed_and_its_repro_bound
     );
     let findings = dir.path().join("f");
     let args = ["--cases", "60", "--batch", "30", "--monitor", &monitor];
-    let (code, summary, stderr) = fuzz(&findings, &args);
-    assert_eq!(code, 1, "{stderr}");
-    assert_eq!(summary["findings"], 1, "{summary}");
-    let finding: Value = serde_json::from_str(
-        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
-    )
-    .unwrap();
+    let (finding, stderr) = one_finding(&findings, &args);
     assert_eq!(finding["oracle"], "monitor", "{finding}");
     assert_eq!(finding["reproduced"], false, "{finding}");
     assert_eq!(finding["confirmation"]["status"], "unconfirmed", "{finding}");
@@ -289,13 +287,7 @@ fn an_isotp_finding_names_the_judges_rule_and_is_confirmed_by_the_same_rule() {
         "--max-findings",
         "1",
     ];
-    let (code, summary, stderr) = fuzz(&findings, &args);
-    assert_eq!(code, 1, "{stderr}");
-    assert_eq!(summary["findings"], 1, "{summary}");
-    let finding: Value = serde_json::from_str(
-        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
-    )
-    .unwrap();
+    let (finding, _) = one_finding(&findings, &args);
     assert_eq!(finding["oracle"], "isotp.defined_flow_control", "{finding}");
     assert_eq!(finding["rule"]["id"], "isotp.defined_flow_control", "{finding}");
     assert!(finding["rule"]["clause"].as_str().unwrap().contains("Table 20"), "{finding}");
