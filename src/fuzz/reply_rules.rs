@@ -22,7 +22,11 @@ pub const NOT_JUDGED_WHEN_FUZZING: [&Rule; 6] = [
     // read when it sent a consecutive frame (or gave up its transmission on an OVFLW or a
     // reserved FS, ISO 15765-2:2016 §9.6.5.1), depends on scheduling, not on the node. Each
     // frame on its own (`isotp.frame`, `isotp.defined_flow_control`) and the node's own
-    // sequence numbers (`isotp.sequence`) do not.
+    // sequence numbers (`isotp.sequence`) do not. Seen against the conformant simulator
+    // (`fuzz --can sim`, seed 0, case 1136): FC CTS BS 1, then an FC with a reserved FS in
+    // the same burst; the simulator had not sent its CF yet, so it ignored the second FC
+    // (§9.8.3), while the judge took it as ending the transmission and the CF as one
+    // without a first frame (`isotp.message_order`).
     &rules::ISOTP_IGNORED_FRAME,
     &rules::ISOTP_FLOW_CONTROL,
     &rules::ISOTP_MESSAGE_ORDER,
