@@ -246,6 +246,8 @@ pub async fn fuzz_can(
         batch: c.batch,
         monitor: c.monitor.clone(),
         command_bound: Duration::from_secs(60),
+        judged_pairs: crate::judge::profile_pairs(profile),
+        gap_tolerance: profile.can.gap_tolerance,
     };
     let generator = IsoTpGenerator::new(grammar, c.seed);
     let mut fuzzer = IsoTpFuzzer::new(settings, generator, restore, transport);

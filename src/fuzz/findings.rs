@@ -261,27 +261,28 @@ mod tests {
     }
 
     /// A rule of the judge is confirmed by the same rule id in the repro's failure, not by
-    /// any failure.
+    /// any failure: a DoIP rule and an ISO-TP one alike.
     #[test]
     fn a_rule_is_confirmed_only_by_the_same_rule_again() {
-        let f = finding(Oracle::Rule("doip.nack_code"), true);
         let line = |id: &str| ReproRun::Failed {
             step: None,
-            message: format!(
-                "rule {id} broken (ISO 13400-2:2019 §8.1.2): x (frames 2, 3); the target must: y"
-            ),
+            message: format!("rule {id} broken (clause): x (frames 2, 3); the target must: y"),
         };
-        assert!(
-            confirm(&f, None, Some(&line("doip.nack_code")), Some(&ReproRun::Passed)).confirmed
-        );
-        let c = confirm(&f, None, Some(&line("doip.socket_fate")), None);
-        assert!(!c.confirmed && c.why.contains("another symptom"), "{c:?}");
-        let c = confirm(&f, None, Some(&line("doip.nack_code")), Some(&line("doip.nack_code")));
-        assert!(!c.confirmed && c.why.contains("conformant"), "{c:?}");
-        assert!(!confirm(&f, None, Some(&failed_at(2)), None).confirmed);
-        assert!(!confirm(&f, None, Some(&ReproRun::Passed), None).confirmed);
-        // Not run (--no-confirm): the fuzzer's replay decides, as for any oracle.
-        assert!(confirm(&f, None, None, None).confirmed);
+        for (id, other) in [
+            ("doip.nack_code", "doip.socket_fate"),
+            ("isotp.defined_flow_control", "isotp.sequence"),
+        ] {
+            let f = finding(Oracle::Rule(id), true);
+            assert!(confirm(&f, None, Some(&line(id)), Some(&ReproRun::Passed)).confirmed);
+            let c = confirm(&f, None, Some(&line(other)), None);
+            assert!(!c.confirmed && c.why.contains("another symptom"), "{c:?}");
+            let c = confirm(&f, None, Some(&line(id)), Some(&line(id)));
+            assert!(!c.confirmed && c.why.contains("conformant"), "{c:?}");
+            assert!(!confirm(&f, None, Some(&failed_at(2)), None).confirmed);
+            assert!(!confirm(&f, None, Some(&ReproRun::Passed), None).confirmed);
+            // Not run (--no-confirm): the fuzzer's replay decides, as for any oracle.
+            assert!(confirm(&f, None, None, None).confirmed);
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The live ISO-TP fuzzer (`doipcheck fuzz --can`): raw frames of
 //! [`super::model::isotp`]'s cases to the node the profile's `isotp.*` ids name, on the bus of
-//! `--can`, each frame of the node checked by the N_PCI rules, and the loop of
-//! [`super::drive`] around it.
+//! `--can`, every frame both ways fed to the judge ([`super::bus_judge`]: its findings, less
+//! the rules a fuzzed stream cannot be held to, are the case's violations, named by the rule's
+//! id), and the loop of [`super::drive`] around it.
 //!
 //! After each case a barrier, TesterPresent as a single frame, is answered once the node has
 //! dealt with everything before it: a single frame during a reception ends that reception and
@@ -12,12 +13,13 @@
 //! more, then P2*), a segmented request through the harness's conformant stack, and a
 //! segmented answer (reading `uds.did`).
 
+use super::bus_judge::BusJudge;
 use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
-use super::model::isotp::{CanCase, IsoTpGenerator, Reply, check_can_reply};
+use super::model::isotp::{CanCase, IsoTpGenerator, Reply};
 use super::model::repro::Oracle;
-use super::model::repro::ReplyViolation;
 use crate::codec::can::{CanFrame, CanId};
 use crate::notation::hex_spaced;
+use crate::pcap::read::IsoTpPair;
 use crate::proto::isotp::IsoTpConfig;
 use crate::proto::uds_wait::{AnswerWait, Answered, MAX_PENDING, UdsTimes};
 use crate::runner::isotp::{IsoTpSession, Outcome};
@@ -57,6 +59,10 @@ pub struct IsoTpSettings {
     pub monitor: Option<String>,
     /// Bound of one `--monitor` or restore command.
     pub command_bound: Duration,
+    /// The id pair the judge reassembles (`judge::profile_pairs`, as `run` judges).
+    pub judged_pairs: Vec<IsoTpPair>,
+    /// Slack on STmin gaps (`can.gap_tolerance`).
+    pub gap_tolerance: Duration,
 }
 
 /// The ISO-TP fuzzer's state.
@@ -65,6 +71,7 @@ pub struct IsoTpFuzzer {
     generator: IsoTpGenerator,
     restore: Restore,
     can: CanTransport,
+    judge: BusJudge,
 }
 
 /// A transfer of the node we are reading: the bytes it still owes.
@@ -80,7 +87,8 @@ impl IsoTpFuzzer {
         restore: Restore,
         can: CanTransport,
     ) -> IsoTpFuzzer {
-        IsoTpFuzzer { settings, generator, restore, can }
+        let judge = BusJudge::new(settings.judged_pairs.clone(), settings.gap_tolerance);
+        IsoTpFuzzer { settings, generator, restore, can, judge }
     }
 
     async fn send(&mut self, data: &[u8], fd: bool, functional: bool) -> Result<(), String> {
@@ -90,18 +98,23 @@ impl IsoTpFuzzer {
         };
         let frame = if fd { CanFrame::new_fd(id, data, false) } else { CanFrame::new(id, data) }
             .map_err(|e| format!("frame [{}]: {e:?}", hex_spaced(data)))?;
+        let at = std::time::Instant::now();
         self.can.send(&frame).await.map_err(|e| e.to_string())?;
+        self.judge.sent(&frame, at);
         self.can.flush().await.map_err(|e| e.to_string())
     }
 
-    /// The node's next frame before `deadline` (other ids and our echoes passed over).
+    /// The node's next frame before `deadline` (other ids and our echoes passed over); each
+    /// frame read goes to the judge.
     async fn next_frame(&mut self, deadline: Instant) -> Option<CanFrame> {
         loop {
             match timeout_at(deadline, self.can.recv()).await {
-                Ok(Ok(rx)) if rx.origin == Origin::Peer && rx.frame.id() == self.settings.rx_id => {
-                    return Some(rx.frame);
+                Ok(Ok(rx)) => {
+                    self.judge.received(&rx);
+                    if rx.origin == Origin::Peer && rx.frame.id() == self.settings.rx_id {
+                        return Some(rx.frame);
+                    }
                 }
-                Ok(Ok(_)) => {}
                 Ok(Err(_)) | Err(_) => return None,
             }
         }
@@ -117,25 +130,24 @@ impl IsoTpFuzzer {
                 _ = std::future::ready(()) => return None,
             };
             match received {
-                Ok(rx) if rx.origin == Origin::Peer && rx.frame.id() == self.settings.rx_id => {
-                    return Some(rx.frame);
+                Ok(rx) => {
+                    self.judge.received(&rx);
+                    if rx.origin == Origin::Peer && rx.frame.id() == self.settings.rx_id {
+                        return Some(rx.frame);
+                    }
                 }
-                Ok(_) => {}
                 Err(_) => return None,
             }
         }
     }
 
-    /// Frames that already arrived (late ones of an earlier case), checked and dropped.
-    async fn drain(&mut self) -> Option<ReplyViolation> {
-        let mut violation = None;
+    /// Frames that already arrived (late ones of an earlier case), judged and dropped.
+    async fn drain(&mut self) {
         for _ in 0..MAX_FRAMES_PER_CASE {
-            let Some(frame) = self.ready_frame().await else { break };
-            if let Err(v) = check_can_reply(frame.data()) {
-                violation.get_or_insert(v);
+            if self.ready_frame().await.is_none() {
+                break;
             }
         }
-        violation
     }
 
     /// Reaches the case's start state: the open transfer of the node it leaves, if any.
@@ -162,18 +174,17 @@ impl IsoTpFuzzer {
                 format!("no {what} within {:?} after [{}]", self.settings.p2, hex_spaced(&request)),
             ));
         };
-        match check_can_reply(frame.data()) {
-            Err(v) => Err(CaseOutcome::ReplyViolation(v)),
-            Ok(Reply::First { ff_dl, carried }) => Ok(Some(OpenTransfer {
+        match Reply::of(frame.data()) {
+            Some(Reply::First { ff_dl, carried }) => Ok(Some(OpenTransfer {
                 remaining: u64::from(ff_dl).saturating_sub(carried as u64),
             })),
-            Ok(_) => Ok(None),
+            _ => Ok(None),
         }
     }
 
     /// The barrier after a case: TesterPresent, answered once per valid TesterPresent the case
     /// held and once for ours; the node's first frames are answered with FC CTS, its open
-    /// transfer released. Every frame checked.
+    /// transfer released.
     async fn barrier(&mut self, case: &CanCase, mut open: Option<OpenTransfer>) -> CaseOutcome {
         let g = *self.generator.grammar();
         let expected = 1 + case.tester_presents();
@@ -189,7 +200,6 @@ impl IsoTpFuzzer {
         let hard = started + self.settings.p2_star + self.settings.p2;
         let (mut answers, mut frames, mut nudges) = (0usize, 0usize, 0u32);
         let mut wait = self.settings.p2;
-        let mut violation: Option<ReplyViolation> = None;
         while answers < expected {
             let bound = if open.is_some() { NUDGE } else { wait };
             let Some(frame) = self.next_frame((Instant::now() + bound).min(hard)).await else {
@@ -197,9 +207,6 @@ impl IsoTpFuzzer {
                     nudges += 1;
                     let _ = self.send(&g.continue_to_send(), false, false).await;
                     continue;
-                }
-                if let Some(v) = violation {
-                    return CaseOutcome::ReplyViolation(v);
                 }
                 return CaseOutcome::Anomaly(
                     Oracle::IsoTpTesterPresent,
@@ -217,17 +224,14 @@ impl IsoTpFuzzer {
                 );
             }
             wait = self.settings.p2;
-            match check_can_reply(frame.data()) {
-                Err(v) => {
-                    violation.get_or_insert(v);
-                }
-                Ok(Reply::First { ff_dl, carried }) => {
+            match Reply::of(frame.data()) {
+                Some(Reply::First { ff_dl, carried }) => {
                     open = Some(OpenTransfer {
                         remaining: u64::from(ff_dl).saturating_sub(carried as u64),
                     });
                     let _ = self.send(&g.continue_to_send(), false, false).await;
                 }
-                Ok(Reply::Consecutive { carried }) => {
+                Some(Reply::Consecutive { carried }) => {
                     if let Some(t) = &mut open {
                         t.remaining = t.remaining.saturating_sub(carried as u64);
                         if t.remaining == 0 {
@@ -235,17 +239,14 @@ impl IsoTpFuzzer {
                         }
                     }
                 }
-                Ok(Reply::Single { len: 2, first: [0x7E, 0x00, _] }) => answers += 1,
-                Ok(Reply::Single { len: 3, first: [0x7F, 0x3E, 0x78] }) => {
+                Some(Reply::Single { len: 2, first: [0x7E, 0x00, _] }) => answers += 1,
+                Some(Reply::Single { len: 3, first: [0x7F, 0x3E, 0x78] }) => {
                     wait = self.settings.p2_star;
                 }
-                Ok(_) => {}
+                _ => {}
             }
         }
-        match violation {
-            Some(v) => CaseOutcome::ReplyViolation(v),
-            None => CaseOutcome::Clean,
-        }
+        CaseOutcome::Clean
     }
 
     /// TesterPresent as a single frame: `7E 00` within P2, else sent once more and within P2*
@@ -263,15 +264,15 @@ impl IsoTpFuzzer {
             self.send(&request, false, false).await.map_err(|e| (Oracle::IsoTpTesterPresent, e))?;
             let mut wait = AnswerWait::start(UdsTimes { p2: first, ..times }, Instant::now());
             while let Some(frame) = self.next_frame(wait.deadline()).await {
-                match check_can_reply(frame.data()) {
-                    Ok(Reply::Single { len: 2, first: [0x7E, 0x00, _] }) => return Ok(()),
-                    Ok(Reply::Single { len: 3, first: [0x7F, 0x3E, 0x78] }) => {
+                match Reply::of(frame.data()) {
+                    Some(Reply::Single { len: 2, first: [0x7E, 0x00, _] }) => return Ok(()),
+                    Some(Reply::Single { len: 3, first: [0x7F, 0x3E, 0x78] }) => {
                         let pending = [0x7F, 0x3E, 0x78];
                         if wait.on_answer(Instant::now(), &pending) == Answered::TooManyPending {
                             break;
                         }
                     }
-                    Ok(Reply::First { .. }) => {
+                    Some(Reply::First { .. }) => {
                         // A late segmented answer: take it, so the node's sender is free.
                         let cts = self.generator.grammar().continue_to_send();
                         let _ = self.send(&cts, false, false).await;
@@ -298,9 +299,10 @@ impl IsoTpFuzzer {
     ) -> Result<(), (Oracle, String)> {
         let mut session =
             IsoTpSession::new_with(self.settings.isotp).map_err(|e| (oracle.clone(), e))?;
-        let mut ignore = |_: crate::transport::can::driver::Traffic<'_>| {};
+        let (can, judge) = (&mut self.can, &mut self.judge);
+        let mut observe = |t: crate::transport::can::driver::Traffic<'_>| judge.traffic(t);
         let send_deadline = std::time::Instant::now() + self.settings.p2_star.min(bound);
-        match session.send(&mut self.can, request, false, send_deadline, &mut ignore).await {
+        match session.send(can, request, false, send_deadline, &mut observe).await {
             Ok(Outcome::Done(_)) => {}
             Ok(Outcome::Failed(result)) => {
                 return Err((
@@ -329,7 +331,7 @@ impl IsoTpFuzzer {
         let mut wait = AnswerWait::start(times, std::time::Instant::now());
         let sid = request.first().copied().unwrap_or(0);
         loop {
-            match session.next_message(&mut self.can, wait.deadline(), &mut ignore).await {
+            match session.next_message(can, wait.deadline(), &mut observe).await {
                 // Only an answer to this request counts (positive: SID + 0x40; negative:
                 // 7F SID); 0x78 extends the wait by P2* (ISO 14229-1 §8.7.1).
                 Ok(Outcome::Done(m)) if m.first() == Some(&(sid | 0x40)) => return Ok(()),
@@ -384,24 +386,50 @@ impl LiveTarget for IsoTpFuzzer {
         self.settings.p2_star
     }
 
+    /// The case's frames, the barrier, then what the judge found in every frame since the
+    /// last case (late frames of that one included): a finding of a rule judged when fuzzing
+    /// is the case's violation, before any anomaly.
     async fn run_case(&mut self, case: &CanCase) -> CaseOutcome {
-        if let Some(v) = self.drain().await {
-            return CaseOutcome::ReplyViolation(v);
-        }
-        let open = match self.reach(case).await {
-            Ok(open) => open,
-            Err(outcome) => return outcome,
+        self.drain().await;
+        let outcome = match self.reach(case).await {
+            Ok(open) => {
+                for frame in &case.frames {
+                    // A frame the transport cannot carry (CAN FD on a classic bus) is not sent.
+                    let _ = self.send(&frame.data, frame.fd, frame.functional).await;
+                }
+                self.barrier(case, open).await
+            }
+            Err(outcome) => outcome,
         };
-        for frame in &case.frames {
-            // A frame the transport cannot carry (CAN FD on a classic bus) is not sent.
-            let _ = self.send(&frame.data, frame.fd, frame.functional).await;
+        match self.judge.violation() {
+            Some(v) => CaseOutcome::ReplyViolation(v),
+            None => outcome,
         }
-        self.barrier(case, open).await
     }
 
     /// TesterPresent, a segmented request and a segmented answer through the harness's
-    /// conformant stack, then `--monitor`.
+    /// conformant stack, then `--monitor`. The probes' frames are judged too (the judge's
+    /// reassembly follows the bus), but what it finds in them is dropped, like the late
+    /// frames drained first: the probes answer to the liveness oracle, and a finding must
+    /// name the case that caused it.
     async fn liveness(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)> {
+        let checked = self.probes(bound).await;
+        let _ = self.judge.violation();
+        checked
+    }
+
+    async fn restore(&mut self) -> Result<(), String> {
+        self.restore.apply(self.settings.command_bound).await?;
+        // A restored node holds nothing of what it was doing.
+        self.judge.restart();
+        self.drain().await;
+        Ok(())
+    }
+}
+
+impl IsoTpFuzzer {
+    /// The liveness oracle's probes.
+    async fn probes(&mut self, bound: Duration) -> Result<Duration, (Oracle, String)> {
         let start = Instant::now();
         self.drain().await;
         self.probe_tester_present(bound).await?;
@@ -418,12 +446,6 @@ impl LiveTarget for IsoTpFuzzer {
         super::drive::run_monitor(self.settings.monitor.as_deref(), self.settings.command_bound)
             .await?;
         Ok(start.elapsed())
-    }
-
-    async fn restore(&mut self) -> Result<(), String> {
-        self.restore.apply(self.settings.command_bound).await?;
-        self.drain().await;
-        Ok(())
     }
 }
 

@@ -17,8 +17,8 @@ use super::conn::{
 use super::drive::{CaseOutcome, LiveCase, LiveTarget, Restore};
 use super::model::doip::{DoipGenerator, frame};
 use super::model::repro::Oracle;
-use super::model::repro::ReplyViolation;
 use super::model::{Action, FuzzCase, StartState, stream_fate};
+use super::reply_rules::violation_in;
 use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
 use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::notation::hex_spaced;
@@ -246,8 +246,8 @@ impl LiveFuzzer {
             c.take_ready(|_| {}).await;
             findings.extend(c.close().await);
         }
-        if let Some(finding) = findings.iter().find(|f| judged_when_fuzzing(f)) {
-            return CaseOutcome::ReplyViolation(violation_of(finding));
+        if let Some(v) = violation_in(&findings) {
+            return CaseOutcome::ReplyViolation(v);
         }
         match end {
             ReadEnd::Barrier => CaseOutcome::Clean,
@@ -361,8 +361,8 @@ impl LiveFuzzer {
                     let at = judged.time(Instant::now());
                     judged.feed.udp(ours, entity, Side::Entity, &buf[..n], at);
                     let findings = judged.feed.take_findings();
-                    if let Some(finding) = findings.iter().find(|f| judged_when_fuzzing(f)) {
-                        return CaseOutcome::ReplyViolation(violation_of(finding));
+                    if let Some(v) = violation_in(&findings) {
+                        return CaseOutcome::ReplyViolation(v);
                     }
                     if payload_type_of(&buf[..n]) == Some(PayloadType::EntityStatusResponse) {
                         answers += 1;
@@ -602,31 +602,6 @@ pub(super) fn type_bucket(payload_type: u16) -> String {
         format!("0x{payload_type:04X}")
     } else {
         "reserved".into()
-    }
-}
-
-/// Rules of the judge whose findings the fuzzer does not report: what they expect depends on
-/// what the judge cannot know of a fuzzed stream: the entity's supported protocol versions
-/// decide between NACK 0x00 and the NACK a header would otherwise get, and between an answer
-/// in the request's version and a NACK; which of several pipelined requests (functional ones
-/// too) an answer belongs to. `run` and `inspect` judge them on the suites' traffic
-/// (docs/architecture.md#live-fuzzing).
-const NOT_JUDGED_WHEN_FUZZING: [&crate::judge::Rule; 3] = [
-    &crate::judge::rules::DOIP_NACK_CODE,
-    &crate::judge::rules::DOIP_REPLY_VERSION,
-    &crate::judge::rules::DOIP_DIAGNOSTIC_ACK_ORDER,
-];
-
-fn judged_when_fuzzing(finding: &crate::judge::Finding) -> bool {
-    !NOT_JUDGED_WHEN_FUZZING.contains(&finding.rule)
-}
-
-/// The judge's finding as the fuzzer's: its rule id is the oracle, and the detail says what
-/// the target did, with the rule's clause.
-fn violation_of(finding: &crate::judge::Finding) -> ReplyViolation {
-    ReplyViolation {
-        oracle: Oracle::Rule(finding.rule.id),
-        detail: format!("{} ({})", finding.message, finding.rule.clause),
     }
 }
 

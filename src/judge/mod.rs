@@ -251,9 +251,7 @@ impl<R: Report> CaptureSink for Judge<R> {
                     timers.check(&event, &mut found);
                 }
                 if let CaptureEvent::Can { at, frame, .. } = &event {
-                    if let Some(finding) = self.isotp.frame(frame, *at) {
-                        found.push(finding);
-                    }
+                    self.isotp.frame(frame, *at, &mut found);
                     if let Some(checks) = &mut self.isotp_timers {
                         checks.frame(frame, *at, &mut found);
                     }

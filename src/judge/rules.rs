@@ -2,7 +2,7 @@
 //! every command reports (`run`'s failure reason, `inspect`'s findings, JUnit testcases,
 //! `replay`, the fuzzer's reply checks), the clause it comes from, what the target must do, and
 //! what the judge needs to apply it (declared values from a profile). `docs/rules.md` is
-//! generated from this table (`cargo test --test it rules_doc`, `DOIPCHECK_UPDATE_SCHEMA=1`
+//! generated from this table (`cargo test --test it schema`, `DOIPCHECK_UPDATE_SCHEMA=1`
 //! rewrites it).
 //!
 //! May import: `crate::profile` (the names of the keys a rule needs).
@@ -123,6 +123,10 @@ rules! {
     ISOTP_FRAME = "isotp.frame",
         "ISO 15765-2:2016 §9.6 N_PCI",
         "every frame the ECU sends is a valid N_PDU",
+        [];
+    ISOTP_DEFINED_FLOW_CONTROL = "isotp.defined_flow_control",
+        "ISO 15765-2:2016 §9.6.5.1 Table 18 (FS), §9.6.5.4 Table 20 (STmin)",
+        "every flow control the ECU sends has a defined flow status (CTS, WAIT, OVFLW) and, with CTS, a defined STmin (0x00-0x7F, 0xF1-0xF9)",
         [];
     ISOTP_SEQUENCE = "isotp.sequence",
         "ISO 15765-2:2016 §9.6.4.3 sequence number",

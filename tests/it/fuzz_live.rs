@@ -22,6 +22,16 @@ fn fuzz(findings: &Path, args: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), summary, stderr)
 }
 
+/// Runs `doipcheck fuzz ARGS` into `findings`, which must end with exit code 1 and one
+/// finding; returns its finding.json and the console's stderr.
+fn one_finding(findings: &Path, args: &[&str]) -> (Value, String) {
+    let (code, summary, stderr) = fuzz(findings, args);
+    assert_eq!(code, 1, "{args:?}: {stderr}");
+    assert_eq!(summary["findings"], 1, "{summary}");
+    let path = findings.join("0001").join("finding.json");
+    (serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(), stderr)
+}
+
 #[test]
 fn the_conformant_simulator_gives_no_finding_and_a_seed_repeats_its_cases() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,13 +187,7 @@ pub(super) fn finds_the_robustness_fault(fault: &str, more: &[&str]) -> Value {
     let findings = dir.path().join("findings");
     let mut args = vec!["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"];
     args.extend(more);
-    let (code, summary, stderr) = fuzz(&findings, &args);
-    assert_eq!(code, 1, "{fault}: {stderr}");
-    assert_eq!(summary["findings"], 1, "{summary}");
-    let finding: Value = serde_json::from_str(
-        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
-    )
-    .unwrap();
+    let (finding, _) = one_finding(&findings, &args);
     assert!(finding["oracle"].as_str().unwrap().starts_with("liveness."), "{finding}");
     assert!(finding["found_after_ms"].as_u64().unwrap() < 60_000, "{finding}");
     assert_eq!(finding["reproduced"], true, "{finding}");
@@ -208,13 +212,7 @@ fn a_finding_whose_replay_does_not_fail_again_is_unconfirmed_and_its_repro_bound
     );
     let findings = dir.path().join("f");
     let args = ["--cases", "60", "--batch", "30", "--monitor", &monitor];
-    let (code, summary, stderr) = fuzz(&findings, &args);
-    assert_eq!(code, 1, "{stderr}");
-    assert_eq!(summary["findings"], 1, "{summary}");
-    let finding: Value = serde_json::from_str(
-        &std::fs::read_to_string(findings.join("0001").join("finding.json")).unwrap(),
-    )
-    .unwrap();
+    let (finding, stderr) = one_finding(&findings, &args);
     assert_eq!(finding["oracle"], "monitor", "{finding}");
     assert_eq!(finding["reproduced"], false, "{finding}");
     assert_eq!(finding["confirmation"]["status"], "unconfirmed", "{finding}");
@@ -265,6 +263,50 @@ fn the_conformant_can_ecu_gives_no_finding_and_a_seed_repeats_its_cases() {
     let (code, second, _) = fuzz(&dir.path().join("b"), &args);
     assert_eq!(code, 0);
     assert_eq!(first["coverage"], second["coverage"], "the same seed must give the same cases");
+}
+
+/// The ISO-TP fuzzer's reply checks are the judge's rules too: a CAN ECU whose flow control
+/// carries a reserved STmin (`isotp_fc_wrong_st_min` on an ECU configured with 127 ms, 0x7F:
+/// it sends 0x80) breaks `isotp.defined_flow_control` at the first case whose first frame it
+/// answers; finding.json names the rule and its clause, and the repro's run
+/// breaks the same rule against the fault and passes against the conformant simulator.
+#[test]
+fn an_isotp_finding_names_the_judges_rule_and_is_confirmed_by_the_same_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    let sim = std::fs::read_to_string(suites.join("sim.yaml")).unwrap();
+    let engine = "isotp: { block_size: 0, st_min: 0, padding: 0xCC,";
+    assert!(sim.contains(engine), "sim.yaml's engine ECU changed");
+    let sim = sim.replacen(engine, "isotp: { block_size: 0, st_min: 0x7F, padding: 0xCC,", 1);
+    std::fs::write(dir.path().join("sim.yaml"), sim).unwrap();
+    let profile = std::fs::read_to_string(suites.join("profile.yaml")).unwrap();
+    assert!(profile.contains("\n  st_min: 0\n"), "profile.yaml's isotp.st_min changed");
+    let profile = profile.replacen("\n  st_min: 0\n", "\n  st_min: 0x7F\n", 1);
+    let profile_path = dir.path().join("profile.yaml");
+    std::fs::write(&profile_path, profile).unwrap();
+    let findings = dir.path().join("findings");
+    let args = [
+        "--can",
+        "sim",
+        "--sim-fault",
+        "isotp_fc_wrong_st_min",
+        "-p",
+        profile_path.to_str().unwrap(),
+        "--duration",
+        "60s",
+        "--max-findings",
+        "1",
+    ];
+    let (finding, _) = one_finding(&findings, &args);
+    assert_eq!(finding["oracle"], "isotp.defined_flow_control", "{finding}");
+    assert_eq!(finding["rule"]["id"], "isotp.defined_flow_control", "{finding}");
+    assert!(finding["rule"]["clause"].as_str().unwrap().contains("Table 20"), "{finding}");
+    assert!(finding["detail"].as_str().unwrap().contains("STmin 0x80 (reserved)"), "{finding}");
+    assert_eq!(finding["repro"]["against_target"], "fail", "{finding}");
+    assert_eq!(finding["repro"]["against_conformant_simulator"], "pass", "{finding}");
+    assert_eq!(finding["confirmation"]["status"], "confirmed", "{finding}");
+    let why = finding["confirmation"]["why"].as_str().unwrap();
+    assert!(why.contains("breaks rule isotp.defined_flow_control again"), "{why}");
 }
 
 #[test]

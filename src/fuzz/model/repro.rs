@@ -36,16 +36,14 @@ pub enum Oracle {
     IsoTpTransmission,
     /// A reply broke a rule of the judge (its id in [`crate::judge::RULES`], docs/rules.md).
     Rule(&'static str),
-    /// An ISO-TP frame of the node broke a frame rule (`kind` of the ISO-TP frame checks).
-    Protocol(&'static str),
     /// More messages than a bound after one case (a flood).
     Flood,
     /// The user's `--monitor` command failed.
     Monitor,
 }
 
-/// A reply that broke a rule: the oracle naming it (a rule of the judge, docs/rules.md, or
-/// one of the ISO-TP frame checks) and what was seen.
+/// A reply that broke a rule: the oracle naming it (a rule of the judge, docs/rules.md) and
+/// what was seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyViolation {
     pub oracle: Oracle,
@@ -64,7 +62,6 @@ impl Oracle {
             Oracle::IsoTpReception => "liveness.isotp.segmented_request".into(),
             Oracle::IsoTpTransmission => "liveness.isotp.segmented_answer".into(),
             Oracle::Rule(id) => (*id).to_owned(),
-            Oracle::Protocol(kind) => format!("protocol.{kind}"),
             Oracle::Flood => "flood".into(),
             Oracle::Monitor => "monitor".into(),
         }
@@ -73,7 +70,7 @@ impl Oracle {
     /// Whether the oracle is a rule a reply broke (a finding by itself, without a liveness
     /// check).
     pub fn is_reply_rule(&self) -> bool {
-        matches!(self, Oracle::Rule(_) | Oracle::Protocol(_))
+        matches!(self, Oracle::Rule(_))
     }
 
     /// Whether the oracle is a liveness check (restoring the target is then needed).
@@ -428,7 +425,7 @@ fn oracle_steps(
         }
         // A flood and the user's monitor have no step that states them for any target: the
         // repro replays the traffic, and its capture shows the replies.
-        Oracle::Protocol(_) | Oracle::Flood | Oracle::Monitor => None,
+        Oracle::Flood | Oracle::Monitor => None,
         // ISO-TP oracles are written by `isotp::repro_can_yaml`.
         Oracle::IsoTpTesterPresent | Oracle::IsoTpReception | Oracle::IsoTpTransmission => None,
     }

@@ -9,16 +9,16 @@
 //! (it sent the first frame of a response and waits for our FC). Case `i` of seed `s` is a
 //! function of `(s, i)` alone, like the DoIP generator's.
 //!
-//! The parts: what the node and a case are (here), the generator ([`generate`]), the rules
-//! every frame of the node must keep ([`replies`]) and a finding as a suite case of
-//! `can_send` steps ([`repro`]). All pure.
+//! The parts: what the node and a case are (here), the generator ([`generate`]), what a frame
+//! of the node is for the fuzzer's bookkeeping ([`replies`]; the rules it must keep are the
+//! judge's) and a finding as a suite case of `can_send` steps ([`repro`]). All pure.
 
 mod generate;
 mod replies;
 mod repro;
 
 pub use generate::{IsoTpGenerator, MUTATIONS};
-pub use replies::{Reply, check_can_reply};
+pub use replies::Reply;
 pub use repro::{CanReproInput, repro_can_yaml};
 
 use crate::codec::can::fd_padded_len;

@@ -127,8 +127,8 @@ fn oracle_steps(oracle: &Oracle, g: &IsoTpGrammar, steps: &mut Vec<Node>) -> boo
             let [hi, lo] = g.did.to_be_bytes();
             isotp_exchange(&hex_spaced(&[0x22, hi, lo]), "..", steps);
         }
-        // A protocol rule, a flood or the monitor: the repro replays the traffic, and its
-        // capture shows the frame.
+        // A rule of the judge: `run`'s judge of the replayed traffic finds it again, by its
+        // id (`findings::confirm`). A flood or the monitor: the capture shows the traffic.
         _ => return false,
     }
     true
