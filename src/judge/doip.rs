@@ -615,7 +615,9 @@ fn ack_timing(timing: Option<&DeclaredTimes>, request: Option<At>, at: At, found
 }
 
 /// A routing activation request from `source` on a socket already activated for `active`
-/// must be denied with 0x02 (Table 25), whatever else the entity would have said about it.
+/// must be denied (Table 25: 0x02). An earlier check of the activation handler may deny it
+/// first with its own code (0x00 for an address the entity does not know, 0x06 for a type it
+/// does not support), so only an activation (0x10) or a pending confirmation (0x11) breaks it.
 fn changed_source(
     active: u16,
     source: u16,
@@ -624,13 +626,14 @@ fn changed_source(
     found: &mut Found,
 ) {
     found.judged(&rules::DOIP_ACTIVATION_CHANGED_SOURCE);
-    if code != RoutingActivationResponseCode::DifferentSourceAddress {
+    use RoutingActivationResponseCode as Code;
+    if code == Code::SuccessfullyActivated || code == Code::ConfirmationRequired {
         found.push(Finding {
             rule: &rules::DOIP_ACTIVATION_CHANGED_SOURCE,
             packets: packets.to_vec(),
             message: format!(
                 "the socket is activated for tester 0x{active:04X}; the request from 0x{source:04X} \
-                 got code 0x{:02X} ({code}), not 0x02",
+                 got code 0x{:02X} ({code}), not a denial (0x02)",
                 code.raw()
             ),
         });

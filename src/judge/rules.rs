@@ -90,7 +90,7 @@ rules! {
         [];
     DOIP_ACTIVATION_CHANGED_SOURCE = "doip.activation_changed_source",
         "ISO 13400-2:2019 §9.3, Table 25 routing activation response code 0x02",
-        "on a socket already activated for one tester address, a routing activation request from another source address is denied with code 0x02",
+        "on a socket already activated for one tester address, a routing activation request from another source address is denied (0x02, or the code of a check that comes first, e.g. 0x00 for an unknown address), never activated",
         [];
     DOIP_ACTIVATION_SOCKET_FATE = "doip.activation_socket_fate",
         "ISO 13400-2:2019 §9.3, Table 25 routing activation response codes",

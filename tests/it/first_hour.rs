@@ -46,7 +46,7 @@ fn profile_init_writes_a_profile_that_validates_for_a_target() {
     assert!(text.contains("entity_address: 0x1000") && !text.contains("- sim\n"), "{text}");
     let out = s.run(&["validate", "-p", "my-ecu.yaml", "-t", "192.0.2.10"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 18 suites, 299 cases"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 18 suites, 300 cases"));
     // A second init does not overwrite the edited file.
     let again = s.run(&["profile", "init", "-o", "my-ecu.yaml"]);
     assert_eq!(again.status.code(), Some(2));
