@@ -264,6 +264,21 @@ impl<'a> CaseRun<'a> {
         Some(Reason { message: first.line("frames"), ..Reason::default() })
     }
 
+    /// How late the built-in simulator sent a timed frame between `from` (less `tolerance`,
+    /// for the frame a gap starts at) and `to`, when later than `tolerance`: a timing rule
+    /// broken then is our busy machine's doing, not the target's (`None` for a --target).
+    pub(super) fn simulator_late(
+        &self,
+        from: RunTime,
+        to: RunTime,
+        tolerance: Duration,
+    ) -> Option<Duration> {
+        let sim = self.target.simulator.as_ref()?;
+        let from = self.rec.clock.instant(RunTime(from.0.saturating_sub(tolerance)));
+        let late = sim.late_between(from, self.rec.clock.instant(to))?;
+        (late > tolerance).then_some(late)
+    }
+
     /// Drops every connection, recording what was left.
     pub async fn close_all(&mut self) {
         for (_, mut c) in self.conns.drain() {

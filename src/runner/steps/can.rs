@@ -3,14 +3,14 @@
 //! bus is recorded as a CAN frame event, whether a step wanted it or not.
 
 use super::Execute;
-use super::timing::{early_message, measured};
+use super::timing::{early_message, measured, simulator_late_message};
 use crate::codec::can::{CanFrame, CanId};
 use crate::codec::isotp::AddressingMode;
 use crate::proto::window::{Violation, Window, within_bounds};
 use crate::runner::arrived::Arrived;
 use crate::runner::case::CaseRun;
 use crate::runner::event::{Direction, RunTime};
-use crate::runner::failure::{Failure, error, fail, mismatch};
+use crate::runner::failure::{Failure, error, fail, mismatch, too_late};
 use crate::suite::step_args::TimeBounds;
 use crate::suite::steps::{CanExpect, CanSend, CanSettle};
 use crate::suite::value::{BytePattern, Expr, format_duration};
@@ -256,6 +256,10 @@ impl CaseRun<'_> {
                     }
                 };
                 if let Some(bound) = bound {
+                    if let Some(late) = self.simulator_late(prev, at, tolerance) {
+                        let what = format!("CAN frame {want:#x}");
+                        return Err(too_late(simulator_late_message(&what, late)));
+                    }
                     return Err(mismatch(
                         format!(
                             "CAN frame {want:#x} came {} after the previous frame, {bound}",

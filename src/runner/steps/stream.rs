@@ -2,7 +2,10 @@
 //! and raw messages both ways, the connection's fate (closed, open, silent), and `wait`, which keeps every
 //! connection read so that handlers answer and arrival times are true.
 
-use super::timing::{early_message, harness_delay, harness_delay_message, late_message, measured};
+use super::timing::{
+    early_message, harness_delay, harness_delay_message, late_message, measured,
+    simulator_late_message,
+};
 use super::{Execute, deadline_after};
 use crate::codec::doip::{Message, Payload};
 use crate::proto::uds_wait::{AnswerWait, Answered, MAX_PENDING, UdsTimes, is_response_pending};
@@ -358,6 +361,9 @@ impl CaseRun<'_> {
             }
         };
         if let Some(text) = broken {
+            if let Some(late) = self.simulator_late(start, received.at, window.tolerance) {
+                return Err(too_late(simulator_late_message(what, late)));
+            }
             return Err(mismatch(text, Arrived::doip(&received), vec![]));
         }
         self.last_received_at = Some(received.at);

@@ -60,6 +60,15 @@ async fn run(steps: &str, peer: Peer) -> (Attempt, Vec<Event>) {
 }
 
 async fn run_planned(planned: SelectedCase, peer: Peer) -> (Attempt, Vec<Event>) {
+    run_against(planned, peer, None).await
+}
+
+/// [`run_planned`] against the built-in simulator behind `simulator`.
+async fn run_against(
+    planned: SelectedCase,
+    peer: Peer,
+    simulator: Option<crate::transport::doip::sim_host::SimControl>,
+) -> (Attempt, Vec<Event>) {
     let env = CaseEnv {
         profile: Arc::new(Profile::defaults()),
         tls: None,
@@ -71,7 +80,7 @@ async fn run_planned(planned: SelectedCase, peer: Peer) -> (Attempt, Vec<Event>)
         udp: 13400,
         tls: 3496,
         can: None,
-        simulator: None,
+        simulator,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let rec = Recorder::new(CaseKey(0), Clock::start(), tx);
@@ -148,6 +157,27 @@ async fn an_answer_just_after_within_plus_tolerance_fails_as_late() {
     );
     let (a, _) = run(ACTIVATE_WITHIN_100MS, Peer::Silent).await;
     assert_eq!(reason(&a), "expected routing_activation_response within 100ms, nothing arrived");
+}
+
+/// Against the built-in simulator, a late answer is the simulator's only when it did not run
+/// late itself: a timed send of its that went out 60 ms late (more than the 50 ms tolerance)
+/// while the step waited makes the step inconclusive; 40 ms late (within it), the answer fails.
+#[tokio::test(start_paused = true)]
+async fn a_late_answer_while_the_built_in_simulator_ran_late_itself_is_inconclusive() {
+    use crate::transport::doip::sim_host::{LateLog, SimControl};
+    let late_by = |late: Duration| {
+        let log = Arc::new(LateLog::default());
+        let sent = tokio::time::Instant::now() + MS * 120;
+        log.record(sent - late, sent);
+        Some(SimControl::with_late_log(log))
+    };
+    let planned = || planned(ACTIVATE_WITHIN_100MS);
+    let answer = || Peer::AnswerAfter(MS * 150 + US, &ACTIVATED);
+    let (a, _) = run_against(planned(), answer(), late_by(MS * 60)).await;
+    assert_eq!(a.verdict, Verdict::Inconclusive, "{}", reason(&a));
+    assert!(reason(&a).contains("the built-in simulator itself sent a timed frame 60.000ms late"));
+    let (a, _) = run_against(planned(), answer(), late_by(MS * 40)).await;
+    assert_eq!(a.verdict, Verdict::Fail, "{}", reason(&a));
 }
 
 /// The diagnostic message ACK from 0x1000 to 0x0E80, a UDS "response pending" (7F 22 78)

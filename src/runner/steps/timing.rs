@@ -29,6 +29,16 @@ pub fn harness_delay_message(what: &str, read: Duration, delay: Duration) -> Str
     )
 }
 
+/// The built-in simulator is our own code on our own machine: when it sent a timed frame
+/// (an announcement, a paced consecutive frame) later than the rule's tolerance around the
+/// time a rule saw broken, the machine was too busy to tell (`sim_host::LateLog`).
+pub fn simulator_late_message(what: &str, late: Duration) -> String {
+    format!(
+        "{what} broke its timing bound, but the built-in simulator itself sent a timed frame {} late (a busy machine?) around then: whether a conformant entity would have kept it cannot be told",
+        measured(late)
+    )
+}
+
 /// The sentence of an early arrival: `{what} arrived after 1.2ms, earlier than not_before 2s`.
 pub fn early_message(what: &str, elapsed: Duration, not_before: Duration) -> String {
     format!(

@@ -37,6 +37,7 @@ use crate::transport::can::{
 };
 use crate::transport::timer::PreciseTimer;
 use connection::{Core, Shared, run_connection};
+pub use lateness::LateLog;
 use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -65,6 +66,7 @@ pub enum HostError {
 }
 
 mod connection;
+mod lateness;
 
 /// Writes queued for one connection before the host gives up on a peer that does not read.
 const WRITE_QUEUE: usize = 256;
@@ -96,6 +98,7 @@ enum Control {
 #[derive(Clone)]
 pub struct SimControl {
     tx: mpsc::UnboundedSender<Control>,
+    late: Arc<LateLog>,
 }
 
 impl SimControl {
@@ -110,6 +113,23 @@ impl SimControl {
             .send(Control::PowerCycle { announce_to, done })
             .map_err(|_| "the simulator has stopped".to_string())?;
         wait.await.map_err(|_| "the simulator stopped during the power cycle".to_string())
+    }
+
+    /// The most this simulator was late with a timed send (an announcement, a paced frame)
+    /// that went out between `from` and `to`, when later than its timer's precision
+    /// ([`LateLog`]).
+    pub fn late_between(
+        &self,
+        from: tokio::time::Instant,
+        to: tokio::time::Instant,
+    ) -> Option<Duration> {
+        self.late.late_between(from, to)
+    }
+
+    /// A handle of no running host whose lateness is `late` (unit tests of the runner).
+    #[cfg(test)]
+    pub(crate) fn with_late_log(late: Arc<LateLog>) -> SimControl {
+        SimControl { tx: mpsc::unbounded_channel().0, late }
     }
 }
 
@@ -267,12 +287,14 @@ impl SimHost {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let core =
             Core { entity, writers: HashMap::new(), log, for_actor: Vec::new(), armed: None };
-        let actor = Actor { shared: Arc::new(Shared::new(core, epoch)), udp, can };
+        let late = Arc::new(LateLog::default());
+        let actor =
+            Actor { shared: Arc::new(Shared::new(core, epoch)), udp, can, late: late.clone() };
         // Delayed answers are judged to the millisecond (ISO 13400-2 timing cases, `measure`):
         // tokio's 1 ms timer wheel alone would answer up to 2 ms late.
         let timer = PreciseTimer::new().map_err(HostError::Timer)?;
         tasks.push(tokio::spawn(actor.run(timer, events_rx, control_rx, shutdown_rx)));
-        let control = SimControl { tx: control_tx };
+        let control = SimControl { tx: control_tx, late };
         Ok(SimHost {
             tcp_addr,
             udp_addr,
@@ -320,6 +342,7 @@ struct Actor {
     shared: Arc<Shared>,
     udp: UdpSocket,
     can: Option<CanTransport>,
+    late: Arc<LateLog>,
 }
 
 impl Actor {
@@ -345,7 +368,9 @@ impl Actor {
                 core.armed = core.entity.poll_timeout();
                 core.armed
             };
-            timer.set(next.map(|t| epoch + t.since_epoch()));
+            let due = next.map(|t| epoch + t.since_epoch());
+            timer.set(due);
+            let mut fired = None;
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => break,
@@ -374,10 +399,16 @@ impl Actor {
                     // A transport that fails for good is dropped; DoIP goes on.
                     Err(_) => self.can = None,
                 },
-                _ = timer.fired() => self.with_entity(|entity, now| entity.handle_timeout(now)),
+                _ = timer.fired() => {
+                    fired = due;
+                    self.with_entity(|entity, now| entity.handle_timeout(now));
+                }
                 _ = self.shared.wake_actor.notified() => {}
             }
             self.flush().await;
+            if let Some(due) = fired {
+                self.late.record(due, tokio::time::Instant::now());
+            }
         }
         // Dropping the writers closes every connection.
         self.shared.lock().writers.clear();
