@@ -54,7 +54,7 @@ pub fn write_campaign_report<C: LiveCase>(
     Ok((html_path, junit_path))
 }
 
-/// The heat map's rows (mutations in name order) and the rate samples.
+/// The heat map's rows (mutations in name order, then transports) and the rate samples.
 fn campaign_view<C>(
     outcome: &CampaignOutcome<C>,
     states: &[&str],
@@ -80,11 +80,20 @@ fn campaign_view<C>(
     if r.left_out > 0 {
         notes.push(format!("{} cases to a service left out were not sent", r.left_out));
     }
+    let transports = r
+        .transports_seen()
+        .into_iter()
+        .map(|t| {
+            let counts = states.iter().map(|s| r.transports.get(&(t, *s)).copied().unwrap_or(0));
+            (t.to_owned(), counts.collect())
+        })
+        .collect();
     CampaignView {
         summary,
         notes,
         states: states.iter().map(|s| (*s).to_owned()).collect(),
         rows,
+        transports,
         // From the start (no case yet), so that the first interval has its rate too.
         progress: std::iter::once((0.0, 0))
             .chain(r.rate_samples.iter().map(|(at, n)| (at.as_secs_f64(), *n)))

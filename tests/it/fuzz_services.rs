@@ -52,6 +52,7 @@ fn campaign<'a>(
     let target = CampaignTarget::Entity {
         tcp: host.tcp_addr(),
         udp: host.udp_addr(),
+        tls: None,
         label: "an entity without power cycle".into(),
     };
     Campaign {
@@ -66,6 +67,7 @@ fn campaign<'a>(
         max_findings: None,
         findings_dir: findings.to_path_buf(),
         workers: 1,
+        tls_share: 25,
     }
 }
 
