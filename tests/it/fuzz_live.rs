@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::Path;
 
 /// Runs `doipcheck fuzz ARGS --json --findings DIR`; returns the exit code and the summary.
-fn fuzz(findings: &Path, args: &[&str]) -> (i32, Value, String) {
+pub(super) fn fuzz(findings: &Path, args: &[&str]) -> (i32, Value, String) {
     let out = doipcheck()
         .arg("fuzz")
         .args(args)
@@ -174,10 +174,14 @@ fn a_monitor_that_starts_failing_is_a_finding() {
 /// Returns finding.json.
 pub(super) fn finds_the_robustness_fault(fault: &str, more: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let findings = dir.path().join("findings");
+    finds_the_robustness_fault_in(&dir.path().join("findings"), fault, more)
+}
+
+/// [`finds_the_robustness_fault`] with its findings in `findings` (kept for the caller).
+pub(super) fn finds_the_robustness_fault_in(findings: &Path, fault: &str, more: &[&str]) -> Value {
     let mut args = vec!["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"];
     args.extend(more);
-    let (code, summary, stderr) = fuzz(&findings, &args);
+    let (code, summary, stderr) = fuzz(findings, &args);
     assert_eq!(code, 1, "{fault}: {stderr}");
     assert_eq!(summary["findings"], 1, "{summary}");
     let finding: Value = serde_json::from_str(
