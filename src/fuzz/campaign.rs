@@ -175,6 +175,10 @@ async fn doip_worker(
     };
     let tls = from_profile::tls_endpoint(profile, tls);
     grammar.tls_share = if tls.is_some() { c.tls_share } else { 0 };
+    let label = match tls {
+        Some(addr) => format!("{label}, {} % of the TCP cases over TLS to {addr}", c.tls_share),
+        None => label,
+    };
     let mut settings =
         from_profile::live_settings(profile, &grammar, tcp, udp, c.batch, c.monitor.clone());
     settings.tls = tls;
