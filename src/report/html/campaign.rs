@@ -1,6 +1,7 @@
 //! The head of a fuzzing campaign's page (`doipcheck fuzz` writes report.html beside its
-//! findings): the cases per mutation x start state as a heat map, and the rate over time as a
-//! line. The findings themselves are the page's cases, each with its sequence chart.
+//! findings): the cases per mutation x start state as a heat map (then per transport: TCP,
+//! TLS, UDP), and the rate over time as a line. The findings themselves are the page's cases,
+//! each with its sequence chart.
 
 use maud::{Markup, html};
 
@@ -49,7 +50,7 @@ pub fn campaign_section(c: &CampaignView) -> Markup {
                 ul.notes { @for note in &c.notes { li { (printable(note)) } } }
             }
             details open {
-                summary { h3.inline { "Cases per mutation and start state" } }
+                summary { h3.inline { "Cases per mutation and start state, then per transport" } }
                 table.tally.heat {
                     tr { th { "mutation" } @for s in &c.states { th { (printable(s)) } } }
                     @for (mutation, counts) in &c.rows {
