@@ -94,8 +94,8 @@ pub struct LiveFuzzer {
     udp_dead: bool,
     /// The UDP cases' datagrams into the judge.
     udp_judged: Judged,
-    /// The TCP service stayed dead after a restore (the UDP service still answers): its
-    /// probes and cases are left out.
+    /// The TCP service stayed dead after a restore (the UDP or TLS service still answers):
+    /// its probes and cases are left out.
     pub(super) tcp_dead: bool,
     /// The tester's TLS client configuration, made once (its session cache resumes the
     /// sessions of later connections), when `settings.tls` is set.
@@ -625,7 +625,7 @@ fn action_text(a: &Action) -> String {
 }
 
 /// The oracle of a failed connection or activation: the TCP or the TLS service's.
-fn activation_oracle(tls: bool) -> Oracle {
+pub(super) fn activation_oracle(tls: bool) -> Oracle {
     if tls { Oracle::TlsActivation } else { Oracle::Activation }
 }
 

@@ -7,7 +7,7 @@
 use super::conn::{
     FuzzConnection, ReadEnd, is_activation_response, is_alive_response, is_diag_response,
 };
-use super::live::LiveFuzzer;
+use super::live::{LiveFuzzer, activation_oracle};
 use super::model::doip::frame;
 use super::model::repro::Oracle;
 use crate::codec::doip::HEADER_LEN;
@@ -24,7 +24,7 @@ impl LiveFuzzer {
         bound: Duration,
     ) -> Result<FuzzConnection, (Oracle, String)> {
         let mut conn = self.open(tls, bound).await?;
-        let oracle = if tls { Oracle::TlsActivation } else { Oracle::Activation };
+        let oracle = activation_oracle(tls);
         let mut ra = self.settings.tester_address.to_be_bytes().to_vec();
         ra.extend([self.settings.activation_type, 0, 0, 0, 0]);
         conn.write(&frame(self.settings.version, 0x0005, &ra))
