@@ -157,7 +157,7 @@ Each finding is a directory: repro.yaml (doipcheck run replays it), repro.pcapng
 finding.json (seed, case index, state, oracle, timing). With --can the cases are raw ISO-TP
 frames to the node of the profile's isotp.* ids (`sim`: the built-in simulator's CAN ECU).
 
-TLS: when the profile has doip.tls, --tls-share percent of the TCP cases (25 by default, in
+TLS: when the profile has doip.tls, --tls-share percent of the TCP cases (10 by default, in
 blocks of 64) go over TLS to ports.tls. The TLS handshake is not fuzzed (it is done as `run`
 does it, the certificate not judged); the DoIP messages inside the TLS stream are, with the
 same cases and reply checks as over TCP. The TLS service is probed as a service of its own

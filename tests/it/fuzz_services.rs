@@ -72,7 +72,7 @@ pub(super) fn campaign<'a>(
         max_findings: None,
         findings_dir: findings.to_path_buf(),
         workers: 1,
-        tls_share: 25,
+        tls_share: doipcheck::fuzz::model::doip::DEFAULT_TLS_SHARE_PERCENT,
     }
 }
 
