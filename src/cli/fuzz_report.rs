@@ -107,12 +107,13 @@ fn finding_case<C: LiveCase>(w: &WrittenFinding<C>, c: &Confirmation) -> (CaseLo
     let f = &w.finding;
     let repro = w.dir.join("repro.yaml");
     let status = if c.confirmed { "confirmed" } else { "unconfirmed" };
+    let over = f.transport().map_or(String::new(), |t| format!(" over {t}"));
     let info = CaseInfo {
         suite_file: repro.clone(),
         suite: "fuzz-findings".into(),
         suite_title: "doipcheck fuzz findings".into(),
         id: format!("FUZZ-{:04}", w.number),
-        title: format!("{} in state {} ({status})", f.oracle, f.state),
+        title: format!("{} in state {}{over} ({status})", f.oracle, f.state),
         clause: None,
         tags: vec!["fuzz".into(), status.into(), f.oracle.name()],
         requires: Vec::new(),

@@ -33,6 +33,8 @@ fn a_fault_hit_over_tls_is_found_and_confirmed_by_a_repro_over_tls() {
     // The repro's run against the target went over TLS.
     let run = std::fs::read_to_string(findings.join("0001/run/report.json")).unwrap();
     assert!(run.contains("\"transport\": \"tls\""), "{run}");
+    let html = std::fs::read_to_string(findings.join("report.html")).unwrap();
+    assert!(html.contains(" over tls (confirmed)"), "the finding's title names TLS");
 }
 
 /// The shipped profile has `doip.tls`: TLS cases run, a line of their own on the console, in
