@@ -43,11 +43,11 @@ fn a_fault_hit_over_tls_is_found_and_confirmed_by_a_repro_over_tls() {
 #[test]
 fn tls_cases_run_with_doip_tls_and_none_without() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["--cases", "300", "--batch", "100", "--no-confirm"];
+    let args = ["--cases", "700", "--batch", "100", "--no-confirm"];
     let (code, with, stderr) = fuzz(&dir.path().join("with"), &args);
     assert_eq!(code, 0, "{stderr}");
     let over_tls = with["cases_over_tls"].as_u64().unwrap();
-    // Block 0 of 64 cases (but its UDP cases) of the 300, at the default share.
+    // At the default share, block 9 of 64 cases (but its UDP cases) of the 700.
     assert!(over_tls > 0 && over_tls <= 64, "{with}");
     let per_state: u64 =
         with["transports"]["tls"].as_object().unwrap().values().filter_map(|n| n.as_u64()).sum();
@@ -68,7 +68,7 @@ fn tls_cases_run_with_doip_tls_and_none_without() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         (&without["cases"], &without["cases_over_tls"]),
-        (&300.into(), &0.into()),
+        (&700.into(), &0.into()),
         "{without}"
     );
     assert!(without["transports"].get("tls").is_none(), "{without}");
@@ -78,8 +78,9 @@ fn tls_cases_run_with_doip_tls_and_none_without() {
 }
 
 /// The TLS service dies for good a moment into the campaign (its port stops accepting, the
-/// TCP and UDP services go on): a finding on the TLS service, its probe and cases left out
-/// since then, and the TCP and UDP cases go on to the end. The TLS port is a second entity's,
+/// TCP and UDP services go on): a finding on the TLS service (its probe fails, whichever
+/// cases came before), its probe and cases left out since then, and the TCP and UDP cases go
+/// on to the end. The TLS port is a second entity's,
 /// shut down once the campaign starts.
 #[tokio::test(flavor = "current_thread")]
 async fn a_tls_service_dead_for_good_is_a_finding_and_the_other_cases_go_on() {
@@ -108,7 +109,6 @@ async fn a_tls_service_dead_for_good_is_a_finding_and_the_other_cases_go_on() {
     assert_eq!(r.stopped, None, "{:?}", r.skipped);
     let oracles: Vec<&Oracle> = r.findings.iter().map(|f| &f.oracle).collect();
     assert_eq!(oracles, [&Oracle::TlsActivation], "{:?}", r.findings);
-    assert_eq!(r.findings[0].transport(), Some("tls"), "{:?}", r.findings[0]);
     let skipped: Vec<String> = r.skipped.iter().map(ToString::to_string).collect();
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert!(skipped[0].starts_with("the TLS service (its probe and its cases) since case"));
@@ -129,7 +129,7 @@ async fn a_tls_port_nobody_serves_is_dropped_before_the_first_case() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let CampaignTarget::Entity { tls, .. } = &mut c.target else { unreachable!() };
     *tls = Some(free);
-    c.max_cases = Some(300);
+    c.max_cases = Some(700);
     let stop = Arc::new(AtomicBool::new(false));
     let outcome = fuzz_doip(&c, stop, &mut |_| {}).await.expect("the campaign runs");
     host.shutdown().await;
@@ -139,6 +139,6 @@ async fn a_tls_port_nobody_serves_is_dropped_before_the_first_case() {
     assert!(dropped[0].starts_with("liveness.tls_activation: cannot connect"), "{dropped:?}");
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     assert_eq!(r.cases_over("tls"), 0);
-    assert_eq!(r.cases + r.left_out, 300);
+    assert_eq!(r.cases + r.left_out, 700);
     assert!(r.left_out > 0, "the TLS cases are counted as left out");
 }

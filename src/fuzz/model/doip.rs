@@ -507,13 +507,14 @@ pub const DEFAULT_TLS_SHARE_PERCENT: u8 = 10;
 pub const TLS_BLOCK: u64 = 64;
 
 /// Whether case `index` goes over TLS with `share` percent of the blocks of [`TLS_BLOCK`]
-/// cases over TLS, spread evenly (block 0 is a TLS block whenever `share` > 0, so a short
-/// campaign reaches TLS too). A function of the index alone: the generator's draws, and so
-/// every case's bytes, are the same with or without TLS.
+/// cases over TLS, spread evenly: the last block of every `100 / share` (with 10 %, cases
+/// 576..640 of each 640), so that a short campaign starts with the TCP service, the one every
+/// entity has. A function of the index alone: the generator's draws, and so every case's
+/// bytes, are the same with or without TLS.
 pub fn over_tls(index: u64, share: u8) -> bool {
     let share = u64::from(share.min(100));
     let block = index / TLS_BLOCK;
-    ((block + 1) * share).div_ceil(100) > (block * share).div_ceil(100)
+    (block + 1) * share / 100 > block * share / 100
 }
 
 /// A whole message: header (version, inverse, type, length) and payload.
@@ -645,9 +646,8 @@ mod tests {
         assert!(seen.keys().all(|&n| n <= 996), "{:?}", seen.keys().last());
     }
 
-    /// The TLS share picks whole blocks, spread evenly, starting with the first; it changes
-    /// only the transport: every case's bytes are the same as without TLS, and UDP cases stay
-    /// UDP.
+    /// The TLS share picks whole blocks, spread evenly, after TCP ones; it changes only the
+    /// transport: every case's bytes are the same as without TLS, and UDP cases stay UDP.
     #[test]
     fn a_tls_share_sends_whole_blocks_over_tls_and_changes_nothing_else() {
         let blocks = |share: u8| -> Vec<bool> {
@@ -655,9 +655,12 @@ mod tests {
         };
         assert_eq!(blocks(0), [false; 8]);
         assert_eq!(blocks(100), [true; 8]);
-        assert_eq!(blocks(25), [true, false, false, false, true, false, false, false]);
-        assert_eq!(blocks(50), [true, false, true, false, true, false, true, false]);
-        assert!((0..TLS_BLOCK).all(|i| over_tls(i, 25)) && !over_tls(TLS_BLOCK, 25));
+        assert_eq!(blocks(25), [false, false, false, true, false, false, false, true]);
+        assert_eq!(blocks(50), [false, true, false, true, false, true, false, true]);
+        let third = 3 * TLS_BLOCK;
+        assert!((third..third + TLS_BLOCK).all(|i| over_tls(i, 25)));
+        assert!(!over_tls(third - 1, 25) && !over_tls(third + TLS_BLOCK, 25));
+        assert_eq!((0..10 * TLS_BLOCK).filter(|&i| over_tls(i, 10)).count() as u64, TLS_BLOCK);
         let plain = generator();
         let grammar = DoipGrammar { tls_share: 25, ..plain.grammar().clone() };
         let tls = DoipGenerator::new(grammar, 7);
