@@ -27,8 +27,9 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
 pub struct FuzzArgs {
-    /// The DoIP entity to fuzz, HOST or HOST:PORT. Without it, the built-in simulator (with
-    /// the faults of --sim-fault) is fuzzed on loopback.
+    /// The DoIP entity to fuzz, HOST or HOST:PORT (TCP data port; the UDP and TLS ports come
+    /// from the profile). Without it, the built-in simulator (with the faults of --sim-fault)
+    /// is fuzzed on loopback.
     #[arg(short, long, value_name = "HOST[:PORT]")]
     pub target: Option<String>,
     /// Target profile (addresses, timers, capabilities; default: the built-in simulator's).
