@@ -5,7 +5,8 @@
 //! `cargo bench --bench fuzz_live` runs 30 s with `--workers 2` (both cores of a 2-core
 //! machine, each worker with its own simulator); `FUZZ_BENCH_SECS=600` gives the 10-minute
 //! figure, `FUZZ_BENCH_WORKERS=1` one worker; `FUZZ_BENCH_WORKERS=1 FUZZ_BENCH_ARGS="--can sim"`
-//! fuzzes the simulator's CAN ECU instead. The binary under test is the one cargo built for
+//! fuzzes the simulator's CAN ECU instead, `FUZZ_BENCH_ARGS="--tls-share 100"` sends every TCP
+//! case over TLS (`--tls-share 0` none) to compare the two. The binary under test is the one cargo built for
 //! this bench profile.
 
 use std::io::Read;
@@ -66,8 +67,9 @@ fn main() {
     child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read summary");
     let summary: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON summary");
     println!(
-        "fuzz_live: {workers} worker(s): {} cases in {} s: {} cases/s, {} liveness checks, {} findings",
+        "fuzz_live: {workers} worker(s): {} cases ({} over TLS) in {} s: {} cases/s, {} liveness checks, {} findings",
         summary["cases"],
+        summary["cases_over_tls"],
         summary["elapsed_s"],
         summary["cases_per_s"],
         summary["healthy_checks"],

@@ -11,6 +11,7 @@ use crate::fuzz::campaign::{
 use crate::fuzz::drive::LiveCase;
 use crate::fuzz::findings::{ReproRun, confirm, finding_json};
 use crate::fuzz::model::StartState;
+use crate::fuzz::model::doip::DEFAULT_TLS_SHARE_PERCENT;
 use crate::fuzz::model::isotp::CanState;
 use crate::runner::target::known_faults;
 use crate::suite::load;
@@ -26,8 +27,9 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
 pub struct FuzzArgs {
-    /// The DoIP entity to fuzz, HOST or HOST:PORT. Without it, the built-in simulator (with
-    /// the faults of --sim-fault) is fuzzed on loopback.
+    /// The DoIP entity to fuzz, HOST or HOST:PORT (TCP data port; the UDP and TLS ports come
+    /// from the profile). Without it, the built-in simulator (with the faults of --sim-fault)
+    /// is fuzzed on loopback.
     #[arg(short, long, value_name = "HOST[:PORT]")]
     pub target: Option<String>,
     /// Target profile (addresses, timers, capabilities; default: the built-in simulator's).
@@ -69,6 +71,14 @@ pub struct FuzzArgs {
     /// with --target, --can or --monitor, which fuzz or watch one shared target).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=16))]
     pub workers: u64,
+    /// When the profile has `doip.tls`: percent of the TCP cases sent over TLS to
+    /// `ports.tls` instead, in blocks of 64 cases (100: every TCP case; 0: none). The TLS
+    /// handshake is not fuzzed (it is done as `run` does it); the DoIP messages inside the
+    /// TLS stream are, with the same generator and checks as over TCP. The TLS service is
+    /// probed by the liveness oracle as a service of its own.
+    #[arg(long, value_name = "PERCENT", default_value_t = DEFAULT_TLS_SHARE_PERCENT,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub tls_share: u8,
     /// Do not run each finding's repro.yaml after the fuzzing (faster; no repro.pcapng).
     #[arg(long)]
     pub no_confirm: bool,
@@ -169,6 +179,7 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
             CampaignTarget::Entity {
                 tcp: SocketAddr::new(ip, explicit.unwrap_or(ports.tcp)),
                 udp: SocketAddr::new(ip, ports.udp),
+                tls: Some(SocketAddr::new(ip, ports.tls)),
                 label: text.clone(),
             }
         }
@@ -225,6 +236,7 @@ fn finish<C: LiveCase>(
             "dir": w.dir.display().to_string(),
             "oracle": finding.oracle.name(),
             "state": finding.state,
+            "transport": finding.transport(),
             "messages": finding.message_count(),
             "reproduced": finding.reproduced,
             "found_after_ms": finding.found_after.as_millis() as u64,
@@ -277,9 +289,14 @@ fn finish<C: LiveCase>(
             String::new()
         }
     );
+    let transports = transport_line(report);
+    if !transports.is_empty() {
+        eprintln!("fuzz: cases per transport: {transports}");
+    }
     for (w, c) in written.iter().zip(&confirmations) {
         let f = &w.finding;
-        eprintln!("  {}: {} in state {} ({})", w.dir.display(), f.oracle, f.state, f.detail);
+        let over = f.transport().map_or(String::new(), |t| format!(" over {t}"));
+        eprintln!("  {}: {} in state {}{over} ({})", w.dir.display(), f.oracle, f.state, f.detail);
         let status = if c.confirmed { "confirmed" } else { "UNCONFIRMED" };
         eprintln!("    {status}: {}", c.why);
     }
@@ -320,6 +337,7 @@ fn campaign_of<'a>(
         max_findings: args.max_findings,
         findings_dir: args.findings.clone(),
         workers: args.workers,
+        tls_share: args.tls_share,
     }
 }
 
@@ -492,6 +510,14 @@ fn first_pcapng(dir: &Path) -> Option<PathBuf> {
     None
 }
 
+/// The cases per transport, e.g. `tcp 1204, tls 412, udp 96` (TLS also when none went over
+/// it: a user who expects TLS cases sees there were none; `LiveReport::transports_seen`).
+fn transport_line<C>(report: &crate::fuzz::drive::LiveReport<C>) -> String {
+    let parts: Vec<String> =
+        report.transports_seen().iter().map(|t| format!("{t} {}", report.cases_over(t))).collect();
+    parts.join(", ")
+}
+
 fn summary_json<C>(
     args: &FuzzArgs,
     outcome: &CampaignOutcome<C>,
@@ -504,6 +530,11 @@ fn summary_json<C>(
         let entry = coverage.entry(payload_type.clone()).or_insert_with(|| serde_json::json!({}));
         entry[*state] = (*n).into();
     }
+    let mut transports = serde_json::Map::new();
+    for ((transport, state), n) in &r.transports {
+        let entry = transports.entry(*transport).or_insert_with(|| serde_json::json!({}));
+        entry[*state] = (*n).into();
+    }
     serde_json::json!({
         "cases": r.cases,
         "cases_per_s": (r.rate() * 10.0).round() / 10.0,
@@ -514,6 +545,8 @@ fn summary_json<C>(
         "duplicates": r.duplicates,
         "states": states,
         "coverage": coverage,
+        "transports": transports,
+        "cases_over_tls": r.cases_over("tls"),
         "finding_dirs": findings,
         "stopped": r.stopped,
         "skipped": r.skipped.iter().map(|s| serde_json::json!({

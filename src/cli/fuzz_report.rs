@@ -54,7 +54,7 @@ pub fn write_campaign_report<C: LiveCase>(
     Ok((html_path, junit_path))
 }
 
-/// The heat map's rows (mutations in name order) and the rate samples.
+/// The heat map's rows (mutations in name order, then transports) and the rate samples.
 fn campaign_view<C>(
     outcome: &CampaignOutcome<C>,
     states: &[&str],
@@ -80,11 +80,20 @@ fn campaign_view<C>(
     if r.left_out > 0 {
         notes.push(format!("{} cases to a service left out were not sent", r.left_out));
     }
+    let transports = r
+        .transports_seen()
+        .into_iter()
+        .map(|t| {
+            let counts = states.iter().map(|s| r.transports.get(&(t, *s)).copied().unwrap_or(0));
+            (t.to_owned(), counts.collect())
+        })
+        .collect();
     CampaignView {
         summary,
         notes,
         states: states.iter().map(|s| (*s).to_owned()).collect(),
         rows,
+        transports,
         // From the start (no case yet), so that the first interval has its rate too.
         progress: std::iter::once((0.0, 0))
             .chain(r.rate_samples.iter().map(|(at, n)| (at.as_secs_f64(), *n)))
@@ -98,12 +107,13 @@ fn finding_case<C: LiveCase>(w: &WrittenFinding<C>, c: &Confirmation) -> (CaseLo
     let f = &w.finding;
     let repro = w.dir.join("repro.yaml");
     let status = if c.confirmed { "confirmed" } else { "unconfirmed" };
+    let over = f.transport().map_or(String::new(), |t| format!(" over {t}"));
     let info = CaseInfo {
         suite_file: repro.clone(),
         suite: "fuzz-findings".into(),
         suite_title: "doipcheck fuzz findings".into(),
         id: format!("FUZZ-{:04}", w.number),
-        title: format!("{} in state {} ({status})", f.oracle, f.state),
+        title: format!("{} in state {}{over} ({status})", f.oracle, f.state),
         clause: None,
         tags: vec!["fuzz".into(), status.into(), f.oracle.name()],
         requires: Vec::new(),

@@ -149,12 +149,20 @@ Examples:
   doipcheck fuzz --sim-fault hang_after_oversized_diag --duration 60s --findings out
   doipcheck fuzz -t 192.0.2.10 -p my-ecu.yaml --duration 1h --monitor './check-ecu-log.sh'
   doipcheck fuzz --cases 100000 --seed 7 --json       # a summary object on stdout
+  doipcheck fuzz --tls-share 100 --duration 10m       # every TCP case over TLS
   doipcheck fuzz --can sim --sim-fault isotp_hang_on_large_ff_dl --duration 60s
   doipcheck fuzz --can cannelloni:20001@127.0.0.1:20000 -p node.yaml --duration 10m
 
 Each finding is a directory: repro.yaml (doipcheck run replays it), repro.pcapng,
 finding.json (seed, case index, state, oracle, timing). With --can the cases are raw ISO-TP
 frames to the node of the profile's isotp.* ids (`sim`: the built-in simulator's CAN ECU).
+
+TLS: when the profile has doip.tls, --tls-share percent of the TCP cases (10 by default, in
+blocks of 64) go over TLS to ports.tls. The TLS handshake is not fuzzed (it is done as `run`
+does it, the certificate not judged); the DoIP messages inside the TLS stream are, with the
+same cases and reply checks as over TCP. The TLS service is probed as a service of its own
+(liveness.tls_activation), the cases per transport are printed, and a finding's repro
+connects over TLS where its cases did.
 
 Exit codes: 0 no finding, 1 a finding, 2 usage, 3 the target was not healthy (unreachable,
 activation refused) before the first case; SIGINT/SIGTERM/SIGHUP end the fuzzing and the

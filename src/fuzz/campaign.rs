@@ -30,8 +30,9 @@ use std::time::Duration;
 pub enum CampaignTarget {
     /// The built-in simulator's DoIP entity, with these faults switched on.
     Simulator { faults: Vec<String> },
-    /// A DoIP entity (`label` names it on the console).
-    Entity { tcp: SocketAddr, udp: SocketAddr, label: String },
+    /// A DoIP entity (`label` names it on the console); `tls` is its TLS data port, used
+    /// when the profile has `doip.tls`.
+    Entity { tcp: SocketAddr, udp: SocketAddr, tls: Option<SocketAddr>, label: String },
     /// The built-in simulator's CAN ECU, on its private bus, with these faults.
     CanSimulator { faults: Vec<String> },
     /// The ISO-TP node the profile's `isotp.*` ids name, on this bus (`text` as given).
@@ -57,6 +58,9 @@ pub struct Campaign<'a> {
     /// Workers against the built-in DoIP simulator, each with its own instance and thread,
     /// taking every `workers`-th case of the seed (1 for any other target).
     pub workers: u64,
+    /// Percent of the TCP cases sent over TLS when the profile has `doip.tls`
+    /// ([`super::model::doip::over_tls`]).
+    pub tls_share: u8,
 }
 
 /// Why a campaign did not run.
@@ -157,19 +161,27 @@ async fn doip_worker(
     on_event: &mut dyn FnMut(CampaignEvent),
 ) -> Result<(LiveReport<FuzzCase>, Vec<String>, Vec<u8>), CampaignError> {
     let profile = c.profile.target();
-    let grammar = from_profile::doip_grammar(profile);
-    let (tcp, udp, restore, sims, label) = match &c.target {
-        CampaignTarget::Entity { tcp, udp, label } => {
-            (*tcp, *udp, profile_restore(c.profile), None, label.clone())
+    let mut grammar = from_profile::doip_grammar(profile);
+    let (tcp, udp, tls, restore, sims, label) = match &c.target {
+        CampaignTarget::Entity { tcp, udp, tls, label } => {
+            (*tcp, *udp, *tls, profile_restore(c.profile), None, label.clone())
         }
         CampaignTarget::Simulator { faults } => {
             let (sims, e, control) = start_simulator(c, faults).await?;
-            (e.tcp, e.udp, Restore::Simulator(control), Some(sims), simulator_label(faults))
+            let label = simulator_label(faults);
+            (e.tcp, e.udp, e.tls, Restore::Simulator(control), Some(sims), label)
         }
         _ => return Err(CampaignError::Usage("fuzz_doip: a CAN target".into())),
     };
-    let settings =
+    let tls = from_profile::tls_endpoint(profile, tls);
+    grammar.tls_share = if tls.is_some() { c.tls_share } else { 0 };
+    let label = match tls {
+        Some(addr) => format!("{label}, {} % of the TCP cases over TLS to {addr}", c.tls_share),
+        None => label,
+    };
+    let mut settings =
         from_profile::live_settings(profile, &grammar, tcp, udp, c.batch, c.monitor.clone());
+    settings.tls = tls;
     let generator = DoipGenerator::new(grammar, c.seed);
     let mut fuzzer = LiveFuzzer::new(settings, generator, restore);
     let mid = fuzzer.mid_prefix().to_vec();
@@ -283,6 +295,7 @@ async fn start_simulator(
             Started {
                 tcp: SocketAddr::new(e.ip, e.tcp),
                 udp: SocketAddr::new(e.ip, e.udp),
+                tls: (e.tls != 0).then(|| SocketAddr::new(e.ip, e.tls)),
                 can: e.can.map(|(_, spec)| spec),
             },
             control,
@@ -298,6 +311,8 @@ async fn start_simulator(
 struct Started {
     tcp: SocketAddr,
     udp: SocketAddr,
+    /// Its TLS data port, when its configuration serves TLS.
+    tls: Option<SocketAddr>,
     /// Its private CAN bus, when its configuration has CAN ECUs.
     can: Option<CanSpec>,
 }
@@ -502,6 +517,7 @@ struct OwnedCampaign {
     max_findings: Option<usize>,
     findings_dir: PathBuf,
     workers: u64,
+    tls_share: u8,
 }
 
 impl OwnedCampaign {
@@ -518,6 +534,7 @@ impl OwnedCampaign {
             max_findings: c.max_findings,
             findings_dir: c.findings_dir.clone(),
             workers: c.workers,
+            tls_share: c.tls_share,
         }
     }
 
@@ -534,6 +551,7 @@ impl OwnedCampaign {
             max_findings: self.max_findings,
             findings_dir: self.findings_dir.clone(),
             workers: self.workers,
+            tls_share: self.tls_share,
         }
     }
 }
@@ -562,6 +580,9 @@ fn merge_reports<C: LiveCase>(into: &mut LiveReport<C>, other: LiveReport<C>) {
     }
     for (key, n) in other.mutations {
         *into.mutations.entry(key).or_default() += n;
+    }
+    for (key, n) in other.transports {
+        *into.transports.entry(key).or_default() += n;
     }
     let symptom = |f: &LiveFinding<C>| (f.oracle.clone(), f.detail.clone(), f.state);
     for finding in other.findings {

@@ -9,18 +9,21 @@ use crate::judge::Finding;
 pub use crate::transport::doip::tester::Judged;
 use crate::transport::doip::tester::{self, Read, TesterConnection};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// More replies than this to one case is a flood.
 pub const MAX_REPLIES_PER_CASE: usize = 1000;
 
-/// A TCP connection of the fuzzer.
+/// A TCP or TLS connection of the fuzzer.
 pub struct FuzzConnection {
     tester: TesterConnection,
     judged: Judged,
     /// UDS session last entered (for the extended-session state).
     pub extended: bool,
+    /// Whether it is a TLS connection (to the TLS data port).
+    pub tls: bool,
 }
 
 /// How a read ended.
@@ -36,14 +39,21 @@ pub enum ReadEnd {
 }
 
 impl FuzzConnection {
-    /// `Err` only when nobody accepted the connection; an entity that accepts and then resets
-    /// or closes it is seen by the reads.
-    pub async fn open(addr: SocketAddr, bound: Duration) -> Result<FuzzConnection, String> {
+    /// A connection to `addr`, TLS with `tls`'s client configuration (the tester's own,
+    /// [`crate::transport::doip::tester::tls::client_config`]: the handshake is done as
+    /// `run` does it and not fuzzed). `Err` only when nobody accepted the connection; an
+    /// entity that accepts and then resets or closes it (or fails the handshake) is seen by
+    /// the reads.
+    pub async fn open(
+        addr: SocketAddr,
+        tls: Option<&Arc<rustls::ClientConfig>>,
+        bound: Duration,
+    ) -> Result<FuzzConnection, String> {
         let mut judged = Judged::new();
-        let tester = tester::connect(addr, None, bound, &mut judged)
+        let tester = tester::connect(addr, tls.cloned(), bound, &mut judged)
             .await
             .map_err(|tester::NotThere(why)| why)?;
-        Ok(FuzzConnection { tester, judged, extended: false })
+        Ok(FuzzConnection { tester, judged, extended: false, tls: tls.is_some() })
     }
 
     /// What the judge found on this connection since the last call (the connection goes on).

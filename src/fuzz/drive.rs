@@ -77,6 +77,8 @@ pub trait LiveCase: Clone {
     fn bucket(&self) -> String;
     /// The mutation that made the case (the campaign report's heat map).
     fn mutation(&self) -> &'static str;
+    /// What the case's bytes travel on (`tcp`, `tls`, `udp`, `can`): a coverage line each.
+    fn transport(&self) -> &'static str;
     /// Bucket and mutation, e.g. `0x8001/length_zero` (de-duplication before minimizing).
     fn shape(&self) -> String;
     /// Messages (DoIP) or frames (CAN) the case sends.
@@ -184,6 +186,12 @@ impl<C: LiveCase> LiveFinding<C> {
         format!("{} {} {last}", self.oracle, self.detail)
     }
 
+    /// What the last culprit case (the one that set the failure off) travelled on: `tls`
+    /// when the finding was made over TLS.
+    pub fn transport(&self) -> Option<&'static str> {
+        self.cases.last().map(LiveCase::transport)
+    }
+
     /// Messages (frames) of the minimized cases.
     pub fn message_count(&self) -> usize {
         self.cases.iter().map(LiveCase::message_count).sum()
@@ -207,6 +215,8 @@ pub struct LiveReport<C> {
     pub coverage: BTreeMap<(String, &'static str), u64>,
     /// Cases per mutation x state.
     pub mutations: BTreeMap<(&'static str, &'static str), u64>,
+    /// Cases per transport x state (how many went over TLS, say).
+    pub transports: BTreeMap<(&'static str, &'static str), u64>,
     /// Cases sent by then, sampled at the end of batches at least [`RATE_SAMPLE_EVERY`]
     /// apart; bounded (every other sample is dropped when full, and the spacing doubles).
     pub rate_samples: Vec<(Duration, u64)>,
@@ -246,6 +256,7 @@ impl<C> Default for LiveReport<C> {
             duplicates: 0,
             coverage: BTreeMap::new(),
             mutations: BTreeMap::new(),
+            transports: BTreeMap::new(),
             rate_samples: Vec::new(),
             stopped: None,
             skipped: Vec::new(),
@@ -255,6 +266,23 @@ impl<C> Default for LiveReport<C> {
 }
 
 impl<C> LiveReport<C> {
+    /// The transports cases went over, in name order, and `tls` for a DoIP campaign where no
+    /// case did (its coverage line says so rather than being absent).
+    pub fn transports_seen(&self) -> Vec<&'static str> {
+        let mut seen: Vec<&'static str> = self.transports.keys().map(|(t, _)| *t).collect();
+        seen.dedup();
+        if !seen.is_empty() && !seen.contains(&"tls") && !seen.contains(&"can") {
+            seen.push("tls");
+        }
+        seen.sort_unstable();
+        seen
+    }
+
+    /// Cases sent over `transport`, in every state.
+    pub fn cases_over(&self, transport: &str) -> u64 {
+        self.transports.iter().filter(|((t, _), _)| *t == transport).map(|(_, n)| n).sum()
+    }
+
     /// Cases per second over the run.
     pub fn rate(&self) -> f64 {
         self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -316,6 +344,7 @@ pub async fn drive<T: LiveTarget>(
         }
         *report.coverage.entry((case.bucket(), case.state_name())).or_default() += 1;
         *report.mutations.entry((case.mutation(), case.state_name())).or_default() += 1;
+        *report.transports.entry((case.transport(), case.state_name())).or_default() += 1;
         // A case waits at most a few of its answer bounds: far from the deadline it runs
         // without a timer of its own (none registered per case on the hot path).
         let outcome = if deadline.saturating_duration_since(Instant::now()) > near_end {
@@ -543,6 +572,9 @@ mod tests {
         }
         fn mutation(&self) -> &'static str {
             "valid"
+        }
+        fn transport(&self) -> &'static str {
+            "tcp"
         }
         fn shape(&self) -> String {
             format!("0x8001/case{}", self.0)

@@ -187,6 +187,7 @@ pub fn finding_json<C: LiveCase>(
         "seed": seed,
         "case_index": f.case_index,
         "state": f.state,
+        "transport": f.transport(),
         "shape": f.shape,
         "oracle": f.oracle.name(),
         "rule": match f.oracle {

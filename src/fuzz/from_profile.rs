@@ -35,6 +35,8 @@ pub fn doip_grammar(profile: &TargetProfile) -> DoipGrammar {
         dids: vec![profile.uds.did],
         uds_max_request_length: profile.uds.max_request_length,
         udp: profile.has_capability("doip.udp"),
+        // Set by the campaign, which knows whether the target serves TLS ([`tls_endpoint`]).
+        tls_share: 0,
     }
 }
 
@@ -55,6 +57,12 @@ pub fn isotp_grammar(profile: &TargetProfile) -> IsoTpGrammar {
     }
 }
 
+/// The TLS data port the DoIP fuzzer sends its TLS cases to: the target's (`served`), when the
+/// profile has `doip.tls`, as `run` runs the suites that require it.
+pub fn tls_endpoint(profile: &TargetProfile, served: Option<SocketAddr>) -> Option<SocketAddr> {
+    served.filter(|_| profile.has_capability("doip.tls"))
+}
+
 /// P2 and P2* of the profile, each with its timing tolerance: how long an answer may take.
 pub fn uds_deadlines(profile: &TargetProfile) -> (Duration, Duration) {
     let tolerance = profile.timers.tolerance;
@@ -62,7 +70,8 @@ pub fn uds_deadlines(profile: &TargetProfile) -> (Duration, Duration) {
 }
 
 /// The DoIP fuzzer's settings: the target's endpoints, the grammar's facts, the profile's
-/// timers (each with its tolerance) and which probes the liveness check may use.
+/// timers (each with its tolerance) and which probes the liveness check may use. Without a
+/// TLS data port: the campaign sets [`LiveSettings::tls`] from [`tls_endpoint`].
 pub fn live_settings(
     profile: &TargetProfile,
     g: &DoipGrammar,
@@ -88,6 +97,7 @@ pub fn live_settings(
     LiveSettings {
         tcp,
         udp,
+        tls: None,
         version: g.version,
         tester_address: g.tester_address,
         activation_type: g.activation_types.first().copied().unwrap_or(0),

@@ -462,6 +462,10 @@ impl LiveCase for CanCase {
         self.pci_bucket().to_string()
     }
 
+    fn transport(&self) -> &'static str {
+        "can"
+    }
+
     fn mutation(&self) -> &'static str {
         self.mutation
     }

@@ -23,6 +23,7 @@ use crate::codec::doip::{Deframed, Deframer, HEADER_LEN};
 use crate::codec::doip::{PayloadType, payload_type_of};
 use crate::notation::hex_spaced;
 use crate::pcap::Side;
+use crate::transport::doip::tester::tls;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::UdpSocket;
@@ -35,6 +36,10 @@ pub struct LiveSettings {
     pub tcp: SocketAddr,
     /// UDP discovery port.
     pub udp: SocketAddr,
+    /// The TLS data port (ISO 13400-2:2019 §9.1.1), when the profile has `doip.tls` and the
+    /// target serves it: the grammar's share of the TCP cases goes there, and the liveness
+    /// oracle probes it as a service of its own.
+    pub tls: Option<SocketAddr>,
     /// Protocol version, tester address, activation type and entity address.
     pub version: u8,
     /// Our source address.
@@ -89,9 +94,15 @@ pub struct LiveFuzzer {
     udp_dead: bool,
     /// The UDP cases' datagrams into the judge.
     udp_judged: Judged,
-    /// The TCP service stayed dead after a restore (the UDP service still answers): its
-    /// probes and cases are left out.
+    /// The TCP service stayed dead after a restore (the UDP or TLS service still answers):
+    /// its probes and cases are left out.
     pub(super) tcp_dead: bool,
+    /// The tester's TLS client configuration, made once (its session cache resumes the
+    /// sessions of later connections), when `settings.tls` is set.
+    pub(super) tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// The TLS service failed its probe before the first case, or stayed dead after a
+    /// restore: its probe and its cases are left out.
+    pub(super) tls_dead: bool,
     /// The ECU (index in `settings.ecus`) the next liveness check asks.
     pub(super) next_ecu: usize,
     /// The ECU every check asks until released ([`LiveTarget::hold`]).
@@ -109,7 +120,12 @@ impl LiveFuzzer {
         diag.extend([0x22, 0xF1, 0x90]);
         let whole = frame(settings.version, 0x8001, &diag);
         let mid_prefix = whole[..HEADER_LEN + 2].to_vec();
+        // Without a configuration there is nothing to connect with: the TLS service is left
+        // out as if it were dead (said by the baseline's probe).
+        let tls_config = settings.tls.and_then(|_| tls::client_config(None).ok());
         LiveFuzzer {
+            tls_dead: settings.tls.is_none() || tls_config.is_none(),
+            tls_config,
             settings,
             generator,
             restore,
@@ -135,7 +151,7 @@ impl LiveFuzzer {
         if case.state == StartState::Udp {
             return self.run_udp_case(case).await;
         }
-        let mut conn = match self.reach(case.state).await {
+        let mut conn = match self.reach(case.state, case.tls).await {
             Ok(c) => c,
             Err(outcome) => return outcome,
         };
@@ -145,7 +161,7 @@ impl LiveFuzzer {
             && let Err(e) = conn.write(prefix).await
         {
             return CaseOutcome::Anomaly(
-                Oracle::Activation,
+                activation_oracle(case.tls),
                 format!("sending the mid-message state: {e}"),
             );
         }
@@ -156,13 +172,13 @@ impl LiveFuzzer {
                 Action::Send(bytes) => conn.write(bytes).await,
                 Action::Drip { bytes, chunks } => drip(&mut conn, bytes, chunks).await,
                 Action::SecondSocket(bytes) => {
-                    match FuzzConnection::open(self.settings.tcp, self.settings.ctrl).await {
+                    match self.open(case.tls, self.settings.ctrl).await {
                         Ok(mut c) => {
                             let r = c.write(bytes).await;
                             second = Some(c);
                             r
                         }
-                        Err(e) => return CaseOutcome::Anomaly(Oracle::Activation, e),
+                        Err(e) => return CaseOutcome::Anomaly(e.0, e.1),
                     }
                 }
                 Action::Close => conn.finish_sending().await,
@@ -255,7 +271,7 @@ impl LiveFuzzer {
             // entity may close at once and drop what it had still to send).
             ReadEnd::Closed if case.closes() => CaseOutcome::Clean,
             ReadEnd::Closed if barrier_ok && !close_announced => CaseOutcome::Anomaly(
-                Oracle::Activation,
+                activation_oracle(case.tls),
                 "the entity closed the connection without a NACK or response that closes it".into(),
             ),
             ReadEnd::Closed => CaseOutcome::Clean,
@@ -275,18 +291,40 @@ impl LiveFuzzer {
         }
     }
 
-    /// A connection in `state`: a fresh one for `Connected`, else the kept activated one
-    /// (opened and activated when there is none), switched to the session the state needs.
-    async fn reach(&mut self, state: StartState) -> Result<FuzzConnection, CaseOutcome> {
+    /// A fresh connection to the TCP data port, or with `tls` to the TLS data port; `Err`
+    /// names the service's activation oracle when nobody accepted it.
+    pub(super) async fn open(
+        &self,
+        tls: bool,
+        bound: Duration,
+    ) -> Result<FuzzConnection, (Oracle, String)> {
+        let (addr, config) = match (tls, self.settings.tls, &self.tls_config) {
+            (false, ..) => (self.settings.tcp, None),
+            (true, Some(addr), Some(config)) => (addr, Some(config)),
+            (true, ..) => {
+                return Err((Oracle::TlsActivation, "the target has no TLS data port".into()));
+            }
+        };
+        FuzzConnection::open(addr, config, bound).await.map_err(|e| (activation_oracle(tls), e))
+    }
+
+    /// A connection in `state` (over TLS with `tls`): a fresh one for `Connected`, else the
+    /// kept activated one (opened and activated when there is none, or when the kept one is
+    /// of the other transport), switched to the session the state needs.
+    async fn reach(&mut self, state: StartState, tls: bool) -> Result<FuzzConnection, CaseOutcome> {
         if state == StartState::Connected {
-            return FuzzConnection::open(self.settings.tcp, self.settings.ctrl)
+            return self
+                .open(tls, self.settings.ctrl)
                 .await
-                .map_err(|e| CaseOutcome::Anomaly(Oracle::Activation, e));
+                .map_err(|(o, e)| CaseOutcome::Anomaly(o, e));
         }
-        let mut conn = match self.activated.take() {
+        // The tester address is active on one socket at a time (ISO 13400-2:2019 Table 25,
+        // code 0x03): the kept connection of the other transport is closed first.
+        let kept = self.activated.take().filter(|c| c.tls == tls);
+        let mut conn = match kept {
             Some(c) => c,
             None => self
-                .open_activated(self.settings.ctrl)
+                .open_activated(tls, self.settings.ctrl)
                 .await
                 .map_err(|(o, e)| CaseOutcome::Anomaly(o, e))?,
         };
@@ -433,7 +471,7 @@ impl LiveTarget for LiveFuzzer {
         let declared = self.settings.alive_check;
         self.settings.alive_check = true;
         self.ecu_baseline(bound, &mut dropped).await;
-        let probes = 2 + self.settings.tester_present.len() + self.settings.ecus.len();
+        let probes = 3 + self.settings.tester_present.len() + self.settings.ecus.len();
         for _ in 0..=probes {
             let (oracle, why) = match self.check_liveness(bound).await {
                 Ok(_) => {
@@ -455,6 +493,9 @@ impl LiveTarget for LiveFuzzer {
                     s.ecus.retain(|a| *a != address);
                 }
                 Oracle::Identification if s.identification => s.identification = false,
+                // A TLS service that fails before the first case is left out, its cases too
+                // (counted as cases to a service left out).
+                Oracle::TlsActivation if !self.tls_dead => self.tls_dead = true,
                 _ => return Err((oracle, why)),
             }
             dropped.push(format!("{}: {why}", oracle.name()));
@@ -476,20 +517,28 @@ impl LiveTarget for LiveFuzzer {
     }
 
     /// The UDP service (its identification probe and its cases), the TCP service (its probes
-    /// and cases, while the UDP service answers) and TesterPresent to one address (the
-    /// entity's or an ECU's) can be left out; not both services (nothing would be left).
+    /// and cases), the TLS service (its probe and cases) and TesterPresent to one address
+    /// (the entity's or an ECU's) can be left out, each while another service still answers
+    /// (with none left there is nothing to fuzz). With the TCP service left out, the probes
+    /// that need an activated socket go over TLS.
     fn skip_dead(&mut self, oracle: &Oracle) -> Option<String> {
+        let tls_alive = !self.tls_dead;
         let s = &mut self.settings;
         match *oracle {
-            Oracle::Identification if s.identification && !self.tcp_dead => {
+            Oracle::Identification if s.identification && (!self.tcp_dead || tls_alive) => {
                 s.identification = false;
                 self.udp_dead = true;
                 Some("the UDP service (its probe and its cases)".into())
             }
-            Oracle::Activation if s.identification && !self.tcp_dead => {
+            Oracle::Activation if (s.identification || tls_alive) && !self.tcp_dead => {
                 self.tcp_dead = true;
                 self.activated = None;
                 Some("the TCP service (its probes and its cases)".into())
+            }
+            Oracle::TlsActivation if tls_alive && (s.identification || !self.tcp_dead) => {
+                self.tls_dead = true;
+                self.activated = None;
+                Some("the TLS service (its probe and its cases)".into())
             }
             Oracle::TesterPresent(address) if s.tester_present.contains(&address) => {
                 s.tester_present.retain(|a| *a != address);
@@ -504,7 +553,11 @@ impl LiveTarget for LiveFuzzer {
     }
 
     fn skips(&self, case: &FuzzCase) -> bool {
-        if case.state == StartState::Udp { self.udp_dead } else { self.tcp_dead }
+        match case.transport() {
+            "udp" => self.udp_dead,
+            "tls" => self.tls_dead,
+            _ => self.tcp_dead,
+        }
     }
 
     fn hold(&mut self, oracle: Option<&Oracle>) {
@@ -535,6 +588,11 @@ impl LiveCase for FuzzCase {
     fn mutation(&self) -> &'static str {
         self.mutation
     }
+
+    fn transport(&self) -> &'static str {
+        FuzzCase::transport(self)
+    }
+
     fn shape(&self) -> String {
         format!("0x{:04X}/{}", self.payload_type, self.mutation)
     }
@@ -547,6 +605,7 @@ impl LiveCase for FuzzCase {
         serde_json::json!({
             "index": self.index,
             "state": self.state.name(),
+            "transport": FuzzCase::transport(self),
             "mutation": self.mutation,
             "payload_type": format!("0x{:04X}", self.payload_type),
             "messages": FuzzCase::message_count(self),
@@ -563,6 +622,11 @@ fn action_text(a: &Action) -> String {
         Action::Close => "close".into(),
         Action::Udp(b) => format!("udp {}", hex_spaced(b)),
     }
+}
+
+/// The oracle of a failed connection or activation: the TCP or the TLS service's.
+pub(super) fn activation_oracle(tls: bool) -> Oracle {
+    if tls { Oracle::TlsActivation } else { Oracle::Activation }
 }
 
 /// Valid alive check requests in the stream (each is answered like our barrier).

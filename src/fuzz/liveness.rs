@@ -1,12 +1,13 @@
 //! The liveness oracle: is the target still serving? A fresh TCP connection and routing
 //! activation, an alive check on it (ISO 13400-2:2019 §9.6), UDS TesterPresent to each address
-//! the profile names (ISO 14229-1; P2, P2* after NRC 0x78), a vehicle identification over UDP
-//! (§9.3), then the user's `--monitor` command. Each within the profile's timers.
+//! the profile names (ISO 14229-1; P2, P2* after NRC 0x78), a fresh TLS connection and routing
+//! activation when the target serves TLS (§9.1.1: its own service), a vehicle identification
+//! over UDP (§9.3), then the user's `--monitor` command. Each within the profile's timers.
 
 use super::conn::{
     FuzzConnection, ReadEnd, is_activation_response, is_alive_response, is_diag_response,
 };
-use super::live::LiveFuzzer;
+use super::live::{LiveFuzzer, activation_oracle};
 use super::model::doip::frame;
 use super::model::repro::Oracle;
 use crate::codec::doip::HEADER_LEN;
@@ -15,19 +16,20 @@ use std::time::Duration;
 use tokio::time::{Instant, timeout};
 
 impl LiveFuzzer {
-    /// A new connection with routing activated (response code 0x10).
+    /// A new connection (TLS with `tls`) with routing activated (response code 0x10); a
+    /// failure is the oracle of that service's activation.
     pub(super) async fn open_activated(
         &self,
+        tls: bool,
         bound: Duration,
     ) -> Result<FuzzConnection, (Oracle, String)> {
-        let mut conn = FuzzConnection::open(self.settings.tcp, bound)
-            .await
-            .map_err(|e| (Oracle::Activation, e))?;
+        let mut conn = self.open(tls, bound).await?;
+        let oracle = activation_oracle(tls);
         let mut ra = self.settings.tester_address.to_be_bytes().to_vec();
         ra.extend([self.settings.activation_type, 0, 0, 0, 0]);
         conn.write(&frame(self.settings.version, 0x0005, &ra))
             .await
-            .map_err(|e| (Oracle::Activation, e))?;
+            .map_err(|e| (oracle.clone(), e))?;
         let mut code = None;
         let end = conn
             .read_until(1, bound, self.settings.tester_address, is_activation_response, |b| {
@@ -38,26 +40,24 @@ impl LiveFuzzer {
             .await;
         match (end, code) {
             (ReadEnd::Barrier, Some(0x10)) => Ok(conn),
-            (_, Some(c)) => Err((
-                Oracle::Activation,
-                format!("routing activation answered with code 0x{c:02X}, not 0x10"),
-            )),
+            (_, Some(c)) => {
+                Err((oracle, format!("routing activation answered with code 0x{c:02X}, not 0x10")))
+            }
             (ReadEnd::Closed, None) => Err((
-                Oracle::Activation,
+                oracle,
                 "the entity closed the connection instead of answering the routing activation"
                     .into(),
             )),
-            _ => Err((
-                Oracle::Activation,
-                format!("no routing activation response within {bound:?}"),
-            )),
+            _ => Err((oracle, format!("no routing activation response within {bound:?}"))),
         }
     }
 
     /// The liveness oracle: a fresh connection and routing activation, an alive check on it,
-    /// TesterPresent to the entity and to one ECU (in turn, [`LiveSettings::ecus`]), a vehicle
-    /// identification over UDP, then `--monitor`; a TCP service left out
-    /// ([`LiveFuzzer::tcp_dead`]) is not asked. Returns the time it took, or the first probe
+    /// TesterPresent to the entity and to one ECU (in turn, [`LiveSettings::ecus`]), a fresh
+    /// TLS connection and routing activation, a vehicle identification over UDP, then
+    /// `--monitor`; a service left out ([`LiveFuzzer::tcp_dead`], [`LiveFuzzer::tls_dead`]) is
+    /// not asked, and with the TCP service left out the alive check and TesterPresent go over
+    /// the TLS connection. Returns the time it took, or the first probe
     /// that failed (the next check asks the same ECU again; only a passing one moves on).
     ///
     /// [`LiveSettings::ecus`]: super::live::LiveSettings::ecus
@@ -78,8 +78,21 @@ impl LiveFuzzer {
             None if start >= self.ecu_due => ecus.get(self.next_ecu % ecus.len().max(1)).copied(),
             None => None,
         };
-        if !self.tcp_dead {
-            let mut conn = self.open_activated(ctrl).await?;
+        // One service after the other: the tester address is active on one socket at a time
+        // (Table 25, code 0x03), so each probe's connection is closed before the next opens.
+        let tls = !self.tls_dead;
+        for over_tls in [false, true] {
+            let (service, probes) = match over_tls {
+                false => (!self.tcp_dead, !self.tcp_dead),
+                true => (tls, tls && self.tcp_dead),
+            };
+            if !service {
+                continue;
+            }
+            let mut conn = self.open_activated(over_tls, ctrl).await?;
+            if !probes {
+                continue;
+            }
             if self.settings.alive_check {
                 conn.write(&frame(self.settings.version, 0x0007, &[]))
                     .await
@@ -152,7 +165,7 @@ impl LiveFuzzer {
             return;
         }
         // A failed activation is the oracle's to report (the baseline's next check).
-        let Ok(mut conn) = self.open_activated(bound).await else { return };
+        let Ok(mut conn) = self.open_activated(false, bound).await else { return };
         for address in self.settings.ecus.clone() {
             if let Err((oracle, why)) = self.tester_present(&mut conn, address, false).await {
                 self.settings.ecus.retain(|a| *a != address);

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::Path;
 
 /// Runs `doipcheck fuzz ARGS --json --findings DIR`; returns the exit code and the summary.
-fn fuzz(findings: &Path, args: &[&str]) -> (i32, Value, String) {
+pub(super) fn fuzz(findings: &Path, args: &[&str]) -> (i32, Value, String) {
     let out = doipcheck()
         .arg("fuzz")
         .args(args)
@@ -184,10 +184,14 @@ fn a_monitor_that_starts_failing_is_a_finding() {
 /// Returns finding.json.
 pub(super) fn finds_the_robustness_fault(fault: &str, more: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let findings = dir.path().join("findings");
+    finds_the_robustness_fault_in(&dir.path().join("findings"), fault, more)
+}
+
+/// [`finds_the_robustness_fault`] with its findings in `findings` (kept for the caller).
+pub(super) fn finds_the_robustness_fault_in(findings: &Path, fault: &str, more: &[&str]) -> Value {
     let mut args = vec!["--sim-fault", fault, "--duration", "60s", "--max-findings", "1"];
     args.extend(more);
-    let (finding, _) = one_finding(&findings, &args);
+    let (finding, _) = one_finding(findings, &args);
     assert!(finding["oracle"].as_str().unwrap().starts_with("liveness."), "{finding}");
     assert!(finding["found_after_ms"].as_u64().unwrap() < 60_000, "{finding}");
     assert_eq!(finding["reproduced"], true, "{finding}");

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// The shipped profile with a short P2* (the simulated ECUs answer in microseconds), so that
 /// a dead ECU is told within a second, naming `ecus` (when given); written to `dir`.
-fn profile(dir: &Path, ecus: Option<&str>) -> doipcheck::suite::profile::Profile {
+pub(super) fn profile(dir: &Path, ecus: Option<&str>) -> doipcheck::suite::profile::Profile {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("suites/profile.yaml")).expect("profile");
     assert!(text.contains("p2_star: 5s"));
@@ -31,20 +31,25 @@ fn profile(dir: &Path, ecus: Option<&str>) -> doipcheck::suite::profile::Profile
     load::load_profile(Some(&path)).unwrap_or_else(|e| panic!("{}", e.render()))
 }
 
-/// sim.yaml on ephemeral loopback ports, with `fault`.
-async fn entity(dir: &Path, profile: &doipcheck::suite::profile::Profile, fault: &str) -> SimHost {
+/// sim.yaml on ephemeral loopback ports, with `faults`; with `tls`, its TLS data port too.
+pub(super) async fn entity(
+    dir: &Path,
+    profile: &doipcheck::suite::profile::Profile,
+    faults: &[&str],
+    tls: bool,
+) -> SimHost {
     let path = dir.join("profile.yaml");
     let mut config =
         doipcheck::runner::target::simulator_config(profile, Some(&path)).expect("sim.yaml");
     config.network.tcp_port = 0;
     config.network.udp_port = 0;
-    config.network.tls_port = None;
+    config.network.tls_port = tls.then_some(0);
     config.announce.enabled = false;
-    let faults = FaultSet::from_names(&[fault]).expect("fault");
+    let faults = FaultSet::from_names(faults).expect("fault");
     SimHost::start(config, faults).await.expect("the entity starts")
 }
 
-fn campaign<'a>(
+pub(super) fn campaign<'a>(
     profile: &'a doipcheck::suite::profile::Profile,
     host: &SimHost,
     findings: &Path,
@@ -52,6 +57,7 @@ fn campaign<'a>(
     let target = CampaignTarget::Entity {
         tcp: host.tcp_addr(),
         udp: host.udp_addr(),
+        tls: None,
         label: "an entity without power cycle".into(),
     };
     Campaign {
@@ -66,6 +72,7 @@ fn campaign<'a>(
         max_findings: None,
         findings_dir: findings.to_path_buf(),
         workers: 1,
+        tls_share: doipcheck::fuzz::model::doip::DEFAULT_TLS_SHARE_PERCENT,
     }
 }
 
@@ -76,7 +83,8 @@ fn campaign<'a>(
 async fn a_udp_service_dead_for_good_is_a_finding_and_the_tcp_cases_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let profile = profile(dir.path(), None);
-    let host = entity(dir.path(), &profile, "udp_dies_on_bad_identification_length").await;
+    let host =
+        entity(dir.path(), &profile, &["udp_dies_on_bad_identification_length"], false).await;
     let c = campaign(&profile, &host, &dir.path().join("findings"));
     let stop = Arc::new(AtomicBool::new(false));
     let outcome = fuzz_doip(&c, stop, &mut |_| {}).await.expect("the campaign runs");
@@ -106,7 +114,7 @@ async fn a_udp_service_dead_for_good_is_a_finding_and_the_tcp_cases_go_on() {
 async fn a_tcp_service_dead_for_good_is_a_finding_and_the_udp_cases_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let profile = profile(dir.path(), None);
-    let host = entity(dir.path(), &profile, "tcp_dies_on_bad_activation_length").await;
+    let host = entity(dir.path(), &profile, &["tcp_dies_on_bad_activation_length"], false).await;
     let c = campaign(&profile, &host, &dir.path().join("findings"));
     let stop = Arc::new(AtomicBool::new(false));
     let outcome = fuzz_doip(&c, stop, &mut |_| {}).await.expect("the campaign runs");
@@ -138,7 +146,7 @@ async fn a_tcp_service_dead_for_good_is_a_finding_and_the_udp_cases_go_on() {
 async fn one_ecu_dead_for_good_is_a_finding_naming_it_and_the_others_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let profile = profile(dir.path(), Some("[0x0011, 0x0013, 0x0016]"));
-    let host = entity(dir.path(), &profile, "isotp_hang_on_large_ff_dl").await;
+    let host = entity(dir.path(), &profile, &["isotp_hang_on_large_ff_dl"], false).await;
     let tcp = host.tcp_addr();
     let mut c = campaign(&profile, &host, &dir.path().join("findings"));
     c.max_cases = Some(1000);

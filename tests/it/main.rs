@@ -18,6 +18,7 @@ mod fuzz_live;
 mod fuzz_restore;
 mod fuzz_services;
 mod fuzz_thresholds;
+mod fuzz_tls;
 mod help;
 mod inspect_captures;
 mod interrupt;

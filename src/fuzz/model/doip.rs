@@ -36,6 +36,9 @@ pub struct DoipGrammar {
     pub uds_max_request_length: Option<u32>,
     /// Whether the fuzzer may send UDP requests (the profile has `doip.udp`).
     pub udp: bool,
+    /// Percent of the TCP cases sent over TLS instead (0 without `doip.tls`; see
+    /// [`over_tls`]).
+    pub tls_share: u8,
 }
 
 impl Default for DoipGrammar {
@@ -54,6 +57,7 @@ impl Default for DoipGrammar {
             dids: vec![0xF190],
             uds_max_request_length: None,
             udp: true,
+            tls_share: 0,
         }
     }
 }
@@ -135,7 +139,8 @@ impl DoipGenerator {
         let mut message = self.valid_message(base_type, &mut dice);
         let mutation = self.mutate_fields(base_type, &mut message, &mut dice);
         let (mutation, actions) = self.structure(mutation, message, &mut dice);
-        FuzzCase { index, state, mutation, payload_type: base_type, actions }
+        let tls = over_tls(index, g.tls_share);
+        FuzzCase { index, state, mutation, payload_type: base_type, actions, tls }
     }
 
     /// Mostly the types a tester sends on TCP in that state; sometimes any type, reserved
@@ -483,8 +488,33 @@ impl DoipGenerator {
             mutation,
             payload_type: t,
             actions: vec![Action::Udp(m)],
+            tls: false,
         }
     }
+}
+
+/// The share of TCP cases that go over TLS when the profile has `doip.tls`, in percent
+/// (`fuzz --tls-share`). A TLS case costs about three times the CPU of a TCP one against the
+/// built-in simulator (a fresh connection pays a handshake, both ends in one process): a
+/// tenth keeps the campaign's rate within a fifth of plain TCP, while the TLS service still
+/// gets a block of every start state and mutation every [`TLS_BLOCK`] x 10 cases.
+pub const DEFAULT_TLS_SHARE_PERCENT: u8 = 10;
+
+/// Cases in a row that share a transport: the fuzzer keeps one activated connection, and a
+/// tester address is active on one socket at a time (ISO 13400-2:2019 Table 25, code 0x03: the
+/// same source address on a second socket is alive-checked on the first and denied), so TCP and TLS cases come in
+/// blocks rather than alternating, each switch costing one connection and activation.
+pub const TLS_BLOCK: u64 = 64;
+
+/// Whether case `index` goes over TLS with `share` percent of the blocks of [`TLS_BLOCK`]
+/// cases over TLS, spread evenly: the last block of every `100 / share` (with 10 %, cases
+/// 576..640 of each 640), so that a short campaign starts with the TCP service, the one every
+/// entity has. A function of the index alone: the generator's draws, and so every case's
+/// bytes, are the same with or without TLS.
+pub fn over_tls(index: u64, share: u8) -> bool {
+    let share = u64::from(share.min(100));
+    let block = index / TLS_BLOCK;
+    (block + 1) * share / 100 > block * share / 100
 }
 
 /// A whole message: header (version, inverse, type, length) and payload.
@@ -614,5 +644,34 @@ mod tests {
             assert!(seen.contains_key(&n), "{n} bytes never drawn");
         }
         assert!(seen.keys().all(|&n| n <= 996), "{:?}", seen.keys().last());
+    }
+
+    /// The TLS share picks whole blocks, spread evenly, after TCP ones; it changes only the
+    /// transport: every case's bytes are the same as without TLS, and UDP cases stay UDP.
+    #[test]
+    fn a_tls_share_sends_whole_blocks_over_tls_and_changes_nothing_else() {
+        let blocks = |share: u8| -> Vec<bool> {
+            (0..8).map(|b| over_tls(b * TLS_BLOCK, share)).collect::<Vec<_>>()
+        };
+        assert_eq!(blocks(0), [false; 8]);
+        assert_eq!(blocks(100), [true; 8]);
+        assert_eq!(blocks(25), [false, false, false, true, false, false, false, true]);
+        assert_eq!(blocks(50), [false, true, false, true, false, true, false, true]);
+        let third = 3 * TLS_BLOCK;
+        assert!((third..third + TLS_BLOCK).all(|i| over_tls(i, 25)));
+        assert!(!over_tls(third - 1, 25) && !over_tls(third + TLS_BLOCK, 25));
+        assert_eq!((0..10 * TLS_BLOCK).filter(|&i| over_tls(i, 10)).count() as u64, TLS_BLOCK);
+        let plain = generator();
+        let grammar = DoipGrammar { tls_share: 25, ..plain.grammar().clone() };
+        let tls = DoipGenerator::new(grammar, 7);
+        let mut over = 0;
+        for i in 0..4 * TLS_BLOCK {
+            let (a, b) = (plain.case(i), tls.case(i));
+            assert!(!a.tls);
+            assert_eq!(FuzzCase { tls: false, ..b.clone() }, a);
+            assert_eq!(b.tls, over_tls(i, 25) && b.state != StartState::Udp, "case {i}");
+            over += u64::from(b.tls);
+        }
+        assert!(over > TLS_BLOCK / 2 && over <= TLS_BLOCK, "{over}");
     }
 }

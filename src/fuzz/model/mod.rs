@@ -153,6 +153,9 @@ pub struct FuzzCase {
     pub payload_type: u16,
     /// What is done, in order.
     pub actions: Vec<Action>,
+    /// The case's connections are TLS ones to the TLS data port (ISO 13400-2:2019 §9.1.1):
+    /// the handshake is not fuzzed, the DoIP bytes inside it are.
+    pub tls: bool,
 }
 
 impl FuzzCase {
@@ -164,6 +167,15 @@ impl FuzzCase {
     /// Whether the case closes its connection itself.
     pub fn closes(&self) -> bool {
         self.actions.iter().any(|a| matches!(a, Action::Close))
+    }
+
+    /// The transport the case's bytes travel on: `tcp`, `tls` or `udp` (coverage, finding.json).
+    pub fn transport(&self) -> &'static str {
+        match (self.state, self.tls) {
+            (StartState::Udp, _) => "udp",
+            (_, true) => "tls",
+            (_, false) => "tcp",
+        }
     }
 
     /// Messages the case sends (see [`Action::message_count`]).

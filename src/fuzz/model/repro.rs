@@ -20,6 +20,9 @@ pub const DRIP_PAUSE_MS: u64 = 2;
 pub enum Oracle {
     /// A fresh TCP connection and routing activation did not succeed.
     Activation,
+    /// A fresh TLS connection (to the TLS data port, ISO 13400-2:2019 §9.1.1) and routing
+    /// activation on it did not succeed: the TLS service, tracked apart from the TCP one.
+    TlsActivation,
     /// An alive check request on an activated socket got no alive check response.
     AliveCheck,
     /// A vehicle identification request over UDP got no vehicle announcement.
@@ -55,6 +58,7 @@ impl Oracle {
     pub fn name(&self) -> String {
         match self {
             Oracle::Activation => "liveness.activation".into(),
+            Oracle::TlsActivation => "liveness.tls_activation".into(),
             Oracle::AliveCheck => "liveness.alive_check".into(),
             Oracle::Identification => "liveness.vehicle_identification".into(),
             Oracle::TesterPresent(a) => format!("liveness.tester_present.0x{a:04X}"),
@@ -78,6 +82,7 @@ impl Oracle {
         matches!(
             self,
             Oracle::Activation
+                | Oracle::TlsActivation
                 | Oracle::AliveCheck
                 | Oracle::Identification
                 | Oracle::TesterPresent(_)
@@ -140,6 +145,9 @@ pub fn repro_yaml(input: &ReproInput<'_>) -> Repro {
     for (k, case) in input.cases.iter().enumerate() {
         let conn = format!("case{}", k + 1);
         case_steps(case, &conn, input.mid_message_prefix, &mut steps, &mut uses_udp);
+        if case.tls {
+            requires.push("doip.tls");
+        }
     }
     let mut handlers = Vec::new();
     // The last case's connection, when it is still open at its end (ours to close).
@@ -218,6 +226,13 @@ fn with_conn(conn: &str, mut entries: Vec<(String, Node)>) -> Node {
     Node::Map(entries)
 }
 
+/// `connect` of `conn`, over TLS to the TLS data port when `tls` (the suite's
+/// `transport: tls`, as `run` connects for `requires: [doip.tls]` cases).
+fn connect(conn: &str, tls: bool) -> Node {
+    let transport = tls.then(|| ("transport".to_string(), Node::plain("tls")));
+    Node::entry("connect", with_conn(conn, transport.into_iter().collect()))
+}
+
 fn case_steps(
     case: &FuzzCase,
     conn: &str,
@@ -226,7 +241,7 @@ fn case_steps(
     uses_udp: &mut bool,
 ) {
     if case.state != StartState::Udp {
-        steps.push(Node::entry("connect", with_conn(conn, vec![])));
+        steps.push(connect(conn, case.tls));
     }
     if case.state.activated() {
         steps.push(Node::entry("activate", with_conn(conn, vec![])));
@@ -264,7 +279,7 @@ fn case_steps(
             Action::SecondSocket(bytes) => {
                 flush(&mut pending, &mut chunks, steps);
                 let second = format!("{conn}b");
-                steps.push(Node::entry("connect", with_conn(&second, vec![])));
+                steps.push(connect(&second, case.tls));
                 steps.push(send_raw(&second, bytes, &[], 0));
             }
             Action::Close => {
@@ -312,14 +327,20 @@ fn oracle_steps(
     handlers: &mut Vec<&'static str>,
 ) -> Option<usize> {
     let probe = "probe";
-    let activated = |steps: &mut Vec<Node>| {
-        steps.push(Node::entry("connect", with_conn(probe, vec![])));
+    let activated_over = |steps: &mut Vec<Node>, tls: bool| {
+        steps.push(connect(probe, tls));
         steps.push(Node::entry("activate", with_conn(probe, vec![])));
     };
+    let activated = |steps: &mut Vec<Node>| activated_over(steps, false);
     let first = steps.len();
     match oracle {
         Oracle::Activation => {
             activated(steps);
+            Some(first)
+        }
+        Oracle::TlsActivation => {
+            requires.push("doip.tls");
+            activated_over(steps, true);
             Some(first)
         }
         Oracle::AliveCheck => {
@@ -442,7 +463,12 @@ mod tests {
             mutation: "uds_length",
             payload_type: 0x8001,
             actions: vec![Action::Send(vec![0x02, 0xFD, 0x80, 0x01, 0, 0, 0, 0])],
+            tls: false,
         };
+        repro_of_case(case, oracle)
+    }
+
+    fn repro_of_case(case: FuzzCase, oracle: &Oracle) -> Repro {
         repro_yaml(&ReproInput {
             number: 1,
             seed: 0,
@@ -451,6 +477,39 @@ mod tests {
             detail: "silence",
             mid_message_prefix: &[],
         })
+    }
+
+    /// A case that went over TLS is replayed over TLS (each of its connections), and the
+    /// repro requires `doip.tls`; the TLS service's probe is a TLS connection and activation.
+    #[test]
+    fn a_tls_case_and_the_tls_probe_are_replayed_over_tls() {
+        let case = FuzzCase {
+            index: 64,
+            state: StartState::Connected,
+            mutation: "second_socket",
+            payload_type: 0x0005,
+            actions: vec![
+                Action::Send(vec![0x02, 0xFD, 0, 7, 0, 0, 0, 0]),
+                Action::SecondSocket(vec![0x02, 0xFD, 0, 7, 0, 0, 0, 0]),
+            ],
+            tls: true,
+        };
+        let repro = repro_of_case(case.clone(), &Oracle::AliveCheck);
+        let yaml = &repro.yaml;
+        assert!(yaml.contains("- connect: { transport: tls, connection: case1 }"), "{yaml}");
+        assert!(yaml.contains("- connect: { transport: tls, connection: case1b }"), "{yaml}");
+        assert!(yaml.contains("- connect: { connection: probe }"), "{yaml}");
+        assert!(yaml.contains("doip.tls"), "{yaml}");
+        let repro = repro_of_case(case, &Oracle::TlsActivation);
+        assert!(
+            repro.yaml.contains("- connect: { transport: tls, connection: probe }"),
+            "{}",
+            repro.yaml
+        );
+        // The case's two connects, then the probe's connect and activate state the symptom.
+        assert_eq!(repro.symptom_steps, Some(4..6));
+        let plain = repro_of(&Oracle::Activation).yaml;
+        assert!(!plain.contains("tls"), "{plain}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The head of a fuzzing campaign's page (`doipcheck fuzz` writes report.html beside its
-//! findings): the cases per mutation x start state as a heat map, and the rate over time as a
-//! line. The findings themselves are the page's cases, each with its sequence chart.
+//! findings): the cases per mutation x start state as a heat map (then per transport: TCP,
+//! TLS, UDP), and the rate over time as a line. The findings themselves are the page's cases,
+//! each with its sequence chart.
 
 use maud::{Markup, html};
 
@@ -15,6 +16,9 @@ pub struct CampaignView {
     pub states: Vec<String>,
     /// Per mutation (row), its cases in each state of `states`.
     pub rows: Vec<(String, Vec<u64>)>,
+    /// Per transport (`tcp`, `tls`, `udp`, `can`), its cases in each state of `states`: how
+    /// many went over TLS, below the mutations.
+    pub transports: Vec<(String, Vec<u64>)>,
     /// Cases sent by each time (seconds since the start, cases), in order.
     pub progress: Vec<(f64, u64)>,
     /// What the campaign did not fuzz and why: probes the target failed before the first
@@ -28,6 +32,8 @@ const HEIGHT: f64 = 120.0;
 /// The heat map and the rate line.
 pub fn campaign_section(c: &CampaignView) -> Markup {
     let most = c.rows.iter().flat_map(|(_, n)| n.iter().copied()).max().unwrap_or(0).max(1);
+    let most_over = c.transports.iter().flat_map(|(_, n)| n.iter().copied()).max();
+    let most = most.max(most_over.unwrap_or(0));
     // Shade on a log scale: a mutation tried 10 times stays visible beside one tried 10 000.
     let shade = |n: u64| {
         if n == 0 {
@@ -44,13 +50,22 @@ pub fn campaign_section(c: &CampaignView) -> Markup {
                 ul.notes { @for note in &c.notes { li { (printable(note)) } } }
             }
             details open {
-                summary { h3.inline { "Cases per mutation and start state" } }
+                summary { h3.inline { "Cases per mutation and start state, then per transport" } }
                 table.tally.heat {
                     tr { th { "mutation" } @for s in &c.states { th { (printable(s)) } } }
                     @for (mutation, counts) in &c.rows {
                         tr {
                             td { (printable(mutation)) }
                             @for n in counts { td style=(shade(*n)) { @if *n > 0 { (n) } } }
+                        }
+                    }
+                    @if !c.transports.is_empty() {
+                        tr.transports { th { "over" } @for s in &c.states { th { (printable(s)) } } }
+                        @for (transport, counts) in &c.transports {
+                            tr {
+                                td { (printable(transport)) }
+                                @for n in counts { td style=(shade(*n)) { (n) } }
+                            }
                         }
                     }
                 }
@@ -107,6 +122,7 @@ mod tests {
             summary: "300 cases in 3 s".into(),
             states: vec!["connected".into(), "activated".into()],
             rows: vec![("valid".into(), vec![200, 0]), ("<b>".into(), vec![0, 100])],
+            transports: Vec::new(),
             progress: vec![(0.0, 0), (1.0, 100), (2.0, 250), (3.0, 300)],
             notes: vec!["left out: the UDP service since case 7".into()],
         };
@@ -121,5 +137,27 @@ mod tests {
         assert!(campaign_section(&one).into_string().contains("points=\"40.0,10.0 520.0,10.0\""));
         let short = CampaignView { progress: vec![(0.5, 10)], ..view };
         assert!(campaign_section(&short).into_string().contains("Too short"));
+    }
+
+    /// A row per transport under the mutations, each count written (a TLS row of zeros says
+    /// that no case went over TLS).
+    #[test]
+    fn the_heat_map_has_a_row_per_transport() {
+        let view = CampaignView {
+            states: vec!["connected".into(), "udp".into()],
+            rows: vec![("valid".into(), vec![30, 10])],
+            transports: vec![
+                ("tcp".into(), vec![20, 0]),
+                ("tls".into(), vec![10, 0]),
+                ("udp".into(), vec![0, 10]),
+            ],
+            ..CampaignView::default()
+        };
+        let page = campaign_section(&view).into_string();
+        assert!(page.contains("<th>over</th>"), "{page}");
+        let tls = page.split("<td>tls</td>").nth(1).expect("a TLS row");
+        let row = tls.split("</tr>").next().unwrap();
+        assert_eq!(row.matches("<td").count(), 2, "{row}");
+        assert!(row.contains(">10</td>") && row.contains(">0</td>"), "{row}");
     }
 }
