@@ -79,6 +79,16 @@ struct Reception {
     last_cf: Option<Duration>,
 }
 
+impl Reception {
+    /// Whether the sender waits for a flow control: after its FF, or after a whole block.
+    fn waiting_for_fc(&self) -> bool {
+        match self.block_size {
+            None => true,
+            Some(bs) => bs > 0 && self.cfs_in_block >= u32::from(bs),
+        }
+    }
+}
+
 struct ObservedSender {
     pair: IsoTpPair,
     reception: Option<Reception>,
@@ -132,6 +142,11 @@ impl IsoTpReader {
                 let peer = *peer;
                 let Some((sender, _)) = self.senders.get_mut(&peer) else { return };
                 let Some(rx) = sender.reception.as_mut() else { return };
+                if !rx.waiting_for_fc() {
+                    // A sender that waits for no FC ignores one (ISO 15765-2:2016 §9.8.3,
+                    // unexpected N_PDU): it steers nothing.
+                    return;
+                }
                 match fc.flow_status {
                     FlowStatus::ContinueToSend => {
                         rx.block_size = Some(fc.block_size);
@@ -244,10 +259,7 @@ impl IsoTpReader {
         let Some((sender, _)) = self.senders.get_mut(&id) else { return };
         if let Some(rx) = sender.reception.take() {
             let first = rx.first;
-            let waiting_for_fc = match rx.block_size {
-                None => true,
-                Some(bs) => bs > 0 && rx.cfs_in_block >= u32::from(bs),
-            };
+            let waiting_for_fc = rx.waiting_for_fc();
             let violation = SenderViolation::UnexpectedPdu { waiting_for_fc };
             sink(IsoTpEvent::SenderViolation { can_id: id, at, first, violation });
         }

@@ -52,6 +52,24 @@ fn a_multi_frame_message_with_flow_control_is_reassembled() {
     assert_eq!(out, ["7E0 1-3 10 0102030405060708090a", "7E8 4-4 2 5003"]);
 }
 
+/// A flow control while the sender waits for none (mid-block) is ignored by a conformant
+/// sender (ISO 15765-2:2016 §9.8.3), so it neither ends the transmission (OVFLW, a reserved
+/// FS) nor changes its BS or STmin (CTS).
+#[test]
+fn a_flow_control_the_sender_does_not_wait_for_steers_nothing() {
+    let ff = [0x10, 0x14, 1, 2, 3, 4, 5, 6];
+    for stray in [&[0x32, 0x00, 0x00][..], &[0x35, 0x00, 0x00], &[0x30, 0x01, 0x7F]] {
+        let out = run(&[
+            (0x7E0, &ff, 0),
+            (0x7E8, &[0x30, 0x00, 0x00], 1),
+            (0x7E0, &[0x21, 7, 8, 9, 10, 11, 12, 13], 2),
+            (0x7E8, stray, 3),
+            (0x7E0, &[0x22, 14, 15, 16, 17, 18, 19, 20], 4),
+        ]);
+        assert_eq!(out, ["7E0 1-5 20 0102030405060708090a0b0c0d0e0f1011121314"], "{stray:02x?}");
+    }
+}
+
 #[test]
 fn a_wrong_sn_loses_the_message() {
     let out = run(&[
