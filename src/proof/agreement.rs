@@ -110,6 +110,7 @@ fn inspected_rules(
     let pairs = profile_pairs(profile);
     let mut config = ReadConfig { isotp_pairs: pairs.clone(), ..ReadConfig::default() };
     config.st_min_tolerance = profile.can.gap_tolerance;
+    config.entity_max_data_size = profile.identity.max_data_size;
     let mut judge = Judge::with_declared(Collected::default(), &pairs, Some(declared));
     let mut reader = Reader::new(config);
     crate::pcap::read::stream::read_records(bytes.as_slice(), |record| {

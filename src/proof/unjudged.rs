@@ -38,14 +38,6 @@ const fn no_rule(fault: &'static str, why: &'static str) -> Unjudged {
 /// The list, in the simulator's fault order.
 pub const UNJUDGED: &[Unjudged] = &[
     no_rule(
-        "mds_not_enforced",
-        "a message longer than the declared max_data_size must get generic NACK 0x02: needs a rule over header lengths against max_data_size",
-    ),
-    no_rule(
-        "wrong_nack_on_too_large",
-        "same rule as mds_not_enforced: the NACK code for a message longer than max_data_size",
-    ),
-    no_rule(
         "close_on_out_of_memory",
         "after NACK 0x03 the socket must stay open; the judge's socket-fate rule covers codes 0x00 and 0x04 only, and whether 0x03 was right depends on the entity's momentary memory",
     ),

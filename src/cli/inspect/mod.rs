@@ -265,6 +265,7 @@ pub fn settings_from(args: &InspectArgs) -> Result<Settings, String> {
         config.doip_ports.extend([p.ports.tcp, p.ports.udp]);
         config.tls_ports.push(p.ports.tls);
         config.st_min_tolerance = p.can.gap_tolerance;
+        config.entity_max_data_size = p.identity.max_data_size;
         declared = Some(Declared::from_profile(p));
     }
     config.doip_ports.sort_unstable();

@@ -70,6 +70,10 @@ pub struct DoipStream {
     buffer: Vec<u8>,
     /// `Some(n)`: looking for a plausible header, `n` bytes passed over so far.
     searching: Option<u64>,
+    /// The tester's stream toward an entity that declares its MDS: a message declaring more
+    /// payload breaks a header rule of the standard (NACK 0x02, ISO 13400-2:2019 Table 19),
+    /// not only the reader's hold.
+    entity_mds: Option<u32>,
 }
 
 impl DoipStream {
@@ -80,7 +84,21 @@ impl DoipStream {
             deframer: Deframer::with_rules(HeaderRules { max_payload_length, transport: None }),
             buffer: Vec::new(),
             searching: None,
+            entity_mds: None,
         }
+    }
+
+    /// The stream of a tester toward an entity whose MDS is `mds` (the profile's
+    /// `max_data_size`): a header declaring a longer payload is reported as the header rule
+    /// it breaks (`Rejected`, message too large) and its message skipped, as the entity skips it.
+    pub fn toward_entity_with_mds(mut self, mds: Option<u32>) -> Self {
+        if let Some(mds) = mds {
+            let rules = *self.deframer.rules();
+            let max_payload_length = rules.max_payload_length.min(mds);
+            self.deframer = Deframer::with_rules(HeaderRules { max_payload_length, ..rules });
+            self.entity_mds = Some(mds);
+        }
+        self
     }
 
     /// Bytes held now.
@@ -141,6 +159,14 @@ impl DoipStream {
                 Deframed::NeedMore { .. } => return pos,
                 Deframed::Rejected(error) => {
                     let rest = &input[pos..];
+                    if let Rule::MessageTooLarge { length, .. } = error.rule
+                        && self.entity_mds.is_some_and(|mds| length > mds)
+                    {
+                        // Above the entity's MDS: the entity NACKs it 0x02 and skips it.
+                        sink(DoipEvent::Rejected { bytes: &rest[..HEADER_LEN], error });
+                        self.deframer.discard();
+                        continue;
+                    }
                     if let Rule::MessageTooLarge { length, .. } = error.rule {
                         // Above what the reader holds, which is no rule of the standard: judge
                         // the header without that limit before skipping it.

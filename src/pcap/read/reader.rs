@@ -36,6 +36,9 @@ pub struct ReadConfig {
     /// Allowance on STmin for capture timestamp jitter.
     pub st_min_tolerance: Duration,
     pub limits: Limits,
+    /// The MDS the entity declares (the profile's `max_data_size`): a tester's message
+    /// declaring more payload is judged by its header rule (NACK 0x02), not only skipped.
+    pub entity_max_data_size: Option<u32>,
 }
 
 impl Default for ReadConfig {
@@ -48,6 +51,7 @@ impl Default for ReadConfig {
             isotp_pairs: Vec::new(),
             st_min_tolerance: Duration::from_micros(500),
             limits: Limits::default(),
+            entity_max_data_size: None,
         }
     }
 }
@@ -318,7 +322,11 @@ impl<K: CaptureSink> tcp::TcpSink<FlowState> for TcpAdapter<'_, K> {
                 handshake: meta.handshake,
                 tls: self.config.tls_ports.contains(&meta.server.port()),
             },
-            streams: [DoipStream::new(max_message_len), DoipStream::new(max_message_len)],
+            streams: [
+                DoipStream::new(max_message_len)
+                    .toward_entity_with_mds(self.config.entity_max_data_size),
+                DoipStream::new(max_message_len),
+            ],
         }
     }
 

@@ -83,6 +83,27 @@ fn a_message_longer_than_held_is_counted_past_not_buffered() {
     assert_eq!(out, ["rejected invalid_payload_length 8"]);
 }
 
+/// Toward an entity that declares MDS 64, a message declaring 65 bytes of payload breaks the
+/// header rule (NACK 0x02) and is skipped by its length; 64 bytes is a message like any other,
+/// and without a declared MDS the same 65 bytes are one too.
+#[test]
+fn a_payload_above_the_entitys_declared_mds_is_rejected_as_too_large() {
+    let diag = |len: usize| {
+        let mut m = vec![0x02, 0xFD, 0x80, 0x01];
+        m.extend((len as u32).to_be_bytes());
+        m.extend([0x0E, 0x00, 0x10, 0x00]);
+        m.resize(8 + len, 0x55);
+        m
+    };
+    let input = [diag(65), diag(64), ALIVE.to_vec()].concat();
+    let mut s = DoipStream::new(4096).toward_entity_with_mds(Some(64));
+    let out = run(&mut s, &[&input[..10], &input[10..]]);
+    assert_eq!(out, ["rejected message_too_large 8", "message 8001 72", "message 0007 8"]);
+    let mut s = DoipStream::new(4096).toward_entity_with_mds(None);
+    let out = run(&mut s, &[&input]);
+    assert_eq!(out, ["message 8001 73", "message 8001 72", "message 0007 8"]);
+}
+
 #[test]
 fn a_search_keeps_the_bytes_a_header_may_start_in() {
     let mut s = DoipStream::new(4096);
