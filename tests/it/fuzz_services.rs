@@ -76,30 +76,46 @@ pub(super) fn campaign<'a>(
     }
 }
 
+/// A campaign of 1500 cases against an entity with `fault`, which kills one service for good:
+/// its one finding is `oracle`, and that service alone (`service`) is left out since the case
+/// after which it died. Returns the campaign's report.
+async fn one_service_dies(
+    fault: &str,
+    oracle: Oracle,
+    service: &str,
+) -> doipcheck::fuzz::drive::LiveReport<doipcheck::fuzz::model::FuzzCase> {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile(dir.path(), None);
+    let host = entity(dir.path(), &profile, &[fault], false).await;
+    let c = campaign(&profile, &host, &dir.path().join("findings"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcome = fuzz_doip(&c, stop, &mut |_| {}).await.expect("the campaign runs");
+    host.shutdown().await;
+    let r = outcome.report;
+    assert_eq!(r.stopped, None, "{:?}", r.skipped);
+    let oracles: Vec<Oracle> = r.findings.iter().map(|f| f.oracle.clone()).collect();
+    assert_eq!(oracles, std::slice::from_ref(&oracle), "{r:?}");
+    assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
+    let skipped = &r.skipped[0];
+    assert!(skipped.what.starts_with(service), "{skipped}");
+    assert_eq!(skipped.since_case, r.findings[0].case_index, "{skipped}");
+    assert!(skipped.why.starts_with(&oracle.name()), "{skipped}");
+    // Every case was drawn: the dead service's after the death left out, the others sent.
+    assert_eq!(r.cases + r.left_out, 1500, "{} sent, {} left out", r.cases, r.left_out);
+    r
+}
+
 /// The UDP service dies on a vehicle identification request of the wrong length and a
 /// reconnect does not bring it back: one finding on the UDP service, its probe and cases left
 /// out since the case after which it died, and the TCP cases go on to the end.
 #[tokio::test(flavor = "current_thread")]
 async fn a_udp_service_dead_for_good_is_a_finding_and_the_tcp_cases_go_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let profile = profile(dir.path(), None);
-    let host =
-        entity(dir.path(), &profile, &["udp_dies_on_bad_identification_length"], false).await;
-    let c = campaign(&profile, &host, &dir.path().join("findings"));
-    let stop = Arc::new(AtomicBool::new(false));
-    let outcome = fuzz_doip(&c, stop, &mut |_| {}).await.expect("the campaign runs");
-    host.shutdown().await;
-    let r = &outcome.report;
-    assert_eq!(r.stopped, None, "{:?}", r.skipped);
-    let oracles: Vec<Oracle> = r.findings.iter().map(|f| f.oracle.clone()).collect();
-    assert_eq!(oracles, [Oracle::Identification], "{r:?}");
-    assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
-    let skipped = &r.skipped[0];
-    assert!(skipped.what.starts_with("the UDP service"), "{skipped}");
-    assert_eq!(skipped.since_case, r.findings[0].case_index, "{skipped}");
-    assert!(skipped.why.starts_with("liveness.vehicle_identification"), "{skipped}");
-    // Every case was drawn: the UDP ones after the death left out, the TCP ones all sent.
-    assert_eq!(r.cases + r.left_out, 1500, "{} sent, {} left out", r.cases, r.left_out);
+    let r = one_service_dies(
+        "udp_dies_on_bad_identification_length",
+        Oracle::Identification,
+        "the UDP service",
+    )
+    .await;
     assert!(r.left_out > 0);
     let tcp_after: u64 = r.coverage.iter().filter(|((_, s), _)| *s != "udp").map(|(_, n)| n).sum();
     assert!(tcp_after + r.left_out > 1400, "{tcp_after}");
@@ -112,24 +128,12 @@ async fn a_udp_service_dead_for_good_is_a_finding_and_the_tcp_cases_go_on() {
 /// the end with their identification probe.
 #[tokio::test(flavor = "current_thread")]
 async fn a_tcp_service_dead_for_good_is_a_finding_and_the_udp_cases_go_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let profile = profile(dir.path(), None);
-    let host = entity(dir.path(), &profile, &["tcp_dies_on_bad_activation_length"], false).await;
-    let c = campaign(&profile, &host, &dir.path().join("findings"));
-    let stop = Arc::new(AtomicBool::new(false));
-    let outcome = fuzz_doip(&c, stop, &mut |_| {}).await.expect("the campaign runs");
-    host.shutdown().await;
-    let r = &outcome.report;
-    assert_eq!(r.stopped, None, "{:?}", r.skipped);
-    let oracles: Vec<Oracle> = r.findings.iter().map(|f| f.oracle.clone()).collect();
-    assert_eq!(oracles, [Oracle::Activation], "{r:?}");
-    assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
-    let skipped = &r.skipped[0];
-    assert!(skipped.what.starts_with("the TCP service"), "{skipped}");
-    assert_eq!(skipped.since_case, r.findings[0].case_index, "{skipped}");
-    // Every case was drawn: the TCP ones after the death left out, the UDP ones all sent,
-    // and the identification probe kept passing after the death.
-    assert_eq!(r.cases + r.left_out, 1500, "{} sent, {} left out", r.cases, r.left_out);
+    let r = one_service_dies(
+        "tcp_dies_on_bad_activation_length",
+        Oracle::Activation,
+        "the TCP service",
+    )
+    .await;
     assert!(r.left_out > 1000, "{} left out", r.left_out);
     let died = r.findings[0].case_index;
     assert!(r.cases > died + 50, "{} sent, the TCP service died at case {died}", r.cases);
