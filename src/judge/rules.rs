@@ -78,8 +78,8 @@ rules! {
         [];
     DOIP_NACK_CODE = "doip.nack_code",
         "ISO 13400-2:2019 §8.1.2 generic DoIP header handling",
-        "a bad tester header is answered by the generic NACK its fault calls for: 0x00 pattern, 0x01 unknown type, 0x02 too large (a payload above the MDS the profile declares, in captures), 0x04 invalid length",
-        [D::MAX_DATA_SIZE];
+        "a bad tester header is answered by the generic NACK its fault calls for: 0x00 pattern, 0x01 unknown type, 0x02 too large (a payload above the MDS the profile declares, with --profile), 0x04 invalid length",
+        [];
     DOIP_SOCKET_FATE = "doip.socket_fate",
         "ISO 13400-2:2019 §8.1.2 generic DoIP header handling",
         "after NACK 0x00 or 0x04 the entity closes the socket and sends nothing more; after 0x01 or 0x02 it keeps it open",

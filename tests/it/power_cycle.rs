@@ -135,9 +135,23 @@ async fn announcement_faults_fail_the_count_and_the_interval() {
     let (verdict, reason, _) = against_sim("PC-ANNOUNCE", &["announce_count_wrong"]).await;
     assert_eq!(verdict, Verdict::Fail);
     assert!(reason.contains("vehicle_announcement (3 of 3)"), "{reason}");
+    // Half the interval apart (50 ms against 100 ms - 40 ms tolerance). On a busy machine the
+    // simulator may send the second one up to the tolerance late: then the second gap holds and
+    // the third is the early one. Later than the tolerance, the case is inconclusive instead
+    // (the simulator's own lateness, `sim_host::LateLog`).
     let (verdict, reason, _) = against_sim("PC-ANNOUNCE", &["announce_interval_wrong"]).await;
-    assert_eq!(verdict, Verdict::Fail);
-    assert!(reason.contains("(2 of 3) arrived after") && reason.contains("not_before"), "{reason}");
+    match verdict {
+        Verdict::Fail => assert!(
+            (reason.contains("(2 of 3) arrived after")
+                || reason.contains("(3 of 3) arrived after"))
+                && reason.contains("not_before"),
+            "{reason}"
+        ),
+        Verdict::Inconclusive => {
+            assert!(reason.contains("the built-in simulator itself sent"), "{reason}")
+        }
+        other => panic!("{other:?}: {reason}"),
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
