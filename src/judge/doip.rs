@@ -45,6 +45,8 @@ pub struct ConnectionSummary {
 #[derive(Debug, Clone, Copy)]
 struct ExpectNack {
     packet: u64,
+    /// Which tester message it was (several may share a packet: one write, one segment).
+    message: u64,
     code: GenericNackCode,
     closes: bool,
 }
@@ -69,8 +71,6 @@ struct ConnState {
     /// Bad tester headers waiting for their NACK, oldest first (a tester may send several
     /// before the entity answers the first; it answers in order).
     expect_nack: VecDeque<ExpectNack>,
-    /// The packet of the tester's last message.
-    last_tester_packet: u64,
     after_nack: Option<AfterNack>,
     /// Tester diagnostic messages not yet answered, oldest first.
     requests: Vec<Request>,
@@ -83,8 +83,9 @@ struct ConnState {
     /// The version and packet of the tester's last message the entity accepted: the entity's
     /// messages carry that version (the default 0xFF is for UDP only).
     tester_version: Option<(ProtocolVersion, u64)>,
-    /// The source address and packet of the tester's last routing activation request.
-    activation_request: VecDeque<(u16, u64)>,
+    /// The source address, packet and tester message number of the tester's routing
+    /// activation requests not yet answered.
+    activation_request: VecDeque<(u16, u64, u64)>,
 }
 
 /// A tester diagnostic message waiting for its ACK and its answer.
@@ -144,7 +145,6 @@ impl DoipChecks {
                 open_at_end: false,
             },
             expect_nack: VecDeque::new(),
-            last_tester_packet: 0,
             after_nack: None,
             requests: Vec::new(),
             diag_before_activation: None,
@@ -303,7 +303,6 @@ fn tester_message(
     parsed: &Result<Message<'_>, Error>,
 ) {
     state.summary.tester_messages += 1;
-    state.last_tester_packet = at.packet;
     if let Some(AfterNack::KeepOpen { .. }) = state.after_nack {
         // The tester went on: whatever the entity does next is about this message.
         state.after_nack = None;
@@ -313,7 +312,9 @@ fn tester_message(
             if let Some(code) = error.nack_code() {
                 let closes = error.closes_tcp_socket();
                 if state.expect_nack.len() < MAX_UNACKNOWLEDGED {
-                    state.expect_nack.push_back(ExpectNack { packet: at.packet, code, closes });
+                    let message = state.summary.tester_messages;
+                    let expect = ExpectNack { packet: at.packet, message, code, closes };
+                    state.expect_nack.push_back(expect);
                 }
             }
         }
@@ -323,7 +324,8 @@ fn tester_message(
                 if let Payload::RoutingActivationRequest(r) = &message.payload
                     && state.activation_request.len() < MAX_UNACKNOWLEDGED
                 {
-                    state.activation_request.push_back((r.source_address, at.packet));
+                    let message = state.summary.tester_messages;
+                    state.activation_request.push_back((r.source_address, at.packet, message));
                 }
             }
             if let Ok(message) = parsed
@@ -409,10 +411,9 @@ fn entity_message(
             .expect_nack
             .front()
             .is_some_and(|e| state.requests.iter().any(|r| r.packet <= e.packet)),
-        Payload::RoutingActivationResponse(_) => state
-            .expect_nack
-            .front()
-            .is_some_and(|e| state.activation_request.front().is_some_and(|(_, p)| *p <= e.packet)),
+        Payload::RoutingActivationResponse(_) => state.expect_nack.front().is_some_and(|e| {
+            state.activation_request.front().is_some_and(|(_, _, m)| *m <= e.message)
+        }),
         Payload::AliveCheckRequest => true,
         _ => false,
     };
@@ -427,7 +428,7 @@ fn entity_message(
                     // What the tester sent after it is never read.
                     state.expect_nack.clear();
                     state.after_nack = Some(AfterNack::MustClose { nack: at, rule, what });
-                } else if state.last_tester_packet == expect.packet {
+                } else if state.summary.tester_messages == expect.message {
                     // Kept open, unless the tester went on (then the rest is about that).
                     state.after_nack = Some(AfterNack::KeepOpen { nack: at, rule, what });
                 }
@@ -449,9 +450,9 @@ fn entity_message(
     // entity does with the socket next is about that).
     let mut tester_went_on = false;
     if let Payload::RoutingActivationResponse(r) = &message.payload
-        && let Some((source, request)) = state.activation_request.pop_front()
+        && let Some((source, request, sent_as)) = state.activation_request.pop_front()
     {
-        tester_went_on = state.last_tester_packet != request;
+        tester_went_on = state.summary.tester_messages != sent_as;
         if let Some(active) = state.activated_address.filter(|a| *a != source) {
             changed_source(active, source, r.response_code, [request, at.packet], found);
         }

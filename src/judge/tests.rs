@@ -162,6 +162,39 @@ fn the_socket_fate_after_a_nack_is_judged() {
     assert_eq!(run(&[(T, unknown, 0), (E, nack_01, 1), (T, "-", 2), (E, "-", 3)], None), []);
 }
 
+/// Two tester messages in one segment (one packet): the NACK of the first is not the last
+/// word on the socket, because the tester went on in the same packet; the entity's close
+/// after the second (a diagnostic message before activation, which some entities close on)
+/// is about the second, not a socket kept open in breach of the first NACK.
+#[test]
+fn messages_sharing_a_packet_are_told_apart_for_the_socket_fate() {
+    let unknown = hex::decode("02fd123400000000").unwrap();
+    let nack_01 = hex::decode("02fd00000000000101").unwrap();
+    let request = hex::decode(REQUEST.replace(' ', "")).unwrap();
+    let mut judge = Judge::with_timing(Collect::default(), &[], None);
+    let at = |packet: u64, ms: u64| At { packet, time: Duration::from_millis(ms) };
+    judge.event(CaptureEvent::Opened { at: at(1, 0), conn: conn() });
+    for bytes in [&unknown, &request] {
+        judge.event(CaptureEvent::Doip {
+            at: at(2, 1),
+            carrier: CarriedBy::Tcp(conn()),
+            from: T,
+            bytes,
+            message: Message::parse(bytes),
+        });
+    }
+    judge.event(CaptureEvent::Doip {
+        at: at(3, 2),
+        carrier: CarriedBy::Tcp(conn()),
+        from: E,
+        bytes: &nack_01,
+        message: Message::parse(&nack_01),
+    });
+    judge.event(CaptureEvent::Closed { at: at(4, 3), conn: conn(), by: E, reset: false });
+    let found: Vec<_> = judge.into_report().0.into_iter().map(|f| f.rule.id).collect();
+    assert_eq!(found, Vec::<&str>::new());
+}
+
 #[test]
 fn the_answer_must_not_overtake_the_ack() {
     let script =
