@@ -85,6 +85,8 @@ pub struct LiveFuzzer {
     pub(super) udp: Option<UdpSocket>,
     /// The first half of a diagnostic message (the mid-message state).
     mid_prefix: Vec<u8>,
+    /// The alive check request sent after each case as its barrier (ISO 13400-2:2019 §9.6).
+    barrier: Vec<u8>,
     /// The UDP service stayed dead after a restore: its cases are not sent any more.
     udp_dead: bool,
     /// The UDP cases' datagrams into the judge.
@@ -109,6 +111,7 @@ impl LiveFuzzer {
         diag.extend([0x22, 0xF1, 0x90]);
         let whole = frame(settings.version, 0x8001, &diag);
         let mid_prefix = whole[..HEADER_LEN + 2].to_vec();
+        let barrier = frame(settings.version, 0x0007, &[]);
         LiveFuzzer {
             settings,
             generator,
@@ -116,6 +119,7 @@ impl LiveFuzzer {
             activated: None,
             udp: None,
             mid_prefix,
+            barrier,
             udp_dead: false,
             udp_judged: Judged::new(),
             tcp_dead: false,
@@ -141,21 +145,25 @@ impl LiveFuzzer {
         };
         let prefix: &[u8] =
             if case.state == StartState::MidMessage { &self.mid_prefix } else { &[] };
-        if !prefix.is_empty()
-            && let Err(e) = conn.write(prefix).await
-        {
-            return CaseOutcome::Anomaly(
-                Oracle::Activation,
-                format!("sending the mid-message state: {e}"),
-            );
+        // The prefix, the case's messages and its barrier go out in as few writes as the case
+        // allows (a drip, a second socket or our FIN flush what is queued first).
+        if !prefix.is_empty() {
+            conn.queue(prefix);
         }
         let mut second: Option<FuzzConnection> = None;
         let mut write_failed = None;
         for action in &case.actions {
             let sent = match action {
-                Action::Send(bytes) => conn.write(bytes).await,
+                Action::Send(bytes) => {
+                    conn.queue(bytes);
+                    Ok(())
+                }
                 Action::Drip { bytes, chunks } => drip(&mut conn, bytes, chunks).await,
                 Action::SecondSocket(bytes) => {
+                    if let Err(e) = conn.flush().await {
+                        write_failed = Some(e);
+                        break;
+                    }
                     match FuzzConnection::open(self.settings.tcp, self.settings.ctrl).await {
                         Ok(mut c) => {
                             let r = c.write(bytes).await;
@@ -176,13 +184,23 @@ impl LiveFuzzer {
         }
         let stream = case.main_stream();
         let fate = stream_fate(prefix, &stream, self.settings.max_data_size);
-        let version = self.settings.version;
+        let barrier_due = fate.on_boundary && !case.closes() && write_failed.is_none();
+        let alive_barrier = barrier_due && self.settings.alive_check_barrier;
+        if alive_barrier {
+            conn.queue(&self.barrier);
+        }
+        if write_failed.is_none()
+            && let Err(e) = conn.flush().await
+        {
+            // The entity closed while we were sending: what it said before decides.
+            write_failed = Some(e);
+        }
         // Whether a reply announced the close (a NACK or denial that closes, Tables 19 and
         // 25): a close without one is an anomaly for the liveness oracle; the rules on the
         // socket's fate are the judge's.
         let mut close_announced = false;
         let mut note = |bytes: &[u8]| close_announced |= announces_close(bytes);
-        let barrier_ok = fate.on_boundary && !case.closes() && write_failed.is_none();
+        let barrier_ok = barrier_due && write_failed.is_none();
         let quiet_barrier = barrier_ok && !self.settings.alive_check_barrier;
         let end = if quiet_barrier {
             // No alive check answered: what arrives within P2 is this case's (a reply later
@@ -201,20 +219,16 @@ impl LiveFuzzer {
                 other => other,
             }
         } else if barrier_ok {
+            // The barrier went out with the case (queued above).
             let expected = 1 + alive_requests_in(prefix, &stream);
-            if conn.write(&frame(version, 0x0007, &[])).await.is_err() {
-                conn.take_ready(&mut note).await;
-                ReadEnd::Closed
-            } else {
-                conn.read_until(
-                    expected,
-                    self.settings.ctrl,
-                    self.settings.tester_address,
-                    is_alive_response,
-                    &mut note,
-                )
-                .await
-            }
+            conn.read_until(
+                expected,
+                self.settings.ctrl,
+                self.settings.tester_address,
+                is_alive_response,
+                &mut note,
+            )
+            .await
         } else if fate.closes {
             // The entity must close after its NACK: wait for it (bounded).
             conn.read_until(
@@ -528,7 +542,7 @@ impl LiveCase for FuzzCase {
         self.state.name()
     }
 
-    fn bucket(&self) -> String {
+    fn bucket(&self) -> &'static str {
         type_bucket(self.payload_type)
     }
 
@@ -597,12 +611,17 @@ fn is_entity_status_request(bytes: &[u8], version: u8) -> bool {
 }
 
 /// The coverage bucket of a payload type: its number, or `reserved` for every unnamed one.
-pub(super) fn type_bucket(payload_type: u16) -> String {
-    if crate::codec::doip::PayloadType::from(payload_type).is_named() {
-        format!("0x{payload_type:04X}")
-    } else {
-        "reserved".into()
-    }
+/// The numbers are written once per process, so that counting a case allocates nothing.
+pub(super) fn type_bucket(payload_type: u16) -> &'static str {
+    static NAMED: std::sync::OnceLock<std::collections::HashMap<u16, String>> =
+        std::sync::OnceLock::new();
+    let named = NAMED.get_or_init(|| {
+        (0..=u16::MAX)
+            .filter(|t| PayloadType::from(*t).is_named())
+            .map(|t| (t, format!("0x{t:04X}")))
+            .collect()
+    });
+    named.get(&payload_type).map_or("reserved", String::as_str)
 }
 
 /// Rules of the judge whose findings the fuzzer does not report: what they expect depends on
@@ -639,5 +658,19 @@ fn announces_close(bytes: &[u8]) -> bool {
             r.response_code.closes_socket() == Some(true)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_bucket;
+
+    #[test]
+    fn a_payload_types_bucket_is_its_number_or_reserved_and_is_made_once() {
+        assert_eq!(type_bucket(0x8001), "0x8001");
+        assert_eq!(type_bucket(0x0005), "0x0005");
+        assert_eq!(type_bucket(0x1234), "reserved");
+        // The same text each time: counting a case allocates nothing.
+        assert!(std::ptr::eq(type_bucket(0x8001), type_bucket(0x8001)));
     }
 }
