@@ -82,7 +82,12 @@ pub struct LiveFuzzer {
     generator: DoipGenerator,
     restore: Restore,
     pub(super) activated: Option<FuzzConnection>,
-    pub(super) udp: Option<UdpSocket>,
+    /// The UDP socket and its local address (asked of the kernel once, when bound).
+    pub(super) udp: Option<(UdpSocket, SocketAddr)>,
+    /// The buffer UDP replies are read into (kept: a UDP case allocates nothing).
+    udp_buf: Vec<u8>,
+    /// The entity status request each UDP case ends with (Table 17), as bytes.
+    entity_status_request: Vec<u8>,
     /// The first half of a diagnostic message (the mid-message state).
     mid_prefix: Vec<u8>,
     /// The alive check request sent after each case as its barrier (ISO 13400-2:2019 §9.6).
@@ -112,12 +117,15 @@ impl LiveFuzzer {
         let whole = frame(settings.version, 0x8001, &diag);
         let mid_prefix = whole[..HEADER_LEN + 2].to_vec();
         let barrier = frame(settings.version, 0x0007, &[]);
+        let entity_status_request = frame(settings.version, 0x4001, &[]);
         LiveFuzzer {
             settings,
             generator,
             restore,
             activated: None,
             udp: None,
+            udp_buf: vec![0u8; UDP_READ],
+            entity_status_request,
             mid_prefix,
             barrier,
             udp_dead: false,
@@ -337,12 +345,12 @@ impl LiveFuzzer {
     }
 
     async fn run_udp_case(&mut self, case: &FuzzCase) -> CaseOutcome {
-        let socket = match self.udp_socket().await {
+        let (socket, ours) = match self.udp_socket().await {
             Ok(s) => s,
             Err(e) => return CaseOutcome::Anomaly(Oracle::Identification, e),
         };
         let version = self.settings.version;
-        let (ours, entity) = (socket.local_addr().unwrap_or(self.settings.udp), self.settings.udp);
+        let entity = self.settings.udp;
         let judged = &mut self.udp_judged;
         let mut expected = 0usize;
         for action in &case.actions {
@@ -356,20 +364,20 @@ impl LiveFuzzer {
         // before it (each valid one in the case is answered too). Without entity status, a
         // short window; a datagram late for it is read (and judged) by the next UDP case.
         let bound = if self.settings.entity_status {
-            let status = frame(version, 0x4001, &[]);
-            let _ = socket.send_to(&status, entity).await;
-            judged.feed.udp(ours, entity, Side::Tester, &status, judged.time(Instant::now()));
+            let status = &self.entity_status_request;
+            let _ = socket.send_to(status, entity).await;
+            judged.feed.udp(ours, entity, Side::Tester, status, judged.time(Instant::now()));
             expected += 1;
             self.settings.ctrl
         } else {
             Duration::from_millis(2)
         };
-        let mut buf = vec![0u8; 4096];
+        let buf = &mut self.udp_buf;
         let deadline = Instant::now() + bound;
         let (mut count, mut answers) = (0usize, 0usize);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match timeout(left, socket.recv_from(&mut buf)).await {
+            match timeout(left, socket.recv_from(buf)).await {
                 Ok(Ok((n, _))) => {
                     count += 1;
                     let at = judged.time(Instant::now());
@@ -397,13 +405,14 @@ impl LiveFuzzer {
                 _ => break,
             }
         }
-        self.udp = Some(socket);
+        self.udp = Some((socket, ours));
         CaseOutcome::Clean
     }
 
-    pub(super) async fn udp_socket(&mut self) -> Result<UdpSocket, String> {
-        if let Some(s) = self.udp.take() {
-            return Ok(s);
+    /// The kept UDP socket and its local address, or a new one.
+    pub(super) async fn udp_socket(&mut self) -> Result<(UdpSocket, SocketAddr), String> {
+        if let Some(kept) = self.udp.take() {
+            return Ok(kept);
         }
         // Loopback for a loopback target (its answers never leave the host), else any.
         use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -414,7 +423,10 @@ impl LiveFuzzer {
             (false, false) => Ipv6Addr::UNSPECIFIED.into(),
         };
         let local = SocketAddr::new(ip, 0);
-        UdpSocket::bind(local).await.map_err(|e| format!("cannot bind a UDP socket: {e}"))
+        let socket =
+            UdpSocket::bind(local).await.map_err(|e| format!("cannot bind a UDP socket: {e}"))?;
+        let ours = socket.local_addr().unwrap_or(local);
+        Ok((socket, ours))
     }
 }
 
@@ -578,6 +590,9 @@ fn action_text(a: &Action) -> String {
         Action::Udp(b) => format!("udp {}", hex_spaced(b)),
     }
 }
+
+/// Bytes of one datagram a UDP case reads (a longer one is cut to this).
+const UDP_READ: usize = 4096;
 
 /// Valid alive check requests in the stream (each is answered like our barrier).
 fn alive_requests_in(prefix: &[u8], bytes: &[u8]) -> usize {
