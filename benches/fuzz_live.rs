@@ -86,6 +86,23 @@ fn main() {
         summary["healthy_checks"],
         summary["findings"]
     );
+    // Against the conformant simulator a finding is a false one: say what it was, before the
+    // temporary directory goes.
+    for dir in summary["finding_dirs"].as_array().into_iter().flatten() {
+        let path = std::path::Path::new(dir.as_str().unwrap_or_default()).join("finding.json");
+        let finding: serde_json::Value = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        println!(
+            "fuzz_live: finding {}: {} after case {} ({}): {}",
+            dir,
+            finding["oracle"],
+            finding["case_index"],
+            finding["confirmation"]["status"],
+            finding["detail"]
+        );
+    }
     let at = |fraction: f64| {
         let i = ((samples.len() as f64 * fraction) as usize).min(samples.len().saturating_sub(1));
         samples.get(i).map_or(0, |s| s.1)
