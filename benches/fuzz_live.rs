@@ -11,6 +11,9 @@
 //! case costs changes least, so the bench also prints what the cores would give if the run
 //! had them to itself.
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,18 +22,6 @@ fn status_kb(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// User and kernel CPU seconds of the children waited for so far (getrusage): the one run.
-fn children_cpu() -> (f64, f64) {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is always valid.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (secs(usage.ru_utime), secs(usage.ru_stime))
 }
 
 /// The 1-minute load average, as /proc/loadavg says.
@@ -115,7 +106,7 @@ fn main() {
         peak
     );
     // The child has been waited for: its whole CPU time, to the microsecond.
-    let (user_s, kernel_s) = children_cpu();
+    let (user_s, kernel_s) = cpu_time::user_and_kernel(cpu_time::Who::WaitedChildren);
     let wall = start.elapsed().as_secs_f64();
     println!(
         "fuzz_live: CPU {:.1} s user + {:.1} s kernel ({:.0} % kernel), {:.2} cores busy over {:.1} s",

@@ -11,21 +11,13 @@
 //! costs at least its round trips plus its share of connections (`doipcheck fuzz --json`
 //! counts neither; docs/architecture.md#live-fuzzing gives the mix).
 
+#[path = "../benches/support/cpu_time.rs"]
+mod cpu_time;
+
+use cpu_time::{Who, user_and_kernel};
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// User and kernel CPU seconds of this process so far.
-fn cpu() -> (f64, f64) {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (secs(usage.ru_utime), secs(usage.ru_stime))
-}
 
 /// Echoes 16-byte messages until the peer closes.
 async fn serve(mut s: TcpStream) {
@@ -45,7 +37,7 @@ async fn round_trip(s: &mut TcpStream) {
 }
 
 fn report(what: &str, count: u64, start: (f64, f64, Instant)) {
-    let (user, kernel) = cpu();
+    let (user, kernel) = user_and_kernel(Who::Me);
     let (user, kernel) = (user - start.0, kernel - start.1);
     let per = |s: f64| s * 1e6 / count as f64;
     println!(
@@ -73,14 +65,14 @@ fn main() {
         });
         let mut s = TcpStream::connect(addr).await.expect("connect");
         s.set_nodelay(true).expect("nodelay");
-        let (u, k) = cpu();
+        let (u, k) = user_and_kernel(Who::Me);
         let start = (u, k, Instant::now());
         for _ in 0..trips {
             round_trip(&mut s).await;
         }
         report("round trip on an open connection", trips, start);
         drop(s);
-        let (u, k) = cpu();
+        let (u, k) = user_and_kernel(Who::Me);
         let start = (u, k, Instant::now());
         for _ in 0..connections {
             let mut s = TcpStream::connect(addr).await.expect("connect");
