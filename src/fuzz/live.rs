@@ -92,6 +92,8 @@ pub struct LiveFuzzer {
     mid_prefix: Vec<u8>,
     /// The alive check request sent after each case as its barrier (ISO 13400-2:2019 §9.6).
     barrier: Vec<u8>,
+    /// The bytes a case sends on its main connection, prefix included (kept between cases).
+    stream: Vec<u8>,
     /// The UDP service stayed dead after a restore: its cases are not sent any more.
     udp_dead: bool,
     /// The UDP cases' datagrams into the judge.
@@ -128,6 +130,7 @@ impl LiveFuzzer {
             entity_status_request,
             mid_prefix,
             barrier,
+            stream: Vec::new(),
             udp_dead: false,
             udp_judged: Judged::new(),
             tcp_dead: false,
@@ -190,10 +193,17 @@ impl LiveFuzzer {
                 break;
             }
         }
-        let stream = case.main_stream();
-        let fate = stream_fate(prefix, &stream, self.settings.max_data_size);
+        // The main connection's bytes, in a buffer kept between cases.
+        let mut stream = std::mem::take(&mut self.stream);
+        stream.clear();
+        stream.extend_from_slice(prefix);
+        case.append_main_stream(&mut stream);
+        let fate = stream_fate(&[], &stream, self.settings.max_data_size);
         let barrier_due = fate.on_boundary && !case.closes() && write_failed.is_none();
         let alive_barrier = barrier_due && self.settings.alive_check_barrier;
+        // Our barrier, and each valid alive check request of the case, is answered.
+        let alive_answers = if alive_barrier { 1 + alive_requests_in(&stream) } else { 0 };
+        self.stream = stream;
         if alive_barrier {
             conn.queue(&self.barrier);
         }
@@ -228,9 +238,8 @@ impl LiveFuzzer {
             }
         } else if barrier_ok {
             // The barrier went out with the case (queued above).
-            let expected = 1 + alive_requests_in(prefix, &stream);
             conn.read_until(
-                expected,
+                alive_answers,
                 self.settings.ctrl,
                 self.settings.tester_address,
                 is_alive_response,
@@ -595,8 +604,7 @@ fn action_text(a: &Action) -> String {
 const UDP_READ: usize = 4096;
 
 /// Valid alive check requests in the stream (each is answered like our barrier).
-fn alive_requests_in(prefix: &[u8], bytes: &[u8]) -> usize {
-    let stream: Vec<u8> = prefix.iter().chain(bytes).copied().collect();
+fn alive_requests_in(stream: &[u8]) -> usize {
     let mut deframer = Deframer::new(u32::MAX);
     let (mut at, mut count) = (0, 0);
     while at < stream.len() {
