@@ -67,10 +67,11 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "CMD")]
     pub monitor: Option<String>,
     /// Fuzz the built-in simulator with this many workers, each with its own simulator
-    /// instance on its own thread taking every N-th case of the seed (use the cores; not
-    /// with --target, --can or --monitor, which fuzz or watch one shared target).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=16))]
-    pub workers: u64,
+    /// instance on its own thread taking every N-th case of the seed (not with --target,
+    /// --can or --monitor, which fuzz or watch one shared target). Default: one per core
+    /// against the built-in DoIP simulator (at most 16), else 1.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_WORKERS))]
+    pub workers: Option<u64>,
     /// When the profile has `doip.tls`: percent of the TCP cases sent over TLS to
     /// `ports.tls` instead, in blocks of 64 cases (100: every TCP case; 0: none). The TLS
     /// handshake is not fuzzed (it is done as `run` does it); the DoIP messages inside the
@@ -126,7 +127,7 @@ fn run_inner(args: FuzzArgs) -> Result<u8, (u8, String)> {
     if args.target.is_some() && !args.sim_faults.is_empty() {
         return Err(usage("--sim-fault applies to the built-in simulator, not to --target"));
     }
-    if args.workers > 1 && (args.target.is_some() || args.can.is_some() || args.monitor.is_some()) {
+    if args.workers.is_some_and(|w| w > 1) && !own_simulators(&args) {
         return Err(usage(
             "--workers applies to the built-in DoIP simulator without --monitor (one instance per worker)",
         ));
@@ -318,6 +319,20 @@ fn finish<C: LiveCase>(
     )
 }
 
+/// Most workers `--workers` takes.
+const MAX_WORKERS: u64 = 16;
+
+/// Whether workers apply: the built-in DoIP simulator, one instance per worker, with no
+/// `--monitor` (which watches one shared target).
+fn own_simulators(args: &FuzzArgs) -> bool {
+    args.target.is_none() && args.can.is_none() && args.monitor.is_none()
+}
+
+/// The cores this process may run on (1 when that cannot be told).
+fn cores() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+}
+
 /// The campaign the arguments describe.
 fn campaign_of<'a>(
     args: &FuzzArgs,
@@ -336,7 +351,11 @@ fn campaign_of<'a>(
         max_cases: args.cases,
         max_findings: args.max_findings,
         findings_dir: args.findings.clone(),
-        workers: args.workers,
+        workers: args.workers.unwrap_or(if own_simulators(args) {
+            cores().min(MAX_WORKERS)
+        } else {
+            1
+        }),
         tls_share: args.tls_share,
     }
 }
@@ -527,7 +546,8 @@ fn summary_json<C>(
     let r = &outcome.report;
     let mut coverage = serde_json::Map::new();
     for ((payload_type, state), n) in &r.coverage {
-        let entry = coverage.entry(payload_type.clone()).or_insert_with(|| serde_json::json!({}));
+        let entry =
+            coverage.entry(payload_type.to_string()).or_insert_with(|| serde_json::json!({}));
         entry[*state] = (*n).into();
     }
     let mut transports = serde_json::Map::new();

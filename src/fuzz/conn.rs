@@ -20,6 +20,10 @@ pub const MAX_REPLIES_PER_CASE: usize = 1000;
 pub struct FuzzConnection {
     tester: TesterConnection,
     judged: Judged,
+    /// Messages queued by [`FuzzConnection::queue`] for the next write, and where each ends
+    /// (kept between cases: a kept connection allocates nothing per case).
+    pending: Vec<u8>,
+    pending_ends: Vec<usize>,
     /// UDS session last entered (for the extended-session state).
     pub extended: bool,
     /// Whether it is a TLS connection (to the TLS data port).
@@ -53,7 +57,14 @@ impl FuzzConnection {
         let tester = tester::connect(addr, tls.cloned(), bound, &mut judged)
             .await
             .map_err(|tester::NotThere(why)| why)?;
-        Ok(FuzzConnection { tester, judged, extended: false, tls: tls.is_some() })
+        Ok(FuzzConnection {
+            tester,
+            judged,
+            pending: Vec::new(),
+            pending_ends: Vec::new(),
+            extended: false,
+            tls: tls.is_some(),
+        })
     }
 
     /// What the judge found on this connection since the last call (the connection goes on).
@@ -64,6 +75,7 @@ impl FuzzConnection {
     /// Closes our side (the judge sees who closed when: the socket's fate after a NACK is a
     /// rule) and returns what the judge found since [`FuzzConnection::take_findings`].
     pub async fn close(mut self) -> Vec<Finding> {
+        let _ = self.flush().await;
         self.tester.close(&mut self.judged).await;
         self.judged.feed.take_findings()
     }
@@ -84,11 +96,33 @@ impl FuzzConnection {
     }
 
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.flush().await?;
         self.tester.write(bytes, (), &mut self.judged).await.map(|_| ()).map_err(|r| r.to_string())
     }
 
-    /// Our FIN; replies are still read.
+    /// Queues `bytes` to go out with what follows in one write ([`FuzzConnection::flush`]):
+    /// a case's messages and its barrier need no answer in between, and the judge still sees
+    /// each as sent.
+    pub fn queue(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        self.pending_ends.push(self.pending.len());
+    }
+
+    /// Writes what [`FuzzConnection::queue`] holds, in one write.
+    pub async fn flush(&mut self) -> Result<(), String> {
+        if self.pending_ends.is_empty() {
+            return Ok(());
+        }
+        let written =
+            self.tester.write_parts(&self.pending, &self.pending_ends, &mut self.judged).await;
+        self.pending.clear();
+        self.pending_ends.clear();
+        written.map(|_| ()).map_err(|r| r.to_string())
+    }
+
+    /// Our FIN (after what is queued); replies are still read.
     pub async fn finish_sending(&mut self) -> Result<(), String> {
+        self.flush().await?;
         self.tester.finish_sending().await
     }
 

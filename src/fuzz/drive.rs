@@ -73,13 +73,15 @@ pub trait LiveCase: Clone {
     fn index(&self) -> u64;
     /// The start state's name (finding.json, the console, de-duplication).
     fn state_name(&self) -> &'static str;
-    /// The coverage column: a payload type (DoIP) or an N_PCI type (ISO-TP).
-    fn bucket(&self) -> String;
+    /// The coverage column: a payload type (DoIP) or an N_PCI type (ISO-TP); static, so that
+    /// counting a case allocates nothing.
+    fn bucket(&self) -> &'static str;
     /// The mutation that made the case (the campaign report's heat map).
     fn mutation(&self) -> &'static str;
     /// What the case's bytes travel on (`tcp`, `tls`, `udp`, `can`): a coverage line each.
     fn transport(&self) -> &'static str;
-    /// Bucket and mutation, e.g. `0x8001/length_zero` (de-duplication before minimizing).
+    /// Bucket and mutation, e.g. `0x8001/length_zero` (de-duplication before minimizing); made
+    /// only for a case a check failed after.
     fn shape(&self) -> String;
     /// Messages (DoIP) or frames (CAN) the case sends.
     fn message_count(&self) -> usize;
@@ -212,7 +214,7 @@ pub struct LiveReport<C> {
     /// Findings dropped as duplicates of an earlier one.
     pub duplicates: u64,
     /// Cases per bucket x state.
-    pub coverage: BTreeMap<(String, &'static str), u64>,
+    pub coverage: BTreeMap<(&'static str, &'static str), u64>,
     /// Cases per mutation x state.
     pub mutations: BTreeMap<(&'static str, &'static str), u64>,
     /// Cases per transport x state (how many went over TLS, say).
@@ -358,7 +360,7 @@ pub async fn drive<T: LiveTarget>(
             outcome
         };
         report.cases += 1;
-        let (state, shape, case_index) = (case.state_name(), case.shape(), case.index());
+        let (state, case_index) = (case.state_name(), case.index());
         window.push(case);
         let suspect = match outcome {
             CaseOutcome::Clean => None,
@@ -390,6 +392,7 @@ pub async fn drive<T: LiveTarget>(
             },
         };
         if let Some((oracle, detail)) = failed {
+            let shape = window.last().map(LiveCase::shape).unwrap_or_default();
             // The symptom (the oracle and what it saw) in the state the case started in.
             let key = (format!("{oracle} {detail}"), state);
             let found_after = start.elapsed();
@@ -567,8 +570,8 @@ mod tests {
         fn state_name(&self) -> &'static str {
             "idle"
         }
-        fn bucket(&self) -> String {
-            "0x8001".into()
+        fn bucket(&self) -> &'static str {
+            "0x8001"
         }
         fn mutation(&self) -> &'static str {
             "valid"

@@ -458,8 +458,8 @@ impl LiveCase for CanCase {
         self.state.name()
     }
 
-    fn bucket(&self) -> String {
-        self.pci_bucket().to_string()
+    fn bucket(&self) -> &'static str {
+        self.pci_bucket()
     }
 
     fn transport(&self) -> &'static str {

@@ -87,9 +87,18 @@ pub struct LiveFuzzer {
     generator: DoipGenerator,
     restore: Restore,
     pub(super) activated: Option<FuzzConnection>,
-    pub(super) udp: Option<UdpSocket>,
+    /// The UDP socket and its local address (asked of the kernel once, when bound).
+    pub(super) udp: Option<(UdpSocket, SocketAddr)>,
+    /// The buffer UDP replies are read into (kept: a UDP case allocates nothing).
+    udp_buf: Vec<u8>,
+    /// The entity status request each UDP case ends with (Table 17), as bytes.
+    entity_status_request: Vec<u8>,
     /// The first half of a diagnostic message (the mid-message state).
     mid_prefix: Vec<u8>,
+    /// The alive check request sent after each case as its barrier (ISO 13400-2:2019 §9.6).
+    barrier: Vec<u8>,
+    /// The bytes a case sends on its main connection, prefix included (kept between cases).
+    stream: Vec<u8>,
     /// The UDP service stayed dead after a restore: its cases are not sent any more.
     udp_dead: bool,
     /// The UDP cases' datagrams into the judge.
@@ -123,6 +132,8 @@ impl LiveFuzzer {
         // Without a configuration there is nothing to connect with: the TLS service is left
         // out as if it were dead (said by the baseline's probe).
         let tls_config = settings.tls.and_then(|_| tls::client_config(None).ok());
+        let barrier = frame(settings.version, 0x0007, &[]);
+        let entity_status_request = frame(settings.version, 0x4001, &[]);
         LiveFuzzer {
             tls_dead: settings.tls.is_none() || tls_config.is_none(),
             tls_config,
@@ -131,7 +142,11 @@ impl LiveFuzzer {
             restore,
             activated: None,
             udp: None,
+            udp_buf: vec![0u8; UDP_READ],
+            entity_status_request,
             mid_prefix,
+            barrier,
+            stream: Vec::new(),
             udp_dead: false,
             udp_judged: Judged::new(),
             tcp_dead: false,
@@ -157,21 +172,25 @@ impl LiveFuzzer {
         };
         let prefix: &[u8] =
             if case.state == StartState::MidMessage { &self.mid_prefix } else { &[] };
-        if !prefix.is_empty()
-            && let Err(e) = conn.write(prefix).await
-        {
-            return CaseOutcome::Anomaly(
-                activation_oracle(case.tls),
-                format!("sending the mid-message state: {e}"),
-            );
+        // The prefix, the case's messages and its barrier go out in as few writes as the case
+        // allows (a drip, a second socket or our FIN flush what is queued first).
+        if !prefix.is_empty() {
+            conn.queue(prefix);
         }
         let mut second: Option<FuzzConnection> = None;
         let mut write_failed = None;
         for action in &case.actions {
             let sent = match action {
-                Action::Send(bytes) => conn.write(bytes).await,
+                Action::Send(bytes) => {
+                    conn.queue(bytes);
+                    Ok(())
+                }
                 Action::Drip { bytes, chunks } => drip(&mut conn, bytes, chunks).await,
                 Action::SecondSocket(bytes) => {
+                    if let Err(e) = conn.flush().await {
+                        write_failed = Some(e);
+                        break;
+                    }
                     match self.open(case.tls, self.settings.ctrl).await {
                         Ok(mut c) => {
                             let r = c.write(bytes).await;
@@ -190,15 +209,32 @@ impl LiveFuzzer {
                 break;
             }
         }
-        let stream = case.main_stream();
-        let fate = stream_fate(prefix, &stream, self.settings.max_data_size);
-        let version = self.settings.version;
+        // The main connection's bytes, in a buffer kept between cases.
+        let mut stream = std::mem::take(&mut self.stream);
+        stream.clear();
+        stream.extend_from_slice(prefix);
+        case.append_main_stream(&mut stream);
+        let fate = stream_fate(&[], &stream, self.settings.max_data_size);
+        let barrier_due = fate.on_boundary && !case.closes() && write_failed.is_none();
+        let alive_barrier = barrier_due && self.settings.alive_check_barrier;
+        // Our barrier, and each valid alive check request of the case, is answered.
+        let alive_answers = if alive_barrier { 1 + alive_requests_in(&stream) } else { 0 };
+        self.stream = stream;
+        if alive_barrier {
+            conn.queue(&self.barrier);
+        }
+        if write_failed.is_none()
+            && let Err(e) = conn.flush().await
+        {
+            // The entity closed while we were sending: what it said before decides.
+            write_failed = Some(e);
+        }
         // Whether a reply announced the close (a NACK or denial that closes, Tables 19 and
         // 25): a close without one is an anomaly for the liveness oracle; the rules on the
         // socket's fate are the judge's.
         let mut close_announced = false;
         let mut note = |bytes: &[u8]| close_announced |= announces_close(bytes);
-        let barrier_ok = fate.on_boundary && !case.closes() && write_failed.is_none();
+        let barrier_ok = barrier_due && write_failed.is_none();
         let quiet_barrier = barrier_ok && !self.settings.alive_check_barrier;
         let end = if quiet_barrier {
             // No alive check answered: what arrives within P2 is this case's (a reply later
@@ -217,20 +253,15 @@ impl LiveFuzzer {
                 other => other,
             }
         } else if barrier_ok {
-            let expected = 1 + alive_requests_in(prefix, &stream);
-            if conn.write(&frame(version, 0x0007, &[])).await.is_err() {
-                conn.take_ready(&mut note).await;
-                ReadEnd::Closed
-            } else {
-                conn.read_until(
-                    expected,
-                    self.settings.ctrl,
-                    self.settings.tester_address,
-                    is_alive_response,
-                    &mut note,
-                )
-                .await
-            }
+            // The barrier went out with the case (queued above).
+            conn.read_until(
+                alive_answers,
+                self.settings.ctrl,
+                self.settings.tester_address,
+                is_alive_response,
+                &mut note,
+            )
+            .await
         } else if fate.closes {
             // The entity must close after its NACK: wait for it (bounded).
             conn.read_until(
@@ -361,12 +392,12 @@ impl LiveFuzzer {
     }
 
     async fn run_udp_case(&mut self, case: &FuzzCase) -> CaseOutcome {
-        let socket = match self.udp_socket().await {
+        let (socket, ours) = match self.udp_socket().await {
             Ok(s) => s,
             Err(e) => return CaseOutcome::Anomaly(Oracle::Identification, e),
         };
         let version = self.settings.version;
-        let (ours, entity) = (socket.local_addr().unwrap_or(self.settings.udp), self.settings.udp);
+        let entity = self.settings.udp;
         let judged = &mut self.udp_judged;
         let mut expected = 0usize;
         for action in &case.actions {
@@ -380,20 +411,20 @@ impl LiveFuzzer {
         // before it (each valid one in the case is answered too). Without entity status, a
         // short window; a datagram late for it is read (and judged) by the next UDP case.
         let bound = if self.settings.entity_status {
-            let status = frame(version, 0x4001, &[]);
-            let _ = socket.send_to(&status, entity).await;
-            judged.feed.udp(ours, entity, Side::Tester, &status, judged.time(Instant::now()));
+            let status = &self.entity_status_request;
+            let _ = socket.send_to(status, entity).await;
+            judged.feed.udp(ours, entity, Side::Tester, status, judged.time(Instant::now()));
             expected += 1;
             self.settings.ctrl
         } else {
             Duration::from_millis(2)
         };
-        let mut buf = vec![0u8; 4096];
+        let buf = &mut self.udp_buf;
         let deadline = Instant::now() + bound;
         let (mut count, mut answers) = (0usize, 0usize);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match timeout(left, socket.recv_from(&mut buf)).await {
+            match timeout(left, socket.recv_from(buf)).await {
                 Ok(Ok((n, _))) => {
                     count += 1;
                     let at = judged.time(Instant::now());
@@ -421,13 +452,14 @@ impl LiveFuzzer {
                 _ => break,
             }
         }
-        self.udp = Some(socket);
+        self.udp = Some((socket, ours));
         CaseOutcome::Clean
     }
 
-    pub(super) async fn udp_socket(&mut self) -> Result<UdpSocket, String> {
-        if let Some(s) = self.udp.take() {
-            return Ok(s);
+    /// The kept UDP socket and its local address, or a new one.
+    pub(super) async fn udp_socket(&mut self) -> Result<(UdpSocket, SocketAddr), String> {
+        if let Some(kept) = self.udp.take() {
+            return Ok(kept);
         }
         // Loopback for a loopback target (its answers never leave the host), else any.
         use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -438,7 +470,10 @@ impl LiveFuzzer {
             (false, false) => Ipv6Addr::UNSPECIFIED.into(),
         };
         let local = SocketAddr::new(ip, 0);
-        UdpSocket::bind(local).await.map_err(|e| format!("cannot bind a UDP socket: {e}"))
+        let socket =
+            UdpSocket::bind(local).await.map_err(|e| format!("cannot bind a UDP socket: {e}"))?;
+        let ours = socket.local_addr().unwrap_or(local);
+        Ok((socket, ours))
     }
 }
 
@@ -581,7 +616,7 @@ impl LiveCase for FuzzCase {
         self.state.name()
     }
 
-    fn bucket(&self) -> String {
+    fn bucket(&self) -> &'static str {
         type_bucket(self.payload_type)
     }
 
@@ -629,9 +664,11 @@ pub(super) fn activation_oracle(tls: bool) -> Oracle {
     if tls { Oracle::TlsActivation } else { Oracle::Activation }
 }
 
+/// Bytes of one datagram a UDP case reads (a longer one is cut to this).
+const UDP_READ: usize = 4096;
+
 /// Valid alive check requests in the stream (each is answered like our barrier).
-fn alive_requests_in(prefix: &[u8], bytes: &[u8]) -> usize {
-    let stream: Vec<u8> = prefix.iter().chain(bytes).copied().collect();
+fn alive_requests_in(stream: &[u8]) -> usize {
     let mut deframer = Deframer::new(u32::MAX);
     let (mut at, mut count) = (0, 0);
     while at < stream.len() {
@@ -661,12 +698,17 @@ fn is_entity_status_request(bytes: &[u8], version: u8) -> bool {
 }
 
 /// The coverage bucket of a payload type: its number, or `reserved` for every unnamed one.
-pub(super) fn type_bucket(payload_type: u16) -> String {
-    if crate::codec::doip::PayloadType::from(payload_type).is_named() {
-        format!("0x{payload_type:04X}")
-    } else {
-        "reserved".into()
-    }
+/// The numbers are written once per process, so that counting a case allocates nothing.
+pub(super) fn type_bucket(payload_type: u16) -> &'static str {
+    static NAMED: std::sync::OnceLock<std::collections::HashMap<u16, String>> =
+        std::sync::OnceLock::new();
+    let named = NAMED.get_or_init(|| {
+        (0..=u16::MAX)
+            .filter(|t| PayloadType::from(*t).is_named())
+            .map(|t| (t, format!("0x{t:04X}")))
+            .collect()
+    });
+    named.get(&payload_type).map_or("reserved", String::as_str)
 }
 
 /// Whether the entity's message says it closes the socket: a generic NACK 0x00 or 0x04
@@ -678,5 +720,19 @@ fn announces_close(bytes: &[u8]) -> bool {
             r.response_code.closes_socket() == Some(true)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_bucket;
+
+    #[test]
+    fn a_payload_types_bucket_is_its_number_or_reserved_and_is_made_once() {
+        assert_eq!(type_bucket(0x8001), "0x8001");
+        assert_eq!(type_bucket(0x0005), "0x0005");
+        assert_eq!(type_bucket(0x1234), "reserved");
+        // The same text each time: counting a case allocates nothing.
+        assert!(std::ptr::eq(type_bucket(0x8001), type_bucket(0x8001)));
     }
 }

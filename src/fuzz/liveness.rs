@@ -121,7 +121,8 @@ impl LiveFuzzer {
             }
         }
         if self.settings.identification {
-            let socket = self.udp_socket().await.map_err(|e| (Oracle::Identification, e))?;
+            let (socket, ours) =
+                self.udp_socket().await.map_err(|e| (Oracle::Identification, e))?;
             let request = frame(self.settings.version, 0x0001, &[]);
             socket
                 .send_to(&request, self.settings.udp)
@@ -141,7 +142,7 @@ impl LiveFuzzer {
                     break;
                 }
             }
-            self.udp = Some(socket);
+            self.udp = Some((socket, ours));
             if !answered {
                 return Err((
                     Oracle::Identification,

@@ -91,6 +91,11 @@ impl Default for Found {
 }
 
 impl Found {
+    /// Holds nothing and counts nothing; stands in while the judge's own is lent out.
+    fn placeholder() -> Found {
+        Found { findings: Vec::new(), judged: Vec::new() }
+    }
+
     /// A finding: its rule was judged, and broken.
     pub fn push(&mut self, finding: Finding) {
         self.judged(finding.rule);
@@ -234,7 +239,9 @@ impl<R: Report> Judge<R> {
 impl<R: Report> CaptureSink for Judge<R> {
     fn event(&mut self, event: CaptureEvent<'_>) {
         self.report.event(&event);
-        let mut found = std::mem::take(&mut self.found);
+        // Taken out for the checks and put back below; what stands in meanwhile allocates
+        // nothing (an event must not cost an allocation: the fuzzer judges every message).
+        let mut found = std::mem::replace(&mut self.found, Found::placeholder());
         match &event {
             CaptureEvent::IsoTp(e) => {
                 if matches!(e, crate::pcap::read::IsoTpEvent::Message { .. }) {

@@ -159,9 +159,12 @@ pub struct FuzzCase {
 }
 
 impl FuzzCase {
-    /// The bytes of the main connection, in order (for the stream prediction).
-    pub fn main_stream(&self) -> Vec<u8> {
-        self.actions.iter().flat_map(|a| a.main_stream_bytes().iter().copied()).collect()
+    /// Appends the bytes of the main connection, in order, to `out` (for the stream
+    /// prediction; the caller's buffer is reused from case to case).
+    pub fn append_main_stream(&self, out: &mut Vec<u8>) {
+        for action in &self.actions {
+            out.extend_from_slice(action.main_stream_bytes());
+        }
     }
 
     /// Whether the case closes its connection itself.
@@ -203,7 +206,11 @@ pub struct StreamFate {
 pub fn stream_fate(prefix: &[u8], bytes: &[u8], max_payload_length: u32) -> StreamFate {
     let mut deframer =
         Deframer::with_rules(HeaderRules { max_payload_length, transport: Some(Transport::Tcp) });
-    let stream: Vec<u8> = prefix.iter().chain(bytes).copied().collect();
+    let stream: std::borrow::Cow<[u8]> = if prefix.is_empty() {
+        bytes.into()
+    } else {
+        prefix.iter().chain(bytes).copied().collect::<Vec<u8>>().into()
+    };
     let mut at = 0;
     let mut rejected = 0;
     loop {
@@ -257,6 +264,27 @@ mod tests {
     use super::*;
 
     const ALIVE: [u8; 8] = [0x02, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
+
+    #[test]
+    fn the_main_stream_is_what_goes_over_the_main_connection_appended_in_order() {
+        let case = FuzzCase {
+            index: 0,
+            state: StartState::Activated,
+            mutation: "valid",
+            payload_type: 0x0007,
+            actions: vec![
+                Action::Send(ALIVE[..5].to_vec()),
+                Action::SecondSocket(vec![0xEE]),
+                Action::Drip { bytes: ALIVE[5..].to_vec(), chunks: vec![1] },
+                Action::Udp(vec![0xDD]),
+                Action::Close,
+            ],
+            tls: false,
+        };
+        let mut stream = vec![0xAA];
+        case.append_main_stream(&mut stream);
+        assert_eq!(stream, [&[0xAA][..], &ALIVE[..]].concat());
+    }
 
     #[test]
     fn a_whole_message_ends_on_a_boundary_and_a_half_one_does_not() {

@@ -154,11 +154,14 @@ pub(super) async fn run_connection(
     mut queue: mpsc::Receiver<Vec<u8>>,
 ) {
     let (mut reader, mut writer) = tokio::io::split(stream);
-    let mut buf = [0u8; READ_CHUNK];
+    // On the heap and never zeroed: in the task's state, a buffer this size would be copied
+    // each time the task is moved into the runtime and zeroed for every connection.
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::new();
     loop {
+        buf.clear();
         let closing = tokio::select! {
-            read = reader.read(&mut buf) => match read {
+            read = reader.read_buf(&mut buf) => match read {
                 Ok(0) | Err(_) => return shared.peer_closed(conn),
                 Ok(n) => shared.handle_data(conn, &buf[..n], &mut queue, &mut out),
             },

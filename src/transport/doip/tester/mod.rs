@@ -253,6 +253,37 @@ impl TesterConnection {
         sent: R::Sent,
         rec: &mut R,
     ) -> Result<Instant, Refused> {
+        let at = self.write_unrecorded(bytes, rec).await?;
+        rec.sent(&self.link, at, bytes, sent).map_err(Refused::Recording)?;
+        Ok(at)
+    }
+
+    /// Writes `bytes` whole in one call and records them as the messages they hold, each ending
+    /// at one of `ends` (ascending, the last `bytes.len()`), all at the time the call returned:
+    /// what needs no answer in between (a fuzz case and its barrier) costs one system call, and
+    /// the recording still sees every message on its own.
+    pub async fn write_parts<R: Recording<Sent = ()>>(
+        &mut self,
+        bytes: &[u8],
+        ends: &[usize],
+        rec: &mut R,
+    ) -> Result<Instant, Refused> {
+        let at = self.write_unrecorded(bytes, rec).await?;
+        let mut start = 0;
+        for &end in ends {
+            let part = &bytes[start.min(end)..end.min(bytes.len())];
+            rec.sent(&self.link, at, part, ()).map_err(Refused::Recording)?;
+            start = end;
+        }
+        Ok(at)
+    }
+
+    /// Writes `bytes` whole (bounded by [`WRITE_TIMEOUT`]); the caller records them.
+    async fn write_unrecorded<R: Recording>(
+        &mut self,
+        bytes: &[u8],
+        rec: &mut R,
+    ) -> Result<Instant, Refused> {
         match (&self.fate, &self.stream) {
             (Fate::ClosedByUs, _) => return Err(Refused::ClosedByUs),
             (Fate::Reset { error, .. }, Stream::Gone) => {
@@ -276,10 +307,7 @@ impl TesterConnection {
         let at = Instant::now();
         self.hand_over_tls(rec);
         match result {
-            Ok(Ok(())) => {
-                rec.sent(&self.link, at, bytes, sent).map_err(Refused::Recording)?;
-                Ok(at)
-            }
+            Ok(Ok(())) => Ok(at),
             Ok(Err(e)) => Err(Refused::Entity(entity_io_error(&e))),
             Err(_) => Err(Refused::Entity(format!(
                 "the entity did not read for {}",
@@ -311,10 +339,14 @@ impl TesterConnection {
         if self.fate == Fate::ClosedByUs {
             return;
         }
-        let _ = self.finish_sending().await;
+        let was_open = self.is_open();
+        // After the entity's FIN or reset, dropping the socket says all there is to say (a
+        // FIN where one is still due); a shutdown first would only cost a system call.
+        if was_open {
+            let _ = self.finish_sending().await;
+        }
         // TLS: the close_notify alert went out before our FIN.
         self.hand_over_tls(rec);
-        let was_open = self.is_open();
         self.fate = Fate::ClosedByUs;
         if was_open {
             rec.changed(&self.link, Instant::now(), Change::ClosedByUs);

@@ -205,3 +205,18 @@ async fn a_tls_handshake_the_entity_leaves_unanswered_ends_at_the_connect_bound(
     }
     assert_eq!(rec.changes, [Change::Opened, Change::Reset]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn parts_written_together_arrive_whole_and_are_recorded_one_by_one() {
+    let (ours, mut theirs) = tokio::io::duplex(1024);
+    let mut rec = Log::default();
+    let mut c = TesterConnection::in_memory(ours, &mut rec);
+    let alive_check = [0x02, 0xFD, 0x00, 0x07, 0, 0, 0, 0];
+    let status = [0x02, 0xFD, 0x40, 0x01, 0, 0, 0, 0];
+    let both = [&alive_check[..], &status[..]].concat();
+    c.write_parts(&both, &[8, 16], &mut rec).await.expect("written");
+    let mut arrived = [0u8; 16];
+    theirs.read_exact(&mut arrived).await.expect("both parts");
+    assert_eq!(arrived[..], both[..]);
+    assert_eq!(rec.frames, [(true, alive_check.to_vec()), (true, status.to_vec())]);
+}
