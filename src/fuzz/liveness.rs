@@ -12,6 +12,7 @@ use super::model::doip::frame;
 use super::model::repro::Oracle;
 use crate::codec::doip::HEADER_LEN;
 use crate::codec::doip::{PayloadType, payload_type_of};
+use crate::proto::uds_wait::{AnswerWait, Answered, MAX_PENDING, UdsTimes, is_response_pending};
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
 
@@ -206,7 +207,11 @@ impl LiveFuzzer {
         send(conn).await?;
         let total = if patient { p2 + p2_star * ECU_QUEUE_WAIT } else { p2 };
         let deadline = Instant::now() + total;
-        let (mut pending, mut sent, mut acked) = (0u32, 1u32, false);
+        // P2, then P2* after each NRC 0x78, at most MAX_PENDING of them: the one UDS wait
+        // (`proto::uds_wait`); on top of it the probe's patience with a gateway's queue.
+        let times = UdsTimes { p2, p2_star, tolerance: Duration::ZERO };
+        let mut wait = AnswerWait::start(times, Instant::now());
+        let (mut sent, mut acked) = (1u32, false);
         let mut negative: Option<String> = None;
         // The last sign of progress (our send, its ACK, an NRC 0x78): P2 / P2* run from it.
         let mut progress = Instant::now();
@@ -243,8 +248,9 @@ impl LiveFuzzer {
             }
             // Short reads while we wait on: between them our alive check requests keep the
             // socket from T_TCP_General_Inactivity (ISO 13400-2:2019 §9.4).
-            let first = sent == 1 && pending == 0;
-            let window = if first { p2 } else { self.settings.keep_alive.min(p2_star) };
+            let first = sent == 1 && wait.pending() == 0;
+            let window =
+                if first { wait.window().within } else { self.settings.keep_alive.min(p2_star) };
             // The UDS answer, or the entity's NACK code.
             let mut answer: Option<Result<Vec<u8>, u8>> = None;
             let end = conn
@@ -263,11 +269,19 @@ impl LiveFuzzer {
             let again = patient && sent < MAX_TESTER_PRESENT_SENDS;
             match (end, answer.as_ref().map(|a| a.as_deref())) {
                 (ReadEnd::Barrier, Some(Ok([0x7E, 0x00, ..]))) => return Ok(()),
-                (ReadEnd::Barrier, Some(Ok([0x7F, 0x3E, 0x78]))) if pending < 32 => {
-                    pending += 1;
-                    progress = Instant::now();
+                (ReadEnd::Barrier, Some(Ok(uds))) if is_response_pending(uds) => {
+                    if wait.on_answer(Instant::now(), uds) == Answered::TooManyPending {
+                        return fail(format!(
+                            "TesterPresent to 0x{address:04X} answered NRC 0x78 (response pending) more than {MAX_PENDING} times"
+                        ));
+                    }
+                    progress = wait.since();
                 }
-                (ReadEnd::Barrier, Some(Err(0x05))) if again && !acked => {
+                // A full queue is the gateway's state, not a refusal of this address: asked
+                // again every P2 until it takes ours, bounded by the deadline, not the sends
+                // (under a loaded campaign the queue may stay full for more than 8 P2).
+                (ReadEnd::Barrier, Some(Err(0x05))) if patient && !acked => {
+                    negative = Some("diagnostic NACK 0x05 (queue full)".into());
                     tokio::time::sleep(p2.min(left)).await;
                     sent += 1;
                     send(conn).await?;
