@@ -9,6 +9,11 @@
 //! The link listens to the ECU's response id only while it waits for an answer, so other
 //! testers on the bus (the ISO-TP suites) can talk to the ECU without the gateway's receiver
 //! answering their flow control.
+//!
+//! One request at a time: the next queued request goes to the ECU only after the answer to the
+//! last one (its final answer, not NRC 0x78), or after P2server_max without one (P2*server_max
+//! after a 0x78, ISO 14229-2). A UDS answer carries no request id, so a link that sent the
+//! next request earlier would hand the answer to the wrong tester.
 
 use super::config::EcuConfig;
 use super::ecu::{LinkEnd, isotp_config};
@@ -57,6 +62,12 @@ pub struct GatewayLink {
     queue: VecDeque<Forward>,
     /// Where answers go: the tester of the last request sent.
     reply_to: Option<(u64, u16)>,
+    /// Until when the ECU's answer to the last request sent is awaited: no next request
+    /// before it came or this passed.
+    awaiting: Option<Instant>,
+    /// The ECU's P2server_max and P2*server_max: how long an answer is awaited.
+    p2: Duration,
+    p2_star: Duration,
     listen_until: Option<Instant>,
     events: VecDeque<LinkEvent>,
 }
@@ -70,6 +81,9 @@ impl GatewayLink {
             in_flight: None,
             queue: VecDeque::new(),
             reply_to: None,
+            awaiting: None,
+            p2: config.uds.p2_server_max.get(),
+            p2_star: config.uds.p2_star_server_max.get(),
             listen_until: None,
             events: VecDeque::new(),
         })
@@ -95,6 +109,9 @@ impl GatewayLink {
 
     pub fn handle_timeout(&mut self, now: Instant) {
         self.endpoint.handle_timeout(now);
+        if self.awaiting.is_some_and(|t| t <= now) {
+            self.awaiting = None;
+        }
         if self.listen_until.is_some_and(|t| t <= now) && !self.endpoint.is_receiving() {
             self.listen_until = None;
         }
@@ -102,10 +119,7 @@ impl GatewayLink {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.endpoint.poll_timeout(), self.listen_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.endpoint.poll_timeout(), self.listen_until, self.awaiting].into_iter().flatten().min()
     }
 
     pub fn poll_transmit(&mut self, now: Instant) -> Option<CanFrame> {
@@ -128,6 +142,7 @@ impl GatewayLink {
                 TransferEvent::MessageSent => {
                     if let Some(request) = self.in_flight.take() {
                         self.reply_to = Some((request.conn, request.tester));
+                        self.awaiting = Some(now + self.p2);
                         self.listen_until = Some(now + LISTEN_FOR);
                         self.events.push_back(LinkEvent::Sent(request));
                     }
@@ -144,6 +159,7 @@ impl GatewayLink {
                 TransferEvent::MessageReceived { payload, .. } => {
                     let pending = matches!(payload[..], [0x7F, _, code] if Nrc::from_raw(code) == Nrc::ResponsePending);
                     self.listen_until = Some(now + LISTEN_FOR);
+                    self.awaiting = pending.then(|| now + self.p2_star);
                     if !pending && self.in_flight.is_none() && self.queue.is_empty() {
                         // The final answer: stop listening so other testers own the ECU.
                         self.listen_until = None;
@@ -161,6 +177,8 @@ impl GatewayLink {
         }
         if self.in_flight.is_none()
             && !self.endpoint.is_sending()
+            && !self.endpoint.is_receiving()
+            && self.awaiting.is_none_or(|t| t <= now)
             && let Some(next) = self.queue.pop_front()
         {
             match self.endpoint.send(now, &next.user_data) {

@@ -748,6 +748,59 @@ fn a_request_to_a_can_ecu_is_acked_and_its_multi_frame_answer_routed_back() {
 }
 
 #[test]
+fn a_request_queued_behind_another_testers_goes_to_the_ecu_after_its_answer_and_each_answer_to_its_tester()
+ {
+    // The first request's answer takes a response pending and 100 ms: the second request
+    // waits for it, else the ECU's answers carry no sign of whom they are for.
+    let mut ecu = ecu();
+    ecu.uds.services.insert(
+        0x11,
+        crate::sim::config::ServiceTiming {
+            pending: 1,
+            pending_interval: crate::sim::config::ConfigDuration::from_millis(100),
+            ..Default::default()
+        },
+    );
+    let mut s = with_ecu(ecu, FaultSet::NONE);
+    let (a, b) = (s.activated(TESTER), s.activated(OTHER_TESTER));
+    s.send(a, &diag(TESTER, ECU, &[0x11, 0x01]));
+    s.send(b, &diag(OTHER_TESTER, ECU, &[0x3E, 0x00]));
+    let requests =
+        |s: &Sim| s.can_frames().iter().filter(|(_, f)| f.id().raw() == REQUEST_ID).count();
+    assert_eq!(requests(&s), 1, "the second request is held while the first is answered");
+    s.advance(Duration::from_millis(100) - US);
+    assert_eq!(requests(&s), 1, "a response pending extends the wait");
+    s.advance(US);
+    assert_eq!(requests(&s), 2, "sent once the final answer came");
+    let answers = |c| -> Vec<Vec<u8>> {
+        s.tcp_messages(c)
+            .into_iter()
+            .filter_map(|m| match m.payload {
+                Payload::DiagnosticMessage(d) => Some(d.user_data.to_vec()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(answers(a), vec![vec![0x7F, 0x11, 0x78], vec![0x51, 0x01]]);
+    assert_eq!(answers(b), vec![vec![0x7E, 0x00]]);
+}
+
+#[test]
+fn a_request_the_ecu_leaves_unanswered_holds_the_next_for_p2_server_max_only() {
+    let mut s = with_ecu(ecu(), FaultSet::NONE);
+    let (a, b) = (s.activated(TESTER), s.activated(OTHER_TESTER));
+    // TesterPresent with the suppress-positive-response bit: no answer comes.
+    s.send(a, &diag(TESTER, ECU, &[0x3E, 0x80]));
+    s.send(b, &diag(OTHER_TESTER, ECU, &[0x3E, 0x00]));
+    let requests =
+        |s: &Sim| s.can_frames().iter().filter(|(_, f)| f.id().raw() == REQUEST_ID).count();
+    s.advance(Duration::from_millis(50) - US);
+    assert_eq!(requests(&s), 1);
+    s.advance(US);
+    assert_eq!(requests(&s), 2, "P2server_max (50 ms) without an answer frees the link");
+}
+
+#[test]
 fn a_multi_frame_request_is_acked_after_the_transfer() {
     let mut s = with_ecu(ecu(), FaultSet::NONE);
     let c = s.activated(TESTER);
