@@ -380,6 +380,16 @@ fn entity_message(
         });
         state.after_nack = None;
     }
+    if let (
+        Some(AfterNack::KeepOpen { .. }),
+        Ok(Message { payload: Payload::AliveCheckRequest, .. }),
+    ) = (state.after_nack, parsed)
+    {
+        // The entity asks whether the tester is still there (another socket wants its address
+        // or a slot, §9.4): closing it after T_TCP_Alive_Check unanswered is the alive check's
+        // doing, judged by `timing.alive_check`, no longer the kept-open NACK's.
+        state.after_nack = None;
+    }
     if let (Some(sent), Some((asked, packet)), true) =
         (answer_version(parsed), state.tester_version, state.expect_nack.is_empty())
     {

@@ -160,6 +160,13 @@ fn the_socket_fate_after_a_nack_is_judged() {
         [("doip.socket_fate", vec![3, 4])]
     );
     assert_eq!(run(&[(T, unknown, 0), (E, nack_01, 1), (T, "-", 2), (E, "-", 3)], None), []);
+    // Kept open, then the entity checks the tester is alive (another socket wants its
+    // address) and closes it when no response came: the alive check's close, not the NACK's.
+    let alive_check = "02fd 0007 00000000";
+    assert_eq!(
+        run(&[(T, unknown, 0), (E, nack_01, 1), (E, alive_check, 2), (E, "-", 502)], None),
+        []
+    );
 }
 
 /// Two tester messages in one segment (one packet): the NACK of the first is not the last
