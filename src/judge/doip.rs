@@ -86,6 +86,9 @@ struct ConnState {
     /// The source address, packet and tester message number of the tester's routing
     /// activation requests not yet answered.
     activation_request: VecDeque<(u16, u64, u64)>,
+    /// The tester message numbers of its alive check requests not yet answered (a tester
+    /// may ask, §9.6; the fuzzer's barrier does).
+    alive_requests: VecDeque<u64>,
 }
 
 /// A tester diagnostic message waiting for its ACK and its answer.
@@ -152,6 +155,7 @@ impl DoipChecks {
             foreign_source: None,
             tester_version: None,
             activation_request: VecDeque::new(),
+            alive_requests: VecDeque::new(),
         })
     }
 
@@ -327,6 +331,11 @@ fn tester_message(
                     let message = state.summary.tester_messages;
                     state.activation_request.push_back((r.source_address, at.packet, message));
                 }
+                if let Payload::AliveCheckRequest = &message.payload
+                    && state.alive_requests.len() < MAX_UNACKNOWLEDGED
+                {
+                    state.alive_requests.push_back(state.summary.tester_messages);
+                }
             }
             if let Ok(message) = parsed
                 && let Payload::DiagnosticMessage(d) = &message.payload
@@ -425,8 +434,16 @@ fn entity_message(
             state.activation_request.front().is_some_and(|(_, _, m)| *m <= e.message)
         }),
         Payload::AliveCheckRequest => true,
+        // The answer to the tester's own alive check request sent before the bad header.
+        Payload::AliveCheckResponse(_) => state
+            .expect_nack
+            .front()
+            .is_some_and(|e| state.alive_requests.front().is_some_and(|asked| *asked < e.message)),
         _ => false,
     };
+    if let Payload::AliveCheckResponse(_) = &message.payload {
+        state.alive_requests.pop_front();
+    }
     if !answers_earlier && let Some(expect) = state.expect_nack.pop_front() {
         found.judged(&rules::DOIP_NACK_CODE);
         match &message.payload {

@@ -169,6 +169,29 @@ fn the_socket_fate_after_a_nack_is_judged() {
     );
 }
 
+/// The entity answers in order: the answer to the tester's own alive check request, sent
+/// before a bad header, comes before that header's NACK and is not taken for it (the fuzzer's
+/// barrier is such a request, and a case's bad header may follow it before the answer).
+#[test]
+fn an_alive_check_response_to_an_earlier_request_is_not_the_nack_of_a_later_bad_header() {
+    let alive_request = "02fd 0007 00000000";
+    let alive_response = "02fd 0008 00000002 1000";
+    let unknown = "02fd 1234 00000000";
+    let nack_01 = "02fd 0000 00000001 01";
+    let script = [
+        (T, ACTIVATE, 0),
+        (E, ACTIVATED, 1),
+        (T, alive_request, 2),
+        (T, unknown, 3),
+        (E, alive_response, 4),
+        (E, nack_01, 5),
+    ];
+    assert_eq!(run(&script, None), []);
+    // Without a request of its own, an alive check response is no answer to the bad header.
+    let script = [(T, ACTIVATE, 0), (E, ACTIVATED, 1), (T, unknown, 3), (E, alive_response, 4)];
+    assert_eq!(run(&script, None), [("doip.nack_code", vec![4, 5])]);
+}
+
 /// Two tester messages in one segment (one packet): the NACK of the first is not the last
 /// word on the socket, because the tester went on in the same packet; the entity's close
 /// after the second (a diagnostic message before activation, which some entities close on)
