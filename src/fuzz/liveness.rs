@@ -179,7 +179,8 @@ impl LiveFuzzer {
     /// UDS TesterPresent (`3E 00`) to `address` on `conn`: `7E 00` within P2, or P2* after each
     /// NRC 0x78 (ISO 14229-2). With `patient` (every check but the baseline's):
     /// - a request unanswered within P2 is sent once more (a server busy with an earlier
-    ///   case's request may lose ours), and so is one unanswered for P2* after its ACK; a
+    ///   case's request may lose ours), and so is one unanswered for P2 after its ACK (P2*
+    ///   after an NRC 0x78: the ACK says it was forwarded, ISO 14229-2 P2client); a
     ///   negative answer is waited past (a late answer to an earlier case's TesterPresent with
     ///   other bytes: `3E 00` itself is always valid);
     /// - a gateway holds a request for an ECU until the ECU's earlier requests are done and
@@ -188,7 +189,7 @@ impl LiveFuzzer {
     ///   again after P2) up to [`ECU_QUEUE_WAIT`] P2* in all.
     ///
     /// Any other diagnostic NACK for that address (unknown or unreachable target, Table 30),
-    /// or P2* of silence after an ACK, fails.
+    /// or silence after an ACK once the sends are used up, fails.
     async fn tester_present(
         &self,
         conn: &mut FuzzConnection,
@@ -246,15 +247,22 @@ impl LiveFuzzer {
             if left.is_zero() {
                 return silent(sent, acked);
             }
-            // Short reads while we wait on: between them our alive check requests keep the
-            // socket from T_TCP_General_Inactivity (ISO 13400-2:2019 §9.4).
+            // The answer is due P2 (P2* after an NRC 0x78) after the request went, or after the
+            // gateway's ACK said it was forwarded (ISO 14229-2 P2client; a gateway that still
+            // queues ours has not started that clock). Short reads while we wait on: between
+            // them our alive check requests keep the socket from T_TCP_General_Inactivity
+            // (ISO 13400-2:2019 §9.4).
             let first = sent == 1 && wait.pending() == 0;
+            let due_in = wait.window().within.saturating_sub(progress.elapsed());
             let window =
-                if first { wait.window().within } else { self.settings.keep_alive.min(p2_star) };
+                if first || acked { due_in } else { p2_star }.min(self.settings.keep_alive);
             // The UDS answer, or the entity's NACK code.
             let mut answer: Option<Result<Vec<u8>, u8>> = None;
+            // The read ends at the answer, or at the ACK that starts its P2.
+            let was_acked = acked;
+            let ends = |b: &[u8]| is_answer(b) || (!was_acked && is_ack(b));
             let end = conn
-                .read_until(1, window.min(left), self.settings.tester_address, is_answer, |b| {
+                .read_until(1, window.min(left), self.settings.tester_address, ends, |b| {
                     if is_ack(b) && !acked {
                         acked = true;
                         progress = Instant::now();
@@ -267,8 +275,11 @@ impl LiveFuzzer {
                 })
                 .await;
             let again = patient && sent < MAX_TESTER_PRESENT_SENDS;
+            let overdue = progress.elapsed() >= wait.window().within;
             match (end, answer.as_ref().map(|a| a.as_deref())) {
                 (ReadEnd::Barrier, Some(Ok([0x7E, 0x00, ..]))) => return Ok(()),
+                // Our request's ACK: its answer is waited for from it.
+                (ReadEnd::Barrier, None) => {}
                 (ReadEnd::Barrier, Some(Ok(uds))) if is_response_pending(uds) => {
                     if wait.on_answer(Instant::now(), uds) == Answered::TooManyPending {
                         return fail(format!(
@@ -286,6 +297,7 @@ impl LiveFuzzer {
                     sent += 1;
                     send(conn).await?;
                     progress = Instant::now();
+                    wait = AnswerWait::start(times, progress);
                 }
                 (ReadEnd::Barrier, Some(Err(code))) => {
                     return fail(format!(
@@ -310,17 +322,20 @@ impl LiveFuzzer {
                     sent += 1;
                     send(conn).await?;
                     progress = Instant::now();
+                    wait = AnswerWait::start(times, progress);
                 }
-                // Acknowledged (forwarded), then P2* of silence: the ECU may have been busy
-                // with an earlier case's request and dropped ours; asked again while the
-                // deadline allows.
-                (ReadEnd::Silent, _) if acked && progress.elapsed() >= p2_star && again => {
+                // Acknowledged (forwarded), then P2 (P2* after an NRC 0x78) of silence: the ECU
+                // may have been busy with an earlier case's request and dropped ours; asked
+                // again while the deadline allows. Waiting P2* here instead held every check
+                // seconds behind an ECU that answers late (the simulator's congested ECU).
+                (ReadEnd::Silent, _) if acked && overdue && again => {
                     sent += 1;
                     acked = false;
                     send(conn).await?;
                     progress = Instant::now();
+                    wait = AnswerWait::start(times, progress);
                 }
-                (ReadEnd::Silent, _) if acked && progress.elapsed() >= p2_star => {
+                (ReadEnd::Silent, _) if acked && overdue => {
                     return silent(sent, acked);
                 }
                 // Still queued at the gateway, or within P2*: wait on, up to the deadline.
@@ -352,3 +367,92 @@ const ECU_QUEUE_WAIT: u32 = 3;
 /// TesterPresent sent at most this often in one probe (again after silence, a negative
 /// answer, or NACK 0x05 from a full queue).
 const MAX_TESTER_PRESENT_SENDS: u32 = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::super::drive::Restore;
+    use super::super::from_profile::{doip_grammar, live_settings};
+    use super::super::model::doip::DoipGenerator;
+    use super::*;
+    use crate::suite::profile::Profile;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A scripted gateway on loopback: activates routing; of the TesterPresent requests to
+    /// the ECU 0x0011, it drops the first (a full queue), acknowledges the second (forwarded)
+    /// but the ECU loses it (busy with a late answer, as the simulator's congested ECU), and
+    /// acknowledges and answers `7E 00` to the third. Returns its address and how many
+    /// TesterPresent requests it got.
+    async fn loses_the_first_tester_present() -> (std::net::SocketAddr, tokio::task::JoinHandle<u32>)
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let task = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("accept");
+            let (mut asked, mut buf) = (0u32, Vec::new());
+            let mut chunk = [0u8; 512];
+            while let Ok(n) = s.read(&mut chunk).await {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                while buf.len() >= HEADER_LEN {
+                    let len = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
+                    if buf.len() < HEADER_LEN + len {
+                        break;
+                    }
+                    let msg: Vec<u8> = buf.drain(..HEADER_LEN + len).collect();
+                    let reply = match u16::from_be_bytes([msg[2], msg[3]]) {
+                        0x0005 => {
+                            vec![frame(2, 0x0006, &[0x0E, 0x80, 0x00, 0x10, 0x10, 0, 0, 0, 0])]
+                        }
+                        0x0007 => vec![frame(2, 0x0008, &[0x0E, 0x80])],
+                        0x8001 => {
+                            asked += 1;
+                            let ack = frame(2, 0x8002, &[0x00, 0x11, 0x0E, 0x80, 0x00]);
+                            let answer = frame(2, 0x8001, &[0x00, 0x11, 0x0E, 0x80, 0x7E, 0x00]);
+                            match asked {
+                                1 => vec![],
+                                2 => vec![ack],
+                                _ => vec![ack, answer],
+                            }
+                        }
+                        _ => vec![],
+                    };
+                    for r in reply {
+                        s.write_all(&r).await.expect("reply");
+                    }
+                }
+            }
+            asked
+        });
+        (addr, task)
+    }
+
+    /// An ACK says the gateway forwarded the request: its answer is due within P2 from then
+    /// (P2* only after an NRC 0x78, ISO 14229-2). Silence past P2 after the ACK asks again
+    /// at once; waiting P2* (5 s here) held every liveness check behind a late ECU.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_acknowledged_tester_present_unanswered_within_p2_is_asked_again_not_after_p2_star()
+    {
+        let p = Profile::from_yaml_str(
+            "tester_address: 0x0E80\nentity_address: 0x0010\nuds:\n  p2: 50ms\n  p2_star: 5s\n\
+             capabilities: [doip.tcp, uds]\n",
+        )
+        .map_err(|d| format!("{:?}", d.list))
+        .expect("profile");
+        let (addr, gateway) = loses_the_first_tester_present().await;
+        let g = doip_grammar(p.target());
+        let settings = live_settings(p.target(), &g, addr, addr, 64, None);
+        assert_eq!(settings.p2_star, Duration::from_millis(5000) + p.target().timers.tolerance);
+        let fuzzer = LiveFuzzer::new(settings, DoipGenerator::new(g, 0), Restore::Reconnect);
+        let ctrl = Duration::from_secs(2);
+        let mut conn = fuzzer.open_activated(false, ctrl).await.expect("activated");
+        let start = Instant::now();
+        fuzzer.tester_present(&mut conn, 0x0011, true).await.expect("answered");
+        let took = start.elapsed();
+        drop(conn);
+        assert_eq!(gateway.await.expect("gateway"), 3, "asked three times");
+        // Twice P2 (50 ms + tolerance) and the round trips; far from P2* (5 s).
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+    }
+}
