@@ -3,17 +3,21 @@
 //! 100 % of the run (it must stay flat), and the process's CPU time split into user and
 //! kernel (getrusage of the finished child), with the machine's load average around the run.
 //!
-//! `cargo bench --bench fuzz_live` runs 30 s with the fuzzer's default workers (one per core,
-//! each with its own simulator); `FUZZ_BENCH_SECS=600` gives the issue's 10-minute figure,
+//! `cargo bench --bench fuzz_live` runs 30 s with the fuzzer's default workers (one more
+//! than the cores, each with its own simulator); `FUZZ_BENCH_SECS=600` gives the issue's 10-minute figure,
 //! `FUZZ_BENCH_WORKERS=1` one worker; `FUZZ_BENCH_WORKERS=1 FUZZ_BENCH_ARGS="--can sim"`
 //! fuzzes the simulator's CAN ECU instead, `FUZZ_BENCH_ARGS="--tls-share 100"` sends every TCP
 //! case over TLS (`--tls-share 0` none) to compare the two. The binary under test is the one cargo built for
 //! this bench profile. On a shared machine the wall rate follows the load; the CPU time a
 //! case costs changes least, so the bench also prints what the cores would give if the run
-//! had them to itself.
+//! had them to itself. Last, it prices the run's mix at the machine's loopback TCP floor
+//! (`support/loopback_floor.rs`, measured after the run): the connections per case and one
+//! round trip each, which bound the rate before any work of ours.
 
 #[path = "support/cpu_time.rs"]
 mod cpu_time;
+#[path = "support/loopback_floor.rs"]
+mod loopback_floor;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -40,11 +44,12 @@ fn main() {
     let secs: u64 =
         std::env::var("FUZZ_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = std::env::var("FUZZ_BENCH_WORKERS").unwrap_or_else(|_| cores.to_string());
+    let workers = std::env::var("FUZZ_BENCH_WORKERS").ok();
     let findings = tempfile::tempdir().expect("temporary directory");
     let load_before = load_average();
     let mut child = Command::new(env!("CARGO_BIN_EXE_doipcheck"))
-        .args(["fuzz", "--json", "--duration", &format!("{secs}s"), "--workers", &workers])
+        .args(["fuzz", "--json", "--duration", &format!("{secs}s")])
+        .args(workers.iter().flat_map(|w| ["--workers", w.as_str()]))
         .arg("--findings")
         .arg(findings.path())
         .args(std::env::var("FUZZ_BENCH_ARGS").unwrap_or_default().split_whitespace())
@@ -71,7 +76,8 @@ fn main() {
     child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read summary");
     let summary: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON summary");
     println!(
-        "fuzz_live: {workers} worker(s): {} cases ({} over TLS) in {} s: {} cases/s, {} liveness checks, {} findings",
+        "fuzz_live: {} worker(s): {} cases ({} over TLS) in {} s: {} cases/s, {} liveness checks, {} findings",
+        summary["workers"],
         summary["cases"],
         summary["cases_over_tls"],
         summary["elapsed_s"],
@@ -127,6 +133,22 @@ fn main() {
          {} after",
         per_cpu_second * cores as f64,
         load_average()
+    );
+    // The kernel's share no fuzzer can save: each case's round trip (its messages and the
+    // barrier's answer) and its share of the connections the run opened, at what loopback
+    // TCP alone costs on this machine, measured now that the run is over.
+    let connections = summary["connections"].as_f64().unwrap_or(0.0);
+    let floor = loopback_floor::measure(50_000, 20_000);
+    let per_case = connections / cases.max(1.0);
+    let floor_us = per_case * floor.connection.total_us() + floor.round_trip.total_us();
+    println!(
+        "fuzz_live: {connections} connections, {per_case:.2} per case; loopback TCP alone costs \
+         {:.1} µs of CPU per connection and {:.1} µs per round trip here: {floor_us:.1} µs per \
+         case, at most {:.0} cases/s on {cores} core(s) before any work of the fuzzer or the \
+         simulator (TLS cases cost more)",
+        floor.connection.total_us(),
+        floor.round_trip.total_us(),
+        cores as f64 * 1e6 / floor_us.max(1e-9),
     );
     let rate = summary["cases_per_s"].as_f64().unwrap_or(0.0);
     let met = if rate >= GOAL_CASES_PER_S { "met" } else { "NOT met" };

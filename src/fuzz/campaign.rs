@@ -502,6 +502,9 @@ impl<T: LiveTarget> LiveTarget for Strided<'_, T> {
     fn forget(&mut self) {
         self.inner.forget()
     }
+    fn connections_opened(&self) -> u64 {
+        self.inner.connections_opened()
+    }
 }
 
 /// What a worker thread needs of a [`Campaign`], owned.
@@ -574,6 +577,7 @@ fn merge_reports<C: LiveCase>(into: &mut LiveReport<C>, other: LiveReport<C>) {
     into.cases += other.cases;
     into.elapsed = into.elapsed.max(other.elapsed);
     into.healthy_checks += other.healthy_checks;
+    into.connections += other.connections;
     into.duplicates += other.duplicates;
     for (key, n) in other.coverage {
         *into.coverage.entry(key).or_default() += n;

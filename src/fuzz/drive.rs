@@ -144,6 +144,11 @@ pub trait LiveTarget {
     /// Forgets what the hot loop keeps between cases (a connection, a session), so that each
     /// case of a minimization trial starts as the repro starts it.
     fn forget(&mut self) {}
+    /// Connections opened so far ([`LiveReport::connections`]); none where there are no
+    /// connections (a CAN bus).
+    fn connections_opened(&self) -> u64 {
+        0
+    }
 }
 
 /// A finding before it is written: the oracle, what it saw, the minimized cases and the
@@ -229,6 +234,10 @@ pub struct LiveReport<C> {
     pub skipped: Vec<Skipped>,
     /// Cases not sent because they go to a service left out.
     pub left_out: u64,
+    /// Connections the fuzzer opened (for cases, their start states and liveness checks):
+    /// against a local target most of a case's CPU time is the kernel's, and mostly these
+    /// (docs/architecture.md#live-fuzzing; `benches/fuzz_live.rs` prices them).
+    pub connections: u64,
 }
 
 /// A service left out of the rest of a campaign.
@@ -263,6 +272,7 @@ impl<C> Default for LiveReport<C> {
             stopped: None,
             skipped: Vec::new(),
             left_out: 0,
+            connections: 0,
         }
     }
 }
@@ -454,6 +464,7 @@ pub async fn drive<T: LiveTarget>(
     // The last sample is the end of the run, however soon after the one before.
     report.rate_samples.push((report.elapsed, report.cases));
     target.forget();
+    report.connections = target.connections_opened();
     report
 }
 

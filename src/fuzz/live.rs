@@ -118,6 +118,8 @@ pub struct LiveFuzzer {
     pub(super) held_ecu: Option<u16>,
     /// When the next check may ask an ECU (their probes keep to a share of the time).
     pub(super) ecu_due: Instant,
+    /// Connections opened ([`LiveTarget::connections_opened`]).
+    opened: std::cell::Cell<u64>,
 }
 
 impl LiveFuzzer {
@@ -153,6 +155,7 @@ impl LiveFuzzer {
             next_ecu: 0,
             held_ecu: None,
             ecu_due: Instant::now(),
+            opened: std::cell::Cell::new(0),
         }
     }
 
@@ -336,6 +339,7 @@ impl LiveFuzzer {
                 return Err((Oracle::TlsActivation, "the target has no TLS data port".into()));
             }
         };
+        self.opened.set(self.opened.get() + 1);
         FuzzConnection::open(addr, config, bound).await.map_err(|e| (activation_oracle(tls), e))
     }
 
@@ -604,6 +608,10 @@ impl LiveTarget for LiveFuzzer {
 
     fn forget(&mut self) {
         self.activated = None;
+    }
+
+    fn connections_opened(&self) -> u64 {
+        self.opened.get()
     }
 }
 
