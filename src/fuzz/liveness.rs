@@ -213,6 +213,8 @@ impl LiveFuzzer {
         let times = UdsTimes { p2, p2_star, tolerance: Duration::ZERO };
         let mut wait = AnswerWait::start(times, Instant::now());
         let (mut sent, mut acked) = (1u32, false);
+        // Sends again after silence; a full queue's NACK 0x05 is asked again apart from these.
+        let mut resent_after_silence = 0u32;
         let mut negative: Option<String> = None;
         // The last sign of progress (our send, its ACK, an NRC 0x78): P2 / P2* run from it.
         let mut progress = Instant::now();
@@ -274,7 +276,7 @@ impl LiveFuzzer {
                     }
                 })
                 .await;
-            let again = patient && sent < MAX_TESTER_PRESENT_SENDS;
+            let again = patient && resent_after_silence < MAX_RESENDS_AFTER_SILENCE;
             let overdue = progress.elapsed() >= wait.window().within;
             match (end, answer.as_ref().map(|a| a.as_deref())) {
                 (ReadEnd::Barrier, Some(Ok([0x7E, 0x00, ..]))) => return Ok(()),
@@ -289,8 +291,10 @@ impl LiveFuzzer {
                     progress = wait.since();
                 }
                 // A full queue is the gateway's state, not a refusal of this address: asked
-                // again every P2 until it takes ours, bounded by the deadline, not the sends
-                // (under a loaded campaign the queue may stay full for more than 8 P2).
+                // again every P2 until it takes ours, bounded by the deadline, and not counted
+                // among the sends after silence (under a loaded campaign the queue may stay
+                // full for more than 8 P2; counted, they left none for a request the ECU then
+                // lost: a false finding of a 10-minute campaign against the congested ECU).
                 (ReadEnd::Barrier, Some(Err(0x05))) if patient && !acked => {
                     negative = Some("diagnostic NACK 0x05 (queue full)".into());
                     tokio::time::sleep(p2.min(left)).await;
@@ -320,6 +324,7 @@ impl LiveFuzzer {
                 (ReadEnd::Silent, _) if !patient => return silent(sent, acked),
                 (ReadEnd::Silent, _) if first && again => {
                     sent += 1;
+                    resent_after_silence += 1;
                     send(conn).await?;
                     progress = Instant::now();
                     wait = AnswerWait::start(times, progress);
@@ -330,6 +335,7 @@ impl LiveFuzzer {
                 // seconds behind an ECU that answers late (the simulator's congested ECU).
                 (ReadEnd::Silent, _) if acked && overdue && again => {
                     sent += 1;
+                    resent_after_silence += 1;
                     acked = false;
                     send(conn).await?;
                     progress = Instant::now();
@@ -364,9 +370,10 @@ const ECU_PROBE_SHARE_DENOMINATOR: u32 = 10;
 /// N_Bs, 1 s by default).
 const ECU_QUEUE_WAIT: u32 = 3;
 
-/// TesterPresent sent at most this often in one probe (again after silence, a negative
-/// answer, or NACK 0x05 from a full queue).
-const MAX_TESTER_PRESENT_SENDS: u32 = 8;
+/// TesterPresent sent again at most this often in one probe after silence (unacknowledged
+/// after P2, or acknowledged and unanswered): 8 sends when nothing else comes back. A full
+/// queue's NACK 0x05 is asked again every P2 up to the probe's deadline, apart from these.
+const MAX_RESENDS_AFTER_SILENCE: u32 = 7;
 
 #[cfg(test)]
 mod tests {
@@ -377,18 +384,30 @@ mod tests {
     use crate::suite::profile::Profile;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// A scripted gateway on loopback: activates routing; of the TesterPresent requests to
-    /// the ECU 0x0011, it drops the first (a full queue), acknowledges the second (forwarded)
-    /// but the ECU loses it (busy with a late answer, as the simulator's congested ECU), and
-    /// acknowledges and answers `7E 00` to the third. Returns its address and how many
-    /// TesterPresent requests it got.
-    async fn loses_the_first_tester_present() -> (std::net::SocketAddr, tokio::task::JoinHandle<u32>)
-    {
+    /// What the scripted gateway does with one TesterPresent request to the ECU 0x0011.
+    #[derive(Clone, Copy)]
+    enum Reply {
+        /// Nothing (held in a queue, never forwarded).
+        Drop,
+        /// Diagnostic NACK 0x05: its queue is full.
+        QueueFull,
+        /// ACK (forwarded), and the ECU loses it: no answer.
+        AckOnly,
+        /// ACK and `7E 00`.
+        Answer,
+    }
+
+    /// A scripted gateway on loopback: activates routing, answers alive checks, and treats the
+    /// n-th TesterPresent to the ECU 0x0011 as `script[n]` says (`Answer` past its end).
+    /// Returns its address and how many TesterPresent requests it got.
+    async fn scripted_gateway(
+        script: Vec<Reply>,
+    ) -> (std::net::SocketAddr, tokio::task::JoinHandle<usize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let task = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.expect("accept");
-            let (mut asked, mut buf) = (0u32, Vec::new());
+            let (mut asked, mut buf) = (0usize, Vec::new());
             let mut chunk = [0u8; 512];
             while let Ok(n) = s.read(&mut chunk).await {
                 if n == 0 {
@@ -401,6 +420,7 @@ mod tests {
                         break;
                     }
                     let msg: Vec<u8> = buf.drain(..HEADER_LEN + len).collect();
+                    let ack = frame(2, 0x8002, &[0x00, 0x11, 0x0E, 0x80, 0x00]);
                     let reply = match u16::from_be_bytes([msg[2], msg[3]]) {
                         0x0005 => {
                             vec![frame(2, 0x0006, &[0x0E, 0x80, 0x00, 0x10, 0x10, 0, 0, 0, 0])]
@@ -408,12 +428,16 @@ mod tests {
                         0x0007 => vec![frame(2, 0x0008, &[0x0E, 0x80])],
                         0x8001 => {
                             asked += 1;
-                            let ack = frame(2, 0x8002, &[0x00, 0x11, 0x0E, 0x80, 0x00]);
-                            let answer = frame(2, 0x8001, &[0x00, 0x11, 0x0E, 0x80, 0x7E, 0x00]);
-                            match asked {
-                                1 => vec![],
-                                2 => vec![ack],
-                                _ => vec![ack, answer],
+                            match script.get(asked - 1).copied().unwrap_or(Reply::Answer) {
+                                Reply::Drop => vec![],
+                                Reply::QueueFull => {
+                                    vec![frame(2, 0x8003, &[0x00, 0x11, 0x0E, 0x80, 0x05])]
+                                }
+                                Reply::AckOnly => vec![ack],
+                                Reply::Answer => vec![
+                                    ack,
+                                    frame(2, 0x8001, &[0x00, 0x11, 0x0E, 0x80, 0x7E, 0x00]),
+                                ],
                             }
                         }
                         _ => vec![],
@@ -428,31 +452,52 @@ mod tests {
         (addr, task)
     }
 
-    /// An ACK says the gateway forwarded the request: its answer is due within P2 from then
-    /// (P2* only after an NRC 0x78, ISO 14229-2). Silence past P2 after the ACK asks again
-    /// at once; waiting P2* (5 s here) held every liveness check behind a late ECU.
-    #[tokio::test(flavor = "current_thread")]
-    async fn an_acknowledged_tester_present_unanswered_within_p2_is_asked_again_not_after_p2_star()
-    {
+    /// TesterPresent to 0x0011 through `script`, with the shipped P2 (50 ms) and P2* (5 s):
+    /// whether it was answered, how long it took, how many requests the gateway got.
+    async fn probe(script: Vec<Reply>) -> (bool, Duration, usize) {
         let p = Profile::from_yaml_str(
             "tester_address: 0x0E80\nentity_address: 0x0010\nuds:\n  p2: 50ms\n  p2_star: 5s\n\
              capabilities: [doip.tcp, uds]\n",
         )
         .map_err(|d| format!("{:?}", d.list))
         .expect("profile");
-        let (addr, gateway) = loses_the_first_tester_present().await;
+        let (addr, gateway) = scripted_gateway(script).await;
         let g = doip_grammar(p.target());
         let settings = live_settings(p.target(), &g, addr, addr, 64, None);
         assert_eq!(settings.p2_star, Duration::from_millis(5000) + p.target().timers.tolerance);
         let fuzzer = LiveFuzzer::new(settings, DoipGenerator::new(g, 0), Restore::Reconnect);
-        let ctrl = Duration::from_secs(2);
-        let mut conn = fuzzer.open_activated(false, ctrl).await.expect("activated");
+        let mut conn =
+            fuzzer.open_activated(false, Duration::from_secs(2)).await.expect("activated");
         let start = Instant::now();
-        fuzzer.tester_present(&mut conn, 0x0011, true).await.expect("answered");
+        let answered = fuzzer.tester_present(&mut conn, 0x0011, true).await.is_ok();
         let took = start.elapsed();
         drop(conn);
-        assert_eq!(gateway.await.expect("gateway"), 3, "asked three times");
+        (answered, took, gateway.await.expect("gateway"))
+    }
+
+    /// An ACK says the gateway forwarded the request: its answer is due within P2 from then
+    /// (P2* only after an NRC 0x78, ISO 14229-2). Silence past P2 after the ACK asks again
+    /// at once; waiting P2* (5 s here) held every liveness check behind a late ECU.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_acknowledged_tester_present_unanswered_within_p2_is_asked_again_not_after_p2_star()
+    {
+        // Held in the queue, then forwarded and lost, then answered.
+        let (answered, took, asked) = probe(vec![Reply::Drop, Reply::AckOnly]).await;
+        assert!(answered);
+        assert_eq!(asked, 3, "asked three times");
         // Twice P2 (50 ms + tolerance) and the round trips; far from P2* (5 s).
         assert!(took < Duration::from_secs(2), "took {took:?}");
+    }
+
+    /// A gateway whose queue stays full for longer than the sends after silence allow, then
+    /// forwards ours and loses it: the NACK 0x05 sends do not use up those the lost request
+    /// needs (counted together, the probe gave up: a false finding of a 10-minute campaign).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_queue_does_not_use_up_the_sends_a_lost_request_needs() {
+        let mut script = vec![Reply::QueueFull; MAX_RESENDS_AFTER_SILENCE as usize + 2];
+        script.push(Reply::AckOnly);
+        let (answered, took, asked) = probe(script).await;
+        assert!(answered, "took {took:?}");
+        assert_eq!(asked, MAX_RESENDS_AFTER_SILENCE as usize + 4);
     }
 }
