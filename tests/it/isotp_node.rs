@@ -38,10 +38,25 @@ impl Drop for Node {
 }
 
 pub(crate) fn start_node(python: &Path, local: u16, remote: u16) -> Node {
-    let mut child = Command::new(python)
+    start_node_logging(python, local, remote, None)
+}
+
+/// [`start_node`], the node writing a line per frame it sends to `tx_log` (its `--tx-log`).
+pub(crate) fn start_node_logging(
+    python: &Path,
+    local: u16,
+    remote: u16,
+    tx_log: Option<&Path>,
+) -> Node {
+    let mut command = Command::new(python);
+    command
         .arg(NODE)
         .args(["--local", &local.to_string(), "--remote", &remote.to_string()])
-        .args(["--tx-id", "7E8", "--rx-id", "7E0", "--functional-id", "7DF", "--timeout", "400"])
+        .args(["--tx-id", "7E8", "--rx-id", "7E0", "--functional-id", "7DF", "--timeout", "400"]);
+    if let Some(log) = tx_log {
+        command.arg("--tx-log").arg(log);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -91,8 +91,12 @@ class Tunnel:
     """One end of a cannelloni tunnel: a connected UDP socket, so only the peer's datagrams
     arrive and an absent peer shows as ECONNREFUSED."""
 
-    def __init__(self, local_port, remote_port):
+    def __init__(self, local_port, remote_port, tx_log=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # With a path: a line per frame sent, "<ns before> <ns after> <id hex> <data hex>" on
+        # the monotonic clock around the send, so a test can tell a gap this node really left
+        # on the wire (on a loaded machine it may send late, then the next frame on time).
+        self.tx_log = open(tx_log, "w", buffering=1) if tx_log else None
         self.sock.bind(("127.0.0.1", local_port))
         self.sock.connect(("127.0.0.1", remote_port))
         self.seq = 0
@@ -117,10 +121,15 @@ class Tunnel:
         with self.lock:
             datagram = encode_datagram(self.seq, msg)
             self.seq += 1
+        before = time.monotonic_ns()
         try:
             self.sock.send(datagram)
         except ConnectionRefusedError:
             pass  # the previous datagram found nobody: frames on an empty bus are lost
+        if self.tx_log:
+            after = time.monotonic_ns()
+            self.tx_log.write("%d %d %X %s\n" % (before, after, msg.arbitration_id,
+                                                 bytes(msg.data).hex()))
 
     def rxfn(self, timeout):
         if self.pending:

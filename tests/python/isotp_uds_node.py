@@ -82,9 +82,10 @@ def main():
     p.add_argument("--rx-id", type=lambda s: int(s, 16), required=True)
     p.add_argument("--functional-id", type=lambda s: int(s, 16), default=0x7DF)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to serve")
+    p.add_argument("--tx-log", help="a line per frame sent, with the times around its send")
     args = p.parse_args()
 
-    tunnel = Tunnel(args.local, args.remote)
+    tunnel = Tunnel(args.local, args.remote, args.tx_log)
     functional = []
     tap = FunctionalTap(tunnel, args.functional_id, functional)
     address = isotp.Address(isotp.AddressingMode.Normal_11bits, txid=args.tx_id, rxid=args.rx_id)
