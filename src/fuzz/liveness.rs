@@ -381,6 +381,7 @@ mod tests {
     use super::super::from_profile::{doip_grammar, live_settings};
     use super::super::model::doip::DoipGenerator;
     use super::*;
+    use crate::codec::doip::{Deframed, Deframer};
     use crate::suite::profile::Profile;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -408,25 +409,24 @@ mod tests {
         let task = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.expect("accept");
             let (mut asked, mut buf) = (0usize, Vec::new());
+            let mut deframer = Deframer::new(4096);
             let mut chunk = [0u8; 512];
             while let Ok(n) = s.read(&mut chunk).await {
                 if n == 0 {
                     break;
                 }
                 buf.extend_from_slice(&chunk[..n]);
-                while buf.len() >= HEADER_LEN {
-                    let len = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
-                    if buf.len() < HEADER_LEN + len {
-                        break;
-                    }
-                    let msg: Vec<u8> = buf.drain(..HEADER_LEN + len).collect();
+                while let Deframed::Message { len, .. } = deframer.next(&buf) {
+                    let msg: Vec<u8> = buf.drain(..len).collect();
                     let ack = frame(2, 0x8002, &[0x00, 0x11, 0x0E, 0x80, 0x00]);
-                    let reply = match u16::from_be_bytes([msg[2], msg[3]]) {
-                        0x0005 => {
+                    let reply = match payload_type_of(&msg) {
+                        Some(PayloadType::RoutingActivationRequest) => {
                             vec![frame(2, 0x0006, &[0x0E, 0x80, 0x00, 0x10, 0x10, 0, 0, 0, 0])]
                         }
-                        0x0007 => vec![frame(2, 0x0008, &[0x0E, 0x80])],
-                        0x8001 => {
+                        Some(PayloadType::AliveCheckRequest) => {
+                            vec![frame(2, 0x0008, &[0x0E, 0x80])]
+                        }
+                        Some(PayloadType::DiagnosticMessage) => {
                             asked += 1;
                             match script.get(asked - 1).copied().unwrap_or(Reply::Answer) {
                                 Reply::Drop => vec![],
